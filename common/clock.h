@@ -1,0 +1,23 @@
+/* clock.h — microsecond clocks: monotonic for intervals, wall for envelope ts. */
+#ifndef RTCHAOS_CLOCK_H
+#define RTCHAOS_CLOCK_H
+#include <stdint.h>
+
+/* Monotonic time in µs (CLOCK_MONOTONIC); only differences mean anything.
+ * Thread-safe. */
+uint64_t clock_mono_us(void);
+
+/* Wall-clock time in µs since the Unix epoch (CLOCK_REALTIME): the clock of
+ * the envelope's `ts` and of latency = receive − ts. Thread-safe. */
+int64_t clock_wall_us(void);
+
+/* Formats wall time ts_us as RFC 3339 UTC with millisecond precision
+ * ("2026-11-29T07:54:52.123Z") into buf (at least 25 bytes). Returns buf. */
+char *clock_format_utc(int64_t ts_us, char *buf, unsigned long cap);
+
+/* Time source that time-based code takes as a parameter, so tests drive it
+ * without sleeping. `clock_now_default` wraps clock_mono_us. */
+typedef uint64_t (*clock_now_fn)(void *ctx);
+uint64_t clock_now_default(void *ctx);
+
+#endif

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages rtchaos builds, tests and benchmarks with.
+# Only what is missing is installed; safe to run again. Needs root (or sudo).
+set -euo pipefail
+
+# Build and run-time libraries, test tools, report tools.
+pkgs=(
+  build-essential pkg-config clang libclang-rt-14-dev valgrind
+  libwebsockets-dev libevent-dev libjansson-dev libyaml-dev
+  libwslay-dev libhttp-parser-dev libjwt-dev libhiredis-dev libssl-dev
+  libcmocka-dev gnuplot-nox
+  redis-server chromium python3 python3-websockets
+  curl procps iproute2
+)
+# Peers for bench/ only (never needed by the tests).
+if [ "${RTCHAOS_BENCH:-0}" = 1 ]; then
+  pkgs+=(haproxy socat)
+  # A machine may carry Node.js from elsewhere with its own npm; Debian's npm
+  # conflicts with that, so only install Node when there is none.
+  command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all packages present"
+  exit 0
+fi
+echo "deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
