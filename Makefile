@@ -59,10 +59,11 @@ $(eval $(call unit_test,test_hist,,))
 $(eval $(call unit_test,test_envelope,,))
 $(eval $(call unit_test,test_prng,,))
 $(eval $(call unit_test,test_clock,,))
+$(eval $(call unit_test,test_log,,))
 
 -include $(wildcard */build.mk)
 
-all: $(BINS)
+all: $(COMMON_LIB) $(BINS)
 
 # ---- tests --------------------------------------------------------------------
 # scripts/run-tests.sh runs every unit test binary, then every executable in

@@ -43,7 +43,8 @@ uint64_t hist_percentile(const hist *h, double pct);
 
 /* Stable serialized form (what report.json stores):
  *   {"unit":"us","sig_digits":3,"count":N,"min":…,"max":…,"clamped":…,
- *    "buckets":[[v,c],…]}   v = lowest value of a bucket, ascending, c > 0.
+ *    "sum_us":…, "buckets":[[v,c],…]}   v = lowest value of a bucket, ascending,
+ *    c > 0; sum_us (the exact sum, for the mean) is optional on input.
  * hist_to_json returns a new reference (caller decrefs). */
 json_t *hist_to_json(const hist *h);
 /* Adds the counts of a serialized histogram into h (so reading N shard files

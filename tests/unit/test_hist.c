@@ -1,0 +1,213 @@
+/* test_hist.c — unit tests for common/hist.c. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hist.h"
+#include "prng.h"
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The exact percentile of sorted values by the same rank rule as hist. */
+static uint64_t exact_pct(const uint64_t *sorted, size_t n, double pct)
+{
+    size_t rank = (size_t)ceil(pct / 100.0 * (double)n - 1e-7);
+    if (rank < 1)
+        rank = 1;
+    return sorted[rank - 1];
+}
+
+static void test_hist_empty_is_zero(void **state)
+{
+    (void)state;
+    hist *h = hist_new();
+    assert_int_equal(hist_count(h), 0);
+    assert_int_equal(hist_percentile(h, 50), 0);
+    assert_int_equal(hist_max(h), 0);
+    assert_true(hist_mean(h) == 0.0);
+    hist_free(h);
+}
+
+static void test_hist_small_values_exact(void **state)
+{
+    (void)state;
+    hist *h = hist_new();
+    for (uint64_t v = 0; v < 2048; v++)
+        hist_record(h, v);
+    assert_int_equal(hist_count(h), 2048);
+    assert_int_equal(hist_percentile(h, 50), 1023);
+    assert_int_equal(hist_percentile(h, 100), 2047);
+    assert_int_equal(hist_percentile(h, 0), 0);
+    assert_int_equal(hist_min(h), 0);
+    assert_int_equal(hist_max(h), 2047);
+    hist_free(h);
+}
+
+static void test_hist_relative_error_within_3_digits(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    uint64_t *vals = malloc(N * sizeof *vals);
+    prng p;
+    prng_seed(&p, 7);
+    hist *h = hist_new();
+    for (int i = 0; i < N; i++) {
+        /* log-uniform over 1 µs .. 1 h */
+        vals[i] = (uint64_t)exp(prng_uniform(&p) * log((double)HIST_HIGHEST_US));
+        hist_record(h, vals[i]);
+    }
+    qsort(vals, N, sizeof *vals, cmp_u64);
+    const double pcts[] = {1, 10, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 100};
+    for (size_t k = 0; k < sizeof pcts / sizeof pcts[0]; k++) {
+        uint64_t want = exact_pct(vals, N, pcts[k]);
+        uint64_t got = hist_percentile(h, pcts[k]);
+        assert_true(got >= want);
+        assert_true((double)(got - want) <= (double)want / 1000.0 + 1.0);
+    }
+    assert_int_equal(hist_max(h), vals[N - 1]);
+    free(vals);
+    hist_free(h);
+}
+
+static void test_hist_clamps_above_one_hour(void **state)
+{
+    (void)state;
+    hist *h = hist_new();
+    hist_record(h, HIST_HIGHEST_US * 10);
+    hist_record(h, 5);
+    assert_int_equal(hist_clamped(h), 1);
+    assert_int_equal(hist_max(h), HIST_HIGHEST_US);
+    assert_int_equal(hist_percentile(h, 100), HIST_HIGHEST_US);
+    hist_free(h);
+}
+
+static void test_hist_merge_is_exact(void **state)
+{
+    (void)state;
+    hist *all = hist_new(), *parts[3] = {hist_new(), hist_new(), hist_new()};
+    prng p;
+    prng_seed(&p, 99);
+    for (int i = 0; i < 30000; i++) {
+        uint64_t v = prng_below(&p, 5000000) + (i % 7 == 0 ? 40000000 : 0);
+        hist_record(all, v);
+        hist_record(parts[prng_below(&p, 3)], v);
+    }
+    hist *merged = hist_new();
+    for (int k = 0; k < 3; k++)
+        hist_merge(merged, parts[k]);
+    assert_int_equal(hist_count(merged), hist_count(all));
+    for (double pct = 0; pct <= 100.0; pct += 0.5)
+        assert_int_equal(hist_percentile(merged, pct), hist_percentile(all, pct));
+    assert_int_equal(hist_min(merged), hist_min(all));
+    assert_int_equal(hist_max(merged), hist_max(all));
+    assert_true(fabs(hist_mean(merged) - hist_mean(all)) < 1e-6 * hist_mean(all));
+    for (int k = 0; k < 3; k++)
+        hist_free(parts[k]);
+    hist_free(merged);
+    hist_free(all);
+}
+
+static void test_hist_json_round_trip_merges_exactly(void **state)
+{
+    (void)state;
+    hist *a = hist_new(), *b = hist_new(), *all = hist_new();
+    for (uint64_t v = 1; v < 100000000; v = v * 3 + 1) {
+        hist_record(a, v);
+        hist_record(all, v);
+        hist_record_n(b, v / 2 + 3, 4);
+        hist_record_n(all, v / 2 + 3, 4);
+    }
+    json_t *ja = hist_to_json(a), *jb = hist_to_json(b);
+    /* Through text, as report.json is written and read back. */
+    char *text = json_dumps(ja, JSON_COMPACT);
+    json_t *ja2 = json_loads(text, 0, NULL);
+    hist *back = hist_new();
+    char err[128];
+    assert_int_equal(hist_add_json(back, ja2, err, sizeof err), 0);
+    assert_int_equal(hist_add_json(back, jb, err, sizeof err), 0);
+    assert_int_equal(hist_count(back), hist_count(all));
+    for (double pct = 0; pct <= 100.0; pct += 1)
+        assert_int_equal(hist_percentile(back, pct), hist_percentile(all, pct));
+    assert_int_equal(hist_max(back), hist_max(all));
+    assert_int_equal(hist_min(back), hist_min(all));
+    assert_true(fabs(hist_mean(back) - hist_mean(all)) < 1e-6 * hist_mean(all));
+    free(text);
+    json_decref(ja);
+    json_decref(ja2);
+    json_decref(jb);
+    hist_free(a);
+    hist_free(b);
+    hist_free(back);
+    hist_free(all);
+}
+
+static void test_hist_add_json_rejects_bad_input_unchanged(void **state)
+{
+    (void)state;
+    const char *bad[] = {
+        "[]",
+        "{\"count\":1,\"min\":1,\"max\":1}",
+        "{\"count\":2,\"min\":1,\"max\":1,\"buckets\":[[1,1]]}",
+        "{\"count\":1,\"min\":1,\"max\":1,\"buckets\":[[1,0]]}",
+        "{\"count\":1,\"min\":1,\"max\":1,\"buckets\":[[-1,1]]}",
+        "{\"count\":1,\"min\":1,\"max\":1,\"buckets\":[[99999999999999,1]]}",
+        "{\"count\":1,\"min\":1,\"max\":1,\"buckets\":[[1]]}",
+        "{\"count\":\"1\",\"min\":1,\"max\":1,\"buckets\":[[1,1]]}",
+    };
+    hist *h = hist_new();
+    hist_record(h, 42);
+    char err[128];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *j = json_loads(bad[i], 0, NULL);
+        assert_non_null(j);
+        err[0] = '\0';
+        assert_int_equal(hist_add_json(h, j, err, sizeof err), -1);
+        assert_true(strlen(err) > 0);
+        json_decref(j);
+    }
+    assert_int_equal(hist_count(h), 1);
+    assert_int_equal(hist_percentile(h, 50), 42);
+    hist_free(h);
+}
+
+static void test_hist_summary_has_report_fields(void **state)
+{
+    (void)state;
+    hist *h = hist_new();
+    for (uint64_t v = 1; v <= 1000; v++)
+        hist_record(h, v);
+    json_t *s = hist_summary_json(h);
+    assert_int_equal(json_integer_value(json_object_get(s, "count")), 1000);
+    assert_int_equal(json_integer_value(json_object_get(s, "p50")), 500);
+    assert_int_equal(json_integer_value(json_object_get(s, "p95")), 950);
+    assert_int_equal(json_integer_value(json_object_get(s, "p99")), 990);
+    assert_int_equal(json_integer_value(json_object_get(s, "p999")), 999);
+    assert_int_equal(json_integer_value(json_object_get(s, "max")), 1000);
+    json_decref(s);
+    hist_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hist_empty_is_zero),
+        cmocka_unit_test(test_hist_small_values_exact),
+        cmocka_unit_test(test_hist_relative_error_within_3_digits),
+        cmocka_unit_test(test_hist_clamps_above_one_hour),
+        cmocka_unit_test(test_hist_merge_is_exact),
+        cmocka_unit_test(test_hist_json_round_trip_merges_exactly),
+        cmocka_unit_test(test_hist_add_json_rejects_bad_input_unchanged),
+        cmocka_unit_test(test_hist_summary_has_report_fields),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
