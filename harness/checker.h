@@ -1,0 +1,190 @@
+/* checker.h — per client-and-channel delivery checks (lost, duplicated, reordered, resync, epoch) and their tallies; pure logic, no I/O. */
+#ifndef RTCHAOS_CHECKER_H
+#define RTCHAOS_CHECKER_H
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "envelope.h"
+#include "hist.h"
+
+/*
+ * One chk_stream per (client, channel) records what that subscriber has been
+ * given; one chk_ctx per thread holds the tallies, histograms, timeline and
+ * anomaly examples of all the streams that thread checks. Nothing here
+ * touches a socket or a clock: callers pass now_mono_us (intervals, t_s) and
+ * now_wall_us (latency against the envelope's `ts`).
+ *
+ * Rules (the names follow Jepsen's queue checkers):
+ *  - within one subscription, an event must be last+1;
+ *  - seq > last+1: last+1..seq-1 become "missing"; a missing seq that later
+ *    arrives is `reordered`; one still missing at the end (or at a
+ *    non-resuming disconnect) is `lost`, unless a snapshot or gap covered it;
+ *  - seq <= last and not missing: `duplicated` (also an event already
+ *    covered by a snapshot);
+ *  - after a resume with since=S, the first envelope must be event S+1, a
+ *    snapshot at >= S or a gap starting at S+1, else `resync_failed`; a hole
+ *    while replaying (seq <= the head told at subscribe, or for SSE/poll ts
+ *    older than the connection) is `resync_failed` too; a resync that
+ *    reaches the head intact is `resync_ok`, and its time (reconnect start →
+ *    caught up) goes into the resync histogram;
+ *  - an epoch different from the one last seen on that stream is
+ *    `epoch_changed`; the stream restarts from what the server says (its
+ *    old holes are not counted as lost: the epoch change reports them);
+ *  - at the end, chk_final reconciles each stream with the publisher's
+ *    final acknowledged head: every seq up to it not received or covered is
+ *    `lost`.
+ * Live and replayed events go to separate latency histograms.
+ */
+
+typedef enum chk_kind {
+    CHK_LOST = 0,
+    CHK_DUPLICATED,
+    CHK_REORDERED,
+    CHK_RESYNC_FAILED,
+    CHK_EPOCH_CHANGED,
+    CHK_KINDS
+} chk_kind;
+
+const char *chk_kind_str(chk_kind k);
+
+typedef struct chk_anomaly {
+    uint64_t seq;
+    uint64_t t_us;   /* since the ctx's t0 */
+    uint32_t client;
+    uint32_t ch;     /* channel index; the report turns it into the name */
+    uint8_t kind;
+} chk_anomaly;
+
+/* Coarse log-linear latency buckets for the per-second timeline: 32
+ * sub-buckets per power of two (within ~3%), small enough to keep one per
+ * second, and merged exactly (counts add). */
+#define CHK_TL_BUCKETS 1216
+typedef struct chk_tl_row {
+    uint64_t published, delivered, reconnects, connected;
+    uint32_t lat[CHK_TL_BUCKETS];
+} chk_tl_row;
+
+/* Bucket index of v µs, and the lowest / highest value of bucket i. */
+unsigned chk_tl_bucket(uint64_t v_us);
+uint64_t chk_tl_bucket_low(unsigned i);
+uint64_t chk_tl_bucket_high(unsigned i);
+/* Percentile (0..100) over coarse buckets (highest value of the bucket
+ * holding the ceil(pct/100*count)-th value); 0 when empty. */
+uint64_t chk_tl_percentile(const uint32_t *lat, double pct);
+
+typedef struct chk_counts {
+    uint64_t delivered;     /* distinct events received (live + replayed) */
+    uint64_t live, replayed;
+    uint64_t expected;      /* seqs the streams were accountable for (set by chk_final) */
+    uint64_t kind[CHK_KINDS];
+    uint64_t resync_ok;
+    uint64_t snapshots, gaps;
+    uint64_t missing_now;   /* holes seen so far and not (yet) filled: provisional `lost` */
+} chk_counts;
+
+typedef struct chk_ctx {
+    chk_counts n;
+    hist *live, *replay, *connect, *resync;
+    uint64_t t0_mono_us;
+    /* Cumulative coarse live latency for the live status line (written by
+     * the owner thread with relaxed atomic stores, readable from others). */
+    uint32_t *status_lat;
+    chk_tl_row **rows;      /* rows[s] for second s since t0, lazily allocated */
+    size_t n_rows;
+    chk_anomaly *anom[CHK_KINDS];
+    size_t n_anom[CHK_KINDS];
+    size_t anom_cap;
+} chk_ctx;
+
+/* Initializes ctx: histograms allocated, t0 set, at most anomalies_per_kind
+ * examples kept per kind. Returns 0, or -1 with a message in err. Not
+ * thread-safe: one ctx per thread. Free with chk_ctx_free. */
+int chk_ctx_init(chk_ctx *c, uint64_t t0_mono_us, size_t anomalies_per_kind, char *err,
+                 size_t errlen);
+void chk_ctx_free(chk_ctx *c);
+
+/* The timeline row of second t (since t0), allocated when first needed;
+ * NULL only when out of memory or t is absurdly far (> 7 days). */
+chk_tl_row *chk_row(chk_ctx *c, uint64_t now_mono_us);
+
+/* Records an anomaly example (counted in n.kind[k] too). */
+void chk_anomaly_add(chk_ctx *c, chk_kind k, uint32_t client, uint32_t ch, uint64_t seq,
+                     uint64_t now_mono_us);
+
+typedef struct chk_range {
+    uint64_t from, to; /* inclusive */
+} chk_range;
+
+enum chk_phase {
+    CHK_PH_IDLE = 0, /* not subscribed, not accountable */
+    CHK_PH_FRESH,    /* subscribed afresh; waiting for the head (WS) or first event */
+    CHK_PH_RESUME,   /* resumed with since; waiting for the first envelope */
+    CHK_PH_REPLAY,   /* resync under way: replayed events until caught up */
+    CHK_PH_LIVE,
+    CHK_PH_DOWN,     /* connection gone, will resume: still accountable */
+};
+
+/* Per (client, channel) state; zero-initialized = idle. 64 bytes plus the
+ * missing ranges (allocated only when a hole appears). */
+typedef struct chk_stream {
+    uint64_t last;          /* highest seq received or covered; valid once based */
+    uint64_t base;          /* start of the accountable interval (seqs > base owed) */
+    uint64_t replay_to;     /* head told at subscribe; 0 = unknown (SSE, poll) */
+    uint64_t since;         /* resume: the since sent */
+    uint64_t epoch_hash;    /* 0 = none seen yet */
+    uint64_t resync_t0_us;  /* mono time the reconnect started; 0 = not a resync */
+    int64_t conn_wall_us;   /* wall time this subscription started */
+    chk_range *missing;
+    uint16_t n_missing, cap_missing;
+    uint8_t phase;
+    uint8_t based;          /* last/base are set */
+    uint8_t resync_bad;     /* the current resync already failed */
+    uint8_t head_known;     /* replay_to is valid */
+} chk_stream;
+
+/* Hash of an epoch string for chk_stream.epoch_hash (never 0 for a
+ * non-empty string; 0 for ""). */
+uint64_t chk_epoch_hash(const char *epoch, size_t len);
+
+/* The client sent a subscribe (WS sub, SSE GET, first poll). resume: it
+ * asked for since (WS/poll: `since`; SSE: Last-Event-ID encoding it), which
+ * must be the stream's last. reconnect_t0_us: mono time the reconnect began
+ * (0 on the first connect: no resync is measured). */
+void chk_on_subscribe(chk_ctx *c, chk_stream *s, int resume, uint64_t reconnect_t0_us,
+                      int64_t now_wall_us);
+
+/* WS `subscribed` reply: head, epoch ("" when absent), recovered (-1 absent). */
+void chk_on_subscribed(chk_ctx *c, chk_stream *s, uint32_t client, uint32_t ch, uint64_t head,
+                       const char *epoch, int recovered, uint64_t now_mono_us);
+
+/* An event, snapshot or gap envelope for this stream (other types are
+ * ignored). Returns 1 when it was a duplicate (so transports that de-dup
+ * can tell), else 0. */
+int chk_on_envelope(chk_ctx *c, chk_stream *s, uint32_t client, uint32_t ch, const envelope *e,
+                    uint64_t now_mono_us, int64_t now_wall_us);
+
+/* The connection carrying this stream ended. will_resume: the client will
+ * reconnect with since (the stream stays accountable); otherwise its
+ * accountability ends at what it has (holes already seen stay counted). */
+void chk_on_disconnect(chk_ctx *c, chk_stream *s, uint32_t client, uint32_t ch, int will_resume,
+                       uint64_t now_mono_us);
+
+/* Whether the stream needs nothing more to reach final_head. */
+int chk_caught_up(const chk_stream *s, uint64_t final_head);
+
+/* End-of-run reconciliation against the publisher's final acknowledged head
+ * of the stream's channel: every owed seq up to it that was neither
+ * received nor covered is `lost`; adds the stream's accountable count to
+ * n.expected; frees the stream's ranges and leaves it idle. Call once per
+ * stream. */
+void chk_final(chk_ctx *c, chk_stream *s, uint32_t client, uint32_t ch, uint64_t final_head,
+               uint64_t now_mono_us);
+
+/* Releases what the stream owns (its missing ranges) without counting. */
+void chk_stream_free(chk_stream *s);
+
+/* Merges src's tallies, histograms, rows and anomalies into dst (keeps the
+ * earliest anomaly examples, bounded by dst's cap). */
+int chk_ctx_merge(chk_ctx *dst, const chk_ctx *src, char *err, size_t errlen);
+
+#endif
