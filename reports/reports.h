@@ -19,7 +19,7 @@
  *   report.md      Markdown (plots referenced as plots/<name>.png)
  *   report.html    self-contained HTML (every plot embedded as a data: URI
  *                  SVG, inline CSS, no script and no network fetch needed)
- *   plots/*.svg, plots/*.png and the plot data files (*.dat, plots.gp)
+ *   plots/NAME.svg, plots/NAME.png and the plot data (NAME.dat, plots.gp)
  * Content: verdict table (budget, measured, pass/fail), totals, latency
  * percentile table (p50, p95, p99, p99.9, max) for live, replay, connect and
  * resync, the fault timeline, anomaly examples with the fault active at their
@@ -32,11 +32,11 @@
 int reports_render(const char *run_dir, char *err, size_t errlen);
 
 /* Writes RUN_DIR/junit.xml from RUN_DIR/report.json: one <testsuite> named
- * after the scenario, one <testcase> per verdict (failure message says
- * "measured VALUE, budget OP BUDGET"), plus one testcase "anomalies" that
- * fails when totals.lost/duplicated/reordered/resync_failed are not all 0
- * and no verdict covers them. For callers whose report.json was not written
- * by a run (merge writes it itself). Returns 0 or -1. */
+ * "rtchaos.<scenario>", one <testcase> per verdict (a failed one carries
+ * <failure message="NAME: measured VALUE, budget OP BUDGET"/>); a report
+ * without verdicts gets one testcase "run" that follows "pass". For callers
+ * whose report.json was not written by a run (merge writes it itself).
+ * Returns 0 or -1. */
 int reports_write_junit(const char *run_dir, char *err, size_t errlen);
 
 /* Prints a one-screen plain-text summary of RUN_DIR/report.json to out
@@ -59,7 +59,8 @@ int reports_print_summary(const char *run_dir, FILE *out, char *err, size_t errl
  *                               LIMIT is "N%" (relative to BASE) or an
  *                               absolute amount ("5ms", "300us", "2s" for
  *                               latencies — a bare number is ms — or a count)
- *   --max METRIC=V              NEW must be <= V (latency units as above)
+ *   --max METRIC=V              NEW must be <= V (latency units as above;
+ *                               for other metrics "99.9%" means 0.999)
  *   --min METRIC=V              NEW must be >= V
  *   --no-defaults               drop the default rules
  * Defaults: max-regress p95_live=10%, p99_live=20%, p95_resync=20%,
@@ -73,11 +74,13 @@ int reports_print_summary(const char *run_dir, FILE *out, char *err, size_t errl
 #define REPORTS_METRIC_MAX 48
 
 typedef enum reports_rule_kind {
-    REPORTS_RULE_REGRESS_PCT = 1, /* new <= base * (1 + limit/100) */
-    REPORTS_RULE_REGRESS_ABS,     /* new <= base + limit (limit in metric units) */
+    REPORTS_RULE_REGRESS_PCT = 1, /* new <= base * (1 + limit/100); for higher-is-better
+                                     metrics (delivered_ratio, resync_ok, delivered,
+                                     published): new >= base * (1 - limit/100) */
+    REPORTS_RULE_REGRESS_ABS,     /* new <= base + limit (metric units); higher-is-better:
+                                     new >= base - limit */
     REPORTS_RULE_MAX,             /* new <= limit */
-    REPORTS_RULE_MIN,             /* new >= limit (for higher-is-better) */
-    REPORTS_RULE_DROP_ABS,        /* new >= base - limit (higher-is-better) */
+    REPORTS_RULE_MIN,             /* new >= limit */
 } reports_rule_kind;
 
 typedef struct reports_compare_rule {
@@ -113,7 +116,7 @@ int reports_compare_parse_args(int argc, char **argv, reports_compare_opts *opts
 /* Compares NEW against BASE under opts. Writes a side-by-side table (one row
  * per metric: base, new, change, rule, ok/REGRESSED) to out (may be NULL).
  * When out_dir is not NULL, also writes there compare.md and a
- * self-contained compare.html with overlaid plots (plots/compare_*.svg|png:
+ * self-contained compare.html with overlaid plots (plots/compare_NAME.svg and .png:
  * latency over time, percentile spectrum, delivered per second).
  * Returns 0 when no rule is broken, 1 when NEW regressed, -1 on error (a
  * file unreadable or not rtchaos.report/1: the caller exits 2). */

@@ -1,0 +1,388 @@
+/* reports_render.c — report.json → report.md, report.html and plots; the
+ * one-screen text summary. */
+#include "reports.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "rdoc.h"
+#include "rout.h"
+#include "rplot.h"
+
+/* Anomaly examples shown per kind, and in all. */
+#define RENDER_EXAMPLES_PER_KIND 10
+#define RENDER_EXAMPLES_MAX 60
+
+static const char *const anomaly_kinds[] = {"lost", "duplicated", "reordered", "resync_failed", "epoch_changed"};
+#define N_ANOMALY_KINDS (sizeof anomaly_kinds / sizeof anomaly_kinds[0])
+
+static const char *pass_word(int pass)
+{
+    return pass ? "pass" : "FAIL";
+}
+
+static void section_run(rout *o, const json_t *rep)
+{
+    char buf[128];
+    const char *cols[] = {"run", ""};
+    rout_table_begin(o, "run", cols, 2);
+    const char *row[2];
+    row[0] = "scenario"; row[1] = rdoc_str_or(rep, "scenario", "?");
+    rout_table_row(o, NULL, row, 2);
+    const json_t *seed = json_object_get(rep, "seed");
+    if (json_is_integer(seed)) {
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(seed));
+        row[0] = "seed"; row[1] = buf;
+        rout_table_row(o, NULL, row, 2);
+    }
+    row[0] = "target"; row[1] = rdoc_str_or(rep, "target", "(not recorded)");
+    rout_table_row(o, NULL, row, 2);
+    row[0] = "started"; row[1] = rdoc_str_or(rep, "started", "(not recorded)");
+    rout_table_row(o, NULL, row, 2);
+    snprintf(buf, sizeof buf, "%.1f s", rdoc_num_or(rep, "duration_s", 0));
+    row[0] = "duration"; row[1] = buf;
+    rout_table_row(o, NULL, row, 2);
+    const json_t *merge = json_object_get(rep, "merge");
+    if (json_is_object(merge)) {
+        snprintf(buf, sizeof buf, "merged from %lld shard reports",
+                 (long long)json_integer_value(json_object_get(merge, "shards")));
+        row[0] = "shards"; row[1] = buf;
+        rout_table_row(o, NULL, row, 2);
+        const char *note = rdoc_str_or(merge, "timeline_p95", NULL);
+        if (note) {
+            row[0] = "timeline p95"; row[1] = note;
+            rout_table_row(o, NULL, row, 2);
+        }
+    }
+    int pass = json_is_true(json_object_get(rep, "pass"));
+    row[0] = "result"; row[1] = pass ? "PASS" : "FAIL";
+    rout_table_row(o, pass ? "pass" : "fail", row, 2);
+    rout_table_end(o);
+}
+
+static void section_verdicts(rout *o, const json_t *rep)
+{
+    rout_heading(o, 2, "Verdicts", NULL);
+    const json_t *vs = json_object_get(rep, "verdicts");
+    const char *cols[] = {"verdict", "budget", "measured", "result"};
+    rout_table_begin(o, "verdicts", cols, 4);
+    size_t i;
+    const json_t *v;
+    json_array_foreach(vs, i, v) {
+        char budget[96], measured[64], b[64];
+        rdoc_fmt_num(b, sizeof b, rdoc_num_or(v, "budget", NAN));
+        snprintf(budget, sizeof budget, "%s %s", rdoc_str_or(v, "op", "?"), b);
+        rdoc_fmt_num(measured, sizeof measured, rdoc_num_or(v, "value", NAN));
+        int pass = json_is_true(json_object_get(v, "pass"));
+        const char *row[] = {rdoc_str_or(v, "name", "?"), budget, measured, pass_word(pass)};
+        rout_table_row(o, pass ? "pass" : "fail", row, 4);
+    }
+    if (json_array_size(vs) == 0) {
+        const char *row[] = {"(no budgets in this scenario)", "", "", ""};
+        rout_table_row(o, NULL, row, 4);
+    }
+    rout_table_end(o);
+}
+
+static void section_totals(rout *o, const json_t *rep)
+{
+    rout_heading(o, 2, "Totals", NULL);
+    const json_t *totals = json_object_get(rep, "totals");
+    const char *cols[] = {"counter", "value"};
+    rout_table_begin(o, "totals", cols, 2);
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)totals, key, v) {
+        if (!json_is_number(v))
+            continue;
+        char buf[64];
+        rdoc_fmt_num(buf, sizeof buf, json_number_value(v));
+        const char *row[] = {key, buf};
+        int bad = json_number_value(v) > 0 && (strcmp(key, "lost") == 0 || strcmp(key, "duplicated") == 0 ||
+                                               strcmp(key, "reordered") == 0 || strcmp(key, "resync_failed") == 0);
+        rout_table_row(o, bad ? "fail" : NULL, row, 2);
+    }
+    double ratio;
+    if (rdoc_ratio(totals, &ratio) == 0) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%.6f", ratio);
+        const char *row[] = {"delivered / expected", buf};
+        rout_table_row(o, NULL, row, 2);
+    }
+    rout_table_end(o);
+}
+
+static void section_latency(rout *o, const json_t *rep)
+{
+    rout_heading(o, 2, "Latency (ms)", NULL);
+    const char *cols[] = {"kind", "count", "p50", "p95", "p99", "p99.9", "max", "mean"};
+    static const char *const fields[] = {"p50", "p95", "p99", "p999", "max", "mean"};
+    rout_table_begin(o, "latency", cols, 8);
+    for (int k = 0; k < RDOC_NKINDS; k++) {
+        const json_t *lk = rdoc_latency(rep, rdoc_latency_kinds[k]);
+        char cells[7][32];
+        const char *row[8] = {rdoc_latency_kinds[k]};
+        double count = rdoc_num_or(lk, "count", 0);
+        rdoc_fmt_num(cells[0], sizeof cells[0], count);
+        row[1] = cells[0];
+        for (int j = 0; j < 6; j++) {
+            if (count > 0)
+                rdoc_fmt_ms(cells[j + 1], sizeof cells[j + 1], rdoc_num_or(lk, fields[j], NAN));
+            else
+                snprintf(cells[j + 1], sizeof cells[j + 1], "-");
+            row[j + 2] = cells[j + 1];
+        }
+        rout_table_row(o, NULL, row, 8);
+    }
+    rout_table_end(o);
+}
+
+static void section_faults(rout *o, const json_t *rep)
+{
+    rout_heading(o, 2, "Fault timeline", NULL);
+    const json_t *faults = json_object_get(rep, "faults");
+    if (json_array_size(faults) == 0) {
+        rout_para(o, "No faults were injected.");
+        return;
+    }
+    const char *cols[] = {"fault", "from (s)", "to (s)", "attributes"};
+    rout_table_begin(o, "faults", cols, 4);
+    size_t i;
+    const json_t *f;
+    json_array_foreach(faults, i, f) {
+        char label[160], from[32], to[32];
+        rdoc_fault_label(f, label, sizeof label);
+        snprintf(from, sizeof from, "%.1f", rdoc_num_or(f, "from_s", NAN));
+        double t = rdoc_num_or(f, "to_s", NAN);
+        if (isnan(t))
+            snprintf(to, sizeof to, "(instant)");
+        else
+            snprintf(to, sizeof to, "%.1f", t);
+        const json_t *attrs = json_object_get(f, "attributes");
+        char *a = attrs ? json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        const char *row[] = {label, from, to, a ? a : ""};
+        rout_table_row(o, NULL, row, 4);
+        free(a);
+    }
+    rout_table_end(o);
+}
+
+static void section_anomalies(rout *o, const json_t *rep)
+{
+    rout_heading(o, 2, "Anomalies", NULL);
+    const json_t *totals = json_object_get(rep, "totals");
+    char line[512];
+    size_t off = 0;
+    double sum = 0;
+    for (size_t k = 0; k < N_ANOMALY_KINDS; k++) {
+        double n = rdoc_num_or(totals, anomaly_kinds[k], 0);
+        sum += n;
+        off += (size_t)snprintf(line + off, sizeof line - off, "%s%s %.0f", k ? ", " : "", anomaly_kinds[k], n);
+        if (off >= sizeof line)
+            break;
+    }
+    const json_t *list = json_object_get(rep, "anomalies");
+    if (sum == 0 && json_array_size(list) == 0) {
+        rout_para(o, "No anomalies: %s.", line);
+        return;
+    }
+    rout_para(o, "Counts: %s. Examples (the first %d of each kind, with the fault active at that time):", line,
+              RENDER_EXAMPLES_PER_KIND);
+    const char *cols[] = {"t (s)", "kind", "client", "channel", "seq", "fault at that time"};
+    rout_table_begin(o, "anomalies", cols, 6);
+    int shown = 0, per_kind[N_ANOMALY_KINDS + 1] = {0};
+    size_t i;
+    const json_t *a;
+    json_array_foreach(list, i, a) {
+        const char *kind = rdoc_str_or(a, "kind", "?");
+        size_t k = 0;
+        while (k < N_ANOMALY_KINDS && strcmp(kind, anomaly_kinds[k]) != 0)
+            k++;
+        if (per_kind[k] >= RENDER_EXAMPLES_PER_KIND || shown >= RENDER_EXAMPLES_MAX)
+            continue;
+        per_kind[k]++;
+        shown++;
+        char t[32], client[32], seq[32], fault[256], label[160];
+        double ts = rdoc_num_or(a, "t_s", NAN);
+        snprintf(t, sizeof t, "%.2f", ts);
+        rdoc_fmt_num(client, sizeof client, rdoc_num_or(a, "client", NAN));
+        const json_t *shard = json_object_get(a, "shard");
+        if (json_is_integer(shard)) {
+            size_t n = strlen(client);
+            snprintf(client + n, sizeof client - n, " (shard %lld)", (long long)json_integer_value(shard));
+        }
+        rdoc_fmt_num(seq, sizeof seq, rdoc_num_or(a, "seq", NAN));
+        int active = 0;
+        const json_t *f = isnan(ts) ? NULL : rdoc_fault_at(rep, ts, &active);
+        if (!f)
+            snprintf(fault, sizeof fault, "none");
+        else if (active)
+            snprintf(fault, sizeof fault, "%s", rdoc_fault_label(f, label, sizeof label));
+        else
+            snprintf(fault, sizeof fault, "none (last: %s at %.1f s)", rdoc_fault_label(f, label, sizeof label),
+                     rdoc_num_or(f, "from_s", 0));
+        const char *row[] = {t, kind, client, rdoc_str_or(a, "ch", "?"), seq, fault};
+        rout_table_row(o, NULL, row, 6);
+    }
+    rout_table_end(o);
+}
+
+static const char html_head[] =
+    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
+static const char html_style[] =
+    "</title>\n<style>\n"
+    "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1000px;"
+    "padding:0 1em;color:#222}\n"
+    "h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}\n"
+    "table{border-collapse:collapse;margin:.6em 0}th,td{border:1px solid #ccc;padding:.25em .6em;"
+    "text-align:left;font-variant-numeric:tabular-nums}\n"
+    "th{background:#f3f3f3}tr.pass td:last-child{color:#1a7f37;font-weight:600}"
+    "tr.fail td{background:#fff0f0}tr.fail td:last-child{color:#c00;font-weight:700}\n"
+    ".badge{display:inline-block;padding:.1em .6em;border-radius:.3em;color:#fff}"
+    ".badge.pass{background:#1a7f37}.badge.fail{background:#c00}\n"
+    "figure{margin:1em 0}figure img{max-width:100%;border:1px solid #eee}"
+    "figcaption{color:#555;font-size:.9em}\n</style>\n</head>\n<body>\n";
+
+/* Embeds plots_dir/<name>.svg as a data: URI image. */
+static int html_plot(rout *o, const char *plots_dir, const rplot_info *p, char *err, size_t errlen)
+{
+    char path[4096], file[128];
+    size_t len;
+    snprintf(file, sizeof file, "%s.svg", p->name);
+    rdoc_path(path, sizeof path, plots_dir, file);
+    char *svg = rdoc_read_file(path, &len, err, errlen);
+    if (!svg)
+        return -1;
+    fprintf(o->f, "<figure id=\"plot-%s\"><img class=\"plot\" width=\"900\" height=\"400\" alt=\"", p->name);
+    rout_text(o, p->title);
+    fputs("\" src=\"data:image/svg+xml;base64,", o->f);
+    rout_base64(o->f, (const unsigned char *)svg, len);
+    fputs("\"><figcaption>", o->f);
+    rout_text(o, p->title);
+    fputs("</figcaption></figure>\n", o->f);
+    free(svg);
+    return 0;
+}
+
+/* Writes the report body (all sections) in o's format. */
+static int write_doc(rout *o, const json_t *rep, const char *plots_dir, char *err, size_t errlen)
+{
+    int pass = json_is_true(json_object_get(rep, "pass"));
+    char title[300];
+    snprintf(title, sizeof title, "rtchaos report: %s", rdoc_str_or(rep, "scenario", "?"));
+    if (o->html) {
+        fputs(html_head, o->f);
+        rout_text(o, title);
+        fputs(html_style, o->f);
+        fputs("<h1>", o->f);
+        rout_text(o, title);
+        fprintf(o->f, " <span class=\"badge %s\" id=\"result\">%s</span></h1>\n", pass ? "pass" : "fail",
+                pass ? "PASS" : "FAIL");
+    } else {
+        fprintf(o->f, "# ");
+        rout_text(o, title);
+        fprintf(o->f, " — %s\n\n", pass ? "PASS" : "FAIL");
+    }
+    section_run(o, rep);
+    section_verdicts(o, rep);
+    section_latency(o, rep);
+    section_totals(o, rep);
+    section_faults(o, rep);
+    section_anomalies(o, rep);
+    rout_heading(o, 2, "Plots", NULL);
+    for (int i = 0; i < RPLOT_REPORT_N; i++) {
+        const rplot_info *p = &rplot_report_plots[i];
+        if (o->html) {
+            if (html_plot(o, plots_dir, p, err, errlen) != 0)
+                return -1;
+        } else {
+            fprintf(o->f, "![");
+            rout_text(o, p->title);
+            fprintf(o->f, "](plots/%s.png)\n\n", p->name);
+        }
+    }
+    if (o->html)
+        fputs("<p>Files: report.json (canonical), junit.xml, report.md, plots/ (SVG, PNG, gnuplot data and "
+              "script), events.jsonl.</p>\n</body></html>\n", o->f);
+    else
+        fputs("Files: [report.json](report.json) (canonical), [junit.xml](junit.xml), "
+              "[events.jsonl](events.jsonl), [plots/](plots/) (SVG, PNG, gnuplot data and script).\n", o->f);
+    return 0;
+}
+
+static int write_one(const char *run_dir, const char *name, int html, const json_t *rep, const char *plots_dir,
+                     char *err, size_t errlen)
+{
+    rout o = {rdoc_fopen(run_dir, name, err, errlen), html};
+    if (!o.f)
+        return -1;
+    if (write_doc(&o, rep, plots_dir, err, errlen) != 0) {
+        fclose(o.f);
+        return -1;
+    }
+    return rdoc_fclose(o.f, name, err, errlen);
+}
+
+int reports_render(const char *run_dir, char *err, size_t errlen)
+{
+    char path[4096], plots_dir[4096];
+    rdoc_path(path, sizeof path, run_dir, "report.json");
+    json_t *rep = rdoc_load(path, err, errlen);
+    if (!rep)
+        return -1;
+    rdoc_path(plots_dir, sizeof plots_dir, run_dir, "plots");
+    int rc = -1;
+    if (rplot_report(rep, plots_dir, err, errlen) == 0 &&
+        write_one(run_dir, "report.md", 0, rep, plots_dir, err, errlen) == 0 &&
+        write_one(run_dir, "report.html", 1, rep, plots_dir, err, errlen) == 0)
+        rc = 0;
+    json_decref(rep);
+    return rc;
+}
+
+int reports_print_summary(const char *run_dir, FILE *out, char *err, size_t errlen)
+{
+    char path[4096];
+    rdoc_path(path, sizeof path, run_dir, "report.json");
+    json_t *rep = rdoc_load(path, err, errlen);
+    if (!rep)
+        return -1;
+    int pass = json_is_true(json_object_get(rep, "pass"));
+    const json_t *t = json_object_get(rep, "totals");
+    fprintf(out, "%s  %s  (seed %lld, %.1f s)\n", pass ? "PASS" : "FAIL", rdoc_str_or(rep, "scenario", "?"),
+            (long long)json_integer_value(json_object_get(rep, "seed")), rdoc_num_or(rep, "duration_s", 0));
+    const json_t *vs = json_object_get(rep, "verdicts");
+    size_t i;
+    const json_t *v;
+    json_array_foreach(vs, i, v) {
+        char b[64], m[64];
+        rdoc_fmt_num(b, sizeof b, rdoc_num_or(v, "budget", NAN));
+        rdoc_fmt_num(m, sizeof m, rdoc_num_or(v, "value", NAN));
+        int vp = json_is_true(json_object_get(v, "pass"));
+        fprintf(out, "  %-4s %-22s measured %-12s budget %s %s\n", pass_word(vp), rdoc_str_or(v, "name", "?"), m,
+                rdoc_str_or(v, "op", "?"), b);
+    }
+    fprintf(out, "  clients %.0f  published %.0f  delivered %.0f  reconnects %.0f  errors %.0f\n",
+            rdoc_num_or(t, "clients", 0), rdoc_num_or(t, "published", 0), rdoc_num_or(t, "delivered", 0),
+            rdoc_num_or(t, "reconnects", 0), rdoc_num_or(t, "errors", 0));
+    fprintf(out, "  lost %.0f  duplicated %.0f  reordered %.0f  resync ok %.0f / failed %.0f\n",
+            rdoc_num_or(t, "lost", 0), rdoc_num_or(t, "duplicated", 0), rdoc_num_or(t, "reordered", 0),
+            rdoc_num_or(t, "resync_ok", 0), rdoc_num_or(t, "resync_failed", 0));
+    const json_t *live = rdoc_latency(rep, "live");
+    char p50[32], p95[32], p99[32], mx[32];
+    rdoc_fmt_ms(p50, sizeof p50, rdoc_num_or(live, "p50", NAN));
+    rdoc_fmt_ms(p95, sizeof p95, rdoc_num_or(live, "p95", NAN));
+    rdoc_fmt_ms(p99, sizeof p99, rdoc_num_or(live, "p99", NAN));
+    rdoc_fmt_ms(mx, sizeof mx, rdoc_num_or(live, "max", NAN));
+    fprintf(out, "  live latency ms: p50 %s  p95 %s  p99 %s  max %s\n", p50, p95, p99, mx);
+    char html[4096];
+    rdoc_path(html, sizeof html, run_dir, "report.html");
+    struct stat st;
+    if (stat(html, &st) == 0)
+        fprintf(out, "  report: %s\n", html);
+    json_decref(rep);
+    return 0;
+}
