@@ -1,0 +1,21 @@
+# harness/build.mk — bin/rtchaos: the CLI core (scenario parser, orchestration,
+# fault timeline, verdicts, report writing), linked with the fleet's objects
+# (harness-fleet/build.mk: FLEET_OBJS, FLEET_LIBS) and the report renderers
+# (reports/build.mk: REPORTS_OBJS, REPORTS_LIBS).
+#
+# reports/build.mk is included after this file, so its variables are read
+# with secondary expansion ($$(…)) when the link rule runs, not now.
+.SECONDEXPANSION:
+
+HARNESS_CORE_SRCS := scenario.c verdict.c
+HARNESS_CORE_OBJS := $(HARNESS_CORE_SRCS:%.c=$(BUILD)/harness/%.o)
+HARNESS_LIBS      := $(shell pkg-config --libs yaml-0.1 libevent)
+
+$(BINDIR)/rtchaos: $(BUILD)/harness/main.o $(HARNESS_CORE_OBJS) $$(FLEET_OBJS) $$(REPORTS_OBJS) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(HARNESS_LIBS) $(FLEET_LIBS) $(REPORTS_LIBS) $(LDLIBS_COMMON)
+
+BINS += $(BINDIR)/rtchaos
+
+$(eval $(call unit_test,test_scenario,$(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o,$(HARNESS_LIBS)))
+$(eval $(call unit_test,test_verdict,$(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o,$(HARNESS_LIBS)))

@@ -1,0 +1,1746 @@
+/* scenario.c — loads a scenario: libyaml document → --set overrides → checked struct. */
+#include "scenario.h"
+#include "verdict.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <yaml.h>
+
+#define US_PER_MS 1000ULL
+#define US_PER_S  1000000ULL
+#define MAX_DURATION_US (24ULL * 3600 * US_PER_S)
+
+/* ---- diagnostics ------------------------------------------------------------ */
+
+void scn_diag_init(scn_diag *d) { memset(d, 0, sizeof *d); }
+
+void scn_diag_free(scn_diag *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        free(d->msgs[i]);
+    free(d->msgs);
+    memset(d, 0, sizeof *d);
+}
+
+static void diag_vadd(scn_diag *d, const char *fmt, va_list ap)
+{
+    char *m = NULL;
+    if (vasprintf(&m, fmt, ap) < 0)
+        return;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 8;
+        char **p = realloc(d->msgs, cap * sizeof *p);
+        if (!p) {
+            free(m);
+            return;
+        }
+        d->msgs = p;
+        d->cap = cap;
+    }
+    d->msgs[d->n++] = m;
+}
+
+void scn_diag_add(scn_diag *d, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    diag_vadd(d, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- durations --------------------------------------------------------------- */
+
+int scenario_parse_duration(const char *s, uint64_t *out_us, char *err, size_t errlen)
+{
+    const char *p = s;
+    if (!*p) {
+        snprintf(err, errlen, "expected a duration like 500ms, 5s or 2m, got an empty string");
+        return -1;
+    }
+    if (strcmp(p, "0") == 0) {
+        *out_us = 0;
+        return 0;
+    }
+    if (!isdigit((unsigned char)*p) && *p != '.')
+        goto bad;
+    errno = 0;
+    char *end;
+    double v = strtod(p, &end);
+    if (end == p || errno || v < 0 || !isfinite(v))
+        goto bad;
+    double mult;
+    if (strcmp(end, "us") == 0)
+        mult = 1;
+    else if (strcmp(end, "ms") == 0)
+        mult = US_PER_MS;
+    else if (strcmp(end, "s") == 0)
+        mult = US_PER_S;
+    else if (strcmp(end, "m") == 0)
+        mult = 60.0 * US_PER_S;
+    else if (strcmp(end, "h") == 0)
+        mult = 3600.0 * US_PER_S;
+    else if (*end == '\0') {
+        snprintf(err, errlen, "expected a duration with a unit (us, ms, s, m, h), like %ss, got '%s'", s, s);
+        return -1;
+    } else
+        goto bad;
+    double us = v * mult;
+    if (us > (double)MAX_DURATION_US) {
+        snprintf(err, errlen, "duration '%s' is out of range (at most 24h)", s);
+        return -1;
+    }
+    if (fabs(us - llround(us)) > 1e-6) {
+        snprintf(err, errlen, "duration '%s' is finer than a microsecond", s);
+        return -1;
+    }
+    *out_us = (uint64_t)llround(us);
+    return 0;
+bad:
+    snprintf(err, errlen, "expected a duration like 500ms, 5s or 2m, got '%s'", s);
+    return -1;
+}
+
+char *scenario_format_duration(uint64_t us, char *buf, size_t cap)
+{
+    if (us == 0)
+        snprintf(buf, cap, "0s");
+    else if (us % (3600 * US_PER_S) == 0)
+        snprintf(buf, cap, "%lluh", (unsigned long long)(us / (3600 * US_PER_S)));
+    else if (us % (60 * US_PER_S) == 0)
+        snprintf(buf, cap, "%llum", (unsigned long long)(us / (60 * US_PER_S)));
+    else if (us % US_PER_S == 0)
+        snprintf(buf, cap, "%llus", (unsigned long long)(us / US_PER_S));
+    else if (us % US_PER_MS == 0)
+        snprintf(buf, cap, "%llums", (unsigned long long)(us / US_PER_MS));
+    else
+        snprintf(buf, cap, "%lluus", (unsigned long long)us);
+    return buf;
+}
+
+/* ---- did you mean ---------------------------------------------------------------- */
+
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return SIZE_MAX;
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
+            size_t best = diag + cost;
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The closest candidate within a third of the word's length (at least 1
+ * edit), or NULL. */
+static const char *closest(const char *word, const char *const *cands, size_t n)
+{
+    const char *best = NULL;
+    size_t bestd = SIZE_MAX;
+    size_t wl = strlen(word);
+    size_t limit = wl / 3;
+    if (limit < 1)
+        limit = 1;
+    /* A word that is the start of exactly one candidate ("ramp" → "ramp_up")
+     * is a better guess than the nearest by edits. */
+    const char *prefix = NULL;
+    size_t nprefix = 0;
+    for (size_t i = 0; i < n && wl >= 3; i++)
+        if (!strncmp(cands[i], word, wl)) {
+            prefix = cands[i];
+            nprefix++;
+        }
+    if (nprefix == 1)
+        return prefix;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = edit_distance(word, cands[i]);
+        if (d < bestd) {
+            bestd = d;
+            best = cands[i];
+        }
+    }
+    return bestd <= limit && bestd < wl ? best : NULL;
+}
+
+static void join_list(char *buf, size_t cap, const char *const *items, size_t n)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && off < cap; i++) {
+        int w = snprintf(buf + off, cap - off, "%s%s", i ? ", " : "", items[i]);
+        if (w < 0)
+            break;
+        off += (size_t)w;
+    }
+}
+
+/* ---- the loader's context ------------------------------------------------------- */
+
+typedef struct ctx {
+    yaml_document_t doc;
+    int doc_ok;
+    const char *file;
+    char **origin;            /* per node id: the --set that made it, or NULL */
+    size_t norigin;
+    scn_diag *diag;
+    int has_target;
+    size_t nerr_start;
+} ctx;
+
+static yaml_node_t *node(ctx *c, int id) { return id > 0 ? yaml_document_get_node(&c->doc, id) : NULL; }
+
+static const char *node_origin(ctx *c, int id)
+{
+    return (id > 0 && (size_t)id < c->norigin) ? c->origin[id] : NULL;
+}
+
+/* Reports an error at node id (column offset col_off into a scalar). */
+static void __attribute__((format(printf, 4, 5))) err_at_off(ctx *c, int id, size_t col_off,
+                                                              const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const char *o = node_origin(c, id);
+    yaml_node_t *n = node(c, id);
+    if (o)
+        scn_diag_add(c->diag, "--set %s: %s", o, msg);
+    else if (n)
+        scn_diag_add(c->diag, "%s:%zu:%zu: %s", c->file, n->start_mark.line + 1,
+                     n->start_mark.column + 1 + col_off, msg);
+    else
+        scn_diag_add(c->diag, "%s: %s", c->file, msg);
+}
+
+#define err_at(c, id, ...) err_at_off(c, id, 0, __VA_ARGS__)
+
+static void node_pos(ctx *c, int id, int *line, int *col)
+{
+    yaml_node_t *n = node(c, id);
+    *line = n && !node_origin(c, id) ? (int)n->start_mark.line + 1 : 0;
+    *col = n && !node_origin(c, id) ? (int)n->start_mark.column + 1 : 0;
+}
+
+static const char *scalar(yaml_node_t *n) { return (const char *)n->data.scalar.value; }
+
+/* "a mapping", "a list", "'abc'" — what a node is, for "got …" messages. */
+static void describe(yaml_node_t *n, char *buf, size_t cap)
+{
+    if (!n)
+        snprintf(buf, cap, "nothing");
+    else if (n->type == YAML_MAPPING_NODE)
+        snprintf(buf, cap, "a mapping");
+    else if (n->type == YAML_SEQUENCE_NODE)
+        snprintf(buf, cap, "a list");
+    else if (n->data.scalar.length == 0 && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+        snprintf(buf, cap, "an empty value");
+    else
+        snprintf(buf, cap, "'%.60s'", scalar(n));
+}
+
+static int is_null(yaml_node_t *n)
+{
+    if (!n || n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return 0;
+    const char *s = scalar(n);
+    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
+}
+
+static int want_scalar(ctx *c, int id, const char *what)
+{
+    yaml_node_t *n = node(c, id);
+    if (n && n->type == YAML_SCALAR_NODE && !is_null(n))
+        return 0;
+    char got[96];
+    describe(n, got, sizeof got);
+    err_at(c, id, "expected %s, got %s", what, got);
+    return -1;
+}
+
+static int get_str(ctx *c, int id, char **out)
+{
+    if (want_scalar(c, id, "a string") < 0)
+        return -1;
+    free(*out);
+    *out = strdup(scalar(node(c, id)));
+    return *out ? 0 : -1;
+}
+
+static int get_u64(ctx *c, int id, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    char what[96];
+    snprintf(what, sizeof what, "an integer from %llu to %llu", (unsigned long long)lo,
+             (unsigned long long)hi);
+    if (want_scalar(c, id, what) < 0)
+        return -1;
+    const char *s = scalar(node(c, id));
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!isdigit((unsigned char)s[0]) || *end || errno) {
+        err_at(c, id, "expected %s, got '%s'", what, s);
+        return -1;
+    }
+    if (v < lo || v > hi) {
+        err_at(c, id, "%s is out of range: expected %s", s, what);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int get_uint(ctx *c, int id, unsigned lo, unsigned hi, unsigned *out)
+{
+    uint64_t v;
+    if (get_u64(c, id, lo, hi, &v) < 0)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int get_double(ctx *c, int id, double lo, double hi, double *out)
+{
+    char what[96];
+    snprintf(what, sizeof what, "a number from %.15g to %.15g", lo, hi);
+    if (want_scalar(c, id, what) < 0)
+        return -1;
+    const char *s = scalar(node(c, id));
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(v)) {
+        err_at(c, id, "expected %s, got '%s'", what, s);
+        return -1;
+    }
+    if (v < lo || v > hi) {
+        err_at(c, id, "%s is out of range: expected %s", s, what);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+    static const char *const t[] = {"true", "True", "TRUE", "yes", "Yes", "on", "On"};
+    static const char *const f[] = {"false", "False", "FALSE", "no", "No", "off", "Off"};
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+        if (!strcmp(s, t[i])) {
+            *out = 1;
+            return 0;
+        }
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+        if (!strcmp(s, f[i])) {
+            *out = 0;
+            return 0;
+        }
+    return -1;
+}
+
+static int get_bool(ctx *c, int id, int *out)
+{
+    if (want_scalar(c, id, "true or false") < 0)
+        return -1;
+    if (parse_bool(scalar(node(c, id)), out) < 0) {
+        err_at(c, id, "expected true or false, got '%s'", scalar(node(c, id)));
+        return -1;
+    }
+    return 0;
+}
+
+static int get_duration(ctx *c, int id, uint64_t *out)
+{
+    if (want_scalar(c, id, "a duration like 500ms, 5s or 2m") < 0)
+        return -1;
+    char e[160];
+    if (scenario_parse_duration(scalar(node(c, id)), out, e, sizeof e) < 0) {
+        err_at(c, id, "%s", e);
+        return -1;
+    }
+    return 0;
+}
+
+static int get_enum(ctx *c, int id, const char *const *names, size_t n, int *out)
+{
+    char list[768];
+    join_list(list, sizeof list, names, n);
+    char what[800];
+    snprintf(what, sizeof what, "one of %s", list);
+    if (want_scalar(c, id, what) < 0)
+        return -1;
+    const char *s = scalar(node(c, id));
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(s, names[i])) {
+            *out = (int)i;
+            return 0;
+        }
+    const char *near = closest(s, names, n);
+    if (near && n > 6)
+        err_at(c, id, "unknown value '%s' (did you mean '%s'?)", s, near);
+    else if (near)
+        err_at(c, id, "unknown value '%s' (did you mean '%s'?); expected %s", s, near, what);
+    else
+        err_at(c, id, "unknown value '%s'; expected %s", s, what);
+    return -1;
+}
+
+/* Iterates a mapping's pairs, checking keys against known[]. For each known
+ * key calls back with (key index, value node id, key node id). Reports
+ * unknown keys (with a did-you-mean) and duplicates. Returns -1 when id is
+ * not a mapping. */
+typedef void (*field_fn)(ctx *c, void *obj, size_t key, int val, int keynode);
+
+static int walk_map(ctx *c, int id, const char *where, const char *const *known, size_t nknown,
+                    field_fn fn, void *obj)
+{
+    yaml_node_t *m = node(c, id);
+    if (!m || m->type != YAML_MAPPING_NODE) {
+        char got[96];
+        describe(m, got, sizeof got);
+        err_at(c, id, "%s: expected a mapping, got %s", where, got);
+        return -1;
+    }
+    unsigned char seen[64] = {0};
+    size_t npairs = (size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start);
+    for (size_t i = 0; i < npairs; i++) {
+        m = node(c, id); /* nodes may move if the document grows */
+        yaml_node_pair_t pr = m->data.mapping.pairs.start[i];
+        yaml_node_t *k = node(c, pr.key);
+        if (!k || k->type != YAML_SCALAR_NODE) {
+            err_at(c, pr.key, "%s: a key must be a plain name", where);
+            continue;
+        }
+        const char *ks = scalar(k);
+        size_t j;
+        for (j = 0; j < nknown; j++)
+            if (!strcmp(ks, known[j]))
+                break;
+        if (j == nknown) {
+            const char *near = closest(ks, known, nknown);
+            char list[512];
+            join_list(list, sizeof list, known, nknown);
+            if (near)
+                err_at(c, pr.key, "unknown key '%s' in %s (did you mean '%s'?)", ks, where, near);
+            else
+                err_at(c, pr.key, "unknown key '%s' in %s; expected one of: %s", ks, where, list);
+            continue;
+        }
+        if (j < sizeof seen && seen[j]++) {
+            err_at(c, pr.key, "duplicate key '%s' in %s", ks, where);
+            continue;
+        }
+        fn(c, obj, j, pr.value, pr.key);
+    }
+    return 0;
+}
+
+/* Converts a YAML node to JSON (toxic attributes): plain scalars that read
+ * as integers, numbers, booleans or null keep their type. */
+static json_t *to_json(ctx *c, int id, int depth)
+{
+    yaml_node_t *n = node(c, id);
+    if (!n || depth > 16)
+        return NULL;
+    if (n->type == YAML_SCALAR_NODE) {
+        const char *s = scalar(n);
+        if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+            return json_string(s);
+        if (is_null(n))
+            return json_null();
+        int b;
+        if (parse_bool(s, &b) == 0)
+            return json_boolean(b);
+        char *end;
+        errno = 0;
+        long long ll = strtoll(s, &end, 10);
+        if (*s && !*end && !errno)
+            return json_integer(ll);
+        double d = strtod(s, &end);
+        if (*s && !*end && isfinite(d))
+            return json_real(d);
+        return json_string(s);
+    }
+    if (n->type == YAML_SEQUENCE_NODE) {
+        json_t *a = json_array();
+        size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+        for (size_t i = 0; i < cnt; i++) {
+            json_t *v = to_json(c, node(c, id)->data.sequence.items.start[i], depth + 1);
+            if (v)
+                json_array_append_new(a, v);
+        }
+        return a;
+    }
+    json_t *o = json_object();
+    size_t cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+    for (size_t i = 0; i < cnt; i++) {
+        yaml_node_pair_t pr = node(c, id)->data.mapping.pairs.start[i];
+        yaml_node_t *k = node(c, pr.key);
+        if (!k || k->type != YAML_SCALAR_NODE)
+            continue;
+        json_t *v = to_json(c, pr.value, depth + 1);
+        if (v)
+            json_object_set_new(o, scalar(k), v);
+    }
+    return o;
+}
+
+static size_t seq_len(ctx *c, int id)
+{
+    yaml_node_t *n = node(c, id);
+    return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+}
+
+static int seq_item(ctx *c, int id, size_t i) { return node(c, id)->data.sequence.items.start[i]; }
+
+static int want_seq(ctx *c, int id, const char *where)
+{
+    yaml_node_t *n = node(c, id);
+    if (n && n->type == YAML_SEQUENCE_NODE)
+        return 0;
+    char got[96];
+    describe(n, got, sizeof got);
+    err_at(c, id, "%s: expected a list, got %s", where, got);
+    return -1;
+}
+
+static int get_str_list(ctx *c, int id, const char *where, char ***out, size_t *nout)
+{
+    if (want_seq(c, id, where) < 0)
+        return -1;
+    size_t n = seq_len(c, id);
+    char **v = calloc(n ? n : 1, sizeof *v);
+    if (!v)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        char *s = NULL;
+        if (get_str(c, seq_item(c, id, i), &s) == 0)
+            v[k++] = s;
+    }
+    *out = v;
+    *nout = k;
+    return 0;
+}
+
+/* ---- proxy toxic types ---------------------------------------------------------- */
+
+/* The fault types rtchaos-proxy implements (docs/faults.md); a scenario
+ * naming another is refused before a run rather than failing mid-run. */
+static const char *const toxic_types[] = {
+    "latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data",
+    "blackhole", "refuse", "disconnect",
+    "ws_drop", "ws_duplicate", "ws_delay", "ws_reorder", "ws_burst", "ws_corrupt",
+    "ws_close", "ws_swallow_ping", "ws_swallow_pong", "ws_fragment",
+    "sse_drop", "sse_duplicate", "sse_delay", "sse_reorder", "sse_burst", "sse_corrupt",
+    "sse_strip_id", "sse_inject_retry", "sse_cut", "sse_suppress_heartbeat",
+};
+
+static const char *const stream_names[] = {"downstream", "upstream"};
+
+/* ---- sections ---------------------------------------------------------------------- */
+
+static const char *const k_toxic[] = {"name", "type", "stream", "toxicity", "attributes"};
+
+static void toxic_common(ctx *c, scn_toxic *t, const char *key, int val)
+{
+    if (!strcmp(key, "name"))
+        get_str(c, val, &t->name);
+    else if (!strcmp(key, "stream")) {
+        int v;
+        if (get_enum(c, val, stream_names, 2, &v) == 0) {
+            free(t->stream);
+            t->stream = strdup(stream_names[v]);
+        }
+    } else if (!strcmp(key, "toxicity"))
+        get_double(c, val, 0, 1, &t->toxicity);
+    else if (!strcmp(key, "attributes")) {
+        yaml_node_t *n = node(c, val);
+        if (!n || n->type != YAML_MAPPING_NODE) {
+            char got[96];
+            describe(n, got, sizeof got);
+            err_at(c, val, "attributes: expected a mapping of the fault's attributes, got %s", got);
+            return;
+        }
+        json_decref(t->attributes);
+        t->attributes = to_json(c, val, 0);
+    }
+}
+
+static void toxic_type(ctx *c, scn_toxic *t, int val)
+{
+    int v;
+    if (get_enum(c, val, toxic_types, sizeof toxic_types / sizeof *toxic_types, &v) == 0) {
+        free(t->type);
+        t->type = strdup(toxic_types[v]);
+    }
+}
+
+static void toxic_defaults(scn_toxic *t)
+{
+    t->stream = strdup("downstream");
+    t->toxicity = 1.0;
+    t->attributes = json_object();
+}
+
+static void toxic_field(ctx *c, void *obj, size_t key, int val, int keynode)
+{
+    (void)keynode;
+    scn_toxic *t = obj;
+    if (!strcmp(k_toxic[key], "type"))
+        toxic_type(c, t, val);
+    else
+        toxic_common(c, t, k_toxic[key], val);
+}
+
+static const char *const k_server[] = {"bin", "args", "config", "ready_timeout", "stop_timeout"};
+
+static void server_field(ctx *c, void *obj, size_t key, int val, int keynode)
+{
+    (void)keynode;
+    scn_server *s = obj;
+    switch (key) {
+    case 0: get_str(c, val, &s->bin); break;
+    case 1: get_str_list(c, val, "server.args", &s->args, &s->nargs); break;
+    case 2: get_str(c, val, &s->config); break;
+    case 3: get_duration(c, val, &s->ready_timeout_us); break;
+    case 4: get_duration(c, val, &s->stop_timeout_us); break;
+    }
+}
+
+static const char *const k_proxy[] = {"enabled", "bin", "args", "ready_timeout", "toxics"};
+
+static void proxy_field(ctx *c, void *obj, size_t key, int val, int keynode)
+{
+    (void)keynode;
+    scn_proxy *p = obj;
+    switch (key) {
+    case 0: {
+        yaml_node_t *n = node(c, val);
+        if (n && n->type == YAML_SCALAR_NODE && !strcmp(scalar(n), "auto")) {
+            p->enabled = -1;
+            break;
+        }
+        if (want_scalar(c, val, "true, false or auto") < 0)
+            break;
+        if (parse_bool(scalar(n), &p->enabled) < 0)
+            err_at(c, val, "expected true, false or auto, got '%s'", scalar(n));
+        break;
+    }
+    case 1: get_str(c, val, &p->bin); break;
+    case 2: get_str_list(c, val, "proxy.args", &p->args, &p->nargs); break;
+    case 3: get_duration(c, val, &p->ready_timeout_us); break;
+    case 4: {
+        if (want_seq(c, val, "proxy.toxics") < 0)
+            break;
+        size_t n = seq_len(c, val);
+        p->toxics = calloc(n ? n : 1, sizeof *p->toxics);
+        for (size_t i = 0; i < n; i++) {
+            scn_toxic *t = &p->toxics[p->ntoxics++];
+            toxic_defaults(t);
+            char where[64];
+            snprintf(where, sizeof where, "proxy.toxics[%zu]", i);
+            int item = seq_item(c, val, i);
+            walk_map(c, item, where, k_toxic, sizeof k_toxic / sizeof *k_toxic, toxic_field, t);
+            if (!t->type && node(c, item)->type == YAML_MAPPING_NODE)
+                err_at(c, item, "%s: missing key 'type' (the fault to add, e.g. latency)", where);
+        }
+        break;
+    }
+    }
+}
+
+static const char *const k_channels[] = {"count", "pattern", "history"};
+
+static void channels_field(ctx *c, void *obj, size_t key, int val, int keynode)
+{
+    (void)keynode;
+    scn_channels *ch = obj;
+    switch (key) {
+    case 0: get_uint(c, val, 1, 100000, &ch->count); break;
+    case 1: get_str(c, val, &ch->pattern); break;
+    case 2: get_uint(c, val, 1, 10000000, &ch->history); break;
+    }
+}
+
+static const char *const k_pub[] = {"rate_per_s", "schedule", "burst_size", "burst_every",
+                                    "payload_bytes", "transport", "batch",
+                                    "idempotency_retries", "timeout", "connections"};
+static const char *const sched_names[] = {"constant", "poisson", "bursts"};
+static const char *const pubtr_names[] = {"http", "ws"};
+
+static void pub_field(ctx *c, void *obj, size_t key, int val, int keynode)
+{
+    (void)keynode;
+    scn_publishers *p = obj;
+    int e;
+    switch (key) {
+    case 0: get_double(c, val, 0, 1e6, &p->rate_per_s); break;
+    case 1:
+        if (get_enum(c, val, sched_names, 3, &e) == 0)
+            p->schedule = (scn_schedule)e;
+        break;
+    case 2: get_uint(c, val, 1, 1000000, &p->burst_size); break;
+    case 3: get_duration(c, val, &p->burst_every_us); break;
+    case 4: get_uint(c, val, 16, 1 << 20, &p->payload_bytes); break;
+    case 5:
+        if (get_enum(c, val, pubtr_names, 2, &e) == 0)
+            p->transport = (scn_pub_transport)e;
+        break;
+    case 6: get_uint(c, val, 1, 10000, &p->batch); break;
+    case 7: get_uint(c, val, 0, 100, &p->idempotency_retries); break;
+    case 8: get_duration(c, val, &p->timeout_us); break;
+    case 9: get_uint(c, val, 1, 1024, &p->connections); break;
+    }
+}
+
+static const char *const k_reconnect[] = {"enabled", "initial", "max", "jitter", "max_attempts",
+                                          "honour_retry"};
+
+static void reconnect_field(ctx *c, void *obj, size_t key, int val, int keynode)
+{
+    (void)keynode;
+    scn_reconnect *r = obj;
+    switch (key) {
+    case 0: get_bool(c, val, &r->enabled); break;
+    case 1: get_duration(c, val, &r->initial_us); break;
+    case 2: get_duration(c, val, &r->max_us); break;
+    case 3: get_double(c, val, 0, 1, &r->jitter); break;
+    case 4: get_uint(c, val, 0, 1000000, &r->max_attempts); break;
+    case 5: get_bool(c, val, &r->honour_retry); break;
+    }
+}
+
+static const char *const k_client[] = {"name", "count", "transport", "channels_per_client",
+                                       "ramp_up", "read_rate_bytes_per_s", "reconnect", "resume",
+                                       "token", "idle_timeout", "poll_timeout",
+                                       "read_rate_msgs_per_s", "connect_timeout"};
+static const char *const cltr_names[] = {"ws", "sse", "poll"};
+
+static void client_field(ctx *c, void *obj, size_t key, int val, int keynode)
+{
+    (void)keynode;
+    scn_client_group *g = obj;
+    int e;
+    switch (key) {
+    case 0: get_str(c, val, &g->name); break;
+    case 1: get_uint(c, val, 1, 1000000, &g->count); break;
+    case 2:
+        if (get_enum(c, val, cltr_names, 3, &e) == 0)
+            g->transport = (scn_client_transport)e;
+        break;
+    case 3: get_uint(c, val, 1, 100000, &g->channels_per_client); break;
+    case 4: get_duration(c, val, &g->ramp_up_us); break;
+    case 5: get_u64(c, val, 0, 1ULL << 40, &g->read_rate_bytes_per_s); break;
+    case 6:
+        walk_map(c, val, "reconnect", k_reconnect, sizeof k_reconnect / sizeof *k_reconnect,
+                 reconnect_field, &g->reconnect);
+        break;
+    case 7: get_bool(c, val, &g->resume); break;
+    case 8: get_str(c, val, &g->token); break;
+    case 9: get_duration(c, val, &g->idle_timeout_us); break;
+    case 10: get_duration(c, val, &g->poll_timeout_us); break;
+    case 11: get_uint(c, val, 0, 10000000, &g->read_rate_msgs_per_s); break;
+    case 12: get_duration(c, val, &g->connect_timeout_us); break;
+    }
+}
+
+static const char *const k_fault[] = {"name", "at", "for", "toxic", "stream", "toxicity",
+                                      "attributes", "flap", "disconnect", "group", "server"};
+static const char *const server_actions[] = {"kill", "pause", "restart"};
+
+/* Which keys a fault item carried, to check combinations afterwards. */
+typedef struct fault_seen {
+    scn_fault *f;
+    int key_node[sizeof k_fault / sizeof *k_fault];
+    int val_node[sizeof k_fault / sizeof *k_fault];
+    int action_count;
+} fault_seen;
+
+static const char *const k_flap[] = {"on", "off"};
+
+static void flap_field(ctx *c, void *obj, size_t key, int val, int keynode)
+{
+    (void)keynode;
+    scn_fault *f = obj;
+    get_duration(c, val, key == 0 ? &f->flap_on_us : &f->flap_off_us);
+}
+
+static void fault_field(ctx *c, void *obj, size_t key, int val, int keynode)
+{
+    fault_seen *fs = obj;
+    scn_fault *f = fs->f;
+    fs->key_node[key] = keynode;
+    fs->val_node[key] = val;
+    int e;
+    switch (key) {
+    case 0: get_str(c, val, &f->name); break;
+    case 1: get_duration(c, val, &f->at_us); break;
+    case 2:
+        if (get_duration(c, val, &f->for_us) == 0)
+            f->has_for = 1;
+        break;
+    case 3:
+        fs->action_count++;
+        f->kind = SCN_FAULT_TOXIC;
+        toxic_type(c, &f->toxic, val);
+        break;
+    case 4: toxic_common(c, &f->toxic, "stream", val); break;
+    case 5: toxic_common(c, &f->toxic, "toxicity", val); break;
+    case 6: toxic_common(c, &f->toxic, "attributes", val); break;
+    case 7:
+        walk_map(c, val, "flap", k_flap, 2, flap_field, f);
+        if (f->flap_on_us == 0 || f->flap_off_us == 0)
+            err_at(c, val, "flap: expected both 'on' and 'off' durations above 0");
+        break;
+    case 8:
+        fs->action_count++;
+        f->kind = SCN_FAULT_DISCONNECT;
+        get_double(c, val, 0, 1, &f->fraction);
+        break;
+    case 9: get_str(c, val, &f->group); break;
+    case 10:
+        fs->action_count++;
+        if (get_enum(c, val, server_actions, 3, &e) == 0)
+            f->kind = e == 0 ? SCN_FAULT_SERVER_KILL
+                      : e == 1 ? SCN_FAULT_SERVER_PAUSE
+                               : SCN_FAULT_SERVER_RESTART;
+        else
+            f->kind = SCN_FAULT_SERVER_KILL;
+        break;
+    }
+}
+
+static const char *const k_top[] = {"name", "description", "seed", "duration", "warmup", "drain",
+                                    "server", "proxy", "channels", "publishers", "clients",
+                                    "faults", "budgets", "harness"};
+
+typedef struct top_seen {
+    scenario *s;
+    int val[sizeof k_top / sizeof *k_top];
+} top_seen;
+
+static const char *const k_harness[] = {"threads", "workers", "source_addrs", "anomalies_per_kind"};
+
+static void harness_field(ctx *c, void *obj, size_t key, int val, int keynode)
+{
+    (void)keynode;
+    scn_harness *h = obj;
+    switch (key) {
+    case 0: get_uint(c, val, 1, 64, &h->threads); break;
+    case 1: get_uint(c, val, 1, 64, &h->workers); break;
+    case 2:
+        if (get_str_list(c, val, "harness.source_addrs", &h->source_addrs, &h->nsource_addrs) == 0) {
+            for (size_t i = 0; i < h->nsource_addrs; i++) {
+                struct in_addr a;
+                if (inet_pton(AF_INET, h->source_addrs[i], &a) != 1)
+                    err_at(c, seq_item(c, val, i), "expected a numeric IPv4 address like 127.0.0.2, got '%s'",
+                           h->source_addrs[i]);
+            }
+            if (h->nsource_addrs > 64)
+                err_at(c, val, "harness.source_addrs: at most 64 addresses");
+        }
+        break;
+    case 3: get_uint(c, val, 1, 100000, &h->anomalies_per_kind); break;
+    }
+}
+
+static void top_field(ctx *c, void *obj, size_t key, int val, int keynode)
+{
+    (void)c;
+    (void)keynode;
+    top_seen *ts = obj;
+    ts->val[key] = val;
+}
+
+/* ---- budgets ------------------------------------------------------------------------ */
+
+static void parse_budget(ctx *c, int id, scn_budget *b)
+{
+    if (want_scalar(c, id, "a budget like 'p95_live_ms <= 50'") < 0)
+        return;
+    yaml_node_t *n = node(c, id);
+    const char *s = scalar(n);
+    /* Column offsets inside the string are exact for plain one-line scalars
+     * and off by the quote for quoted ones. */
+    size_t base = n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? 0 : 1;
+    int line, col;
+    node_pos(c, id, &line, &col);
+    b->line = line;
+    b->col = col;
+    b->text = strdup(s);
+    const char *p = s;
+    while (isspace((unsigned char)*p))
+        p++;
+    const char *m0 = p;
+    while (isalnum((unsigned char)*p) || *p == '_')
+        p++;
+    size_t mlen = (size_t)(p - m0);
+    if (mlen == 0) {
+        err_at_off(c, id, base + (size_t)(m0 - s),
+                   "expected a budget 'METRIC OP VALUE' like 'p95_live_ms <= 50', got '%s'", s);
+        return;
+    }
+    b->metric = strndup(m0, mlen);
+    const verdict_metric *vm = verdict_metric_find(b->metric);
+    if (!vm) {
+        size_t nm;
+        const verdict_metric *all = verdict_metrics(&nm);
+        const char *names[64];
+        size_t k = 0;
+        for (size_t i = 0; i < nm && k < 64; i++)
+            names[k++] = all[i].name;
+        const char *near = closest(b->metric, names, k);
+        char list[1024];
+        join_list(list, sizeof list, names, k);
+        if (near)
+            err_at_off(c, id, base + (size_t)(m0 - s),
+                       "unknown budget metric '%s' (did you mean '%s'?)", b->metric, near);
+        else
+            err_at_off(c, id, base + (size_t)(m0 - s),
+                       "unknown budget metric '%s'; expected one of: %s", b->metric, list);
+    }
+    while (isspace((unsigned char)*p))
+        p++;
+    static const struct { const char *s; scn_op op; } ops[] = {
+        {"<=", SCN_OP_LE}, {">=", SCN_OP_GE}, {"==", SCN_OP_EQ}, {"!=", SCN_OP_NE},
+        {"<", SCN_OP_LT}, {">", SCN_OP_GT},
+    };
+    size_t oi;
+    for (oi = 0; oi < sizeof ops / sizeof *ops; oi++)
+        if (!strncmp(p, ops[oi].s, strlen(ops[oi].s)))
+            break;
+    if (oi == sizeof ops / sizeof *ops) {
+        err_at_off(c, id, base + (size_t)(p - s),
+                   "expected a comparison (<=, <, >=, >, ==, !=) after '%s', got '%s'", b->metric,
+                   *p ? p : "the end of the budget");
+        return;
+    }
+    b->op = ops[oi].op;
+    p += strlen(ops[oi].s);
+    while (isspace((unsigned char)*p))
+        p++;
+    char *end;
+    errno = 0;
+    double v = strtod(p, &end);
+    const char *e = end;
+    while (isspace((unsigned char)*e))
+        e++;
+    if (end == p || *e || errno || !isfinite(v)) {
+        err_at_off(c, id, base + (size_t)(p - s), "expected a number after '%s %s', got '%s'",
+                   b->metric, ops[oi].s, *p ? p : "the end of the budget");
+        return;
+    }
+    if (vm && vm->denom_path && (v < 0 || v > 1))
+        err_at_off(c, id, base + (size_t)(p - s), "%s is a ratio: expected a value from 0 to 1, got %g",
+                   b->metric, v);
+    else if (v < 0)
+        err_at_off(c, id, base + (size_t)(p - s), "%s cannot be negative: expected a value >= 0, got %g",
+                   b->metric, v);
+    b->value = v;
+}
+
+/* ---- --set ---------------------------------------------------------------------------- */
+
+/* Copies node src of document from into c->doc; returns the new id or 0. */
+static int copy_node(ctx *c, yaml_document_t *from, int src, const char *origin, int depth)
+{
+    yaml_node_t *n = yaml_document_get_node(from, src);
+    if (!n || depth > 32)
+        return 0;
+    int id = 0;
+    if (n->type == YAML_SCALAR_NODE) {
+        id = yaml_document_add_scalar(&c->doc, NULL, n->data.scalar.value, (int)n->data.scalar.length,
+                                      n->data.scalar.style);
+    } else if (n->type == YAML_SEQUENCE_NODE) {
+        id = yaml_document_add_sequence(&c->doc, NULL, YAML_FLOW_SEQUENCE_STYLE);
+        size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+        for (size_t i = 0; id && i < cnt; i++) {
+            int item = yaml_document_get_node(from, src)->data.sequence.items.start[i];
+            int cid = copy_node(c, from, item, origin, depth + 1);
+            if (cid)
+                yaml_document_append_sequence_item(&c->doc, id, cid);
+        }
+    } else {
+        id = yaml_document_add_mapping(&c->doc, NULL, YAML_FLOW_MAPPING_STYLE);
+        size_t cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+        for (size_t i = 0; id && i < cnt; i++) {
+            yaml_node_pair_t pr = yaml_document_get_node(from, src)->data.mapping.pairs.start[i];
+            int k = copy_node(c, from, pr.key, origin, depth + 1);
+            int v = copy_node(c, from, pr.value, origin, depth + 1);
+            if (k && v)
+                yaml_document_append_mapping_pair(&c->doc, id, k, v);
+        }
+    }
+    if (id > 0) {
+        if ((size_t)id >= c->norigin) {
+            size_t nn = (size_t)id * 2 + 16;
+            char **o = realloc(c->origin, nn * sizeof *o);
+            if (!o)
+                return id;
+            memset(o + c->norigin, 0, (nn - c->norigin) * sizeof *o);
+            c->origin = o;
+            c->norigin = nn;
+        }
+        c->origin[id] = strdup(origin);
+    }
+    return id;
+}
+
+static int new_scalar(ctx *c, const char *s, const char *origin)
+{
+    yaml_document_t tmp;
+    memset(&tmp, 0, sizeof tmp);
+    yaml_document_initialize(&tmp, NULL, NULL, NULL, 1, 1);
+    int id = yaml_document_add_scalar(&tmp, NULL, (yaml_char_t *)s, -1, YAML_PLAIN_SCALAR_STYLE);
+    int r = copy_node(c, &tmp, id, origin, 0);
+    yaml_document_delete(&tmp);
+    return r;
+}
+
+static int new_mapping(ctx *c, const char *origin)
+{
+    yaml_document_t tmp;
+    memset(&tmp, 0, sizeof tmp);
+    yaml_document_initialize(&tmp, NULL, NULL, NULL, 1, 1);
+    int id = yaml_document_add_mapping(&tmp, NULL, YAML_BLOCK_MAPPING_STYLE);
+    int r = copy_node(c, &tmp, id, origin, 0);
+    yaml_document_delete(&tmp);
+    return r;
+}
+
+/* Parses value as a YAML fragment (scalar or flow collection) and copies it
+ * into the document; returns its node id or 0 with a diagnostic. */
+static int parse_set_value(ctx *c, const char *expr, const char *value)
+{
+    yaml_parser_t p;
+    yaml_document_t d;
+    yaml_parser_initialize(&p);
+    yaml_parser_set_input_string(&p, (const unsigned char *)value, strlen(value));
+    int id = 0;
+    if (!yaml_parser_load(&p, &d)) {
+        scn_diag_add(c->diag, "--set %s: the value is not valid YAML: %s", expr,
+                     p.problem ? p.problem : "parse error");
+        yaml_parser_delete(&p);
+        return 0;
+    }
+    int root = yaml_document_get_root_node(&d) ? 1 : 0;
+    if (root)
+        id = copy_node(c, &d, 1, expr, 0);
+    else
+        id = new_scalar(c, "", expr);
+    yaml_document_delete(&d);
+    yaml_parser_delete(&p);
+    return id;
+}
+
+static void apply_set(ctx *c, const char *expr)
+{
+    const char *eq = strchr(expr, '=');
+    if (!eq || eq == expr) {
+        scn_diag_add(c->diag, "--set %s: expected path=value, like clients.0.count=10", expr);
+        return;
+    }
+    char *path = strndup(expr, (size_t)(eq - expr));
+    int val = parse_set_value(c, expr, eq + 1);
+    if (!val) {
+        free(path);
+        return;
+    }
+    int cur = 1; /* root */
+    char *save = NULL;
+    char walked[256] = "";
+    for (char *seg = strtok_r(path, ".", &save); seg; seg = strtok_r(NULL, ".", &save)) {
+        int last = save == NULL || *save == '\0';
+        yaml_node_t *n = node(c, cur);
+        if (n->type == YAML_SEQUENCE_NODE) {
+            char *end;
+            unsigned long idx = strtoul(seg, &end, 10);
+            size_t len = seq_len(c, cur);
+            if (!isdigit((unsigned char)seg[0]) || *end) {
+                scn_diag_add(c->diag, "--set %s: '%s' is a list: expected an index from 0 to %zu, got '%s'",
+                             expr, walked[0] ? walked : "(root)", len ? len - 1 : 0, seg);
+                break;
+            }
+            if (idx >= len) {
+                scn_diag_add(c->diag, "--set %s: index %lu is out of range: %s has %zu item%s", expr, idx,
+                             walked, len, len == 1 ? "" : "s");
+                break;
+            }
+            if (last) {
+                node(c, cur)->data.sequence.items.start[idx] = val;
+                break;
+            }
+            cur = seq_item(c, cur, idx);
+        } else if (n->type == YAML_MAPPING_NODE) {
+            size_t np = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+            int found = -1;
+            for (size_t i = 0; i < np; i++) {
+                yaml_node_t *k = node(c, n->data.mapping.pairs.start[i].key);
+                if (k && k->type == YAML_SCALAR_NODE && !strcmp(scalar(k), seg)) {
+                    found = (int)i;
+                    break;
+                }
+            }
+            if (found >= 0) {
+                if (last) {
+                    node(c, cur)->data.mapping.pairs.start[found].value = val;
+                    break;
+                }
+                cur = node(c, cur)->data.mapping.pairs.start[found].value;
+            } else {
+                int k = new_scalar(c, seg, expr);
+                int v = last ? val : new_mapping(c, expr);
+                yaml_document_append_mapping_pair(&c->doc, cur, k, v);
+                if (last)
+                    break;
+                cur = v;
+            }
+        } else {
+            scn_diag_add(c->diag, "--set %s: '%s' is a single value, it has no '%s'", expr,
+                         walked[0] ? walked : "(root)", seg);
+            break;
+        }
+        size_t wl = strlen(walked);
+        snprintf(walked + wl, sizeof walked - wl, "%s%s", wl ? "." : "", seg);
+    }
+    free(path);
+}
+
+/* ---- the whole scenario ---------------------------------------------------------------- */
+
+static void defaults(scenario *s)
+{
+    s->seed = 1;
+    s->warmup_us = 2 * US_PER_S;
+    s->drain_us = 5 * US_PER_S;
+    s->server.ready_timeout_us = 10 * US_PER_S;
+    s->server.stop_timeout_us = 5 * US_PER_S;
+    s->proxy.enabled = -1;
+    s->proxy.ready_timeout_us = 10 * US_PER_S;
+    s->channels.count = 1;
+    s->publishers.rate_per_s = 10;
+    s->publishers.schedule = SCN_SCHED_CONSTANT;
+    s->publishers.burst_size = 10;
+    s->publishers.burst_every_us = US_PER_S;
+    s->publishers.payload_bytes = 64;
+    s->publishers.transport = SCN_PUB_HTTP;
+    s->publishers.batch = 1;
+    s->publishers.idempotency_retries = 3;
+    s->publishers.timeout_us = 5 * US_PER_S;
+    s->publishers.connections = 4;
+    s->harness.threads = 2;
+    s->harness.workers = 1;
+    s->harness.anomalies_per_kind = 200;
+}
+
+static void group_defaults(scn_client_group *g)
+{
+    g->count = 1;
+    g->transport = SCN_CL_WS;
+    g->channels_per_client = 1;
+    g->reconnect.enabled = 1;
+    g->reconnect.initial_us = 100 * US_PER_MS;
+    g->reconnect.max_us = 5 * US_PER_S;
+    g->reconnect.jitter = 0.5;
+    g->reconnect.honour_retry = 1;
+    g->resume = 1;
+    g->idle_timeout_us = 10 * US_PER_S;
+    g->poll_timeout_us = US_PER_S;
+    g->connect_timeout_us = 5 * US_PER_S;
+}
+
+/* A channel name the pattern yields for index i (the server's rules:
+ * [A-Za-z0-9._:-], no leading/trailing '.', no ".."). */
+static int pattern_name(const char *pat, unsigned i, char *buf, size_t cap)
+{
+    size_t off = 0;
+    for (const char *p = pat; *p; p++) {
+        if (!strncmp(p, "{i}", 3)) {
+            int w = snprintf(buf + off, cap - off, "%u", i);
+            if (w < 0 || (size_t)w >= cap - off)
+                return -1;
+            off += (size_t)w;
+            p += 2;
+        } else {
+            if (off + 1 >= cap)
+                return -1;
+            buf[off++] = *p;
+        }
+    }
+    buf[off] = '\0';
+    return 0;
+}
+
+static int channel_name_ok(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len > 128 || n[0] == '.' || n[len - 1] == '.' || strstr(n, ".."))
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!isalnum((unsigned char)n[i]) && !strchr("._:-", n[i]))
+            return 0;
+    return 1;
+}
+
+static void convert(ctx *c, scenario *s)
+{
+    int root = 1;
+    top_seen ts = {.s = s};
+    if (walk_map(c, root, "the scenario", k_top, sizeof k_top / sizeof *k_top, top_field, &ts) < 0)
+        return;
+    int *v = ts.val;
+    if (v[0])
+        get_str(c, v[0], &s->name);
+    if (v[1])
+        want_scalar(c, v[1], "a description (a string)");
+    if (v[2])
+        get_u64(c, v[2], 0, UINT64_MAX, &s->seed);
+    if (!v[3])
+        err_at(c, root, "missing key 'duration' (how long the measured run lasts, e.g. 30s)");
+    else if (get_duration(c, v[3], &s->duration_us) == 0 && s->duration_us == 0)
+        err_at(c, v[3], "duration must be above 0");
+    if (v[4])
+        get_duration(c, v[4], &s->warmup_us);
+    if (v[5])
+        get_duration(c, v[5], &s->drain_us);
+    if (v[6]) {
+        s->server.present = 1;
+        if (!is_null(node(c, v[6])))
+            walk_map(c, v[6], "server", k_server, sizeof k_server / sizeof *k_server, server_field,
+                     &s->server);
+    }
+    if (v[7]) {
+        yaml_node_t *n = node(c, v[7]);
+        int b;
+        if (n->type == YAML_SCALAR_NODE && !strcmp(scalar(n), "auto"))
+            s->proxy.enabled = -1;
+        else if (n->type == YAML_SCALAR_NODE && parse_bool(scalar(n), &b) == 0)
+            s->proxy.enabled = b;
+        else
+            walk_map(c, v[7], "proxy", k_proxy, sizeof k_proxy / sizeof *k_proxy, proxy_field,
+                     &s->proxy);
+    }
+    if (v[8])
+        walk_map(c, v[8], "channels", k_channels, sizeof k_channels / sizeof *k_channels,
+                 channels_field, &s->channels);
+    if (!s->channels.pattern)
+        s->channels.pattern = strdup("ch{i}");
+    if (v[9])
+        walk_map(c, v[9], "publishers", k_pub, sizeof k_pub / sizeof *k_pub, pub_field, &s->publishers);
+    if (v[10]) {
+        if (want_seq(c, v[10], "clients") == 0) {
+            size_t n = seq_len(c, v[10]);
+            if (n == 0)
+                err_at(c, v[10], "clients: expected at least one client group");
+            s->clients = calloc(n ? n : 1, sizeof *s->clients);
+            for (size_t i = 0; i < n; i++) {
+                scn_client_group *g = &s->clients[s->nclients++];
+                group_defaults(g);
+                char where[64];
+                snprintf(where, sizeof where, "clients[%zu]", i);
+                int item = seq_item(c, v[10], i);
+                walk_map(c, item, where, k_client, sizeof k_client / sizeof *k_client, client_field, g);
+                if (!g->name) {
+                    char nm[32];
+                    snprintf(nm, sizeof nm, "group%zu", i);
+                    g->name = strdup(nm);
+                }
+                if (g->channels_per_client > s->channels.count)
+                    err_at(c, item, "%s: channels_per_client %u is more than channels.count %u", where,
+                           g->channels_per_client, s->channels.count);
+                if (g->reconnect.max_us < g->reconnect.initial_us)
+                    err_at(c, item, "%s: reconnect.max (%llums) is below reconnect.initial (%llums)", where,
+                           (unsigned long long)(g->reconnect.max_us / US_PER_MS),
+                           (unsigned long long)(g->reconnect.initial_us / US_PER_MS));
+                for (size_t j = 0; j + 1 < s->nclients; j++)
+                    if (!strcmp(s->clients[j].name, g->name))
+                        err_at(c, item, "%s: duplicate group name '%s'", where, g->name);
+            }
+        }
+    } else
+        err_at(c, root, "missing key 'clients' (a list of client groups, e.g. - {count: 100, transport: ws})");
+
+    /* Channel names: the first and last the pattern yields must be valid. */
+    if (s->channels.pattern) {
+        char a[160], b[160];
+        int bad = pattern_name(s->channels.pattern, 0, a, sizeof a) < 0 ||
+                  pattern_name(s->channels.pattern, s->channels.count - 1, b, sizeof b) < 0 ||
+                  !channel_name_ok(a) || !channel_name_ok(b);
+        if (!bad && s->channels.count > 1 && !strcmp(a, b))
+            err_at(c, v[8] ? v[8] : root,
+                   "channels.pattern '%s' gives every channel the same name: put {i} in it",
+                   s->channels.pattern);
+        else if (bad)
+            err_at(c, v[8] ? v[8] : root,
+                   "channels.pattern '%s' makes invalid channel names: expected [A-Za-z0-9._:-], at most "
+                   "128 bytes, no leading/trailing '.' or '..'",
+                   s->channels.pattern);
+    }
+    if (s->publishers.schedule == SCN_SCHED_BURSTS && s->publishers.burst_every_us == 0)
+        err_at(c, v[9], "publishers.burst_every must be above 0");
+
+    if (v[11]) {
+        if (want_seq(c, v[11], "faults") == 0) {
+            size_t n = seq_len(c, v[11]);
+            s->faults = calloc(n ? n : 1, sizeof *s->faults);
+            for (size_t i = 0; i < n; i++) {
+                scn_fault *f = &s->faults[s->nfaults++];
+                toxic_defaults(&f->toxic);
+                fault_seen fs = {.f = f};
+                char where[64];
+                snprintf(where, sizeof where, "faults[%zu]", i);
+                int item = seq_item(c, v[11], i);
+                node_pos(c, item, &f->line, &f->col);
+                size_t before = c->diag->n;
+                if (walk_map(c, item, where, k_fault, sizeof k_fault / sizeof *k_fault, fault_field,
+                             &fs) < 0)
+                    continue;
+                if (fs.action_count != 1) {
+                    err_at(c, item,
+                           "%s: expected exactly one action: 'toxic: TYPE', 'disconnect: FRACTION' or "
+                           "'server: kill|pause|restart'%s",
+                           where, fs.action_count ? " (found several)" : "");
+                    continue;
+                }
+                if (!fs.key_node[1])
+                    err_at(c, item, "%s: missing key 'at' (when the fault starts, e.g. 10s)", where);
+                int is_toxic = f->kind == SCN_FAULT_TOXIC;
+                for (int k = 4; k <= 6; k++)
+                    if (fs.key_node[k] && !is_toxic)
+                        err_at(c, fs.key_node[k], "%s: '%s' only applies to a toxic fault", where, k_fault[k]);
+                if (fs.key_node[7] && f->kind != SCN_FAULT_TOXIC && f->kind != SCN_FAULT_SERVER_PAUSE)
+                    err_at(c, fs.key_node[7], "%s: 'flap' applies to a toxic or a server pause", where);
+                if (fs.key_node[9] && f->kind != SCN_FAULT_DISCONNECT)
+                    err_at(c, fs.key_node[9], "%s: 'group' only applies to a disconnect", where);
+                if (f->kind == SCN_FAULT_DISCONNECT && fs.key_node[2])
+                    err_at(c, fs.key_node[2], "%s: a disconnect is instantaneous: it takes no 'for'", where);
+                if (f->kind == SCN_FAULT_SERVER_PAUSE && !f->has_for)
+                    err_at(c, item, "%s: a pause needs 'for' (how long the server stays stopped)", where);
+                if (f->kind == SCN_FAULT_SERVER_RESTART && fs.key_node[2])
+                    err_at(c, fs.key_node[2],
+                           "%s: a restart takes no 'for' (use 'server: kill' with 'for' for downtime)", where);
+                if (f->has_for && f->for_us == 0 && fs.key_node[2])
+                    err_at(c, fs.key_node[2], "%s: 'for' must be above 0", where);
+                if (c->diag->n != before)
+                    continue;
+                if (f->at_us >= s->duration_us && s->duration_us)
+                    err_at(c, fs.val_node[1] ? fs.val_node[1] : item,
+                           "%s: starts at %.3fs, beyond the duration (%.3fs): expected at < duration", where,
+                           f->at_us / 1e6, s->duration_us / 1e6);
+                else if (f->has_for && f->at_us + f->for_us > s->duration_us && s->duration_us)
+                    err_at(c, fs.val_node[2], "%s: ends at %.3fs, beyond the duration (%.3fs): expected at + for <= duration",
+                           where, (f->at_us + f->for_us) / 1e6, s->duration_us / 1e6);
+                if (f->kind == SCN_FAULT_DISCONNECT && f->group) {
+                    size_t j;
+                    for (j = 0; j < s->nclients; j++)
+                        if (!strcmp(s->clients[j].name, f->group))
+                            break;
+                    if (j == s->nclients) {
+                        const char *names[64];
+                        size_t k = 0;
+                        for (j = 0; j < s->nclients && k < 64; j++)
+                            names[k++] = s->clients[j].name;
+                        const char *near = closest(f->group, names, k);
+                        char list[512];
+                        join_list(list, sizeof list, names, k);
+                        if (near)
+                            err_at(c, fs.val_node[9], "%s: no client group named '%s' (did you mean '%s'?)",
+                                   where, f->group, near);
+                        else
+                            err_at(c, fs.val_node[9], "%s: no client group named '%s'; groups: %s", where,
+                                   f->group, list);
+                    }
+                }
+                if (f->kind >= SCN_FAULT_SERVER_KILL && c->has_target)
+                    err_at(c, fs.key_node[10], "%s: 'server: %s' acts on the server's process, which the "
+                           "harness does not run with --target; remove this fault or run without --target",
+                           where, scenario_fault_kind_str(f->kind));
+                if (f->kind == SCN_FAULT_TOXIC && s->proxy.enabled == 0)
+                    err_at(c, item, "%s: a toxic fault needs the proxy, but proxy.enabled is false", where);
+                if (!f->name) {
+                    char nm[96], d[32];
+                    snprintf(nm, sizeof nm, "%s@%s",
+                             f->kind == SCN_FAULT_TOXIC ? f->toxic.type : scenario_fault_kind_str(f->kind),
+                             scenario_format_duration(f->at_us, d, sizeof d));
+                    f->name = strdup(nm);
+                }
+                if (f->kind == SCN_FAULT_TOXIC && !f->toxic.name)
+                    f->toxic.name = strdup(f->name);
+            }
+            for (size_t i = 0; i < s->nfaults; i++)
+                for (size_t j = 0; j < i; j++)
+                    if (s->faults[i].name && s->faults[j].name && !strcmp(s->faults[i].name, s->faults[j].name))
+                        scn_diag_add(c->diag, "%s:%d:%d: faults[%zu]: duplicate fault name '%s' (give it a 'name')",
+                                     c->file, s->faults[i].line, s->faults[i].col, i, s->faults[i].name);
+        }
+    }
+    if (s->proxy.enabled == 0 && s->proxy.ntoxics)
+        err_at(c, v[7], "proxy: toxics are listed but enabled is false");
+
+    if (v[13])
+        walk_map(c, v[13], "harness", k_harness, sizeof k_harness / sizeof *k_harness, harness_field,
+                 &s->harness);
+    if (v[12]) {
+        if (want_seq(c, v[12], "budgets") == 0) {
+            size_t n = seq_len(c, v[12]);
+            s->budgets = calloc(n ? n : 1, sizeof *s->budgets);
+            for (size_t i = 0; i < n; i++)
+                parse_budget(c, seq_item(c, v[12], i), &s->budgets[s->nbudgets++]);
+        }
+    }
+}
+
+/* Orders one file's messages as a reader meets them: --set first, then by
+ * line and column (stable). */
+static void diag_key(const char *m, const char *file, long *line, long *col)
+{
+    size_t fl = strlen(file);
+    *line = *col = 0;
+    if (strncmp(m, file, fl) || m[fl] != ':')
+        return;
+    char *end;
+    *line = strtol(m + fl + 1, &end, 10);
+    if (*end == ':')
+        *col = strtol(end + 1, NULL, 10);
+}
+
+static void sort_diag(scn_diag *d, size_t start, const char *file)
+{
+    for (size_t i = start + 1; i < d->n; i++) {
+        char *m = d->msgs[i];
+        long l, c;
+        diag_key(m, file, &l, &c);
+        size_t j = i;
+        while (j > start) {
+            long pl, pc;
+            diag_key(d->msgs[j - 1], file, &pl, &pc);
+            if (pl < l || (pl == l && pc <= c))
+                break;
+            d->msgs[j] = d->msgs[j - 1];
+            j--;
+        }
+        d->msgs[j] = m;
+    }
+}
+
+static char *base_name(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    char *s = strdup(b);
+    char *dot = s ? strrchr(s, '.') : NULL;
+    if (dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml")))
+        *dot = '\0';
+    return s;
+}
+
+int scenario_load_string(const char *name, const char *yaml, size_t len, const scn_load_opts *opts,
+                         scenario *out, scn_diag *diag)
+{
+    static const scn_load_opts none = {0};
+    if (!opts)
+        opts = &none;
+    memset(out, 0, sizeof *out);
+    defaults(out);
+    out->path = strdup(name);
+    const char *slash = strrchr(name, '/');
+    out->dir = slash ? strndup(name, (size_t)(slash - name)) : strdup(".");
+
+    ctx c = {.file = name, .diag = diag, .has_target = opts->has_target};
+    size_t start = diag->n;
+    yaml_parser_t p;
+    yaml_parser_initialize(&p);
+    yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
+    if (!yaml_parser_load(&p, &c.doc)) {
+        scn_diag_add(diag, "%s:%zu:%zu: invalid YAML: %s%s%s", name, p.problem_mark.line + 1,
+                     p.problem_mark.column + 1, p.problem ? p.problem : "parse error",
+                     p.context ? " " : "", p.context ? p.context : "");
+        yaml_parser_delete(&p);
+        scenario_free(out);
+        return -1;
+    }
+    yaml_parser_delete(&p);
+    c.doc_ok = 1;
+    yaml_node_t *root = yaml_document_get_root_node(&c.doc);
+    if (!root) {
+        scn_diag_add(diag, "%s:1:1: empty scenario: expected a mapping with at least 'duration' and 'clients'",
+                     name);
+    } else if (root->type != YAML_MAPPING_NODE) {
+        err_at(&c, 1, "expected the scenario to be a mapping (name:, duration:, clients: …)");
+    } else {
+        for (size_t i = 0; i < opts->nsets; i++)
+            apply_set(&c, opts->sets[i]);
+        if (diag->n == start)
+            convert(&c, out);
+    }
+    if (!out->name)
+        out->name = base_name(name);
+    sort_diag(diag, start, name);
+    yaml_document_delete(&c.doc);
+    for (size_t i = 0; i < c.norigin; i++)
+        free(c.origin[i]);
+    free(c.origin);
+    if (diag->n != start) {
+        scenario_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+int scenario_load(const char *path, const scn_load_opts *opts, scenario *out, scn_diag *diag)
+{
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        scn_diag_add(diag, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 8192;
+            if (cap > (16u << 20)) {
+                scn_diag_add(diag, "%s: too large for a scenario (over 16 MiB)", path);
+                free(buf);
+                fclose(f);
+                return -1;
+            }
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                scn_diag_add(diag, "%s: out of memory", path);
+                return -1;
+            }
+            buf = nb;
+        }
+        size_t r = fread(buf + len, 1, cap - len, f);
+        if (r == 0)
+            break;
+        len += r;
+    }
+    int ioerr = ferror(f);
+    fclose(f);
+    if (ioerr) {
+        scn_diag_add(diag, "%s: read error", path);
+        free(buf);
+        return -1;
+    }
+    int rc = scenario_load_string(path, buf ? buf : "", len, opts, out, diag);
+    free(buf);
+    return rc;
+}
+
+static void toxic_free(scn_toxic *t)
+{
+    free(t->name);
+    free(t->type);
+    free(t->stream);
+    json_decref(t->attributes);
+}
+
+void scenario_free(scenario *s)
+{
+    free(s->path);
+    free(s->dir);
+    free(s->name);
+    free(s->server.bin);
+    for (size_t i = 0; i < s->server.nargs; i++)
+        free(s->server.args[i]);
+    free(s->server.args);
+    free(s->server.config);
+    free(s->proxy.bin);
+    for (size_t i = 0; i < s->proxy.nargs; i++)
+        free(s->proxy.args[i]);
+    free(s->proxy.args);
+    for (size_t i = 0; i < s->proxy.ntoxics; i++)
+        toxic_free(&s->proxy.toxics[i]);
+    free(s->proxy.toxics);
+    free(s->channels.pattern);
+    for (size_t i = 0; i < s->nclients; i++) {
+        free(s->clients[i].name);
+        free(s->clients[i].token);
+    }
+    free(s->clients);
+    for (size_t i = 0; i < s->nfaults; i++) {
+        free(s->faults[i].name);
+        free(s->faults[i].group);
+        toxic_free(&s->faults[i].toxic);
+    }
+    free(s->faults);
+    for (size_t i = 0; i < s->nbudgets; i++) {
+        free(s->budgets[i].metric);
+        free(s->budgets[i].text);
+    }
+    free(s->budgets);
+    for (size_t i = 0; i < s->harness.nsource_addrs; i++)
+        free(s->harness.source_addrs[i]);
+    free(s->harness.source_addrs);
+    memset(s, 0, sizeof *s);
+}
+
+int scenario_has_server_faults(const scenario *s)
+{
+    for (size_t i = 0; i < s->nfaults; i++)
+        if (s->faults[i].kind >= SCN_FAULT_SERVER_KILL)
+            return 1;
+    return 0;
+}
+
+int scenario_needs_proxy(const scenario *s)
+{
+    if (s->proxy.enabled >= 0)
+        return s->proxy.enabled;
+    if (s->proxy.ntoxics)
+        return 1;
+    for (size_t i = 0; i < s->nfaults; i++)
+        if (s->faults[i].kind == SCN_FAULT_TOXIC)
+            return 1;
+    return 0;
+}
+
+uint64_t scenario_total_clients(const scenario *s)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < s->nclients; i++)
+        n += s->clients[i].count;
+    return n;
+}
+
+const char *scenario_fault_kind_str(scn_fault_kind k)
+{
+    switch (k) {
+    case SCN_FAULT_TOXIC: return "toxic";
+    case SCN_FAULT_DISCONNECT: return "disconnect";
+    case SCN_FAULT_SERVER_KILL: return "kill";
+    case SCN_FAULT_SERVER_PAUSE: return "pause";
+    case SCN_FAULT_SERVER_RESTART: return "restart";
+    }
+    return "?";
+}
+
+const char *scenario_op_str(scn_op op)
+{
+    static const char *const s[] = {"<=", "<", ">=", ">", "==", "!="};
+    return (unsigned)op < 6 ? s[op] : "?";
+}
+
+const char *scenario_client_transport_str(scn_client_transport t)
+{
+    return (unsigned)t < 3 ? cltr_names[t] : "?";
+}
+
+static json_t *toxic_json(const scn_toxic *t)
+{
+    return json_pack("{s:s?, s:s?, s:s?, s:f, s:O?}", "name", t->name, "type", t->type, "stream",
+                     t->stream, "toxicity", t->toxicity, "attributes", t->attributes);
+}
+
+static json_t *str_array(char **v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+json_t *scenario_to_json(const scenario *s)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(s->name));
+    json_object_set_new(o, "seed", json_integer((json_int_t)s->seed));
+    json_object_set_new(o, "duration_s", json_real(s->duration_us / 1e6));
+    json_object_set_new(o, "warmup_s", json_real(s->warmup_us / 1e6));
+    json_object_set_new(o, "drain_s", json_real(s->drain_us / 1e6));
+    json_object_set_new(o, "server",
+                        json_pack("{s:b, s:s?, s:o, s:s?, s:f}", "present", s->server.present, "bin",
+                                  s->server.bin, "args", str_array(s->server.args, s->server.nargs),
+                                  "config", s->server.config, "ready_timeout_s",
+                                  s->server.ready_timeout_us / 1e6));
+    json_t *tox = json_array();
+    for (size_t i = 0; i < s->proxy.ntoxics; i++)
+        json_array_append_new(tox, toxic_json(&s->proxy.toxics[i]));
+    json_object_set_new(o, "proxy",
+                        json_pack("{s:s, s:b, s:o}", "enabled",
+                                  s->proxy.enabled < 0 ? "auto" : s->proxy.enabled ? "true" : "false",
+                                  "used", scenario_needs_proxy(s), "toxics", tox));
+    json_object_set_new(o, "channels", json_pack("{s:i, s:s, s:i}", "count", (int)s->channels.count,
+                                                 "pattern", s->channels.pattern, "history",
+                                                 (int)s->channels.history));
+    const scn_publishers *p = &s->publishers;
+    json_object_set_new(o, "publishers",
+                        json_pack("{s:f, s:s, s:i, s:f, s:i, s:s, s:i, s:i, s:f, s:i}", "rate_per_s", p->rate_per_s,
+                                  "schedule", sched_names[p->schedule], "burst_size", (int)p->burst_size,
+                                  "burst_every_s", p->burst_every_us / 1e6, "payload_bytes",
+                                  (int)p->payload_bytes, "transport", pubtr_names[p->transport], "batch",
+                                  (int)p->batch, "idempotency_retries", (int)p->idempotency_retries,
+                                  "timeout_s", p->timeout_us / 1e6, "connections", (int)p->connections));
+    json_t *cl = json_array();
+    for (size_t i = 0; i < s->nclients; i++) {
+        const scn_client_group *g = &s->clients[i];
+        const scn_reconnect *r = &g->reconnect;
+        json_array_append_new(
+            cl, json_pack("{s:s, s:i, s:s, s:i, s:f, s:I, s:i, s:{s:b, s:f, s:f, s:f, s:i, s:b}, s:b, s:b, "
+                          "s:f, s:f, s:f}",
+                          "name", g->name, "count", (int)g->count, "transport", cltr_names[g->transport],
+                          "channels_per_client", (int)g->channels_per_client, "ramp_up_s",
+                          g->ramp_up_us / 1e6, "read_rate_bytes_per_s", (json_int_t)g->read_rate_bytes_per_s,
+                          "read_rate_msgs_per_s", (int)g->read_rate_msgs_per_s,
+                          "reconnect", "enabled", r->enabled, "initial_s", r->initial_us / 1e6, "max_s",
+                          r->max_us / 1e6, "jitter", r->jitter, "max_attempts",
+                          (int)r->max_attempts, "honour_retry", r->honour_retry, "resume", g->resume,
+                          "token", g->token != NULL, "idle_timeout_s", g->idle_timeout_us / 1e6,
+                          "poll_timeout_s", g->poll_timeout_us / 1e6, "connect_timeout_s",
+                          g->connect_timeout_us / 1e6));
+    }
+    json_object_set_new(o, "clients", cl);
+    json_t *fa = json_array();
+    for (size_t i = 0; i < s->nfaults; i++) {
+        const scn_fault *f = &s->faults[i];
+        json_t *j = json_pack("{s:s, s:s, s:f}", "name", f->name, "kind", scenario_fault_kind_str(f->kind),
+                              "at_s", f->at_us / 1e6);
+        if (f->has_for)
+            json_object_set_new(j, "for_s", json_real(f->for_us / 1e6));
+        if (f->kind == SCN_FAULT_TOXIC)
+            json_object_set_new(j, "toxic", toxic_json(&f->toxic));
+        if (f->kind == SCN_FAULT_DISCONNECT) {
+            json_object_set_new(j, "fraction", json_real(f->fraction));
+            if (f->group)
+                json_object_set_new(j, "group", json_string(f->group));
+        }
+        if (f->flap_on_us)
+            json_object_set_new(j, "flap", json_pack("{s:f, s:f}", "on_s", f->flap_on_us / 1e6, "off_s",
+                                                     f->flap_off_us / 1e6));
+        json_array_append_new(fa, j);
+    }
+    json_object_set_new(o, "faults", fa);
+    json_t *bu = json_array();
+    for (size_t i = 0; i < s->nbudgets; i++)
+        json_array_append_new(bu, json_string(s->budgets[i].text));
+    json_object_set_new(o, "budgets", bu);
+    return o;
+}

@@ -1,0 +1,206 @@
+/* scenario.h — a run's scenario: YAML (libyaml) → validated struct, with
+ * file:line:col diagnostics, `--set path=value` overrides and durations. */
+#ifndef RTCHAOS_SCENARIO_H
+#define RTCHAOS_SCENARIO_H
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+/* Every duration is in µs. Every count is unsigned. Strings are owned by the
+ * scenario and freed by scenario_free. */
+
+typedef enum scn_schedule { SCN_SCHED_CONSTANT = 0, SCN_SCHED_POISSON, SCN_SCHED_BURSTS } scn_schedule;
+typedef enum scn_pub_transport { SCN_PUB_HTTP = 0, SCN_PUB_WS } scn_pub_transport;
+typedef enum scn_client_transport { SCN_CL_WS = 0, SCN_CL_SSE, SCN_CL_POLL } scn_client_transport;
+
+/* How to start rtchaos-server (absent with --target). */
+typedef struct scn_server {
+    int present;              /* 1 when the scenario has a server: block */
+    char *bin;                /* path to the binary; NULL = rtchaos-server beside rtchaos */
+    char **args;              /* extra command-line flags, passed verbatim */
+    size_t nargs;
+    char *config;             /* --config FILE, resolved relative to the scenario; NULL = none */
+    uint64_t ready_timeout_us;/* readiness deadline (default 10 s) */
+    uint64_t stop_timeout_us; /* SIGTERM → exit deadline before SIGKILL (default 5 s) */
+} scn_server;
+
+/* One toxic (any rtchaos-proxy fault), as sent to the proxy's API. */
+typedef struct scn_toxic {
+    char *name;               /* NULL = the proxy's default <type>_<stream> */
+    char *type;               /* latency, bandwidth, blackhole, ws_drop, … */
+    char *stream;             /* "downstream" (default) or "upstream" */
+    double toxicity;          /* fraction of connections it applies to, 0..1 (default 1) */
+    json_t *attributes;       /* object passed through unchanged (owned) */
+} scn_toxic;
+
+typedef struct scn_proxy {
+    int enabled;              /* -1: only when the scenario has network faults (default), 0 off, 1 on */
+    char *bin;                /* NULL = rtchaos-proxy beside rtchaos */
+    char **args;              /* extra flags, verbatim */
+    size_t nargs;
+    uint64_t ready_timeout_us;/* default 10 s */
+    scn_toxic *toxics;        /* toxics present for the whole run */
+    size_t ntoxics;
+} scn_proxy;
+
+typedef struct scn_channels {
+    unsigned count;           /* default 1 */
+    char *pattern;            /* name pattern, "{i}" replaced by 0..count-1; default "ch{i}" */
+    unsigned history;         /* server history size in events per channel; 0 = server default */
+} scn_channels;
+
+typedef struct scn_publishers {
+    double rate_per_s;        /* events per second per channel (default 10) */
+    scn_schedule schedule;
+    unsigned burst_size;      /* bursts: events per burst (default 10) */
+    uint64_t burst_every_us;  /* bursts: interval between bursts (default 1 s) */
+    unsigned payload_bytes;   /* size of each event's data, >= 16 (default 64) */
+    scn_pub_transport transport;
+    unsigned batch;           /* events per publish request (default 1) */
+    unsigned idempotency_retries; /* retries of a failed publish with the same "id" (default 3) */
+    uint64_t timeout_us;      /* ack deadline of a publish request before a retry (default 5 s) */
+    unsigned connections;     /* parallel publish connections (default 4) */
+} scn_publishers;
+
+typedef struct scn_reconnect {
+    int enabled;              /* default 1 */
+    uint64_t initial_us;      /* first backoff (default 100 ms); doubles per failed attempt */
+    uint64_t max_us;          /* cap (default 5 s) */
+    double jitter;            /* fraction of the backoff drawn at random, 0..1 (default 0.5) */
+    unsigned max_attempts;    /* per disconnect; 0 = unlimited (default) */
+    int honour_retry;         /* use SSE retry: as the backoff (default 1) */
+} scn_reconnect;
+
+typedef struct scn_client_group {
+    char *name;               /* default "group<index>" */
+    unsigned count;
+    scn_client_transport transport;
+    unsigned channels_per_client; /* default 1 */
+    uint64_t ramp_up_us;      /* spread connects over this time (default 0) */
+    uint64_t read_rate_bytes_per_s; /* slow consumer: throttled reads; 0 = unthrottled */
+    scn_reconnect reconnect;
+    int resume;               /* resume with since / Last-Event-ID on reconnect (default 1) */
+    char *token;              /* bearer token; NULL = none */
+    uint64_t idle_timeout_us; /* nothing received for this long → reconnect (default 10 s) */
+    uint64_t poll_timeout_us; /* poll: timeout_ms of each long-poll (default 1 s) */
+    uint32_t read_rate_msgs_per_s; /* slow consumer: messages processed per second; 0 = no cap */
+    uint64_t connect_timeout_us;   /* TCP + handshake deadline (default 5 s) */
+} scn_client_group;
+
+/* How the harness itself runs the fleet (CLI flags override). */
+typedef struct scn_harness {
+    unsigned threads;         /* event-loop threads per process (default 2) */
+    unsigned workers;         /* client processes (default 1; --workers N) */
+    char **source_addrs;      /* local IPv4 addresses clients bind to, round-robin; none = kernel's */
+    size_t nsource_addrs;
+    unsigned anomalies_per_kind; /* examples kept per anomaly kind (default 200) */
+} scn_harness;
+
+typedef enum scn_fault_kind {
+    SCN_FAULT_TOXIC = 0,      /* add a toxic for [at, at+for) */
+    SCN_FAULT_DISCONNECT,     /* cut a fraction of clients at `at` (reconnect storm) */
+    SCN_FAULT_SERVER_KILL,    /* SIGKILL the server; restart on the same port after `for` (if given) */
+    SCN_FAULT_SERVER_PAUSE,   /* SIGSTOP for `for`, then SIGCONT */
+    SCN_FAULT_SERVER_RESTART, /* SIGTERM, then start again on the same port */
+} scn_fault_kind;
+
+typedef struct scn_fault {
+    scn_fault_kind kind;
+    char *name;               /* default "<kind>@<at>" */
+    uint64_t at_us;           /* from the start of the measured run (after warm-up) */
+    uint64_t for_us;          /* 0 = until the end of the run (toxic), instant (disconnect) */
+    int has_for;
+    scn_toxic toxic;          /* TOXIC */
+    double fraction;          /* DISCONNECT: 0..1 of the clients */
+    char *group;              /* DISCONNECT: only this client group; NULL = all */
+    uint64_t flap_on_us;      /* TOXIC/PAUSE: flap on for this, off for flap_off, within [at, at+for) */
+    uint64_t flap_off_us;     /* 0,0 = no flapping */
+    int line, col;            /* where it is declared (1-based), for messages */
+} scn_fault;
+
+typedef enum scn_op { SCN_OP_LE = 0, SCN_OP_LT, SCN_OP_GE, SCN_OP_GT, SCN_OP_EQ, SCN_OP_NE } scn_op;
+
+typedef struct scn_budget {
+    char *metric;             /* a name from verdict_metrics (p95_live_ms, lost, …) */
+    scn_op op;
+    double value;
+    char *text;               /* the budget as written, e.g. "p95_live_ms <= 50" */
+    int line, col;
+} scn_budget;
+
+typedef struct scenario {
+    char *path;               /* the file it came from */
+    char *dir;                /* its folder (relative paths resolve against it) */
+    char *name;
+    uint64_t seed;            /* default 1 */
+    uint64_t duration_us;     /* measured run */
+    uint64_t warmup_us;       /* before t=0: clients connect, nothing published (default 2 s) */
+    uint64_t drain_us;        /* after the run: wait for in-flight deliveries up to this (default 5 s) */
+    scn_server server;
+    scn_proxy proxy;
+    scn_channels channels;
+    scn_publishers publishers;
+    scn_client_group *clients;
+    size_t nclients;
+    scn_fault *faults;
+    size_t nfaults;
+    scn_budget *budgets;
+    size_t nbudgets;
+    scn_harness harness;
+} scenario;
+
+/* Diagnostics collected while loading: every error, each one line
+ * "file:line:col: message" (or "--set path=value: message"). */
+typedef struct scn_diag {
+    char **msgs;
+    size_t n, cap;
+} scn_diag;
+
+void scn_diag_init(scn_diag *d);
+void scn_diag_free(scn_diag *d);
+/* Appends one formatted message (copied). */
+void scn_diag_add(scn_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Options that change what is valid. */
+typedef struct scn_load_opts {
+    const char *const *sets;  /* "path=value" overrides, applied in order */
+    size_t nsets;
+    int has_target;           /* --target given: server-process faults are errors */
+} scn_load_opts;
+
+/* Loads and validates the scenario at path. On success returns 0 and fills
+ * *out (the caller frees it with scenario_free). On any error returns -1,
+ * appends every error found to diag (never stops at the first one) and leaves
+ * *out freed. Not thread-safe (libyaml state is local, but the caller owns
+ * out and diag). */
+int scenario_load(const char *path, const scn_load_opts *opts, scenario *out, scn_diag *diag);
+
+/* The same from a string (tests); name is used as the file name in messages. */
+int scenario_load_string(const char *name, const char *yaml, size_t len, const scn_load_opts *opts,
+                         scenario *out, scn_diag *diag);
+
+void scenario_free(scenario *s);
+
+/* Parses a duration: "250us", "500ms", "5s", "1.5s", "2m", "1h", or "0".
+ * Returns 0 and *out_us, or -1 with a message in err. */
+int scenario_parse_duration(const char *s, uint64_t *out_us, char *err, size_t errlen);
+
+/* Formats a duration in µs in the shortest exact unit ("500ms", "5s", "2m"). */
+char *scenario_format_duration(uint64_t us, char *buf, size_t cap);
+
+/* Whether the scenario needs the proxy: proxy.enabled, or (auto) any toxic. */
+int scenario_needs_proxy(const scenario *s);
+/* Whether any fault acts on the server's process (kill, pause, restart). */
+int scenario_has_server_faults(const scenario *s);
+/* Total number of clients over all groups. */
+uint64_t scenario_total_clients(const scenario *s);
+
+/* The scenario as a JSON object (every key, defaults filled in), as stored
+ * in the run folder; new reference. */
+json_t *scenario_to_json(const scenario *s);
+
+const char *scenario_fault_kind_str(scn_fault_kind k);
+const char *scenario_op_str(scn_op op);
+const char *scenario_client_transport_str(scn_client_transport t);
+
+#endif

@@ -1,0 +1,251 @@
+/* verdict.c — budget metrics, their values read from report.json, verdicts and junit.xml. */
+#include "verdict.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LAT(kind, stat, doc)                                                                  \
+    {"p" #stat "_" #kind "_ms", "latency_us." #kind ".p" #stat, NULL, 0.001, doc},            \
+    {#kind "_p" #stat "_ms", "latency_us." #kind ".p" #stat, NULL, 0.001, doc}
+#define LATMAX(kind, doc)                                                                     \
+    {"max_" #kind "_ms", "latency_us." #kind ".max", NULL, 0.001, doc},                       \
+    {#kind "_max_ms", "latency_us." #kind ".max", NULL, 0.001, doc}
+#define LATKIND(kind, doc)                                                                    \
+    LAT(kind, 50, doc), LAT(kind, 95, doc), LAT(kind, 99, doc), LAT(kind, 999, doc), LATMAX(kind, doc)
+#define TOTAL(name, doc) {#name, "totals." #name, NULL, 1.0, doc}
+
+static const verdict_metric metrics[] = {
+    LATKIND(live, "live delivery latency (publish schedule → receive), ms"),
+    LATKIND(replay, "replayed (catch-up) event latency, ms"),
+    LATKIND(connect, "connect time (TCP connect → subscribed), ms"),
+    LATKIND(resync, "resync time (reconnect → caught up with head), ms"),
+    LATKIND(reconnect, "reconnect time (connection lost → subscribed again), ms"),
+    TOTAL(clients, "clients started"),
+    TOTAL(published, "events acknowledged by the server"),
+    TOTAL(delivered, "events received (live and replayed, first copies)"),
+    TOTAL(expected, "events the clients were accountable for"),
+    TOTAL(lost, "events never received nor covered by a snapshot or gap"),
+    TOTAL(duplicated, "events received twice"),
+    TOTAL(reordered, "events received out of order without a re-subscribe"),
+    TOTAL(resync_ok, "reconnects that resumed correctly"),
+    TOTAL(resync_failed, "reconnects whose resume was wrong"),
+    TOTAL(snapshots, "snapshots received"),
+    TOTAL(gaps, "gaps declared by the server"),
+    TOTAL(reconnects, "reconnects"),
+    TOTAL(errors, "error replies and failed connects"),
+    TOTAL(epoch_changed, "stream resets detected"),
+    {"delivered_ratio", "totals.delivered", "totals.expected", 1.0,
+     "delivered / expected (0..1)"},
+};
+
+const verdict_metric *verdict_metrics(size_t *n)
+{
+    *n = sizeof metrics / sizeof *metrics;
+    return metrics;
+}
+
+const verdict_metric *verdict_metric_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof metrics / sizeof *metrics; i++)
+        if (!strcmp(metrics[i].name, name))
+            return &metrics[i];
+    return NULL;
+}
+
+/* Follows a dotted path through objects. */
+static const json_t *lookup(const json_t *root, const char *path)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", path);
+    const json_t *cur = root;
+    char *save = NULL;
+    for (char *seg = strtok_r(buf, ".", &save); seg && cur; seg = strtok_r(NULL, ".", &save))
+        cur = json_is_object(cur) ? json_object_get(cur, seg) : NULL;
+    return cur;
+}
+
+static int number_at(const json_t *report, const char *path, double *out, char *err, size_t errlen)
+{
+    const json_t *v = lookup(report, path);
+    if (!v) {
+        snprintf(err, errlen, "not measured (report.json has no %s)", path);
+        return -1;
+    }
+    if (!json_is_number(v)) {
+        snprintf(err, errlen, "report.json's %s is not a number", path);
+        return -1;
+    }
+    *out = json_number_value(v);
+    return 0;
+}
+
+int verdict_metric_value(const verdict_metric *m, const json_t *report, double *out, char *err,
+                         size_t errlen)
+{
+    double num, den;
+    if (number_at(report, m->path, &num, err, errlen) < 0)
+        return -1;
+    if (!m->denom_path) {
+        *out = num * m->scale;
+        return 0;
+    }
+    if (number_at(report, m->denom_path, &den, err, errlen) < 0)
+        return -1;
+    if (den <= 0) {
+        snprintf(err, errlen, "undefined: %s is 0 (nothing was expected, so nothing was checked)",
+                 m->denom_path);
+        return -1;
+    }
+    *out = num / den * m->scale;
+    return 0;
+}
+
+int verdict_compare(double value, scn_op op, double budget)
+{
+    switch (op) {
+    case SCN_OP_LE: return value <= budget;
+    case SCN_OP_LT: return value < budget;
+    case SCN_OP_GE: return value >= budget;
+    case SCN_OP_GT: return value > budget;
+    case SCN_OP_EQ: return value == budget;
+    case SCN_OP_NE: return value != budget;
+    }
+    return 0;
+}
+
+json_t *verdict_eval(const scn_budget *budgets, size_t n, const json_t *report)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const scn_budget *b = &budgets[i];
+        json_t *v = json_object();
+        json_object_set_new(v, "name", json_string(b->metric));
+        json_object_set_new(v, "op", json_string(scenario_op_str(b->op)));
+        json_object_set_new(v, "budget", json_real(b->value));
+        const verdict_metric *m = verdict_metric_find(b->metric);
+        char err[256];
+        double val;
+        if (!m) {
+            json_object_set_new(v, "value", json_null());
+            json_object_set_new(v, "pass", json_false());
+            json_object_set_new(v, "error", json_string("unknown metric"));
+        } else if (verdict_metric_value(m, report, &val, err, sizeof err) < 0) {
+            json_object_set_new(v, "value", json_null());
+            json_object_set_new(v, "pass", json_false());
+            json_object_set_new(v, "error", json_string(err));
+        } else {
+            /* Three decimals are what people read; compare on the same
+             * rounded value so the report never shows 50.000 failing <= 50. */
+            double shown = round(val * 1000.0) / 1000.0;
+            json_object_set_new(v, "value", json_real(shown));
+            json_object_set_new(v, "pass", json_boolean(verdict_compare(shown, b->op, b->value)));
+        }
+        json_object_set_new(v, "text", json_string(b->text ? b->text : b->metric));
+        json_array_append_new(arr, v);
+    }
+    return arr;
+}
+
+int verdict_all_pass(const json_t *verdicts)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(verdicts, i, v) {
+        if (!json_is_true(json_object_get(v, "pass")))
+            return 0;
+    }
+    return 1;
+}
+
+static void xml_escaped(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&apos;", f); break;
+        default:
+            if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+                fputc('?', f);
+            else
+                fputc(*s, f);
+        }
+    }
+}
+
+static void fmt_num(const json_t *j, char *buf, size_t cap)
+{
+    if (json_is_number(j))
+        snprintf(buf, cap, "%.6g", json_number_value(j));
+    else
+        snprintf(buf, cap, "n/a");
+}
+
+int verdict_write_junit(const char *path, const json_t *report, char *err, size_t errlen)
+{
+    const char *scn = json_string_value(json_object_get(report, "scenario"));
+    const json_t *verdicts = json_object_get(report, "verdicts");
+    const char *run_error = json_string_value(json_object_get(report, "error"));
+    size_t n = json_is_array(verdicts) ? json_array_size(verdicts) : 0;
+    size_t failures = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!json_is_true(json_object_get(json_array_get(verdicts, i), "pass")))
+            failures++;
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    double dur = json_number_value(json_object_get(report, "duration_s"));
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
+    fprintf(f, "  <testsuite name=\"");
+    xml_escaped(f, scn ? scn : "scenario");
+    fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%d\" time=\"%.3f\">\n", n + (run_error ? 1 : 0),
+            failures, run_error ? 1 : 0, dur);
+    if (run_error) {
+        fprintf(f, "    <testcase classname=\"rtchaos.");
+        xml_escaped(f, scn ? scn : "scenario");
+        fprintf(f, "\" name=\"run\">\n      <error message=\"");
+        xml_escaped(f, run_error);
+        fprintf(f, "\"/>\n    </testcase>\n");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *v = json_array_get(verdicts, i);
+        const char *text = json_string_value(json_object_get(v, "text"));
+        const char *name = json_string_value(json_object_get(v, "name"));
+        char val[64], bud[64];
+        fmt_num(json_object_get(v, "value"), val, sizeof val);
+        fmt_num(json_object_get(v, "budget"), bud, sizeof bud);
+        fprintf(f, "    <testcase classname=\"rtchaos.");
+        xml_escaped(f, scn ? scn : "scenario");
+        fprintf(f, "\" name=\"");
+        xml_escaped(f, text ? text : name);
+        fprintf(f, "\">");
+        if (!json_is_true(json_object_get(v, "pass"))) {
+            const char *why = json_string_value(json_object_get(v, "error"));
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s: measured %s, budget %s %s%s%s", name ? name : "?", val,
+                     json_string_value(json_object_get(v, "op")) ? json_string_value(json_object_get(v, "op")) : "?",
+                     bud, why ? "; " : "", why ? why : "");
+            fprintf(f, "\n      <failure message=\"");
+            xml_escaped(f, msg);
+            fprintf(f, "\" type=\"budget\"/>\n    ");
+        }
+        fprintf(f, "</testcase>\n");
+    }
+    fprintf(f, "  </testsuite>\n</testsuites>\n");
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}

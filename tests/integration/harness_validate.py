@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""harness_validate: `rtchaos validate` accepts every shipped scenario,
+reports every error of a bad file as file:line:col with what was expected,
+exits 2 on any error, and honours --set and --target."""
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import rtctest  # noqa: E402
+
+RTCHAOS = os.path.join(rtctest.BIN, "rtchaos")
+SCEN = os.path.join(rtctest.ROOT, "scenarios")
+
+
+def validate(*args):
+    p = subprocess.run([RTCHAOS, "validate", *args], capture_output=True, text=True, timeout=30)
+    return p.returncode, p.stdout, p.stderr
+
+
+def main():
+    shipped = sorted(os.path.join(SCEN, f) for f in os.listdir(SCEN) if f.endswith(".yaml"))
+    assert len(shipped) >= 6, shipped
+    rc, out, err = validate(*shipped)
+    assert rc == 0, (rc, out, err)
+    assert out.count(": ok: ") == len(shipped), out
+
+    bad = (
+        "name: bad\n"
+        "duration: 10s\n"
+        "chanels: 3\n"
+        "clients:\n"
+        "  - {count: 10, transport: websocket}\n"
+        "faults:\n"
+        "  - {at: 12s, toxic: latency}\n"
+        "  - {at: 2s, for: 3s, server: kill}\n"
+        "budgets:\n"
+        "  - p95_lve_ms <= 50\n"
+    )
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "bad.yaml")
+        with open(path, "w") as f:
+            f.write(bad)
+        rc, out, err = validate(path)
+        assert rc == 2, (rc, err)
+        lines = err.strip().split("\n")
+        want = [
+            f"{path}:3:1: unknown key 'chanels' in the scenario (did you mean 'channels'?)",
+            f"{path}:5:28: unknown value 'websocket'; expected one of ws, sse, poll",
+            f"{path}:7:10: faults[0]: starts at 12.000s, beyond the duration (10.000s): expected at < duration",
+            f"{path}:10:5: unknown budget metric 'p95_lve_ms' (did you mean 'p95_live_ms'?)",
+        ]
+        assert lines == want, "\n".join(lines)
+
+        # --target refuses server-process faults; the other errors stay.
+        rc, out, err = validate("--target", "http://127.0.0.1:9", path)
+        assert rc == 2
+        assert f"{path}:8:23: faults[1]: 'server: kill' acts on the server's process" in err, err
+
+        # --set fixes a file; a bad --set names itself.
+        good = os.path.join(SCEN, "smoke.yaml")
+        rc, out, err = validate("--set", "clients.0.count=5", "--set", "duration=3s", good)
+        assert rc == 0, err
+        assert "smoke, 3s, 45 clients" in out, out
+        rc, out, err = validate("--set", "clients.0.count=lots", good)
+        assert rc == 2
+        assert err.strip() == ("--set clients.0.count=lots: expected an integer from 1 to 1000000, "
+                               "got 'lots'"), err
+
+        # A missing file and a YAML syntax error.
+        rc, out, err = validate(os.path.join(d, "nope.yaml"))
+        assert rc == 2 and "nope.yaml: cannot open: No such file or directory" in err, err
+        with open(path, "w") as f:
+            f.write("duration: 5s\nclients: [\n")
+        rc, out, err = validate(path)
+        assert rc == 2 and err.startswith(f"{path}:3:1: invalid YAML:"), err
+
+    # Command-line errors exit 2 too.
+    rc, out, err = validate()
+    assert rc == 2 and "expected at least one scenario file" in err
+    p = subprocess.run([RTCHAOS, "frobnicate"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and "unknown command 'frobnicate'" in p.stderr
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,473 @@
+/* test_scenario.c — the scenario parser: defaults, every section, invalid
+ * files and their exact messages (file:line:col), --set, durations. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../harness/scenario.h"
+
+static const char *MIN = "duration: 5s\nclients:\n  - count: 3\n";
+
+/* Loads yaml as "t.yaml"; returns the rc and keeps the diagnostics. */
+static int load(const char *yaml, const char *const *sets, size_t nsets, int target, scenario *s,
+                scn_diag *d)
+{
+    scn_load_opts o = {.sets = sets, .nsets = nsets, .has_target = target};
+    scn_diag_init(d);
+    return scenario_load_string("t.yaml", yaml, strlen(yaml), &o, s, d);
+}
+
+/* Asserts that loading fails with exactly the messages given, in order. */
+static void expect_errors(const char *yaml, const char *const *sets, size_t nsets, int target,
+                          const char *const *want, size_t nwant)
+{
+    scenario s;
+    scn_diag d;
+    int rc = load(yaml, sets, nsets, target, &s, &d);
+    if (d.n != nwant) {
+        for (size_t i = 0; i < d.n; i++)
+            fprintf(stderr, "got: %s\n", d.msgs[i]);
+    }
+    assert_int_equal(rc, -1);
+    assert_int_equal(d.n, nwant);
+    for (size_t i = 0; i < nwant; i++)
+        assert_string_equal(d.msgs[i], want[i]);
+    scn_diag_free(&d);
+}
+
+#define EXPECT(yaml, ...)                                                                    \
+    do {                                                                                     \
+        const char *const want_[] = {__VA_ARGS__};                                            \
+        expect_errors(yaml, NULL, 0, 0, want_, sizeof want_ / sizeof *want_);                  \
+    } while (0)
+
+static void test_scenario_minimal_defaults(void **state)
+{
+    (void)state;
+    scenario s;
+    scn_diag d;
+    assert_int_equal(load(MIN, NULL, 0, 0, &s, &d), 0);
+    assert_string_equal(s.name, "t");
+    assert_int_equal(s.duration_us, 5000000);
+    assert_int_equal(s.warmup_us, 2000000);
+    assert_int_equal(s.drain_us, 5000000);
+    assert_int_equal(s.seed, 1);
+    assert_int_equal(s.channels.count, 1);
+    assert_string_equal(s.channels.pattern, "ch{i}");
+    assert_int_equal(s.nclients, 1);
+    assert_string_equal(s.clients[0].name, "group0");
+    assert_int_equal(s.clients[0].count, 3);
+    assert_int_equal(s.clients[0].transport, SCN_CL_WS);
+    assert_int_equal(s.clients[0].resume, 1);
+    assert_int_equal(s.clients[0].reconnect.enabled, 1);
+    assert_int_equal(s.clients[0].reconnect.initial_us, 100000);
+    assert_int_equal(s.publishers.batch, 1);
+    assert_int_equal(s.publishers.payload_bytes, 64);
+    assert_int_equal(s.proxy.enabled, -1);
+    assert_int_equal(scenario_needs_proxy(&s), 0);
+    assert_int_equal(scenario_has_server_faults(&s), 0);
+    assert_int_equal(s.harness.threads, 2);
+    assert_int_equal(d.n, 0);
+    scenario_free(&s);
+    scn_diag_free(&d);
+}
+
+static void test_scenario_full_file(void **state)
+{
+    (void)state;
+    const char *y =
+        "name: full\n"
+        "seed: 42\n"
+        "duration: 30s\n"
+        "warmup: 500ms\n"
+        "drain: 3s\n"
+        "server:\n"
+        "  args: [--heartbeat-ms, '500']\n"
+        "  ready_timeout: 20s\n"
+        "proxy:\n"
+        "  enabled: true\n"
+        "  toxics:\n"
+        "    - {type: latency, attributes: {latency: 5, jitter: 1}}\n"
+        "channels: {count: 8, pattern: 'orders.{i}', history: 500}\n"
+        "publishers:\n"
+        "  rate_per_s: 50\n"
+        "  schedule: bursts\n"
+        "  burst_size: 20\n"
+        "  burst_every: 250ms\n"
+        "  payload_bytes: 128\n"
+        "  transport: ws\n"
+        "  batch: 5\n"
+        "  idempotency_retries: 2\n"
+        "clients:\n"
+        "  - name: fast\n"
+        "    count: 100\n"
+        "    transport: sse\n"
+        "    channels_per_client: 4\n"
+        "    ramp_up: 2s\n"
+        "    reconnect: {initial: 50ms, max: 2s, jitter: 0.2, max_attempts: 9, honour_retry: false}\n"
+        "    resume: false\n"
+        "    token: abc\n"
+        "  - name: slow\n"
+        "    count: 5\n"
+        "    transport: poll\n"
+        "    read_rate_bytes_per_s: 1024\n"
+        "faults:\n"
+        "  - {name: spike, at: 10s, for: 5s, toxic: latency, stream: upstream, toxicity: 0.5,\n"
+        "     attributes: {latency: 200, jitter: 20, distribution: pareto, on: yes}}\n"
+        "  - {at: 12s, disconnect: 0.5, group: fast}\n"
+        "  - {at: 20s, for: 2s, server: pause}\n"
+        "  - {at: 25s, server: restart}\n"
+        "  - {at: 1s, for: 8s, toxic: blackhole, flap: {on: 1s, off: 2s}}\n"
+        "budgets:\n"
+        "  - p95_live_ms <= 50\n"
+        "  - 'delivered_ratio >= 0.999'\n"
+        "  - lost == 0\n"
+        "harness: {threads: 4, workers: 2, source_addrs: [127.0.0.2, 127.0.0.3]}\n";
+    scenario s;
+    scn_diag d;
+    int rc = load(y, NULL, 0, 0, &s, &d);
+    for (size_t i = 0; i < d.n; i++)
+        fprintf(stderr, "%s\n", d.msgs[i]);
+    assert_int_equal(rc, 0);
+    assert_string_equal(s.name, "full");
+    assert_int_equal(s.seed, 42);
+    assert_int_equal(s.warmup_us, 500000);
+    assert_int_equal(s.server.nargs, 2);
+    assert_string_equal(s.server.args[1], "500");
+    assert_int_equal(s.server.ready_timeout_us, 20000000);
+    assert_int_equal(s.proxy.enabled, 1);
+    assert_int_equal(s.proxy.ntoxics, 1);
+    assert_string_equal(s.proxy.toxics[0].type, "latency");
+    assert_int_equal(json_integer_value(json_object_get(s.proxy.toxics[0].attributes, "latency")), 5);
+    assert_int_equal(s.channels.count, 8);
+    assert_int_equal(s.channels.history, 500);
+    assert_int_equal(s.publishers.schedule, SCN_SCHED_BURSTS);
+    assert_int_equal(s.publishers.burst_every_us, 250000);
+    assert_int_equal(s.publishers.transport, SCN_PUB_WS);
+    assert_int_equal(s.publishers.batch, 5);
+    assert_int_equal(s.nclients, 2);
+    assert_int_equal(s.clients[0].transport, SCN_CL_SSE);
+    assert_int_equal(s.clients[0].reconnect.max_attempts, 9);
+    assert_int_equal(s.clients[0].reconnect.honour_retry, 0);
+    assert_true(s.clients[0].reconnect.jitter == 0.2);
+    assert_int_equal(s.clients[0].resume, 0);
+    assert_string_equal(s.clients[0].token, "abc");
+    assert_int_equal(s.clients[1].read_rate_bytes_per_s, 1024);
+    assert_int_equal(s.nfaults, 5);
+    assert_int_equal(s.faults[0].kind, SCN_FAULT_TOXIC);
+    assert_string_equal(s.faults[0].toxic.type, "latency");
+    assert_string_equal(s.faults[0].toxic.stream, "upstream");
+    assert_string_equal(s.faults[0].toxic.name, "spike");
+    assert_true(s.faults[0].toxic.toxicity == 0.5);
+    const json_t *a = s.faults[0].toxic.attributes;
+    assert_int_equal(json_integer_value(json_object_get(a, "latency")), 200);
+    assert_string_equal(json_string_value(json_object_get(a, "distribution")), "pareto");
+    assert_true(json_is_true(json_object_get(a, "on")));
+    assert_int_equal(s.faults[1].kind, SCN_FAULT_DISCONNECT);
+    assert_true(s.faults[1].fraction == 0.5);
+    assert_string_equal(s.faults[1].group, "fast");
+    assert_string_equal(s.faults[1].name, "disconnect@12s");
+    assert_int_equal(s.faults[2].kind, SCN_FAULT_SERVER_PAUSE);
+    assert_int_equal(s.faults[3].kind, SCN_FAULT_SERVER_RESTART);
+    assert_int_equal(s.faults[4].flap_on_us, 1000000);
+    assert_int_equal(s.faults[4].flap_off_us, 2000000);
+    assert_int_equal(s.faults[4].line, 42);
+    assert_int_equal(s.faults[4].col, 5);
+    assert_int_equal(s.nbudgets, 3);
+    assert_string_equal(s.budgets[0].metric, "p95_live_ms");
+    assert_int_equal(s.budgets[0].op, SCN_OP_LE);
+    assert_true(s.budgets[0].value == 50);
+    assert_string_equal(s.budgets[1].metric, "delivered_ratio");
+    assert_int_equal(s.budgets[1].op, SCN_OP_GE);
+    assert_int_equal(s.budgets[2].op, SCN_OP_EQ);
+    assert_int_equal(s.harness.workers, 2);
+    assert_int_equal(s.harness.nsource_addrs, 2);
+    assert_int_equal(scenario_needs_proxy(&s), 1);
+    assert_int_equal(scenario_has_server_faults(&s), 1);
+    assert_int_equal(scenario_total_clients(&s), 105);
+    json_t *j = scenario_to_json(&s);
+    assert_non_null(j);
+    assert_int_equal(json_array_size(json_object_get(j, "faults")), 5);
+    json_decref(j);
+    scenario_free(&s);
+    scn_diag_free(&d);
+}
+
+static void test_scenario_unknown_keys_did_you_mean(void **state)
+{
+    (void)state;
+    EXPECT("duration: 5s\nchanels: {count: 2}\nclients:\n  - count: 1\n    ramp: 1s\n    colour: red\n",
+           "t.yaml:2:1: unknown key 'chanels' in the scenario (did you mean 'channels'?)",
+           "t.yaml:5:5: unknown key 'ramp' in clients[0] (did you mean 'ramp_up'?)",
+           "t.yaml:6:5: unknown key 'colour' in clients[0]; expected one of: name, count, transport, "
+           "channels_per_client, ramp_up, read_rate_bytes_per_s, reconnect, resume, token, idle_timeout, "
+           "poll_timeout, read_rate_msgs_per_s, connect_timeout");
+}
+
+static void test_scenario_wrong_types_and_ranges(void **state)
+{
+    (void)state;
+    EXPECT("duration: [1, 2]\nseed: -3\nchannels: {count: 0}\npublishers: {rate_per_s: fast, payload_bytes: 8}\n"
+           "clients: {count: 1}\n",
+           "t.yaml:1:11: expected a duration like 500ms, 5s or 2m, got a list",
+           "t.yaml:2:7: expected an integer from 0 to 18446744073709551615, got '-3'",
+           "t.yaml:3:19: 0 is out of range: expected an integer from 1 to 100000",
+           "t.yaml:4:26: expected a number from 0 to 1000000, got 'fast'",
+           "t.yaml:4:47: 8 is out of range: expected an integer from 16 to 1048576",
+           "t.yaml:5:10: clients: expected a list, got a mapping");
+}
+
+static void test_scenario_missing_required(void **state)
+{
+    (void)state;
+    EXPECT("name: x\n", "t.yaml:1:1: missing key 'duration' (how long the measured run lasts, e.g. 30s)",
+           "t.yaml:1:1: missing key 'clients' (a list of client groups, e.g. - {count: 100, transport: ws})");
+    EXPECT("", "t.yaml:1:1: empty scenario: expected a mapping with at least 'duration' and 'clients'");
+    EXPECT("- a\n- b\n", "t.yaml:1:1: expected the scenario to be a mapping (name:, duration:, clients: …)");
+}
+
+static void test_scenario_yaml_syntax_error(void **state)
+{
+    (void)state;
+    EXPECT("duration: 5s\nclients:\n  - count: [1\n",
+           "t.yaml:4:1: invalid YAML: did not find expected ',' or ']' while parsing a flow sequence");
+}
+
+static void test_scenario_enums(void **state)
+{
+    (void)state;
+    EXPECT("duration: 5s\npublishers: {schedule: poison, transport: grpc}\nclients:\n  - {transport: websocket}\n",
+           "t.yaml:2:24: unknown value 'poison' (did you mean 'poisson'?); expected one of constant, poisson, bursts",
+           "t.yaml:2:43: unknown value 'grpc'; expected one of http, ws",
+           "t.yaml:4:17: unknown value 'websocket'; expected one of ws, sse, poll");
+}
+
+static void test_scenario_fault_checks(void **state)
+{
+    (void)state;
+    EXPECT("duration: 10s\nclients:\n  - {name: a}\nfaults:\n"
+           "  - {at: 12s, toxic: latency}\n"            /* 5 */
+           "  - {at: 5s, for: 6s, toxic: latency}\n"    /* 6 */
+           "  - {at: 1s, toxic: latncy}\n"              /* 7 */
+           "  - {at: 1s, disconnect: 0.5, for: 1s}\n"   /* 8 */
+           "  - {at: 1s, disconnect: 1.5}\n"            /* 9 */
+           "  - {at: 1s, disconnect: 0.5, group: b}\n"  /* 10 */
+           "  - {at: 1s, server: pause}\n"              /* 11 */
+           "  - {at: 1s, toxic: latency, server: kill}\n" /* 12 */
+           "  - {for: 1s, server: kill}\n"              /* 13 */
+           "  - {at: 1s, server: reboot}\n",            /* 14 */
+           "t.yaml:5:10: faults[0]: starts at 12.000s, beyond the duration (10.000s): expected at < duration",
+           "t.yaml:6:19: faults[1]: ends at 11.000s, beyond the duration (10.000s): expected at + for <= duration",
+           "t.yaml:7:21: unknown value 'latncy' (did you mean 'latency'?)",
+           "t.yaml:8:31: faults[3]: a disconnect is instantaneous: it takes no 'for'",
+           "t.yaml:9:26: 1.5 is out of range: expected a number from 0 to 1",
+           "t.yaml:10:38: faults[5]: no client group named 'b'; groups: a",
+           "t.yaml:11:5: faults[6]: a pause needs 'for' (how long the server stays stopped)",
+           "t.yaml:12:5: faults[7]: expected exactly one action: 'toxic: TYPE', 'disconnect: FRACTION' or "
+           "'server: kill|pause|restart' (found several)",
+           "t.yaml:13:5: faults[8]: missing key 'at' (when the fault starts, e.g. 10s)",
+           "t.yaml:14:22: unknown value 'reboot'; expected one of kill, pause, restart");
+}
+
+static void test_scenario_server_faults_refused_with_target(void **state)
+{
+    (void)state;
+    const char *y = "duration: 10s\nclients:\n  - {count: 1}\nfaults:\n  - {at: 1s, for: 2s, server: kill}\n"
+                    "  - {at: 1s, toxic: latency}\n";
+    const char *const want[] = {
+        "t.yaml:5:23: faults[0]: 'server: kill' acts on the server's process, which the harness does not "
+        "run with --target; remove this fault or run without --target"};
+    expect_errors(y, NULL, 0, 1, want, 1);
+    scenario s;
+    scn_diag d;
+    assert_int_equal(load(y, NULL, 0, 0, &s, &d), 0);
+    scenario_free(&s);
+    scn_diag_free(&d);
+}
+
+static void test_scenario_budgets(void **state)
+{
+    (void)state;
+    EXPECT("duration: 5s\nclients: [{count: 1}]\nbudgets:\n"
+           "  - p95_lve_ms <= 50\n"
+           "  - lost = 0\n"
+           "  - 'delivered_ratio >= 2'\n"
+           "  - p95_live_ms <= fast\n"
+           "  - bogus_metric_name < 1\n"
+           "  - {lost: 0}\n",
+           "t.yaml:4:5: unknown budget metric 'p95_lve_ms' (did you mean 'p95_live_ms'?)",
+           "t.yaml:5:10: expected a comparison (<=, <, >=, >, ==, !=) after 'lost', got '= 0'",
+           "t.yaml:6:25: delivered_ratio is a ratio: expected a value from 0 to 1, got 2",
+           "t.yaml:7:20: expected a number after 'p95_live_ms <=', got 'fast'",
+           "t.yaml:8:5: unknown budget metric 'bogus_metric_name'; expected one of: p50_live_ms, live_p50_ms, "
+           "p95_live_ms, live_p95_ms, p99_live_ms, live_p99_ms, p999_live_ms, live_p999_ms, max_live_ms, "
+           "live_max_ms, p50_replay_ms, replay_p50_ms, p95_replay_ms, replay_p95_ms, p99_replay_ms, "
+           "replay_p99_ms, p999_replay_ms, replay_p999_ms, max_replay_ms, replay_max_ms, p50_connect_ms, "
+           "connect_p50_ms, p95_connect_ms, connect_p95_ms, p99_connect_ms, connect_p99_ms, p999_connect_ms, "
+           "connect_p999_ms, max_connect_ms, connect_max_ms, p50_resync_ms, resync_p50_ms, p95_resync_ms, "
+           "resync_p95_ms, p99_resync_ms, resync_p99_ms, p999_resync_ms, resync_p999_ms, max_resync_ms, "
+           "resync_max_ms, p50_reconnect_ms, reconnect_p50_ms, p95_reconnect_ms, reconnect_p95_ms, "
+           "p99_reconnect_ms, reconnect_p99_ms, p999_reconnect_ms, reconnect_p999_ms, max_reconnect_ms, "
+           "reconnect_max_ms, clients, published, delivered, expected, lost, duplicated, reordered, "
+           "resync_ok, resync_failed, snapshots, gaps, reconnects, errors, epoch_changed",
+           "t.yaml:9:5: expected a budget like 'p95_live_ms <= 50', got a mapping");
+}
+
+static void test_scenario_channel_pattern(void **state)
+{
+    (void)state;
+    EXPECT("duration: 5s\nchannels: {count: 3, pattern: same}\nclients: [{count: 1}]\n",
+           "t.yaml:2:11: channels.pattern 'same' gives every channel the same name: put {i} in it");
+    EXPECT("duration: 5s\nchannels: {count: 3, pattern: 'a b{i}'}\nclients: [{count: 1}]\n",
+           "t.yaml:2:11: channels.pattern 'a b{i}' makes invalid channel names: expected [A-Za-z0-9._:-], at "
+           "most 128 bytes, no leading/trailing '.' or '..'");
+    EXPECT("duration: 5s\nchannels: {count: 2}\nclients: [{count: 1, channels_per_client: 3}]\n",
+           "t.yaml:3:11: clients[0]: channels_per_client 3 is more than channels.count 2");
+}
+
+static void test_scenario_duplicate_key(void **state)
+{
+    (void)state;
+    EXPECT("duration: 5s\nduration: 6s\nclients: [{count: 1}]\n",
+           "t.yaml:2:1: duplicate key 'duration' in the scenario");
+}
+
+static void test_scenario_set_overrides(void **state)
+{
+    (void)state;
+    const char *y = "duration: 30s\nclients:\n  - {count: 100}\n  - {count: 5, transport: sse}\n";
+    const char *const sets[] = {"clients.0.count=10", "duration=5s", "proxy.enabled=true",
+                                "channels.count=4", "budgets=[lost == 0, 'p95_live_ms <= 9']"};
+    scenario s;
+    scn_diag d;
+    int rc = load(y, sets, 5, 0, &s, &d);
+    for (size_t i = 0; i < d.n; i++)
+        fprintf(stderr, "%s\n", d.msgs[i]);
+    assert_int_equal(rc, 0);
+    assert_int_equal(s.clients[0].count, 10);
+    assert_int_equal(s.clients[1].count, 5);
+    assert_int_equal(s.duration_us, 5000000);
+    assert_int_equal(s.proxy.enabled, 1);
+    assert_int_equal(s.channels.count, 4);
+    assert_int_equal(s.nbudgets, 2);
+    assert_string_equal(s.budgets[1].metric, "p95_live_ms");
+    assert_true(s.budgets[1].value == 9);
+    scenario_free(&s);
+    scn_diag_free(&d);
+}
+
+static void test_scenario_set_errors(void **state)
+{
+    (void)state;
+    const char *y = "duration: 30s\nclients:\n  - {count: 100}\n";
+    const char *const sets[] = {"clients.3.count=1", "clients.x.count=1", "duration.unit=s", "nothing",
+                                "clients.0.count=abc", "clients.0.colour=red"};
+    const char *const want[] = {
+        "--set clients.3.count=1: index 3 is out of range: clients has 1 item",
+        "--set clients.x.count=1: 'clients' is a list: expected an index from 0 to 0, got 'x'",
+        "--set duration.unit=s: 'duration' is a single value, it has no 'unit'",
+        "--set nothing: expected path=value, like clients.0.count=10",
+    };
+    expect_errors(y, sets, 4, 0, want, 4);
+    /* Errors in values given by --set name the --set instead of a line. */
+    const char *const want2[] = {
+        "--set clients.0.count=abc: expected an integer from 1 to 1000000, got 'abc'",
+        "--set clients.0.colour=red: unknown key 'colour' in clients[0]; expected one of: name, count, transport, "
+        "channels_per_client, ramp_up, read_rate_bytes_per_s, reconnect, resume, token, idle_timeout, "
+        "poll_timeout, read_rate_msgs_per_s, connect_timeout",
+    };
+    expect_errors(y, sets + 4, 2, 0, want2, 2);
+}
+
+static void test_scenario_durations(void **state)
+{
+    (void)state;
+    char err[200];
+    uint64_t us;
+    assert_int_equal(scenario_parse_duration("500ms", &us, err, sizeof err), 0);
+    assert_int_equal(us, 500000);
+    assert_int_equal(scenario_parse_duration("5s", &us, err, sizeof err), 0);
+    assert_int_equal(us, 5000000);
+    assert_int_equal(scenario_parse_duration("2m", &us, err, sizeof err), 0);
+    assert_int_equal(us, 120000000);
+    assert_int_equal(scenario_parse_duration("1h", &us, err, sizeof err), 0);
+    assert_int_equal(us, 3600000000ULL);
+    assert_int_equal(scenario_parse_duration("1.5s", &us, err, sizeof err), 0);
+    assert_int_equal(us, 1500000);
+    assert_int_equal(scenario_parse_duration("250us", &us, err, sizeof err), 0);
+    assert_int_equal(us, 250);
+    assert_int_equal(scenario_parse_duration("0", &us, err, sizeof err), 0);
+    assert_int_equal(us, 0);
+    assert_int_equal(scenario_parse_duration("10", &us, err, sizeof err), -1);
+    assert_string_equal(err, "expected a duration with a unit (us, ms, s, m, h), like 10s, got '10'");
+    assert_int_equal(scenario_parse_duration("5 s", &us, err, sizeof err), -1);
+    assert_string_equal(err, "expected a duration like 500ms, 5s or 2m, got '5 s'");
+    assert_int_equal(scenario_parse_duration("-1s", &us, err, sizeof err), -1);
+    assert_int_equal(scenario_parse_duration("5d", &us, err, sizeof err), -1);
+    assert_int_equal(scenario_parse_duration("25h", &us, err, sizeof err), -1);
+    assert_string_equal(err, "duration '25h' is out of range (at most 24h)");
+    assert_int_equal(scenario_parse_duration("0.5us", &us, err, sizeof err), -1);
+    assert_string_equal(err, "duration '0.5us' is finer than a microsecond");
+    char buf[32];
+    assert_string_equal(scenario_format_duration(500000, buf, sizeof buf), "500ms");
+    assert_string_equal(scenario_format_duration(120000000, buf, sizeof buf), "2m");
+    assert_string_equal(scenario_format_duration(1500000, buf, sizeof buf), "1500ms");
+    assert_string_equal(scenario_format_duration(7, buf, sizeof buf), "7us");
+}
+
+static void test_scenario_proxy_off_with_toxic(void **state)
+{
+    (void)state;
+    EXPECT("duration: 5s\nproxy: false\nclients: [{count: 1}]\nfaults:\n  - {at: 1s, toxic: latency}\n",
+           "t.yaml:5:5: faults[0]: a toxic fault needs the proxy, but proxy.enabled is false");
+}
+
+static void test_scenario_shipped_files_validate(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"scenarios/smoke.yaml", "scenarios/reconnect-storm.yaml",
+                                        "scenarios/latency-spike.yaml", "scenarios/slow-consumer.yaml",
+                                        "scenarios/half-open.yaml", "scenarios/history-overflow.yaml"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        scenario s;
+        scn_diag d;
+        scn_diag_init(&d);
+        int rc = scenario_load(files[i], NULL, &s, &d);
+        for (size_t k = 0; k < d.n; k++)
+            fprintf(stderr, "%s\n", d.msgs[k]);
+        assert_int_equal(rc, 0);
+        assert_true(s.nbudgets > 0);
+        scenario_free(&s);
+        scn_diag_free(&d);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scenario_minimal_defaults),
+        cmocka_unit_test(test_scenario_full_file),
+        cmocka_unit_test(test_scenario_unknown_keys_did_you_mean),
+        cmocka_unit_test(test_scenario_wrong_types_and_ranges),
+        cmocka_unit_test(test_scenario_missing_required),
+        cmocka_unit_test(test_scenario_yaml_syntax_error),
+        cmocka_unit_test(test_scenario_enums),
+        cmocka_unit_test(test_scenario_fault_checks),
+        cmocka_unit_test(test_scenario_server_faults_refused_with_target),
+        cmocka_unit_test(test_scenario_budgets),
+        cmocka_unit_test(test_scenario_channel_pattern),
+        cmocka_unit_test(test_scenario_duplicate_key),
+        cmocka_unit_test(test_scenario_set_overrides),
+        cmocka_unit_test(test_scenario_set_errors),
+        cmocka_unit_test(test_scenario_durations),
+        cmocka_unit_test(test_scenario_proxy_off_with_toxic),
+        cmocka_unit_test(test_scenario_shipped_files_validate),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,176 @@
+/* test_verdict.c — budgets against report.json values: metric mapping, each
+ * operator at its boundary, ratios, missing data never passes, junit.xml. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../harness/verdict.h"
+
+static json_t *report(void)
+{
+    json_error_t e;
+    json_t *r = json_loads(
+        "{\"schema\":\"rtchaos.report/1\",\"scenario\":\"s<&>\",\"duration_s\":10.0,"
+        "\"totals\":{\"clients\":100,\"published\":1000,\"delivered\":99900,\"expected\":100000,"
+        "\"lost\":0,\"duplicated\":2,\"resync_failed\":0,\"reconnects\":50},"
+        "\"latency_us\":{\"live\":{\"count\":99900,\"p50\":1200,\"p95\":50000,\"p99\":50001,"
+        "\"p999\":90000,\"max\":120000},\"resync\":{\"count\":0,\"p95\":0}}}",
+        0, &e);
+    assert_non_null(r);
+    return r;
+}
+
+static scn_budget B(const char *metric, scn_op op, double v)
+{
+    scn_budget b = {.metric = (char *)metric, .op = op, .value = v, .text = NULL};
+    return b;
+}
+
+static void test_verdict_metric_table(void **state)
+{
+    (void)state;
+    const verdict_metric *m = verdict_metric_find("p95_live_ms");
+    assert_non_null(m);
+    assert_string_equal(m->path, "latency_us.live.p95");
+    assert_non_null(verdict_metric_find("resync_p95_ms"));
+    assert_non_null(verdict_metric_find("reconnect_p95_ms"));
+    assert_non_null(verdict_metric_find("delivered_ratio"));
+    assert_null(verdict_metric_find("p95_liv_ms"));
+    size_t n;
+    const verdict_metric *all = verdict_metrics(&n);
+    for (size_t i = 0; i < n; i++)
+        assert_ptr_equal(verdict_metric_find(all[i].name), &all[i]);
+}
+
+static void test_verdict_values_from_report(void **state)
+{
+    (void)state;
+    json_t *r = report();
+    char err[256];
+    double v;
+    assert_int_equal(verdict_metric_value(verdict_metric_find("p95_live_ms"), r, &v, err, sizeof err), 0);
+    assert_true(v == 50.0);
+    assert_int_equal(verdict_metric_value(verdict_metric_find("max_live_ms"), r, &v, err, sizeof err), 0);
+    assert_true(v == 120.0);
+    assert_int_equal(verdict_metric_value(verdict_metric_find("delivered_ratio"), r, &v, err, sizeof err), 0);
+    assert_true(v == 0.999);
+    assert_int_equal(verdict_metric_value(verdict_metric_find("duplicated"), r, &v, err, sizeof err), 0);
+    assert_true(v == 2);
+    assert_int_equal(verdict_metric_value(verdict_metric_find("gaps"), r, &v, err, sizeof err), -1);
+    assert_string_equal(err, "not measured (report.json has no totals.gaps)");
+    json_decref(r);
+}
+
+static void test_verdict_operators_at_boundary(void **state)
+{
+    (void)state;
+    assert_true(verdict_compare(50, SCN_OP_LE, 50));
+    assert_false(verdict_compare(50.001, SCN_OP_LE, 50));
+    assert_false(verdict_compare(50, SCN_OP_LT, 50));
+    assert_true(verdict_compare(0.999, SCN_OP_GE, 0.999));
+    assert_false(verdict_compare(0.999, SCN_OP_GT, 0.999));
+    assert_true(verdict_compare(0, SCN_OP_EQ, 0));
+    assert_false(verdict_compare(1, SCN_OP_EQ, 0));
+    assert_true(verdict_compare(1, SCN_OP_NE, 0));
+}
+
+static void test_verdict_eval(void **state)
+{
+    (void)state;
+    json_t *r = report();
+    scn_budget b[] = {
+        B("p95_live_ms", SCN_OP_LE, 50),        /* 50.000 <= 50: pass at the margin */
+        B("p99_live_ms", SCN_OP_LE, 50),        /* 50.001: fail */
+        B("lost", SCN_OP_EQ, 0),                /* pass */
+        B("duplicated", SCN_OP_EQ, 0),          /* fail */
+        B("delivered_ratio", SCN_OP_GE, 0.999), /* pass */
+        B("gaps", SCN_OP_EQ, 0),                /* missing: fail, never pass */
+        B("resync_p95_ms", SCN_OP_LE, 500),     /* no resyncs: 0 <= 500 */
+    };
+    json_t *v = verdict_eval(b, sizeof b / sizeof *b, r);
+    assert_int_equal(json_array_size(v), 7);
+    int want[] = {1, 0, 1, 0, 1, 0, 1};
+    for (size_t i = 0; i < 7; i++) {
+        json_t *x = json_array_get(v, i);
+        assert_int_equal(json_is_true(json_object_get(x, "pass")), want[i]);
+        assert_string_equal(json_string_value(json_object_get(x, "name")), b[i].metric);
+    }
+    assert_true(json_is_null(json_object_get(json_array_get(v, 5), "value")));
+    assert_non_null(json_object_get(json_array_get(v, 5), "error"));
+    assert_true(json_real_value(json_object_get(json_array_get(v, 1), "value")) == 50.001);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(v, 4), "op")), ">=");
+    assert_false(verdict_all_pass(v));
+    json_t *empty = json_array();
+    assert_true(verdict_all_pass(empty));
+    json_decref(empty);
+    json_decref(v);
+    json_decref(r);
+}
+
+static void test_verdict_ratio_without_expected_fails(void **state)
+{
+    (void)state;
+    json_t *r = json_pack("{s:{s:i, s:i}}", "totals", "delivered", 0, "expected", 0);
+    scn_budget b = B("delivered_ratio", SCN_OP_GE, 0.5);
+    json_t *v = verdict_eval(&b, 1, r);
+    assert_false(json_is_true(json_object_get(json_array_get(v, 0), "pass")));
+    json_decref(v);
+    json_decref(r);
+}
+
+static void test_verdict_junit(void **state)
+{
+    (void)state;
+    json_t *r = report();
+    scn_budget b[] = {B("p95_live_ms", SCN_OP_LE, 50), B("duplicated", SCN_OP_EQ, 0)};
+    b[0].text = "p95_live_ms <= 50";
+    json_object_set_new(r, "verdicts", verdict_eval(b, 2, r));
+    char path[] = "/tmp/test_verdict_junit_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char err[256];
+    assert_int_equal(verdict_write_junit(path, r, err, sizeof err), 0);
+    FILE *f = fopen(path, "r");
+    char buf[4096] = {0};
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    unlink(path);
+    assert_true(n > 0);
+    assert_non_null(strstr(buf, "<testsuite name=\"s&lt;&amp;&gt;\" tests=\"2\" failures=\"1\""));
+    assert_non_null(strstr(buf, "name=\"p95_live_ms &lt;= 50\"></testcase>"));
+    assert_non_null(strstr(buf, "<failure message=\"duplicated: measured 2, budget == 0\" type=\"budget\"/>"));
+    /* A broken run adds a failing "run" testcase. */
+    json_object_set_new(r, "error", json_string("server exited (code 1) during the run"));
+    fd = mkstemp(path);
+    close(fd);
+    assert_int_equal(verdict_write_junit(path, r, err, sizeof err), 0);
+    f = fopen(path, "r");
+    memset(buf, 0, sizeof buf);
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    unlink(path);
+    assert_non_null(strstr(buf, "name=\"run\">\n      <error message=\"server exited (code 1) during the run\"/>"));
+    assert_non_null(strstr(buf, "tests=\"3\""));
+    json_decref(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_verdict_metric_table),
+        cmocka_unit_test(test_verdict_values_from_report),
+        cmocka_unit_test(test_verdict_operators_at_boundary),
+        cmocka_unit_test(test_verdict_eval),
+        cmocka_unit_test(test_verdict_ratio_without_expected_fails),
+        cmocka_unit_test(test_verdict_junit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
