@@ -3,9 +3,11 @@
 # (FLEET_OBJS, linked into bin/rtchaos by harness/build.mk with FLEET_LIBS),
 # their unit tests, and the test-only driver bin/rtchaos-fleet-check.
 
-FLEET_SRCS := checker.c
+FLEET_SRCS := checker.c sse_parse.c fleet_ws.c
 FLEET_OBJS := $(FLEET_SRCS:%.c=$(BUILD)/harness/%.o)
-FLEET_LIBS := $(shell pkg-config --libs libevent libevent_pthreads) -lwslay -lhttp_parser
+FLEET_LIBS := $(shell pkg-config --libs libevent libevent_pthreads libcrypto) -lwslay -lhttp_parser
 
 $(eval $(call unit_test,test_checker,$(BUILD)/harness/checker.o,))
-$(BUILD)/tests/unit/test_checker.o: CPPFLAGS += -Iharness
+$(eval $(call unit_test,test_sse_parse,$(BUILD)/harness/sse_parse.o,))
+$(eval $(call unit_test,test_fleet_ws,$(BUILD)/harness/fleet_ws.o,-lwslay $(shell pkg-config --libs libcrypto)))
+$(BUILD)/tests/unit/test_checker.o $(BUILD)/tests/unit/test_sse_parse.o $(BUILD)/tests/unit/test_fleet_ws.o: CPPFLAGS += -Iharness
