@@ -1,0 +1,16 @@
+# fault-injector/build.mk — rtchaos-proxy and its unit tests.
+PROXY_PKGS := libevent
+PROXY_LIBS := $(shell pkg-config --libs $(PROXY_PKGS)) -lwslay -lhttp_parser
+PROXY_SRCS := $(filter-out fault-injector/main.c,$(wildcard fault-injector/*.c))
+PROXY_OBJS := $(PROXY_SRCS:%.c=$(BUILD)/%.o)
+
+$(BINDIR)/rtchaos-proxy: $(BUILD)/fault-injector/main.o $(PROXY_OBJS) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PROXY_LIBS) $(LDLIBS_COMMON)
+BINS += $(BINDIR)/rtchaos-proxy
+
+# One unit test per toxic (tests/unit/test_toxic_<name>.c) plus the shared
+# modules; each links every proxy object (main.o excepted).
+PROXY_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_toxic*.c tests/unit/test_proxy_*.c))
+$(foreach t,$(PROXY_TESTS),$(eval $(call unit_test,$(t),$(PROXY_OBJS),$(PROXY_LIBS))))
+$(BUILD)/tests/unit/test_toxic.o $(BUILD)/tests/unit/test_toxic_%.o $(BUILD)/tests/unit/test_proxy_%.o: CPPFLAGS += -Ifault-injector

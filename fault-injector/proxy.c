@@ -1,0 +1,1235 @@
+/* proxy.c — listeners, proxied connections and the toxic chain of each
+ * direction, on bufferevents with high/low watermarks. */
+#include "proxy.h"
+#include "clock.h"
+#include "log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+/* Back-pressure: stop reading a source when its destination has OUT_HIGH
+ * bytes queued or its toxics hold HELD_CAP bytes; resume below OUT_LOW. */
+#define OUT_HIGH (256 * 1024)
+#define OUT_LOW (64 * 1024)
+#define HELD_CAP (8 * 1024 * 1024)
+#define IO_CHUNK (256 * 1024)
+#define DRAIN_DEADLINE_US (10 * 1000 * 1000)
+#define SNIFF_MAX 1024
+
+typedef struct conn conn;
+typedef struct dlink dlink;
+
+/* One toxic running on one direction of one connection. Owned by its link;
+ * freed when the toxic is removed or the connection closes. */
+typedef struct stage {
+    toxic *tx;
+    dlink *l;
+    int idx;           /* position in l->st */
+    int decided;       /* toxicity and targeting drawn */
+    int applies;
+    int active;        /* schedule phase at the last look */
+    double drawn_toxicity;
+    uint64_t base_us;  /* schedule origin */
+    uint64_t next_us;  /* earliest deadline (timer or schedule edge) at the last run */
+    prng rng;
+    tx_env env;
+    unsigned char state[];
+} stage;
+
+/* One direction: bytes read from src go through the stages to dst. */
+struct dlink {
+    conn *c;
+    int dir;                 /* TX_UPSTREAM: client → server */
+    struct bufferevent *src, *dst;
+    stage **st;
+    int n, cap;
+    int src_eof;             /* the source sent FIN (or failed) */
+    int out_eof;             /* FIN reached the end of the chain */
+    int out_shut;            /* shutdown(SHUT_WR) done on dst */
+    uint64_t bytes;
+};
+
+/* One accepted client and its upstream connection. Owned by its proxy;
+ * freed by conn_free once closed, never from inside its own callbacks
+ * (busy counts the nesting; the free happens when the outermost returns). */
+struct conn {
+    proxy *p;
+    uint64_t id;
+    uint64_t seed;
+    uint64_t start_us;
+    struct bufferevent *cli, *srv;
+    dlink up, down;
+    struct event *timer;
+    uint64_t timer_due_us;
+    int connected;
+    int rst;                 /* abort with RST when freed */
+    int busy;
+    int closing;             /* 1: FIN requested, draining; 2: free now */
+    uint64_t close_deadline_us;
+    char client_addr[64];
+    char path[256];
+    int path_state;          /* 0 unknown, 1 known, 2 not HTTP */
+    size_t sniffed;
+    conn *prev, *next;
+};
+
+struct proxy {
+    proxy_server *s;
+    char name[PROXY_NAME_MAX];
+    char listen[PROXY_ADDR_MAX];
+    char upstream[PROXY_ADDR_MAX];
+    int enabled;
+    struct evconnlistener *lev;
+    struct sockaddr_storage up_addr;
+    socklen_t up_len;
+    toxic **tx;
+    int ntx, captx;
+    conn *conns;
+    uint64_t next_conn_id;
+    uint64_t name_hash;
+    /* counters */
+    uint64_t n_conns, n_active, n_refused, n_upstream_fail, bytes_up, bytes_down;
+    proxy *next;
+};
+
+struct proxy_server {
+    struct event_base *base;
+    uint64_t seed;
+    evlog *log;
+    proxy *head;
+    size_t n;
+};
+
+static void conn_close(conn *c, tx_close how);
+static void link_run(dlink *l);
+static void link_push(dlink *l, int idx, const unsigned char *d, size_t n);
+static void link_push_eof(dlink *l, int idx);
+static void conn_leave(conn *c);
+
+/* ---- addresses ------------------------------------------------------------ */
+
+static int split_hostport(const char *addr, char *host, size_t hcap, char *port, size_t pcap)
+{
+    const char *colon = strrchr(addr, ':');
+    if (!colon || colon[1] == '\0')
+        return -1;
+    size_t hl = (size_t)(colon - addr);
+    const char *h = addr;
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    if (hl >= hcap || strlen(colon + 1) >= pcap)
+        return -1;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    strcpy(port, colon + 1);
+    for (const char *q = port; *q; q++)
+        if (*q < '0' || *q > '9')
+            return -1;
+    return atoi(port) <= 65535 ? 0 : -1;
+}
+
+/* Resolves "host:port" (blocking getaddrinfo: done once per proxy change,
+ * and names are normally "localhost" or literals). */
+static int resolve(const char *addr, int passive, struct sockaddr_storage *ss, socklen_t *len,
+                   char *err, size_t errlen)
+{
+    char host[PROXY_ADDR_MAX], port[16];
+    if (split_hostport(addr, host, sizeof host, port, sizeof port) < 0) {
+        snprintf(err, errlen, "address %s is not host:port", addr);
+        return -1;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    if (passive)
+        hints.ai_flags = AI_PASSIVE;
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+    if (rc != 0 || !res) {
+        snprintf(err, errlen, "cannot resolve %s: %s", addr, gai_strerror(rc));
+        return -1;
+    }
+    /* Prefer IPv4 (localhost resolves to ::1 first on some systems, while
+     * servers under test mostly listen on 127.0.0.1). */
+    struct addrinfo *pick = res;
+    for (struct addrinfo *a = res; a; a = a->ai_next)
+        if (a->ai_family == AF_INET) {
+            pick = a;
+            break;
+        }
+    memcpy(ss, pick->ai_addr, pick->ai_addrlen);
+    *len = pick->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+static void format_addr(const struct sockaddr *sa, char *buf, size_t cap, int with_port)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const void *)sa;
+        inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof ip);
+        port = ntohs(s4->sin_port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const void *)sa;
+        inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
+        port = ntohs(s6->sin6_port);
+    }
+    if (!with_port)
+        snprintf(buf, cap, "%s", ip);
+    else if (sa->sa_family == AF_INET6)
+        snprintf(buf, cap, "[%s]:%d", ip, port);
+    else
+        snprintf(buf, cap, "%s:%d", ip, port);
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+static void record(proxy *p, uint64_t conn_id, toxic *t, const char *action, json_t *detail)
+{
+    if (t)
+        toxic_count_action(t, action);
+    evlog_add(p->s->log, p->name, conn_id, t ? t->name : NULL, action, detail);
+}
+
+/* ---- stages ---------------------------------------------------------------- */
+
+static void env_emit(void *u, const unsigned char *d, size_t n)
+{
+    stage *s = u;
+    link_push(s->l, s->idx + 1, d, n);
+}
+
+static void env_emit_eof(void *u)
+{
+    stage *s = u;
+    link_push_eof(s->l, s->idx + 1);
+}
+
+static void env_close(void *u, tx_close how)
+{
+    stage *s = u;
+    conn_close(s->l->c, how);
+}
+
+static void env_record(void *u, const char *action, json_t *detail)
+{
+    stage *s = u;
+    record(s->l->c->p, s->l->c->id, s->tx, action, detail);
+}
+
+static stage *stage_new(dlink *l, toxic *t)
+{
+    conn *c = l->c;
+    stage *s = calloc(1, sizeof *s + t->type->state_size);
+    if (!s)
+        return NULL;
+    s->tx = t;
+    s->l = l;
+    s->base_us = t->common.per_connection ? c->start_us : t->created_us;
+    uint64_t root = t->common.has_seed ? t->common.seed : c->p->s->seed;
+    uint64_t seed = prng_derive(prng_derive(prng_derive(root, c->p->name_hash), c->id),
+                                prng_hash_str(t->name));
+    prng_seed(&s->rng, seed);
+    s->env.rng = &s->rng;
+    s->env.u = s;
+    s->env.emit = env_emit;
+    s->env.emit_eof = env_emit_eof;
+    s->env.close = env_close;
+    s->env.record = env_record;
+    return s;
+}
+
+static void stage_free(stage *s)
+{
+    if (s->tx->type->stop)
+        s->tx->type->stop(s->state);
+    free(s);
+}
+
+/* Decides (once per connection, or again when the toxicity changes) whether
+ * the toxic applies here, then whether its schedule is on now. Returns 1 when
+ * the toxic acts; on an on → off edge it first lets the toxic pass on what
+ * it holds. *next_us gets the next schedule edge (0: none). */
+static int stage_gate(stage *s, uint64_t now_us, uint64_t *next_us)
+{
+    toxic *t = s->tx;
+    conn *c = s->l->c;
+    *next_us = 0;
+    if (!s->decided || s->drawn_toxicity != t->toxicity) {
+        if (t->common.target_path[0] && c->path_state == 0)
+            return 0; /* not known yet: undecided, pass through */
+        int match = toxic_target_client_match(t->common.target_client, c->client_addr) == 1;
+        if (t->common.target_path[0])
+            match = match && c->path_state == 1 &&
+                    strncmp(c->path, t->common.target_path, strlen(t->common.target_path)) == 0;
+        /* The draw happens whatever the match, so targeting does not shift
+         * the random sequence of the decisions after it. */
+        int drawn = prng_chance(&s->rng, t->toxicity);
+        int was = s->decided && s->applies;
+        s->decided = 1;
+        s->drawn_toxicity = t->toxicity;
+        s->applies = match && drawn;
+        if (s->applies && !was) {
+            t->n_applied++;
+            record(c->p, c->id, t, "apply",
+                   json_pack("{s:s,s:s}", "type", t->type->name, "stream",
+                             t->stream == TX_UPSTREAM ? "upstream" : "downstream"));
+        } else if (!s->applies) {
+            t->n_skipped++;
+        }
+        if (!s->applies && was && s->active) {
+            s->active = 0;
+            s->env.now_us = now_us;
+            if (t->type->flush)
+                t->type->flush(s->state, t->attrs, &s->env);
+        }
+    }
+    if (!s->applies)
+        return 0;
+    int on = toxic_schedule_active(&t->common, s->base_us, now_us, next_us);
+    if (on != s->active) {
+        s->active = on;
+        s->env.now_us = now_us;
+        if (on) {
+            if (t->common.after_ms || t->common.flap_on_ms)
+                record(c->p, c->id, t, "schedule_on", NULL);
+            if (t->type->start)
+                t->type->start(s->state, t->attrs, &s->env);
+        } else {
+            record(c->p, c->id, t, "schedule_off", NULL);
+            if (t->type->flush)
+                t->type->flush(s->state, t->attrs, &s->env);
+        }
+    }
+    return on;
+}
+
+/* ---- links --------------------------------------------------------------- */
+
+static size_t link_held(const dlink *l)
+{
+    size_t h = 0;
+    for (int i = 0; i < l->n; i++)
+        if (l->st[i]->tx->type->held)
+            h += l->st[i]->tx->type->held(l->st[i]->state);
+    return h;
+}
+
+/* Enables reading from l->src only while the destination and the toxics
+ * have room (the high/low watermark hysteresis is in the write callback,
+ * which fires at OUT_LOW). */
+static void link_flow(dlink *l)
+{
+    conn *c = l->c;
+    if (c->closing || !l->src)
+        return;
+    int room = !l->src_eof && c->connected &&
+               evbuffer_get_length(bufferevent_get_output(l->dst)) < OUT_HIGH &&
+               link_held(l) < HELD_CAP;
+    if (room)
+        bufferevent_enable(l->src, EV_READ);
+    else
+        bufferevent_disable(l->src, EV_READ);
+}
+
+static void link_try_shut(dlink *l)
+{
+    if (!l->out_eof || l->out_shut || (l->dst == l->c->srv && !l->c->connected))
+        return;
+    if (evbuffer_get_length(bufferevent_get_output(l->dst)) > 0) {
+        bufferevent_setwatermark(l->dst, EV_WRITE, 0, 0); /* call back when empty */
+        return;
+    }
+    l->out_shut = 1;
+    shutdown(bufferevent_getfd(l->dst), SHUT_WR);
+}
+
+static void link_push(dlink *l, int idx, const unsigned char *d, size_t n)
+{
+    conn *c = l->c;
+    if (c->closing || n == 0)
+        return;
+    if (idx >= l->n) {
+        if (!l->out_eof)
+            evbuffer_add(bufferevent_get_output(l->dst), d, n);
+        return;
+    }
+    stage *s = l->st[idx];
+    uint64_t next;
+    uint64_t now = clock_mono_us();
+    if (stage_gate(s, now, &next) && s->tx->type->data) {
+        s->env.now_us = now;
+        s->tx->type->data(s->state, s->tx->attrs, &s->env, d, n);
+    } else {
+        link_push(l, idx + 1, d, n);
+    }
+}
+
+static void link_push_eof(dlink *l, int idx)
+{
+    conn *c = l->c;
+    if (c->closing)
+        return;
+    if (idx >= l->n) {
+        l->out_eof = 1;
+        link_try_shut(l);
+        return;
+    }
+    stage *s = l->st[idx];
+    uint64_t next;
+    uint64_t now = clock_mono_us();
+    if (stage_gate(s, now, &next) && s->tx->type->eof) {
+        s->env.now_us = now;
+        s->tx->type->eof(s->state, s->tx->attrs, &s->env);
+    } else {
+        link_push_eof(l, idx + 1);
+    }
+}
+
+static uint64_t min_due(uint64_t a, uint64_t b)
+{
+    if (!a)
+        return b;
+    if (!b)
+        return a;
+    return a < b ? a : b;
+}
+
+/* Runs every stage's timers at now and remembers each stage's next
+ * deadline, so the connection timer can be armed for the earliest. */
+static void link_run(dlink *l)
+{
+    for (int i = 0; i < l->n && !l->c->closing; i++) {
+        stage *s = l->st[i];
+        uint64_t edge;
+        uint64_t now = clock_mono_us();
+        s->next_us = 0;
+        if (stage_gate(s, now, &edge) && s->tx->type->tick) {
+            s->env.now_us = now;
+            s->next_us = s->tx->type->tick(s->state, s->tx->attrs, &s->env);
+        }
+        s->next_us = min_due(s->next_us, edge);
+    }
+}
+
+static uint64_t link_next_due(const dlink *l)
+{
+    uint64_t due = 0;
+    for (int i = 0; i < l->n; i++)
+        due = min_due(due, l->st[i]->next_us);
+    return due;
+}
+
+/* Arms the connection timer for the earliest deadline (or the drain
+ * deadline while closing). */
+static void conn_schedule(conn *c)
+{
+    uint64_t due = c->closing ? c->close_deadline_us
+                              : min_due(link_next_due(&c->up), link_next_due(&c->down));
+    if (!due) {
+        if (c->timer_due_us)
+            evtimer_del(c->timer);
+        c->timer_due_us = 0;
+        return;
+    }
+    if (due == c->timer_due_us)
+        return;
+    uint64_t now = clock_mono_us();
+    uint64_t d = due > now ? due - now : 0;
+    struct timeval tv = {.tv_sec = (time_t)(d / 1000000), .tv_usec = (suseconds_t)(d % 1000000)};
+    evtimer_add(c->timer, &tv);
+    c->timer_due_us = due;
+}
+
+/* ---- connections ------------------------------------------------------------ */
+
+static void conn_free(conn *c)
+{
+    proxy *p = c->p;
+    for (int d = 0; d < 2; d++) {
+        dlink *l = d ? &c->down : &c->up;
+        for (int i = 0; i < l->n; i++)
+            stage_free(l->st[i]);
+        free(l->st);
+    }
+    if (c->rst && c->cli) {
+        struct linger lg = {1, 0};
+        setsockopt(bufferevent_getfd(c->cli), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        if (c->srv && c->connected)
+            setsockopt(bufferevent_getfd(c->srv), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    if (c->cli)
+        bufferevent_free(c->cli);
+    if (c->srv)
+        bufferevent_free(c->srv);
+    if (c->timer)
+        event_free(c->timer);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        p->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    p->n_active--;
+    free(c);
+}
+
+static void conn_enter(conn *c)
+{
+    c->busy++;
+}
+
+/* Leaves a callback: frees the connection when it is finished and no outer
+ * callback is still using it, otherwise re-arms its timer. */
+static void conn_leave(conn *c)
+{
+    if (--c->busy > 0)
+        return;
+    if (!c->closing) {
+        c->busy++; /* the stages' timers may emit or close: keep c alive */
+        link_run(&c->up);
+        link_run(&c->down);
+        c->busy--;
+    }
+    if (c->closing == 1) {
+        size_t a = evbuffer_get_length(bufferevent_get_output(c->cli));
+        size_t b = c->connected ? evbuffer_get_length(bufferevent_get_output(c->srv)) : 0;
+        if ((a == 0 && b == 0) || clock_mono_us() >= c->close_deadline_us)
+            c->closing = 2;
+    }
+    if (!c->closing && c->up.out_shut && c->down.out_shut)
+        c->closing = 2; /* both directions ended */
+    if (c->closing == 2) {
+        conn_free(c);
+        return;
+    }
+    if (!c->closing) {
+        link_flow(&c->up);
+        link_flow(&c->down);
+    }
+    conn_schedule(c);
+}
+
+static void conn_close(conn *c, tx_close how)
+{
+    if (c->closing == 2)
+        return;
+    if (how == TX_CLOSE_RST) {
+        c->closing = 2;
+        c->rst = 1;
+        return;
+    }
+    if (c->closing)
+        return;
+    c->closing = 1;
+    c->close_deadline_us = clock_mono_us() + DRAIN_DEADLINE_US;
+    bufferevent_disable(c->cli, EV_READ);
+    bufferevent_setwatermark(c->cli, EV_WRITE, 0, 0);
+    if (c->srv) {
+        bufferevent_disable(c->srv, EV_READ);
+        bufferevent_setwatermark(c->srv, EV_WRITE, 0, 0);
+    }
+}
+
+/* Remembers the request path from the first line the client sends
+ * ("GET /path HTTP/1.1"), for toxics targeted by path. */
+static void sniff_path(conn *c, struct evbuffer *in)
+{
+    char buf[SNIFF_MAX + 1];
+    ev_ssize_t n = evbuffer_copyout(in, buf, SNIFF_MAX);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    char *eol = memchr(buf, '\n', (size_t)n);
+    if (!eol) {
+        if (n >= SNIFF_MAX)
+            c->path_state = 2;
+        return;
+    }
+    *eol = '\0';
+    char *sp = strchr(buf, ' ');
+    char *sp2 = sp ? strchr(sp + 1, ' ') : NULL;
+    if (!sp || !sp2 || sp == buf || (size_t)(sp2 - sp - 1) >= sizeof c->path) {
+        c->path_state = 2;
+        return;
+    }
+    memcpy(c->path, sp + 1, (size_t)(sp2 - sp - 1));
+    c->path[sp2 - sp - 1] = '\0';
+    c->path_state = 1;
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    conn *c = arg;
+    dlink *l = bev == c->cli ? &c->up : &c->down;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    conn_enter(c);
+    if (l->dir == TX_UPSTREAM && c->path_state == 0)
+        sniff_path(c, in);
+    size_t len = evbuffer_get_length(in);
+    l->bytes += len;
+    if (l->dir == TX_UPSTREAM)
+        c->p->bytes_up += len;
+    else
+        c->p->bytes_down += len;
+    if (c->closing || l->out_eof) {
+        evbuffer_drain(in, len);
+    } else if (l->n == 0) {
+        evbuffer_add_buffer(bufferevent_get_output(l->dst), in); /* no toxic: no copy */
+    } else {
+        while (evbuffer_get_length(in) > 0 && !c->closing) {
+            struct evbuffer_iovec v;
+            if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+                break;
+            /* The stages copy what they keep, so the chunk is drained after. */
+            link_push(l, 0, v.iov_base, v.iov_len);
+            evbuffer_drain(in, v.iov_len);
+        }
+        evbuffer_drain(in, evbuffer_get_length(in));
+    }
+    conn_leave(c);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    conn *c = arg;
+    dlink *l = bev == c->cli ? &c->down : &c->up;
+    conn_enter(c);
+    link_try_shut(l);
+    if (!l->out_eof && !c->closing)
+        bufferevent_setwatermark(bev, EV_WRITE, OUT_LOW, 0);
+    conn_leave(c);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    conn *c = arg;
+    conn_enter(c);
+    if (bev == c->srv && (what & BEV_EVENT_CONNECTED)) {
+        c->connected = 1;
+        int one = 1;
+        setsockopt(bufferevent_getfd(c->srv), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        bufferevent_enable(c->srv, EV_READ | EV_WRITE);
+        link_try_shut(&c->up);
+        conn_leave(c);
+        return;
+    }
+    if (bev == c->srv && !c->connected) {
+        c->p->n_upstream_fail++;
+        record(c->p, c->id, NULL, "upstream_connect_failed",
+               json_pack("{s:s}", "error", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR())));
+        conn_close(c, TX_CLOSE_FIN);
+        conn_leave(c);
+        return;
+    }
+    dlink *l = bev == c->cli ? &c->up : &c->down;
+    if (what & BEV_EVENT_ERROR) {
+        /* A reset or failed socket: the other side cannot be kept in sync,
+         * so the connection ends (what is queued for the other peer is
+         * still drained). */
+        l->src_eof = 1;
+        c->closing = 2;
+    } else if (what & BEV_EVENT_EOF) {
+        l->src_eof = 1;
+        bufferevent_disable(bev, EV_READ);
+        if (!c->closing) {
+            /* bytes still in the input buffer were already handed on by
+             * on_read (it drains everything), so the FIN follows them. */
+            link_push_eof(l, 0);
+        }
+    }
+    conn_leave(c);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn *c = arg;
+    c->timer_due_us = 0;
+    conn_enter(c);
+    if (c->closing && clock_mono_us() >= c->close_deadline_us) {
+        c->closing = 2;
+    }
+    conn_leave(c);
+}
+
+static int link_add_stage(dlink *l, toxic *t)
+{
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 4;
+        stage **st = realloc(l->st, (size_t)cap * sizeof *st);
+        if (!st)
+            return -1;
+        l->st = st;
+        l->cap = cap;
+    }
+    stage *s = stage_new(l, t);
+    if (!s)
+        return -1;
+    s->idx = l->n;
+    l->st[l->n++] = s;
+    return 0;
+}
+
+/* Connection-level toxics (refuse) decide at accept time, with a generator
+ * derived from the connection's seed so the decision is reproducible. */
+static int accept_verdict(proxy *p, conn *c, toxic **by)
+{
+    uint64_t now = clock_mono_us();
+    for (int i = 0; i < p->ntx; i++) {
+        toxic *t = p->tx[i];
+        if (!t->type->accept)
+            continue;
+        prng r;
+        uint64_t root = t->common.has_seed ? t->common.seed : p->s->seed;
+        prng_seed(&r, prng_derive(prng_derive(prng_derive(root, p->name_hash), c->id),
+                                  prng_hash_str(t->name)));
+        int drawn = prng_chance(&r, t->toxicity);
+        if (!drawn || toxic_target_client_match(t->common.target_client, c->client_addr) != 1 ||
+            !toxic_schedule_active(&t->common, t->created_us, now, NULL))
+            continue;
+        *by = t;
+        return t->type->accept(t->attrs);
+    }
+    return TX_ACCEPT_PASS;
+}
+
+static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+                      int salen, void *arg)
+{
+    (void)lev;
+    (void)salen;
+    proxy *p = arg;
+    struct event_base *base = p->s->base;
+    conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        evutil_closesocket(fd);
+        return;
+    }
+    c->p = p;
+    c->id = ++p->next_conn_id;
+    c->seed = prng_derive(prng_derive(p->s->seed, p->name_hash), c->id);
+    c->start_us = clock_mono_us();
+    format_addr(sa, c->client_addr, sizeof c->client_addr, 0);
+    p->n_conns++;
+
+    toxic *by = NULL;
+    int verdict = accept_verdict(p, c, &by);
+    if (verdict != TX_ACCEPT_PASS) {
+        p->n_refused++;
+        record(p, c->id, by, verdict == TX_ACCEPT_RESET ? "refuse_reset" : "refuse_close",
+               json_pack("{s:s}", "client", c->client_addr));
+        if (verdict == TX_ACCEPT_RESET) {
+            struct linger lg = {1, 0};
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        }
+        evutil_closesocket(fd);
+        free(c);
+        return;
+    }
+
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->cli = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->srv = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    c->timer = evtimer_new(base, on_timer, c);
+    if (!c->cli || !c->srv || !c->timer) {
+        if (c->cli)
+            bufferevent_free(c->cli);
+        else
+            evutil_closesocket(fd);
+        if (c->srv)
+            bufferevent_free(c->srv);
+        if (c->timer)
+            event_free(c->timer);
+        free(c);
+        return;
+    }
+    c->next = p->conns;
+    if (p->conns)
+        p->conns->prev = c;
+    p->conns = c;
+    p->n_active++;
+    c->up = (dlink){.c = c, .dir = TX_UPSTREAM, .src = c->cli, .dst = c->srv};
+    c->down = (dlink){.c = c, .dir = TX_DOWNSTREAM, .src = c->srv, .dst = c->cli};
+    for (int i = 0; i < p->ntx; i++) {
+        toxic *t = p->tx[i];
+        if (t->type->accept)
+            continue;
+        if (link_add_stage(t->stream == TX_UPSTREAM ? &c->up : &c->down, t) < 0) {
+            c->closing = 2;
+            break;
+        }
+    }
+    conn_enter(c);
+    for (int i = 0; i < 2; i++) {
+        struct bufferevent *b = i ? c->srv : c->cli;
+        bufferevent_setcb(b, on_read, on_write, on_event, c);
+        bufferevent_setwatermark(b, EV_READ, 0, IO_CHUNK);
+        bufferevent_setwatermark(b, EV_WRITE, OUT_LOW, 0);
+        bufferevent_set_max_single_read(b, IO_CHUNK);
+        bufferevent_set_max_single_write(b, IO_CHUNK);
+    }
+    if (!c->closing && bufferevent_socket_connect(c->srv, (struct sockaddr *)&p->up_addr,
+                                                  (int)p->up_len) < 0) {
+        p->n_upstream_fail++;
+        record(p, c->id, NULL, "upstream_connect_failed", json_pack("{s:s}", "error", "connect"));
+        /* bufferevent_socket_connect may have freed nothing; close now */
+        c->closing = 2;
+    }
+    if (!c->closing)
+        bufferevent_enable(c->cli, EV_READ | EV_WRITE);
+    conn_leave(c);
+}
+
+static void on_accept_error(struct evconnlistener *lev, void *arg)
+{
+    proxy *p = arg;
+    int e = EVUTIL_SOCKET_ERROR();
+    log_warn("proxy=%s accept failed: %s", p->name, evutil_socket_error_to_string(e));
+    (void)lev;
+}
+
+/* ---- proxies ------------------------------------------------------------------ */
+
+proxy_server *proxy_server_new(struct event_base *base, uint64_t seed, evlog *log)
+{
+    proxy_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->base = base;
+    s->seed = seed;
+    s->log = log;
+    return s;
+}
+
+static void proxy_close_conns(proxy *p)
+{
+    while (p->conns) {
+        conn *c = p->conns;
+        c->closing = 2;
+        conn_free(c);
+    }
+}
+
+static void proxy_stop(proxy *p)
+{
+    if (p->lev) {
+        evconnlistener_free(p->lev);
+        p->lev = NULL;
+    }
+    proxy_close_conns(p);
+}
+
+static int proxy_start(proxy *p, char *err, size_t errlen)
+{
+    if (p->lev)
+        return 0;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (resolve(p->listen, 1, &ss, &len, err, errlen) < 0)
+        return -1;
+    p->lev = evconnlistener_new_bind(p->s->base, on_accept, p,
+                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+                                     4096, (struct sockaddr *)&ss, (int)len);
+    if (!p->lev) {
+        snprintf(err, errlen, "cannot listen on %s: %s", p->listen,
+                 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        return -1;
+    }
+    evconnlistener_set_error_cb(p->lev, on_accept_error);
+    /* Echo the port the kernel chose for port 0, as Toxiproxy does. */
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    if (getsockname(evconnlistener_get_fd(p->lev), (struct sockaddr *)&bound, &blen) == 0)
+        format_addr((struct sockaddr *)&bound, p->listen, sizeof p->listen, 1);
+    return 0;
+}
+
+static int set_upstream(proxy *p, const char *upstream, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (resolve(upstream, 0, &ss, &len, err, errlen) < 0)
+        return -1;
+    if (upstream != p->upstream)
+        snprintf(p->upstream, sizeof p->upstream, "%s", upstream);
+    p->up_addr = ss;
+    p->up_len = len;
+    return 0;
+}
+
+int proxy_create(proxy_server *s, const char *name, const char *listen, const char *upstream,
+                 int enabled, proxy **out, int *status, char *err, size_t errlen)
+{
+    *status = 400;
+    if (!name[0] || strlen(name) >= PROXY_NAME_MAX || strchr(name, '/')) {
+        snprintf(err, errlen, "missing required field: name (1..%d bytes, no '/')", PROXY_NAME_MAX - 1);
+        return -1;
+    }
+    if (!upstream[0]) {
+        snprintf(err, errlen, "missing required field: upstream");
+        return -1;
+    }
+    if (strlen(listen) >= PROXY_ADDR_MAX || strlen(upstream) >= PROXY_ADDR_MAX) {
+        snprintf(err, errlen, "address too long");
+        return -1;
+    }
+    if (proxy_find(s, name)) {
+        *status = 409;
+        snprintf(err, errlen, "proxy already exists");
+        return -1;
+    }
+    proxy *p = calloc(1, sizeof *p);
+    if (!p) {
+        *status = 500;
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    p->s = s;
+    snprintf(p->name, sizeof p->name, "%s", name);
+    snprintf(p->listen, sizeof p->listen, "%s", listen[0] ? listen : "127.0.0.1:0");
+    p->name_hash = prng_hash_str(p->name);
+    if (set_upstream(p, upstream, err, errlen) < 0) {
+        free(p);
+        return -1;
+    }
+    p->enabled = enabled;
+    if (enabled && proxy_start(p, err, errlen) < 0) {
+        *status = 500;
+        free(p);
+        return -1;
+    }
+    proxy **pp = &s->head;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = p;
+    s->n++;
+    evlog_add(s->log, p->name, 0, NULL, "proxy_create",
+              json_pack("{s:s,s:s,s:b}", "listen", p->listen, "upstream", p->upstream, "enabled", enabled));
+    *out = p;
+    return 0;
+}
+
+proxy *proxy_find(proxy_server *s, const char *name)
+{
+    for (proxy *p = s->head; p; p = p->next)
+        if (strcmp(p->name, name) == 0)
+            return p;
+    return NULL;
+}
+
+void proxy_foreach(proxy_server *s, void (*fn)(proxy *p, void *arg), void *arg)
+{
+    for (proxy *p = s->head; p; p = p->next)
+        fn(p, arg);
+}
+
+size_t proxy_count(const proxy_server *s)
+{
+    return s->n;
+}
+
+const char *proxy_name(const proxy *p) { return p->name; }
+const char *proxy_listen(const proxy *p) { return p->listen; }
+const char *proxy_upstream(const proxy *p) { return p->upstream; }
+int proxy_enabled(const proxy *p) { return p->enabled; }
+
+int proxy_update(proxy *p, const char *listen, const char *upstream, int enabled,
+                 int *status, char *err, size_t errlen)
+{
+    *status = 400;
+    int restart = 0;
+    if (listen && strcmp(listen, p->listen) != 0) {
+        if (strlen(listen) >= PROXY_ADDR_MAX) {
+            snprintf(err, errlen, "address too long");
+            return -1;
+        }
+        restart = 1;
+    }
+    if (upstream && strcmp(upstream, p->upstream) != 0) {
+        struct sockaddr_storage ss;
+        socklen_t len;
+        if (strlen(upstream) >= PROXY_ADDR_MAX || resolve(upstream, 0, &ss, &len, err, errlen) < 0) {
+            if (strlen(upstream) >= PROXY_ADDR_MAX)
+                snprintf(err, errlen, "address too long");
+            return -1;
+        }
+        restart = 1;
+    }
+    if (restart || !enabled)
+        proxy_stop(p);
+    if (listen)
+        snprintf(p->listen, sizeof p->listen, "%s", listen);
+    if (upstream && strcmp(upstream, p->upstream) != 0 && set_upstream(p, upstream, err, errlen) < 0)
+        return -1;
+    p->enabled = enabled;
+    if (enabled && proxy_start(p, err, errlen) < 0) {
+        *status = 500;
+        p->enabled = 0;
+        return -1;
+    }
+    evlog_add(p->s->log, p->name, 0, NULL, "proxy_update",
+              json_pack("{s:s,s:s,s:b}", "listen", p->listen, "upstream", p->upstream, "enabled", enabled));
+    return 0;
+}
+
+int proxy_populate_one(proxy_server *s, const char *name, const char *listen, const char *upstream,
+                       int enabled, proxy **out, int *status, char *err, size_t errlen)
+{
+    proxy *old = proxy_find(s, name);
+    if (old) {
+        char norm[PROXY_ADDR_MAX];
+        struct sockaddr_storage ss;
+        socklen_t len;
+        const char *want = listen[0] ? listen : "127.0.0.1:0";
+        if (resolve(want, 1, &ss, &len, err, errlen) < 0) {
+            *status = 400;
+            return -1;
+        }
+        format_addr((struct sockaddr *)&ss, norm, sizeof norm, 1);
+        if (strcmp(norm, old->listen) == 0 && strcmp(upstream, old->upstream) == 0) {
+            *out = old; /* same addresses: left as it is, toxics and all */
+            return 0;
+        }
+        proxy_delete(old);
+    }
+    return proxy_create(s, name, listen, upstream, enabled, out, status, err, errlen);
+}
+
+void proxy_delete(proxy *p)
+{
+    proxy_server *s = p->s;
+    proxy_stop(p);
+    for (int i = 0; i < p->ntx; i++)
+        toxic_free(p->tx[i]);
+    free(p->tx);
+    proxy **pp = &s->head;
+    while (*pp != p)
+        pp = &(*pp)->next;
+    *pp = p->next;
+    s->n--;
+    evlog_add(s->log, p->name, 0, NULL, "proxy_delete", NULL);
+    free(p);
+}
+
+void proxy_server_free(proxy_server *s)
+{
+    if (!s)
+        return;
+    while (s->head)
+        proxy_delete(s->head);
+    free(s);
+}
+
+json_t *proxy_toxics_json(const proxy *p)
+{
+    json_t *a = json_array();
+    /* Toxiproxy lists upstream toxics first, then downstream. */
+    for (int dir = 0; dir < 2; dir++)
+        for (int i = 0; i < p->ntx; i++)
+            if (p->tx[i]->stream == dir)
+                json_array_append_new(a, toxic_to_json(p->tx[i]));
+    return a;
+}
+
+json_t *proxy_to_json(const proxy *p)
+{
+    return json_pack("{s:s,s:s,s:s,s:b,s:o}", "name", p->name, "listen", p->listen, "upstream",
+                     p->upstream, "enabled", p->enabled, "toxics", proxy_toxics_json(p));
+}
+
+toxic *proxy_toxic_find(proxy *p, const char *name)
+{
+    for (int i = 0; i < p->ntx; i++)
+        if (strcmp(p->tx[i]->name, name) == 0)
+            return p->tx[i];
+    return NULL;
+}
+
+int proxy_toxic_add(proxy *p, toxic *t, char *err, size_t errlen)
+{
+    if (proxy_toxic_find(p, t->name)) {
+        snprintf(err, errlen, "toxic already exists");
+        return -1;
+    }
+    if (p->ntx == p->captx) {
+        int cap = p->captx ? p->captx * 2 : 8;
+        toxic **tx = realloc(p->tx, (size_t)cap * sizeof *tx);
+        if (!tx) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        p->tx = tx;
+        p->captx = cap;
+    }
+    p->tx[p->ntx++] = t;
+    evlog_add(p->s->log, p->name, 0, t->name, "toxic_add", json_pack("{s:o}", "config", toxic_to_json(t)));
+    if (t->type->accept)
+        return 0;
+    /* Same loop iteration as the API request: no connection, old or new,
+     * can see the proxy without the toxic once this returns. */
+    for (conn *c = p->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->closing)
+            continue;
+        conn_enter(c);
+        dlink *l = t->stream == TX_UPSTREAM ? &c->up : &c->down;
+        if (link_add_stage(l, t) < 0)
+            conn_close(c, TX_CLOSE_RST);
+        conn_leave(c); /* runs the new stage at once (timeout starts counting) */
+    }
+    return 0;
+}
+
+int proxy_toxic_update(proxy *p, toxic *t, json_t *body, char *err, size_t errlen)
+{
+    if (toxic_update_json(t, body, err, errlen) < 0)
+        return -1;
+    evlog_add(p->s->log, p->name, 0, t->name, "toxic_update", json_pack("{s:o}", "config", toxic_to_json(t)));
+    for (conn *c = p->conns, *next; c; c = next) {
+        next = c->next;
+        conn_enter(c);
+        conn_leave(c); /* re-runs the stages with the new attributes */
+    }
+    return 0;
+}
+
+static void link_remove_toxic(dlink *l, toxic *t)
+{
+    for (int i = 0; i < l->n; i++) {
+        stage *s = l->st[i];
+        if (s->tx != t)
+            continue;
+        if (s->applies && s->active && t->type->flush && !l->c->closing) {
+            s->env.now_us = clock_mono_us();
+            t->type->flush(s->state, t->attrs, &s->env);
+        }
+        for (int j = i; j + 1 < l->n; j++) {
+            l->st[j] = l->st[j + 1];
+            l->st[j]->idx = j;
+        }
+        l->n--;
+        stage_free(s);
+        return;
+    }
+}
+
+void proxy_toxic_remove(proxy *p, toxic *t)
+{
+    for (conn *c = p->conns, *next; c; c = next) {
+        next = c->next;
+        conn_enter(c);
+        link_remove_toxic(t->stream == TX_UPSTREAM ? &c->up : &c->down, t);
+        conn_leave(c);
+    }
+    for (int i = 0; i < p->ntx; i++)
+        if (p->tx[i] == t) {
+            memmove(&p->tx[i], &p->tx[i + 1], (size_t)(p->ntx - i - 1) * sizeof *p->tx);
+            p->ntx--;
+            break;
+        }
+    evlog_add(p->s->log, p->name, 0, t->name, "toxic_remove", NULL);
+    toxic_free(t);
+}
+
+int proxy_reset_all(proxy_server *s, char *err, size_t errlen)
+{
+    int rc = 0;
+    for (proxy *p = s->head; p; p = p->next) {
+        while (p->ntx > 0)
+            proxy_toxic_remove(p, p->tx[p->ntx - 1]);
+        if (!p->enabled) {
+            if (proxy_start(p, err, errlen) < 0)
+                rc = -1;
+            else
+                p->enabled = 1;
+        }
+    }
+    evlog_add(s->log, NULL, 0, NULL, "reset", NULL);
+    return rc;
+}
+
+static void prom_label(struct evbuffer *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            evbuffer_add_printf(out, "\\%c", *s);
+        else if (*s == '\n')
+            evbuffer_add(out, "\\n", 2);
+        else
+            evbuffer_add(out, s, 1);
+    }
+}
+
+void proxy_metrics_write(proxy_server *s, struct evbuffer *out)
+{
+    static const struct { const char *name, *help, *type; } M[] = {
+        {"rtchaos_proxy_connections_total", "Connections accepted.", "counter"},
+        {"rtchaos_proxy_connections_active", "Connections open now.", "gauge"},
+        {"rtchaos_proxy_connections_refused_total", "Connections closed at accept by a refuse toxic.", "counter"},
+        {"rtchaos_proxy_upstream_failures_total", "Upstream connects that failed.", "counter"},
+        {"rtchaos_proxy_received_bytes_total", "Bytes read, by direction.", "counter"},
+    };
+    for (size_t m = 0; m < sizeof M / sizeof M[0]; m++) {
+        evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", M[m].name, M[m].help, M[m].name, M[m].type);
+        for (proxy *p = s->head; p; p = p->next) {
+            if (m == 4) {
+                for (int d = 0; d < 2; d++) {
+                    evbuffer_add_printf(out, "%s{proxy=\"", M[m].name);
+                    prom_label(out, p->name);
+                    evbuffer_add_printf(out, "\",direction=\"%s\"} %llu\n", d ? "downstream" : "upstream",
+                                        (unsigned long long)(d ? p->bytes_down : p->bytes_up));
+                }
+                continue;
+            }
+            uint64_t v = m == 0 ? p->n_conns : m == 1 ? p->n_active : m == 2 ? p->n_refused : p->n_upstream_fail;
+            evbuffer_add_printf(out, "%s{proxy=\"", M[m].name);
+            prom_label(out, p->name);
+            evbuffer_add_printf(out, "\"} %llu\n", (unsigned long long)v);
+        }
+    }
+    evbuffer_add_printf(out, "# HELP rtchaos_toxic_connections_total Connections a toxic applied to (applied=true) or was drawn/targeted away from.\n"
+                             "# TYPE rtchaos_toxic_connections_total counter\n");
+    for (proxy *p = s->head; p; p = p->next)
+        for (int i = 0; i < p->ntx; i++)
+            for (int a = 0; a < 2; a++) {
+                evbuffer_add_printf(out, "rtchaos_toxic_connections_total{proxy=\"");
+                prom_label(out, p->name);
+                evbuffer_add_printf(out, "\",toxic=\"");
+                prom_label(out, p->tx[i]->name);
+                evbuffer_add_printf(out, "\",type=\"%s\",applied=\"%s\"} %llu\n", p->tx[i]->type->name,
+                                    a ? "false" : "true",
+                                    (unsigned long long)(a ? p->tx[i]->n_skipped : p->tx[i]->n_applied));
+            }
+    evbuffer_add_printf(out, "# HELP rtchaos_toxic_actions_total Actions a toxic took, by action.\n"
+                             "# TYPE rtchaos_toxic_actions_total counter\n");
+    for (proxy *p = s->head; p; p = p->next)
+        for (int i = 0; i < p->ntx; i++)
+            for (int a = 0; a < TOXIC_ACTIONS_MAX && p->tx[i]->actions[a].action; a++) {
+                evbuffer_add_printf(out, "rtchaos_toxic_actions_total{proxy=\"");
+                prom_label(out, p->name);
+                evbuffer_add_printf(out, "\",toxic=\"");
+                prom_label(out, p->tx[i]->name);
+                evbuffer_add_printf(out, "\",type=\"%s\",action=\"%s\"} %llu\n", p->tx[i]->type->name,
+                                    p->tx[i]->actions[a].action,
+                                    (unsigned long long)p->tx[i]->actions[a].n);
+            }
+    evbuffer_add_printf(out, "# HELP rtchaos_events_total Events recorded in the action log.\n"
+                             "# TYPE rtchaos_events_total counter\nrtchaos_events_total %llu\n",
+                        (unsigned long long)evlog_count(s->log));
+}

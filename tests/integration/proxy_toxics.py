@@ -1,0 +1,222 @@
+#!/usr/bin/python3
+"""proxy_toxics — every TCP-level toxic over real loopback sockets: pass-through,
+Toxiproxy's toxics, blackhole, refuse, targeting, scheduling, seeded toxicity,
+toxics added to open connections, deleting toxics under traffic, garbage."""
+import os
+import socket
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import proxytest as pt  # noqa: E402
+
+
+def roundtrip(port, payload=b"x" * 16, timeout=10):
+    s = pt.connect(port, timeout)
+    t0 = time.monotonic()
+    s.sendall(payload)
+    got = pt.recv_exact(s, len(payload))
+    dt = time.monotonic() - t0
+    s.close()
+    assert got == payload, (len(got), len(payload))
+    return dt
+
+
+def closed_by_peer(s, timeout=10):
+    """Reads until EOF/reset; returns 'eof', 'reset' or 'open' (timeout)."""
+    s.settimeout(timeout)
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                return "eof"
+    except ConnectionResetError:
+        return "reset"
+    except socket.timeout:
+        return "open"
+
+
+def main():
+    up = pt.EchoServer()
+    proc, api = pt.start_proxy("--seed", "42")
+    port = pt.make_proxy(api, "e", up.port)
+
+    # pass-through, 4 MiB both ways
+    blob = os.urandom(4 << 20)
+    s = pt.connect(port, 30)
+    got = bytearray()
+    th = threading.Thread(target=lambda: s.sendall(blob))
+    th.start()
+    while len(got) < len(blob):
+        d = s.recv(1 << 20)
+        assert d, "proxy closed during bulk transfer"
+        got += d
+    th.join()
+    assert bytes(got) == blob
+    s.close()
+
+    # latency (downstream); a toxic added while a connection is open applies to it
+    s = pt.connect(port)
+    s.sendall(b"a")
+    assert pt.recv_exact(s, 1) == b"a"
+    api.ok("POST", "/proxies/e/toxics", {"type": "latency", "attributes": {"latency": 150}})
+    t0 = time.monotonic()
+    s.sendall(b"b")
+    assert pt.recv_exact(s, 1) == b"b"
+    assert time.monotonic() - t0 >= 0.145, "latency not applied to an open connection"
+    s.close()
+    assert roundtrip(port) >= 0.145
+    st, _ = api.call("DELETE", "/proxies/e/toxics/latency_downstream")
+    assert st == 204
+
+    # limit_data downstream: the client gets exactly 10 bytes, then the close
+    api.ok("POST", "/proxies/e/toxics", {"type": "limit_data", "attributes": {"bytes": 10}})
+    s = pt.connect(port)
+    s.sendall(b"0123456789abcdef")
+    got = b""
+    s.settimeout(10)
+    try:
+        while True:
+            d = s.recv(100)
+            if not d:
+                break
+            got += d
+    except ConnectionResetError:
+        pass
+    assert got == b"0123456789", got
+    api.call("DELETE", "/proxies/e/toxics/limit_data_downstream")
+
+    # timeout: nothing passes, closed after ~300 ms
+    api.ok("POST", "/proxies/e/toxics", {"type": "timeout", "attributes": {"timeout": 300}})
+    s = pt.connect(port)
+    t0 = time.monotonic()
+    s.sendall(b"hello")
+    assert closed_by_peer(s) in ("eof", "reset")
+    assert time.monotonic() - t0 >= 0.25
+    api.call("DELETE", "/proxies/e/toxics/timeout_downstream")
+
+    # reset_peer: the client sees ECONNRESET
+    api.ok("POST", "/proxies/e/toxics", {"type": "reset_peer", "stream": "upstream", "attributes": {"timeout": 50}})
+    s = pt.connect(port)
+    s.sendall(b"x")
+    assert closed_by_peer(s) == "reset"
+    api.call("DELETE", "/proxies/e/toxics/reset_peer_upstream")
+
+    # slow_close: our FIN reaches the client ~300 ms after the server's
+    api.ok("POST", "/proxies/e/toxics", {"type": "slow_close", "attributes": {"delay": 300}})
+    s = pt.connect(port)
+    s.sendall(b"z")
+    assert pt.recv_exact(s, 1) == b"z"
+    t0 = time.monotonic()
+    s.shutdown(socket.SHUT_WR)  # echo server closes, proxy holds the FIN back
+    assert closed_by_peer(s) == "eof"
+    assert time.monotonic() - t0 >= 0.25
+    api.call("DELETE", "/proxies/e/toxics/slow_close_downstream")
+
+    # bandwidth: 20 KB at 100 KB/s takes >= ~0.2 s, data intact
+    api.ok("POST", "/proxies/e/toxics", {"type": "bandwidth", "attributes": {"rate": 100}})
+    assert roundtrip(port, os.urandom(20000)) >= 0.15
+    api.call("DELETE", "/proxies/e/toxics/bandwidth_downstream")
+
+    # slicer: data intact
+    api.ok("POST", "/proxies/e/toxics", {"type": "slicer", "attributes": {"average_size": 7, "size_variation": 3, "delay": 10}})
+    roundtrip(port, os.urandom(5000))
+    api.call("DELETE", "/proxies/e/toxics/slicer_downstream")
+
+    # blackhole downstream: nothing comes back, the socket stays open;
+    # removing the toxic lets later data through again
+    api.ok("POST", "/proxies/e/toxics", {"type": "blackhole"})
+    s = pt.connect(port)
+    s.sendall(b"void")
+    assert closed_by_peer(s, timeout=0.5) == "open"
+    api.call("DELETE", "/proxies/e/toxics/blackhole_downstream")
+    s.sendall(b"back")
+    assert pt.recv_exact(s, 4) == b"back"
+    s.close()
+
+    # refuse: new connections closed at once; open ones untouched
+    keep = pt.connect(port)
+    api.ok("POST", "/proxies/e/toxics", {"type": "refuse", "attributes": {"mode": "reset"}})
+    try:
+        s = pt.connect(port)
+        assert closed_by_peer(s) in ("reset", "eof")
+    except ConnectionResetError:
+        pass  # the RST can beat connect() on loopback
+    keep.sendall(b"ok")
+    assert pt.recv_exact(keep, 2) == b"ok"
+    api.call("DELETE", "/proxies/e/toxics/refuse_downstream")
+    roundtrip(port)
+
+    # targeting: a toxic aimed at another client address does not apply
+    api.ok("POST", "/proxies/e/toxics", {"type": "timeout", "name": "elsewhere",
+                                          "attributes": {"timeout": 0, "target_client": "10.0.0.0/8"}})
+    roundtrip(port)
+    api.call("DELETE", "/proxies/e/toxics/elsewhere")
+
+    # scheduling: blackhole only after 300 ms of each connection
+    api.ok("POST", "/proxies/e/toxics", {"type": "blackhole", "name": "later",
+                                          "attributes": {"after_ms": 300, "schedule_from": "connection"}})
+    s = pt.connect(port)
+    s.sendall(b"early")
+    assert pt.recv_exact(s, 5) == b"early"
+    time.sleep(0.4)
+    s.sendall(b"late")
+    assert closed_by_peer(s, timeout=0.5) == "open"
+    s.close()
+    api.call("DELETE", "/proxies/e/toxics/later")
+
+    # toxicity drawn once per connection, reproducibly from --seed
+    api.ok("POST", "/proxies/e/toxics", {"type": "latency", "name": "half", "toxicity": 0.5,
+                                          "attributes": {"latency": 1}})
+    mark = api.ok("GET", "/events?since=0")["next"]
+    conns_before = api.ok("GET", "/events")  # noqa: F841  (keeps the index stable)
+    for _ in range(20):
+        roundtrip(port)
+    applied = [e for e in pt.events(api, mark) if e["action"] == "apply" and e.get("toxic") == "half"]
+    assert 3 <= len(applied) <= 17, len(applied)
+    api.call("DELETE", "/proxies/e/toxics/half")
+
+    # deleting toxics under traffic never hangs the API
+    stop = threading.Event()
+    errors = []
+
+    def traffic():
+        while not stop.is_set():
+            try:
+                roundtrip(port, os.urandom(2000), timeout=10)
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+
+    workers = [threading.Thread(target=traffic) for _ in range(4)]
+    for w in workers:
+        w.start()
+    for i in range(30):
+        api.ok("POST", "/proxies/e/toxics", {"type": "latency", "name": f"l{i}", "attributes": {"latency": 20}})
+        api.ok("POST", "/proxies/e/toxics", {"type": "slicer", "name": f"s{i}", "attributes": {"average_size": 50}})
+        t0 = time.monotonic()
+        st, _ = api.call("DELETE", f"/proxies/e/toxics/l{i}", timeout=5)
+        st2, _ = api.call("DELETE", f"/proxies/e/toxics/s{i}", timeout=5)
+        assert st == 204 and st2 == 204 and time.monotonic() - t0 < 5
+    stop.set()
+    for w in workers:
+        w.join(30)
+    assert not errors, errors[:3]
+
+    # garbage from the client and abrupt resets do not hurt the proxy
+    api.ok("POST", "/proxies/e/toxics", {"type": "latency", "attributes": {"latency": 5}})
+    for _ in range(50):
+        s = pt.connect(port)
+        s.sendall(os.urandom(3000))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        s.close()
+    roundtrip(port)
+    assert proc.p.poll() is None
+    st, text = api.call("GET", "/metrics")
+    assert 'rtchaos_toxic_actions_total{proxy="e",toxic="latency_downstream",type="latency",action="apply"}' in text
+    assert proc.stop() == 0
+    print("proxy_toxics: ok")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+/* proxy_testenv.h — a fake link for the toxic unit tests: collects what a
+ * toxic emits, its end-of-stream, close and recorded actions, and drives the
+ * clock by hand. Header-only, included by tests/unit/test_toxic_*.c. */
+#ifndef RTCHAOS_PROXY_TESTENV_H
+#define RTCHAOS_PROXY_TESTENV_H
+#include <stdlib.h>
+#include <string.h>
+#include "toxic.h"
+
+typedef struct testenv {
+    tx_env env;
+    prng rng;
+    unsigned char out[1 << 20];
+    size_t out_len;
+    size_t pieces;          /* emit calls */
+    size_t piece_len[4096]; /* length of each (first 4096) */
+    int eof;
+    int closed;
+    tx_close how;
+    int records;
+    char last_action[64];
+    const toxic_type *ty;
+    void *attrs;
+    void *state;
+} testenv;
+
+static inline void te_emit(void *u, const unsigned char *d, size_t n)
+{
+    testenv *t = u;
+    if (t->out_len + n <= sizeof t->out) {
+        memcpy(t->out + t->out_len, d, n);
+        t->out_len += n;
+    }
+    if (t->pieces < 4096)
+        t->piece_len[t->pieces] = n;
+    t->pieces++;
+}
+
+static inline void te_emit_eof(void *u)
+{
+    ((testenv *)u)->eof++;
+}
+
+static inline void te_close(void *u, tx_close how)
+{
+    testenv *t = u;
+    t->closed++;
+    t->how = how;
+}
+
+static inline void te_record(void *u, const char *action, json_t *detail)
+{
+    testenv *t = u;
+    t->records++;
+    snprintf(t->last_action, sizeof t->last_action, "%s", action);
+    json_decref(detail);
+}
+
+/* Creates the fake link for toxic type name with attributes from JSON text
+ * (NULL: defaults); asserts on failure through the returned NULL. */
+static testenv *te_new(const char *type, const char *attrs_json, uint64_t seed)
+{
+    testenv *t = calloc(1, sizeof *t);
+    t->ty = toxic_registry_find(type);
+    if (!t->ty) {
+        free(t);
+        return NULL;
+    }
+    t->attrs = calloc(1, t->ty->attrs_size + 1);
+    t->state = calloc(1, t->ty->state_size + 1);
+    t->ty->defaults(t->attrs);
+    if (attrs_json) {
+        json_t *j = json_loads(attrs_json, 0, NULL);
+        char err[256];
+        int rc = j ? t->ty->parse(t->attrs, j, err, sizeof err) : -1;
+        json_decref(j);
+        if (rc < 0) {
+            free(t->attrs);
+            free(t->state);
+            free(t);
+            return NULL;
+        }
+    }
+    prng_seed(&t->rng, seed);
+    t->env.rng = &t->rng;
+    t->env.u = t;
+    t->env.emit = te_emit;
+    t->env.emit_eof = te_emit_eof;
+    t->env.close = te_close;
+    t->env.record = te_record;
+    if (t->ty->start)
+        t->ty->start(t->state, t->attrs, &t->env);
+    return t;
+}
+
+static inline void te_data(testenv *t, uint64_t now_us, const void *d, size_t n)
+{
+    t->env.now_us = now_us;
+    t->ty->data(t->state, t->attrs, &t->env, d, n);
+}
+
+static inline void te_eof(testenv *t, uint64_t now_us)
+{
+    t->env.now_us = now_us;
+    t->ty->eof(t->state, t->attrs, &t->env);
+}
+
+static inline uint64_t te_tick(testenv *t, uint64_t now_us)
+{
+    t->env.now_us = now_us;
+    return t->ty->tick ? t->ty->tick(t->state, t->attrs, &t->env) : 0;
+}
+
+static inline void te_flush(testenv *t, uint64_t now_us)
+{
+    t->env.now_us = now_us;
+    if (t->ty->flush)
+        t->ty->flush(t->state, t->attrs, &t->env);
+}
+
+static inline void te_free(testenv *t)
+{
+    if (!t)
+        return;
+    if (t->ty->stop)
+        t->ty->stop(t->state);
+    free(t->attrs);
+    free(t->state);
+    free(t);
+}
+
+/* Parse check: 0 when attrs_json is accepted by type, -1 otherwise. */
+static inline int te_parse(const char *type, const char *attrs_json)
+{
+    testenv *t = te_new(type, attrs_json, 1);
+    if (!t)
+        return -1;
+    te_free(t);
+    return 0;
+}
+
+#endif

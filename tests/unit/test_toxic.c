@@ -1,0 +1,123 @@
+/* test_toxic.c — toxic objects: JSON in/out, defaults, errors, the schedule
+ * (with an injected clock) and client targeting. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+#include "toxic.h"
+
+static toxic *mk(const char *json, char *err)
+{
+    json_t *j = json_loads(json, 0, NULL);
+    toxic *t = toxic_new_json(j, 0, err, 256);
+    json_decref(j);
+    return t;
+}
+
+static void test_toxic_defaults_name_stream_toxicity(void **state)
+{
+    (void)state;
+    char err[256];
+    toxic *t = mk("{\"type\":\"latency\",\"attributes\":{\"latency\":5}}", err);
+    assert_non_null(t);
+    assert_string_equal(t->name, "latency_downstream");
+    assert_int_equal(t->stream, TX_DOWNSTREAM);
+    assert_true(t->toxicity == 1.0);
+    json_t *j = toxic_to_json(t);
+    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_string_equal(s, "{\"attributes\":{\"latency\":5,\"jitter\":0},\"name\":\"latency_downstream\","
+                           "\"type\":\"latency\",\"stream\":\"downstream\",\"toxicity\":1.0}");
+    free(s);
+    json_decref(j);
+    toxic_free(t);
+    t = mk("{\"type\":\"bandwidth\",\"stream\":\"upstream\",\"toxicity\":0.5}", err);
+    assert_string_equal(t->name, "bandwidth_upstream");
+    toxic_free(t);
+}
+
+static void test_toxic_rejects_bad_input(void **state)
+{
+    (void)state;
+    char err[256];
+    assert_null(mk("{\"type\":\"nope\"}", err));
+    assert_non_null(strstr(err, "invalid toxic type"));
+    assert_null(mk("{\"attributes\":{}}", err));
+    assert_null(mk("{\"type\":\"latency\",\"stream\":\"sideways\"}", err));
+    assert_non_null(strstr(err, "stream"));
+    assert_null(mk("{\"type\":\"latency\",\"toxicity\":2}", err));
+    assert_null(mk("{\"type\":\"latency\",\"attributes\":[1]}", err));
+    assert_null(mk("{\"type\":\"latency\",\"attributes\":{\"bogus\":1}}", err));
+    assert_non_null(strstr(err, "bogus"));
+    assert_null(mk("{\"type\":\"latency\",\"attributes\":{\"target_client\":\"not-an-ip\"}}", err));
+    assert_null(mk("{\"type\":\"latency\",\"attributes\":{\"flap_on_ms\":10}}", err));
+    assert_null(mk("{\"type\":\"latency\",\"name\":\"a/b\"}", err));
+}
+
+static void test_toxic_update_is_atomic(void **state)
+{
+    (void)state;
+    char err[256];
+    toxic *t = mk("{\"type\":\"latency\",\"attributes\":{\"latency\":5,\"jitter\":1}}", err);
+    json_t *bad = json_loads("{\"attributes\":{\"latency\":7,\"jitter\":-1}}", 0, NULL);
+    assert_int_equal(toxic_update_json(t, bad, err, sizeof err), -1);
+    json_t *j = toxic_to_json(t);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "attributes"), "latency")), 5);
+    json_decref(j);
+    json_t *good = json_loads("{\"attributes\":{\"latency\":7},\"toxicity\":0.25}", 0, NULL);
+    assert_int_equal(toxic_update_json(t, good, err, sizeof err), 0);
+    j = toxic_to_json(t);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "attributes"), "latency")), 7);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "attributes"), "jitter")), 1);
+    assert_true(t->toxicity == 0.25);
+    json_decref(j);
+    json_decref(bad);
+    json_decref(good);
+    toxic_free(t);
+}
+
+static void test_toxic_schedule_window_and_flapping(void **state)
+{
+    (void)state;
+    tx_common c = {.after_ms = 100, .for_ms = 1000, .flap_on_ms = 200, .flap_off_ms = 100};
+    uint64_t base = 5000000, next;
+    assert_int_equal(toxic_schedule_active(&c, base, base + 50000, &next), 0);
+    assert_int_equal(next, base + 100000);
+    assert_int_equal(toxic_schedule_active(&c, base, base + 100000, &next), 1);
+    assert_int_equal(next, base + 300000);
+    assert_int_equal(toxic_schedule_active(&c, base, base + 350000, &next), 0);
+    assert_int_equal(next, base + 400000);
+    assert_int_equal(toxic_schedule_active(&c, base, base + 400000, NULL), 1);
+    assert_int_equal(toxic_schedule_active(&c, base, base + 1100000, &next), 0);
+    assert_int_equal(next, 0);
+    tx_common always = {0};
+    assert_int_equal(toxic_schedule_active(&always, base, base, &next), 1);
+    assert_int_equal(next, 0);
+}
+
+static void test_toxic_target_client(void **state)
+{
+    (void)state;
+    assert_int_equal(toxic_target_client_match("", "1.2.3.4"), 1);
+    assert_int_equal(toxic_target_client_match("127.0.0.1", "127.0.0.1"), 1);
+    assert_int_equal(toxic_target_client_match("127.0.0.1", "127.0.0.2"), 0);
+    assert_int_equal(toxic_target_client_match("127.0.0.0/8", "127.9.9.9"), 1);
+    assert_int_equal(toxic_target_client_match("10.0.0.0/8", "127.9.9.9"), 0);
+    assert_int_equal(toxic_target_client_match("0.0.0.0/0", "8.8.8.8"), 1);
+    assert_int_equal(toxic_target_client_match("10.0.0.0/33", "10.0.0.1"), -1);
+    assert_int_equal(toxic_target_client_match("nonsense", "10.0.0.1"), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_toxic_defaults_name_stream_toxicity),
+        cmocka_unit_test(test_toxic_rejects_bad_input),
+        cmocka_unit_test(test_toxic_update_is_atomic),
+        cmocka_unit_test(test_toxic_schedule_window_and_flapping),
+        cmocka_unit_test(test_toxic_target_client),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
