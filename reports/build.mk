@@ -5,3 +5,18 @@
 REPORTS_SRCS := $(filter-out reports/main.c,$(wildcard reports/*.c))
 REPORTS_OBJS := $(REPORTS_SRCS:%.c=$(BUILD)/%.o)
 REPORTS_LIBS :=
+
+# A small driver for tests (render / junit / summary / compare / merge on
+# the command line), so the report library is exercised end to end before
+# and apart from bin/rtchaos. Not installed into bin/.
+$(BUILD)/reports-tool: $(BUILD)/reports/main.o $(REPORTS_OBJS) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(REPORTS_LIBS) $(LDLIBS_COMMON)
+
+$(eval $(call unit_test,test_reports_render,$(REPORTS_OBJS),$(REPORTS_LIBS)))
+$(eval $(call unit_test,test_reports_compare,$(REPORTS_OBJS),$(REPORTS_LIBS)))
+$(eval $(call unit_test,test_reports_merge,$(REPORTS_OBJS),$(REPORTS_LIBS)))
+# Order-only: `make test` builds the driver the Chromium test runs.
+$(BUILD)/tests/test_reports_render: | $(BUILD)/reports-tool
+$(BUILD)/tests/unit/test_reports_render.o $(BUILD)/tests/unit/test_reports_compare.o \
+$(BUILD)/tests/unit/test_reports_merge.o: CPPFLAGS += -Ireports

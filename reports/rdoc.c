@@ -130,7 +130,12 @@ int rdoc_metric(const json_t *rep, const char *name, double *out)
     const char *kind, *field;
     if (latency_metric(name, &kind, &field)) {
         const json_t *k = rdoc_latency(rep, kind);
-        return k ? rdoc_num(k, field, out) : -1;
+        if (!k)
+            return -1;
+        /* a percentile of nothing is undefined, not 0 */
+        if (strcmp(field, "count") != 0 && rdoc_num_or(k, "count", 0) == 0)
+            return -1;
+        return rdoc_num(k, field, out);
     }
     if (strcmp(name, "verdicts") == 0) {
         const json_t *vs = json_object_get(rep, "verdicts");
@@ -161,7 +166,15 @@ int rdoc_ratio(const json_t *totals, double *out)
     double delivered, expected;
     if (rdoc_num(totals, "delivered", &delivered) != 0 || rdoc_num(totals, "expected", &expected) != 0)
         return -1;
-    *out = expected > 0 ? delivered / expected : 1.0;
+    /* as the harness's verdicts read it: nothing expected and nothing
+     * delivered is a full ratio; deliveries without expectations are not */
+    if (expected == 0) {
+        if (delivered != 0)
+            return -1;
+        *out = 1.0;
+        return 0;
+    }
+    *out = delivered / expected;
     return 0;
 }
 
@@ -200,8 +213,11 @@ int rdoc_verdict_metric(const json_t *rep, const char *vname, double *out)
             if (!latency_metric(m, &kind, &field))
                 return -1;
         }
+        /* read as the harness's verdicts read it: the stored figure, 0 for
+         * an empty histogram */
+        latency_metric(m, &kind, &field);
         double v;
-        if (rdoc_metric(rep, m, &v) != 0)
+        if (rdoc_num(rdoc_latency(rep, kind), field, &v) != 0)
             return -1;
         *out = v * scale;
         return 0;
@@ -228,27 +244,38 @@ int rdoc_compare_op(const char *op, double value, double budget, int *pass)
     return 0;
 }
 
-const json_t *rdoc_fault_at(const json_t *rep, double t_s, int *active)
+const char *rdoc_faults_at(const json_t *rep, double t_s, char *buf, size_t len)
 {
     const json_t *faults = json_object_get(rep, "faults");
-    const json_t *best = NULL, *f;
-    double best_from = -1;
-    size_t i;
-    *active = 0;
+    const json_t *f, *recent = NULL;
+    size_t i, off = 0;
+    double recent_from = -1;
+    buf[0] = 0;
     json_array_foreach(faults, i, f) {
         double from = rdoc_num_or(f, "from_s", NAN), to = rdoc_num_or(f, "to_s", NAN);
         if (isnan(from) || from > t_s)
             continue;
-        if (!isnan(to) && to > from && t_s <= to) {
-            *active = 1;
-            return f;
-        }
-        if (from > best_from) {
-            best_from = from;
-            best = f;
+        if (!isnan(to) && to > from) {
+            if (t_s <= to && off < len) {
+                char label[160];
+                off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "; " : "",
+                                        rdoc_fault_label(f, label, sizeof label));
+            }
+        } else if (from > recent_from) {
+            recent_from = from;
+            recent = f;
         }
     }
-    return best;
+    /* An instant fault (a disconnect storm, a kill) explains what follows it
+     * for a while: name the latest one of the last 10 s. */
+    if (recent && t_s - recent_from <= 10.0 && off < len) {
+        char label[160];
+        off += (size_t)snprintf(buf + off, len - off, "%s%.1f s after %s", off ? "; " : "", t_s - recent_from,
+                                rdoc_fault_label(recent, label, sizeof label));
+    }
+    if (off == 0)
+        snprintf(buf, len, "none");
+    return buf;
 }
 
 const char *rdoc_fault_label(const json_t *fault, char *buf, size_t len)

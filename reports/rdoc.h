@@ -36,7 +36,8 @@ hist *rdoc_hist(const json_t *lat_kind, int *present, char *err, size_t errlen);
 int rdoc_metric(const json_t *rep, const char *name, double *out);
 int rdoc_metric_is_latency(const char *name);
 int rdoc_metric_higher_is_better(const char *name);
-/* totals.delivered / totals.expected (1 when expected is 0); -1 if absent. */
+/* totals.delivered / totals.expected (1 when both are 0); -1 if absent or
+ * expected is 0 while delivered is not. */
 int rdoc_ratio(const json_t *totals, double *out);
 /* The measured value for a verdict name ("p95_live_ms", "resync_p95_ms",
  * "lost", "delivered_ratio"), in the verdict's unit. -1 when unknown. */
@@ -44,9 +45,9 @@ int rdoc_verdict_metric(const json_t *rep, const char *vname, double *out);
 /* *pass = value OP budget for OP in <=, <, >=, >, ==, !=; -1 on another op. */
 int rdoc_compare_op(const char *op, double value, double budget, int *pass);
 
-/* The fault whose window [from_s, to_s] holds t_s (*active = 1), else the
- * latest one that started before t_s (*active = 0), else NULL. Borrowed. */
-const json_t *rdoc_fault_at(const json_t *rep, double t_s, int *active);
+/* What was going on at t_s: every fault window holding it, and the latest
+ * instant fault of the 10 s before ("none" when nothing). Into buf. */
+const char *rdoc_faults_at(const json_t *rep, double t_s, char *buf, size_t len);
 /* "name (toxic)" or the one present; written into buf, returned. */
 const char *rdoc_fault_label(const json_t *fault, char *buf, size_t len);
 

@@ -48,7 +48,8 @@ int reports_print_summary(const char *run_dir, FILE *out, char *err, size_t errl
  * Metric names (value looked up in a report):
  *   pNN_KIND / max_KIND / mean_KIND   NN in 50,95,99,999; KIND in live,
  *                                     replay, connect, resync (latency_us,
- *                                     compared in µs, printed in ms)
+ *                                     compared in µs, printed in ms;
+ *                                     n/a when that histogram is empty)
  *   any totals.* counter              lost, duplicated, reordered,
  *                                     resync_failed, errors, reconnects, …
  *   delivered_ratio                   the verdict of that name, else

@@ -26,7 +26,7 @@ static const char *pass_word(int pass)
 static void section_run(rout *o, const json_t *rep)
 {
     char buf[128];
-    const char *cols[] = {"run", ""};
+    const char *cols[] = {"run", "value"};
     rout_table_begin(o, "run", cols, 2);
     const char *row[2];
     row[0] = "scenario"; row[1] = rdoc_str_or(rep, "scenario", "?");
@@ -120,10 +120,29 @@ static void section_latency(rout *o, const json_t *rep)
     const char *cols[] = {"kind", "count", "p50", "p95", "p99", "p99.9", "max", "mean"};
     static const char *const fields[] = {"p50", "p95", "p99", "p999", "max", "mean"};
     rout_table_begin(o, "latency", cols, 8);
-    for (int k = 0; k < RDOC_NKINDS; k++) {
-        const json_t *lk = rdoc_latency(rep, rdoc_latency_kinds[k]);
+    /* The four kinds of the schema always, then any other the report has
+     * (e.g. "reconnect"). */
+    const json_t *all = json_object_get(rep, "latency_us");
+    size_t nextra = json_is_object(all) ? json_object_size(all) : 0;
+    const char **kinds = calloc(RDOC_NKINDS + nextra, sizeof *kinds);
+    if (!kinds)
+        return;
+    size_t nk = 0;
+    for (int k = 0; k < RDOC_NKINDS; k++)
+        kinds[nk++] = rdoc_latency_kinds[k];
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)all, key, val) {
+        int std = 0;
+        for (int k = 0; k < RDOC_NKINDS; k++)
+            std |= strcmp(key, rdoc_latency_kinds[k]) == 0;
+        if (!std && json_is_object(val))
+            kinds[nk++] = key;
+    }
+    for (size_t k = 0; k < nk; k++) {
+        const json_t *lk = rdoc_latency(rep, kinds[k]);
         char cells[7][32];
-        const char *row[8] = {rdoc_latency_kinds[k]};
+        const char *row[8] = {kinds[k]};
         double count = rdoc_num_or(lk, "count", 0);
         rdoc_fmt_num(cells[0], sizeof cells[0], count);
         row[1] = cells[0];
@@ -136,6 +155,7 @@ static void section_latency(rout *o, const json_t *rep)
         }
         rout_table_row(o, NULL, row, 8);
     }
+    free(kinds);
     rout_table_end(o);
 }
 
@@ -204,7 +224,7 @@ static void section_anomalies(rout *o, const json_t *rep)
             continue;
         per_kind[k]++;
         shown++;
-        char t[32], client[32], seq[32], fault[256], label[160];
+        char t[32], client[32], seq[32], fault[256];
         double ts = rdoc_num_or(a, "t_s", NAN);
         snprintf(t, sizeof t, "%.2f", ts);
         rdoc_fmt_num(client, sizeof client, rdoc_num_or(a, "client", NAN));
@@ -214,15 +234,10 @@ static void section_anomalies(rout *o, const json_t *rep)
             snprintf(client + n, sizeof client - n, " (shard %lld)", (long long)json_integer_value(shard));
         }
         rdoc_fmt_num(seq, sizeof seq, rdoc_num_or(a, "seq", NAN));
-        int active = 0;
-        const json_t *f = isnan(ts) ? NULL : rdoc_fault_at(rep, ts, &active);
-        if (!f)
-            snprintf(fault, sizeof fault, "none");
-        else if (active)
-            snprintf(fault, sizeof fault, "%s", rdoc_fault_label(f, label, sizeof label));
+        if (isnan(ts))
+            snprintf(fault, sizeof fault, "(time not recorded)");
         else
-            snprintf(fault, sizeof fault, "none (last: %s at %.1f s)", rdoc_fault_label(f, label, sizeof label),
-                     rdoc_num_or(f, "from_s", 0));
+            rdoc_faults_at(rep, ts, fault, sizeof fault);
         const char *row[] = {t, kind, client, rdoc_str_or(a, "ch", "?"), seq, fault};
         rout_table_row(o, NULL, row, 6);
     }

@@ -21,9 +21,11 @@ void rout_text(rout *o, const char *s)
         } else {
             if (c == '\n' || c == '\r')
                 fputc(' ', o->f);
-            else if (c == '|' || c == '\\' || c == '<' || c == '>' || c == '*' || c == '`' ||
-                     c == '[' || c == ']')
+            else if (c == '|' || c == '\\' || c == '*' || c == '`' || c == '[' || c == ']')
                 fprintf(o->f, "\\%c", c);
+            else if (c == '<' && (s[1] == '/' || s[1] == '!' || s[1] == '?' ||
+                                  ((s[1] | 0x20) >= 'a' && (s[1] | 0x20) <= 'z')))
+                fputs("&lt;", o->f); /* would open an HTML tag; "<=" stays readable */
             else
                 fputc(c, o->f);
         }

@@ -46,6 +46,7 @@ typedef struct series {
     size_t n;
     int has_lat, has_tput, has_conn, has_reconn;
     double lat_min_ms, lat_max_ms;
+    double max_published, max_delivered, max_connected, max_reconnects;
 } series;
 
 static void series_free(series *s)
@@ -117,6 +118,10 @@ static int series_load(const json_t *rep, series *s, char *err, size_t errlen)
         r->delivered = delivered;
         r->connected = rdoc_num_or(row, "connected", NAN);
         r->reconnects = rdoc_num_or(row, "reconnects", NAN);
+        if (r->published > s->max_published) s->max_published = r->published;
+        if (r->delivered > s->max_delivered) s->max_delivered = r->delivered;
+        if (r->connected > s->max_connected) s->max_connected = r->connected;
+        if (r->reconnects > s->max_reconnects) s->max_reconnects = r->reconnects;
         if (!isnan(r->published) || !isnan(r->delivered)) s->has_tput = 1;
         if (!isnan(r->connected)) s->has_conn = 1;
         if (!isnan(r->reconnects)) s->has_reconn = 1;
@@ -329,8 +334,15 @@ static void gp_lat_axis(FILE *gp, double lo, double hi)
 static void gp_spectrum_axes(FILE *gp)
 {
     fprintf(gp, "set logscale x\nset xrange [2:10000]\n"
-                "set xtics (\"50%%\" 2, \"90%%\" 10, \"99%%\" 100, \"99.9%%\" 1000, \"99.99%%\" 10000)\n"
+                "set xtics (\"50%%%%\" 2, \"90%%%%\" 10, \"99%%%%\" 100, \"99.9%%%%\" 1000, \"99.99%%%%\" 10000)\n"
                 "set xlabel \"percentile\"\nset ylabel \"latency (ms)\"\nset logscale y\n");
+}
+
+/* An axis range from 0 to 15% above the largest value, so a flat series
+ * is not drawn on the frame. */
+static double headroom(double max)
+{
+    return max > 0 ? max * 1.15 : 1;
 }
 
 static int run_script_file(const char *dir, const char *script, FILE *gp, char *err, size_t errlen)
@@ -392,9 +404,10 @@ int rplot_report(const json_t *rep, const char *plots_dir, char *err, size_t err
         gp_time_axis(gp, rep, &s);
         gp_faults(gp, rep);
         fprintf(gp, "set ylabel \"delivered / s\"\nset y2label \"published / s\"\nset ytics nomirror\n"
-                    "set y2tics\nset yrange [0:*]\nset y2range [0:*]\n"
+                    "set y2tics\nset yrange [0:%g]\nset y2range [0:%g]\n"
                     "plot \"timeline.dat\" using 1:6 with lines lw 2 lc rgb \"#31a354\" axes x1y1 title \"delivered/s (left)\", \\\n"
-                    "     \"\" using 1:5 with lines lw 2 dt 2 lc rgb \"#636363\" axes x1y2 title \"published/s (right)\"\n");
+                    "     \"\" using 1:5 with lines lw 2 dt 2 lc rgb \"#636363\" axes x1y2 title \"published/s (right)\"\n",
+                headroom(s.max_delivered), headroom(s.max_published));
     }
     gp_end(gp, "throughput");
 
@@ -405,8 +418,9 @@ int rplot_report(const json_t *rep, const char *plots_dir, char *err, size_t err
         gp_time_axis(gp, rep, &s);
         gp_faults(gp, rep);
         fprintf(gp, "set ylabel \"connected clients\"\nset y2label \"reconnects / s\"\nset ytics nomirror\n"
-                    "set y2tics\nset yrange [0:*]\nset y2range [0:*]\nset style fill solid 0.5 noborder\n"
-                    "plot \"timeline.dat\" using 1:7 with lines lw 2 lc rgb \"#3182bd\" axes x1y1 title \"connected (left)\"");
+                    "set y2tics\nset yrange [0:%g]\nset y2range [0:%g]\n"
+                    "plot \"timeline.dat\" using 1:7 with lines lw 2 lc rgb \"#3182bd\" axes x1y1 title \"connected (left)\"",
+                headroom(s.max_connected), headroom(s.max_reconnects));
         if (s.has_reconn)
             fprintf(gp, ", \\\n     \"\" using 1:8 with impulses lw 3 lc rgb \"#de2d26\" axes x1y2 title \"reconnects/s (right)\"");
         fprintf(gp, "\n");
@@ -488,7 +502,8 @@ int rplot_compare(const json_t *base, const json_t *newr, const char *plots_dir,
         gp_no_data(gp, "neither run has a timeline");
     } else {
         gp_time_axis(gp, sb.n >= sn.n ? base : newr, sb.n >= sn.n ? &sb : &sn);
-        fprintf(gp, "set ylabel \"delivered / s\"\nset yrange [0:*]\nplot ");
+        fprintf(gp, "set ylabel \"delivered / s\"\nset yrange [0:%g]\nplot ",
+                headroom(fmax(sb.max_delivered, sn.max_delivered)));
         if (sb.has_tput)
             fprintf(gp, "\"compare_base.dat\" using 1:6 with lines lw 2 lc rgb \"#969696\" title \"base\"%s",
                     sn.has_tput ? ", \\\n     " : "\n");

@@ -1,0 +1,281 @@
+/* test_reports_render.c — rendering report.md / report.html / plots and
+ * junit.xml from the fixed report.json fixtures (passing, failing, zero
+ * events), and the errors for bad input. Runs the real gnuplot. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "reports.h"
+
+#define FIXTURES "tests/fixtures/reports/"
+
+typedef struct fx {
+    char dir[256];
+} fx;
+
+static char *slurp(const char *dir, const char *name, size_t *len_out)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = 0;
+    fclose(f);
+    if (len_out)
+        *len_out = (size_t)n;
+    return buf;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    fclose(out);
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/rtchaos-test-render-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+static void use_fixture(fx *f, const char *name)
+{
+    char to[512];
+    snprintf(to, sizeof to, "%s/report.json", f->dir);
+    copy_file(name, to);
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* Every plot exists as SVG (an <svg> document) and PNG (PNG magic). */
+static void assert_plots(const char *dir)
+{
+    static const char *const names[] = {"latency", "spectrum", "throughput", "clients", "resync"};
+    char sub[400];
+    snprintf(sub, sizeof sub, "%s/plots", dir);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char file[64];
+        size_t len;
+        snprintf(file, sizeof file, "%s.svg", names[i]);
+        char *svg = slurp(sub, file, &len);
+        assert_non_null(svg);
+        assert_non_null(strstr(svg, "<svg"));
+        assert_non_null(strstr(svg, "</svg>"));
+        free(svg);
+        snprintf(file, sizeof file, "%s.png", names[i]);
+        char *png = slurp(sub, file, &len);
+        assert_non_null(png);
+        assert_true(len > 1000);
+        assert_memory_equal(png, "\x89PNG\r\n\x1a\n", 8);
+        free(png);
+    }
+}
+
+static void test_reports_render_passing_run(void **state)
+{
+    fx *f = *state;
+    char err[512] = "";
+    use_fixture(f, FIXTURES "pass.json");
+    int rc = reports_render(f->dir, err, sizeof err);
+    if (rc != 0)
+        fail_msg("render: %s", err);
+    assert_plots(f->dir);
+    char *md = slurp(f->dir, "report.md", NULL);
+    assert_non_null(md);
+    assert_non_null(strstr(md, "# rtchaos report: latency-spike — PASS"));
+    assert_non_null(strstr(md, "| p95_live_ms | <= 150 | 125.3 | pass |"));
+    assert_non_null(strstr(md, "| lost | == 0 | 0 | pass |"));
+    /* latency table: live p95 125311 µs shown as 125 ms; replay is empty */
+    assert_non_null(strstr(md, "| live | 12000 |"));
+    assert_non_null(strstr(md, "| replay | 0 | - | - | - | - | - | - |"));
+    assert_non_null(strstr(md, "| spike (latency) | 10.0 | 20.0 |"));
+    assert_non_null(strstr(md, "No anomalies"));
+    assert_non_null(strstr(md, "![Live latency p50 / p95 / p99 over time (fault windows shaded)](plots/latency.png)"));
+    assert_int_equal(count_of(md, ".png)"), 5);
+    free(md);
+    char *html = slurp(f->dir, "report.html", NULL);
+    assert_non_null(html);
+    assert_non_null(strstr(html, "<table id=\"verdicts\">"));
+    assert_non_null(strstr(html, "id=\"result\">PASS<"));
+    assert_int_equal(count_of(html, "src=\"data:image/svg+xml;base64,"), 5);
+    /* self-contained: nothing fetched from anywhere */
+    assert_null(strstr(html, "http://www"));
+    assert_null(strstr(html, "https://"));
+    assert_null(strstr(html, "<script"));
+    free(html);
+    /* gnuplot's inputs are kept so a plot can be redrawn by hand */
+    char *gp = slurp(f->dir, "plots/plots.gp", NULL);
+    assert_non_null(gp);
+    assert_non_null(strstr(gp, "set object 1 rect from 10.000, graph 0 to 20.000, graph 1"));
+    free(gp);
+}
+
+static void test_reports_render_failing_run(void **state)
+{
+    fx *f = *state;
+    char err[512] = "";
+    use_fixture(f, FIXTURES "fail.json");
+    assert_int_equal(reports_render(f->dir, err, sizeof err), 0);
+    assert_plots(f->dir);
+    char *md = slurp(f->dir, "report.md", NULL);
+    assert_non_null(md);
+    assert_non_null(strstr(md, "— FAIL"));
+    assert_non_null(strstr(md, "| p95_live_ms | <= 50 | 65.25 | FAIL |"));
+    assert_non_null(strstr(md, "| resync_p95_ms | <= 500 | 87.94 | pass |"));
+    assert_non_null(strstr(md, "Counts: lost 3, duplicated 0, reordered 0, resync_failed 2"));
+    /* each anomaly names the fault window it fell in and the storm before it */
+    assert_non_null(strstr(md, "| 8.40 | lost | 7 | orders.0 | 400 | slow (latency); 0.4 s after storm (disconnect) |"));
+    assert_int_equal(count_of(md, "| resync_failed | 3"), 2);
+    free(md);
+    char *html = slurp(f->dir, "report.html", NULL);
+    assert_non_null(strstr(html, "<tr class=\"fail\"><td>lost</td><td>== 0</td><td>3</td><td>FAIL</td></tr>"));
+    assert_non_null(strstr(html, "id=\"result\">FAIL<"));
+    free(html);
+}
+
+static void test_reports_render_zero_events(void **state)
+{
+    fx *f = *state;
+    char err[512] = "";
+    use_fixture(f, FIXTURES "empty.json");
+    int rc = reports_render(f->dir, err, sizeof err);
+    if (rc != 0)
+        fail_msg("render: %s", err);
+    assert_plots(f->dir);
+    char *md = slurp(f->dir, "report.md", NULL);
+    assert_non_null(strstr(md, "| live | 0 | - | - | - | - | - | - |"));
+    assert_non_null(strstr(md, "No faults were injected."));
+    free(md);
+    char *svg = slurp(f->dir, "plots/latency.svg", NULL);
+    assert_non_null(strstr(svg, "no live events delivered"));
+    free(svg);
+    svg = slurp(f->dir, "plots/resync.svg", NULL);
+    assert_non_null(strstr(svg, "no resyncs in this run"));
+    free(svg);
+}
+
+static void test_reports_render_rejects_other_schema(void **state)
+{
+    fx *f = *state;
+    char path[512], err[512] = "";
+    snprintf(path, sizeof path, "%s/report.json", f->dir);
+    FILE *o = fopen(path, "w");
+    fputs("{\"schema\":\"rtchaos.report/2\"}", o);
+    fclose(o);
+    assert_int_equal(reports_render(f->dir, err, sizeof err), -1);
+    assert_non_null(strstr(err, "expected \"rtchaos.report/1\""));
+    o = fopen(path, "w");
+    fputs("{\"schema\":", o);
+    fclose(o);
+    assert_int_equal(reports_render(f->dir, err, sizeof err), -1);
+    assert_non_null(strstr(err, "report.json:1:"));
+    snprintf(path, sizeof path, "%s/nothing-here", f->dir);
+    assert_int_equal(reports_render(path, err, sizeof err), -1);
+    assert_non_null(strstr(err, "nothing-here/report.json"));
+}
+
+static void test_reports_render_gnuplot_failure_is_an_error(void **state)
+{
+    fx *f = *state;
+    char err[512] = "";
+    use_fixture(f, FIXTURES "pass.json");
+    setenv("RTCHAOS_GNUPLOT", "/bin/false", 1);
+    int rc = reports_render(f->dir, err, sizeof err);
+    unsetenv("RTCHAOS_GNUPLOT");
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(err, "gnuplot"));
+    assert_non_null(strstr(err, "exit 1"));
+    setenv("RTCHAOS_GNUPLOT", "/nonexistent/gnuplot", 1);
+    rc = reports_render(f->dir, err, sizeof err);
+    unsetenv("RTCHAOS_GNUPLOT");
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(err, "gnuplot"));
+}
+
+static void test_reports_render_junit(void **state)
+{
+    fx *f = *state;
+    char err[512] = "";
+    use_fixture(f, FIXTURES "fail.json");
+    assert_int_equal(reports_write_junit(f->dir, err, sizeof err), 0);
+    char *x = slurp(f->dir, "junit.xml", NULL);
+    assert_non_null(x);
+    assert_non_null(strstr(x, "<testsuite name=\"rtchaos.reconnect-storm\" tests=\"5\" failures=\"4\""));
+    assert_non_null(strstr(x, "name=\"lost\"><failure message=\"lost: measured 3, budget == 0\"/>"));
+    assert_non_null(strstr(x, "name=\"resync_p95_ms\"></testcase>"));
+    assert_non_null(strstr(x, "budget &lt;= 50"));
+    free(x);
+}
+
+static void test_reports_render_summary(void **state)
+{
+    fx *f = *state;
+    char err[512] = "", *buf = NULL;
+    size_t len = 0;
+    use_fixture(f, FIXTURES "fail.json");
+    FILE *m = open_memstream(&buf, &len);
+    assert_int_equal(reports_print_summary(f->dir, m, err, sizeof err), 0);
+    fclose(m);
+    assert_non_null(strstr(buf, "FAIL  reconnect-storm  (seed 7, 20.0 s)"));
+    assert_non_null(strstr(buf, "FAIL p95_live_ms"));
+    assert_non_null(strstr(buf, "lost 3  duplicated 0"));
+    assert_non_null(strstr(buf, "p95 65.2"));
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_reports_render_passing_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reports_render_failing_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reports_render_zero_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reports_render_rejects_other_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reports_render_gnuplot_failure_is_an_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reports_render_junit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reports_render_summary, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
