@@ -442,9 +442,10 @@ int envelope_scan(const char *buf, size_t len, envelope *out, char *err, size_t 
         return fail(&s, "trailing data after the JSON object");
     if (out->type == ENV_T_GAP) {
         gap_ctx g = {0};
-        scanner d = {out->data, out->data + out->data_len, err, errlen};
+        /* checked before the scanner is set up: NULL + 0 is undefined behaviour */
         if (!out->data)
             return fail(&s, "gap: data.from and data.to are required");
+        scanner d = {out->data, out->data + out->data_len, err, errlen};
         if (scan_object(&d, gap_member, &g))
             return -1;
         if (!g.has_from || !g.has_to)
