@@ -25,9 +25,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *ascii = malloc(size ? size : 1);
     for (size_t i = 0; i < size; i++)
         ascii[i] = data[i] >= 0x80 ? 'a' : (char)data[i];
+    json_error_t je;
     json_t *j = json_loadb(ascii, size, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL,
-                           NULL);
+                           &je);
     free(ascii);
+    /* numbers the scanner only skips may overflow a double (1e400): jansson
+     * refuses those, the scanner need not */
+    if (!j && json_error_code(&je) == json_error_numeric_overflow)
+        return 0;
     if (!json_is_object(j))
         abort(); /* the scanner accepted something that is not a JSON object */
     /* what the scanner returned must be self-consistent */

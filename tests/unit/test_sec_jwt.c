@@ -311,8 +311,8 @@ static void test_sec_jwt_bad_claims(void **state)
         "{\"sub\":\"a\",\"tenant\":7,\"exp\":1800000060}",
         "{\"sub\":\"a\",\"roles\":[\"r\",3],\"exp\":1800000060}",
         "{\"sub\":\"a\",\"roles\":{\"r\":1},\"exp\":1800000060}",
-        "{\"sub\":\"a\",\"roles\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\"],"
-        "\"exp\":1800000060}",
+        ("{\"sub\":\"a\",\"roles\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\"],"
+         "\"exp\":1800000060}"),
         "{\"sub\":\"a\",\"roles\":[\"has space\"],\"exp\":1800000060}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
