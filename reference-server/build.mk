@@ -1,0 +1,18 @@
+# reference-server/: bin/rtchaos-server (libwebsockets SSE + WebSocket server)
+# and the unit tests of its modules.
+
+SERVER_LIBS := $(shell pkg-config --libs libwebsockets)
+SERVER_SRCS := $(filter-out reference-server/main.c,$(wildcard reference-server/*.c))
+SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
+
+$(BINDIR)/rtchaos-server: $(BUILD)/reference-server/main.o $(SERVER_OBJS) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(SERVER_LIBS) $(LDLIBS_COMMON)
+
+BINS += $(BINDIR)/rtchaos-server
+
+$(eval $(call unit_test,test_history,$(BUILD)/reference-server/history.o $(BUILD)/reference-server/msg.o,))
+$(eval $(call unit_test,test_sendq,$(BUILD)/reference-server/sendq.o $(BUILD)/reference-server/msg.o,))
+$(eval $(call unit_test,test_sse_id,$(BUILD)/reference-server/sse_id.o,))
+$(BUILD)/tests/unit/test_history.o $(BUILD)/tests/unit/test_sendq.o \
+$(BUILD)/tests/unit/test_sse_id.o: CPPFLAGS += -Ireference-server

@@ -1,0 +1,486 @@
+/* http_api.c — the HTTP side of the server: routing, request bodies, and the
+ * plain endpoints (/publish, /poll, /metrics, /healthz, /admin/...); /sse lives
+ * in sse.c. Responses are prepared here and written from HTTP_WRITEABLE. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+#include "server.h"
+
+/* Bodies this many times over the cap are refused at once, with the
+ * connection closed, rather than read and discarded. */
+#define BODY_DISCARD_FACTOR 16
+#define POLL_MAX_EVENTS 1000
+
+int http_respond(session *s, int status, const char *ctype, const char *body, size_t len)
+{
+    free(s->resp);
+    s->resp = malloc(LWS_PRE + len + 1);
+    if (!s->resp)
+        return -1;
+    memcpy(s->resp + LWS_PRE, body, len);
+    s->resp_len = len;
+    s->resp_status = status;
+    s->resp_ctype = ctype;
+    s->resp_ready = 1;
+    lws_callback_on_writable(s->wsi);
+    return 0;
+}
+
+static int respond_json(session *s, int status, json_t *j)
+{
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!text)
+        return -1;
+    int rc = http_respond(s, status, "application/json", text, strlen(text));
+    free(text);
+    return rc;
+}
+
+int http_respond_error(session *s, int status, const char *code, const char *msg_text)
+{
+    char buf[1024];
+    int n = envelope_format_error(buf, sizeof(buf), code, msg_text, NULL);
+    if (n < 0)
+        n = envelope_format_error(buf, sizeof(buf), code, "(message too long)", NULL);
+    return http_respond(s, status, "application/json", buf, (size_t)(n < 0 ? 0 : n));
+}
+
+static int add_common_headers(srv *S, struct lws *wsi, unsigned char **p, unsigned char *end)
+{
+    if (S->cfg->cors_origin[0] &&
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"access-control-allow-origin:",
+                                    (const unsigned char *)S->cfg->cors_origin,
+                                    (int)strlen(S->cfg->cors_origin), p, end))
+        return -1;
+    return lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                       (const unsigned char *)"no-store", 8, p, end);
+}
+
+/* Writes the prepared response; returns -1 to close the connection. */
+static int write_response(srv *S, session *s, struct lws *wsi)
+{
+    unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start,
+                                      *end = hdr + sizeof(hdr) - 1;
+    if (lws_add_http_common_headers(wsi, (unsigned int)s->resp_status, s->resp_ctype,
+                                    (lws_filepos_t)s->resp_len, &p, end) ||
+        add_common_headers(S, wsi, &p, end))
+        return -1;
+    if (s->method == 'O') {
+        static const char allow_m[] = "GET, POST, OPTIONS";
+        static const char allow_h[] = "content-type, last-event-id";
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"access-control-allow-methods:",
+                                        (const unsigned char *)allow_m, sizeof(allow_m) - 1, &p, end) ||
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"access-control-allow-headers:",
+                                        (const unsigned char *)allow_h, sizeof(allow_h) - 1, &p, end))
+            return -1;
+    }
+    if (lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    if (s->resp_len &&
+        lws_write(wsi, (unsigned char *)s->resp + LWS_PRE, s->resp_len, LWS_WRITE_HTTP_FINAL) !=
+            (int)s->resp_len)
+        return -1;
+    free(s->resp);
+    s->resp = NULL;
+    s->resp_ready = 0;
+    if (s->resp_close)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* ---- query arguments --------------------------------------------------- */
+
+/* Copies the value of the idx-th "name=" argument (0-based among those with
+ * that name) into buf; returns its length or -1. */
+static int query_arg(struct lws *wsi, const char *name, int idx, char *buf, int len)
+{
+    char frag[600];
+    size_t nl = strlen(name);
+    for (int i = 0, seen = 0; i < 64; i++) {
+        int n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0)
+            return -1;
+        if ((size_t)n > nl && strncmp(frag, name, nl) == 0 && frag[nl] == '=') {
+            if (seen++ == idx) {
+                snprintf(buf, (size_t)len, "%s", frag + nl + 1);
+                return (int)strlen(buf);
+            }
+        }
+    }
+    return -1;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!*s || *s == '-')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* ---- /poll --------------------------------------------------------------- */
+
+static void poll_unwait(session *s)
+{
+    lws_dll2_remove(&s->poll_node);
+}
+
+/* Builds the answer from the channel's state now. */
+int poll_respond_now(srv *S, session *s)
+{
+    channel *ch = s->poll_ch;
+    history *h = &ch->hist;
+    poll_unwait(s);
+    history_resync d = history_resync_decide(h, s->poll_has_since, s->poll_since,
+                                             s->poll_epoch[0] ? s->poll_epoch : NULL,
+                                             clock_mono_us());
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return http_respond_error(s, 503, "overloaded", "out of memory");
+    fputc('[', f);
+    if (d == HISTORY_SNAPSHOT) {
+        msg *last = h->last;
+        size_t cap = (last ? last->data_len : 0) + strlen(h->name) * 6 + 256;
+        char *tmp = malloc(cap);
+        int n = tmp ? envelope_format(tmp, cap, ENV_T_SNAPSHOT, h->name, h->head,
+                                      last ? last->ts_us : clock_wall_us(), h->epoch,
+                                      last ? msg_data(last) : NULL, last ? last->data_len : 0)
+                    : -1;
+        if (n > 0)
+            fwrite(tmp, 1, (size_t)n, f);
+        free(tmp);
+        S->m.snapshots_sent++;
+        S->m.resync_snapshot++;
+    } else if (d == HISTORY_REPLAY) {
+        size_t count = 0, bytes = 0;
+        for (uint64_t seq = s->poll_since + 1; seq <= h->head && count < POLL_MAX_EVENTS &&
+                                               bytes < (size_t)S->cfg->sendq_max_bytes; seq++) {
+            msg *m = history_get(h, seq);
+            if (!m)
+                break;
+            if (count++)
+                fputc(',', f);
+            fwrite(msg_env(m), 1, m->len, f);
+            bytes += m->len;
+            if (s->poll_wake)
+                S->m.delivered_live[MT_POLL]++;
+            else
+                S->m.delivered_replay[MT_POLL]++;
+            if (s->poll_wake)
+                metrics_latency(&S->m, clock_wall_us() - m->ts_us);
+        }
+    }
+    fputc(']', f);
+    if (fclose(f)) {
+        free(buf);
+        return http_respond_error(s, 503, "overloaded", "out of memory");
+    }
+    int rc = http_respond(s, 200, "application/json", buf, len);
+    free(buf);
+    return rc;
+}
+
+static int poll_start(srv *S, session *s, struct lws *wsi)
+{
+    char name[ENV_CH_MAX + 2], arg[64], err[256];
+    uint64_t timeout_ms = 0;
+    if (query_arg(wsi, "ch", 0, name, sizeof(name)) < 0 || query_arg(wsi, "ch", 1, arg, sizeof(arg)) >= 0) {
+        S->m.rejections[MR_BAD_REQUEST]++;
+        return http_respond_error(s, 400, "bad_request", "/poll takes exactly one ch=");
+    }
+    s->poll_has_since = query_arg(wsi, "since", 0, arg, sizeof(arg)) >= 0;
+    if ((s->poll_has_since && parse_u64(arg, &s->poll_since)) ||
+        (query_arg(wsi, "timeout_ms", 0, arg, sizeof(arg)) >= 0 && parse_u64(arg, &timeout_ms))) {
+        S->m.rejections[MR_BAD_REQUEST]++;
+        return http_respond_error(s, 400, "bad_request", "since and timeout_ms must be non-negative integers");
+    }
+    if (query_arg(wsi, "epoch", 0, s->poll_epoch, sizeof(s->poll_epoch)) >= (int)ENV_EPOCH_MAX) {
+        S->m.rejections[MR_BAD_REQUEST]++;
+        return http_respond_error(s, 400, "bad_request", "epoch too long");
+    }
+    authz_request rq = {AUTHZ_SUBSCRIBE, AUTHZ_T_POLL, name, wsi, &s->principal, &s->free_principal};
+    authz_verdict v = authz_check(&rq, err, sizeof(err));
+    if (v != AUTHZ_ALLOW) {
+        S->m.rejections[v == AUTHZ_UNAUTHORIZED ? MR_UNAUTHORIZED : v == AUTHZ_RATE_LIMITED ? MR_RATE_LIMITED : MR_FORBIDDEN]++;
+        return http_respond_error(s, v == AUTHZ_UNAUTHORIZED ? 401 : v == AUTHZ_RATE_LIMITED ? 429 : 403,
+                                  authz_code(v), err);
+    }
+    channel *ch = channels_get(S, name, 1, err, sizeof(err));
+    if (!ch) {
+        S->m.rejections[MR_BAD_REQUEST]++;
+        return http_respond_error(s, 400, "bad_request", err);
+    }
+    s->kind = SESS_POLL;
+    s->srv = S;
+    s->wsi = wsi;
+    s->poll_ch = ch;
+    lws_dll2_add_tail(&s->node, &S->sessions);
+    S->m.conns_open[MT_POLL]++;
+    S->m.conns_total[MT_POLL]++;
+    if (!s->poll_has_since) { /* no position: wait for what comes next */
+        s->poll_has_since = 1;
+        s->poll_since = ch->hist.head;
+    }
+    if (timeout_ms > (uint64_t)S->cfg->poll_max_ms)
+        timeout_ms = (uint64_t)S->cfg->poll_max_ms;
+    history_resync d = history_resync_decide(&ch->hist, 1, s->poll_since,
+                                             s->poll_epoch[0] ? s->poll_epoch : NULL, clock_mono_us());
+    if (d != HISTORY_UP_TO_DATE || !timeout_ms || S->draining)
+        return poll_respond_now(S, s);
+    lws_dll2_add_tail(&s->poll_node, &ch->pollers);
+    lws_set_timer_usecs(wsi, (lws_usec_t)timeout_ms * 1000);
+    return 0;
+}
+
+/* ---- admin ------------------------------------------------------------- */
+
+static int admin_kick(srv *S, session *s, struct lws *wsi)
+{
+    char t[16] = "all";
+    query_arg(wsi, "transport", 0, t, sizeof(t));
+    int ws = !strcmp(t, "all") || !strcmp(t, "ws"), sse = !strcmp(t, "all") || !strcmp(t, "sse");
+    if (!ws && !sse)
+        return http_respond_error(s, 400, "bad_request", "transport must be ws, sse or all");
+    uint64_t n = 0;
+    lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&S->sessions)) {
+        session *o = lws_container_of(d, session, node);
+        if ((o->kind == SESS_WS && ws) || (o->kind == SESS_SSE && sse)) {
+            conn_close_soon(o, LWS_CLOSE_STATUS_GOINGAWAY, "kicked", 1);
+            n++;
+        }
+    } lws_end_foreach_dll(d);
+    S->m.kicked += n;
+    log_info("admin kick transport=%s closed=%llu", t, (unsigned long long)n);
+    return respond_json(s, 200, json_pack("{s:I}", "kicked", (json_int_t)n));
+}
+
+static int admin_reset(srv *S, session *s, struct lws *wsi)
+{
+    char name[ENV_CH_MAX + 2], err[256];
+    if (query_arg(wsi, "ch", 0, name, sizeof(name)) < 0)
+        return http_respond_error(s, 400, "bad_request", "/admin/reset needs ch=");
+    channel *ch = channels_get(S, name, 0, err, sizeof(err));
+    if (!ch)
+        return http_respond_error(s, 404, "bad_request", err);
+    char epoch[ENV_EPOCH_MAX + 1];
+    channels_new_epoch(S, epoch);
+    history_reset(&ch->hist, epoch);
+    log_info("admin reset ch=%s epoch=%s", name, epoch);
+    return respond_json(s, 200, json_pack("{s:s,s:s,s:I}", "ch", name, "epoch", epoch, "seq",
+                                          (json_int_t)ch->hist.head));
+}
+
+static int admin_flags_post(srv *S, session *s, const json_t *body)
+{
+    char err[256];
+    if (flags_apply_json(&S->fl, body, err, sizeof(err))) {
+        S->m.rejections[MR_BAD_REQUEST]++;
+        return http_respond_error(s, 400, "bad_request", err);
+    }
+    channels_flags_changed(S);
+    char *text = json_dumps(body, JSON_COMPACT);
+    log_info("admin flags change=%s", text ? text : "?");
+    free(text);
+    return respond_json(s, 200, flags_to_json(&S->fl));
+}
+
+/* ---- request bodies ------------------------------------------------------ */
+
+static int handle_post(srv *S, session *s, struct lws *wsi)
+{
+    if (s->body_too_large) {
+        S->m.rejections[MR_TOO_LARGE]++;
+        char m[128];
+        snprintf(m, sizeof(m), "request body over %lld bytes", (long long)S->cfg->max_payload_bytes);
+        return http_respond_error(s, 413, "too_large", m);
+    }
+    json_t *body = NULL;
+    if (s->body_len || strncmp(s->path, "/admin/", 7) != 0) {
+        json_error_t je;
+        body = json_loadb(s->body ? s->body : "", s->body_len, JSON_REJECT_DUPLICATES, &je);
+        if (!body) {
+            char m[300];
+            snprintf(m, sizeof(m), "invalid JSON at line %d column %d: %s", je.line, je.column, je.text);
+            S->m.rejections[MR_BAD_REQUEST]++;
+            return http_respond_error(s, 400, "bad_request", m);
+        }
+    }
+    int rc;
+    if (strncmp(s->path, "/publish/", 9) == 0) {
+        json_t *resp;
+        int status;
+        const char *code;
+        char err[512];
+        if (publish_body(S, s, s->path + 9, body, MT_HTTP, &resp, &status, &code, err, sizeof(err)))
+            rc = http_respond_error(s, status, code, err);
+        else
+            rc = respond_json(s, 200, resp);
+    } else if (strcmp(s->path, "/admin/flags") == 0) {
+        rc = body ? admin_flags_post(S, s, body)
+                  : http_respond_error(s, 400, "bad_request", "POST /admin/flags needs a JSON body");
+    } else if (strcmp(s->path, "/admin/kick") == 0) {
+        rc = admin_kick(S, s, wsi);
+    } else if (strcmp(s->path, "/admin/reset") == 0) {
+        rc = admin_reset(S, s, wsi);
+    } else {
+        rc = http_respond_error(s, 404, "bad_request", "no such endpoint");
+    }
+    json_decref(body);
+    return rc;
+}
+
+/* ---- routing ----------------------------------------------------------- */
+
+static int handle_get(srv *S, session *s, struct lws *wsi)
+{
+    if (strcmp(s->path, "/sse") == 0)
+        return sse_start(S, s, wsi);
+    if (strcmp(s->path, "/poll") == 0)
+        return poll_start(S, s, wsi);
+    if (strcmp(s->path, "/healthz") == 0)
+        return respond_json(s, S->draining ? 503 : 200,
+                            json_pack("{s:b,s:b,s:I}", "ok", !S->draining, "draining", S->draining,
+                                      "channels", (json_int_t)S->nchannels));
+    if (strcmp(s->path, "/metrics") == 0) {
+        metrics_gauges g = {.channels = S->nchannels, .draining = S->draining};
+        lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&S->sessions)) {
+            session *o = lws_container_of(d, session, node);
+            if (o->kind == SESS_WS || o->kind == SESS_SSE) {
+                g.sendq_msgs += sendq_len(&o->q);
+                g.sendq_bytes += sendq_bytes(&o->q);
+                if (sendq_len(&o->q) > g.sendq_max_msgs)
+                    g.sendq_max_msgs = sendq_len(&o->q);
+                g.subscriptions += o->subs.count;
+            }
+        } lws_end_foreach_dll(d);
+        char *text;
+        size_t len;
+        if (metrics_render(&S->m, &g, &text, &len))
+            return http_respond_error(s, 503, "overloaded", "out of memory");
+        int rc = http_respond(s, 200, "text/plain; version=0.0.4", text, len);
+        free(text);
+        return rc;
+    }
+    if (strcmp(s->path, "/admin/flags") == 0 && S->cfg->admin)
+        return respond_json(s, 200, flags_to_json(&S->fl));
+    S->m.rejections[MR_NOT_FOUND]++;
+    return http_respond_error(s, 404, "bad_request", "no such endpoint");
+}
+
+static int on_http(srv *S, session *s, struct lws *wsi, const char *path)
+{
+    /* lws re-allocates the session per transaction; start clean anyway. */
+    s->wsi = wsi;
+    s->srv = S;
+    snprintf(s->path, sizeof(s->path), "%s", path);
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI))
+        s->method = 'G';
+    else if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI))
+        s->method = 'P';
+    else if (lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI))
+        s->method = 'O';
+    else {
+        s->resp_close = 1;
+        return http_respond_error(s, 405, "bad_request", "method not allowed");
+    }
+    if (S->draining) {
+        S->m.rejections[MR_DRAINING]++;
+        s->resp_close = 1;
+        return http_respond_error(s, 503, "overloaded", "server is shutting down");
+    }
+    if (s->method == 'O')
+        return http_respond(s, 204, "text/plain", "", 0);
+    if (strncmp(path, "/admin/", 7) == 0 && !S->cfg->admin) {
+        S->m.rejections[MR_NOT_FOUND]++;
+        return http_respond_error(s, 404, "bad_request", "admin endpoints are disabled");
+    }
+    if (s->method == 'G')
+        return handle_get(S, s, wsi);
+
+    /* POST: the body follows in HTTP_BODY callbacks (none when empty). */
+    char cl[32] = "";
+    uint64_t content_len = 0;
+    if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+        parse_u64(cl, &content_len)) {
+        s->resp_close = 1;
+        return http_respond_error(s, 400, "bad_request", "bad content-length");
+    }
+    if (content_len > (uint64_t)S->cfg->max_payload_bytes * BODY_DISCARD_FACTOR) {
+        S->m.rejections[MR_TOO_LARGE]++;
+        s->resp_close = 1;
+        return http_respond_error(s, 413, "too_large", "request body too large");
+    }
+    if (!content_len)
+        return handle_post(S, s, wsi);
+    return 0;
+}
+
+static int on_body(srv *S, session *s, const char *in, size_t len)
+{
+    if (s->body_too_large || s->body_len + len > (size_t)S->cfg->max_payload_bytes) {
+        s->body_too_large = 1; /* keep reading, discard, answer 413 at the end */
+        free(s->body);
+        s->body = NULL;
+        s->body_len = 0;
+        return 0;
+    }
+    char *nb = realloc(s->body, s->body_len + len + 1);
+    if (!nb)
+        return -1;
+    memcpy(nb + s->body_len, in, len);
+    s->body = nb;
+    s->body_len += len;
+    return 0;
+}
+
+int http_api_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, void *in,
+                      size_t len)
+{
+    srv *S = server_of(wsi);
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        if (!S || !s)
+            return -1;
+        return on_http(S, s, wsi, (const char *)in) ? -1 : 0;
+    case LWS_CALLBACK_HTTP_BODY:
+        return on_body(S, s, in, len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        return handle_post(S, s, wsi) ? -1 : 0;
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (!s)
+            return 0;
+        if (s->kind == SESS_SSE)
+            return sse_writeable(S, s);
+        if (s->kind == SESS_POLL && !s->resp_ready && s->poll_wake && poll_respond_now(S, s))
+            return -1;
+        if (s->resp_ready)
+            return write_response(S, s, wsi);
+        return 0;
+    case LWS_CALLBACK_TIMER:
+        if (s && s->kind == SESS_SSE)
+            return sse_timer(S, s);
+        if (s && s->kind == SESS_POLL && !s->resp_ready) { /* waited the whole timeout */
+            s->poll_wake = 1;
+            lws_callback_on_writable(wsi);
+        }
+        return 0;
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        session_release(s);
+        return 0;
+    default:
+        return 0;
+    }
+}

@@ -1,0 +1,142 @@
+/* metrics.c — Prometheus text exposition of the server's counters. */
+#include "metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char *const transport_names[MT_COUNT] = {"ws", "sse", "poll", "http"};
+static const char *const reject_names[MR_COUNT] = {
+    "bad_request", "too_large", "unauthorized", "forbidden", "rate_limited",
+    "disabled", "overloaded", "not_found", "draining",
+};
+/* Upper bounds of the latency buckets, seconds (the last is +Inf). */
+static const double lat_le_s[METRICS_LAT_BUCKETS - 1] = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+};
+
+const char *metrics_transport_name(metrics_transport t)
+{
+    return (unsigned)t < MT_COUNT ? transport_names[t] : "?";
+}
+
+const char *metrics_reject_name(metrics_reject r)
+{
+    return (unsigned)r < MR_COUNT ? reject_names[r] : "?";
+}
+
+void metrics_latency(metrics *m, int64_t lat_us)
+{
+    double s = lat_us > 0 ? (double)lat_us / 1e6 : 0.0;
+    int i = 0;
+    while (i < METRICS_LAT_BUCKETS - 1 && s > lat_le_s[i])
+        i++;
+    m->lat_buckets[i]++;
+    m->lat_count++;
+    m->lat_sum_s += s;
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void by_transport(FILE *f, const char *name, const char *type, const char *help,
+                         const uint64_t *v, int n)
+{
+    family(f, name, type, help);
+    for (int t = 0; t < n; t++)
+        fprintf(f, "%s{transport=\"%s\"} %llu\n", name, transport_names[t],
+                (unsigned long long)v[t]);
+}
+
+int metrics_render(const metrics *m, const metrics_gauges *g, char **out, size_t *len)
+{
+    FILE *f = open_memstream(out, len);
+    if (!f)
+        return -1;
+    by_transport(f, "rtchaos_connections", "gauge", "Open connections by transport.",
+                 m->conns_open, MT_POLL + 1);
+    by_transport(f, "rtchaos_connections_total", "counter", "Connections accepted by transport.",
+                 m->conns_total, MT_POLL + 1);
+    by_transport(f, "rtchaos_messages_in_total", "counter",
+                 "Events published, by the transport they arrived on.", m->published, MT_COUNT);
+    family(f, "rtchaos_publish_duplicates_total", "counter",
+           "Idempotent publish repeats answered with the original seq (not fanned out).");
+    fprintf(f, "rtchaos_publish_duplicates_total %llu\n", (unsigned long long)m->publish_dups);
+    family(f, "rtchaos_messages_out_total", "counter",
+           "Event envelopes written to clients, live or replayed from history.");
+    for (int t = 0; t <= MT_POLL; t++) {
+        fprintf(f, "rtchaos_messages_out_total{transport=\"%s\",kind=\"live\"} %llu\n",
+                transport_names[t], (unsigned long long)m->delivered_live[t]);
+        fprintf(f, "rtchaos_messages_out_total{transport=\"%s\",kind=\"replay\"} %llu\n",
+                transport_names[t], (unsigned long long)m->delivered_replay[t]);
+    }
+    family(f, "rtchaos_snapshots_sent_total", "counter", "Snapshot envelopes written.");
+    fprintf(f, "rtchaos_snapshots_sent_total %llu\n", (unsigned long long)m->snapshots_sent);
+    family(f, "rtchaos_gaps_sent_total", "counter", "Gap envelopes written.");
+    fprintf(f, "rtchaos_gaps_sent_total %llu\n", (unsigned long long)m->gaps_sent);
+    family(f, "rtchaos_resyncs_total", "counter",
+           "Resumes (since/Last-Event-ID) answered from history or with a snapshot.");
+    fprintf(f, "rtchaos_resyncs_total{result=\"recovered\"} %llu\n",
+            (unsigned long long)m->resync_recovered);
+    fprintf(f, "rtchaos_resyncs_total{result=\"snapshot\"} %llu\n",
+            (unsigned long long)m->resync_snapshot);
+    family(f, "rtchaos_backpressure_total", "counter",
+           "Backpressure actions on full send queues, by policy.");
+    fprintf(f, "rtchaos_backpressure_total{policy=\"drop\",action=\"event_dropped\"} %llu\n",
+            (unsigned long long)m->bp_events[SENDQ_DROP]);
+    fprintf(f, "rtchaos_backpressure_total{policy=\"coalesce\",action=\"event_coalesced\"} %llu\n",
+            (unsigned long long)m->bp_events[SENDQ_COALESCE]);
+    fprintf(f, "rtchaos_backpressure_total{policy=\"snapshot\",action=\"event_dropped\"} %llu\n",
+            (unsigned long long)m->bp_events[SENDQ_SNAPSHOT]);
+    fprintf(f, "rtchaos_backpressure_total{policy=\"snapshot\",action=\"snapshot_queued\"} %llu\n",
+            (unsigned long long)m->bp_snapshots);
+    fprintf(f, "rtchaos_backpressure_total{policy=\"disconnect\",action=\"disconnect\"} %llu\n",
+            (unsigned long long)m->bp_disconnects);
+    family(f, "rtchaos_rejections_total", "counter", "Rejected requests and messages by reason.");
+    for (int r = 0; r < MR_COUNT; r++)
+        fprintf(f, "rtchaos_rejections_total{reason=\"%s\"} %llu\n", reject_names[r],
+                (unsigned long long)m->rejections[r]);
+    by_transport(f, "rtchaos_idle_closes_total", "counter",
+                 "Connections closed for idleness (no pong, or no write progress).",
+                 m->idle_closes, MT_POLL + 1);
+    family(f, "rtchaos_heartbeats_total", "counter", "SSE heartbeat comments written.");
+    fprintf(f, "rtchaos_heartbeats_total %llu\n", (unsigned long long)m->heartbeats_sent);
+    family(f, "rtchaos_kicked_total", "counter", "Connections closed through /admin/kick.");
+    fprintf(f, "rtchaos_kicked_total %llu\n", (unsigned long long)m->kicked);
+
+    family(f, "rtchaos_delivery_latency_seconds", "histogram",
+           "Publish ts to written, live events (publisher and server clocks).");
+    uint64_t cum = 0;
+    for (int i = 0; i < METRICS_LAT_BUCKETS; i++) {
+        cum += m->lat_buckets[i];
+        if (i < METRICS_LAT_BUCKETS - 1)
+            fprintf(f, "rtchaos_delivery_latency_seconds_bucket{le=\"%g\"} %llu\n", lat_le_s[i],
+                    (unsigned long long)cum);
+        else
+            fprintf(f, "rtchaos_delivery_latency_seconds_bucket{le=\"+Inf\"} %llu\n",
+                    (unsigned long long)cum);
+    }
+    fprintf(f, "rtchaos_delivery_latency_seconds_sum %.6f\n", m->lat_sum_s);
+    fprintf(f, "rtchaos_delivery_latency_seconds_count %llu\n", (unsigned long long)m->lat_count);
+
+    family(f, "rtchaos_channels", "gauge", "Channels known to the server.");
+    fprintf(f, "rtchaos_channels %llu\n", (unsigned long long)g->channels);
+    family(f, "rtchaos_subscriptions", "gauge", "Open stream subscriptions.");
+    fprintf(f, "rtchaos_subscriptions %llu\n", (unsigned long long)g->subscriptions);
+    family(f, "rtchaos_sendq_messages", "gauge", "Messages queued over all connections.");
+    fprintf(f, "rtchaos_sendq_messages %llu\n", (unsigned long long)g->sendq_msgs);
+    family(f, "rtchaos_sendq_bytes", "gauge", "Bytes queued over all connections.");
+    fprintf(f, "rtchaos_sendq_bytes %llu\n", (unsigned long long)g->sendq_bytes);
+    family(f, "rtchaos_sendq_max_messages", "gauge", "Deepest connection send queue, messages.");
+    fprintf(f, "rtchaos_sendq_max_messages %llu\n", (unsigned long long)g->sendq_max_msgs);
+    family(f, "rtchaos_draining", "gauge", "1 while the server drains after SIGTERM.");
+    fprintf(f, "rtchaos_draining %d\n", g->draining);
+    if (fclose(f) != 0) {
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}

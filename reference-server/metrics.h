@@ -1,0 +1,63 @@
+/* metrics.h — the server's counters and gauges, rendered in the Prometheus
+ * text exposition format for GET /metrics. */
+#ifndef RTCHAOS_SERVER_METRICS_H
+#define RTCHAOS_SERVER_METRICS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sendq.h"
+
+typedef enum metrics_transport { MT_WS = 0, MT_SSE, MT_POLL, MT_HTTP, MT_COUNT } metrics_transport;
+
+typedef enum metrics_reject {
+    MR_BAD_REQUEST = 0, MR_TOO_LARGE, MR_UNAUTHORIZED, MR_FORBIDDEN, MR_RATE_LIMITED,
+    MR_DISABLED, MR_OVERLOADED, MR_NOT_FOUND, MR_DRAINING, MR_COUNT
+} metrics_reject;
+
+#define METRICS_LAT_BUCKETS 17
+
+/* Lifetime: one per server (vhost data). Plain counters: the server is one
+ * event loop, so nothing here is atomic. */
+typedef struct metrics {
+    uint64_t conns_open[MT_COUNT];      /* gauge */
+    uint64_t conns_total[MT_COUNT];
+    uint64_t published[MT_COUNT];       /* events accepted, by the transport they came in on */
+    uint64_t publish_dups;              /* idempotent repeats answered with the original seq */
+    uint64_t delivered_live[MT_COUNT];  /* event envelopes written, live */
+    uint64_t delivered_replay[MT_COUNT];/* event envelopes written from history (resync) */
+    uint64_t snapshots_sent;
+    uint64_t gaps_sent;
+    uint64_t resync_recovered, resync_snapshot;
+    uint64_t bp_events[SENDQ_POLICY_COUNT]; /* events dropped / coalesced away by policy */
+    uint64_t bp_snapshots;              /* snapshot markers that replaced queued events */
+    uint64_t bp_disconnects;            /* connections shed by the disconnect policy */
+    uint64_t rejections[MR_COUNT];
+    uint64_t idle_closes[MT_COUNT];
+    uint64_t heartbeats_sent;
+    uint64_t kicked;                    /* closed through /admin/kick */
+    /* delivery latency (publish ts -> written), live events only */
+    uint64_t lat_buckets[METRICS_LAT_BUCKETS]; /* non-cumulative, last is +Inf */
+    uint64_t lat_count;
+    double lat_sum_s;
+} metrics;
+
+/* Gauges computed when rendering (walked over the live connections). */
+typedef struct metrics_gauges {
+    uint64_t channels;
+    uint64_t sendq_msgs, sendq_bytes, sendq_max_msgs;
+    uint64_t subscriptions;
+    int draining;
+} metrics_gauges;
+
+/* Records one live delivery latency in µs (negative: publisher clock ahead,
+ * recorded as 0). */
+void metrics_latency(metrics *m, int64_t lat_us);
+
+/* Renders everything as Prometheus text into a malloc'd NUL-terminated
+ * buffer (*out, caller frees) of *len bytes. Returns 0 or -1 (out of memory). */
+int metrics_render(const metrics *m, const metrics_gauges *g, char **out, size_t *len);
+
+const char *metrics_transport_name(metrics_transport t);
+const char *metrics_reject_name(metrics_reject r);
+
+#endif

@@ -1,0 +1,51 @@
+/* msg.h — one published event: a reference-counted, pre-formatted envelope
+ * shared by a channel's history and every connection's send queue. */
+#ifndef RTCHAOS_SERVER_MSG_H
+#define RTCHAOS_SERVER_MSG_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bytes reserved in front of the envelope text so a WebSocket write can put
+ * its frame header there without a copy (must be >= LWS_PRE; ws.c asserts). */
+#define MSG_HEADROOM 16
+
+/* Formatted once at publish; immutable afterwards. The envelope text
+ * {"ch":…,"seq":…,"ts":…,"type":"event","data":<data>} starts at
+ * text + MSG_HEADROOM and is NUL-terminated; `data` is its tail. Lifetime:
+ * freed when the last reference (history ring, snapshot slot, send queues,
+ * poll responses in flight) is dropped. Single-threaded. */
+typedef struct msg {
+    uint32_t refs;
+    uint32_t len;        /* envelope bytes */
+    uint32_t data_off;   /* offset of the data JSON within the envelope */
+    uint32_t data_len;
+    uint64_t seq;
+    int64_t ts_us;       /* publisher's ts (wall µs), or server wall clock */
+    uint64_t stored_us;  /* server monotonic µs when stored (age eviction) */
+    const void *chan;    /* the channel (history) it belongs to: identity only */
+    char *idem;          /* idempotency key, owned, or NULL */
+    uint64_t idem_hash;
+    char text[];         /* MSG_HEADROOM bytes, envelope, NUL */
+} msg;
+
+/* Builds an event envelope for channel ch_name. data (data_len bytes of
+ * compact, already-validated JSON) is copied; idem (NUL-terminated) is copied
+ * when not NULL. Returns a msg with one reference, or NULL with a message in
+ * err. */
+msg *msg_new(const void *chan, const char *ch_name, uint64_t seq, int64_t ts_us,
+             uint64_t stored_us, const char *data, size_t data_len, const char *idem,
+             char *err, size_t errlen);
+
+/* The envelope text (NUL-terminated, m->len bytes). */
+static inline const char *msg_env(const msg *m) { return m->text + MSG_HEADROOM; }
+/* The data JSON inside the envelope (not terminated, m->data_len bytes). */
+static inline const char *msg_data(const msg *m) { return m->text + MSG_HEADROOM + m->data_off; }
+
+/* Adds / drops a reference; the last msg_unref frees. NULL is ignored. */
+msg *msg_ref(msg *m);
+void msg_unref(msg *m);
+
+/* 64-bit FNV-1a of len bytes (idempotency keys, channel lookups). */
+uint64_t msg_hash(const char *s, size_t len);
+
+#endif

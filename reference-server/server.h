@@ -1,0 +1,224 @@
+/* server.h — the reference server's shared state: channels, connections
+ * (sessions) and their subscriptions, and the per-vhost data that owns them.
+ * Each transport (ws.c, sse.c, http_api.c) works on these. */
+#ifndef RTCHAOS_SERVER_SERVER_H
+#define RTCHAOS_SERVER_SERVER_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libwebsockets.h>
+
+#include "authz.h"
+#include "config.h"
+#include "flags.h"
+#include "history.h"
+#include "metrics.h"
+#include "sendq.h"
+
+/* WebSocket close code 1013 "try again later" (not named in lws 4.1). */
+#define WS_CLOSE_TRY_AGAIN_LATER 1013
+
+struct srv;
+struct session;
+
+/* One channel. Created on first use (subscribe, publish, poll), lives until
+ * the server exits. hist must stay the first member: a msg's `chan` points at
+ * it and is cast back to the channel. */
+typedef struct channel {
+    history hist;
+    lws_dll2_owner_t subs;     /* conn_sub.chan_node: stream subscriptions */
+    lws_dll2_owner_t pollers;  /* session.poll_node: waiting /poll requests */
+    flags_eval fl;             /* current flags for this channel */
+    struct channel *next;      /* hash chain */
+} channel;
+
+typedef enum sub_phase {
+    SUB_PENDING = 0, /* "subscribed" not written yet; the resync decision is made then */
+    SUB_SNAPSHOT,    /* next: a snapshot of the channel */
+    SUB_REPLAY,      /* next: history from cursor */
+    SUB_LIVE,        /* events arrive through the send queue */
+} sub_phase;
+
+/* One subscription of one connection to one channel. Owned by its session;
+ * freed on unsubscribe, when the channel is disabled, or when the session
+ * closes. */
+typedef struct conn_sub {
+    lws_dll2_t chan_node;       /* in channel.subs */
+    lws_dll2_t conn_node;       /* in session.subs */
+    struct session *s;
+    channel *ch;
+    sub_phase phase;
+    int has_since;              /* resume requested */
+    uint64_t since;
+    int epoch_kind;             /* 0 none, 1 string (WS), 2 hash (SSE id) */
+    char epoch[ENV_EPOCH_MAX + 1];
+    uint32_t epoch_hash;
+    uint64_t last_sent;         /* the client has everything up to here */
+    uint64_t cursor;            /* SUB_REPLAY: next seq to send */
+    uint64_t dropped_to;        /* highest seq dropped by backpressure, not yet told */
+} conn_sub;
+
+typedef enum sess_kind { SESS_NONE = 0, SESS_HTTP, SESS_SSE, SESS_POLL, SESS_WS } sess_kind;
+
+/* A control message waiting in a session's ordered control queue: a text
+ * envelope (error, pong), or the start of a subscription (sub != NULL). */
+typedef struct ctrl_item {
+    lws_dll2_t node;
+    conn_sub *sub;
+    env_type type;
+    size_t len;
+    char text[];
+} ctrl_item;
+
+/* One per lws connection (lws allocates it zeroed: per_session_data_size).
+ * For HTTP it lives for one transaction (lws frees and re-allocates it at the
+ * next keep-alive request: HTTP_DROP_PROTOCOL); for WS from ESTABLISHED to
+ * CLOSED; for SSE and poll until the response ends. session_release() frees
+ * what it owns and is safe to call twice. */
+typedef struct session {
+    sess_kind kind;
+    struct lws *wsi;
+    struct srv *srv;
+    lws_dll2_t node;             /* in srv.sessions: every stream and poll session */
+    void *principal;             /* who this is: set by authz_check at connect */
+    void (*free_principal)(void *);
+
+    /* streams (WS and SSE) */
+    lws_dll2_owner_t subs;       /* conn_sub.conn_node */
+    lws_dll2_owner_t ctrl;       /* ctrl_item.node, in order */
+    size_t ctrl_bytes;
+    sendq q;
+    int closing;                 /* close once the queue is flushed (or at once: close_now) */
+    int close_now;
+    int close_code;              /* WS close code */
+    const char *close_reason;
+    uint64_t last_progress_us;   /* monotonic: last time a write went out */
+
+    /* WS receive reassembly */
+    char *rx;
+    size_t rx_len;
+
+    /* SSE */
+    int sse_hb_due;
+    int sse_started;             /* "retry:" written */
+
+    /* HTTP request */
+    int method;                  /* 'G' GET, 'P' POST, 'O' OPTIONS */
+    char path[160];
+    char *body;
+    size_t body_len;
+    int body_too_large;
+    /* HTTP response prepared for the WRITEABLE callback */
+    char *resp;
+    size_t resp_len;
+    int resp_status;
+    const char *resp_ctype;
+    int resp_ready;
+    int resp_close;              /* close the connection after the response */
+
+    /* /poll */
+    channel *poll_ch;
+    lws_dll2_t poll_node;        /* in channel.pollers while waiting */
+    int poll_has_since;
+    uint64_t poll_since;
+    char poll_epoch[ENV_EPOCH_MAX + 1];
+    int poll_wake;               /* respond at the next WRITEABLE */
+} session;
+
+/* Per-vhost data (one vhost): everything the server owns. Allocated in
+ * PROTOCOL_INIT, freed in PROTOCOL_DESTROY (at context destroy, after every
+ * connection has closed). */
+typedef struct srv {
+    const server_cfg *cfg;
+    struct lws_context *ctx;
+    struct lws_vhost *vh;
+    channel **buckets;           /* channel hash table */
+    size_t nbuckets, nchannels;
+    flags fl;
+    metrics m;
+    lws_dll2_owner_t sessions;
+    char epoch_base[16];         /* base36 wall µs at start: new epochs after a restart */
+    uint64_t epoch_counter;
+    int draining;
+    char *gen;                   /* scratch for generated envelopes (LWS_PRE + gen_cap) */
+    size_t gen_cap;
+    char *out;                   /* scratch for SSE batches (LWS_PRE + out_cap) */
+    size_t out_cap;
+} srv;
+
+/* ---- channels.c ------------------------------------------------------- */
+/* Finds channel name; creates it when create is set (new epoch, flags
+ * evaluated). Returns NULL with err (invalid name, too many channels, no
+ * memory) or when absent and !create (err says so). */
+channel *channels_get(srv *S, const char *name, int create, char *err, size_t errlen);
+/* Re-evaluates every channel's flags; subscribers of channels that became
+ * disabled get an error and lose the subscription. */
+void channels_flags_changed(srv *S);
+/* Makes a new epoch string into out (ENV_EPOCH_MAX + 1 bytes). */
+void channels_new_epoch(srv *S, char *out);
+void channels_free_all(srv *S);
+
+/* ---- conn.c: subscriptions and the writer, transport-agnostic ---------- */
+/* One frame to write: text[0..len) (with MSG_HEADROOM >= LWS_PRE writable
+ * bytes before text); hold is a msg reference to drop after writing. */
+typedef struct conn_frame {
+    const char *text;
+    size_t len;
+    msg *hold;
+    env_type type;
+    int live;                    /* a live event (latency is recorded) */
+} conn_frame;
+
+/* Subscribes s to ch (replacing an existing subscription to it). The
+ * "subscribed" reply and the resync are decided when the writer gets there.
+ * epoch: string or NULL; epoch_hash used when epoch_kind == 2. Returns the
+ * subscription, or NULL with err (too many subscriptions / no memory). */
+conn_sub *conn_subscribe(session *s, channel *ch, int has_since, uint64_t since, int epoch_kind,
+                         const char *epoch, uint32_t epoch_hash, char *err, size_t errlen);
+void conn_unsubscribe(session *s, conn_sub *sub);
+conn_sub *conn_find_sub(session *s, const channel *ch);
+/* Queues a control envelope (copied). Returns 0, or -1 when the control
+ * queue is over its bound (the caller closes the connection). */
+int conn_ctrl(session *s, env_type type, const char *text, size_t len);
+int conn_ctrl_error(session *s, const char *code, const char *msg, const char *ch);
+/* Produces the next frame; 1 = *f filled, 0 = nothing to send. */
+int conn_next(session *s, conn_frame *f);
+/* Whether anything is waiting to be written. */
+int conn_pending(const session *s);
+/* Sets up the stream part of s (send queue). */
+void conn_init(session *s, srv *S, sess_kind kind, struct lws *wsi);
+/* Frees subscriptions, control queue and send queue. */
+void conn_release(session *s);
+/* Fan-out of a freshly published event to the channel's live subscribers. */
+void conn_fanout(srv *S, channel *ch, msg *m);
+/* Asks s to close after flushing (code for WS). */
+void conn_close_soon(session *s, int code, const char *reason, int now);
+
+/* ---- publish.c -------------------------------------------------------- */
+/* Validates and publishes a request body (one {"ts","data","id"} object, or
+ * an array of them) to channel name. On success returns 0 and *resp = the
+ * JSON answer (new reference). On failure returns -1 with *status (400, 403,
+ * 413, 503 …), *code (error code) and err. transport is where it came from. */
+int publish_body(srv *S, session *s, const char *name, const json_t *body, metrics_transport tr,
+                 json_t **resp, int *status, const char **code, char *err, size_t errlen);
+
+/* ---- http_api.c / sse.c / ws.c: lws callbacks by transport -------------- */
+int http_api_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, void *in,
+                      size_t len);
+int sse_start(srv *S, session *s, struct lws *wsi);
+int sse_writeable(srv *S, session *s);
+int sse_timer(srv *S, session *s);
+int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, void *in, size_t len);
+/* Prepares an HTTP response for the WRITEABLE callback (body copied). */
+int http_respond(session *s, int status, const char *ctype, const char *body, size_t len);
+int http_respond_error(session *s, int status, const char *code, const char *msg);
+int poll_respond_now(srv *S, session *s);
+
+/* ---- server.c ---------------------------------------------------------- */
+srv *server_of(struct lws *wsi);
+/* Releases everything a session owns (idempotent). */
+void session_release(session *s);
+/* Runs the server until SIGTERM/SIGINT has drained it. Returns the exit code. */
+int server_run(const server_cfg *cfg);
+
+#endif

@@ -1,0 +1,260 @@
+/* ws.c — the WebSocket side (/ws): ops sub, unsub, pub, ping; message
+ * reassembly under the payload cap (close 1009); writes from
+ * SERVER_WRITEABLE only. Protocol pings and idle hangup are lws's
+ * (retry_and_idle_policy, set in server.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "clock.h"
+#include "log.h"
+#include "server.h"
+
+_Static_assert(MSG_HEADROOM >= LWS_PRE, "msg headroom must hold a WebSocket frame header");
+
+/* Frames written per WRITEABLE callback at most, so one busy connection
+ * cannot starve the others in the event loop. */
+#define WS_FRAMES_PER_WRITEABLE 64
+
+static void error_reply(session *s, const char *code, const char *m, const char *ch)
+{
+    if (conn_ctrl_error(s, code, m, ch))
+        conn_close_soon(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "control queue full", 1);
+    lws_callback_on_writable(s->wsi);
+}
+
+static metrics_reject reject_of(authz_verdict v)
+{
+    return v == AUTHZ_UNAUTHORIZED ? MR_UNAUTHORIZED : v == AUTHZ_RATE_LIMITED ? MR_RATE_LIMITED
+                                                                               : MR_FORBIDDEN;
+}
+
+static void op_sub(srv *S, session *s, json_t *o, const char *name)
+{
+    char err[256];
+    json_t *jsince = json_object_get(o, "since"), *jepoch = json_object_get(o, "epoch");
+    if ((jsince && !json_is_null(jsince) && (!json_is_integer(jsince) || json_integer_value(jsince) < 0)) ||
+        (jepoch && !json_is_null(jepoch) &&
+         (!json_is_string(jepoch) || strlen(json_string_value(jepoch)) > ENV_EPOCH_MAX))) {
+        S->m.rejections[MR_BAD_REQUEST]++;
+        error_reply(s, "bad_request", "\"since\" must be a non-negative integer and \"epoch\" a string", name);
+        return;
+    }
+    authz_request rq = {AUTHZ_SUBSCRIBE, AUTHZ_T_WS, name, s->wsi, &s->principal, &s->free_principal};
+    authz_verdict v = authz_check(&rq, err, sizeof(err));
+    if (v != AUTHZ_ALLOW) {
+        S->m.rejections[reject_of(v)]++;
+        error_reply(s, authz_code(v), err, name);
+        return;
+    }
+    channel *ch = channels_get(S, name, 1, err, sizeof(err));
+    if (!ch) {
+        S->m.rejections[MR_OVERLOADED]++;
+        error_reply(s, "overloaded", err, name);
+        return;
+    }
+    if (!ch->fl.enabled) {
+        S->m.rejections[MR_DISABLED]++;
+        error_reply(s, "overloaded", "channel disabled by a feature flag; use /poll", name);
+        return;
+    }
+    int has_since = jsince && json_is_integer(jsince);
+    const char *epoch = jepoch && json_is_string(jepoch) ? json_string_value(jepoch) : NULL;
+    if (!conn_subscribe(s, ch, has_since, has_since ? (uint64_t)json_integer_value(jsince) : 0,
+                        epoch ? 1 : 0, epoch, 0, err, sizeof(err))) {
+        S->m.rejections[MR_OVERLOADED]++;
+        error_reply(s, "overloaded", err, name);
+        return;
+    }
+    lws_callback_on_writable(s->wsi);
+}
+
+static void op_pub(srv *S, session *s, json_t *o, const char *name)
+{
+    json_t *ev = json_deep_copy(o), *resp;
+    json_t *ack = json_object_get(o, "ack");
+    json_object_del(ev, "op");
+    json_object_del(ev, "ch");
+    json_object_del(ev, "ack");
+    int status;
+    const char *code;
+    char err[512];
+    if (publish_body(S, s, name, ev, MT_WS, &resp, &status, &code, err, sizeof(err))) {
+        error_reply(s, code, err, name);
+    } else if (json_is_true(ack)) {
+        char buf[256];
+        int n = snprintf(buf, sizeof(buf), "{\"type\":\"published\",\"ch\":\"%s\",\"seq\":%lld}", name,
+                         (long long)json_integer_value(json_object_get(resp, "seq")));
+        if (conn_ctrl(s, ENV_T_UNKNOWN, buf, (size_t)n))
+            conn_close_soon(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "control queue full", 1);
+        lws_callback_on_writable(s->wsi);
+    }
+    json_decref(resp);
+    json_decref(ev);
+}
+
+static void handle_message(srv *S, session *s, const char *in, size_t len)
+{
+    json_error_t je;
+    json_t *o = json_loadb(in, len, JSON_REJECT_DUPLICATES, &je);
+    char m[320];
+    if (!o || !json_is_object(o)) {
+        snprintf(m, sizeof(m), o ? "a message must be a JSON object"
+                                 : "invalid JSON at column %d: %s", je.column, je.text);
+        S->m.rejections[MR_BAD_REQUEST]++;
+        error_reply(s, "bad_request", m, NULL);
+        json_decref(o);
+        return;
+    }
+    const char *op = json_string_value(json_object_get(o, "op"));
+    const char *name = json_string_value(json_object_get(o, "ch"));
+    if (!op) {
+        S->m.rejections[MR_BAD_REQUEST]++;
+        error_reply(s, "bad_request", "missing \"op\" (sub, unsub, pub, ping)", NULL);
+    } else if (strcmp(op, "ping") == 0) {
+        static const char pong[] = "{\"type\":\"pong\"}";
+        if (conn_ctrl(s, ENV_T_PONG, pong, sizeof(pong) - 1))
+            conn_close_soon(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "control queue full", 1);
+        lws_callback_on_writable(s->wsi);
+    } else if (strcmp(op, "sub") && strcmp(op, "unsub") && strcmp(op, "pub")) {
+        snprintf(m, sizeof(m), "unknown op \"%.32s\" (sub, unsub, pub, ping)", op);
+        S->m.rejections[MR_BAD_REQUEST]++;
+        error_reply(s, "bad_request", m, NULL);
+    } else if (!name || !envelope_channel_valid(name, strlen(name))) {
+        S->m.rejections[MR_BAD_REQUEST]++;
+        error_reply(s, "bad_request", "missing or invalid \"ch\"", NULL);
+    } else if (strcmp(op, "sub") == 0) {
+        op_sub(S, s, o, name);
+    } else if (strcmp(op, "unsub") == 0) {
+        char err[64];
+        channel *ch = channels_get(S, name, 0, err, sizeof(err));
+        conn_sub *sub = ch ? conn_find_sub(s, ch) : NULL;
+        if (sub)
+            conn_unsubscribe(s, sub);
+    } else {
+        op_pub(S, s, o, name);
+    }
+    json_decref(o);
+}
+
+static int on_receive(srv *S, session *s, struct lws *wsi, const char *in, size_t len)
+{
+    size_t cap = (size_t)S->cfg->max_payload_bytes;
+    int first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi) &&
+                                                     !lws_remaining_packet_payload(wsi);
+    if (first) {
+        free(s->rx);
+        s->rx = NULL;
+        s->rx_len = 0;
+    }
+    if (s->rx_len + len > cap) {
+        S->m.rejections[MR_TOO_LARGE]++;
+        char reason[64];
+        int n = snprintf(reason, sizeof(reason), "message over %zu bytes", cap);
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)reason, (size_t)n);
+        return -1;
+    }
+    if (lws_frame_is_binary(wsi)) {
+        if (final) {
+            S->m.rejections[MR_BAD_REQUEST]++;
+            error_reply(s, "bad_request", "binary messages are not part of the contract", NULL);
+        }
+        return 0;
+    }
+    if (first && final) { /* the common case: one frame, no copy */
+        handle_message(S, s, in, len);
+        return 0;
+    }
+    char *nb = realloc(s->rx, s->rx_len + len + 1);
+    if (!nb)
+        return -1;
+    memcpy(nb + s->rx_len, in, len);
+    s->rx = nb;
+    s->rx_len += len;
+    if (final) {
+        handle_message(S, s, s->rx, s->rx_len);
+        free(s->rx);
+        s->rx = NULL;
+        s->rx_len = 0;
+    }
+    return 0;
+}
+
+static int on_writeable(srv *S, session *s, struct lws *wsi)
+{
+    if (s->close_now || (s->closing && !conn_pending(s))) {
+        const char *r = s->close_reason ? s->close_reason : "";
+        lws_close_reason(wsi, (enum lws_close_status)(s->close_code ? s->close_code : 1000),
+                         (unsigned char *)r, strlen(r));
+        return -1;
+    }
+    conn_frame f;
+    for (int i = 0; i < WS_FRAMES_PER_WRITEABLE && conn_next(s, &f); i++) {
+        int n = lws_write(wsi, (unsigned char *)f.text, f.len, LWS_WRITE_TEXT);
+        if (f.type == ENV_T_EVENT) {
+            if (f.live) {
+                S->m.delivered_live[MT_WS]++;
+                metrics_latency(&S->m, clock_wall_us() - f.hold->ts_us);
+            } else {
+                S->m.delivered_replay[MT_WS]++;
+            }
+        }
+        msg_unref(f.hold);
+        if (n < (int)f.len)
+            return -1;
+        s->last_progress_us = clock_mono_us();
+        if (lws_send_pipe_choked(wsi))
+            break;
+    }
+    if (conn_pending(s) || s->closing)
+        lws_callback_on_writable(wsi);
+    return 0;
+}
+
+int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, void *in, size_t len)
+{
+    srv *S = server_of(wsi);
+    char path[32], err[256];
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        /* Only /ws upgrades; none while draining. */
+        if (!S || S->draining || lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) < 0 ||
+            strcmp(path, "/ws") != 0) {
+            if (S)
+                S->m.rejections[S->draining ? MR_DRAINING : MR_NOT_FOUND]++;
+            return 1;
+        }
+        return 0;
+    case LWS_CALLBACK_ESTABLISHED: {
+        conn_init(s, S, SESS_WS, wsi);
+        lws_dll2_add_tail(&s->node, &S->sessions);
+        S->m.conns_open[MT_WS]++;
+        S->m.conns_total[MT_WS]++;
+        if (S->cfg->sndbuf_bytes) {
+            int b = (int)S->cfg->sndbuf_bytes;
+            setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &b, sizeof(b));
+        }
+        authz_request rq = {AUTHZ_CONNECT, AUTHZ_T_WS, NULL, wsi, &s->principal, &s->free_principal};
+        authz_verdict v = authz_check(&rq, err, sizeof(err));
+        if (v != AUTHZ_ALLOW) {
+            S->m.rejections[reject_of(v)]++;
+            conn_close_soon(s, v == AUTHZ_UNAUTHORIZED ? 4401 : v == AUTHZ_RATE_LIMITED ? 4429 : 4403,
+                            authz_code(v), 1);
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_RECEIVE:
+        if (s->closing)
+            return 0;
+        return on_receive(S, s, wsi, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return on_writeable(S, s, wsi);
+    case LWS_CALLBACK_CLOSED:
+    case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
+        session_release(s);
+        return 0;
+    default:
+        return 0;
+    }
+}
