@@ -1387,6 +1387,14 @@ static void convert(ctx *c, scenario *s)
                              scenario_format_duration(f->at_us, d, sizeof d));
                     f->name = strdup(nm);
                 }
+                if (fs.val_node[0] && f->name) {
+                    for (const char *q = f->name; *q; q++)
+                        if (!isalnum((unsigned char)*q) && !strchr("._@:-", *q)) {
+                            err_at(c, fs.val_node[0], "%s: name '%s': expected letters, digits and . _ @ : - only",
+                                   where, f->name);
+                            break;
+                        }
+                }
                 if (f->kind == SCN_FAULT_TOXIC && !f->toxic.name)
                     f->toxic.name = strdup(f->name);
             }
@@ -1395,6 +1403,27 @@ static void convert(ctx *c, scenario *s)
                     if (s->faults[i].name && s->faults[j].name && !strcmp(s->faults[i].name, s->faults[j].name))
                         scn_diag_add(c->diag, "%s:%d:%d: faults[%zu]: duplicate fault name '%s' (give it a 'name')",
                                      c->file, s->faults[i].line, s->faults[i].col, i, s->faults[i].name);
+        }
+    }
+    /* Server-process faults act on one process: their windows may not overlap. */
+    for (size_t i = 0; i < s->nfaults; i++) {
+        const scn_fault *a = &s->faults[i];
+        if (a->kind < SCN_FAULT_SERVER_KILL)
+            continue;
+        uint64_t a_end = a->kind == SCN_FAULT_SERVER_RESTART ? a->at_us
+                         : a->has_for                        ? a->at_us + a->for_us
+                                                             : s->duration_us;
+        for (size_t j = i + 1; j < s->nfaults; j++) {
+            const scn_fault *b = &s->faults[j];
+            if (b->kind < SCN_FAULT_SERVER_KILL)
+                continue;
+            uint64_t b_end = b->kind == SCN_FAULT_SERVER_RESTART ? b->at_us
+                             : b->has_for                        ? b->at_us + b->for_us
+                                                                 : s->duration_us;
+            if (a->at_us <= b_end && b->at_us <= a_end)
+                scn_diag_add(c->diag, "%s:%d:%d: faults[%zu]: overlaps faults[%zu] ('%s'): server faults act on "
+                             "one process and must not overlap in time",
+                             c->file, b->line, b->col, j, i, a->name ? a->name : "?");
         }
     }
     if (s->proxy.enabled == 0 && s->proxy.ntoxics)

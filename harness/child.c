@@ -1,0 +1,275 @@
+/* child.c — start, watch, signal, stop and reap the harness's child processes. */
+#include "child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+int child_start(child *c, const char *name, char *const argv[], const char *out_path,
+                const char *err_path, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->name, sizeof c->name, "%s", name);
+    snprintf(c->out_path, sizeof c->out_path, "%s", out_path);
+    snprintf(c->err_path, sizeof c->err_path, "%s", err_path);
+    int outfd = open(out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (outfd < 0) {
+        snprintf(err, errlen, "%s: cannot open %s: %s", name, out_path, strerror(errno));
+        return -1;
+    }
+    int errfd = open(err_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (errfd < 0) {
+        snprintf(err, errlen, "%s: cannot open %s: %s", name, err_path, strerror(errno));
+        close(outfd);
+        return -1;
+    }
+    /* The stdout log may already hold a previous incarnation's lines (a
+     * restart): readiness is looked for after them. */
+    struct stat st;
+    c->out_off = fstat(outfd, &st) == 0 ? st.st_size : 0;
+    /* The exec error travels back through a close-on-exec pipe: EOF means
+     * the exec happened. */
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "%s: pipe: %s", name, strerror(errno));
+        close(outfd);
+        close(errfd);
+        return -1;
+    }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "%s: fork: %s", name, strerror(errno));
+        close(outfd);
+        close(errfd);
+        close(pfd[0]);
+        close(pfd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) /* the harness died between fork and prctl */
+            _exit(127);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            dup2(devnull, 0);
+        dup2(outfd, 1);
+        dup2(errfd, 2);
+        execv(argv[0], argv);
+        int e = errno;
+        ssize_t w = write(pfd[1], &e, sizeof e);
+        (void)w;
+        _exit(127);
+    }
+    /* Both sides set the group, so it exists before anyone signals it. */
+    setpgid(pid, pid);
+    close(outfd);
+    close(errfd);
+    close(pfd[1]);
+    int e = 0;
+    ssize_t r;
+    do
+        r = read(pfd[0], &e, sizeof e);
+    while (r < 0 && errno == EINTR);
+    close(pfd[0]);
+    c->pid = pid;
+    if (r == (ssize_t)sizeof e) {
+        waitpid(pid, &c->status, 0);
+        c->pid = 0;
+        c->exited = 1;
+        snprintf(err, errlen, "%s: cannot run %s: %s", name, argv[0], strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+int child_poll(child *c)
+{
+    if (c->exited || c->pid <= 0)
+        return 1;
+    int st;
+    pid_t r = waitpid(c->pid, &st, WNOHANG);
+    if (r == c->pid || (r < 0 && errno == ECHILD)) {
+        c->status = r == c->pid ? st : 0;
+        c->exited = 1;
+        return 1;
+    }
+    return 0;
+}
+
+void child_describe_exit(const child *c, char *buf, size_t cap)
+{
+    if (!c->exited)
+        snprintf(buf, cap, "still running");
+    else if (WIFEXITED(c->status))
+        snprintf(buf, cap, "exited with code %d", WEXITSTATUS(c->status));
+    else if (WIFSIGNALED(c->status))
+        snprintf(buf, cap, "killed by signal %d (%s)", WTERMSIG(c->status), strsignal(WTERMSIG(c->status)));
+    else
+        snprintf(buf, cap, "ended (status %d)", c->status);
+}
+
+void child_stderr_tail(const child *c, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    int fd = open(c->err_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || cap < 2) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    off_t end = lseek(fd, 0, SEEK_END);
+    off_t from = end > (off_t)(cap - 1) ? end - (off_t)(cap - 1) : 0;
+    ssize_t n = pread(fd, buf, cap - 1, from);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    /* Start at a line boundary and drop the final newline. */
+    if (from > 0) {
+        char *nl = strchr(buf, '\n');
+        if (nl)
+            memmove(buf, nl + 1, strlen(nl + 1) + 1);
+    }
+    size_t l = strlen(buf);
+    while (l && (buf[l - 1] == '\n' || buf[l - 1] == '\r'))
+        buf[--l] = '\0';
+}
+
+/* Reads complete lines from the stdout log past c->out_off; returns 1 and
+ * the rest of the first line starting with prefix, 0 if none yet. */
+static int scan_lines(child *c, const char *prefix, char *rest, size_t restlen)
+{
+    int fd = open(c->out_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    char buf[8192];
+    int found = 0;
+    for (;;) {
+        ssize_t n = pread(fd, buf, sizeof buf - 1, c->out_off);
+        if (n <= 0)
+            break;
+        buf[n] = '\0';
+        char *line = buf;
+        char *nl;
+        size_t consumed = 0;
+        while ((nl = memchr(line, '\n', (size_t)(buf + n - line)))) {
+            *nl = '\0';
+            consumed = (size_t)(nl + 1 - buf);
+            size_t pl = strlen(prefix);
+            if (!strncmp(line, prefix, pl)) {
+                snprintf(rest, restlen, "%s", line + pl);
+                found = 1;
+                break;
+            }
+            line = nl + 1;
+        }
+        if (consumed == 0) {
+            if (n == (ssize_t)sizeof buf - 1) /* a line longer than the buffer: skip it */
+                c->out_off += n;
+            break;
+        }
+        c->out_off += (off_t)consumed;
+        if (found)
+            break;
+    }
+    close(fd);
+    return found;
+}
+
+int child_wait_line(child *c, const char *prefix, char *rest, size_t restlen, uint64_t deadline_ms,
+                    char *err, size_t errlen)
+{
+    uint64_t end = clock_mono_us() + deadline_ms * 1000;
+    for (;;) {
+        if (scan_lines(c, prefix, rest, restlen))
+            return 0;
+        if (child_poll(c)) {
+            if (scan_lines(c, prefix, rest, restlen))
+                return 0;
+            char how[96], tail[600];
+            child_describe_exit(c, how, sizeof how);
+            child_stderr_tail(c, tail, sizeof tail);
+            snprintf(err, errlen, "%s %s before it was ready%s%s", c->name, how, tail[0] ? "; its log ends: " : "",
+                     tail);
+            return -1;
+        }
+        if (clock_mono_us() >= end) {
+            char tail[600];
+            child_stderr_tail(c, tail, sizeof tail);
+            snprintf(err, errlen, "%s did not print '%s…' within %llums (see %s)%s%s", c->name, prefix,
+                     (unsigned long long)deadline_ms, c->err_path, tail[0] ? "; its log ends: " : "", tail);
+            return -1;
+        }
+        sleep_ms(10);
+    }
+}
+
+int child_signal(child *c, int sig, char *err, size_t errlen)
+{
+    if (c->pid <= 0 || c->exited) {
+        snprintf(err, errlen, "%s is not running", c->name);
+        return -1;
+    }
+    if (kill(-c->pid, sig) < 0 && kill(c->pid, sig) < 0) {
+        snprintf(err, errlen, "%s: kill(%d): %s", c->name, sig, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Waits up to ms for the child to exit; returns 1 when reaped. */
+static int wait_exit(child *c, uint64_t ms)
+{
+    uint64_t end = clock_mono_us() + ms * 1000;
+    while (!child_poll(c)) {
+        if (clock_mono_us() >= end)
+            return 0;
+        sleep_ms(5);
+    }
+    return 1;
+}
+
+int child_stop(child *c, uint64_t grace_ms)
+{
+    if (c->pid <= 0)
+        return 2;
+    if (child_poll(c))
+        return 2;
+    kill(-c->pid, SIGCONT);
+    kill(-c->pid, SIGTERM);
+    if (wait_exit(c, grace_ms))
+        return 0;
+    kill(-c->pid, SIGKILL);
+    kill(c->pid, SIGKILL);
+    if (!wait_exit(c, 5000)) {
+        /* SIGKILL cannot be ignored; only an uninterruptible sleep delays it. */
+        int st;
+        waitpid(c->pid, &st, 0);
+        c->status = st;
+        c->exited = 1;
+    }
+    return 1;
+}

@@ -1,0 +1,176 @@
+/* test_child.c — child processes: readiness line under a deadline, exit
+ * before readiness, exec failure, stop (SIGTERM, then SIGKILL), process
+ * groups and reaping. Real processes (/bin/sh), short deadlines. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../harness/child.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/test_child_XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int start_sh(child *c, const char *script, char *err, size_t errlen)
+{
+    char out[128], errp[128];
+    snprintf(out, sizeof out, "%s/out.log", dir);
+    snprintf(errp, sizeof errp, "%s/err.log", dir);
+    char *argv[] = {"/bin/sh", "-c", (char *)script, NULL};
+    return child_start(c, "sh", argv, out, errp, err, errlen);
+}
+
+static void test_child_ready_line(void **state)
+{
+    (void)state;
+    child c;
+    char err[512], rest[64];
+    assert_int_equal(start_sh(&c, "echo starting; echo 'listening 127.0.0.1:4242'; exec sleep 30", err, sizeof err), 0);
+    assert_true(c.pid > 0);
+    assert_int_equal(getpgid(c.pid), c.pid); /* its own process group */
+    assert_int_equal(child_wait_line(&c, "listening ", rest, sizeof rest, 5000, err, sizeof err), 0);
+    assert_string_equal(rest, "127.0.0.1:4242");
+    assert_int_equal(child_poll(&c), 0);
+    assert_int_equal(child_stop(&c, 2000), 0); /* sleep dies on SIGTERM */
+    assert_true(c.exited);
+    assert_true(WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGTERM);
+    char how[96];
+    child_describe_exit(&c, how, sizeof how);
+    assert_string_equal(how, "killed by signal 15 (Terminated)");
+}
+
+static void test_child_exits_before_ready(void **state)
+{
+    (void)state;
+    child c;
+    char err[512], rest[64];
+    assert_int_equal(start_sh(&c, "echo 'bind: Address already in use' >&2; exit 3", err, sizeof err), 0);
+    assert_int_equal(child_wait_line(&c, "listening ", rest, sizeof rest, 5000, err, sizeof err), -1);
+    assert_string_equal(err, "sh exited with code 3 before it was ready; its log ends: bind: Address already in use");
+}
+
+static void test_child_deadline(void **state)
+{
+    (void)state;
+    child c;
+    char err[512], rest[64];
+    assert_int_equal(start_sh(&c, "exec sleep 30", err, sizeof err), 0);
+    assert_int_equal(child_wait_line(&c, "listening ", rest, sizeof rest, 200, err, sizeof err), -1);
+    assert_non_null(strstr(err, "sh did not print 'listening …' within 200ms"));
+    assert_int_equal(child_stop(&c, 2000), 0);
+}
+
+static void test_child_exec_failure(void **state)
+{
+    (void)state;
+    child c;
+    char err[512], out[128], errp[128];
+    snprintf(out, sizeof out, "%s/o", dir);
+    snprintf(errp, sizeof errp, "%s/e", dir);
+    char *argv[] = {"/nonexistent/rtchaos-server", NULL};
+    assert_int_equal(child_start(&c, "server", argv, out, errp, err, sizeof err), -1);
+    assert_string_equal(err, "server: cannot run /nonexistent/rtchaos-server: No such file or directory");
+    assert_true(c.exited);
+}
+
+static void test_child_kill_after_grace(void **state)
+{
+    (void)state;
+    child c;
+    char err[512];
+    /* Ignores SIGTERM; and a grandchild in the same group must die too. */
+    char script[256], pidf[128];
+    snprintf(pidf, sizeof pidf, "%s/gc.pid", dir);
+    snprintf(script, sizeof script, "trap '' TERM; sleep 30 & echo $! > %s; while :; do sleep 1; done", pidf);
+    assert_int_equal(start_sh(&c, script, err, sizeof err), 0);
+    usleep(300000);
+    FILE *f = fopen(pidf, "r");
+    assert_non_null(f);
+    int gc = 0;
+    assert_int_equal(fscanf(f, "%d", &gc), 1);
+    fclose(f);
+    assert_int_equal(child_stop(&c, 300), 1);
+    assert_true(c.exited);
+    usleep(200000);
+    /* The grandchild in the same group is gone too (or a zombie awaiting
+     * its new parent's wait). */
+    char statp[64], st[512] = "";
+    snprintf(statp, sizeof statp, "/proc/%d/stat", gc);
+    f = fopen(statp, "r");
+    if (f) {
+        size_t n = fread(st, 1, sizeof st - 1, f);
+        st[n] = '\0';
+        fclose(f);
+        char *rp = strrchr(st, ')');
+        assert_non_null(rp);
+        assert_int_equal(rp[2], 'Z');
+    }
+}
+
+static void test_child_signal_pause_resume(void **state)
+{
+    (void)state;
+    child c;
+    char err[512];
+    assert_int_equal(start_sh(&c, "exec sleep 30", err, sizeof err), 0);
+    assert_int_equal(child_signal(&c, SIGSTOP, err, sizeof err), 0);
+    int st;
+    assert_int_equal(waitpid(c.pid, &st, WUNTRACED), c.pid);
+    assert_true(WIFSTOPPED(st));
+    /* A paused child is still stopped cleanly (SIGCONT then SIGTERM). */
+    assert_int_equal(child_stop(&c, 2000), 0);
+    assert_int_equal(child_signal(&c, SIGTERM, err, sizeof err), -1);
+    assert_string_equal(err, "sh is not running");
+}
+
+static void test_child_restart_reads_new_lines(void **state)
+{
+    (void)state;
+    child c;
+    char err[512], rest[64];
+    assert_int_equal(start_sh(&c, "echo 'listening 127.0.0.1:1'; exec sleep 30", err, sizeof err), 0);
+    assert_int_equal(child_wait_line(&c, "listening ", rest, sizeof rest, 5000, err, sizeof err), 0);
+    child_stop(&c, 2000);
+    /* Same log file: the new incarnation's line is the one read. */
+    assert_int_equal(start_sh(&c, "echo 'listening 127.0.0.1:2'; exec sleep 30", err, sizeof err), 0);
+    assert_int_equal(child_wait_line(&c, "listening ", rest, sizeof rest, 5000, err, sizeof err), 0);
+    assert_string_equal(rest, "127.0.0.1:2");
+    child_stop(&c, 2000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_child_ready_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_child_exits_before_ready, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_child_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_child_exec_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_child_kill_after_grace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_child_signal_pause_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_child_restart_reads_new_lines, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
