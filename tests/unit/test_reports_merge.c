@@ -36,14 +36,15 @@ typedef struct fx {
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/rtchaos-test-merge-XXXXXX");
-    if (!mkdtemp(f->dir))
+    char dir[256] = "/tmp/rtchaos-test-merge-XXXXXX";
+    if (!mkdtemp(dir))
         return -1;
+    memcpy(f->dir, dir, sizeof dir);
     for (int i = 0; i < NSHARDS; i++) {
-        snprintf(f->shard[i], sizeof f->shard[i], "%s/shard%d", f->dir, i);
+        snprintf(f->shard[i], sizeof f->shard[i], "%s/shard%d", dir, i);
         mkdir(f->shard[i], 0755);
     }
-    snprintf(f->out, sizeof f->out, "%s/merged", f->dir);
+    snprintf(f->out, sizeof f->out, "%s/merged", dir);
     f->all = hist_new();
     f->all_resync = hist_new();
     for (int t = 0; t < SECONDS; t++)
