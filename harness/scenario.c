@@ -1405,8 +1405,9 @@ static void convert(ctx *c, scenario *s)
                                      c->file, s->faults[i].line, s->faults[i].col, i, s->faults[i].name);
         }
     }
-    /* Server-process faults act on one process: their windows may not overlap. */
-    for (size_t i = 0; i < s->nfaults; i++) {
+    /* Server-process faults act on one process: their windows may not
+     * overlap (checked once every fault itself is valid). */
+    for (size_t i = 0; i < s->nfaults && c->diag->n == c->nerr_start; i++) {
         const scn_fault *a = &s->faults[i];
         if (a->kind < SCN_FAULT_SERVER_KILL)
             continue;
@@ -1498,7 +1499,7 @@ int scenario_load_string(const char *name, const char *yaml, size_t len, const s
     const char *slash = strrchr(name, '/');
     out->dir = slash ? strndup(name, (size_t)(slash - name)) : strdup(".");
 
-    ctx c = {.file = name, .diag = diag, .has_target = opts->has_target};
+    ctx c = {.file = name, .diag = diag, .has_target = opts->has_target, .nerr_start = diag->n};
     size_t start = diag->n;
     yaml_parser_t p;
     yaml_parser_initialize(&p);

@@ -291,6 +291,17 @@ static void test_scenario_server_faults_refused_with_target(void **state)
     scn_diag_free(&d);
 }
 
+static void test_scenario_server_faults_overlap(void **state)
+{
+    (void)state;
+    EXPECT("duration: 20s\nclients: [{count: 1}]\nfaults:\n"
+           "  - {name: k, at: 2s, for: 5s, server: kill}\n"
+           "  - {name: p, at: 6s, for: 1s, server: pause}\n"
+           "  - {name: r, at: 10s, server: restart}\n",
+           "t.yaml:5:5: faults[1]: overlaps faults[0] ('k'): server faults act on one process and must not "
+           "overlap in time");
+}
+
 static void test_scenario_budgets(void **state)
 {
     (void)state;
@@ -460,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_scenario_enums),
         cmocka_unit_test(test_scenario_fault_checks),
         cmocka_unit_test(test_scenario_server_faults_refused_with_target),
+        cmocka_unit_test(test_scenario_server_faults_overlap),
         cmocka_unit_test(test_scenario_budgets),
         cmocka_unit_test(test_scenario_channel_pattern),
         cmocka_unit_test(test_scenario_duplicate_key),
