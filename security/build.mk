@@ -35,12 +35,20 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_DIR     := build/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_CFLAGS  := -std=gnu11 -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link -D_GNU_SOURCE -Icommon \
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -MMD -MP $(FUZZ_SAN) -fsanitize=fuzzer-no-link -D_GNU_SOURCE -Icommon \
                 $(SEC_INCLUDE) $(shell pkg-config --cflags jansson libjwt libcrypto)
 FUZZ_LIBS    := $(SEC_LDLIBS) $(LDLIBS_COMMON)
 FUZZ_ALL     := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_BASE_SRCS := $(wildcard common/*.c) $(SEC_SRCS)
+
+# parsers of the other components (their fragments are included before this one)
+FUZZ_SRCS_sse       := harness/sse_parse.c
+FUZZ_SRCS_scenario  := harness/scenario.c harness/verdict.c
+FUZZ_LIBS_scenario  := $(shell pkg-config --libs yaml-0.1)
+FUZZ_SRCS_toxic     := $(PROXY_SRCS)
+FUZZ_LIBS_toxic     := $(PROXY_LIBS)
+FUZZ_CFLAGS += -Iharness -Ifault-injector $(shell pkg-config --cflags yaml-0.1 libevent)
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -51,6 +59,8 @@ $(FUZZ_DIR)/fuzz_$(1): $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,fuzz/fuzz_$(1).c $(FUZ
 	$$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $$@ $$^ $(FUZZ_LIBS) $(FUZZ_LIBS_$(1))
 endef
 $(foreach t,$(FUZZ_ALL),$(eval $(call fuzz_target,$(t))))
+
+-include $(shell find $(FUZZ_DIR)/obj -name "*.d" 2>/dev/null)
 
 .PHONY: fuzz fuzz-build fuzz-regress
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
