@@ -21,18 +21,18 @@ static int make_id(session *s, char *out, size_t cap)
         history *h = &sub->ch->hist;
         if (n == SSE_ID_MAX_CHANNELS)
             break;
+        /* (no `continue` in lws_start_foreach_dll: it would skip the step) */
         pos[n].ch_hash = sse_id_hash(h->name, strlen(h->name));
         if (sub->phase == SUB_PENDING) {
-            /* not answered yet: keep what the client asked for */
-            if (!sub->has_since)
-                continue;
+            /* not answered yet: keep what the client asked for, if anything */
             pos[n].seq = sub->since;
             pos[n].epoch_hash = sub->epoch_hash;
+            n += sub->has_since;
         } else {
             pos[n].seq = sub->last_sent;
             pos[n].epoch_hash = sse_id_hash(h->epoch, strlen(h->epoch));
+            n++;
         }
-        n++;
     } lws_end_foreach_dll(d);
     return sse_id_encode(pos, n, out, cap);
 }
