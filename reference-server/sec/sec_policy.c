@@ -82,6 +82,14 @@ int sec_policy_nrules(const sec_policy *p)
     return p ? p->nrules : 0;
 }
 
+int sec_policy_anyone(const sec_policy *p)
+{
+    for (int i = 0; p && i < p->nrules; i++)
+        if (p->rules[i].sub.anyone || p->rules[i].pub.anyone)
+            return 1;
+    return 0;
+}
+
 static int seg_chars_ok(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++) {

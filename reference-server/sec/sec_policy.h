@@ -56,6 +56,10 @@ sec_policy *sec_policy_load_file(const char *path, char *err, size_t errlen);
 void sec_policy_free(sec_policy *p);
 int sec_policy_nrules(const sec_policy *p);
 
+/* Whether any rule grants something to @anyone (then anonymous clients have
+ * a reason to connect). Returns 1 or 0. */
+int sec_policy_anyone(const sec_policy *p);
+
 /* Decides whether who may perform act on channel ch[0..len). The channel name
  * is validated first (sec_channel_check). Immutable policy: thread-safe. */
 void sec_policy_check(const sec_policy *p, const sec_principal *who, const char *ch, size_t len,
