@@ -312,7 +312,9 @@ sec_verdict sec_gate_publish(sec_gate *g, sec_conn *c, const char *channel, int6
     char key[SEC_RATETAB_KEY_MAX + 1];
     size_t sub_len = strlen(c->who.sub);
     if (c->who.authenticated && sub_len + 2 <= SEC_RATETAB_KEY_MAX) {
-        snprintf(key, sizeof key, "s:%s", c->who.sub);
+        key[0] = 's';
+        key[1] = ':';
+        memcpy(key + 2, c->who.sub, sub_len + 1);
     } else if (c->who.authenticated) {
         /* too long to be a key: its FNV-1a hash stands in for it */
         uint64_t h = 0xcbf29ce484222325ULL;
