@@ -1,8 +1,10 @@
 # rtchaos — one Makefile for the whole tree.
 #
 #   make              build every binary into bin/
-#   make test         build, then run every unit and integration test
-#   make check-asan   the same tests, built with ASan+UBSan (into build/asan)
+#   make test         build, then run every unit and integration test, plainly
+#                     and again built with ASan+UBSan (what CI runs)
+#   make test-plain   the plain half only (quicker while developing)
+#   make check-asan   the ASan+UBSan half only (built into build/asan)
 #   make bench        run the benchmarks in bench/ (not tests; prints figures)
 #
 # Each component adds its binaries and tests in its own fragment
@@ -27,7 +29,11 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-.PHONY: all test unit integration check-asan bench clean
+ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=1
+UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS UBSAN_OPTIONS
+
+.PHONY: all test test-plain unit integration check-asan bench clean
 all:
 
 BINS        :=
@@ -69,7 +75,16 @@ all: $(COMMON_LIB) $(BINS)
 # scripts/run-tests.sh runs every unit test binary, then every executable in
 # tests/integration/ (with RTCHAOS_BIN pointing at the binaries under test),
 # and closes with one "N passed, N failed" line.
-test: all $(UNIT_TESTS)
+# `make test` (what CI and README run) is the whole suite twice: plain, then
+# built with ASan+UBSan. `make test-plain` is the first half alone.
+ifeq ($(SAN),1)
+test: test-plain
+else
+test: test-plain
+	$(MAKE) check-asan
+endif
+
+test-plain: all $(UNIT_TESTS)
 	RTCHAOS_BIN=$(abspath $(BINDIR)) scripts/run-tests.sh $(UNIT_TESTS)
 
 unit: $(UNIT_TESTS)
@@ -79,7 +94,7 @@ integration: all
 	RTCHAOS_BIN=$(abspath $(BINDIR)) RTCHAOS_ONLY=integration scripts/run-tests.sh
 
 check-asan:
-	$(MAKE) SAN=1 OPT="-O1 -g" BUILD=build/asan BINDIR=build/asan/bin test
+	RTCHAOS_TEST_LOGS=$(abspath build/asan/test-logs) $(MAKE) SAN=1 OPT="-O1 -g" BUILD=build/asan BINDIR=build/asan/bin test-plain
 
 bench: all
 	@for b in bench/*.sh; do [ -x "$$b" ] && RTCHAOS_BIN=$(abspath $(BINDIR)) "$$b"; done; true

@@ -439,7 +439,8 @@ static int on_body(srv *S, session *s, const char *in, size_t len)
     char *nb = realloc(s->body, s->body_len + len + 1);
     if (!nb)
         return -1;
-    memcpy(nb + s->body_len, in, len);
+    if (len)
+        memcpy(nb + s->body_len, in, len);
     s->body = nb;
     s->body_len += len;
     return 0;
