@@ -525,8 +525,15 @@ static void w_json_str(writer *w, const char *s, size_t len)
 
 static void w_fmt(writer *w, const char *fmt, uint64_t v, int is_signed)
 {
-    char tmp[32];
+    /* Room for the longest literal prefix used with it (",\"type\":\"gap\",
+     * \"data\":{\"from\":", 29 bytes) plus 20 digits; never copy past what
+     * snprintf wrote. */
+    char tmp[96];
     int n = is_signed ? snprintf(tmp, sizeof tmp, fmt, (int64_t)v) : snprintf(tmp, sizeof tmp, fmt, v);
+    if (n < 0 || (size_t)n >= sizeof tmp) {
+        w->overflow = 1;
+        return;
+    }
     w_raw(w, tmp, (size_t)n);
 }
 
