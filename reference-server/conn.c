@@ -11,6 +11,7 @@
 #include "sse_id.h"
 
 #define CTRL_MAX_BYTES (256 * 1024) /* a client that sends but never reads */
+#define CLOSE_GRACE_S 5             /* time for a close to get through a full socket */
 
 static void on_drop(void *tag, const msg *m, void *ctx)
 {
@@ -129,8 +130,15 @@ void conn_close_soon(session *s, int code, const char *reason, int now)
         s->close_reason = reason;
     }
     s->closing = 1;
-    if (now)
+    if (now) {
+        /* Nothing queued will be sent: free it now. The close (frame) goes
+         * out when the socket takes it; a peer that never reads again is cut
+         * off by the timeout instead. */
         s->close_now = 1;
+        sendq_free(&s->q);
+        if (s->wsi)
+            lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, CLOSE_GRACE_S);
+    }
     if (s->wsi)
         lws_callback_on_writable(s->wsi);
 }
@@ -317,25 +325,31 @@ int conn_next(session *s, conn_frame *f)
     return 0;
 }
 
+/* Queues m for one live subscription; applies the channel's policy. */
+static void fanout_one(srv *S, channel *ch, conn_sub *sub, msg *m)
+{
+    session *s = sub->s;
+    if (sub->phase != SUB_LIVE || s->closing)
+        return;
+    sendq_outcome o;
+    if (sendq_push(&s->q, m, sub, ch->fl.policy, &o)) {
+        conn_close_soon(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory", 1);
+        return;
+    }
+    S->m.bp_events[ch->fl.policy] += o.dropped;
+    S->m.bp_snapshots += o.snapshots;
+    if (o.disconnect) {
+        S->m.bp_disconnects++;
+        conn_close_soon(s, WS_CLOSE_TRY_AGAIN_LATER, "slow consumer", 1);
+        return;
+    }
+    lws_callback_on_writable(s->wsi);
+}
+
 void conn_fanout(srv *S, channel *ch, msg *m)
 {
+    /* (no `continue` inside lws_start_foreach_dll: it would skip the step) */
     lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&ch->subs)) {
-        conn_sub *sub = lws_container_of(d, conn_sub, chan_node);
-        session *s = sub->s;
-        if (sub->phase != SUB_LIVE || s->closing)
-            continue;
-        sendq_outcome o;
-        if (sendq_push(&s->q, m, sub, ch->fl.policy, &o)) {
-            conn_close_soon(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory", 1);
-            continue;
-        }
-        S->m.bp_events[ch->fl.policy] += o.dropped;
-        S->m.bp_snapshots += o.snapshots;
-        if (o.disconnect) {
-            S->m.bp_disconnects++;
-            conn_close_soon(s, WS_CLOSE_TRY_AGAIN_LATER, "slow consumer", 1);
-            continue;
-        }
-        lws_callback_on_writable(s->wsi);
+        fanout_one(S, ch, lws_container_of(d, conn_sub, chan_node), m);
     } lws_end_foreach_dll(d);
 }

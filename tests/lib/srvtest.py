@@ -281,7 +281,10 @@ class WS:
             if op == 8:
                 code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
                 raise WSClosed(code, payload[2:].decode(errors="replace"))
-            return json.loads(payload)
+            try:
+                return json.loads(payload)
+            except ValueError:
+                raise AssertionError(f"bad JSON frame (op {op}, {len(payload)} bytes): {payload[:160]!r} ... {payload[-60:]!r}")
 
     def recv_until(self, pred, timeout=15.0):
         """Receives messages until pred(msg) is true; returns them all."""
