@@ -23,6 +23,7 @@ def fast_reader(srv, ch, out):
     ws = srv.ws()
     ws.send({"op": "sub", "ch": ch})
     seqs = []
+    out["progress"].append(seqs)
     ws.recv()  # subscribed
     out["ready"].set()
     while not seqs or seqs[-1] < N:
@@ -33,10 +34,19 @@ def fast_reader(srv, ch, out):
     ws.close()
 
 
-def publish_all(srv, ch):
+def publish_all(srv, ch, out=None):
+    """Publishes N events in batches. A fast consumer is one that keeps up,
+    so before the next batch we wait for the fast ones to have the last one
+    (on a loaded box a Python reader can otherwise fall a queue behind)."""
     for start in range(1, N + 1, BATCH):
         srv.json("POST", f"/publish/{ch}",
                  [{"data": {"i": i, "pad": PAYLOAD}} for i in range(start, start + BATCH)])
+        if out:
+            last = start + BATCH - 1
+            deadline = time.monotonic() + 30
+            while any(not p or p[-1] < last for p in out["progress"]):
+                assert time.monotonic() < deadline, "fast consumers stopped receiving"
+                time.sleep(0.002)
 
 
 def check_coverage(msgs, policy):
@@ -69,7 +79,7 @@ def run(policy):
         slow = srv.ws(rcvbuf=4096)
         slow.send({"op": "sub", "ch": ch})
         slow_sse = srv.sse(f"ch={ch}", rcvbuf=4096) if policy == "drop" else None
-        out = {"seqs": [], "ready": threading.Event()}
+        out = {"seqs": [], "progress": [], "ready": threading.Event()}
         fast = []
         for _ in range(2):
             out["ready"].clear()
@@ -78,7 +88,7 @@ def run(policy):
             assert out["ready"].wait(15)
             fast.append(t)
         time.sleep(0.2)  # the slow consumer's "subscribed" is written
-        publish_all(srv, ch)
+        publish_all(srv, ch, out)
         for t in fast:
             t.join(60)
             assert not t.is_alive(), f"{policy}: a fast consumer stalled"
