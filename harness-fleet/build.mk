@@ -3,9 +3,14 @@
 # (FLEET_OBJS, linked into bin/rtchaos by harness/build.mk with FLEET_LIBS),
 # their unit tests, and the test-only driver bin/rtchaos-fleet-check.
 
-FLEET_SRCS := checker.c sse_parse.c fleet_ws.c
+FLEET_SRCS := checker.c sse_parse.c fleet_ws.c fleet.c fleet_client.c fleet_pub.c fleet_workers.c
 FLEET_OBJS := $(FLEET_SRCS:%.c=$(BUILD)/harness/%.o)
 FLEET_LIBS := $(shell pkg-config --libs libevent libevent_pthreads libcrypto) -lwslay -lhttp_parser
+
+$(BINDIR)/rtchaos-fleet-check: $(BUILD)/harness/fleet_check_main.o $(FLEET_OBJS) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(FLEET_LIBS) $(LDLIBS_COMMON)
+BINS += $(BINDIR)/rtchaos-fleet-check
 
 $(eval $(call unit_test,test_checker,$(BUILD)/harness/checker.o,))
 $(eval $(call unit_test,test_sse_parse,$(BUILD)/harness/sse_parse.o,))

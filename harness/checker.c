@@ -82,10 +82,11 @@ int chk_ctx_init(chk_ctx *c, uint64_t t0_mono_us, size_t anomalies_per_kind, cha
     c->replay = hist_new();
     c->connect = hist_new();
     c->resync = hist_new();
+    c->reconnect = hist_new();
     c->status_lat = calloc(CHK_TL_BUCKETS, sizeof *c->status_lat);
     for (int k = 0; k < CHK_KINDS; k++)
         c->anom[k] = calloc(c->anom_cap, sizeof(chk_anomaly));
-    int ok = c->live && c->replay && c->connect && c->resync && c->status_lat;
+    int ok = c->live && c->replay && c->connect && c->resync && c->reconnect && c->status_lat;
     for (int k = 0; k < CHK_KINDS; k++)
         ok = ok && c->anom[k];
     if (!ok) {
@@ -102,6 +103,7 @@ void chk_ctx_free(chk_ctx *c)
     hist_free(c->replay);
     hist_free(c->connect);
     hist_free(c->resync);
+    hist_free(c->reconnect);
     free(c->status_lat);
     for (size_t i = 0; i < c->n_rows; i++)
         free(c->rows[i]);
@@ -634,6 +636,7 @@ int chk_ctx_merge(chk_ctx *dst, const chk_ctx *src, char *err, size_t errlen)
     hist_merge(dst->replay, src->replay);
     hist_merge(dst->connect, src->connect);
     hist_merge(dst->resync, src->resync);
+    hist_merge(dst->reconnect, src->reconnect);
     for (size_t t = 0; t < src->n_rows; t++) {
         const chk_tl_row *r = src->rows[t];
         if (!r)

@@ -85,6 +85,7 @@ typedef struct chk_counts {
 typedef struct chk_ctx {
     chk_counts n;
     hist *live, *replay, *connect, *resync;
+    hist *reconnect;        /* connection lost → subscribed again (filled by the fleet) */
     uint64_t t0_mono_us;
     /* Cumulative coarse live latency for the live status line (written by
      * the owner thread with relaxed atomic stores, readable from others). */

@@ -89,6 +89,7 @@ typedef struct fleet_pub_cfg {
     uint32_t retries;           /* resend attempts of an unacknowledged request, same idempotency "id" */
     uint32_t ack_timeout_ms;    /* a request not acknowledged in this time is retried (0 = 5000) */
     uint32_t connections;       /* parallel publish connections (0 = 4), so one slow ack never delays the schedule */
+    char token[FLEET_TOKEN_MAX]; /* "" = none; else sent as "Authorization: Bearer <token>" */
 } fleet_pub_cfg;
 
 /* What a client does when its connection ends (closed, reset, timed out,
@@ -216,8 +217,11 @@ void fleet_stop(fleet *f);
  *                snapshots, gaps, reconnects, errors, not_caught_up,
  *                replayed, publish_failed, harness_stalls,
  *                harness_stall_max_us, …}
- *  "latency_us": {"live","replay","connect","resync"}: each is
- *                hist_summary_json(h) plus "hist": hist_to_json(h)
+ *  "latency_us": {"live","replay","connect","resync","reconnect"}: each is
+ *                hist_summary_json(h) plus "hist": hist_to_json(h). live/replay:
+ *                receive − ts; connect: TCP connect → handshake done; resync:
+ *                connection lost → caught up with the head told at resume;
+ *                reconnect: connection lost → connected again
  *  "timeline":  [{t_s, published, delivered, connected, reconnects, p95_us,
  *                 "lat":[[v,c],…] (the second's coarse live-latency buckets,
  *                 so rows merge exactly)}, …] one row per second

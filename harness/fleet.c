@@ -1,0 +1,751 @@
+/* fleet.c — the fleet's lifecycle (create, start, control, drain, stop), its status line and its report parts, with exact merging. */
+#include "fleet_internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/thread.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "envelope.h"
+#include "fleet_workers.h"
+
+static int resolve(const fleet_endpoint *e, struct sockaddr_in *sa, const char *what, char *err,
+                   size_t errlen)
+{
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons(e->port);
+    if (e->port == 0) {
+        snprintf(err, errlen, "%s: port is 0", what);
+        return -1;
+    }
+    if (inet_pton(AF_INET, e->host, &sa->sin_addr) == 1)
+        return 0;
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    int r = getaddrinfo(e->host, NULL, &hints, &res);
+    if (r != 0 || !res) {
+        snprintf(err, errlen, "%s: cannot resolve '%s': %s", what, e->host, gai_strerror(r));
+        return -1;
+    }
+    sa->sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+    freeaddrinfo(res);
+    return 0;
+}
+
+static char *make_name(const char *pattern, uint32_t i)
+{
+    char num[16];
+    snprintf(num, sizeof num, "%u", i);
+    const char *p = strstr(pattern, "{i}");
+    size_t n = strlen(pattern) + strlen(num) + 8;
+    char *s = malloc(n);
+    if (!s)
+        return NULL;
+    if (p)
+        snprintf(s, n, "%.*s%s%s", (int)(p - pattern), pattern, num, p + 3);
+    else
+        snprintf(s, n, "%s.%s", pattern, num);
+    return s;
+}
+
+int fleet_create(const fleet_cfg *cfg, fleet **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    fleet *f = calloc(1, sizeof *f);
+    if (!f) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    f->cfg = *cfg;
+    f->cfg.groups = NULL;
+    f->cfg.source_addrs = NULL;
+    f->cfg.channels.names = NULL;
+    f->n_workers = 1;
+    pthread_mutex_init(&f->status_mu, NULL);
+    f->status_mu_init = 1;
+    if (resolve(&cfg->client_addr, &f->client_sa, "client address", err, errlen) < 0 ||
+        resolve(&cfg->publish_addr, &f->pub_sa, "publish address", err, errlen) < 0)
+        goto fail;
+    snprintf(f->host_hdr, sizeof f->host_hdr, "%s:%u", cfg->client_addr.host, cfg->client_addr.port);
+    uint32_t shards = cfg->shard_count ? cfg->shard_count : 1;
+    if (cfg->shard_count > 1 && cfg->shard_index >= cfg->shard_count) {
+        snprintf(err, errlen, "shard %u/%u: index must be below the count", cfg->shard_index,
+                 cfg->shard_count);
+        goto fail;
+    }
+    /* channels: all names first, then this shard's slice */
+    uint32_t total = cfg->channels.names ? (uint32_t)cfg->channels.n_names : cfg->channels.count;
+    if (total == 0) {
+        snprintf(err, errlen, "channels: none (give names or a count)");
+        goto fail;
+    }
+    if (total < shards) {
+        snprintf(err, errlen, "channels: %u channels cannot be split over %u shards", total, shards);
+        goto fail;
+    }
+    f->ch_names = calloc(total, sizeof *f->ch_names);
+    if (!f->ch_names) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (uint32_t i = 0; i < total; i++) {
+        if (cfg->shard_count > 1 && i % cfg->shard_count != cfg->shard_index)
+            continue;
+        char *name = cfg->channels.names ? strdup(cfg->channels.names[i])
+                                         : make_name(cfg->channels.pattern[0] ? cfg->channels.pattern : "ch{i}", i);
+        if (!name) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        f->ch_names[f->n_ch++] = name;
+        if (!envelope_channel_valid(name, strlen(name))) {
+            snprintf(err, errlen, "channels: name '%s' is invalid (1..%d of [A-Za-z0-9._:-], no '..')",
+                     name, ENV_CH_MAX);
+            goto fail;
+        }
+    }
+    /* groups */
+    if (cfg->n_groups == 0 || cfg->n_groups > FLEET_GROUPS_MAX) {
+        snprintf(err, errlen, "groups: need 1..%d client groups, got %zu", FLEET_GROUPS_MAX, cfg->n_groups);
+        goto fail;
+    }
+    f->groups = calloc(cfg->n_groups, sizeof *f->groups);
+    if (!f->groups) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t g = 0; g < cfg->n_groups; g++) {
+        fleet_group_cfg *gc = &f->groups[g];
+        *gc = cfg->groups[g];
+        if (gc->transport > FLEET_POLL) {
+            snprintf(err, errlen, "groups[%zu]: unknown transport", g);
+            goto fail;
+        }
+        if (gc->channels_per_client == 0)
+            gc->channels_per_client = 1;
+        if (gc->channels_per_client > f->n_ch) {
+            snprintf(err, errlen, "groups[%zu]: %u channels per client but only %u channels", g,
+                     gc->channels_per_client, f->n_ch);
+            goto fail;
+        }
+        if (gc->channels_per_client > 64) {
+            snprintf(err, errlen, "groups[%zu]: at most 64 channels per client", g);
+            goto fail;
+        }
+        if (gc->connect_timeout_ms == 0)
+            gc->connect_timeout_ms = 5000;
+        if (gc->reconnect.jitter < 0 || gc->reconnect.jitter > 1) {
+            snprintf(err, errlen, "groups[%zu]: reconnect jitter must be within 0..1", g);
+            goto fail;
+        }
+        f->n_clients += gc->count / shards + (gc->count % shards > (cfg->shard_count > 1 ? cfg->shard_index : 0));
+    }
+    /* publisher */
+    if (cfg->pub.rate_per_s < 0 || (cfg->pub.schedule == FLEET_SCHED_BURSTS && cfg->pub.burst_interval_ms == 0 &&
+                                    cfg->pub.rate_per_s > 0)) {
+        snprintf(err, errlen, "publisher: bursts need burst_interval_ms > 0");
+        goto fail;
+    }
+    if (cfg->pub.transport != FLEET_PUB_HTTP) {
+        snprintf(err, errlen, "publisher: transport ws is not supported by this fleet yet; use http");
+        goto fail;
+    }
+    /* source addresses */
+    if (cfg->n_source_addrs > FLEET_SRC_MAX) {
+        snprintf(err, errlen, "source addresses: at most %d", FLEET_SRC_MAX);
+        goto fail;
+    }
+    if (cfg->n_source_addrs) {
+        f->src = calloc(cfg->n_source_addrs, sizeof *f->src);
+        if (!f->src) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        for (size_t i = 0; i < cfg->n_source_addrs; i++) {
+            if (inet_pton(AF_INET, cfg->source_addrs[i], &f->src[i]) != 1) {
+                snprintf(err, errlen, "source address '%s' is not a numeric IPv4 address",
+                         cfg->source_addrs[i]);
+                goto fail;
+            }
+        }
+        f->n_src = cfg->n_source_addrs;
+    }
+    if (cfg->threads > 64 || cfg->workers > 64) {
+        snprintf(err, errlen, "at most 64 threads and 64 workers");
+        goto fail;
+    }
+    f->acked_head = calloc(f->n_ch, sizeof *f->acked_head);
+    f->final_head = calloc(f->n_ch, sizeof *f->final_head);
+    if (!f->acked_head || !f->final_head) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    *out = f;
+    return 0;
+fail:
+    fleet_free(f);
+    return -1;
+}
+
+/* Creates this process's clients (those of worker f->worker_idx) on its
+ * threads. */
+static int place_clients(fleet *f, char *err, size_t errlen)
+{
+    uint32_t shards = f->cfg.shard_count > 1 ? f->cfg.shard_count : 1;
+    uint32_t shard = f->cfg.shard_count > 1 ? f->cfg.shard_index : 0;
+    uint32_t gid = 0;      /* global client id over all groups */
+    uint64_t local = 0;    /* index among this shard's clients */
+    uint32_t chs[64];
+    for (size_t g = 0; g < f->cfg.n_groups; g++) {
+        const fleet_group_cfg *gc = &f->groups[g];
+        uint64_t k_in_group = 0;
+        uint64_t n_in_group = gc->count / shards + (gc->count % shards > shard);
+        for (uint32_t k = 0; k < gc->count; k++, gid++) {
+            if (gid % shards != shard)
+                continue;
+            uint64_t li = local++;
+            uint64_t kg = k_in_group++;
+            if (li % f->n_workers != f->worker_idx)
+                continue;
+            for (uint32_t j = 0; j < gc->channels_per_client; j++)
+                chs[j] = (uint32_t)((li * gc->channels_per_client + j) % f->n_ch);
+            uint32_t delay = n_in_group ? (uint32_t)((uint64_t)gc->ramp_up_ms * kg / n_in_group) : 0;
+            fl_thread *t = f->th[(li / f->n_workers) % f->n_th];
+            if (fl_client_add(t, gid, (uint16_t)g, chs, (uint16_t)gc->channels_per_client, delay, err,
+                              errlen) < 0)
+                return -1;
+            f->n_local++;
+        }
+    }
+    return 0;
+}
+
+int fleet_start_local(fleet *f, char *err, size_t errlen)
+{
+    f->n_th = f->cfg.threads ? f->cfg.threads : 1;
+    f->th = calloc(f->n_th, sizeof *f->th);
+    if (!f->th) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (unsigned i = 0; i < f->n_th; i++) {
+        f->th[i] = calloc(1, sizeof(fl_thread));
+        if (!f->th[i] || fl_thread_init(f->th[i], f, i, err, errlen) < 0)
+            return -1;
+    }
+    if (place_clients(f, err, errlen) < 0)
+        return -1;
+    if (!f->is_child) {
+        if (fl_pub_new(f, &f->pub, err, errlen) < 0 || fl_pub_start(f->pub, err, errlen) < 0)
+            return -1;
+    }
+    for (unsigned i = 0; i < f->n_th; i++) {
+        if (pthread_create(&f->th[i]->th, NULL, fl_thread_main, f->th[i]) != 0) {
+            snprintf(err, errlen, "cannot start fleet thread %u", i);
+            return -1;
+        }
+        f->th[i]->running = 1;
+    }
+    return 0;
+}
+
+int fleet_start(fleet *f, char *err, size_t errlen)
+{
+    if (f->started) {
+        snprintf(err, errlen, "fleet already started");
+        return -1;
+    }
+    f->started = 1;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, (void (*)(void))evthread_use_pthreads);
+    f->t0_mono_us = clock_mono_us();
+    f->t0_wall_us = clock_wall_us();
+    if (f->cfg.workers > 1) {
+        if (fl_workers_start(f, err, errlen) < 0) {
+            fleet_stop(f);
+            return -1;
+        }
+        /* the parent keeps the publisher and no clients */
+        f->n_workers = 1;
+        f->worker_idx = 0;
+        f->th = NULL;
+        f->n_th = 0;
+        if (fl_pub_new(f, &f->pub, err, errlen) < 0 || fl_pub_start(f->pub, err, errlen) < 0) {
+            fleet_stop(f);
+            return -1;
+        }
+        return 0;
+    }
+    if (fleet_start_local(f, err, errlen) < 0) {
+        fleet_stop(f);
+        return -1;
+    }
+    return 0;
+}
+
+uint64_t fleet_disconnect_fraction(fleet *f, double fraction)
+{
+    if (!f->started || f->stopped || fraction <= 0)
+        return 0;
+    if (fraction > 1)
+        fraction = 1;
+    uint64_t total = 0;
+    if (f->w)
+        total += fl_workers_cut(f, fraction);
+    for (unsigned i = 0; i < f->n_th; i++) {
+        fl_thread *t = f->th[i];
+        pthread_mutex_lock(&t->mu);
+        uint64_t gen = t->cmd_cut_gen, before = t->cmd_cut_done;
+        pthread_mutex_unlock(&t->mu);
+        fl_thread_post(t, fraction, 0, 0);
+        pthread_mutex_lock(&t->mu);
+        uint64_t end = clock_mono_us() + 2000000u;
+        while (t->cmd_cut_gen == gen && clock_mono_us() < end) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 50 * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&t->cond, &t->mu, &ts);
+        }
+        total += t->cmd_cut_done - before;
+        pthread_mutex_unlock(&t->mu);
+    }
+    return total;
+}
+
+void fleet_publish_pause(fleet *f)
+{
+    if (f->pub)
+        fl_pub_pause(f->pub, 1);
+}
+
+void fleet_publish_resume(fleet *f)
+{
+    if (f->pub)
+        fl_pub_pause(f->pub, 0);
+}
+
+void fleet_local_status(fleet *f, fleet_status *o, uint32_t *lat)
+{
+    for (unsigned i = 0; i < f->n_th; i++) {
+        fl_thread *t = f->th[i];
+        o->connected += FL_GET(&t->n.connected);
+        o->delivered += FL_GET(&t->n.delivered);
+        o->anomalies += FL_GET(&t->n.anomalies);
+        o->reconnects += FL_GET(&t->n.reconnects);
+        o->errors += FL_GET(&t->n.errors);
+        for (unsigned b = 0; b < CHK_TL_BUCKETS; b++)
+            lat[b] += __atomic_load_n(&t->chk.status_lat[b], __ATOMIC_RELAXED);
+    }
+}
+
+void fleet_status_get(fleet *f, fleet_status *out)
+{
+    memset(out, 0, sizeof *out);
+    out->clients = f->n_clients;
+    if (!f->started)
+        return;
+    uint64_t now = clock_mono_us();
+    out->elapsed_s = (double)(now - f->t0_mono_us) / 1e6;
+    uint32_t *lat = calloc(CHK_TL_BUCKETS, sizeof *lat);
+    if (!lat)
+        return;
+    pthread_mutex_lock(&f->status_mu);
+    if (!f->stopped) {
+        fleet_local_status(f, out, lat);
+        if (f->w)
+            fl_workers_status(f, out, lat);
+    } else if (f->have_total) {
+        out->delivered = f->total.n.delivered;
+        out->reconnects = f->final_reconnects;
+        out->errors = f->final_errors;
+        for (int k = 0; k < CHK_KINDS; k++)
+            out->anomalies += f->total.n.kind[k];
+        memcpy(lat, f->total.status_lat, CHK_TL_BUCKETS * sizeof *lat);
+    }
+    out->p95_live_us = chk_tl_percentile(lat, 95);
+    out->published = f->pub ? fl_pub_published(f->pub) : f->published;
+    out->publishing = f->pub ? fl_pub_running(f->pub) : 0;
+    if (f->rate_t_us == 0) {
+        f->rate_t_us = now;
+        f->rate_delivered = out->delivered;
+    } else if (now - f->rate_t_us >= 1000000u) {
+        f->rate_per_s = (double)(out->delivered - f->rate_delivered) * 1e6 / (double)(now - f->rate_t_us);
+        f->rate_t_us = now;
+        f->rate_delivered = out->delivered;
+    }
+    out->delivered_per_s = f->rate_per_s;
+    pthread_mutex_unlock(&f->status_mu);
+    free(lat);
+}
+
+void fleet_stop_publishing(fleet *f)
+{
+    if (!f->started || f->stopped_pub)
+        return;
+    f->stopped_pub = 1;
+    if (f->pub) {
+        uint32_t to = f->cfg.pub.ack_timeout_ms ? f->cfg.pub.ack_timeout_ms : 5000;
+        fl_pub_finish(f->pub, to * (f->cfg.pub.retries + 1) + 1000);
+    } else {
+        __atomic_store_n(&f->heads_final, 1, __ATOMIC_RELEASE);
+    }
+    if (f->w)
+        fl_workers_final_heads(f);
+}
+
+int fleet_local_caught_up(fleet *f)
+{
+    for (unsigned i = 0; i < f->n_th; i++)
+        if (!FL_GET(&f->th[i]->n.caught_up))
+            return 0;
+    return 1;
+}
+
+int fleet_drain(fleet *f, uint32_t deadline_ms)
+{
+    if (!f->started)
+        return 1;
+    uint64_t end = clock_mono_us() + (uint64_t)deadline_ms * 1000u;
+    fleet_stop_publishing(f);
+    /* give every thread at least one tick after the heads became final */
+    usleep((FL_TICK_MS + 20) * 1000);
+    for (;;) {
+        int ok = fleet_local_caught_up(f) && (!f->w || fl_workers_caught_up(f));
+        if (ok)
+            return 1;
+        if (clock_mono_us() >= end)
+            return 0;
+        usleep(20000);
+    }
+}
+
+void fleet_stop(fleet *f)
+{
+    if (!f || !f->started || f->stopped)
+        return;
+    if (!f->stopped_pub) {
+        /* no drain: what is acknowledged now is the final head */
+        f->stopped_pub = 1;
+        if (f->pub)
+            fl_pub_finish(f->pub, 0);
+        else
+            __atomic_store_n(&f->heads_final, 1, __ATOMIC_RELEASE);
+        if (f->w)
+            fl_workers_final_heads(f);
+    }
+    pthread_mutex_lock(&f->status_mu);
+    __atomic_store_n(&f->stopped, 1, __ATOMIC_RELEASE);
+    char err[256];
+    if (chk_ctx_init(&f->total, f->t0_mono_us, f->cfg.anomalies_per_kind, err, sizeof err) == 0)
+        f->have_total = 1;
+    for (unsigned i = 0; i < f->n_th; i++) {
+        fl_thread *t = f->th[i];
+        if (t->running) {
+            fl_thread_post(t, 0, 0, 1);
+            pthread_join(t->th, NULL);
+            t->running = 0;
+        }
+        fl_thread_finalize(t);
+        f->final_reconnects += t->n.reconnects;
+        f->final_errors += t->n.errors;
+        f->connect_failures += t->n.connects_failed;
+        f->gave_up += t->n.gave_up;
+        f->not_caught_up += t->n.not_caught_up;
+        f->stalls += t->n.stalls;
+        if (t->n.stall_max_us > f->stall_max_us)
+            f->stall_max_us = t->n.stall_max_us;
+        if (f->have_total)
+            chk_ctx_merge(&f->total, &t->chk, err, sizeof err);
+    }
+    if (f->pub && f->have_total)
+        fl_pub_results(f->pub, &f->total);
+    pthread_mutex_unlock(&f->status_mu);
+    if (f->w)
+        fl_workers_stop(f);
+}
+
+/* ---- report ------------------------------------------------------------------------------- */
+
+static json_t *hist_part(const hist *h)
+{
+    json_t *j = hist_summary_json(h);
+    if (j)
+        json_object_set_new(j, "hist", hist_to_json(h));
+    return j;
+}
+
+static json_t *lat_json(const uint32_t *lat)
+{
+    json_t *a = json_array();
+    for (unsigned b = 0; b < CHK_TL_BUCKETS; b++)
+        if (lat[b])
+            json_array_append_new(a, json_pack("[I,I]", (json_int_t)chk_tl_bucket_low(b), (json_int_t)lat[b]));
+    return a;
+}
+
+int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
+{
+    if (!f->have_total) {
+        snprintf(err, errlen, "fleet: no results (not started, or not stopped yet)");
+        return -1;
+    }
+    const chk_ctx *c = &f->total;
+    json_t *tot = json_pack(
+        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+        "clients", (json_int_t)(f->w ? 0 : f->is_child ? f->n_local : f->n_clients),
+        "published", (json_int_t)f->published,
+        "delivered", (json_int_t)c->n.delivered,
+        "expected", (json_int_t)c->n.expected,
+        "lost", (json_int_t)c->n.kind[CHK_LOST],
+        "duplicated", (json_int_t)c->n.kind[CHK_DUPLICATED],
+        "reordered", (json_int_t)c->n.kind[CHK_REORDERED],
+        "resync_ok", (json_int_t)c->n.resync_ok,
+        "resync_failed", (json_int_t)c->n.kind[CHK_RESYNC_FAILED],
+        "epoch_changed", (json_int_t)c->n.kind[CHK_EPOCH_CHANGED],
+        "snapshots", (json_int_t)c->n.snapshots,
+        "gaps", (json_int_t)c->n.gaps,
+        "reconnects", (json_int_t)f->final_reconnects,
+        "errors", (json_int_t)(f->final_errors + f->publish_errors),
+        "not_caught_up", (json_int_t)f->not_caught_up,
+        "replayed", (json_int_t)c->n.replayed,
+        "live", (json_int_t)c->n.live);
+    json_object_set_new(tot, "publish_failed", json_integer((json_int_t)f->publish_failed));
+    json_object_set_new(tot, "publish_retries", json_integer((json_int_t)f->publish_retries));
+    json_object_set_new(tot, "stream_resets", json_integer((json_int_t)f->publish_generations));
+    json_object_set_new(tot, "connect_failures", json_integer((json_int_t)f->connect_failures));
+    json_object_set_new(tot, "gave_up", json_integer((json_int_t)f->gave_up));
+    json_object_set_new(tot, "harness_stalls", json_integer((json_int_t)f->stalls));
+    json_object_set_new(tot, "harness_stall_max_us", json_integer((json_int_t)f->stall_max_us));
+    json_object_set(report, "totals", tot);
+    json_decref(tot);
+
+    json_t *lat = json_object();
+    json_object_set_new(lat, "live", hist_part(c->live));
+    json_object_set_new(lat, "replay", hist_part(c->replay));
+    json_object_set_new(lat, "connect", hist_part(c->connect));
+    json_object_set_new(lat, "resync", hist_part(c->resync));
+    json_object_set_new(lat, "reconnect", hist_part(c->reconnect));
+    json_object_set_new(report, "latency_us", lat);
+
+    json_t *tl = json_array();
+    size_t last = 0;
+    for (size_t s = 0; s < c->n_rows; s++)
+        if (c->rows[s])
+            last = s + 1;
+    for (size_t s = 0; s < last; s++) {
+        static const chk_tl_row zero;
+        const chk_tl_row *r = c->rows[s] ? c->rows[s] : &zero;
+        json_t *row = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "t_s", (json_int_t)s,
+                                "published", (json_int_t)r->published, "delivered", (json_int_t)r->delivered,
+                                "connected", (json_int_t)r->connected, "reconnects", (json_int_t)r->reconnects,
+                                "p95_us", (json_int_t)chk_tl_percentile(r->lat, 95));
+        json_object_set_new(row, "lat", lat_json(r->lat));
+        json_array_append_new(tl, row);
+    }
+    json_object_set_new(report, "timeline", tl);
+
+    json_t *an = json_array();
+    for (int k = 0; k < CHK_KINDS; k++) {
+        for (size_t i = 0; i < c->n_anom[k]; i++) {
+            const chk_anomaly *a = &c->anom[k][i];
+            json_array_append_new(an, json_pack("{s:s,s:I,s:s,s:I,s:f}", "kind", chk_kind_str((chk_kind)k),
+                                                "client", (json_int_t)a->client, "ch",
+                                                a->ch < f->n_ch ? f->ch_names[a->ch] : "?", "seq",
+                                                (json_int_t)a->seq, "t_s", (double)a->t_us / 1e6));
+        }
+    }
+    json_object_set_new(report, "anomalies", an);
+    return 0;
+}
+
+int fleet_report(fleet *f, json_t *report, char *err, size_t errlen)
+{
+    if (fleet_local_report(f, report, err, errlen) < 0)
+        return -1;
+    if (f->w)
+        return fl_workers_merge_reports(f, report, err, errlen);
+    return 0;
+}
+
+/* ---- merge -------------------------------------------------------------------------------- */
+
+static int merge_hist(json_t *dst_lat, const char *name, const json_t *src_part, char *err, size_t errlen)
+{
+    hist *h = hist_new();
+    if (!h) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    json_t *d = json_object_get(dst_lat, name);
+    const json_t *dh = d ? json_object_get(d, "hist") : NULL;
+    const json_t *sh = src_part ? json_object_get(src_part, "hist") : NULL;
+    if ((dh && hist_add_json(h, dh, err, errlen) < 0) || (sh && hist_add_json(h, sh, err, errlen) < 0)) {
+        hist_free(h);
+        return -1;
+    }
+    json_object_set_new(dst_lat, name, hist_part(h));
+    hist_free(h);
+    return 0;
+}
+
+static int lat_from_json(const json_t *a, uint32_t *lat)
+{
+    size_t i;
+    json_t *pair;
+    json_array_foreach(a, i, pair) {
+        json_t *v = json_array_get(pair, 0), *n = json_array_get(pair, 1);
+        if (!json_is_integer(v) || !json_is_integer(n))
+            return -1;
+        lat[chk_tl_bucket((uint64_t)json_integer_value(v))] += (uint32_t)json_integer_value(n);
+    }
+    return 0;
+}
+
+static int anom_t_cmp(const void *a, const void *b)
+{
+    double x = json_real_value(json_object_get(*(json_t *const *)a, "t_s"));
+    double y = json_real_value(json_object_get(*(json_t *const *)b, "t_s"));
+    return x < y ? -1 : x > y;
+}
+
+int fleet_report_merge(json_t *dst, const json_t *src, size_t per_kind, char *err, size_t errlen)
+{
+    if (per_kind == 0)
+        per_kind = 200;
+    /* totals */
+    json_t *dt = json_object_get(dst, "totals");
+    if (!dt) {
+        dt = json_object();
+        json_object_set_new(dst, "totals", dt);
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)json_object_get(src, "totals"), key, v) {
+        if (!json_is_integer(v))
+            continue;
+        json_int_t a = json_integer_value(json_object_get(dt, key)), b = json_integer_value(v);
+        json_int_t r = strcmp(key, "harness_stall_max_us") == 0 ? (a > b ? a : b) : a + b;
+        json_object_set_new(dt, key, json_integer(r));
+    }
+    /* histograms */
+    json_t *dl = json_object_get(dst, "latency_us");
+    if (!dl) {
+        dl = json_object();
+        json_object_set_new(dst, "latency_us", dl);
+    }
+    json_object_foreach((json_t *)json_object_get(src, "latency_us"), key, v) {
+        if (merge_hist(dl, key, v, err, errlen) < 0)
+            return -1;
+    }
+    /* timeline: rows add by t_s */
+    const json_t *stl = json_object_get(src, "timeline");
+    json_t *dtl = json_object_get(dst, "timeline");
+    if (!dtl) {
+        dtl = json_array();
+        json_object_set_new(dst, "timeline", dtl);
+    }
+    uint32_t *lat = malloc(CHK_TL_BUCKETS * sizeof *lat);
+    if (!lat) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t i;
+    json_t *row;
+    json_array_foreach(stl, i, row) {
+        json_int_t t = json_integer_value(json_object_get(row, "t_s"));
+        if (t < 0 || t > 7 * 24 * 3600)
+            continue;
+        while ((json_int_t)json_array_size(dtl) <= t) {
+            json_int_t nt = (json_int_t)json_array_size(dtl);
+            json_t *z = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:[]}", "t_s", nt, "published", (json_int_t)0,
+                                  "delivered", (json_int_t)0, "connected", (json_int_t)0, "reconnects",
+                                  (json_int_t)0, "p95_us", (json_int_t)0, "lat");
+            json_array_append_new(dtl, z);
+        }
+        json_t *d = json_array_get(dtl, (size_t)t);
+        static const char *const sums[] = {"published", "delivered", "connected", "reconnects"};
+        for (size_t k = 0; k < sizeof sums / sizeof *sums; k++)
+            json_object_set_new(d, sums[k], json_integer(json_integer_value(json_object_get(d, sums[k])) +
+                                                         json_integer_value(json_object_get(row, sums[k]))));
+        memset(lat, 0, CHK_TL_BUCKETS * sizeof *lat);
+        if (lat_from_json(json_object_get(d, "lat"), lat) < 0 ||
+            lat_from_json(json_object_get(row, "lat"), lat) < 0) {
+            free(lat);
+            snprintf(err, errlen, "timeline row %lld: bad \"lat\"", (long long)t);
+            return -1;
+        }
+        json_object_set_new(d, "lat", lat_json(lat));
+        json_object_set_new(d, "p95_us", json_integer((json_int_t)chk_tl_percentile(lat, 95)));
+    }
+    free(lat);
+    /* anomalies: all, then the earliest per_kind of each kind */
+    json_t *da = json_object_get(dst, "anomalies");
+    json_t *all = json_array();
+    json_t *sa = json_object_get(src, "anomalies");
+    if (json_is_array(da))
+        json_array_extend(all, da);
+    if (json_is_array(sa))
+        json_array_extend(all, sa);
+    size_t n = json_array_size(all);
+    json_t **items = calloc(n ? n : 1, sizeof *items);
+    for (i = 0; items && i < n; i++)
+        items[i] = json_array_get(all, i);
+    if (items)
+        qsort(items, n, sizeof *items, anom_t_cmp);
+    json_t *out = json_array();
+    json_t *counts = json_object();
+    for (i = 0; items && i < n; i++) {
+        const char *k = json_string_value(json_object_get(items[i], "kind"));
+        if (!k)
+            continue;
+        json_int_t c = json_integer_value(json_object_get(counts, k));
+        if ((size_t)c >= per_kind)
+            continue;
+        json_object_set_new(counts, k, json_integer(c + 1));
+        json_array_append(out, items[i]);
+    }
+    free(items);
+    json_decref(counts);
+    json_decref(all);
+    json_object_set_new(dst, "anomalies", out);
+    return 0;
+}
+
+void fleet_free(fleet *f)
+{
+    if (!f)
+        return;
+    fleet_stop(f);
+    for (unsigned i = 0; i < f->n_th; i++) {
+        if (f->th[i]) {
+            fl_thread_free(f->th[i]);
+            free(f->th[i]);
+        }
+    }
+    free(f->th);
+    fl_pub_free(f->pub);
+    fl_workers_free(f);
+    if (f->have_total)
+        chk_ctx_free(&f->total);
+    for (uint32_t i = 0; f->ch_names && i < f->n_ch; i++)
+        free(f->ch_names[i]);
+    free(f->ch_names);
+    free(f->groups);
+    free(f->src);
+    free(f->acked_head);
+    free(f->final_head);
+    if (f->status_mu_init)
+        pthread_mutex_destroy(&f->status_mu);
+    free(f);
+}

@@ -1,0 +1,1103 @@
+/* fleet_client.c — the fleet's simulated WS / SSE / long-poll clients: one libevent loop per thread, one small struct per client. */
+#include "fleet_internal.h"
+
+#include <errno.h>
+#include <http_parser.h>
+#include <math.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "envelope.h"
+
+/* What a connection needs while an HTTP response is being read (all of a
+ * handshake; for SSE and poll, the whole connection). */
+typedef struct fl_http {
+    http_parser p;            /* first: c->hp points here */
+    fl_client *c;
+    int status;
+    uint8_t headers_done;
+    uint8_t in_accept;        /* the header being read is Sec-WebSocket-Accept */
+    uint8_t accept_ok;
+    uint8_t msg_done;         /* poll: a whole response was read */
+    uint8_t keep_alive;
+    uint8_t hname_len;
+    char hname[24];
+    char accept[29];          /* what Sec-WebSocket-Accept must say */
+    char got_accept[32];
+    uint8_t got_len;
+} fl_http;
+
+static http_parser_settings hp_settings;
+static pthread_once_t hp_once = PTHREAD_ONCE_INIT;
+
+static void on_io(evutil_socket_t fd, short what, void *arg);
+static void start_connect(fl_client *c);
+static void drop(fl_client *c, const char *why, int is_error);
+static void poll_next(fl_client *c);
+
+static inline fleet *F(const fl_client *c) { return c->t->f; }
+static inline const fleet_group_cfg *G(const fl_client *c) { return &c->t->f->groups[c->group]; }
+
+static void count_error(fl_client *c, const char *why)
+{
+    fl_thread *t = c->t;
+    FL_INC(&t->n.errors);
+    (void)why;
+}
+
+/* ---- event plumbing --------------------------------------------------------- */
+
+static void arm(fl_client *c, int fd, short what, uint32_t timeout_ms)
+{
+    event_del(&c->ev);
+    event_assign(&c->ev, c->t->base, fd, what, on_io, c);
+    if (timeout_ms) {
+        struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+        event_add(&c->ev, &tv);
+    } else {
+        event_add(&c->ev, NULL);
+    }
+}
+
+static uint32_t open_timeout_ms(const fl_client *c)
+{
+    const fleet_group_cfg *g = G(c);
+    if (g->transport == FLEET_POLL)
+        return (g->poll_timeout_ms ? g->poll_timeout_ms : 10000) + 10000;
+    return g->idle_timeout_ms;
+}
+
+static void arm_open(fl_client *c)
+{
+    short what = EV_READ | EV_PERSIST;
+    if (c->out_len)
+        what |= EV_WRITE;
+    if (c->throttled)
+        what &= (short)~EV_READ;
+    if (!(what & (EV_READ | EV_WRITE))) {
+        event_del(&c->ev);
+        return;
+    }
+    arm(c, c->fd, what, c->throttled ? 0 : open_timeout_ms(c));
+}
+
+/* Writes or queues bytes; returns 0, or -1 when the connection is broken. */
+static int c_write(fl_client *c, const char *data, size_t len)
+{
+    if (c->out_len == 0) {
+        while (len > 0) {
+            ssize_t w = send(c->fd, data, len, MSG_NOSIGNAL);
+            if (w > 0) {
+                data += w;
+                len -= (size_t)w;
+                continue;
+            }
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                break;
+            return -1;
+        }
+        if (len == 0)
+            return 0;
+    }
+    char *o = realloc(c->out, c->out_len + len);
+    if (!o)
+        return -1;
+    memcpy(o + c->out_len, data, len);
+    c->out = o;
+    c->out_len += (uint32_t)len;
+    if (c->state == FL_C_OPEN)
+        arm_open(c);
+    else
+        arm(c, c->fd, EV_READ | EV_WRITE | EV_PERSIST, G(c)->connect_timeout_ms);
+    return 0;
+}
+
+static int c_flush(fl_client *c)
+{
+    size_t off = 0;
+    while (off < c->out_len) {
+        ssize_t w = send(c->fd, c->out + off, c->out_len - off, MSG_NOSIGNAL);
+        if (w > 0) {
+            off += (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        return -1;
+    }
+    memmove(c->out, c->out + off, c->out_len - off);
+    c->out_len -= (uint32_t)off;
+    if (c->out_len == 0) {
+        free(c->out);
+        c->out = NULL;
+    }
+    return 0;
+}
+
+/* ---- epochs ------------------------------------------------------------------ */
+
+static void epoch_intern(fl_thread *t, const char *s)
+{
+    uint64_t h = chk_epoch_hash(s, strlen(s));
+    if (!h)
+        return;
+    for (size_t i = 0; i < t->n_epochs; i++)
+        if (t->epochs[i].h == h)
+            return;
+    if (t->n_epochs == t->cap_epochs) {
+        size_t cap = t->cap_epochs ? t->cap_epochs * 2 : 8;
+        void *n = realloc(t->epochs, cap * sizeof *t->epochs);
+        if (!n)
+            return;
+        t->epochs = n;
+        t->cap_epochs = cap;
+    }
+    char *d = strdup(s);
+    if (!d)
+        return;
+    t->epochs[t->n_epochs].h = h;
+    t->epochs[t->n_epochs].s = d;
+    t->n_epochs++;
+}
+
+const char *fl_epoch_str(fl_thread *t, uint64_t h)
+{
+    for (size_t i = 0; i < t->n_epochs; i++)
+        if (t->epochs[i].h == h)
+            return t->epochs[i].s;
+    return NULL;
+}
+
+/* ---- envelopes --------------------------------------------------------------- */
+
+static fl_stream *find_stream(fl_client *c, const char *ch)
+{
+    for (unsigned i = 0; i < c->n_streams; i++)
+        if (strcmp(F(c)->ch_names[c->st[i].ch], ch) == 0)
+            return &c->st[i];
+    return NULL;
+}
+
+static void handle_envelope(fl_client *c, const char *data, size_t len)
+{
+    fl_thread *t = c->t;
+    envelope e;
+    char err[128];
+    if (envelope_scan(data, len, &e, err, sizeof err) < 0) {
+        count_error(c, "bad envelope");
+        return;
+    }
+    uint64_t now = clock_mono_us();
+    switch (e.type) {
+    case ENV_T_SUBSCRIBED: {
+        fl_stream *s = find_stream(c, e.ch);
+        if (!s) {
+            count_error(c, "subscribed to a channel never asked for");
+            return;
+        }
+        if (e.epoch[0])
+            epoch_intern(t, e.epoch);
+        chk_on_subscribed(&t->chk, &s->chk, c->id, s->ch, e.seq, e.epoch, e.recovered, now);
+        return;
+    }
+    case ENV_T_EVENT:
+    case ENV_T_SNAPSHOT:
+    case ENV_T_GAP: {
+        fl_stream *s = find_stream(c, e.ch);
+        if (!s) {
+            count_error(c, "event for a channel not subscribed");
+            return;
+        }
+        if (e.epoch[0])
+            epoch_intern(t, e.epoch);
+        c->got_data = 1;
+        chk_on_envelope(&t->chk, &s->chk, c->id, s->ch, &e, now, clock_wall_us());
+        return;
+    }
+    case ENV_T_ERROR:
+        count_error(c, "server error envelope");
+        return;
+    default:
+        return;
+    }
+}
+
+static void publish_counters(fl_thread *t)
+{
+    FL_SET(&t->n.delivered, t->chk.n.delivered);
+    uint64_t a = t->chk.n.missing_now;
+    for (int k = 0; k < CHK_KINDS; k++)
+        a += t->chk.n.kind[k];
+    FL_SET(&t->n.anomalies, a);
+}
+
+/* ---- subscribing -------------------------------------------------------------- */
+
+static int resume_wanted(const fl_client *c)
+{
+    return G(c)->resume && c->reconnect_t0_us != 0;
+}
+
+static void on_open(fl_client *c)
+{
+    fl_thread *t = c->t;
+    uint64_t now = clock_mono_us();
+    c->state = FL_C_OPEN;
+    FL_INC(&t->n.connected);
+    hist_record(t->chk.connect, now - c->conn_start_us);
+    int64_t wall = clock_wall_us();
+    int resume = resume_wanted(c);
+    if (G(c)->transport == FLEET_SSE)
+        resume = resume && c->last_id != NULL;
+    for (unsigned i = 0; i < c->n_streams; i++)
+        chk_on_subscribe(&t->chk, &c->st[i].chk, resume, c->reconnect_t0_us, wall);
+    if (c->reconnect_t0_us)
+        hist_record(t->chk.reconnect, now - c->reconnect_t0_us);
+    c->reconnect_t0_us = 0;
+}
+
+static int ws_send_text(fl_client *c, const char *s, size_t n)
+{
+    uint8_t fr[1024];
+    int k = ws_frame_client(c->t->wsp, 1, s, n, fr, sizeof fr);
+    if (k < 0)
+        return -1;
+    return c_write(c, (const char *)fr, (size_t)k);
+}
+
+static int ws_subscribe_all(fl_client *c)
+{
+    fl_thread *t = c->t;
+    for (unsigned i = 0; i < c->n_streams; i++) {
+        fl_stream *s = &c->st[i];
+        char msg[512], chj[ENV_CH_MAX * 2 + 8];
+        const char *name = F(c)->ch_names[s->ch];
+        envelope_json_str(chj, sizeof chj, name, strlen(name));
+        int n;
+        if (s->chk.phase == CHK_PH_RESUME) {
+            const char *ep = s->chk.epoch_hash ? fl_epoch_str(t, s->chk.epoch_hash) : NULL;
+            char epj[ENV_EPOCH_MAX * 2 + 8];
+            if (ep)
+                envelope_json_str(epj, sizeof epj, ep, strlen(ep));
+            n = snprintf(msg, sizeof msg, "{\"op\":\"sub\",\"ch\":%s,\"since\":%llu%s%s}", chj,
+                         (unsigned long long)s->chk.since, ep ? ",\"epoch\":" : "", ep ? epj : "");
+        } else {
+            n = snprintf(msg, sizeof msg, "{\"op\":\"sub\",\"ch\":%s}", chj);
+        }
+        if (ws_send_text(c, msg, (size_t)n) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- WebSocket messages ---------------------------------------------------------- */
+
+static int on_ws_msg(void *ud, int opcode, const char *data, size_t len)
+{
+    fl_client *c = ud;
+    switch (opcode) {
+    case 1:
+        handle_envelope(c, data, len);
+        if (c->t->f->groups[c->group].read_rate_msgs_per_s && c->read_budget > 0)
+            c->read_budget--;
+        return 0;
+    case 9: { /* ping: answer with the same payload */
+        uint8_t fr[160];
+        int k = ws_frame_client(c->t->wsp, 10, data, len, fr, sizeof fr);
+        if (k < 0 || c_write(c, (const char *)fr, (size_t)k) < 0)
+            return -1;
+        return 0;
+    }
+    case 8: { /* close: answer it and go */
+        uint8_t fr[160];
+        int k = ws_frame_client(c->t->wsp, 8, data, len < 2 ? len : 2, fr, sizeof fr);
+        if (k > 0)
+            (void)!send(c->fd, fr, (size_t)k, MSG_NOSIGNAL);
+        return -1;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* ---- HTTP responses (handshakes, SSE stream, poll) ---------------------------------- */
+
+static void sse_on_event(void *ud, const char *ev, size_t el, const char *d, size_t dl)
+{
+    (void)ev, (void)el;
+    handle_envelope(ud, d, dl);
+}
+
+static void sse_on_id(void *ud, const char *id, size_t n)
+{
+    fl_client *c = ud;
+    char *s = realloc(c->last_id, n + 1);
+    if (!s)
+        return;
+    memcpy(s, id, n);
+    s[n] = '\0';
+    c->last_id = s;
+}
+
+static void sse_on_retry(void *ud, uint64_t ms)
+{
+    fl_client *c = ud;
+    c->retry_ms = ms > 600000 ? 600000 : (uint32_t)ms;
+}
+
+static const sse_callbacks sse_cbs = {sse_on_event, sse_on_id, sse_on_retry, NULL};
+
+static int hp_on_header_field(http_parser *p, const char *at, size_t len)
+{
+    fl_http *h = (fl_http *)p;
+    if (h->in_accept == 2 || h->hname_len == 0xff) /* a value was being read: new field */
+        h->hname_len = 0;
+    if (h->in_accept == 2)
+        h->in_accept = 0;
+    size_t room = sizeof h->hname - h->hname_len;
+    size_t n = len < room ? len : room;
+    memcpy(h->hname + h->hname_len, at, n);
+    h->hname_len = (uint8_t)(h->hname_len + n);
+    return 0;
+}
+
+static int hp_on_header_value(http_parser *p, const char *at, size_t len)
+{
+    fl_http *h = (fl_http *)p;
+    if (h->hname_len != 0xff) {
+        h->in_accept = h->hname_len == 20 && strncasecmp(h->hname, "Sec-WebSocket-Accept", 20) == 0;
+        h->hname_len = 0xff;
+        h->got_len = 0;
+    }
+    if (h->in_accept) {
+        size_t room = sizeof h->got_accept - 1 - h->got_len;
+        size_t n = len < room ? len : room;
+        memcpy(h->got_accept + h->got_len, at, n);
+        h->got_len = (uint8_t)(h->got_len + n);
+        h->got_accept[h->got_len] = '\0';
+    }
+    return 0;
+}
+
+static int hp_on_headers_complete(http_parser *p)
+{
+    fl_http *h = (fl_http *)p;
+    h->status = p->status_code;
+    h->headers_done = 1;
+    h->accept_ok = strcmp(h->got_accept, h->accept) == 0;
+    h->keep_alive = http_should_keep_alive(p) ? 1 : 0;
+    fl_client *c = h->c;
+    if (G(c)->transport == FLEET_WS)
+        return 0;
+    if (h->status != 200)
+        return 0; /* read the (short) error body; judged after execute */
+    if (c->state == FL_C_HANDSHAKE)
+        on_open(c);
+    return 0;
+}
+
+static int hp_on_body(http_parser *p, const char *at, size_t len)
+{
+    fl_http *h = (fl_http *)p;
+    fl_client *c = h->c;
+    if (h->status != 200 || c->state != FL_C_OPEN)
+        return 0;
+    if (G(c)->transport == FLEET_SSE) {
+        if (sse_feed(&c->sse, at, len, &sse_cbs, c, FL_MAX_MSG) < 0)
+            return -1;
+        return 0;
+    }
+    /* poll: gather the body */
+    if (c->body_len + len > FL_MAX_MSG * 4u)
+        return -1;
+    if (c->body_len + len > c->body_cap) {
+        size_t cap = c->body_cap ? c->body_cap : 1024;
+        while (cap < c->body_len + len)
+            cap *= 2;
+        char *b = realloc(c->body, cap);
+        if (!b)
+            return -1;
+        c->body = b;
+        c->body_cap = (uint32_t)cap;
+    }
+    memcpy(c->body + c->body_len, at, len);
+    c->body_len += (uint32_t)len;
+    return 0;
+}
+
+static int hp_on_message_complete(http_parser *p)
+{
+    fl_http *h = (fl_http *)p;
+    h->msg_done = 1;
+    if (G(h->c)->transport == FLEET_POLL)
+        http_parser_pause(p, 1); /* handle this response before reading the next */
+    return 0;
+}
+
+static void hp_init_settings(void)
+{
+    http_parser_settings_init(&hp_settings);
+    hp_settings.on_header_field = hp_on_header_field;
+    hp_settings.on_header_value = hp_on_header_value;
+    hp_settings.on_headers_complete = hp_on_headers_complete;
+    hp_settings.on_body = hp_on_body;
+    hp_settings.on_message_complete = hp_on_message_complete;
+}
+
+/* Splits a JSON array of objects into its elements. Written by hand
+ * rather than parsed with jansson because each element is then scanned
+ * in place by envelope_scan (no tree, no copy); it only tracks strings
+ * and nesting, and envelope_scan validates each element. */
+static int poll_each(fl_client *c, const char *b, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'))
+        i++;
+    if (i >= n || b[i] != '[')
+        return -1;
+    i++;
+    for (;;) {
+        while (i < n && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t' || b[i] == ','))
+            i++;
+        if (i >= n)
+            return -1;
+        if (b[i] == ']')
+            return 0;
+        if (b[i] != '{')
+            return -1;
+        size_t start = i;
+        int depth = 0, in_str = 0;
+        for (; i < n; i++) {
+            char ch = b[i];
+            if (in_str) {
+                if (ch == '\\')
+                    i++;
+                else if (ch == '"')
+                    in_str = 0;
+                continue;
+            }
+            if (ch == '"')
+                in_str = 1;
+            else if (ch == '{' || ch == '[')
+                depth++;
+            else if ((ch == '}' || ch == ']') && --depth == 0)
+                break;
+        }
+        if (i >= n)
+            return -1;
+        i++;
+        handle_envelope(c, b + start, i - start);
+    }
+}
+
+static int send_request(fl_client *c)
+{
+    fleet *f = F(c);
+    const fleet_group_cfg *g = G(c);
+    char req[8192];
+    size_t n = 0;
+#define ADD(...)                                                                                   \
+    do {                                                                                           \
+        int k_ = snprintf(req + n, sizeof req - n, __VA_ARGS__);                                   \
+        if (k_ < 0 || (size_t)k_ >= sizeof req - n)                                                \
+            return -1;                                                                             \
+        n += (size_t)k_;                                                                           \
+    } while (0)
+    fl_http *h = (fl_http *)c->hp;
+    switch (g->transport) {
+    case FLEET_WS: {
+        char key[25];
+        ws_make_key(c->t->wsp, key);
+        ws_accept_for(key, h->accept);
+        ADD("GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n",
+            f->host_hdr, key);
+        break;
+    }
+    case FLEET_SSE:
+        ADD("GET /sse?");
+        for (unsigned i = 0; i < c->n_streams; i++)
+            ADD("%sch=%s", i ? "&" : "", f->ch_names[c->st[i].ch]);
+        ADD(" HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n",
+            f->host_hdr);
+        if (resume_wanted(c) && c->last_id)
+            ADD("Last-Event-ID: %s\r\n", c->last_id);
+        break;
+    case FLEET_POLL:
+        /* the first request of a connection; later ones come from poll_next */
+        ADD("GET /poll?ch=%s&timeout_ms=0 HTTP/1.1\r\nHost: %s\r\n", f->ch_names[c->st[0].ch],
+            f->host_hdr);
+        break;
+    }
+    if (g->token[0])
+        ADD("Authorization: Bearer %s\r\n", g->token);
+    ADD("\r\n");
+#undef ADD
+    return c_write(c, req, n);
+}
+
+/* ---- connecting ------------------------------------------------------------------------ */
+
+static void start_connect(fl_client *c)
+{
+    fl_thread *t = c->t;
+    fleet *f = t->f;
+    const fleet_group_cfg *g = G(c);
+    c->conn_start_us = clock_mono_us();
+    c->got_data = 0;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        FL_INC(&t->n.connects_failed);
+        drop(c, "socket", 0);
+        return;
+    }
+    c->fd = fd;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (g->read_rate_bytes_per_s || g->read_rate_msgs_per_s) {
+        int rcv = 4096; /* a small window so the server feels the slow reader soon */
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+    }
+    if (f->n_src) {
+        struct sockaddr_in sa = {0};
+        sa.sin_family = AF_INET;
+        sa.sin_addr = f->src[c->id % f->n_src];
+#ifdef IP_BIND_ADDRESS_NO_PORT
+        /* pick the port at connect time, by the whole 4-tuple: the same
+         * local port can then serve connections to different servers */
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#endif
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+            FL_INC(&t->n.connects_failed);
+            drop(c, "bind", 0);
+            return;
+        }
+    }
+    int r = connect(fd, (struct sockaddr *)&f->client_sa, sizeof f->client_sa);
+    if (r < 0 && errno != EINPROGRESS) {
+        FL_INC(&t->n.connects_failed);
+        drop(c, "connect", 0);
+        return;
+    }
+    c->state = FL_C_CONNECTING;
+    arm(c, fd, EV_WRITE, g->connect_timeout_ms);
+}
+
+static void connected(fl_client *c)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0) {
+        FL_INC(&c->t->n.connects_failed);
+        drop(c, "connect refused", 0);
+        return;
+    }
+    fl_http *h = calloc(1, sizeof *h);
+    if (!h) {
+        drop(c, "out of memory", 1);
+        return;
+    }
+    http_parser_init(&h->p, HTTP_RESPONSE);
+    h->c = c;
+    c->hp = &h->p;
+    c->state = FL_C_HANDSHAKE;
+    uint64_t spent_ms = (clock_mono_us() - c->conn_start_us) / 1000;
+    uint32_t left = G(c)->connect_timeout_ms > spent_ms ? G(c)->connect_timeout_ms - (uint32_t)spent_ms : 1;
+    arm(c, c->fd, EV_READ | EV_PERSIST, left);
+    if (send_request(c) < 0)
+        drop(c, "send request", 0);
+}
+
+/* ---- reading ---------------------------------------------------------------------------- */
+
+/* Feeds bytes to the HTTP parser; returns 0, or -1 after dropping. */
+static int feed_http(fl_client *c, const char *buf, size_t n)
+{
+    fl_http *h = (fl_http *)c->hp;
+    const fleet_group_cfg *g = G(c);
+    size_t off = 0;
+    while (off < n || (h->msg_done && g->transport == FLEET_POLL)) {
+        size_t k = http_parser_execute(&h->p, &hp_settings, buf + off, n - off);
+        off += k;
+        enum http_errno he = HTTP_PARSER_ERRNO(&h->p);
+        if (g->transport == FLEET_WS && h->headers_done) {
+            if (h->status != 101 || !h->accept_ok) {
+                count_error(c, "ws handshake refused");
+                drop(c, h->status != 101 ? "ws handshake status" : "ws accept mismatch", 0);
+                return -1;
+            }
+            free(c->hp);
+            c->hp = NULL;
+            on_open(c);
+            arm_open(c);
+            if (ws_subscribe_all(c) < 0) {
+                drop(c, "send sub", 0);
+                return -1;
+            }
+            if (off < n) {
+                char err[160];
+                if (ws_feed(c->t->wsp, &c->ws, (const uint8_t *)buf + off, n - off, on_ws_msg, c,
+                            FL_MAX_MSG, err, sizeof err) < 0) {
+                    if (err[0])
+                        count_error(c, err);
+                    drop(c, "ws", err[0] != 0);
+                    return -1;
+                }
+            }
+            return 0;
+        }
+        if (he == HPE_PAUSED) {
+            http_parser_pause(&h->p, 0);
+            h->msg_done = 0;
+            if (h->status != 200) {
+                count_error(c, "poll status");
+                drop(c, "poll status", 0);
+                return -1;
+            }
+            if (c->body_len && poll_each(c, c->body, c->body_len) < 0)
+                count_error(c, "poll body is not an array of envelopes");
+            c->body_len = 0;
+            if (!h->keep_alive) {
+                drop(c, "poll: server closes", 0);
+                return -1;
+            }
+            poll_next(c);
+            if (c->state != FL_C_OPEN)
+                return -1;
+            continue;
+        }
+        if (he != HPE_OK) {
+            count_error(c, http_errno_name(he));
+            drop(c, "http parse", 1);
+            return -1;
+        }
+        if (h->headers_done && h->status != 200 && g->transport != FLEET_WS) {
+            count_error(c, "http status");
+            drop(c, "http status", 0);
+            return -1;
+        }
+        if (k == 0)
+            break;
+    }
+    return 0;
+}
+
+static void poll_next(fl_client *c)
+{
+    fleet *f = F(c);
+    const fleet_group_cfg *g = G(c);
+    c->poll_cur = (uint16_t)((c->poll_cur + 1) % c->n_streams);
+    fl_stream *s = &c->st[c->poll_cur];
+    char req[1024];
+    int n;
+    if (s->chk.based)
+        n = snprintf(req, sizeof req, "GET /poll?ch=%s&since=%llu&timeout_ms=%u HTTP/1.1\r\nHost: %s\r\n",
+                     f->ch_names[s->ch], (unsigned long long)s->chk.last,
+                     g->poll_timeout_ms ? g->poll_timeout_ms : 10000, f->host_hdr);
+    else
+        n = snprintf(req, sizeof req, "GET /poll?ch=%s&timeout_ms=%u HTTP/1.1\r\nHost: %s\r\n",
+                     f->ch_names[s->ch], g->poll_timeout_ms ? g->poll_timeout_ms : 10000,
+                     f->host_hdr);
+    if (g->token[0])
+        n += snprintf(req + n, sizeof req - (size_t)n, "Authorization: Bearer %s\r\n", g->token);
+    n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");
+    if (n >= (int)sizeof req || c_write(c, req, (size_t)n) < 0)
+        drop(c, "poll request", 0);
+}
+
+static void on_readable(fl_client *c)
+{
+    fl_thread *t = c->t;
+    const fleet_group_cfg *g = G(c);
+    size_t cap = sizeof t->rbuf;
+    int limited = (g->read_rate_bytes_per_s || g->read_rate_msgs_per_s) && c->state == FL_C_OPEN;
+    if (limited) {
+        if (g->read_rate_msgs_per_s)
+            cap = 512; /* small reads, so the message budget is kept closely */
+        else if (c->read_budget < cap)
+            cap = c->read_budget;
+        if (cap == 0 || (g->read_rate_msgs_per_s && c->read_budget == 0)) {
+            c->throttled = 1;
+            arm_open(c);
+            return;
+        }
+    }
+    ssize_t n = recv(c->fd, t->rbuf, cap, 0);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return;
+        drop(c, "read error", 0);
+        return;
+    }
+    if (n == 0) {
+        drop(c, "closed by peer", 0);
+        return;
+    }
+    if (limited && g->read_rate_bytes_per_s && !g->read_rate_msgs_per_s)
+        c->read_budget -= (uint32_t)n;
+    if (c->state == FL_C_HANDSHAKE || (c->state == FL_C_OPEN && g->transport != FLEET_WS)) {
+        if (feed_http(c, (const char *)t->rbuf, (size_t)n) < 0)
+            return;
+    } else if (c->state == FL_C_OPEN) {
+        char err[160];
+        if (ws_feed(t->wsp, &c->ws, t->rbuf, (size_t)n, on_ws_msg, c, FL_MAX_MSG, err, sizeof err) < 0) {
+            if (err[0])
+                count_error(c, err);
+            drop(c, err[0] ? "ws protocol" : "ws closed", 0);
+            return;
+        }
+    }
+    if (limited && c->state == FL_C_OPEN &&
+        (g->read_rate_msgs_per_s ? c->read_budget == 0 : c->read_budget == 0)) {
+        c->throttled = 1;
+        arm_open(c);
+    }
+}
+
+static void on_io(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    fl_client *c = arg;
+    switch (c->state) {
+    case FL_C_WAIT:
+        start_connect(c);
+        break;
+    case FL_C_CONNECTING:
+        if (what & EV_TIMEOUT) {
+            FL_INC(&c->t->n.connects_failed);
+            drop(c, "connect timeout", 0);
+        } else {
+            connected(c);
+        }
+        break;
+    case FL_C_HANDSHAKE:
+    case FL_C_OPEN:
+        if (what & EV_TIMEOUT) {
+            drop(c, c->state == FL_C_OPEN ? "idle timeout" : "handshake timeout", 0);
+            break;
+        }
+        if ((what & EV_WRITE) && c->out_len) {
+            if (c_flush(c) < 0) {
+                drop(c, "write error", 0);
+                break;
+            }
+            if (c->out_len == 0) {
+                if (c->state == FL_C_OPEN)
+                    arm_open(c);
+                else
+                    arm(c, c->fd, EV_READ | EV_PERSIST, G(c)->connect_timeout_ms);
+            }
+        }
+        if (what & EV_READ)
+            on_readable(c);
+        break;
+    default:
+        break;
+    }
+    publish_counters(c->t);
+}
+
+/* ---- dropping and reconnecting --------------------------------------------------------------- */
+
+static void close_conn(fl_client *c)
+{
+    fl_thread *t = c->t;
+    event_del(&c->ev);
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    free(c->hp);
+    c->hp = NULL;
+    ws_conn_release(t->wsp, &c->ws);
+    sse_reset(&c->sse);
+    free(c->out);
+    c->out = NULL;
+    c->out_len = 0;
+    free(c->body);
+    c->body = NULL;
+    c->body_len = c->body_cap = 0;
+    c->throttled = 0;
+    if (c->state == FL_C_OPEN)
+        FL_SET(&t->n.connected, t->n.connected - 1);
+}
+
+static void drop(fl_client *c, const char *why, int is_error)
+{
+    fl_thread *t = c->t;
+    fleet *f = t->f;
+    const fleet_group_cfg *g = G(c);
+    uint64_t now = clock_mono_us();
+    (void)why;
+    if (is_error)
+        count_error(c, why);
+    int was_open = c->state == FL_C_OPEN;
+    close_conn(c);
+    int stopping = __atomic_load_n(&f->stopped, __ATOMIC_ACQUIRE) || t->cmd_stop;
+    int will_reconnect = g->reconnect.enabled && !stopping;
+    if (was_open)
+        c->attempt = 0; /* a connection that worked starts the backoff afresh */
+    if (will_reconnect && g->reconnect.max_attempts && c->attempt >= g->reconnect.max_attempts) {
+        will_reconnect = 0;
+        FL_INC(&t->n.gave_up);
+    }
+    for (unsigned i = 0; i < c->n_streams; i++)
+        chk_on_disconnect(&t->chk, &c->st[i].chk, c->id, c->st[i].ch, will_reconnect && g->resume, now);
+    if (!will_reconnect) {
+        c->state = FL_C_DEAD;
+        return;
+    }
+    if (c->reconnect_t0_us == 0)
+        c->reconnect_t0_us = now;
+    if (was_open) {
+        FL_INC(&t->n.reconnects);
+        chk_tl_row *row = chk_row(&t->chk, now);
+        if (row)
+            row->reconnects++;
+    }
+    double init = g->reconnect.initial_backoff_ms ? g->reconnect.initial_backoff_ms : 100;
+    double maxb = g->reconnect.max_backoff_ms ? g->reconnect.max_backoff_ms : 5000;
+    double d = init * pow(2.0, c->attempt > 30 ? 30 : c->attempt);
+    if (d > maxb)
+        d = maxb;
+    d *= 1.0 - g->reconnect.jitter * prng_uniform(&t->rng);
+    if (g->transport == FLEET_SSE && g->reconnect.honour_sse_retry && c->retry_ms)
+        d = c->retry_ms;
+    if (c->cut && was_open)
+        d = d < 1 ? 1 : d; /* a storm: everyone comes back after their own backoff */
+    c->cut = 0;
+    c->attempt++;
+    c->state = FL_C_WAIT;
+    uint32_t ms = (uint32_t)(d < 1 ? 1 : d);
+    arm(c, -1, 0, ms);
+}
+
+/* ---- thread ---------------------------------------------------------------------------------- */
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    fl_thread *t = arg;
+    uint64_t now = clock_mono_us();
+    if (t->tick_due_us && now > t->tick_due_us + FL_STALL_US) {
+        uint64_t late = now - t->tick_due_us;
+        FL_INC(&t->n.stalls);
+        if (late > t->n.stall_max_us)
+            FL_SET(&t->n.stall_max_us, late);
+    }
+    t->tick_due_us = now + FL_TICK_MS * 1000u;
+    chk_tl_row *row = chk_row(&t->chk, now);
+    if (row)
+        row->connected = t->n.connected;
+    /* slow consumers: refill their budgets, resume reading */
+    for (size_t i = 0; i < t->n_clients; i++) {
+        fl_client *c = t->clients[i];
+        const fleet_group_cfg *g = G(c);
+        if (!g->read_rate_bytes_per_s && !g->read_rate_msgs_per_s)
+            continue;
+        c->read_budget = g->read_rate_msgs_per_s
+                             ? (g->read_rate_msgs_per_s + 9) / 10
+                             : (uint32_t)((g->read_rate_bytes_per_s + 9) / 10);
+        if (c->throttled && c->state == FL_C_OPEN) {
+            c->throttled = 0;
+            arm_open(c);
+        }
+    }
+    if (__atomic_load_n(&t->f->heads_final, __ATOMIC_ACQUIRE)) {
+        const uint64_t *fh = t->f->final_head;
+        int all = 1;
+        for (size_t i = 0; i < t->n_clients && all; i++) {
+            fl_client *c = t->clients[i];
+            if (c->state == FL_C_DEAD)
+                continue;
+            if (c->state != FL_C_OPEN) {
+                all = 0;
+                break;
+            }
+            for (unsigned j = 0; j < c->n_streams; j++) {
+                const chk_stream *s = &c->st[j].chk;
+                if (!chk_caught_up(s, fh[c->st[j].ch]) ||
+                    (G(c)->transport == FLEET_WS && s->phase == CHK_PH_FRESH)) {
+                    all = 0;
+                    break;
+                }
+            }
+        }
+        FL_SET(&t->n.caught_up, (uint64_t)all);
+    }
+    publish_counters(t);
+}
+
+static void on_cmd(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    fl_thread *t = arg;
+    pthread_mutex_lock(&t->mu);
+    double frac = t->cmd_cut_fraction;
+    t->cmd_cut_fraction = -1;
+    int stop = t->cmd_stop;
+    pthread_mutex_unlock(&t->mu);
+    if (frac > 0) {
+        /* exactly round(frac * open) of the open clients, chosen at random */
+        size_t open = 0;
+        for (size_t i = 0; i < t->n_clients; i++)
+            open += t->clients[i]->state == FL_C_OPEN;
+        size_t want = (size_t)llround(frac * (double)open), done = 0;
+        for (size_t i = 0; i < t->n_clients && done < want; i++) {
+            fl_client *c = t->clients[i];
+            if (c->state != FL_C_OPEN)
+                continue;
+            /* select want of the remaining open ones uniformly */
+            size_t left_open = 0;
+            for (size_t j = i; j < t->n_clients; j++)
+                left_open += t->clients[j]->state == FL_C_OPEN;
+            if (prng_below(&t->rng, left_open) < want - done) {
+                c->cut = 1;
+                drop(c, "cut by the harness", 0);
+                done++;
+            }
+        }
+        pthread_mutex_lock(&t->mu);
+        t->cmd_cut_done += done;
+        t->cmd_cut_gen++;
+        pthread_cond_broadcast(&t->cond);
+        pthread_mutex_unlock(&t->mu);
+    }
+    if (stop)
+        event_base_loopexit(t->base, NULL);
+    publish_counters(t);
+}
+
+void fl_thread_post(fl_thread *t, double cut_fraction, int check, int stop)
+{
+    pthread_mutex_lock(&t->mu);
+    if (cut_fraction > 0)
+        t->cmd_cut_fraction = cut_fraction;
+    if (check)
+        t->cmd_check = 1;
+    if (stop)
+        t->cmd_stop = 1;
+    pthread_mutex_unlock(&t->mu);
+    event_active(t->cmd, EV_READ, 0);
+}
+
+int fl_thread_init(fl_thread *t, fleet *f, unsigned idx, char *err, size_t errlen)
+{
+    pthread_once(&hp_once, hp_init_settings);
+    t->f = f;
+    t->idx = idx;
+    t->cmd_cut_fraction = -1;
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cond, NULL);
+    prng_seed(&t->rng, prng_derive(f->cfg.seed, 1000 + idx + 7919u * f->worker_idx));
+    t->base = event_base_new();
+    t->wsp = ws_pool_new(prng_derive(f->cfg.seed, 2000 + idx + 7919u * f->worker_idx));
+    if (!t->base || !t->wsp) {
+        snprintf(err, errlen, "fleet thread %u: out of memory", idx);
+        return -1;
+    }
+    if (chk_ctx_init(&t->chk, f->t0_mono_us, f->cfg.anomalies_per_kind, err, errlen) < 0)
+        return -1;
+    t->tick = event_new(t->base, -1, EV_PERSIST, on_tick, t);
+    t->cmd = event_new(t->base, -1, EV_PERSIST, on_cmd, t);
+    if (!t->tick || !t->cmd) {
+        snprintf(err, errlen, "fleet thread %u: out of memory", idx);
+        return -1;
+    }
+    struct timeval tv = {0, FL_TICK_MS * 1000};
+    event_add(t->tick, &tv);
+    t->tick_due_us = clock_mono_us() + FL_TICK_MS * 1000u;
+    return 0;
+}
+
+int fl_client_add(fl_thread *t, uint32_t id, uint16_t group, const uint32_t *chs, uint16_t n_ch,
+                  uint32_t start_delay_ms, char *err, size_t errlen)
+{
+    if (t->n_clients % 1024 == 0) {
+        fl_client **n = realloc(t->clients, (t->n_clients + 1024) * sizeof *n);
+        if (!n) {
+            snprintf(err, errlen, "out of memory for clients");
+            return -1;
+        }
+        t->clients = n;
+    }
+    fl_client *c = calloc(1, sizeof *c + n_ch * sizeof(fl_stream));
+    if (!c) {
+        snprintf(err, errlen, "out of memory for clients");
+        return -1;
+    }
+    c->t = t;
+    c->id = id;
+    c->group = group;
+    c->fd = -1;
+    c->n_streams = n_ch;
+    for (unsigned i = 0; i < n_ch; i++)
+        c->st[i].ch = chs[i];
+    c->state = FL_C_WAIT;
+    t->clients[t->n_clients++] = c;
+    arm(c, -1, 0, start_delay_ms ? start_delay_ms : 1);
+    return 0;
+}
+
+void *fl_thread_main(void *arg)
+{
+    fl_thread *t = arg;
+    event_base_dispatch(t->base);
+    return NULL;
+}
+
+void fl_thread_finalize(fl_thread *t)
+{
+    fleet *f = t->f;
+    const uint64_t *heads = f->heads_final ? f->final_head : f->acked_head;
+    uint64_t now = clock_mono_us();
+    for (size_t i = 0; i < t->n_clients; i++) {
+        fl_client *c = t->clients[i];
+        int behind = 0;
+        for (unsigned j = 0; j < c->n_streams && c->state != FL_C_DEAD; j++)
+            behind |= !chk_caught_up(&c->st[j].chk, heads[c->st[j].ch]);
+        t->n.not_caught_up += (uint64_t)behind;
+        close_conn(c);
+        for (unsigned j = 0; j < c->n_streams; j++)
+            chk_final(&t->chk, &c->st[j].chk, c->id, c->st[j].ch, heads[c->st[j].ch], now);
+        c->state = FL_C_DEAD;
+    }
+    publish_counters(t);
+}
+
+void fl_thread_free(fl_thread *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n_clients; i++) {
+        fl_client *c = t->clients[i];
+        close_conn(c);
+        for (unsigned j = 0; j < c->n_streams; j++)
+            chk_stream_free(&c->st[j].chk);
+        free(c->last_id);
+        free(c);
+    }
+    free(t->clients);
+    for (size_t i = 0; i < t->n_epochs; i++)
+        free(t->epochs[i].s);
+    free(t->epochs);
+    if (t->tick)
+        event_free(t->tick);
+    if (t->cmd)
+        event_free(t->cmd);
+    ws_pool_free(t->wsp);
+    if (t->base)
+        event_base_free(t->base);
+    chk_ctx_free(&t->chk);
+    pthread_mutex_destroy(&t->mu);
+    pthread_cond_destroy(&t->cond);
+}

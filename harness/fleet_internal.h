@@ -1,0 +1,194 @@
+/* fleet_internal.h — the fleet's private structures shared by fleet.c, fleet_client.c and fleet_pub.c. */
+#ifndef RTCHAOS_FLEET_INTERNAL_H
+#define RTCHAOS_FLEET_INTERNAL_H
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "checker.h"
+#include "fleet.h"
+#include "fleet_ws.h"
+#include "prng.h"
+#include "sse_parse.h"
+
+#define FL_RBUF_BYTES (64 * 1024)
+#define FL_MAX_MSG (1u << 20)      /* largest message/event a client accepts */
+#define FL_TICK_MS 100             /* per-thread housekeeping tick */
+#define FL_STALL_US 50000          /* a tick this late counts as a harness stall */
+
+typedef struct fl_thread fl_thread;
+typedef struct fl_pub fl_pub;
+
+enum fl_state {
+    FL_C_WAIT = 0,   /* timer: ramp-up or reconnect backoff */
+    FL_C_CONNECTING, /* TCP connect in progress */
+    FL_C_HANDSHAKE,  /* request sent, reading the response head */
+    FL_C_OPEN,       /* streaming (WS subscribed / SSE body / poll loop) */
+    FL_C_DEAD,       /* gave up, or stopped */
+};
+
+typedef struct fl_stream {
+    chk_stream chk;
+    uint32_t ch;     /* index into fleet.ch_names */
+} fl_stream;
+
+/* One simulated client. Kept small: everything that only a connection in
+ * a given phase needs (HTTP parser, WS frame state, partial SSE event,
+ * unsent bytes, poll body) is allocated in that phase and freed after. */
+typedef struct fl_client {
+    struct event ev;          /* the one event: I/O with idle timeout, or a timer */
+    fl_thread *t;
+    struct http_parser *hp;   /* handshake / SSE / poll response */
+    ws_conn_rx ws;            /* WS: borrowed frame state */
+    sse_parser sse;
+    char *last_id;            /* SSE Last-Event-ID (opaque) */
+    char *out;                /* unsent bytes (rare: the socket buffer was full) */
+    char *body;               /* poll: response body being read */
+    uint32_t body_len, body_cap, out_len;
+    uint32_t id;              /* global client index */
+    uint64_t conn_start_us;   /* mono: this connect attempt began */
+    uint64_t reconnect_t0_us; /* mono: when the connection was lost (0: first connect) */
+    uint32_t retry_ms;        /* SSE retry: hint, 0 = none */
+    int fd;
+    uint16_t group;
+    uint16_t attempt;         /* consecutive failed attempts */
+    uint16_t n_streams;
+    uint16_t poll_cur;        /* poll: the stream being polled */
+    uint8_t state;
+    uint8_t got_data;         /* received something since connecting (resets backoff) */
+    uint8_t cut;              /* disconnected by fleet_disconnect_fraction */
+    uint8_t hs_ok;            /* handshake: Sec-WebSocket-Accept matched */
+    uint8_t throttled;        /* slow consumer: reading paused until the next tick */
+    uint32_t read_budget;     /* slow consumer: bytes / messages left this tick */
+    fl_stream st[];
+} fl_client;
+
+/* Counters another thread may read while the owner writes them (relaxed
+ * atomic stores by the owner, loads by readers). */
+typedef struct fl_counters {
+    uint64_t connected;
+    uint64_t reconnects;
+    uint64_t errors;
+    uint64_t connects_failed;
+    uint64_t gave_up;
+    uint64_t stalls;
+    uint64_t stall_max_us;
+    uint64_t delivered;
+    uint64_t anomalies;
+    uint64_t caught_up;       /* 1 when every client of this thread is caught up (drain) */
+    uint64_t not_caught_up;   /* clients still behind at the end */
+} fl_counters;
+
+#define FL_INC(p) __atomic_store_n((p), *(p) + 1, __ATOMIC_RELAXED)
+#define FL_ADD(p, v) __atomic_store_n((p), *(p) + (v), __ATOMIC_RELAXED)
+#define FL_SET(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define FL_GET(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+
+struct fl_thread {
+    fleet *f;
+    unsigned idx;
+    struct event_base *base;
+    pthread_t th;
+    int running;
+    fl_client **clients;
+    size_t n_clients;
+    chk_ctx chk;
+    ws_pool *wsp;
+    prng rng;
+    struct event *tick;
+    uint64_t tick_due_us;
+    struct event *cmd;        /* activated by the controlling thread */
+    pthread_mutex_t mu;       /* guards the command fields below */
+    pthread_cond_t cond;      /* signalled when a cut is done */
+    uint64_t cmd_cut_done;    /* clients cut so far by commands */
+    uint64_t cmd_cut_gen;     /* cut commands processed */
+    double cmd_cut_fraction;  /* pending disconnect fraction (< 0: none) */
+    int cmd_stop;
+    int cmd_check;            /* final heads are known: check caught-up */
+    fl_counters n;
+    /* epochs seen (hash → string) so a WS resume can send the epoch back */
+    struct { uint64_t h; char *s; } *epochs;
+    size_t n_epochs, cap_epochs;
+    /* handshake header capture */
+    int hdr_is_accept, hdr_is_retry;
+    char hdr_val[64];
+    uint8_t rbuf[FL_RBUF_BYTES];
+};
+
+struct fleet {
+    fleet_cfg cfg;
+    fleet_group_cfg *groups;
+    char **src_strs;
+    char **ch_names;          /* channels this fleet publishes and subscribes (after sharding) */
+    uint32_t n_ch;
+    struct sockaddr_in client_sa, pub_sa;
+    struct in_addr *src;
+    size_t n_src;
+    char host_hdr[FLEET_HOST_MAX + 8];
+    fl_thread **th;
+    unsigned n_th;
+    fl_pub *pub;
+    uint64_t t0_mono_us;
+    int64_t t0_wall_us;
+    uint64_t n_clients;       /* clients in this fleet (all processes) */
+    uint64_t n_local;         /* clients in this process */
+    /* publisher log, written by the publisher thread */
+    uint64_t *acked_head;     /* per channel: highest acked seq of the current generation */
+    uint64_t *final_head;     /* per channel, valid once heads_final */
+    int heads_final;
+    int started, stopped, stopped_pub, reported;
+    /* results gathered at fleet_stop */
+    chk_ctx total;
+    int have_total;
+    /* workers (processes) */
+    unsigned worker_idx, n_workers; /* this process's worker index / count (parent = 0 of 1 when none) */
+    int is_child;
+    struct fl_workers *w;
+    /* publisher totals (filled at stop) */
+    uint64_t published, publish_failed, publish_retries, publish_errors, publish_generations;
+    /* end-of-run tallies gathered from the threads by fleet_stop */
+    uint64_t final_reconnects, final_errors, connect_failures, gave_up, not_caught_up;
+    uint64_t stalls, stall_max_us;
+    /* status line */
+    pthread_mutex_t status_mu;
+    int status_mu_init;
+    uint64_t rate_t_us, rate_delivered;
+    double rate_per_s;
+};
+
+/* fleet.c, for the workers */
+int fleet_start_local(fleet *f, char *err, size_t errlen);
+void fleet_local_status(fleet *f, fleet_status *o, uint32_t *lat);
+int fleet_local_caught_up(fleet *f);
+int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen);
+
+/* fleet_client.c */
+int fl_thread_init(fl_thread *t, fleet *f, unsigned idx, char *err, size_t errlen);
+void fl_thread_free(fl_thread *t);
+/* Creates the thread's client idx (global id, group, streams) and
+ * schedules its first connect at start_delay_ms after t0. */
+int fl_client_add(fl_thread *t, uint32_t id, uint16_t group, const uint32_t *chs, uint16_t n_ch,
+                  uint32_t start_delay_ms, char *err, size_t errlen);
+void *fl_thread_main(void *arg);
+/* Thread-safe: asks the thread to act (cut a fraction, re-check drain, stop). */
+void fl_thread_post(fl_thread *t, double cut_fraction, int check, int stop);
+/* Runs on the thread after it stops: final reconciliation of its streams. */
+void fl_thread_finalize(fl_thread *t);
+const char *fl_epoch_str(fl_thread *t, uint64_t h);
+
+/* fleet_pub.c */
+int fl_pub_new(fleet *f, fl_pub **out, char *err, size_t errlen);
+int fl_pub_start(fl_pub *p, char *err, size_t errlen);
+void fl_pub_pause(fl_pub *p, int paused);
+/* Stops scheduling; returns once in-flight requests have settled or
+ * deadline_ms passed. Fills f->final_head and sets heads_final. */
+void fl_pub_finish(fl_pub *p, uint32_t deadline_ms);
+void fl_pub_free(fl_pub *p);
+uint64_t fl_pub_published(fl_pub *p);
+int fl_pub_running(fl_pub *p);
+/* Per-second published counts are written into ctx rows (call after finish). */
+void fl_pub_results(fl_pub *p, chk_ctx *ctx);
+
+#endif

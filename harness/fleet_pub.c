@@ -1,0 +1,722 @@
+/* fleet_pub.c — the open-loop publisher: events on a schedule stamped with their scheduled time, HTTP publish with idempotent retries, and the log of acknowledged heads. */
+#include "fleet_internal.h"
+
+#include <errno.h>
+#include <http_parser.h>
+#include <math.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "envelope.h"
+
+#define PUB_QUEUE_MAX (1u << 22) /* queued events per connection before they count as failed */
+
+typedef struct pub_ev {
+    uint32_t ch;
+    uint32_t n;      /* the channel's event number, part of the idempotency id */
+    int64_t ts_us;   /* scheduled wall time */
+} pub_ev;
+
+enum { PC_DOWN = 0, PC_CONNECTING, PC_IDLE, PC_BUSY };
+
+typedef struct pub_conn {
+    fl_pub *p;
+    unsigned idx;
+    int fd;
+    int state;
+    struct event ev;
+    struct event timer;       /* reconnect / retry / ack timeout */
+    http_parser hp;
+    int status;
+    int keep_alive;
+    int done;
+    pub_ev *q;                /* ring of scheduled events not yet acknowledged */
+    size_t q_head, q_len, q_cap;
+    size_t n_infl;            /* the first n_infl of the ring are in the request in flight */
+    uint32_t tries;
+    uint64_t sent_us;
+    uint32_t backoff_ms;
+    char *resp;
+    size_t resp_len, resp_cap;
+    char *out;
+    size_t out_len, out_off;
+} pub_conn;
+
+typedef struct pub_sched {
+    uint64_t due_us;          /* mono */
+    uint32_t ch;
+} pub_sched;
+
+struct fl_pub {
+    fleet *f;
+    struct event_base *base;
+    pthread_t th;
+    int running;
+    pub_conn *conns;
+    unsigned n_conns;
+    pub_sched *heap;          /* min-heap by due_us, one entry per channel */
+    uint32_t *ev_n;
+    struct event *timer;
+    struct event *cmd;
+    struct event *watch;
+    prng rng;
+    int paused, finishing;
+    int idle;                 /* finishing and nothing left in flight (read by the control thread) */
+    pthread_mutex_t mu;
+    int cmd_pause, cmd_finish, cmd_stop;
+    uint64_t published, failed, retries, errors, generations;
+    uint64_t *per_sec;        /* acknowledged events per second since t0 */
+    size_t n_sec;
+    char *payload;            /* the "data" JSON value, payload_bytes long */
+    size_t payload_len;
+};
+
+static http_parser_settings pub_settings;
+static pthread_once_t pub_once = PTHREAD_ONCE_INIT;
+
+static void conn_connect(pub_conn *c);
+static void conn_kick(pub_conn *c);
+static void on_conn_io(evutil_socket_t fd, short what, void *arg);
+
+/* ---- schedule ---------------------------------------------------------------------------- */
+
+static void heap_swap(pub_sched *h, size_t a, size_t b)
+{
+    pub_sched t = h[a];
+    h[a] = h[b];
+    h[b] = t;
+}
+
+static void heap_down(fl_pub *p, size_t i)
+{
+    size_t n = p->f->n_ch;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && p->heap[l].due_us < p->heap[m].due_us)
+            m = l;
+        if (r < n && p->heap[r].due_us < p->heap[m].due_us)
+            m = r;
+        if (m == i)
+            return;
+        heap_swap(p->heap, i, m);
+        i = m;
+    }
+}
+
+static uint64_t interval_us(fl_pub *p)
+{
+    const fleet_pub_cfg *pc = &p->f->cfg.pub;
+    switch (pc->schedule) {
+    case FLEET_SCHED_POISSON:
+        return (uint64_t)fmax(1.0, prng_exp(&p->rng, 1e6 / pc->rate_per_s));
+    case FLEET_SCHED_BURSTS:
+        return (uint64_t)pc->burst_interval_ms * 1000u;
+    default:
+        return (uint64_t)fmax(1.0, 1e6 / pc->rate_per_s);
+    }
+}
+
+/* Spreads the channels' first events over one interval so that they do
+ * not all fire on the same tick. */
+static void schedule_from(fl_pub *p, uint64_t now)
+{
+    const fleet_pub_cfg *pc = &p->f->cfg.pub;
+    uint64_t iv = pc->schedule == FLEET_SCHED_BURSTS ? (uint64_t)pc->burst_interval_ms * 1000u
+                                                     : (uint64_t)fmax(1.0, 1e6 / pc->rate_per_s);
+    for (uint32_t i = 0; i < p->f->n_ch; i++) {
+        p->heap[i].ch = i;
+        p->heap[i].due_us = now + iv * i / p->f->n_ch;
+    }
+    for (size_t i = p->f->n_ch / 2 + 1; i-- > 0;)
+        heap_down(p, i);
+}
+
+static void enqueue(fl_pub *p, uint32_t ch, int64_t ts)
+{
+    pub_conn *c = &p->conns[ch % p->n_conns];
+    if (c->q_len >= PUB_QUEUE_MAX) {
+        p->failed++;
+        return;
+    }
+    if (c->q_len == c->q_cap) {
+        size_t cap = c->q_cap ? c->q_cap * 2 : 256;
+        pub_ev *nq = malloc(cap * sizeof *nq);
+        if (!nq) {
+            p->failed++;
+            return;
+        }
+        for (size_t i = 0; i < c->q_len; i++)
+            nq[i] = c->q[(c->q_head + i) % c->q_cap];
+        free(c->q);
+        c->q = nq;
+        c->q_head = 0;
+        c->q_cap = cap;
+    }
+    pub_ev *e = &c->q[(c->q_head + c->q_len) % c->q_cap];
+    e->ch = ch;
+    e->n = ++p->ev_n[ch];
+    e->ts_us = ts;
+    c->q_len++;
+}
+
+static void arm_timer(fl_pub *p)
+{
+    if (p->paused || p->finishing || p->f->cfg.pub.rate_per_s <= 0 ||
+        (p->f->cfg.pub.schedule == FLEET_SCHED_BURSTS && p->f->cfg.pub.burst_interval_ms == 0))
+        return;
+    uint64_t now = clock_mono_us(), due = p->heap[0].due_us;
+    uint64_t wait = due > now ? due - now : 0;
+    struct timeval tv = {(time_t)(wait / 1000000u), (suseconds_t)(wait % 1000000u)};
+    event_add(p->timer, &tv);
+}
+
+static void on_schedule(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    fl_pub *p = arg;
+    fleet *f = p->f;
+    uint64_t now = clock_mono_us();
+    const fleet_pub_cfg *pc = &f->cfg.pub;
+    while (!p->paused && !p->finishing && p->heap[0].due_us <= now) {
+        pub_sched *s = &p->heap[0];
+        /* ts is when the event was due, not when we got round to it */
+        int64_t ts = f->t0_wall_us + (int64_t)(s->due_us - f->t0_mono_us);
+        unsigned k = pc->schedule == FLEET_SCHED_BURSTS ? (pc->burst_size ? pc->burst_size : 1) : 1;
+        for (unsigned i = 0; i < k; i++)
+            enqueue(p, s->ch, ts);
+        s->due_us += interval_us(p);
+        heap_down(p, 0);
+    }
+    for (unsigned i = 0; i < p->n_conns; i++)
+        conn_kick(&p->conns[i]);
+    arm_timer(p);
+}
+
+/* ---- connections --------------------------------------------------------------------------- */
+
+static void conn_close(pub_conn *c)
+{
+    event_del(&c->ev);
+    event_del(&c->timer);
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    c->state = PC_DOWN;
+    free(c->out);
+    c->out = NULL;
+    c->out_len = c->out_off = 0;
+    c->resp_len = 0;
+}
+
+static void conn_retry_later(pub_conn *c, const char *why)
+{
+    fl_pub *p = c->p;
+    (void)why;
+    conn_close(c);
+    if (c->n_infl) {
+        c->tries++;
+        p->retries++;
+        if (c->tries > p->f->cfg.pub.retries) {
+            /* out of retries: these events are not in the log */
+            p->failed += c->n_infl;
+            c->q_head = (c->q_head + c->n_infl) % c->q_cap;
+            c->q_len -= c->n_infl;
+            c->n_infl = 0;
+            c->tries = 0;
+        }
+    }
+    c->n_infl = 0; /* resent (same ids) from the queue head */
+    c->backoff_ms = c->backoff_ms ? (c->backoff_ms * 2 > 2000 ? 2000 : c->backoff_ms * 2) : 50;
+    struct timeval tv = {c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000};
+    event_add(&c->timer, &tv);
+}
+
+static void record_ack(fl_pub *p, uint32_t ch, uint64_t seq)
+{
+    fleet *f = p->f;
+    uint64_t head = f->acked_head[ch];
+    if (seq <= head && head != 0)
+        p->generations++; /* acks of one channel come in order: a lower seq is a reset stream */
+    __atomic_store_n(&f->acked_head[ch], seq, __ATOMIC_RELAXED);
+    FL_INC(&p->published);
+    uint64_t s = (clock_mono_us() - f->t0_mono_us) / 1000000u;
+    if (s >= p->n_sec) {
+        size_t n = p->n_sec ? p->n_sec : 64;
+        while (n <= s)
+            n *= 2;
+        uint64_t *ps = realloc(p->per_sec, n * sizeof *ps);
+        if (!ps)
+            return;
+        memset(ps + p->n_sec, 0, (n - p->n_sec) * sizeof *ps);
+        p->per_sec = ps;
+        p->n_sec = n;
+    }
+    p->per_sec[s]++;
+}
+
+/* A whole response has been read for the request in flight. */
+static void on_response(pub_conn *c)
+{
+    fl_pub *p = c->p;
+    if (c->status == 429 || c->status == 503 || c->status >= 500) {
+        conn_retry_later(c, "server busy");
+        return;
+    }
+    size_t n = c->n_infl;
+    if (c->status != 200) {
+        p->errors++;
+        p->failed += n;
+    } else {
+        json_error_t je;
+        json_t *j = json_loadb(c->resp, c->resp_len, 0, &je);
+        json_t *seqs = j ? json_object_get(j, "seqs") : NULL;
+        json_t *seq = j ? json_object_get(j, "seq") : NULL;
+        if (n > 1 && json_is_array(seqs) && json_array_size(seqs) == n) {
+            for (size_t i = 0; i < n; i++)
+                record_ack(p, c->q[(c->q_head + i) % c->q_cap].ch,
+                           (uint64_t)json_integer_value(json_array_get(seqs, i)));
+        } else if (n == 1 && json_is_integer(seq)) {
+            record_ack(p, c->q[c->q_head].ch, (uint64_t)json_integer_value(seq));
+        } else {
+            p->errors++;
+            p->failed += n;
+        }
+        json_decref(j);
+    }
+    c->q_head = (c->q_head + n) % (c->q_cap ? c->q_cap : 1);
+    c->q_len -= n;
+    c->n_infl = 0;
+    c->tries = 0;
+    c->backoff_ms = 0;
+    c->resp_len = 0;
+    event_del(&c->timer);
+    if (!c->keep_alive) {
+        conn_close(c);
+        conn_connect(c);
+        return;
+    }
+    c->state = PC_IDLE;
+    conn_kick(c);
+}
+
+static int pr_on_headers_complete(http_parser *hp)
+{
+    pub_conn *c = hp->data;
+    c->status = hp->status_code;
+    c->keep_alive = http_should_keep_alive(hp);
+    return 0;
+}
+
+static int pr_on_body(http_parser *hp, const char *at, size_t len)
+{
+    pub_conn *c = hp->data;
+    if (c->resp_len + len > 1 << 20)
+        return -1;
+    if (c->resp_len + len > c->resp_cap) {
+        size_t cap = c->resp_cap ? c->resp_cap * 2 : 1024;
+        while (cap < c->resp_len + len)
+            cap *= 2;
+        char *r = realloc(c->resp, cap);
+        if (!r)
+            return -1;
+        c->resp = r;
+        c->resp_cap = cap;
+    }
+    memcpy(c->resp + c->resp_len, at, len);
+    c->resp_len += len;
+    return 0;
+}
+
+static int pr_on_message_complete(http_parser *hp)
+{
+    pub_conn *c = hp->data;
+    c->done = 1;
+    http_parser_pause(hp, 1);
+    return 0;
+}
+
+static void pub_init_settings(void)
+{
+    http_parser_settings_init(&pub_settings);
+    pub_settings.on_headers_complete = pr_on_headers_complete;
+    pub_settings.on_body = pr_on_body;
+    pub_settings.on_message_complete = pr_on_message_complete;
+}
+
+static void conn_flush(pub_conn *c)
+{
+    while (c->out_off < c->out_len) {
+        ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        if (w > 0) {
+            c->out_off += (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        conn_retry_later(c, "write");
+        return;
+    }
+    short what = EV_READ | EV_PERSIST | (c->out_off < c->out_len ? EV_WRITE : 0);
+    event_del(&c->ev);
+    event_assign(&c->ev, c->p->base, c->fd, what, on_conn_io, c);
+    event_add(&c->ev, NULL);
+}
+
+/* Sends the next request when the connection is idle and events wait. */
+static void conn_kick(pub_conn *c)
+{
+    fl_pub *p = c->p;
+    fleet *f = p->f;
+    if (c->state == PC_DOWN && c->q_len && !evtimer_pending(&c->timer, NULL)) {
+        conn_connect(c);
+        return;
+    }
+    if (c->state != PC_IDLE || c->q_len == 0)
+        return;
+    unsigned batch = f->cfg.pub.batch_size ? f->cfg.pub.batch_size : 1;
+    uint32_t ch = c->q[c->q_head].ch;
+    size_t n = 0;
+    while (n < batch && n < c->q_len && c->q[(c->q_head + n) % c->q_cap].ch == ch)
+        n++;
+    size_t cap = 512 + n * (p->payload_len + 96) + strlen(f->cfg.pub.token);
+    char *buf = malloc(cap);
+    if (!buf)
+        return;
+    size_t hdr_room = 400 + strlen(f->cfg.pub.token);
+    char *body = buf + hdr_room;
+    size_t bl = 0;
+    if (batch > 1)
+        body[bl++] = '[';
+    for (size_t i = 0; i < n; i++) {
+        const pub_ev *e = &c->q[(c->q_head + i) % c->q_cap];
+        bl += (size_t)sprintf(body + bl, "%s{\"ts\":%lld,\"id\":\"%016llx-%u-%u\",\"data\":%s}",
+                              i ? "," : "", (long long)e->ts_us, (unsigned long long)f->cfg.seed,
+                              e->ch, e->n, p->payload);
+    }
+    if (batch > 1)
+        body[bl++] = ']';
+    char hdr[512 + FLEET_TOKEN_MAX];
+    int hl = snprintf(hdr, sizeof hdr,
+                      "POST /publish/%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                      "Content-Length: %zu\r\n%s%s%s\r\n",
+                      f->ch_names[ch], f->host_hdr, bl, f->cfg.pub.token[0] ? "Authorization: Bearer " : "",
+                      f->cfg.pub.token, f->cfg.pub.token[0] ? "\r\n" : "");
+    memmove(buf + hl, body, bl); /* header then body, contiguous */
+    memcpy(buf, hdr, (size_t)hl);
+    free(c->out);
+    c->out = buf;
+    c->out_len = (size_t)hl + bl;
+    c->out_off = 0;
+    c->n_infl = n;
+    c->state = PC_BUSY;
+    c->done = 0;
+    c->resp_len = 0;
+    c->sent_us = clock_mono_us();
+    http_parser_init(&c->hp, HTTP_RESPONSE);
+    c->hp.data = c;
+    uint32_t to = f->cfg.pub.ack_timeout_ms ? f->cfg.pub.ack_timeout_ms : 5000;
+    struct timeval tv = {to / 1000, (to % 1000) * 1000};
+    event_add(&c->timer, &tv);
+    conn_flush(c);
+}
+
+static void on_conn_io(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    pub_conn *c = arg;
+    fl_pub *p = c->p;
+    if (c->state == PC_CONNECTING) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
+            conn_retry_later(c, "connect");
+            return;
+        }
+        c->state = PC_IDLE;
+        event_del(&c->ev);
+        event_assign(&c->ev, p->base, c->fd, EV_READ | EV_PERSIST, on_conn_io, c);
+        event_add(&c->ev, NULL);
+        conn_kick(c);
+        return;
+    }
+    if (what & EV_WRITE)
+        conn_flush(c);
+    if (c->fd < 0 || !(what & EV_READ))
+        return;
+    char buf[16384];
+    ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        conn_retry_later(c, "closed");
+        return;
+    }
+    if (c->state != PC_BUSY) {
+        conn_retry_later(c, "unexpected bytes");
+        return;
+    }
+    size_t k = http_parser_execute(&c->hp, &pub_settings, buf, (size_t)n);
+    (void)k;
+    if (c->done) {
+        http_parser_pause(&c->hp, 0);
+        on_response(c);
+        return;
+    }
+    if (HTTP_PARSER_ERRNO(&c->hp) != HPE_OK) {
+        p->errors++;
+        conn_retry_later(c, "bad response");
+    }
+}
+
+static void on_conn_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    pub_conn *c = arg;
+    if (c->state == PC_BUSY || c->state == PC_CONNECTING) {
+        conn_retry_later(c, "ack timeout");
+        return;
+    }
+    if (c->state == PC_DOWN)
+        conn_connect(c);
+}
+
+static void conn_connect(pub_conn *c)
+{
+    fl_pub *p = c->p;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        conn_retry_later(c, "socket");
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->fd = fd;
+    if (connect(fd, (struct sockaddr *)&p->f->pub_sa, sizeof p->f->pub_sa) < 0 && errno != EINPROGRESS) {
+        conn_retry_later(c, "connect");
+        return;
+    }
+    c->state = PC_CONNECTING;
+    event_assign(&c->ev, p->base, fd, EV_WRITE, on_conn_io, c);
+    event_add(&c->ev, NULL);
+    uint32_t to = p->f->cfg.pub.ack_timeout_ms ? p->f->cfg.pub.ack_timeout_ms : 5000;
+    struct timeval tv = {to / 1000, (to % 1000) * 1000};
+    event_add(&c->timer, &tv);
+}
+
+/* ---- control ------------------------------------------------------------------------------- */
+
+static void update_idle(fl_pub *p)
+{
+    int idle = p->finishing;
+    for (unsigned i = 0; i < p->n_conns && idle; i++)
+        idle = p->conns[i].q_len == 0;
+    __atomic_store_n(&p->idle, idle, __ATOMIC_RELEASE);
+}
+
+static void on_cmd(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    fl_pub *p = arg;
+    pthread_mutex_lock(&p->mu);
+    int pause = p->cmd_pause, finish = p->cmd_finish, stop = p->cmd_stop;
+    p->cmd_pause = -1;
+    pthread_mutex_unlock(&p->mu);
+    if (pause == 1 && !p->paused) {
+        p->paused = 1;
+        event_del(p->timer);
+    } else if (pause == 0 && p->paused) {
+        p->paused = 0;
+        schedule_from(p, clock_mono_us());
+        arm_timer(p);
+    }
+    if (finish && !p->finishing) {
+        p->finishing = 1;
+        event_del(p->timer);
+    }
+    if (stop)
+        event_base_loopexit(p->base, NULL);
+    update_idle(p);
+}
+
+static void on_watch(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    update_idle(arg);
+}
+
+static void post(fl_pub *p, int pause, int finish, int stop)
+{
+    pthread_mutex_lock(&p->mu);
+    if (pause >= 0)
+        p->cmd_pause = pause;
+    p->cmd_finish |= finish;
+    p->cmd_stop |= stop;
+    pthread_mutex_unlock(&p->mu);
+    event_active(p->cmd, EV_READ, 0);
+}
+
+int fl_pub_new(fleet *f, fl_pub **out, char *err, size_t errlen)
+{
+    pthread_once(&pub_once, pub_init_settings);
+    fl_pub *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errlen, "publisher: out of memory");
+        return -1;
+    }
+    p->f = f;
+    p->cmd_pause = -1;
+    pthread_mutex_init(&p->mu, NULL);
+    prng_seed(&p->rng, prng_derive(f->cfg.seed, 77));
+    p->n_conns = f->cfg.pub.connections ? f->cfg.pub.connections : 4;
+    if (p->n_conns > f->n_ch)
+        p->n_conns = f->n_ch;
+    p->base = event_base_new();
+    p->conns = calloc(p->n_conns, sizeof *p->conns);
+    p->heap = calloc(f->n_ch, sizeof *p->heap);
+    p->ev_n = calloc(f->n_ch, sizeof *p->ev_n);
+    /* "data" is a JSON string padded so the whole value is payload_bytes long */
+    size_t pb = f->cfg.pub.payload_bytes < 16 ? 16 : f->cfg.pub.payload_bytes;
+    p->payload = malloc(pb + 1);
+    if (!p->base || !p->conns || !p->heap || !p->ev_n || !p->payload) {
+        fl_pub_free(p);
+        snprintf(err, errlen, "publisher: out of memory");
+        return -1;
+    }
+    memset(p->payload, 'x', pb);
+    p->payload[0] = '"';
+    p->payload[pb - 1] = '"';
+    p->payload[pb] = '\0';
+    p->payload_len = pb;
+    p->timer = event_new(p->base, -1, 0, on_schedule, p);
+    p->cmd = event_new(p->base, -1, EV_PERSIST, on_cmd, p);
+    p->watch = event_new(p->base, -1, EV_PERSIST, on_watch, p);
+    if (!p->timer || !p->cmd || !p->watch) {
+        fl_pub_free(p);
+        snprintf(err, errlen, "publisher: out of memory");
+        return -1;
+    }
+    struct timeval tv = {0, 20000};
+    event_add(p->watch, &tv);
+    for (unsigned i = 0; i < p->n_conns; i++) {
+        pub_conn *c = &p->conns[i];
+        c->p = p;
+        c->idx = i;
+        c->fd = -1;
+        evtimer_assign(&c->timer, p->base, on_conn_timer, c);
+    }
+    *out = p;
+    return 0;
+}
+
+static void *pub_main(void *arg)
+{
+    fl_pub *p = arg;
+    event_base_dispatch(p->base);
+    return NULL;
+}
+
+int fl_pub_start(fl_pub *p, char *err, size_t errlen)
+{
+    schedule_from(p, p->f->t0_mono_us);
+    for (unsigned i = 0; i < p->n_conns; i++)
+        conn_connect(&p->conns[i]);
+    arm_timer(p);
+    if (pthread_create(&p->th, NULL, pub_main, p) != 0) {
+        snprintf(err, errlen, "publisher: cannot start its thread");
+        return -1;
+    }
+    p->running = 1;
+    return 0;
+}
+
+void fl_pub_pause(fl_pub *p, int paused)
+{
+    post(p, paused ? 1 : 0, 0, 0);
+}
+
+void fl_pub_finish(fl_pub *p, uint32_t deadline_ms)
+{
+    fleet *f = p->f;
+    if (p->running) {
+        post(p, -1, 1, 0);
+        uint64_t end = clock_mono_us() + (uint64_t)deadline_ms * 1000u;
+        while (!__atomic_load_n(&p->idle, __ATOMIC_ACQUIRE) && clock_mono_us() < end)
+            usleep(10000);
+        post(p, -1, 0, 1);
+        pthread_join(p->th, NULL);
+        p->running = 0;
+        /* what is still queued or in flight was never acknowledged */
+        for (unsigned i = 0; i < p->n_conns; i++) {
+            p->failed += p->conns[i].q_len;
+            p->conns[i].q_len = 0;
+            conn_close(&p->conns[i]);
+        }
+    }
+    for (uint32_t i = 0; i < f->n_ch; i++)
+        f->final_head[i] = __atomic_load_n(&f->acked_head[i], __ATOMIC_RELAXED);
+    __atomic_store_n(&f->heads_final, 1, __ATOMIC_RELEASE);
+}
+
+uint64_t fl_pub_published(fl_pub *p)
+{
+    return __atomic_load_n(&p->published, __ATOMIC_RELAXED);
+}
+
+int fl_pub_running(fl_pub *p)
+{
+    return p->running && !p->finishing && !p->paused;
+}
+
+void fl_pub_results(fl_pub *p, chk_ctx *ctx)
+{
+    fleet *f = p->f;
+    for (size_t s = 0; s < p->n_sec; s++) {
+        if (!p->per_sec[s])
+            continue;
+        chk_tl_row *row = chk_row(ctx, ctx->t0_mono_us + s * 1000000u);
+        if (row)
+            row->published += p->per_sec[s];
+    }
+    f->published = p->published;
+    f->publish_failed = p->failed;
+    f->publish_retries = p->retries;
+    f->publish_errors = p->errors;
+    f->publish_generations = p->generations;
+}
+
+void fl_pub_free(fl_pub *p)
+{
+    if (!p)
+        return;
+    if (p->running) {
+        post(p, -1, 1, 1);
+        pthread_join(p->th, NULL);
+    }
+    for (unsigned i = 0; p->conns && i < p->n_conns; i++) {
+        conn_close(&p->conns[i]);
+        free(p->conns[i].q);
+        free(p->conns[i].resp);
+    }
+    free(p->conns);
+    free(p->heap);
+    free(p->ev_n);
+    free(p->payload);
+    free(p->per_sec);
+    if (p->timer)
+        event_free(p->timer);
+    if (p->cmd)
+        event_free(p->cmd);
+    if (p->watch)
+        event_free(p->watch);
+    if (p->base)
+        event_base_free(p->base);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}

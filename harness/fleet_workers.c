@@ -1,0 +1,528 @@
+/* fleet_workers.c — the fleet spread over forked worker processes (each with its own open-files limit), driven over a socket pair per child. */
+#include "fleet_workers.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+
+/* Protocol, one line per message:
+ *   parent → child: "cut <fraction>", "heads <n> <h0> <h1> …", "stop"
+ *   child → parent: "status <connected> <delivered> <anomalies> <reconnects>
+ *                    <errors> <caught_up> <heads_seen> [<bucket>:<count> …]",
+ *                   "cut <n>", "report <compact JSON>", "fail <message>" */
+
+typedef struct fl_worker {
+    pid_t pid;
+    int fd;
+    char *in;
+    size_t in_len, in_cap;
+    int eof, failed, reaped;
+    fleet_status st;
+    uint32_t *lat;            /* last status's cumulative coarse latency */
+    uint64_t caught_up, heads_seen;
+    uint64_t cut_gen, cut_n;
+    json_t *report;
+    char fail_msg[256];
+} fl_worker;
+
+struct fl_workers {
+    fl_worker *w;
+    unsigned n;
+    pthread_t reader;
+    int reader_running, reader_stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    uint64_t lost_workers;
+};
+
+static int send_line(int fd, const char *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        s += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* ---- child ------------------------------------------------------------------------------------ */
+
+static void child_status(fleet *f, int fd)
+{
+    fleet_status st;
+    memset(&st, 0, sizeof st);
+    uint32_t *lat = calloc(CHK_TL_BUCKETS, sizeof *lat);
+    char *line = malloc(CHK_TL_BUCKETS * 24 + 256);
+    if (!lat || !line) {
+        free(lat);
+        free(line);
+        return;
+    }
+    fleet_local_status(f, &st, lat);
+    int heads = __atomic_load_n(&f->heads_final, __ATOMIC_ACQUIRE);
+    size_t n = (size_t)sprintf(line, "status %llu %llu %llu %llu %llu %d %d", (unsigned long long)st.connected,
+                               (unsigned long long)st.delivered, (unsigned long long)st.anomalies,
+                               (unsigned long long)st.reconnects, (unsigned long long)st.errors,
+                               heads && fleet_local_caught_up(f), heads);
+    for (unsigned b = 0; b < CHK_TL_BUCKETS; b++)
+        if (lat[b])
+            n += (size_t)sprintf(line + n, " %u:%u", b, lat[b]);
+    line[n++] = '\n';
+    send_line(fd, line, n);
+    free(lat);
+    free(line);
+}
+
+static void child_command(fleet *f, int fd, char *line)
+{
+    if (strncmp(line, "cut ", 4) == 0) {
+        uint64_t n = fleet_disconnect_fraction(f, strtod(line + 4, NULL));
+        char out[64];
+        int k = snprintf(out, sizeof out, "cut %llu\n", (unsigned long long)n);
+        send_line(fd, out, (size_t)k);
+    } else if (strncmp(line, "heads ", 6) == 0) {
+        char *p = line + 6, *end;
+        unsigned long n = strtoul(p, &end, 10);
+        p = end;
+        for (unsigned long i = 0; i < n && i < f->n_ch; i++) {
+            f->final_head[i] = strtoull(p, &end, 10);
+            p = end;
+        }
+        f->stopped_pub = 1;
+        __atomic_store_n(&f->heads_final, 1, __ATOMIC_RELEASE);
+    } else if (strcmp(line, "stop") == 0) {
+        fleet_stop(f);
+        json_t *r = json_object();
+        char err[256];
+        if (fleet_local_report(f, r, err, sizeof err) < 0) {
+            char out[300];
+            int k = snprintf(out, sizeof out, "fail %s\n", err);
+            send_line(fd, out, (size_t)k);
+        } else {
+            char *s = json_dumps(r, JSON_COMPACT);
+            if (s) {
+                send_line(fd, "report ", 7);
+                send_line(fd, s, strlen(s));
+                send_line(fd, "\n", 1);
+                free(s);
+            }
+        }
+        json_decref(r);
+        shutdown(fd, SHUT_WR);
+        _exit(0);
+    }
+}
+
+static void child_main(fleet *f, int fd)
+{
+    char err[256];
+    if (fleet_start_local(f, err, sizeof err) < 0) {
+        char out[300];
+        int k = snprintf(out, sizeof out, "fail %s\n", err);
+        send_line(fd, out, (size_t)k);
+        _exit(1);
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    uint64_t next_status = 0;
+    for (;;) {
+        uint64_t now = clock_mono_us();
+        if (now >= next_status) {
+            child_status(f, fd);
+            next_status = now + 200000u;
+        }
+        struct pollfd pfd = {fd, POLLIN, 0};
+        int r = poll(&pfd, 1, 100);
+        if (r < 0 && errno != EINTR)
+            _exit(1);
+        if (r <= 0)
+            continue;
+        if (len + 4096 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            buf = realloc(buf, cap);
+            if (!buf)
+                _exit(1);
+        }
+        ssize_t n = read(fd, buf + len, cap - len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            _exit(1); /* the parent is gone */
+        len += (size_t)n;
+        char *nl;
+        while ((nl = memchr(buf, '\n', len))) {
+            *nl = '\0';
+            child_command(f, fd, buf);
+            size_t used = (size_t)(nl - buf) + 1;
+            memmove(buf, buf + used, len - used);
+            len -= used;
+        }
+    }
+}
+
+/* ---- parent ----------------------------------------------------------------------------------- */
+
+static void parent_line(struct fl_workers *ws, fl_worker *w, char *line)
+{
+    if (strncmp(line, "status ", 7) == 0) {
+        unsigned long long v[7] = {0};
+        char *p = line + 7, *end;
+        for (int i = 0; i < 7; i++) {
+            v[i] = strtoull(p, &end, 10);
+            p = end;
+        }
+        pthread_mutex_lock(&ws->mu);
+        w->st.connected = v[0];
+        w->st.delivered = v[1];
+        w->st.anomalies = v[2];
+        w->st.reconnects = v[3];
+        w->st.errors = v[4];
+        w->caught_up = v[5];
+        w->heads_seen = v[6];
+        memset(w->lat, 0, CHK_TL_BUCKETS * sizeof *w->lat);
+        while (*p == ' ') {
+            unsigned long b = strtoul(p + 1, &end, 10);
+            if (*end != ':')
+                break;
+            unsigned long c = strtoul(end + 1, &end, 10);
+            if (b < CHK_TL_BUCKETS)
+                w->lat[b] = (uint32_t)c;
+            p = end;
+        }
+        pthread_mutex_unlock(&ws->mu);
+    } else if (strncmp(line, "cut ", 4) == 0) {
+        pthread_mutex_lock(&ws->mu);
+        w->cut_n = strtoull(line + 4, NULL, 10);
+        w->cut_gen++;
+        pthread_cond_broadcast(&ws->cond);
+        pthread_mutex_unlock(&ws->mu);
+    } else if (strncmp(line, "report ", 7) == 0) {
+        json_error_t je;
+        json_t *r = json_loads(line + 7, 0, &je);
+        pthread_mutex_lock(&ws->mu);
+        w->report = r;
+        if (!r) {
+            w->failed = 1;
+            snprintf(w->fail_msg, sizeof w->fail_msg, "unreadable report: %s", je.text);
+        }
+        pthread_cond_broadcast(&ws->cond);
+        pthread_mutex_unlock(&ws->mu);
+    } else if (strncmp(line, "fail ", 5) == 0) {
+        pthread_mutex_lock(&ws->mu);
+        w->failed = 1;
+        snprintf(w->fail_msg, sizeof w->fail_msg, "%s", line + 5);
+        pthread_cond_broadcast(&ws->cond);
+        pthread_mutex_unlock(&ws->mu);
+    }
+}
+
+static void *reader_main(void *arg)
+{
+    struct fl_workers *ws = arg;
+    struct pollfd *pfd = calloc(ws->n, sizeof *pfd);
+    if (!pfd)
+        return NULL;
+    while (!__atomic_load_n(&ws->reader_stop, __ATOMIC_ACQUIRE)) {
+        unsigned open = 0;
+        for (unsigned i = 0; i < ws->n; i++) {
+            pfd[i].fd = ws->w[i].eof ? -1 : ws->w[i].fd;
+            pfd[i].events = POLLIN;
+            pfd[i].revents = 0;
+            open += !ws->w[i].eof;
+        }
+        if (!open)
+            break;
+        int r = poll(pfd, ws->n, 100);
+        if (r <= 0)
+            continue;
+        for (unsigned i = 0; i < ws->n; i++) {
+            fl_worker *w = &ws->w[i];
+            if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            if (w->in_len + 65536 > w->in_cap) {
+                size_t cap = w->in_cap ? w->in_cap * 2 : 131072;
+                char *b = realloc(w->in, cap);
+                if (!b)
+                    continue;
+                w->in = b;
+                w->in_cap = cap;
+            }
+            ssize_t n = read(w->fd, w->in + w->in_len, w->in_cap - w->in_len - 1);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                pthread_mutex_lock(&ws->mu);
+                w->eof = 1;
+                pthread_cond_broadcast(&ws->cond);
+                pthread_mutex_unlock(&ws->mu);
+                continue;
+            }
+            w->in_len += (size_t)n;
+            char *nl;
+            while ((nl = memchr(w->in, '\n', w->in_len))) {
+                *nl = '\0';
+                parent_line(ws, w, w->in);
+                size_t used = (size_t)(nl - w->in) + 1;
+                memmove(w->in, w->in + used, w->in_len - used);
+                w->in_len -= used;
+            }
+        }
+    }
+    free(pfd);
+    return NULL;
+}
+
+int fl_workers_start(fleet *f, char *err, size_t errlen)
+{
+    struct fl_workers *ws = calloc(1, sizeof *ws);
+    if (!ws) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    ws->n = f->cfg.workers;
+    ws->w = calloc(ws->n, sizeof *ws->w);
+    if (!ws->w) {
+        free(ws);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&ws->mu, NULL);
+    pthread_cond_init(&ws->cond, NULL);
+    f->w = ws;
+    pid_t parent = getpid();
+    fflush(NULL);
+    for (unsigned i = 0; i < ws->n; i++) {
+        fl_worker *w = &ws->w[i];
+        w->fd = -1;
+        w->lat = calloc(CHK_TL_BUCKETS, sizeof *w->lat);
+        int sv[2];
+        if (!w->lat || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+            snprintf(err, errlen, "workers: socketpair: %s", strerror(errno));
+            return -1;
+        }
+        pid_t pid = fork();
+        if (pid < 0) {
+            close(sv[0]);
+            close(sv[1]);
+            snprintf(err, errlen, "workers: fork: %s", strerror(errno));
+            return -1;
+        }
+        if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != parent)
+                _exit(1);
+            signal(SIGINT, SIG_IGN); /* the parent decides when its workers stop */
+            close(sv[0]);
+            for (unsigned j = 0; j < i; j++)
+                close(ws->w[j].fd);
+            f->w = NULL;
+            f->is_child = 1;
+            f->worker_idx = i;
+            f->n_workers = ws->n;
+            child_main(f, sv[1]);
+            _exit(0);
+        }
+        close(sv[1]);
+        w->pid = pid;
+        w->fd = sv[0];
+    }
+    if (pthread_create(&ws->reader, NULL, reader_main, ws) != 0) {
+        snprintf(err, errlen, "workers: cannot start the reader thread");
+        return -1;
+    }
+    ws->reader_running = 1;
+    return 0;
+}
+
+uint64_t fl_workers_cut(fleet *f, double fraction)
+{
+    struct fl_workers *ws = f->w;
+    char line[64];
+    int k = snprintf(line, sizeof line, "cut %.6f\n", fraction);
+    uint64_t *gen = calloc(ws->n, sizeof *gen);
+    if (!gen)
+        return 0;
+    pthread_mutex_lock(&ws->mu);
+    for (unsigned i = 0; i < ws->n; i++)
+        gen[i] = ws->w[i].cut_gen;
+    pthread_mutex_unlock(&ws->mu);
+    for (unsigned i = 0; i < ws->n; i++)
+        send_line(ws->w[i].fd, line, (size_t)k);
+    uint64_t total = 0, end = clock_mono_us() + 3000000u;
+    pthread_mutex_lock(&ws->mu);
+    for (unsigned i = 0; i < ws->n; i++) {
+        fl_worker *w = &ws->w[i];
+        while (w->cut_gen == gen[i] && !w->eof && clock_mono_us() < end) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 50000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&ws->cond, &ws->mu, &ts);
+        }
+        if (w->cut_gen != gen[i])
+            total += w->cut_n;
+    }
+    pthread_mutex_unlock(&ws->mu);
+    free(gen);
+    return total;
+}
+
+void fl_workers_status(fleet *f, fleet_status *o, uint32_t *lat)
+{
+    struct fl_workers *ws = f->w;
+    pthread_mutex_lock(&ws->mu);
+    for (unsigned i = 0; i < ws->n; i++) {
+        fl_worker *w = &ws->w[i];
+        o->connected += w->st.connected;
+        o->delivered += w->st.delivered;
+        o->anomalies += w->st.anomalies;
+        o->reconnects += w->st.reconnects;
+        o->errors += w->st.errors;
+        for (unsigned b = 0; b < CHK_TL_BUCKETS; b++)
+            lat[b] += w->lat[b];
+    }
+    pthread_mutex_unlock(&ws->mu);
+}
+
+void fl_workers_final_heads(fleet *f)
+{
+    struct fl_workers *ws = f->w;
+    size_t cap = 32 + (size_t)f->n_ch * 22;
+    char *line = malloc(cap);
+    if (!line)
+        return;
+    size_t n = (size_t)snprintf(line, cap, "heads %u", f->n_ch);
+    for (uint32_t i = 0; i < f->n_ch; i++)
+        n += (size_t)snprintf(line + n, cap - n, " %llu", (unsigned long long)f->final_head[i]);
+    line[n++] = '\n';
+    pthread_mutex_lock(&ws->mu);
+    for (unsigned i = 0; i < ws->n; i++)
+        ws->w[i].heads_seen = 0; /* wait for a status sent after these heads */
+    pthread_mutex_unlock(&ws->mu);
+    for (unsigned i = 0; i < ws->n; i++)
+        send_line(ws->w[i].fd, line, n);
+    free(line);
+}
+
+int fl_workers_caught_up(fleet *f)
+{
+    struct fl_workers *ws = f->w;
+    int all = 1;
+    pthread_mutex_lock(&ws->mu);
+    for (unsigned i = 0; i < ws->n; i++) {
+        fl_worker *w = &ws->w[i];
+        if (w->eof || w->failed)
+            continue;
+        if (!w->heads_seen || !w->caught_up)
+            all = 0;
+    }
+    pthread_mutex_unlock(&ws->mu);
+    return all;
+}
+
+void fl_workers_stop(fleet *f)
+{
+    struct fl_workers *ws = f->w;
+    if (!ws)
+        return;
+    for (unsigned i = 0; i < ws->n; i++)
+        if (ws->w[i].fd >= 0)
+            send_line(ws->w[i].fd, "stop\n", 5);
+    uint64_t end = clock_mono_us() + 30000000u;
+    pthread_mutex_lock(&ws->mu);
+    for (;;) {
+        int waiting = 0;
+        for (unsigned i = 0; i < ws->n; i++)
+            waiting |= !ws->w[i].report && !ws->w[i].failed && !ws->w[i].eof;
+        if (!waiting || clock_mono_us() >= end || !ws->reader_running)
+            break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&ws->cond, &ws->mu, &ts);
+    }
+    pthread_mutex_unlock(&ws->mu);
+    for (unsigned i = 0; i < ws->n; i++) {
+        fl_worker *w = &ws->w[i];
+        if (w->reaped || w->pid <= 0)
+            continue;
+        uint64_t until = clock_mono_us() + 3000000u;
+        int status;
+        while (waitpid(w->pid, &status, WNOHANG) == 0) {
+            if (clock_mono_us() >= until) {
+                kill(w->pid, SIGKILL);
+                waitpid(w->pid, &status, 0);
+                break;
+            }
+            usleep(10000);
+        }
+        w->reaped = 1;
+        if (!w->report)
+            ws->lost_workers++;
+    }
+    if (ws->reader_running) {
+        __atomic_store_n(&ws->reader_stop, 1, __ATOMIC_RELEASE);
+        pthread_join(ws->reader, NULL);
+        ws->reader_running = 0;
+    }
+}
+
+int fl_workers_merge_reports(fleet *f, json_t *report, char *err, size_t errlen)
+{
+    struct fl_workers *ws = f->w;
+    for (unsigned i = 0; i < ws->n; i++) {
+        if (!ws->w[i].report)
+            continue;
+        if (fleet_report_merge(report, ws->w[i].report, f->cfg.anomalies_per_kind, err, errlen) < 0)
+            return -1;
+    }
+    json_t *tot = json_object_get(report, "totals");
+    json_object_set_new(tot, "workers", json_integer(ws->n));
+    json_object_set_new(tot, "workers_failed", json_integer((json_int_t)ws->lost_workers));
+    if (ws->lost_workers) {
+        json_object_set_new(tot, "errors",
+                            json_integer(json_integer_value(json_object_get(tot, "errors")) +
+                                         (json_int_t)ws->lost_workers));
+    }
+    return 0;
+}
+
+void fl_workers_free(fleet *f)
+{
+    struct fl_workers *ws = f->w;
+    if (!ws)
+        return;
+    fl_workers_stop(f);
+    for (unsigned i = 0; i < ws->n; i++) {
+        if (ws->w[i].fd >= 0)
+            close(ws->w[i].fd);
+        free(ws->w[i].in);
+        free(ws->w[i].lat);
+        json_decref(ws->w[i].report);
+    }
+    free(ws->w);
+    pthread_mutex_destroy(&ws->mu);
+    pthread_cond_destroy(&ws->cond);
+    free(ws);
+    f->w = NULL;
+}
