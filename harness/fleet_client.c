@@ -55,7 +55,8 @@ static void count_error(fl_client *c, const char *why)
 
 static void arm(fl_client *c, int fd, short what, uint32_t timeout_ms)
 {
-    event_del(&c->ev);
+    if (event_initialized(&c->ev))
+        event_del(&c->ev);
     event_assign(&c->ev, c->t->base, fd, what, on_io, c);
     if (timeout_ms) {
         struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
@@ -812,7 +813,8 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 static void close_conn(fl_client *c)
 {
     fl_thread *t = c->t;
-    event_del(&c->ev);
+    if (event_initialized(&c->ev))
+        event_del(&c->ev);
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;

@@ -201,8 +201,10 @@ static void on_schedule(evutil_socket_t fd, short what, void *arg)
 
 static void conn_close(pub_conn *c)
 {
-    event_del(&c->ev);
-    event_del(&c->timer);
+    if (event_initialized(&c->ev))
+        event_del(&c->ev);
+    if (event_initialized(&c->timer))
+        event_del(&c->timer);
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
@@ -364,7 +366,8 @@ static void conn_flush(pub_conn *c)
         return;
     }
     short what = EV_READ | EV_PERSIST | (c->out_off < c->out_len ? EV_WRITE : 0);
-    event_del(&c->ev);
+    if (event_initialized(&c->ev))
+        event_del(&c->ev);
     event_assign(&c->ev, c->p->base, c->fd, what, on_conn_io, c);
     event_add(&c->ev, NULL);
 }
@@ -396,9 +399,11 @@ static void conn_kick(pub_conn *c)
         body[bl++] = '[';
     for (size_t i = 0; i < n; i++) {
         const pub_ev *e = &c->q[(c->q_head + i) % c->q_cap];
-        bl += (size_t)sprintf(body + bl, "%s{\"ts\":%lld,\"id\":\"%016llx-%u-%u\",\"data\":%s}",
-                              i ? "," : "", (long long)e->ts_us, (unsigned long long)f->cfg.seed,
-                              e->ch, e->n, p->payload);
+        /* the id is unique per run (start time, seed, shard) so that runs
+         * against a long-lived server are never taken for repeats */
+        bl += (size_t)sprintf(body + bl, "%s{\"ts\":%lld,\"id\":\"%llx-%llx-%u-%u-%u\",\"data\":%s}",
+                              i ? "," : "", (long long)e->ts_us, (unsigned long long)f->t0_wall_us,
+                              (unsigned long long)f->cfg.seed, f->cfg.shard_index, e->ch, e->n, p->payload);
     }
     if (batch > 1)
         body[bl++] = ']';
