@@ -1,6 +1,7 @@
 /* config.c — defaults, JSON config file and command-line flags, table-driven
  * so a flag and its config-file key can never drift apart. */
 #include "config.h"
+#include "flags.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -153,6 +154,20 @@ int config_load_file(server_cfg *c, const char *path, char *err, size_t errlen)
         if (strcmp(key, "channels") == 0) {
             if (!json_is_array(v)) {
                 snprintf(err, errlen, "%s: \"channels\" must be an array of flag rules", path);
+                json_decref(root);
+                return -1;
+            }
+            /* Validate the rules now, so a bad file stops the start (exit 2). */
+            flags *scratch = malloc(sizeof(*scratch));
+            char e2[256];
+            int oom = !scratch, bad = oom;
+            if (scratch) {
+                flags_init(scratch, SENDQ_DROP);
+                bad = flags_apply_json(scratch, v, e2, sizeof(e2));
+                free(scratch);
+            }
+            if (bad) {
+                snprintf(err, errlen, "%s: \"channels\": %s", path, oom ? "out of memory" : e2);
                 json_decref(root);
                 return -1;
             }

@@ -267,6 +267,7 @@ int sse_timer(srv *S, session *s)
         now - s->last_progress_us > (uint64_t)S->cfg->idle_timeout_s * 1000000) {
         S->m.idle_closes[MT_SSE]++;
         log_info("sse idle close: no write progress for %llds", (long long)S->cfg->idle_timeout_s);
+        conn_close_soon(s, 0, "idle", 1); /* frees the queue now; lws may linger */
         return -1;
     }
     s->sse_hb_due = 1;
