@@ -1,14 +1,73 @@
-/* authz.c — the authorization hook (allows everything until auth lands). */
+/* authz.c — the authorization hook: reads credentials and the peer address
+ * from libwebsockets and asks the security gate (sec/sec_gate.h). */
 #include "authz.h"
 
+#include <libwebsockets.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-authz_verdict authz_check(const authz_request *req, char *err, size_t errlen)
+#include "clock.h"
+#include "config.h"
+#include "envelope.h"
+#include "log.h"
+#include "sec_gate.h"
+
+/* One gate for the process: the server is one event loop. NULL = open. */
+static sec_gate *g_gate;
+static uint32_t g_retry_ms = 1000;
+
+static int parse_rate(const char *flag, const char *text, sec_rate *out, char *err, size_t errlen)
 {
-    (void)req;
-    if (errlen)
-        err[0] = '\0';
-    return AUTHZ_ALLOW;
+    char e[160];
+    if (!text[0]) {
+        *out = (sec_rate){ 0, 0 };
+        return 0;
+    }
+    if (sec_rate_parse(text, out, e, sizeof e) < 0) {
+        snprintf(err, errlen, "--%s: %s", flag, e);
+        return -1;
+    }
+    return 0;
+}
+
+int authz_init(const server_cfg *cfg, char *err, size_t errlen)
+{
+    sec_gate_cfg g = { 0 };
+    g.jwt_secret_file = cfg->jwt_secret_file[0] ? cfg->jwt_secret_file : NULL;
+    g.jwt_public_key = cfg->jwt_public_key[0] ? cfg->jwt_public_key : NULL;
+    g.jwt_issuer = cfg->jwt_issuer[0] ? cfg->jwt_issuer : NULL;
+    g.jwt_audience = cfg->jwt_audience[0] ? cfg->jwt_audience : NULL;
+    g.jwt_leeway_s = cfg->jwt_leeway_s;
+    g.policy_file = cfg->authz_policy[0] ? cfg->authz_policy : NULL;
+    g.audit_file = cfg->audit_log[0] ? cfg->audit_log : NULL;
+    g.audit_budget = (sec_rate){ (uint32_t)cfg->audit_max_per_s, (uint32_t)cfg->audit_max_per_s };
+    if (parse_rate("rate-conn-per-addr", cfg->rate_conn_per_addr, &g.conn_per_addr, err, errlen) ||
+        parse_rate("rate-msg-per-conn", cfg->rate_msg_per_conn, &g.msg_per_conn, err, errlen) ||
+        parse_rate("rate-pub-per-account", cfg->rate_pub_per_account, &g.pub_per_account, err,
+                   errlen) ||
+        parse_rate("storm-new-conns", cfg->storm_new_conns, &g.storm.new_conns, err, errlen))
+        return -1;
+    g.storm.retry_min_ms = 1000;
+    g.storm.retry_spread_ms = 4000;
+    if (!g.jwt_secret_file && !g.jwt_public_key && !g.policy_file && !g.audit_file &&
+        !g.conn_per_addr.rate_per_s && !g.msg_per_conn.rate_per_s && !g.pub_per_account.rate_per_s &&
+        !g.storm.new_conns.rate_per_s)
+        return 0; /* nothing configured: every check allows, at no cost */
+    sec_gate *gate = sec_gate_new(&g, (uint64_t)clock_wall_us(), err, errlen);
+    if (!gate)
+        return -1;
+    sec_gate_free(g_gate);
+    g_gate = gate;
+    log_info("security auth=%s policy=%s audit=%s", sec_gate_auth_enabled(gate) ? "jwt" : "off",
+             g.policy_file ? g.policy_file : "off", g.audit_file ? g.audit_file : "off");
+    return 0;
+}
+
+void authz_shutdown(void)
+{
+    sec_gate_free(g_gate);
+    g_gate = NULL;
 }
 
 const char *authz_code(authz_verdict v)
@@ -20,4 +79,235 @@ const char *authz_code(authz_verdict v)
     case AUTHZ_RATE_LIMITED: return "rate_limited";
     }
     return "forbidden";
+}
+
+static authz_verdict verdict_of(sec_verdict v)
+{
+    switch (v) {
+    case SEC_ALLOW: return AUTHZ_ALLOW;
+    case SEC_UNAUTHORIZED: return AUTHZ_UNAUTHORIZED;
+    case SEC_RATE_LIMITED:
+    case SEC_OVERLOADED: return AUTHZ_RATE_LIMITED;
+    case SEC_FORBIDDEN: break;
+    }
+    return AUTHZ_FORBIDDEN;
+}
+
+static int64_t now_s(void)
+{
+    return clock_wall_us() / 1000000;
+}
+
+static void conn_free(void *p)
+{
+    if (g_gate)
+        sec_gate_disconnect(g_gate, p);
+    free(p);
+}
+
+static sec_transport transport_of(authz_transport t)
+{
+    switch (t) {
+    case AUTHZ_T_WS: return SEC_T_WS;
+    case AUTHZ_T_SSE: return SEC_T_SSE;
+    case AUTHZ_T_POLL: return SEC_T_POLL;
+    case AUTHZ_T_HTTP: break;
+    }
+    return SEC_T_HTTP;
+}
+
+/* The credential the request carries: "Authorization: Bearer …", else the
+ * token= query argument (browsers' EventSource and WebSocket cannot set
+ * headers). Copies it into buf; returns its length, 0 when there is none. */
+static size_t request_token(struct lws *wsi, char *buf, size_t cap)
+{
+    char hdr[SEC_JWT_TOKEN_MAX + 64];
+    int n = lws_hdr_copy(wsi, hdr, (int)sizeof hdr, WSI_TOKEN_HTTP_AUTHORIZATION);
+    const char *tok;
+    size_t tok_len;
+    if (n > 0) {
+        if (sec_jwt_bearer(hdr, (size_t)n, &tok, &tok_len) < 0 || tok_len >= cap) {
+            /* a credential that is not a usable bearer token is still a
+             * credential: let it fail verification rather than pass as none */
+            snprintf(buf, cap, "invalid");
+            return strlen(buf);
+        }
+        memcpy(buf, tok, tok_len);
+        buf[tok_len] = 0;
+        return tok_len;
+    }
+    const char *v = lws_get_urlarg_by_name(wsi, "token=", hdr, (int)sizeof hdr);
+    if (!v)
+        return 0;
+    size_t len = strlen(v);
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(buf, v, len);
+    buf[len] = 0;
+    return len ? len : 0;
+}
+
+/* Authenticates the connection behind wsi into a new slot. */
+static authz_verdict authenticate(struct lws *wsi, authz_transport t, void **principal,
+                                  void (**free_principal)(void *), char *err, size_t errlen)
+{
+    sec_conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return AUTHZ_FORBIDDEN;
+    }
+    char remote[SEC_REMOTE_MAX] = "";
+    if (wsi)
+        lws_get_peer_simple(wsi, remote, sizeof remote);
+    static char token[SEC_JWT_TOKEN_MAX + 1];
+    size_t tlen = wsi ? request_token(wsi, token, sizeof token) : 0;
+    uint32_t retry_ms = 0;
+    sec_verdict v = sec_gate_connect(g_gate, c, transport_of(t), remote, tlen ? token : NULL, tlen,
+                                     now_s(), clock_mono_us(), &retry_ms, err, errlen);
+    memset(token, 0, tlen);
+    /* kept even when refused, so that the session frees it */
+    *principal = c;
+    *free_principal = conn_free;
+    if (v == SEC_RATE_LIMITED)
+        g_retry_ms = retry_ms;
+    return verdict_of(v);
+}
+
+authz_verdict authz_check(const authz_request *req, char *err, size_t errlen)
+{
+    if (errlen)
+        err[0] = '\0';
+    if (!g_gate)
+        return AUTHZ_ALLOW;
+    if (!*req->principal) {
+        authz_verdict v = authenticate(req->wsi, req->transport, req->principal,
+                                       req->free_principal, err, errlen);
+        if (v != AUTHZ_ALLOW)
+            return v;
+    }
+    sec_conn *c = *req->principal;
+    uint32_t retry_ms = 0;
+    sec_verdict v = SEC_ALLOW;
+    switch (req->action) {
+    case AUTHZ_CONNECT:
+        break;
+    case AUTHZ_SUBSCRIBE:
+        v = sec_gate_subscribe(g_gate, c, req->channel ? req->channel : "", now_s(), clock_mono_us(),
+                               err, errlen);
+        break;
+    case AUTHZ_PUBLISH:
+        v = sec_gate_publish(g_gate, c, req->channel ? req->channel : "", now_s(), clock_mono_us(),
+                             &retry_ms, err, errlen);
+        break;
+    }
+    if (v == SEC_RATE_LIMITED)
+        g_retry_ms = retry_ms;
+    return verdict_of(v);
+}
+
+int authz_admit(void)
+{
+    if (!g_gate)
+        return 1;
+    uint32_t retry_ms = 0;
+    if (sec_gate_admit(g_gate, clock_mono_us(), &retry_ms) != SEC_ALLOW) {
+        g_retry_ms = retry_ms;
+        return 0;
+    }
+    /* admitted connections are settled at once: lws bounds the handshake
+     * itself (timeouts, header pool), so only the arrival rate is shed here */
+    sec_gate_settled(g_gate);
+    return 1;
+}
+
+uint32_t authz_retry_after_s(void)
+{
+    uint32_t s = (g_retry_ms + 999) / 1000;
+    return s ? s : 1;
+}
+
+authz_verdict authz_ws_message(void *principal, char *err, size_t errlen)
+{
+    if (!g_gate || !principal)
+        return AUTHZ_ALLOW;
+    uint32_t retry_ms = 0;
+    sec_verdict v = sec_gate_message(g_gate, principal, clock_mono_us(), &retry_ms, err, errlen);
+    if (v == SEC_RATE_LIMITED)
+        g_retry_ms = retry_ms;
+    return verdict_of(v);
+}
+
+authz_verdict authz_refresh(void **principal, void (**free_principal)(void *), struct lws *wsi,
+                            const char *token, size_t token_len, char *reply, size_t reply_cap,
+                            char *err, size_t errlen)
+{
+    if (!g_gate || !sec_gate_auth_enabled(g_gate)) {
+        snprintf(err, errlen, "authentication is not configured on this server");
+        return AUTHZ_FORBIDDEN;
+    }
+    if (!*principal) {
+        authz_verdict v = authenticate(wsi, AUTHZ_T_WS, principal, free_principal, err, errlen);
+        if (v != AUTHZ_ALLOW)
+            return v;
+    }
+    sec_conn *c = *principal;
+    sec_verdict v = sec_gate_refresh(g_gate, c, token, token_len, now_s(), clock_mono_us(), err, errlen);
+    if (v != SEC_ALLOW)
+        return verdict_of(v);
+    char sub[SEC_SUB_MAX * 6 + 3];
+    if (envelope_json_str(sub, sizeof sub, c->who.sub, strlen(c->who.sub)) < 0)
+        snprintf(sub, sizeof sub, "null");
+    snprintf(reply, reply_cap, "{\"type\":\"authed\",\"sub\":%s,\"exp\":%lld}", sub,
+             (long long)c->who.exp_s);
+    return AUTHZ_ALLOW;
+}
+
+int authz_expired(void *principal)
+{
+    if (!g_gate || !principal)
+        return 0;
+    return sec_gate_expired(g_gate, principal, now_s(), clock_mono_us());
+}
+
+void authz_arm_expiry(struct lws *wsi, void *principal)
+{
+    sec_conn *c = principal;
+    if (!g_gate || !c || !c->who.authenticated || !c->who.exp_s)
+        return;
+    int64_t left_us = c->who.exp_s * 1000000 - clock_wall_us();
+    /* a little after the instant, so that the check at the timer sees it */
+    lws_set_timer_usecs(wsi, (lws_usec_t)(left_us > 0 ? left_us : 0) + 50000);
+}
+
+authz_verdict authz_admin(struct lws *wsi, void **principal, void (**free_principal)(void *),
+                          const char *path, const char *detail, char *err, size_t errlen)
+{
+    if (errlen)
+        err[0] = '\0';
+    if (!g_gate)
+        return AUTHZ_ALLOW;
+    if (!*principal) {
+        authz_verdict v = authenticate(wsi, AUTHZ_T_HTTP, principal, free_principal, err, errlen);
+        if (v != AUTHZ_ALLOW)
+            return v;
+    }
+    char what[200];
+    snprintf(what, sizeof what, "admin %s", path);
+    return verdict_of(sec_gate_admin(g_gate, *principal, what, detail, clock_mono_us(), err, errlen));
+}
+
+int authz_metrics_append(char **text, size_t *len)
+{
+    if (!g_gate)
+        return 0;
+    size_t cap = 256 * 1024;
+    char *nb = realloc(*text, *len + cap);
+    if (!nb)
+        return -1;
+    *text = nb;
+    int n = sec_gate_metrics(g_gate, nb + *len, cap);
+    if (n < 0)
+        return -1;
+    *len += (size_t)n;
+    return 0;
 }

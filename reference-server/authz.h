@@ -1,11 +1,16 @@
 /* authz.h — THE authorization hook: every connect, subscribe and publish is
  * decided here, so authentication (JWT), per-channel RBAC, tenant isolation
- * and rate limits plug in without touching the transports. */
+ * and rate limits plug in without touching the transports. The decisions
+ * themselves are in sec/sec_gate.h; this is the libwebsockets side (headers,
+ * peer address, timers) and the mapping to HTTP statuses and close codes.
+ * docs/security.md describes the model and the codes clients see. */
 #ifndef RTCHAOS_SERVER_AUTHZ_H
 #define RTCHAOS_SERVER_AUTHZ_H
 #include <stddef.h>
+#include <stdint.h>
 
 struct lws;
+struct server_cfg;
 
 typedef enum authz_action {
     AUTHZ_CONNECT = 0, /* a WS upgrade, SSE stream, poll or publish request arrives */
@@ -24,9 +29,10 @@ typedef enum authz_transport { AUTHZ_T_WS = 0, AUTHZ_T_SSE, AUTHZ_T_POLL, AUTHZ_
 
 /* What is being asked. wsi gives access to the request (headers such as
  * Authorization, the peer address) while it is being handled; principal
- * points at the connection's slot: NULL until a verdict at AUTHZ_CONNECT sets
- * it, then passed back on every later call for the same connection (a WS
- * connection keeps it for its life; it is freed with free_principal). */
+ * points at the connection's slot: NULL until the first call for the
+ * connection authenticates it (whatever the action), then passed back on
+ * every later call for the same connection (a WS connection keeps it for its
+ * life; it is freed with free_principal). */
 typedef struct authz_request {
     authz_action action;
     authz_transport transport;
@@ -36,13 +42,56 @@ typedef struct authz_request {
     void (**free_principal)(void *);
 } authz_request;
 
+/* Sets up authentication, the channel policy, rate limits, the storm guard
+ * and the audit log from cfg (the --jwt-*, --authz-policy, --audit-log,
+ * --rate-*, --storm-* flags). With none of them set every check allows.
+ * Call once before the server starts. Returns 0, or -1 with a message in err
+ * (a key or policy that does not load: the server must not start open). */
+int authz_init(const struct server_cfg *cfg, char *err, size_t errlen);
+/* Frees what authz_init made (after the server has stopped). */
+void authz_shutdown(void);
+
 /* Decides req. Returns AUTHZ_ALLOW, or another verdict with a human message
- * in err. Called on the event loop; must not block.
- * Today it allows everything (the reference server has no identities yet);
- * the auth issue replaces the body, not the call sites. */
+ * in err. Called on the event loop; never blocks. */
 authz_verdict authz_check(const authz_request *req, char *err, size_t errlen);
 
 /* "unauthorized" … as used in error envelopes. */
 const char *authz_code(authz_verdict v);
+
+/* Connection-storm guard: whether a new stream or request may start now.
+ * Returns 1, or 0 when the server is shedding new connections (answer 503
+ * with Retry-After: authz_retry_after_s()). */
+int authz_admit(void);
+
+/* The Retry-After hint, in whole seconds (at least 1), of the most recent
+ * rate-limited or shed request on this event loop. */
+uint32_t authz_retry_after_s(void);
+
+/* Counts one inbound WebSocket message of the connection whose slot is
+ * principal (a message flood gives AUTHZ_RATE_LIMITED: error + close 4429). */
+authz_verdict authz_ws_message(void *principal, char *err, size_t errlen);
+
+/* {"op":"auth","token":…}: replaces the connection's token (same subject and
+ * tenant only). Returns AUTHZ_ALLOW and writes the reply envelope
+ * ({"type":"authed","sub":…,"exp":…}) into reply, or a verdict with err. */
+authz_verdict authz_refresh(void **principal, void (**free_principal)(void *), struct lws *wsi,
+                            const char *token, size_t token_len, char *reply, size_t reply_cap,
+                            char *err, size_t errlen);
+
+/* Whether the connection's token has expired (it must be closed: WS 4401). */
+int authz_expired(void *principal);
+
+/* Arms wsi's lws timer to fire when the connection's token expires (no-op
+ * for anonymous connections and tokens without exp). */
+void authz_arm_expiry(struct lws *wsi, void *principal);
+
+/* Authorizes an admin request (path, with detail such as the request body
+ * for the audit log). Returns AUTHZ_ALLOW or UNAUTHORIZED/FORBIDDEN. */
+authz_verdict authz_admin(struct lws *wsi, void **principal, void (**free_principal)(void *),
+                          const char *path, const char *detail, char *err, size_t errlen);
+
+/* Appends the security metrics (Prometheus text) to *text (malloc'd, *len
+ * bytes), reallocating it. Returns 0, or -1 when out of memory. */
+int authz_metrics_append(char **text, size_t *len);
 
 #endif

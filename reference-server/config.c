@@ -60,6 +60,28 @@ static const opt opts[] = {
      "Access-Control-Allow-Origin of every response; empty = none (default *)"},
     {"admin", OPT_INT, OFF(admin), 0, 1, "0|1", "enable /admin/* (flags, kick, reset) (default 1)"},
     {"log-level", OPT_LOGLEVEL, OFF(log_level), 0, 0, "L", "debug|info|warn|error (default info)"},
+#define SZ(f) sizeof(((server_cfg *)0)->f)
+    {"jwt-secret-file", OPT_STR, OFF(jwt_secret_file), 0, SZ(jwt_secret_file), "FILE",
+     "HS256 secret: require and verify JWTs (docs/security.md)"},
+    {"jwt-public-key", OPT_STR, OFF(jwt_public_key), 0, SZ(jwt_public_key), "FILE",
+     "PEM public key: verify RS256 or ES256 JWTs"},
+    {"jwt-issuer", OPT_STR, OFF(jwt_issuer), 0, SZ(jwt_issuer), "ISS", "required iss claim"},
+    {"jwt-audience", OPT_STR, OFF(jwt_audience), 0, SZ(jwt_audience), "AUD", "required aud claim"},
+    {"jwt-leeway-s", OPT_INT, OFF(jwt_leeway_s), 0, 3600, "S", "clock skew allowed on exp/nbf (default 0)"},
+    {"authz-policy", OPT_STR, OFF(authz_policy), 0, SZ(authz_policy), "FILE",
+     "channel policy (JSON); deny by default"},
+    {"audit-log", OPT_STR, OFF(audit_log), 0, SZ(audit_log), "FILE", "security audit log (JSON lines; - = stderr)"},
+    {"audit-max-per-s", OPT_INT, OFF(audit_max_per_s), 0, 1000000, "N",
+     "audit lines per second before suppression (default 1000; 0 = no limit)"},
+    {"rate-conn-per-addr", OPT_STR, OFF(rate_conn_per_addr), 0, SZ(rate_conn_per_addr), "N/s[:B]",
+     "connection attempts per source address (default off)"},
+    {"rate-msg-per-conn", OPT_STR, OFF(rate_msg_per_conn), 0, SZ(rate_msg_per_conn), "N/s[:B]",
+     "inbound WebSocket messages per connection (default off)"},
+    {"rate-pub-per-account", OPT_STR, OFF(rate_pub_per_account), 0, SZ(rate_pub_per_account), "N/s[:B]",
+     "publishes per token subject (default off)"},
+    {"storm-new-conns", OPT_STR, OFF(storm_new_conns), 0, SZ(storm_new_conns), "N/s[:B]",
+     "new connections per second before 503 (default off)"},
+#undef SZ
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -86,6 +108,7 @@ void config_defaults(server_cfg *c)
     snprintf(c->cors_origin, sizeof(c->cors_origin), "*");
     c->admin = 1;
     c->log_level = LOG_INFO;
+    c->audit_max_per_s = 1000;
 }
 
 void config_free(server_cfg *c)

@@ -35,6 +35,18 @@ typedef struct server_cfg {
     char cors_origin[128];       /* Access-Control-Allow-Origin; "" = none */
     int64_t admin;               /* 1 = the /admin endpoints are enabled */
     log_level log_level;
+    /* security (authz.c, docs/security.md); "" = off */
+    char jwt_secret_file[512];   /* HS256 secret */
+    char jwt_public_key[512];    /* PEM public key: RS256 or ES256 */
+    char jwt_issuer[256], jwt_audience[256];
+    int64_t jwt_leeway_s;
+    char authz_policy[512];      /* channel policy (JSON) */
+    char audit_log[512];         /* JSON lines, "-" = stderr */
+    int64_t audit_max_per_s;     /* audit lines per second, 0 = unlimited */
+    char rate_conn_per_addr[32]; /* "N/s[:BURST]" */
+    char rate_msg_per_conn[32];
+    char rate_pub_per_account[32];
+    char storm_new_conns[32];
     json_t *channels;            /* initial flag rules (config file "channels"), or NULL */
 } server_cfg;
 

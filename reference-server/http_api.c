@@ -24,6 +24,7 @@ int http_respond(session *s, int status, const char *ctype, const char *body, si
     memcpy(s->resp + LWS_PRE, body, len);
     s->resp_len = len;
     s->resp_status = status;
+    s->resp_retry_after_s = status == 429 || status == 503 ? authz_retry_after_s() : 0;
     s->resp_ctype = ctype;
     s->resp_ready = 1;
     lws_callback_on_writable(s->wsi);
@@ -69,6 +70,17 @@ static int write_response(srv *S, session *s, struct lws *wsi)
     if (lws_add_http_common_headers(wsi, (unsigned int)s->resp_status, s->resp_ctype,
                                     (lws_filepos_t)s->resp_len, &p, end) ||
         add_common_headers(S, wsi, &p, end))
+        return -1;
+    if (s->resp_retry_after_s) {
+        char ra[16];
+        int n = snprintf(ra, sizeof(ra), "%u", s->resp_retry_after_s);
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
+                                        (const unsigned char *)ra, n, &p, end))
+            return -1;
+    }
+    if (s->resp_status == 401 &&
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
+                                    (const unsigned char *)"Bearer", 6, &p, end))
         return -1;
     if (s->method == 'O') {
         static const char allow_m[] = "GET, POST, OPTIONS";
@@ -369,6 +381,10 @@ static int handle_get(srv *S, session *s, struct lws *wsi)
         size_t len;
         if (metrics_render(&S->m, &g, &text, &len))
             return http_respond_error(s, 503, "overloaded", "out of memory");
+        if (authz_metrics_append(&text, &len)) {
+            free(text);
+            return http_respond_error(s, 503, "overloaded", "out of memory");
+        }
         int rc = http_respond(s, 200, "text/plain; version=0.0.4", text, len);
         free(text);
         return rc;
@@ -405,6 +421,27 @@ static int on_http(srv *S, session *s, struct lws *wsi, const char *path)
     if (strncmp(path, "/admin/", 7) == 0 && !S->cfg->admin) {
         S->m.rejections[MR_NOT_FOUND]++;
         return http_respond_error(s, 404, "bad_request", "admin endpoints are disabled");
+    }
+    if ((!strcmp(path, "/sse") || !strcmp(path, "/poll") || !strncmp(path, "/publish/", 9)) &&
+        !authz_admit()) {
+        /* connection storm: shed new work, keep what is connected */
+        S->m.rejections[MR_OVERLOADED]++;
+        s->resp_close = 1;
+        if (!strcmp(path, "/sse")) {
+            char ev[96];
+            int n = snprintf(ev, sizeof(ev), "retry: %u\n\n", authz_retry_after_s() * 1000);
+            return http_respond(s, 503, "text/event-stream", ev, (size_t)n);
+        }
+        return http_respond_error(s, 503, "overloaded", "too many new connections; retry later");
+    }
+    if (strncmp(path, "/admin/", 7) == 0) {
+        char err[256];
+        authz_verdict v = authz_admin(wsi, &s->principal, &s->free_principal, path,
+                                      s->method == 'P' ? "POST" : "GET", err, sizeof(err));
+        if (v != AUTHZ_ALLOW) {
+            S->m.rejections[v == AUTHZ_UNAUTHORIZED ? MR_UNAUTHORIZED : MR_FORBIDDEN]++;
+            return http_respond_error(s, v == AUTHZ_UNAUTHORIZED ? 401 : 403, authz_code(v), err);
+        }
     }
     if (s->method == 'G')
         return handle_get(S, s, wsi);

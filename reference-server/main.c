@@ -1,6 +1,7 @@
 /* main.c — rtchaos-server: parse the configuration and run the server. */
 #include <stdio.h>
 
+#include "authz.h"
 #include "config.h"
 #include "log.h"
 #include "server.h"
@@ -19,7 +20,13 @@ int main(int argc, char **argv)
         return 2;
     }
     log_init("server", cfg.log_level);
+    if (authz_init(&cfg, err, sizeof(err))) {
+        fprintf(stderr, "rtchaos-server: %s\n", err);
+        config_free(&cfg);
+        return 2;
+    }
     rc = server_run(&cfg);
+    authz_shutdown();
     config_free(&cfg);
     return rc;
 }

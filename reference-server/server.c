@@ -120,11 +120,14 @@ static int callback_rtc(struct lws *wsi, enum lws_callback_reasons reason, void 
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
         return ws_callback(wsi, reason, s, in, len);
+    case LWS_CALLBACK_TIMER:
+        if (s && s->kind == SESS_WS) /* WS timers: token expiry (authz.c) */
+            return ws_callback(wsi, reason, s, in, len);
+        return http_api_callback(wsi, reason, s, in, len);
     case LWS_CALLBACK_HTTP:
     case LWS_CALLBACK_HTTP_BODY:
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
     case LWS_CALLBACK_HTTP_WRITEABLE:
-    case LWS_CALLBACK_TIMER:
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         return http_api_callback(wsi, reason, s, in, len);

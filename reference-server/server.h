@@ -115,6 +115,7 @@ typedef struct session {
     const char *resp_ctype;
     int resp_ready;
     int resp_close;              /* close the connection after the response */
+    uint32_t resp_retry_after_s; /* 429/503: the Retry-After header (authz.c) */
 
     /* /poll */
     channel *poll_ch;

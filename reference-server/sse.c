@@ -263,6 +263,12 @@ int sse_writeable(srv *S, session *s)
 int sse_timer(srv *S, session *s)
 {
     uint64_t now = clock_mono_us();
+    if (authz_expired(s->principal)) {
+        /* the token expired: end the stream; the client reconnects with a
+         * fresh one (checked within one heartbeat interval) */
+        S->m.rejections[MR_UNAUTHORIZED]++;
+        return -1;
+    }
     if ((conn_pending(s) || s->sse_hb_due) &&
         now - s->last_progress_us > (uint64_t)S->cfg->idle_timeout_s * 1000000) {
         S->m.idle_closes[MT_SSE]++;

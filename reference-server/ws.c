@@ -94,8 +94,41 @@ static void op_pub(srv *S, session *s, json_t *o, const char *name)
     json_decref(ev);
 }
 
+/* {"op":"auth","token":…}: a fresh token for this connection (docs/security.md). */
+static void op_auth(srv *S, session *s, json_t *o)
+{
+    char err[256], reply[512];
+    json_t *jt = json_object_get(o, "token");
+    if (!json_is_string(jt)) {
+        S->m.rejections[MR_BAD_REQUEST]++;
+        error_reply(s, "bad_request", "\"token\" must be a string", NULL);
+        return;
+    }
+    authz_verdict v = authz_refresh(&s->principal, &s->free_principal, s->wsi, json_string_value(jt),
+                                    json_string_length(jt), reply, sizeof(reply), err, sizeof(err));
+    if (v != AUTHZ_ALLOW) {
+        S->m.rejections[reject_of(v)]++;
+        error_reply(s, authz_code(v), err, NULL);
+        if (authz_expired(s->principal))
+            conn_close_soon(s, 4401, "token expired", 0);
+        return;
+    }
+    authz_arm_expiry(s->wsi, s->principal);
+    if (conn_ctrl(s, ENV_T_UNKNOWN, reply, strlen(reply)))
+        conn_close_soon(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "control queue full", 1);
+    lws_callback_on_writable(s->wsi);
+}
+
 static void handle_message(srv *S, session *s, const char *in, size_t len)
 {
+    char lim[160];
+    if (authz_ws_message(s->principal, lim, sizeof(lim)) != AUTHZ_ALLOW) {
+        /* a flood: say why, then close once the reply is out */
+        S->m.rejections[MR_RATE_LIMITED]++;
+        error_reply(s, "rate_limited", lim, NULL);
+        conn_close_soon(s, 4429, "rate_limited", 0);
+        return;
+    }
     json_error_t je;
     json_t *o = json_loadb(in, len, JSON_REJECT_DUPLICATES, &je);
     char m[320];
@@ -117,6 +150,8 @@ static void handle_message(srv *S, session *s, const char *in, size_t len)
         if (conn_ctrl(s, ENV_T_PONG, pong, sizeof(pong) - 1))
             conn_close_soon(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "control queue full", 1);
         lws_callback_on_writable(s->wsi);
+    } else if (strcmp(op, "auth") == 0) {
+        op_auth(S, s, o);
     } else if (strcmp(op, "sub") && strcmp(op, "unsub") && strcmp(op, "pub")) {
         snprintf(m, sizeof(m), "unknown op \"%.32s\" (sub, unsub, pub, ping)", op);
         S->m.rejections[MR_BAD_REQUEST]++;
@@ -225,6 +260,21 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, v
                 S->m.rejections[S->draining ? MR_DRAINING : MR_NOT_FOUND]++;
             return 1;
         }
+        if (!authz_admit()) {
+            /* connection storm: refuse the upgrade with 503 + Retry-After */
+            S->m.rejections[MR_OVERLOADED]++;
+            unsigned char hdr[LWS_PRE + 256], *start = hdr + LWS_PRE, *p = start,
+                                             *end = hdr + sizeof(hdr) - 1;
+            char ra[16];
+            int n = snprintf(ra, sizeof(ra), "%u", authz_retry_after_s());
+            if (!lws_add_http_header_status(wsi, 503, &p, end) &&
+                !lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
+                                             (const unsigned char *)ra, n, &p, end) &&
+                !lws_add_http_header_content_length(wsi, 0, &p, end) &&
+                !lws_finalize_http_header(wsi, &p, end))
+                lws_write(wsi, start, (size_t)lws_ptr_diff(p, start), LWS_WRITE_HTTP_HEADERS);
+            return 1;
+        }
         return 0;
     case LWS_CALLBACK_ESTABLISHED: {
         conn_init(s, S, SESS_WS, wsi);
@@ -241,9 +291,20 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, v
             S->m.rejections[reject_of(v)]++;
             conn_close_soon(s, v == AUTHZ_UNAUTHORIZED ? 4401 : v == AUTHZ_RATE_LIMITED ? 4429 : 4403,
                             authz_code(v), 1);
+        } else {
+            authz_arm_expiry(wsi, s->principal);
         }
         return 0;
     }
+    case LWS_CALLBACK_TIMER:
+        /* armed by authz_arm_expiry: the token's exp has come */
+        if (!s->closing && authz_expired(s->principal)) {
+            error_reply(s, "unauthorized", "token expired; reconnect with a fresh token", NULL);
+            conn_close_soon(s, 4401, "token expired", 0);
+        } else if (!s->closing) {
+            authz_arm_expiry(wsi, s->principal); /* refreshed meanwhile */
+        }
+        return 0;
     case LWS_CALLBACK_RECEIVE:
         if (s->closing)
             return 0;

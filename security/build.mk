@@ -86,3 +86,11 @@ fuzz-regress: fuzz-build
 	  || { tail -n 40 $(FUZZ_DIR)/$$t-regress.log; echo "fuzz-regress: $$t FAILED"; exit 1; }; \
 	  echo "fuzz-regress: $$t $$(echo $$files | wc -w) inputs ok"; \
 	done
+
+# ---- the server links the gate ---------------------------------------------------
+# reference-server/authz.c is the hook that calls into sec_gate; the server's
+# fragment globs reference-server/*.c, so only the include path, the library
+# and its link flags are added here (libcommon again after libsec, which uses it).
+$(BUILD)/reference-server/authz.o: CPPFLAGS += $(SEC_INCLUDE)
+$(BINDIR)/rtchaos-server: $(SEC_LIB)
+SERVER_LIBS += $(SEC_LIB) $(COMMON_LIB) $(SEC_LDLIBS)

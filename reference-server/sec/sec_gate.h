@@ -90,9 +90,10 @@ sec_verdict sec_gate_connect(sec_gate *g, sec_conn *c, sec_transport t, const ch
                              uint32_t *retry_after_ms, char *err, size_t errlen);
 
 /* Authorizes a subscription (also a replay, a resume or a poll read) of c to
- * channel: the token must not have expired, the name must be valid, and the
- * policy must grant it. Audits denials and subscriptions to sensitive
- * channels. */
+ * channel: the token must not have expired and, when a policy is loaded, the
+ * name must pass sec_channel_check and the policy must grant it (without a
+ * policy any name is allowed here: the server validates names itself).
+ * Audits denials and subscriptions to sensitive channels. */
 sec_verdict sec_gate_subscribe(sec_gate *g, sec_conn *c, const char *channel, int64_t now_s,
                                uint64_t mono_us, char *err, size_t errlen);
 

@@ -121,7 +121,7 @@ static void test_sec_gate_open_mode_allows_valid_names(void **state)
     assert_int_equal(conn(g, &c, NULL, "127.0.0.1"), SEC_ALLOW);
     assert_int_equal(sub(g, &c, "anything.at.all"), SEC_ALLOW);
     assert_int_equal(pub(g, &c, "orders", T0), SEC_ALLOW);
-    assert_int_equal(sub(g, &c, "bad..name"), SEC_FORBIDDEN);
+    assert_int_equal(sub(g, &c, "bad..name"), SEC_ALLOW); /* the server's to refuse (400) */
     sec_gate_free(g);
 }
 
