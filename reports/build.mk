@@ -4,7 +4,7 @@
 
 REPORTS_SRCS := $(filter-out reports/main.c,$(wildcard reports/*.c))
 REPORTS_OBJS := $(REPORTS_SRCS:%.c=$(BUILD)/%.o)
-REPORTS_LIBS :=
+REPORTS_LIBS := $(shell pkg-config --libs yaml-0.1 libevent)
 
 # A small driver for tests (render / junit / summary / compare / merge on
 # the command line), so the report library is exercised end to end before

@@ -1,0 +1,763 @@
+/* suite.c — running a suite: one `rtchaos run` child per entry (drills also
+ * get their own server, /metrics watches and admin actions), then the index
+ * (index.json / index.md / index.html) and the suite's exit code. */
+#include "suite.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "clock.h"
+#include "rdoc.h"
+#include "rout.h"
+#include "suite_def.h"
+#include "suite_drill.h"
+#include "suite_proc.h"
+
+/* How often a drill scrapes /metrics while its run goes on. */
+#define DRILL_SCRAPE_MS 500
+#define DRILL_HTTP_TIMEOUT_MS 2000
+#define DRILL_SERVER_READY_MS 15000
+
+/* ST_SKIPPED: filtered out by --only, left out of the index. */
+typedef enum entry_status { ST_PASS = 0, ST_FAIL, ST_INVALID, ST_BROKEN, ST_NOT_RUNNABLE, ST_SKIPPED } entry_status;
+
+static const char *status_word(entry_status s)
+{
+    static const char *const w[] = {"pass", "FAIL", "INVALID", "BROKEN", "not yet runnable", "skipped"};
+    return w[s];
+}
+
+int suite_is_suite_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    yaml_parser_t p;
+    yaml_event_t ev;
+    int depth = 0, is = 0, expect_key = 0, done = 0;
+    yaml_parser_initialize(&p);
+    yaml_parser_set_input_file(&p, f);
+    /* Only the top-level keys matter: stream events, stopping early. */
+    while (!done && yaml_parser_parse(&p, &ev)) {
+        switch (ev.type) {
+        case YAML_MAPPING_START_EVENT:
+            depth++;
+            if (depth == 1)
+                expect_key = 1;
+            else if (depth == 2)
+                expect_key = 0;
+            break;
+        case YAML_MAPPING_END_EVENT:
+            depth--;
+            if (depth == 1)
+                expect_key = 1;
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+            depth++;
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+            depth--;
+            if (depth == 1)
+                expect_key = 1;
+            break;
+        case YAML_SCALAR_EVENT:
+            if (depth == 1) {
+                if (expect_key && strcmp((const char *)ev.data.scalar.value, "suite") == 0) {
+                    is = 1;
+                    done = 1;
+                }
+                expect_key = !expect_key;
+            }
+            break;
+        case YAML_STREAM_END_EVENT:
+        case YAML_DOCUMENT_END_EVENT:
+            done = 1;
+            break;
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    fclose(f);
+    return is;
+}
+
+/* argv for `rtchaos run` or `rtchaos validate` of one entry. */
+typedef struct argvec {
+    char **v;
+    size_t n, cap;
+} argvec;
+
+static void av_push(argvec *a, const char *s)
+{
+    if (a->n + 2 > a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 32;
+        a->v = realloc(a->v, a->cap * sizeof *a->v);
+    }
+    a->v[a->n++] = strdup(s);
+    a->v[a->n] = NULL;
+}
+
+static void av_free(argvec *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->v[i]);
+    free(a->v);
+    memset(a, 0, sizeof *a);
+}
+
+static void av_sets(argvec *a, char **sets, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        av_push(a, "--set");
+        av_push(a, sets[i]);
+    }
+}
+
+/* Suite defaults, then the entry's, then (short form) the short ones, then
+ * the command line's: a later --set wins. */
+static void entry_sets(argvec *a, const suite_def *s, const suite_entry *e, const suite_opts *o)
+{
+    av_sets(a, s->sets, s->nsets);
+    av_sets(a, e->sets, e->nsets);
+    if (o->short_form) {
+        av_sets(a, s->short_sets, s->nshort_sets);
+        av_sets(a, e->short_sets, e->nshort_sets);
+    }
+    for (size_t i = 0; i < o->nsets; i++) {
+        av_push(a, "--set");
+        av_push(a, o->sets[i]);
+    }
+}
+
+int suite_validate(const char *path, const char *self_exe, FILE *diag)
+{
+    suite_def s;
+    int nerr = 0;
+    if (suite_def_load(path, &s, diag, &nerr) != 0)
+        return 2;
+    int bad = 0;
+    for (size_t i = 0; self_exe && i < s.nentries; i++) {
+        const suite_entry *e = &s.entries[i];
+        if (!e->scenario)
+            continue;
+        for (int shortf = 0; shortf <= 1; shortf++) {
+            if (shortf && !s.nshort_sets && !e->nshort_sets)
+                continue;
+            suite_opts o = {.short_form = shortf};
+            argvec a = {0};
+            av_push(&a, self_exe);
+            av_push(&a, "validate");
+            if (e->drill.present) {
+                av_push(&a, "--target");
+                av_push(&a, "http://127.0.0.1:1");
+            }
+            entry_sets(&a, &s, e, &o);
+            av_push(&a, e->scenario);
+            char log[] = "/tmp/rtchaos-suite-validate-XXXXXX";
+            int fd = mkstemp(log);
+            if (fd >= 0)
+                close(fd);
+            char err[256];
+            pid_t pid = suite_proc_start(a.v, log, err, sizeof err);
+            int status = 0;
+            if (pid > 0) {
+                uint64_t deadline = clock_mono_us() + 30000000ULL;
+                while (suite_proc_poll(pid, &status) == 0 && clock_mono_us() < deadline)
+                    suite_proc_sleep_ms(10);
+                status = suite_proc_stop(pid, 1000);
+            }
+            if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                bad = 1;
+                if (diag) {
+                    fprintf(diag, "%s:%d:1: entry '%s'%s: scenario %s does not validate:\n", path, e->line, e->id,
+                            shortf ? " (short form)" : "", e->scenario_as_written);
+                    size_t n;
+                    char *text = rdoc_read_file(log, &n, err, sizeof err);
+                    if (text)
+                        fprintf(diag, "%s", text);
+                    free(text);
+                }
+            }
+            unlink(log);
+            av_free(&a);
+        }
+    }
+    suite_def_free(&s);
+    return bad ? 2 : 0;
+}
+
+/* What happened to one entry. */
+typedef struct entry_result {
+    entry_status status;
+    int exit_code;       /* of `rtchaos run`; -1 when not run */
+    char why[512];       /* broken / invalid / drill failure detail */
+    json_t *report;      /* the entry's report.json, or NULL */
+    json_t *drill;       /* drill checks, or NULL */
+    double elapsed_s;
+} entry_result;
+
+/* The drill's side of a run: scrape, act, remember. */
+typedef struct drill_run {
+    int port;
+    uint64_t t0_us;          /* mono time of the harness's t = 0 (estimate) */
+    suite_samples *samples;  /* one per watch */
+    size_t next_action;
+    json_t *actions_done;
+    uint64_t next_scrape_us;
+} drill_run;
+
+static void drill_tick(const suite_drill *d, drill_run *r)
+{
+    uint64_t now = clock_mono_us();
+    double t = ((double)now - (double)r->t0_us) / 1e6;
+    char err[256];
+    if (now >= r->next_scrape_us && d->nwatches) {
+        r->next_scrape_us = now + DRILL_SCRAPE_MS * 1000ULL;
+        int status;
+        char *body = NULL;
+        if (suite_drill_http(r->port, "GET", "/metrics", NULL, DRILL_HTTP_TIMEOUT_MS, &status, &body, err,
+                             sizeof err) == 0 &&
+            status == 200) {
+            for (size_t i = 0; i < d->nwatches; i++) {
+                double v;
+                if (suite_drill_prom_sum(body, d->watches[i].metric, d->watches[i].labels, &v) == 0)
+                    suite_samples_add(&r->samples[i], t, v);
+            }
+        }
+        free(body);
+    }
+    while (r->next_action < d->nactions && t >= d->actions[r->next_action].at_s) {
+        const suite_action *a = &d->actions[r->next_action++];
+        int status = 0;
+        char *body = NULL;
+        int rc = suite_drill_http(r->port, a->method, a->path, a->body, DRILL_HTTP_TIMEOUT_MS, &status, &body, err,
+                                  sizeof err);
+        json_array_append_new(r->actions_done,
+                              json_pack("{s:f, s:f, s:s, s:s, s:s?, s:i, s:s}", "at_s", a->at_s, "done_at_s", t,
+                                        "method", a->method, "path", a->path, "body", a->body, "status",
+                                        rc == 0 ? status : 0, "response", rc == 0 ? (body ? body : "") : err));
+        free(body);
+    }
+}
+
+static int start_server(const char *self_exe, const suite_drill *d, const char *entry_dir, pid_t *pid, int *port,
+                        char *err, size_t errlen)
+{
+    char bin[4096], log[4096], *tmp = strdup(self_exe);
+    snprintf(bin, sizeof bin, "%s/rtchaos-server", dirname(tmp));
+    free(tmp);
+    rdoc_path(log, sizeof log, entry_dir, "server.log");
+    argvec a = {0};
+    av_push(&a, bin);
+    av_push(&a, "--port");
+    av_push(&a, "0");
+    if (d->server_config) {
+        av_push(&a, "--config");
+        av_push(&a, d->server_config);
+    }
+    for (size_t i = 0; i < d->nserver_args; i++)
+        av_push(&a, d->server_args[i]);
+    *pid = suite_proc_start(a.v, log, err, errlen);
+    av_free(&a);
+    if (*pid < 0)
+        return -1;
+    char addr[128];
+    if (suite_proc_wait_line(*pid, log, "listening ", addr, sizeof addr, DRILL_SERVER_READY_MS, err, errlen) != 0) {
+        suite_proc_stop(*pid, 2000);
+        return -1;
+    }
+    const char *colon = strrchr(addr, ':');
+    *port = colon ? atoi(colon + 1) : 0;
+    if (*port <= 0) {
+        snprintf(err, errlen, "rtchaos-server printed 'listening %s': no port", addr);
+        suite_proc_stop(*pid, 2000);
+        return -1;
+    }
+    return 0;
+}
+
+static void judge_drill(const suite_drill *d, drill_run *r, entry_result *res)
+{
+    json_t *dj = json_object(), *watches = json_array(), *budgets = json_array();
+    int ok = 1;
+    for (size_t i = 0; i < d->nwatches; i++) {
+        char why[300];
+        int pass = suite_drill_watch_judge(&d->watches[i], &r->samples[i], why, sizeof why);
+        ok &= pass;
+        json_t *samples = json_array();
+        for (size_t k = 0; k < r->samples[i].n; k++)
+            json_array_append_new(samples, json_pack("[f,f]", r->samples[i].t[k], r->samples[i].v[k]));
+        json_array_append_new(watches, json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", d->watches[i].name, "metric",
+                                                 d->watches[i].metric, "pass", pass, "why", why, "samples", samples));
+    }
+    for (size_t i = 0; i < d->nbudgets; i++) {
+        char why[300];
+        double v = NAN;
+        int pass = res->report ? suite_drill_budget_judge(&d->budgets[i], res->report, &v, why, sizeof why) : 0;
+        if (!res->report)
+            snprintf(why, sizeof why, "no report.json to judge");
+        ok &= pass;
+        json_array_append_new(budgets, json_pack("{s:s, s:b, s:s, s:o}", "budget", d->budgets[i].text, "pass", pass,
+                                                 "why", why, "value", isnan(v) ? json_null() : json_real(v)));
+    }
+    for (size_t i = 0; i < d->nactions; i++) {
+        const json_t *done = json_array_get(r->actions_done, i);
+        json_int_t st = done ? json_integer_value(json_object_get(done, "status")) : 0;
+        if (st < 200 || st >= 300) {
+            ok = 0;
+            if (!res->why[0])
+                snprintf(res->why, sizeof res->why, "action %s %s %s (status %lld)", d->actions[i].method,
+                         d->actions[i].path, done ? "was refused" : "was never applied (the run ended first)",
+                         (long long)st);
+        }
+    }
+    json_object_set_new(dj, "watches", watches);
+    json_object_set_new(dj, "actions", json_incref(r->actions_done));
+    json_object_set_new(dj, "restore", budgets);
+    json_object_set_new(dj, "pass", json_boolean(ok));
+    res->drill = dj;
+    if (!ok && res->status == ST_PASS) {
+        res->status = ST_FAIL;
+        if (!res->why[0])
+            snprintf(res->why, sizeof res->why, "a drill check failed (see drill.json)");
+    }
+}
+
+static void run_entry(const suite_def *s, const suite_entry *e, const suite_opts *o, const char *entry_dir,
+                      entry_result *res)
+{
+    char err[512] = "", log[4096];
+    res->exit_code = -1;
+    if (rdoc_mkdir(entry_dir, err, sizeof err) != 0) {
+        res->status = ST_BROKEN;
+        snprintf(res->why, sizeof res->why, "%s", err);
+        return;
+    }
+    rdoc_path(log, sizeof log, entry_dir, "run.log");
+    pid_t server = -1;
+    int port = 0;
+    char target[128] = "";
+    if (e->drill.present) {
+        if (start_server(o->self_exe, &e->drill, entry_dir, &server, &port, err, sizeof err) != 0) {
+            res->status = ST_BROKEN;
+            snprintf(res->why, sizeof res->why, "drill server: %s", err);
+            return;
+        }
+        snprintf(target, sizeof target, "http://127.0.0.1:%d", port);
+    } else if (o->target) {
+        snprintf(target, sizeof target, "%s", o->target);
+    }
+    argvec a = {0};
+    av_push(&a, o->self_exe);
+    av_push(&a, "run");
+    av_push(&a, e->scenario);
+    av_push(&a, "--out");
+    av_push(&a, entry_dir);
+    if (target[0]) {
+        av_push(&a, "--target");
+        av_push(&a, target);
+    }
+    entry_sets(&a, s, e, o);
+    uint64_t start = clock_mono_us();
+    pid_t pid = suite_proc_start(a.v, log, err, sizeof err);
+    av_free(&a);
+    drill_run dr = {0};
+    if (pid < 0) {
+        res->status = ST_BROKEN;
+        snprintf(res->why, sizeof res->why, "%s", err);
+        suite_proc_stop(server, 3000);
+        return;
+    }
+    if (e->drill.present) {
+        dr.port = port;
+        dr.t0_us = start + (uint64_t)(e->drill.warmup_s * 1e6);
+        dr.samples = calloc(e->drill.nwatches ? e->drill.nwatches : 1, sizeof *dr.samples);
+        dr.actions_done = json_array();
+    }
+    uint64_t deadline = start + (uint64_t)(e->timeout_s * 1e6);
+    int status = 0, exited = 0;
+    while (!exited) {
+        int r = suite_proc_poll(pid, &status);
+        if (r != 0) {
+            exited = r > 0;
+            break;
+        }
+        if (clock_mono_us() > deadline) {
+            status = suite_proc_stop(pid, 5000);
+            snprintf(res->why, sizeof res->why, "did not finish within %.0f s: stopped", e->timeout_s);
+            break;
+        }
+        if (e->drill.present)
+            drill_tick(&e->drill, &dr);
+        suite_proc_sleep_ms(50);
+    }
+    res->elapsed_s = (double)(clock_mono_us() - start) / 1e6;
+    if (e->drill.present)
+        suite_proc_stop(server, 5000);
+    if (exited && WIFEXITED(status)) {
+        res->exit_code = WEXITSTATUS(status);
+        res->status = res->exit_code == 0 ? ST_PASS : res->exit_code == 1 ? ST_FAIL
+                                                   : res->exit_code == 2 ? ST_INVALID : ST_BROKEN;
+        if (res->exit_code == 2)
+            snprintf(res->why, sizeof res->why, "rtchaos run refused the scenario or command line (see run.log)");
+        else if (res->exit_code > 2)
+            snprintf(res->why, sizeof res->why, "the run broke: exit %d (see run.log)", res->exit_code);
+    } else {
+        res->status = ST_BROKEN;
+        if (!res->why[0])
+            snprintf(res->why, sizeof res->why, "rtchaos run ended by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    }
+    char rpath[4096];
+    rdoc_path(rpath, sizeof rpath, entry_dir, "report.json");
+    res->report = rdoc_load(rpath, err, sizeof err);
+    if (!res->report && res->status <= ST_FAIL) {
+        res->status = ST_BROKEN;
+        snprintf(res->why, sizeof res->why, "no readable report.json: %s", err);
+    }
+    if (e->drill.present) {
+        judge_drill(&e->drill, &dr, res);
+        char dpath[4096];
+        rdoc_path(dpath, sizeof dpath, entry_dir, "drill.json");
+        json_dump_file(res->drill, dpath, JSON_INDENT(1));
+        for (size_t i = 0; i < e->drill.nwatches; i++)
+            suite_samples_free(&dr.samples[i]);
+        free(dr.samples);
+        json_decref(dr.actions_done);
+    }
+}
+
+/* "lost=0, resync_ok=48, p95_live_ms=12.3" from the entry's answer metrics. */
+static void answer_text(const suite_entry *e, const entry_result *r, char *buf, size_t len)
+{
+    size_t off = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < e->nanswer && r->report && off < len; i++) {
+        double v;
+        char num[32];
+        if (rdoc_verdict_metric(r->report, e->answer[i], &v) == 0)
+            rdoc_fmt_num(num, sizeof num, v);
+        else
+            snprintf(num, sizeof num, "n/a");
+        off += (size_t)snprintf(buf + off, len - off, "%s%s=%s", off ? ", " : "", e->answer[i], num);
+    }
+    if (r->report && off < len) {
+        size_t i, np = 0, nv = 0;
+        const json_t *v;
+        json_array_foreach(json_object_get(r->report, "verdicts"), i, v) {
+            nv++;
+            np += json_is_true(json_object_get(v, "pass"));
+        }
+        off += (size_t)snprintf(buf + off, len - off, "%sverdicts %zu/%zu pass", off ? "; " : "", np, nv);
+    }
+    if (r->drill && off < len) {
+        size_t i, np = 0, nc = 0;
+        const json_t *w;
+        json_array_foreach(json_object_get(r->drill, "watches"), i, w) {
+            nc++;
+            np += json_is_true(json_object_get(w, "pass"));
+        }
+        json_array_foreach(json_object_get(r->drill, "restore"), i, w) {
+            nc++;
+            np += json_is_true(json_object_get(w, "pass"));
+        }
+        snprintf(buf + off, len - off, "; drill checks %zu/%zu pass", np, nc);
+    }
+    if (!r->report && !r->drill && e->not_runnable)
+        snprintf(buf, len, "-");
+}
+
+static void write_index_doc(rout *o, const suite_def *s, const entry_result *res, const char *out_dir, int exit_code,
+                            size_t counts[6])
+{
+    (void)out_dir;
+    if (o->html) {
+        fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>", o->f);
+        rout_text(o, s->title);
+        fputs("</title>\n<style>body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;"
+              "color:#222}table{border-collapse:collapse;margin:.5em 0;width:100%}th,td{border:1px solid #ccc;"
+              "padding:.3em .6em;text-align:left;vertical-align:top}th{background:#f3f3f3}"
+              "tr.pass td:last-child{color:#1a7f37;font-weight:600}tr.fail td{background:#fff0f0}"
+              "tr.fail td:last-child{color:#c00;font-weight:700}tr.na td{color:#666;background:#f8f8f8}"
+              "h2{margin-top:1.5em;font-size:1.15em}</style></head><body>\n<h1>", o->f);
+        rout_text(o, s->title);
+        fputs("</h1>\n", o->f);
+    } else {
+        fputs("# ", o->f);
+        rout_text(o, s->title);
+        fputs("\n\n", o->f);
+    }
+    if (s->description)
+        rout_para(o, "%s", s->description);
+    rout_para(o, "Suite %s: %zu passed, %zu failed, %zu invalid, %zu broken, %zu not yet runnable — exit code %d.",
+              s->name, counts[ST_PASS], counts[ST_FAIL], counts[ST_INVALID], counts[ST_BROKEN], counts[ST_NOT_RUNNABLE],
+              exit_code);
+    const char *cols[] = {"what was run", "measured answer", "result"};
+    /* Grouped by question when the suite has questions, in their order;
+     * entries without one come last. */
+    for (int q = 1; q <= SUITE_MAX_QUESTIONS + 1; q++) {
+        int any = 0;
+        for (size_t i = 0; i < s->nentries; i++) {
+            const suite_entry *e = &s->entries[i];
+            int eq = e->question ? e->question : SUITE_MAX_QUESTIONS + 1;
+            if (eq != q || res[i].status == ST_SKIPPED)
+                continue;
+            if (!any) {
+                if (q <= SUITE_MAX_QUESTIONS && s->questions[q]) {
+                    char h[600];
+                    snprintf(h, sizeof h, "Q%d. %s", q, s->questions[q]);
+                    rout_heading(o, 2, h, NULL);
+                } else if (q == SUITE_MAX_QUESTIONS + 1) {
+                    rout_heading(o, 2, "Runs", NULL);
+                }
+                rout_table_begin(o, NULL, cols, 3);
+                any = 1;
+            }
+            char what[1024], answer[1024], result[700], link[512];
+            snprintf(what, sizeof what, "%s (%s: %s%s%s)", e->title, e->id,
+                     e->scenario_as_written ? e->scenario_as_written : "no scenario",
+                     e->runbook ? "; runbook " : "", e->runbook ? e->runbook : "");
+            if (res[i].status == ST_NOT_RUNNABLE)
+                snprintf(answer, sizeof answer, "not measured");
+            else
+                answer_text(e, &res[i], answer, sizeof answer);
+            if (res[i].status == ST_NOT_RUNNABLE)
+                snprintf(result, sizeof result, "not yet runnable: %s", e->not_runnable);
+            else if (res[i].why[0])
+                snprintf(result, sizeof result, "%s: %s", status_word(res[i].status), res[i].why);
+            else
+                snprintf(result, sizeof result, "%s", status_word(res[i].status));
+            if (e->partial && res[i].status != ST_NOT_RUNNABLE) {
+                size_t n = strlen(result);
+                snprintf(result + n, sizeof result - n, " (partial: %s)", e->partial);
+            }
+            snprintf(link, sizeof link, "%s/report.html", e->id);
+            const char *rc = res[i].status == ST_PASS ? "pass" : res[i].status == ST_NOT_RUNNABLE ? "na" : "fail";
+            if (o->html) {
+                fprintf(o->f, "<tr class=\"%s\"><td>", rc);
+                rout_text(o, what);
+                if (res[i].report) {
+                    fprintf(o->f, " — <a href=\"%s\">report</a>", link);
+                    if (res[i].drill)
+                        fprintf(o->f, ", <a href=\"%s/drill.json\">drill checks</a>", e->id);
+                }
+                fputs("</td><td>", o->f);
+                rout_text(o, answer);
+                fputs("</td><td>", o->f);
+                rout_text(o, result);
+                fputs("</td></tr>\n", o->f);
+            } else {
+                char cell[1600];
+                if (res[i].report)
+                    snprintf(cell, sizeof cell, "%s — report: %s", what, link);
+                else
+                    snprintf(cell, sizeof cell, "%s", what);
+                const char *row[] = {cell, answer, result};
+                rout_table_row(o, rc, row, 3);
+            }
+        }
+        if (any)
+            rout_table_end(o);
+    }
+    if (o->html)
+        fputs("</body></html>\n", o->f);
+}
+
+static int write_index(const suite_def *s, const entry_result *res, const char *out_dir, int exit_code,
+                       size_t counts[6], char *err, size_t errlen)
+{
+    json_t *idx = json_object(), *entries = json_array();
+    for (size_t i = 0; i < s->nentries; i++) {
+        const suite_entry *e = &s->entries[i];
+        if (res[i].status == ST_SKIPPED)
+            continue;
+        char answer[1024];
+        answer_text(e, &res[i], answer, sizeof answer);
+        json_t *ans = json_object();
+        for (size_t k = 0; k < e->nanswer && res[i].report; k++) {
+            double v;
+            json_object_set_new(ans, e->answer[k],
+                                rdoc_verdict_metric(res[i].report, e->answer[k], &v) == 0 ? json_real(v) : json_null());
+        }
+        json_t *ej = json_pack("{s:s, s:s, s:s, s:i, s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:s, s:f}", "id", e->id,
+                               "title", e->title, "status", status_word(res[i].status), "exit_code",
+                               res[i].exit_code, "scenario", e->scenario_as_written, "not_runnable",
+                               e->not_runnable, "partial", e->partial, "runbook", e->runbook, "why",
+                               res[i].why[0] ? res[i].why : NULL, "answer", ans, "answer_text", answer,
+                               "elapsed_s", res[i].elapsed_s);
+        if (e->question) {
+            json_object_set_new(ej, "question", json_integer(e->question));
+            json_object_set_new(ej, "question_text", json_string(s->questions[e->question]));
+        }
+        if (res[i].report)
+            json_object_set_new(ej, "run_dir", json_string(e->id));
+        if (res[i].drill)
+            json_object_set(ej, "drill", res[i].drill);
+        json_array_append_new(entries, ej);
+    }
+    char started[64];
+    time_t now = time(NULL);
+    strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    json_object_set_new(idx, "schema", json_string("rtchaos.suite/1"));
+    json_object_set_new(idx, "suite", json_string(s->name));
+    json_object_set_new(idx, "title", json_string(s->title));
+    json_object_set_new(idx, "finished", json_string(started));
+    json_object_set_new(idx, "exit_code", json_integer(exit_code));
+    json_object_set_new(idx, "entries", entries);
+    char path[4096];
+    rdoc_path(path, sizeof path, out_dir, "index.json");
+    int rc = json_dump_file(idx, path, JSON_INDENT(1));
+    json_decref(idx);
+    if (rc != 0) {
+        snprintf(err, errlen, "write %s failed", path);
+        return -1;
+    }
+    for (int html = 0; html <= 1; html++) {
+        const char *name = html ? "index.html" : "index.md";
+        rout o = {rdoc_fopen(out_dir, name, err, errlen), html};
+        if (!o.f)
+            return -1;
+        write_index_doc(&o, s, res, out_dir, exit_code, counts);
+        if (rdoc_fclose(o.f, name, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int suite_run(const char *path, const suite_opts *o, char *out_dir_used, size_t out_len, char *err, size_t errlen)
+{
+    suite_def s;
+    char *diag_buf = NULL;
+    size_t diag_len = 0;
+    FILE *diag = open_memstream(&diag_buf, &diag_len);
+    int nerr = 0;
+    int rc = suite_def_load(path, &s, diag, &nerr);
+    fclose(diag);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s", diag_buf ? diag_buf : "invalid suite");
+        free(diag_buf);
+        return 2;
+    }
+    free(diag_buf);
+    char out_dir[4096];
+    if (o->out_dir) {
+        snprintf(out_dir, sizeof out_dir, "%s", o->out_dir);
+    } else {
+        char stamp[32];
+        time_t now = time(NULL);
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime(&now));
+        if (rdoc_mkdir("runs", err, errlen) != 0) {
+            suite_def_free(&s);
+            return 3;
+        }
+        snprintf(out_dir, sizeof out_dir, "runs/%s-suite-%s", stamp, s.name);
+    }
+    if (out_dir_used)
+        snprintf(out_dir_used, out_len, "%s", out_dir);
+    if (rdoc_mkdir(out_dir, err, errlen) != 0) {
+        suite_def_free(&s);
+        return 3;
+    }
+    entry_result *res = calloc(s.nentries, sizeof *res);
+    size_t counts[6] = {0};
+    for (size_t i = 0; i < s.nentries; i++) {
+        const suite_entry *e = &s.entries[i];
+        if (o->only && !strstr(e->id, o->only)) {
+            res[i].status = ST_SKIPPED;
+            continue;
+        }
+        if (e->not_runnable) {
+            res[i].status = ST_NOT_RUNNABLE;
+            res[i].exit_code = -1;
+        } else {
+            if (o->progress) {
+                fprintf(o->progress, "suite %s: %s (%s) …\n", s.name, e->id, e->scenario_as_written);
+                fflush(o->progress);
+            }
+            char entry_dir[4096];
+            rdoc_path(entry_dir, sizeof entry_dir, out_dir, e->id);
+            run_entry(&s, e, o, entry_dir, &res[i]);
+        }
+        counts[res[i].status]++;
+        if (o->progress) {
+            fprintf(o->progress, "suite %s: %-28s %s%s%s\n", s.name, e->id, status_word(res[i].status),
+                    res[i].why[0] ? ": " : "", res[i].why);
+            fflush(o->progress);
+        }
+    }
+    int exit_code = counts[ST_BROKEN] ? 3 : counts[ST_INVALID] ? 2 : counts[ST_FAIL] ? 1 : 0;
+    if (write_index(&s, res, out_dir, exit_code, counts, err, errlen) != 0)
+        exit_code = 3;
+    for (size_t i = 0; i < s.nentries; i++) {
+        json_decref(res[i].report);
+        json_decref(res[i].drill);
+    }
+    free(res);
+    suite_def_free(&s);
+    return exit_code;
+}
+
+int suite_cli_run(int argc, char **argv, const char *self_exe)
+{
+    suite_opts o = {.self_exe = self_exe, .progress = stdout};
+    const char *path = NULL;
+    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (strcmp(a, "--out") == 0 && more)
+            o.out_dir = argv[++i];
+        else if (strncmp(a, "--out=", 6) == 0)
+            o.out_dir = a + 6;
+        else if (strcmp(a, "--target") == 0 && more)
+            o.target = argv[++i];
+        else if (strncmp(a, "--target=", 9) == 0)
+            o.target = a + 9;
+        else if (strcmp(a, "--set") == 0 && more)
+            sets[o.nsets++] = argv[++i];
+        else if (strncmp(a, "--set=", 6) == 0)
+            sets[o.nsets++] = a + 6;
+        else if (strcmp(a, "--only") == 0 && more)
+            o.only = argv[++i];
+        else if (strcmp(a, "--short") == 0)
+            o.short_form = 1;
+        else if (strcmp(a, "--quiet") == 0)
+            o.progress = NULL;
+        else if (a[0] == '-' || path) {
+            fprintf(stderr, "rtchaos run SUITE: unexpected argument '%s'\n"
+                            "usage: rtchaos run SUITE.yaml [--out DIR] [--target URL] [--set path=value]... "
+                            "[--short] [--only SUBSTR] [--quiet]\n", a);
+            free(sets);
+            return 2;
+        } else
+            path = a;
+    }
+    if (!path) {
+        fprintf(stderr, "rtchaos run: expected a suite file\n");
+        free(sets);
+        return 2;
+    }
+    o.sets = sets;
+    char err[4096] = "", out_dir[4096] = "";
+    int rc = suite_run(path, &o, out_dir, sizeof out_dir, err, sizeof err);
+    free(sets);
+    if (rc == 2 && err[0]) {
+        fprintf(stderr, "%s", err);
+        return 2;
+    }
+    if (err[0])
+        fprintf(stderr, "rtchaos run %s: %s\n", path, err);
+    if (out_dir[0])
+        printf("suite index: %s/index.html (exit %d)\n", out_dir, rc);
+    return rc;
+}

@@ -1,0 +1,554 @@
+/* suite_def.c — parsing and checking suite files (libyaml document API),
+ * every error reported as file:line:col. */
+#include "suite_def.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+typedef struct pctx {
+    const char *path;
+    yaml_document_t *doc;
+    FILE *diag;
+    int nerr;
+} pctx;
+
+static void perr(pctx *c, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void perr(pctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (c->diag)
+        fprintf(c->diag, "%s:%lu:%lu: %s\n", c->path, n ? (unsigned long)n->start_mark.line + 1 : 1UL,
+                n ? (unsigned long)n->start_mark.column + 1 : 1UL, msg);
+    c->nerr++;
+}
+
+static yaml_node_t *node(pctx *c, int id)
+{
+    return id ? yaml_document_get_node(c->doc, id) : NULL;
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+/* The value of key in mapping m, or NULL. */
+static yaml_node_t *get(pctx *c, yaml_node_t *m, const char *key)
+{
+    if (!m || m->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+        const char *k = scalar(node(c, p->key));
+        if (k && strcmp(k, key) == 0)
+            return node(c, p->value);
+    }
+    return NULL;
+}
+
+/* Every key of m must be one of allowed (NULL-terminated). */
+static void check_keys(pctx *c, yaml_node_t *m, const char *where, const char *const *allowed)
+{
+    if (!m || m->type != YAML_MAPPING_NODE)
+        return;
+    for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = node(c, p->key);
+        const char *k = scalar(kn);
+        int ok = 0;
+        for (const char *const *a = allowed; *a && k; a++)
+            ok |= strcmp(*a, k) == 0;
+        if (!ok) {
+            char list[512];
+            size_t off = 0;
+            for (const char *const *a = allowed; *a && off < sizeof list; a++)
+                off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", off ? ", " : "", *a);
+            perr(c, kn, "%s: unknown key '%s' (expected one of: %s)", where, k ? k : "?", list);
+        }
+    }
+}
+
+static char *dup_scalar(pctx *c, yaml_node_t *n, const char *what, int required, yaml_node_t *parent)
+{
+    if (!n) {
+        if (required)
+            perr(c, parent, "missing '%s'", what);
+        return NULL;
+    }
+    const char *s = scalar(n);
+    if (!s) {
+        perr(c, n, "'%s' must be a string", what);
+        return NULL;
+    }
+    return strdup(s);
+}
+
+/* A sequence of scalars (or one scalar) → array of strings. */
+static char **dup_list(pctx *c, yaml_node_t *n, const char *what, size_t *count)
+{
+    *count = 0;
+    if (!n)
+        return NULL;
+    if (n->type == YAML_SCALAR_NODE) {
+        char **v = calloc(1, sizeof *v);
+        v[0] = strdup(scalar(n));
+        *count = 1;
+        return v;
+    }
+    if (n->type != YAML_SEQUENCE_NODE) {
+        perr(c, n, "'%s' must be a list of strings", what);
+        return NULL;
+    }
+    size_t len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    char **v = calloc(len + 1, sizeof *v);
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+        yaml_node_t *x = node(c, *it);
+        const char *s = scalar(x);
+        if (!s) {
+            perr(c, x, "'%s' items must be strings", what);
+            continue;
+        }
+        v[(*count)++] = strdup(s);
+    }
+    return v;
+}
+
+static void free_list(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+double suite_def_seconds(const char *s)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || !isfinite(v) || v < 0)
+        return -1;
+    if (*end == 0 || strcmp(end, "s") == 0)
+        return v;
+    if (strcmp(end, "ms") == 0)
+        return v / 1000.0;
+    if (strcmp(end, "m") == 0)
+        return v * 60.0;
+    return -1;
+}
+
+static double seconds_of(pctx *c, yaml_node_t *n, const char *what, double dflt)
+{
+    if (!n)
+        return dflt;
+    const char *s = scalar(n);
+    double v = s ? suite_def_seconds(s) : -1;
+    if (v < 0) {
+        perr(c, n, "'%s' must be a duration such as 15s, 500ms or 2m", what);
+        return dflt;
+    }
+    return v;
+}
+
+/* Each override must look like path=value. */
+static void check_sets(pctx *c, yaml_node_t *n, char **sets, size_t nsets, const char *what)
+{
+    for (size_t i = 0; i < nsets; i++) {
+        const char *eq = strchr(sets[i], '=');
+        if (!eq || eq == sets[i])
+            perr(c, n, "%s: '%s' is not path=value", what, sets[i]);
+    }
+}
+
+static char *resolve(const char *dir, const char *p)
+{
+    if (p[0] == '/')
+        return strdup(p);
+    size_t n = strlen(dir) + strlen(p) + 2;
+    char *r = malloc(n);
+    snprintf(r, n, "%s/%s", dir, p);
+    return r;
+}
+
+/* The scenario's top-level "warmup" (default 2 s), read with a plain line
+ * scan: a drill needs it to place the harness's t = 0, and nothing else of
+ * the scenario (the harness validates the rest). */
+static double scenario_warmup_s(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    double w = 2.0;
+    if (!f)
+        return w;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "warmup:", 7) == 0) {
+            char *v = line + 7;
+            while (*v == ' ')
+                v++;
+            v[strcspn(v, " \t\r\n#")] = 0;
+            double x = suite_def_seconds(v);
+            if (x >= 0)
+                w = x;
+        }
+    }
+    fclose(f);
+    return w;
+}
+
+static const char *const op_names[] = {"<=", ">=", "<", ">", "==", "!=", NULL};
+
+static int parse_window_budget(pctx *c, yaml_node_t *n, const char *text, double from_s, double to_s,
+                               suite_window_budget *b)
+{
+    char metric[64], op[4];
+    double v;
+    if (sscanf(text, "%63s %3s %lf", metric, op, &v) != 3) {
+        perr(c, n, "restore budget '%s' is not 'METRIC OP VALUE'", text);
+        return -1;
+    }
+    int okop = 0;
+    for (const char *const *o = op_names; *o; o++)
+        okop |= strcmp(*o, op) == 0;
+    int okm = strcmp(metric, "delivered_per_s") == 0 || strcmp(metric, "p50_live_ms") == 0 ||
+              strcmp(metric, "p95_live_ms") == 0 || strcmp(metric, "p99_live_ms") == 0;
+    if (!okop || !okm) {
+        perr(c, n, "restore budget '%s': metric must be p50_live_ms, p95_live_ms, p99_live_ms or delivered_per_s, "
+                   "op one of <= >= < > == !=", text);
+        return -1;
+    }
+    b->text = strdup(text);
+    b->metric = strdup(metric);
+    b->op = strdup(op);
+    b->value = v;
+    b->from_s = from_s;
+    b->to_s = to_s;
+    return 0;
+}
+
+static void parse_drill(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
+{
+    static const char *const keys[] = {"server", "watch", "actions", "restore", NULL};
+    static const char *const server_keys[] = {"args", "config", NULL};
+    static const char *const watch_keys[] = {"name", "metric", "labels", "expect", "value", "window", NULL};
+    static const char *const action_keys[] = {"at", "method", "path", "body", NULL};
+    static const char *const restore_keys[] = {"from", "to", "budgets", NULL};
+    suite_drill *d = &e->drill;
+    if (n->type != YAML_MAPPING_NODE) {
+        perr(c, n, "'drill' must be a mapping");
+        return;
+    }
+    d->present = 1;
+    check_keys(c, n, "drill", keys);
+    yaml_node_t *srv = get(c, n, "server");
+    if (srv) {
+        check_keys(c, srv, "drill.server", server_keys);
+        d->server_args = dup_list(c, get(c, srv, "args"), "drill.server.args", &d->nserver_args);
+        yaml_node_t *cfg = get(c, srv, "config");
+        if (cfg && scalar(cfg)) {
+            d->server_config = resolve(s->dir, scalar(cfg));
+            if (access(d->server_config, R_OK) != 0)
+                perr(c, cfg, "drill.server.config: cannot read %s", d->server_config);
+        }
+    }
+    yaml_node_t *w = get(c, n, "watch");
+    if (w && w->type == YAML_SEQUENCE_NODE) {
+        size_t len = (size_t)(w->data.sequence.items.top - w->data.sequence.items.start);
+        d->watches = calloc(len ? len : 1, sizeof *d->watches);
+        for (yaml_node_item_t *it = w->data.sequence.items.start; it < w->data.sequence.items.top; it++) {
+            yaml_node_t *x = node(c, *it);
+            suite_watch *sw = &d->watches[d->nwatches++];
+            check_keys(c, x, "drill.watch[]", watch_keys);
+            sw->metric = dup_scalar(c, get(c, x, "metric"), "metric", 1, x);
+            sw->name = dup_scalar(c, get(c, x, "name"), "name", 0, x);
+            if (!sw->name && sw->metric)
+                sw->name = strdup(sw->metric);
+            sw->labels = dup_scalar(c, get(c, x, "labels"), "labels", 0, x);
+            const char *ex = scalar(get(c, x, "expect"));
+            if (!ex || strcmp(ex, "increase") == 0)
+                sw->expect = SUITE_EXPECT_INCREASE;
+            else if (strcmp(ex, "above") == 0)
+                sw->expect = SUITE_EXPECT_ABOVE;
+            else if (strcmp(ex, "below") == 0)
+                sw->expect = SUITE_EXPECT_BELOW;
+            else if (strcmp(ex, "flat") == 0)
+                sw->expect = SUITE_EXPECT_FLAT;
+            else
+                perr(c, get(c, x, "expect"), "expect: '%s' is not increase, above, below or flat", ex);
+            const char *v = scalar(get(c, x, "value"));
+            sw->value = v ? strtod(v, NULL) : 0;
+            yaml_node_t *win = get(c, x, "window");
+            sw->from_s = 0;
+            sw->to_s = -1;
+            if (win) {
+                if (win->type != YAML_SEQUENCE_NODE || win->data.sequence.items.top - win->data.sequence.items.start != 2)
+                    perr(c, win, "window must be [FROM, TO] durations");
+                else {
+                    sw->from_s = seconds_of(c, node(c, win->data.sequence.items.start[0]), "window", 0);
+                    sw->to_s = seconds_of(c, node(c, win->data.sequence.items.start[1]), "window", -1);
+                }
+            }
+        }
+    } else if (w) {
+        perr(c, w, "drill.watch must be a list");
+    }
+    yaml_node_t *a = get(c, n, "actions");
+    if (a && a->type == YAML_SEQUENCE_NODE) {
+        size_t len = (size_t)(a->data.sequence.items.top - a->data.sequence.items.start);
+        d->actions = calloc(len ? len : 1, sizeof *d->actions);
+        for (yaml_node_item_t *it = a->data.sequence.items.start; it < a->data.sequence.items.top; it++) {
+            yaml_node_t *x = node(c, *it);
+            suite_action *sa = &d->actions[d->nactions++];
+            check_keys(c, x, "drill.actions[]", action_keys);
+            yaml_node_t *at = get(c, x, "at");
+            if (!at)
+                perr(c, x, "drill action: missing 'at'");
+            sa->at_s = seconds_of(c, at, "at", 0);
+            sa->method = dup_scalar(c, get(c, x, "method"), "method", 0, x);
+            if (!sa->method)
+                sa->method = strdup("POST");
+            else if (strcmp(sa->method, "POST") != 0 && strcmp(sa->method, "GET") != 0)
+                perr(c, get(c, x, "method"), "method must be POST or GET");
+            sa->path = dup_scalar(c, get(c, x, "path"), "path", 1, x);
+            if (sa->path && sa->path[0] != '/')
+                perr(c, get(c, x, "path"), "path must start with /");
+            sa->body = dup_scalar(c, get(c, x, "body"), "body", 0, x);
+        }
+    } else if (a) {
+        perr(c, a, "drill.actions must be a list");
+    }
+    yaml_node_t *r = get(c, n, "restore");
+    if (r) {
+        check_keys(c, r, "drill.restore", restore_keys);
+        double from = seconds_of(c, get(c, r, "from"), "from", 0);
+        double to = seconds_of(c, get(c, r, "to"), "to", -1);
+        size_t nb;
+        char **bs = dup_list(c, get(c, r, "budgets"), "drill.restore.budgets", &nb);
+        d->budgets = calloc(nb ? nb : 1, sizeof *d->budgets);
+        for (size_t i = 0; i < nb; i++)
+            if (parse_window_budget(c, r, bs[i], from, to, &d->budgets[d->nbudgets]) == 0)
+                d->nbudgets++;
+        free_list(bs, nb);
+    }
+    if (e->scenario)
+        d->warmup_s = scenario_warmup_s(e->scenario);
+}
+
+static void parse_entry(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
+{
+    static const char *const keys[] = {"id", "title", "question", "scenario", "set", "short", "answer",
+                                       "not_runnable", "partial", "runbook", "timeout", "drill", NULL};
+    e->line = (int)n->start_mark.line + 1;
+    if (n->type != YAML_MAPPING_NODE) {
+        perr(c, n, "each entry must be a mapping");
+        return;
+    }
+    check_keys(c, n, "entry", keys);
+    e->id = dup_scalar(c, get(c, n, "id"), "id", 1, n);
+    if (e->id) {
+        for (const char *p = e->id; *p; p++)
+            if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' || *p == '_')) {
+                perr(c, get(c, n, "id"), "id '%s' may hold only a-z, 0-9, - and _ (it names a folder)", e->id);
+                break;
+            }
+    }
+    e->title = dup_scalar(c, get(c, n, "title"), "title", 1, n);
+    yaml_node_t *q = get(c, n, "question");
+    if (q) {
+        const char *qs = scalar(q);
+        char *end = NULL;
+        long v = qs ? strtol(qs, &end, 10) : 0;
+        if (!qs || *end || v < 1 || v > SUITE_MAX_QUESTIONS)
+            perr(c, q, "question must be a number 1..%d", SUITE_MAX_QUESTIONS);
+        else if (!s->questions[v])
+            perr(c, q, "question %ld is not in the suite's 'questions' list", v);
+        else
+            e->question = (int)v;
+    }
+    e->not_runnable = dup_scalar(c, get(c, n, "not_runnable"), "not_runnable", 0, n);
+    e->partial = dup_scalar(c, get(c, n, "partial"), "partial", 0, n);
+    e->runbook = dup_scalar(c, get(c, n, "runbook"), "runbook", 0, n);
+    yaml_node_t *sc = get(c, n, "scenario");
+    e->scenario_as_written = dup_scalar(c, sc, "scenario", 0, n);
+    if (!e->not_runnable && !e->scenario_as_written)
+        perr(c, n, "entry '%s': needs 'scenario' (or 'not_runnable' with the reason)", e->id ? e->id : "?");
+    if (e->scenario_as_written) {
+        e->scenario = resolve(s->dir, e->scenario_as_written);
+        if (access(e->scenario, R_OK) != 0)
+            perr(c, sc, "scenario %s: cannot read %s", e->scenario_as_written, e->scenario);
+    }
+    if (e->runbook) {
+        /* runbooks are named from the repository root (docs/runbooks/…);
+         * accept either that or a path relative to the suite */
+        char *rel = resolve(s->dir, e->runbook);
+        char *root = resolve(s->dir, "../..");
+        char *fromroot = resolve(root, e->runbook);
+        if (access(rel, R_OK) != 0 && access(fromroot, R_OK) != 0)
+            perr(c, get(c, n, "runbook"), "runbook %s: no such file", e->runbook);
+        free(rel);
+        free(root);
+        free(fromroot);
+    }
+    e->sets = dup_list(c, get(c, n, "set"), "set", &e->nsets);
+    check_sets(c, get(c, n, "set"), e->sets, e->nsets, "set");
+    e->short_sets = dup_list(c, get(c, n, "short"), "short", &e->nshort_sets);
+    check_sets(c, get(c, n, "short"), e->short_sets, e->nshort_sets, "short");
+    e->answer = dup_list(c, get(c, n, "answer"), "answer", &e->nanswer);
+    e->timeout_s = seconds_of(c, get(c, n, "timeout"), "timeout", s->timeout_s);
+    yaml_node_t *d = get(c, n, "drill");
+    if (d)
+        parse_drill(c, d, s, e);
+}
+
+int suite_def_load(const char *path, suite_def *out, FILE *diag, int *nerrors)
+{
+    static const char *const top_keys[] = {"suite", "title", "description", "questions", "defaults", "entries",
+                                           NULL};
+    static const char *const def_keys[] = {"set", "short", "timeout", NULL};
+    memset(out, 0, sizeof *out);
+    pctx c = {path, NULL, diag, 0};
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (diag)
+            fprintf(diag, "%s: %s\n", path, strerror(errno));
+        if (nerrors)
+            *nerrors = 1;
+        return -1;
+    }
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_file(&parser, f);
+    if (!yaml_parser_load(&parser, &doc)) {
+        if (diag)
+            fprintf(diag, "%s:%lu:%lu: %s\n", path, (unsigned long)parser.problem_mark.line + 1,
+                    (unsigned long)parser.problem_mark.column + 1, parser.problem ? parser.problem : "YAML error");
+        yaml_parser_delete(&parser);
+        fclose(f);
+        if (nerrors)
+            *nerrors = 1;
+        return -1;
+    }
+    c.doc = &doc;
+    out->path = strdup(path);
+    char *tmp = strdup(path);
+    out->dir = strdup(dirname(tmp));
+    free(tmp);
+    out->timeout_s = 600;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (!root || root->type != YAML_MAPPING_NODE) {
+        perr(&c, root, "a suite file is a mapping with 'suite', 'title' and 'entries'");
+        goto done;
+    }
+    check_keys(&c, root, "suite", top_keys);
+    out->name = dup_scalar(&c, get(&c, root, "suite"), "suite", 1, root);
+    out->title = dup_scalar(&c, get(&c, root, "title"), "title", 1, root);
+    out->description = dup_scalar(&c, get(&c, root, "description"), "description", 0, root);
+    yaml_node_t *qs = get(&c, root, "questions");
+    if (qs) {
+        if (qs->type != YAML_MAPPING_NODE) {
+            perr(&c, qs, "'questions' must map numbers to question texts");
+        } else {
+            for (yaml_node_pair_t *p = qs->data.mapping.pairs.start; p < qs->data.mapping.pairs.top; p++) {
+                const char *k = scalar(node(&c, p->key)), *v = scalar(node(&c, p->value));
+                char *end = NULL;
+                long q = k ? strtol(k, &end, 10) : 0;
+                if (!k || *end || q < 1 || q > SUITE_MAX_QUESTIONS || !v)
+                    perr(&c, node(&c, p->key), "questions: key must be 1..%d and the value a string",
+                         SUITE_MAX_QUESTIONS);
+                else
+                    out->questions[q] = strdup(v);
+            }
+        }
+    }
+    yaml_node_t *def = get(&c, root, "defaults");
+    if (def) {
+        check_keys(&c, def, "defaults", def_keys);
+        out->sets = dup_list(&c, get(&c, def, "set"), "defaults.set", &out->nsets);
+        check_sets(&c, get(&c, def, "set"), out->sets, out->nsets, "defaults.set");
+        out->short_sets = dup_list(&c, get(&c, def, "short"), "defaults.short", &out->nshort_sets);
+        check_sets(&c, get(&c, def, "short"), out->short_sets, out->nshort_sets, "defaults.short");
+        out->timeout_s = seconds_of(&c, get(&c, def, "timeout"), "defaults.timeout", out->timeout_s);
+    }
+    yaml_node_t *es = get(&c, root, "entries");
+    if (!es || es->type != YAML_SEQUENCE_NODE || es->data.sequence.items.top == es->data.sequence.items.start) {
+        perr(&c, es ? es : root, "'entries' must be a non-empty list");
+        goto done;
+    }
+    size_t len = (size_t)(es->data.sequence.items.top - es->data.sequence.items.start);
+    out->entries = calloc(len, sizeof *out->entries);
+    for (yaml_node_item_t *it = es->data.sequence.items.start; it < es->data.sequence.items.top; it++) {
+        suite_entry *e = &out->entries[out->nentries++];
+        parse_entry(&c, node(&c, *it), out, e);
+        for (size_t j = 0; e->id && j + 1 < out->nentries; j++)
+            if (out->entries[j].id && strcmp(out->entries[j].id, e->id) == 0)
+                perr(&c, node(&c, *it), "entry id '%s' is used twice", e->id);
+    }
+done:
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    fclose(f);
+    if (nerrors)
+        *nerrors = c.nerr;
+    if (c.nerr) {
+        suite_def_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+void suite_def_free(suite_def *s)
+{
+    for (size_t i = 0; i < s->nentries; i++) {
+        suite_entry *e = &s->entries[i];
+        free(e->id);
+        free(e->title);
+        free(e->scenario);
+        free(e->scenario_as_written);
+        free_list(e->sets, e->nsets);
+        free_list(e->short_sets, e->nshort_sets);
+        free_list(e->answer, e->nanswer);
+        free(e->not_runnable);
+        free(e->partial);
+        free(e->runbook);
+        suite_drill *d = &e->drill;
+        free_list(d->server_args, d->nserver_args);
+        free(d->server_config);
+        for (size_t j = 0; j < d->nwatches; j++) {
+            free(d->watches[j].name);
+            free(d->watches[j].metric);
+            free(d->watches[j].labels);
+        }
+        free(d->watches);
+        for (size_t j = 0; j < d->nactions; j++) {
+            free(d->actions[j].method);
+            free(d->actions[j].path);
+            free(d->actions[j].body);
+        }
+        free(d->actions);
+        for (size_t j = 0; j < d->nbudgets; j++) {
+            free(d->budgets[j].text);
+            free(d->budgets[j].metric);
+            free(d->budgets[j].op);
+        }
+        free(d->budgets);
+    }
+    free(s->entries);
+    for (int q = 0; q <= SUITE_MAX_QUESTIONS; q++)
+        free(s->questions[q]);
+    free_list(s->sets, s->nsets);
+    free_list(s->short_sets, s->nshort_sets);
+    free(s->path);
+    free(s->dir);
+    free(s->name);
+    free(s->title);
+    free(s->description);
+    memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,99 @@
+/* suite_def.h — internal to reports/: a suite file parsed (libyaml) into
+ * structs, with file:line:col diagnostics. */
+#ifndef RTCHAOS_SUITE_DEF_H
+#define RTCHAOS_SUITE_DEF_H
+#include <stddef.h>
+#include <stdio.h>
+
+#define SUITE_MAX_QUESTIONS 32
+
+typedef enum suite_expect {
+    SUITE_EXPECT_INCREASE = 0, /* counter grew by more than `value` within the window */
+    SUITE_EXPECT_ABOVE,        /* some sample in the window was above `value` */
+    SUITE_EXPECT_BELOW,        /* every sample in the window was below `value` */
+    SUITE_EXPECT_FLAT,         /* counter grew by at most `value` within the window */
+} suite_expect;
+
+/* A /metrics check of a drill: the sum of every sample of `metric` whose
+ * label set contains `labels` (a substring such as policy="drop"; NULL = any). */
+typedef struct suite_watch {
+    char *name;
+    char *metric;
+    char *labels;
+    suite_expect expect;
+    double value;
+    double from_s, to_s;       /* window, seconds of run time (t = 0 after warm-up) */
+} suite_watch;
+
+/* An admin call the drill makes at run time at_s (the prescribed action). */
+typedef struct suite_action {
+    double at_s;
+    char *method;              /* "POST" (default) or "GET" */
+    char *path;                /* e.g. /admin/flags */
+    char *body;                /* JSON text, or NULL */
+} suite_action;
+
+/* A budget checked on the report's timeline rows with from_s <= t_s <= to_s
+ * (exact over the window from the rows' "lat" buckets): pNN_live_ms OP V or
+ * delivered_per_s OP V. */
+typedef struct suite_window_budget {
+    char *text;
+    char *metric;
+    char *op;
+    double value;
+    double from_s, to_s;       /* to_s < 0: to the end */
+} suite_window_budget;
+
+typedef struct suite_drill {
+    int present;
+    char **server_args;        /* extra rtchaos-server flags */
+    size_t nserver_args;
+    char *server_config;       /* resolved path or NULL */
+    double warmup_s;           /* the scenario's warm-up (to place t = 0); from the scenario file */
+    suite_watch *watches;
+    size_t nwatches;
+    suite_action *actions;
+    size_t nactions;
+    suite_window_budget *budgets; /* "restore": what the action must bring back */
+    size_t nbudgets;
+} suite_drill;
+
+typedef struct suite_entry {
+    char *id;
+    char *title;
+    int question;              /* 0 = none */
+    char *scenario;            /* resolved path; NULL when not runnable */
+    char *scenario_as_written;
+    char **sets, **short_sets;
+    size_t nsets, nshort_sets;
+    char **answer;             /* metric names shown as the measured answer */
+    size_t nanswer;
+    char *not_runnable;        /* reason, or NULL */
+    char *partial;             /* what part of the question this run does not cover, or NULL */
+    char *runbook;             /* path as written (drills) */
+    double timeout_s;
+    suite_drill drill;
+    int line;
+} suite_entry;
+
+typedef struct suite_def {
+    char *path, *dir;
+    char *name, *title, *description;
+    char *questions[SUITE_MAX_QUESTIONS + 1]; /* [n] = text of question n */
+    char **sets, **short_sets;  /* defaults for every entry */
+    size_t nsets, nshort_sets;
+    double timeout_s;
+    suite_entry *entries;
+    size_t nentries;
+} suite_def;
+
+/* Loads and checks path. Returns 0 with *out filled (free with
+ * suite_def_free), or -1 after writing every error found to diag as
+ * "file:line:col: message" (and the count into *nerrors when not NULL). */
+int suite_def_load(const char *path, suite_def *out, FILE *diag, int *nerrors);
+void suite_def_free(suite_def *s);
+
+/* "1.5s", "500ms", "2m", "90" (seconds) → seconds; -1 when malformed. */
+double suite_def_seconds(const char *s);
+
+#endif

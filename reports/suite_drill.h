@@ -1,0 +1,42 @@
+/* suite_drill.h — internal to reports/: what a drill does around its run:
+ * talk HTTP to the server (libevent evhttp), scrape /metrics samples, apply
+ * the admin actions, and judge the watches and the restore budgets. */
+#ifndef RTCHAOS_SUITE_DRILL_H
+#define RTCHAOS_SUITE_DRILL_H
+#include <stddef.h>
+#include <jansson.h>
+
+#include "suite_def.h"
+
+/* One HTTP/1.1 request to 127.0.0.1:port with a deadline. On success
+ * returns 0 with *status and a malloc'd NUL-terminated *body (caller
+ * frees); -1 with err on a connection failure or timeout. */
+int suite_drill_http(int port, const char *method, const char *path, const char *body, int timeout_ms,
+                     int *status, char **resp, char *err, size_t errlen);
+
+/* Sum of the values of every sample of `metric` in a Prometheus text
+ * exposition whose label set contains `labels` (NULL = any). Samples of
+ * other metrics sharing the prefix (metric_bucket, …) are not counted.
+ * Returns 0 with *out, or -1 when no sample matched. */
+int suite_drill_prom_sum(const char *text, const char *metric, const char *labels, double *out);
+
+/* Samples of one watch over the run: t (seconds of run time) → value. */
+typedef struct suite_samples {
+    double *t, *v;
+    size_t n, cap;
+} suite_samples;
+
+int suite_samples_add(suite_samples *s, double t, double v);
+void suite_samples_free(suite_samples *s);
+
+/* Judges a watch on its samples; writes a one-line explanation into why.
+ * Returns 1 pass, 0 fail. */
+int suite_drill_watch_judge(const suite_watch *w, const suite_samples *s, char *why, size_t len);
+
+/* Judges a restore budget on report.timeline. Returns 1 pass, 0 fail (also
+ * when the window holds no rows); *value is what was measured (NAN if
+ * nothing), why explains. */
+int suite_drill_budget_judge(const suite_window_budget *b, const json_t *report, double *value, char *why,
+                             size_t len);
+
+#endif
