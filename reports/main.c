@@ -4,12 +4,15 @@
 #include <string.h>
 
 #include "reports.h"
+#include "suite.h"
 
 static int usage(void)
 {
     fputs("usage: reports-tool render RUN_DIR | junit RUN_DIR | summary RUN_DIR\n"
           "       reports-tool compare BASE.json NEW.json [rules] [--out DIR]\n"
           "       reports-tool merge OUT_DIR SHARD_DIR...\n"
+          "       reports-tool suite-validate SUITE.yaml [RTCHAOS]\n"
+          "       reports-tool suite-run RTCHAOS SUITE.yaml [suite options]\n"
           "exit: 0 ok/pass, 1 regressed/failed, 2 usage or error\n",
           stderr);
     return 2;
@@ -36,7 +39,11 @@ int main(int argc, char **argv)
             return 2;
         }
         rc = reports_compare(base, newj, &opts, stdout, out_dir, err, sizeof err);
-    } else if (strcmp(cmd, "merge") == 0 && argc >= 4)
+    } else if (strcmp(cmd, "suite-validate") == 0 && argc <= 4)
+        return suite_validate(argv[2], argc == 4 ? argv[3] : NULL, stderr);
+    else if (strcmp(cmd, "suite-run") == 0 && argc >= 4)
+        return suite_cli_run(argc - 3, argv + 3, argv[2]);
+    else if (strcmp(cmd, "merge") == 0 && argc >= 4)
         rc = reports_merge(argv[2], (const char *const *)argv + 3, argc - 3, err, sizeof err);
     else
         return usage();

@@ -344,7 +344,7 @@ static void parse_drill(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
 static void parse_entry(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
 {
     static const char *const keys[] = {"id", "title", "question", "scenario", "set", "short", "answer",
-                                       "not_runnable", "partial", "runbook", "timeout", "drill", NULL};
+                                       "not_runnable", "partial", "runbook", "timeout", "drill", "verdicts", NULL};
     e->line = (int)n->start_mark.line + 1;
     if (n->type != YAML_MAPPING_NODE) {
         perr(c, n, "each entry must be a mapping");
@@ -402,6 +402,14 @@ static void parse_entry(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
     check_sets(c, get(c, n, "short"), e->short_sets, e->nshort_sets, "short");
     e->answer = dup_list(c, get(c, n, "answer"), "answer", &e->nanswer);
     e->timeout_s = seconds_of(c, get(c, n, "timeout"), "timeout", s->timeout_s);
+    yaml_node_t *vn = get(c, n, "verdicts");
+    if (vn) {
+        const char *v = scalar(vn);
+        if (v && strcmp(v, "informational") == 0)
+            e->verdicts_informational = 1;
+        else if (!v || strcmp(v, "gate") != 0)
+            perr(c, vn, "verdicts: expected 'gate' (default) or 'informational'");
+    }
     yaml_node_t *d = get(c, n, "drill");
     if (d)
         parse_drill(c, d, s, e);

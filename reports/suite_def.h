@@ -72,6 +72,8 @@ typedef struct suite_entry {
     char *partial;             /* what part of the question this run does not cover, or NULL */
     char *runbook;             /* path as written (drills) */
     double timeout_s;
+    int verdicts_informational; /* `verdicts: informational`: a failed verdict of the run does not fail
+                                   the entry (a drill breaks budgets on purpose; its checks decide) */
     suite_drill drill;
     int line;
 } suite_entry;

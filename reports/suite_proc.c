@@ -115,8 +115,11 @@ int suite_proc_wait_line(pid_t pid, const char *log_path, const char *prefix, ch
             }
             fclose(f);
         }
-        int status;
-        if (suite_proc_poll(pid, &status) != 0) {
+        /* WNOWAIT: notice an exit without reaping, so the caller's
+         * suite_proc_stop still owns the pid */
+        siginfo_t info;
+        memset(&info, 0, sizeof info);
+        if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) {
             snprintf(err, errlen, "exited before printing '%s' (see %s)", prefix, log_path);
             return -1;
         }

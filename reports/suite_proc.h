@@ -16,7 +16,8 @@ pid_t suite_proc_start(char *const *argv, const char *log_path, char *err, size_
 int suite_proc_poll(pid_t pid, int *status);
 
 /* SIGTERM to the group, up to grace_ms for it to exit, then SIGKILL; reaps.
- * Returns the wait status. Safe on an already reaped pid (returns 0). */
+ * Returns the wait status. For a pid not yet reaped (after suite_proc_poll
+ * said 1, the status is already known: do not call this). */
 int suite_proc_stop(pid_t pid, int grace_ms);
 
 /* Waits (polling the log) until a line starting with prefix appears in

@@ -1,0 +1,331 @@
+/* test_suite.c — suite files (parsing, every error with its position),
+ * the drill judgements (Prometheus sums, watches, restore budgets) and the
+ * runner's index and exit codes for entries that are not runnable or whose
+ * run leaves no report. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "suite.h"
+#include "suite_def.h"
+#include "suite_drill.h"
+
+typedef struct fx {
+    char dir[256];
+    char path[300];
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    char dir[256] = "/tmp/rtchaos-test-suite-XXXXXX";
+    if (!mkdtemp(dir))
+        return -1;
+    memcpy(f->dir, dir, sizeof dir);
+    snprintf(f->path, sizeof f->path, "%s/suite.yaml", dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *o = fopen(path, "w");
+    assert_non_null(o);
+    fputs(text, o);
+    fclose(o);
+}
+
+/* Loads f->path; returns the diagnostics (caller frees) and the count. */
+static char *load_errors(fx *f, int *nerr)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    suite_def s;
+    int rc = suite_def_load(f->path, &s, m, nerr);
+    fclose(m);
+    if (rc == 0)
+        suite_def_free(&s);
+    return buf;
+}
+
+static void test_suite_parse_valid(void **state)
+{
+    fx *f = *state;
+    char scen[400], text[2048];
+    snprintf(scen, sizeof scen, "%s/one.yaml", f->dir);
+    write_text(scen, "name: one\n");
+    snprintf(text, sizeof text,
+             "suite: demo\ntitle: Demo\nquestions:\n  1: \"Why?\"\ndefaults:\n  set: [\"seed=3\"]\n  short: [\"duration=2s\"]\n"
+             "entries:\n"
+             "  - id: a-1\n    title: First\n    question: 1\n    scenario: one.yaml\n    answer: [lost, p95_live_ms]\n"
+             "    short: [\"clients.0.count=5\"]\n"
+             "  - id: b\n    title: Later\n    not_runnable: needs the future\n"
+             "  - id: c\n    title: Drill\n    scenario: one.yaml\n    verdicts: informational\n    drill:\n"
+             "      server: {args: [\"--admin\", \"1\"]}\n"
+             "      watch:\n        - {metric: rtchaos_x_total, labels: 'a=\"b\"', expect: above, value: 5, window: [1s, 2.5s]}\n"
+             "      actions:\n        - {at: 1500ms, path: /admin/flags, body: '{}'}\n"
+             "      restore: {from: 3s, budgets: [\"p95_live_ms <= 20\"]}\n");
+    write_text(f->path, text);
+    suite_def s;
+    int nerr = -1;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    int rc = suite_def_load(f->path, &s, m, &nerr);
+    fclose(m);
+    if (rc != 0)
+        fail_msg("load: %s", buf);
+    free(buf);
+    assert_int_equal(nerr, 0);
+    assert_string_equal(s.name, "demo");
+    assert_int_equal(s.nentries, 3);
+    assert_string_equal(s.questions[1], "Why?");
+    assert_int_equal(s.entries[0].question, 1);
+    assert_string_equal(s.entries[0].scenario, scen);
+    assert_int_equal(s.entries[0].nanswer, 2);
+    assert_int_equal(s.entries[0].nshort_sets, 1);
+    assert_int_equal(s.nsets, 1);
+    assert_null(s.entries[1].scenario);
+    assert_string_equal(s.entries[1].not_runnable, "needs the future");
+    const suite_drill *d = &s.entries[2].drill;
+    assert_true(d->present);
+    assert_true(s.entries[2].verdicts_informational);
+    assert_int_equal(d->nserver_args, 2);
+    assert_int_equal(d->nwatches, 1);
+    assert_int_equal(d->watches[0].expect, SUITE_EXPECT_ABOVE);
+    assert_true(fabs(d->watches[0].to_s - 2.5) < 1e-9);
+    assert_string_equal(d->watches[0].labels, "a=\"b\"");
+    assert_int_equal(d->nactions, 1);
+    assert_true(fabs(d->actions[0].at_s - 1.5) < 1e-9);
+    assert_string_equal(d->actions[0].method, "POST");
+    assert_int_equal(d->nbudgets, 1);
+    assert_string_equal(d->budgets[0].metric, "p95_live_ms");
+    assert_true(fabs(d->warmup_s - 2.0) < 1e-9); /* the scenario's default */
+    suite_def_free(&s);
+    assert_int_equal(suite_is_suite_file(f->path), 1);
+    assert_int_equal(suite_is_suite_file(scen), 0);
+}
+
+static void test_suite_parse_errors_have_positions(void **state)
+{
+    fx *f = *state;
+    write_text(f->path, "suite: bad\ntitle: Bad\nquestions: {1: \"Q\"}\nentries:\n"
+                        "  - id: Has Space\n    title: x\n    scenario: nowhere.yaml\n"
+                        "  - id: two\n    title: y\n    question: 4\n    not_runnable: later\n    colour: red\n"
+                        "  - id: two\n    title: z\n"
+                        "  - id: three\n    title: w\n    not_runnable: later\n    set: [\"novalue\"]\n"
+                        "    drill: {watch: [{metric: m, expect: sideways}], actions: [{path: admin}]}\n");
+    int nerr = 0;
+    char *e = load_errors(f, &nerr);
+    assert_non_null(e);
+    assert_non_null(strstr(e, ":5:9: id 'Has Space' may hold only a-z, 0-9, - and _"));
+    assert_non_null(strstr(e, ":7:15: scenario nowhere.yaml: cannot read"));
+    assert_non_null(strstr(e, ":10:15: question 4 is not in the suite's 'questions' list"));
+    assert_non_null(strstr(e, ":12:5: entry: unknown key 'colour'"));
+    assert_non_null(strstr(e, "entry 'two': needs 'scenario' (or 'not_runnable' with the reason)"));
+    assert_non_null(strstr(e, "entry id 'two' is used twice"));
+    assert_non_null(strstr(e, "set: 'novalue' is not path=value"));
+    assert_non_null(strstr(e, "expect: 'sideways' is not increase, above, below or flat"));
+    assert_non_null(strstr(e, "drill action: missing 'at'"));
+    assert_non_null(strstr(e, "path must start with /"));
+    assert_int_equal(nerr, 10);
+    free(e);
+    write_text(f->path, "suite: x\ntitle: [unclosed\n");
+    e = load_errors(f, &nerr);
+    assert_non_null(strstr(e, "suite.yaml:"));
+    assert_int_equal(nerr, 1);
+    free(e);
+    write_text(f->path, "suite: x\ntitle: t\nentries: []\n");
+    e = load_errors(f, &nerr);
+    assert_non_null(strstr(e, "'entries' must be a non-empty list"));
+    free(e);
+}
+
+static void test_suite_prometheus_sums(void **state)
+{
+    (void)state;
+    const char *text = "# HELP rtchaos_x_total X.\n# TYPE rtchaos_x_total counter\n"
+                       "rtchaos_x_total{policy=\"drop\",action=\"a\"} 5\n"
+                       "rtchaos_x_total{policy=\"disconnect\",action=\"d\"} 7\n"
+                       "rtchaos_x_total_extra 1000\n"
+                       "rtchaos_lat_seconds_bucket{le=\"0.1\"} 3\nrtchaos_lat_seconds_count 9\n"
+                       "rtchaos_plain 2.5\n";
+    double v;
+    assert_int_equal(suite_drill_prom_sum(text, "rtchaos_x_total", NULL, &v), 0);
+    assert_true(v == 12);
+    assert_int_equal(suite_drill_prom_sum(text, "rtchaos_x_total", "policy=\"drop\"", &v), 0);
+    assert_true(v == 5);
+    assert_int_equal(suite_drill_prom_sum(text, "rtchaos_plain", NULL, &v), 0);
+    assert_true(v == 2.5);
+    assert_int_equal(suite_drill_prom_sum(text, "rtchaos_lat_seconds_count", NULL, &v), 0);
+    assert_true(v == 9);
+    assert_int_equal(suite_drill_prom_sum(text, "rtchaos_lat_seconds", NULL, &v), -1);
+    assert_int_equal(suite_drill_prom_sum(text, "rtchaos_x_total", "policy=\"coalesce\"", &v), -1);
+    assert_int_equal(suite_drill_prom_sum(text, "rtchaos_plain", "a=\"b\"", &v), -1);
+}
+
+static void test_suite_watch_judgements(void **state)
+{
+    (void)state;
+    suite_samples s = {0};
+    /* t: 0..9 s, value: 10 until 4 s, then +5 per second */
+    for (int t = 0; t < 10; t++)
+        suite_samples_add(&s, t, t < 4 ? 10 : 10 + 5 * (t - 3));
+    char why[300];
+    suite_watch w = {.metric = "m", .expect = SUITE_EXPECT_INCREASE, .value = 0, .from_s = 0, .to_s = 3};
+    assert_int_equal(suite_drill_watch_judge(&w, &s, why, sizeof why), 0); /* flat before 4 s */
+    w.from_s = 3;
+    w.to_s = 6;
+    assert_int_equal(suite_drill_watch_judge(&w, &s, why, sizeof why), 1); /* 10 → 25 */
+    assert_non_null(strstr(why, "went from 10 to 25"));
+    w.value = 15; /* needs more than +15 */
+    assert_int_equal(suite_drill_watch_judge(&w, &s, why, sizeof why), 0);
+    w.expect = SUITE_EXPECT_FLAT;
+    assert_int_equal(suite_drill_watch_judge(&w, &s, why, sizeof why), 1);
+    w.expect = SUITE_EXPECT_ABOVE;
+    w.value = 45;
+    w.to_s = -1; /* to the end: peak 40 */
+    assert_int_equal(suite_drill_watch_judge(&w, &s, why, sizeof why), 0);
+    w.value = 39;
+    assert_int_equal(suite_drill_watch_judge(&w, &s, why, sizeof why), 1);
+    w.expect = SUITE_EXPECT_BELOW;
+    w.value = 40; /* peak 40 is not below 40 */
+    assert_int_equal(suite_drill_watch_judge(&w, &s, why, sizeof why), 0);
+    w.from_s = 20; /* no sample in the window never passes */
+    w.expect = SUITE_EXPECT_FLAT;
+    assert_int_equal(suite_drill_watch_judge(&w, &s, why, sizeof why), 0);
+    assert_non_null(strstr(why, "no /metrics sample"));
+    suite_samples_free(&s);
+}
+
+static void test_suite_restore_budget_on_timeline(void **state)
+{
+    (void)state;
+    /* 10 rows: 1000 µs latency, except 200 ms at t 3..5 */
+    json_t *tl = json_array();
+    for (int t = 0; t < 10; t++) {
+        json_int_t v = (t >= 3 && t <= 5) ? 200000 : 1000;
+        json_array_append_new(tl, json_pack("{s:i, s:i, s:[[I,i]]}", "t_s", t, "delivered", 100, "lat", v, 100));
+    }
+    json_t *rep = json_pack("{s:o}", "timeline", tl);
+    suite_window_budget b = {.text = "p95_live_ms <= 50", .metric = "p95_live_ms", .op = "<=", .value = 50,
+                             .from_s = 6, .to_s = -1};
+    double v;
+    char why[300];
+    assert_int_equal(suite_drill_budget_judge(&b, rep, &v, why, sizeof why), 1);
+    assert_true(fabs(v - 1.0) < 1e-9);
+    b.from_s = 2;
+    b.to_s = 6;
+    assert_int_equal(suite_drill_budget_judge(&b, rep, &v, why, sizeof why), 0);
+    assert_true(fabs(v - 200.0) < 0.5);
+    b.metric = "delivered_per_s";
+    b.op = ">=";
+    b.value = 100;
+    assert_int_equal(suite_drill_budget_judge(&b, rep, &v, why, sizeof why), 1);
+    b.from_s = 50;
+    assert_int_equal(suite_drill_budget_judge(&b, rep, &v, why, sizeof why), 0);
+    assert_non_null(strstr(why, "no timeline rows"));
+    json_decref(rep);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = 0;
+    fclose(f);
+    return b;
+}
+
+static void test_suite_run_index_and_exit_codes(void **state)
+{
+    fx *f = *state;
+    char scen[400], out[400], text[1024], err[1024] = "", used[400];
+    snprintf(scen, sizeof scen, "%s/one.yaml", f->dir);
+    write_text(scen, "name: one\n");
+    snprintf(text, sizeof text,
+             "suite: idx\ntitle: Index test\nquestions: {1: \"Is it safe?\", 2: \"Is it fast?\"}\nentries:\n"
+             "  - {id: later, title: Later, question: 1, not_runnable: \"needs issue 7\"}\n");
+    write_text(f->path, text);
+    snprintf(out, sizeof out, "%s/out", f->dir);
+    suite_opts o = {.self_exe = "/bin/true", .out_dir = out};
+    /* nothing runnable: listed, and no pass is claimed, but nothing failed */
+    assert_int_equal(suite_run(f->path, &o, used, sizeof used, err, sizeof err), 0);
+    assert_string_equal(used, out);
+    char p[500];
+    snprintf(p, sizeof p, "%s/index.md", out);
+    char *md = slurp(p);
+    assert_non_null(md);
+    assert_non_null(strstr(md, "## Q1. Is it safe?"));
+    assert_non_null(strstr(md, "not yet runnable: needs issue 7"));
+    assert_non_null(strstr(md, "0 passed, 0 failed, 0 invalid, 0 broken, 1 not yet runnable"));
+    assert_null(strstr(md, "Q2."));
+    free(md);
+    /* a run that leaves no report.json is broken (exit 3), never a pass */
+    snprintf(text, sizeof text,
+             "suite: idx\ntitle: Index test\nquestions: {1: \"Is it safe?\"}\nentries:\n"
+             "  - {id: later, title: Later, question: 1, not_runnable: \"needs issue 7\"}\n"
+             "  - {id: quiet, title: Quiet, question: 1, scenario: one.yaml, answer: [lost]}\n");
+    write_text(f->path, text);
+    assert_int_equal(suite_run(f->path, &o, NULL, 0, err, sizeof err), 3);
+    snprintf(p, sizeof p, "%s/index.json", out);
+    json_error_t jerr;
+    json_t *idx = json_load_file(p, 0, &jerr);
+    assert_non_null(idx);
+    assert_int_equal(json_integer_value(json_object_get(idx, "exit_code")), 3);
+    json_t *q = json_array_get(json_object_get(idx, "entries"), 1);
+    assert_string_equal(json_string_value(json_object_get(q, "status")), "BROKEN");
+    assert_non_null(strstr(json_string_value(json_object_get(q, "why")), "no readable report.json"));
+    json_decref(idx);
+    snprintf(p, sizeof p, "%s/index.html", out);
+    char *html = slurp(p);
+    assert_non_null(strstr(html, "<h2>Q1. Is it safe?</h2>"));
+    assert_non_null(strstr(html, "<tr class=\"na\">"));
+    free(html);
+    /* --only leaves other entries out; an invalid suite is exit 2, nothing run */
+    o.only = "later";
+    assert_int_equal(suite_run(f->path, &o, NULL, 0, err, sizeof err), 0);
+    write_text(f->path, "suite: idx\ntitle: t\nentries: [{id: x, title: y}]\n");
+    assert_int_equal(suite_run(f->path, &o, NULL, 0, err, sizeof err), 2);
+    assert_non_null(strstr(err, "needs 'scenario'"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_suite_parse_valid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_suite_parse_errors_have_positions, setup, teardown),
+        cmocka_unit_test(test_suite_prometheus_sums),
+        cmocka_unit_test(test_suite_watch_judgements),
+        cmocka_unit_test(test_suite_restore_budget_on_timeline),
+        cmocka_unit_test_setup_teardown(test_suite_run_index_and_exit_codes, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
