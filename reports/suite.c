@@ -343,7 +343,7 @@ static void run_entry(const suite_def *s, const suite_entry *e, const suite_opts
     res->exit_code = -1;
     if (rdoc_mkdir(entry_dir, err, sizeof err) != 0) {
         res->status = ST_BROKEN;
-        snprintf(res->why, sizeof res->why, "%s", err);
+        snprintf(res->why, sizeof res->why, "%.400s", err);
         return;
     }
     rdoc_path(log, sizeof log, entry_dir, "run.log");
@@ -353,7 +353,7 @@ static void run_entry(const suite_def *s, const suite_entry *e, const suite_opts
     if (e->drill.present) {
         if (start_server(o->self_exe, &e->drill, entry_dir, &server, &port, err, sizeof err) != 0) {
             res->status = ST_BROKEN;
-            snprintf(res->why, sizeof res->why, "drill server: %s", err);
+            snprintf(res->why, sizeof res->why, "drill server: %.400s", err);
             return;
         }
         snprintf(target, sizeof target, "http://127.0.0.1:%d", port);
@@ -377,7 +377,7 @@ static void run_entry(const suite_def *s, const suite_entry *e, const suite_opts
     drill_run dr = {0};
     if (pid < 0) {
         res->status = ST_BROKEN;
-        snprintf(res->why, sizeof res->why, "%s", err);
+        snprintf(res->why, sizeof res->why, "%.400s", err);
         suite_proc_stop(server, 3000);
         return;
     }
@@ -427,7 +427,7 @@ static void run_entry(const suite_def *s, const suite_entry *e, const suite_opts
     res->report = rdoc_load(rpath, err, sizeof err);
     if (!res->report && res->status <= ST_FAIL) {
         res->status = ST_BROKEN;
-        snprintf(res->why, sizeof res->why, "no readable report.json: %s", err);
+        snprintf(res->why, sizeof res->why, "no readable report.json: %.400s", err);
     }
     if (e->drill.present) {
         judge_drill(&e->drill, &dr, res);
