@@ -32,19 +32,15 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "summary") == 0 && argc == 3)
         rc = reports_print_summary(argv[2], stdout, err, sizeof err);
     else if (strcmp(cmd, "compare") == 0) {
-        reports_compare_opts opts;
-        const char *base, *newj, *out_dir;
-        if (reports_compare_parse_args(argc - 2, argv + 2, &opts, &base, &newj, &out_dir, err, sizeof err) != 0) {
-            fprintf(stderr, "reports-tool: %s\n", err);
-            return 2;
-        }
-        rc = reports_compare(base, newj, &opts, stdout, out_dir, err, sizeof err);
+        return reports_cli_compare(argc - 2, argv + 2);
     } else if (strcmp(cmd, "suite-validate") == 0 && argc <= 4)
         return suite_validate(argv[2], argc == 4 ? argv[3] : NULL, stderr);
     else if (strcmp(cmd, "suite-run") == 0 && argc >= 4)
         return suite_cli_run(argc - 3, argv + 3, argv[2]);
-    else if (strcmp(cmd, "merge") == 0 && argc >= 4)
-        rc = reports_merge(argv[2], (const char *const *)argv + 3, argc - 3, err, sizeof err);
+    else if (strcmp(cmd, "merge") == 0)
+        return reports_cli_merge(argc - 2, argv + 2);
+    else if (strcmp(cmd, "report") == 0)
+        return reports_cli_report(argc - 2, argv + 2);
     else
         return usage();
     if (rc < 0) {

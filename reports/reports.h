@@ -139,4 +139,18 @@ int reports_compare(const char *base_json, const char *new_json, const reports_c
  * passes, 1 when a verdict fails, -1 on error. */
 int reports_merge(const char *out_dir, const char *const *shard_dirs, int n, char *err, size_t errlen);
 
+/* ---- command lines, for bin/rtchaos ------------------------------------------
+ * Each takes the arguments after its subcommand (argv[0] is the first
+ * argument, not the program), prints results to stdout and errors to stderr,
+ * and returns the process exit code:
+ *   report RUN_DIR...   render each run folder again (reports_render), then
+ *                       print its summary; 0 done, 2 usage or an unreadable /
+ *                       foreign report.json or a gnuplot failure
+ *   compare BASE NEW [rules] [--out DIR]   0 pass, 1 regressed, 2 error
+ *   merge OUT_DIR SHARD...                 0 merged run passes, 1 a verdict
+ *                                          fails, 2 error */
+int reports_cli_report(int argc, char **argv);
+int reports_cli_compare(int argc, char **argv);
+int reports_cli_merge(int argc, char **argv);
+
 #endif
