@@ -59,8 +59,12 @@ int metrics_render(const metrics *m, const metrics_gauges *g, char **out, size_t
                  m->conns_open, MT_POLL + 1);
     by_transport(f, "rtchaos_connections_total", "counter", "Connections accepted by transport.",
                  m->conns_total, MT_POLL + 1);
-    by_transport(f, "rtchaos_messages_in_total", "counter",
-                 "Events published, by the transport they arrived on.", m->published, MT_COUNT);
+    family(f, "rtchaos_messages_in_total", "counter",
+           "Events published, by the transport they arrived on.");
+    fprintf(f, "rtchaos_messages_in_total{transport=\"http\"} %llu\n",
+            (unsigned long long)m->published[MT_HTTP]);
+    fprintf(f, "rtchaos_messages_in_total{transport=\"ws\"} %llu\n",
+            (unsigned long long)m->published[MT_WS]);
     family(f, "rtchaos_publish_duplicates_total", "counter",
            "Idempotent publish repeats answered with the original seq (not fanned out).");
     fprintf(f, "rtchaos_publish_duplicates_total %llu\n", (unsigned long long)m->publish_dups);
