@@ -9,8 +9,10 @@ $(BINDIR)/rtchaos-proxy: $(BUILD)/fault-injector/main.o $(PROXY_OBJS) $(COMMON_L
 	$(CC) $(LDFLAGS) -o $@ $^ $(PROXY_LIBS) $(LDLIBS_COMMON)
 BINS += $(BINDIR)/rtchaos-proxy
 
-# One unit test per toxic (tests/unit/test_toxic_<name>.c) plus the shared
-# modules; each links every proxy object (main.o excepted).
-PROXY_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_toxic*.c tests/unit/test_proxy_*.c))
+# One unit test per toxic (tests/unit/test_toxic_<name>.c) and one per shared
+# module of the proxy; each links every proxy object (main.o excepted).
+PROXY_MODULE_TESTS := test_ws_frame test_sse_stream test_track test_msgq
+PROXY_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_toxic*.c)) \
+               $(foreach t,$(PROXY_MODULE_TESTS),$(if $(wildcard tests/unit/$(t).c),$(t)))
 $(foreach t,$(PROXY_TESTS),$(eval $(call unit_test,$(t),$(PROXY_OBJS),$(PROXY_LIBS))))
-$(BUILD)/tests/unit/test_toxic.o $(BUILD)/tests/unit/test_toxic_%.o $(BUILD)/tests/unit/test_proxy_%.o: CPPFLAGS += -Ifault-injector
+$(foreach t,$(PROXY_TESTS),$(eval $(BUILD)/tests/unit/$(t).o: CPPFLAGS += -Ifault-injector))

@@ -3,6 +3,7 @@
 #include "proxy.h"
 #include "clock.h"
 #include "log.h"
+#include "track.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,6 +40,9 @@ typedef struct stage {
     int decided;       /* toxicity and targeting drawn */
     int applies;
     int active;        /* schedule phase at the last look */
+    int proto;         /* TX_PROTO_*: message-aware stages read this protocol */
+    int pending;       /* added mid-stream: waits for the tracker's next boundary */
+    int retiring;      /* removed: runs inactive until its reader is at a boundary */
     double drawn_toxicity;
     uint64_t base_us;  /* schedule origin */
     uint64_t next_us;  /* earliest deadline (timer or schedule edge) at the last run */
@@ -58,6 +62,8 @@ struct dlink {
     int out_eof;             /* FIN reached the end of the chain */
     int out_shut;            /* shutdown(SHUT_WR) done on dst */
     uint64_t bytes;
+    track trk;               /* WS/SSE framing from the first byte */
+    int trk_on;
 };
 
 /* One accepted client and its upstream connection. Owned by its proxy;
@@ -238,6 +244,8 @@ static stage *stage_new(dlink *l, toxic *t)
         return NULL;
     s->tx = t;
     s->l = l;
+    t->refs++;
+    s->proto = t->type->protocol ? t->type->protocol(t->attrs) : TX_PROTO_NONE;
     s->base_us = t->common.per_connection ? c->start_us : t->created_us;
     uint64_t root = t->common.has_seed ? t->common.seed : c->p->s->seed;
     uint64_t seed = prng_derive(prng_derive(prng_derive(root, c->p->name_hash), c->id),
@@ -254,9 +262,12 @@ static stage *stage_new(dlink *l, toxic *t)
 
 static void stage_free(stage *s)
 {
-    if (s->tx->type->stop)
-        s->tx->type->stop(s->state);
+    toxic *t = s->tx;
+    if (t->type->stop)
+        t->type->stop(s->state);
     free(s);
+    if (--t->refs == 0 && t->removed)
+        toxic_free(t);
 }
 
 /* Decides (once per connection, or again when the toxicity changes) whether
@@ -293,7 +304,7 @@ static int stage_gate(stage *s, uint64_t now_us, uint64_t *next_us)
         if (!s->applies && was && s->active) {
             s->active = 0;
             s->env.now_us = now_us;
-            if (t->type->flush)
+            if (t->type->flush && !s->proto)
                 t->type->flush(s->state, t->attrs, &s->env);
         }
     }
@@ -306,11 +317,12 @@ static int stage_gate(stage *s, uint64_t now_us, uint64_t *next_us)
         if (on) {
             if (t->common.after_ms || t->common.flap_on_ms)
                 record(c->p, c->id, t, "schedule_on", NULL);
-            if (t->type->start)
+            if (t->type->start && !s->proto)
                 t->type->start(s->state, t->attrs, &s->env);
         } else {
             record(c->p, c->id, t, "schedule_off", NULL);
-            if (t->type->flush)
+            /* message-aware toxics keep reading and just stop acting */
+            if (t->type->flush && !s->proto)
                 t->type->flush(s->state, t->attrs, &s->env);
         }
     }
@@ -370,8 +382,18 @@ static void link_push(dlink *l, int idx, const unsigned char *d, size_t n)
     stage *s = l->st[idx];
     uint64_t next;
     uint64_t now = clock_mono_us();
-    if (stage_gate(s, now, &next) && s->tx->type->data) {
+    if (s->pending) {
+        link_push(l, idx + 1, d, n);
+        return;
+    }
+    int on = stage_gate(s, now, &next) && !s->retiring;
+    if (s->proto) { /* always read, so the parser stays in step */
         s->env.now_us = now;
+        s->env.active = on;
+        s->tx->type->data(s->state, s->tx->attrs, &s->env, d, n);
+    } else if (on && s->tx->type->data) {
+        s->env.now_us = now;
+        s->env.active = 1;
         s->tx->type->data(s->state, s->tx->attrs, &s->env, d, n);
     } else {
         link_push(l, idx + 1, d, n);
@@ -391,8 +413,10 @@ static void link_push_eof(dlink *l, int idx)
     stage *s = l->st[idx];
     uint64_t next;
     uint64_t now = clock_mono_us();
-    if (stage_gate(s, now, &next) && s->tx->type->eof) {
+    int on = !s->pending && stage_gate(s, now, &next) && !s->retiring;
+    if ((on || (s->proto && !s->pending)) && s->tx->type->eof) {
         s->env.now_us = now;
+        s->env.active = on;
         s->tx->type->eof(s->state, s->tx->attrs, &s->env);
     } else {
         link_push_eof(l, idx + 1);
@@ -417,8 +441,12 @@ static void link_run(dlink *l)
         uint64_t edge;
         uint64_t now = clock_mono_us();
         s->next_us = 0;
-        if (stage_gate(s, now, &edge) && s->tx->type->tick) {
+        if (s->pending)
+            continue;
+        int on = stage_gate(s, now, &edge) && !s->retiring;
+        if ((on || s->proto) && s->tx->type->tick) {
             s->env.now_us = now;
+            s->env.active = on;
             s->next_us = s->tx->type->tick(s->state, s->tx->attrs, &s->env);
         }
         s->next_us = min_due(s->next_us, edge);
@@ -464,6 +492,8 @@ static void conn_free(conn *c)
         for (int i = 0; i < l->n; i++)
             stage_free(l->st[i]);
         free(l->st);
+        if (l->trk_on)
+            track_free(&l->trk);
     }
     if (c->rst && c->cli) {
         struct linger lg = {1, 0};
@@ -487,6 +517,36 @@ static void conn_free(conn *c)
     free(c);
 }
 
+/* Takes stage i out of l: what it holds goes on first (unless the
+ * connection is closing), then it is freed. */
+static void link_drop_stage(dlink *l, int i)
+{
+    stage *s = l->st[i];
+    if (!s->pending && s->applies && (s->active || s->proto) && s->tx->type->flush && !l->c->closing) {
+        s->env.now_us = clock_mono_us();
+        s->env.active = 0;
+        s->tx->type->flush(s->state, s->tx->attrs, &s->env);
+    }
+    for (int j = i; j + 1 < l->n; j++) {
+        l->st[j] = l->st[j + 1];
+        l->st[j]->idx = j;
+    }
+    l->n--;
+    stage_free(s);
+}
+
+/* Finishes removing stages that were waiting for a message boundary. */
+static void link_reap(dlink *l)
+{
+    for (int i = 0; i < l->n; i++) {
+        stage *s = l->st[i];
+        if (s->retiring && (!s->tx->type->at_boundary || s->tx->type->at_boundary(s->state))) {
+            link_drop_stage(l, i);
+            i--;
+        }
+    }
+}
+
 static void conn_enter(conn *c)
 {
     c->busy++;
@@ -500,6 +560,8 @@ static void conn_leave(conn *c)
         return;
     if (!c->closing) {
         c->busy++; /* the stages' timers may emit or close: keep c alive */
+        link_reap(&c->up);
+        link_reap(&c->down);
         link_run(&c->up);
         link_run(&c->down);
         c->busy--;
@@ -571,6 +633,55 @@ static void sniff_path(conn *c, struct evbuffer *in)
     c->path_state = 1;
 }
 
+static int link_tracking(const dlink *l)
+{
+    return l->trk_on && (track_alive(&l->trk, TRACK_WS) || track_alive(&l->trk, TRACK_SSE));
+}
+
+/* The protocol of the first stage waiting for a boundary, or 0. */
+static int link_waiting(const dlink *l)
+{
+    for (int i = 0; i < l->n; i++)
+        if (l->st[i]->pending)
+            return l->st[i]->proto;
+    return 0;
+}
+
+/* Starts the stages waiting for proto from the tracker's position. */
+static void link_start_pending(dlink *l, int proto)
+{
+    for (int i = 0; i < l->n; i++) {
+        stage *s = l->st[i];
+        if (!s->pending || s->proto != proto)
+            continue;
+        s->pending = 0;
+        s->env.now_us = clock_mono_us();
+        if (s->tx->type->resume)
+            s->tx->type->resume(s->state, s->tx->attrs, &s->env, &l->trk);
+    }
+}
+
+/* Pushes bytes read from the source through the stages, keeping the tracker
+ * in step and starting stages added mid-stream at a message boundary. */
+static void link_feed(dlink *l, const unsigned char *d, size_t n)
+{
+    while (n > 0 && !l->c->closing) {
+        int want = link_waiting(l);
+        size_t k = n;
+        int at = 0;
+        if (link_tracking(l))
+            k = track_feed(&l->trk, d, n, want, &at);
+        if (k > 0)
+            link_push(l, 0, d, k);
+        if (at)
+            link_start_pending(l, want);
+        else if (k == 0)
+            k = n, link_push(l, 0, d, n);
+        d += k;
+        n -= k;
+    }
+}
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
     conn *c = arg;
@@ -587,7 +698,7 @@ static void on_read(struct bufferevent *bev, void *arg)
         c->p->bytes_down += len;
     if (c->closing || l->out_eof) {
         evbuffer_drain(in, len);
-    } else if (l->n == 0) {
+    } else if (l->n == 0 && !link_tracking(l)) {
         evbuffer_add_buffer(bufferevent_get_output(l->dst), in); /* no toxic: no copy */
     } else {
         while (evbuffer_get_length(in) > 0 && !c->closing) {
@@ -595,7 +706,7 @@ static void on_read(struct bufferevent *bev, void *arg)
             if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
                 break;
             /* The stages copy what they keep, so the chunk is drained after. */
-            link_push(l, 0, v.iov_base, v.iov_len);
+            link_feed(l, v.iov_base, v.iov_len);
             evbuffer_drain(in, v.iov_len);
         }
         evbuffer_drain(in, evbuffer_get_length(in));
@@ -680,8 +791,26 @@ static int link_add_stage(dlink *l, toxic *t)
     stage *s = stage_new(l, t);
     if (!s)
         return -1;
-    s->idx = l->n;
-    l->st[l->n++] = s;
+    int at = l->n;
+    if (s->proto) {
+        /* Message-aware stages go first, so they read the bytes exactly as
+         * the peer sent them and can start at the tracker's boundaries. */
+        at = 0;
+        if (l->trk_on && l->trk.seen > 0) {
+            if (track_at(&l->trk, s->proto)) {
+                s->env.now_us = clock_mono_us();
+                if (t->type->resume)
+                    t->type->resume(s->state, t->attrs, &s->env, &l->trk);
+            } else {
+                s->pending = 1;
+            }
+        }
+    }
+    memmove(&l->st[at + 1], &l->st[at], (size_t)(l->n - at) * sizeof *l->st);
+    l->st[at] = s;
+    l->n++;
+    for (int i = 0; i < l->n; i++)
+        l->st[i]->idx = i;
     return 0;
 }
 
@@ -766,6 +895,9 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     p->n_active++;
     c->up = (dlink){.c = c, .dir = TX_UPSTREAM, .src = c->cli, .dst = c->srv};
     c->down = (dlink){.c = c, .dir = TX_DOWNSTREAM, .src = c->srv, .dst = c->cli};
+    track_init(&c->up.trk, 0);
+    track_init(&c->down.trk, 1);
+    c->up.trk_on = c->down.trk_on = 1;
     for (int i = 0; i < p->ntx; i++) {
         toxic *t = p->tx[i];
         if (t->type->accept)
@@ -1115,16 +1247,11 @@ static void link_remove_toxic(dlink *l, toxic *t)
         stage *s = l->st[i];
         if (s->tx != t)
             continue;
-        if (s->applies && s->active && t->type->flush && !l->c->closing) {
-            s->env.now_us = clock_mono_us();
-            t->type->flush(s->state, t->attrs, &s->env);
+        if (!s->pending && t->type->at_boundary && !t->type->at_boundary(s->state)) {
+            s->retiring = 1; /* finished by link_reap at the next boundary */
+            return;
         }
-        for (int j = i; j + 1 < l->n; j++) {
-            l->st[j] = l->st[j + 1];
-            l->st[j]->idx = j;
-        }
-        l->n--;
-        stage_free(s);
+        link_drop_stage(l, i);
         return;
     }
 }
@@ -1144,7 +1271,10 @@ void proxy_toxic_remove(proxy *p, toxic *t)
             break;
         }
     evlog_add(p->s->log, p->name, 0, t->name, "toxic_remove", NULL);
-    toxic_free(t);
+    if (t->refs == 0)
+        toxic_free(t);
+    else
+        t->removed = 1; /* freed with its last retiring stage */
 }
 
 int proxy_reset_all(proxy_server *s, char *err, size_t errlen)

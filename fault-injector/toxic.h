@@ -24,6 +24,10 @@ typedef enum tx_close {
 typedef struct tx_env {
     uint64_t now_us;
     prng *rng;
+    /* Message-aware toxics are fed even while their schedule or targeting
+     * keeps them off (so their parser stays in step); they act only while
+     * active is 1. Byte-stream toxics are only called when active. */
+    int active;
     void *u;
     /* Passes bytes on to the next stage (or the destination socket). */
     void (*emit)(void *u, const unsigned char *data, size_t len);
@@ -69,10 +73,22 @@ typedef struct toxic_type {
     /* Connection-level toxics (refuse): decides at accept time. Returns
      * TX_ACCEPT_* ; NULL for stream toxics. */
     int (*accept)(const void *attrs);
-    /* Whether the type understands whole messages (ws, sse): lets
-     * `after_messages` be used. */
-    int message_aware;
+    /* Message-aware types: the protocol they read with these attributes
+     * (TX_PROTO_WS / TX_PROTO_SSE), or 0 for a plain byte stream. NULL:
+     * always 0. Such a toxic runs ahead of the byte-stream toxics of its
+     * direction, so it sees the bytes exactly as the peer sent them. */
+    int (*protocol)(const void *attrs);
+    /* Starts the state of a message-aware toxic added to a connection that
+     * is already past its first byte, at a boundary of the link's tracker
+     * (struct track *). NULL: start() from scratch. */
+    void (*resume)(void *st, const void *attrs, tx_env *env, const void *track);
+    /* Message-aware types whose removal must wait until their reader stands
+     * between messages (so the rest of the stream can go on raw). NULL:
+     * can be removed any time. */
+    int (*at_boundary)(const void *st);
 } toxic_type;
+
+enum { TX_PROTO_NONE = 0, TX_PROTO_WS = 1, TX_PROTO_SSE = 2 };
 
 enum { TX_ACCEPT_PASS = 0, TX_ACCEPT_CLOSE = 1, TX_ACCEPT_RESET = 2 };
 
@@ -100,6 +116,8 @@ typedef struct toxic {
     uint64_t created_us;       /* monotonic */
     void *attrs;               /* type->attrs_size bytes, owned */
     /* counters for /metrics */
+    int refs;                  /* stages running it (a removed toxic lives on while > 0) */
+    int removed;
     uint64_t n_applied;        /* connections the toxic applies to */
     uint64_t n_skipped;        /* connections it was drawn or targeted away from */
 #define TOXIC_ACTIONS_MAX 16

@@ -13,6 +13,9 @@ extern const toxic_type toxic_slicer_type;
 extern const toxic_type toxic_limit_data_type;
 extern const toxic_type toxic_blackhole_type;
 extern const toxic_type toxic_refuse_type;
+extern const toxic_type toxic_ws_type;
+extern const toxic_type toxic_sse_type;
+extern const toxic_type toxic_disconnect_type;
 
 static const toxic_type *const REGISTRY[] = {
     &toxic_latency_type,
@@ -24,6 +27,9 @@ static const toxic_type *const REGISTRY[] = {
     &toxic_limit_data_type,
     &toxic_blackhole_type,
     &toxic_refuse_type,
+    &toxic_ws_type,
+    &toxic_sse_type,
+    &toxic_disconnect_type,
     NULL,
 };
 

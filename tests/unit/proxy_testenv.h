@@ -83,6 +83,7 @@ static testenv *te_new(const char *type, const char *attrs_json, uint64_t seed)
     }
     prng_seed(&t->rng, seed);
     t->env.rng = &t->rng;
+    t->env.active = 1;
     t->env.u = t;
     t->env.emit = te_emit;
     t->env.emit_eof = te_emit_eof;

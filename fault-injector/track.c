@@ -1,0 +1,92 @@
+/* track.c — framing followers for mid-stream insertion of message toxics. */
+#include "track.h"
+
+#include <string.h>
+
+void track_init(track *t, int sse)
+{
+    memset(t, 0, sizeof *t);
+    t->wr.track = 1;
+    static const sse_callbacks none = {0};
+    sse_reader_init(&t->sr, &none, NULL);
+    t->sr.track = 1;
+    t->sse_dead = !sse;
+}
+
+void track_free(track *t)
+{
+    ws_head_free(&t->wh);
+    ws_reader_free(&t->wr);
+    sse_reader_free(&t->sr);
+}
+
+int track_at(const track *t, int proto)
+{
+    if (t->seen == 0)
+        return 1;
+    if (proto == TRACK_WS)
+        return !t->ws_dead && t->wh.done && t->wh.is_ws && ws_reader_at_boundary(&t->wr);
+    return !t->sse_dead && sse_reader_at_boundary(&t->sr);
+}
+
+int track_alive(const track *t, int proto)
+{
+    return proto == TRACK_WS ? !t->ws_dead : !t->sse_dead;
+}
+
+static void feed_ws(track *t, const unsigned char *d, size_t n)
+{
+    if (t->ws_dead)
+        return;
+    if (!t->wh.done) {
+        size_t k = ws_head_feed(&t->wh, d, n);
+        d += k;
+        n -= k;
+        if (t->wh.done) {
+            bytebuf_free(&t->wh.buf); /* only done/is_ws are needed now */
+            if (!t->wh.is_ws)
+                t->ws_dead = 1;
+        }
+    }
+    if (n && !t->ws_dead) {
+        char err[64];
+        if (ws_reader_feed(&t->wr, d, n, NULL, NULL, err, sizeof err) < 0)
+            t->ws_dead = 1;
+    }
+}
+
+static void feed_sse(track *t, const unsigned char *d, size_t n)
+{
+    if (t->sse_dead)
+        return;
+    sse_reader_feed(&t->sr, d, n);
+    if (t->sr.mode == SSE_PASSTHROUGH)
+        t->sse_dead = 1;
+}
+
+size_t track_feed(track *t, const unsigned char *d, size_t n, int stop, int *at)
+{
+    *at = 0;
+    if (stop && track_at(t, stop)) {
+        *at = 1;
+        return 0;
+    }
+    if (!stop || !track_alive(t, stop)) {
+        feed_ws(t, d, n);
+        feed_sse(t, d, n);
+        t->seen += n;
+        return n;
+    }
+    /* Byte by byte until the boundary: only while a toxic waits to start,
+     * which lasts until the end of the current message. */
+    for (size_t i = 0; i < n; i++) {
+        feed_ws(t, d + i, 1);
+        feed_sse(t, d + i, 1);
+        t->seen++;
+        if (track_at(t, stop)) {
+            *at = 1;
+            return i + 1;
+        }
+    }
+    return n;
+}

@@ -1,0 +1,36 @@
+/* track.h — follows the WebSocket and SSE framing of one direction of a
+ * connection from its first byte, without keeping data, so that a
+ * message-aware toxic added to a connection already in flight can start at a
+ * message boundary instead of in the middle of a frame or event. */
+#ifndef RTCHAOS_TRACK_H
+#define RTCHAOS_TRACK_H
+#include <stddef.h>
+#include <stdint.h>
+#include "sse_stream.h"
+#include "ws_frame.h"
+
+enum { TRACK_WS = 1, TRACK_SSE = 2 };
+
+typedef struct track {
+    uint64_t seen;     /* bytes fed */
+    int ws_dead, sse_dead;
+    ws_head wh;
+    ws_reader wr;
+    sse_reader sr;
+} track;
+
+/* sse: whether to follow SSE (only the server → client direction carries
+ * events). */
+void track_init(track *t, int sse);
+void track_free(track *t);
+
+/* Feeds bytes. With stop = TRACK_WS or TRACK_SSE, stops at the first point
+ * where that protocol stands at a boundary (possibly 0 bytes in) and sets
+ * *at = 1; returns the bytes consumed. With stop = 0 consumes everything. */
+size_t track_feed(track *t, const unsigned char *d, size_t n, int stop, int *at);
+/* Whether the stream is at a boundary of proto now. */
+int track_at(const track *t, int proto);
+/* Whether proto can still be found in this stream (1) or never (0). */
+int track_alive(const track *t, int proto);
+
+#endif
