@@ -306,12 +306,14 @@ static void judge_drill(const suite_drill *d, drill_run *r, entry_result *res)
     for (size_t i = 0; i < d->nbudgets; i++) {
         char why[300];
         double v = NAN;
-        int pass = res->report ? suite_drill_budget_judge(&d->budgets[i], res->report, &v, why, sizeof why) : 0;
+        int pass = res->report ? suite_drill_budget_judge(&d->budgets[i], res->report, d->warmup_s, &v, why, sizeof why) : 0;
         if (!res->report)
             snprintf(why, sizeof why, "no report.json to judge");
         ok &= pass;
-        json_array_append_new(budgets, json_pack("{s:s, s:b, s:s, s:o}", "budget", d->budgets[i].text, "pass", pass,
-                                                 "why", why, "value", isnan(v) ? json_null() : json_real(v)));
+        json_array_append_new(budgets, json_pack("{s:s, s:s, s:b, s:s, s:o}", "check",
+                                                 d->budgets[i].symptom ? "symptom" : "restore", "budget",
+                                                 d->budgets[i].text, "pass", pass, "why", why, "value",
+                                                 isnan(v) ? json_null() : json_real(v)));
     }
     for (size_t i = 0; i < d->nactions; i++) {
         const json_t *done = json_array_get(r->actions_done, i);
@@ -326,7 +328,7 @@ static void judge_drill(const suite_drill *d, drill_run *r, entry_result *res)
     }
     json_object_set_new(dj, "watches", watches);
     json_object_set_new(dj, "actions", json_incref(r->actions_done));
-    json_object_set_new(dj, "restore", budgets);
+    json_object_set_new(dj, "window_budgets", budgets);
     json_object_set_new(dj, "pass", json_boolean(ok));
     res->drill = dj;
     if (!ok && res->status == ST_PASS) {
@@ -471,7 +473,7 @@ static void answer_text(const suite_entry *e, const entry_result *r, char *buf, 
             nc++;
             np += json_is_true(json_object_get(w, "pass"));
         }
-        json_array_foreach(json_object_get(r->drill, "restore"), i, w) {
+        json_array_foreach(json_object_get(r->drill, "window_budgets"), i, w) {
             nc++;
             np += json_is_true(json_object_get(w, "pass"));
         }

@@ -218,9 +218,10 @@ static int parse_window_budget(pctx *c, yaml_node_t *n, const char *text, double
     for (const char *const *o = op_names; *o; o++)
         okop |= strcmp(*o, op) == 0;
     int okm = strcmp(metric, "delivered_per_s") == 0 || strcmp(metric, "p50_live_ms") == 0 ||
-              strcmp(metric, "p95_live_ms") == 0 || strcmp(metric, "p99_live_ms") == 0;
+              strcmp(metric, "p95_live_ms") == 0 || strcmp(metric, "p99_live_ms") == 0 ||
+              strcmp(metric, "p999_live_ms") == 0 || strcmp(metric, "max_live_ms") == 0;
     if (!okop || !okm) {
-        perr(c, n, "restore budget '%s': metric must be p50_live_ms, p95_live_ms, p99_live_ms or delivered_per_s, "
+        perr(c, n, "restore budget '%s': metric must be p50/p95/p99/p999_live_ms, max_live_ms or delivered_per_s, "
                    "op one of <= >= < > == !=", text);
         return -1;
     }
@@ -235,7 +236,7 @@ static int parse_window_budget(pctx *c, yaml_node_t *n, const char *text, double
 
 static void parse_drill(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
 {
-    static const char *const keys[] = {"server", "watch", "actions", "restore", NULL};
+    static const char *const keys[] = {"server", "watch", "actions", "symptom", "restore", NULL};
     static const char *const server_keys[] = {"args", "config", NULL};
     static const char *const watch_keys[] = {"name", "metric", "labels", "expect", "value", "window", NULL};
     static const char *const action_keys[] = {"at", "method", "path", "body", NULL};
@@ -324,17 +325,32 @@ static void parse_drill(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
     } else if (a) {
         perr(c, a, "drill.actions must be a list");
     }
-    yaml_node_t *r = get(c, n, "restore");
-    if (r) {
-        check_keys(c, r, "drill.restore", restore_keys);
+    static const char *const blocks[] = {"symptom", "restore"};
+    for (int k = 0; k < 2; k++) {
+        yaml_node_t *r = get(c, n, blocks[k]);
+        if (!r)
+            continue;
+        char where[32];
+        snprintf(where, sizeof where, "drill.%s", blocks[k]);
+        check_keys(c, r, where, restore_keys);
         double from = seconds_of(c, get(c, r, "from"), "from", 0);
         double to = seconds_of(c, get(c, r, "to"), "to", -1);
         size_t nb;
-        char **bs = dup_list(c, get(c, r, "budgets"), "drill.restore.budgets", &nb);
-        d->budgets = calloc(nb ? nb : 1, sizeof *d->budgets);
-        for (size_t i = 0; i < nb; i++)
-            if (parse_window_budget(c, r, bs[i], from, to, &d->budgets[d->nbudgets]) == 0)
+        char **bs = dup_list(c, get(c, r, "budgets"), where, &nb);
+        suite_window_budget *grown = realloc(d->budgets, (d->nbudgets + nb + 1) * sizeof *grown);
+        if (!grown) {
+            free_list(bs, nb);
+            continue;
+        }
+        d->budgets = grown;
+        for (size_t i = 0; i < nb; i++) {
+            suite_window_budget *b = &d->budgets[d->nbudgets];
+            memset(b, 0, sizeof *b);
+            if (parse_window_budget(c, r, bs[i], from, to, b) == 0) {
+                b->symptom = k == 0;
                 d->nbudgets++;
+            }
+        }
         free_list(bs, nb);
     }
     if (e->scenario)

@@ -34,14 +34,15 @@ typedef struct suite_action {
 } suite_action;
 
 /* A budget checked on the report's timeline rows with from_s <= t_s <= to_s
- * (exact over the window from the rows' "lat" buckets): pNN_live_ms OP V or
- * delivered_per_s OP V. */
+ * (exact over the window from the rows' "lat" buckets): pNN_live_ms (NN in
+ * 50, 95, 99, 999), max_live_ms, or delivered_per_s OP V. */
 typedef struct suite_window_budget {
     char *text;
     char *metric;
     char *op;
     double value;
     double from_s, to_s;       /* to_s < 0: to the end */
+    int symptom;               /* 1: from `symptom:` (the incident is visible), 0: `restore:` */
 } suite_window_budget;
 
 typedef struct suite_drill {
@@ -54,7 +55,8 @@ typedef struct suite_drill {
     size_t nwatches;
     suite_action *actions;
     size_t nactions;
-    suite_window_budget *budgets; /* "restore": what the action must bring back */
+    suite_window_budget *budgets; /* `symptom:` (the incident shows) then `restore:` (the action
+                                     brought the budget back) */
     size_t nbudgets;
 } suite_drill;
 

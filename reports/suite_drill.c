@@ -210,8 +210,8 @@ int suite_drill_watch_judge(const suite_watch *w, const suite_samples *s, char *
     return 0;
 }
 
-int suite_drill_budget_judge(const suite_window_budget *b, const json_t *report, double *value, char *why,
-                             size_t len)
+int suite_drill_budget_judge(const suite_window_budget *b, const json_t *report, double warmup_s, double *value,
+                             char *why, size_t len)
 {
     *value = NAN;
     double to = b->to_s < 0 ? INFINITY : b->to_s;
@@ -224,7 +224,7 @@ int suite_drill_budget_judge(const suite_window_budget *b, const json_t *report,
     size_t rows = 0, i;
     const json_t *row;
     json_array_foreach(json_object_get(report, "timeline"), i, row) {
-        double t = rdoc_num_or(row, "t_s", NAN);
+        double t = rdoc_num_or(row, "t_s", NAN) - warmup_s;
         if (isnan(t) || t < b->from_s || t > to)
             continue;
         rows++;
@@ -245,8 +245,13 @@ int suite_drill_budget_judge(const suite_window_budget *b, const json_t *report,
     } else if (hist_count(h) == 0) {
         snprintf(why, len, "no live deliveries between %gs and %gs", b->from_s, b->to_s);
     } else {
-        double pct = strcmp(b->metric, "p50_live_ms") == 0 ? 50 : strcmp(b->metric, "p95_live_ms") == 0 ? 95 : 99;
-        *value = (double)hist_percentile(h, pct) / 1000.0;
+        double pct = strcmp(b->metric, "p50_live_ms") == 0   ? 50
+                     : strcmp(b->metric, "p95_live_ms") == 0 ? 95
+                     : strcmp(b->metric, "p99_live_ms") == 0 ? 99
+                     : strcmp(b->metric, "p999_live_ms") == 0 ? 99.9
+                                                               : 100;
+        /* the rows' buckets hold bucket floors: max is the highest floor */
+        *value = (double)(pct == 100 ? hist_max(h) : hist_percentile(h, pct)) / 1000.0;
     }
     if (!isnan(*value)) {
         rdoc_compare_op(b->op, *value, b->value, &pass);

@@ -33,10 +33,12 @@ void suite_samples_free(suite_samples *s);
  * Returns 1 pass, 0 fail. */
 int suite_drill_watch_judge(const suite_watch *w, const suite_samples *s, char *why, size_t len);
 
-/* Judges a restore budget on report.timeline. Returns 1 pass, 0 fail (also
- * when the window holds no rows); *value is what was measured (NAN if
- * nothing), why explains. */
-int suite_drill_budget_judge(const suite_window_budget *b, const json_t *report, double *value, char *why,
-                             size_t len);
+/* Judges a restore budget on report.timeline. The budget's window is in
+ * run time (t = 0 after warm-up, like a fault's `at`); the report's t_s
+ * count from the start of warm-up, so rows are matched at t_s - warmup_s.
+ * Returns 1 pass, 0 fail (also when the window holds no rows); *value is
+ * what was measured (NAN if nothing), why explains. */
+int suite_drill_budget_judge(const suite_window_budget *b, const json_t *report, double warmup_s, double *value,
+                             char *why, size_t len);
 
 #endif

@@ -233,18 +233,29 @@ static void test_suite_restore_budget_on_timeline(void **state)
                              .from_s = 6, .to_s = -1};
     double v;
     char why[300];
-    assert_int_equal(suite_drill_budget_judge(&b, rep, &v, why, sizeof why), 1);
+    assert_int_equal(suite_drill_budget_judge(&b, rep, 0, &v, why, sizeof why), 1);
     assert_true(fabs(v - 1.0) < 1e-9);
     b.from_s = 2;
     b.to_s = 6;
-    assert_int_equal(suite_drill_budget_judge(&b, rep, &v, why, sizeof why), 0);
+    assert_int_equal(suite_drill_budget_judge(&b, rep, 0, &v, why, sizeof why), 0);
     assert_true(fabs(v - 200.0) < 0.5);
     b.metric = "delivered_per_s";
     b.op = ">=";
     b.value = 100;
-    assert_int_equal(suite_drill_budget_judge(&b, rep, &v, why, sizeof why), 1);
+    assert_int_equal(suite_drill_budget_judge(&b, rep, 0, &v, why, sizeof why), 1);
+    /* with a 2 s warm-up, run time 1..3 is report time 3..5: the slow rows */
+    b.metric = "p95_live_ms";
+    b.op = "<=";
+    b.value = 50;
+    b.from_s = 1;
+    b.to_s = 3;
+    assert_int_equal(suite_drill_budget_judge(&b, rep, 2, &v, why, sizeof why), 0);
+    assert_int_equal(suite_drill_budget_judge(&b, rep, 0, &v, why, sizeof why), 0);
+    b.from_s = 4;
+    b.to_s = -1;
+    assert_int_equal(suite_drill_budget_judge(&b, rep, 2, &v, why, sizeof why), 1);
     b.from_s = 50;
-    assert_int_equal(suite_drill_budget_judge(&b, rep, &v, why, sizeof why), 0);
+    assert_int_equal(suite_drill_budget_judge(&b, rep, 0, &v, why, sizeof why), 0);
     assert_non_null(strstr(why, "no timeline rows"));
     json_decref(rep);
 }
