@@ -24,15 +24,15 @@ msg *msg_new(const void *chan, const char *ch_name, uint64_t seq, int64_t ts_us,
     /* Worst case: every byte of the name escaped as \u00XX, plus the fixed
      * keys and three 20-digit numbers. */
     size_t cap = strlen(ch_name) * 6 + data_len + 128;
-    msg *m = malloc(sizeof(*m) + MSG_HEADROOM + cap);
+    msg *m = malloc(sizeof(*m) + cap);
     if (!m) {
         snprintf(err, errlen, "out of memory for a %zu-byte event", data_len);
         return NULL;
     }
-    int n = envelope_format(m->text + MSG_HEADROOM, cap, ENV_T_EVENT, ch_name, seq, ts_us,
+    int n = envelope_format(m->text, cap, ENV_T_EVENT, ch_name, seq, ts_us,
                             NULL, data, data_len);
     if (n < 0 || (size_t)n < data_len + 1 ||
-        memcmp(m->text + MSG_HEADROOM + n - 1 - data_len, data, data_len) != 0) {
+        memcmp(m->text + n - 1 - data_len, data, data_len) != 0) {
         free(m);
         snprintf(err, errlen, "cannot format the envelope of %s seq %llu", ch_name,
                  (unsigned long long)seq);

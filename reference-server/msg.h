@@ -5,13 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bytes reserved in front of the envelope text so a WebSocket write can put
- * its frame header there without a copy (must be >= LWS_PRE; ws.c asserts). */
-#define MSG_HEADROOM 16
-
 /* Formatted once at publish; immutable afterwards. The envelope text
  * {"ch":…,"seq":…,"ts":…,"type":"event","data":<data>} starts at
- * text + MSG_HEADROOM and is NUL-terminated; `data` is its tail. Lifetime:
+ * text and is NUL-terminated; `data` is its tail. Lifetime:
  * freed when the last reference (history ring, snapshot slot, send queues,
  * poll responses in flight) is dropped. Single-threaded. */
 typedef struct msg {
@@ -25,7 +21,7 @@ typedef struct msg {
     const void *chan;    /* the channel (history) it belongs to: identity only */
     char *idem;          /* idempotency key, owned, or NULL */
     uint64_t idem_hash;
-    char text[];         /* MSG_HEADROOM bytes, envelope, NUL */
+    char text[];         /* envelope, NUL */
 } msg;
 
 /* Builds an event envelope for channel ch_name. data (data_len bytes of
@@ -37,9 +33,9 @@ msg *msg_new(const void *chan, const char *ch_name, uint64_t seq, int64_t ts_us,
              char *err, size_t errlen);
 
 /* The envelope text (NUL-terminated, m->len bytes). */
-static inline const char *msg_env(const msg *m) { return m->text + MSG_HEADROOM; }
+static inline const char *msg_env(const msg *m) { return m->text; }
 /* The data JSON inside the envelope (not terminated, m->data_len bytes). */
-static inline const char *msg_data(const msg *m) { return m->text + MSG_HEADROOM + m->data_off; }
+static inline const char *msg_data(const msg *m) { return m->text + m->data_off; }
 
 /* Adds / drops a reference; the last msg_unref frees. NULL is ignored. */
 msg *msg_ref(msg *m);

@@ -160,8 +160,8 @@ void channels_new_epoch(srv *S, char *out);
 void channels_free_all(srv *S);
 
 /* ---- conn.c: subscriptions and the writer, transport-agnostic ---------- */
-/* One frame to write: text[0..len) (with MSG_HEADROOM >= LWS_PRE writable
- * bytes before text); hold is a msg reference to drop after writing. */
+/* One frame to write: text[0..len) (valid until the next conn_next); hold
+ * is a msg reference to drop after writing (NULL for generated text). */
 typedef struct conn_frame {
     const char *text;
     size_t len;
