@@ -137,9 +137,11 @@ static int callback_rtc(struct lws *wsi, enum lws_callback_reasons reason, void 
 }
 
 static struct lws_protocols protocols[] = {
-    /* rx_buffer_size: larger messages arrive in fragments and are
-     * reassembled in ws.c up to max-payload-bytes. */
-    {"rtchaos", callback_rtc, sizeof(session), 4096, 0, NULL, 0},
+    /* rx_buffer_size is allocated for every WebSocket connection, so it is
+     * small: larger messages arrive in fragments and ws.c reassembles them
+     * up to max-payload-bytes. tx_packet_size caps each send(2) lws makes;
+     * it is large so a batch of frames (or SSE messages) goes out whole. */
+    {"rtchaos", callback_rtc, sizeof(session), 512, 0, NULL, 1 << 18},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
