@@ -29,7 +29,8 @@ static void on_unit(void *arg, const ws_unit *u)
     o->op[o->n] = u->opcode;
     o->len[o->n] = u->payload_len;
     o->masked[o->n] = u->masked;
-    memcpy(o->pl[o->n], u->payload, u->payload_len < 256 ? u->payload_len : 256);
+    if (u->payload_len)
+        memcpy(o->pl[o->n], u->payload, u->payload_len < 256 ? u->payload_len : 256);
     o->n++;
 }
 
