@@ -40,6 +40,7 @@ static void on_io(evutil_socket_t fd, short what, void *arg);
 static void start_connect(fl_client *c);
 static void drop(fl_client *c, const char *why, int is_error);
 static void poll_next(fl_client *c);
+static int poll_req(fl_client *c, char *req, size_t cap);
 
 static inline fleet *F(const fl_client *c) { return c->t->f; }
 static inline const fleet_group_cfg *G(const fl_client *c) { return &c->t->f->groups[c->group]; }
@@ -459,9 +460,10 @@ static void hp_init_settings(void)
  * rather than parsed with jansson because each element is then scanned
  * in place by envelope_scan (no tree, no copy); it only tracks strings
  * and nesting, and envelope_scan validates each element. */
-static int poll_each(fl_client *c, const char *b, size_t n)
+static int poll_each(fl_client *c, const char *b, size_t n, unsigned *count)
 {
     size_t i = 0;
+    *count = 0;
     while (i < n && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'))
         i++;
     if (i >= n || b[i] != '[')
@@ -498,6 +500,7 @@ static int poll_each(fl_client *c, const char *b, size_t n)
             return -1;
         i++;
         handle_envelope(c, b + start, i - start);
+        (*count)++;
     }
 }
 
@@ -505,7 +508,7 @@ static int send_request(fl_client *c)
 {
     fleet *f = F(c);
     const fleet_group_cfg *g = G(c);
-    char req[8192];
+    char req[FLEET_TOKEN_MAX + 4096];
     size_t n = 0;
 #define ADD(...)                                                                                   \
     do {                                                                                           \
@@ -534,11 +537,14 @@ static int send_request(fl_client *c)
         if (resume_wanted(c) && c->last_id)
             ADD("Last-Event-ID: %s\r\n", c->last_id);
         break;
-    case FLEET_POLL:
-        /* the first request of a connection; later ones come from poll_next */
-        ADD("GET /poll?ch=%s&timeout_ms=0 HTTP/1.1\r\nHost: %s\r\n", f->ch_names[c->st[0].ch],
-            f->host_hdr);
-        break;
+    case FLEET_POLL: {
+        /* the first request of a connection begins with the first channel */
+        c->poll_cur = (uint16_t)(c->n_streams - 1);
+        int k = poll_req(c, req, sizeof req);
+        if (k < 0)
+            return -1;
+        return c_write(c, req, (size_t)k);
+    }
     }
     if (g->token[0])
         ADD("Authorization: Bearer %s\r\n", g->token);
@@ -665,8 +671,17 @@ static int feed_http(fl_client *c, const char *buf, size_t n)
                 drop(c, "poll status", 0);
                 return -1;
             }
-            if (c->body_len && poll_each(c, c->body, c->body_len) < 0)
+            unsigned got = 0;
+            if (poll_each(c, c->body, c->body_len, &got) < 0) {
                 count_error(c, "poll body is not an array of envelopes");
+            } else if (got == 0) {
+                /* an empty answer to since=S: the server has nothing after S,
+                 * which is what a WS `subscribed` with head S would say */
+                fl_stream *s = &c->st[c->poll_cur];
+                if (s->chk.phase == CHK_PH_RESUME)
+                    chk_on_subscribed(&c->t->chk, &s->chk, c->id, s->ch, s->chk.since, "", 1,
+                                      clock_mono_us());
+            }
             c->body_len = 0;
             if (!h->keep_alive) {
                 drop(c, "poll: server closes", 0);
@@ -693,26 +708,45 @@ static int feed_http(fl_client *c, const char *buf, size_t n)
     return 0;
 }
 
-static void poll_next(fl_client *c)
+/* Formats the next long-poll into req: channels take turns, each waiting
+ * at most poll_timeout_ms / channels, so a quiet channel cannot hold the
+ * others' events back for long (/poll takes one channel per request).
+ * Returns the length, or -1 when it does not fit. */
+static int poll_req(fl_client *c, char *req, size_t cap)
 {
     fleet *f = F(c);
     const fleet_group_cfg *g = G(c);
     c->poll_cur = (uint16_t)((c->poll_cur + 1) % c->n_streams);
     fl_stream *s = &c->st[c->poll_cur];
-    char req[1024];
-    int n;
-    if (s->chk.based)
-        n = snprintf(req, sizeof req, "GET /poll?ch=%s&since=%llu&timeout_ms=%u HTTP/1.1\r\nHost: %s\r\n",
-                     f->ch_names[s->ch], (unsigned long long)s->chk.last,
-                     g->poll_timeout_ms ? g->poll_timeout_ms : 10000, f->host_hdr);
-    else
-        n = snprintf(req, sizeof req, "GET /poll?ch=%s&timeout_ms=%u HTTP/1.1\r\nHost: %s\r\n",
-                     f->ch_names[s->ch], g->poll_timeout_ms ? g->poll_timeout_ms : 10000,
-                     f->host_hdr);
+    uint32_t wait_ms = (g->poll_timeout_ms ? g->poll_timeout_ms : 10000) / c->n_streams;
+    size_t n = 0;
+#define PADD(...)                                                                                  \
+    do {                                                                                           \
+        int k_ = snprintf(req + n, cap - n, __VA_ARGS__);                                          \
+        if (k_ < 0 || (size_t)k_ >= cap - n)                                                       \
+            return -1;                                                                             \
+        n += (size_t)k_;                                                                           \
+    } while (0)
+    PADD("GET /poll?ch=%s&timeout_ms=%u", f->ch_names[s->ch], wait_ms);
+    if (s->chk.based) {
+        const char *ep = s->chk.epoch_hash ? fl_epoch_str(c->t, s->chk.epoch_hash) : NULL;
+        PADD("&since=%llu", (unsigned long long)s->chk.last);
+        if (ep)
+            PADD("&epoch=%s", ep);
+    }
+    PADD(" HTTP/1.1\r\nHost: %s\r\n", f->host_hdr);
     if (g->token[0])
-        n += snprintf(req + n, sizeof req - (size_t)n, "Authorization: Bearer %s\r\n", g->token);
-    n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");
-    if (n >= (int)sizeof req || c_write(c, req, (size_t)n) < 0)
+        PADD("Authorization: Bearer %s\r\n", g->token);
+    PADD("\r\n");
+#undef PADD
+    return (int)n;
+}
+
+static void poll_next(fl_client *c)
+{
+    char req[FLEET_TOKEN_MAX + 1024];
+    int n = poll_req(c, req, sizeof req);
+    if (n < 0 || c_write(c, req, (size_t)n) < 0)
         drop(c, "poll request", 0);
 }
 

@@ -1,0 +1,215 @@
+#!/usr/bin/python3
+"""faulty_server — a TEST-ONLY server speaking wire contract v1 (WebSocket
+/ws subscribe with since/epoch, HTTP POST /publish/<ch>) that can be wrong on
+purpose, to prove that the fleet's checkers name each fault correctly.
+
+    faulty_server.py --fault none|drop|duplicate|reorder|ignore_since|
+                             replay_off_by_one|omit_snapshot [--history N]
+
+Prints "listening 127.0.0.1:PORT" (WebSocket clients) then
+"publish 127.0.0.1:PORT" (HTTP publish) on stdout once ready.
+
+Faults (every other behaviour is correct):
+  drop               live events with seq % 7 == 3 are not sent
+  duplicate          live events with seq % 7 == 3 are sent twice
+  reorder            live events with seq % 5 == 2 are held and sent after the next one
+  ignore_since       a resume is answered recovered:true but nothing is replayed
+  replay_off_by_one  a resume replays from `since` instead of since+1
+  omit_snapshot      a resume is answered recovered:false and no snapshot follows
+"""
+import argparse
+import asyncio
+import json
+import random
+import sys
+
+import websockets
+
+FAULT = "none"
+HISTORY = 1000
+EPOCH = "faulty-%08x" % random.getrandbits(32)
+
+
+class Channel:
+    def __init__(self, name):
+        self.name = name
+        self.head = 0
+        self.hist = []  # (seq, envelope text)
+        self.subs = set()
+        self.ids = {}
+
+
+channels = {}
+
+
+def chan(name):
+    if name not in channels:
+        channels[name] = Channel(name)
+    return channels[name]
+
+
+class Sub:
+    def __init__(self, q):
+        self.q = q
+        self.held = None
+
+
+def env(ch, seq, ts, data, typ="event"):
+    o = {"ch": ch, "seq": seq, "ts": ts, "type": typ, "data": data}
+    if typ == "snapshot":
+        o["epoch"] = EPOCH
+    return json.dumps(o, separators=(",", ":"))
+
+
+def fan_out(c, seq, text):
+    for s in list(c.subs):
+        if FAULT == "drop" and seq % 7 == 3:
+            continue
+        if FAULT == "duplicate" and seq % 7 == 3:
+            s.q.put_nowait(text)
+        if FAULT == "reorder":
+            if seq % 5 == 2 and s.held is None:
+                s.held = text
+                continue
+            s.q.put_nowait(text)
+            if s.held is not None:
+                s.q.put_nowait(s.held)
+                s.held = None
+            continue
+        s.q.put_nowait(text)
+
+
+def publish(name, item):
+    c = chan(name)
+    idem = item.get("id")
+    if idem is not None and idem in c.ids:
+        return c.ids[idem]
+    c.head += 1
+    seq = c.head
+    text = env(name, seq, item.get("ts", 0), item.get("data"))
+    c.hist.append((seq, text))
+    if len(c.hist) > HISTORY:
+        del c.hist[0]
+    if idem is not None:
+        c.ids[idem] = seq
+    fan_out(c, seq, text)
+    return seq
+
+
+def subscribe(sub, msg):
+    c = chan(msg["ch"])
+    since = msg.get("since")
+    head = c.head
+    if since is None:
+        sub.q.put_nowait(json.dumps({"type": "subscribed", "ch": c.name, "seq": head,
+                                     "epoch": EPOCH, "recovered": False}))
+        c.subs.add(sub)
+        return c
+    since = int(since)
+    oldest = c.hist[0][0] if c.hist else head + 1
+    can_replay = since + 1 >= oldest and since <= head and msg.get("epoch", EPOCH) == EPOCH
+    if FAULT == "ignore_since":
+        sub.q.put_nowait(json.dumps({"type": "subscribed", "ch": c.name, "seq": head,
+                                     "epoch": EPOCH, "recovered": True}))
+    elif FAULT == "omit_snapshot" or not can_replay:
+        sub.q.put_nowait(json.dumps({"type": "subscribed", "ch": c.name, "seq": head,
+                                     "epoch": EPOCH, "recovered": False}))
+        if FAULT != "omit_snapshot" and c.hist:
+            last = json.loads(c.hist[-1][1])
+            sub.q.put_nowait(env(c.name, head, last["ts"], last["data"], "snapshot"))
+    else:
+        sub.q.put_nowait(json.dumps({"type": "subscribed", "ch": c.name, "seq": head,
+                                     "epoch": EPOCH, "recovered": True}))
+        start = since if FAULT == "replay_off_by_one" else since + 1
+        for seq, text in c.hist:
+            if start <= seq <= head:
+                sub.q.put_nowait(text)
+    c.subs.add(sub)
+    return c
+
+
+async def ws_handler(ws, path="/ws"):
+    q = asyncio.Queue()
+    sub = Sub(q)
+    mine = []
+
+    async def sender():
+        while True:
+            await ws.send(await q.get())
+
+    task = asyncio.ensure_future(sender())
+    try:
+        async for raw in ws:
+            try:
+                msg = json.loads(raw)
+            except ValueError:
+                await ws.send(json.dumps({"type": "error", "code": "bad_request", "msg": "bad json"}))
+                continue
+            if msg.get("op") == "sub":
+                mine.append(subscribe(sub, msg))
+            elif msg.get("op") == "ping":
+                q.put_nowait(json.dumps({"type": "pong"}))
+    except websockets.ConnectionClosed:
+        pass
+    finally:
+        task.cancel()
+        for c in mine:
+            c.subs.discard(sub)
+
+
+async def http_conn(reader, writer):
+    try:
+        while True:
+            line = await reader.readline()
+            if not line:
+                return
+            method, path, _ = line.decode().split(" ", 2)
+            length = 0
+            while True:
+                h = await reader.readline()
+                if h in (b"\r\n", b"\n", b""):
+                    break
+                k, _, v = h.decode().partition(":")
+                if k.strip().lower() == "content-length":
+                    length = int(v.strip())
+            body = await reader.readexactly(length) if length else b""
+            status, out = 404, {"type": "error", "code": "bad_request", "msg": "not found"}
+            if method == "POST" and path.startswith("/publish/"):
+                name = path[len("/publish/"):]
+                j = json.loads(body)
+                if isinstance(j, list):
+                    seqs = [publish(name, it) for it in j]
+                    status, out = 200, {"ch": name, "seq": seqs[-1], "seqs": seqs}
+                else:
+                    status, out = 200, {"ch": name, "seq": publish(name, j)}
+            data = json.dumps(out).encode()
+            writer.write(b"HTTP/1.1 %d X\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n"
+                         % (status, len(data)) + data)
+            await writer.drain()
+    except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+        pass
+    finally:
+        writer.close()
+
+
+async def main():
+    global FAULT, HISTORY
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--fault", default="none",
+                    choices=["none", "drop", "duplicate", "reorder", "ignore_since",
+                             "replay_off_by_one", "omit_snapshot"])
+    ap.add_argument("--history", type=int, default=1000)
+    a = ap.parse_args()
+    FAULT, HISTORY = a.fault, a.history
+    ws_srv = await websockets.serve(ws_handler, "127.0.0.1", 0, ping_interval=None)
+    http_srv = await asyncio.start_server(http_conn, "127.0.0.1", 0)
+    print("listening 127.0.0.1:%d" % ws_srv.sockets[0].getsockname()[1], flush=True)
+    print("publish 127.0.0.1:%d" % http_srv.sockets[0].getsockname()[1], flush=True)
+    await asyncio.Future()
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        sys.exit(0)

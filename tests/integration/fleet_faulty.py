@@ -1,0 +1,77 @@
+#!/usr/bin/python3
+"""fleet_faulty — proves the fleet's checkers on a server that is wrong on
+purpose (tests/integration/faulty_server.py): each fault must be reported as
+its own anomaly kind, and the same server without a fault must pass the same
+run clean under several seeds."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import rtctest  # noqa: E402
+
+KINDS = ("lost", "duplicated", "reordered", "resync_failed", "epoch_changed")
+# fault -> the anomaly kind it must show up as
+EXPECT = {
+    "drop": "lost",
+    "duplicate": "duplicated",
+    "reorder": "reordered",
+    "ignore_since": "resync_failed",
+    "replay_off_by_one": "resync_failed",
+    "omit_snapshot": "resync_failed",
+}
+
+
+def run(fault, seed, history=1000, backoff_ms=50):
+    srv = rtctest.start("/usr/bin/python3", [os.path.join(HERE, "faulty_server.py"), "--fault", fault,
+                                            "--history", str(history)],
+                        ready_lines=2, name=f"faulty-{fault}")
+    try:
+        ws = srv.lines[0].split()[-1]
+        pub = srv.lines[1].split()[-1]
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tf:
+            out = tf.name
+        cmd = [os.path.join(rtctest.BIN, "rtchaos-fleet-check"), "--client", ws, "--publish", pub,
+               "--transport", "ws", "--clients", "12", "--channels", "3", "--cpc", "2", "--rate", "25",
+               "--duration-ms", "2500", "--cut-at-ms", "1200", "--cut-fraction", "0.5",
+               "--drain-ms", "8000", "--seed", str(seed), "--backoff-ms", str(backoff_ms), "--quiet", "--out", out]
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=90)
+        assert p.returncode == 0, f"{fault}: fleet-check rc={p.returncode}: {p.stderr.decode()[-1500:]}"
+        with open(out) as f:
+            r = json.load(f)
+        os.unlink(out)
+        return r
+    finally:
+        srv.stop()
+
+
+def main():
+    for seed in (1, 2, 3, 4, 5):
+        r = run("none", seed)
+        t = r["totals"]
+        bad = {k: t[k] for k in KINDS if t[k]}
+        assert not bad, f"correct server, seed {seed}: false alarm {bad}: {r['anomalies'][:5]}"
+        assert t["delivered"] == t["expected"] > 0 and t["resync_ok"] == 12, f"seed {seed}: {t}"
+        assert r["caught_up"] is True, f"seed {seed}: not caught up"
+        print(f"ok none seed={seed}: {t['delivered']} delivered, {t['resync_ok']} resyncs, clean")
+    # history too short for the resume: snapshots, and still no anomaly
+    r = run("none", 9, history=3, backoff_ms=500)
+    t = r["totals"]
+    assert not any(t[k] for k in KINDS), f"snapshot resume: {t}: {r['anomalies'][:5]}"
+    assert t["snapshots"] > 0 and t["resync_ok"] == 12, f"snapshot resume: {t}"
+    print(f"ok none history=3: {t['snapshots']} snapshots, clean")
+    for fault, kind in EXPECT.items():
+        r = run(fault, 1, history=3 if fault == "omit_snapshot" else 1000)
+        t = r["totals"]
+        assert t[kind] > 0, f"{fault}: expected {kind} > 0, totals {t}"
+        kinds = {a["kind"] for a in r["anomalies"]}
+        assert kind in kinds, f"{fault}: no {kind} example among {kinds}"
+        print(f"ok {fault}: {kind}={t[kind]} " + " ".join(f"{k}={t[k]}" for k in KINDS if t[k]))
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
