@@ -51,7 +51,7 @@ def chan(name):
 class Sub:
     def __init__(self, q):
         self.q = q
-        self.held = None
+        self.held = {}  # channel -> held envelope (reorder)
 
 
 def env(ch, seq, ts, data, typ="event"):
@@ -67,14 +67,13 @@ def fan_out(c, seq, text):
             continue
         if FAULT == "duplicate" and seq % 7 == 3:
             s.q.put_nowait(text)
-        if FAULT == "reorder":
-            if seq % 5 == 2 and s.held is None:
-                s.held = text
+        if FAULT == "reorder":  # within the channel: seq n+1 goes out before n
+            if seq % 5 == 2 and c.name not in s.held:
+                s.held[c.name] = text
                 continue
             s.q.put_nowait(text)
-            if s.held is not None:
-                s.q.put_nowait(s.held)
-                s.held = None
+            if c.name in s.held:
+                s.q.put_nowait(s.held.pop(c.name))
             continue
         s.q.put_nowait(text)
 
