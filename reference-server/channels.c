@@ -109,7 +109,8 @@ static int drop_sub(struct lws_dll2 *d, void *user)
      * (and can fall back to /poll); a WebSocket stays for its other uses. */
     if (s->kind == SESS_SSE && !s->subs.count)
         conn_close_soon(s, 0, "all channels disabled", 0);
-    lws_callback_on_writable(s->wsi);
+    if (s->wsi)
+        lws_callback_on_writable(s->wsi);
     return 0;
 }
 

@@ -343,7 +343,8 @@ static void fanout_one(srv *S, channel *ch, conn_sub *sub, msg *m)
         conn_close_soon(s, WS_CLOSE_TRY_AGAIN_LATER, "slow consumer", 1);
         return;
     }
-    lws_callback_on_writable(s->wsi);
+    if (s->wsi) /* (unit tests drive sessions without a connection) */
+        lws_callback_on_writable(s->wsi);
 }
 
 void conn_fanout(srv *S, channel *ch, msg *m)
