@@ -4,6 +4,7 @@ status codes and error bodies, --config, /version, /events, /metrics."""
 import json
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 
@@ -19,7 +20,9 @@ def main():
                {"name": "cfg_b", "listen": "127.0.0.1:0", "upstream": f"127.0.0.1:{up.port}",
                 "toxics": [{"type": "latency", "attributes": {"latency": 1}}]}], cfg)
     cfg.close()
-    proc, api = pt.start_proxy("--config", cfg.name, "--seed", "7", ready_lines=3)
+    evfile = tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False)
+    evfile.close()
+    proc, api = pt.start_proxy("--config", cfg.name, "--seed", "7", "--events", evfile.name, ready_lines=3)
     os.unlink(cfg.name)
     assert proc.lines[1].startswith("proxy cfg_a 127.0.0.1:"), proc.lines
     assert proc.lines[2].startswith("proxy cfg_b 127.0.0.1:"), proc.lines
@@ -140,6 +143,24 @@ def main():
     st, _ = api.call("PUT", "/proxies")
     assert st == 405
     assert proc.stop() == 0
+    # the events file holds the same lines as /events, one JSON object each
+    with open(evfile.name) as f:
+        lines = [json.loads(x) for x in f]
+    os.unlink(evfile.name)
+    assert [e["i"] for e in lines] == list(range(len(lines))) and len(lines) >= len(evs["events"])
+    assert all({"i", "t_us", "action"} <= set(e) for e in lines)
+    assert any(e["action"] == "toxic_add" and e["proxy"] == "p1" and e["toxic"] == "bw" for e in lines)
+    # bad command lines and bad config files: exit 2 with a message
+    for args in (["--api-port", "70000"], ["--seed", "x"], ["--bogus"]):
+        r = subprocess.run([os.path.join(rtctest.BIN, "rtchaos-proxy"), *args], capture_output=True, timeout=10)
+        assert r.returncode == 2 and r.stderr, (args, r)
+    bad = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    bad.write('[{"name": "x"}]')
+    bad.close()
+    r = subprocess.run([os.path.join(rtctest.BIN, "rtchaos-proxy"), "--api-port", "0", "--config", bad.name],
+                       capture_output=True, timeout=10)
+    os.unlink(bad.name)
+    assert r.returncode == 2 and b"upstream" in r.stderr, r
     print("proxy_api: ok")
 
 

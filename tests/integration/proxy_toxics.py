@@ -154,6 +154,35 @@ def main():
     roundtrip(port)
     api.call("DELETE", "/proxies/e/toxics/elsewhere")
 
+    # targeting by request path: only connections whose first request line
+    # asks for /slow get the latency
+    api.ok("POST", "/proxies/e/toxics", {"type": "latency", "name": "slowpath",
+                                          "attributes": {"latency": 300, "target_path": "/slow"}})
+    fast = roundtrip(port, b"GET /fast HTTP/1.1\r\nHost: x\r\n\r\n")
+    slow = roundtrip(port, b"GET /slow/deep HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert slow >= 0.29 and fast < slow, (fast, slow)
+    api.call("DELETE", "/proxies/e/toxics/slowpath")
+
+    # flapping: a blackhole that is on for 300 ms, off for 300 ms
+    api.ok("POST", "/proxies/e/toxics", {"type": "blackhole", "name": "flap",
+                                          "attributes": {"flap_on_ms": 300, "flap_off_ms": 300}})
+    seen = {"through": 0, "held": 0}
+    s = pt.connect(port)
+    for _ in range(12):
+        s.sendall(b"f")
+        s.settimeout(0.1)
+        try:
+            if s.recv(1):
+                seen["through"] += 1
+        except socket.timeout:
+            seen["held"] += 1
+        time.sleep(0.05)
+    s.close()
+    assert seen["through"] > 0 and seen["held"] > 0, seen
+    flap_ev = [e["action"] for e in pt.events(api) if e.get("toxic") == "flap"]
+    assert "schedule_off" in flap_ev or "schedule_on" in flap_ev, flap_ev
+    api.call("DELETE", "/proxies/e/toxics/flap")
+
     # scheduling: blackhole only after 300 ms of each connection
     api.ok("POST", "/proxies/e/toxics", {"type": "blackhole", "name": "later",
                                           "attributes": {"after_ms": 300, "schedule_from": "connection"}})
