@@ -359,3 +359,39 @@ const toxic_type toxic_ws_type = {
     .protocol = protocol,
     .resume = resume,
 };
+
+/* One type per action as well ("ws_drop", …), for scenario files that name
+ * the fault directly: the same toxic with its action preset. */
+#define WS_ALIAS(a, act)                                                      \
+    static void defaults_##a(void *p)                                          \
+    {                                                                          \
+        defaults(p);                                                           \
+        ((ws_attrs *)p)->m.action = act;                                       \
+    }                                                                          \
+    const toxic_type toxic_ws_##a##_type = {                                \
+        .name = "ws_" #a,                                                   \
+        .attrs_size = sizeof(ws_attrs),                                     \
+        .state_size = sizeof(ws_state),                                     \
+        .defaults = defaults_##a,                                           \
+        .parse = parse,                                                     \
+        .to_json = to_json,                                                 \
+        .data = data,                                                       \
+        .eof = eof,                                                         \
+        .tick = tick,                                                       \
+        .flush = flush,                                                     \
+        .stop = stop,                                                       \
+        .held = held,                                                       \
+        .protocol = protocol,                                               \
+        .resume = resume,                                                   \
+    };
+WS_ALIAS(drop, WS_DROP)
+WS_ALIAS(duplicate, WS_DUPLICATE)
+WS_ALIAS(delay, WS_DELAY)
+WS_ALIAS(reorder, WS_REORDER)
+WS_ALIAS(burst, WS_BURST)
+WS_ALIAS(corrupt, WS_CORRUPT)
+WS_ALIAS(fragment, WS_SPLIT)
+WS_ALIAS(split, WS_SPLIT)
+WS_ALIAS(close, WS_CLOSE)
+WS_ALIAS(swallow_ping, WS_SWALLOW_PING)
+WS_ALIAS(swallow_pong, WS_SWALLOW_PONG)

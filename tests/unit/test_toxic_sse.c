@@ -107,6 +107,11 @@ static void test_toxic_sse_protocol_faults(void **state)
     assert_int_equal(o.n, 3);
     assert_string_equal(o.ev[0], "data: one\n\n");
     assert_string_equal(o.ev[2], "data: three\r\n\r\n");
+    testenv *alias = te_new("sse_strip_id", NULL, 9);
+    te_data(alias, 0, IN, strlen(IN));
+    assert_int_equal(alias->out_len, t->out_len);
+    assert_memory_equal(alias->out, t->out, t->out_len);
+    te_free(alias);
     te_free(t);
     t = run("{\"action\":\"inject_retry\",\"retry_ms\":2500,\"probability\":1}", 120, 0, &o);
     assert_string_equal(o.ev[1], "retry: 2500\nid: 2\ndata: two\n\n");

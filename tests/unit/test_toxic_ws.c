@@ -152,6 +152,15 @@ static void test_toxic_ws_split_and_corrupt_reframe(void **state)
         assert_int_equal(o.masked[0], upstream);
         assert_true(t->out_len > n + 20); /* more frame headers */
         te_free(t);
+        /* the per-action type name is the same toxic with the action preset */
+        testenv *alias = te_new("ws_fragment", "{\"fragment_size\":2}", 42);
+        te_data(alias, 0, in, n);
+        testenv *plain = te_new("ws", "{\"action\":\"split\",\"fragment_size\":2}", 42);
+        te_data(plain, 0, in, n);
+        assert_int_equal(alias->out_len, plain->out_len);
+        assert_memory_equal(alias->out, plain->out, plain->out_len);
+        te_free(alias);
+        te_free(plain);
         t = run("{\"action\":\"corrupt\"}", in, n, 11, 0, &o, upstream);
         assert_int_equal(o.n, 6);
         int flipped = 0;
