@@ -15,4 +15,6 @@ BINS += $(BINDIR)/rtchaos-fleet-check
 $(eval $(call unit_test,test_checker,$(BUILD)/harness/checker.o,))
 $(eval $(call unit_test,test_sse_parse,$(BUILD)/harness/sse_parse.o,))
 $(eval $(call unit_test,test_fleet_ws,$(BUILD)/harness/fleet_ws.o,-lwslay $(shell pkg-config --libs libcrypto)))
-$(BUILD)/tests/unit/test_checker.o $(BUILD)/tests/unit/test_sse_parse.o $(BUILD)/tests/unit/test_fleet_ws.o: CPPFLAGS += -Iharness
+$(eval $(call unit_test,test_fleet_report,$(FLEET_OBJS),$(FLEET_LIBS)))
+$(BUILD)/tests/unit/test_checker.o $(BUILD)/tests/unit/test_sse_parse.o $(BUILD)/tests/unit/test_fleet_ws.o \
+$(BUILD)/tests/unit/test_fleet_report.o: CPPFLAGS += -Iharness
