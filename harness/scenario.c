@@ -551,11 +551,7 @@ static int get_str_list(ctx *c, int id, const char *where, char ***out, size_t *
  * naming another is refused before a run rather than failing mid-run. */
 static const char *const toxic_types[] = {
     "latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data",
-    "blackhole", "refuse", "disconnect",
-    "ws_drop", "ws_duplicate", "ws_delay", "ws_reorder", "ws_burst", "ws_corrupt",
-    "ws_close", "ws_swallow_ping", "ws_swallow_pong", "ws_fragment",
-    "sse_drop", "sse_duplicate", "sse_delay", "sse_reorder", "sse_burst", "sse_corrupt",
-    "sse_strip_id", "sse_inject_retry", "sse_cut", "sse_suppress_heartbeat",
+    "blackhole", "refuse",
 };
 
 static const char *const stream_names[] = {"downstream", "upstream"};
@@ -687,7 +683,7 @@ static void channels_field(ctx *c, void *obj, size_t key, int val, int keynode)
 
 static const char *const k_pub[] = {"rate_per_s", "schedule", "burst_size", "burst_every",
                                     "payload_bytes", "transport", "batch",
-                                    "idempotency_retries", "timeout", "connections"};
+                                    "idempotency_retries", "timeout", "connections", "token"};
 static const char *const sched_names[] = {"constant", "poisson", "bursts"};
 static const char *const pubtr_names[] = {"http", "ws"};
 
@@ -713,6 +709,7 @@ static void pub_field(ctx *c, void *obj, size_t key, int val, int keynode)
     case 7: get_uint(c, val, 0, 100, &p->idempotency_retries); break;
     case 8: get_duration(c, val, &p->timeout_us); break;
     case 9: get_uint(c, val, 1, 1024, &p->connections); break;
+    case 10: get_str(c, val, &p->token); break;
     }
 }
 
@@ -1611,6 +1608,7 @@ void scenario_free(scenario *s)
         toxic_free(&s->proxy.toxics[i]);
     free(s->proxy.toxics);
     free(s->channels.pattern);
+    free(s->publishers.token);
     for (size_t i = 0; i < s->nclients; i++) {
         free(s->clients[i].name);
         free(s->clients[i].token);
@@ -1768,6 +1766,10 @@ json_t *scenario_to_json(const scenario *s)
         json_array_append_new(fa, j);
     }
     json_object_set_new(o, "faults", fa);
+    json_object_set_new(o, "harness", json_pack("{s:i, s:i, s:o, s:i}", "threads", (int)s->harness.threads, "workers",
+                                                (int)s->harness.workers, "source_addrs",
+                                                str_array(s->harness.source_addrs, s->harness.nsource_addrs),
+                                                "anomalies_per_kind", (int)s->harness.anomalies_per_kind));
     json_t *bu = json_array();
     for (size_t i = 0; i < s->nbudgets; i++)
         json_array_append_new(bu, json_string(s->budgets[i].text));

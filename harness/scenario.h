@@ -60,6 +60,7 @@ typedef struct scn_publishers {
     unsigned idempotency_retries; /* retries of a failed publish with the same "id" (default 3) */
     uint64_t timeout_us;      /* ack deadline of a publish request before a retry (default 5 s) */
     unsigned connections;     /* parallel publish connections (default 4) */
+    char *token;              /* bearer token of publish requests; NULL = none */
 } scn_publishers;
 
 typedef struct scn_reconnect {
