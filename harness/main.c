@@ -1,21 +1,37 @@
 /* main.c — the rtchaos CLI: run, validate, report, compare, merge. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "orch.h"
+#include "reports.h"
 #include "scenario.h"
+#include "suite.h"
 
-#define EXIT_PASS    0
-#define EXIT_FAILED  1
-#define EXIT_USAGE   2
-#define EXIT_BROKEN  3
+static void self_exe(char *buf, size_t cap);
 
 static void usage(FILE *f)
 {
     fputs("usage:\n"
-          "  rtchaos validate [--target URL] [--set path=value]... SCENARIO.yaml...\n"
+          "  rtchaos run SCENARIO.yaml [--target URL] [--out DIR] [--seed N] [--set path=value]...\n"
+          "              [--shard i/N] [--workers N] [--quiet|--json]\n"
+          "      run a scenario; writes DIR/report.json, junit.xml, report.md, report.html, events.jsonl\n"
+          "  rtchaos run SUITE.yaml [--out DIR] [--target URL] [--set path=value]... [--short] [--only S] [--quiet]\n"
+          "      run every scenario of a suite (docs/suites.md); one index, one exit code\n"
+          "  rtchaos validate [--target URL] [--set path=value]... SCENARIO.yaml|SUITE.yaml...\n"
           "      check scenarios (structure and meaning); every error as file:line:col\n"
-          "exit codes: 0 pass, 1 a verdict failed, 2 invalid scenario or command line, 3 the run broke\n",
+          "  rtchaos report RUN_DIR...\n"
+          "      re-render report.md, report.html and plots from RUN_DIR/report.json\n"
+          "  rtchaos compare BASE.json NEW.json [--max-regress M=L]... [--max M=V]... [--min M=V]...\n"
+          "                  [--no-defaults] [--out DIR]\n"
+          "      regression gate: exit 1 when NEW is worse than BASE beyond the margins\n"
+          "  rtchaos merge OUT_DIR SHARD_DIR...\n"
+          "      exact merge of shard reports\n"
+          "exit codes: 0 pass, 1 a verdict failed (or a regression), 2 invalid scenario or command line,\n"
+          "            3 the run itself broke\n",
           f);
 }
 
@@ -35,13 +51,19 @@ static int sets_add(sets *s, const char *v)
     return 0;
 }
 
+static void print_diag(const scn_diag *d)
+{
+    for (size_t k = 0; k < d->n; k++)
+        fprintf(stderr, "%s\n", d->msgs[k]);
+}
+
 static int cmd_validate(int argc, char **argv)
 {
     sets st = {0};
     int has_target = 0, nfiles = 0, bad = 0;
     const char **files = calloc((size_t)argc + 1, sizeof *files);
     if (!files)
-        return EXIT_BROKEN;
+        return ORCH_EXIT_BROKEN;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--set") && i + 1 < argc)
@@ -57,13 +79,13 @@ static int cmd_validate(int argc, char **argv)
             usage(stdout);
             free(files);
             free(st.v);
-            return EXIT_PASS;
+            return ORCH_EXIT_PASS;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "rtchaos validate: unknown option '%s'\n", a);
             usage(stderr);
             free(files);
             free(st.v);
-            return EXIT_USAGE;
+            return ORCH_EXIT_USAGE;
         } else
             files[nfiles++] = a;
     }
@@ -72,21 +94,29 @@ static int cmd_validate(int argc, char **argv)
         usage(stderr);
         free(files);
         free(st.v);
-        return EXIT_USAGE;
+        return ORCH_EXIT_USAGE;
     }
     scn_load_opts o = {.sets = st.v, .nsets = st.n, .has_target = has_target};
+    char exe[PATH_MAX];
+    self_exe(exe, sizeof exe);
     for (int i = 0; i < nfiles; i++) {
+        if (suite_is_suite_file(files[i])) {
+            if (suite_validate(files[i], exe, stderr) != 0)
+                bad++;
+            else
+                printf("%s: ok: suite\n", files[i]);
+            continue;
+        }
         scenario s;
         scn_diag d;
         scn_diag_init(&d);
         if (scenario_load(files[i], &o, &s, &d) < 0) {
-            for (size_t k = 0; k < d.n; k++)
-                fprintf(stderr, "%s\n", d.msgs[k]);
+            print_diag(&d);
             bad++;
         } else {
             char dur[32];
-            printf("%s: ok: %s, %s, %llu clients in %zu group%s, %zu fault%s, %zu budget%s\n", files[i],
-                   s.name, scenario_format_duration(s.duration_us, dur, sizeof dur),
+            printf("%s: ok: %s, %s, %llu clients in %zu group%s, %zu fault%s, %zu budget%s\n", files[i], s.name,
+                   scenario_format_duration(s.duration_us, dur, sizeof dur),
                    (unsigned long long)scenario_total_clients(&s), s.nclients, s.nclients == 1 ? "" : "s",
                    s.nfaults, s.nfaults == 1 ? "" : "s", s.nbudgets, s.nbudgets == 1 ? "" : "s");
             scenario_free(&s);
@@ -95,23 +125,238 @@ static int cmd_validate(int argc, char **argv)
     }
     free(files);
     free(st.v);
-    return bad ? EXIT_USAGE : EXIT_PASS;
+    return bad ? ORCH_EXIT_USAGE : ORCH_EXIT_PASS;
+}
+
+static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *end || errno || s[0] == '-' || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* This executable's path (suites run it once per entry). */
+static void self_exe(char *buf, size_t cap)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+    if (n <= 0)
+        snprintf(buf, cap, "rtchaos");
+    else
+        buf[n] = '\0';
+}
+
+/* The folder of this executable: rtchaos-server and rtchaos-proxy live beside it. */
+static void self_dir(char *buf, size_t cap)
+{
+    self_exe(buf, cap);
+    char *slash = strrchr(buf, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(buf, cap, ".");
+}
+
+/* The first argument that is not an option or an option's value. */
+static const char *first_file(int argc, char **argv)
+{
+    static const char *const with_value[] = {"--set", "--target", "--out", "--seed", "--workers", "--shard", "--only"};
+    for (int i = 0; i < argc; i++) {
+        if (argv[i][0] != '-')
+            return argv[i];
+        for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
+            if (!strcmp(argv[i], with_value[k]))
+                i++;
+    }
+    return NULL;
+}
+
+/* Takes an option's value: "--opt VALUE" or "--opt=VALUE". */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t l = strlen(name);
+    if (!strncmp(argv[*i], name, l) && argv[*i][l] == '=')
+        return argv[*i] + l + 1;
+    if (!strcmp(argv[*i], name)) {
+        if (*i + 1 >= argc)
+            return NULL;
+        return argv[++*i];
+    }
+    return NULL;
+}
+
+static int is_opt(const char *a, const char *name)
+{
+    size_t l = strlen(name);
+    return !strncmp(a, name, l) && (a[l] == '\0' || a[l] == '=');
+}
+
+static int cmd_run(int argc, char **argv, const char *command)
+{
+    const char *first = first_file(argc, argv);
+    if (first && suite_is_suite_file(first)) {
+        char exe[PATH_MAX];
+        self_exe(exe, sizeof exe);
+        return suite_cli_run(argc, argv, exe);
+    }
+    sets st = {0};
+    orch_opts o = {0};
+    const char *file = NULL;
+    char bindir[PATH_MAX];
+    self_dir(bindir, sizeof bindir);
+    o.bin_dir = getenv("RTCHAOS_BIN") && *getenv("RTCHAOS_BIN") ? getenv("RTCHAOS_BIN") : bindir;
+    o.command = command;
+    int rc = ORCH_EXIT_USAGE;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v;
+        unsigned long long n;
+        if (is_opt(a, "--set")) {
+            if (!(v = opt_value(argc, argv, &i, "--set")))
+                goto missing;
+            sets_add(&st, v);
+        } else if (is_opt(a, "--target")) {
+            if (!(v = opt_value(argc, argv, &i, "--target")))
+                goto missing;
+            o.target = v;
+        } else if (is_opt(a, "--out")) {
+            if (!(v = opt_value(argc, argv, &i, "--out")))
+                goto missing;
+            o.out_dir = v;
+        } else if (is_opt(a, "--seed")) {
+            if (!(v = opt_value(argc, argv, &i, "--seed")))
+                goto missing;
+            if (parse_uint(v, UINT64_MAX, &n) < 0) {
+                fprintf(stderr, "rtchaos run: --seed %s: expected a non-negative integer\n", v);
+                goto out;
+            }
+            o.has_seed = 1;
+            o.seed = n;
+        } else if (is_opt(a, "--workers")) {
+            if (!(v = opt_value(argc, argv, &i, "--workers")))
+                goto missing;
+            if (parse_uint(v, 64, &n) < 0 || n == 0) {
+                fprintf(stderr, "rtchaos run: --workers %s: expected an integer from 1 to 64\n", v);
+                goto out;
+            }
+            o.workers = (unsigned)n;
+        } else if (is_opt(a, "--shard")) {
+            if (!(v = opt_value(argc, argv, &i, "--shard")))
+                goto missing;
+            unsigned idx, cnt;
+            char tail;
+            if (sscanf(v, "%u/%u%c", &idx, &cnt, &tail) != 2 || cnt == 0 || cnt > 10000 || idx >= cnt) {
+                fprintf(stderr, "rtchaos run: --shard %s: expected i/N with 0 <= i < N (e.g. 0/4)\n", v);
+                goto out;
+            }
+            o.shard_index = idx;
+            o.shard_count = cnt;
+        } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            if (o.output == ORCH_OUT_JSON) {
+                fprintf(stderr, "rtchaos run: --quiet and --json exclude each other\n");
+                goto out;
+            }
+            o.output = ORCH_OUT_QUIET;
+        } else if (!strcmp(a, "--json")) {
+            if (o.output == ORCH_OUT_QUIET) {
+                fprintf(stderr, "rtchaos run: --quiet and --json exclude each other\n");
+                goto out;
+            }
+            o.output = ORCH_OUT_JSON;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            rc = ORCH_EXIT_PASS;
+            goto out;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "rtchaos run: unknown option '%s'\n", a);
+            usage(stderr);
+            goto out;
+        } else if (file) {
+            fprintf(stderr, "rtchaos run: one scenario at a time (got '%s' and '%s')\n", file, a);
+            goto out;
+        } else
+            file = a;
+        continue;
+    missing:
+        fprintf(stderr, "rtchaos run: %s needs a value\n", a);
+        goto out;
+    }
+    if (!file) {
+        fprintf(stderr, "rtchaos run: expected a scenario file\n");
+        usage(stderr);
+        goto out;
+    }
+    if (o.target) {
+        char host[256], err[256];
+        uint16_t port;
+        if (orch_parse_target(o.target, host, sizeof host, &port, err, sizeof err) < 0) {
+            fprintf(stderr, "rtchaos run: %s\n", err);
+            goto out;
+        }
+    }
+    scn_load_opts lo = {.sets = st.v, .nsets = st.n, .has_target = o.target != NULL};
+    scenario s;
+    scn_diag d;
+    scn_diag_init(&d);
+    if (scenario_load(file, &lo, &s, &d) < 0) {
+        print_diag(&d);
+        scn_diag_free(&d);
+        goto out;
+    }
+    scn_diag_free(&d);
+    rc = orch_run(&s, &o);
+    scenario_free(&s);
+out:
+    free(st.v);
+    return rc;
+}
+
+/* The command line as one string, for the report. */
+static char *join_args(int argc, char **argv)
+{
+    size_t len = 1;
+    for (int i = 0; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    s[0] = '\0';
+    for (int i = 0; i < argc; i++) {
+        if (i)
+            strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    return s;
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
-        return EXIT_USAGE;
+        return ORCH_EXIT_USAGE;
     }
     const char *cmd = argv[1];
+    if (!strcmp(cmd, "run")) {
+        char *line = join_args(argc, argv);
+        int rc = cmd_run(argc - 2, argv + 2, line);
+        free(line);
+        return rc;
+    }
     if (!strcmp(cmd, "validate"))
         return cmd_validate(argc - 2, argv + 2);
+    if (!strcmp(cmd, "report"))
+        return reports_cli_report(argc - 2, argv + 2);
+    if (!strcmp(cmd, "compare"))
+        return reports_cli_compare(argc - 2, argv + 2);
+    if (!strcmp(cmd, "merge"))
+        return reports_cli_merge(argc - 2, argv + 2);
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
         usage(stdout);
-        return EXIT_PASS;
+        return ORCH_EXIT_PASS;
     }
     fprintf(stderr, "rtchaos: unknown command '%s'\n", cmd);
     usage(stderr);
-    return EXIT_USAGE;
+    return ORCH_EXIT_USAGE;
 }

@@ -1,0 +1,1151 @@
+/* orch.c — runs one scenario end to end: children, fleet, fault timeline, drain, report, exit code. */
+#include "orch.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "clock.h"
+#include "faultplan.h"
+#include "fleet.h"
+#include "prng.h"
+#include "proxyctl.h"
+#include "reports.h"
+#include "verdict.h"
+
+#define PROXY_NAME "rtchaos"
+#define API_TIMEOUT_MS 3000
+/* Beyond every phase's own deadline: if the run is still going this long
+ * after its planned end, the watchdog kills the children and exits 3. */
+#define WATCHDOG_SLACK_MS 90000
+
+/* snprintf that may truncate by design (paths and messages are bounded; a
+ * cut message is better than none). Returns what snprintf returns. */
+static int sfmt(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int sfmt(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+/* ---- signals ------------------------------------------------------------------ */
+
+static volatile sig_atomic_t g_signal;      /* first SIGINT/SIGTERM received */
+static volatile pid_t g_pgids[2];           /* child process groups, for the second signal */
+
+static void on_signal(int sig)
+{
+    if (g_signal) {
+        /* Second signal: the user wants out now. Only async-signal-safe calls. */
+        for (int i = 0; i < 2; i++)
+            if (g_pgids[i] > 0)
+                kill(-g_pgids[i], SIGKILL);
+        _exit(ORCH_EXIT_BROKEN);
+    }
+    g_signal = sig;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL); /* EINTR ends it early: the caller re-checks g_signal */
+}
+
+/* ---- the run's state ----------------------------------------------------------- */
+
+typedef struct run {
+    const scenario *s;
+    const orch_opts *o;
+    uint64_t seed;
+    char dir[PATH_MAX];
+    char target_url[512];
+    char up_host[256];        /* the server: started or --target */
+    uint16_t up_port;
+    int have_server;          /* we run rtchaos-server */
+    child server;
+    int server_down;          /* killed on purpose (kill window) */
+    int server_paused;
+    int have_proxy;
+    child proxy;
+    proxyctl api;
+    uint16_t proxy_port;
+    fleet *fl;
+    uint64_t t0_us;           /* fleet_start, monotonic */
+    int64_t t0_wall_us;       /* the same instant on the wall clock */
+    uint64_t warmup_us;
+    json_t *events;           /* harness events (events.jsonl), unsorted */
+    json_t *windows;          /* per fault: {"from_us","to_us"} actual, mono since t0 */
+    char error[1024];         /* why the run broke ("" when it did not) */
+    int partial;
+    char started[40];
+    double elapsed_s;
+    pthread_t watchdog;
+    int watchdog_on;
+    pthread_mutex_t wd_lock;
+    pthread_cond_t wd_cond;
+    int wd_done;
+    uint64_t wd_deadline_us;
+} run;
+
+static double t_s(const run *r)
+{
+    return r->t0_us ? (double)(clock_mono_us() - r->t0_us) / 1e6 : 0.0;
+}
+
+/* Records one harness event for events.jsonl. detail is stolen (may be NULL). */
+static void event(run *r, const char *action, json_t *detail)
+{
+    json_t *e = json_pack("{s:I, s:f, s:s, s:s}", "t_us", (json_int_t)clock_wall_us(), "t_s", t_s(r), "source",
+                          "harness", "action", action);
+    if (detail) {
+        json_object_update_missing(e, detail);
+        json_decref(detail);
+    }
+    json_array_append_new(r->events, e);
+}
+
+static void fail(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(run *r, const char *fmt, ...)
+{
+    if (r->error[0])
+        return; /* the first cause is the one that matters */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->error, sizeof r->error, fmt, ap);
+    va_end(ap);
+    event(r, "run_broken", json_pack("{s:s}", "error", r->error));
+}
+
+static int mkdirs(const char *path, char *err, size_t errlen)
+{
+    char buf[PATH_MAX];
+    sfmt(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST) {
+            sfmt(err, errlen, "cannot create %s: %s", buf, strerror(errno));
+            return -1;
+        }
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) < 0 && errno != EEXIST) {
+        sfmt(err, errlen, "cannot create %s: %s", buf, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int write_json_file(const char *path, const json_t *j, size_t flags, char *err, size_t errlen)
+{
+    char tmp[PATH_MAX + 8];
+    sfmt(tmp, sizeof tmp, "%s.tmp", path);
+    if (json_dump_file(j, tmp, flags) != 0 || rename(tmp, path) != 0) {
+        sfmt(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int orch_parse_target(const char *url, char *host, size_t hostcap, uint16_t *port, char *err, size_t errlen)
+{
+    const char *p = url;
+    if (strncmp(p, "http://", 7) != 0) {
+        sfmt(err, errlen, "--target %s: expected http://HOST:PORT", url);
+        return -1;
+    }
+    p += 7;
+    const char *slash = strchr(p, '/');
+    size_t hl = slash ? (size_t)(slash - p) : strlen(p);
+    if (slash && strcmp(slash, "/") != 0) {
+        sfmt(err, errlen, "--target %s: expected no path after HOST:PORT", url);
+        return -1;
+    }
+    char hp[300];
+    if (hl == 0 || hl >= sizeof hp) {
+        sfmt(err, errlen, "--target %s: expected http://HOST:PORT", url);
+        return -1;
+    }
+    memcpy(hp, p, hl);
+    hp[hl] = '\0';
+    char *colon = strrchr(hp, ':');
+    if (!colon || colon == hp) {
+        sfmt(err, errlen, "--target %s: expected a port (http://HOST:PORT)", url);
+        return -1;
+    }
+    *colon = '\0';
+    char *end;
+    long v = strtol(colon + 1, &end, 10);
+    if (*end || v <= 0 || v > 65535) {
+        sfmt(err, errlen, "--target %s: port must be 1..65535", url);
+        return -1;
+    }
+    if (strlen(hp) >= hostcap || strlen(hp) > FLEET_HOST_MAX) {
+        sfmt(err, errlen, "--target %s: host name too long", url);
+        return -1;
+    }
+    sfmt(host, hostcap, "%s", hp);
+    *port = (uint16_t)v;
+    return 0;
+}
+
+/* Whether host:port accepts a TCP connection within timeout_ms (a --target
+ * that is down is a broken run, not a failed verdict). */
+static int tcp_reachable(const char *host, uint16_t port, unsigned timeout_ms, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    char ps[8];
+    sfmt(ps, sizeof ps, "%u", port);
+    int gai = getaddrinfo(host, ps, &hints, &res);
+    if (gai != 0) {
+        sfmt(err, errlen, "cannot resolve %s: %s", host, gai_strerror(gai));
+        return -1;
+    }
+    int ok = 0, last = 0;
+    for (struct addrinfo *a = res; a && !ok; a = a->ai_next) {
+        int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0) {
+            last = errno;
+            continue;
+        }
+        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+            ok = 1;
+        else if (errno == EINPROGRESS) {
+            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+            int pr;
+            do
+                pr = poll(&pfd, 1, (int)timeout_ms);
+            while (pr < 0 && errno == EINTR && !g_signal);
+            int soerr = 0;
+            socklen_t sl = sizeof soerr;
+            if (pr == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0)
+                ok = 1;
+            else
+                last = pr == 0 ? ETIMEDOUT : soerr ? soerr : errno;
+        } else
+            last = errno;
+        close(fd);
+    }
+    freeaddrinfo(res);
+    if (!ok)
+        sfmt(err, errlen, "%s:%u does not accept connections: %s", host, port, strerror(last));
+    return ok ? 0 : -1;
+}
+
+/* ---- children --------------------------------------------------------------------- */
+
+/* argv for rtchaos-server on port (0 = ephemeral). */
+static char **server_argv(run *r, uint16_t port)
+{
+    const scenario *s = r->s;
+    size_t n = 0, cap = 16 + s->server.nargs;
+    char **v = calloc(cap, sizeof *v);
+    char buf[PATH_MAX];
+    if (s->server.bin)
+        v[n++] = strdup(s->server.bin);
+    else {
+        sfmt(buf, sizeof buf, "%s/rtchaos-server", r->o->bin_dir);
+        v[n++] = strdup(buf);
+    }
+    v[n++] = strdup("--host");
+    v[n++] = strdup("127.0.0.1");
+    v[n++] = strdup("--port");
+    sfmt(buf, sizeof buf, "%u", port);
+    v[n++] = strdup(buf);
+    if (s->channels.history) {
+        v[n++] = strdup("--history-max");
+        sfmt(buf, sizeof buf, "%u", s->channels.history);
+        v[n++] = strdup(buf);
+    }
+    if (s->server.config) {
+        v[n++] = strdup("--config");
+        if (s->server.config[0] == '/')
+            v[n++] = strdup(s->server.config);
+        else {
+            sfmt(buf, sizeof buf, "%s/%s", s->dir, s->server.config);
+            v[n++] = strdup(buf);
+        }
+    }
+    for (size_t i = 0; i < s->server.nargs; i++)
+        v[n++] = strdup(s->server.args[i]);
+    v[n] = NULL;
+    return v;
+}
+
+static void free_argv(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+static json_t *argv_json(char **v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; v[i]; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+/* Starts (or restarts, port != 0) the server and waits for its readiness line. */
+static int server_start(run *r, uint16_t port, char *err, size_t errlen)
+{
+    char out[PATH_MAX], errp[PATH_MAX];
+    sfmt(out, sizeof out, "%s/server.stdout.log", r->dir);
+    sfmt(errp, sizeof errp, "%s/server.log", r->dir);
+    char **argv = server_argv(r, port);
+    event(r, port ? "server_starting_again" : "server_starting", json_pack("{s:o}", "argv", argv_json(argv)));
+    int rc = child_start(&r->server, "rtchaos-server", argv, out, errp, err, errlen);
+    free_argv(argv);
+    if (rc < 0)
+        return -1;
+    g_pgids[0] = r->server.pid;
+    char rest[128];
+    if (child_wait_line(&r->server, "listening ", rest, sizeof rest, r->s->server.ready_timeout_us / 1000, err,
+                        errlen) < 0) {
+        child_stop(&r->server, 1000);
+        return -1;
+    }
+    char *colon = strrchr(rest, ':');
+    long p = colon ? strtol(colon + 1, NULL, 10) : 0;
+    if (p <= 0 || p > 65535 || (port && p != port)) {
+        sfmt(err, errlen, "rtchaos-server printed 'listening %s', expected 127.0.0.1:%s", rest,
+                 port ? "the same port" : "PORT");
+        child_stop(&r->server, 1000);
+        return -1;
+    }
+    sfmt(r->up_host, sizeof r->up_host, "127.0.0.1");
+    r->up_port = (uint16_t)p;
+    event(r, "server_ready", json_pack("{s:i, s:i}", "pid", (int)r->server.pid, "port", (int)p));
+    return 0;
+}
+
+static int proxy_start(run *r, char *err, size_t errlen)
+{
+    const scenario *s = r->s;
+    char out[PATH_MAX], errp[PATH_MAX], bin[PATH_MAX], seed[32], evlog[PATH_MAX];
+    sfmt(out, sizeof out, "%s/proxy.stdout.log", r->dir);
+    sfmt(errp, sizeof errp, "%s/proxy.log", r->dir);
+    sfmt(evlog, sizeof evlog, "%s/proxy-events.jsonl", r->dir);
+    if (s->proxy.bin)
+        sfmt(bin, sizeof bin, "%s", s->proxy.bin);
+    else
+        sfmt(bin, sizeof bin, "%s/rtchaos-proxy", r->o->bin_dir);
+    sfmt(seed, sizeof seed, "%llu", (unsigned long long)prng_derive(r->seed, prng_hash_str("proxy")));
+    size_t n = 0;
+    char **argv = calloc(12 + s->proxy.nargs, sizeof *argv);
+    argv[n++] = strdup(bin);
+    argv[n++] = strdup("--host");
+    argv[n++] = strdup("127.0.0.1");
+    argv[n++] = strdup("--api-port");
+    argv[n++] = strdup("0");
+    argv[n++] = strdup("--seed");
+    argv[n++] = strdup(seed);
+    argv[n++] = strdup("--events");
+    argv[n++] = strdup(evlog);
+    for (size_t i = 0; i < s->proxy.nargs; i++)
+        argv[n++] = strdup(s->proxy.args[i]);
+    argv[n] = NULL;
+    event(r, "proxy_starting", json_pack("{s:o}", "argv", argv_json(argv)));
+    int rc = child_start(&r->proxy, "rtchaos-proxy", argv, out, errp, err, errlen);
+    free_argv(argv);
+    if (rc < 0)
+        return -1;
+    g_pgids[1] = r->proxy.pid;
+    char rest[128];
+    if (child_wait_line(&r->proxy, "api ", rest, sizeof rest, s->proxy.ready_timeout_us / 1000, err, errlen) < 0)
+        return -1;
+    char *colon = strrchr(rest, ':');
+    long p = colon ? strtol(colon + 1, NULL, 10) : 0;
+    if (p <= 0 || p > 65535) {
+        sfmt(err, errlen, "rtchaos-proxy printed 'api %s', expected 127.0.0.1:PORT", rest);
+        return -1;
+    }
+    sfmt(r->api.host, sizeof r->api.host, "127.0.0.1");
+    r->api.port = (uint16_t)p;
+    r->api.timeout_ms = API_TIMEOUT_MS;
+    char upstream[300];
+    sfmt(upstream, sizeof upstream, "%s:%u", r->up_host, r->up_port);
+    if (proxyctl_create(&r->api, PROXY_NAME, upstream, &r->proxy_port, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < s->proxy.ntoxics; i++)
+        if (proxyctl_add_toxic(&r->api, PROXY_NAME, &s->proxy.toxics[i], err, errlen) < 0)
+            return -1;
+    event(r, "proxy_ready", json_pack("{s:i, s:i, s:i, s:s}", "pid", (int)r->proxy.pid, "api_port", (int)p,
+                                      "listen_port", (int)r->proxy_port, "upstream", upstream));
+    return 0;
+}
+
+/* ---- the fleet ------------------------------------------------------------------- */
+
+static int fleet_setup(run *r, char *err, size_t errlen)
+{
+    const scenario *s = r->s;
+    fleet_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    if (r->have_proxy) {
+        sfmt(cfg.client_addr.host, sizeof cfg.client_addr.host, "127.0.0.1");
+        cfg.client_addr.port = r->proxy_port;
+    } else {
+        sfmt(cfg.client_addr.host, sizeof cfg.client_addr.host, "%s", r->up_host);
+        cfg.client_addr.port = r->up_port;
+    }
+    sfmt(cfg.publish_addr.host, sizeof cfg.publish_addr.host, "%s", r->up_host);
+    cfg.publish_addr.port = r->up_port;
+    cfg.channels.count = s->channels.count;
+    sfmt(cfg.channels.pattern, sizeof cfg.channels.pattern, "%s", s->channels.pattern);
+    const scn_publishers *p = &s->publishers;
+    cfg.pub.rate_per_s = p->rate_per_s;
+    cfg.pub.schedule = p->schedule == SCN_SCHED_POISSON  ? FLEET_SCHED_POISSON
+                       : p->schedule == SCN_SCHED_BURSTS ? FLEET_SCHED_BURSTS
+                                                         : FLEET_SCHED_CONSTANT;
+    cfg.pub.burst_size = p->burst_size;
+    cfg.pub.burst_interval_ms = (uint32_t)(p->burst_every_us / 1000);
+    cfg.pub.payload_bytes = p->payload_bytes;
+    cfg.pub.transport = p->transport == SCN_PUB_WS ? FLEET_PUB_WS : FLEET_PUB_HTTP;
+    cfg.pub.batch_size = p->batch;
+    cfg.pub.retries = p->idempotency_retries;
+    cfg.pub.ack_timeout_ms = (uint32_t)(p->timeout_us / 1000);
+    cfg.pub.connections = p->connections;
+    if (p->token) {
+        if (strlen(p->token) >= sizeof cfg.pub.token) {
+            sfmt(err, errlen, "publishers.token is too long (at most %zu bytes)", sizeof cfg.pub.token - 1);
+            return -1;
+        }
+        sfmt(cfg.pub.token, sizeof cfg.pub.token, "%s", p->token);
+    }
+    if (s->nclients > FLEET_GROUPS_MAX) {
+        sfmt(err, errlen, "at most %d client groups", FLEET_GROUPS_MAX);
+        return -1;
+    }
+    fleet_group_cfg groups[FLEET_GROUPS_MAX];
+    memset(groups, 0, sizeof groups);
+    for (size_t i = 0; i < s->nclients; i++) {
+        const scn_client_group *g = &s->clients[i];
+        fleet_group_cfg *fg = &groups[i];
+        sfmt(fg->name, sizeof fg->name, "%s", g->name);
+        fg->count = g->count;
+        fg->transport = g->transport == SCN_CL_SSE ? FLEET_SSE : g->transport == SCN_CL_POLL ? FLEET_POLL : FLEET_WS;
+        fg->channels_per_client = g->channels_per_client;
+        fg->ramp_up_ms = (uint32_t)(g->ramp_up_us / 1000);
+        fg->read_rate_bytes_per_s = g->read_rate_bytes_per_s;
+        fg->read_rate_msgs_per_s = g->read_rate_msgs_per_s;
+        fg->reconnect.enabled = g->reconnect.enabled;
+        fg->reconnect.initial_backoff_ms = (uint32_t)(g->reconnect.initial_us / 1000);
+        fg->reconnect.max_backoff_ms = (uint32_t)(g->reconnect.max_us / 1000);
+        fg->reconnect.jitter = g->reconnect.jitter;
+        fg->reconnect.max_attempts = g->reconnect.max_attempts;
+        fg->reconnect.honour_sse_retry = g->reconnect.honour_retry;
+        fg->resume = g->resume;
+        if (g->token) {
+            if (strlen(g->token) >= sizeof fg->token) {
+                sfmt(err, errlen, "clients[%zu].token is too long (at most %zu bytes)", i, sizeof fg->token - 1);
+                return -1;
+            }
+            sfmt(fg->token, sizeof fg->token, "%s", g->token);
+        }
+        fg->connect_timeout_ms = (uint32_t)(g->connect_timeout_us / 1000);
+        fg->idle_timeout_ms = (uint32_t)(g->idle_timeout_us / 1000);
+        fg->poll_timeout_ms = (uint32_t)(g->poll_timeout_us / 1000);
+    }
+    cfg.groups = groups;
+    cfg.n_groups = s->nclients;
+    cfg.source_addrs = (const char *const *)s->harness.source_addrs;
+    cfg.n_source_addrs = s->harness.nsource_addrs;
+    cfg.threads = s->harness.threads;
+    cfg.workers = r->o->workers ? r->o->workers : s->harness.workers;
+    cfg.seed = prng_derive(r->seed, prng_hash_str("fleet"));
+    cfg.shard_index = r->o->shard_index;
+    cfg.shard_count = r->o->shard_count;
+    cfg.anomalies_per_kind = s->harness.anomalies_per_kind;
+    return fleet_create(&cfg, &r->fl, err, errlen);
+}
+
+/* ---- the fault timeline --------------------------------------------------------- */
+
+static json_t *window_of(run *r, size_t fault)
+{
+    return json_array_get(r->windows, fault);
+}
+
+static void window_mark(run *r, size_t fault, const char *key)
+{
+    json_t *w = window_of(r, fault);
+    double now = t_s(r);
+    if (!strcmp(key, "from_s")) {
+        if (!json_object_get(w, "from_s"))
+            json_object_set_new(w, "from_s", json_real(now));
+        json_t *on = json_object_get(w, "on");
+        if (!on) {
+            on = json_array();
+            json_object_set_new(w, "on", on);
+        }
+        json_array_append_new(on, json_pack("[f]", now));
+    } else {
+        json_object_set_new(w, "to_s", json_real(now));
+        json_t *on = json_object_get(w, "on");
+        json_t *last = on ? json_array_get(on, json_array_size(on) - 1) : NULL;
+        if (last && json_array_size(last) == 1)
+            json_array_append_new(last, json_real(now));
+    }
+}
+
+static int restart_server(run *r, int hard, char *err, size_t errlen)
+{
+    uint16_t port = r->up_port;
+    if (!r->server.exited) {
+        if (hard)
+            child_signal(&r->server, SIGKILL, err, errlen);
+        child_stop(&r->server, r->s->server.stop_timeout_us / 1000);
+    }
+    /* The port was ours a moment ago; a start that loses it to TIME_WAIT or
+     * a racing process is retried until the readiness deadline. */
+    uint64_t end = clock_mono_us() + r->s->server.ready_timeout_us;
+    for (;;) {
+        if (server_start(r, port, err, errlen) == 0)
+            return 0;
+        if (clock_mono_us() >= end || g_signal)
+            return -1;
+        sleep_ms(200);
+    }
+}
+
+/* Applies one action; a failure breaks the run (the harness cannot claim a
+ * verdict under a fault it did not apply). */
+static int apply(run *r, const fplan_action *a)
+{
+    const scn_fault *f = &r->s->faults[a->fault];
+    char err[512] = "";
+    int rc = 0;
+    json_t *d = json_pack("{s:s, s:f}", "fault", f->name, "planned_t_s", (r->warmup_us + a->t_us) / 1e6);
+    if (a->cycle)
+        json_object_set_new(d, "cycle", json_integer(a->cycle));
+    switch (a->kind) {
+    case FPLAN_TOXIC_ADD:
+        rc = proxyctl_add_toxic(&r->api, PROXY_NAME, &f->toxic, err, sizeof err);
+        if (rc == 0)
+            window_mark(r, a->fault, "from_s");
+        break;
+    case FPLAN_TOXIC_REMOVE:
+        rc = proxyctl_remove_toxic(&r->api, PROXY_NAME, f->toxic.name, err, sizeof err);
+        if (rc == 0)
+            window_mark(r, a->fault, "to_s");
+        break;
+    case FPLAN_DISCONNECT: {
+        uint64_t n = fleet_disconnect_fraction(r->fl, f->fraction);
+        json_object_set_new(d, "clients", json_integer((json_int_t)n));
+        window_mark(r, a->fault, "from_s");
+        window_mark(r, a->fault, "to_s");
+        break;
+    }
+    case FPLAN_SERVER_KILL:
+        r->server_down = 1;
+        rc = child_signal(&r->server, SIGKILL, err, sizeof err);
+        if (rc == 0) {
+            child_stop(&r->server, 1000); /* reaps it */
+            window_mark(r, a->fault, "from_s");
+        }
+        break;
+    case FPLAN_SERVER_START:
+        rc = restart_server(r, 0, err, sizeof err);
+        if (rc == 0) {
+            r->server_down = 0;
+            window_mark(r, a->fault, "to_s");
+        }
+        break;
+    case FPLAN_SERVER_STOP:
+        rc = child_signal(&r->server, SIGSTOP, err, sizeof err);
+        if (rc == 0) {
+            r->server_paused = 1;
+            window_mark(r, a->fault, "from_s");
+        }
+        break;
+    case FPLAN_SERVER_CONT:
+        rc = child_signal(&r->server, SIGCONT, err, sizeof err);
+        if (rc == 0) {
+            r->server_paused = 0;
+            window_mark(r, a->fault, "to_s");
+        }
+        break;
+    case FPLAN_SERVER_RESTART:
+        r->server_down = 1;
+        window_mark(r, a->fault, "from_s");
+        rc = restart_server(r, 0, err, sizeof err);
+        if (rc == 0) {
+            r->server_down = 0;
+            window_mark(r, a->fault, "to_s");
+        }
+        break;
+    }
+    if (rc < 0) {
+        json_object_set_new(d, "error", json_string(err));
+        event(r, faultplan_kind_str(a->kind), d);
+        fail(r, "fault '%s' (%s) could not be applied: %s", f->name, faultplan_kind_str(a->kind), err);
+        return -1;
+    }
+    event(r, faultplan_kind_str(a->kind), d);
+    return 0;
+}
+
+/* At the end of the run every fault still active is cleared, so that the
+ * drain measures catching up, not the fault. */
+static void clear_faults(run *r, const fplan_action *plan, size_t n)
+{
+    for (size_t i = 0; i < r->s->nfaults; i++) {
+        const scn_fault *f = &r->s->faults[i];
+        json_t *w = window_of(r, i);
+        int active = json_object_get(w, "from_s") && !json_object_get(w, "to_s");
+        json_t *on = json_object_get(w, "on");
+        json_t *last = on ? json_array_get(on, json_array_size(on) - 1) : NULL;
+        if (last && json_array_size(last) == 1)
+            active = 1;
+        if (!active)
+            continue;
+        fplan_action a = {.t_us = r->s->duration_us, .fault = i};
+        if (f->kind == SCN_FAULT_TOXIC)
+            a.kind = FPLAN_TOXIC_REMOVE;
+        else if (f->kind == SCN_FAULT_SERVER_KILL)
+            a.kind = FPLAN_SERVER_START;
+        else if (f->kind == SCN_FAULT_SERVER_PAUSE)
+            a.kind = FPLAN_SERVER_CONT;
+        else
+            continue;
+        apply(r, &a);
+    }
+    (void)plan;
+    (void)n;
+}
+
+/* ---- watchdog ------------------------------------------------------------------ */
+
+static void *watchdog_main(void *arg)
+{
+    run *r = arg;
+    pthread_mutex_lock(&r->wd_lock);
+    while (!r->wd_done) {
+        uint64_t now = clock_mono_us();
+        if (now >= r->wd_deadline_us)
+            break;
+        uint64_t wait_us = r->wd_deadline_us - now;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t ns = (uint64_t)ts.tv_nsec + (wait_us % 1000000) * 1000;
+        ts.tv_sec += (time_t)(wait_us / 1000000 + ns / 1000000000);
+        ts.tv_nsec = (long)(ns % 1000000000);
+        pthread_cond_timedwait(&r->wd_cond, &r->wd_lock, &ts);
+    }
+    int done = r->wd_done;
+    pthread_mutex_unlock(&r->wd_lock);
+    if (done)
+        return NULL;
+    /* Something blocked past every deadline: end it rather than hang CI. */
+    static const char msg[] = "rtchaos: the run overran its deadline by far; killing its children (exit 3)\n";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
+    for (int i = 0; i < 2; i++)
+        if (g_pgids[i] > 0)
+            kill(-g_pgids[i], SIGKILL);
+    _exit(ORCH_EXIT_BROKEN);
+}
+
+static void watchdog_start(run *r, uint64_t budget_us)
+{
+    pthread_mutex_init(&r->wd_lock, NULL);
+    pthread_cond_init(&r->wd_cond, NULL);
+    r->wd_deadline_us = clock_mono_us() + budget_us;
+    r->watchdog_on = pthread_create(&r->watchdog, NULL, watchdog_main, r) == 0;
+}
+
+static void watchdog_stop(run *r)
+{
+    if (!r->watchdog_on)
+        return;
+    pthread_mutex_lock(&r->wd_lock);
+    r->wd_done = 1;
+    pthread_cond_signal(&r->wd_cond);
+    pthread_mutex_unlock(&r->wd_lock);
+    pthread_join(r->watchdog, NULL);
+    r->watchdog_on = 0;
+}
+
+/* ---- status line ------------------------------------------------------------------ */
+
+static void status_line(run *r, int final)
+{
+    fleet_status st;
+    fleet_status_get(r->fl, &st);
+    double total = (r->warmup_us + r->s->duration_us) / 1e6;
+    fprintf(stderr, "\r%6.1fs/%.0fs  connected %llu/%llu  msgs/s %.0f  p95 %.1fms  anomalies %llu  reconnects %llu%s\033[K",
+            st.elapsed_s, total, (unsigned long long)st.connected, (unsigned long long)st.clients,
+            st.delivered_per_s, st.p95_live_us / 1000.0, (unsigned long long)st.anomalies,
+            (unsigned long long)st.reconnects, r->server_paused ? "  [server paused]" : r->server_down ? "  [server down]" : "");
+    if (final)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* ---- the report --------------------------------------------------------------------- */
+
+/* Fault windows for report.json: the harness's own record, refined with the
+ * proxy's action log (the exact instants toxics were added and removed). */
+static json_t *faults_json(run *r, const json_t *proxy_events)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < r->s->nfaults; i++) {
+        const scn_fault *f = &r->s->faults[i];
+        json_t *w = window_of(r, i);
+        const char *type = f->kind == SCN_FAULT_TOXIC ? f->toxic.type
+                           : f->kind == SCN_FAULT_DISCONNECT ? "disconnect"
+                           : f->kind == SCN_FAULT_SERVER_KILL ? "server_kill"
+                           : f->kind == SCN_FAULT_SERVER_PAUSE ? "server_pause"
+                                                               : "server_restart";
+        json_t *o = json_pack("{s:s, s:s, s:s}", "name", f->name, "toxic", type, "kind", scenario_fault_kind_str(f->kind));
+        json_object_set(o, "from_s", json_object_get(w, "from_s") ? json_object_get(w, "from_s") : json_null());
+        json_object_set(o, "to_s", json_object_get(w, "to_s") ? json_object_get(w, "to_s") : json_null());
+        json_object_set_new(o, "planned_from_s", json_real((r->warmup_us + f->at_us) / 1e6));
+        if (f->has_for)
+            json_object_set_new(o, "planned_to_s", json_real((r->warmup_us + f->at_us + f->for_us) / 1e6));
+        if (f->kind == SCN_FAULT_TOXIC) {
+            json_object_set(o, "attributes", f->toxic.attributes);
+            json_object_set_new(o, "stream", json_string(f->toxic.stream));
+            json_object_set_new(o, "toxicity", json_real(f->toxic.toxicity));
+        } else
+            json_object_set_new(o, "attributes", json_object());
+        if (f->kind == SCN_FAULT_DISCONNECT)
+            json_object_set_new(json_object_get(o, "attributes"), "fraction", json_real(f->fraction));
+        json_t *on = json_object_get(w, "on");
+        if (on && json_array_size(on) > 1)
+            json_object_set(o, "windows", on);
+        if (f->kind == SCN_FAULT_TOXIC && proxy_events) {
+            /* The proxy's clock is the same wall clock: its instants, in t_s. */
+            size_t k;
+            json_t *e;
+            double pfrom = -1, pto = -1;
+            uint64_t actions = 0;
+            json_array_foreach(proxy_events, k, e) {
+                const char *tox = json_string_value(json_object_get(e, "toxic"));
+                const char *act = json_string_value(json_object_get(e, "action"));
+                if (!tox || !act || strcmp(tox, f->toxic.name))
+                    continue;
+                double ts = (double)(json_integer_value(json_object_get(e, "t_us")) - r->t0_wall_us) / 1e6;
+                if (!strcmp(act, "toxic_add") && pfrom < 0)
+                    pfrom = ts;
+                else if (!strcmp(act, "toxic_remove"))
+                    pto = ts;
+                else if (strcmp(act, "toxic_update"))
+                    actions++;
+            }
+            if (pfrom >= 0)
+                json_object_set_new(o, "from_s", json_real(pfrom));
+            if (pto >= 0)
+                json_object_set_new(o, "to_s", json_real(pto));
+            json_object_set_new(o, "proxy_actions", json_integer((json_int_t)actions));
+        }
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+static int by_t_us(const void *a, const void *b)
+{
+    json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "t_us"));
+    json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "t_us"));
+    return x < y ? -1 : x > y;
+}
+
+/* events.jsonl: harness and proxy events merged in time order. */
+static int write_events(run *r, const json_t *proxy_events, char *err, size_t errlen)
+{
+    size_t n = json_array_size(r->events) + (proxy_events ? json_array_size(proxy_events) : 0);
+    json_t **v = calloc(n ? n : 1, sizeof *v);
+    if (!v) {
+        sfmt(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t k = 0, i;
+    json_t *e;
+    json_array_foreach(r->events, i, e) {
+        /* Time zero is the fleet's start (the report's timeline); earlier
+         * events (children starting) get negative times. */
+        if (r->t0_wall_us)
+            json_object_set_new(e, "t_s",
+                                json_real((double)(json_integer_value(json_object_get(e, "t_us")) - r->t0_wall_us) / 1e6));
+        v[k++] = e;
+    }
+    if (proxy_events)
+        json_array_foreach(proxy_events, i, e) {
+            json_object_set_new(e, "source", json_string("proxy"));
+            json_object_set_new(e, "t_s",
+                                json_real((double)(json_integer_value(json_object_get(e, "t_us")) - r->t0_wall_us) / 1e6));
+            v[k++] = e;
+        }
+    qsort(v, k, sizeof *v, by_t_us);
+    char path[PATH_MAX + 16];
+    sfmt(path, sizeof path, "%s/events.jsonl", r->dir);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        free(v);
+        sfmt(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    for (i = 0; i < k; i++) {
+        char *line = json_dumps(v[i], JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+        if (line) {
+            fputs(line, f);
+            fputc('\n', f);
+            free(line);
+        }
+    }
+    free(v);
+    if (fclose(f) != 0) {
+        sfmt(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *build_report(run *r, const json_t *proxy_events)
+{
+    const scenario *s = r->s;
+    json_t *rep = json_object();
+    json_object_set_new(rep, "schema", json_string("rtchaos.report/1"));
+    json_object_set_new(rep, "scenario", json_string(s->name));
+    json_object_set_new(rep, "seed", json_integer((json_int_t)r->seed));
+    json_object_set_new(rep, "target", json_string(r->target_url));
+    json_object_set_new(rep, "started", json_string(r->started));
+    json_object_set_new(rep, "duration_s", json_real(r->elapsed_s));
+    json_object_set_new(rep, "pass", json_false());
+    if (r->fl) {
+        char err[512];
+        if (fleet_report(r->fl, rep, err, sizeof err) < 0)
+            fail(r, "the fleet's results could not be read: %s", err);
+    }
+    json_object_set_new(rep, "faults", faults_json(r, proxy_events));
+    if (!json_object_get(rep, "anomalies"))
+        json_object_set_new(rep, "anomalies", json_array());
+    json_object_set_new(rep, "verdicts", verdict_eval(s->budgets, s->nbudgets, rep));
+    int pass = verdict_all_pass(json_object_get(rep, "verdicts")) && !r->error[0] && !r->partial;
+    json_object_set_new(rep, "pass", json_boolean(pass));
+    /* Additions beyond the schema's fields. */
+    json_object_set_new(rep, "warmup_s", json_real(r->warmup_us / 1e6));
+    json_object_set_new(rep, "planned_duration_s", json_real(s->duration_us / 1e6));
+    json_object_set_new(rep, "scenario_file", json_string(s->path));
+    json_object_set_new(rep, "run_dir", json_string(r->dir));
+    json_object_set_new(rep, "command", json_string(r->o->command ? r->o->command : ""));
+    if (r->o->shard_count > 1)
+        json_object_set_new(rep, "shard", json_pack("{s:i, s:i}", "index", (int)r->o->shard_index, "count",
+                                                    (int)r->o->shard_count));
+    json_object_set_new(rep, "proxy", json_boolean(r->have_proxy));
+    if (r->error[0])
+        json_object_set_new(rep, "error", json_string(r->error));
+    if (r->partial)
+        json_object_set_new(rep, "partial", json_true());
+    int code = r->error[0] || r->partial ? ORCH_EXIT_BROKEN : pass ? ORCH_EXIT_PASS : ORCH_EXIT_FAILED;
+    json_object_set_new(rep, "exit_code", json_integer(code));
+    return rep;
+}
+
+/* ---- the run ------------------------------------------------------------------------ */
+
+static void default_dir(const scenario *s, const orch_opts *o, char *buf, size_t cap)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    if (o->shard_count > 1)
+        sfmt(buf, cap, "runs/%s-%s-shard%u", stamp, s->name, o->shard_index);
+    else
+        sfmt(buf, cap, "runs/%s-%s", stamp, s->name);
+}
+
+static void print_result(run *r, const json_t *rep, int code)
+{
+    const orch_opts *o = r->o;
+    char path[PATH_MAX + 16];
+    sfmt(path, sizeof path, "%s/report.json", r->dir);
+    if (o->output == ORCH_OUT_JSON) {
+        json_t *j = json_pack("{s:s, s:s, s:O, s:i, s:O}", "report", path, "scenario", r->s->name, "pass",
+                              json_object_get(rep, "pass"), "exit_code", code, "verdicts",
+                              json_object_get(rep, "verdicts"));
+        if (r->error[0])
+            json_object_set_new(j, "error", json_string(r->error));
+        json_object_set(j, "totals", json_object_get(rep, "totals") ? json_object_get(rep, "totals") : json_null());
+        char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        printf("%s\n", text ? text : "{}");
+        free(text);
+        json_decref(j);
+        fflush(stdout);
+        return;
+    }
+    size_t nv = json_array_size(json_object_get(rep, "verdicts")), npass = 0, i;
+    json_t *v;
+    json_array_foreach(json_object_get(rep, "verdicts"), i, v) npass += json_is_true(json_object_get(v, "pass"));
+    const char *word = code == ORCH_EXIT_PASS ? "PASS" : code == ORCH_EXIT_FAILED ? "FAIL" : "BROKEN";
+    if (o->output == ORCH_OUT_NORMAL) {
+        char err[256];
+        if (reports_print_summary(r->dir, stdout, err, sizeof err) < 0)
+            fprintf(stderr, "rtchaos: summary: %s\n", err);
+    }
+    printf("%s %s: %zu/%zu verdicts passed%s%s; report %s\n", word, r->s->name, npass, nv,
+           r->error[0] ? "; " : "", r->error, path);
+    fflush(stdout);
+}
+
+int orch_run(const scenario *s, const orch_opts *o)
+{
+    run R;
+    memset(&R, 0, sizeof R);
+    run *r = &R;
+    r->s = s;
+    r->o = o;
+    r->seed = o->has_seed ? o->seed : s->seed;
+    r->warmup_us = s->warmup_us;
+    r->events = json_array();
+    r->windows = json_array();
+    for (size_t i = 0; i < s->nfaults; i++)
+        json_array_append_new(r->windows, json_object());
+    clock_format_utc(clock_wall_us(), r->started, sizeof r->started);
+    char err[1024];
+
+    g_signal = 0;
+    g_pgids[0] = g_pgids[1] = 0;
+    struct sigaction sa, old_int, old_term, old_pipe;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, &old_pipe);
+
+    if (o->out_dir)
+        sfmt(r->dir, sizeof r->dir, "%s", o->out_dir);
+    else
+        default_dir(s, o, r->dir, sizeof r->dir);
+    if (mkdirs(r->dir, err, sizeof err) < 0) {
+        fprintf(stderr, "rtchaos: %s\n", err);
+        json_decref(r->events);
+        json_decref(r->windows);
+        return ORCH_EXIT_BROKEN;
+    }
+    {
+        char p[PATH_MAX + 32];
+        json_t *sj = scenario_to_json(s);
+        json_object_set_new(sj, "seed", json_integer((json_int_t)r->seed));
+        sfmt(p, sizeof p, "%s/scenario.json", r->dir);
+        if (write_json_file(p, sj, JSON_INDENT(2) | JSON_PRESERVE_ORDER, err, sizeof err) < 0)
+            fprintf(stderr, "rtchaos: %s\n", err);
+        json_decref(sj);
+    }
+    event(r, "run_start", json_pack("{s:s, s:I, s:s}", "scenario", s->name, "seed", (json_int_t)r->seed, "dir", r->dir));
+    if (o->output == ORCH_OUT_NORMAL)
+        fprintf(stderr, "rtchaos: %s (seed %llu) → %s\n", s->name, (unsigned long long)r->seed, r->dir);
+
+    /* The whole run's deadline, far beyond the sum of its phases. */
+    uint64_t budget_us = s->server.ready_timeout_us * 2 + s->proxy.ready_timeout_us + s->warmup_us + s->duration_us +
+                         s->drain_us + 2 * s->server.stop_timeout_us + WATCHDOG_SLACK_MS * 1000ULL;
+    for (size_t i = 0; i < s->nfaults; i++)
+        budget_us += s->server.ready_timeout_us + s->server.stop_timeout_us;
+
+    fplan_action *plan = NULL;
+    size_t nplan = 0, next = 0;
+    json_t *proxy_events = NULL;
+
+    if (faultplan_build(s, &plan, &nplan, err, sizeof err) < 0) {
+        fail(r, "%s", err);
+        goto finish;
+    }
+
+    /* Phase 1: the server under test. */
+    if (o->target) {
+        if (orch_parse_target(o->target, r->up_host, sizeof r->up_host, &r->up_port, err, sizeof err) < 0) {
+            fail(r, "%s", err);
+            goto finish;
+        }
+        sfmt(r->target_url, sizeof r->target_url, "http://%s:%u", r->up_host, r->up_port);
+        if (tcp_reachable(r->up_host, r->up_port, 3000, err, sizeof err) < 0) {
+            fail(r, "--target %s: %s", o->target, err);
+            goto finish;
+        }
+    } else {
+        r->have_server = 1;
+        if (server_start(r, 0, err, sizeof err) < 0) {
+            fail(r, "the server could not start: %s", err);
+            goto finish;
+        }
+        sfmt(r->target_url, sizeof r->target_url, "http://127.0.0.1:%u", r->up_port);
+    }
+    if (g_signal)
+        goto interrupted;
+
+    /* Phase 2: the proxy, when the scenario has network faults. */
+    if (scenario_needs_proxy(s)) {
+        r->have_proxy = 1;
+        if (proxy_start(r, err, sizeof err) < 0) {
+            fail(r, "the proxy could not start: %s", err);
+            goto finish;
+        }
+    }
+    if (g_signal)
+        goto interrupted;
+
+    /* Phase 3: the fleet. fleet_start may fork workers: no thread of ours yet. */
+    if (fleet_setup(r, err, sizeof err) < 0) {
+        fail(r, "the client fleet could not be set up: %s", err);
+        goto finish;
+    }
+    if (fleet_start(r->fl, err, sizeof err) < 0) {
+        fail(r, "the client fleet could not start: %s", err);
+        goto finish;
+    }
+    r->t0_us = clock_mono_us();
+    r->t0_wall_us = clock_wall_us();
+    event(r, "fleet_started", json_pack("{s:I}", "clients", (json_int_t)scenario_total_clients(s)));
+    watchdog_start(r, budget_us);
+
+    /* Phase 4: warm-up, then the fault timeline until the duration is over. */
+    int tty = o->output == ORCH_OUT_NORMAL && isatty(STDERR_FILENO);
+    uint64_t end_us = r->t0_us + r->warmup_us + s->duration_us;
+    uint64_t next_status = r->t0_us;
+    int timeline_started = 0;
+    while (!g_signal && !r->error[0]) {
+        uint64_t now = clock_mono_us();
+        if (now >= end_us)
+            break;
+        if (!timeline_started && now >= r->t0_us + r->warmup_us) {
+            timeline_started = 1;
+            event(r, "timeline_start", NULL);
+        }
+        while (timeline_started && next < nplan && now >= r->t0_us + r->warmup_us + plan[next].t_us) {
+            if (apply(r, &plan[next++]) < 0)
+                break;
+            now = clock_mono_us();
+        }
+        if (r->have_server && !r->server_down && child_poll(&r->server)) {
+            char how[96];
+            child_describe_exit(&r->server, how, sizeof how);
+            fail(r, "rtchaos-server %s during the run (see %s/server.log)", how, r->dir);
+            break;
+        }
+        if (r->have_proxy && child_poll(&r->proxy)) {
+            char how[96];
+            child_describe_exit(&r->proxy, how, sizeof how);
+            fail(r, "rtchaos-proxy %s during the run (see %s/proxy.log)", how, r->dir);
+            break;
+        }
+        if (tty && now >= next_status) {
+            status_line(r, 0);
+            next_status = now + 1000000;
+        }
+        sleep_ms(10);
+    }
+    if (tty)
+        status_line(r, 1);
+    if (g_signal)
+        goto interrupted;
+
+    /* Phase 5: stop publishing, clear what is still active, drain. */
+    fleet_stop_publishing(r->fl);
+    event(r, "publishing_stopped", NULL);
+    r->elapsed_s = t_s(r);
+    if (!r->error[0]) {
+        clear_faults(r, plan, nplan);
+        int caught_up = fleet_drain(r->fl, (uint32_t)(s->drain_us / 1000));
+        event(r, "drained", json_pack("{s:b}", "all_caught_up", caught_up));
+    }
+    if (g_signal)
+        goto interrupted;
+    goto teardown;
+
+interrupted:
+    r->partial = 1;
+    if (!r->error[0])
+        sfmt(r->error, sizeof r->error, "interrupted by %s: partial report", g_signal == SIGINT ? "SIGINT" : "SIGTERM");
+    event(r, "interrupted", json_pack("{s:i}", "signal", (int)g_signal));
+    if (r->fl)
+        fleet_stop_publishing(r->fl);
+    if (r->t0_us && r->elapsed_s == 0)
+        r->elapsed_s = t_s(r);
+
+teardown:
+    if (r->fl) {
+        fleet_stop(r->fl);
+        event(r, "fleet_stopped", NULL);
+    }
+
+finish:
+    if (r->have_proxy && r->proxy.pid && !r->proxy.exited) {
+        if (proxyctl_events(&r->api, &proxy_events, err, sizeof err) < 0) {
+            fprintf(stderr, "rtchaos: the proxy's action log could not be read: %s\n", err);
+            event(r, "proxy_events_unavailable", json_pack("{s:s}", "error", err));
+        }
+    }
+    if (r->have_proxy && r->proxy.pid) {
+        int how = child_stop(&r->proxy, 5000);
+        event(r, "proxy_stopped", json_pack("{s:s}", "how", how == 0 ? "exited" : how == 1 ? "killed" : "already exited"));
+    }
+    if (r->have_server && r->server.pid) {
+        int how = child_stop(&r->server, s->server.stop_timeout_us / 1000);
+        char desc[96];
+        child_describe_exit(&r->server, desc, sizeof desc);
+        event(r, "server_stopped",
+              json_pack("{s:s, s:s}", "how", how == 0 ? "exited" : how == 1 ? "killed" : "already exited", "exit", desc));
+    }
+    g_pgids[0] = g_pgids[1] = 0;
+    watchdog_stop(r);
+    if (r->t0_us && r->elapsed_s == 0)
+        r->elapsed_s = t_s(r);
+
+    json_t *rep = build_report(r, proxy_events);
+    int code = (int)json_integer_value(json_object_get(rep, "exit_code"));
+    char path[PATH_MAX + 32];
+    sfmt(path, sizeof path, "%s/report.json", r->dir);
+    if (write_json_file(path, rep, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12), err, sizeof err) < 0) {
+        fprintf(stderr, "rtchaos: %s\n", err);
+        code = ORCH_EXIT_BROKEN;
+    }
+    sfmt(path, sizeof path, "%s/junit.xml", r->dir);
+    if (verdict_write_junit(path, rep, err, sizeof err) < 0) {
+        fprintf(stderr, "rtchaos: %s\n", err);
+        code = ORCH_EXIT_BROKEN;
+    }
+    if (write_events(r, proxy_events, err, sizeof err) < 0)
+        fprintf(stderr, "rtchaos: %s\n", err);
+    if (reports_render(r->dir, err, sizeof err) < 0)
+        fprintf(stderr, "rtchaos: report.md/html could not be rendered: %s\n", err);
+    if (r->error[0] && o->output != ORCH_OUT_JSON)
+        fprintf(stderr, "rtchaos: %s\n", r->error);
+    print_result(r, rep, code);
+
+    json_decref(rep);
+    json_decref(proxy_events);
+    if (r->fl)
+        fleet_free(r->fl);
+    free(plan);
+    json_decref(r->events);
+    json_decref(r->windows);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGPIPE, &old_pipe, NULL);
+    return code;
+}

@@ -1,0 +1,46 @@
+/* orch.h — one run of a scenario: start the server and proxy, drive the
+ * fleet and the fault timeline, drain, stop and reap everything, write the
+ * run folder, and decide the exit code. */
+#ifndef RTCHAOS_ORCH_H
+#define RTCHAOS_ORCH_H
+#include <stdint.h>
+#include "scenario.h"
+
+#define ORCH_EXIT_PASS   0  /* every verdict passed */
+#define ORCH_EXIT_FAILED 1  /* a verdict failed */
+#define ORCH_EXIT_USAGE  2  /* invalid scenario or command line */
+#define ORCH_EXIT_BROKEN 3  /* the run itself broke (a process died, a port was taken, interrupted) */
+
+typedef enum orch_output {
+    ORCH_OUT_NORMAL = 0,  /* live status line on a TTY, final summary */
+    ORCH_OUT_QUIET,       /* one result line */
+    ORCH_OUT_JSON,        /* one JSON object on stdout: report path, pass, exit code, verdicts */
+} orch_output;
+
+typedef struct orch_opts {
+    const char *bin_dir;     /* folder holding rtchaos-server and rtchaos-proxy */
+    const char *target;      /* --target URL, or NULL to start rtchaos-server */
+    const char *out_dir;     /* --out DIR, or NULL for runs/<stamp>-<scenario> */
+    int has_seed;            /* --seed given: replaces the scenario's seed */
+    uint64_t seed;
+    unsigned shard_index;    /* --shard i/N (N = 0: no sharding) */
+    unsigned shard_count;
+    unsigned workers;        /* --workers N (0: the scenario's harness.workers) */
+    orch_output output;
+    const char *command;     /* the command line, stored in the report */
+} orch_opts;
+
+/* Runs s under o and returns the exit code (ORCH_EXIT_*). Writes the run
+ * folder whatever happens once it exists (report.json with "error" and
+ * "partial" when the run broke or was interrupted). Messages for people go
+ * to stderr (the JSON summary to stdout). Installs SIGINT/SIGTERM handlers
+ * for its duration: the first signal ends the run early with a partial
+ * report (exit 3), a second one kills every child at once. Not reentrant:
+ * one run per process at a time. */
+int orch_run(const scenario *s, const orch_opts *o);
+
+/* Parses an http://host:port[/] target into host and port. Returns 0, or -1
+ * with a message in err. */
+int orch_parse_target(const char *url, char *host, size_t hostcap, uint16_t *port, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""harness_exit_codes: `rtchaos run` exits 0 when every verdict passes, 1
+when a budget fails (the report and junit.xml say which), 2 for an invalid
+scenario or command line (server faults with --target), 3 when the run
+itself breaks (the server cannot start, the target is down); every child is
+reaped in each case."""
+import os
+import sys
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import harnesstest as ht  # noqa: E402
+
+SHORT = ["--set", "duration=3s", "--set", "warmup=1s", "--set", "drain=3s",
+         "--set", "clients.0.count=10", "--set", "clients.1.count=5", "--set", "clients.2.count=2"]
+
+
+def main():
+    # 0: smoke passes.
+    r = ht.run("smoke.yaml", *SHORT, "--quiet")
+    assert r.rc == 0, r.explain()
+    assert r.report["pass"] is True and r.report["schema"] == "rtchaos.report/1", r.report
+    assert r.stdout.startswith("PASS smoke:"), r.stdout
+    ht.assert_all_gone(r.child_pids())
+    for f in ("report.json", "junit.xml", "events.jsonl", "scenario.json", "server.log", "report.html"):
+        assert os.path.exists(os.path.join(r.dir, f)), f
+
+    # 1: a budget that cannot hold fails its verdict, and only it.
+    r = ht.run("smoke.yaml", *SHORT, "--set", "budgets=[lost == 0, published == 0]", "--json")
+    assert r.rc == 1, r.explain()
+    v = ht.verdicts(r)
+    assert v["lost"]["pass"] is True and v["published"]["pass"] is False, v
+    assert v["published"]["value"] > 0
+    suite = ET.parse(os.path.join(r.dir, "junit.xml")).getroot().find("testsuite")
+    assert suite.get("tests") == "2" and suite.get("failures") == "1", ET.tostring(suite)
+    assert '"exit_code":1' in r.stdout and '"pass":false' in r.stdout, r.stdout
+    ht.assert_all_gone(r.child_pids())
+
+    # 2: server-process faults are refused with --target (nothing is started).
+    d = ht.tmpdir()
+    bad = os.path.join(d, "kill.yaml")
+    with open(bad, "w") as f:
+        f.write("duration: 5s\nclients: [{count: 1}]\nfaults:\n  - {at: 1s, for: 1s, server: kill}\n")
+    r = ht.run(bad, "--target", "http://127.0.0.1:9")
+    assert r.rc == 2, r.explain()
+    assert "faults[0]: 'server: kill' acts on the server's process" in r.stderr, r.stderr
+    assert r.report is None
+    r = ht.run("smoke.yaml", "--shard", "3/2")
+    assert r.rc == 2 and "--shard 3/2" in r.stderr, r.explain()
+    r = ht.run("smoke.yaml", "--bogus")
+    assert r.rc == 2 and "unknown option '--bogus'" in r.stderr, r.explain()
+
+    # 3: the server cannot start (a bad flag): a report that says why.
+    r = ht.run("smoke.yaml", *SHORT, "--set", "server.args=[--no-such-flag]")
+    assert r.rc == 3, r.explain()
+    assert "the server could not start" in r.report["error"], r.report
+    assert r.report["pass"] is False and r.report["exit_code"] == 3
+    assert "the server could not start" in r.stderr
+    suite = ET.parse(os.path.join(r.dir, "junit.xml")).getroot().find("testsuite")
+    assert suite.find("testcase[@name='run']/error") is not None
+
+    # 3: --target that accepts no connection.
+    r = ht.run("smoke.yaml", *SHORT, "--target", "http://127.0.0.1:1")
+    assert r.rc == 3, r.explain()
+    assert "does not accept connections" in r.report["error"], r.report
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
