@@ -640,6 +640,25 @@ static int write_index(const suite_def *s, const entry_result *res, const char *
     return 0;
 }
 
+/* --only: a comma-separated list of substrings; an id matching any is run. */
+static int id_selected(const char *id, const char *only)
+{
+    for (const char *p = only; *p;) {
+        size_t n = strcspn(p, ",");
+        char sub[128];
+        if (n > 0 && n < sizeof sub) {
+            memcpy(sub, p, n);
+            sub[n] = 0;
+            if (strstr(id, sub))
+                return 1;
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
 int suite_run(const char *path, const suite_opts *o, char *out_dir_used, size_t out_len, char *err, size_t errlen)
 {
     suite_def s;
@@ -678,7 +697,7 @@ int suite_run(const char *path, const suite_opts *o, char *out_dir_used, size_t 
     size_t counts[6] = {0};
     for (size_t i = 0; i < s.nentries; i++) {
         const suite_entry *e = &s.entries[i];
-        if (o->only && !strstr(e->id, o->only)) {
+        if (o->only && !id_selected(e->id, o->only)) {
             res[i].status = ST_SKIPPED;
             continue;
         }
@@ -742,7 +761,7 @@ int suite_cli_run(int argc, char **argv, const char *self_exe)
         else if (a[0] == '-' || path) {
             fprintf(stderr, "rtchaos run SUITE: unexpected argument '%s'\n"
                             "usage: rtchaos run SUITE.yaml [--out DIR] [--target URL] [--set path=value]... "
-                            "[--short] [--only SUBSTR] [--quiet]\n", a);
+                            "[--short] [--only SUBSTR[,SUBSTR...]] [--quiet]\n", a);
             free(sets);
             return 2;
         } else

@@ -25,7 +25,8 @@ typedef struct suite_opts {
     const char *const *sets;   /* "path=value" given to every entry after its own */
     size_t nsets;
     int short_form;            /* apply each entry's `short:` overrides (CI / tests) */
-    const char *only;          /* run only entries whose id contains this; NULL = all */
+    const char *only;          /* run only entries whose id contains one of these comma-separated
+                                  substrings; NULL = all */
     FILE *progress;            /* one line per entry as it starts/ends; NULL = silent */
 } suite_opts;
 

@@ -323,6 +323,9 @@ static void test_suite_run_index_and_exit_codes(void **state)
     /* --only leaves other entries out; an invalid suite is exit 2, nothing run */
     o.only = "later";
     assert_int_equal(suite_run(f->path, &o, NULL, 0, err, sizeof err), 0);
+    o.only = "nothing,qui"; /* any of a list */
+    assert_int_equal(suite_run(f->path, &o, NULL, 0, err, sizeof err), 3);
+    o.only = "later";
     write_text(f->path, "suite: idx\ntitle: t\nentries: [{id: x, title: y}]\n");
     assert_int_equal(suite_run(f->path, &o, NULL, 0, err, sizeof err), 2);
     assert_non_null(strstr(err, "needs 'scenario'"));
