@@ -6,7 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <time.h>
+
+#include "checker.h"
 #include "clock.h"
+#include "envelope.h"
 #include "fleet.h"
 #include "log.h"
 
@@ -16,6 +20,80 @@ static void on_signal(int sig)
 {
     (void)sig;
     interrupted = 1;
+}
+
+/* --bench-check N: the fleet's per-message work on one core, without
+ * sockets: scan N event envelopes (as a server sends them, 64-byte data)
+ * with envelope_scan, find each one's stream by channel name, and run the
+ * checker on it. Prints one JSON line. */
+static int bench_check(uint64_t n)
+{
+    enum { STREAMS = 100, PER = 2000 };
+    size_t total = (size_t)STREAMS * PER;
+    char **txt = calloc(total, sizeof *txt);
+    size_t *len = calloc(total, sizeof *len);
+    chk_stream *st = calloc(STREAMS, sizeof *st);
+    char names[STREAMS][16];
+    char data[70];
+    memset(data, 'x', 64);
+    data[0] = '"';
+    data[63] = '"';
+    if (!txt || !len || !st)
+        return 3;
+    int64_t ts = clock_wall_us();
+    for (size_t i = 0; i < STREAMS; i++)
+        snprintf(names[i], sizeof names[i], "bench.%zu", i);
+    for (size_t i = 0; i < total; i++) {
+        char buf[256];
+        int k = envelope_format(buf, sizeof buf, ENV_T_EVENT, names[i % STREAMS], i / STREAMS + 1, ts, NULL,
+                                data, 64);
+        txt[i] = strndup(buf, (size_t)k);
+        len[i] = (size_t)k;
+    }
+    chk_ctx c;
+    char err[128];
+    if (chk_ctx_init(&c, clock_mono_us(), 200, err, sizeof err) < 0)
+        return 3;
+    struct timespec a, b;
+    double cpu = 0;
+    uint64_t done = 0, bad = 0;
+    while (done < n) {
+        for (size_t i = 0; i < STREAMS; i++) {
+            chk_final(&c, &st[i], (uint32_t)i, (uint32_t)i, 0, clock_mono_us());
+            chk_on_subscribe(&c, &st[i], 0, 0, ts);
+            chk_on_subscribed(&c, &st[i], (uint32_t)i, (uint32_t)i, 0, "", -1, clock_mono_us());
+        }
+        uint64_t now = clock_mono_us();
+        int64_t wall = clock_wall_us();
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+        for (size_t i = 0; i < total && done < n; i++, done++) {
+            envelope e;
+            if (envelope_scan(txt[i], len[i], &e, err, sizeof err) < 0) {
+                bad++;
+                continue;
+            }
+            size_t k = i % STREAMS; /* where a client finds the stream by name */
+            while (strcmp(names[k], e.ch) != 0)
+                k = (k + 1) % STREAMS;
+            chk_on_envelope(&c, &st[k], (uint32_t)k, (uint32_t)k, &e, now, wall);
+        }
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+        cpu += (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    }
+    uint64_t anomalies = bad;
+    for (int k = 0; k < CHK_KINDS; k++)
+        anomalies += c.n.kind[k];
+    printf("{\"envelopes\":%llu,\"cpu_s\":%.3f,\"per_s_per_core\":%.0f,\"anomalies\":%llu}\n",
+           (unsigned long long)done, cpu, (double)done / cpu, (unsigned long long)anomalies);
+    for (size_t i = 0; i < total; i++)
+        free(txt[i]);
+    free(txt);
+    free(len);
+    for (size_t i = 0; i < STREAMS; i++)
+        chk_stream_free(&st[i]);
+    free(st);
+    chk_ctx_free(&c);
+    return anomalies ? 1 : 0;
 }
 
 static void usage(FILE *o)
@@ -33,7 +111,8 @@ static void usage(FILE *o)
             "  --read-rate-bytes N      slow consumers (bytes/s); --poll-timeout-ms MS (poll clients)\n"
             "  --duration-ms MS (default 3000) --drain-ms MS (default 10000)\n"
             "  --cut-at-ms MS --cut-fraction F   a reconnect storm during the run\n"
-            "  --threads N --workers N --src A,B,… --seed N --out FILE --token T --quiet\n");
+            "  --threads N --workers N --src A,B,… --seed N --out FILE --token T --quiet\n"
+            "  --bench-check N          microbench: scan + check N envelopes on one core, print JSON\n");
 }
 
 static int parse_hostport(const char *s, fleet_endpoint *e)
@@ -84,7 +163,7 @@ int main(int argc, char **argv)
     enum { O_CLIENT = 1000, O_PUBLISH, O_CHANNELS, O_PATTERN, O_RATE, O_SCHEDULE, O_BURST_SIZE, O_BURST_MS,
            O_PAYLOAD, O_BATCH, O_RETRIES, O_PUBCONNS, O_CLIENTS, O_TRANSPORT, O_CPC, O_RAMP, O_RESUME,
            O_RECONNECT, O_BACKOFF, O_MAXBACKOFF, O_IDLE, O_READRATE, O_DURATION, O_DRAIN, O_CUTAT,
-           O_CUTFRAC, O_POLLTO, O_THREADS, O_WORKERS, O_SRC, O_SEED, O_OUT, O_TOKEN, O_QUIET, O_HELP };
+           O_CUTFRAC, O_POLLTO, O_THREADS, O_WORKERS, O_SRC, O_SEED, O_OUT, O_TOKEN, O_QUIET, O_HELP, O_BENCH };
     static const struct option opts[] = {
         {"client", 1, 0, O_CLIENT}, {"publish", 1, 0, O_PUBLISH}, {"channels", 1, 0, O_CHANNELS},
         {"pattern", 1, 0, O_PATTERN}, {"rate", 1, 0, O_RATE}, {"schedule", 1, 0, O_SCHEDULE},
@@ -97,7 +176,7 @@ int main(int argc, char **argv)
         {"duration-ms", 1, 0, O_DURATION}, {"drain-ms", 1, 0, O_DRAIN}, {"cut-at-ms", 1, 0, O_CUTAT},
         {"cut-fraction", 1, 0, O_CUTFRAC}, {"poll-timeout-ms", 1, 0, O_POLLTO}, {"threads", 1, 0, O_THREADS}, {"workers", 1, 0, O_WORKERS},
         {"src", 1, 0, O_SRC}, {"seed", 1, 0, O_SEED}, {"out", 1, 0, O_OUT}, {"token", 1, 0, O_TOKEN},
-        {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
+        {"quiet", 0, 0, O_QUIET}, {"bench-check", 1, 0, O_BENCH}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
@@ -181,6 +260,7 @@ int main(int argc, char **argv)
             break;
         case O_QUIET: quiet = 1; break;
         case O_HELP: usage(stdout); return 0;
+        case O_BENCH: return bench_check(strtoull(optarg, NULL, 10));
         default: usage(stderr); return 2;
         }
     }
