@@ -60,6 +60,34 @@ async def storm(port):
     return ok, errors
 
 
+async def hold_many(port, api, n):
+    """Opens n connections at once and keeps them open: the proxy must show n
+    active, echo on every one, then drop back to 0."""
+    conns = []
+    for i in range(n):
+        conns.append(await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 30))
+    deadline = time.monotonic() + 20
+    active = -1
+    while time.monotonic() < deadline and active != n:
+        active = metric(api, "rtchaos_proxy_connections_active", "hold")
+        await asyncio.sleep(0.1)
+    assert active == n, f"active {active}, wanted {n}"
+    for i, (r, w) in enumerate(conns):
+        w.write(b"h%05d" % i)
+    for i, (r, w) in enumerate(conns):
+        assert await asyncio.wait_for(r.readexactly(6), 30) == b"h%05d" % i
+    for _, w in conns:
+        w.close()
+
+
+def metric(api, name, proxy):
+    _, text = api.call("GET", "/metrics")
+    for line in text.splitlines():
+        if line.startswith(f'{name}{{proxy="{proxy}"}}'):
+            return int(line.split()[-1])
+    return None
+
+
 def main():
     up = subprocess.Popen([sys.executable, "-c", UPSTREAM], stdout=subprocess.PIPE, text=True)
     rtctest._children.append(up)
@@ -83,6 +111,14 @@ def main():
         time.sleep(0.2)
     assert active == 0, f"{active} connections still open"
     assert f'rtchaos_proxy_connections_total{{proxy="storm"}} {N}' in text
+
+    # thousands of connections open at the same time
+    hold_port = pt.make_proxy(api, "hold", up_port)
+    asyncio.run(hold_many(hold_port, api, 3000))
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and metric(api, "rtchaos_proxy_connections_active", "hold") != 0:
+        time.sleep(0.2)
+    assert metric(api, "rtchaos_proxy_connections_active", "hold") == 0
     assert proc.stop() == 0
     up.kill()
     up.wait()

@@ -240,7 +240,33 @@ def main():
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
         s.close()
     roundtrip(port)
+
+    # garbage from the server side, with the message-aware toxics reading it
+    garbage = socket.socket()
+    garbage.bind(("127.0.0.1", 0))
+    garbage.listen(64)
+
+    def spew():
+        for _ in range(20):
+            try:
+                c, _ = garbage.accept()
+                c.sendall(os.urandom(5000) + b"HTTP/1.1 101 x\r\n\r\n" + os.urandom(5000))
+                c.close()
+            except OSError:
+                return
+    threading.Thread(target=spew, daemon=True).start()
+    gport = pt.make_proxy(api, "garbage", garbage.getsockname()[1])
+    for t in ({"type": "ws", "attributes": {"action": "duplicate"}},
+              {"type": "sse", "attributes": {"action": "drop"}},
+              {"type": "disconnect", "attributes": {"after_messages": 3, "protocol": "ws"}}):
+        api.ok("POST", "/proxies/garbage/toxics", t)
+    for _ in range(20):
+        s = pt.connect(gport)
+        s.sendall(os.urandom(100))
+        closed_by_peer(s, timeout=5)
+        s.close()
     assert proc.p.poll() is None
+    roundtrip(port)
     st, text = api.call("GET", "/metrics")
     assert 'rtchaos_toxic_actions_total{proxy="e",toxic="latency_downstream",type="latency",action="apply"}' in text
     assert proc.stop() == 0

@@ -1,0 +1,252 @@
+/* proxy_load.c — load generator and upstream for bench/proxy.sh: a
+ * loopback server (echo, or sink that acknowledges what it got), bulk
+ * throughput, round-trip percentiles, and the added delay of a latency
+ * toxic. Blocking sockets and one thread per connection: the point is to
+ * load the proxy under test, not to be clever.
+ *
+ *   proxy_load serve                 prints "port N", serves until killed
+ *   proxy_load bulk PORT MIB         one connection: send MIB MiB, wait for the
+ *                                    server's count; prints MB/s
+ *   proxy_load rtt PORT N            N sequential 64-byte round trips; prints
+ *                                    p50/p99/max in µs
+ *   proxy_load paced PORT N GAP_US   N 64-byte stamped messages GAP_US apart,
+ *                                    echoed; prints p50/p99/max one-way+back µs
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void die(const char *what)
+{
+    perror(what);
+    exit(1);
+}
+
+static int read_full(int fd, void *b, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, (char *)b + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+static int write_full(int fd, const void *b, size_t n)
+{
+    size_t put = 0;
+    while (put < n) {
+        ssize_t r = write(fd, (const char *)b + put, n - put);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        put += (size_t)r;
+    }
+    return 0;
+}
+
+/* First byte 'B': bulk sink (counts until EOF, answers the count as 8
+ * bytes); anything else: echo. */
+static void *serve_conn(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    static __thread char buf[1 << 16];
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ssize_t r = read(fd, buf, sizeof buf);
+    if (r > 0 && buf[0] == 'B') {
+        uint64_t total = (uint64_t)r;
+        while ((r = read(fd, buf, sizeof buf)) > 0)
+            total += (uint64_t)r;
+        write_full(fd, &total, sizeof total);
+    } else {
+        while (r > 0) {
+            if (write_full(fd, buf, (size_t)r) < 0)
+                break;
+            r = read(fd, buf, sizeof buf);
+        }
+    }
+    close(fd);
+    return NULL;
+}
+
+static _Noreturn void serve(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 4096) < 0 ||
+        getsockname(s, (struct sockaddr *)&a, &len) < 0)
+        die("listen");
+    printf("port %d\n", ntohs(a.sin_port));
+    fflush(stdout);
+    for (;;) {
+        int c = accept(s, NULL, NULL);
+        if (c < 0) {
+            if (errno == EINTR || errno == EMFILE)
+                continue;
+            die("accept");
+        }
+        pthread_t t;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&at, 256 * 1024);
+        if (pthread_create(&t, &at, serve_conn, (void *)(intptr_t)c) != 0)
+            close(c);
+        pthread_attr_destroy(&at);
+    }
+}
+
+static int dial(int port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (connect(s, (struct sockaddr *)&a, sizeof a) < 0)
+        die("connect");
+    int one = 1;
+    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return s;
+}
+
+static int bulk(int port, long mib)
+{
+    int s = dial(port);
+    static char buf[1 << 18];
+    memset(buf, 'B', sizeof buf);
+    uint64_t total = (uint64_t)mib << 20, sent = 0;
+    uint64_t t0 = now_us();
+    while (sent < total) {
+        size_t k = total - sent < sizeof buf ? (size_t)(total - sent) : sizeof buf;
+        if (write_full(s, buf, k) < 0)
+            die("write");
+        sent += k;
+    }
+    shutdown(s, SHUT_WR);
+    uint64_t got = 0;
+    if (read_full(s, &got, sizeof got) < 0)
+        die("read count");
+    double dt = (double)(now_us() - t0) / 1e6;
+    if (got != total) {
+        fprintf(stderr, "sink got %llu of %llu bytes\n", (unsigned long long)got, (unsigned long long)total);
+        return 1;
+    }
+    printf("%.0f MB/s\n", (double)total / dt / 1e6);
+    close(s);
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void report(uint64_t *v, long n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_u64);
+    long i50 = n / 2, i99 = (long)((double)n * 0.99);
+    if (i99 >= n)
+        i99 = n - 1;
+    printf("p50 %llu p99 %llu max %llu us\n", (unsigned long long)v[i50], (unsigned long long)v[i99],
+           (unsigned long long)v[n - 1]);
+}
+
+static int rtt(int port, long n)
+{
+    int s = dial(port);
+    char msg[64];
+    memset(msg, 'r', sizeof msg);
+    uint64_t *v = calloc((size_t)n, sizeof *v);
+    for (int w = 0; w < 200; w++) { /* warm up */
+        if (write_full(s, msg, sizeof msg) < 0 || read_full(s, msg, sizeof msg) < 0)
+            die("rtt warm-up");
+    }
+    for (long i = 0; i < n; i++) {
+        uint64_t t0 = now_us();
+        if (write_full(s, msg, sizeof msg) < 0 || read_full(s, msg, sizeof msg) < 0)
+            die("rtt");
+        v[i] = now_us() - t0;
+    }
+    report(v, n);
+    free(v);
+    close(s);
+    return 0;
+}
+
+typedef struct paced {
+    int fd;
+    long n;
+    uint64_t *v;
+} paced;
+
+static void *paced_reader(void *arg)
+{
+    paced *p = arg;
+    for (long i = 0; i < p->n; i++) {
+        uint64_t m[8];
+        if (read_full(p->fd, m, sizeof m) < 0)
+            die("paced read");
+        p->v[i] = now_us() - m[1];
+    }
+    return NULL;
+}
+
+static int paced_run(int port, long n, long gap_us)
+{
+    paced p = {dial(port), n, calloc((size_t)n, sizeof(uint64_t))};
+    pthread_t t;
+    pthread_create(&t, NULL, paced_reader, &p);
+    uint64_t next = now_us();
+    for (long i = 0; i < n; i++) {
+        while (now_us() < next)
+            usleep(50);
+        /* first byte 'P' so the server never takes it for a bulk sink */
+        uint64_t m[8] = {'P', now_us(), (uint64_t)i};
+        if (write_full(p.fd, m, sizeof m) < 0)
+            die("paced write");
+        next += (uint64_t)gap_us;
+    }
+    pthread_join(t, NULL);
+    report(p.v, n);
+    free(p.v);
+    close(p.fd);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "serve") == 0)
+        serve();
+    if (argc == 4 && strcmp(argv[1], "bulk") == 0)
+        return bulk(atoi(argv[2]), atol(argv[3]));
+    if (argc == 4 && strcmp(argv[1], "rtt") == 0)
+        return rtt(atoi(argv[2]), atol(argv[3]));
+    if (argc == 5 && strcmp(argv[1], "paced") == 0)
+        return paced_run(atoi(argv[2]), atol(argv[3]), atol(argv[4]));
+    fprintf(stderr, "usage: proxy_load serve | bulk PORT MIB | rtt PORT N | paced PORT N GAP_US\n");
+    return 2;
+}
