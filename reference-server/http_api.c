@@ -312,6 +312,8 @@ static int admin_flags_post(srv *S, session *s, const json_t *body)
 
 static int handle_post(srv *S, session *s, struct lws *wsi)
 {
+    if (s->refused_early) /* the answer is already on its way */
+        return 0;
     if (s->body_too_large) {
         S->m.rejections[MR_TOO_LARGE]++;
         char m[128];
@@ -427,6 +429,7 @@ static int on_http(srv *S, session *s, struct lws *wsi, const char *path)
         /* connection storm: shed new work, keep what is connected */
         S->m.rejections[MR_OVERLOADED]++;
         s->resp_close = 1;
+        s->refused_early = 1;
         if (!strcmp(path, "/sse")) {
             char ev[96];
             int n = snprintf(ev, sizeof(ev), "retry: %u\n\n", authz_retry_after_s() * 1000);
@@ -440,6 +443,8 @@ static int on_http(srv *S, session *s, struct lws *wsi, const char *path)
                                       s->method == 'P' ? "POST" : "GET", err, sizeof(err));
         if (v != AUTHZ_ALLOW) {
             S->m.rejections[v == AUTHZ_UNAUTHORIZED ? MR_UNAUTHORIZED : MR_FORBIDDEN]++;
+            s->resp_close = 1;
+            s->refused_early = 1;
             return http_respond_error(s, v == AUTHZ_UNAUTHORIZED ? 401 : 403, authz_code(v), err);
         }
     }
@@ -466,6 +471,8 @@ static int on_http(srv *S, session *s, struct lws *wsi, const char *path)
 
 static int on_body(srv *S, session *s, const char *in, size_t len)
 {
+    if (s->refused_early)
+        return 0;
     if (s->body_too_large || s->body_len + len > (size_t)S->cfg->max_payload_bytes) {
         s->body_too_large = 1; /* keep reading, discard, answer 413 at the end */
         free(s->body);

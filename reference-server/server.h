@@ -116,6 +116,7 @@ typedef struct session {
     int resp_ready;
     int resp_close;              /* close the connection after the response */
     uint32_t resp_retry_after_s; /* 429/503: the Retry-After header (authz.c) */
+    int refused_early;           /* answered before the body (authz): ignore the body */
 
     /* /poll */
     channel *poll_ch;

@@ -94,3 +94,12 @@ fuzz-regress: fuzz-build
 $(BUILD)/reference-server/authz.o: CPPFLAGS += $(SEC_INCLUDE)
 $(BINDIR)/rtchaos-server: $(SEC_LIB)
 SERVER_LIBS += $(SEC_LIB) $(COMMON_LIB) $(SEC_LDLIBS)
+
+# ---- valgrind -------------------------------------------------------------------
+# rtchaos-server (auth, policy, audit, limits on) and rtchaos-proxy under
+# valgrind for a scripted session; fails on any memory error or any definitely
+# or indirectly lost byte. Logs in build/valgrind/.
+.PHONY: valgrind
+valgrind: all
+	RTCHAOS_BIN=$(abspath $(BINDIR)) RTCHAOS_TEST_LOGS=$(abspath build/valgrind) \
+	  /usr/bin/python3 security/valgrind_session.py build/valgrind

@@ -170,11 +170,17 @@ def test_storm(k):
             if st == 503:
                 sse_refused += 1
                 assert body.startswith(b"retry: ") and int(hdrs["retry-after"]) >= 1, (hdrs, body)
+        # a publish request is new work too: refused, and not published
+        st, hdrs, _ = srv.request("POST", "/publish/tenant.acme.feed", body={"data": "shed"}, headers=trader)
+        assert st == 503 and int(hdrs["retry-after"]) >= 1, (st, hdrs)
         assert refused >= 200, refused
         assert sse_refused >= 20, sse_refused
         assert min(retry_after) >= 1 and max(retry_after) <= 10, retry_after
         got = sub.recv_until(lambda m: m.get("type") == "event" and m["data"] == 290, timeout=30)
         assert srvtest.events_of(got) == list(range(1, 31)), srvtest.events_of(got)
+        pub.send({"op": "pub", "ch": "tenant.acme.feed", "data": "last"})
+        last = sub.recv_until(lambda m: m.get("type") == "event", timeout=30)[-1]
+        assert last["data"] == "last" and last["seq"] == 31, last  # "shed" never got a seq
         m = srv.metrics()
         assert m['rtchaos_sec_storm_rejections_total{cause="rate"}'] >= refused
         grown = rss_kb(srv.proc.p.pid) - rss0

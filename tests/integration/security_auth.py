@@ -99,6 +99,15 @@ def test_accepted(srv, k):
     sse.close()
     m = srv.metrics()
     assert m.get('rtchaos_sec_authz_denials_total{action="publish",reason="no_role"}', 0) >= 2, m
+    # admin endpoints: the body of a refused request is never acted on
+    flag = {"pattern": "tenant.*", "enabled": False}
+    expect_status(srv, "POST", "/admin/flags", 401, body=flag)
+    expect_status(srv, "POST", "/admin/flags", 403, headers=bearer(reader), body=flag)
+    expect_status(srv, "GET", "/admin/flags", 403, headers=bearer(reader))
+    admin = bearer(k.token(claims("root", None, ["admin"])))
+    assert srv.json("GET", "/admin/flags", headers=admin)["rules"] == [], "a refused request changed the flags"
+    srv.json("POST", "/admin/flags", {"pattern": "nothing.*", "enabled": False}, headers=admin)
+    assert srv.json("GET", "/admin/flags", headers=admin)["rules"] == [{"pattern": "nothing.*", "enabled": False}]
 
 
 def test_expiry_and_refresh(srv, k):
@@ -143,6 +152,8 @@ def test_audit(path):
     reasons = {l.get("reason") for l in lines}
     for r in ("bad_signature", "expired", "missing_token", "no_role"):
         assert r in reasons, (r, reasons)
+    admin = [l for l in lines if l["action"].startswith("admin")]
+    assert {(l["outcome"], l.get("sub")) for l in admin} >= {("deny", "alice"), ("allow", "root")}, admin
     assert any(l.get("action") == "auth" and l.get("outcome") == "allow" and l.get("sub") == "bob"
                for l in lines), lines[-5:]
     assert all("ts" in l and "outcome" in l for l in lines)
