@@ -253,6 +253,23 @@ static void drill_tick(const suite_drill *d, drill_run *r)
     }
 }
 
+/* The warm-up the run will use: the scenario's, unless an override (suite,
+ * entry, short form or command line, the last one wins) sets "warmup=". */
+static double effective_warmup(const suite_def *s, const suite_entry *e, const suite_opts *o)
+{
+    double w = e->drill.warmup_s;
+    char **lists[4] = {s->sets, e->sets, o->short_form ? s->short_sets : NULL, o->short_form ? e->short_sets : NULL};
+    size_t counts[4] = {s->nsets, e->nsets, o->short_form ? s->nshort_sets : 0, o->short_form ? e->nshort_sets : 0};
+    for (int l = 0; l < 4; l++)
+        for (size_t i = 0; i < counts[l]; i++)
+            if (strncmp(lists[l][i], "warmup=", 7) == 0 && suite_def_seconds(lists[l][i] + 7) >= 0)
+                w = suite_def_seconds(lists[l][i] + 7);
+    for (size_t i = 0; i < o->nsets; i++)
+        if (strncmp(o->sets[i], "warmup=", 7) == 0 && suite_def_seconds(o->sets[i] + 7) >= 0)
+            w = suite_def_seconds(o->sets[i] + 7);
+    return w;
+}
+
 static int start_server(const char *self_exe, const suite_drill *d, const char *entry_dir, pid_t *pid, int *port,
                         char *err, size_t errlen)
 {
@@ -289,8 +306,10 @@ static int start_server(const char *self_exe, const suite_drill *d, const char *
     return 0;
 }
 
-static void judge_drill(const suite_drill *d, drill_run *r, entry_result *res)
+static void judge_drill(const suite_drill *d, drill_run *r, double warmup_s, entry_result *res)
 {
+    /* the report says which warm-up the run really had */
+    warmup_s = rdoc_num_or(res->report, "warmup_s", warmup_s);
     json_t *dj = json_object(), *watches = json_array(), *budgets = json_array();
     int ok = 1;
     for (size_t i = 0; i < d->nwatches; i++) {
@@ -306,7 +325,7 @@ static void judge_drill(const suite_drill *d, drill_run *r, entry_result *res)
     for (size_t i = 0; i < d->nbudgets; i++) {
         char why[300];
         double v = NAN;
-        int pass = res->report ? suite_drill_budget_judge(&d->budgets[i], res->report, d->warmup_s, &v, why, sizeof why) : 0;
+        int pass = res->report ? suite_drill_budget_judge(&d->budgets[i], res->report, warmup_s, &v, why, sizeof why) : 0;
         if (!res->report)
             snprintf(why, sizeof why, "no report.json to judge");
         ok &= pass;
@@ -385,7 +404,7 @@ static void run_entry(const suite_def *s, const suite_entry *e, const suite_opts
     }
     if (e->drill.present) {
         dr.port = port;
-        dr.t0_us = start + (uint64_t)(e->drill.warmup_s * 1e6);
+        dr.t0_us = start + (uint64_t)(effective_warmup(s, e, o) * 1e6);
         dr.samples = calloc(e->drill.nwatches ? e->drill.nwatches : 1, sizeof *dr.samples);
         dr.actions_done = json_array();
     }
@@ -432,7 +451,7 @@ static void run_entry(const suite_def *s, const suite_entry *e, const suite_opts
         snprintf(res->why, sizeof res->why, "no readable report.json: %.400s", err);
     }
     if (e->drill.present) {
-        judge_drill(&e->drill, &dr, res);
+        judge_drill(&e->drill, &dr, effective_warmup(s, e, o), res);
         char dpath[4096];
         rdoc_path(dpath, sizeof dpath, entry_dir, "drill.json");
         json_dump_file(res->drill, dpath, JSON_INDENT(1));

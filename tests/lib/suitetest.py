@@ -1,0 +1,78 @@
+"""suitetest — runs a shipped suite in its short form with the real
+bin/rtchaos (a subset of entries with --only) and checks the index: the exit
+code agrees with the entries, every runnable entry passed with a rendered
+report, every not-yet-runnable entry carries its reason and is never counted
+as a pass, drills kept their /metrics samples and judgements."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.environ.get("RTCHAOS_BIN", os.path.join(ROOT, "bin"))
+
+
+def fail(msg, detail=""):
+    # the suite folder is kept on failure: its index, drill.json and run logs explain
+    sys.exit(f"FAILED: {msg}\n{detail}")
+
+
+def run_suite(suite, only, expect_ids, expect_not_runnable=(), deadline_s=280):
+    logs = os.environ.get("RTCHAOS_TEST_LOGS", os.path.join(ROOT, "build", "test-logs"))
+    os.makedirs(logs, exist_ok=True)
+    out_dir = tempfile.mkdtemp(prefix=f"suite-{suite}-", dir=logs)
+    if True:
+        args = [os.path.join(BIN, "rtchaos"), "run", os.path.join("scenarios", "suites", suite + ".yaml"),
+                "--short", "--out", out_dir]
+        if only:
+            args += ["--only", only]
+        try:
+            r = subprocess.run(args, capture_output=True, text=True, timeout=deadline_s, cwd=ROOT)
+        except subprocess.TimeoutExpired:
+            fail(f"suite {suite} did not finish within {deadline_s}s")
+        print(r.stdout)
+        with open(os.path.join(out_dir, "index.json")) as f:
+            idx = json.load(f)
+        entries = {e["id"]: e for e in idx["entries"]}
+        if sorted(entries) != sorted(expect_ids):
+            fail(f"index entries {sorted(entries)} != {sorted(expect_ids)}")
+        problems = []
+        for e in idx["entries"]:
+            if e["id"] in expect_not_runnable:
+                if e["status"] != "not yet runnable" or len(e.get("not_runnable", "")) < 20:
+                    problems.append(f"{e['id']}: expected not yet runnable with a reason, got {e['status']}")
+                if e.get("run_dir"):
+                    problems.append(f"{e['id']}: a not-runnable entry has a run folder")
+                continue
+            if e["status"] != "pass":
+                log = os.path.join(out_dir, e["id"], "run.log")
+                tail = open(log).read()[-1500:] if os.path.exists(log) else ""
+                problems.append(f"{e['id']}: {e['status']} {e.get('why', '')}\n{tail}")
+                continue
+            rd = os.path.join(out_dir, e["id"])
+            for f in ("report.json", "report.html", "junit.xml"):
+                if not os.path.exists(os.path.join(rd, f)):
+                    problems.append(f"{e['id']}: no {f}")
+            if "drill" in e:
+                d = e["drill"]
+                if not d["pass"] or not d["watches"]:
+                    problems.append(f"{e['id']}: drill checks {d}")
+                for w in d["watches"]:
+                    if len(w["samples"]) < 3:
+                        problems.append(f"{e['id']}: watch {w['name']} has {len(w['samples'])} samples")
+        expected_rc = 0 if not problems else None
+        if problems:
+            fail(f"suite {suite} (exit {r.returncode}):\n" + "\n".join(problems), r.stderr[-2000:])
+        if r.returncode != expected_rc or idx["exit_code"] != r.returncode:
+            fail(f"suite {suite}: exit {r.returncode}, index says {idx['exit_code']}, expected {expected_rc}")
+        with open(os.path.join(out_dir, "index.html")) as f:
+            html = f.read()
+        for e in idx["entries"]:
+            if e.get("question_text") and e["question_text"].split("(")[0].strip() not in html:
+                fail(f"index.html lacks the question of {e['id']}")
+            if e["status"] == "pass" and f'href="{e["id"]}/report.html"' not in html:
+                fail(f"index.html does not link {e['id']}/report.html")
+    shutil.rmtree(out_dir, ignore_errors=True)
+    print("ok")
