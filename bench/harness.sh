@@ -116,7 +116,7 @@ fi
 ART=bench/artillery/node_modules/.bin/artillery
 if [ ! -x "$ART" ]; then
   echo "installing npm artillery into bench/artillery/node_modules ..."
-  (cd bench/artillery && npm install --no-audit --no-fund >/dev/null 2>&1) || { echo "artillery: npm install failed"; exit 0; }
+  (cd bench/artillery && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --ignore-scripts >/dev/null 2>&1) || { echo "artillery: npm install failed"; exit 0; }
 fi
 # art_idle N -> "connected rss_kb" (VUs connect, subscribe, then think)
 art_idle() {

@@ -557,8 +557,17 @@ int chk_on_envelope(chk_ctx *c, chk_stream *s, uint32_t client, uint32_t ch, con
 void chk_on_disconnect(chk_ctx *c, chk_stream *s, uint32_t client, uint32_t ch, int will_resume,
                        uint64_t now)
 {
-    if (s->phase == CHK_PH_IDLE || s->phase == CHK_PH_DOWN)
+    if (s->phase == CHK_PH_IDLE)
         return;
+    if (s->phase == CHK_PH_DOWN) {
+        if (will_resume)
+            return; /* another failed attempt: still accountable */
+        /* the client gave up: its accountability ends where it was */
+        close_interval(c, s);
+        missing_declare_lost(c, s, client, ch, now);
+        s->phase = CHK_PH_IDLE;
+        return;
+    }
     if (s->phase == CHK_PH_REPLAY || s->phase == CHK_PH_RESUME) {
         /* reconnect during a replay: this resync ends unfinished; the next
          * one starts from what the client has */

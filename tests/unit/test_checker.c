@@ -549,6 +549,22 @@ static void test_checker_down_at_end_is_lost(void **state)
     assert_int_equal(N(f, CHK_LOST), 3);
 }
 
+static void test_checker_giving_up_ends_accountability(void **state)
+{
+    fx *f = *state;
+    sub_fresh(f, 0, NULL);
+    ev(f, 1);
+    ev(f, 3); /* hole 2 */
+    chk_on_disconnect(&f->c, &f->s, 7, 0, 1, f->now); /* will resume */
+    chk_on_disconnect(&f->c, &f->s, 7, 0, 1, f->now); /* a failed attempt */
+    assert_int_equal(chk_caught_up(&f->s, 9), 0);
+    chk_on_disconnect(&f->c, &f->s, 7, 0, 0, f->now); /* gave up */
+    assert_int_equal(N(f, CHK_LOST), 1);
+    assert_int_equal(chk_caught_up(&f->s, 9), 1);
+    final(f, 9);
+    assert_int_equal(N(f, CHK_LOST), 1);
+}
+
 static void test_checker_sse_first_event_is_base(void **state)
 {
     fx *f = *state;
@@ -730,6 +746,7 @@ int main(void)
         T(test_checker_backwards_without_resubscribe_is_anomaly),
         T(test_checker_fresh_disconnect_ends_accountability),
         T(test_checker_down_at_end_is_lost),
+        T(test_checker_giving_up_ends_accountability),
         T(test_checker_sse_first_event_is_base),
         T(test_checker_sse_resume_classifies_replay_by_ts),
         T(test_checker_sse_resume_wrong_start),
