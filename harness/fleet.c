@@ -467,6 +467,13 @@ void fleet_stop(fleet *f)
             f->stall_max_us = t->n.stall_max_us;
         if (f->have_total)
             chk_ctx_merge(&f->total, &t->chk, err, sizeof err);
+        if (!f->error_reasons)
+            f->error_reasons = json_object();
+        for (unsigned k = 0; k < t->n_reasons; k++) {
+            json_t *v = json_object_get(f->error_reasons, t->reasons[k].why);
+            json_object_set_new(f->error_reasons, t->reasons[k].why,
+                                json_integer(json_integer_value(v) + (json_int_t)t->reasons[k].n));
+        }
     }
     if (f->pub && f->have_total)
         fl_pub_results(f->pub, &f->total);
@@ -527,6 +534,7 @@ int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
     json_object_set_new(tot, "gave_up", json_integer((json_int_t)f->gave_up));
     json_object_set_new(tot, "harness_stalls", json_integer((json_int_t)f->stalls));
     json_object_set_new(tot, "harness_stall_max_us", json_integer((json_int_t)f->stall_max_us));
+    json_object_set_new(tot, "errors_by_reason", f->error_reasons ? json_deep_copy(f->error_reasons) : json_object());
     json_object_set(report, "totals", tot);
     json_decref(tot);
 
@@ -632,6 +640,19 @@ int fleet_report_merge(json_t *dst, const json_t *src, size_t per_kind, char *er
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)json_object_get(src, "totals"), key, v) {
+        if (json_is_object(v)) { /* errors_by_reason: counts add per reason */
+            json_t *d = json_object_get(dt, key);
+            if (!json_is_object(d)) {
+                d = json_object();
+                json_object_set_new(dt, key, d);
+            }
+            const char *k2;
+            json_t *v2;
+            json_object_foreach(v, k2, v2)
+                json_object_set_new(d, k2, json_integer(json_integer_value(json_object_get(d, k2)) +
+                                                        json_integer_value(v2)));
+            continue;
+        }
         if (!json_is_integer(v))
             continue;
         json_int_t a = json_integer_value(json_object_get(dt, key)), b = json_integer_value(v);
@@ -745,6 +766,7 @@ void fleet_free(fleet *f)
     free(f->src);
     free(f->acked_head);
     free(f->final_head);
+    json_decref(f->error_reasons);
     if (f->status_mu_init)
         pthread_mutex_destroy(&f->status_mu);
     free(f);

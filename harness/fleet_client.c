@@ -45,11 +45,23 @@ static int poll_req(fl_client *c, char *req, size_t cap);
 static inline fleet *F(const fl_client *c) { return c->t->f; }
 static inline const fleet_group_cfg *G(const fl_client *c) { return &c->t->f->groups[c->group]; }
 
+/* Counts an error, by reason, so the report can say what went wrong. */
 static void count_error(fl_client *c, const char *why)
 {
     fl_thread *t = c->t;
     FL_INC(&t->n.errors);
-    (void)why;
+    unsigned i;
+    for (i = 0; i < t->n_reasons; i++)
+        if (strncmp(t->reasons[i].why, why, sizeof t->reasons[i].why - 1) == 0)
+            break;
+    if (i == t->n_reasons) {
+        if (t->n_reasons == sizeof t->reasons / sizeof t->reasons[0])
+            why = "other", i = t->n_reasons - 1;
+        else
+            t->n_reasons++;
+        snprintf(t->reasons[i].why, sizeof t->reasons[i].why, "%s", why);
+    }
+    t->reasons[i].n++;
 }
 
 /* ---- event plumbing --------------------------------------------------------- */
@@ -266,6 +278,8 @@ static void on_open(fl_client *c)
     if (c->reconnect_t0_us)
         hist_record(t->chk.reconnect, now - c->reconnect_t0_us);
     c->reconnect_t0_us = 0;
+    if (G(c)->transport != FLEET_WS)
+        arm_open(c); /* from now on the idle timeout applies, not the connect deadline */
 }
 
 static int ws_send_text(fl_client *c, const char *s, size_t n)
@@ -639,7 +653,10 @@ static int feed_http(fl_client *c, const char *buf, size_t n)
         enum http_errno he = HTTP_PARSER_ERRNO(&h->p);
         if (g->transport == FLEET_WS && h->headers_done) {
             if (h->status != 101 || !h->accept_ok) {
-                count_error(c, "ws handshake refused");
+                char why[40];
+                snprintf(why, sizeof why, h->status != 101 ? "ws handshake status %d" : "ws accept mismatch",
+                         h->status);
+                count_error(c, why);
                 drop(c, h->status != 101 ? "ws handshake status" : "ws accept mismatch", 0);
                 return -1;
             }
@@ -667,7 +684,9 @@ static int feed_http(fl_client *c, const char *buf, size_t n)
             http_parser_pause(&h->p, 0);
             h->msg_done = 0;
             if (h->status != 200) {
-                count_error(c, "poll status");
+                char why[32];
+                snprintf(why, sizeof why, "poll status %d", h->status);
+                count_error(c, why);
                 drop(c, "poll status", 0);
                 return -1;
             }
@@ -694,11 +713,13 @@ static int feed_http(fl_client *c, const char *buf, size_t n)
         }
         if (he != HPE_OK) {
             count_error(c, http_errno_name(he));
-            drop(c, "http parse", 1);
+            drop(c, "http parse", 0);
             return -1;
         }
         if (h->headers_done && h->status != 200 && g->transport != FLEET_WS) {
-            count_error(c, "http status");
+            char why[32];
+            snprintf(why, sizeof why, "http status %d", h->status);
+            count_error(c, why);
             drop(c, "http status", 0);
             return -1;
         }
@@ -755,7 +776,12 @@ static void on_readable(fl_client *c)
     fl_thread *t = c->t;
     const fleet_group_cfg *g = G(c);
     size_t cap = sizeof t->rbuf;
-    int limited = (g->read_rate_bytes_per_s || g->read_rate_msgs_per_s) && c->state == FL_C_OPEN;
+    /* throttled reads create backpressure during the run; once the drain
+     * has begun (final heads known) slow consumers read at full speed, so
+     * what the server still holds for them is collected, and only what it
+     * really dropped (or never sent) counts */
+    int limited = (g->read_rate_bytes_per_s || g->read_rate_msgs_per_s) && c->state == FL_C_OPEN &&
+                  !__atomic_load_n(&t->f->heads_final, __ATOMIC_ACQUIRE);
     if (limited) {
         if (g->read_rate_msgs_per_s)
             cap = 512; /* small reads, so the message budget is kept closely */

@@ -111,6 +111,9 @@ struct fl_thread {
     /* epochs seen (hash → string) so a WS resume can send the epoch back */
     struct { uint64_t h; char *s; } *epochs;
     size_t n_epochs, cap_epochs;
+    /* errors by reason (first FL_REASONS distinct reasons; the rest "other") */
+    struct { char why[48]; uint64_t n; } reasons[16];
+    unsigned n_reasons;
     /* handshake header capture */
     int hdr_is_accept, hdr_is_retry;
     char hdr_val[64];
@@ -156,6 +159,7 @@ struct fleet {
     int status_mu_init;
     uint64_t rate_t_us, rate_delivered;
     double rate_per_s;
+    json_t *error_reasons;    /* {"reason": count} summed over threads at stop */
 };
 
 /* fleet.c, for the workers */
