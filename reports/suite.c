@@ -270,8 +270,38 @@ static double effective_warmup(const suite_def *s, const suite_entry *e, const s
     return w;
 }
 
-static int start_server(const char *self_exe, const suite_drill *d, const char *entry_dir, pid_t *pid, int *port,
-                        char *err, size_t errlen)
+/* A drill's server argument with {suite_dir} and {run_dir} replaced by
+ * absolute paths (key files next to the suite, logs in the run folder). */
+static char *expand_arg(const char *arg, const char *suite_dir, const char *run_dir)
+{
+    char sd[4096], rd[4096], out[8192];
+    if (!realpath(suite_dir, sd))
+        snprintf(sd, sizeof sd, "%s", suite_dir);
+    if (!realpath(run_dir, rd))
+        snprintf(rd, sizeof rd, "%s", run_dir);
+    size_t o = 0;
+    for (const char *p = arg; *p && o + 1 < sizeof out;) {
+        const char *rep = NULL;
+        size_t skip = 0;
+        if (strncmp(p, "{suite_dir}", 11) == 0)
+            rep = sd, skip = 11;
+        else if (strncmp(p, "{run_dir}", 9) == 0)
+            rep = rd, skip = 9;
+        if (rep) {
+            o += (size_t)snprintf(out + o, sizeof out - o, "%s", rep);
+            if (o >= sizeof out)
+                o = sizeof out - 1;
+            p += skip;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = 0;
+    return strdup(out);
+}
+
+static int start_server(const char *self_exe, const suite_drill *d, const char *suite_dir, const char *entry_dir,
+                        pid_t *pid, int *port, char *err, size_t errlen)
 {
     char bin[4096], log[4096], *tmp = strdup(self_exe);
     snprintf(bin, sizeof bin, "%s/rtchaos-server", dirname(tmp));
@@ -285,8 +315,11 @@ static int start_server(const char *self_exe, const suite_drill *d, const char *
         av_push(&a, "--config");
         av_push(&a, d->server_config);
     }
-    for (size_t i = 0; i < d->nserver_args; i++)
-        av_push(&a, d->server_args[i]);
+    for (size_t i = 0; i < d->nserver_args; i++) {
+        char *x = expand_arg(d->server_args[i], suite_dir, entry_dir);
+        av_push(&a, x);
+        free(x);
+    }
     *pid = suite_proc_start(a.v, log, err, errlen);
     av_free(&a);
     if (*pid < 0)
@@ -372,7 +405,7 @@ static void run_entry(const suite_def *s, const suite_entry *e, const suite_opts
     int port = 0;
     char target[128] = "";
     if (e->drill.present) {
-        if (start_server(o->self_exe, &e->drill, entry_dir, &server, &port, err, sizeof err) != 0) {
+        if (start_server(o->self_exe, &e->drill, s->dir, entry_dir, &server, &port, err, sizeof err) != 0) {
             res->status = ST_BROKEN;
             snprintf(res->why, sizeof res->why, "drill server: %.400s", err);
             return;

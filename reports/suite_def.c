@@ -145,6 +145,28 @@ double suite_def_seconds(const char *s)
     return -1;
 }
 
+/* A window bound may be negative: run time before t = 0 is the warm-up. */
+static double signed_seconds_of(pctx *c, yaml_node_t *n, const char *what, double dflt)
+{
+    const char *s = n ? scalar(n) : NULL;
+    if (s && s[0] == '-') {
+        double v = suite_def_seconds(s + 1);
+        if (v < 0) {
+            perr(c, n, "'%s' must be a duration such as 15s, -2s or 500ms", what);
+            return dflt;
+        }
+        return -v;
+    }
+    if (!n)
+        return dflt;
+    double v = s ? suite_def_seconds(s) : -1;
+    if (v < 0) {
+        perr(c, n, "'%s' must be a duration such as 15s, -2s or 500ms", what);
+        return dflt;
+    }
+    return v;
+}
+
 static double seconds_of(pctx *c, yaml_node_t *n, const char *what, double dflt)
 {
     if (!n)
@@ -286,13 +308,13 @@ static void parse_drill(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
             const char *v = scalar(get(c, x, "value"));
             sw->value = v ? strtod(v, NULL) : 0;
             yaml_node_t *win = get(c, x, "window");
-            sw->from_s = 0;
+            sw->from_s = -1e9; /* no window: every sample */
             sw->to_s = -1;
             if (win) {
                 if (win->type != YAML_SEQUENCE_NODE || win->data.sequence.items.top - win->data.sequence.items.start != 2)
                     perr(c, win, "window must be [FROM, TO] durations");
                 else {
-                    sw->from_s = seconds_of(c, node(c, win->data.sequence.items.start[0]), "window", 0);
+                    sw->from_s = signed_seconds_of(c, node(c, win->data.sequence.items.start[0]), "window", 0);
                     sw->to_s = seconds_of(c, node(c, win->data.sequence.items.start[1]), "window", -1);
                 }
             }

@@ -47,7 +47,8 @@ typedef struct suite_window_budget {
 
 typedef struct suite_drill {
     int present;
-    char **server_args;        /* extra rtchaos-server flags */
+    char **server_args;        /* extra rtchaos-server flags; {suite_dir} and {run_dir} become the
+                                  suite's folder and the entry's run folder (absolute) */
     size_t nserver_args;
     char *server_config;       /* resolved path or NULL */
     double warmup_s;           /* the scenario's warm-up (to place t = 0); from the scenario file */
