@@ -181,6 +181,12 @@ int fleet_create(const fleet_cfg *cfg, fleet **out, char *err, size_t errlen)
         snprintf(err, errlen, "at most 64 threads and 64 workers");
         goto fail;
     }
+    f->group_clients = calloc(cfg->n_groups, sizeof *f->group_clients);
+    f->gs_total = calloc(cfg->n_groups, sizeof *f->gs_total);
+    if (!f->group_clients || !f->gs_total) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     f->acked_head = calloc(f->n_ch, sizeof *f->acked_head);
     f->final_head = calloc(f->n_ch, sizeof *f->final_head);
     if (!f->acked_head || !f->final_head) {
@@ -222,6 +228,7 @@ static int place_clients(fleet *f, char *err, size_t errlen)
                               errlen) < 0)
                 return -1;
             f->n_local++;
+            f->group_clients[g]++;
         }
     }
     return 0;
@@ -467,6 +474,16 @@ void fleet_stop(fleet *f)
             f->stall_max_us = t->n.stall_max_us;
         if (f->have_total)
             chk_ctx_merge(&f->total, &t->chk, err, sizeof err);
+        for (size_t g = 0; g < f->cfg.n_groups; g++) {
+            fl_group_stats *d = &f->gs_total[g], *s2 = &t->gs[g];
+            d->delivered += s2->delivered;
+            d->live += s2->live;
+            d->resync_ok += s2->resync_ok;
+            for (int k = 0; k < CHK_KINDS; k++)
+                d->kind[k] += s2->kind[k];
+            for (unsigned b = 0; b < CHK_TL_BUCKETS; b++)
+                d->lat[b] += s2->lat[b];
+        }
         if (!f->error_reasons)
             f->error_reasons = json_object();
         for (unsigned k = 0; k < t->n_reasons; k++) {
@@ -537,6 +554,22 @@ int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
     json_object_set_new(tot, "errors_by_reason", f->error_reasons ? json_deep_copy(f->error_reasons) : json_object());
     json_object_set(report, "totals", tot);
     json_decref(tot);
+
+    json_t *groups = json_object();
+    for (size_t g = 0; g < f->cfg.n_groups; g++) {
+        const fl_group_stats *gs = &f->gs_total[g];
+        json_t *o = json_pack("{s:I,s:I,s:I,s:I}", "clients", (json_int_t)(f->w ? 0 : f->group_clients[g]),
+                              "delivered", (json_int_t)gs->delivered, "live", (json_int_t)gs->live,
+                              "resync_ok", (json_int_t)gs->resync_ok);
+        for (int k = 0; k < CHK_KINDS; k++)
+            json_object_set_new(o, chk_kind_str((chk_kind)k), json_integer((json_int_t)gs->kind[k]));
+        json_object_set_new(o, "live_p50_us", json_integer((json_int_t)chk_tl_percentile(gs->lat, 50)));
+        json_object_set_new(o, "live_p95_us", json_integer((json_int_t)chk_tl_percentile(gs->lat, 95)));
+        json_object_set_new(o, "live_p99_us", json_integer((json_int_t)chk_tl_percentile(gs->lat, 99)));
+        json_object_set_new(o, "lat", lat_json(gs->lat));
+        json_object_set_new(groups, f->groups[g].name[0] ? f->groups[g].name : "group", o);
+    }
+    json_object_set_new(report, "groups", groups);
 
     json_t *lat = json_object();
     json_object_set_new(lat, "live", hist_part(c->live));
@@ -710,6 +743,45 @@ int fleet_report_merge(json_t *dst, const json_t *src, size_t per_kind, char *er
         json_object_set_new(d, "p95_us", json_integer((json_int_t)chk_tl_percentile(lat, 95)));
     }
     free(lat);
+    /* groups: counters add, coarse latency buckets add, percentiles recomputed */
+    json_t *dg = json_object_get(dst, "groups");
+    const json_t *sg = json_object_get(src, "groups");
+    if (json_is_object(sg)) {
+        if (!json_is_object(dg)) {
+            dg = json_object();
+            json_object_set_new(dst, "groups", dg);
+        }
+        uint32_t *gl = calloc(CHK_TL_BUCKETS, sizeof *gl);
+        if (!gl) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        json_object_foreach((json_t *)sg, key, v) {
+            json_t *d = json_object_get(dg, key);
+            if (!d) {
+                d = json_object();
+                json_object_set_new(dg, key, d);
+            }
+            const char *k2;
+            json_t *v2;
+            json_object_foreach(v, k2, v2) {
+                if (json_is_integer(v2) && strncmp(k2, "live_p", 6) != 0)
+                    json_object_set_new(d, k2, json_integer(json_integer_value(json_object_get(d, k2)) +
+                                                            json_integer_value(v2)));
+            }
+            memset(gl, 0, CHK_TL_BUCKETS * sizeof *gl);
+            if (lat_from_json(json_object_get(d, "lat"), gl) < 0 || lat_from_json(json_object_get(v, "lat"), gl) < 0) {
+                free(gl);
+                snprintf(err, errlen, "groups.%s: bad \"lat\"", key);
+                return -1;
+            }
+            json_object_set_new(d, "lat", lat_json(gl));
+            json_object_set_new(d, "live_p50_us", json_integer((json_int_t)chk_tl_percentile(gl, 50)));
+            json_object_set_new(d, "live_p95_us", json_integer((json_int_t)chk_tl_percentile(gl, 95)));
+            json_object_set_new(d, "live_p99_us", json_integer((json_int_t)chk_tl_percentile(gl, 99)));
+        }
+        free(gl);
+    }
     /* anomalies: all, then the earliest per_kind of each kind */
     json_t *da = json_object_get(dst, "anomalies");
     json_t *all = json_array();
@@ -766,6 +838,8 @@ void fleet_free(fleet *f)
     free(f->src);
     free(f->acked_head);
     free(f->final_head);
+    free(f->group_clients);
+    free(f->gs_total);
     json_decref(f->error_reasons);
     if (f->status_mu_init)
         pthread_mutex_destroy(&f->status_mu);

@@ -225,6 +225,12 @@ void fleet_stop(fleet *f);
  *  "timeline":  [{t_s, published, delivered, connected, reconnects, p95_us,
  *                 "lat":[[v,c],…] (the second's coarse live-latency buckets,
  *                 so rows merge exactly)}, …] one row per second
+ *  "groups":    {"<group name>": {clients, delivered, live, lost, duplicated,
+ *                reordered, resync_failed, epoch_changed, resync_ok,
+ *                live_p50_us, live_p95_us, live_p99_us, "lat":[[v,c],…]}}
+ *                per client group (coarse latency, within ~3 %), so one
+ *                group's trouble is told apart from another's
+ *  "totals" also holds "errors_by_reason": {"<reason>": n}
  *  "anomalies": [{kind, client, ch, seq, t_s}, …] at most
  *                anomalies_per_kind per kind, earliest first
  * Call after fleet_stop. Returns 0, or -1 with a message in err. */

@@ -64,6 +64,32 @@ static void count_error(fl_client *c, const char *why)
     t->reasons[i].n++;
 }
 
+/* Attributes what one checker call added to the client's group. */
+typedef struct grp_snap {
+    uint64_t delivered, live, resync_ok, kind[CHK_KINDS];
+} grp_snap;
+
+static void grp_begin(const fl_thread *t, grp_snap *g)
+{
+    g->delivered = t->chk.n.delivered;
+    g->live = t->chk.n.live;
+    g->resync_ok = t->chk.n.resync_ok;
+    memcpy(g->kind, t->chk.n.kind, sizeof g->kind);
+}
+
+static void grp_end(fl_thread *t, const fl_client *c, const grp_snap *g, uint64_t lat_us)
+{
+    fl_group_stats *s = &t->gs[c->group];
+    s->delivered += t->chk.n.delivered - g->delivered;
+    s->resync_ok += t->chk.n.resync_ok - g->resync_ok;
+    for (int k = 0; k < CHK_KINDS; k++)
+        s->kind[k] += t->chk.n.kind[k] - g->kind[k];
+    if (t->chk.n.live != g->live) {
+        s->live++;
+        s->lat[chk_tl_bucket(lat_us)]++;
+    }
+}
+
 /* ---- event plumbing --------------------------------------------------------- */
 
 static void arm(fl_client *c, int fd, short what, uint32_t timeout_ms)
@@ -221,7 +247,10 @@ static void handle_envelope(fl_client *c, const char *data, size_t len)
         }
         if (e.epoch[0])
             epoch_intern(t, e.epoch);
+        grp_snap gsn;
+        grp_begin(t, &gsn);
         chk_on_subscribed(&t->chk, &s->chk, c->id, s->ch, e.seq, e.epoch, e.recovered, now);
+        grp_end(t, c, &gsn, 0);
         return;
     }
     case ENV_T_EVENT:
@@ -235,7 +264,11 @@ static void handle_envelope(fl_client *c, const char *data, size_t len)
         if (e.epoch[0])
             epoch_intern(t, e.epoch);
         c->got_data = 1;
-        chk_on_envelope(&t->chk, &s->chk, c->id, s->ch, &e, now, clock_wall_us());
+        int64_t wall = clock_wall_us();
+        grp_snap gsn;
+        grp_begin(t, &gsn);
+        chk_on_envelope(&t->chk, &s->chk, c->id, s->ch, &e, now, wall);
+        grp_end(t, c, &gsn, e.ts_us > 0 && wall > e.ts_us ? (uint64_t)(wall - e.ts_us) : 0);
         return;
     }
     case ENV_T_ERROR:
@@ -697,9 +730,13 @@ static int feed_http(fl_client *c, const char *buf, size_t n)
                 /* an empty answer to since=S: the server has nothing after S,
                  * which is what a WS `subscribed` with head S would say */
                 fl_stream *s = &c->st[c->poll_cur];
-                if (s->chk.phase == CHK_PH_RESUME)
+                if (s->chk.phase == CHK_PH_RESUME) {
+                    grp_snap gsn;
+                    grp_begin(c->t, &gsn);
                     chk_on_subscribed(&c->t->chk, &s->chk, c->id, s->ch, s->chk.since, "", 1,
                                       clock_mono_us());
+                    grp_end(c->t, c, &gsn, 0);
+                }
             }
             c->body_len = 0;
             if (!h->keep_alive) {
@@ -912,8 +949,11 @@ static void drop(fl_client *c, const char *why, int is_error)
         will_reconnect = 0;
         FL_INC(&t->n.gave_up);
     }
+    grp_snap gsn;
+    grp_begin(t, &gsn);
     for (unsigned i = 0; i < c->n_streams; i++)
         chk_on_disconnect(&t->chk, &c->st[i].chk, c->id, c->st[i].ch, will_reconnect && g->resume, now);
+    grp_end(t, c, &gsn, 0);
     if (!will_reconnect) {
         c->state = FL_C_DEAD;
         return;
@@ -1069,6 +1109,11 @@ int fl_thread_init(fl_thread *t, fleet *f, unsigned idx, char *err, size_t errle
     }
     if (chk_ctx_init(&t->chk, f->t0_mono_us, f->cfg.anomalies_per_kind, err, errlen) < 0)
         return -1;
+    t->gs = calloc(f->cfg.n_groups, sizeof *t->gs);
+    if (!t->gs) {
+        snprintf(err, errlen, "fleet thread %u: out of memory", idx);
+        return -1;
+    }
     t->tick = event_new(t->base, -1, EV_PERSIST, on_tick, t);
     t->cmd = event_new(t->base, -1, EV_PERSIST, on_cmd, t);
     if (!t->tick || !t->cmd) {
@@ -1129,8 +1174,11 @@ void fl_thread_finalize(fl_thread *t)
             behind |= !chk_caught_up(&c->st[j].chk, heads[c->st[j].ch]);
         t->n.not_caught_up += (uint64_t)behind;
         close_conn(c);
+        grp_snap gsn;
+        grp_begin(t, &gsn);
         for (unsigned j = 0; j < c->n_streams; j++)
             chk_final(&t->chk, &c->st[j].chk, c->id, c->st[j].ch, heads[c->st[j].ch], now);
+        grp_end(t, c, &gsn, 0);
         c->state = FL_C_DEAD;
     }
     publish_counters(t);
@@ -1149,6 +1197,7 @@ void fl_thread_free(fl_thread *t)
         free(c);
     }
     free(t->clients);
+    free(t->gs);
     for (size_t i = 0; i < t->n_epochs; i++)
         free(t->epochs[i].s);
     free(t->epochs);

@@ -65,6 +65,15 @@ typedef struct fl_client {
     fl_stream st[];
 } fl_client;
 
+/* Per client group tallies, so one group's trouble (slow consumers) is
+ * told apart from another's (fast clients unaffected). */
+typedef struct fl_group_stats {
+    uint64_t delivered, live;
+    uint64_t kind[CHK_KINDS];
+    uint64_t resync_ok;
+    uint32_t lat[CHK_TL_BUCKETS]; /* live latency, coarse buckets */
+} fl_group_stats;
+
 /* Counters another thread may read while the owner writes them (relaxed
  * atomic stores by the owner, loads by readers). */
 typedef struct fl_counters {
@@ -111,6 +120,7 @@ struct fl_thread {
     /* epochs seen (hash → string) so a WS resume can send the epoch back */
     struct { uint64_t h; char *s; } *epochs;
     size_t n_epochs, cap_epochs;
+    fl_group_stats *gs;       /* [n_groups] */
     /* errors by reason (first FL_REASONS distinct reasons; the rest "other") */
     struct { char why[48]; uint64_t n; } reasons[16];
     unsigned n_reasons;
@@ -160,6 +170,8 @@ struct fleet {
     uint64_t rate_t_us, rate_delivered;
     double rate_per_s;
     json_t *error_reasons;    /* {"reason": count} summed over threads at stop */
+    fl_group_stats *gs_total; /* [n_groups] summed over threads at stop */
+    uint64_t *group_clients;  /* [n_groups] clients of each group in this process */
 };
 
 /* fleet.c, for the workers */

@@ -101,6 +101,28 @@ static void test_fleet_report_merge_is_exact(void **state)
     json_decref(dst);
 }
 
+static void test_fleet_report_merge_groups(void **state)
+{
+    (void)state;
+    json_t *a = json_pack("{s:{s:{s:I,s:I,s:I,s:[[I,I]]}}}", "groups", "fast", "clients", (json_int_t)3, "lost",
+                          (json_int_t)1, "live_p95_us", (json_int_t)999, "lat", (json_int_t)100, (json_int_t)19);
+    json_t *b = json_pack("{s:{s:{s:I,s:I,s:[[I,I]]}}}", "groups", "fast", "clients", (json_int_t)2, "lost",
+                          (json_int_t)4, "lat", (json_int_t)5000, (json_int_t)1);
+    json_t *dst = json_object();
+    char err[256];
+    assert_int_equal(fleet_report_merge(dst, a, 10, err, sizeof err), 0);
+    assert_int_equal(fleet_report_merge(dst, b, 10, err, sizeof err), 0);
+    json_t *g = json_object_get(json_object_get(dst, "groups"), "fast");
+    assert_int_equal(json_integer_value(json_object_get(g, "clients")), 5);
+    assert_int_equal(json_integer_value(json_object_get(g, "lost")), 5);
+    /* 20 values: 19 at 100 µs, one at 5000 µs -> p95 in the 100 µs bucket, p99 in the 5000 µs one */
+    assert_true(json_integer_value(json_object_get(g, "live_p95_us")) < 110);
+    assert_true(json_integer_value(json_object_get(g, "live_p99_us")) >= 5000);
+    json_decref(a);
+    json_decref(b);
+    json_decref(dst);
+}
+
 static void test_fleet_report_merge_rejects_bad_hist(void **state)
 {
     (void)state;
@@ -153,6 +175,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fleet_report_merge_is_exact),
+        cmocka_unit_test(test_fleet_report_merge_groups),
         cmocka_unit_test(test_fleet_report_merge_rejects_bad_hist),
         cmocka_unit_test(test_fleet_report_create_validates),
     };
