@@ -141,6 +141,9 @@ int main(int argc, char **argv)
     api *a = ps ? api_new(base, ps, log, host, port, err, sizeof err) : NULL;
     if (!a) {
         fprintf(stderr, "rtchaos-proxy: %s\n", ps ? err : "out of memory");
+        proxy_server_free(ps);
+        evlog_free(log);
+        event_base_free(base);
         return 1;
     }
     evlog_add(log, NULL, 0, NULL, "start", json_pack("{s:I,s:i}", "seed", (json_int_t)seed, "api_port", api_port(a)));
@@ -149,6 +152,10 @@ int main(int argc, char **argv)
     if (config && load_config(a, config, &made, err, sizeof err) < 0) {
         fprintf(stderr, "rtchaos-proxy: config: %s\n", err);
         json_decref(made);
+        api_free(a);
+        proxy_server_free(ps);
+        evlog_free(log);
+        event_base_free(base);
         return 2;
     }
     printf("api %s:%d\n", host, api_port(a));

@@ -832,6 +832,7 @@ static int accept_verdict(proxy *p, conn *c, toxic **by)
             !toxic_schedule_active(&t->common, t->created_us, now, NULL))
             continue;
         *by = t;
+        t->n_applied++;
         return t->type->accept(t->attrs);
     }
     return TX_ACCEPT_PASS;
