@@ -551,7 +551,11 @@ static int get_str_list(ctx *c, int id, const char *where, char ***out, size_t *
  * naming another is refused before a run rather than failing mid-run. */
 static const char *const toxic_types[] = {
     "latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data",
-    "blackhole", "refuse",
+    "blackhole", "refuse", "disconnect",
+    "ws", "ws_drop", "ws_duplicate", "ws_delay", "ws_reorder", "ws_burst", "ws_corrupt",
+    "ws_fragment", "ws_split", "ws_close", "ws_swallow_ping", "ws_swallow_pong",
+    "sse", "sse_drop", "sse_duplicate", "sse_delay", "sse_reorder", "sse_burst", "sse_corrupt",
+    "sse_strip_id", "sse_inject_retry", "sse_cut", "sse_suppress_heartbeat",
 };
 
 static const char *const stream_names[] = {"downstream", "upstream"};
