@@ -205,9 +205,12 @@ authz_verdict authz_check(const authz_request *req, char *err, size_t errlen)
     return verdict_of(v);
 }
 
-int authz_admit(void)
+/* Marks a connection (wsi opaque user data) that the storm guard let in. */
+static char g_admitted_mark;
+
+int authz_admit(struct lws *wsi)
 {
-    if (!g_gate)
+    if (!g_gate || (wsi && lws_get_opaque_user_data(wsi) == &g_admitted_mark))
         return 1;
     uint32_t retry_ms = 0;
     if (sec_gate_admit(g_gate, clock_mono_us(), &retry_ms) != SEC_ALLOW) {
@@ -217,6 +220,8 @@ int authz_admit(void)
     /* admitted connections are settled at once: lws bounds the handshake
      * itself (timeouts, header pool), so only the arrival rate is shed here */
     sec_gate_settled(g_gate);
+    if (wsi)
+        lws_set_opaque_user_data(wsi, &g_admitted_mark);
     return 1;
 }
 

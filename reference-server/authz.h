@@ -58,10 +58,12 @@ authz_verdict authz_check(const authz_request *req, char *err, size_t errlen);
 /* "unauthorized" … as used in error envelopes. */
 const char *authz_code(authz_verdict v);
 
-/* Connection-storm guard: whether a new stream or request may start now.
+/* Connection-storm guard: whether a stream or request arriving on wsi may
+ * start now. Only a connection's first request counts as new: later
+ * requests on a kept-alive connection are the server's own and always pass.
  * Returns 1, or 0 when the server is shedding new connections (answer 503
  * with Retry-After: authz_retry_after_s()). */
-int authz_admit(void);
+int authz_admit(struct lws *wsi);
 
 /* The Retry-After hint, in whole seconds (at least 1), of the most recent
  * rate-limited or shed request on this event loop. */

@@ -425,7 +425,7 @@ static int on_http(srv *S, session *s, struct lws *wsi, const char *path)
         return http_respond_error(s, 404, "bad_request", "admin endpoints are disabled");
     }
     if ((!strcmp(path, "/sse") || !strcmp(path, "/poll") || !strncmp(path, "/publish/", 9)) &&
-        !authz_admit()) {
+        !authz_admit(wsi)) {
         /* connection storm: shed new work, keep what is connected */
         S->m.rejections[MR_OVERLOADED]++;
         s->resp_close = 1;

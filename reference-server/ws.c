@@ -291,7 +291,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, v
                 S->m.rejections[S->draining ? MR_DRAINING : MR_NOT_FOUND]++;
             return 1;
         }
-        if (!authz_admit()) {
+        if (!authz_admit(wsi)) {
             /* connection storm: refuse the upgrade with 503 + Retry-After */
             S->m.rejections[MR_OVERLOADED]++;
             unsigned char hdr[LWS_PRE + 256], *start = hdr + LWS_PRE, *p = start,
