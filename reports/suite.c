@@ -228,7 +228,7 @@ static void drill_tick(const suite_drill *d, drill_run *r)
         r->next_scrape_us = now + DRILL_SCRAPE_MS * 1000ULL;
         int status;
         char *body = NULL;
-        if (suite_drill_http(r->port, "GET", "/metrics", NULL, DRILL_HTTP_TIMEOUT_MS, &status, &body, err,
+        if (suite_drill_http(r->port, "GET", "/metrics", NULL, NULL, DRILL_HTTP_TIMEOUT_MS, &status, &body, err,
                              sizeof err) == 0 &&
             status == 200) {
             for (size_t i = 0; i < d->nwatches; i++) {
@@ -241,20 +241,52 @@ static void drill_tick(const suite_drill *d, drill_run *r)
     }
     while (r->next_action < d->nactions && t >= d->actions[r->next_action].at_s) {
         const suite_action *a = &d->actions[r->next_action++];
-        int status = 0;
-        char *body = NULL;
-        int rc = suite_drill_http(r->port, a->method, a->path, a->body, DRILL_HTTP_TIMEOUT_MS, &status, &body, err,
-                                  sizeof err);
+        char *padded = NULL;
+        if (a->body_pad) {
+            padded = malloc(a->body_pad + 16);
+            if (padded) {
+                memcpy(padded, "{\"data\":\"", 9);
+                memset(padded + 9, 'x', a->body_pad);
+                memcpy(padded + 9 + a->body_pad, "\"}", 3);
+            }
+        }
+        /* a flood is `repeat` requests back to back; each answer is counted
+         * by status, and the action holds when every one is expected */
+        json_t *statuses = json_object();
+        int ok = 1, last_status = 0;
+        char last_resp[512] = "";
+        for (unsigned k = 0; k < a->repeat; k++) {
+            int status = 0;
+            char *body = NULL;
+            if (suite_drill_http(r->port, a->method, a->path, padded ? padded : a->body, a->token,
+                                 DRILL_HTTP_TIMEOUT_MS, &status, &body, err, sizeof err) != 0) {
+                ok = 0;
+                snprintf(last_resp, sizeof last_resp, "%s", err);
+                json_object_set_new(statuses, "no answer",
+                                    json_integer(json_integer_value(json_object_get(statuses, "no answer")) + 1));
+                continue;
+            }
+            char key[16];
+            snprintf(key, sizeof key, "%d", status);
+            json_object_set_new(statuses, key, json_integer(json_integer_value(json_object_get(statuses, key)) + 1));
+            int expected = a->nexpect == 0 ? (status >= 200 && status < 300) : 0;
+            for (size_t e = 0; e < a->nexpect; e++)
+                expected |= a->expect[e] == status;
+            ok &= expected;
+            last_status = status;
+            snprintf(last_resp, sizeof last_resp, "%.500s", body ? body : "");
+            free(body);
+        }
+        free(padded);
         json_array_append_new(r->actions_done,
-                              json_pack("{s:f, s:f, s:s, s:s, s:s?, s:i, s:s}", "at_s", a->at_s, "done_at_s", t,
-                                        "method", a->method, "path", a->path, "body", a->body, "status",
-                                        rc == 0 ? status : 0, "response", rc == 0 ? (body ? body : "") : err));
-        free(body);
+                              json_pack("{s:f, s:f, s:s, s:s, s:s?, s:I, s:i, s:o, s:b, s:i, s:s}", "at_s", a->at_s,
+                                        "done_at_s", t, "method", a->method, "path", a->path, "body",
+                                        a->body_pad ? "(padded)" : a->body, "body_bytes", (json_int_t)a->body_pad,
+                                        "repeat", (int)a->repeat, "statuses", statuses, "ok", ok, "status",
+                                        last_status, "response", last_resp));
     }
 }
 
-/* The warm-up the run will use: the scenario's, unless an override (suite,
- * entry, short form or command line, the last one wins) sets "warmup=". */
 static double effective_warmup(const suite_def *s, const suite_entry *e, const suite_opts *o)
 {
     double w = e->drill.warmup_s;
@@ -369,13 +401,15 @@ static void judge_drill(const suite_drill *d, drill_run *r, double warmup_s, ent
     }
     for (size_t i = 0; i < d->nactions; i++) {
         const json_t *done = json_array_get(r->actions_done, i);
-        json_int_t st = done ? json_integer_value(json_object_get(done, "status")) : 0;
-        if (st < 200 || st >= 300) {
+        if (!done || !json_is_true(json_object_get(done, "ok"))) {
             ok = 0;
-            if (!res->why[0])
-                snprintf(res->why, sizeof res->why, "action %s %s %s (status %lld)", d->actions[i].method,
-                         d->actions[i].path, done ? "was refused" : "was never applied (the run ended first)",
-                         (long long)st);
+            if (!res->why[0]) {
+                char *st = done ? json_dumps(json_object_get(done, "statuses"), JSON_COMPACT) : NULL;
+                snprintf(res->why, sizeof res->why, "action %s %s %s%s", d->actions[i].method, d->actions[i].path,
+                         done ? "got unexpected answers: " : "was never applied (the run ended first)",
+                         st ? st : "");
+                free(st);
+            }
         }
     }
     json_object_set_new(dj, "watches", watches);

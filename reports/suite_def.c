@@ -261,7 +261,8 @@ static void parse_drill(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
     static const char *const keys[] = {"server", "watch", "actions", "symptom", "restore", NULL};
     static const char *const server_keys[] = {"args", "config", NULL};
     static const char *const watch_keys[] = {"name", "metric", "labels", "expect", "value", "window", NULL};
-    static const char *const action_keys[] = {"at", "method", "path", "body", NULL};
+    static const char *const action_keys[] = {"at", "method", "path", "body", "body_pad", "token", "repeat",
+                                              "expect", NULL};
     static const char *const restore_keys[] = {"from", "to", "budgets", NULL};
     suite_drill *d = &e->drill;
     if (n->type != YAML_MAPPING_NODE) {
@@ -343,6 +344,38 @@ static void parse_drill(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
             if (sa->path && sa->path[0] != '/')
                 perr(c, get(c, x, "path"), "path must start with /");
             sa->body = dup_scalar(c, get(c, x, "body"), "body", 0, x);
+            sa->token = dup_scalar(c, get(c, x, "token"), "token", 0, x);
+            const char *pad = scalar(get(c, x, "body_pad"));
+            if (pad) {
+                char *end;
+                unsigned long v = strtoul(pad, &end, 10);
+                if (*end || v == 0 || v > (64UL << 20) || sa->body)
+                    perr(c, get(c, x, "body_pad"), "body_pad must be 1..67108864 bytes, and not with 'body'");
+                else
+                    sa->body_pad = v;
+            }
+            const char *rep = scalar(get(c, x, "repeat"));
+            sa->repeat = 1;
+            if (rep) {
+                char *end;
+                unsigned long v = strtoul(rep, &end, 10);
+                if (*end || v == 0 || v > 100000)
+                    perr(c, get(c, x, "repeat"), "repeat must be 1..100000");
+                else
+                    sa->repeat = (unsigned)v;
+            }
+            size_t nexp = 0;
+            char **exp = dup_list(c, get(c, x, "expect"), "expect", &nexp);
+            for (size_t k = 0; k < nexp; k++) {
+                char *end;
+                long v = strtol(exp[k], &end, 10);
+                if (*end || v < 100 || v > 599 || sa->nexpect >= SUITE_EXPECT_MAX)
+                    perr(c, get(c, x, "expect"), "expect: '%s' is not an HTTP status (at most %d)", exp[k],
+                         SUITE_EXPECT_MAX);
+                else
+                    sa->expect[sa->nexpect++] = (int)v;
+            }
+            free_list(exp, nexp);
         }
     } else if (a) {
         perr(c, a, "drill.actions must be a list");
@@ -577,6 +610,7 @@ void suite_def_free(suite_def *s)
             free(d->actions[j].method);
             free(d->actions[j].path);
             free(d->actions[j].body);
+            free(d->actions[j].token);
         }
         free(d->actions);
         for (size_t j = 0; j < d->nbudgets; j++) {

@@ -26,11 +26,17 @@ typedef struct suite_watch {
 } suite_watch;
 
 /* An admin call the drill makes at run time at_s (the prescribed action). */
+#define SUITE_EXPECT_MAX 8
 typedef struct suite_action {
     double at_s;
     char *method;              /* "POST" (default) or "GET" */
     char *path;                /* e.g. /admin/flags */
     char *body;                /* JSON text, or NULL */
+    size_t body_pad;           /* > 0: the body is {"data":"xxx…"} of about this many bytes */
+    char *token;               /* sent as Authorization: Bearer, or NULL */
+    unsigned repeat;           /* requests sent back to back (default 1): a flood */
+    int expect[SUITE_EXPECT_MAX]; /* statuses every response must have; none = any 2xx */
+    size_t nexpect;
 } suite_action;
 
 /* A budget checked on the report's timeline rows with from_s <= t_s <= to_s

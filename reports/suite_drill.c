@@ -36,8 +36,8 @@ static void http_done(struct evhttp_request *req, void *arg)
     event_base_loopexit(c->base, NULL);
 }
 
-int suite_drill_http(int port, const char *method, const char *path, const char *body, int timeout_ms,
-                     int *status, char **resp, char *err, size_t errlen)
+int suite_drill_http(int port, const char *method, const char *path, const char *body, const char *token,
+                     int timeout_ms, int *status, char **resp, char *err, size_t errlen)
 {
     *resp = NULL;
     http_ctx c = {0};
@@ -59,6 +59,11 @@ int suite_drill_http(int port, const char *method, const char *path, const char 
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "Host", "127.0.0.1");
     evhttp_add_header(h, "Connection", "close");
+    if (token) {
+        char auth[4200];
+        snprintf(auth, sizeof auth, "Bearer %s", token);
+        evhttp_add_header(h, "Authorization", auth);
+    }
     if (body) {
         evhttp_add_header(h, "Content-Type", "application/json");
         evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));

@@ -11,8 +11,8 @@
 /* One HTTP/1.1 request to 127.0.0.1:port with a deadline. On success
  * returns 0 with *status and a malloc'd NUL-terminated *body (caller
  * frees); -1 with err on a connection failure or timeout. */
-int suite_drill_http(int port, const char *method, const char *path, const char *body, int timeout_ms,
-                     int *status, char **resp, char *err, size_t errlen);
+int suite_drill_http(int port, const char *method, const char *path, const char *body, const char *token,
+                     int timeout_ms, int *status, char **resp, char *err, size_t errlen);
 
 /* Sum of the values of every sample of `metric` in a Prometheus text
  * exposition whose label set contains `labels` (NULL = any). Samples of
