@@ -23,12 +23,13 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: rtchaos-proxy [--host ADDR] [--api-port PORT] [--config FILE.json] [--seed N]\n"
-            "                     [--events FILE.jsonl] [--log-level debug|info|warn|error]\n"
+            "                     [--events FILE.jsonl] [--log-level debug|info|warn|error] [--no-splice]\n"
             "  --host       API listen address (default 127.0.0.1)\n"
             "  --api-port   API port (default 8474; 0 picks a free one; --port is an alias)\n"
             "  --config     Toxiproxy populate file: JSON array of {name,listen,upstream[,enabled][,toxics]}\n"
             "  --seed       seed of every random decision (default: from the clock, logged)\n"
             "  --events     append every action as a JSON line to this file\n"
+            "  --no-splice  copy through user space even where no toxic is active\n"
             "Prints \"api HOST:PORT\" then \"proxy NAME HOST:PORT\" per configured proxy on stdout.\n");
 }
 
@@ -70,12 +71,14 @@ int main(int argc, char **argv)
     int port = 8474;
     uint64_t seed = 0;
     int have_seed = 0;
+    int no_splice = 0;
     log_level lvl = LOG_INFO;
     static const struct option opts[] = {
         {"host", required_argument, 0, 'H'},   {"api-port", required_argument, 0, 'p'},
         {"port", required_argument, 0, 'p'},   {"config", required_argument, 0, 'c'},
         {"seed", required_argument, 0, 's'},   {"events", required_argument, 0, 'e'},
         {"log-level", required_argument, 0, 'l'}, {"help", no_argument, 0, 'h'},
+        {"no-splice", no_argument, 0, 'S'},
         {0, 0, 0, 0},
     };
     int o;
@@ -101,6 +104,7 @@ int main(int argc, char **argv)
             have_seed = 1;
             break;
         case 'e': events = optarg; break;
+        case 'S': no_splice = 1; break;
         case 'l':
             if (log_level_parse(optarg, &lvl) < 0) {
                 fprintf(stderr, "rtchaos-proxy: bad --log-level %s\n", optarg);
@@ -138,6 +142,8 @@ int main(int argc, char **argv)
         return 1;
     }
     proxy_server *ps = proxy_server_new(base, seed, log);
+    if (ps)
+        proxy_server_set_splice(ps, !no_splice);
     api *a = ps ? api_new(base, ps, log, host, port, err, sizeof err) : NULL;
     if (!a) {
         fprintf(stderr, "rtchaos-proxy: %s\n", ps ? err : "out of memory");

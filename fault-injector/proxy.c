@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 #define IO_CHUNK (256 * 1024)
 #define DRAIN_DEADLINE_US (10 * 1000 * 1000)
 #define SNIFF_MAX 1024
+#define SPLICE_PIPE_BYTES (1024 * 1024)
 
 typedef struct conn conn;
 typedef struct dlink dlink;
@@ -64,6 +66,14 @@ struct dlink {
     uint64_t bytes;
     track trk;               /* WS/SSE framing from the first byte */
     int trk_on;
+    /* Splice mode: while a direction has no toxic and no protocol to
+     * follow, its bytes go socket → pipe → socket inside the kernel
+     * (splice(2)), as haproxy's splice option does: no copy to user space.
+     * sp: 0 off, 1 on, 2 leaving (the pipe drains, then bufferevents again). */
+    int sp;
+    int sp_pipe[2];
+    size_t sp_bytes;         /* bytes in the pipe */
+    struct event *sp_rd, *sp_wr;
 };
 
 /* One accepted client and its upstream connection. Owned by its proxy;
@@ -105,13 +115,14 @@ struct proxy {
     uint64_t next_conn_id;
     uint64_t name_hash;
     /* counters */
-    uint64_t n_conns, n_active, n_refused, n_upstream_fail, bytes_up, bytes_down;
+    uint64_t n_conns, n_active, n_refused, n_upstream_fail, bytes_up, bytes_down, bytes_spliced;
     proxy *next;
 };
 
 struct proxy_server {
     struct event_base *base;
     uint64_t seed;
+    int no_splice;
     evlog *log;
     proxy *head;
     size_t n;
@@ -121,6 +132,7 @@ static void conn_close(conn *c, tx_close how);
 static void link_run(dlink *l);
 static void link_push(dlink *l, int idx, const unsigned char *d, size_t n);
 static void link_push_eof(dlink *l, int idx);
+static void conn_enter(conn *c);
 static void conn_leave(conn *c);
 
 /* ---- addresses ------------------------------------------------------------ */
@@ -346,7 +358,7 @@ static size_t link_held(const dlink *l)
 static void link_flow(dlink *l)
 {
     conn *c = l->c;
-    if (c->closing || !l->src)
+    if (c->closing || !l->src || l->sp)
         return;
     int room = !l->src_eof && c->connected &&
                evbuffer_get_length(bufferevent_get_output(l->dst)) < OUT_HIGH &&
@@ -484,6 +496,158 @@ static void conn_schedule(conn *c)
 
 /* ---- connections ------------------------------------------------------------ */
 
+/* ---- splice mode ------------------------------------------------------------ */
+
+static int link_tracking(const dlink *l);
+
+static void link_splice_free(dlink *l)
+{
+    if (l->sp_rd)
+        event_free(l->sp_rd);
+    if (l->sp_wr)
+        event_free(l->sp_wr);
+    if (l->sp) {
+        close(l->sp_pipe[0]);
+        close(l->sp_pipe[1]);
+    }
+    l->sp_rd = l->sp_wr = NULL;
+    l->sp = 0;
+    l->sp_bytes = 0;
+}
+
+/* Moves the pipe's bytes to the destination. Returns 0 when the pipe is
+ * empty, 1 when the destination is full, -1 on a socket error. */
+static int splice_drain(dlink *l)
+{
+    int dst = bufferevent_getfd(l->dst);
+    while (l->sp_bytes > 0) {
+        ssize_t m = splice(l->sp_pipe[0], NULL, dst, NULL, l->sp_bytes, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (m > 0) {
+            l->sp_bytes -= (size_t)m;
+            continue;
+        }
+        if (m < 0 && errno == EINTR)
+            continue;
+        if (m < 0 && errno == EAGAIN)
+            return 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* The pipe is empty: pass the FIN on, leave splice mode, or read again. */
+static void splice_drained(dlink *l)
+{
+    if (l->src_eof) {
+        l->out_eof = l->out_shut = 1;
+        shutdown(bufferevent_getfd(l->dst), SHUT_WR);
+    } else if (l->sp == 2) {
+        link_splice_free(l); /* conn_leave's link_flow re-enables the bufferevent */
+    } else {
+        event_add(l->sp_rd, NULL);
+    }
+}
+
+static void on_splice_read(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    dlink *l = arg;
+    conn *c = l->c;
+    conn_enter(c);
+    for (int round = 0; round < 4 && !c->closing; round++) {
+        ssize_t n = splice(fd, NULL, l->sp_pipe[1], NULL, SPLICE_PIPE_BYTES, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n > 0) {
+            l->sp_bytes += (size_t)n;
+            l->bytes += (uint64_t)n;
+            c->p->bytes_spliced += (uint64_t)n;
+            if (l->dir == TX_UPSTREAM)
+                c->p->bytes_up += (uint64_t)n;
+            else
+                c->p->bytes_down += (uint64_t)n;
+            int r = splice_drain(l);
+            if (r < 0) {
+                c->closing = 2;
+            } else if (r == 1) { /* destination full: stop reading until it drains */
+                event_del(l->sp_rd);
+                event_add(l->sp_wr, NULL);
+                break;
+            }
+            continue;
+        }
+        if (n == 0) { /* end of stream */
+            l->src_eof = 1;
+            event_del(l->sp_rd);
+            if (l->sp_bytes == 0)
+                splice_drained(l);
+            else
+                event_add(l->sp_wr, NULL);
+            break;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN)
+            c->closing = 2; /* reset or failed socket */
+        break;
+    }
+    conn_leave(c);
+}
+
+static void on_splice_write(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    dlink *l = arg;
+    conn *c = l->c;
+    conn_enter(c);
+    int r = splice_drain(l);
+    if (r < 0) {
+        c->closing = 2;
+    } else if (r == 0) {
+        event_del(l->sp_wr);
+        if (!c->closing)
+            splice_drained(l);
+    }
+    conn_leave(c);
+}
+
+/* Enters splice mode when this direction has nothing to do but copy. */
+static void link_splice_try(dlink *l)
+{
+    conn *c = l->c;
+    if (c->p->s->no_splice || l->sp || l->n > 0 || c->closing || !c->connected || l->src_eof || l->out_eof ||
+        link_tracking(l) || (l->dir == TX_UPSTREAM && c->path_state == 0) ||
+        evbuffer_get_length(bufferevent_get_input(l->src)) > 0 ||
+        evbuffer_get_length(bufferevent_get_output(l->dst)) > 0)
+        return;
+    if (pipe2(l->sp_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+        return; /* stays on bufferevents */
+    fcntl(l->sp_pipe[1], F_SETPIPE_SZ, SPLICE_PIPE_BYTES);
+    struct event_base *base = c->p->s->base;
+    l->sp = 1;
+    l->sp_rd = event_new(base, bufferevent_getfd(l->src), EV_READ | EV_PERSIST, on_splice_read, l);
+    l->sp_wr = event_new(base, bufferevent_getfd(l->dst), EV_WRITE | EV_PERSIST, on_splice_write, l);
+    if (!l->sp_rd || !l->sp_wr) {
+        link_splice_free(l);
+        return;
+    }
+    bufferevent_disable(l->src, EV_READ);
+    event_add(l->sp_rd, NULL);
+}
+
+/* A toxic is coming to this direction: stop splicing; what is already in
+ * the pipe (read before the toxic existed) still goes out first. */
+static void link_splice_leave(dlink *l)
+{
+    if (l->sp != 1)
+        return;
+    event_del(l->sp_rd);
+    l->sp = 2;
+    if (l->sp_bytes == 0 && !l->src_eof)
+        link_splice_free(l);
+    else
+        event_add(l->sp_wr, NULL);
+}
+
 static void conn_free(conn *c)
 {
     proxy *p = c->p;
@@ -494,6 +658,7 @@ static void conn_free(conn *c)
         free(l->st);
         if (l->trk_on)
             track_free(&l->trk);
+        link_splice_free(l);
     }
     if (c->rst && c->cli) {
         struct linger lg = {1, 0};
@@ -567,8 +732,8 @@ static void conn_leave(conn *c)
         c->busy--;
     }
     if (c->closing == 1) {
-        size_t a = evbuffer_get_length(bufferevent_get_output(c->cli));
-        size_t b = c->connected ? evbuffer_get_length(bufferevent_get_output(c->srv)) : 0;
+        size_t a = evbuffer_get_length(bufferevent_get_output(c->cli)) + c->down.sp_bytes;
+        size_t b = (c->connected ? evbuffer_get_length(bufferevent_get_output(c->srv)) : 0) + c->up.sp_bytes;
         if ((a == 0 && b == 0) || clock_mono_us() >= c->close_deadline_us)
             c->closing = 2;
     }
@@ -581,6 +746,8 @@ static void conn_leave(conn *c)
     if (!c->closing) {
         link_flow(&c->up);
         link_flow(&c->down);
+        link_splice_try(&c->up);
+        link_splice_try(&c->down);
     }
     conn_schedule(c);
 }
@@ -598,6 +765,10 @@ static void conn_close(conn *c, tx_close how)
         return;
     c->closing = 1;
     c->close_deadline_us = clock_mono_us() + DRAIN_DEADLINE_US;
+    if (c->up.sp_rd)
+        event_del(c->up.sp_rd); /* a pipe with bytes keeps draining */
+    if (c->down.sp_rd)
+        event_del(c->down.sp_rd);
     bufferevent_disable(c->cli, EV_READ);
     bufferevent_setwatermark(c->cli, EV_WRITE, 0, 0);
     if (c->srv) {
@@ -791,6 +962,7 @@ static int link_add_stage(dlink *l, toxic *t)
     stage *s = stage_new(l, t);
     if (!s)
         return -1;
+    link_splice_leave(l);
     int at = l->n;
     if (s->proto) {
         /* Message-aware stages go first, so they read the bytes exactly as
@@ -938,6 +1110,11 @@ static void on_accept_error(struct evconnlistener *lev, void *arg)
 }
 
 /* ---- proxies ------------------------------------------------------------------ */
+
+void proxy_server_set_splice(proxy_server *s, int on)
+{
+    s->no_splice = !on;
+}
 
 proxy_server *proxy_server_new(struct event_base *base, uint64_t seed, evlog *log)
 {
@@ -1315,6 +1492,7 @@ void proxy_metrics_write(proxy_server *s, struct evbuffer *out)
         {"rtchaos_proxy_connections_refused_total", "Connections closed at accept by a refuse toxic.", "counter"},
         {"rtchaos_proxy_upstream_failures_total", "Upstream connects that failed.", "counter"},
         {"rtchaos_proxy_received_bytes_total", "Bytes read, by direction.", "counter"},
+        {"rtchaos_proxy_spliced_bytes_total", "Bytes moved by splice(2), never copied to user space.", "counter"},
     };
     for (size_t m = 0; m < sizeof M / sizeof M[0]; m++) {
         evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", M[m].name, M[m].help, M[m].name, M[m].type);
@@ -1328,7 +1506,8 @@ void proxy_metrics_write(proxy_server *s, struct evbuffer *out)
                 }
                 continue;
             }
-            uint64_t v = m == 0 ? p->n_conns : m == 1 ? p->n_active : m == 2 ? p->n_refused : p->n_upstream_fail;
+            uint64_t v = m == 0 ? p->n_conns : m == 1 ? p->n_active : m == 2 ? p->n_refused
+                       : m == 3 ? p->n_upstream_fail : p->bytes_spliced;
             evbuffer_add_printf(out, "%s{proxy=\"", M[m].name);
             prom_label(out, p->name);
             evbuffer_add_printf(out, "\"} %llu\n", (unsigned long long)v);

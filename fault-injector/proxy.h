@@ -21,6 +21,9 @@ typedef struct proxy_server proxy_server;
 /* Creates the proxy registry on base. seed drives every random decision;
  * log (owned by the caller, outlives the server) records actions. */
 proxy_server *proxy_server_new(struct event_base *base, uint64_t seed, evlog *log);
+/* Whether directions without toxics move bytes with splice(2) (default on;
+ * off gives the plain bufferevent path, for comparison). */
+void proxy_server_set_splice(proxy_server *s, int on);
 /* Closes every proxy and connection and frees the registry. */
 void proxy_server_free(proxy_server *s);
 

@@ -54,6 +54,26 @@ def main():
         got += d
     th.join()
     assert bytes(got) == blob
+
+    # that connection is now spliced (no toxic, not WS/SSE): a toxic added
+    # now still applies to it, and once removed it is fast again
+    _, text = api.call("GET", "/metrics")
+    spliced = [int(x.split()[-1]) for x in text.splitlines()
+               if x.startswith('rtchaos_proxy_spliced_bytes_total{proxy="e"}')]
+    assert spliced and spliced[0] > 1 << 20, spliced
+    api.ok("POST", "/proxies/e/toxics", {"type": "latency", "name": "late", "attributes": {"latency": 200}})
+    t0 = time.monotonic()
+    s.sendall(b"after-splice")
+    assert pt.recv_exact(s, 12) == b"after-splice"
+    assert time.monotonic() - t0 >= 0.19
+    api.call("DELETE", "/proxies/e/toxics/late")
+    s.sendall(blob[:200000])
+    assert pt.recv_exact(s, 200000) == blob[:200000]
+    # half-close through the splice path: our FIN reaches the echo server,
+    # whose FIN comes back
+    s.shutdown(socket.SHUT_WR)
+    s.settimeout(10)
+    assert s.recv(10) == b""
     s.close()
 
     # latency (downstream); a toxic added while a connection is open applies to it
