@@ -37,6 +37,12 @@ API=$(wait_line "$OUT/proxy.out" api | awk '{print $2}')
 RTC=$(curl -sf -XPOST "http://$API/proxies" -d "{\"name\":\"bench\",\"listen\":\"127.0.0.1:0\",\"upstream\":\"127.0.0.1:$UP\"}" \
       | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["listen"].rsplit(":",1)[1])')
 
+# the same proxy without splice(2), to show what the user-space path costs
+"$BIN/rtchaos-proxy" --api-port 0 --seed 1 --no-splice >"$OUT/proxy2.out" 2>"$OUT/proxy2.err" & pids+=($!)
+API2=$(wait_line "$OUT/proxy2.out" api | awk '{print $2}')
+RTC2=$(curl -sf -XPOST "http://$API2/proxies" -d "{\"name\":\"bench\",\"listen\":\"127.0.0.1:0\",\"upstream\":\"127.0.0.1:$UP\"}" \
+      | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["listen"].rsplit(":",1)[1])')
+
 HAP=$(free_port)
 cat >"$OUT/haproxy.cfg" <<CFG
 global
@@ -58,14 +64,15 @@ socat "TCP-LISTEN:$SOC,bind=127.0.0.1,reuseaddr,fork,nodelay" "TCP:127.0.0.1:$UP
 wait_port "$HAP"; wait_port "$SOC"
 
 echo "rtchaos-proxy bench — $(date -u +%FT%TZ), $(nproc) cores, bulk ${MIB} MiB, ${RTT_N} round trips of 64 B"
-printf '%-14s %12s %12s %12s %12s\n' target "bulk MB/s" "rtt p50 us" "rtt p99 us" "rtt max us"
-for t in direct:$UP haproxy:$HAP socat:$SOC rtchaos-proxy:$RTC; do
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the box skews every row alike)"
+printf '%-22s %10s %12s %12s %12s\n' target "bulk MB/s" "rtt p50 us" "rtt p99 us" "rtt max us"
+for t in direct:$UP haproxy:$HAP socat:$SOC rtchaos-proxy:$RTC rtchaos-proxy/no-splice:$RTC2; do
   name=${t%%:*}; port=${t##*:}
   b1=$("$OUT/proxy_load" bulk "$port" "$MIB" | awk '{print $1}')
   b2=$("$OUT/proxy_load" bulk "$port" "$MIB" | awk '{print $1}')
   bulk=$(( b1 > b2 ? b1 : b2 ))
   read -r _ p50 _ p99 _ mx _ < <("$OUT/proxy_load" rtt "$port" "$RTT_N")
-  printf '%-14s %12s %12s %12s %12s\n' "$name" "$bulk" "$p50" "$p99" "$mx"
+  printf '%-22s %10s %12s %12s %12s\n' "$name" "$bulk" "$p50" "$p99" "$mx"
 done
 
 echo
@@ -78,3 +85,4 @@ printf '  without toxic:  p50 %s  p99 %s  max %s us\n' "$b50" "$b99" "$bmx"
 printf '  with 50 ms:     p50 %s  p99 %s  max %s us\n' "$l50" "$l99" "$lmx"
 printf '  added - 50 ms:  p50 %+d  p99 %+d  max %+d us  (target: p99 within ±500 us)\n' \
   $(( l50 - 50000 - b50 )) $(( l99 - 50000 - b50 )) $(( lmx - 50000 - b50 ))
+printf '  p99 with - p99 without - 50 ms: %+d us\n' $(( l99 - b99 - 50000 ))

@@ -469,6 +469,7 @@ api *api_new(struct event_base *base, proxy_server *ps, evlog *log, const char *
                                             EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT | EVHTTP_REQ_HEAD |
                                             EVHTTP_REQ_OPTIONS);
     evhttp_set_max_body_size(a->http, API_BODY_MAX);
+    evhttp_set_max_headers_size(a->http, 64 * 1024);
     evhttp_set_timeout(a->http, 30);
     evhttp_set_gencb(a->http, dispatch, a);
     struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(a->http, host, (ev_uint16_t)port);

@@ -107,6 +107,7 @@ struct proxy {
     char upstream[PROXY_ADDR_MAX];
     int enabled;
     struct evconnlistener *lev;
+    struct event *accept_pause;  /* re-enables the listener after an accept error */
     struct sockaddr_storage up_addr;
     socklen_t up_len;
     toxic **tx;
@@ -1101,12 +1102,29 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     conn_leave(c);
 }
 
+static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    proxy *p = arg;
+    if (p->lev)
+        evconnlistener_enable(p->lev);
+}
+
+/* accept() failed (out of descriptors, most likely): the pending connection
+ * stays in the backlog and the listener would fire again at once, so pause
+ * it for 100 ms instead of spinning. */
 static void on_accept_error(struct evconnlistener *lev, void *arg)
 {
     proxy *p = arg;
     int e = EVUTIL_SOCKET_ERROR();
-    log_warn("proxy=%s accept failed: %s", p->name, evutil_socket_error_to_string(e));
-    (void)lev;
+    log_warn("proxy=%s accept failed: %s (pausing 100 ms)", p->name, evutil_socket_error_to_string(e));
+    evconnlistener_disable(lev);
+    struct timeval tv = {0, 100000};
+    if (!p->accept_pause)
+        p->accept_pause = evtimer_new(p->s->base, on_accept_resume, p);
+    if (p->accept_pause)
+        evtimer_add(p->accept_pause, &tv);
 }
 
 /* ---- proxies ------------------------------------------------------------------ */
@@ -1141,6 +1159,10 @@ static void proxy_stop(proxy *p)
     if (p->lev) {
         evconnlistener_free(p->lev);
         p->lev = NULL;
+    }
+    if (p->accept_pause) {
+        event_free(p->accept_pause);
+        p->accept_pause = NULL;
     }
     proxy_close_conns(p);
 }
