@@ -68,6 +68,25 @@ def main():
     assert pt.recv_exact(s, 5) == b"again"
     s.close()
 
+    # a new listen address restarts the proxy there; the old port is closed
+    out = api.ok("PATCH", "/proxies/p1", {"listen": "127.0.0.1:0"})
+    new_port = int(out["listen"].rsplit(":", 1)[1])
+    assert new_port != port
+    try:
+        pt.connect(port, timeout=3).close()
+        raise AssertionError("old listen port still accepts")
+    except (ConnectionRefusedError, socket.timeout):
+        pass
+    port = new_port
+    s = pt.connect(port)
+    s.sendall(b"moved")
+    assert pt.recv_exact(s, 5) == b"moved"
+    s.close()
+    st, err = api.call("PATCH", "/proxies/p1", {"upstream": "no-port-here"})
+    assert st == 400, (st, err)
+    st, err = api.call("PATCH", "/proxies/p1", {"enabled": "yes"})
+    assert st == 400, (st, err)
+
     # toxics: POST answers 200 with the default name <type>_<stream>
     t = api.ok("POST", "/proxies/p1/toxics", {"type": "latency", "attributes": {"latency": 10, "jitter": 2}})
     assert t == {"attributes": {"latency": 10, "jitter": 2}, "name": "latency_downstream",
@@ -104,7 +123,7 @@ def main():
     assert st == 404
 
     # populate: 201 {"proxies":[...]}; same addresses keep the proxy (and its toxics)
-    pop = api.ok("POST", "/populate", [{"name": "p1", "listen": p1["listen"], "upstream": p1["upstream"]},
+    pop = api.ok("POST", "/populate", [{"name": "p1", "listen": f"127.0.0.1:{port}", "upstream": p1["upstream"]},
                                        {"name": "p2", "listen": "127.0.0.1:0",
                                         "upstream": f"127.0.0.1:{up.port}", "enabled": False}], want=201)
     assert [p["name"] for p in pop["proxies"]] == ["p1", "p2"]
@@ -137,7 +156,7 @@ def main():
     st, _ = api.call("GET", "/events?since=abc")
     assert st == 400
     st, text = api.call("GET", "/metrics")
-    assert st == 200 and 'rtchaos_proxy_connections_total{proxy="p1"} 2' in text, text
+    assert st == 200 and 'rtchaos_proxy_connections_total{proxy="p1"} 3' in text, text
     st, _ = api.call("GET", "/nothing/here")
     assert st == 404
     st, _ = api.call("PUT", "/proxies")
