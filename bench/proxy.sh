@@ -80,9 +80,11 @@ echo "latency toxic accuracy: latency=50 ms downstream, 1000 messages 2 ms apart
 read -r _ b50 _ b99 _ bmx _ < <("$OUT/proxy_load" paced "$RTC" 1000 2000)
 curl -sf -XPOST "http://$API/proxies/bench/toxics" -d '{"type":"latency","attributes":{"latency":50}}' >/dev/null
 read -r _ l50 _ l99 _ lmx _ < <("$OUT/proxy_load" paced "$RTC" 1000 2000)
+late=$(curl -sf "http://$API/metrics" | awk -F'[ "]' '/^rtchaos_toxic_release_lateness_us\{.*quantile/ {printf "q%s=%sus ", $(NF-2), $NF}')
 curl -sf -XDELETE "http://$API/proxies/bench/toxics/latency_downstream" >/dev/null
 printf '  without toxic:  p50 %s  p99 %s  max %s us\n' "$b50" "$b99" "$bmx"
 printf '  with 50 ms:     p50 %s  p99 %s  max %s us\n' "$l50" "$l99" "$lmx"
 printf '  added - 50 ms:  p50 %+d  p99 %+d  max %+d us  (target: p99 within ±500 us)\n' \
   $(( l50 - 50000 - b50 )) $(( l99 - 50000 - b50 )) $(( lmx - 50000 - b50 ))
 printf '  p99 with - p99 without - 50 ms: %+d us\n' $(( l99 - b99 - 50000 ))
+echo "  the proxy's own release lateness (due time -> bytes handed to the socket): $late"

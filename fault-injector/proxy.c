@@ -2,6 +2,7 @@
  * direction, on bufferevents with high/low watermarks. */
 #include "proxy.h"
 #include "clock.h"
+#include "hist.h"
 #include "log.h"
 #include "track.h"
 
@@ -249,6 +250,15 @@ static void env_record(void *u, const char *action, json_t *detail)
     record(s->l->c->p, s->l->c->id, s->tx, action, detail);
 }
 
+static void env_lateness(void *u, uint64_t late_us)
+{
+    stage *s = u;
+    if (!s->tx->late)
+        s->tx->late = hist_new();
+    if (s->tx->late)
+        hist_record(s->tx->late, late_us);
+}
+
 static stage *stage_new(dlink *l, toxic *t)
 {
     conn *c = l->c;
@@ -270,6 +280,7 @@ static stage *stage_new(dlink *l, toxic *t)
     s->env.emit_eof = env_emit_eof;
     s->env.close = env_close;
     s->env.record = env_record;
+    s->env.lateness = env_lateness;
     return s;
 }
 
@@ -1561,6 +1572,31 @@ void proxy_metrics_write(proxy_server *s, struct evbuffer *out)
                                     p->tx[i]->actions[a].action,
                                     (unsigned long long)p->tx[i]->actions[a].n);
             }
+    evbuffer_add_printf(out, "# HELP rtchaos_toxic_release_lateness_us How late held data left after its due time (the proxy's own timing error).\n"
+                             "# TYPE rtchaos_toxic_release_lateness_us summary\n");
+    for (proxy *p = s->head; p; p = p->next)
+        for (int i = 0; i < p->ntx; i++) {
+            const struct hist *h = p->tx[i]->late;
+            if (!h)
+                continue;
+            static const double Q[] = {0.5, 0.9, 0.99, 0.999, 1.0};
+            for (size_t q = 0; q < sizeof Q / sizeof Q[0]; q++) {
+                evbuffer_add_printf(out, "rtchaos_toxic_release_lateness_us{proxy=\"");
+                prom_label(out, p->name);
+                evbuffer_add_printf(out, "\",toxic=\"");
+                prom_label(out, p->tx[i]->name);
+                evbuffer_add_printf(out, "\",quantile=\"%g\"} %llu\n", Q[q],
+                                    (unsigned long long)hist_percentile(h, Q[q] * 100.0));
+            }
+            for (int k = 0; k < 2; k++) {
+                evbuffer_add_printf(out, "rtchaos_toxic_release_lateness_us_%s{proxy=\"", k ? "count" : "sum");
+                prom_label(out, p->name);
+                evbuffer_add_printf(out, "\",toxic=\"");
+                prom_label(out, p->tx[i]->name);
+                evbuffer_add_printf(out, "\"} %.0f\n",
+                                    k ? (double)hist_count(h) : hist_mean(h) * (double)hist_count(h));
+            }
+        }
     evbuffer_add_printf(out, "# HELP rtchaos_events_total Events recorded in the action log.\n"
                              "# TYPE rtchaos_events_total counter\nrtchaos_events_total %llu\n",
                         (unsigned long long)evlog_count(s->log));

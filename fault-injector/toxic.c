@@ -1,6 +1,7 @@
 /* toxic.c — toxic objects: JSON in and out, common targeting/scheduling
  * attributes, attribute helpers. */
 #include "toxic.h"
+#include "hist.h"
 
 #include <arpa/inet.h>
 #include <math.h>
@@ -292,6 +293,8 @@ void toxic_free(toxic *t)
 {
     if (!t)
         return;
+    if (t->late)
+        hist_free(t->late);
     free(t->attrs);
     free(t);
 }

@@ -38,6 +38,9 @@ typedef struct tx_env {
     /* Records an action in the event log; detail (may be NULL) is a JSON
      * object whose fields are added to the event line; the call steals it. */
     void (*record)(void *u, const char *action, json_t *detail);
+    /* Reports how late (µs) held data went out after its due time: the
+     * proxy's own timing error, kept per toxic for /metrics. May be NULL. */
+    void (*lateness)(void *u, uint64_t late_us);
 } tx_env;
 
 /* A toxic type: what the registry maps a name to. Attributes live in a
@@ -117,6 +120,7 @@ typedef struct toxic {
     void *attrs;               /* type->attrs_size bytes, owned */
     /* counters for /metrics */
     int refs;                  /* stages running it (a removed toxic lives on while > 0) */
+    struct hist *late;         /* release lateness, µs (NULL until first use) */
     int removed;
     uint64_t n_applied;        /* connections the toxic applies to */
     uint64_t n_skipped;        /* connections it was drawn or targeted away from */

@@ -54,8 +54,11 @@ static void pop_emit(txq *q, tx_env *env)
 
 uint64_t txq_release(txq *q, tx_env *env)
 {
-    while (q->head && q->head->due_us <= env->now_us)
+    while (q->head && q->head->due_us <= env->now_us) {
+        if (env->lateness && q->head->due_us)
+            env->lateness(env->u, env->now_us - q->head->due_us);
         pop_emit(q, env);
+    }
     return q->head ? (q->head->due_us ? q->head->due_us : 1) : 0;
 }
 
