@@ -22,7 +22,7 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do
     pkill -KILL -P "$p" 2>/dev/null
-    kill -KILL "$p" 2>/dev/null
+    kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null
   done
   wait 2>/dev/null
   rm -rf "$WORK"
@@ -92,7 +92,8 @@ read -r c1 r1 < <(idle_fleet "$N" "$RAMP_MS")
 fleet_per_client=$($PY -c "print(round(($r1 - $r0) * 1024 / max(1, $c1 - $c0)))")
 fleet_per_gb=$($PY -c "print(int(1e9 / max(1, $fleet_per_client)))")
 echo "fleet idle WS: $c1/$N connected in one process; RSS ${r0} kB at $c0 clients, ${r1} kB at $c1 clients"
-echo "fleet idle WS: ${fleet_per_client} bytes of user-space memory per idle client -> ${fleet_per_gb} clients per GB"
+fleet_whole_gb=$($PY -c "print(int($c1 * 1e9 / max(1, $r1 * 1024)))")
+echo "fleet idle WS: ${fleet_per_client} bytes of user-space memory per extra idle client (marginal -> ${fleet_per_gb} per GB); whole process: ${fleet_whole_gb} clients per GB of RSS"
 
 # ---- 3. fan-out: messages received and checked per second per core: fleet ----
 # 10 channels x 100 events/s, NF clients on one channel each: NF*100 deliveries/s
@@ -152,8 +153,9 @@ read -r a0 s0 < <(art_idle 100)
 read -r a1 s1 < <(art_idle "$NA")
 art_per_client=$($PY -c "print(round(($s1 - $s0) * 1024 / max(1, $a1 - $a0)))")
 art_per_gb=$($PY -c "print(int(1e9 / max(1, $art_per_client)))")
-echo "artillery idle WS: RSS ${s0} kB at $a0 clients, ${s1} kB at $a1 clients -> ${art_per_client} bytes per idle client -> ${art_per_gb} clients per GB"
-echo "clients per GB: fleet/artillery = $($PY -c "print(round($fleet_per_gb / max(1, $art_per_gb), 1))")x"
+art_whole_gb=$($PY -c "print(int($a1 * 1e9 / max(1, $s1 * 1024)))")
+echo "artillery idle WS: RSS ${s0} kB at $a0 clients, ${s1} kB at $a1 clients -> ${art_per_client} bytes per extra idle client (marginal, noisy: node's heap grows in steps); whole process: ${art_whole_gb} clients per GB of RSS"
+echo "clients per GB of RSS (whole process, each at its own client count): fleet/artillery = $($PY -c "print(round($fleet_whole_gb / max(1, $art_whole_gb), 1))")x; marginal: $($PY -c "print(round($fleet_per_gb / max(1, $art_per_gb), 1))")x"
 
 # artillery fan-out: NF VUs on ch0..ch9 while rtchaos-fleet-check publishes (1 client of its own)
 cat >"$WORK/artfan.yml" <<EOF

@@ -153,8 +153,8 @@ int fleet_create(const fleet_cfg *cfg, fleet **out, char *err, size_t errlen)
         snprintf(err, errlen, "publisher: bursts need burst_interval_ms > 0");
         goto fail;
     }
-    if (cfg->pub.transport != FLEET_PUB_HTTP) {
-        snprintf(err, errlen, "publisher: transport ws is not supported by this fleet yet; use http");
+    if (cfg->pub.transport != FLEET_PUB_HTTP && cfg->pub.transport != FLEET_PUB_WS) {
+        snprintf(err, errlen, "publisher: unknown transport");
         goto fail;
     }
     /* source addresses */

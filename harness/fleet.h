@@ -48,7 +48,8 @@ typedef enum fleet_transport {
 
 typedef enum fleet_pub_transport {
     FLEET_PUB_HTTP = 0, /* POST /publish/<ch>, keep-alive, several connections */
-    FLEET_PUB_WS,       /* {"op":"pub",…} over /ws (acks are the replies carrying seq) */
+    FLEET_PUB_WS,       /* {"op":"pub",…,"ack":true} over /ws, batch_size in flight per connection;
+                           acks are the {"type":"published","seq"} replies, in order */
 } fleet_pub_transport;
 
 typedef enum fleet_schedule {

@@ -105,7 +105,7 @@ static void usage(FILE *o)
             "  --channels N             channel count (default 4); --pattern P (default fc{i})\n"
             "  --rate R                 events per channel per second (default 20; 0 = none)\n"
             "  --schedule constant|poisson|bursts  (--burst-size N --burst-ms MS)\n"
-            "  --payload BYTES --batch N --retries N --pub-conns N\n"
+            "  --payload BYTES --batch N --retries N --pub-conns N --pub-transport http|ws\n"
             "  --clients N --transport ws|sse|poll --cpc N --ramp-ms MS\n"
             "  --resume 0|1 --reconnect 0|1 --backoff-ms MS --max-backoff-ms MS --idle-timeout-ms MS\n"
             "  --read-rate-bytes N      slow consumers (bytes/s); --poll-timeout-ms MS (poll clients)\n"
@@ -163,7 +163,7 @@ int main(int argc, char **argv)
     enum { O_CLIENT = 1000, O_PUBLISH, O_CHANNELS, O_PATTERN, O_RATE, O_SCHEDULE, O_BURST_SIZE, O_BURST_MS,
            O_PAYLOAD, O_BATCH, O_RETRIES, O_PUBCONNS, O_CLIENTS, O_TRANSPORT, O_CPC, O_RAMP, O_RESUME,
            O_RECONNECT, O_BACKOFF, O_MAXBACKOFF, O_IDLE, O_READRATE, O_DURATION, O_DRAIN, O_CUTAT,
-           O_CUTFRAC, O_POLLTO, O_THREADS, O_WORKERS, O_SRC, O_SEED, O_OUT, O_TOKEN, O_QUIET, O_HELP, O_BENCH };
+           O_CUTFRAC, O_POLLTO, O_PUBTR, O_THREADS, O_WORKERS, O_SRC, O_SEED, O_OUT, O_TOKEN, O_QUIET, O_HELP, O_BENCH };
     static const struct option opts[] = {
         {"client", 1, 0, O_CLIENT}, {"publish", 1, 0, O_PUBLISH}, {"channels", 1, 0, O_CHANNELS},
         {"pattern", 1, 0, O_PATTERN}, {"rate", 1, 0, O_RATE}, {"schedule", 1, 0, O_SCHEDULE},
@@ -174,7 +174,7 @@ int main(int argc, char **argv)
         {"backoff-ms", 1, 0, O_BACKOFF}, {"max-backoff-ms", 1, 0, O_MAXBACKOFF},
         {"idle-timeout-ms", 1, 0, O_IDLE}, {"read-rate-bytes", 1, 0, O_READRATE},
         {"duration-ms", 1, 0, O_DURATION}, {"drain-ms", 1, 0, O_DRAIN}, {"cut-at-ms", 1, 0, O_CUTAT},
-        {"cut-fraction", 1, 0, O_CUTFRAC}, {"poll-timeout-ms", 1, 0, O_POLLTO}, {"threads", 1, 0, O_THREADS}, {"workers", 1, 0, O_WORKERS},
+        {"cut-fraction", 1, 0, O_CUTFRAC}, {"poll-timeout-ms", 1, 0, O_POLLTO}, {"pub-transport", 1, 0, O_PUBTR}, {"threads", 1, 0, O_THREADS}, {"workers", 1, 0, O_WORKERS},
         {"src", 1, 0, O_SRC}, {"seed", 1, 0, O_SEED}, {"out", 1, 0, O_OUT}, {"token", 1, 0, O_TOKEN},
         {"quiet", 0, 0, O_QUIET}, {"bench-check", 1, 0, O_BENCH}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
     int o;
@@ -239,6 +239,16 @@ int main(int argc, char **argv)
         case O_DRAIN: drain_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
         case O_CUTAT: cut_at_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
         case O_CUTFRAC: cut_fraction = strtod(optarg, NULL); break;
+        case O_PUBTR:
+            if (strcmp(optarg, "http") == 0)
+                cfg.pub.transport = FLEET_PUB_HTTP;
+            else if (strcmp(optarg, "ws") == 0)
+                cfg.pub.transport = FLEET_PUB_WS;
+            else {
+                fprintf(stderr, "--pub-transport: http or ws, not '%s'\n", optarg);
+                return 2;
+            }
+            break;
         case O_POLLTO: g.poll_timeout_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
         case O_THREADS: cfg.threads = (uint32_t)strtoul(optarg, NULL, 10); break;
         case O_WORKERS: cfg.workers = (uint32_t)strtoul(optarg, NULL, 10); break;

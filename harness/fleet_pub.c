@@ -22,7 +22,7 @@ typedef struct pub_ev {
     int64_t ts_us;   /* scheduled wall time */
 } pub_ev;
 
-enum { PC_DOWN = 0, PC_CONNECTING, PC_IDLE, PC_BUSY };
+enum { PC_DOWN = 0, PC_CONNECTING, PC_HANDSHAKE, PC_IDLE, PC_BUSY };
 
 typedef struct pub_conn {
     fl_pub *p;
@@ -45,6 +45,8 @@ typedef struct pub_conn {
     size_t resp_len, resp_cap;
     char *out;
     size_t out_len, out_off;
+    ws_conn_rx rx;            /* WebSocket publishing: frame state */
+    int ws_busy;              /* the server said rate_limited / overloaded */
 } pub_conn;
 
 typedef struct pub_sched {
@@ -72,6 +74,7 @@ struct fl_pub {
     uint64_t published, failed, retries, errors, generations;
     uint64_t *per_sec;        /* acknowledged events per second since t0 */
     size_t n_sec;
+    ws_pool *wsp;             /* WebSocket publishing: framing */
     char *payload;            /* the "data" JSON value, payload_bytes long */
     size_t payload_len;
 };
@@ -213,6 +216,8 @@ static void conn_close(pub_conn *c)
     c->out = NULL;
     c->out_len = c->out_off = 0;
     c->resp_len = 0;
+    if (c->p->wsp)
+        ws_conn_release(c->p->wsp, &c->rx);
 }
 
 static void conn_retry_later(pub_conn *c, const char *why)
@@ -372,6 +377,139 @@ static void conn_flush(pub_conn *c)
     event_add(&c->ev, NULL);
 }
 
+static int out_append(pub_conn *c, const void *d, size_t n)
+{
+    if (c->out_off == c->out_len)
+        c->out_off = c->out_len = 0;
+    char *o = realloc(c->out, c->out_len + n);
+    if (!o)
+        return -1;
+    memcpy(o + c->out_len, d, n);
+    c->out = o;
+    c->out_len += n;
+    return 0;
+}
+
+static void arm_ack_timer(pub_conn *c)
+{
+    uint32_t to = c->p->f->cfg.pub.ack_timeout_ms ? c->p->f->cfg.pub.ack_timeout_ms : 5000;
+    struct timeval tv = {to / 1000, (to % 1000) * 1000};
+    event_add(&c->timer, &tv);
+}
+
+/* WebSocket publishing: keeps up to batch_size "pub" messages in flight;
+ * the server answers each in order ({"type":"published","ch","seq"}). */
+static void ws_kick(pub_conn *c)
+{
+    fl_pub *p = c->p;
+    fleet *f = p->f;
+    if (c->state != PC_IDLE && c->state != PC_BUSY)
+        return;
+    size_t window = f->cfg.pub.batch_size ? f->cfg.pub.batch_size : 1;
+    size_t before = c->n_infl;
+    while (c->n_infl < window && c->n_infl < c->q_len) {
+        const pub_ev *e = &c->q[(c->q_head + c->n_infl) % c->q_cap];
+        char chj[ENV_CH_MAX * 2 + 8];
+        envelope_json_str(chj, sizeof chj, f->ch_names[e->ch], strlen(f->ch_names[e->ch]));
+        size_t cap = p->payload_len + 256;
+        char *msg = malloc(cap);
+        uint8_t *fr = malloc(cap + 16);
+        if (!msg || !fr) {
+            free(msg);
+            free(fr);
+            break;
+        }
+        int n = snprintf(msg, cap, "{\"op\":\"pub\",\"ch\":%s,\"ts\":%lld,\"id\":\"%llx-%llx-%u-%u-%u\",\"ack\":true,\"data\":%s}",
+                         chj, (long long)e->ts_us, (unsigned long long)f->t0_wall_us,
+                         (unsigned long long)f->cfg.seed, f->cfg.shard_index, e->ch, e->n, p->payload);
+        int k = n > 0 && (size_t)n < cap ? ws_frame_client(p->wsp, 1, msg, (size_t)n, fr, cap + 16) : -1;
+        int ok = k > 0 && out_append(c, fr, (size_t)k) == 0;
+        free(msg);
+        free(fr);
+        if (!ok)
+            break;
+        c->n_infl++;
+    }
+    if (c->n_infl == before)
+        return;
+    if (before == 0) {
+        c->state = PC_BUSY;
+        c->sent_us = clock_mono_us();
+        arm_ack_timer(c);
+    }
+    conn_flush(c);
+}
+
+static void ws_pop(pub_conn *c)
+{
+    c->q_head = (c->q_head + 1) % c->q_cap;
+    c->q_len--;
+    c->n_infl--;
+}
+
+static int pub_ws_msg(void *ud, int opcode, const char *data, size_t len)
+{
+    pub_conn *c = ud;
+    fl_pub *p = c->p;
+    if (opcode == 9) { /* ping */
+        uint8_t fr[160];
+        int k = ws_frame_client(p->wsp, 10, data, len, fr, sizeof fr);
+        if (k > 0 && out_append(c, fr, (size_t)k) == 0)
+            conn_flush(c);
+        return 0;
+    }
+    if (opcode == 8)
+        return -1;
+    if (opcode != 1 || c->n_infl == 0)
+        return 0;
+    envelope e;
+    char err[96];
+    if (envelope_scan(data, len, &e, err, sizeof err) < 0) {
+        p->errors++;
+        return 0;
+    }
+    if (e.type == ENV_T_ERROR) {
+        if (strcmp(e.code, "rate_limited") == 0 || strcmp(e.code, "overloaded") == 0) {
+            c->ws_busy = 1; /* resend later, same ids */
+            return -1;
+        }
+        p->errors++;
+        p->failed++;
+        ws_pop(c);
+        return 0;
+    }
+    if (strcmp(e.type_str, "published") != 0 || !e.has_seq)
+        return 0;
+    record_ack(p, c->q[c->q_head].ch, e.seq);
+    ws_pop(c);
+    c->tries = 0;
+    c->backoff_ms = 0;
+    return 0;
+}
+
+static void ws_handshake_send(pub_conn *c)
+{
+    fl_pub *p = c->p;
+    fleet *f = p->f;
+    char key[25], req[512 + FLEET_TOKEN_MAX];
+    ws_make_key(p->wsp, key);
+    int n = snprintf(req, sizeof req,
+                     "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s%s\r\n",
+                     f->host_hdr, key, f->cfg.pub.token[0] ? "Authorization: Bearer " : "", f->cfg.pub.token,
+                     f->cfg.pub.token[0] ? "\r\n" : "");
+    c->state = PC_HANDSHAKE;
+    c->status = 0;
+    c->done = 0;
+    http_parser_init(&c->hp, HTTP_RESPONSE);
+    c->hp.data = c;
+    if (out_append(c, req, (size_t)n) < 0) {
+        conn_retry_later(c, "out of memory");
+        return;
+    }
+    conn_flush(c);
+}
+
 /* Sends the next request when the connection is idle and events wait. */
 static void conn_kick(pub_conn *c)
 {
@@ -379,6 +517,10 @@ static void conn_kick(pub_conn *c)
     fleet *f = p->f;
     if (c->state == PC_DOWN && c->q_len && !evtimer_pending(&c->timer, NULL)) {
         conn_connect(c);
+        return;
+    }
+    if (p->wsp) {
+        ws_kick(c);
         return;
     }
     if (c->state != PC_IDLE || c->q_len == 0)
@@ -448,7 +590,10 @@ static void on_conn_io(evutil_socket_t fd, short what, void *arg)
         event_del(&c->ev);
         event_assign(&c->ev, p->base, c->fd, EV_READ | EV_PERSIST, on_conn_io, c);
         event_add(&c->ev, NULL);
-        conn_kick(c);
+        if (p->wsp)
+            ws_handshake_send(c);
+        else
+            conn_kick(c);
         return;
     }
     if (what & EV_WRITE)
@@ -461,6 +606,42 @@ static void on_conn_io(evutil_socket_t fd, short what, void *arg)
         return;
     if (n <= 0) {
         conn_retry_later(c, "closed");
+        return;
+    }
+    if (p->wsp) {
+        size_t off = 0;
+        if (c->state == PC_HANDSHAKE) {
+            off = http_parser_execute(&c->hp, &pub_settings, buf, (size_t)n);
+            if (c->status == 0 && HTTP_PARSER_ERRNO(&c->hp) == HPE_OK)
+                return; /* head not complete yet */
+            if (c->status != 101) {
+                p->errors++;
+                conn_retry_later(c, "ws handshake refused");
+                return;
+            }
+            c->state = PC_IDLE;
+            event_del(&c->timer);
+            ws_kick(c);
+            if (c->fd < 0)
+                return;
+        }
+        char err[128];
+        if (off < (size_t)n &&
+            ws_feed(p->wsp, &c->rx, (const uint8_t *)buf + off, (size_t)n - off, pub_ws_msg, c, 1 << 20, err,
+                    sizeof err) < 0) {
+            if (err[0])
+                p->errors++;
+            conn_retry_later(c, c->ws_busy ? "server busy" : "ws");
+            c->ws_busy = 0;
+            return;
+        }
+        if (c->state == PC_BUSY && c->n_infl == 0) {
+            c->state = PC_IDLE;
+            event_del(&c->timer);
+        } else if (c->state == PC_BUSY) {
+            arm_ack_timer(c); /* progress: the deadline is for the oldest unanswered */
+        }
+        ws_kick(c);
         return;
     }
     if (c->state != PC_BUSY) {
@@ -484,7 +665,7 @@ static void on_conn_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     pub_conn *c = arg;
-    if (c->state == PC_BUSY || c->state == PC_CONNECTING) {
+    if (c->state == PC_BUSY || c->state == PC_CONNECTING || c->state == PC_HANDSHAKE) {
         conn_retry_later(c, "ack timeout");
         return;
     }
@@ -599,6 +780,14 @@ int fl_pub_new(fleet *f, fl_pub **out, char *err, size_t errlen)
     p->payload[pb - 1] = '"';
     p->payload[pb] = '\0';
     p->payload_len = pb;
+    if (f->cfg.pub.transport == FLEET_PUB_WS) {
+        p->wsp = ws_pool_new(prng_derive(f->cfg.seed, 78));
+        if (!p->wsp) {
+            fl_pub_free(p);
+            snprintf(err, errlen, "publisher: out of memory");
+            return -1;
+        }
+    }
     p->timer = event_new(p->base, -1, 0, on_schedule, p);
     p->cmd = event_new(p->base, -1, EV_PERSIST, on_cmd, p);
     p->watch = event_new(p->base, -1, EV_PERSIST, on_watch, p);
@@ -710,6 +899,7 @@ void fl_pub_free(fl_pub *p)
         free(p->conns[i].resp);
     }
     free(p->conns);
+    ws_pool_free(p->wsp);
     free(p->heap);
     free(p->ev_n);
     free(p->payload);

@@ -61,6 +61,11 @@ def main():
     r = run_fleet(port, "--transport", "ws", "--clients", 30, "--threads", 2, "--batch", 5,
                   "--schedule", "poisson", "--rate", 50, "--duration-ms", 2000)
     check_clean(r, "ws batch poisson", cut=0)
+    # publishing over WebSocket, 4 in flight per connection, with a storm
+    r = run_fleet(port, "--transport", "sse", "--clients", 20, "--pub-transport", "ws", "--batch", 4,
+                  "--rate", 40, "--duration-ms", 2500, "--cut-at-ms", 1200, "--cut-fraction", 0.5,
+                  "--drain-ms", 15000)
+    check_clean(r, "ws publisher", cut=10)
     assert srv.stop() == 0
     print("ok")
 
