@@ -459,6 +459,14 @@ static int on_http(srv *S, session *s, struct lws *wsi, const char *path)
         s->resp_close = 1;
         return http_respond_error(s, 400, "bad_request", "bad content-length");
     }
+    if (!cl[0] && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+        /* lws 4.1 does not de-chunk request bodies: refuse clearly rather
+         * than read the chunks as the next request. */
+        S->m.rejections[MR_BAD_REQUEST]++;
+        s->resp_close = 1;
+        return http_respond_error(s, 411, "bad_request",
+                                  "send the body with a Content-Length (chunked bodies are not accepted)");
+    }
     if (content_len > (uint64_t)S->cfg->max_payload_bytes * BODY_DISCARD_FACTOR) {
         S->m.rejections[MR_TOO_LARGE]++;
         s->resp_close = 1;
@@ -490,6 +498,17 @@ static int on_body(srv *S, session *s, const char *in, size_t len)
     return 0;
 }
 
+/* A plain request/response answer is written in the request's own callback,
+ * as lws_return_http_status() does: lws parses a pipelined next request right
+ * after this one, so an answer left for WRITEABLE would be overtaken by it.
+ * Streams (SSE), waiting polls and all fan-out write from WRITEABLE. */
+static int answer_now(srv *S, session *s, struct lws *wsi)
+{
+    if (!s->resp_ready || s->kind == SESS_SSE)
+        return 0;
+    return write_response(S, s, wsi);
+}
+
 int http_api_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, void *in,
                       size_t len)
 {
@@ -498,11 +517,15 @@ int http_api_callback(struct lws *wsi, enum lws_callback_reasons reason, session
     case LWS_CALLBACK_HTTP:
         if (!S || !s)
             return -1;
-        return on_http(S, s, wsi, (const char *)in) ? -1 : 0;
+        if (on_http(S, s, wsi, (const char *)in))
+            return -1;
+        return answer_now(S, s, wsi);
     case LWS_CALLBACK_HTTP_BODY:
         return on_body(S, s, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        return handle_post(S, s, wsi) ? -1 : 0;
+        if (handle_post(S, s, wsi))
+            return -1;
+        return answer_now(S, s, wsi);
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (!s)
             return 0;

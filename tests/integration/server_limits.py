@@ -108,6 +108,14 @@ def test_http(srv):
     err("GET", "/nope", None, 404)
     st, _, _ = srv.request("PUT", "/publish/b", {"data": 1})
     assert st == 405, st
+    # chunked request bodies are refused clearly (lws 4.1 does not de-chunk them)
+    s = socket.create_connection((srv.host, srv.port))
+    s.sendall(b"POST /publish/b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+              b"b\r\n{\"data\":17}\r\n0\r\n\r\n")
+    s.settimeout(10)
+    head = s.recv(4096)
+    assert head.startswith(b"HTTP/1.1 411"), head[:100]
+    s.close()
     # a client that sends half a request and hangs up does no harm
     s = socket.create_connection((srv.host, srv.port))
     s.sendall(b"POST /publish/b HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"da")
