@@ -1441,8 +1441,30 @@ int proxy_toxic_add(proxy *p, toxic *t, char *err, size_t errlen)
 
 int proxy_toxic_update(proxy *p, toxic *t, json_t *body, char *err, size_t errlen)
 {
-    if (toxic_update_json(t, body, err, errlen) < 0)
+    int proto = t->type->protocol ? t->type->protocol(t->attrs) : TX_PROTO_NONE;
+    void *old = malloc(t->type->attrs_size ? t->type->attrs_size : 1);
+    if (!old) {
+        snprintf(err, errlen, "out of memory");
         return -1;
+    }
+    memcpy(old, t->attrs, t->type->attrs_size);
+    tx_common old_common = t->common;
+    double old_toxicity = t->toxicity;
+    if (toxic_update_json(t, body, err, errlen) < 0) {
+        free(old);
+        return -1;
+    }
+    /* Running stages read one protocol from the first byte: switching it
+     * under them would feed frames to the wrong parser. */
+    if ((t->type->protocol ? t->type->protocol(t->attrs) : TX_PROTO_NONE) != proto) {
+        memcpy(t->attrs, old, t->type->attrs_size);
+        t->common = old_common;
+        t->toxicity = old_toxicity;
+        free(old);
+        snprintf(err, errlen, "attribute protocol cannot change on a toxic in place: delete it and add it again");
+        return -1;
+    }
+    free(old);
     evlog_add(p->s->log, p->name, 0, t->name, "toxic_update", json_pack("{s:o}", "config", toxic_to_json(t)));
     for (conn *c = p->conns, *next; c; c = next) {
         next = c->next;

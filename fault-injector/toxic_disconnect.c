@@ -1,6 +1,8 @@
-/* toxic_disconnect.c — end the connection after N bytes, after T ms, or
- * after N whole messages (WebSocket messages or SSE events, read with the
- * protocol readers), with a FIN or a RST. */
+/* toxic_disconnect.c — end the connection after N bytes or N whole
+ * messages (WebSocket messages or SSE events, read with the protocol
+ * readers), or as soon as the toxic is active (so "after T ms" is the common
+ * schedule: after_ms, with schedule_from "connection" for a per-connection
+ * clock), with a FIN or a RST. */
 #include "sse_stream.h"
 #include "toxic.h"
 #include "track.h"
@@ -14,14 +16,12 @@ static const char *const MODES[] = {"close", "reset", NULL};
 
 typedef struct disconnect_attrs {
     int64_t after_bytes;     /* -1: not set */
-    int64_t after_ms;        /* -1: not set */
     int64_t after_messages;  /* -1: not set; needs protocol */
     int protocol;            /* TX_PROTO_* */
     int mode;                /* 0 FIN, 1 RST */
 } disconnect_attrs;
 
 typedef struct disconnect_state {
-    uint64_t start_us;
     uint64_t bytes, messages;
     int done;
     int phase;               /* ws: 0 head, 1 frames, 2 raw */
@@ -38,7 +38,7 @@ static void defaults(void *p)
 {
     disconnect_attrs *a = p;
     memset(a, 0, sizeof *a);
-    a->after_bytes = a->after_ms = a->after_messages = -1;
+    a->after_bytes = a->after_messages = -1;
 }
 
 static int parse(void *p, json_t *obj, char *err, size_t errlen)
@@ -50,8 +50,6 @@ static int parse(void *p, json_t *obj, char *err, size_t errlen)
         int rc;
         if (strcmp(k, "after_bytes") == 0)
             rc = tx_attr_int(v, k, 0, INT64_MAX, &a->after_bytes, err, errlen);
-        else if (strcmp(k, "after_ms") == 0)
-            rc = tx_attr_int(v, k, 0, 24LL * 3600 * 1000, &a->after_ms, err, errlen);
         else if (strcmp(k, "after_messages") == 0)
             rc = tx_attr_int(v, k, 0, INT64_MAX, &a->after_messages, err, errlen);
         else if (strcmp(k, "protocol") == 0)
@@ -62,10 +60,6 @@ static int parse(void *p, json_t *obj, char *err, size_t errlen)
             return tx_attr_unknown("disconnect", k, err, errlen);
         if (rc < 0)
             return -1;
-    }
-    if (a->after_bytes < 0 && a->after_ms < 0 && a->after_messages < 0) {
-        snprintf(err, errlen, "disconnect needs after_bytes, after_ms or after_messages");
-        return -1;
     }
     if (a->after_messages >= 0 && a->protocol == TX_PROTO_NONE) {
         snprintf(err, errlen, "after_messages needs protocol \"ws\" or \"sse\"");
@@ -80,8 +74,6 @@ static json_t *to_json(const void *p)
     json_t *o = json_pack("{s:s,s:s}", "protocol", PROTOCOLS[a->protocol], "mode", MODES[a->mode]);
     if (a->after_bytes >= 0)
         json_object_set_new(o, "after_bytes", json_integer(a->after_bytes));
-    if (a->after_ms >= 0)
-        json_object_set_new(o, "after_ms", json_integer(a->after_ms));
     if (a->after_messages >= 0)
         json_object_set_new(o, "after_messages", json_integer(a->after_messages));
     return o;
@@ -161,8 +153,6 @@ static void begin(disconnect_state *st, tx_env *env, const void *a)
 {
     st->env = env;
     st->a = a;
-    if (!st->start_us)
-        st->start_us = env->now_us ? env->now_us : 1;
     if (st->a->protocol == TX_PROTO_SSE && !st->sse_started) {
         sse_reader_init(&st->sr, &SSE_CBS, st);
         st->sse_started = 1;
@@ -211,18 +201,15 @@ static void eof(void *p, const void *a, tx_env *env)
     env->emit_eof(env->u);
 }
 
+/* With no byte or message count, the toxic disconnects as soon as it is
+ * active: at once, or when its schedule (after_ms …) switches it on. */
 static uint64_t tick(void *p, const void *a, tx_env *env)
 {
     disconnect_state *st = p;
     begin(st, env, a);
-    if (st->done || st->a->after_ms < 0 || !env->active)
-        return 0;
-    uint64_t due = st->start_us + (uint64_t)st->a->after_ms * 1000;
-    if (env->now_us >= due) {
-        trigger(st, env, "time");
-        return 0;
-    }
-    return due;
+    if (!st->done && env->active && st->a->after_bytes < 0 && st->a->after_messages < 0)
+        trigger(st, env, "schedule");
+    return 0;
 }
 
 static void flush(void *p, const void *a, tx_env *env)

@@ -60,34 +60,38 @@ static json_t *to_json(const void *a)
 /* Splits [start,end) the way Toxiproxy does: halve (± variation) until a
  * part is within the variation of the average, so pieces vary evenly. The
  * recursion depth is log2(len / average). */
-static void cut(const slicer_attrs *sa, tx_env *env, slicer_state *st, const unsigned char *d,
-                size_t start, size_t end, uint64_t *due)
+static int cut(const slicer_attrs *sa, tx_env *env, slicer_state *st, const unsigned char *d,
+               size_t start, size_t end, uint64_t *due)
 {
     if ((int64_t)(end - start) - sa->average_size <= sa->size_variation) {
-        txq_push(&st->q, *due, d + start, end - start);
+        if (txq_push(&st->q, *due, d + start, end - start) < 0)
+            return -1;
         *due += (uint64_t)sa->delay;
-        return;
+        return 0;
     }
     size_t mid = start + (end - start) / 2;
     if (sa->size_variation > 0)
         mid = (size_t)((int64_t)mid + (int64_t)prng_below(env->rng, (uint64_t)sa->size_variation * 2) -
                        sa->size_variation);
-    cut(sa, env, st, d, start, mid, due);
-    cut(sa, env, st, d, mid, end, due);
+    if (cut(sa, env, st, d, start, mid, due) < 0)
+        return -1;
+    return cut(sa, env, st, d, mid, end, due);
 }
 
 static void data(void *s, const void *a, tx_env *env, const unsigned char *d, size_t n)
 {
     slicer_state *st = s;
     uint64_t due = st->q.last_due_us > env->now_us ? st->q.last_due_us : env->now_us;
-    cut(a, env, st, d, 0, n, &due);
+    if (cut(a, env, st, d, 0, n, &due) < 0)
+        env->close(env->u, TX_CLOSE_RST); /* out of memory: a cut stream cannot go on */
 }
 
 static void eof(void *s, const void *a, tx_env *env)
 {
     (void)a;
     slicer_state *st = s;
-    txq_push_eof(&st->q, st->q.last_due_us > env->now_us ? st->q.last_due_us : env->now_us);
+    if (txq_push_eof(&st->q, st->q.last_due_us > env->now_us ? st->q.last_due_us : env->now_us) < 0)
+        env->close(env->u, TX_CLOSE_RST);
 }
 
 static uint64_t tick(void *s, const void *a, tx_env *env)

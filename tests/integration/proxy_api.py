@@ -115,6 +115,13 @@ def main():
     st, err = api.call("PATCH", "/proxies/p1/toxics/bw", {"attributes": {"rate": "fast"}})
     assert st == 400, (st, err)
     assert api.ok("GET", "/proxies/p1/toxics/bw")["attributes"]["rate"] == 2000
+    api.ok("POST", "/proxies/p1/toxics", {"type": "disconnect", "name": "dc", "attributes": {"after_bytes": 100000}})
+    st, err = api.call("PATCH", "/proxies/p1/toxics/dc", {"attributes": {"protocol": "ws", "after_messages": 3}})
+    assert st == 400 and "protocol" in err["error"], (st, err)
+    assert api.ok("GET", "/proxies/p1/toxics/dc")["attributes"] == {"protocol": "none", "mode": "close",
+                                                                     "after_bytes": 100000}
+    st, _ = api.call("DELETE", "/proxies/p1/toxics/dc")
+    assert st == 204
     st, err = api.call("GET", "/proxies/p1/toxics/zzz")
     assert st == 404 and err["error"] == "toxic not found", err
     st, _ = api.call("DELETE", "/proxies/p1/toxics/bw")

@@ -87,6 +87,8 @@ def main():
     assert time.monotonic() - t0 >= 0.145, "latency not applied to an open connection"
     s.close()
     assert roundtrip(port) >= 0.145
+    _, text = api.call("GET", "/metrics")
+    assert 'rtchaos_toxic_release_lateness_us_count{proxy="e",toxic="latency_downstream"} ' in text, text
     st, _ = api.call("DELETE", "/proxies/e/toxics/latency_downstream")
     assert st == 204
 
