@@ -14,27 +14,7 @@
 
 #include "clock.h"
 #include "envelope.h"
-
-/* What a connection needs while an HTTP response is being read (all of a
- * handshake; for SSE and poll, the whole connection). */
-typedef struct fl_http {
-    http_parser p;            /* first: c->hp points here */
-    fl_client *c;
-    int status;
-    uint8_t headers_done;
-    uint8_t in_accept;        /* the header being read is Sec-WebSocket-Accept */
-    uint8_t accept_ok;
-    uint8_t msg_done;         /* poll: a whole response was read */
-    uint8_t keep_alive;
-    uint8_t hname_len;
-    char hname[24];
-    char accept[29];          /* what Sec-WebSocket-Accept must say */
-    char got_accept[32];
-    uint8_t got_len;
-} fl_http;
-
-static http_parser_settings hp_settings;
-static pthread_once_t hp_once = PTHREAD_ONCE_INIT;
+#include "fleet_http.h"
 
 static void on_io(evutil_socket_t fd, short what, void *arg);
 static void start_connect(fl_client *c);
@@ -406,46 +386,9 @@ static void sse_on_retry(void *ud, uint64_t ms)
 
 static const sse_callbacks sse_cbs = {sse_on_event, sse_on_id, sse_on_retry, NULL};
 
-static int hp_on_header_field(http_parser *p, const char *at, size_t len)
+static int hp_on_headers(fl_http *h)
 {
-    fl_http *h = (fl_http *)p;
-    if (h->in_accept == 2 || h->hname_len == 0xff) /* a value was being read: new field */
-        h->hname_len = 0;
-    if (h->in_accept == 2)
-        h->in_accept = 0;
-    size_t room = sizeof h->hname - h->hname_len;
-    size_t n = len < room ? len : room;
-    memcpy(h->hname + h->hname_len, at, n);
-    h->hname_len = (uint8_t)(h->hname_len + n);
-    return 0;
-}
-
-static int hp_on_header_value(http_parser *p, const char *at, size_t len)
-{
-    fl_http *h = (fl_http *)p;
-    if (h->hname_len != 0xff) {
-        h->in_accept = h->hname_len == 20 && strncasecmp(h->hname, "Sec-WebSocket-Accept", 20) == 0;
-        h->hname_len = 0xff;
-        h->got_len = 0;
-    }
-    if (h->in_accept) {
-        size_t room = sizeof h->got_accept - 1 - h->got_len;
-        size_t n = len < room ? len : room;
-        memcpy(h->got_accept + h->got_len, at, n);
-        h->got_len = (uint8_t)(h->got_len + n);
-        h->got_accept[h->got_len] = '\0';
-    }
-    return 0;
-}
-
-static int hp_on_headers_complete(http_parser *p)
-{
-    fl_http *h = (fl_http *)p;
-    h->status = p->status_code;
-    h->headers_done = 1;
-    h->accept_ok = strcmp(h->got_accept, h->accept) == 0;
-    h->keep_alive = http_should_keep_alive(p) ? 1 : 0;
-    fl_client *c = h->c;
+    fl_client *c = h->ud;
     if (G(c)->transport == FLEET_WS)
         return 0;
     if (h->status != 200)
@@ -455,10 +398,9 @@ static int hp_on_headers_complete(http_parser *p)
     return 0;
 }
 
-static int hp_on_body(http_parser *p, const char *at, size_t len)
+static int hp_on_body(fl_http *h, const char *at, size_t len)
 {
-    fl_http *h = (fl_http *)p;
-    fl_client *c = h->c;
+    fl_client *c = h->ud;
     if (h->status != 200 || c->state != FL_C_OPEN)
         return 0;
     if (G(c)->transport == FLEET_SSE) {
@@ -484,24 +426,14 @@ static int hp_on_body(http_parser *p, const char *at, size_t len)
     return 0;
 }
 
-static int hp_on_message_complete(http_parser *p)
+static int hp_on_complete(fl_http *h)
 {
-    fl_http *h = (fl_http *)p;
-    h->msg_done = 1;
-    if (G(h->c)->transport == FLEET_POLL)
-        http_parser_pause(p, 1); /* handle this response before reading the next */
+    if (G((fl_client *)h->ud)->transport == FLEET_POLL)
+        http_parser_pause(&h->p, 1); /* handle this response before reading the next */
     return 0;
 }
 
-static void hp_init_settings(void)
-{
-    http_parser_settings_init(&hp_settings);
-    hp_settings.on_header_field = hp_on_header_field;
-    hp_settings.on_header_value = hp_on_header_value;
-    hp_settings.on_headers_complete = hp_on_headers_complete;
-    hp_settings.on_body = hp_on_body;
-    hp_settings.on_message_complete = hp_on_message_complete;
-}
+static const fl_http_cbs hp_cbs = {hp_on_headers, hp_on_body, hp_on_complete};
 
 /* Splits a JSON array of objects into its elements. Written by hand
  * rather than parsed with jansson because each element is then scanned
@@ -569,7 +501,7 @@ static int send_request(fl_client *c)
     case FLEET_WS: {
         char key[25];
         ws_make_key(c->t->wsp, key);
-        ws_accept_for(key, h->accept);
+        ws_accept_for(key, h->accept); /* what the 101 must answer */
         ADD("GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n",
             f->host_hdr, key);
@@ -656,13 +588,12 @@ static void connected(fl_client *c)
         drop(c, "connect refused", 0);
         return;
     }
-    fl_http *h = calloc(1, sizeof *h);
+    fl_http *h = malloc(sizeof *h);
     if (!h) {
         drop(c, "out of memory", 1);
         return;
     }
-    http_parser_init(&h->p, HTTP_RESPONSE);
-    h->c = c;
+    fl_http_init(h, &hp_cbs, c, NULL);
     c->hp = &h->p;
     c->state = FL_C_HANDSHAKE;
     uint64_t spent_ms = (clock_mono_us() - c->conn_start_us) / 1000;
@@ -681,7 +612,7 @@ static int feed_http(fl_client *c, const char *buf, size_t n)
     const fleet_group_cfg *g = G(c);
     size_t off = 0;
     while (off < n || (h->msg_done && g->transport == FLEET_POLL)) {
-        size_t k = http_parser_execute(&h->p, &hp_settings, buf + off, n - off);
+        size_t k = fl_http_execute(h, buf + off, n - off);
         off += k;
         enum http_errno he = HTTP_PARSER_ERRNO(&h->p);
         if (g->transport == FLEET_WS && h->headers_done) {
@@ -1094,7 +1025,6 @@ void fl_thread_post(fl_thread *t, double cut_fraction, int check, int stop)
 
 int fl_thread_init(fl_thread *t, fleet *f, unsigned idx, char *err, size_t errlen)
 {
-    pthread_once(&hp_once, hp_init_settings);
     t->f = f;
     t->idx = idx;
     t->cmd_cut_fraction = -1;
