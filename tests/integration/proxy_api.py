@@ -164,6 +164,22 @@ def main():
     assert st == 400
     st, text = api.call("GET", "/metrics")
     assert st == 200 and 'rtchaos_proxy_connections_total{proxy="p1"} 3' in text, text
+    # hostile API input: random paths, methods and bodies never bring it down
+    import random
+    rnd = random.Random(5)
+    junk = [b"", b"{", b"[]", b"null", b"{\"name\":1}", b"\xff\xfe", b"{\"type\":\"latency\",\"attributes\":{\"latency\":1e309}}",
+            json.dumps({"type": "ws", "attributes": {"action": "close", "code": 99999}}).encode(),
+            json.dumps({"name": "x" * 5000, "upstream": "127.0.0.1:1"}).encode(),
+            json.dumps([{"name": "q", "upstream": "127.0.0.1:1", "toxics": [{"type": "nope"}]}]).encode()]
+    paths = ["/proxies", "/proxies/p1", "/proxies/p1/toxics", "/proxies/p1/toxics/x", "/populate", "/reset",
+             "/proxies/%2e%2e", "/proxies/p1/toxics/a/b/c", "/events?since=-1", "/events?limit=0", "//", "/proxies/"]
+    for _ in range(300):
+        st, _ = api.call(rnd.choice(["GET", "POST", "PATCH", "DELETE", "PUT"]), rnd.choice(paths),
+                         raw=rnd.choice(junk))
+        assert st < 600
+    assert proc.p.poll() is None
+    assert api.ok("GET", "/version")
+
     st, _ = api.call("GET", "/nothing/here")
     assert st == 404
     st, _ = api.call("PUT", "/proxies")
