@@ -35,7 +35,7 @@ static const opt opts[] = {
     {"sendq-max-msgs", OPT_INT, OFF(sendq_max_msgs), 2, 1 << 24, "N",
      "send queue bound per connection, messages (default 1024)"},
     {"sendq-max-bytes", OPT_INT, OFF(sendq_max_bytes), 1024, INT64_C(1) << 32, "N",
-     "send queue bound per connection, bytes (default 4194304)"},
+     "send queue bound per connection, bytes (default 1048576)"},
     {"policy", OPT_POLICY, OFF(default_policy), 0, 0, "P",
      "backpressure policy of channels no rule names: drop|coalesce|snapshot|disconnect (default drop)"},
     {"heartbeat-ms", OPT_INT, OFF(heartbeat_ms), 50, 3600000, "MS",
@@ -95,7 +95,7 @@ void config_defaults(server_cfg *c)
     c->max_payload_bytes = 65536;
     c->max_batch = 1000;
     c->sendq_max_msgs = 1024;
-    c->sendq_max_bytes = 4 << 20;
+    c->sendq_max_bytes = 1 << 20;
     c->default_policy = SENDQ_DROP;
     c->heartbeat_ms = 15000;
     c->ws_ping_s = 20;

@@ -15,6 +15,11 @@
 #include "metrics.h"
 #include "sendq.h"
 
+/* A write batch (WS frames or SSE messages) stops growing past this many
+ * bytes: big enough that fan-out costs few syscalls, small enough that the
+ * unsent tail lws keeps for a slow peer stays small. */
+#define WRITE_BATCH_BYTES (64 * 1024)
+
 /* WebSocket close code 1013 "try again later" (not named in lws 4.1). */
 #define WS_CLOSE_TRY_AGAIN_LATER 1013
 

@@ -218,7 +218,8 @@ int sse_writeable(srv *S, session *s)
         s->sse_started = 2;
     }
     conn_frame f;
-    while (pos + need <= S->out_cap && frames < 256 && conn_next(s, &f)) {
+    while (pos < WRITE_BATCH_BYTES && pos + need <= S->out_cap && frames < 256 &&
+           conn_next(s, &f)) {
         memcpy(out + pos, "id: ", 4);
         pos += 4;
         int idn = make_id(s, out + pos, S->out_cap - pos);

@@ -253,7 +253,8 @@ static int on_writeable(srv *S, session *s, struct lws *wsi)
     size_t pos = 0, need = S->gen_cap + 16;
     conn_frame f;
     int frames = 0;
-    while (pos + need <= S->out_cap && frames < WS_FRAMES_PER_WRITEABLE && conn_next(s, &f)) {
+    while (pos < WRITE_BATCH_BYTES && pos + need <= S->out_cap &&
+           frames < WS_FRAMES_PER_WRITEABLE && conn_next(s, &f)) {
         pos += ws_frame_header(out + pos, f.len);
         memcpy(out + pos, f.text, f.len);
         pos += f.len;
