@@ -3,6 +3,7 @@
 Debian `websockets` library) and SSE, single and batch publish, WS "pub",
 ts passed through, per-channel seqs, control replies, --help."""
 import asyncio
+import http.client
 import json
 import os
 import subprocess
@@ -96,6 +97,23 @@ def main():
         asyncio.run(library_client(srv.port))
         st, _, body = srv.request("GET", "/healthz")
         assert st == 200 and json.loads(body)["ok"] is True
+        # several requests on one keep-alive connection
+        c = http.client.HTTPConnection(srv.host, srv.port, timeout=15)
+        for i in range(3):
+            c.request("POST", "/publish/ka", body=json.dumps({"data": i}))
+            r = c.getresponse()
+            assert r.status == 200 and json.loads(r.read())["seq"] == i + 1
+            c.request("GET", "/poll?ch=ka&since=0")
+            r = c.getresponse()
+            assert [e["data"] for e in json.loads(r.read())] == list(range(i + 1))
+        c.request("GET", "/nope")
+        r = c.getresponse()
+        r.read()
+        assert r.status == 404
+        c.request("GET", "/metrics")
+        r = c.getresponse()
+        assert r.status == 200 and b"rtchaos_channels" in r.read()
+        c.close()
     finally:
         assert srv.stop() == 0
     print("ok")
