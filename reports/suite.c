@@ -579,8 +579,9 @@ static void write_index_doc(rout *o, const suite_def *s, const entry_result *res
         fputs("</title>\n<style>body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;"
               "color:#222}table{border-collapse:collapse;margin:.5em 0;width:100%}th,td{border:1px solid #ccc;"
               "padding:.3em .6em;text-align:left;vertical-align:top}th{background:#f3f3f3}"
-              "tr.pass td:last-child{color:#1a7f37;font-weight:600}tr.fail td{background:#fff0f0}"
-              "tr.fail td:last-child{color:#c00;font-weight:700}tr.na td{color:#666;background:#f8f8f8}"
+              "tr.pass td:last-child strong{color:#1a7f37}tr.fail td{background:#fff0f0}"
+              "tr.fail td:last-child strong{color:#c00}tr.na td{color:#666;background:#f8f8f8}"
+              ".note{color:#555;font-size:.92em}"
               "h2{margin-top:1.5em;font-size:1.15em}</style></head><body>\n<h1>", o->f);
         rout_text(o, s->title);
         fputs("</h1>\n", o->f);
@@ -645,9 +646,14 @@ static void write_index_doc(rout *o, const suite_def *s, const entry_result *res
                 }
                 fputs("</td><td>", o->f);
                 rout_text(o, answer);
-                fputs("</td><td>", o->f);
-                rout_text(o, result);
-                fputs("</td></tr>\n", o->f);
+                /* the verdict word stands out; the reason or caveat after it does not */
+                const char *word = status_word(res[i].status);
+                size_t wl = strlen(word);
+                fputs("</td><td><strong>", o->f);
+                rout_text(o, word);
+                fputs("</strong><span class=\"note\">", o->f);
+                rout_text(o, strncmp(result, word, wl) == 0 ? result + wl : result);
+                fputs("</span></td></tr>\n", o->f);
             } else {
                 char cell[1600];
                 if (res[i].report)
