@@ -17,10 +17,13 @@ $(SEC_LIB): $(SEC_OBJS)
 	$(AR) rcs $@ $^
 
 SEC_TESTS := test_sec_jwt test_sec_channel test_sec_policy test_sec_ratelimit test_sec_storm \
-             test_fuzz_regress test_sec_gate \
-             test_sec_audit
+             test_sec_gate test_sec_audit
 $(foreach t,$(SEC_TESTS),$(eval $(BUILD)/tests/unit/$(t).o: CPPFLAGS += $(SEC_INCLUDE)))
 $(foreach t,$(SEC_TESTS),$(eval $(call unit_test,$(t),$(SEC_LIB),$(SEC_LDLIBS))))
+
+# the fuzzers' findings, replayed as unit tests (inputs in fuzz/regress/)
+$(BUILD)/tests/unit/test_fuzz_regress.o: CPPFLAGS += -Ifault-injector -Iharness
+$(eval $(call unit_test,test_fuzz_regress,$(BUILD)/fault-injector/sse_stream.o $(BUILD)/harness/fleet_ws.o,-lhttp_parser -lwslay $(shell pkg-config --libs libcrypto)))
 
 # ---- fuzzing (clang libFuzzer + ASan + UBSan) ---------------------------------
 #   make fuzz                 each target for FUZZ_SECONDS (default 30) on top of
@@ -49,7 +52,13 @@ FUZZ_SRCS_scenario  := harness/scenario.c harness/verdict.c
 FUZZ_LIBS_scenario  := $(shell pkg-config --libs yaml-0.1)
 FUZZ_SRCS_toxic     := $(PROXY_SRCS)
 FUZZ_LIBS_toxic     := $(PROXY_LIBS)
-FUZZ_CFLAGS += -Iharness -Ifault-injector -Ireference-server $(shell pkg-config --cflags yaml-0.1 libevent)
+FUZZ_SRCS_ws_frame   := fault-injector/ws_frame.c
+FUZZ_LIBS_ws_frame   := -lwslay
+FUZZ_SRCS_sse_stream := fault-injector/sse_stream.c
+FUZZ_LIBS_sse_stream := -lhttp_parser
+FUZZ_SRCS_fleet_ws   := harness/fleet_ws.c
+FUZZ_LIBS_fleet_ws   := -lwslay
+FUZZ_CFLAGS += -Iharness -Ifault-injector -Ireference-server -Ifuzz $(shell pkg-config --cflags yaml-0.1 libevent)
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
