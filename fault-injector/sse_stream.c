@@ -212,9 +212,13 @@ static size_t feed_body(sse_reader *r, const unsigned char *d, size_t n)
         return used;
     }
     if (e != HPE_OK) {
-        /* Garbage in the body: flush what was decoded, pass the rest on. */
+        /* Garbage in the body: flush what was decoded, pass the rest on.
+         * A raw body's bytes before the error are this call's to forward
+         * (the caller returns at once in passthrough mode). */
         if (r->mode == SSE_BODY_EVENTS && r->acc.len)
             deliver(r, r->acc.len, 0);
+        if (r->mode == SSE_BODY_RAW)
+            emit_raw(r, d, used);
         to_passthrough(r, d + used, n - used);
         return n;
     }

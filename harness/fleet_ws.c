@@ -156,6 +156,8 @@ static int msg_append(ws_rx *r, const uint8_t *d, size_t n, size_t max_msg)
 {
     if (r->msg_len + n > max_msg)
         return -1;
+    if (n == 0) /* an empty fragment: nothing to copy (msg may still be NULL) */
+        return 0;
     if (r->msg_len + n > r->msg_cap) {
         size_t cap = r->msg_cap ? r->msg_cap : 256;
         while (cap < r->msg_len + n)
@@ -240,8 +242,11 @@ int ws_feed(ws_pool *p, ws_conn_rx *c, const uint8_t *buf, size_t len, ws_on_msg
             }
             continue;
         }
-        if (frame_done && io.fin && first && r->msg_len == 0) {
-            /* the whole message in one piece: hand it out without copying */
+        if (frame_done && io.fin && first && r->msg_len == 0 &&
+            io.opcode != WSLAY_CONTINUATION_FRAME) {
+            /* the whole message in one piece: hand it out without copying
+             * (not the last fragment of a message whose earlier fragments
+             * were empty: that one carries the first fragment's opcode) */
             r->msg_op = 0;
             if (cb(ud, io.opcode, (const char *)io.data, io.data_length) < 0)
                 return -1;
