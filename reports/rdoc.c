@@ -125,9 +125,27 @@ int rdoc_metric_higher_is_better(const char *name)
            strcmp(name, "delivered") == 0 || strcmp(name, "published") == 0;
 }
 
+int rdoc_path_num(const json_t *rep, const char *path, double *out)
+{
+    char buf[256];
+    if (strlen(path) >= sizeof buf)
+        return -1;
+    snprintf(buf, sizeof buf, "%s", path);
+    const json_t *cur = rep;
+    char *save = NULL;
+    for (char *seg = strtok_r(buf, ".", &save); seg && cur; seg = strtok_r(NULL, ".", &save))
+        cur = json_is_object(cur) ? json_object_get(cur, seg) : NULL;
+    if (!json_is_number(cur))
+        return -1;
+    *out = json_number_value(cur);
+    return 0;
+}
+
 int rdoc_metric(const json_t *rep, const char *name, double *out)
 {
     const char *kind, *field;
+    if (strchr(name, '.'))
+        return rdoc_path_num(rep, name, out);
     if (latency_metric(name, &kind, &field)) {
         const json_t *k = rdoc_latency(rep, kind);
         if (!k)
@@ -183,6 +201,8 @@ int rdoc_ratio(const json_t *totals, double *out)
  * latency ones name a stat and a kind in either order, with a unit suffix. */
 int rdoc_verdict_metric(const json_t *rep, const char *vname, double *out)
 {
+    if (strchr(vname, '.'))
+        return rdoc_path_num(rep, vname, out);
     char buf[128];
     size_t n = strlen(vname);
     if (n >= sizeof buf)

@@ -31,7 +31,10 @@ const json_t *rdoc_latency(const json_t *rep, const char *kind);
  * "hist" or no memory. */
 hist *rdoc_hist(const json_t *lat_kind, int *present, char *err, size_t errlen);
 
-/* Value of a named metric (see reports.h, "compare"): latency ones in µs.
+/* The number at a dotted path ("groups.fast.lost"); -1 when absent. */
+int rdoc_path_num(const json_t *rep, const char *path, double *out);
+/* Value of a named metric (see reports.h, "compare"): latency ones in µs; a
+ * name with a '.' is a dotted path into the report.
  * 0 and *out, or -1 when the report does not have it. */
 int rdoc_metric(const json_t *rep, const char *name, double *out);
 int rdoc_metric_is_latency(const char *name);

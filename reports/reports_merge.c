@@ -257,6 +257,90 @@ oom:
     return -1;
 }
 
+/* 1 for a per-group latency percentile field ("live_p95_us"): recomputed,
+ * never added. */
+static int is_group_percentile(const char *key)
+{
+    const char *p = strstr(key, "_p");
+    return p && p[2] >= '0' && p[2] <= '9';
+}
+
+/* Per-group totals ("groups": {name: {counters…, live_pNN_us, "lat"}}): the
+ * counters add; the percentiles are recomputed from the added "lat" buckets
+ * when every shard's group has them, else they take the max (and *exact = 0). */
+static int merge_groups(json_t *out, json_t *const *shards, int n, int *exact, char *err, size_t errlen)
+{
+    json_t *groups = json_object();
+    hist *h = hist_new();
+    if (!groups || !h) {
+        json_decref(groups);
+        hist_free(h);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int any = 0;
+    for (int s = 0; s < n; s++) {
+        const char *name;
+        json_t *g;
+        json_object_foreach(json_object_get(shards[s], "groups"), name, g) {
+            any = 1;
+            if (json_object_get(groups, name) || !json_is_object(g))
+                continue;
+            json_t *m = json_object();
+            int all_lat = 1;
+            hist_reset(h);
+            for (int t = 0; t < n; t++) {
+                const json_t *gt = json_object_get(json_object_get(shards[t], "groups"), name);
+                if (!json_is_object(gt))
+                    continue;
+                const char *key;
+                json_t *v;
+                json_object_foreach((json_t *)gt, key, v) {
+                    if (!json_is_number(v))
+                        continue;
+                    double x = json_number_value(v);
+                    json_t *cur = json_object_get(m, key);
+                    if (cur)
+                        x = (is_group_percentile(key) || is_max_counter(key)) ? fmax(json_number_value(cur), x)
+                                                                             : json_number_value(cur) + x;
+                    json_object_set_new(m, key, num_json(x));
+                }
+                const json_t *lat = json_object_get(gt, "lat");
+                if (!json_is_array(lat)) {
+                    all_lat = 0;
+                    continue;
+                }
+                size_t i;
+                const json_t *b;
+                json_array_foreach(lat, i, b) {
+                    json_int_t bv = json_integer_value(json_array_get(b, 0)), bc = json_integer_value(json_array_get(b, 1));
+                    if (bv >= 0 && bc > 0)
+                        hist_record_n(h, (uint64_t)bv, (uint64_t)bc);
+                }
+            }
+            if (all_lat) {
+                static const struct { const char *key; double pct; } pk[] = {
+                    {"live_p50_us", 50}, {"live_p95_us", 95}, {"live_p99_us", 99}};
+                for (size_t k = 0; k < sizeof pk / sizeof pk[0]; k++)
+                    if (json_object_get(m, pk[k].key))
+                        json_object_set_new(m, pk[k].key, json_integer((json_int_t)hist_percentile(h, pk[k].pct)));
+                json_t *hj = hist_to_json(h);
+                json_object_set(m, "lat", json_object_get(hj, "buckets"));
+                json_decref(hj);
+            } else {
+                *exact = 0;
+            }
+            json_object_set_new(groups, name, m);
+        }
+    }
+    hist_free(h);
+    if (any)
+        json_object_set_new(out, "groups", groups);
+    else
+        json_decref(groups);
+    return 0;
+}
+
 static void merge_faults(json_t *out, json_t *const *shards, int n)
 {
     json_t *faults = json_array();
@@ -424,12 +508,35 @@ int reports_merge(const char *out_dir, const char *const *shard_dirs, int n, cha
     if (merge_totals(out, shards, n, err, errlen) != 0 || merge_latency(out, shards, name_ptrs, n, err, errlen) != 0 ||
         merge_timeline(out, shards, n, &exact, err, errlen) != 0)
         goto done;
+    int groups_exact = 1;
+    if (merge_groups(out, shards, n, &groups_exact, err, errlen) != 0)
+        goto done;
     merge_faults(out, shards, n);
     if (merge_anomalies(out, shards, n, err, errlen) != 0)
         goto done;
+    /* A shard whose run broke makes the merged run broken too: its figures
+     * are partial, so no verdict on the whole is trustworthy. */
+    char broken[1024] = "";
+    size_t boff = 0;
+    int any_partial = 0;
+    for (int s = 0; s < n; s++) {
+        const char *e = rdoc_str_or(shards[s], "error", NULL);
+        any_partial |= json_is_true(json_object_get(shards[s], "partial"));
+        if (e && boff < sizeof broken)
+            boff += (size_t)snprintf(broken + boff, sizeof broken - boff, "%sshard %d (%s): %s", boff ? "; " : "",
+                                     s, names[s], e);
+    }
     int failed = merge_verdicts(out, shards, n);
     int pass = json_array_size(json_object_get(out, "verdicts")) > 0 ? failed == 0 : !any_failed_shard;
+    if (broken[0]) {
+        pass = 0;
+        json_object_set_new(out, "error", json_string(broken));
+    }
+    if (any_partial)
+        json_object_set_new(out, "partial", json_true());
     json_object_set_new(out, "pass", json_boolean(pass));
+    json_object_set_new(out, "exit_code", json_integer(broken[0] ? 3 : pass ? 0 : 1));
+    json_object_set_new(out, "run_dir", json_string(out_dir));
     json_t *merge = json_object(), *sources = json_array();
     for (int s = 0; s < n; s++)
         json_array_append_new(sources, json_string(names[s]));
@@ -438,12 +545,24 @@ int reports_merge(const char *out_dir, const char *const *shard_dirs, int n, cha
     json_object_set_new(merge, "timeline_p95", json_string(exact ? "exact (per-second buckets added)"
                                                                  : "max over shards (an upper bound): some rows "
                                                                    "carry no per-second buckets"));
+    if (json_object_get(out, "groups"))
+        json_object_set_new(merge, "groups_percentiles",
+                            json_string(groups_exact ? "exact (group buckets added)"
+                                                     : "max over shards (an upper bound): some groups carry no buckets"));
     json_object_set_new(out, "merge", merge);
     /* Members this code does not know (added to the schema later) are kept
-     * from the first shard. */
+     * from the first shard — except those that describe one shard's run
+     * (its command line, its shard number), which would be false here. */
+    static const char *const per_run[] = {"command", "shard", "started_mono", NULL};
     const char *key;
     json_t *v;
-    json_object_foreach(shards[0], key, v) if (!json_object_get(out, key)) json_object_set(out, key, v);
+    json_object_foreach(shards[0], key, v) {
+        int skip = 0;
+        for (const char *const *k = per_run; *k; k++)
+            skip |= strcmp(*k, key) == 0;
+        if (!skip && !json_object_get(out, key))
+            json_object_set(out, key, v);
+    }
 
     char path[4096];
     if (rdoc_mkdir(out_dir, err, errlen) != 0)

@@ -206,6 +206,7 @@ typedef struct entry_result {
     char why[512];       /* broken / invalid / drill failure detail */
     json_t *report;      /* the entry's report.json, or NULL */
     json_t *drill;       /* drill checks, or NULL */
+    json_t *require;     /* the entry's require checks, or NULL */
     double elapsed_s;
 } entry_result;
 
@@ -517,6 +518,28 @@ static void run_entry(const suite_def *s, const suite_entry *e, const suite_opts
         res->status = ST_BROKEN;
         snprintf(res->why, sizeof res->why, "no readable report.json: %.400s", err);
     }
+    /* require: checks on the report the scenario's budgets cannot express */
+    if (res->report && e->nrequire) {
+        json_t *req = json_array();
+        for (size_t i = 0; i < e->nrequire; i++) {
+            char m[128], op[4];
+            double want = 0, got = NAN;
+            int pass = 0;
+            if (sscanf(e->require[i], "%127s %3s %lf", m, op, &want) == 3 &&
+                rdoc_verdict_metric(res->report, m, &got) == 0)
+                rdoc_compare_op(op, got, want, &pass);
+            json_array_append_new(req, json_pack("{s:s, s:o, s:b}", "require", e->require[i], "value",
+                                                 isnan(got) ? json_null() : json_real(got), "pass", pass));
+            if (!pass && res->status == ST_PASS) {
+                res->status = ST_FAIL;
+                if (isnan(got))
+                    snprintf(res->why, sizeof res->why, "require %s: not in report.json", e->require[i]);
+                else
+                    snprintf(res->why, sizeof res->why, "require %s: measured %g", e->require[i], got);
+            }
+        }
+        res->require = req;
+    }
     if (e->drill.present) {
         judge_drill(&e->drill, &dr, effective_warmup(s, e, o), res);
         char dpath[4096];
@@ -701,6 +724,8 @@ static int write_index(const suite_def *s, const entry_result *res, const char *
             json_object_set_new(ej, "run_dir", json_string(e->id));
         if (res[i].drill)
             json_object_set(ej, "drill", res[i].drill);
+        if (res[i].require)
+            json_object_set(ej, "require", res[i].require);
         json_array_append_new(entries, ej);
     }
     char started[64];
@@ -818,6 +843,7 @@ int suite_run(const char *path, const suite_opts *o, char *out_dir_used, size_t 
     for (size_t i = 0; i < s.nentries; i++) {
         json_decref(res[i].report);
         json_decref(res[i].drill);
+        json_decref(res[i].require);
     }
     free(res);
     suite_def_free(&s);

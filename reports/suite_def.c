@@ -415,7 +415,8 @@ static void parse_drill(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
 static void parse_entry(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
 {
     static const char *const keys[] = {"id", "title", "question", "scenario", "set", "short", "answer",
-                                       "not_runnable", "partial", "runbook", "timeout", "drill", "verdicts", NULL};
+                                       "not_runnable", "partial", "runbook", "timeout", "drill", "verdicts", "require",
+                                       NULL};
     e->line = (int)n->start_mark.line + 1;
     if (n->type != YAML_MAPPING_NODE) {
         perr(c, n, "each entry must be a mapping");
@@ -472,6 +473,18 @@ static void parse_entry(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
     e->short_sets = dup_list(c, get(c, n, "short"), "short", &e->nshort_sets);
     check_sets(c, get(c, n, "short"), e->short_sets, e->nshort_sets, "short");
     e->answer = dup_list(c, get(c, n, "answer"), "answer", &e->nanswer);
+    e->require = dup_list(c, get(c, n, "require"), "require", &e->nrequire);
+    for (size_t i = 0; i < e->nrequire; i++) {
+        char m[128], op[4];
+        double v;
+        int okop = 0;
+        if (sscanf(e->require[i], "%127s %3s %lf", m, op, &v) == 3)
+            for (const char *const *o = op_names; *o; o++)
+                okop |= strcmp(*o, op) == 0;
+        if (!okop)
+            perr(c, get(c, n, "require"), "require: '%s' is not 'METRIC OP VALUE' (OP one of <= >= < > == !=)",
+                 e->require[i]);
+    }
     e->timeout_s = seconds_of(c, get(c, n, "timeout"), "timeout", s->timeout_s);
     yaml_node_t *vn = get(c, n, "verdicts");
     if (vn) {
@@ -594,6 +607,7 @@ void suite_def_free(suite_def *s)
         free_list(e->sets, e->nsets);
         free_list(e->short_sets, e->nshort_sets);
         free_list(e->answer, e->nanswer);
+        free_list(e->require, e->nrequire);
         free(e->not_runnable);
         free(e->partial);
         free(e->runbook);

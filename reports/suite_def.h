@@ -77,6 +77,10 @@ typedef struct suite_entry {
     size_t nsets, nshort_sets;
     char **answer;             /* metric names shown as the measured answer */
     size_t nanswer;
+    char **require;            /* "METRIC OP VALUE" the suite checks on report.json itself (budget
+                                  names or dotted paths such as groups.fast.lost): for what
+                                  scenario budgets cannot name */
+    size_t nrequire;
     char *not_runnable;        /* reason, or NULL */
     char *partial;             /* what part of the question this run does not cover, or NULL */
     char *runbook;             /* path as written (drills) */

@@ -134,6 +134,14 @@ static uint64_t write_shard(fx *f, int s, int nvalues, double p95_budget_ms)
         hist_percentile(live, 95) / 1000.0 <= p95_budget_ms, "name", "lost", "op", "==", "budget", 0, "value",
         150, "pass", 0);
     assert_non_null(rep);
+    /* per-group totals, as the harness writes them */
+    json_t *hj = hist_to_json(live);
+    json_object_set_new(rep, "groups",
+                        json_pack("{s:{s:i, s:I, s:i, s:I, s:O}}", "all", "clients", 100 + s, "delivered",
+                                  (json_int_t)nvalues, "lost", 150, "live_p95_us",
+                                  (json_int_t)hist_percentile(live, 95), "lat", json_object_get(hj, "buckets")));
+    json_decref(hj);
+    json_object_set_new(rep, "command", json_string("rtchaos run x --shard i/N"));
     char path[400];
     snprintf(path, sizeof path, "%s/report.json", f->shard[s]);
     assert_int_equal(json_dump_file(rep, path, 0), 0);
@@ -195,6 +203,12 @@ static void test_reports_merge_percentiles_exact(void **state)
                          (json_int_t)hist_percentile(f->all_resync, p[i].pct));
     }
     assert_int_equal(at(r, "latency_us", "live", "count"), (json_int_t)hist_count(f->all));
+    /* per-group figures merge exactly too; per-run members are not copied */
+    assert_int_equal(at(r, "groups", "all", "live_p95_us"), (json_int_t)hist_percentile(f->all, 95));
+    assert_int_equal(at(r, "groups", "all", "delivered"), (json_int_t)hist_count(f->all));
+    assert_int_equal(at(r, "groups", "all", "lost"), 450);
+    assert_null(json_object_get(r, "command"));
+    assert_int_equal(json_integer_value(json_object_get(r, "exit_code")), 1);
     assert_int_equal(at(r, "latency_us", "live", "max"), (json_int_t)hist_max(f->all));
     /* the merged "hist" reads back into the same histogram */
     hist *back = hist_new();
@@ -290,6 +304,28 @@ static void test_reports_merge_verdicts_rejudged(void **state)
     json_decref(r);
 }
 
+/* A shard whose run broke: the merged run is broken, whatever its verdicts. */
+static void test_reports_merge_broken_shard(void **state)
+{
+    fx *f = *state;
+    for (int s = 0; s < NSHARDS; s++)
+        write_shard(f, s, 200, 1e9);
+    char path[400];
+    snprintf(path, sizeof path, "%s/report.json", f->shard[2]);
+    json_error_t jerr;
+    json_t *r = json_load_file(path, 0, &jerr);
+    json_object_set_new(r, "error", json_string("rtchaos-server died (signal 9)"));
+    json_object_set_new(r, "partial", json_true());
+    json_dump_file(r, path, 0);
+    json_decref(r);
+    json_t *m = merged(f, 1);
+    assert_true(json_is_false(json_object_get(m, "pass")));
+    assert_int_equal(json_integer_value(json_object_get(m, "exit_code")), 3);
+    assert_non_null(strstr(json_string_value(json_object_get(m, "error")), "shard 2"));
+    assert_true(json_is_true(json_object_get(m, "partial")));
+    json_decref(m);
+}
+
 static void test_reports_merge_fixture_shards(void **state)
 {
     fx *f = *state;
@@ -332,6 +368,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reports_merge_counters_timeline_anomalies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports_merge_verdicts_rejudged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports_merge_fixture_shards, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reports_merge_broken_shard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports_merge_refuses_inexact_or_mixed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

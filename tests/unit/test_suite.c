@@ -134,7 +134,7 @@ static void test_suite_parse_errors_have_positions(void **state)
                         "  - id: Has Space\n    title: x\n    scenario: nowhere.yaml\n"
                         "  - id: two\n    title: y\n    question: 4\n    not_runnable: later\n    colour: red\n"
                         "  - id: two\n    title: z\n"
-                        "  - id: three\n    title: w\n    not_runnable: later\n    set: [\"novalue\"]\n"
+                        "  - id: three\n    title: w\n    not_runnable: later\n    set: [\"novalue\"]\n    require: [\"lost is zero\"]\n"
                         "    drill: {watch: [{metric: m, expect: sideways}], actions: [{path: admin}]}\n");
     int nerr = 0;
     char *e = load_errors(f, &nerr);
@@ -149,7 +149,8 @@ static void test_suite_parse_errors_have_positions(void **state)
     assert_non_null(strstr(e, "expect: 'sideways' is not increase, above, below or flat"));
     assert_non_null(strstr(e, "drill action: missing 'at'"));
     assert_non_null(strstr(e, "path must start with /"));
-    assert_int_equal(nerr, 10);
+    assert_non_null(strstr(e, "require: 'lost is zero' is not 'METRIC OP VALUE'"));
+    assert_int_equal(nerr, 11);
     free(e);
     write_text(f->path, "suite: x\ntitle: [unclosed\n");
     e = load_errors(f, &nerr);
