@@ -17,7 +17,10 @@ json_t *rdoc_load(const char *path, char *err, size_t errlen)
     json_error_t jerr;
     json_t *rep = json_load_file(path, 0, &jerr);
     if (!rep) {
-        snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+        if (jerr.line > 0)
+            snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+        else /* not opened or empty: jansson's text already names the file */
+            snprintf(err, errlen, "%s", jerr.text);
         return NULL;
     }
     if (!json_is_object(rep)) {

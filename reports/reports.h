@@ -55,6 +55,8 @@ int reports_print_summary(const char *run_dir, FILE *out, char *err, size_t errl
  *   delivered_ratio                   the verdict of that name, else
  *                                     totals.delivered / totals.expected
  *   verdicts                          number of failed verdicts
+ *   a.b.c                             any number at that dotted path of the
+ *                                     report, e.g. groups.fast.lost
  * Rules:
  *   --max-regress METRIC=LIMIT  NEW may exceed BASE by at most LIMIT, where
  *                               LIMIT is "N%" (relative to BASE) or an

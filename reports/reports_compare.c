@@ -80,8 +80,9 @@ int reports_compare_opts_add(reports_compare_opts *o, const char *flag, const ch
     char metric[REPORTS_METRIC_MAX], unit[8];
     snprintf(metric, sizeof metric, "%.*s", (int)(eq - spec), spec);
     for (const char *c = metric; *c; c++) {
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_')) {
-            snprintf(err, errlen, "%s %s: metric name '%s' may hold only a-z, 0-9 and _", flag, spec, metric);
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' || *c == '-')) {
+            snprintf(err, errlen, "%s %s: metric name '%s' may hold only a-z, 0-9, _, - and . (a path)", flag,
+                     spec, metric);
             return -1;
         }
     }
