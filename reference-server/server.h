@@ -99,6 +99,11 @@ typedef struct session {
     const char *close_reason;
     uint64_t last_progress_us;   /* monotonic: last time a write went out */
 
+    /* WS: when a pong (or the upgrade) last proved the peer alive; lws
+     * closes peers silent past the idle timeout, this tells which closes
+     * those were (rtchaos_idle_closes_total) */
+    uint64_t last_pong_us;
+
     /* WS receive reassembly */
     char *rx;
     size_t rx_len;

@@ -310,6 +310,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, v
         return 0;
     case LWS_CALLBACK_ESTABLISHED: {
         conn_init(s, S, SESS_WS, wsi);
+        s->last_pong_us = clock_mono_us();
         lws_dll2_add_tail(&s->node, &S->sessions);
         S->m.conns_open[MT_WS]++;
         S->m.conns_total[MT_WS]++;
@@ -343,8 +344,19 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, v
         return on_receive(S, s, wsi, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return on_writeable(S, s, wsi);
+    case LWS_CALLBACK_RECEIVE_PONG:
+        s->last_pong_us = clock_mono_us();
+        return 0;
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
+        /* (whichever lws calls first; the session is released once) Closed
+         * by lws, not by us, after a silence as long as the idle timeout
+         * (less a margin for timer granularity): a pong timeout. */
+        if (S && s && s->kind == SESS_WS && !s->closing &&
+            clock_mono_us() - s->last_pong_us + 500000 >= (uint64_t)S->cfg->idle_timeout_s * 1000000) {
+            S->m.idle_closes[MT_WS]++;
+            log_info("ws idle close: no pong for %llds", (long long)S->cfg->idle_timeout_s);
+        }
         session_release(s);
         return 0;
     default:

@@ -57,6 +57,8 @@ def main():
         took = time.monotonic() - t0
         assert 2.0 <= took <= 15, f"silent peer closed after {took:.1f}s (ping 1s, idle 3s)"
         assert bad.pings >= 1, "the silent peer was pinged first"
+        wait_until(lambda: srv.metrics()['rtchaos_idle_closes_total{transport="ws"}'] >= 1,
+                   what="the pong timeout counted")
         time.sleep(2.0)
         state["stop"] = True
         th.join(10)
