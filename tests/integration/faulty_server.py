@@ -7,7 +7,8 @@ purpose, to prove that the fleet's checkers name each fault correctly.
                              replay_off_by_one|omit_snapshot [--history N]
 
 Prints "listening 127.0.0.1:PORT" (WebSocket clients) then
-"publish 127.0.0.1:PORT" (HTTP publish) on stdout once ready.
+"publish 127.0.0.1:PORT" (HTTP: POST /publish/<ch>, and SSE clients on
+GET /sse?ch=a&ch=b with Last-Event-ID) on stdout once ready.
 
 Faults (every other behaviour is correct):
   drop               live events with seq % 7 == 3 are not sent
@@ -19,9 +20,11 @@ Faults (every other behaviour is correct):
 """
 import argparse
 import asyncio
+import base64
 import json
 import random
 import sys
+import urllib.parse
 
 import websockets
 
@@ -156,6 +159,47 @@ async def ws_handler(ws, path="/ws"):
             c.subs.discard(sub)
 
 
+def sse_id(pos):
+    return base64.urlsafe_b64encode(json.dumps(pos, sort_keys=True).encode()).decode()
+
+
+async def sse_stream(writer, path, last_id):
+    """GET /sse?ch=a&ch=b: every envelope as one event whose id encodes the
+    position in every channel; Last-Event-ID resumes each channel."""
+    q = urllib.parse.urlparse(path)
+    names = urllib.parse.parse_qs(q.query).get("ch", [])
+    pos = {}
+    if last_id:
+        try:
+            pos = json.loads(base64.urlsafe_b64decode(last_id.encode()))
+        except ValueError:
+            pos = {}
+    writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+                 b"retry: 100\n\n")
+    queue = asyncio.Queue()
+    sub = Sub(queue)
+    mine = []
+    for name in names:
+        msg = {"op": "sub", "ch": name}
+        if name in pos:
+            msg["since"] = pos[name]
+        mine.append(subscribe(sub, msg))
+    try:
+        while True:
+            text = await queue.get()
+            o = json.loads(text)
+            ch = o.get("ch")
+            if o.get("type") == "subscribed":
+                pos.setdefault(ch, o["seq"])
+            elif o.get("type") in ("event", "snapshot"):
+                pos[ch] = o["seq"]
+            writer.write(("id: %s\ndata: %s\n\n" % (sse_id(pos), text)).encode())
+            await writer.drain()
+    finally:
+        for c in mine:
+            c.subs.discard(sub)
+
+
 async def http_conn(reader, writer):
     try:
         while True:
@@ -164,6 +208,7 @@ async def http_conn(reader, writer):
                 return
             method, path, _ = line.decode().split(" ", 2)
             length = 0
+            last_id = None
             while True:
                 h = await reader.readline()
                 if h in (b"\r\n", b"\n", b""):
@@ -171,6 +216,11 @@ async def http_conn(reader, writer):
                 k, _, v = h.decode().partition(":")
                 if k.strip().lower() == "content-length":
                     length = int(v.strip())
+                if k.strip().lower() == "last-event-id":
+                    last_id = v.strip()
+            if method == "GET" and path.startswith("/sse"):
+                await sse_stream(writer, path, last_id)
+                return
             body = await reader.readexactly(length) if length else b""
             status, out = 404, {"type": "error", "code": "bad_request", "msg": "not found"}
             if method == "POST" and path.startswith("/publish/"):

@@ -25,17 +25,18 @@ EXPECT = {
 }
 
 
-def run(fault, seed, history=1000, backoff_ms=50):
+def run(fault, seed, history=1000, backoff_ms=50, transport="ws"):
     srv = rtctest.start("/usr/bin/python3", [os.path.join(HERE, "faulty_server.py"), "--fault", fault,
                                             "--history", str(history)],
                         ready_lines=2, name=f"faulty-{fault}")
     try:
         ws = srv.lines[0].split()[-1]
         pub = srv.lines[1].split()[-1]
+        client = ws if transport == "ws" else pub  # SSE is served beside the publish endpoint
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tf:
             out = tf.name
-        cmd = [os.path.join(rtctest.BIN, "rtchaos-fleet-check"), "--client", ws, "--publish", pub,
-               "--transport", "ws", "--clients", "12", "--channels", "3", "--cpc", "2", "--rate", "25",
+        cmd = [os.path.join(rtctest.BIN, "rtchaos-fleet-check"), "--client", client, "--publish", pub,
+               "--transport", transport, "--clients", "12", "--channels", "3", "--cpc", "2", "--rate", "25",
                "--duration-ms", "2500", "--cut-at-ms", "1200", "--cut-fraction", "0.5",
                "--drain-ms", "8000", "--seed", str(seed), "--backoff-ms", str(backoff_ms), "--quiet", "--out", out]
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=90)
@@ -70,6 +71,19 @@ def main():
         kinds = {a["kind"] for a in r["anomalies"]}
         assert kind in kinds, f"{fault}: no {kind} example among {kinds}"
         print(f"ok {fault}: {kind}={t[kind]} " + " ".join(f"{k}={t[k]}" for k in KINDS if t[k]))
+    # the same proof over SSE (resume by Last-Event-ID)
+    for seed in (1, 2):
+        r = run("none", seed, transport="sse")
+        t = r["totals"]
+        bad = {k: t[k] for k in KINDS if t[k]}
+        assert not bad, f"SSE, correct server, seed {seed}: false alarm {bad}: {r['anomalies'][:5]}"
+        assert t["delivered"] == t["expected"] > 0 and t["resync_ok"] == 12, f"SSE seed {seed}: {t}"
+        print(f"ok sse none seed={seed}: clean")
+    for fault, kind in EXPECT.items():
+        r = run(fault, 3, history=3 if fault == "omit_snapshot" else 1000, transport="sse")
+        t = r["totals"]
+        assert t[kind] > 0, f"SSE {fault}: expected {kind} > 0, totals {t}"
+        print(f"ok sse {fault}: {kind}={t[kind]}")
     print("ok")
 
 
