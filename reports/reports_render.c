@@ -301,12 +301,13 @@ static int write_doc(rout *o, const json_t *rep, const char *plots_dir, char *er
         rout_text(o, title);
         fprintf(o->f, " — %s\n\n", pass ? "PASS" : "FAIL");
     }
+    /* What a reader needs first: the verdicts and why; the long counter
+     * table goes last. */
     section_run(o, rep);
     section_verdicts(o, rep);
     section_latency(o, rep);
-    section_totals(o, rep);
-    section_faults(o, rep);
     section_anomalies(o, rep);
+    section_faults(o, rep);
     rout_heading(o, 2, "Plots", NULL);
     for (int i = 0; i < RPLOT_REPORT_N; i++) {
         const rplot_info *p = &rplot_report_plots[i];
@@ -319,6 +320,7 @@ static int write_doc(rout *o, const json_t *rep, const char *plots_dir, char *er
             fprintf(o->f, "](plots/%s.png)\n\n", p->name);
         }
     }
+    section_totals(o, rep);
     if (o->html)
         fputs("<p>Files: report.json (canonical), junit.xml, report.md, plots/ (SVG, PNG, gnuplot data and "
               "script), events.jsonl.</p>\n</body></html>\n", o->f);
