@@ -56,8 +56,18 @@ static void section_run(rout *o, const json_t *rep)
             rout_table_row(o, NULL, row, 2);
         }
     }
+    /* a run that broke says why, first thing: its figures are partial */
+    const char *error = rdoc_str_or(rep, "error", NULL);
+    if (error) {
+        row[0] = "run broke"; row[1] = error;
+        rout_table_row(o, "fail", row, 2);
+    }
+    if (json_is_true(json_object_get(rep, "partial"))) {
+        row[0] = "partial"; row[1] = "yes: the run ended early, figures cover only part of it";
+        rout_table_row(o, "fail", row, 2);
+    }
     int pass = json_is_true(json_object_get(rep, "pass"));
-    row[0] = "result"; row[1] = pass ? "PASS" : "FAIL";
+    row[0] = "result"; row[1] = pass ? "PASS" : error ? "BROKEN" : "FAIL";
     rout_table_row(o, pass ? "pass" : "fail", row, 2);
     rout_table_end(o);
 }
@@ -369,8 +379,12 @@ int reports_print_summary(const char *run_dir, FILE *out, char *err, size_t errl
         return -1;
     int pass = json_is_true(json_object_get(rep, "pass"));
     const json_t *t = json_object_get(rep, "totals");
-    fprintf(out, "%s  %s  (seed %lld, %.1f s)\n", pass ? "PASS" : "FAIL", rdoc_str_or(rep, "scenario", "?"),
-            (long long)json_integer_value(json_object_get(rep, "seed")), rdoc_num_or(rep, "duration_s", 0));
+    const char *error = rdoc_str_or(rep, "error", NULL);
+    fprintf(out, "%s  %s  (seed %lld, %.1f s)\n", pass ? "PASS" : error ? "BROKEN" : "FAIL",
+            rdoc_str_or(rep, "scenario", "?"), (long long)json_integer_value(json_object_get(rep, "seed")),
+            rdoc_num_or(rep, "duration_s", 0));
+    if (error)
+        fprintf(out, "  run broke: %s\n", error);
     const json_t *vs = json_object_get(rep, "verdicts");
     size_t i;
     const json_t *v;

@@ -235,6 +235,32 @@ static void test_reports_render_gnuplot_failure_is_an_error(void **state)
     assert_non_null(strstr(err, "gnuplot"));
 }
 
+static void test_reports_render_broken_run(void **state)
+{
+    fx *f = *state;
+    char err[512] = "", path[512];
+    snprintf(path, sizeof path, "%s/report.json", f->dir);
+    FILE *o = fopen(path, "w");
+    fputs("{\"schema\":\"rtchaos.report/1\",\"scenario\":\"cut\",\"pass\":false,\"partial\":true,"
+          "\"error\":\"rtchaos-server exited (signal 9) at 3.2 s\",\"duration_s\":3.2}", o);
+    fclose(o);
+    int rc = reports_render(f->dir, err, sizeof err);
+    if (rc != 0)
+        fail_msg("render: %s", err);
+    char *md = slurp(f->dir, "report.md", NULL);
+    assert_non_null(strstr(md, "| run broke | rtchaos-server exited (signal 9) at 3.2 s |"));
+    assert_non_null(strstr(md, "| result | BROKEN |"));
+    assert_non_null(strstr(md, "| partial | yes"));
+    free(md);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    assert_int_equal(reports_print_summary(f->dir, m, err, sizeof err), 0);
+    fclose(m);
+    assert_non_null(strstr(buf, "BROKEN  cut"));
+    free(buf);
+}
+
 static void test_reports_render_junit(void **state)
 {
     fx *f = *state;
@@ -274,6 +300,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reports_render_zero_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports_render_rejects_other_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports_render_gnuplot_failure_is_an_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reports_render_broken_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports_render_junit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports_render_summary, setup, teardown),
     };
