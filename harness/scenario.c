@@ -878,7 +878,15 @@ static void top_field(ctx *c, void *obj, size_t key, int val, int keynode)
 
 /* ---- budgets ------------------------------------------------------------------------ */
 
-static void parse_budget(ctx *c, int id, scn_budget *b)
+static int group_exists(const scenario *scn, const char *g)
+{
+    for (size_t i = 0; i < scn->nclients; i++)
+        if (!strcmp(scn->clients[i].name, g))
+            return 1;
+    return 0;
+}
+
+static void parse_budget(ctx *c, const scenario *scn, int id, scn_budget *b)
 {
     if (want_scalar(c, id, "a budget like 'p95_live_ms <= 50'") < 0)
         return;
@@ -896,7 +904,7 @@ static void parse_budget(ctx *c, int id, scn_budget *b)
     while (isspace((unsigned char)*p))
         p++;
     const char *m0 = p;
-    while (isalnum((unsigned char)*p) || *p == '_')
+    while (isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-')
         p++;
     size_t mlen = (size_t)(p - m0);
     if (mlen == 0) {
@@ -905,8 +913,40 @@ static void parse_budget(ctx *c, int id, scn_budget *b)
         return;
     }
     b->metric = strndup(m0, mlen);
-    const verdict_metric *vm = verdict_metric_find(b->metric);
-    if (!vm) {
+    char group[128] = "";
+    const verdict_metric *vm = verdict_resolve(b->metric, group, sizeof group);
+    const char *dot = strrchr(b->metric, '.');
+    if (dot && group[0] && !group_exists(scn, group)) {
+        const char *names[64];
+        size_t k = 0;
+        for (size_t j = 0; j < scn->nclients && k < 64; j++)
+            names[k++] = scn->clients[j].name;
+        const char *near = closest(group, names, k);
+        char list[512];
+        join_list(list, sizeof list, names, k);
+        if (near)
+            err_at_off(c, id, base + (size_t)(m0 - s), "budget '%s': no client group named '%s' (did you mean '%s'?)",
+                       b->metric, group, near);
+        else
+            err_at_off(c, id, base + (size_t)(m0 - s), "budget '%s': no client group named '%s'; groups: %s",
+                       b->metric, group, list);
+    } else if (dot && !vm) {
+        size_t nm;
+        const verdict_metric *all = verdict_group_metrics(&nm);
+        const char *names[64];
+        size_t k = 0;
+        for (size_t i = 0; i < nm && k < 64; i++)
+            names[k++] = all[i].name;
+        const char *near = closest(dot + 1, names, k);
+        char list[1024];
+        join_list(list, sizeof list, names, k);
+        if (near)
+            err_at_off(c, id, base + (size_t)(m0 - s) + (size_t)(dot + 1 - b->metric),
+                       "unknown group budget metric '%s' (did you mean '%s'?)", dot + 1, near);
+        else
+            err_at_off(c, id, base + (size_t)(m0 - s) + (size_t)(dot + 1 - b->metric),
+                       "unknown group budget metric '%s'; expected one of: %s", dot + 1, list);
+    } else if (!vm) {
         size_t nm;
         const verdict_metric *all = verdict_metrics(&nm);
         const char *names[64];
@@ -1439,7 +1479,7 @@ static void convert(ctx *c, scenario *s)
             size_t n = seq_len(c, v[12]);
             s->budgets = calloc(n ? n : 1, sizeof *s->budgets);
             for (size_t i = 0; i < n; i++)
-                parse_budget(c, seq_item(c, v[12], i), &s->budgets[s->nbudgets++]);
+                parse_budget(c, s, seq_item(c, v[12], i), &s->budgets[s->nbudgets++]);
         }
     }
 }

@@ -42,6 +42,64 @@ static const verdict_metric metrics[] = {
      "delivered / expected (0..1)"},
 };
 
+#define GLAT(stat)                                                                            \
+    {"p" #stat "_live_ms", "live_p" #stat "_us", NULL, 0.001, "the group's live latency, ms"},  \
+    {"live_p" #stat "_ms", "live_p" #stat "_us", NULL, 0.001, "the group's live latency, ms"}
+#define GTOTAL(name) {#name, #name, NULL, 1.0, "the group's " #name}
+
+static const verdict_metric group_metrics[] = {
+    GLAT(50), GLAT(95), GLAT(99),
+    GTOTAL(clients), GTOTAL(delivered), GTOTAL(lost), GTOTAL(duplicated), GTOTAL(reordered),
+    GTOTAL(resync_ok), GTOTAL(resync_failed), GTOTAL(epoch_changed),
+};
+
+const verdict_metric *verdict_group_metrics(size_t *n)
+{
+    *n = sizeof group_metrics / sizeof *group_metrics;
+    return group_metrics;
+}
+
+const verdict_metric *verdict_group_metric_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof group_metrics / sizeof *group_metrics; i++)
+        if (!strcmp(group_metrics[i].name, name))
+            return &group_metrics[i];
+    return NULL;
+}
+
+const verdict_metric *verdict_resolve(const char *name, char *group, size_t groupcap)
+{
+    const char *dot = strrchr(name, '.');
+    if (!dot) {
+        if (groupcap)
+            group[0] = '\0';
+        return verdict_metric_find(name);
+    }
+    size_t gl = (size_t)(dot - name);
+    if (gl == 0 || gl >= groupcap)
+        return NULL;
+    memcpy(group, name, gl);
+    group[gl] = '\0';
+    return verdict_group_metric_find(dot + 1);
+}
+
+int verdict_group_metric_value(const verdict_metric *m, const char *group, const json_t *report, double *out,
+                               char *err, size_t errlen)
+{
+    const json_t *g = json_object_get(json_object_get(report, "groups"), group);
+    if (!g) {
+        snprintf(err, errlen, "not measured (report.json has no groups.%s)", group);
+        return -1;
+    }
+    const json_t *v = json_object_get(g, m->path);
+    if (!json_is_number(v)) {
+        snprintf(err, errlen, "not measured (report.json has no groups.%s.%s)", group, m->path);
+        return -1;
+    }
+    *out = json_number_value(v) * m->scale;
+    return 0;
+}
+
 const verdict_metric *verdict_metrics(size_t *n)
 {
     *n = sizeof metrics / sizeof *metrics;
@@ -126,14 +184,18 @@ json_t *verdict_eval(const scn_budget *budgets, size_t n, const json_t *report)
         json_object_set_new(v, "name", json_string(b->metric));
         json_object_set_new(v, "op", json_string(scenario_op_str(b->op)));
         json_object_set_new(v, "budget", json_real(b->value));
-        const verdict_metric *m = verdict_metric_find(b->metric);
+        char group[128];
+        const verdict_metric *m = verdict_resolve(b->metric, group, sizeof group);
         char err[256];
         double val;
+        int rc = !m ? -1
+                 : group[0] ? verdict_group_metric_value(m, group, report, &val, err, sizeof err)
+                            : verdict_metric_value(m, report, &val, err, sizeof err);
         if (!m) {
             json_object_set_new(v, "value", json_null());
             json_object_set_new(v, "pass", json_false());
             json_object_set_new(v, "error", json_string("unknown metric"));
-        } else if (verdict_metric_value(m, report, &val, err, sizeof err) < 0) {
+        } else if (rc < 0) {
             json_object_set_new(v, "value", json_null());
             json_object_set_new(v, "pass", json_false());
             json_object_set_new(v, "error", json_string(err));

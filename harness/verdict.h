@@ -21,12 +21,26 @@ const verdict_metric *verdict_metrics(size_t *n);
 /* The metric named name, or NULL. */
 const verdict_metric *verdict_metric_find(const char *name);
 
+/* The metrics a budget may scope to one client group ("fast.p95_live_ms"):
+ * their paths are relative to report.json's groups.<name> object. */
+const verdict_metric *verdict_group_metrics(size_t *n);
+const verdict_metric *verdict_group_metric_find(const char *name);
+
+/* Resolves a budget's metric name: "METRIC" (whole run) or "GROUP.METRIC"
+ * (one client group; GROUP is everything before the last '.'). Returns the
+ * metric and copies the group name into group (empty for the whole run), or
+ * NULL when the metric is unknown. */
+const verdict_metric *verdict_resolve(const char *name, char *group, size_t groupcap);
+
 /* Reads the metric's value from a report.json object. Returns 0 and *out;
  * -1 with a message in err when a field is missing or not a number, or a
  * ratio's denominator is 0 (then *out is set to 1.0 if the numerator is 0
  * too — nothing was expected and nothing was missed — and 0 is returned). */
 int verdict_metric_value(const verdict_metric *m, const json_t *report, double *out, char *err,
                          size_t errlen);
+/* The same for a group metric, read from report.groups.<group>. */
+int verdict_group_metric_value(const verdict_metric *m, const char *group, const json_t *report, double *out,
+                               char *err, size_t errlen);
 
 /* Whether value op budget holds. */
 int verdict_compare(double value, scn_op op, double budget);

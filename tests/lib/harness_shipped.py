@@ -15,7 +15,7 @@ SHORT = {
                         "budgets.7=resync_p95_ms <= 30000"],
     "latency-spike": ["duration=8s", "warmup=1s", "faults.0.at=2s", "faults.0.for=2s",
                       "budgets.4=p50_live_ms <= 5000", "budgets.6=max_live_ms <= 30000"],
-    "slow-consumer": ["duration=8s", "warmup=1s", "budgets.4=p95_live_ms <= 5000"],
+    "slow-consumer": ["duration=8s", "warmup=1s", "budgets.4=fast.p95_live_ms <= 5000"],
     "half-open": ["duration=11s", "warmup=1s", "faults.0.at=2s", "faults.0.for=7s",
                   "clients.0.count=60", "clients.1.count=30"],
     "history-overflow": ["duration=8s", "warmup=1s", "faults.0.at=2s", "faults.1.at=2s"],
@@ -40,7 +40,7 @@ def check_overrides(scen_dir):
         block = text.split("\nbudgets:\n", 1)[1]
         shipped = [m.group(1).strip() for m in re.finditer(r"^  - (.*)$", block, re.M)]
         for s in sets:
-            m = re.match(r"budgets\.(\d+)=(\w+)", s)
+            m = re.match(r"budgets\.(\d+)=([\w.-]+)", s)
             if m:
                 i, metric = int(m.group(1)), m.group(2)
                 assert shipped[i].split()[0] == metric, (name, i, shipped[i], s)

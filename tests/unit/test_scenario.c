@@ -330,6 +330,20 @@ static void test_scenario_budgets(void **state)
            "t.yaml:9:5: expected a budget like 'p95_live_ms <= 50', got a mapping");
 }
 
+static void test_scenario_group_budgets(void **state)
+{
+    (void)state;
+    EXPECT("duration: 5s\nclients: [{name: fast}, {name: slow-ones}]\nbudgets:\n"
+           "  - fast.p95_live_ms <= 100\n"
+           "  - slow-ones.lost == 0\n"
+           "  - fats.lost == 0\n"
+           "  - slow-ones.gapz == 0\n",
+           "t.yaml:6:5: budget 'fats.lost': no client group named 'fats'; groups: fast, slow-ones",
+           "t.yaml:7:15: unknown group budget metric 'gapz'; expected one of: p50_live_ms, live_p50_ms, "
+           "p95_live_ms, live_p95_ms, p99_live_ms, live_p99_ms, clients, delivered, lost, duplicated, reordered, "
+           "resync_ok, resync_failed, epoch_changed");
+}
+
 static void test_scenario_channel_pattern(void **state)
 {
     (void)state;
@@ -473,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_scenario_server_faults_refused_with_target),
         cmocka_unit_test(test_scenario_server_faults_overlap),
         cmocka_unit_test(test_scenario_budgets),
+        cmocka_unit_test(test_scenario_group_budgets),
         cmocka_unit_test(test_scenario_channel_pattern),
         cmocka_unit_test(test_scenario_duplicate_key),
         cmocka_unit_test(test_scenario_set_overrides),

@@ -125,6 +125,36 @@ static void test_verdict_ratio_without_expected_fails(void **state)
     json_decref(r);
 }
 
+static void test_verdict_group_budgets(void **state)
+{
+    (void)state;
+    json_t *r = report();
+    json_object_set_new(r, "groups", json_pack("{s:{s:i, s:i, s:i}, s:{s:i}}", "fast", "clients", 100,
+                                               "live_p95_us", 8447, "lost", 0, "away-sse", "lost", 3));
+    char g[64];
+    const verdict_metric *m = verdict_resolve("away-sse.lost", g, sizeof g);
+    assert_non_null(m);
+    assert_string_equal(g, "away-sse");
+    assert_null(verdict_resolve("fast.gaps", g, sizeof g)); /* not a group metric */
+    assert_non_null(verdict_resolve("lost", g, sizeof g));
+    assert_string_equal(g, "");
+    scn_budget b[] = {
+        B("fast.p95_live_ms", SCN_OP_LE, 10),  /* 8.447: pass */
+        B("fast.lost", SCN_OP_EQ, 0),          /* pass */
+        B("away-sse.lost", SCN_OP_EQ, 0),      /* 3: fail */
+        B("nobody.lost", SCN_OP_EQ, 0),        /* no such group in the report: fail */
+    };
+    json_t *v = verdict_eval(b, 4, r);
+    int want[] = {1, 1, 0, 0};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(json_is_true(json_object_get(json_array_get(v, i), "pass")), want[i]);
+    assert_true(json_real_value(json_object_get(json_array_get(v, 0), "value")) == 8.447);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(v, 3), "error")),
+                        "not measured (report.json has no groups.nobody)");
+    json_decref(v);
+    json_decref(r);
+}
+
 static void test_verdict_junit(void **state)
 {
     (void)state;
@@ -170,6 +200,7 @@ int main(void)
         cmocka_unit_test(test_verdict_operators_at_boundary),
         cmocka_unit_test(test_verdict_eval),
         cmocka_unit_test(test_verdict_ratio_without_expected_fails),
+        cmocka_unit_test(test_verdict_group_budgets),
         cmocka_unit_test(test_verdict_junit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
