@@ -181,30 +181,52 @@ int fleet_local_caught_up(fleet *f);
 int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen);
 
 /* fleet_client.c */
+/* Sets up thread idx of f (event base, WS frame pool, checker context,
+ * housekeeping tick); no thread runs yet. Returns 0, or -1 with a message
+ * in err (the caller then frees it with fl_thread_free). */
 int fl_thread_init(fl_thread *t, fleet *f, unsigned idx, char *err, size_t errlen);
+/* Frees everything the thread owns (clients, buffers, base); the thread
+ * must have been joined. Does not free t itself. */
 void fl_thread_free(fl_thread *t);
-/* Creates the thread's client idx (global id, group, streams) and
- * schedules its first connect at start_delay_ms after t0. */
+/* Creates a client on thread t (global id, group, its channel indexes) and
+ * schedules its first connect start_delay_ms from now. Call before the
+ * thread runs. Returns 0, or -1 with a message in err. */
 int fl_client_add(fl_thread *t, uint32_t id, uint16_t group, const uint32_t *chs, uint16_t n_ch,
                   uint32_t start_delay_ms, char *err, size_t errlen);
+/* pthread entry: runs the thread's event loop until told to stop. */
 void *fl_thread_main(void *arg);
-/* Thread-safe: asks the thread to act (cut a fraction, re-check drain, stop). */
+/* Thread-safe: asks the thread to act (cut a fraction of its open clients,
+ * re-check the drain, stop its loop). Returns at once. */
 void fl_thread_post(fl_thread *t, double cut_fraction, int check, int stop);
-/* Runs on the thread after it stops: final reconciliation of its streams. */
+/* After the thread was joined: closes its connections and reconciles every
+ * stream with the final heads (f->final_head, or the acked heads when the
+ * publisher never finished). */
 void fl_thread_finalize(fl_thread *t);
+/* The epoch string seen on this thread whose chk_epoch_hash is h, or NULL. */
 const char *fl_epoch_str(fl_thread *t, uint64_t h);
 
 /* fleet_pub.c */
+/* Allocates the publisher of f (connections, schedule, payload); no I/O.
+ * Returns 0, or -1 with a message in err. */
 int fl_pub_new(fleet *f, fl_pub **out, char *err, size_t errlen);
+/* Connects and starts the schedule from f->t0_mono_us on its own thread.
+ * Returns 0, or -1 with a message in err. */
 int fl_pub_start(fl_pub *p, char *err, size_t errlen);
+/* Thread-safe: pauses (1) or resumes (0) the schedule. */
 void fl_pub_pause(fl_pub *p, int paused);
 /* Stops scheduling; returns once in-flight requests have settled or
- * deadline_ms passed. Fills f->final_head and sets heads_final. */
+ * deadline_ms passed (what is still unacknowledged then counts as
+ * publish_failed), joins the thread, fills f->final_head and sets
+ * heads_final. Call from the controlling thread. */
 void fl_pub_finish(fl_pub *p, uint32_t deadline_ms);
+/* Stops the thread if needed and frees everything. NULL is fine. */
 void fl_pub_free(fl_pub *p);
+/* Events acknowledged so far; thread-safe. */
 uint64_t fl_pub_published(fl_pub *p);
+/* 1 while the schedule runs (started, not paused, not finishing). */
 int fl_pub_running(fl_pub *p);
-/* Per-second published counts are written into ctx rows (call after finish). */
+/* After fl_pub_finish: adds the per-second published counts to ctx's rows
+ * and copies the publisher's totals into its fleet. */
 void fl_pub_results(fl_pub *p, chk_ctx *ctx);
 
 #endif
