@@ -2,9 +2,11 @@
  * next (control replies, subscribe answers with resync, replays, snapshots,
  * live events with gaps where backpressure dropped some), for WS and SSE
  * alike. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "clock.h"
 #include "server.h"
@@ -151,6 +153,13 @@ void conn_release(session *s)
     }
     ctrl_free_for(s, NULL);
     sendq_free(&s->q);
+}
+
+int conn_peer_closed(struct lws *wsi)
+{
+    char b;
+    ssize_t n = recv(lws_get_socket_fd(wsi), &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 int conn_pending(const session *s)

@@ -1,5 +1,6 @@
 /* server.c — the lws context, the one protocol that serves HTTP, SSE and
  * WebSocket, the per-vhost data, the event loop, and the SIGTERM drain. */
+#include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,6 +202,11 @@ int server_run(const server_cfg *cfg)
     info.user = (void *)cfg;
     info.max_http_header_data = 8192;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    /* lws 4.1 built with IPv6 binds an IPv4 literal such as 127.0.0.1 to the
+     * IPv6 wildcard (every interface); an IPv4 address gets an IPv4 socket. */
+    struct in_addr v4;
+    if (inet_pton(AF_INET, cfg->host, &v4) == 1)
+        info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     retry.secs_since_valid_ping = (uint16_t)cfg->ws_ping_s;
     retry.secs_since_valid_hangup = (uint16_t)(cfg->idle_timeout_s > cfg->ws_ping_s
                                                    ? cfg->idle_timeout_s : cfg->ws_ping_s + 1);

@@ -110,6 +110,7 @@ typedef struct session {
 
     /* SSE */
     int sse_hb_due;
+    uint64_t sse_hb_at_us;       /* monotonic: when the next heartbeat is due */
     int sse_started;             /* "retry:" written */
 
     /* HTTP request */
@@ -135,6 +136,7 @@ typedef struct session {
     uint64_t poll_since;
     char poll_epoch[ENV_EPOCH_MAX + 1];
     int poll_wake;               /* respond at the next WRITEABLE */
+    uint64_t poll_deadline_us;   /* monotonic: answer empty at this time */
 } session;
 
 /* Per-vhost data (one vhost): everything the server owns. Allocated in
@@ -205,6 +207,17 @@ void conn_release(session *s);
 void conn_fanout(srv *S, channel *ch, msg *m);
 /* Asks s to close after flushing (code for WS). */
 void conn_close_soon(session *s, int code, const char *reason, int now);
+/* How often a long-lived HTTP response (SSE stream, parked poll) checks
+ * whether its client hung up; see conn_peer_closed. */
+#define CONN_EOF_CHECK_MS 250
+/* Whether the client of an HTTP connection has closed its side. Needed
+ * because lws 4.1 does not read an h1 connection while its response is under
+ * way (fixed upstream in 4.3, "http: sse: check POLLIN during
+ * DOING_TRANSACTION"): the EOF is never noticed, and POLLIN stays ready so
+ * the event loop spins until something writes to the dead socket. The SSE
+ * and poll timers call this every CONN_EOF_CHECK_MS and close such a
+ * connection, which bounds the spin to that interval. */
+int conn_peer_closed(struct lws *wsi);
 
 /* ---- publish.c -------------------------------------------------------- */
 /* Validates and publishes a request body (one {"ts","data","id"} object, or
