@@ -438,9 +438,6 @@ int sec_gate_metrics(const sec_gate *g, char *buf, size_t cap)
                "# TYPE rtchaos_sec_storm_rejections_total counter\n"
                "rtchaos_sec_storm_rejections_total{cause=\"rate\"} %llu\n"
                "rtchaos_sec_storm_rejections_total{cause=\"pending\"} %llu\n"
-               "# HELP rtchaos_sec_pending_handshakes Connections admitted and not yet settled.\n"
-               "# TYPE rtchaos_sec_pending_handshakes gauge\n"
-               "rtchaos_sec_pending_handshakes %u\n"
                "# HELP rtchaos_sec_expired_closes_total Connections closed because their token expired.\n"
                "# TYPE rtchaos_sec_expired_closes_total counter\n"
                "rtchaos_sec_expired_closes_total %llu\n"
@@ -453,7 +450,7 @@ int sec_gate_metrics(const sec_gate *g, char *buf, size_t cap)
                "rtchaos_sec_admin_actions_total{outcome=\"allow\"} %llu\n"
                "rtchaos_sec_admin_actions_total{outcome=\"deny\"} %llu\n",
                (unsigned long long)g->storm.rejected_rate, (unsigned long long)g->storm.rejected_pending,
-               g->storm.pending, (unsigned long long)g->expired_closes,
+               (unsigned long long)g->expired_closes,
                (unsigned long long)g->refresh_ok, (unsigned long long)g->refresh_denied,
                (unsigned long long)g->admin_ok, (unsigned long long)g->admin_denied);
     bad |= put(buf, cap, &off,

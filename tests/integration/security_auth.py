@@ -143,6 +143,15 @@ def test_expiry_and_refresh(srv, k):
     ws.recv_until(lambda m: m.get("type") == "subscribed")
     ws.close()
 
+    # an SSE stream whose token expires ends (checked at each heartbeat)
+    sse = srv.sse("ch=tenant.acme.orders&token=" + k.token(claims("carl", "acme", ["reader"], ttl_s=2)))
+    t0 = time.monotonic()
+    while sse.next(timeout=20) is not None:
+        assert time.monotonic() - t0 < 20, "SSE stream outlived its token"
+    assert time.monotonic() - t0 < 15
+    sse.close()
+    assert srv.metrics()["rtchaos_sec_expired_closes_total"] >= 2
+
 
 def test_audit(path):
     with open(path) as f:
@@ -180,7 +189,7 @@ def main():
         audit = os.path.join(k.dir, "audit.jsonl")
         policy = k.file("policy.json", POLICY)
         srv = srvtest.Server("--jwt-secret-file", k.secret, "--jwt-public-key", k.rsa_pub,
-                             "--authz-policy", policy, "--audit-log", audit)
+                             "--authz-policy", policy, "--audit-log", audit, "--heartbeat-ms", "500")
         try:
             test_refusals(srv, k)
             test_accepted(srv, k)
