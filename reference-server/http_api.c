@@ -228,10 +228,14 @@ static int poll_start(srv *S, session *s, struct lws *wsi)
         S->m.rejections[MR_BAD_REQUEST]++;
         return http_respond_error(s, 400, "bad_request", "since and timeout_ms must be non-negative integers");
     }
-    if (query_arg(wsi, "epoch", 0, s->poll_epoch, sizeof(s->poll_epoch)) >= (int)ENV_EPOCH_MAX) {
+    char epoch[ENV_EPOCH_MAX + 8];
+    int elen = query_arg(wsi, "epoch", 0, epoch, sizeof(epoch));
+    if (elen > ENV_EPOCH_MAX) {
         S->m.rejections[MR_BAD_REQUEST]++;
         return http_respond_error(s, 400, "bad_request", "epoch too long");
     }
+    if (elen > 0)
+        memcpy(s->poll_epoch, epoch, (size_t)elen + 1);
     authz_request rq = {AUTHZ_SUBSCRIBE, AUTHZ_T_POLL, name, wsi, &s->principal, &s->free_principal};
     authz_verdict v = authz_check(&rq, err, sizeof(err));
     if (v != AUTHZ_ALLOW) {

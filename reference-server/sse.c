@@ -144,6 +144,7 @@ int sse_start(srv *S, session *s, struct lws *wsi)
                       "every requested channel is disabled by a feature flag; use /poll");
 
     conn_init(s, S, SESS_SSE, wsi);
+    log_debug("sse open channels=%zu resume=%s", n, npos ? "yes" : "no");
     lws_dll2_add_tail(&s->node, &S->sessions);
     S->m.conns_open[MT_SSE]++;
     S->m.conns_total[MT_SSE]++;

@@ -311,6 +311,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, v
     case LWS_CALLBACK_ESTABLISHED: {
         conn_init(s, S, SESS_WS, wsi);
         s->last_pong_us = clock_mono_us();
+        log_debug("ws open conns=%llu", (unsigned long long)S->m.conns_open[MT_WS] + 1);
         lws_dll2_add_tail(&s->node, &S->sessions);
         S->m.conns_open[MT_WS]++;
         S->m.conns_total[MT_WS]++;
