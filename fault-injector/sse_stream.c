@@ -176,9 +176,12 @@ static void cut_blocks(sse_reader *r, int at_end)
     }
 }
 
-static size_t find_head_end(const bytebuf *h)
+/* Where the head in h ends (just past its blank line), or 0. Scanning
+ * starts a few bytes before `from` (what the previous call had seen), so a
+ * head that arrives in many pieces is not rescanned from its start. */
+static size_t find_head_end(const bytebuf *h, size_t from)
 {
-    for (size_t i = 0; i + 1 < h->len; i++) {
+    for (size_t i = from > 3 ? from - 3 : 0; i + 1 < h->len; i++) {
         if (h->p[i] == '\n' && h->p[i + 1] == '\n')
             return i + 2;
         if (i + 3 < h->len && memcmp(h->p + i, "\r\n\r\n", 4) == 0)
@@ -235,7 +238,7 @@ void sse_reader_feed(sse_reader *r, const unsigned char *d, size_t n)
         if (r->mode == SSE_HEAD) {
             size_t before = r->head.len;
             bytebuf_add(&r->head, d, n);
-            size_t end = find_head_end(&r->head);
+            size_t end = find_head_end(&r->head, before);
             if (!end) {
                 if (r->head.len > SSE_HEAD_MAX)
                     to_passthrough(r, NULL, 0);
@@ -256,6 +259,15 @@ void sse_reader_feed(sse_reader *r, const unsigned char *d, size_t n)
                 return;
             }
             (void)used;
+            if (r->hp.upgrade || r->hp.status_code == 101) {
+                /* Switching protocols (a WebSocket): no more HTTP responses
+                 * on this stream. Without this, every frame after the 101
+                 * would be taken for the start of the next head. */
+                emit_raw(r, r->head.p, end);
+                bytebuf_reset(&r->head);
+                to_passthrough(r, d + from_here, n - from_here);
+                return;
+            }
             int ok = r->hp.status_code == 200 && r->is_event_stream &&
                      !(r->hp.flags & F_CONTENTLENGTH);
             r->chunked = (r->hp.flags & F_CHUNKED) != 0;

@@ -162,6 +162,28 @@ static void test_sse_stream_garbage_passes_raw(void **state)
     check_all_splits(bad_chunk, strlen(bad_chunk), 1, NULL);
 }
 
+static void test_sse_stream_websocket_upgrade_passes_through(void **state)
+{
+    (void)state;
+    /* A 101 Switching Protocols: what follows is WebSocket frames, never a
+     * next HTTP head. The reader must pass them on at once (it used to hold
+     * them as a would-be head, rescanning up to 64 KiB per read). */
+    const char *in = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n"
+                     "\x81\x05hello\x81\x02hi";
+    size_t n = strlen(in);
+    sse_reader r;
+    out o = {0};
+    sse_reader_init(&r, &CBS, &o);
+    sse_reader_feed(&r, (const unsigned char *)in, n);
+    assert_int_equal(r.mode, SSE_PASSTHROUGH);
+    sse_reader_free(&r);
+    bytebuf_add(&o.log, "", 1);
+    assert_non_null(strstr((char *)o.log.p, "\x81\x05hello\x81\x02hi\x01|"));
+    bytebuf_free(&o.log);
+    check_all_splits(in, n, 0, "\x81\x02hi\x01|");
+}
+
 static void test_sse_stream_write_chunks(void **state)
 {
     (void)state;
@@ -187,6 +209,7 @@ int main(void)
         cmocka_unit_test(test_sse_stream_close_delimited),
         cmocka_unit_test(test_sse_stream_other_responses_pass_raw),
         cmocka_unit_test(test_sse_stream_garbage_passes_raw),
+        cmocka_unit_test(test_sse_stream_websocket_upgrade_passes_through),
         cmocka_unit_test(test_sse_stream_write_chunks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
