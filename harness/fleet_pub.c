@@ -72,6 +72,7 @@ struct fl_pub {
     pthread_mutex_t mu;
     int cmd_pause, cmd_finish, cmd_stop;
     uint64_t published, failed, retries, errors, generations;
+    uint64_t stalls, stall_max_us; /* the schedule's timer fired this late (its own loop stalled) */
     uint64_t *per_sec;        /* acknowledged events per second since t0 */
     size_t n_sec;
     ws_pool *wsp;             /* WebSocket publishing: framing */
@@ -185,6 +186,14 @@ static void on_schedule(evutil_socket_t fd, short what, void *arg)
     fleet *f = p->f;
     uint64_t now = clock_mono_us();
     const fleet_pub_cfg *pc = &f->cfg.pub;
+    if (!p->paused && !p->finishing && now > p->heap[0].due_us + FL_STALL_US) {
+        /* the events still carry their due time as ts, so the stall shows in
+         * latency; counting it says whose stall it was */
+        uint64_t late = now - p->heap[0].due_us;
+        p->stalls++;
+        if (late > p->stall_max_us)
+            p->stall_max_us = late;
+    }
     while (!p->paused && !p->finishing && p->heap[0].due_us <= now) {
         pub_sched *s = &p->heap[0];
         /* ts is when the event was due, not when we got round to it */
@@ -883,6 +892,9 @@ void fl_pub_results(fl_pub *p, chk_ctx *ctx)
     f->publish_retries = p->retries;
     f->publish_errors = p->errors;
     f->publish_generations = p->generations;
+    f->stalls += p->stalls;
+    if (p->stall_max_us > f->stall_max_us)
+        f->stall_max_us = p->stall_max_us;
 }
 
 void fl_pub_free(fl_pub *p)
