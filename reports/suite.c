@@ -220,6 +220,29 @@ typedef struct drill_run {
     uint64_t next_scrape_us;
 } drill_run;
 
+/* One /metrics sample of every watch, stamped t. */
+static void drill_scrape(const suite_drill *d, drill_run *r, double t)
+{
+    char err[256];
+    int status;
+    char *body = NULL;
+    if (suite_drill_http(r->port, "GET", "/metrics", NULL, NULL, DRILL_HTTP_TIMEOUT_MS, &status, &body, err,
+                         sizeof err) == 0 &&
+        status == 200) {
+        for (size_t i = 0; i < d->nwatches; i++) {
+            double v;
+            if (suite_drill_prom_sum(body, d->watches[i].metric, d->watches[i].labels, &v) == 0)
+                suite_samples_add(&r->samples[i], t, v);
+        }
+    }
+    free(body);
+}
+
+/* The sample before anything happens: the drill's server is fresh, the run
+ * not yet started. Stamped far before any window, so an "increase" that
+ * starts with the run's first connections is still seen as one. */
+#define DRILL_BASELINE_T (-1e6)
+
 static void drill_tick(const suite_drill *d, drill_run *r)
 {
     uint64_t now = clock_mono_us();
@@ -227,18 +250,7 @@ static void drill_tick(const suite_drill *d, drill_run *r)
     char err[256];
     if (now >= r->next_scrape_us && d->nwatches) {
         r->next_scrape_us = now + DRILL_SCRAPE_MS * 1000ULL;
-        int status;
-        char *body = NULL;
-        if (suite_drill_http(r->port, "GET", "/metrics", NULL, NULL, DRILL_HTTP_TIMEOUT_MS, &status, &body, err,
-                             sizeof err) == 0 &&
-            status == 200) {
-            for (size_t i = 0; i < d->nwatches; i++) {
-                double v;
-                if (suite_drill_prom_sum(body, d->watches[i].metric, d->watches[i].labels, &v) == 0)
-                    suite_samples_add(&r->samples[i], t, v);
-            }
-        }
-        free(body);
+        drill_scrape(d, r, t);
     }
     while (r->next_action < d->nactions && t >= d->actions[r->next_action].at_s) {
         const suite_action *a = &d->actions[r->next_action++];
@@ -460,22 +472,30 @@ static void run_entry(const suite_def *s, const suite_entry *e, const suite_opts
         av_push(&a, target);
     }
     entry_sets(&a, s, e, o);
+    drill_run dr = {0};
+    if (e->drill.present) {
+        dr.port = port;
+        dr.samples = calloc(e->drill.nwatches ? e->drill.nwatches : 1, sizeof *dr.samples);
+        dr.actions_done = json_array();
+        drill_scrape(&e->drill, &dr, DRILL_BASELINE_T);
+    }
     uint64_t start = clock_mono_us();
     pid_t pid = suite_proc_start(a.v, log, err, sizeof err);
     av_free(&a);
-    drill_run dr = {0};
     if (pid < 0) {
         res->status = ST_BROKEN;
         snprintf(res->why, sizeof res->why, "%.400s", err);
         suite_proc_stop(server, 3000);
+        if (e->drill.present) {
+            for (size_t i = 0; i < e->drill.nwatches; i++)
+                suite_samples_free(&dr.samples[i]);
+            free(dr.samples);
+            json_decref(dr.actions_done);
+        }
         return;
     }
-    if (e->drill.present) {
-        dr.port = port;
+    if (e->drill.present)
         dr.t0_us = start + (uint64_t)(effective_warmup(s, e, o) * 1e6);
-        dr.samples = calloc(e->drill.nwatches ? e->drill.nwatches : 1, sizeof *dr.samples);
-        dr.actions_done = json_array();
-    }
     uint64_t deadline = start + (uint64_t)(e->timeout_s * 1e6);
     int status = 0, exited = 0;
     while (!exited) {
