@@ -5,7 +5,8 @@
 # over loopback, through haproxy (mode tcp), through socat and through
 # rtchaos-proxy with no toxic; then the accuracy of the latency toxic
 # (latency=50 ms downstream, 1,000 stamped 64-byte messages 2 ms apart: the
-# added delay minus 50 ms, against the same run without the toxic).
+# added delay minus 50 ms, against the same run without the toxic), and a
+# connection storm (10,000 connect + 1-byte echo + close, 16 at a time).
 # Not a test: it prints figures. Needs haproxy and socat.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,14 +66,16 @@ wait_port "$HAP"; wait_port "$SOC"
 
 echo "rtchaos-proxy bench — $(date -u +%FT%TZ), $(nproc) cores, bulk ${MIB} MiB, ${RTT_N} round trips of 64 B"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the box skews every row alike)"
-printf '%-22s %10s %12s %12s %12s\n' target "bulk MB/s" "rtt p50 us" "rtt p99 us" "rtt max us"
+printf '%-22s %10s %12s %12s %12s %14s\n' target "bulk MB/s" "rtt p50 us" "rtt p99 us" "rtt max us" "storm conn/s"
 for t in direct:$UP haproxy:$HAP socat:$SOC rtchaos-proxy:$RTC rtchaos-proxy/no-splice:$RTC2; do
   name=${t%%:*}; port=${t##*:}
   b1=$("$OUT/proxy_load" bulk "$port" "$MIB" | awk '{print $1}')
   b2=$("$OUT/proxy_load" bulk "$port" "$MIB" | awk '{print $1}')
   bulk=$(( b1 > b2 ? b1 : b2 ))
   read -r _ p50 _ p99 _ mx _ < <("$OUT/proxy_load" rtt "$port" "$RTT_N")
-  printf '%-22s %10s %12s %12s %12s\n' "$name" "$bulk" "$p50" "$p99" "$mx"
+  storm=$("$OUT/proxy_load" storm "$port" 10000 16 || true)
+  printf '%-22s %10s %12s %12s %12s %14s\n' "$name" "$bulk" "$p50" "$p99" "$mx" "${storm%% *}"
+  case "$storm" in *" 0 failed") ;; *) echo "  storm through $name: $storm" ;; esac
 done
 
 echo

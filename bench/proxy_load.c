@@ -11,6 +11,9 @@
  *                                    p50/p99/max in µs
  *   proxy_load paced PORT N GAP_US   N 64-byte stamped messages GAP_US apart,
  *                                    echoed; prints p50/p99/max one-way+back µs
+ *   proxy_load storm PORT N THREADS  N connections (THREADS at a time), each
+ *                                    echoing one byte then closing; prints the
+ *                                    rate and how many failed
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -237,6 +240,52 @@ static int paced_run(int port, long n, long gap_us)
     return 0;
 }
 
+typedef struct storm_arg {
+    int port;
+    long n;
+    long failed;
+} storm_arg;
+
+static void *storm_thread(void *arg)
+{
+    storm_arg *a = arg;
+    for (long i = 0; i < a->n; i++) {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)a->port),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        struct timeval tv = {10, 0};
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        char c = 'x';
+        if (connect(s, (struct sockaddr *)&sa, sizeof sa) < 0 || write_full(s, &c, 1) < 0 ||
+            read_full(s, &c, 1) < 0 || c != 'x')
+            a->failed++;
+        close(s);
+    }
+    return NULL;
+}
+
+static int storm(int port, long n, int threads)
+{
+    storm_arg *a = calloc((size_t)threads, sizeof *a);
+    pthread_t *t = calloc((size_t)threads, sizeof *t);
+    uint64_t t0 = now_us();
+    for (int i = 0; i < threads; i++) {
+        a[i].port = port;
+        a[i].n = n / threads + (i < n % threads);
+        pthread_create(&t[i], NULL, storm_thread, &a[i]);
+    }
+    long failed = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(t[i], NULL);
+        failed += a[i].failed;
+    }
+    double dt = (double)(now_us() - t0) / 1e6;
+    printf("%.0f conn/s %.2f s %ld failed\n", (double)n / dt, dt, failed);
+    free(a);
+    free(t);
+    return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "serve") == 0)
@@ -247,6 +296,9 @@ int main(int argc, char **argv)
         return rtt(atoi(argv[2]), atol(argv[3]));
     if (argc == 5 && strcmp(argv[1], "paced") == 0)
         return paced_run(atoi(argv[2]), atol(argv[3]), atol(argv[4]));
-    fprintf(stderr, "usage: proxy_load serve | bulk PORT MIB | rtt PORT N | paced PORT N GAP_US\n");
+    if (argc == 5 && strcmp(argv[1], "storm") == 0)
+        return storm(atoi(argv[2]), atol(argv[3]), atoi(argv[4]));
+    fprintf(stderr, "usage: proxy_load serve | bulk PORT MIB | rtt PORT N | paced PORT N GAP_US | "
+                    "storm PORT N THREADS\n");
     return 2;
 }
