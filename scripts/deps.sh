@@ -12,12 +12,14 @@ pkgs=(
   redis-server chromium python3 python3-websockets
   curl procps iproute2
 )
+# Node.js and npm: tests/integration/proxy_npm_client.py drives rtchaos-proxy
+# with the npm Toxiproxy client. A machine may carry Node.js from elsewhere
+# with its own npm; Debian's npm conflicts with that, so only install Node
+# when there is none.
+command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 # Peers for bench/ only (never needed by the tests).
 if [ "${RTCHAOS_BENCH:-0}" = 1 ]; then
   pkgs+=(haproxy socat)
-  # A machine may carry Node.js from elsewhere with its own npm; Debian's npm
-  # conflicts with that, so only install Node when there is none.
-  command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
 
 missing=()
