@@ -13,7 +13,6 @@
 #include "sse_id.h"
 
 #define CTRL_MAX_BYTES (256 * 1024) /* a client that sends but never reads */
-#define CLOSE_GRACE_S 5             /* time for a close to get through a full socket */
 
 static void on_drop(void *tag, const msg *m, void *ctx)
 {
@@ -134,12 +133,12 @@ void conn_close_soon(session *s, int code, const char *reason, int now)
     s->closing = 1;
     if (now) {
         /* Nothing queued will be sent: free it now. The close (frame) goes
-         * out when the socket takes it; a peer that never reads again is cut
-         * off by the timeout instead. */
+         * out when the socket takes it; a peer that does not read for the
+         * idle timeout is cut off instead. */
         s->close_now = 1;
         sendq_free(&s->q);
         if (s->wsi)
-            lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, CLOSE_GRACE_S);
+            lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, (int)s->srv->cfg->idle_timeout_s);
     }
     if (s->wsi)
         lws_callback_on_writable(s->wsi);
