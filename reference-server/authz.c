@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "config.h"
@@ -301,16 +302,37 @@ authz_verdict authz_admin(struct lws *wsi, void **principal, void (**free_princi
     return verdict_of(sec_gate_admin(g_gate, *principal, what, detail, clock_mono_us(), err, errlen));
 }
 
+/* Resident set size of this process in bytes (0 when /proc is not there):
+ * the abuse suite checks that floods and storms leave memory bounded. */
+static uint64_t resident_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long pages_total = 0, pages_res = 0;
+    if (!f)
+        return 0;
+    int ok = fscanf(f, "%llu %llu", &pages_total, &pages_res) == 2;
+    fclose(f);
+    return ok ? (uint64_t)pages_res * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
+}
+
 int authz_metrics_append(char **text, size_t *len)
 {
-    if (!g_gate)
-        return 0;
-    size_t cap = 256 * 1024;
+    size_t cap = g_gate ? 256 * 1024 : 512;
     char *nb = realloc(*text, *len + cap);
     if (!nb)
         return -1;
     *text = nb;
-    int n = sec_gate_metrics(g_gate, nb + *len, cap);
+    int n = snprintf(nb + *len, cap,
+                     "# HELP process_resident_memory_bytes Resident memory of the server process.\n"
+                     "# TYPE process_resident_memory_bytes gauge\n"
+                     "process_resident_memory_bytes %llu\n",
+                     (unsigned long long)resident_bytes());
+    if (n < 0 || (size_t)n >= cap)
+        return -1;
+    *len += (size_t)n;
+    if (!g_gate)
+        return 0;
+    n = sec_gate_metrics(g_gate, nb + *len, cap - (size_t)n);
     if (n < 0)
         return -1;
     *len += (size_t)n;

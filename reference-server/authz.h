@@ -92,8 +92,9 @@ void authz_arm_expiry(struct lws *wsi, void *principal);
 authz_verdict authz_admin(struct lws *wsi, void **principal, void (**free_principal)(void *),
                           const char *path, const char *detail, char *err, size_t errlen);
 
-/* Appends the security metrics (Prometheus text) to *text (malloc'd, *len
- * bytes), reallocating it. Returns 0, or -1 when out of memory. */
+/* Appends the process's resident memory and the security metrics
+ * (Prometheus text) to *text (malloc'd, *len bytes), reallocating it.
+ * Returns 0, or -1 when out of memory. */
 int authz_metrics_append(char **text, size_t *len);
 
 #endif
