@@ -22,3 +22,7 @@ $(eval $(call unit_test,test_conn,$(SERVER_UNIT_OBJS),$(shell pkg-config --libs 
 $(eval $(call unit_test,test_flags,$(BUILD)/reference-server/flags.o $(BUILD)/reference-server/sendq.o \
                                    $(BUILD)/reference-server/msg.o,))
 $(BUILD)/tests/unit/test_conn.o $(BUILD)/tests/unit/test_flags.o: CPPFLAGS += -Ireference-server
+$(eval $(call unit_test,test_config,$(BUILD)/reference-server/config.o $(BUILD)/reference-server/flags.o \
+                                    $(BUILD)/reference-server/sendq.o $(BUILD)/reference-server/msg.o,))
+$(eval $(call unit_test,test_metrics,$(BUILD)/reference-server/metrics.o,))
+$(BUILD)/tests/unit/test_config.o $(BUILD)/tests/unit/test_metrics.o: CPPFLAGS += -Ireference-server
