@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sse_id.h"
@@ -67,6 +68,24 @@ static void test_sse_id_rejects_garbage(void **state)
     assert_true(strlen(err) > 0);
 }
 
+/* Every prefix of a valid id, copied into a heap block of exactly its size:
+ * an overread past the end faults under ASan (the test suite runs there too). */
+static void test_sse_id_guarded_prefixes(void **state)
+{
+    (void)state;
+    sse_pos in[3] = {{1, 2, 300}, {4, 5, 1ULL << 40}, {7, 8, 0}}, out[4];
+    char id[256], err[128];
+    size_t n;
+    int len = sse_id_encode(in, 3, id, sizeof(id));
+    for (int k = 0; k <= len; k++) {
+        char *g = malloc(k ? (size_t)k : 1);
+        memcpy(g, id, (size_t)k);
+        int rc = sse_id_decode(g, (size_t)k, out, 4, &n, err, sizeof(err));
+        assert_int_equal(rc, k == len ? 0 : -1);
+        free(g);
+    }
+}
+
 static void test_sse_id_find(void **state)
 {
     (void)state;
@@ -81,6 +100,7 @@ int main(void)
         cmocka_unit_test(test_sse_id_round_trip),
         cmocka_unit_test(test_sse_id_max_channels_fit_max_len),
         cmocka_unit_test(test_sse_id_rejects_garbage),
+        cmocka_unit_test(test_sse_id_guarded_prefixes),
         cmocka_unit_test(test_sse_id_find),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
