@@ -152,7 +152,11 @@ int main(int argc, char **argv)
         event_base_free(base);
         return 1;
     }
-    evlog_add(log, NULL, 0, NULL, "start", json_pack("{s:I,s:i}", "seed", (json_int_t)seed, "api_port", api_port(a)));
+    /* The seed is a 64-bit unsigned number: as a string, so no JSON reader
+     * rounds or wraps it. */
+    char seed_s[24];
+    snprintf(seed_s, sizeof seed_s, "%llu", (unsigned long long)seed);
+    evlog_add(log, NULL, 0, NULL, "start", json_pack("{s:s,s:i}", "seed", seed_s, "api_port", api_port(a)));
     log_info("seed=%llu api=%s:%d", (unsigned long long)seed, host, api_port(a));
     json_t *made = NULL;
     if (config && load_config(a, config, &made, err, sizeof err) < 0) {

@@ -359,8 +359,10 @@ static size_t link_held(const dlink *l)
 {
     size_t h = 0;
     for (int i = 0; i < l->n; i++)
-        if (l->st[i]->tx->type->held)
-            h += l->st[i]->tx->type->held(l->st[i]->state);
+        if (l->st[i]->tx->type->held) {
+            size_t k = l->st[i]->tx->type->held(l->st[i]->state);
+            h = h > SIZE_MAX - k ? SIZE_MAX : h + k; /* saturate: "full" is huge */
+        }
     return h;
 }
 

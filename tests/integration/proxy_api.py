@@ -153,7 +153,7 @@ def main():
     # events and metrics
     evs = api.ok("GET", "/events?since=0")
     acts = [e["action"] for e in evs["events"]]
-    assert acts[0] == "start" and evs["events"][0]["seed"] == 7
+    assert acts[0] == "start" and evs["events"][0]["seed"] == "7"
     assert "toxic_add" in acts and "toxic_remove" in acts and "reset" in acts
     assert all(e["i"] == k for k, e in enumerate(evs["events"]))
     later = api.ok("GET", f"/events?since={evs['next']}")

@@ -147,15 +147,34 @@ def main():
     api.call("DELETE", "/proxies/e/toxics/slicer_downstream")
 
     # blackhole downstream: nothing comes back, the socket stays open;
-    # removing the toxic lets later data through again
+    # removing the toxic delivers what waited, in order, then later data
     api.ok("POST", "/proxies/e/toxics", {"type": "blackhole"})
     s = pt.connect(port)
     s.sendall(b"void")
     assert closed_by_peer(s, timeout=0.5) == "open"
     api.call("DELETE", "/proxies/e/toxics/blackhole_downstream")
     s.sendall(b"back")
-    assert pt.recv_exact(s, 4) == b"back"
+    assert pt.recv_exact(s, 8) == b"voidback"
     s.close()
+    # a full blackhole holds the sender back instead of buffering without end
+    api.ok("POST", "/proxies/e/toxics", {"type": "blackhole", "stream": "upstream",
+                                          "attributes": {"hold_bytes": 100000}})
+    s = pt.connect(port)
+    s.setblocking(False)
+    sent = 0
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            sent += s.send(b"z" * 65536)
+        except BlockingIOError:
+            time.sleep(0.2)
+            try:
+                sent += s.send(b"z" * 65536)
+            except BlockingIOError:
+                break
+    assert sent < 64 << 20, sent  # bounded by socket buffers + hold_bytes + proxy watermarks
+    s.close()
+    api.call("DELETE", "/proxies/e/toxics/blackhole_upstream")
 
     # refuse: new connections closed at once; open ones untouched
     keep = pt.connect(port)
