@@ -114,6 +114,19 @@ static void op_auth(srv *S, session *s, json_t *o)
     authz_arm_expiry(s->wsi, s->principal);
     if (conn_ctrl(s, ENV_T_UNKNOWN, reply, strlen(reply)))
         conn_close_soon(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "control queue full", 1);
+    /* the new token's roles may grant less: re-authorize every subscription
+     * and end the ones it no longer allows */
+    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, lws_dll2_get_head(&s->subs)) {
+        conn_sub *sub = lws_container_of(d, conn_sub, conn_node);
+        authz_request rq = {AUTHZ_SUBSCRIBE, AUTHZ_T_WS, sub->ch->hist.name, s->wsi, &s->principal,
+                            &s->free_principal};
+        authz_verdict sv = authz_check(&rq, err, sizeof(err));
+        if (sv != AUTHZ_ALLOW) {
+            S->m.rejections[reject_of(sv)]++;
+            error_reply(s, authz_code(sv), err, sub->ch->hist.name);
+            conn_unsubscribe(s, sub);
+        }
+    } lws_end_foreach_dll_safe(d, d1);
     lws_callback_on_writable(s->wsi);
 }
 

@@ -16,6 +16,7 @@ import srvtest  # noqa: E402
 from sectest import bearer, claims  # noqa: E402
 
 POLICY = {"rules": [
+    {"channel": "tenant.{tenant}.vip.*", "subscribe": ["vip"], "publish": ["trader"]},
     {"channel": "tenant.{tenant}.**", "subscribe": ["@authenticated"], "publish": ["trader"]},
     {"channel": "user.{sub}", "subscribe": ["@authenticated"], "publish": ["@authenticated"]},
 ], "admin": ["admin"]}
@@ -141,6 +142,21 @@ def test_expiry_and_refresh(srv, k):
     ws.recv_until(lambda m: m.get("type") == "pong", timeout=10)
     ws.send({"op": "sub", "ch": "tenant.acme.orders"})
     ws.recv_until(lambda m: m.get("type") == "subscribed")
+    ws.close()
+
+    # a refresh that drops a role ends the subscriptions that needed it
+    trader = bearer(k.token(claims("tom", "acme", ["trader"])))
+    ws = sectest.WS(srv.host, srv.port, "/ws", bearer(k.token(claims("vera", "acme", ["reader", "vip"]))))
+    for ch in ("tenant.acme.vip.1", "tenant.acme.orders"):
+        ws.send({"op": "sub", "ch": ch})
+        assert ws.recv_until(lambda m: m.get("type") in ("subscribed", "error"))[-1]["type"] == "subscribed"
+    ws.send({"op": "auth", "token": k.token(claims("vera", "acme", ["reader"], ttl_s=120))})
+    got = ws.recv_until(lambda m: m.get("type") == "error")
+    assert got[-1]["code"] == "forbidden" and got[-1].get("ch") == "tenant.acme.vip.1", got
+    srv.json("POST", "/publish/tenant.acme.vip.1", {"data": "vip"}, headers=trader)
+    srv.json("POST", "/publish/tenant.acme.orders", {"data": "orders"}, headers=trader)
+    evs = ws.recv_until(lambda m: m.get("type") == "event" and m["data"] == "orders")
+    assert not [m for m in evs if m.get("ch") == "tenant.acme.vip.1"], evs
     ws.close()
 
     # an SSE stream whose token expires ends (checked at each heartbeat)
