@@ -6,7 +6,8 @@
 #      (RSS difference between a small and a large run, divided by the extra clients)
 #   3. messages received and checked per second per core under fan-out
 #   4. the same idle-client and fan-out loads driven by artillery (its ws engine)
-# Knobs: BENCH_CLIENTS (default 19000), BENCH_RAMP_MS (60000), BENCH_ARTILLERY_CLIENTS (2000),
+# Knobs: BENCH_CLIENTS (default 19000), BENCH_RAMP_MS (60000), BENCH_SSE_CLIENTS (5000),
+#        BENCH_ARTILLERY_CLIENTS (2000),
 #        BENCH_FANOUT_CLIENTS (1000), BENCH_SKIP_ARTILLERY=1.
 set -u
 cd "$(dirname "$0")/.."
@@ -68,10 +69,10 @@ PORT=$(awk '/listening/ {split($2, a, ":"); print a[2]}' "$WORK/server.out")
 [ -n "$PORT" ] || { echo "server did not start"; exit 1; }
 
 # ---- 2. idle WebSocket clients: fleet ----
-# idle_fleet N RAMP_MS -> "connected rss_kb"
+# idle_fleet N RAMP_MS [TRANSPORT] -> "connected rss_kb"
 idle_fleet() {
-  local n=$1 ramp=$2 deadline connected=0 rss
-  "$BIN/rtchaos-fleet-check" --client "127.0.0.1:$PORT" --clients "$n" --rate 0 --ramp-ms "$ramp" \
+  local n=$1 ramp=$2 tr=${3:-ws} deadline connected=0 rss
+  "$BIN/rtchaos-fleet-check" --client "127.0.0.1:$PORT" --transport "$tr" --clients "$n" --rate 0 --ramp-ms "$ramp" \
     --duration-ms $((ramp + 120000)) --drain-ms 1000 --channels 10 --out "$WORK/idle.json" \
     2>"$WORK/idle.err" &
   local fp=$!; PIDS+=($fp)
@@ -94,6 +95,12 @@ fleet_per_gb=$($PY -c "print(int(1e9 / max(1, $fleet_per_client)))")
 echo "fleet idle WS: $c1/$N connected in one process; RSS ${r0} kB at $c0 clients, ${r1} kB at $c1 clients"
 fleet_whole_gb=$($PY -c "print(int($c1 * 1e9 / max(1, $r1 * 1024)))")
 echo "fleet idle WS: ${fleet_per_client} bytes of user-space memory per extra idle client (marginal -> ${fleet_per_gb} per GB); whole process: ${fleet_whole_gb} clients per GB of RSS"
+
+# the same for idle SSE clients (they keep their HTTP reader for the stream's life)
+NS=${BENCH_SSE_CLIENTS:-5000}
+read -r e0 q0 < <(idle_fleet 100 1000 sse)
+read -r e1 q1 < <(idle_fleet "$NS" 10000 sse)
+echo "fleet idle SSE: $e1/$NS connected; $($PY -c "print(round(($q1 - $q0) * 1024 / max(1, $e1 - $e0)))") bytes per extra idle client"
 
 # ---- 3. fan-out: messages received and checked per second per core: fleet ----
 # 10 channels x 100 events/s, NF clients on one channel each: NF*100 deliveries/s

@@ -58,8 +58,8 @@ typedef enum fleet_schedule {
     FLEET_SCHED_BURSTS,       /* burst_size events at once every burst_interval_ms */
 } fleet_schedule;
 
-/* host:port. host is a numeric IPv4 address or a name resolved once at
- * fleet_start (getaddrinfo, blocking, before any thread starts). */
+/* host:port. host is a numeric IPv4 address or a name resolved once by
+ * fleet_create (getaddrinfo, blocking). */
 typedef struct fleet_endpoint {
     char host[FLEET_HOST_MAX + 1];
     uint16_t port;
