@@ -41,7 +41,7 @@ static const char *reason(int code)
 static void reply_json(struct evhttp_request *req, int code, json_t *j)
 {
     struct evbuffer *b = evbuffer_new();
-    char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     json_decref(j);
     if (text) {
         evbuffer_add(b, text, strlen(text));

@@ -68,7 +68,7 @@ void evlog_add(evlog *l, const char *proxy, uint64_t conn, const char *toxic,
     if (detail && json_is_object(detail))
         json_object_update_missing(o, detail);
     json_decref(detail);
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     json_decref(o);
     if (!text)
         return;
