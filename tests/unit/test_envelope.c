@@ -78,6 +78,19 @@ static void test_envelope_gap_and_subscribed(void **state)
     assert_int_equal(e.gap_to, 9);
     assert_int_equal(e.seq, 9);
 
+    /* Large numbers (the gap prefix once overflowed a small scratch buffer). */
+    n = envelope_format_gap(buf, sizeof buf, "orders.42", 123456789012ULL, 18446744073709551615ULL,
+                            -1764400000123456LL);
+    assert_true(n > 0);
+    assert_int_equal((size_t)n, strlen(buf));
+    assert_int_equal(envelope_scan(buf, (size_t)n, &e, err, sizeof err), -1); /* to > INT64_MAX */
+    n = envelope_format_gap(buf, sizeof buf, "orders.42", 123456789012ULL, 9223372036854775807ULL,
+                            -1764400000123456LL);
+    assert_int_equal(envelope_scan(buf, (size_t)n, &e, err, sizeof err), 0);
+    assert_int_equal(e.gap_from, 123456789012ULL);
+    assert_int_equal(e.gap_to, 9223372036854775807ULL);
+    assert_int_equal(e.ts_us, -1764400000123456LL);
+
     n = envelope_format_subscribed(buf, sizeof buf, "c", 41, "ep-1", 1);
     assert_int_equal(envelope_scan(buf, (size_t)n, &e, err, sizeof err), 0);
     assert_int_equal(e.type, ENV_T_SUBSCRIBED);
