@@ -30,6 +30,10 @@
 #define DRAIN_DEADLINE_US (10 * 1000 * 1000)
 #define SNIFF_MAX 1024
 #define SPLICE_PIPE_BYTES (1024 * 1024)
+/* Only a direction that has carried this much is spliced: real-time
+ * connections (small messages, mostly idle) never take a pipe (two
+ * descriptors and kernel buffers) that would not pay for itself. */
+#define SPLICE_AFTER_BYTES (1024 * 1024)
 
 typedef struct conn conn;
 typedef struct dlink dlink;
@@ -568,7 +572,7 @@ static void on_splice_read(evutil_socket_t fd, short what, void *arg)
     dlink *l = arg;
     conn *c = l->c;
     conn_enter(c);
-    for (int round = 0; round < 4 && !c->closing; round++) {
+    for (int round = 0; round < 16 && !c->closing; round++) {
         ssize_t n = splice(fd, NULL, l->sp_pipe[1], NULL, SPLICE_PIPE_BYTES, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (n > 0) {
             l->sp_bytes += (size_t)n;
@@ -628,13 +632,16 @@ static void on_splice_write(evutil_socket_t fd, short what, void *arg)
 static void link_splice_try(dlink *l)
 {
     conn *c = l->c;
-    if (c->p->s->no_splice || l->sp || l->n > 0 || c->closing || !c->connected || l->src_eof || l->out_eof ||
+    if (c->p->s->no_splice || l->sp || l->n > 0 || l->bytes < SPLICE_AFTER_BYTES || c->closing ||
+        !c->connected || l->src_eof || l->out_eof ||
         link_tracking(l) || (l->dir == TX_UPSTREAM && c->path_state == 0) ||
         evbuffer_get_length(bufferevent_get_input(l->src)) > 0 ||
         evbuffer_get_length(bufferevent_get_output(l->dst)) > 0)
         return;
     if (pipe2(l->sp_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
         return; /* stays on bufferevents */
+    /* A big pipe means fewer wake-ups per megabyte (1 MiB is the default
+     * /proc/sys/fs/pipe-max-size; if refused, the 64 KiB default stays). */
     fcntl(l->sp_pipe[1], F_SETPIPE_SZ, SPLICE_PIPE_BYTES);
     struct event_base *base = c->p->s->base;
     l->sp = 1;
