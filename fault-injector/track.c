@@ -60,8 +60,11 @@ static void feed_sse(track *t, const unsigned char *d, size_t n)
     if (t->sse_dead)
         return;
     sse_reader_feed(&t->sr, d, n);
-    if (t->sr.mode == SSE_PASSTHROUGH)
+    if (t->sr.mode == SSE_PASSTHROUGH) {
         t->sse_dead = 1;
+        bytebuf_free(&t->sr.head); /* up to 64 KiB of a head that never was */
+        bytebuf_free(&t->sr.acc);
+    }
 }
 
 size_t track_feed(track *t, const unsigned char *d, size_t n, int stop, int *at)
