@@ -208,17 +208,17 @@ def main():
     api.ok("POST", "/proxies/ws/toxics", {"type": "ws", "name": "nopong",
                                           "attributes": {"action": "swallow_pong"}})
 
-    async def ping():
+    async def ping(wait_s):
         async with websockets.connect(f"ws://127.0.0.1:{ws_port}/ws", compression=None) as ws:
             w = await ws.ping()
             try:
-                await asyncio.wait_for(w, 1.0)
+                await asyncio.wait_for(w, wait_s)
                 return "pong"
             except asyncio.TimeoutError:
                 return "no pong"
-    assert run(ping()) == "no pong"
+    assert run(ping(1.5)) == "no pong"
     api.call("DELETE", "/proxies/ws/toxics/nopong")
-    assert run(ping()) == "pong"
+    assert run(ping(15)) == "pong"
 
     # a ws toxic added while messages flow starts at a message boundary:
     # the client sees whole messages only, and some are dropped
