@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const COMMON_KEYS[] = {
     "seed", "target_client", "target_path", "after_ms", "for_ms",
@@ -204,9 +205,9 @@ toxic *toxic_new_json(json_t *body, uint64_t now_us, char *err, size_t errlen)
     json_t *js = json_object_get(body, "stream");
     if (js && !json_is_null(js)) {
         const char *s = json_is_string(js) ? json_string_value(js) : "";
-        if (strcmp(s, "upstream") == 0)
+        if (strcasecmp(s, "upstream") == 0) /* case-blind, as Toxiproxy */
             stream = TX_UPSTREAM;
-        else if (strcmp(s, "downstream") == 0 || s[0] == '\0')
+        else if (strcasecmp(s, "downstream") == 0)
             stream = TX_DOWNSTREAM;
         else {
             snprintf(err, errlen, "stream was invalid, can be either upstream or downstream");

@@ -34,7 +34,7 @@ static void test_toxic_defaults_name_stream_toxicity(void **state)
     free(s);
     json_decref(j);
     toxic_free(t);
-    t = mk("{\"type\":\"bandwidth\",\"stream\":\"upstream\",\"toxicity\":0.5}", err);
+    t = mk("{\"type\":\"bandwidth\",\"stream\":\"UpStream\",\"toxicity\":0.5}", err);
     assert_string_equal(t->name, "bandwidth_upstream");
     toxic_free(t);
 }
@@ -47,6 +47,7 @@ static void test_toxic_rejects_bad_input(void **state)
     assert_non_null(strstr(err, "invalid toxic type"));
     assert_null(mk("{\"attributes\":{}}", err));
     assert_null(mk("{\"type\":\"latency\",\"stream\":\"sideways\"}", err));
+    assert_null(mk("{\"type\":\"latency\",\"stream\":\"\"}", err));
     assert_non_null(strstr(err, "stream"));
     assert_null(mk("{\"type\":\"latency\",\"toxicity\":2}", err));
     assert_null(mk("{\"type\":\"latency\",\"attributes\":[1]}", err));
