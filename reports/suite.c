@@ -668,7 +668,8 @@ static void write_index_doc(rout *o, const suite_def *s, const entry_result *res
             else
                 answer_text(e, &res[i], answer, sizeof answer);
             if (res[i].status == ST_NOT_RUNNABLE)
-                snprintf(result, sizeof result, "not yet runnable: %s", e->not_runnable);
+                snprintf(result, sizeof result, "not yet runnable: %s",
+                         e->not_runnable ? e->not_runnable : res[i].why);
             else if (res[i].why[0])
                 snprintf(result, sizeof result, "%s: %s", status_word(res[i].status), res[i].why);
             else
@@ -841,6 +842,10 @@ int suite_run(const char *path, const suite_opts *o, char *out_dir_used, size_t 
         if (e->not_runnable) {
             res[i].status = ST_NOT_RUNNABLE;
             res[i].exit_code = -1;
+        } else if (e->local_only && o->target && !e->drill.present) {
+            res[i].status = ST_NOT_RUNNABLE;
+            res[i].exit_code = -1;
+            snprintf(res[i].why, sizeof res[i].why, "with --target: %.450s", e->local_only);
         } else {
             if (o->progress) {
                 fprintf(o->progress, "suite %s: %s (%s) …\n", s.name, e->id, e->scenario_as_written);

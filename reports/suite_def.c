@@ -416,7 +416,7 @@ static void parse_entry(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
 {
     static const char *const keys[] = {"id", "title", "question", "scenario", "set", "short", "answer",
                                        "not_runnable", "partial", "runbook", "timeout", "drill", "verdicts", "require",
-                                       NULL};
+                                       "local_only", NULL};
     e->line = (int)n->start_mark.line + 1;
     if (n->type != YAML_MAPPING_NODE) {
         perr(c, n, "each entry must be a mapping");
@@ -446,6 +446,7 @@ static void parse_entry(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
     }
     e->not_runnable = dup_scalar(c, get(c, n, "not_runnable"), "not_runnable", 0, n);
     e->partial = dup_scalar(c, get(c, n, "partial"), "partial", 0, n);
+    e->local_only = dup_scalar(c, get(c, n, "local_only"), "local_only", 0, n);
     e->runbook = dup_scalar(c, get(c, n, "runbook"), "runbook", 0, n);
     yaml_node_t *sc = get(c, n, "scenario");
     e->scenario_as_written = dup_scalar(c, sc, "scenario", 0, n);
@@ -610,6 +611,7 @@ void suite_def_free(suite_def *s)
         free_list(e->require, e->nrequire);
         free(e->not_runnable);
         free(e->partial);
+        free(e->local_only);
         free(e->runbook);
         suite_drill *d = &e->drill;
         free_list(d->server_args, d->nserver_args);

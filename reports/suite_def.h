@@ -82,6 +82,8 @@ typedef struct suite_entry {
                                   scenario budgets cannot name */
     size_t nrequire;
     char *not_runnable;        /* reason, or NULL */
+    char *local_only;          /* needs the server process the harness starts (a pause, a kill):
+                                  with --target the entry is not runnable, for this reason */
     char *partial;             /* what part of the question this run does not cover, or NULL */
     char *runbook;             /* path as written (drills) */
     double timeout_s;

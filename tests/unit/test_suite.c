@@ -321,6 +321,22 @@ static void test_suite_run_index_and_exit_codes(void **state)
     assert_non_null(strstr(html, "<h2>Q1. Is it safe?</h2>"));
     assert_non_null(strstr(html, "<tr class=\"na\">"));
     free(html);
+    /* with --target, a local-only entry is listed as not runnable, not run */
+    snprintf(text, sizeof text,
+             "suite: idx\ntitle: Index test\nentries:\n"
+             "  - {id: pause, title: Pause, scenario: one.yaml, local_only: \"pauses the server\"}\n");
+    write_text(f->path, text);
+    suite_opts ot = {.self_exe = "/bin/true", .out_dir = out, .target = "http://127.0.0.1:9"};
+    assert_int_equal(suite_run(f->path, &ot, NULL, 0, err, sizeof err), 0);
+    snprintf(p, sizeof p, "%s/index.md", out);
+    md = slurp(p);
+    assert_non_null(strstr(md, "not yet runnable: with --target: pauses the server"));
+    free(md);
+    snprintf(text, sizeof text,
+             "suite: idx\ntitle: Index test\nquestions: {1: \"Is it safe?\"}\nentries:\n"
+             "  - {id: later, title: Later, question: 1, not_runnable: \"needs issue 7\"}\n"
+             "  - {id: quiet, title: Quiet, question: 1, scenario: one.yaml, answer: [lost]}\n");
+    write_text(f->path, text);
     /* --only leaves other entries out; an invalid suite is exit 2, nothing run */
     o.only = "later";
     assert_int_equal(suite_run(f->path, &o, NULL, 0, err, sizeof err), 0);
