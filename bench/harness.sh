@@ -6,7 +6,7 @@
 #      (RSS difference between a small and a large run, divided by the extra clients)
 #   3. messages received and checked per second per core under fan-out
 #   4. the same idle-client and fan-out loads driven by artillery (its ws engine)
-# Knobs: BENCH_CLIENTS (default 19000), BENCH_RAMP_MS (60000), BENCH_SSE_CLIENTS (5000),
+# Knobs: BENCH_CLIENTS (default 19000), BENCH_RAMP_MS (120000), BENCH_SSE_CLIENTS (5000),
 #        BENCH_ARTILLERY_CLIENTS (2000),
 #        BENCH_FANOUT_CLIENTS (1000), BENCH_SKIP_ARTILLERY=1.
 set -u
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 BIN=${RTCHAOS_BIN:-$PWD/bin}
 PY=/usr/bin/python3
 N=${BENCH_CLIENTS:-19000}
-RAMP_MS=${BENCH_RAMP_MS:-60000}
+RAMP_MS=${BENCH_RAMP_MS:-120000}
 NA=${BENCH_ARTILLERY_CLIENTS:-2000}
 NF=${BENCH_FANOUT_CLIENTS:-1000}
 WORK=$(mktemp -d /tmp/rtchaos-bench-harness.XXXXXX)
