@@ -1,14 +1,16 @@
 # reports/: library that renders report.json (md, html, gnuplot plots, junit),
-# compares two reports and merges shard reports. Linked into bin/rtchaos by
-# harness/build.mk through REPORTS_OBJS / REPORTS_LIBS; no binary of its own.
+# compares two reports, merges shard reports, and runs suites (suite*.c:
+# libyaml for the files, libevent's HTTP client for drills). Linked into
+# bin/rtchaos by harness/build.mk through REPORTS_OBJS / REPORTS_LIBS; its
+# only binary is the test driver below.
 
 REPORTS_SRCS := $(filter-out reports/main.c,$(wildcard reports/*.c))
 REPORTS_OBJS := $(REPORTS_SRCS:%.c=$(BUILD)/%.o)
 REPORTS_LIBS := $(shell pkg-config --libs yaml-0.1 libevent)
 
-# A small driver for tests (render / junit / summary / compare / merge on
-# the command line), so the report library is exercised end to end before
-# and apart from bin/rtchaos. Not installed into bin/.
+# A small driver for tests (render / junit / summary / report / compare /
+# merge / suite-validate / suite-run on the command line), so the library is
+# exercised end to end apart from bin/rtchaos. Not installed into bin/.
 $(BUILD)/reports-tool: $(BUILD)/reports/main.o $(REPORTS_OBJS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(REPORTS_LIBS) $(LDLIBS_COMMON)
