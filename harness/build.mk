@@ -7,7 +7,7 @@
 # with secondary expansion ($$(…)) when the link rule runs, not now.
 .SECONDEXPANSION:
 
-HARNESS_CORE_SRCS := scenario.c verdict.c child.c httpc.c proxyctl.c faultplan.c orch.c
+HARNESS_CORE_SRCS := scenario.c verdict.c child.c httpc.c proxyctl.c faultplan.c orch.c windows.c
 HARNESS_CORE_OBJS := $(HARNESS_CORE_SRCS:%.c=$(BUILD)/harness/%.o)
 HARNESS_LIBS      := $(shell pkg-config --libs yaml-0.1 libevent)
 
@@ -18,8 +18,10 @@ $(BINDIR)/rtchaos: $(BUILD)/harness/main.o $(HARNESS_CORE_OBJS) $$(FLEET_OBJS) $
 BINS += $(BINDIR)/rtchaos
 
 $(HARNESS_CORE_OBJS) $(BUILD)/harness/main.o: CPPFLAGS += -Iharness -Ireports
+$(BUILD)/tests/unit/test_windows.o: CPPFLAGS += -Iharness
 
 $(eval $(call unit_test,test_scenario,$(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o,$(HARNESS_LIBS)))
 $(eval $(call unit_test,test_verdict,$(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o,$(HARNESS_LIBS)))
 $(eval $(call unit_test,test_faultplan,$(BUILD)/harness/faultplan.o $(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o,$(HARNESS_LIBS)))
 $(eval $(call unit_test,test_child,$(BUILD)/harness/child.o,))
+$(eval $(call unit_test,test_windows,$(BUILD)/harness/windows.o $(BUILD)/harness/checker.o,))

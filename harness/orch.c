@@ -25,6 +25,7 @@
 #include "proxyctl.h"
 #include "reports.h"
 #include "verdict.h"
+#include "windows.h"
 
 #define PROXY_NAME "rtchaos"
 #define API_TIMEOUT_MS 3000
@@ -839,6 +840,11 @@ static json_t *build_report(run *r, const json_t *proxy_events)
             fail(r, "the fleet's results could not be read: %s", err);
     }
     json_object_set_new(rep, "faults", faults_json(r, proxy_events));
+    if (r->fl) {
+        char err[256];
+        if (windows_add_live(rep, err, sizeof err) < 0)
+            fail(r, "latency inside/outside the fault windows: %s", err);
+    }
     if (!json_object_get(rep, "anomalies"))
         json_object_set_new(rep, "anomalies", json_array());
     json_object_set_new(rep, "verdicts", verdict_eval(s->budgets, s->nbudgets, rep));

@@ -24,6 +24,8 @@ static const verdict_metric metrics[] = {
     LATKIND(connect, "connect time (TCP connect → subscribed), ms"),
     LATKIND(resync, "resync time (reconnect → caught up with head), ms"),
     LATKIND(reconnect, "reconnect time (connection lost → subscribed again), ms"),
+    LATKIND(live_outside_faults, "live latency in the seconds outside every fault window (+0.5 s grace), ms"),
+    LATKIND(live_during_faults, "live latency in the seconds a fault window (+0.5 s grace) overlaps, ms"),
     TOTAL(clients, "clients started"),
     TOTAL(published, "events acknowledged by the server"),
     TOTAL(delivered, "events received (live and replayed, first copies)"),
