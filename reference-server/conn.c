@@ -161,6 +161,25 @@ int conn_peer_closed(struct lws *wsi)
     return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
+unsigned conn_sweep_hangups(srv *S)
+{
+    unsigned closed = 0, n = S->sessions.count < CONN_SWEEP_MAX ? S->sessions.count : CONN_SWEEP_MAX;
+    for (unsigned i = 0; i < n && S->sessions.head; i++) {
+        struct lws_dll2 *d = S->sessions.head;
+        session *s = lws_container_of(d, session, node);
+        /* Round robin: what was looked at goes to the back. */
+        lws_dll2_remove(d);
+        lws_dll2_add_tail(d, &S->sessions);
+        int streaming = (s->kind == SESS_SSE && s->sse_started) ||
+                        (s->kind == SESS_POLL && !lws_dll2_is_detached(&s->poll_node));
+        if (streaming && s->wsi && conn_peer_closed(s->wsi)) {
+            lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            closed++;
+        }
+    }
+    return closed;
+}
+
 int conn_pending(const session *s)
 {
     if (s->ctrl.count || sendq_len(&s->q))

@@ -148,16 +148,6 @@ static void poll_unwait(session *s)
 }
 
 /* Builds the answer from the channel's state now. */
-/* Next tick of a parked poll: its deadline, or the hang-up check
- * (conn_peer_closed) when that comes first. */
-static void poll_arm_timer(session *s)
-{
-    uint64_t now = clock_mono_us(), tick = (uint64_t)CONN_EOF_CHECK_MS * 1000;
-    if (s->poll_deadline_us > now && s->poll_deadline_us - now < tick)
-        tick = s->poll_deadline_us - now;
-    lws_set_timer_usecs(s->wsi, (lws_usec_t)(tick ? tick : 1));
-}
-
 int poll_respond_now(srv *S, session *s)
 {
     channel *ch = s->poll_ch;
@@ -266,8 +256,7 @@ static int poll_start(srv *S, session *s, struct lws *wsi)
     if (d != HISTORY_UP_TO_DATE || !timeout_ms || S->draining)
         return poll_respond_now(S, s);
     lws_dll2_add_tail(&s->poll_node, &ch->pollers);
-    s->poll_deadline_us = clock_mono_us() + timeout_ms * 1000;
-    poll_arm_timer(s);
+    lws_set_timer_usecs(wsi, (lws_usec_t)timeout_ms * 1000);
     return 0;
 }
 
@@ -554,14 +543,8 @@ int http_api_callback(struct lws *wsi, enum lws_callback_reasons reason, session
     case LWS_CALLBACK_TIMER:
         if (s && s->kind == SESS_SSE)
             return sse_timer(S, s);
-        if (s && s->kind == SESS_POLL && !s->resp_ready) {
-            if (conn_peer_closed(wsi))
-                return -1; /* hung up while waiting */
-            if (clock_mono_us() < s->poll_deadline_us) {
-                poll_arm_timer(s);
-                return 0;
-            }
-            s->poll_wake = 1; /* waited the whole timeout */
+        if (s && s->kind == SESS_POLL && !s->resp_ready) { /* waited the whole timeout */
+            s->poll_wake = 1;
             lws_callback_on_writable(wsi);
         }
         return 0;

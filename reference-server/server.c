@@ -156,6 +156,15 @@ static void lws_log_emit(int level, const char *line)
             (int)n, line);
 }
 
+static lws_sorted_usec_list_t sweep_tick;
+static void on_sweep_tick(lws_sorted_usec_list_t *sul)
+{
+    if (g_srv)
+        conn_sweep_hangups(g_srv);
+    if (g_ctx)
+        lws_sul_schedule(g_ctx, 0, sul, on_sweep_tick, CONN_SWEEP_MS * LWS_US_PER_MS);
+}
+
 static lws_sorted_usec_list_t drain_tick;
 static void on_drain_tick(lws_sorted_usec_list_t *sul)
 {
@@ -247,6 +256,7 @@ int server_run(const server_cfg *cfg)
              cfg->host, port, (long long)cfg->history_max, (long long)cfg->history_max_age_ms,
              sendq_policy_name(cfg->default_policy));
 
+    lws_sul_schedule(ctx, 0, &sweep_tick, on_sweep_tick, CONN_SWEEP_MS * LWS_US_PER_MS);
     uint64_t deadline = 0;
     int n = 0;
     while (n >= 0) {
@@ -266,6 +276,7 @@ int server_run(const server_cfg *cfg)
     if (S->sessions.count)
         log_warn("drain deadline passed with %u connection(s) open", S->sessions.count);
     lws_sul_cancel(&drain_tick);
+    lws_sul_cancel(&sweep_tick);
     g_ctx = NULL;
     lws_context_destroy(ctx);
     g_srv = NULL;

@@ -110,7 +110,6 @@ typedef struct session {
 
     /* SSE */
     int sse_hb_due;
-    uint64_t sse_hb_at_us;       /* monotonic: when the next heartbeat is due */
     int sse_started;             /* "retry:" written */
 
     /* HTTP request */
@@ -136,7 +135,6 @@ typedef struct session {
     uint64_t poll_since;
     char poll_epoch[ENV_EPOCH_MAX + 1];
     int poll_wake;               /* respond at the next WRITEABLE */
-    uint64_t poll_deadline_us;   /* monotonic: answer empty at this time */
 } session;
 
 /* Per-vhost data (one vhost): everything the server owns. Allocated in
@@ -207,17 +205,21 @@ void conn_release(session *s);
 void conn_fanout(srv *S, channel *ch, msg *m);
 /* Asks s to close after flushing (code for WS). */
 void conn_close_soon(session *s, int code, const char *reason, int now);
-/* How often a long-lived HTTP response (SSE stream, parked poll) checks
- * whether its client hung up; see conn_peer_closed. */
-#define CONN_EOF_CHECK_MS 250
-/* Whether the client of an HTTP connection has closed its side. Needed
- * because lws 4.1 does not read an h1 connection while its response is under
- * way (fixed upstream in 4.3, "http: sse: check POLLIN during
- * DOING_TRANSACTION"): the EOF is never noticed, and POLLIN stays ready so
- * the event loop spins until something writes to the dead socket. The SSE
- * and poll timers call this every CONN_EOF_CHECK_MS and close such a
- * connection, which bounds the spin to that interval. */
+/* The hang-up sweep: lws 4.1 does not read an h1 connection while its
+ * response is under way (fixed upstream in 4.3, "http: sse: check POLLIN
+ * during DOING_TRANSACTION"), so a client that closes an SSE stream or a
+ * parked long-poll is never noticed: its socket sits in CLOSE-WAIT and, as
+ * POLLIN stays ready, the event loop spins until something is written to it.
+ * conn_sweep_hangups, run every CONN_SWEEP_MS from one timer, peeks at up to
+ * CONN_SWEEP_MAX such connections (round robin over S->sessions) and closes
+ * those whose client has gone. One timer rather than one per connection:
+ * lws 4.1 keeps timers in a sorted list with linear insertion. */
+#define CONN_SWEEP_MS 250
+#define CONN_SWEEP_MAX 4096
+/* Whether the client of an HTTP connection has closed its side. */
 int conn_peer_closed(struct lws *wsi);
+/* One step of the sweep; returns the number of connections closed. */
+unsigned conn_sweep_hangups(srv *S);
 
 /* ---- publish.c -------------------------------------------------------- */
 /* Validates and publishes a request body (one {"ts","data","id"} object, or

@@ -167,25 +167,6 @@ int sse_start(srv *S, session *s, struct lws *wsi)
     return 0;
 }
 
-/* Time until the next SSE timer tick: the heartbeat when it is due sooner
- * than the next hang-up check (conn_peer_closed), else that check. */
-static uint64_t sse_tick_us(srv *S, session *s, uint64_t now)
-{
-    uint64_t tick = (uint64_t)CONN_EOF_CHECK_MS * 1000;
-    (void)S;
-    if (s->sse_hb_at_us > now && s->sse_hb_at_us - now < tick)
-        tick = s->sse_hb_at_us - now;
-    return tick ? tick : 1;
-}
-
-/* Schedules the next heartbeat one interval from now, and the timer. */
-static void sse_arm_timer(srv *S, session *s)
-{
-    uint64_t now = clock_mono_us();
-    s->sse_hb_at_us = now + (uint64_t)S->cfg->heartbeat_ms * 1000;
-    lws_set_timer_usecs(s->wsi, (lws_usec_t)sse_tick_us(S, s, now));
-}
-
 static int write_headers(srv *S, session *s)
 {
     struct lws *wsi = s->wsi;
@@ -211,7 +192,7 @@ static int write_headers(srv *S, session *s)
      * and logs an error on h1). Idleness is ours: sse_timer(). */
     lws_http_headers_detach(wsi);
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
-    sse_arm_timer(S, s);
+    lws_set_timer_usecs(wsi, (lws_usec_t)S->cfg->heartbeat_ms * 1000);
     return 0;
 }
 
@@ -285,17 +266,11 @@ int sse_writeable(srv *S, session *s)
 int sse_timer(srv *S, session *s)
 {
     uint64_t now = clock_mono_us();
-    if (s->sse_started && conn_peer_closed(s->wsi))
-        return -1;
     if (authz_expired(s->principal)) {
         /* the token expired: end the stream; the client reconnects with a
          * fresh one (checked within one heartbeat interval) */
         S->m.rejections[MR_UNAUTHORIZED]++;
         return -1;
-    }
-    if (now < s->sse_hb_at_us) {
-        lws_set_timer_usecs(s->wsi, (lws_usec_t)sse_tick_us(S, s, now));
-        return 0;
     }
     if ((conn_pending(s) || s->sse_hb_due) &&
         now - s->last_progress_us > (uint64_t)S->cfg->idle_timeout_s * 1000000) {
@@ -306,6 +281,6 @@ int sse_timer(srv *S, session *s)
     }
     s->sse_hb_due = 1;
     lws_callback_on_writable(s->wsi);
-    sse_arm_timer(S, s);
+    lws_set_timer_usecs(s->wsi, (lws_usec_t)S->cfg->heartbeat_ms * 1000);
     return 0;
 }
