@@ -10,7 +10,7 @@ pkgs=(
   libwslay-dev libhttp-parser-dev libjwt-dev libhiredis-dev libssl-dev
   libcmocka-dev gnuplot-nox
   redis-server chromium python3 python3-websockets
-  curl procps iproute2
+  curl procps iproute2 openssl
 )
 # Node.js and npm: tests/integration/proxy_npm_client.py drives rtchaos-proxy
 # with the npm Toxiproxy client. A machine may carry Node.js from elsewhere
