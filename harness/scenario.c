@@ -949,19 +949,32 @@ static void parse_budget(ctx *c, const scenario *scn, int id, scn_budget *b)
     } else if (!vm) {
         size_t nm;
         const verdict_metric *all = verdict_metrics(&nm);
-        const char *names[64];
-        size_t k = 0;
-        for (size_t i = 0; i < nm && k < 64; i++)
+        const char *names[256], *kinds[32], *others[64];
+        char kind_buf[32][48];
+        size_t k = 0, nk = 0, no = 0;
+        for (size_t i = 0; i < nm && k < 256; i++) {
             names[k++] = all[i].name;
+            /* The list names latency metrics by their pattern, the rest one by one. */
+            const char *p50 = strstr(all[i].path, ".p50");
+            if (!strncmp(all[i].path, "latency_us.", 11) && p50 && !strncmp(all[i].name, "p50_", 4) && nk < 32) {
+                snprintf(kind_buf[nk], sizeof kind_buf[nk], "%.*s", (int)(p50 - all[i].path - 11), all[i].path + 11);
+                kinds[nk] = kind_buf[nk];
+                nk++;
+            } else if (strncmp(all[i].path, "latency_us.", 11) && no < 64) {
+                others[no++] = all[i].name;
+            }
+        }
         const char *near = closest(b->metric, names, k);
-        char list[1024];
-        join_list(list, sizeof list, names, k);
+        char klist[512], olist[1024];
+        join_list(klist, sizeof klist, kinds, nk);
+        join_list(olist, sizeof olist, others, no);
         if (near)
             err_at_off(c, id, base + (size_t)(m0 - s),
                        "unknown budget metric '%s' (did you mean '%s'?)", b->metric, near);
         else
             err_at_off(c, id, base + (size_t)(m0 - s),
-                       "unknown budget metric '%s'; expected one of: %s", b->metric, list);
+                       "unknown budget metric '%s'; expected pNN_KIND_ms or max_KIND_ms (NN: 50, 95, 99, "
+                       "999; KIND: %s) or one of: %s", b->metric, klist, olist);
     }
     while (isspace((unsigned char)*p))
         p++;
