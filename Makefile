@@ -2,7 +2,8 @@
 #
 #   make              build every binary into bin/
 #   make test         build, then run every unit and integration test, plainly
-#                     and again built with ASan+UBSan (what CI runs)
+#                     and again built with ASan+UBSan, then a short fuzz pass
+#                     (what CI runs)
 #   make test-plain   the plain half only (quicker while developing)
 #   make check-asan   the ASan+UBSan half only (built into build/asan)
 #   make bench        run the benchmarks in bench/ (not tests; prints figures)
@@ -75,13 +76,17 @@ all: $(COMMON_LIB) $(BINS)
 # scripts/run-tests.sh runs every unit test binary, then every executable in
 # tests/integration/ (with RTCHAOS_BIN pointing at the binaries under test),
 # and closes with one "N passed, N failed" line.
-# `make test` (what CI and README run) is the whole suite twice: plain, then
-# built with ASan+UBSan. `make test-plain` is the first half alone.
+# `make test` (what CI and README run) is the whole suite twice, plain and
+# built with ASan+UBSan, then a short libFuzzer pass over every parser of
+# outside input (security/build.mk; a crash fails the run and leaves the
+# input in build/fuzz/artifacts/). `make test-plain` is the first part alone.
+FUZZ_CI_SECONDS ?= 5
 ifeq ($(SAN),1)
 test: test-plain
 else
 test: test-plain
 	$(MAKE) check-asan
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_CI_SECONDS)
 endif
 
 test-plain: all $(UNIT_TESTS)
