@@ -694,10 +694,24 @@ static void status_line(run *r, int final)
     fleet_status st;
     fleet_status_get(r->fl, &st);
     double total = (r->warmup_us + r->s->duration_us) / 1e6;
+    /* The faults active right now, so a latency jump reads next to its cause. */
+    char active[160] = "";
+    size_t off = 0;
+    for (size_t i = 0; i < r->s->nfaults && off < sizeof active - 1; i++) {
+        json_t *on = json_object_get(window_of(r, i), "on");
+        json_t *last = on ? json_array_get(on, json_array_size(on) - 1) : NULL;
+        if (last && json_array_size(last) == 1 && r->s->faults[i].kind != SCN_FAULT_DISCONNECT) {
+            int w = sfmt(active + off, sizeof active - off, "%s%s", off ? "," : "  [fault ", r->s->faults[i].name);
+            if (w > 0)
+                off += (size_t)w;
+        }
+    }
+    if (off && off < sizeof active - 1)
+        sfmt(active + off, sizeof active - off, "]");
     fprintf(stderr, "\r%6.1fs/%.0fs  connected %llu/%llu  msgs/s %.0f  p95 %.1fms  anomalies %llu  reconnects %llu%s\033[K",
             st.elapsed_s, total, (unsigned long long)st.connected, (unsigned long long)st.clients,
             st.delivered_per_s, st.p95_live_us / 1000.0, (unsigned long long)st.anomalies,
-            (unsigned long long)st.reconnects, r->server_paused ? "  [server paused]" : r->server_down ? "  [server down]" : "");
+            (unsigned long long)st.reconnects, active);
     if (final)
         fputc('\n', stderr);
     fflush(stderr);

@@ -48,6 +48,12 @@ def main():
     assert r.report is None
     r = ht.run("smoke.yaml", "--shard", "3/2")
     assert r.rc == 2 and "--shard 3/2" in r.stderr, r.explain()
+    for bad_url, why in (("ftp://127.0.0.1:9", "expected http://HOST:PORT"),
+                         ("http://127.0.0.1", "expected a port"),
+                         ("http://127.0.0.1:99999", "port must be 1..65535"),
+                         ("http://127.0.0.1:9/x", "expected no path")):
+        r = ht.run("smoke.yaml", "--target", bad_url)
+        assert r.rc == 2 and why in r.stderr and r.report is None, (bad_url, r.explain())
     r = ht.run("smoke.yaml", "--bogus")
     assert r.rc == 2 and "unknown option '--bogus'" in r.stderr, r.explain()
 
