@@ -1,5 +1,6 @@
 /* scenario.c — loads a scenario: libyaml document → --set overrides → checked struct. */
 #include "scenario.h"
+#include "toxic_names.h"
 #include "verdict.h"
 
 #include <ctype.h>
@@ -547,16 +548,11 @@ static int get_str_list(ctx *c, int id, const char *where, char ***out, size_t *
 
 /* ---- proxy toxic types ---------------------------------------------------------- */
 
-/* The fault types rtchaos-proxy implements (docs/faults.md); a scenario
- * naming another is refused before a run rather than failing mid-run. */
-static const char *const toxic_types[] = {
-    "latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data",
-    "blackhole", "refuse", "disconnect",
-    "ws", "ws_drop", "ws_duplicate", "ws_delay", "ws_reorder", "ws_burst", "ws_corrupt",
-    "ws_fragment", "ws_split", "ws_close", "ws_swallow_ping", "ws_swallow_pong",
-    "sse", "sse_drop", "sse_duplicate", "sse_delay", "sse_reorder", "sse_burst", "sse_corrupt",
-    "sse_strip_id", "sse_inject_retry", "sse_cut", "sse_suppress_heartbeat",
-};
+/* The fault types rtchaos-proxy implements (common/toxic_names.h, the list its
+ * registry is built from); a scenario naming another is refused before a
+ * run rather than failing mid-run. */
+#define TOXIC_NAME_STR(n) #n,
+static const char *const toxic_types[] = {TOXIC_NAMES(TOXIC_NAME_STR)};
 
 static const char *const stream_names[] = {"downstream", "upstream"};
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "toxic.h"
+#include "toxic_names.h"
 #include "proxy_testenv.h"
 
 static toxic *mk(const char *json, char *err)
@@ -160,9 +161,29 @@ static void test_toxic_every_type_survives_garbage(void **state)
     }
 }
 
+/* The registry is built from common/toxic_names.h (which the harness checks
+ * scenarios against): every name there resolves to a type of that name. */
+static void test_toxic_registry_matches_shared_names(void **state)
+{
+    (void)state;
+#define NAME_STR(n) #n,
+    static const char *const names[] = {TOXIC_NAMES(NAME_STR)};
+    const toxic_type *const *all = toxic_registry_all();
+    size_t n = 0;
+    while (all[n])
+        n++;
+    assert_int_equal(n, sizeof names / sizeof *names);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(all[i]->name, names[i]);
+        assert_ptr_equal(toxic_registry_find(names[i]), all[i]);
+    }
+    assert_null(toxic_registry_find("no_such_toxic"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_toxic_registry_matches_shared_names),
         cmocka_unit_test(test_toxic_defaults_name_stream_toxicity),
         cmocka_unit_test(test_toxic_rejects_bad_input),
         cmocka_unit_test(test_toxic_update_is_atomic),
