@@ -1164,8 +1164,13 @@ finish:
     free(plan);
     json_decref(r->events);
     json_decref(r->windows);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    /* After an interruption keep our handlers: a second SIGINT arriving
+     * between here and the process's exit must still end it with 3, not
+     * kill it with the default action. */
+    if (!g_signal) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
     sigaction(SIGPIPE, &old_pipe, NULL);
     return code;
 }
