@@ -10,7 +10,7 @@ typedef struct bandwidth_attrs {
 } bandwidth_attrs;
 
 typedef struct bandwidth_state {
-    txq q;
+    txq q; /* first: the txq_toxic_* callbacks use the state as a txq */
     uint64_t next_free_us; /* when the simulated link finishes what it has */
 } bandwidth_state;
 
@@ -75,28 +75,6 @@ static void eof(void *s, const void *a, tx_env *env)
         env->close(env->u, TX_CLOSE_RST);
 }
 
-static uint64_t tick(void *s, const void *a, tx_env *env)
-{
-    (void)a;
-    return txq_release(&((bandwidth_state *)s)->q, env);
-}
-
-static void flush(void *s, const void *a, tx_env *env)
-{
-    (void)a;
-    txq_flush(&((bandwidth_state *)s)->q, env);
-}
-
-static void stop(void *s)
-{
-    txq_clear(&((bandwidth_state *)s)->q);
-}
-
-static size_t held(const void *s)
-{
-    return ((const bandwidth_state *)s)->q.bytes;
-}
-
 const toxic_type toxic_bandwidth_type = {
     .name = "bandwidth",
     .attrs_size = sizeof(bandwidth_attrs),
@@ -106,8 +84,8 @@ const toxic_type toxic_bandwidth_type = {
     .to_json = to_json,
     .data = data,
     .eof = eof,
-    .tick = tick,
-    .flush = flush,
-    .stop = stop,
-    .held = held,
+    .tick = txq_toxic_tick,
+    .flush = txq_toxic_flush,
+    .stop = txq_toxic_stop,
+    .held = txq_toxic_held,
 };

@@ -11,7 +11,7 @@ typedef struct latency_attrs {
 } latency_attrs;
 
 typedef struct latency_state {
-    txq q;
+    txq q; /* first: the txq_toxic_* callbacks use the state as a txq */
     delay_state ds;
 } latency_state;
 
@@ -63,28 +63,6 @@ static void eof(void *s, const void *a, tx_env *env)
         env->close(env->u, TX_CLOSE_RST);
 }
 
-static uint64_t tick(void *s, const void *a, tx_env *env)
-{
-    (void)a;
-    return txq_release(&((latency_state *)s)->q, env);
-}
-
-static void flush(void *s, const void *a, tx_env *env)
-{
-    (void)a;
-    txq_flush(&((latency_state *)s)->q, env);
-}
-
-static void stop(void *s)
-{
-    txq_clear(&((latency_state *)s)->q);
-}
-
-static size_t held(const void *s)
-{
-    return ((const latency_state *)s)->q.bytes;
-}
-
 const toxic_type toxic_latency_type = {
     .name = "latency",
     .attrs_size = sizeof(latency_attrs),
@@ -94,8 +72,8 @@ const toxic_type toxic_latency_type = {
     .to_json = to_json,
     .data = data,
     .eof = eof,
-    .tick = tick,
-    .flush = flush,
-    .stop = stop,
-    .held = held,
+    .tick = txq_toxic_tick,
+    .flush = txq_toxic_flush,
+    .stop = txq_toxic_stop,
+    .held = txq_toxic_held,
 };

@@ -13,7 +13,7 @@ typedef struct slicer_attrs {
 } slicer_attrs;
 
 typedef struct slicer_state {
-    txq q;
+    txq q; /* first: the txq_toxic_* callbacks use the state as a txq */
 } slicer_state;
 
 static void defaults(void *a)
@@ -94,28 +94,6 @@ static void eof(void *s, const void *a, tx_env *env)
         env->close(env->u, TX_CLOSE_RST);
 }
 
-static uint64_t tick(void *s, const void *a, tx_env *env)
-{
-    (void)a;
-    return txq_release(&((slicer_state *)s)->q, env);
-}
-
-static void flush(void *s, const void *a, tx_env *env)
-{
-    (void)a;
-    txq_flush(&((slicer_state *)s)->q, env);
-}
-
-static void stop(void *s)
-{
-    txq_clear(&((slicer_state *)s)->q);
-}
-
-static size_t held(const void *s)
-{
-    return ((const slicer_state *)s)->q.bytes;
-}
-
 const toxic_type toxic_slicer_type = {
     .name = "slicer",
     .attrs_size = sizeof(slicer_attrs),
@@ -125,8 +103,8 @@ const toxic_type toxic_slicer_type = {
     .to_json = to_json,
     .data = data,
     .eof = eof,
-    .tick = tick,
-    .flush = flush,
-    .stop = stop,
-    .held = held,
+    .tick = txq_toxic_tick,
+    .flush = txq_toxic_flush,
+    .stop = txq_toxic_stop,
+    .held = txq_toxic_held,
 };

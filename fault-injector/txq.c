@@ -78,3 +78,25 @@ void txq_clear(txq *q)
     q->tail = NULL;
     q->bytes = 0;
 }
+
+uint64_t txq_toxic_tick(void *state, const void *attrs, tx_env *env)
+{
+    (void)attrs;
+    return txq_release((txq *)state, env);
+}
+
+void txq_toxic_flush(void *state, const void *attrs, tx_env *env)
+{
+    (void)attrs;
+    txq_flush((txq *)state, env);
+}
+
+void txq_toxic_stop(void *state)
+{
+    txq_clear((txq *)state);
+}
+
+size_t txq_toxic_held(const void *state)
+{
+    return ((const txq *)state)->bytes;
+}

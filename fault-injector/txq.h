@@ -35,4 +35,12 @@ void txq_flush(txq *q, tx_env *env);
 /* Frees every item without emitting. */
 void txq_clear(txq *q);
 
+/* Toxic callbacks for a toxic whose state begins with a `txq` (latency,
+ * bandwidth, slicer): release what is due, flush all, drop all, bytes held.
+ * The state must have the txq as its first member. */
+uint64_t txq_toxic_tick(void *state, const void *attrs, tx_env *env);
+void txq_toxic_flush(void *state, const void *attrs, tx_env *env);
+void txq_toxic_stop(void *state);
+size_t txq_toxic_held(const void *state);
+
 #endif
