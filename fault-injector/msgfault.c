@@ -20,8 +20,6 @@ int msgfault_parse_key(msgfault *m, const char *key, json_t *v, const char *cons
         return tx_attr_enum(v, key, actions, &m->action, err, errlen) < 0 ? -1 : 1;
     if (strcmp(key, "probability") == 0)
         return tx_attr_num(v, key, 0, 1, &m->probability, err, errlen) < 0 ? -1 : 1;
-    if (strcmp(key, "after_messages") == 0)
-        return tx_attr_int(v, key, 0, INT64_MAX, &m->after_messages, err, errlen) < 0 ? -1 : 1;
     if (strcmp(key, "gap") == 0)
         return tx_attr_int(v, key, 1, 1000000, &m->gap, err, errlen) < 0 ? -1 : 1;
     if (strcmp(key, "hold_ms") == 0)
@@ -33,7 +31,6 @@ void msgfault_to_json(const msgfault *m, const char *const *actions, json_t *obj
 {
     json_object_set_new(obj, "action", json_string(actions[m->action]));
     json_object_set_new(obj, "probability", json_real(m->probability));
-    json_object_set_new(obj, "after_messages", json_integer(m->after_messages));
     json_object_set_new(obj, "gap", json_integer(m->gap));
     json_object_set_new(obj, "hold_ms", json_integer(m->hold_ms));
     delay_to_json(&m->delay, obj);

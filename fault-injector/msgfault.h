@@ -1,6 +1,7 @@
 /* msgfault.h — what the WebSocket and SSE toxics share: the attributes of a
- * per-message fault (action, probability, after_messages, delay, reorder
- * gap, hold time) and their parsing. */
+ * per-message fault (action, probability, delay, reorder gap, hold time) and
+ * their parsing. ("after N messages" is the common schedule attribute
+ * after_messages, which every toxic has.) */
 #ifndef RTCHAOS_MSGFAULT_H
 #define RTCHAOS_MSGFAULT_H
 #include <stdint.h>
@@ -10,7 +11,6 @@
 typedef struct msgfault {
     int action;              /* index into the type's action names */
     double probability;      /* per message, drawn from the stage's PRNG */
-    int64_t after_messages;  /* messages let through untouched first */
     delay_spec delay;        /* action delay */
     int64_t gap;             /* reorder: later messages sent before the held one */
     int64_t hold_ms;         /* burst window; longest a reordered message waits */

@@ -52,6 +52,9 @@ typedef struct stage {
     int retiring;      /* removed: runs inactive until its reader is at a boundary */
     double drawn_toxicity;
     uint64_t base_us;  /* schedule origin */
+    uint64_t msg_base; /* the link's message count when the stage started */
+    tx_sched sched;    /* after_messages: whether they passed, and when */
+    int msg_noted;     /* the "no messages" event was recorded */
     uint64_t next_us;  /* earliest deadline (timer or schedule edge) at the last run */
     prng rng;
     tx_env env;
@@ -71,6 +74,7 @@ struct dlink {
     uint64_t bytes;
     track trk;               /* WS/SSE framing from the first byte */
     int trk_on;
+    uint64_t msgs;           /* whole messages pushed through the stages so far */
     /* Splice mode: while a direction has no toxic and no protocol to
      * follow, its bytes go socket → pipe → socket inside the kernel
      * (splice(2)), as haproxy's splice option does: no copy to user space.
@@ -274,6 +278,7 @@ static stage *stage_new(dlink *l, toxic *t)
     t->refs++;
     s->proto = t->type->protocol ? t->type->protocol(t->attrs) : TX_PROTO_NONE;
     s->base_us = t->common.per_connection ? c->start_us : t->created_us;
+    s->msg_base = l->msgs;
     uint64_t root = t->common.has_seed ? t->common.seed : c->p->s->seed;
     uint64_t seed = prng_derive(prng_derive(prng_derive(root, c->p->name_hash), c->id),
                                 prng_hash_str(t->name));
@@ -338,12 +343,16 @@ static int stage_gate(stage *s, uint64_t now_us, uint64_t *next_us)
     }
     if (!s->applies)
         return 0;
-    int on = toxic_schedule_active(&t->common, s->base_us, now_us, next_us);
+    int on = toxic_schedule_step(&t->common, &s->sched, s->base_us, s->l->msgs - s->msg_base, now_us,
+                                 next_us);
     if (on != s->active) {
         s->active = on;
         s->env.now_us = now_us;
         if (on) {
-            if (t->common.after_ms || t->common.flap_on_ms)
+            if (t->common.after_messages)
+                record(c->p, c->id, t, "schedule_on",
+                       json_pack("{s:I}", "messages", (json_int_t)(s->l->msgs - s->msg_base)));
+            else if (t->common.after_ms || t->common.flap_on_ms)
                 record(c->p, c->id, t, "schedule_on", NULL);
             if (t->type->start && !s->proto)
                 t->type->start(s->state, t->attrs, &s->env);
@@ -847,25 +856,63 @@ static void link_start_pending(dlink *l, int proto)
         if (!s->pending || s->proto != proto)
             continue;
         s->pending = 0;
+        s->msg_base = l->msgs;
         s->env.now_us = clock_mono_us();
         if (s->tx->type->resume)
             s->tx->type->resume(s->state, s->tx->attrs, &s->env, &l->trk);
     }
 }
 
+/* The message count at which the next stage waiting for after_messages
+ * switches on, or 0 when none waits. */
+static uint64_t link_msg_target(const dlink *l)
+{
+    uint64_t target = 0;
+    for (int i = 0; i < l->n; i++) {
+        const stage *s = l->st[i];
+        int64_t want = s->tx->common.after_messages;
+        if (want <= 0 || s->sched.armed || s->pending || (s->decided && !s->applies))
+            continue;
+        uint64_t at = s->msg_base + (uint64_t)want;
+        if (!target || at < target)
+            target = at;
+    }
+    return target;
+}
+
+/* The link stopped following WebSocket and SSE: stages still waiting for
+ * messages will never start on this connection; say so once each. */
+static void link_note_no_messages(dlink *l)
+{
+    for (int i = 0; i < l->n; i++) {
+        stage *s = l->st[i];
+        if (s->tx->common.after_messages > 0 && !s->sched.armed && !s->msg_noted) {
+            s->msg_noted = 1;
+            record(l->c->p, l->c->id, s->tx, "schedule_no_messages",
+                   json_pack("{s:I}", "messages", (json_int_t)(l->msgs - s->msg_base)));
+        }
+    }
+}
+
 /* Pushes bytes read from the source through the stages, keeping the tracker
- * in step and starting stages added mid-stream at a message boundary. */
+ * in step, starting stages added mid-stream at a message boundary, and
+ * cutting the bytes where a stage's after_messages count is reached (so the
+ * bytes after that message are the first it acts on). */
 static void link_feed(dlink *l, const unsigned char *d, size_t n)
 {
     while (n > 0 && !l->c->closing) {
         int want = link_waiting(l);
+        uint64_t until = link_msg_target(l);
         size_t k = n;
         int at = 0;
         if (link_tracking(l))
-            k = track_feed(&l->trk, d, n, want, &at);
+            k = track_feed_until(&l->trk, d, n, want, until, &at);
+        if (until && !link_tracking(l))
+            link_note_no_messages(l);
         if (k > 0)
             link_push(l, 0, d, k);
-        if (at)
+        l->msgs = track_messages(&l->trk);
+        if (at == 1)
             link_start_pending(l, want);
         else if (k == 0)
             k = n, link_push(l, 0, d, n);

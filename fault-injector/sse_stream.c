@@ -2,6 +2,7 @@
 #include "sse_stream.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,6 +57,24 @@ static int bstep(int st, unsigned char c)
     return 1;
 }
 
+/* Track mode: one body byte. Counts an event (a block with a field line,
+ * as the full reader delivers with comment_only 0) where the full reader
+ * would deliver it: at the LF of a blank line, or at the byte after the CR
+ * of a blank line (which may be its LF). */
+static void track_byte(sse_reader *r, unsigned char c)
+{
+    int st = r->bstate;
+    int nx = bstep(st, c);
+    if (st == 5 || (st == 2 && c == '\n')) {
+        if (r->has_field)
+            r->messages++;
+        r->has_field = 0;
+    }
+    if (nx == 1 && st != 1 && c != ':')
+        r->has_field = 1;
+    r->bstate = nx;
+}
+
 static int on_chunk_header(http_parser *p)
 {
     ((sse_reader *)p->data)->in_chunk = 1;
@@ -73,7 +92,7 @@ static int on_body(http_parser *p, const char *at, size_t len)
     sse_reader *r = p->data;
     if (r->track) {
         for (size_t i = 0; i < len; i++)
-            r->bstate = bstep(r->bstate, (unsigned char)at[i]);
+            track_byte(r, (unsigned char)at[i]);
         return 0;
     }
     if (r->mode == SSE_BODY_EVENTS) {
@@ -126,10 +145,29 @@ void sse_reader_clone(sse_reader *dst, const sse_reader *src, const sse_callback
     dst->body_done = src->body_done;
 }
 
+size_t sse_reader_quiet_len(const sse_reader *r, const unsigned char *d, size_t n)
+{
+    if (r->mode == SSE_PASSTHROUGH || n == 0)
+        return n;
+    if (r->track && r->bstate == 5)
+        return 1; /* the next byte ends the block, whatever it is */
+    size_t k = 0;
+    while (k < n && d[k] != '\n' && d[k] != '\r')
+        k++;
+    k = k < n ? k + 1 : n;
+    /* A body of known length ends at a byte that need not be a line end. */
+    uint64_t left = r->hp.content_length;
+    if (r->mode != SSE_HEAD && left > 0 && left != ULLONG_MAX && left < k)
+        k = (size_t)left;
+    return k;
+}
+
 /* Delivers the block acc[0..end) and drops it from acc. */
 static void deliver(sse_reader *r, size_t end, int complete)
 {
     sse_block b = {r->acc.p, end, !r->has_field, complete};
+    if (complete && r->has_field)
+        r->messages++;
     if (r->cb.block)
         r->cb.block(r->arg, &b);
     bytebuf_consume(&r->acc, end);

@@ -5,6 +5,7 @@
 #ifndef RTCHAOS_SSE_STREAM_H
 #define RTCHAOS_SSE_STREAM_H
 #include <stddef.h>
+#include <stdint.h>
 #include <http_parser.h>
 #include "bytebuf.h"
 
@@ -50,6 +51,7 @@ typedef struct sse_reader {
     int track;               /* 1: only follow the stream (no copies, no callbacks) */
     int bstate;              /* track mode: where the body is in its block grammar (0: between blocks) */
     int in_chunk;            /* between on_chunk_header and on_chunk_complete */
+    uint64_t messages;       /* events (blocks with a field line) completed so far */
 } sse_reader;
 
 /* Prepares r; cb/arg receive the output. */
@@ -64,6 +66,10 @@ void sse_reader_free(sse_reader *r);
 /* Whether r stands where another reader may take over: before a response
  * head, or in an event-stream body between blocks and between chunks. */
 int sse_reader_at_boundary(const sse_reader *r);
+/* How many of the n bytes at d can be fed before the reader can next
+ * complete an event, a response or a chunk: feeding that many completes at
+ * most one, at their end. At least 1 when n > 0. */
+size_t sse_reader_quiet_len(const sse_reader *r, const unsigned char *d, size_t n);
 /* Makes dst (uninitialised) continue from src's position (which must be at a
  * boundary), delivering to cb/arg. */
 void sse_reader_clone(sse_reader *dst, const sse_reader *src, const sse_callbacks *cb, void *arg);

@@ -11,7 +11,7 @@
 #include <strings.h>
 
 static const char *const COMMON_KEYS[] = {
-    "seed", "target_client", "target_path", "after_ms", "for_ms",
+    "seed", "target_client", "target_path", "after_messages", "after_ms", "for_ms",
     "flap_on_ms", "flap_off_ms", "schedule_from", NULL,
 };
 
@@ -118,6 +118,8 @@ static int common_parse(tx_common *c, json_t *attrs, char *err, size_t errlen)
             }
         } else if (strcmp(k, "target_path") == 0) {
             rc = str_attr(v, k, c->target_path, sizeof c->target_path, err, errlen);
+        } else if (strcmp(k, "after_messages") == 0) {
+            rc = tx_attr_int(v, k, 0, INT64_MAX, &c->after_messages, err, errlen);
         } else if (strcmp(k, "after_ms") == 0) {
             rc = tx_attr_int(v, k, 0, max_ms, &c->after_ms, err, errlen);
         } else if (strcmp(k, "for_ms") == 0) {
@@ -148,6 +150,8 @@ static void common_to_json(const tx_common *c, json_t *o)
         json_object_set_new(o, "target_client", json_string(c->target_client));
     if (c->target_path[0])
         json_object_set_new(o, "target_path", json_string(c->target_path));
+    if (c->after_messages)
+        json_object_set_new(o, "after_messages", json_integer(c->after_messages));
     if (c->after_ms)
         json_object_set_new(o, "after_ms", json_integer(c->after_ms));
     if (c->for_ms)
@@ -158,6 +162,26 @@ static void common_to_json(const tx_common *c, json_t *o)
     }
     if (c->per_connection)
         json_object_set_new(o, "schedule_from", json_string("connection"));
+}
+
+/* What the schedule can count on: a toxic acting at accept (refuse) sees no
+ * message, and SSE events flow only from the server. */
+static int common_check(const toxic_type *ty, int stream, const void *attrs, const tx_common *c,
+                        char *err, size_t errlen)
+{
+    if (c->after_messages <= 0)
+        return 0;
+    if (ty->accept) {
+        snprintf(err, errlen, "attribute after_messages: a %s toxic acts when a connection is "
+                 "accepted, before any message", ty->name);
+        return -1;
+    }
+    if (stream == TX_UPSTREAM && ty->protocol && ty->protocol(attrs) == TX_PROTO_SSE) {
+        snprintf(err, errlen, "attribute after_messages: SSE events flow downstream only; "
+                 "an upstream %s toxic would never start", ty->name);
+        return -1;
+    }
+    return 0;
 }
 
 /* Parses the attributes object into a fresh copy of (attrs, common) so that a
@@ -244,7 +268,8 @@ toxic *toxic_new_json(json_t *body, uint64_t now_us, char *err, size_t errlen)
         goto fail;
     } else
         snprintf(t->name, sizeof t->name, "%s", name);
-    if (attrs_apply(ty, t->attrs, &t->common, json_object_get(body, "attributes"), err, errlen) < 0)
+    if (attrs_apply(ty, t->attrs, &t->common, json_object_get(body, "attributes"), err, errlen) < 0 ||
+        common_check(ty, stream, t->attrs, &t->common, err, errlen) < 0)
         goto fail;
     return t;
 fail:
@@ -269,7 +294,8 @@ int toxic_update_json(toxic *t, json_t *body, char *err, size_t errlen)
     }
     memcpy(copy, t->attrs, t->type->attrs_size);
     tx_common c = t->common;
-    if (attrs_apply(t->type, copy, &c, json_object_get(body, "attributes"), err, errlen) < 0) {
+    if (attrs_apply(t->type, copy, &c, json_object_get(body, "attributes"), err, errlen) < 0 ||
+        common_check(t->type, t->stream, copy, &c, err, errlen) < 0) {
         free(copy);
         return -1;
     }
@@ -345,6 +371,24 @@ int toxic_schedule_active(const tx_common *c, uint64_t base_us, uint64_t now_us,
     if (next_us)
         *next_us = nx;
     return on;
+}
+
+int toxic_schedule_step(const tx_common *c, tx_sched *st, uint64_t base_us, uint64_t msgs,
+                        uint64_t now_us, uint64_t *next_us)
+{
+    if (c->after_messages > 0) {
+        int armed = msgs >= (uint64_t)c->after_messages;
+        if (armed && !st->armed)
+            st->origin_us = now_us;
+        st->armed = armed;
+        if (!armed) {
+            if (next_us)
+                *next_us = 0;
+            return 0;
+        }
+        base_us = st->origin_us;
+    }
+    return toxic_schedule_active(c, base_us, now_us, next_us);
 }
 
 int toxic_target_client_match(const char *target, const char *addr)

@@ -102,6 +102,9 @@ typedef struct tx_common {
     uint64_t seed;
     char target_client[TOXIC_TARGET_MAX]; /* "" any; exact address or IPv4 CIDR */
     char target_path[TOXIC_TARGET_MAX];   /* "" any; request path prefix */
+    int64_t after_messages; /* inactive until this many whole messages passed
+                             * (per connection, in the toxic's direction); the
+                             * times below then count from that moment */
     int64_t after_ms;     /* inactive for this long from the base time */
     int64_t for_ms;       /* then active for this long (0: for ever) */
     int64_t flap_on_ms;   /* while active: on for flap_on_ms, off for flap_off_ms, … */
@@ -154,6 +157,21 @@ void toxic_count_action(toxic *t, const char *action);
  * never). */
 int toxic_schedule_active(const tx_common *c, uint64_t base_us, uint64_t now_us,
                           uint64_t *next_us);
+/* Per-connection state of a schedule that counts messages. */
+typedef struct tx_sched {
+    int armed;           /* after_messages have passed */
+    uint64_t origin_us;  /* when they had: the origin of the times then */
+} tx_sched;
+/* Whether the schedule of c is active at now_us on one connection, where
+ * msgs whole messages have passed in the toxic's direction since the toxic
+ * started there. Without after_messages this is toxic_schedule_active from
+ * base_us; with it, the schedule is off until msgs reaches after_messages,
+ * and its times (after_ms, for_ms, flapping) count from the first call that
+ * sees it reached. Pure but for *st, so it is unit-tested with an injected
+ * clock. *next_us as for toxic_schedule_active (0 while waiting for
+ * messages: only a message can change the answer). */
+int toxic_schedule_step(const tx_common *c, tx_sched *st, uint64_t base_us, uint64_t msgs,
+                        uint64_t now_us, uint64_t *next_us);
 /* Whether client address addr (text form) matches target (exact, or IPv4
  * CIDR a.b.c.d/n). An empty target matches everything. */
 int toxic_target_client_match(const char *target, const char *addr);

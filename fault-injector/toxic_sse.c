@@ -273,8 +273,7 @@ static void cb_block(void *arg, const sse_block *b)
         return;
     }
     st->messages++;
-    if (a->m.action == SSE_SUPPRESS_HEARTBEAT || !env->active ||
-        st->messages <= (uint64_t)a->m.after_messages || !prng_chance(env->rng, a->m.probability)) {
+    if (a->m.action == SSE_SUPPRESS_HEARTBEAT || !env->active || !prng_chance(env->rng, a->m.probability)) {
         send_text(st, b->text, b->len, 1);
         return;
     }

@@ -165,7 +165,7 @@ static void on_unit(void *arg, const ws_unit *u)
     }
     st->messages++;
     int message_action = a->m.action < WS_SWALLOW_PING;
-    if (!message_action || !env->active || st->messages <= (uint64_t)a->m.after_messages ||
+    if (!message_action || !env->active ||
         !prng_chance(env->rng, a->m.probability)) {
         send_or_close(st, env, u->raw, u->raw_len);
         return;

@@ -67,29 +67,69 @@ static void feed_sse(track *t, const unsigned char *d, size_t n)
     }
 }
 
+uint64_t track_messages(const track *t)
+{
+    return t->wr.messages + t->sr.messages;
+}
+
+/* Bytes of d that can be fed at once without passing a boundary or a
+ * message end of a protocol still followed: at most one such point, at the
+ * end of the piece. */
+static size_t quiet_len(const track *t, const unsigned char *d, size_t n)
+{
+    size_t k = n;
+    if (!t->ws_dead) {
+        size_t w = t->wh.done ? ws_reader_quiet_len(&t->wr) : 1;
+        k = w < k ? w : k;
+    }
+    if (!t->sse_dead) {
+        size_t e = sse_reader_quiet_len(&t->sr, d, n);
+        k = e < k ? e : k;
+    }
+    return k ? k : 1;
+}
+
 size_t track_feed(track *t, const unsigned char *d, size_t n, int stop, int *at)
+{
+    return track_feed_until(t, d, n, stop, 0, at);
+}
+
+size_t track_feed_until(track *t, const unsigned char *d, size_t n, int stop, uint64_t until_msgs,
+                        int *at)
 {
     *at = 0;
     if (stop && track_at(t, stop)) {
         *at = 1;
         return 0;
     }
-    if (!stop || !track_alive(t, stop)) {
+    if (stop && !track_alive(t, stop))
+        stop = 0;
+    if (until_msgs && track_messages(t) >= until_msgs)
+        until_msgs = 0;
+    if (!stop && !until_msgs) {
         feed_ws(t, d, n);
         feed_sse(t, d, n);
         t->seen += n;
         return n;
     }
-    /* Byte by byte until the boundary: only while a toxic waits to start,
-     * which lasts until the end of the current message. */
-    for (size_t i = 0; i < n; i++) {
-        feed_ws(t, d + i, 1);
-        feed_sse(t, d + i, 1);
-        t->seen++;
-        if (track_at(t, stop)) {
+    /* In pieces that end where a boundary or a message end may be: only
+     * while something waits for one (a toxic to start at a boundary, a
+     * schedule counting messages). */
+    size_t off = 0;
+    while (off < n) {
+        size_t k = quiet_len(t, d + off, n - off);
+        feed_ws(t, d + off, k);
+        feed_sse(t, d + off, k);
+        t->seen += k;
+        off += k;
+        if (stop && track_at(t, stop)) {
             *at = 1;
-            return i + 1;
+            break;
+        }
+        if (until_msgs && track_messages(t) >= until_msgs) {
+            *at = 2;
+            break;
         }
     }
-    return n;
+    return off;
 }

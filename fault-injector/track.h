@@ -28,6 +28,15 @@ void track_free(track *t);
  * where that protocol stands at a boundary (possibly 0 bytes in) and sets
  * *at = 1; returns the bytes consumed. With stop = 0 consumes everything. */
 size_t track_feed(track *t, const unsigned char *d, size_t n, int stop, int *at);
+/* Like track_feed, and also stops just after the message that makes
+ * track_messages() reach until_msgs (0: no such stop), setting *at = 2
+ * (at = 1 wins when both happen at the same point). */
+size_t track_feed_until(track *t, const unsigned char *d, size_t n, int stop, uint64_t until_msgs,
+                        int *at);
+/* Whole messages seen so far: WebSocket data messages (control frames are
+ * not messages) plus SSE events (blocks with a field line; comment-only
+ * heartbeats are not). A stream that is neither never counts any. */
+uint64_t track_messages(const track *t);
 /* Whether the stream is at a boundary of proto now. */
 int track_at(const track *t, int proto);
 /* Whether proto can still be found in this stream (1) or never (0). */

@@ -40,6 +40,8 @@ static int fail(ws_reader *r, char *err, size_t errlen, const char *msg)
 
 static void deliver(ws_reader *r, int control, ws_unit_cb cb, void *arg)
 {
+    if (!control)
+        r->messages++;
     if (r->track) {
         if (!control)
             r->in_msg = 0;
@@ -202,6 +204,14 @@ int ws_reader_feed(ws_reader *r, const unsigned char *d, size_t n, ws_unit_cb cb
 int ws_reader_at_boundary(const ws_reader *r)
 {
     return !r->failed && !r->in_frame && r->hdr_len == 0 && !r->in_msg;
+}
+
+size_t ws_reader_quiet_len(const ws_reader *r)
+{
+    if (r->in_frame)
+        return r->remaining > 0 && r->remaining < SIZE_MAX ? (size_t)r->remaining : 1;
+    size_t need = hdr_need(r);
+    return need > r->hdr_len ? need - r->hdr_len : 1;
 }
 
 #define WS_HEAD_MAX (16 * 1024)

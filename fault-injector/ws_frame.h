@@ -47,6 +47,7 @@ typedef struct ws_reader {
     bytebuf m_payload, m_raw;    /* the data message being assembled */
     bytebuf c_payload, c_raw;    /* the control frame being read */
     bytebuf tail;                /* input not consumed when the reader failed */
+    uint64_t messages;           /* data messages completed so far */
 } ws_reader;
 
 /* Feeds n bytes; calls cb for each unit completed, in stream order (a
@@ -66,6 +67,10 @@ void ws_reader_free(ws_reader *r);
 /* Whether the reader stands between units (no frame or fragmented
  * message open): a point where another reader may start afresh. */
 int ws_reader_at_boundary(const ws_reader *r);
+/* How many bytes can be fed before the reader can next complete a unit or
+ * reach a boundary: feeding exactly that many (or fewer) bytes completes at
+ * most one unit, at their end. At least 1. */
+size_t ws_reader_quiet_len(const ws_reader *r);
 
 /* The HTTP upgrade head that precedes the frames. */
 typedef struct ws_head {

@@ -116,10 +116,13 @@ def main():
     assert st == 400, (st, err)
     assert api.ok("GET", "/proxies/p1/toxics/bw")["attributes"]["rate"] == 2000
     api.ok("POST", "/proxies/p1/toxics", {"type": "disconnect", "name": "dc", "attributes": {"after_bytes": 100000}})
-    st, err = api.call("PATCH", "/proxies/p1/toxics/dc", {"attributes": {"protocol": "ws", "after_messages": 3}})
-    assert st == 400 and "protocol" in err["error"], (st, err)
+    st, err = api.call("PATCH", "/proxies/p1/toxics/dc", {"attributes": {"after_messages": 3, "mode": "explode"}})
+    assert st == 400 and "mode" in err["error"], (st, err)  # all or nothing
     assert api.ok("GET", "/proxies/p1/toxics/dc")["attributes"] == {"protocol": "none", "mode": "close",
                                                                      "after_bytes": 100000}
+    up_t = api.ok("PATCH", "/proxies/p1/toxics/dc", {"attributes": {"protocol": "ws", "after_messages": 3}})
+    assert up_t["attributes"] == {"protocol": "ws", "mode": "close", "after_bytes": 100000,
+                                  "after_messages": 3}, up_t
     st, _ = api.call("DELETE", "/proxies/p1/toxics/dc")
     assert st == 204
     st, err = api.call("GET", "/proxies/p1/toxics/zzz")

@@ -100,6 +100,66 @@ static void test_toxic_schedule_window_and_flapping(void **state)
     assert_int_equal(next, 0);
 }
 
+/* after_messages: off until the count is reached (no time edge meanwhile),
+ * then the time schedule runs from the moment it was. */
+static void test_toxic_schedule_after_messages(void **state)
+{
+    (void)state;
+    tx_common c = {.after_messages = 3, .for_ms = 100, .flap_on_ms = 20, .flap_off_ms = 10};
+    tx_sched st = {0};
+    uint64_t base = 1000000, next = 7;
+    assert_int_equal(toxic_schedule_step(&c, &st, base, 0, base + 5000000, &next), 0);
+    assert_int_equal(next, 0);
+    assert_int_equal(toxic_schedule_step(&c, &st, base, 2, base + 6000000, &next), 0);
+    uint64_t t3 = base + 7000000; /* the third message: on, flapping from here */
+    assert_int_equal(toxic_schedule_step(&c, &st, base, 3, t3, &next), 1);
+    assert_int_equal(next, t3 + 20000);
+    assert_int_equal(toxic_schedule_step(&c, &st, base, 4, t3 + 25000, &next), 0);
+    assert_int_equal(next, t3 + 30000);
+    assert_int_equal(toxic_schedule_step(&c, &st, base, 9, t3 + 31000, NULL), 1);
+    assert_int_equal(toxic_schedule_step(&c, &st, base, 9, t3 + 100000, &next), 0); /* for_ms over */
+    assert_int_equal(next, 0);
+    /* with after_ms too: that long after the count */
+    tx_common d = {.after_messages = 1, .after_ms = 50};
+    tx_sched sd = {0};
+    assert_int_equal(toxic_schedule_step(&d, &sd, base, 1, base + 10, &next), 0);
+    assert_int_equal(next, base + 10 + 50000);
+    assert_int_equal(toxic_schedule_step(&d, &sd, base, 1, base + 10 + 50000, NULL), 1);
+    /* without after_messages the count does not matter */
+    tx_common e = {.after_ms = 50};
+    tx_sched se = {0};
+    assert_int_equal(toxic_schedule_step(&e, &se, base, 0, base + 50000, NULL), 1);
+}
+
+/* after_messages is a common attribute of every stream toxic; refused
+ * where no message can ever be counted. */
+static void test_toxic_after_messages_where_counted(void **state)
+{
+    (void)state;
+    char err[256];
+    toxic *t = mk("{\"type\":\"latency\",\"attributes\":{\"latency\":5,\"after_messages\":4}}", err);
+    assert_non_null(t);
+    assert_int_equal(t->common.after_messages, 4);
+    json_t *j = toxic_to_json(t);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "attributes"), "after_messages")), 4);
+    json_decref(j);
+    toxic_free(t);
+    assert_null(mk("{\"type\":\"refuse\",\"attributes\":{\"after_messages\":1}}", err));
+    assert_non_null(strstr(err, "after_messages"));
+    assert_null(mk("{\"type\":\"sse_drop\",\"stream\":\"upstream\",\"attributes\":{\"after_messages\":1}}", err));
+    assert_non_null(strstr(err, "downstream"));
+    assert_null(mk("{\"type\":\"slicer\",\"attributes\":{\"after_messages\":-1}}", err));
+    t = mk("{\"type\":\"ws_drop\",\"stream\":\"upstream\",\"attributes\":{\"after_messages\":2}}", err);
+    assert_non_null(t);
+    toxic_free(t);
+    t = mk("{\"type\":\"refuse\"}", err);
+    json_t *u = json_loads("{\"attributes\":{\"after_messages\":2}}", 0, NULL);
+    assert_int_equal(toxic_update_json(t, u, err, sizeof err), -1); /* PATCH too */
+    assert_int_equal(t->common.after_messages, 0);
+    json_decref(u);
+    toxic_free(t);
+}
+
 static void test_toxic_target_client(void **state)
 {
     (void)state;
@@ -188,6 +248,8 @@ int main(void)
         cmocka_unit_test(test_toxic_rejects_bad_input),
         cmocka_unit_test(test_toxic_update_is_atomic),
         cmocka_unit_test(test_toxic_schedule_window_and_flapping),
+        cmocka_unit_test(test_toxic_schedule_after_messages),
+        cmocka_unit_test(test_toxic_after_messages_where_counted),
         cmocka_unit_test(test_toxic_target_client),
         cmocka_unit_test(test_toxic_every_type_survives_garbage),
     };

@@ -1,5 +1,7 @@
-/* test_toxic_disconnect.c — disconnect: after N bytes, after N WebSocket
- * messages or SSE events (at every split point), at once when active. */
+/* test_toxic_disconnect.c — disconnect: after N bytes, at once when active,
+ * and after N WebSocket messages or SSE events through the common
+ * after_messages schedule (the test link cuts and gates as proxy.c does), at
+ * every split point. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -26,15 +28,17 @@ static void test_toxic_disconnect_after_bytes(void **state)
 static void test_toxic_disconnect_at_once_when_active(void **state)
 {
     (void)state;
-    testenv *t = te_new("disconnect", NULL, 1);
-    te_tick(t, 10);
+    testenv *t = te_new("disconnect", NULL, 1); /* on from the start */
     assert_int_equal(t->closed, 1);
     assert_int_equal(t->how, TX_CLOSE_FIN);
+    te_data(t, 0, "late", 4);
+    assert_int_equal(t->out_len, 0); /* nothing passes after the decision */
     te_free(t);
-    t = te_new("disconnect", NULL, 1);
-    t->env.active = 0; /* off by its schedule: nothing happens */
-    te_tick(t, 10);
+    t = te_new("disconnect", "{\"after_messages\":1}", 1);
+    te_tick(t, 10); /* off by its schedule: nothing happens */
+    te_data(t, 20, "no frames here", 14);
     assert_int_equal(t->closed, 0);
+    assert_int_equal(t->out_len, 14);
     te_free(t);
 }
 
@@ -59,7 +63,7 @@ static void test_toxic_disconnect_after_ws_messages(void **state)
         assert_memory_equal(t->out, in, t->out_len);
         te_free(t);
     }
-    assert_int_equal(te_parse("disconnect", "{\"after_messages\":2}"), -1);
+    assert_int_equal(te_parse("disconnect", "{\"protocol\":\"sse\"}"), 0); /* kept for old configs */
     assert_int_equal(te_parse("disconnect", "{\"protocol\":\"mqtt\"}"), -1);
     assert_int_equal(te_parse("disconnect", "{\"after_ms\":5}"), -1); /* that is the common schedule key */
 }

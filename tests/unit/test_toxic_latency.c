@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include "delay.h"
 #include "proxy_testenv.h"
+#include "ws_testdata.h"
 
 static void test_toxic_latency_holds_until_due(void **state)
 {
@@ -128,10 +129,37 @@ static void test_toxic_latency_correlation_smooths(void **state)
     assert_true(d1 < d0 * 0.6);
 }
 
+/* A byte-stream toxic scheduled after N messages (the common after_messages,
+ * cut and gated by the test link as proxy.c does): the bytes up to the end of
+ * the second WebSocket message pass at once, the rest is delayed; the same at
+ * every split of the input. */
+static void test_toxic_latency_after_messages(void **state)
+{
+    (void)state;
+    unsigned char in[2048];
+    size_t h = strlen(WST_101);
+    memcpy(in, WST_101, h);
+    size_t n = h + wst_stream(in + h, 0);
+    size_t first = h + 7 + 138; /* head, "hello", the 130-byte binary */
+    for (size_t cut = 0; cut <= n; cut++) {
+        testenv *t = te_new("latency", "{\"latency\":100,\"after_messages\":2}", 1);
+        assert_non_null(t);
+        te_data(t, 1000, in, cut);
+        te_data(t, 2000, in + cut, n - cut);
+        assert_int_equal(t->out_len, first);
+        assert_memory_equal(t->out, in, first);
+        te_tick(t, 2000 + 100000);
+        assert_int_equal(t->out_len, n);
+        assert_memory_equal(t->out, in, n);
+        te_free(t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_toxic_latency_holds_until_due),
+        cmocka_unit_test(test_toxic_latency_after_messages),
         cmocka_unit_test(test_toxic_latency_keeps_order_with_jitter),
         cmocka_unit_test(test_toxic_latency_flush_passes_everything),
         cmocka_unit_test(test_toxic_latency_rejects_bad_attributes),

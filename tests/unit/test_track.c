@@ -140,9 +140,71 @@ static void test_track_sse_clone_continues(void **state)
     }
 }
 
+/* track_feed_until stops right after the message that reaches the count,
+ * at whatever split the input comes in, and counts only whole messages:
+ * WebSocket data messages (not control frames), SSE events (not heartbeat
+ * comments). */
+static void test_track_counts_messages_at_every_split(void **state)
+{
+    (void)state;
+    unsigned char ws[2048];
+    size_t h = strlen(WST_101);
+    memcpy(ws, WST_101, h);
+    size_t wn = h + wst_stream(ws + h, 0);
+    const char *sse = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "9\r\ndata: 1\n\n\r\n"
+                      "6\r\n: hb\n\n\r\n"
+                      "13\r\nid: 2\r\ndata: 22\r\n\r\n\r\n"
+                      "6\r\ndata: \r\n"
+                      "5\r\n333\n\n\r\n"
+                      "0\r\n\r\n";
+    struct {
+        const unsigned char *in;
+        size_t n;
+        int sse;
+        uint64_t total;
+        size_t stop_at[4]; /* where the 1st, 2nd, 3rd message ends */
+    } cases[] = {
+        /* hello, 130-byte binary, fragmented (ping between) then a last one */
+        {ws, wn, 0, 4, {h + 7, h + 7 + 138, 0, 0}},
+        {(const unsigned char *)sse, strlen(sse), 1, 3, {0, 0, 0, 0}},
+    };
+    /* the SSE event ends: just after each "\n\n" / "\r\n\r\n" of an event */
+    const char *e1 = strstr(sse, "data: 1\n\n") + 9;
+    const char *e2 = strstr(sse, "data: 22\r\n\r\n") + 12;
+    const char *e3 = strstr(sse, "333\n\n") + 5;
+    cases[1].stop_at[0] = (size_t)(e1 - sse);
+    cases[1].stop_at[1] = (size_t)(e2 - sse);
+    cases[1].stop_at[2] = (size_t)(e3 - sse);
+    for (int c = 0; c < 2; c++) {
+        for (uint64_t want = 1; want <= 2 + (uint64_t)c; want++) {
+            for (size_t cut = 0; cut <= cases[c].n; cut++) {
+                track t;
+                track_init(&t, cases[c].sse);
+                const unsigned char *d = cases[c].in;
+                size_t off = 0, stopped = 0;
+                while (off < cases[c].n) {
+                    size_t end = off < cut ? cut : cases[c].n; /* two reads, split at cut */
+                    int at;
+                    size_t k = track_feed_until(&t, d + off, end - off, 0, want, &at);
+                    off += k;
+                    if (at == 2) {
+                        assert_int_equal(track_messages(&t), want);
+                        stopped = off;
+                    }
+                }
+                assert_int_equal(stopped, cases[c].stop_at[want - 1]);
+                assert_int_equal(track_messages(&t), cases[c].total);
+                track_free(&t);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_track_counts_messages_at_every_split),
         cmocka_unit_test(test_track_ws_boundaries),
         cmocka_unit_test(test_track_sse_clone_continues),
     };
