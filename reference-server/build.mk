@@ -26,3 +26,5 @@ $(eval $(call unit_test,test_config,$(BUILD)/reference-server/config.o $(BUILD)/
                                     $(BUILD)/reference-server/sendq.o $(BUILD)/reference-server/msg.o,))
 $(eval $(call unit_test,test_metrics,$(BUILD)/reference-server/metrics.o,))
 $(BUILD)/tests/unit/test_config.o $(BUILD)/tests/unit/test_metrics.o: CPPFLAGS += -Ireference-server
+$(eval $(call unit_test,test_handshake,$(BUILD)/reference-server/handshake.o,))
+$(BUILD)/tests/unit/test_handshake.o: CPPFLAGS += -Ireference-server

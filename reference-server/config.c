@@ -49,6 +49,9 @@ static const opt opts[] = {
      "reconnect delay advised to EventSource clients (default 1000)"},
     {"drain-ms", OPT_INT, OFF(drain_ms), 0, 600000, "MS",
      "on SIGTERM, time to flush queued events before closing (default 5000)"},
+    {"handshake-timeout-ms", OPT_INT, OFF(handshake_timeout_ms), 100, 600000, "MS",
+     "cut a connection whose request head (HTTP request or WebSocket upgrade) is not complete "
+     "this long after it was accepted: slowloris (default 10000)"},
     {"max-channels", OPT_INT, OFF(max_channels), 1, 10000000, "N", "channels (default 100000)"},
     {"max-subs", OPT_INT, OFF(max_subs), 1, 64, "N",
      "subscriptions per connection (default 64; an SSE id holds at most 64)"},
@@ -103,6 +106,7 @@ void config_defaults(server_cfg *c)
     c->poll_max_ms = 30000;
     c->sse_retry_ms = 1000;
     c->drain_ms = 5000;
+    c->handshake_timeout_ms = 10000;
     c->max_channels = 100000;
     c->max_subs = 64;
     snprintf(c->cors_origin, sizeof(c->cors_origin), "*");

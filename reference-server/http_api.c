@@ -383,6 +383,11 @@ static int handle_get(srv *S, session *s, struct lws *wsi)
                 g.subscriptions += o->subs.count;
             }
         } lws_end_foreach_dll(d);
+        handshake_stats hs;
+        server_handshake_stats(&hs);
+        g.hs_pending = hs.pending;
+        g.hs_timeouts = hs.timeouts;
+        g.hs_untracked = hs.untracked;
         char *text;
         size_t len;
         if (metrics_render(&S->m, &g, &text, &len))

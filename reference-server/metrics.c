@@ -137,6 +137,14 @@ int metrics_render(const metrics *m, const metrics_gauges *g, char **out, size_t
     fprintf(f, "rtchaos_sendq_max_messages %llu\n", (unsigned long long)g->sendq_max_msgs);
     family(f, "rtchaos_draining", "gauge", "1 while the server drains after SIGTERM.");
     fprintf(f, "rtchaos_draining %d\n", g->draining);
+    family(f, "rtchaos_handshake_timeouts_total", "counter",
+           "Connections cut because their request head was not complete in --handshake-timeout-ms.");
+    fprintf(f, "rtchaos_handshake_timeouts_total %llu\n", (unsigned long long)g->hs_timeouts);
+    family(f, "rtchaos_handshakes_pending", "gauge", "Accepted connections whose request head is awaited.");
+    fprintf(f, "rtchaos_handshakes_pending %llu\n", (unsigned long long)g->hs_pending);
+    family(f, "rtchaos_handshakes_untracked_total", "counter",
+           "Connections accepted while the handshake table was full (left to libwebsockets' own bound).");
+    fprintf(f, "rtchaos_handshakes_untracked_total %llu\n", (unsigned long long)g->hs_untracked);
     if (fclose(f) != 0) {
         free(*out);
         *out = NULL;

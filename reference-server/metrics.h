@@ -47,6 +47,8 @@ typedef struct metrics_gauges {
     uint64_t sendq_msgs, sendq_bytes, sendq_max_msgs;
     uint64_t subscriptions;
     int draining;
+    /* the handshake deadline (handshake.h) */
+    uint64_t hs_pending, hs_timeouts, hs_untracked;
 } metrics_gauges;
 
 /* Records one live delivery latency in µs (negative: publisher clock ahead,

@@ -3,10 +3,12 @@
 #include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "handshake.h"
 #include "log.h"
 #include "server.h"
 #include "sse_id.h"
@@ -16,6 +18,8 @@ static struct lws_context *g_ctx;
 /* The vhost data, once lws has run PROTOCOL_INIT (which it defers until the
  * event loop first runs). */
 static srv *g_srv;
+/* Pending request heads and their deadline (--handshake-timeout-ms). */
+static handshake_table *g_hs;
 
 static void on_signal(int sig)
 {
@@ -23,6 +27,34 @@ static void on_signal(int sig)
     g_stop = 1;
     if (g_ctx)
         lws_cancel_service(g_ctx); /* wakes the poll(2) of the event loop */
+}
+
+/* Ends the wait for wsi's request head: it arrived (completed) or the
+ * connection went away. The token lives in the wsi's opaque user data until
+ * then; afterwards that slot is free for authz.c's admission mark. */
+static void hs_settle(struct lws *wsi, int completed)
+{
+    void *tok = lws_get_opaque_user_data(wsi);
+    if (!g_hs || !handshake_owns(g_hs, tok))
+        return;
+    handshake_end(g_hs, tok, wsi, completed);
+    lws_set_opaque_user_data(wsi, NULL);
+}
+
+static void hs_cut(void *conn, void *ud)
+{
+    (void)ud;
+    struct lws *wsi = conn;
+    lws_set_opaque_user_data(wsi, NULL);
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+void server_handshake_stats(handshake_stats *out)
+{
+    if (g_hs)
+        handshake_get_stats(g_hs, out);
+    else
+        memset(out, 0, sizeof(*out));
 }
 
 srv *server_of(struct lws *wsi)
@@ -109,12 +141,27 @@ static int callback_rtc(struct lws *wsi, enum lws_callback_reasons reason, void 
 {
     session *s = user;
     switch (reason) {
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        if (g_hs) {
+            void *tok = handshake_begin(g_hs, wsi, clock_mono_us());
+            if (tok)
+                lws_set_opaque_user_data(wsi, tok);
+        }
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    case LWS_CALLBACK_WSI_DESTROY:
+        hs_settle(wsi, 0);
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
+        hs_settle(wsi, 1);
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
     case LWS_CALLBACK_PROTOCOL_INIT:
         return vhost_init(wsi);
     case LWS_CALLBACK_PROTOCOL_DESTROY:
         vhost_destroy(wsi);
         return 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        hs_settle(wsi, 1);
+        return ws_callback(wsi, reason, s, in, len);
     case LWS_CALLBACK_ESTABLISHED:
     case LWS_CALLBACK_RECEIVE:
     case LWS_CALLBACK_RECEIVE_PONG:
@@ -127,6 +174,8 @@ static int callback_rtc(struct lws *wsi, enum lws_callback_reasons reason, void 
             return ws_callback(wsi, reason, s, in, len);
         return http_api_callback(wsi, reason, s, in, len);
     case LWS_CALLBACK_HTTP:
+        hs_settle(wsi, 1);
+        return http_api_callback(wsi, reason, s, in, len);
     case LWS_CALLBACK_HTTP_BODY:
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
     case LWS_CALLBACK_HTTP_WRITEABLE:
@@ -161,6 +210,11 @@ static void on_sweep_tick(lws_sorted_usec_list_t *sul)
 {
     if (g_srv)
         conn_sweep_hangups(g_srv);
+    if (g_hs) {
+        size_t n = handshake_expire(g_hs, clock_mono_us(), hs_cut, NULL);
+        if (n)
+            log_debug("cut %zu connection(s) that sent no complete request head in time", n);
+    }
     if (g_ctx)
         lws_sul_schedule(g_ctx, 0, sul, on_sweep_tick, CONN_SWEEP_MS * LWS_US_PER_MS);
 }
@@ -220,6 +274,20 @@ int server_run(const server_cfg *cfg)
     retry.secs_since_valid_hangup = (uint16_t)(cfg->idle_timeout_s > cfg->ws_ping_s
                                                    ? cfg->idle_timeout_s : cfg->ws_ping_s + 1);
     info.retry_and_idle_policy = &retry;
+    /* The handshake deadline is ours (swept with the hang-ups, counted on
+     * /metrics); lws's own header-wait timeout stays a few seconds behind
+     * it as a backstop. */
+    info.timeout_secs_ah_idle = (unsigned)((cfg->handshake_timeout_ms + 999) / 1000 + 5);
+    struct rlimit nofile;
+    size_t hs_cap = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
+                            nofile.rlim_cur < (1u << 20)
+                        ? (size_t)nofile.rlim_cur
+                        : (1u << 20);
+    g_hs = handshake_new(hs_cap, (uint64_t)cfg->handshake_timeout_ms * 1000);
+    if (!g_hs) {
+        log_error("cannot start: out of memory for the handshake table");
+        return 3;
+    }
     if (cfg->static_dir[0]) {
         memset(&mount, 0, sizeof(mount));
         mount.mountpoint = "/static";
@@ -234,6 +302,8 @@ int server_run(const server_cfg *cfg)
     if (!ctx) {
         log_error("cannot start: lws_create_context failed (is %s:%lld free?)", cfg->host,
                   (long long)cfg->port);
+        handshake_free(g_hs);
+        g_hs = NULL;
         return 3;
     }
     g_ctx = ctx;
@@ -247,6 +317,8 @@ int server_run(const server_cfg *cfg)
     if (!S || !vh) {
         log_error("cannot start: the server state was not initialized");
         lws_context_destroy(ctx);
+        handshake_free(g_hs);
+        g_hs = NULL;
         return 3;
     }
     int port = lws_get_vhost_listen_port(vh);
@@ -279,6 +351,8 @@ int server_run(const server_cfg *cfg)
     lws_sul_cancel(&sweep_tick);
     g_ctx = NULL;
     lws_context_destroy(ctx);
+    handshake_free(g_hs);
+    g_hs = NULL;
     g_srv = NULL;
     log_info("stopped");
     return 0;

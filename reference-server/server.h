@@ -11,6 +11,7 @@
 #include "authz.h"
 #include "config.h"
 #include "flags.h"
+#include "handshake.h"
 #include "history.h"
 #include "metrics.h"
 #include "sendq.h"
@@ -245,6 +246,10 @@ int poll_respond_now(srv *S, session *s);
 srv *server_of(struct lws *wsi);
 /* Releases everything a session owns (idempotent). */
 void session_release(session *s);
+
+/* The handshake deadline's tallies (handshake.h); zeros before the server
+ * runs. */
+void server_handshake_stats(handshake_stats *out);
 /* Runs the server until SIGTERM/SIGINT has drained it. Returns the exit code. */
 int server_run(const server_cfg *cfg);
 
