@@ -3,7 +3,7 @@
 # (FLEET_OBJS, linked into bin/rtchaos by harness/build.mk with FLEET_LIBS),
 # their unit tests, and the test-only driver bin/rtchaos-fleet-check.
 
-FLEET_SRCS := checker.c sse_parse.c fleet_ws.c fleet_http.c fleet.c fleet_client.c fleet_pub.c fleet_workers.c
+FLEET_SRCS := checker.c sse_parse.c fleet_ws.c fleet_http.c fleet.c fleet_client.c fleet_attack.c fleet_pub.c fleet_workers.c
 FLEET_OBJS := $(FLEET_SRCS:%.c=$(BUILD)/harness/%.o)
 FLEET_LIBS := $(shell pkg-config --libs libevent libevent_pthreads libcrypto) -lwslay -lhttp_parser
 
@@ -17,5 +17,7 @@ $(eval $(call unit_test,test_sse_parse,$(BUILD)/harness/sse_parse.o,))
 $(eval $(call unit_test,test_fleet_ws,$(BUILD)/harness/fleet_ws.o,-lwslay $(shell pkg-config --libs libcrypto)))
 $(eval $(call unit_test,test_fleet_http,$(BUILD)/harness/fleet_http.o,-lhttp_parser))
 $(eval $(call unit_test,test_fleet_report,$(FLEET_OBJS),$(FLEET_LIBS)))
+$(eval $(call unit_test,test_fleet_attack,$(FLEET_OBJS),$(FLEET_LIBS)))
 $(BUILD)/tests/unit/test_checker.o $(BUILD)/tests/unit/test_sse_parse.o $(BUILD)/tests/unit/test_fleet_ws.o \
-$(BUILD)/tests/unit/test_fleet_report.o $(BUILD)/tests/unit/test_fleet_http.o: CPPFLAGS += -Iharness
+$(BUILD)/tests/unit/test_fleet_report.o $(BUILD)/tests/unit/test_fleet_http.o \
+$(BUILD)/tests/unit/test_fleet_attack.o: CPPFLAGS += -Iharness

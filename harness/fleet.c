@@ -141,6 +141,19 @@ int fleet_create(const fleet_cfg *cfg, fleet **out, char *err, size_t errlen)
         }
         if (gc->connect_timeout_ms == 0)
             gc->connect_timeout_ms = 5000;
+        if (gc->behavior > FLEET_SLOWLORIS) {
+            snprintf(err, errlen, "groups[%zu]: unknown behavior", g);
+            goto fail;
+        }
+        if ((gc->behavior == FLEET_FLOOD || (gc->behavior == FLEET_OVERSIZED && !gc->attack.via_http)) &&
+            gc->transport != FLEET_WS) {
+            snprintf(err, errlen, "groups[%zu]: behavior %s needs transport ws", g, fleet_behavior_str(gc->behavior));
+            goto fail;
+        }
+        if (gc->attack.bytes > (64u << 20)) {
+            snprintf(err, errlen, "groups[%zu]: attack bytes above 64 MiB", g);
+            goto fail;
+        }
         if (gc->reconnect.jitter < 0 || gc->reconnect.jitter > 1) {
             snprintf(err, errlen, "groups[%zu]: reconnect jitter must be within 0..1", g);
             goto fail;
@@ -183,9 +196,16 @@ int fleet_create(const fleet_cfg *cfg, fleet **out, char *err, size_t errlen)
     }
     f->group_clients = calloc(cfg->n_groups, sizeof *f->group_clients);
     f->gs_total = calloc(cfg->n_groups, sizeof *f->gs_total);
-    if (!f->group_clients || !f->gs_total) {
+    f->at_total = calloc(cfg->n_groups, sizeof *f->at_total);
+    if (!f->group_clients || !f->gs_total || !f->at_total) {
         snprintf(err, errlen, "out of memory");
         goto fail;
+    }
+    for (size_t g = 0; g < cfg->n_groups; g++) {
+        if (f->groups[g].behavior != FLEET_SUBSCRIBER && fleet_attack_tally_init(&f->at_total[g]) < 0) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
     }
     f->acked_head = calloc(f->n_ch, sizeof *f->acked_head);
     f->final_head = calloc(f->n_ch, sizeof *f->final_head);
@@ -224,8 +244,11 @@ static int place_clients(fleet *f, char *err, size_t errlen)
                 chs[j] = (uint32_t)((li * gc->channels_per_client + j) % f->n_ch);
             uint32_t delay = n_in_group ? (uint32_t)((uint64_t)gc->ramp_up_ms * kg / n_in_group) : 0;
             fl_thread *t = f->th[(li / f->n_workers) % f->n_th];
-            if (fl_client_add(t, gid, (uint16_t)g, chs, (uint16_t)gc->channels_per_client, delay, err,
-                              errlen) < 0)
+            int rc = gc->behavior != FLEET_SUBSCRIBER
+                         ? fl_attack_add(t, gid, (uint16_t)g, chs[0], delay, err, errlen)
+                         : fl_client_add(t, gid, (uint16_t)g, chs, (uint16_t)gc->channels_per_client, delay, err,
+                                         errlen);
+            if (rc < 0)
                 return -1;
             f->n_local++;
             f->group_clients[g]++;
@@ -481,6 +504,8 @@ void fleet_stop(fleet *f)
                 d->kind[k] += s2->kind[k];
             for (unsigned b = 0; b < CHK_TL_BUCKETS; b++)
                 d->lat[b] += s2->lat[b];
+            if (f->groups[g].behavior != FLEET_SUBSCRIBER)
+                fleet_attack_tally_merge(&f->at_total[g], &t->at[g]);
         }
         if (!f->error_reasons)
             f->error_reasons = json_object();
@@ -565,9 +590,29 @@ int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
         json_object_set_new(o, "live_p95_us", json_integer((json_int_t)chk_tl_percentile(gs->lat, 95)));
         json_object_set_new(o, "live_p99_us", json_integer((json_int_t)chk_tl_percentile(gs->lat, 99)));
         json_object_set_new(o, "lat", lat_json(gs->lat));
+        if (f->groups[g].behavior != FLEET_SUBSCRIBER)
+            json_object_set_new(o, "attack", fleet_attack_json(&f->at_total[g], f->w ? 0 : f->group_clients[g],
+                                                               &f->groups[g]));
         json_object_set_new(groups, f->groups[g].name[0] ? f->groups[g].name : "group", o);
     }
     json_object_set_new(report, "groups", groups);
+    /* every attacker group together: "was every abusive attempt refused" */
+    json_t *attacks = NULL;
+    for (size_t g = 0; g < f->cfg.n_groups; g++) {
+        if (f->groups[g].behavior == FLEET_SUBSCRIBER)
+            continue;
+        json_t *one = fleet_attack_json(&f->at_total[g], f->w ? 0 : f->group_clients[g], NULL);
+        if (!attacks)
+            attacks = json_object();
+        if (!one || fleet_attack_json_merge(attacks, one, err, errlen) < 0) {
+            json_decref(one);
+            json_decref(attacks);
+            return -1;
+        }
+        json_decref(one);
+    }
+    if (attacks)
+        json_object_set_new(report, "attacks", attacks);
 
     json_t *lat = json_object();
     json_object_set_new(lat, "live", hist_part(c->live));
@@ -767,6 +812,18 @@ int fleet_report_merge(json_t *dst, const json_t *src, size_t per_kind, char *er
                     json_object_set_new(d, k2, json_integer(json_integer_value(json_object_get(d, k2)) +
                                                             json_integer_value(v2)));
             }
+            const json_t *sat = json_object_get(v, "attack");
+            if (json_is_object(sat)) {
+                json_t *dat = json_object_get(d, "attack");
+                if (!json_is_object(dat)) {
+                    dat = json_object();
+                    json_object_set_new(d, "attack", dat);
+                }
+                if (fleet_attack_json_merge(dat, sat, err, errlen) < 0) {
+                    free(gl);
+                    return -1;
+                }
+            }
             memset(gl, 0, CHK_TL_BUCKETS * sizeof *gl);
             if (lat_from_json(json_object_get(d, "lat"), gl) < 0 || lat_from_json(json_object_get(v, "lat"), gl) < 0) {
                 free(gl);
@@ -779,6 +836,17 @@ int fleet_report_merge(json_t *dst, const json_t *src, size_t per_kind, char *er
             json_object_set_new(d, "live_p99_us", json_integer((json_int_t)chk_tl_percentile(gl, 99)));
         }
         free(gl);
+    }
+    /* attacks: counts add, the time-to-refusal histograms add */
+    const json_t *sat = json_object_get(src, "attacks");
+    if (json_is_object(sat)) {
+        json_t *dat = json_object_get(dst, "attacks");
+        if (!json_is_object(dat)) {
+            dat = json_object();
+            json_object_set_new(dst, "attacks", dat);
+        }
+        if (fleet_attack_json_merge(dat, sat, err, errlen) < 0)
+            return -1;
     }
     /* anomalies: all, then the earliest per_kind of each kind */
     json_t *da = json_object_get(dst, "anomalies");
@@ -838,6 +906,9 @@ void fleet_free(fleet *f)
     free(f->final_head);
     free(f->group_clients);
     free(f->gs_total);
+    for (size_t g = 0; f->at_total && g < f->cfg.n_groups; g++)
+        fleet_attack_tally_free(&f->at_total[g]);
+    free(f->at_total);
     json_decref(f->error_reasons);
     if (f->status_mu_init)
         pthread_mutex_destroy(&f->status_mu);

@@ -106,8 +106,42 @@ typedef struct fleet_reconnect_cfg {
     int honour_sse_retry;         /* SSE: a server `retry:` field replaces the next backoff */
 } fleet_reconnect_cfg;
 
+/* What the clients of a group do. Attackers (every behaviour but
+ * FLEET_SUBSCRIBER) subscribe to nothing and are checked for nothing; each
+ * makes attempts, one connection each, and counts how the server answered
+ * (report.json "attacks", and "attack" in the group's part). */
+typedef enum fleet_behavior {
+    FLEET_SUBSCRIBER = 0, /* the normal client: subscribe, receive, check */
+    FLEET_FLOOD,          /* WS: {"op":"ping"} at rate_per_s, at most `messages` per connection */
+    FLEET_OVERSIZED,      /* one WS message (or POST /publish body) of `bytes` */
+    FLEET_SLOWLORIS,      /* a request head trickled one byte every byte_every_ms, never finished */
+} fleet_behavior;
+
+#define FLEET_EXPECT_MAX 8
+#define FLEET_OUTCOME_CLOSED 0 /* in expect[]: the server closed the connection without an answer */
+
+/* An attacker group's parameters (fleet_group_cfg.attack). */
+typedef struct fleet_attack_cfg {
+    uint32_t rate_per_s;          /* FLOOD: messages per second per connection (0 = 1000) */
+    uint32_t messages;            /* FLOOD: messages per connection at most (0 = 2000) */
+    uint64_t bytes;               /* OVERSIZED: size of the message / body (0 = 1 MiB) */
+    int via_http;                 /* OVERSIZED: POST /publish/<channel> instead of a WS message */
+    uint32_t byte_every_ms;       /* SLOWLORIS: one byte of the head per this (0 = 1000) */
+    uint32_t patience_ms;         /* how long after the attack was sent (SLOWLORIS: after connecting)
+                                     the server may take to refuse before the attempt counts as
+                                     not rejected and the attacker hangs up itself (0 = 30000) */
+    uint32_t pause_ms;            /* between one attempt's end and the next (0 = 100) */
+    uint32_t attempts;            /* attempts per client; 0 = until the run ends */
+    int expect[FLEET_EXPECT_MAX]; /* outcomes that count as rejected as documented: a WS close code
+                                     (1000..4999), an HTTP status (100..599), or FLEET_OUTCOME_CLOSED */
+    uint32_t n_expect;            /* 0 = the behaviour's default (flood 4429; oversized 1009, via
+                                     http 413; slowloris closed or 408) */
+} fleet_attack_cfg;
+
 typedef struct fleet_group_cfg {
     char name[64];                /* for logs and per-group totals */
+    fleet_behavior behavior;      /* FLEET_SUBSCRIBER unless the group attacks */
+    fleet_attack_cfg attack;      /* attackers only */
     uint32_t count;               /* clients in this group (before sharding) */
     fleet_transport transport;
     uint32_t channels_per_client; /* client k subscribes channels (k*cpc + j) mod n_channels, j < cpc; 0 = 1 */

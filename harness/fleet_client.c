@@ -534,47 +534,57 @@ static int send_request(fl_client *c)
 
 /* ---- connecting ------------------------------------------------------------------------ */
 
-static void start_connect(fl_client *c)
+int fl_socket_connect(fleet *f, uint32_t id, int small_rcvbuf, const char **why)
 {
-    fl_thread *t = c->t;
-    fleet *f = t->f;
-    const fleet_group_cfg *g = G(c);
-    c->conn_start_us = clock_mono_us();
-    c->got_data = 0;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        FL_INC(&t->n.connects_failed);
-        drop(c, "socket", 0);
-        return;
+        *why = "socket";
+        return -1;
     }
-    c->fd = fd;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (g->read_rate_bytes_per_s || g->read_rate_msgs_per_s) {
+    if (small_rcvbuf) {
         int rcv = 4096; /* a small window so the server feels the slow reader soon */
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
     }
     if (f->n_src) {
         struct sockaddr_in sa = {0};
         sa.sin_family = AF_INET;
-        sa.sin_addr = f->src[c->id % f->n_src];
+        sa.sin_addr = f->src[id % f->n_src];
 #ifdef IP_BIND_ADDRESS_NO_PORT
         /* pick the port at connect time, by the whole 4-tuple: the same
          * local port can then serve connections to different servers */
         setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
 #endif
         if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-            FL_INC(&t->n.connects_failed);
-            drop(c, "bind", 0);
-            return;
+            close(fd);
+            *why = "bind";
+            return -1;
         }
     }
     int r = connect(fd, (struct sockaddr *)&f->client_sa, sizeof f->client_sa);
     if (r < 0 && errno != EINPROGRESS) {
+        close(fd);
+        *why = "connect";
+        return -1;
+    }
+    return fd;
+}
+
+static void start_connect(fl_client *c)
+{
+    fl_thread *t = c->t;
+    const fleet_group_cfg *g = G(c);
+    c->conn_start_us = clock_mono_us();
+    c->got_data = 0;
+    const char *why = NULL;
+    int fd = fl_socket_connect(t->f, c->id, g->read_rate_bytes_per_s || g->read_rate_msgs_per_s, &why);
+    if (fd < 0) {
         FL_INC(&t->n.connects_failed);
-        drop(c, "connect", 0);
+        drop(c, why, 0);
         return;
     }
+    c->fd = fd;
     c->state = FL_C_CONNECTING;
     arm(c, fd, EV_WRITE, g->connect_timeout_ms);
 }
@@ -1050,6 +1060,8 @@ int fl_thread_init(fl_thread *t, fleet *f, unsigned idx, char *err, size_t errle
         snprintf(err, errlen, "fleet thread %u: out of memory", idx);
         return -1;
     }
+    if (fl_attack_thread_init(t, err, errlen) < 0)
+        return -1;
     struct timeval tv = {0, FL_TICK_MS * 1000};
     event_add(t->tick, &tv);
     t->tick_due_us = clock_mono_us() + FL_TICK_MS * 1000u;
@@ -1111,6 +1123,7 @@ void fl_thread_finalize(fl_thread *t)
         grp_end(t, c, &gsn, 0);
         c->state = FL_C_DEAD;
     }
+    fl_attack_thread_finalize(t);
     publish_counters(t);
 }
 
@@ -1128,6 +1141,7 @@ void fl_thread_free(fl_thread *t)
     }
     free(t->clients);
     free(t->gs);
+    fl_attack_thread_free(t);
     for (size_t i = 0; i < t->n_epochs; i++)
         free(t->epochs[i].s);
     free(t->epochs);

@@ -9,6 +9,7 @@
 
 #include "checker.h"
 #include "fleet.h"
+#include "fleet_attack.h"
 #include "fleet_ws.h"
 #include "prng.h"
 #include "sse_parse.h"
@@ -20,6 +21,7 @@
 
 typedef struct fl_thread fl_thread;
 typedef struct fl_pub fl_pub;
+typedef struct fl_attacker fl_attacker;
 
 enum fl_state {
     FL_C_WAIT = 0,   /* timer: ramp-up or reconnect backoff */
@@ -121,6 +123,9 @@ struct fl_thread {
     struct { uint64_t h; char *s; } *epochs;
     size_t n_epochs, cap_epochs;
     fl_group_stats *gs;       /* [n_groups] */
+    fl_attacker **attackers;  /* clients of attacker groups (fleet_attack.c) */
+    size_t n_attackers;
+    fleet_attack_tally *at;   /* [n_groups]; a histogram only for attacker groups */
     /* errors by reason (first FL_REASONS distinct reasons; the rest "other") */
     struct { char why[48]; uint64_t n; } reasons[16];
     unsigned n_reasons;
@@ -172,6 +177,7 @@ struct fleet {
     json_t *error_reasons;    /* {"reason": count} summed over threads at stop */
     fl_group_stats *gs_total; /* [n_groups] summed over threads at stop */
     uint64_t *group_clients;  /* [n_groups] clients of each group in this process */
+    fleet_attack_tally *at_total; /* [n_groups] summed over threads at stop (attacker groups) */
 };
 
 /* fleet.c, for the workers */
@@ -204,6 +210,28 @@ void fl_thread_post(fl_thread *t, double cut_fraction, int check, int stop);
 void fl_thread_finalize(fl_thread *t);
 /* The epoch string seen on this thread whose chk_epoch_hash is h, or NULL. */
 const char *fl_epoch_str(fl_thread *t, uint64_t h);
+
+/* Opens a non-blocking TCP socket for client id (bound to its source
+ * address, if any) and starts connecting it to the client address; a small
+ * receive buffer when small_rcvbuf. Returns the fd, or -1 with *why set to
+ * a static reason ("socket", "bind", "connect"). */
+int fl_socket_connect(fleet *f, uint32_t id, int small_rcvbuf, const char **why);
+
+/* fleet_attack.c */
+/* Allocates thread t's attacker tallies (t->at, one per group). Returns 0,
+ * or -1 with a message in err. */
+int fl_attack_thread_init(fl_thread *t, char *err, size_t errlen);
+/* Creates an attacker of group `group` on thread t (global id; ch: the
+ * channel an oversized publish targets) whose first attempt starts
+ * start_delay_ms from now. Call before the thread runs. Returns 0, or -1
+ * with a message in err. */
+int fl_attack_add(fl_thread *t, uint32_t id, uint16_t group, uint32_t ch, uint32_t start_delay_ms,
+                  char *err, size_t errlen);
+/* After the thread was joined: counts unsettled attempts as in flight and
+ * closes every attacker's connection. */
+void fl_attack_thread_finalize(fl_thread *t);
+/* Frees the thread's attackers and tallies. */
+void fl_attack_thread_free(fl_thread *t);
 
 /* fleet_pub.c */
 /* Allocates the publisher of f (connections, schedule, payload); no I/O.

@@ -466,6 +466,22 @@ static int fleet_setup(run *r, char *err, size_t errlen)
         fg->connect_timeout_ms = (uint32_t)(g->connect_timeout_us / 1000);
         fg->idle_timeout_ms = (uint32_t)(g->idle_timeout_us / 1000);
         fg->poll_timeout_ms = (uint32_t)(g->poll_timeout_us / 1000);
+        fg->behavior = g->behavior == SCN_BH_FLOOD       ? FLEET_FLOOD
+                       : g->behavior == SCN_BH_OVERSIZED ? FLEET_OVERSIZED
+                       : g->behavior == SCN_BH_SLOWLORIS ? FLEET_SLOWLORIS
+                                                         : FLEET_SUBSCRIBER;
+        const scn_attack *a = &g->attack;
+        fg->attack.rate_per_s = a->rate_per_s;
+        fg->attack.messages = a->messages;
+        fg->attack.bytes = a->bytes;
+        fg->attack.via_http = a->via_http;
+        fg->attack.byte_every_ms = (uint32_t)(a->byte_every_us / 1000);
+        fg->attack.patience_ms = (uint32_t)(a->patience_us / 1000);
+        fg->attack.pause_ms = (uint32_t)(a->pause_us / 1000 ? a->pause_us / 1000 : 1);
+        fg->attack.attempts = a->attempts;
+        for (unsigned k = 0; k < a->n_expect && k < FLEET_EXPECT_MAX; k++)
+            fg->attack.expect[k] = a->expect[k] == SCN_OUTCOME_CLOSED ? FLEET_OUTCOME_CLOSED : a->expect[k];
+        fg->attack.n_expect = a->n_expect;
     }
     cfg.groups = groups;
     cfg.n_groups = s->nclients;

@@ -196,6 +196,18 @@ static void join_list(char *buf, size_t cap, const char *const *items, size_t n)
     }
 }
 
+/* The attackers' budget metrics of a table (attack_*), without the
+ * prefix: "attempts, rejected, …". */
+static void attack_metric_list(const verdict_metric *all, size_t n, char *buf, size_t cap)
+{
+    const char *names[64];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < 64; i++)
+        if (!strncmp(all[i].name, "attack_", 7))
+            names[k++] = all[i].name + 7;
+    join_list(buf, cap, names, k);
+}
+
 /* ---- the loader's context ------------------------------------------------------- */
 
 typedef struct ctx {
@@ -733,13 +745,123 @@ static void reconnect_field(ctx *c, void *obj, size_t key, int val, int keynode)
 static const char *const k_client[] = {"name", "count", "transport", "channels_per_client",
                                        "ramp_up", "read_rate_bytes_per_s", "reconnect", "resume",
                                        "token", "idle_timeout", "poll_timeout",
-                                       "read_rate_msgs_per_s", "connect_timeout"};
+                                       "read_rate_msgs_per_s", "connect_timeout", "behavior", "attack"};
 static const char *const cltr_names[] = {"ws", "sse", "poll"};
+static const char *const behavior_names[] = {"subscriber", "flood", "oversized", "slowloris"};
+static const char *const k_attack[] = {"rate_per_s", "messages", "bytes", "via", "byte_every",
+                                       "patience", "pause", "attempts", "expect"};
+#define N_ATTACK_KEYS (sizeof k_attack / sizeof *k_attack)
+/* Which behaviour each attack key belongs to (0: every attacker). */
+static const scn_behavior attack_key_owner[N_ATTACK_KEYS] = {
+    SCN_BH_FLOOD, SCN_BH_FLOOD, SCN_BH_OVERSIZED, SCN_BH_OVERSIZED, SCN_BH_SLOWLORIS, 0, 0, 0, 0};
+static const char *const via_names[] = {"ws", "http"};
+
+/* A client group while it is read: the nodes its attack keys came from, so
+ * keys that do not fit the behaviour (which may come later) are reported
+ * where they are. */
+typedef struct client_seen {
+    scn_client_group *g;
+    int attack_node;
+    int attack_key[N_ATTACK_KEYS];
+} client_seen;
+
+/* One outcome of an attack's expect list: a WS close code (1000..4999), an
+ * HTTP status (100..599), or `closed`. */
+static void get_outcome(ctx *c, int id, scn_attack *a)
+{
+    const char *what = "a WebSocket close code (1000..4999), an HTTP status (100..599) or 'closed'";
+    if (want_scalar(c, id, what) < 0)
+        return;
+    const char *s = scalar(node(c, id));
+    int code;
+    if (!strcmp(s, "closed")) {
+        code = SCN_OUTCOME_CLOSED;
+    } else {
+        char *end;
+        errno = 0;
+        long v = strtol(s, &end, 10);
+        if (!*s || *end || errno || !((v >= 100 && v <= 599) || (v >= 1000 && v <= 4999))) {
+            err_at(c, id, "expect: expected %s, got '%s'", what, s);
+            return;
+        }
+        code = (int)v;
+    }
+    if (a->n_expect == SCN_EXPECT_MAX) {
+        err_at(c, id, "expect: at most %d outcomes", SCN_EXPECT_MAX);
+        return;
+    }
+    a->expect[a->n_expect++] = code;
+}
+
+static void attack_field(ctx *c, void *obj, size_t key, int val, int keynode)
+{
+    client_seen *cs = obj;
+    scn_attack *a = &cs->g->attack;
+    cs->attack_key[key] = keynode;
+    int e;
+    switch (key) {
+    case 0: get_uint(c, val, 1, 1000000, &a->rate_per_s); break;
+    case 1: get_uint(c, val, 1, 10000000, &a->messages); break;
+    case 2: get_u64(c, val, 1, 64u << 20, &a->bytes); break;
+    case 3:
+        if (get_enum(c, val, via_names, 2, &e) == 0)
+            a->via_http = e;
+        break;
+    case 4:
+        if (get_duration(c, val, &a->byte_every_us) == 0 && a->byte_every_us < US_PER_MS)
+            err_at(c, val, "byte_every must be at least 1ms");
+        break;
+    case 5:
+        if (get_duration(c, val, &a->patience_us) == 0 && a->patience_us < 10 * US_PER_MS)
+            err_at(c, val, "patience must be at least 10ms");
+        break;
+    case 6: get_duration(c, val, &a->pause_us); break;
+    case 7: get_uint(c, val, 0, 1000000, &a->attempts); break;
+    case 8: {
+        yaml_node_t *n = node(c, val);
+        a->n_expect = 0;
+        if (n && n->type == YAML_SEQUENCE_NODE) {
+            size_t cnt = seq_len(c, val);
+            if (cnt == 0)
+                err_at(c, val, "expect: expected at least one outcome");
+            for (size_t i = 0; i < cnt; i++)
+                get_outcome(c, seq_item(c, val, i), a);
+        } else {
+            get_outcome(c, val, a);
+        }
+        break;
+    }
+    }
+}
+
+/* Checks what only makes sense for some behaviours, once the whole group
+ * is read. */
+static void check_behavior(ctx *c, const client_seen *cs, int item, const char *where)
+{
+    const scn_client_group *g = cs->g;
+    if (g->behavior == SCN_BH_SUBSCRIBER) {
+        if (cs->attack_node)
+            err_at(c, cs->attack_node,
+                   "%s: 'attack' applies only to attacker groups (behavior: flood, oversized or slowloris)", where);
+        return;
+    }
+    for (size_t k = 0; k < N_ATTACK_KEYS; k++) {
+        if (cs->attack_key[k] && attack_key_owner[k] && attack_key_owner[k] != g->behavior)
+            err_at(c, cs->attack_key[k], "%s: attack.%s applies to behavior %s, not %s", where, k_attack[k],
+                   behavior_names[attack_key_owner[k]], behavior_names[g->behavior]);
+    }
+    int needs_ws = g->behavior == SCN_BH_FLOOD || (g->behavior == SCN_BH_OVERSIZED && !g->attack.via_http);
+    if (needs_ws && g->transport != SCN_CL_WS)
+        err_at(c, item, "%s: behavior %s%s sends WebSocket messages: it needs transport ws, not %s", where,
+               behavior_names[g->behavior], g->behavior == SCN_BH_OVERSIZED ? " (via ws)" : "",
+               cltr_names[g->transport]);
+}
 
 static void client_field(ctx *c, void *obj, size_t key, int val, int keynode)
 {
     (void)keynode;
-    scn_client_group *g = obj;
+    client_seen *cs = obj;
+    scn_client_group *g = cs->g;
     int e;
     switch (key) {
     case 0: get_str(c, val, &g->name); break;
@@ -761,6 +883,14 @@ static void client_field(ctx *c, void *obj, size_t key, int val, int keynode)
     case 10: get_duration(c, val, &g->poll_timeout_us); break;
     case 11: get_uint(c, val, 0, 10000000, &g->read_rate_msgs_per_s); break;
     case 12: get_duration(c, val, &g->connect_timeout_us); break;
+    case 13:
+        if (get_enum(c, val, behavior_names, 4, &e) == 0)
+            g->behavior = (scn_behavior)e;
+        break;
+    case 14:
+        cs->attack_node = val;
+        walk_map(c, val, "attack", k_attack, N_ATTACK_KEYS, attack_field, cs);
+        break;
     }
 }
 
@@ -929,19 +1059,24 @@ static void parse_budget(ctx *c, const scenario *scn, int id, scn_budget *b)
     } else if (dot && !vm) {
         size_t nm;
         const verdict_metric *all = verdict_group_metrics(&nm);
-        const char *names[64];
-        size_t k = 0;
-        for (size_t i = 0; i < nm && k < 64; i++)
+        const char *names[64], *others[64];
+        size_t k = 0, no = 0;
+        for (size_t i = 0; i < nm && k < 64; i++) {
             names[k++] = all[i].name;
+            if (strncmp(all[i].name, "attack_", 7))
+                others[no++] = all[i].name;
+        }
         const char *near = closest(dot + 1, names, k);
-        char list[1024];
-        join_list(list, sizeof list, names, k);
+        char list[1024], alist[512];
+        join_list(list, sizeof list, others, no);
+        attack_metric_list(all, nm, alist, sizeof alist);
         if (near)
             err_at_off(c, id, base + (size_t)(m0 - s) + (size_t)(dot + 1 - b->metric),
                        "unknown group budget metric '%s' (did you mean '%s'?)", dot + 1, near);
         else
             err_at_off(c, id, base + (size_t)(m0 - s) + (size_t)(dot + 1 - b->metric),
-                       "unknown group budget metric '%s'; expected one of: %s", dot + 1, list);
+                       "unknown group budget metric '%s'; expected one of: %s; or for attackers attack_NAME "
+                       "(NAME: %s)", dot + 1, list, alist);
     } else if (!vm) {
         size_t nm;
         const verdict_metric *all = verdict_metrics(&nm);
@@ -956,21 +1091,24 @@ static void parse_budget(ctx *c, const scenario *scn, int id, scn_budget *b)
                 snprintf(kind_buf[nk], sizeof kind_buf[nk], "%.*s", (int)(p50 - all[i].path - 11), all[i].path + 11);
                 kinds[nk] = kind_buf[nk];
                 nk++;
-            } else if (strncmp(all[i].path, "latency_us.", 11) && no < 64) {
+            } else if (strncmp(all[i].path, "latency_us.", 11) && strncmp(all[i].name, "attack_", 7) &&
+                       no < 64) {
                 others[no++] = all[i].name;
             }
         }
         const char *near = closest(b->metric, names, k);
-        char klist[512], olist[1024];
+        char klist[512], olist[1024], alist[512];
         join_list(klist, sizeof klist, kinds, nk);
         join_list(olist, sizeof olist, others, no);
+        attack_metric_list(all, nm, alist, sizeof alist);
         if (near)
             err_at_off(c, id, base + (size_t)(m0 - s),
                        "unknown budget metric '%s' (did you mean '%s'?)", b->metric, near);
         else
             err_at_off(c, id, base + (size_t)(m0 - s),
                        "unknown budget metric '%s'; expected pNN_KIND_ms or max_KIND_ms (NN: 50, 95, 99, "
-                       "999; KIND: %s) or one of: %s", b->metric, klist, olist);
+                       "999; KIND: %s) or one of: %s; or for attackers attack_NAME (NAME: %s)", b->metric,
+                       klist, olist, alist);
     }
     while (isspace((unsigned char)*p))
         p++;
@@ -1003,7 +1141,7 @@ static void parse_budget(ctx *c, const scenario *scn, int id, scn_budget *b)
                    b->metric, ops[oi].s, *p ? p : "the end of the budget");
         return;
     }
-    if (vm && vm->denom_path && (v < 0 || v > 1))
+    if (vm && vm->denom_path && strstr(vm->name, "_ratio") && (v < 0 || v > 1))
         err_at_off(c, id, base + (size_t)(p - s), "%s is a ratio: expected a value from 0 to 1, got %g",
                    b->metric, v);
     else if (v < 0)
@@ -1220,6 +1358,12 @@ static void group_defaults(scn_client_group *g)
     g->idle_timeout_us = 10 * US_PER_S;
     g->poll_timeout_us = US_PER_S;
     g->connect_timeout_us = 5 * US_PER_S;
+    g->attack.rate_per_s = 1000;
+    g->attack.messages = 2000;
+    g->attack.bytes = 1u << 20;
+    g->attack.byte_every_us = US_PER_S;
+    g->attack.patience_us = 30 * US_PER_S;
+    g->attack.pause_us = 100 * US_PER_MS;
 }
 
 /* A channel name the pattern yields for index i (the server's rules:
@@ -1312,7 +1456,9 @@ static void convert(ctx *c, scenario *s)
                 char where[64];
                 snprintf(where, sizeof where, "clients[%zu]", i);
                 int item = seq_item(c, v[10], i);
-                walk_map(c, item, where, k_client, sizeof k_client / sizeof *k_client, client_field, g);
+                client_seen cs = {.g = g};
+                walk_map(c, item, where, k_client, sizeof k_client / sizeof *k_client, client_field, &cs);
+                check_behavior(c, &cs, item, where);
                 if (!g->name) {
                     char nm[32];
                     snprintf(nm, sizeof nm, "group%zu", i);
@@ -1735,6 +1881,39 @@ const char *scenario_client_transport_str(scn_client_transport t)
     return (unsigned)t < 3 ? cltr_names[t] : "?";
 }
 
+const char *scenario_behavior_str(scn_behavior b)
+{
+    return (unsigned)b < 4 ? behavior_names[b] : "?";
+}
+
+/* An attacker group's attack mapping as stored in scenario.json. */
+static json_t *attack_json(const scn_client_group *g)
+{
+    const scn_attack *a = &g->attack;
+    json_t *o = json_object();
+    if (g->behavior == SCN_BH_FLOOD) {
+        json_object_set_new(o, "rate_per_s", json_integer(a->rate_per_s));
+        json_object_set_new(o, "messages", json_integer(a->messages));
+    } else if (g->behavior == SCN_BH_OVERSIZED) {
+        json_object_set_new(o, "bytes", json_integer((json_int_t)a->bytes));
+        json_object_set_new(o, "via", json_string(via_names[a->via_http ? 1 : 0]));
+    } else {
+        json_object_set_new(o, "byte_every_s", json_real(a->byte_every_us / 1e6));
+    }
+    json_object_set_new(o, "patience_s", json_real(a->patience_us / 1e6));
+    json_object_set_new(o, "pause_s", json_real(a->pause_us / 1e6));
+    json_object_set_new(o, "attempts", json_integer(a->attempts));
+    json_t *e = json_array();
+    for (unsigned i = 0; i < a->n_expect; i++) {
+        if (a->expect[i] == SCN_OUTCOME_CLOSED)
+            json_array_append_new(e, json_string("closed"));
+        else
+            json_array_append_new(e, json_integer(a->expect[i]));
+    }
+    json_object_set_new(o, "expect", e);
+    return o;
+}
+
 static json_t *toxic_json(const scn_toxic *t)
 {
     return json_pack("{s:s?, s:s?, s:s?, s:f, s:O?}", "name", t->name, "type", t->type, "stream",
@@ -1797,6 +1976,11 @@ json_t *scenario_to_json(const scenario *s)
                           "token", g->token != NULL, "idle_timeout_s", g->idle_timeout_us / 1e6,
                           "poll_timeout_s", g->poll_timeout_us / 1e6, "connect_timeout_s",
                           g->connect_timeout_us / 1e6));
+        if (g->behavior != SCN_BH_SUBSCRIBER) {
+            json_t *last = json_array_get(cl, json_array_size(cl) - 1);
+            json_object_set_new(last, "behavior", json_string(behavior_names[g->behavior]));
+            json_object_set_new(last, "attack", attack_json(g));
+        }
     }
     json_object_set_new(o, "clients", cl);
     json_t *fa = json_array();

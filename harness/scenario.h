@@ -72,8 +72,30 @@ typedef struct scn_reconnect {
     int honour_retry;         /* use SSE retry: as the backoff (default 1) */
 } scn_reconnect;
 
+/* What a group's clients do: subscribe (the normal client), or attack. */
+typedef enum scn_behavior { SCN_BH_SUBSCRIBER = 0, SCN_BH_FLOOD, SCN_BH_OVERSIZED, SCN_BH_SLOWLORIS } scn_behavior;
+
+#define SCN_EXPECT_MAX 8
+#define SCN_OUTCOME_CLOSED 0      /* in expect: the server hung up without an answer */
+
+/* An attacker group's `attack:` mapping (docs/scenarios.md). */
+typedef struct scn_attack {
+    unsigned rate_per_s;      /* flood: messages per second per connection (default 1000) */
+    unsigned messages;        /* flood: messages per connection at most (default 2000) */
+    uint64_t bytes;           /* oversized: message / body size (default 1 MiB) */
+    int via_http;             /* oversized: POST /publish/<ch> instead of a WS message */
+    uint64_t byte_every_us;   /* slowloris: one byte of the head per this (default 1 s) */
+    uint64_t patience_us;     /* time the server has to refuse before "not rejected" (default 30 s) */
+    uint64_t pause_us;        /* between attempts (default 100 ms) */
+    unsigned attempts;        /* per client; 0 = until the run ends (default) */
+    int expect[SCN_EXPECT_MAX]; /* WS close codes, HTTP statuses, or SCN_OUTCOME_CLOSED */
+    unsigned n_expect;        /* 0 = the behaviour's default */
+} scn_attack;
+
 typedef struct scn_client_group {
     char *name;               /* default "group<index>" */
+    scn_behavior behavior;    /* default subscriber */
+    scn_attack attack;        /* attacker groups only */
     unsigned count;
     scn_client_transport transport;
     unsigned channels_per_client; /* default 1 */
@@ -203,5 +225,6 @@ json_t *scenario_to_json(const scenario *s);
 const char *scenario_fault_kind_str(scn_fault_kind k);
 const char *scenario_op_str(scn_op op);
 const char *scenario_client_transport_str(scn_client_transport t);
+const char *scenario_behavior_str(scn_behavior b);
 
 #endif

@@ -17,6 +17,27 @@
 #define LATKIND(kind, doc)                                                                    \
     LAT(kind, 50, doc), LAT(kind, 95, doc), LAT(kind, 99, doc), LAT(kind, 999, doc), LATMAX(kind, doc)
 #define TOTAL(name, doc) {#name, "totals." #name, NULL, 1.0, doc}
+/* The attackers' outcomes (report.json "attacks" for the whole run, or a
+ * group's "attack"): base is the path of that object, with its dot. */
+#define ATTACK_METRICS(base)                                                                \
+    {"attack_attempts", base "attempts", NULL, 1.0, "abusive attempts settled (attackers)"},   \
+    {"attack_rejected", base "rejected", NULL, 1.0, "attempts refused with an expected code"}, \
+    {"attack_unexpected", base "unexpected", NULL, 1.0, "attempts answered with another code"},\
+    {"attack_not_rejected", base "not_rejected", NULL, 1.0,                                   \
+     "attempts the server let be for the attack's patience"},                                  \
+    {"attack_in_flight", base "in_flight", NULL, 1.0, "attempts unsettled when the run ended"},\
+    {"attack_connect_failed", base "connect_failed", NULL, 1.0, "attackers' failed connects"}, \
+    {"attack_sent", base "sent", NULL, 1.0, "flood messages / oversized or trickled bytes sent"},\
+    {"attack_accepted", base "accepted", NULL, 1.0,                                           \
+     "flood messages the server answered before refusing"},                                    \
+    {"attack_accepted_per_attempt", base "accepted", base "attempts", 1.0,                     \
+     "flood messages the server answered per attempt before refusing"},                        \
+    {"attack_rejected_ratio", base "rejected", base "attempts", 1.0,                           \
+     "rejected / attempts (0..1): every abusive attempt refused as documented"},               \
+    {"attack_cut_p50_ms", base "cut_us.p50", NULL, 0.001, "connected → the server's refusal, ms"}, \
+    {"attack_cut_p95_ms", base "cut_us.p95", NULL, 0.001, "connected → the server's refusal, ms"}, \
+    {"attack_cut_p99_ms", base "cut_us.p99", NULL, 0.001, "connected → the server's refusal, ms"}, \
+    {"attack_cut_max_ms", base "cut_us.max", NULL, 0.001, "connected → the server's refusal, ms"}
 
 static const verdict_metric metrics[] = {
     LATKIND(live, "live delivery latency (publish schedule → receive), ms"),
@@ -42,6 +63,7 @@ static const verdict_metric metrics[] = {
     TOTAL(epoch_changed, "stream resets detected"),
     {"delivered_ratio", "totals.delivered", "totals.expected", 1.0,
      "delivered / expected (0..1)"},
+    ATTACK_METRICS("attacks."),
 };
 
 #define GLAT(stat)                                                                            \
@@ -53,6 +75,7 @@ static const verdict_metric group_metrics[] = {
     GLAT(50), GLAT(95), GLAT(99),
     GTOTAL(clients), GTOTAL(delivered), GTOTAL(lost), GTOTAL(duplicated), GTOTAL(reordered),
     GTOTAL(resync_ok), GTOTAL(resync_failed), GTOTAL(epoch_changed),
+    ATTACK_METRICS("attack."),
 };
 
 const verdict_metric *verdict_group_metrics(size_t *n)
@@ -85,6 +108,9 @@ const verdict_metric *verdict_resolve(const char *name, char *group, size_t grou
     return verdict_group_metric_find(dot + 1);
 }
 
+static int metric_value_at(const verdict_metric *m, const json_t *root, const char *prefix, double *out,
+                           char *err, size_t errlen);
+
 int verdict_group_metric_value(const verdict_metric *m, const char *group, const json_t *report, double *out,
                                char *err, size_t errlen)
 {
@@ -93,13 +119,9 @@ int verdict_group_metric_value(const verdict_metric *m, const char *group, const
         snprintf(err, errlen, "not measured (report.json has no groups.%s)", group);
         return -1;
     }
-    const json_t *v = json_object_get(g, m->path);
-    if (!json_is_number(v)) {
-        snprintf(err, errlen, "not measured (report.json has no groups.%s.%s)", group, m->path);
-        return -1;
-    }
-    *out = json_number_value(v) * m->scale;
-    return 0;
+    char prefix[160];
+    snprintf(prefix, sizeof prefix, "groups.%s.", group);
+    return metric_value_at(m, g, prefix, out, err, errlen);
 }
 
 const verdict_metric *verdict_metrics(size_t *n)
@@ -128,40 +150,48 @@ static const json_t *lookup(const json_t *root, const char *path)
     return cur;
 }
 
-static int number_at(const json_t *report, const char *path, double *out, char *err, size_t errlen)
+/* The number at path below root; prefix names root in messages. */
+static int number_at(const json_t *root, const char *prefix, const char *path, double *out, char *err,
+                     size_t errlen)
 {
-    const json_t *v = lookup(report, path);
+    const json_t *v = lookup(root, path);
     if (!v) {
-        snprintf(err, errlen, "not measured (report.json has no %s)", path);
+        snprintf(err, errlen, "not measured (report.json has no %s%s)", prefix, path);
         return -1;
     }
     if (!json_is_number(v)) {
-        snprintf(err, errlen, "report.json's %s is not a number", path);
+        snprintf(err, errlen, "report.json's %s%s is not a number", prefix, path);
         return -1;
     }
     *out = json_number_value(v);
     return 0;
 }
 
-int verdict_metric_value(const verdict_metric *m, const json_t *report, double *out, char *err,
-                         size_t errlen)
+static int metric_value_at(const verdict_metric *m, const json_t *root, const char *prefix, double *out,
+                           char *err, size_t errlen)
 {
     double num, den;
-    if (number_at(report, m->path, &num, err, errlen) < 0)
+    if (number_at(root, prefix, m->path, &num, err, errlen) < 0)
         return -1;
     if (!m->denom_path) {
         *out = num * m->scale;
         return 0;
     }
-    if (number_at(report, m->denom_path, &den, err, errlen) < 0)
+    if (number_at(root, prefix, m->denom_path, &den, err, errlen) < 0)
         return -1;
     if (den <= 0) {
-        snprintf(err, errlen, "undefined: %s is 0 (nothing was expected, so nothing was checked)",
+        snprintf(err, errlen, "undefined: %s%s is 0 (nothing was expected, so nothing was checked)", prefix,
                  m->denom_path);
         return -1;
     }
     *out = num / den * m->scale;
     return 0;
+}
+
+int verdict_metric_value(const verdict_metric *m, const json_t *report, double *out, char *err,
+                         size_t errlen)
+{
+    return metric_value_at(m, report, "", out, err, errlen);
 }
 
 int verdict_compare(double value, scn_op op, double budget)

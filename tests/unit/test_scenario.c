@@ -207,7 +207,7 @@ static void test_scenario_unknown_keys_did_you_mean(void **state)
            "t.yaml:5:5: unknown key 'ramp' in clients[0] (did you mean 'ramp_up'?)",
            "t.yaml:6:5: unknown key 'colour' in clients[0]; expected one of: name, count, transport, "
            "channels_per_client, ramp_up, read_rate_bytes_per_s, reconnect, resume, token, idle_timeout, "
-           "poll_timeout, read_rate_msgs_per_s, connect_timeout");
+           "poll_timeout, read_rate_msgs_per_s, connect_timeout, behavior, attack");
 }
 
 static void test_scenario_wrong_types_and_ranges(void **state)
@@ -320,7 +320,7 @@ static void test_scenario_budgets(void **state)
            "50, 95, 99, 999; KIND: live, replay, connect, resync, reconnect, live_outside_faults, "
            "live_during_faults) or one of: clients, published, delivered, expected, lost, duplicated, "
            "reordered, resync_ok, resync_failed, snapshots, gaps, reconnects, errors, epoch_changed, "
-           "delivered_ratio",
+           "delivered_ratio; or for attackers attack_NAME (NAME: attempts, rejected, unexpected, not_rejected, in_flight, connect_failed, sent, accepted, accepted_per_attempt, rejected_ratio, cut_p50_ms, cut_p95_ms, cut_p99_ms, cut_max_ms)",
            "t.yaml:9:5: expected a budget like 'p95_live_ms <= 50', got a mapping");
 }
 
@@ -335,7 +335,72 @@ static void test_scenario_group_budgets(void **state)
            "t.yaml:6:5: budget 'fats.lost': no client group named 'fats'; groups: fast, slow-ones",
            "t.yaml:7:15: unknown group budget metric 'gapz'; expected one of: p50_live_ms, live_p50_ms, "
            "p95_live_ms, live_p95_ms, p99_live_ms, live_p99_ms, clients, delivered, lost, duplicated, reordered, "
-           "resync_ok, resync_failed, epoch_changed");
+           "resync_ok, resync_failed, epoch_changed; or for attackers attack_NAME (NAME: attempts, rejected, unexpected, not_rejected, in_flight, connect_failed, sent, accepted, accepted_per_attempt, rejected_ratio, cut_p50_ms, cut_p95_ms, cut_p99_ms, cut_max_ms)");
+}
+
+static void test_scenario_attackers(void **state)
+{
+    (void)state;
+    scenario s;
+    scn_diag d;
+    const char *y = "duration: 5s\nclients:\n"
+                    "  - {name: legit, count: 4}\n"
+                    "  - {name: flood, behavior: flood, attack: {rate_per_s: 500, messages: 900, patience: 2s}}\n"
+                    "  - {name: big, behavior: oversized, transport: poll, attack: {bytes: 70000, via: http, "
+                    "expect: [413, closed]}}\n"
+                    "  - {name: loris, behavior: slowloris, transport: sse, attack: {byte_every: 50ms, attempts: 3}}\n"
+                    "budgets:\n  - attack_rejected_ratio >= 1\n  - loris.attack_cut_p99_ms <= 4000\n"
+                    "  - flood.attack_accepted_per_attempt <= 100\n";
+    int rc = load(y, NULL, 0, 0, &s, &d);
+    for (size_t i = 0; i < d.n; i++)
+        fprintf(stderr, "got: %s\n", d.msgs[i]);
+    assert_int_equal(rc, 0);
+    assert_int_equal(s.clients[0].behavior, SCN_BH_SUBSCRIBER);
+    assert_int_equal(s.clients[1].behavior, SCN_BH_FLOOD);
+    assert_int_equal(s.clients[1].attack.rate_per_s, 500);
+    assert_int_equal(s.clients[1].attack.messages, 900);
+    assert_int_equal(s.clients[1].attack.patience_us, 2000000);
+    assert_int_equal(s.clients[1].attack.pause_us, 100000); /* default */
+    assert_int_equal(s.clients[2].behavior, SCN_BH_OVERSIZED);
+    assert_int_equal(s.clients[2].attack.bytes, 70000);
+    assert_true(s.clients[2].attack.via_http);
+    assert_int_equal(s.clients[2].attack.n_expect, 2);
+    assert_int_equal(s.clients[2].attack.expect[0], 413);
+    assert_int_equal(s.clients[2].attack.expect[1], SCN_OUTCOME_CLOSED);
+    assert_int_equal(s.clients[3].attack.byte_every_us, 50000);
+    assert_int_equal(s.clients[3].attack.attempts, 3);
+    assert_string_equal(scenario_behavior_str(s.clients[3].behavior), "slowloris");
+    json_t *j = scenario_to_json(&s);
+    json_t *g = json_array_get(json_object_get(j, "clients"), 2);
+    assert_string_equal(json_string_value(json_object_get(g, "behavior")), "oversized");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(g, "attack"), "via")), "http");
+    assert_null(json_object_get(json_array_get(json_object_get(j, "clients"), 0), "attack"));
+    json_decref(j);
+    scenario_free(&s);
+    scn_diag_free(&d);
+}
+
+static void test_scenario_attacker_errors(void **state)
+{
+    (void)state;
+    EXPECT("duration: 5s\nclients:\n"
+           "  - {name: a, attack: {rate_per_s: 5}}\n"
+           "  - {name: b, behavior: flud}\n"
+           "  - {name: c, behavior: flood, transport: sse, attack: {bytes: 10}}\n"
+           "  - {name: d, behavior: slowloris, attack: {byte_every: 0, expect: [200, 7000, nope], mesages: 3}}\n"
+           "  - {name: e, behavior: oversized, attack: {via: smoke}}\n",
+           "t.yaml:3:23: clients[0]: 'attack' applies only to attacker groups (behavior: flood, oversized or "
+           "slowloris)",
+           "t.yaml:4:25: unknown value 'flud'; expected one of subscriber, flood, oversized, slowloris",
+           "t.yaml:5:5: clients[2]: behavior flood sends WebSocket messages: it needs transport ws, not sse",
+           "t.yaml:5:57: clients[2]: attack.bytes applies to behavior oversized, not flood",
+           "t.yaml:6:57: byte_every must be at least 1ms",
+           "t.yaml:6:74: expect: expected a WebSocket close code (1000..4999), an HTTP status (100..599) or "
+           "'closed', got '7000'",
+           "t.yaml:6:80: expect: expected a WebSocket close code (1000..4999), an HTTP status (100..599) or "
+           "'closed', got 'nope'",
+           "t.yaml:6:87: unknown key 'mesages' in attack (did you mean 'messages'?)",
+           "t.yaml:7:50: unknown value 'smoke'; expected one of ws, http");
 }
 
 static void test_scenario_channel_pattern(void **state)
@@ -399,7 +464,7 @@ static void test_scenario_set_errors(void **state)
         "--set clients.0.count=abc: expected an integer from 1 to 1000000, got 'abc'",
         "--set clients.0.colour=red: unknown key 'colour' in clients[0]; expected one of: name, count, transport, "
         "channels_per_client, ramp_up, read_rate_bytes_per_s, reconnect, resume, token, idle_timeout, "
-        "poll_timeout, read_rate_msgs_per_s, connect_timeout",
+        "poll_timeout, read_rate_msgs_per_s, connect_timeout, behavior, attack",
     };
     expect_errors(y, sets + 4, 2, 0, want2, 2);
 }
@@ -482,6 +547,8 @@ int main(void)
         cmocka_unit_test(test_scenario_server_faults_overlap),
         cmocka_unit_test(test_scenario_budgets),
         cmocka_unit_test(test_scenario_group_budgets),
+        cmocka_unit_test(test_scenario_attackers),
+        cmocka_unit_test(test_scenario_attacker_errors),
         cmocka_unit_test(test_scenario_channel_pattern),
         cmocka_unit_test(test_scenario_duplicate_key),
         cmocka_unit_test(test_scenario_set_overrides),

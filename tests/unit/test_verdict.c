@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,39 @@ static void test_verdict_group_budgets(void **state)
     json_decref(r);
 }
 
+static void test_verdict_attack_budgets(void **state)
+{
+    (void)state;
+    json_error_t e;
+    json_t *r = json_loads(
+        "{\"attacks\":{\"attempts\":40,\"rejected\":39,\"accepted\":2000,\"cut_us\":{\"p99\":3250000}},"
+        "\"groups\":{\"flood\":{\"attack\":{\"attempts\":20,\"rejected\":20,\"accepted\":1000}},"
+        "\"idle\":{\"attack\":{\"attempts\":0,\"rejected\":0}},\"legit\":{\"lost\":0}}}",
+        0, &e);
+    assert_non_null(r);
+    scn_budget b[] = {
+        B("attack_rejected_ratio", SCN_OP_GE, 1),       /* 39/40: fails */
+        B("attack_cut_p99_ms", SCN_OP_LE, 4000),        /* 3250 ms */
+        B("flood.attack_rejected_ratio", SCN_OP_GE, 1), /* 20/20 */
+        B("flood.attack_accepted_per_attempt", SCN_OP_LE, 50),
+        B("idle.attack_rejected_ratio", SCN_OP_GE, 1),  /* nothing attempted: never passes */
+        B("legit.attack_attempts", SCN_OP_EQ, 0),       /* not an attacker group: not measured */
+    };
+    json_t *v = verdict_eval(b, sizeof b / sizeof *b, r);
+    static const int pass[] = {0, 1, 1, 1, 0, 0};
+    for (size_t i = 0; i < sizeof pass / sizeof *pass; i++)
+        assert_int_equal(json_is_true(json_object_get(json_array_get(v, i), "pass")), pass[i]);
+    assert_true(fabs(json_real_value(json_object_get(json_array_get(v, 0), "value")) - 0.975) < 1e-9);
+    assert_true(fabs(json_real_value(json_object_get(json_array_get(v, 1), "value")) - 3250) < 1e-9);
+    assert_true(fabs(json_real_value(json_object_get(json_array_get(v, 3), "value")) - 50) < 1e-9);
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(v, 4), "error")),
+                           "undefined: groups.idle.attack.attempts is 0"));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(v, 5), "error")),
+                        "not measured (report.json has no groups.legit.attack.attempts)");
+    json_decref(v);
+    json_decref(r);
+}
+
 static void test_verdict_junit(void **state)
 {
     (void)state;
@@ -199,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_verdict_values_from_report),
         cmocka_unit_test(test_verdict_operators_at_boundary),
         cmocka_unit_test(test_verdict_eval),
+        cmocka_unit_test(test_verdict_attack_budgets),
         cmocka_unit_test(test_verdict_ratio_without_expected_fails),
         cmocka_unit_test(test_verdict_group_budgets),
         cmocka_unit_test(test_verdict_junit),
