@@ -1,0 +1,55 @@
+#!/usr/bin/python3
+"""security_attacks — the fleet's attackers against the real server, as the
+abuse suite runs them: every message flood closed 4429 after about its
+burst, every oversized WS message closed 1009 and every oversized body
+answered 413, every trickled handshake cut at the server's 3 s handshake
+deadline (not before: the deadline did it), with the counts in report.json's
+attack parts and the legitimate readers (their own group) losing nothing."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import attacktest  # noqa: E402
+
+
+def check_pass(r):
+    assert r.rc == 0, r.explain()
+    assert all(v["pass"] for v in r.report["verdicts"]), r.report["verdicts"]
+    legit = r.report["groups"]["legit"]
+    assert legit["lost"] == 0 and legit["delivered"] > 1000, legit
+    a = r.report["attacks"]
+    assert a["attempts"] == a["rejected"] and a["unexpected"] == 0 and a["not_rejected"] == 0, a
+    # attackers stay out of the readers' totals
+    assert r.report["totals"]["errors"] == 0 and r.report["totals"]["reconnects"] == 0, r.report["totals"]
+    return a
+
+
+def main():
+    r = attacktest.run("message-flood")
+    a = check_pass(r)
+    f = attacktest.attack(r, "flood")
+    assert f["behavior"] == "flood" and f["expect"] == ["ws_4429"], f
+    assert f["by_outcome"] == {"ws_4429": f["attempts"]} and f["attempts"] >= 20, f
+    # the server let each flood through about its burst of 50, then cut it
+    assert 40 <= f["accepted"] / f["attempts"] <= 150, f
+    assert f["sent"] > f["accepted"], f
+
+    r = attacktest.run("oversized")
+    check_pass(r)
+    frame, body = attacktest.attack(r, "big-frame"), attacktest.attack(r, "big-body")
+    assert frame["by_outcome"] == {"ws_1009": frame["attempts"]} and frame["attempts"] >= 10, frame
+    assert body["by_outcome"] == {"http_413": body["attempts"]} and body["attempts"] >= 10, body
+
+    r = attacktest.run("slowloris")
+    a = check_pass(r)
+    for g in ("loris-ws", "loris-sse"):
+        lo = attacktest.attack(r, g)
+        assert set(lo["by_outcome"]) == {"closed"} and lo["attempts"] >= 25, lo
+        assert lo["sent"] >= 10 * lo["attempts"], lo  # it did trickle (a byte per 200 ms)
+    # cut by the 3 s deadline, not by something sooner
+    assert a["cut_us"]["p50"] >= 2900000, a["cut_us"]
+    print("security_attacks: ok")
+
+
+if __name__ == "__main__":
+    main()
