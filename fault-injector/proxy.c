@@ -30,10 +30,20 @@
 #define DRAIN_DEADLINE_US (10 * 1000 * 1000)
 #define SNIFF_MAX 1024
 #define SPLICE_PIPE_BYTES (1024 * 1024)
-/* Only a direction that has carried this much is spliced: real-time
- * connections (small messages, mostly idle) never take a pipe (two
- * descriptors and kernel buffers) that would not pay for itself. */
-#define SPLICE_AFTER_BYTES (1024 * 1024)
+/* Splice by traffic shape, as haproxy's "splice-auto": a direction is
+ * spliced once SPLICE_ENTER_READS reads in a row filled the read buffer
+ * (bulk: more was waiting each time), and goes back to user space once
+ * SPLICE_LEAVE_READS splice reads in a row moved less than
+ * SPLICE_SMALL_BYTES (real-time messages). Small messages gain nothing from
+ * the pipe and pay for it (a page per message, two descriptors held), and a
+ * connection that only ever carries them never takes one, however many
+ * bytes it carries in all. libevent 2.1's bufferevents read at most
+ * BEV_READ_MAX bytes per call (EVBUFFER_MAX_READ), so a read of that size
+ * is a full one. */
+#define BEV_READ_MAX 4096
+#define SPLICE_ENTER_READS 16
+#define SPLICE_LEAVE_READS 16
+#define SPLICE_SMALL_BYTES 4096
 
 typedef struct conn conn;
 typedef struct dlink dlink;
@@ -82,6 +92,9 @@ struct dlink {
     int sp;
     int sp_pipe[2];
     size_t sp_bytes;         /* bytes in the pipe */
+    size_t sp_cap;           /* the pipe's capacity */
+    int full_reads;          /* user-space reads in a row that filled the buffer */
+    int small_reads;         /* splice reads in a row under SPLICE_SMALL_BYTES */
     struct event *sp_rd, *sp_wr;
 };
 
@@ -126,6 +139,7 @@ struct proxy {
     uint64_t name_hash;
     /* counters */
     uint64_t n_conns, n_active, n_refused, n_upstream_fail, bytes_up, bytes_down, bytes_spliced;
+    uint64_t n_splice_enter, n_splice_leave;
     proxy *next;
 };
 
@@ -408,6 +422,34 @@ static void link_try_shut(dlink *l)
     shutdown(bufferevent_getfd(l->dst), SHUT_WR);
 }
 
+/* Whether bytes for l->dst may be written to its socket at once: it is
+ * connected and nothing is queued ahead of them (in its bufferevent, or in
+ * a splice pipe still draining). */
+static int link_out_direct(const dlink *l)
+{
+    return (l->dst != l->c->srv || l->c->connected) && l->sp_bytes == 0 &&
+           evbuffer_get_length(bufferevent_get_output(l->dst)) == 0;
+}
+
+/* Hands n bytes to the destination. They are written to the socket at once
+ * when nothing is queued ahead of them, as haproxy does: queueing them in
+ * the bufferevent would cost an EPOLLOUT round (two epoll_ctl and one more
+ * loop iteration) per message, which is most of a small message's relay
+ * time. What the socket does not take now, or any error, is left to the
+ * bufferevent (it reports the error through on_event). */
+static void link_out(dlink *l, const unsigned char *d, size_t n)
+{
+    if (link_out_direct(l)) {
+        ssize_t k = send(bufferevent_getfd(l->dst), d, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (k > 0) {
+            d += k;
+            n -= (size_t)k;
+        }
+    }
+    if (n > 0)
+        evbuffer_add(bufferevent_get_output(l->dst), d, n);
+}
+
 static void link_push(dlink *l, int idx, const unsigned char *d, size_t n)
 {
     conn *c = l->c;
@@ -415,7 +457,7 @@ static void link_push(dlink *l, int idx, const unsigned char *d, size_t n)
         return;
     if (idx >= l->n) {
         if (!l->out_eof)
-            evbuffer_add(bufferevent_get_output(l->dst), d, n);
+            link_out(l, d, n);
         return;
     }
     stage *s = l->st[idx];
@@ -526,6 +568,7 @@ static void conn_schedule(conn *c)
 /* ---- splice mode ------------------------------------------------------------ */
 
 static int link_tracking(const dlink *l);
+static void link_splice_leave(dlink *l);
 
 static void link_splice_free(dlink *l)
 {
@@ -582,7 +625,8 @@ static void on_splice_read(evutil_socket_t fd, short what, void *arg)
     conn *c = l->c;
     conn_enter(c);
     for (int round = 0; round < 16 && !c->closing; round++) {
-        ssize_t n = splice(fd, NULL, l->sp_pipe[1], NULL, SPLICE_PIPE_BYTES, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        size_t want = l->sp_cap - l->sp_bytes;
+        ssize_t n = splice(fd, NULL, l->sp_pipe[1], NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (n > 0) {
             l->sp_bytes += (size_t)n;
             l->bytes += (uint64_t)n;
@@ -591,6 +635,7 @@ static void on_splice_read(evutil_socket_t fd, short what, void *arg)
                 c->p->bytes_up += (uint64_t)n;
             else
                 c->p->bytes_down += (uint64_t)n;
+            l->small_reads = n < SPLICE_SMALL_BYTES ? l->small_reads + 1 : 0;
             int r = splice_drain(l);
             if (r < 0) {
                 c->closing = 2;
@@ -598,7 +643,14 @@ static void on_splice_read(evutil_socket_t fd, short what, void *arg)
                 event_del(l->sp_rd);
                 event_add(l->sp_wr, NULL);
                 break;
+            } else if (l->small_reads >= SPLICE_LEAVE_READS) {
+                link_splice_leave(l); /* the pipe is empty: freed at once */
+                break;
             }
+            /* A short read emptied the socket: the level-triggered event
+             * reports what comes next, so no read just to see EAGAIN. */
+            if ((size_t)n < want)
+                break;
             continue;
         }
         if (n == 0) { /* end of stream */
@@ -641,7 +693,7 @@ static void on_splice_write(evutil_socket_t fd, short what, void *arg)
 static void link_splice_try(dlink *l)
 {
     conn *c = l->c;
-    if (c->p->s->no_splice || l->sp || l->n > 0 || l->bytes < SPLICE_AFTER_BYTES || c->closing ||
+    if (c->p->s->no_splice || l->sp || l->n > 0 || l->full_reads < SPLICE_ENTER_READS || c->closing ||
         !c->connected || l->src_eof || l->out_eof ||
         link_tracking(l) || (l->dir == TX_UPSTREAM && c->path_state == 0) ||
         evbuffer_get_length(bufferevent_get_input(l->src)) > 0 ||
@@ -651,7 +703,10 @@ static void link_splice_try(dlink *l)
         return; /* stays on bufferevents */
     /* A big pipe means fewer wake-ups per megabyte (1 MiB is the default
      * /proc/sys/fs/pipe-max-size; if refused, the 64 KiB default stays). */
-    fcntl(l->sp_pipe[1], F_SETPIPE_SZ, SPLICE_PIPE_BYTES);
+    int cap = fcntl(l->sp_pipe[1], F_SETPIPE_SZ, SPLICE_PIPE_BYTES);
+    if (cap <= 0)
+        cap = fcntl(l->sp_pipe[1], F_GETPIPE_SZ);
+    l->sp_cap = cap > 0 ? (size_t)cap : 65536;
     struct event_base *base = c->p->s->base;
     l->sp = 1;
     l->sp_rd = event_new(base, bufferevent_getfd(l->src), EV_READ | EV_PERSIST, on_splice_read, l);
@@ -662,16 +717,20 @@ static void link_splice_try(dlink *l)
     }
     bufferevent_disable(l->src, EV_READ);
     event_add(l->sp_rd, NULL);
+    l->small_reads = 0;
+    c->p->n_splice_enter++;
 }
 
-/* A toxic is coming to this direction: stop splicing; what is already in
- * the pipe (read before the toxic existed) still goes out first. */
+/* Stops splicing this direction (a toxic is coming, or the traffic turned
+ * small): what is already in the pipe still goes out first. */
 static void link_splice_leave(dlink *l)
 {
     if (l->sp != 1)
         return;
     event_del(l->sp_rd);
     l->sp = 2;
+    l->full_reads = 0;
+    l->c->p->n_splice_leave++;
     if (l->sp_bytes == 0 && !l->src_eof)
         link_splice_free(l);
     else
@@ -938,8 +997,14 @@ static void on_read(struct bufferevent *bev, void *arg)
     if (c->closing || l->out_eof) {
         evbuffer_drain(in, len);
     } else if (l->n == 0 && !link_tracking(l)) {
-        evbuffer_add_buffer(bufferevent_get_output(l->dst), in); /* no toxic: no copy */
+        l->full_reads = len >= BEV_READ_MAX ? l->full_reads + 1 : 0;
+        /* no toxic: straight to the socket (see link_out), the rest queued
+         * without a copy */
+        if (link_out_direct(l))
+            evbuffer_write(in, bufferevent_getfd(l->dst));
+        evbuffer_add_buffer(bufferevent_get_output(l->dst), in);
     } else {
+        l->full_reads = 0;
         while (evbuffer_get_length(in) > 0 && !c->closing) {
             struct evbuffer_iovec v;
             if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
@@ -1604,6 +1669,8 @@ void proxy_metrics_write(proxy_server *s, struct evbuffer *out)
         {"rtchaos_proxy_upstream_failures_total", "Upstream connects that failed.", "counter"},
         {"rtchaos_proxy_received_bytes_total", "Bytes read, by direction.", "counter"},
         {"rtchaos_proxy_spliced_bytes_total", "Bytes moved by splice(2), never copied to user space.", "counter"},
+        {"rtchaos_proxy_splice_entered_total", "Directions switched to splice(2): bulk traffic, reads kept filling the buffer.", "counter"},
+        {"rtchaos_proxy_splice_left_total", "Directions switched back from splice(2) to user space: traffic turned small, or a toxic came.", "counter"},
     };
     for (size_t m = 0; m < sizeof M / sizeof M[0]; m++) {
         evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", M[m].name, M[m].help, M[m].name, M[m].type);
@@ -1617,8 +1684,9 @@ void proxy_metrics_write(proxy_server *s, struct evbuffer *out)
                 }
                 continue;
             }
-            uint64_t v = m == 0 ? p->n_conns : m == 1 ? p->n_active : m == 2 ? p->n_refused
-                       : m == 3 ? p->n_upstream_fail : p->bytes_spliced;
+            const uint64_t v_of[] = {p->n_conns, p->n_active, p->n_refused, p->n_upstream_fail, 0,
+                                     p->bytes_spliced, p->n_splice_enter, p->n_splice_leave};
+            uint64_t v = v_of[m];
             evbuffer_add_printf(out, "%s{proxy=\"", M[m].name);
             prom_label(out, p->name);
             evbuffer_add_printf(out, "\"} %llu\n", (unsigned long long)v);
