@@ -1,12 +1,28 @@
 #!/usr/bin/env bash
 # bench/proxy.sh — rtchaos-proxy next to its peers, measured in one run on
-# this box: bulk throughput (one connection, 1 GiB) and small-message
-# round-trip time (p50/p99 of 20,000 sequential 64-byte round trips) direct
-# over loopback, through haproxy (mode tcp), through socat and through
-# rtchaos-proxy with no toxic; then the accuracy of the latency toxic
-# (latency=50 ms downstream, 1,000 stamped 64-byte messages 2 ms apart: the
-# added delay minus 50 ms, against the same run without the toxic), and a
-# connection storm (10,000 connect + 1-byte echo + close, 16 at a time).
+# this box: direct over loopback, through haproxy (mode tcp, its defaults),
+# through socat, through rtchaos-proxy with no toxic, and through
+# rtchaos-proxy --no-splice. What it measures:
+# - bulk: one connection, MIB MiB client → sink (256 KiB writes, 64 KiB
+#   reads, the same load generator for every peer); MB/s, and the CPU time
+#   of the client, of the proxy process (socat: with its forked children)
+#   and of the sink, per GiB, so the split of the 2 cores can be read off.
+# - rtt: sequential 64-byte round trips through an echo server (RTT_N in
+#   all per peer); p50/p99 of each round.
+# - The peers take turns, ROUNDS times (bulk, then rtt, per peer per round):
+#   other work on the box changes from second to second, and turns spread it
+#   over every peer alike. Each figure is the median over the rounds, with
+#   the spread (min–max) next to it.
+# - storm: 10,000 connect + 1-byte echo + close, 16 at a time, once per peer.
+# - latency toxic accuracy (rtchaos-proxy only): latency=50 ms downstream,
+#   1,000 stamped 64-byte messages 2 ms apart, echoed by the server with its
+#   send time. The added delay is taken on the server → client leg: from the
+#   server's write to the kernel's receive stamp on the client socket
+#   (SO_TIMESTAMPNS), with the toxic, minus the median of the same leg
+#   without it, minus 50 ms: what the proxy adds, without the load
+#   generator's own wake-ups. The round trip as the client's thread sees it
+#   is printed too (it adds those wake-ups), and the proxy's own release
+#   lateness from /metrics.
 # Not a test: it prints figures. Needs haproxy and socat.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,9 +30,10 @@ BIN=${RTCHAOS_BIN:-$PWD/bin}
 OUT=build/bench-proxy
 MIB=${MIB:-1024}
 RTT_N=${RTT_N:-20000}
+ROUNDS=${ROUNDS:-5}
 mkdir -p "$OUT"
 [ -x "$BIN/rtchaos-proxy" ] || make -s "$BIN/rtchaos-proxy"
-cc -O2 -pthread -Wall -o "$OUT/proxy_load" bench/proxy_load.c
+cc -O2 -pthread -Wall -Wextra -o "$OUT/proxy_load" bench/proxy_load.c
 command -v haproxy >/dev/null && command -v socat >/dev/null || { echo "needs haproxy and socat" >&2; exit 2; }
 
 pids=()
@@ -31,15 +48,18 @@ wait_line() { # file prefix -> waits up to 10 s for a line starting with prefix,
 wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; exit 1; }
 
 "$OUT/proxy_load" serve >"$OUT/serve.out" & pids+=($!)
+SINK_PID=$!
 UP=$(wait_line "$OUT/serve.out" port | awk '{print $2}')
 
 "$BIN/rtchaos-proxy" --api-port 0 --seed 1 >"$OUT/proxy.out" 2>"$OUT/proxy.err" & pids+=($!)
+RTC_PID=$!
 API=$(wait_line "$OUT/proxy.out" api | awk '{print $2}')
 RTC=$(curl -sf -XPOST "http://$API/proxies" -d "{\"name\":\"bench\",\"listen\":\"127.0.0.1:0\",\"upstream\":\"127.0.0.1:$UP\"}" \
       | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["listen"].rsplit(":",1)[1])')
 
 # the same proxy without splice(2), to show what the user-space path costs
 "$BIN/rtchaos-proxy" --api-port 0 --seed 1 --no-splice >"$OUT/proxy2.out" 2>"$OUT/proxy2.err" & pids+=($!)
+RTC2_PID=$!
 API2=$(wait_line "$OUT/proxy2.out" api | awk '{print $2}')
 RTC2=$(curl -sf -XPOST "http://$API2/proxies" -d "{\"name\":\"bench\",\"listen\":\"127.0.0.1:0\",\"upstream\":\"127.0.0.1:$UP\"}" \
       | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["listen"].rsplit(":",1)[1])')
@@ -60,34 +80,82 @@ backend b
   server s1 127.0.0.1:$UP
 CFG
 haproxy -db -f "$OUT/haproxy.cfg" >"$OUT/haproxy.log" 2>&1 & pids+=($!)
+HAP_PID=$!
 SOC=$(free_port)
 socat "TCP-LISTEN:$SOC,bind=127.0.0.1,reuseaddr,fork,nodelay" "TCP:127.0.0.1:$UP,nodelay" & pids+=($!)
+SOC_PID=$!
 wait_port "$HAP"; wait_port "$SOC"
 
-echo "rtchaos-proxy bench — $(date -u +%FT%TZ), $(nproc) cores, bulk ${MIB} MiB, ${RTT_N} round trips of 64 B"
+TCK=$(getconf CLK_TCK)
+# CPU ticks of a process, with its reaped children (socat forks per connection)
+ticks() { [ "$1" = 0 ] && echo 0 || awk '{print $14+$15+$16+$17}' "/proc/$1/stat"; }
+# numbers on stdin -> "median min max"
+stats() { sort -n | awk '{v[NR]=$1} END {printf "%d %d %d\n", v[int((NR+1)/2)], v[1], v[NR]}'; }
+
+targets=(direct:$UP:0 haproxy:$HAP:$HAP_PID socat:$SOC:$SOC_PID rtchaos-proxy:$RTC:$RTC_PID rtchaos-proxy/no-splice:$RTC2:$RTC2_PID)
+declare -A BULK RTT50 RTT99 CCPU PCPU SCPU WALL
+per=$(( RTT_N / ROUNDS ))
+for r in $(seq "$ROUNDS"); do
+  for t in "${targets[@]}"; do
+    IFS=: read -r name port pid <<<"$t"
+    s0=$(ticks "$SINK_PID"); p0=$(ticks "$pid")
+    read -r mbs _ cms _ < <("$OUT/proxy_load" bulk "$port" "$MIB")
+    sleep 0.2 # the sink's thread and socat's child finish and are counted
+    s1=$(ticks "$SINK_PID"); p1=$(ticks "$pid")
+    BULK[$name]+="$mbs "; CCPU[$name]+="$cms "
+    PCPU[$name]+="$(( (p1 - p0) * 1000 / TCK )) "; SCPU[$name]+="$(( (s1 - s0) * 1000 / TCK )) "
+    WALL[$name]+="$(( MIB * 1048576 / mbs / 1000 )) "
+    read -r _ p50 _ p99 _ < <("$OUT/proxy_load" rtt "$port" "$per")
+    RTT50[$name]+="$p50 "; RTT99[$name]+="$p99 "
+  done
+done
+
+echo "rtchaos-proxy bench — $(date -u +%FT%TZ), $(nproc) cores, bulk ${MIB} MiB, ${RTT_N} round trips of 64 B per peer, ${ROUNDS} rounds"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the box skews every row alike)"
-printf '%-22s %10s %12s %12s %12s %14s\n' target "bulk MB/s" "rtt p50 us" "rtt p99 us" "rtt max us" "storm conn/s"
-for t in direct:$UP haproxy:$HAP socat:$SOC rtchaos-proxy:$RTC rtchaos-proxy/no-splice:$RTC2; do
-  name=${t%%:*}; port=${t##*:}
-  b1=$("$OUT/proxy_load" bulk "$port" "$MIB" | awk '{print $1}')
-  b2=$("$OUT/proxy_load" bulk "$port" "$MIB" | awk '{print $1}')
-  bulk=$(( b1 > b2 ? b1 : b2 ))
-  read -r _ p50 _ p99 _ mx _ < <("$OUT/proxy_load" rtt "$port" "$RTT_N")
+printf '%-24s %20s %7s %15s %17s %13s\n' target "bulk MB/s (spread)" "×direct" "rtt p50 us" "rtt p99 us" "storm conn/s"
+read -r dmed _ < <(tr ' ' '\n' <<<"${BULK[direct]}" | grep . | stats)
+for t in "${targets[@]}"; do
+  IFS=: read -r name port pid <<<"$t"
+  read -r bm bl bh < <(tr ' ' '\n' <<<"${BULK[$name]}" | grep . | stats)
+  read -r rm rl rh < <(tr ' ' '\n' <<<"${RTT50[$name]}" | grep . | stats)
+  read -r qm ql qh < <(tr ' ' '\n' <<<"${RTT99[$name]}" | grep . | stats)
   storm=$("$OUT/proxy_load" storm "$port" 10000 16 || true)
-  printf '%-22s %10s %12s %12s %12s %14s\n' "$name" "$bulk" "$p50" "$p99" "$mx" "${storm%% *}"
+  printf '%-24s %6s %13s %7s %4s %10s %5s %11s %13s\n' "$name" "$bm" "($bl-$bh)" \
+    "$(awk -v a="$bm" -v b="$dmed" 'BEGIN {printf "%.2f", a / b}')" "$rm" "($rl-$rh)" "$qm" "($ql-$qh)" "${storm%% *}"
   case "$storm" in *" 0 failed") ;; *) echo "  storm through $name: $storm" ;; esac
 done
 
 echo
-echo "latency toxic accuracy: latency=50 ms downstream, 1000 messages 2 ms apart (round trip through the proxy)"
-read -r _ b50 _ b99 _ bmx _ < <("$OUT/proxy_load" paced "$RTC" 1000 2000)
+echo "bulk CPU, ms per GiB (median over the rounds); cores busy = all three / wall time"
+printf '%-24s %8s %8s %8s %8s %8s %11s\n' target wall client proxy sink total "cores busy"
+for t in "${targets[@]}"; do
+  name=${t%%:*}
+  med() { tr ' ' '\n' <<<"$1" | grep . | stats | awk -v m="$MIB" '{printf "%d", $1 * 1024 / m}'; }
+  w=$(med "${WALL[$name]}"); c=$(med "${CCPU[$name]}"); p=$(med "${PCPU[$name]}"); k=$(med "${SCPU[$name]}")
+  printf '%-24s %8s %8s %8s %8s %8s %11s\n' "$name" "$w" "$c" "$p" "$k" "$(( c + p + k ))" \
+    "$(awk -v a=$(( c + p + k )) -v b="$w" 'BEGIN {printf "%.2f", b ? a / b : 0}')"
+done
+
+echo
+echo "latency toxic accuracy: latency=50 ms downstream, 1000 messages 2 ms apart"
+paced() { "$OUT/proxy_load" paced "$RTC" 1000 2000 >"$OUT/paced.$1"; }
+paced plain
 curl -sf -XPOST "http://$API/proxies/bench/toxics" -d '{"type":"latency","attributes":{"latency":50}}' >/dev/null
-read -r _ l50 _ l99 _ lmx _ < <("$OUT/proxy_load" paced "$RTC" 1000 2000)
+paced toxic
 late=$(curl -sf "http://$API/metrics" | awk -F'[ "]' '/^rtchaos_toxic_release_lateness_us\{.*quantile/ {printf "q%s=%sus ", $(NF-2), $NF}')
 curl -sf -XDELETE "http://$API/proxies/bench/toxics/latency_downstream" >/dev/null
-printf '  without toxic:  p50 %s  p99 %s  max %s us\n' "$b50" "$b99" "$bmx"
-printf '  with 50 ms:     p50 %s  p99 %s  max %s us\n' "$l50" "$l99" "$lmx"
-printf '  added - 50 ms:  p50 %+d  p99 %+d  max %+d us  (target: p99 within ±500 us)\n' \
-  $(( l50 - 50000 - b50 )) $(( l99 - 50000 - b50 )) $(( lmx - 50000 - b50 ))
-printf '  p99 with - p99 without - 50 ms: %+d us\n' $(( l99 - b99 - 50000 ))
-echo "  the proxy's own release lateness (due time -> bytes handed to the socket): $late"
+for kind in leg rtt; do
+  read -r _ _ b1 _ b50 _ b99 _ bmx _ < <(grep "^$kind " "$OUT/paced.plain")
+  read -r _ _ l1 _ l50 _ l99 _ lmx _ < <(grep "^$kind " "$OUT/paced.toxic")
+  if [ "$kind" = leg ]; then
+    echo "  server → client leg, to the kernel's receive stamp (what the proxy adds):"
+  else
+    echo "  round trip as the client's thread sees it (adds the load generator's own wake-ups):"
+  fi
+  printf '    without toxic:  p1 %s  p50 %s  p99 %s  max %s us\n' "$b1" "$b50" "$b99" "$bmx"
+  printf '    with 50 ms:     p1 %s  p50 %s  p99 %s  max %s us\n' "$l1" "$l50" "$l99" "$lmx"
+  printf '    added - 50 ms (with - median without - 50 ms):  p1 %+d  p50 %+d  p99 %+d  max %+d us%s\n' \
+    $(( l1 - 50000 - b50 )) $(( l50 - 50000 - b50 )) $(( l99 - 50000 - b50 )) $(( lmx - 50000 - b50 )) \
+    "$([ "$kind" = leg ] && echo "  (target: p99 within ±500 us)")"
+done
+echo "  the proxy's own release lateness (due time -> release): $late"

@@ -6,11 +6,16 @@
  *
  *   proxy_load serve                 prints "port N", serves until killed
  *   proxy_load bulk PORT MIB         one connection: send MIB MiB, wait for the
- *                                    server's count; prints MB/s
+ *                                    server's count; prints MB/s and this
+ *                                    process's CPU time in ms
  *   proxy_load rtt PORT N            N sequential 64-byte round trips; prints
  *                                    p50/p99/max in µs
  *   proxy_load paced PORT N GAP_US   N 64-byte stamped messages GAP_US apart,
- *                                    echoed; prints p50/p99/max one-way+back µs
+ *                                    echoed; prints two lines: the round trip
+ *                                    as the client's thread sees it, and the
+ *                                    server → client leg from the server's
+ *                                    write to the kernel's receive stamp on
+ *                                    the client socket (p1/p50/p99/max µs)
  *   proxy_load storm PORT N THREADS  N connections (THREADS at a time), each
  *                                    echoing one byte then closing; prints the
  *                                    rate and how many failed
@@ -23,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/net_tstamp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,8 +75,40 @@ static int write_full(int fd, const void *b, size_t n)
     return 0;
 }
 
+static uint64_t real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+#define PACED_BYTES 64
+
+/* Paced messages (first byte 'P', 64 bytes each): echoed one by one with
+ * the server's send time (CLOCK_REALTIME ns, the clock of the kernel's
+ * receive stamps) in word 3. */
+static void serve_paced(int fd, char *buf, size_t have)
+{
+    for (;;) {
+        if (have < PACED_BYTES) {
+            ssize_t r = read(fd, buf + have, PACED_BYTES - have);
+            if (r <= 0)
+                return;
+            have += (size_t)r;
+            continue;
+        }
+        uint64_t m[PACED_BYTES / 8];
+        memcpy(m, buf, sizeof m);
+        m[3] = real_ns();
+        if (write_full(fd, m, sizeof m) < 0)
+            return;
+        have -= PACED_BYTES;
+        memmove(buf, buf + PACED_BYTES, have);
+    }
+}
+
 /* First byte 'B': bulk sink (counts until EOF, answers the count as 8
- * bytes); anything else: echo. */
+ * bytes); 'P': paced echo; anything else: echo. */
 static void *serve_conn(void *arg)
 {
     int fd = (int)(intptr_t)arg;
@@ -77,7 +116,9 @@ static void *serve_conn(void *arg)
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     ssize_t r = read(fd, buf, sizeof buf);
-    if (r > 0 && buf[0] == 'B') {
+    if (r > 0 && buf[0] == 'P') {
+        serve_paced(fd, buf, (size_t)r);
+    } else if (r > 0 && buf[0] == 'B') {
         uint64_t total = (uint64_t)r;
         while ((r = read(fd, buf, sizeof buf)) > 0)
             total += (uint64_t)r;
@@ -157,7 +198,11 @@ static int bulk(int port, long mib)
         fprintf(stderr, "sink got %llu of %llu bytes\n", (unsigned long long)got, (unsigned long long)total);
         return 1;
     }
-    printf("%.0f MB/s\n", (double)total / dt / 1e6);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    long cpu_ms = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+                  (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+    printf("%.0f MB/s %ld cpu_ms\n", (double)total / dt / 1e6, cpu_ms);
     close(s);
     return 0;
 }
@@ -176,6 +221,17 @@ static void report(uint64_t *v, long n)
         i99 = n - 1;
     printf("p50 %llu p99 %llu max %llu us\n", (unsigned long long)v[i50], (unsigned long long)v[i99],
            (unsigned long long)v[n - 1]);
+}
+
+/* Like report, with the 1st percentile first (a delay can be early too). */
+static void report_low(const char *what, uint64_t *v, long n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_u64);
+    long i1 = n / 100, i99 = (long)((double)n * 0.99);
+    if (i99 >= n)
+        i99 = n - 1;
+    printf("%s p1 %llu p50 %llu p99 %llu max %llu us\n", what, (unsigned long long)v[i1],
+           (unsigned long long)v[n / 2], (unsigned long long)v[i99], (unsigned long long)v[n - 1]);
 }
 
 static int rtt(int port, long n)
@@ -203,39 +259,74 @@ static int rtt(int port, long n)
 typedef struct paced {
     int fd;
     long n;
-    uint64_t *v;
+    uint64_t *rtt;  /* client write -> client thread has the echo, µs */
+    uint64_t *leg;  /* server write -> kernel receive stamp on our socket, µs */
 } paced;
 
+/* Reads the echoes with the kernel's receive time of each (SO_TIMESTAMPNS:
+ * when the bytes reached our socket, however late this thread wakes). */
 static void *paced_reader(void *arg)
 {
     paced *p = arg;
     for (long i = 0; i < p->n; i++) {
-        uint64_t m[8];
-        if (read_full(p->fd, m, sizeof m) < 0)
-            die("paced read");
-        p->v[i] = now_us() - m[1];
+        uint64_t m[PACED_BYTES / 8];
+        size_t got = 0;
+        uint64_t rx_ns = 0;
+        while (got < sizeof m) {
+            char ctl[256];
+            struct iovec iov = {(char *)m + got, sizeof m - got};
+            struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+                                .msg_controllen = sizeof ctl};
+            ssize_t r = recvmsg(p->fd, &mh, 0);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                die("paced read");
+            got += (size_t)r;
+            for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                    struct timespec ts;
+                    memcpy(&ts, CMSG_DATA(c), sizeof ts);
+                    rx_ns = (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+                }
+        }
+        p->rtt[i] = now_us() - m[1];
+        if (!rx_ns)
+            die("no receive timestamp");
+        p->leg[i] = rx_ns > m[3] ? (rx_ns - m[3]) / 1000 : 0;
     }
     return NULL;
 }
 
 static int paced_run(int port, long n, long gap_us)
 {
-    paced p = {dial(port), n, calloc((size_t)n, sizeof(uint64_t))};
+    paced p = {dial(port), n, calloc((size_t)n, sizeof(uint64_t)), calloc((size_t)n, sizeof(uint64_t))};
+    int one = 1;
+    if (setsockopt(p.fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0)
+        die("SO_TIMESTAMPNS");
     pthread_t t;
     pthread_create(&t, NULL, paced_reader, &p);
-    uint64_t next = now_us();
+    /* Absolute sleeps: no polling loop competing for the two cores. */
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
     for (long i = 0; i < n; i++) {
-        while (now_us() < next)
-            usleep(50);
-        /* first byte 'P' so the server never takes it for a bulk sink */
-        uint64_t m[8] = {'P', now_us(), (uint64_t)i};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+            ;
+        /* first byte 'P' so the server echoes it stamped */
+        uint64_t m[PACED_BYTES / 8] = {'P', now_us(), (uint64_t)i};
         if (write_full(p.fd, m, sizeof m) < 0)
             die("paced write");
-        next += (uint64_t)gap_us;
+        next.tv_nsec += gap_us * 1000;
+        while (next.tv_nsec >= 1000000000) {
+            next.tv_nsec -= 1000000000;
+            next.tv_sec++;
+        }
     }
     pthread_join(t, NULL);
-    report(p.v, n);
-    free(p.v);
+    report_low("rtt", p.rtt, n);
+    report_low("leg", p.leg, n);
+    free(p.rtt);
+    free(p.leg);
     close(p.fd);
     return 0;
 }
