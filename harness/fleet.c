@@ -664,7 +664,31 @@ int fleet_report(fleet *f, json_t *report, char *err, size_t errlen)
 
 /* ---- merge -------------------------------------------------------------------------------- */
 
-static int merge_hist(json_t *dst_lat, const char *name, const json_t *src_part, char *err, size_t errlen)
+void fl_json_add_counts(json_t *parent, const char *key, const json_t *src)
+{
+    json_t *d = json_object_get(parent, key);
+    if (!json_is_object(d)) {
+        d = json_object();
+        json_object_set_new(parent, key, d);
+    }
+    const char *k2;
+    json_t *v2;
+    json_object_foreach((json_t *)src, k2, v2)
+        json_object_set_new(d, k2, json_integer(json_integer_value(json_object_get(d, k2)) + json_integer_value(v2)));
+}
+
+/* dst.key += src (an attack object), created in dst when missing. */
+static int merge_attack(json_t *dst, const char *key, const json_t *src, char *err, size_t errlen)
+{
+    json_t *d = json_object_get(dst, key);
+    if (!json_is_object(d)) {
+        d = json_object();
+        json_object_set_new(dst, key, d);
+    }
+    return fleet_attack_json_merge(d, src, err, errlen);
+}
+
+int fl_merge_hist(json_t *dst_lat, const char *name, const json_t *src_part, char *err, size_t errlen)
 {
     hist *h = hist_new();
     if (!h) {
@@ -717,16 +741,7 @@ int fleet_report_merge(json_t *dst, const json_t *src, size_t per_kind, char *er
     json_t *v;
     json_object_foreach((json_t *)json_object_get(src, "totals"), key, v) {
         if (json_is_object(v)) { /* errors_by_reason: counts add per reason */
-            json_t *d = json_object_get(dt, key);
-            if (!json_is_object(d)) {
-                d = json_object();
-                json_object_set_new(dt, key, d);
-            }
-            const char *k2;
-            json_t *v2;
-            json_object_foreach(v, k2, v2)
-                json_object_set_new(d, k2, json_integer(json_integer_value(json_object_get(d, k2)) +
-                                                        json_integer_value(v2)));
+            fl_json_add_counts(dt, key, v);
             continue;
         }
         if (!json_is_integer(v))
@@ -742,7 +757,7 @@ int fleet_report_merge(json_t *dst, const json_t *src, size_t per_kind, char *er
         json_object_set_new(dst, "latency_us", dl);
     }
     json_object_foreach((json_t *)json_object_get(src, "latency_us"), key, v) {
-        if (merge_hist(dl, key, v, err, errlen) < 0)
+        if (fl_merge_hist(dl, key, v, err, errlen) < 0)
             return -1;
     }
     /* timeline: rows add by t_s */
@@ -813,16 +828,9 @@ int fleet_report_merge(json_t *dst, const json_t *src, size_t per_kind, char *er
                                                             json_integer_value(v2)));
             }
             const json_t *sat = json_object_get(v, "attack");
-            if (json_is_object(sat)) {
-                json_t *dat = json_object_get(d, "attack");
-                if (!json_is_object(dat)) {
-                    dat = json_object();
-                    json_object_set_new(d, "attack", dat);
-                }
-                if (fleet_attack_json_merge(dat, sat, err, errlen) < 0) {
-                    free(gl);
-                    return -1;
-                }
+            if (json_is_object(sat) && merge_attack(d, "attack", sat, err, errlen) < 0) {
+                free(gl);
+                return -1;
             }
             memset(gl, 0, CHK_TL_BUCKETS * sizeof *gl);
             if (lat_from_json(json_object_get(d, "lat"), gl) < 0 || lat_from_json(json_object_get(v, "lat"), gl) < 0) {
@@ -839,15 +847,8 @@ int fleet_report_merge(json_t *dst, const json_t *src, size_t per_kind, char *er
     }
     /* attacks: counts add, the time-to-refusal histograms add */
     const json_t *sat = json_object_get(src, "attacks");
-    if (json_is_object(sat)) {
-        json_t *dat = json_object_get(dst, "attacks");
-        if (!json_is_object(dat)) {
-            dat = json_object();
-            json_object_set_new(dst, "attacks", dat);
-        }
-        if (fleet_attack_json_merge(dat, sat, err, errlen) < 0)
-            return -1;
-    }
+    if (json_is_object(sat) && merge_attack(dst, "attacks", sat, err, errlen) < 0)
+        return -1;
     /* anomalies: all, then the earliest per_kind of each kind */
     json_t *da = json_object_get(dst, "anomalies");
     json_t *all = json_array();

@@ -178,31 +178,10 @@ int fleet_attack_json_merge(json_t *dst, const json_t *src, char *err, size_t er
         if (json_is_integer(v)) {
             json_object_set_new(dst, key, json_integer(json_integer_value(d) + json_integer_value(v)));
         } else if (!strcmp(key, "by_outcome") && json_is_object(v)) {
-            if (!json_is_object(d)) {
-                d = json_object();
-                json_object_set_new(dst, key, d);
-            }
-            const char *k2;
-            json_t *v2;
-            json_object_foreach(v, k2, v2)
-                json_object_set_new(d, k2, json_integer(json_integer_value(json_object_get(d, k2)) +
-                                                        json_integer_value(v2)));
+            fl_json_add_counts(dst, key, v);
         } else if (!strcmp(key, "cut_us") && json_is_object(v)) {
-            hist *h = hist_new();
-            if (!h) {
-                snprintf(err, errlen, "out of memory");
+            if (fl_merge_hist(dst, key, v, err, errlen) < 0)
                 return -1;
-            }
-            const json_t *dh = json_object_get(d, "hist"), *sh = json_object_get(v, "hist");
-            if ((dh && hist_add_json(h, dh, err, errlen) < 0) || (sh && hist_add_json(h, sh, err, errlen) < 0)) {
-                hist_free(h);
-                return -1;
-            }
-            json_t *c = hist_summary_json(h);
-            if (c)
-                json_object_set_new(c, "hist", hist_to_json(h));
-            hist_free(h);
-            json_object_set_new(dst, key, c ? c : json_null());
         } else if (!d) {
             json_object_set(dst, key, v);
         }
@@ -313,18 +292,10 @@ static void at_settle(fl_attacker *a, int code)
 /* Sends what is queued; returns 0, or -1 when the connection broke. */
 static int at_flush(fl_attacker *a)
 {
-    while (a->out_off < a->out_len) {
-        ssize_t w = send(a->fd, a->out + a->out_off, a->out_len - a->out_off, MSG_NOSIGNAL);
-        if (w > 0) {
-            a->out_off += (size_t)w;
-            continue;
-        }
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
+    ssize_t w = fl_send_some(a->fd, a->out + a->out_off, a->out_len - a->out_off);
+    if (w < 0)
         return -1;
-    }
+    a->out_off += (size_t)w;
     if (a->out_off == a->out_len) {
         free(a->out);
         a->out = NULL;

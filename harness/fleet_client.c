@@ -107,23 +107,33 @@ static void arm_open(fl_client *c)
     arm(c, c->fd, what, c->throttled ? 0 : open_timeout_ms(c));
 }
 
+ssize_t fl_send_some(int fd, const char *data, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = send(fd, data + off, len - off, MSG_NOSIGNAL);
+        if (w > 0) {
+            off += (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        return -1;
+    }
+    return (ssize_t)off;
+}
+
 /* Writes or queues bytes; returns 0, or -1 when the connection is broken. */
 static int c_write(fl_client *c, const char *data, size_t len)
 {
     if (c->out_len == 0) {
-        while (len > 0) {
-            ssize_t w = send(c->fd, data, len, MSG_NOSIGNAL);
-            if (w > 0) {
-                data += w;
-                len -= (size_t)w;
-                continue;
-            }
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                break;
+        ssize_t w = fl_send_some(c->fd, data, len);
+        if (w < 0)
             return -1;
-        }
+        data += w;
+        len -= (size_t)w;
         if (len == 0)
             return 0;
     }
@@ -142,20 +152,10 @@ static int c_write(fl_client *c, const char *data, size_t len)
 
 static int c_flush(fl_client *c)
 {
-    size_t off = 0;
-    while (off < c->out_len) {
-        ssize_t w = send(c->fd, c->out + off, c->out_len - off, MSG_NOSIGNAL);
-        if (w > 0) {
-            off += (size_t)w;
-            continue;
-        }
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
+    ssize_t off = fl_send_some(c->fd, c->out, c->out_len);
+    if (off < 0)
         return -1;
-    }
-    memmove(c->out, c->out + off, c->out_len - off);
+    memmove(c->out, c->out + off, c->out_len - (size_t)off);
     c->out_len -= (uint32_t)off;
     if (c->out_len == 0) {
         free(c->out);

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "checker.h"
 #include "fleet.h"
@@ -216,6 +217,19 @@ const char *fl_epoch_str(fl_thread *t, uint64_t h);
  * receive buffer when small_rcvbuf. Returns the fd, or -1 with *why set to
  * a static reason ("socket", "bind", "connect"). */
 int fl_socket_connect(fleet *f, uint32_t id, int small_rcvbuf, const char **why);
+
+/* Sends as much of data as the socket takes now (retrying EINTR). Returns
+ * the bytes sent (fewer than len when it would block), or -1 when the
+ * connection is broken. */
+ssize_t fl_send_some(int fd, const char *data, size_t len);
+
+/* fleet.c: report merging helpers. */
+/* parent.key (an object of counts, created when missing) += src per name. */
+void fl_json_add_counts(json_t *parent, const char *key, const json_t *src);
+/* dst_lat.name = the histogram part dst_lat.name + src_part (each
+ * hist_summary_json + "hist"; either may be missing), summary recomputed.
+ * Returns 0, or -1 with a message in err. */
+int fl_merge_hist(json_t *dst_lat, const char *name, const json_t *src_part, char *err, size_t errlen);
 
 /* fleet_attack.c */
 /* Allocates thread t's attacker tallies (t->at, one per group). Returns 0,
