@@ -115,6 +115,7 @@ struct conn {
     int busy;
     int closing;             /* 1: FIN requested, draining; 2: free now */
     uint64_t close_deadline_us;
+    ws_pmd pmd;              /* permessage-deflate, from the 101 response */
     char client_addr[64];
     char path[256];
     int path_state;          /* 0 unknown, 1 known, 2 not HTTP */
@@ -304,6 +305,7 @@ static stage *stage_new(dlink *l, toxic *t)
     s->env.close = env_close;
     s->env.record = env_record;
     s->env.lateness = env_lateness;
+    s->env.pmd = &c->pmd;
     return s;
 }
 
@@ -1203,6 +1205,8 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     c->down = (dlink){.c = c, .dir = TX_DOWNSTREAM, .src = c->srv, .dst = c->cli};
     track_init(&c->up.trk, 0);
     track_init(&c->down.trk, 1);
+    track_set_pmd(&c->up.trk, &c->pmd);
+    track_set_pmd(&c->down.trk, &c->pmd);
     c->up.trk_on = c->down.trk_on = 1;
     for (int i = 0; i < p->ntx; i++) {
         toxic *t = p->tx[i];

@@ -38,6 +38,13 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
         for (size_t i = 0; i + tl <= len; i++)
             if (strncasecmp(at + i, tok, tl) == 0)
                 r->is_event_stream = 1;
+    } else if (strcmp(r->hfield, "content-encoding") == 0) {
+        /* a compressed body (gzip …) has no blank lines to cut at */
+        size_t i = 0;
+        while (i < len && (at[i] == ' ' || at[i] == '\t'))
+            i++;
+        if (!(len - i >= 8 && strncasecmp(at + i, "identity", 8) == 0))
+            r->encoded = 1;
     }
     return 0;
 }
@@ -287,6 +294,7 @@ void sse_reader_feed(sse_reader *r, const unsigned char *d, size_t n)
             http_parser_init(&r->hp, HTTP_RESPONSE);
             r->hp.data = r;
             r->is_event_stream = 0;
+            r->encoded = 0;
             r->hfield[0] = '\0';
             r->hfield_done = 0;
             r->body_done = 0;
@@ -306,7 +314,7 @@ void sse_reader_feed(sse_reader *r, const unsigned char *d, size_t n)
                 to_passthrough(r, d + from_here, n - from_here);
                 return;
             }
-            int ok = r->hp.status_code == 200 && r->is_event_stream &&
+            int ok = r->hp.status_code == 200 && r->is_event_stream && !r->encoded &&
                      !(r->hp.flags & F_CONTENTLENGTH);
             r->chunked = (r->hp.flags & F_CHUNKED) != 0;
             emit_raw(r, r->head.p, end);

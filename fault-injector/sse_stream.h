@@ -47,6 +47,7 @@ typedef struct sse_reader {
     char hfield[32];         /* header name being read (lower-case, truncated) */
     int hfield_done;
     int is_event_stream;
+    int encoded;             /* Content-Encoding other than identity: passed as it is */
     int body_done;
     int track;               /* 1: only follow the stream (no copies, no callbacks) */
     int bstate;              /* track mode: where the body is in its block grammar (0: between blocks) */

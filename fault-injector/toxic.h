@@ -8,6 +8,8 @@
 #include <jansson.h>
 #include "prng.h"
 
+struct ws_pmd;
+
 #define TOXIC_NAME_MAX 128
 #define TOXIC_TARGET_MAX 256
 
@@ -41,6 +43,9 @@ typedef struct tx_env {
     /* Reports how late (µs) held data went out after its due time: the
      * proxy's own timing error, kept per toxic for /metrics. May be NULL. */
     void (*lateness)(void *u, uint64_t late_us);
+    /* The connection's permessage-deflate parameters (ws_deflate.h), known
+     * once the 101 response has passed; NULL when not followed. */
+    const struct ws_pmd *pmd;
 } tx_env;
 
 /* A toxic type: what the registry maps a name to. Attributes live in a

@@ -344,6 +344,7 @@ static void resume(void *p, const void *attrs, tx_env *env, const void *trk)
         return;
     sse_reader_clone(&st->rd, &t->sr, &CBS, st);
     st->started = 1;
+    st->messages = t->sr.messages; /* events number messages per connection */
 }
 
 static int at_boundary(const void *p)

@@ -2,11 +2,20 @@
  * direction and act on whole messages (drop, duplicate, delay, reorder,
  * burst, corrupt, split into continuation frames) or on the protocol (close
  * with a code, swallow pings or pongs). Untouched units go out byte for byte;
- * changed ones are framed again (masked when the original was). */
+ * changed ones are framed again (masked when the original was).
+ *
+ * permessage-deflate: compressed messages are decompressed (ws_deflate.h);
+ * corrupt changes the text, not the compressed bytes. From the first
+ * compressed message a fault drops, repeats, reorders or changes, while the
+ * sender keeps its context, the peer's window is no longer the sender's:
+ * from then on every compressed message goes out compressed again by the
+ * proxy, standing alone, until the connection ends (so this toxic, even
+ * removed, stays on the connection: see at_boundary). */
 #include "msgfault.h"
 #include "msgq.h"
 #include "toxic.h"
 #include "track.h"
+#include "ws_deflate.h"
 #include "ws_frame.h"
 
 #include <stdio.h>
@@ -39,6 +48,15 @@ typedef struct ws_state {
     bytebuf tmp;
     tx_env *env;            /* valid during a call, for the reader callback */
     const ws_attrs *a;
+    /* permessage-deflate */
+    ws_inflater inf;        /* the sender's window */
+    z_stream dz;            /* compresses messages again, each standing alone */
+    int dz_init;
+    int rewrite;            /* every compressed message is compressed again */
+    int blind;              /* the sender's window is unknown: compressed
+                             * messages cannot be changed, only passed */
+    int blind_noted;
+    bytebuf plain, enc;     /* the current message decompressed / again */
 } ws_state;
 
 static void defaults(void *p)
@@ -152,6 +170,70 @@ static void reframe(ws_state *st, const ws_unit *u, const unsigned char *payload
         send_or_close(st, st->env, st->tmp.p, st->tmp.len);
 }
 
+/* One message as it goes out: its original frames, or, for a compressed
+ * message the proxy compresses again (fresh: st->rewrite or this message is
+ * changed), new frames around text compressed standing alone. */
+typedef struct outmsg {
+    const unsigned char *d;
+    size_t n;
+} outmsg;
+
+static int pmd_dir(const ws_unit *u)
+{
+    return u->masked ? TX_UPSTREAM : TX_DOWNSTREAM; /* only clients mask */
+}
+
+/* Compresses text as a standalone message into st->enc (payload only). */
+static int pmd_encode(ws_state *st, const ws_unit *u, const unsigned char *text, size_t len)
+{
+    bytebuf_reset(&st->enc);
+    return ws_deflate_message(&st->dz, &st->dz_init, st->env->pmd->window_bits[pmd_dir(u)], text, len,
+                              &st->enc);
+}
+
+/* The frames for u: raw, or (fresh) text compressed again, split into
+ * fragments of `fragment` bytes (0: one frame). In st->tmp unless raw. */
+static int frames(ws_state *st, const ws_unit *u, int fresh, const unsigned char *text, size_t len,
+                  size_t fragment, outmsg *o)
+{
+    if (!fresh && !fragment) {
+        o->d = u->raw;
+        o->n = u->raw_len;
+        return 0;
+    }
+    const unsigned char *pl = u->payload;
+    size_t pn = u->payload_len;
+    if (fresh) {
+        if (pmd_encode(st, u, text, len) < 0)
+            return -1;
+        pl = st->enc.p;
+        pn = st->enc.len;
+    }
+    bytebuf_reset(&st->tmp);
+    if (ws_write_message(&st->tmp, u->opcode, u->rsv, u->masked, pl, pn, fragment, st->env->rng) < 0)
+        return -1;
+    o->d = st->tmp.p;
+    o->n = st->tmp.len;
+    return 0;
+}
+
+/* Decompresses u into st->plain with the sender's window. -1 when that is
+ * impossible (the window was lost or the data is bad): st->blind. */
+static int pmd_decode(ws_state *st, const ws_unit *u)
+{
+    char err[128];
+    bytebuf_reset(&st->plain);
+    if (st->blind)
+        return -1;
+    if (ws_inflate_feed(&st->inf, u->payload, u->payload_len, &st->plain, 16u << 20, err, sizeof err) == 0 &&
+        ws_inflate_end(&st->inf, &st->plain, 0, err, sizeof err) == 0)
+        return 0;
+    st->blind = 1;
+    ws_inflater_free(&st->inf);
+    st->env->record(st->env->u, "pmd_error", json_pack("{s:I,s:s}", "msg", (json_int_t)st->messages, "error", err));
+    return -1;
+}
+
 static void on_unit(void *arg, const ws_unit *u)
 {
     ws_state *st = arg;
@@ -164,63 +246,124 @@ static void on_unit(void *arg, const ws_unit *u)
         return;
     }
     st->messages++;
+    const ws_pmd *pm = env->pmd;
+    int compressed = pm && pm->on && (u->rsv & 4);
+    int known = compressed && pmd_decode(st, u) == 0;
+    if (compressed && !known && st->rewrite) {
+        /* compressed again so far, and now impossible: the peer would get
+         * text compressed against a window it does not have */
+        st->closed = 1;
+        env->close(env->u, TX_CLOSE_RST);
+        return;
+    }
+    /* a change to a compressed message leaves the peer's window behind the
+     * sender's when the sender keeps its context */
+    int takeover = compressed && !pm->no_takeover[pmd_dir(u)];
+    const unsigned char *text = known ? st->plain.p : u->payload;
+    size_t text_len = known ? st->plain.len : u->payload_len;
+    outmsg o;
     int message_action = a->m.action < WS_SWALLOW_PING;
-    if (!message_action || !env->active ||
-        !prng_chance(env->rng, a->m.probability)) {
-        send_or_close(st, env, u->raw, u->raw_len);
+    int acts = message_action && env->active && prng_chance(env->rng, a->m.probability);
+    int changes = a->m.action == WS_DROP || a->m.action == WS_DUPLICATE || a->m.action == WS_REORDER ||
+                  a->m.action == WS_CORRUPT;
+    if (acts && changes && compressed && !known) {
+        if (!st->blind_noted)
+            env->record(env->u, "pmd_skip", json_pack("{s:I,s:s}", "msg", (json_int_t)st->messages, "why",
+                                                      "the sender's compression window is unknown"));
+        st->blind_noted = 1;
+        acts = 0;
+    }
+    int fresh = known && st->rewrite;
+    if (!acts) {
+        if (frames(st, u, fresh, text, text_len, 0, &o) < 0)
+            env->close(env->u, TX_CLOSE_RST);
+        else
+            send_or_close(st, env, o.d, o.n);
         return;
     }
     switch (a->m.action) {
     case WS_DROP:
         env->record(env->u, "drop", detail(st, u));
+        st->rewrite |= takeover;
         break;
     case WS_DUPLICATE:
         env->record(env->u, "duplicate", detail(st, u));
-        send_or_close(st, env, u->raw, u->raw_len);
-        send_or_close(st, env, u->raw, u->raw_len);
+        for (int copy = 0; copy < 2; copy++) {
+            /* the second copy stands alone: the peer's window now has the
+             * text twice */
+            if (frames(st, u, fresh || (known && copy), text, text_len, 0, &o) < 0) {
+                env->close(env->u, TX_CLOSE_RST);
+                return;
+            }
+            send_or_close(st, env, o.d, o.n);
+        }
+        st->rewrite |= takeover;
         break;
     case WS_DELAY: {
         uint64_t d = (uint64_t)delay_sample_us(&a->m.delay, &st->ds, env->rng);
         json_t *j = detail(st, u);
         json_object_set_new(j, "delay_us", json_integer((json_int_t)d));
         env->record(env->u, "delay", j);
-        if (msgq_send_delayed(&st->mq, env, u->raw, u->raw_len, d) < 0)
+        if (frames(st, u, fresh, text, text_len, 0, &o) < 0 || msgq_send_delayed(&st->mq, env, o.d, o.n, d) < 0)
             env->close(env->u, TX_CLOSE_RST);
         break;
     }
     case WS_REORDER: {
-        int rc = msgq_hold(&st->mq, env, u->raw, u->raw_len, a->m.gap, (uint64_t)a->m.hold_ms * 1000);
-        if (rc == 0)
-            env->record(env->u, "reorder_hold", detail(st, u));
-        else if (rc < 0)
+        /* held, it will reach the peer after later messages: it must stand
+         * alone, and so must they */
+        if (frames(st, u, known, text, text_len, 0, &o) < 0) {
             env->close(env->u, TX_CLOSE_RST);
+            break;
+        }
+        int rc = msgq_hold(&st->mq, env, o.d, o.n, a->m.gap, (uint64_t)a->m.hold_ms * 1000);
+        if (rc == 0) {
+            env->record(env->u, "reorder_hold", detail(st, u));
+            st->rewrite |= takeover;
+        } else if (rc < 0) {
+            env->close(env->u, TX_CLOSE_RST);
+        }
         break;
     }
     case WS_BURST:
         if (msgq_burst(&st->mq, env, (uint64_t)a->m.hold_ms * 1000))
             env->record(env->u, "burst_start", json_pack("{s:I,s:I}", "msg", (json_int_t)st->messages,
                                                           "hold_ms", (json_int_t)a->m.hold_ms));
-        send_or_close(st, env, u->raw, u->raw_len);
+        if (frames(st, u, fresh, text, text_len, 0, &o) < 0)
+            env->close(env->u, TX_CLOSE_RST);
+        else
+            send_or_close(st, env, o.d, o.n);
         break;
     case WS_CORRUPT: {
-        if (u->payload_len == 0) {
-            send_or_close(st, env, u->raw, u->raw_len);
+        if (text_len == 0) {
+            if (frames(st, u, fresh, text, text_len, 0, &o) == 0)
+                send_or_close(st, env, o.d, o.n);
             break;
         }
         bytebuf c = {0};
-        bytebuf_add(&c, u->payload, u->payload_len);
-        size_t pos = (size_t)prng_below(env->rng, u->payload_len);
+        bytebuf_add(&c, text, text_len);
+        size_t pos = (size_t)prng_below(env->rng, text_len);
         c.p[pos] ^= (unsigned char)(1u << prng_below(env->rng, 8));
         json_t *j = detail(st, u);
         json_object_set_new(j, "at", json_integer((json_int_t)pos));
         env->record(env->u, "corrupt", j);
-        reframe(st, u, c.p, c.len, 0);
+        if (known) {
+            if (frames(st, u, 1, c.p, c.len, 0, &o) < 0)
+                env->close(env->u, TX_CLOSE_RST);
+            else
+                send_or_close(st, env, o.d, o.n);
+            st->rewrite |= takeover;
+        } else {
+            reframe(st, u, c.p, c.len, 0);
+        }
         bytebuf_free(&c);
         break;
     }
     case WS_SPLIT:
         env->record(env->u, "split", detail(st, u));
-        reframe(st, u, u->payload, u->payload_len, (size_t)a->fragment_size);
+        if (frames(st, u, fresh, text, text_len, (size_t)a->fragment_size, &o) < 0)
+            env->close(env->u, TX_CLOSE_RST);
+        else
+            send_or_close(st, env, o.d, o.n);
         break;
     case WS_CLOSE: {
         json_t *j = detail(st, u);
@@ -324,8 +467,24 @@ static void resume(void *p, const void *attrs, tx_env *env, const void *trk)
     (void)env;
     const track *t = trk;
     ws_state *st = p;
-    if (t->seen > 0)
-        st->phase = 1; /* the tracker stands between messages after the upgrade */
+    if (t->seen == 0)
+        return;
+    st->phase = 1; /* the tracker stands between messages after the upgrade */
+    st->messages = t->wr.messages; /* events number messages per connection */
+    /* go on decompressing where the tracker is (its window); without one
+     * (lost, or a direction the tracker does not inflate because its
+     * sender resets its context) a fresh inflater does, when the sender
+     * keeps no context */
+    if (ws_inflater_copy(&st->inf, &t->inf) < 0 || st->inf.failed)
+        st->blind = 1;
+}
+
+/* Removal waits while the toxic compresses messages again: the peer's
+ * window differs from the sender's for the rest of the connection. */
+static int at_boundary(const void *p)
+{
+    const ws_state *st = p;
+    return !st->rewrite || st->closed || st->phase == 2;
 }
 
 static void stop(void *p)
@@ -335,6 +494,10 @@ static void stop(void *p)
     ws_reader_free(&st->rd);
     msgq_free(&st->mq);
     bytebuf_free(&st->tmp);
+    ws_inflater_free(&st->inf);
+    ws_deflater_free(&st->dz, &st->dz_init);
+    bytebuf_free(&st->plain);
+    bytebuf_free(&st->enc);
 }
 
 static size_t held(const void *p)
@@ -358,6 +521,7 @@ const toxic_type toxic_ws_type = {
     .held = held,
     .protocol = protocol,
     .resume = resume,
+    .at_boundary = at_boundary,
 };
 
 /* One type per action as well ("ws_drop", …), for scenario files that name
@@ -383,6 +547,7 @@ const toxic_type toxic_ws_type = {
         .held = held,                                                       \
         .protocol = protocol,                                               \
         .resume = resume,                                                   \
+        .at_boundary = at_boundary,                                         \
     };
 WS_ALIAS(drop, WS_DROP)
 WS_ALIAS(duplicate, WS_DUPLICATE)

@@ -3,9 +3,14 @@
 
 #include <string.h>
 
+/* The limit on what one compressed message may inflate to while the
+ * tracker keeps the window (the output is not kept, but inflating costs). */
+#define TRACK_INFLATE_MAX (64u << 20)
+
 void track_init(track *t, int sse)
 {
     memset(t, 0, sizeof *t);
+    t->dir = sse ? 1 : 0;
     t->wr.track = 1;
     static const sse_callbacks none = {0};
     sse_reader_init(&t->sr, &none, NULL);
@@ -13,8 +18,28 @@ void track_init(track *t, int sse)
     t->sse_dead = !sse;
 }
 
+static void on_pmd_payload(void *arg, const unsigned char *d, size_t n, int end)
+{
+    track *t = arg;
+    if (!t->pmd->on || t->pmd->no_takeover[t->dir] || t->inf.failed)
+        return; /* without context takeover each message stands alone */
+    char err[96];
+    int rc = end ? ws_inflate_end(&t->inf, NULL, 0, err, sizeof err)
+                 : ws_inflate_feed(&t->inf, d, n, NULL, TRACK_INFLATE_MAX, err, sizeof err);
+    if (rc < 0)
+        ws_inflater_free(&t->inf); /* failed stays set: a later toxic knows */
+}
+
+void track_set_pmd(track *t, ws_pmd *pmd)
+{
+    t->pmd = pmd;
+    t->wr.on_payload = on_pmd_payload;
+    t->wr.payload_arg = t;
+}
+
 void track_free(track *t)
 {
+    ws_inflater_free(&t->inf);
     ws_head_free(&t->wh);
     ws_reader_free(&t->wr);
     sse_reader_free(&t->sr);
@@ -43,6 +68,8 @@ static void feed_ws(track *t, const unsigned char *d, size_t n)
         d += k;
         n -= k;
         if (t->wh.done) {
+            if (t->wh.is_ws && t->pmd && t->wh.buf.len > 7 && memcmp(t->wh.buf.p, "HTTP/1.", 7) == 0)
+                ws_pmd_parse_response(t->pmd, (const char *)t->wh.buf.p, t->wh.buf.len);
             bytebuf_free(&t->wh.buf); /* only done/is_ws are needed now */
             if (!t->wh.is_ws)
                 t->ws_dead = 1;

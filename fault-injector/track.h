@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sse_stream.h"
+#include "ws_deflate.h"
 #include "ws_frame.h"
 
 enum { TRACK_WS = 1, TRACK_SSE = 2 };
@@ -14,14 +15,26 @@ enum { TRACK_WS = 1, TRACK_SSE = 2 };
 typedef struct track {
     uint64_t seen;     /* bytes fed */
     int ws_dead, sse_dead;
+    int dir;           /* TX_UPSTREAM (0) or TX_DOWNSTREAM (1): which pmd parameters apply */
     ws_head wh;
     ws_reader wr;
     sse_reader sr;
+    /* permessage-deflate: the connection's negotiated parameters (shared by
+     * its two trackers; NULL: not followed) and, when this direction's
+     * sender keeps its context, an inflater that keeps the sender's window
+     * from the first compressed message, so that a WebSocket toxic added
+     * later can go on decompressing (inf.failed: the window was lost). */
+    ws_pmd *pmd;
+    ws_inflater inf;
 } track;
 
 /* sse: whether to follow SSE (only the server → client direction carries
  * events). */
 void track_init(track *t, int sse);
+/* Follows permessage-deflate with the parameters at pmd (owned by the
+ * caller, shared by both directions; filled from the 101 response the
+ * server → client tracker reads). */
+void track_set_pmd(track *t, ws_pmd *pmd);
 void track_free(track *t);
 
 /* Feeds bytes. With stop = TRACK_WS or TRACK_SSE, stops at the first point

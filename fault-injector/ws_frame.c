@@ -42,6 +42,8 @@ static void deliver(ws_reader *r, int control, ws_unit_cb cb, void *arg)
 {
     if (!control)
         r->messages++;
+    if (r->track && !control && r->on_payload && (r->m_rsv & 4))
+        r->on_payload(r->payload_arg, NULL, 0, 1);
     if (r->track) {
         if (!control)
             r->in_msg = 0;
@@ -148,6 +150,26 @@ static void close_frame(ws_reader *r, ws_unit_cb cb, void *arg)
         deliver(r, 0, cb, arg);
 }
 
+/* Track mode: hands k payload bytes of the current frame, unmasked, to
+ * on_payload (through a small stack buffer: nothing is kept). */
+static void track_payload(ws_reader *r, const unsigned char *d, size_t k)
+{
+    unsigned char buf[4096];
+    while (k > 0) {
+        size_t m = k < sizeof buf ? k : sizeof buf;
+        if (r->f_masked) {
+            for (size_t i = 0; i < m; i++)
+                buf[i] = d[i] ^ r->f_mask[(r->f_pos + i) & 3];
+            r->on_payload(r->payload_arg, buf, m, 0);
+        } else {
+            r->on_payload(r->payload_arg, d, m, 0);
+        }
+        r->f_pos += m;
+        d += m;
+        k -= m;
+    }
+}
+
 int ws_reader_feed(ws_reader *r, const unsigned char *d, size_t n, ws_unit_cb cb, void *arg,
                    char *err, size_t errlen)
 {
@@ -173,6 +195,8 @@ int ws_reader_feed(ws_reader *r, const unsigned char *d, size_t n, ws_unit_cb cb
         }
         size_t k = r->remaining < n ? (size_t)r->remaining : n;
         if (r->track) {
+            if (r->on_payload && !is_control(r->f_op) && (r->m_rsv & 4))
+                track_payload(r, d, k);
             r->remaining -= k;
             d += k;
             n -= k;

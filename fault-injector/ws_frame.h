@@ -48,6 +48,11 @@ typedef struct ws_reader {
     bytebuf c_payload, c_raw;    /* the control frame being read */
     bytebuf tail;                /* input not consumed when the reader failed */
     uint64_t messages;           /* data messages completed so far */
+    /* Track mode only, optional: receives the unmasked payload of every
+     * compressed (RSV1) data message as it arrives, then end = 1 once the
+     * message is complete (permessage-deflate's window is kept by it). */
+    void (*on_payload)(void *arg, const unsigned char *d, size_t n, int end);
+    void *payload_arg;
 } ws_reader;
 
 /* Feeds n bytes; calls cb for each unit completed, in stream order (a

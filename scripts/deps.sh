@@ -9,6 +9,9 @@ pkgs=(
   libwebsockets-dev libevent-dev libjansson-dev libyaml-dev
   libwslay-dev libhttp-parser-dev libjwt-dev libhiredis-dev libssl-dev
   libcmocka-dev gnuplot-nox
+  # zlib: rtchaos-proxy decompresses and recompresses WebSocket messages of
+  # connections that negotiated permessage-deflate (fault-injector/ws_deflate.c)
+  zlib1g-dev
   redis-server chromium python3 python3-websockets
   curl procps iproute2 openssl
 )

@@ -143,6 +143,19 @@ static void test_sse_stream_other_responses_pass_raw(void **state)
     /* SSE with a Content-Length is passed on untouched */
     const char *cl = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 9\r\n\r\ndata: q\n\n";
     check_all_splits(cl, strlen(cl), 0, "data: q\n\n\x01|");
+    /* a compressed event stream (Content-Encoding: gzip) has no blank lines
+     * to cut at: passed on untouched, no block */
+    const char *gz = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Encoding: gzip\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n4\r\n\x1f\x8b\n\n\r\n0\r\n\r\n";
+    memset(&o, 0, sizeof o);
+    run(&o, gz, strlen(gz), NULL, 0, 0);
+    bytebuf_add(&o.log, "", 1);
+    assert_null(strstr((char *)o.log.p, "B"));
+    bytebuf_free(&o.log);
+    /* identity is no encoding */
+    const char *id = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Encoding: identity\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n9\r\ndata: z\n\n\r\n0\r\n\r\n";
+    check_all_splits(id, strlen(id), 0, "Be+data: z\n\n|E|");
 }
 
 static void test_sse_stream_garbage_passes_raw(void **state)

@@ -9,6 +9,9 @@
 #include "proxy_testenv.h"
 #include "ws_frame.h"
 #include "ws_testdata.h"
+#include "ws_deflate.h"
+#include "ws_pmdtest.h"
+#include "track.h"
 
 #define UPGRADE_REQ "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
 
@@ -276,6 +279,171 @@ static void test_toxic_ws_not_websocket_passes(void **state)
     te_free(t);
 }
 
+/* permessage-deflate with context takeover: what comes out of the toxic,
+ * decoded by a peer that keeps its window, is every message the sender
+ * sent but for what the toxic says it changed — at every split point. */
+typedef struct pmd_out {
+    int n;
+    size_t len[64];
+    unsigned char text[64][512];
+    z_stream peer;
+    int bad;
+} pmd_out;
+
+static void pmd_on_unit(void *arg, const ws_unit *u)
+{
+    pmd_out *o = arg;
+    if (u->control || o->n >= 64)
+        return;
+    long got = (u->rsv & 4) ? pmdt_inflate(&o->peer, u->payload, u->payload_len, o->text[o->n], 512) : -1;
+    if (got < 0)
+        o->bad++;
+    else
+        o->len[o->n++] = (size_t)got;
+}
+
+#define PMD_HEAD "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" \
+                 "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=12\r\n\r\n"
+
+static void test_toxic_ws_deflate_peer_stays_in_sync(void **state)
+{
+    (void)state;
+    enum { NM = 14 };
+    char m[NM][256];
+    size_t ml[NM];
+    static unsigned char in[16384];
+    size_t h = strlen(PMD_HEAD), n = h;
+    memcpy(in, PMD_HEAD, h);
+    z_stream snd = {0};
+    assert_int_equal(deflateInit2(&snd, 6, Z_DEFLATED, -12, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    for (int i = 0; i < NM; i++) {
+        ml[i] = pmdt_message(i % 4, m[i], sizeof m[i]); /* repeats: back-references */
+        m[i][7] = (char)('a' + i);
+        unsigned char c[512];
+        size_t cl = pmdt_compress(&snd, m[i], ml[i], c, sizeof c);
+        wst_frame(in, &n, 1, WS_OP_TEXT | 0x40, c, cl, NULL); /* RSV1: compressed */
+    }
+    deflateEnd(&snd);
+    ws_pmd pmd;
+    ws_pmd_parse_response(&pmd, PMD_HEAD, h);
+    assert_int_equal(pmd.window_bits[1], 12);
+    static const char *const actions[] = {"drop", "duplicate", "corrupt", "reorder"};
+    for (int a = 0; a < 4; a++) {
+        char attrs[96];
+        snprintf(attrs, sizeof attrs, "{\"action\":\"%s\",\"probability\":0.4}", actions[a]);
+        for (size_t cut = h; cut <= n; cut += 7) {
+            testenv *t = te_new("ws", attrs, 3);
+            t->env.pmd = &pmd;
+            te_data(t, 0, in, cut);
+            te_data(t, 0, in + cut, n - cut);
+            te_tick(t, 2000000); /* a reordered message is released by then */
+            assert_true(t->records > 0);
+            static pmd_out o;
+            memset(&o, 0, sizeof o);
+            assert_int_equal(inflateInit2(&o.peer, -12), Z_OK);
+            ws_reader r = {0};
+            char err[100];
+            assert_int_equal(ws_reader_feed(&r, t->out + h, t->out_len - h, pmd_on_unit, &o, err, sizeof err), 0);
+            ws_reader_free(&r);
+            inflateEnd(&o.peer);
+            assert_int_equal(o.bad, 0);
+            int changed = 0, j = 0;
+            for (int k = 0; k < o.n; k++) { /* match against the originals in order */
+                if (a == 3) { /* reorder: each original once, order aside */
+                    int hit = 0;
+                    for (int q = 0; q < NM; q++)
+                        hit += o.len[k] == ml[q] && memcmp(o.text[k], m[q], ml[q]) == 0;
+                    assert_int_equal(hit, 1);
+                    continue;
+                }
+                while (j < NM && !(o.len[k] == ml[j] && (a == 2 || memcmp(o.text[k], m[j], ml[j]) == 0)))
+                    j++, changed += a == 0;
+                assert_true(j < NM);
+                if (a == 2 && memcmp(o.text[k], m[j], ml[j]) != 0) {
+                    int bits = 0;
+                    for (size_t b = 0; b < ml[j]; b++)
+                        bits += __builtin_popcount(o.text[k][b] ^ (unsigned char)m[j][b]);
+                    assert_int_equal(bits, 1);
+                    changed++;
+                }
+                if (a == 1 && k + 1 < o.n && o.len[k + 1] == ml[j] && memcmp(o.text[k + 1], m[j], ml[j]) == 0) {
+                    k++; /* the duplicate */
+                    changed++;
+                }
+                j++;
+            }
+            if (a == 0)
+                changed += NM - j;
+            if (a == 3)
+                assert_int_equal(o.n, NM);
+            else
+                assert_int_equal(changed, t->records);
+            te_free(t);
+        }
+    }
+}
+
+/* A toxic added to a compressed connection already open: the link's tracker
+ * kept the sender's window from the first message, the toxic takes it over
+ * at a message boundary, drops messages, and the peer (which got the first
+ * messages straight from the sender) still decodes every later one. */
+static void test_toxic_ws_deflate_added_mid_stream(void **state)
+{
+    (void)state;
+    enum { NM = 16, FIRST = 6 };
+    char m[NM][256];
+    size_t ml[NM], at[NM + 1];
+    static unsigned char in[16384];
+    size_t h = strlen(PMD_HEAD), n = h;
+    memcpy(in, PMD_HEAD, h);
+    z_stream snd = {0};
+    assert_int_equal(deflateInit2(&snd, 6, Z_DEFLATED, -12, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    for (int i = 0; i < NM; i++) {
+        at[i] = n;
+        ml[i] = pmdt_message(i % 3, m[i], sizeof m[i]);
+        m[i][7] = (char)('a' + i);
+        unsigned char c[512];
+        size_t cl = pmdt_compress(&snd, m[i], ml[i], c, sizeof c);
+        wst_frame(in, &n, 1, WS_OP_TEXT | 0x40, c, cl, NULL);
+    }
+    at[NM] = n;
+    deflateEnd(&snd);
+    ws_pmd pmd = {0};
+    track trk;
+    track_init(&trk, 1);
+    track_set_pmd(&trk, &pmd);
+    int hit;
+    assert_int_equal(track_feed(&trk, in, at[FIRST], 0, &hit), at[FIRST]);
+    assert_int_equal(pmd.on, 1); /* read from the 101 by the tracker */
+    assert_true(track_at(&trk, TRACK_WS));
+    assert_int_equal(trk.inf.init, 1);
+    static pmd_out o;
+    memset(&o, 0, sizeof o);
+    assert_int_equal(inflateInit2(&o.peer, -12), Z_OK);
+    ws_reader r = {0};
+    char err[100];
+    assert_int_equal(ws_reader_feed(&r, in + h, at[FIRST] - h, pmd_on_unit, &o, err, sizeof err), 0);
+    assert_int_equal(o.n, FIRST);
+    testenv *t = te_new("ws", "{\"action\":\"drop\",\"probability\":0.5}", 5);
+    t->env.pmd = &pmd;
+    t->ty->resume(t->state, t->attrs, &t->env, &trk);
+    te_data(t, 0, in + at[FIRST], n - at[FIRST]);
+    track_free(&trk);
+    assert_true(t->records > 0 && t->records < NM - FIRST);
+    assert_string_equal(t->last_action, "drop");
+    assert_int_equal(ws_reader_feed(&r, t->out, t->out_len, pmd_on_unit, &o, err, sizeof err), 0);
+    ws_reader_free(&r);
+    inflateEnd(&o.peer);
+    assert_int_equal(o.bad, 0);
+    assert_int_equal(o.n, NM - t->records);
+    for (int k = 0, j = 0; k < o.n; k++, j++) {
+        while (j < NM && !(o.len[k] == ml[j] && memcmp(o.text[k], m[j], ml[j]) == 0))
+            j++;
+        assert_true(j < NM);
+    }
+    te_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +455,8 @@ int main(void)
         cmocka_unit_test(test_toxic_ws_swallow_ping),
         cmocka_unit_test(test_toxic_ws_delay_reorder_burst),
         cmocka_unit_test(test_toxic_ws_not_websocket_passes),
+        cmocka_unit_test(test_toxic_ws_deflate_peer_stays_in_sync),
+        cmocka_unit_test(test_toxic_ws_deflate_added_mid_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
