@@ -124,6 +124,47 @@ static void section_totals(rout *o, const json_t *rep)
     rout_table_end(o);
 }
 
+/* The attacker groups (report.json groups.<g>.attack): how the server
+ * answered each one's attempts. Only when the run had attackers. */
+static void section_attacks(rout *o, const json_t *rep)
+{
+    if (!json_is_object(json_object_get(rep, "attacks")))
+        return;
+    rout_heading(o, 2, "Attacks", NULL);
+    const char *cols[] = {"group", "behavior", "attempts", "rejected", "not rejected", "other answer",
+                          "in flight", "outcomes", "refused after p50 / p99 ms", "accepted first"};
+    rout_table_begin(o, "attacks", cols, 10);
+    const char *name;
+    const json_t *g;
+    json_object_foreach(json_object_get(rep, "groups"), name, g) {
+        const json_t *a = json_object_get(g, "attack");
+        if (!json_is_object(a))
+            continue;
+        char n[5][32], outcomes[256] = "", cut[64];
+        static const char *const keys[] = {"attempts", "rejected", "not_rejected", "unexpected", "in_flight"};
+        for (int k = 0; k < 5; k++)
+            rdoc_fmt_num(n[k], sizeof n[k], rdoc_num_or(a, keys[k], 0));
+        size_t off = 0;
+        const char *ok;
+        const json_t *ov;
+        json_object_foreach(json_object_get(a, "by_outcome"), ok, ov) {
+            int w = snprintf(outcomes + off, sizeof outcomes - off, "%s%s: %lld", off ? ", " : "", ok,
+                             (long long)json_integer_value(ov));
+            if (w < 0 || (size_t)w >= sizeof outcomes - off)
+                break;
+            off += (size_t)w;
+        }
+        const json_t *c = json_object_get(a, "cut_us");
+        snprintf(cut, sizeof cut, "%.1f / %.1f", rdoc_num_or(c, "p50", 0) / 1000.0, rdoc_num_or(c, "p99", 0) / 1000.0);
+        char acc[32];
+        rdoc_fmt_num(acc, sizeof acc, rdoc_num_or(a, "accepted", 0));
+        const char *row[] = {name, rdoc_str_or(a, "behavior", "?"), n[0], n[1], n[2], n[3], n[4], outcomes, cut, acc};
+        int bad = rdoc_num_or(a, "not_rejected", 0) > 0 || rdoc_num_or(a, "unexpected", 0) > 0;
+        rout_table_row(o, bad ? "fail" : NULL, row, 10);
+    }
+    rout_table_end(o);
+}
+
 static void section_latency(rout *o, const json_t *rep)
 {
     rout_heading(o, 2, "Latency (ms)", NULL);
@@ -315,6 +356,7 @@ static int write_doc(rout *o, const json_t *rep, const char *plots_dir, char *er
      * table goes last. */
     section_run(o, rep);
     section_verdicts(o, rep);
+    section_attacks(o, rep);
     section_latency(o, rep);
     section_anomalies(o, rep);
     section_faults(o, rep);

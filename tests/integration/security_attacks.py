@@ -33,6 +33,11 @@ def main():
     # the server let each flood through about its burst of 50, then cut it
     assert 40 <= f["accepted"] / f["attempts"] <= 150, f
     assert f["sent"] > f["accepted"], f
+    # report.md / report.html show the attacks
+    for name in ("report.md", "report.html"):
+        with open(os.path.join(r.dir, name)) as fh:
+            doc = fh.read()
+        assert "Attacks" in doc and f"ws_4429: {f['attempts']}" in doc, name
 
     r = attacktest.run("oversized")
     check_pass(r)

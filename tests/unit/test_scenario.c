@@ -517,7 +517,9 @@ static void test_scenario_shipped_files_validate(void **state)
     (void)state;
     static const char *const files[] = {"scenarios/smoke.yaml", "scenarios/reconnect-storm.yaml",
                                         "scenarios/latency-spike.yaml", "scenarios/slow-consumer.yaml",
-                                        "scenarios/half-open.yaml", "scenarios/history-overflow.yaml"};
+                                        "scenarios/half-open.yaml", "scenarios/history-overflow.yaml",
+                                        "scenarios/abuse/message-flood.yaml", "scenarios/abuse/oversized.yaml",
+                                        "scenarios/abuse/slowloris.yaml"};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         scenario s;
         scn_diag d;
