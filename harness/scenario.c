@@ -850,6 +850,10 @@ static void check_behavior(ctx *c, const client_seen *cs, int item, const char *
             err_at(c, cs->attack_key[k], "%s: attack.%s applies to behavior %s, not %s", where, k_attack[k],
                    behavior_names[attack_key_owner[k]], behavior_names[g->behavior]);
     }
+    /* oversized messages are built whole in memory, one per client at a time */
+    if (g->behavior == SCN_BH_OVERSIZED && (uint64_t)g->count * g->attack.bytes > (1ULL << 30))
+        err_at(c, item, "%s: %u clients x attack.bytes %llu is over 1 GiB of oversized messages at once; "
+               "use fewer clients or smaller messages", where, g->count, (unsigned long long)g->attack.bytes);
     int needs_ws = g->behavior == SCN_BH_FLOOD || (g->behavior == SCN_BH_OVERSIZED && !g->attack.via_http);
     if (needs_ws && g->transport != SCN_CL_WS)
         err_at(c, item, "%s: behavior %s%s sends WebSocket messages: it needs transport ws, not %s", where,

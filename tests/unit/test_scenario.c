@@ -388,7 +388,8 @@ static void test_scenario_attacker_errors(void **state)
            "  - {name: b, behavior: flud}\n"
            "  - {name: c, behavior: flood, transport: sse, attack: {bytes: 10}}\n"
            "  - {name: d, behavior: slowloris, attack: {byte_every: 0, expect: [200, 7000, nope], mesages: 3}}\n"
-           "  - {name: e, behavior: oversized, attack: {via: smoke}}\n",
+           "  - {name: e, behavior: oversized, attack: {via: smoke}}\n"
+           "  - {name: f, behavior: oversized, count: 2000, attack: {bytes: 1048576}}\n",
            "t.yaml:3:23: clients[0]: 'attack' applies only to attacker groups (behavior: flood, oversized or "
            "slowloris)",
            "t.yaml:4:25: unknown value 'flud'; expected one of subscriber, flood, oversized, slowloris",
@@ -400,7 +401,9 @@ static void test_scenario_attacker_errors(void **state)
            "t.yaml:6:80: expect: expected a WebSocket close code (1000..4999), an HTTP status (100..599) or "
            "'closed', got 'nope'",
            "t.yaml:6:87: unknown key 'mesages' in attack (did you mean 'messages'?)",
-           "t.yaml:7:50: unknown value 'smoke'; expected one of ws, http");
+           "t.yaml:7:50: unknown value 'smoke'; expected one of ws, http",
+           "t.yaml:8:5: clients[5]: 2000 clients x attack.bytes 1048576 is over 1 GiB of oversized messages at "
+           "once; use fewer clients or smaller messages");
 }
 
 static void test_scenario_channel_pattern(void **state)
