@@ -41,6 +41,7 @@ int authz_init(const server_cfg *cfg, char *err, size_t errlen)
     g.jwt_audience = cfg->jwt_audience[0] ? cfg->jwt_audience : NULL;
     g.jwt_leeway_s = cfg->jwt_leeway_s;
     g.policy_file = cfg->authz_policy[0] ? cfg->authz_policy : NULL;
+    g.revoked_file = cfg->jwt_revoked[0] ? cfg->jwt_revoked : NULL;
     g.audit_file = cfg->audit_log[0] ? cfg->audit_log : NULL;
     g.audit_budget = (sec_rate){ (uint32_t)cfg->audit_max_per_s, (uint32_t)cfg->audit_max_per_s };
     if (parse_rate("rate-conn-per-addr", cfg->rate_conn_per_addr, &g.conn_per_addr, err, errlen) ||
@@ -51,7 +52,7 @@ int authz_init(const server_cfg *cfg, char *err, size_t errlen)
         return -1;
     g.storm.retry_min_ms = 1000;
     g.storm.retry_spread_ms = 4000;
-    if (!g.jwt_secret_file && !g.jwt_public_key && !g.policy_file && !g.audit_file &&
+    if (!g.jwt_secret_file && !g.jwt_public_key && !g.policy_file && !g.audit_file && !g.revoked_file &&
         !g.conn_per_addr.rate_per_s && !g.msg_per_conn.rate_per_s && !g.pub_per_account.rate_per_s &&
         !g.storm.new_conns.rate_per_s)
         return 0; /* nothing configured: every check allows, at no cost */
@@ -60,8 +61,9 @@ int authz_init(const server_cfg *cfg, char *err, size_t errlen)
         return -1;
     sec_gate_free(g_gate);
     g_gate = gate;
-    log_info("security auth=%s policy=%s audit=%s", sec_gate_auth_enabled(gate) ? "jwt" : "off",
-             g.policy_file ? g.policy_file : "off", g.audit_file ? g.audit_file : "off");
+    log_info("security auth=%s policy=%s revoked=%s audit=%s",
+             sec_gate_auth_enabled(gate) ? "jwt" : "off", g.policy_file ? g.policy_file : "off",
+             g.revoked_file ? g.revoked_file : "off", g.audit_file ? g.audit_file : "off");
     return 0;
 }
 
@@ -148,7 +150,29 @@ static size_t request_token(struct lws *wsi, char *buf, size_t cap)
     return len ? len : 0;
 }
 
-/* Authenticates the connection behind wsi into a new slot. */
+/* What this file remembers about a TCP connection across its keep-alive
+ * requests (lws re-allocates the session per HTTP transaction, but the wsi
+ * and its opaque user data live as long as the connection): the pointer is
+ * &g_marks[bits]. */
+#define MARK_ADMITTED 1u /* let in by the storm guard */
+#define MARK_COUNTED  2u /* counted against the per-address connection attempts */
+static char g_marks[4];
+
+static unsigned marks_of(struct lws *wsi)
+{
+    const char *p = wsi ? lws_get_opaque_user_data(wsi) : NULL;
+    return p >= g_marks && p < g_marks + sizeof g_marks ? (unsigned)(p - g_marks) : 0;
+}
+
+static void mark(struct lws *wsi, unsigned bit)
+{
+    if (wsi)
+        lws_set_opaque_user_data(wsi, &g_marks[(marks_of(wsi) | bit) & 3u]);
+}
+
+/* Authenticates the connection behind wsi into a new slot. Only the first
+ * request of a connection is a connection attempt (conn_per_addr); later
+ * keep-alive requests on it are authenticated without being counted. */
 static authz_verdict authenticate(struct lws *wsi, authz_transport t, void **principal,
                                   void (**free_principal)(void *), char *err, size_t errlen)
 {
@@ -163,8 +187,16 @@ static authz_verdict authenticate(struct lws *wsi, authz_transport t, void **pri
     static char token[SEC_JWT_TOKEN_MAX + 1];
     size_t tlen = wsi ? request_token(wsi, token, sizeof token) : 0;
     uint32_t retry_ms = 0;
-    sec_verdict v = sec_gate_connect(g_gate, c, transport_of(t), remote, tlen ? token : NULL, tlen,
-                                     now_s(), clock_mono_us(), &retry_ms, err, errlen);
+    sec_verdict v;
+    if (marks_of(wsi) & MARK_COUNTED) {
+        v = sec_gate_request(g_gate, c, transport_of(t), remote, tlen ? token : NULL, tlen, now_s(),
+                             clock_mono_us(), err, errlen);
+    } else {
+        v = sec_gate_connect(g_gate, c, transport_of(t), remote, tlen ? token : NULL, tlen, now_s(),
+                             clock_mono_us(), &retry_ms, err, errlen);
+        if (v != SEC_RATE_LIMITED) /* a refused attempt is counted again next time */
+            mark(wsi, MARK_COUNTED);
+    }
     memset(token, 0, tlen);
     /* kept even when refused, so that the session frees it */
     *principal = c;
@@ -206,12 +238,9 @@ authz_verdict authz_check(const authz_request *req, char *err, size_t errlen)
     return verdict_of(v);
 }
 
-/* Marks a connection (wsi opaque user data) that the storm guard let in. */
-static char g_admitted_mark;
-
 int authz_admit(struct lws *wsi)
 {
-    if (!g_gate || (wsi && lws_get_opaque_user_data(wsi) == &g_admitted_mark))
+    if (!g_gate || (marks_of(wsi) & MARK_ADMITTED))
         return 1;
     uint32_t retry_ms = 0;
     if (sec_gate_admit(g_gate, clock_mono_us(), &retry_ms) != SEC_ALLOW) {
@@ -221,8 +250,7 @@ int authz_admit(struct lws *wsi)
     /* admitted connections are settled at once: lws bounds the handshake
      * itself (timeouts, header pool), so only the arrival rate is shed here */
     sec_gate_settled(g_gate);
-    if (wsi)
-        lws_set_opaque_user_data(wsi, &g_admitted_mark);
+    mark(wsi, MARK_ADMITTED);
     return 1;
 }
 
@@ -300,6 +328,37 @@ authz_verdict authz_admin(struct lws *wsi, void **principal, void (**free_princi
     char what[200];
     snprintf(what, sizeof what, "admin %s", path);
     return verdict_of(sec_gate_admin(g_gate, *principal, what, detail, clock_mono_us(), err, errlen));
+}
+
+int authz_reload(const char *origin, authz_summary *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!g_gate) {
+        snprintf(err, errlen, "no security files are configured (--jwt-*, --authz-policy, --jwt-revoked)");
+        return -1;
+    }
+    if (sec_gate_reload(g_gate, origin, clock_mono_us(), err, errlen) < 0)
+        return -1;
+    sec_gate_summary sum;
+    sec_gate_describe(g_gate, &sum);
+    *out = (authz_summary){ .keys = sum.keys, .rules = sum.rules, .revoked_jti = sum.revoked_jti,
+                            .revoked_sub = sum.revoked_sub };
+    return 0;
+}
+
+authz_verdict authz_revalidate(void *principal, char *err, size_t errlen)
+{
+    if (!g_gate || !principal)
+        return AUTHZ_ALLOW;
+    return verdict_of(sec_gate_revalidate(g_gate, principal, clock_mono_us(), err, errlen));
+}
+
+authz_verdict authz_reauthorize(void *principal, const char *channel, char *err, size_t errlen)
+{
+    if (!g_gate || !principal)
+        return AUTHZ_ALLOW;
+    return verdict_of(
+        sec_gate_reauthorize(g_gate, principal, channel, now_s(), clock_mono_us(), err, errlen));
 }
 
 /* Resident set size of this process in bytes (0 when /proc is not there):

@@ -92,6 +92,28 @@ void authz_arm_expiry(struct lws *wsi, void *principal);
 authz_verdict authz_admin(struct lws *wsi, void **principal, void (**free_principal)(void *),
                           const char *path, const char *detail, char *err, size_t errlen);
 
+/* What a reload loaded. */
+typedef struct authz_summary {
+    int keys, rules;
+    size_t revoked_jti, revoked_sub;
+} authz_summary;
+
+/* Reloads the JWT key files, the channel policy and the revocation list from
+ * the files named at start-up (origin, "SIGHUP" or "admin", is audited).
+ * All or nothing: on error the old ones stay in force and err names the
+ * file and the reason. Returns 0 (with *out) or -1. Open connections are
+ * re-checked by the caller with authz_revalidate and authz_reauthorize. */
+int authz_reload(const char *origin, authz_summary *out, char *err, size_t errlen);
+
+/* After a reload: whether the connection whose slot is principal may stay
+ * (AUTHZ_ALLOW), or must be closed (AUTHZ_UNAUTHORIZED: revoked token, its
+ * key removed, anonymous no longer allowed; WS close 4401). */
+authz_verdict authz_revalidate(void *principal, char *err, size_t errlen);
+
+/* After a reload: whether the connection's subscription to channel still
+ * stands under the new policy; a refusal (forbidden/unauthorized) ends it. */
+authz_verdict authz_reauthorize(void *principal, const char *channel, char *err, size_t errlen);
+
 /* Appends the process's resident memory and the security metrics
  * (Prometheus text) to *text (malloc'd, *len bytes), reallocating it.
  * Returns 0, or -1 when out of memory. */

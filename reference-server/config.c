@@ -61,7 +61,7 @@ static const opt opts[] = {
      "serve the files of DIR under /static/"},
     {"cors-origin", OPT_STR, OFF(cors_origin), 0, sizeof(((server_cfg *)0)->cors_origin), "ORIGIN",
      "Access-Control-Allow-Origin of every response; empty = none (default *)"},
-    {"admin", OPT_INT, OFF(admin), 0, 1, "0|1", "enable /admin/* (flags, kick, reset) (default 1)"},
+    {"admin", OPT_INT, OFF(admin), 0, 1, "0|1", "enable /admin/* (flags, kick, reset, reload) (default 1)"},
     {"log-level", OPT_LOGLEVEL, OFF(log_level), 0, 0, "L", "debug|info|warn|error (default info)"},
 #define SZ(f) sizeof(((server_cfg *)0)->f)
     {"jwt-secret-file", OPT_STR, OFF(jwt_secret_file), 0, SZ(jwt_secret_file), "FILE",
@@ -73,6 +73,8 @@ static const opt opts[] = {
     {"jwt-leeway-s", OPT_INT, OFF(jwt_leeway_s), 0, 3600, "S", "clock skew allowed on exp/nbf (default 0)"},
     {"authz-policy", OPT_STR, OFF(authz_policy), 0, SZ(authz_policy), "FILE",
      "channel policy (JSON); deny by default"},
+    {"jwt-revoked", OPT_STR, OFF(jwt_revoked), 0, SZ(jwt_revoked), "FILE",
+     "revoked tokens: lines \"jti ID\" / \"sub SUBJECT\" (reloaded with SIGHUP)"},
     {"audit-log", OPT_STR, OFF(audit_log), 0, SZ(audit_log), "FILE", "security audit log (JSON lines; - = stderr)"},
     {"audit-max-per-s", OPT_INT, OFF(audit_max_per_s), 0, 1000000, "N",
      "audit lines per second before suppression (default 1000; 0 = no limit)"},

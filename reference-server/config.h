@@ -42,6 +42,7 @@ typedef struct server_cfg {
     char jwt_issuer[256], jwt_audience[256];
     int64_t jwt_leeway_s;
     char authz_policy[512];      /* channel policy (JSON) */
+    char jwt_revoked[512];       /* token revocation list (jti / sub lines) */
     char audit_log[512];         /* JSON lines, "-" = stderr */
     int64_t audit_max_per_s;     /* audit lines per second, 0 = unlimited */
     char rate_conn_per_addr[32]; /* "N/s[:BURST]" */

@@ -314,6 +314,23 @@ static int admin_flags_post(srv *S, session *s, const json_t *body)
 
 /* ---- request bodies ------------------------------------------------------ */
 
+/* POST /admin/reload: the security files, as SIGHUP does (reload.c). */
+static int admin_reload(srv *S, session *s)
+{
+    server_reload_result r;
+    char err[512];
+    int rc = server_reload(S, "admin", &r, err, sizeof(err));
+    server_reload_log("admin", rc, &r, err);
+    if (rc < 0)
+        return http_respond_error(s, 422, "bad_request", err);
+    return respond_json(s, 200,
+                        json_pack("{s:b,s:i,s:i,s:I,s:I,s:I,s:I}", "reloaded", 1, "keys", r.files.keys,
+                                  "rules", r.files.rules, "revoked_jti", (json_int_t)r.files.revoked_jti,
+                                  "revoked_sub", (json_int_t)r.files.revoked_sub, "connections_closed",
+                                  (json_int_t)r.connections_closed, "subscriptions_ended",
+                                  (json_int_t)r.subscriptions_ended));
+}
+
 static int handle_post(srv *S, session *s, struct lws *wsi)
 {
     if (s->refused_early) /* the answer is already on its way */
@@ -352,6 +369,8 @@ static int handle_post(srv *S, session *s, struct lws *wsi)
         rc = admin_kick(S, s, wsi);
     } else if (strcmp(s->path, "/admin/reset") == 0) {
         rc = admin_reset(S, s, wsi);
+    } else if (strcmp(s->path, "/admin/reload") == 0) {
+        rc = admin_reload(S, s);
     } else {
         rc = http_respond_error(s, 404, "bad_request", "no such endpoint");
     }

@@ -13,7 +13,7 @@
 #include "server.h"
 #include "sse_id.h"
 
-static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_stop, g_reload;
 static struct lws_context *g_ctx;
 /* The vhost data, once lws has run PROTOCOL_INIT (which it defers until the
  * event loop first runs). */
@@ -23,8 +23,10 @@ static handshake_table *g_hs;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    g_stop = 1;
+    if (sig == SIGHUP)
+        g_reload = 1;
+    else
+        g_stop = 1;
     if (g_ctx)
         lws_cancel_service(g_ctx); /* wakes the poll(2) of the event loop */
 }
@@ -219,6 +221,14 @@ static void on_sweep_tick(lws_sorted_usec_list_t *sul)
         lws_sul_schedule(g_ctx, 0, sul, on_sweep_tick, CONN_SWEEP_MS * LWS_US_PER_MS);
 }
 
+/* SIGHUP: reload the security files, on the event loop. */
+static void reload_on_signal(srv *S)
+{
+    server_reload_result r;
+    char err[512];
+    server_reload_log("SIGHUP", server_reload(S, "SIGHUP", &r, err, sizeof(err)), &r, err);
+}
+
 static lws_sorted_usec_list_t drain_tick;
 static void on_drain_tick(lws_sorted_usec_list_t *sul)
 {
@@ -254,6 +264,7 @@ int server_run(const server_cfg *cfg)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
 
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
 
@@ -332,6 +343,10 @@ int server_run(const server_cfg *cfg)
     uint64_t deadline = 0;
     int n = 0;
     while (n >= 0) {
+        if (g_reload && !S->draining) {
+            g_reload = 0;
+            reload_on_signal(S);
+        }
         if (g_stop && !S->draining) {
             log_info("SIGTERM: draining %u connection(s) for at most %lld ms",
                      S->sessions.count, (long long)cfg->drain_ms);

@@ -242,6 +242,23 @@ int http_respond(session *s, int status, const char *ctype, const char *body, si
 int http_respond_error(session *s, int status, const char *code, const char *msg);
 int poll_respond_now(srv *S, session *s);
 
+/* ---- reload.c ---------------------------------------------------------- */
+typedef struct server_reload_result {
+    authz_summary files;          /* what is in force now */
+    unsigned connections_closed;  /* revoked, key removed, anonymous no longer allowed */
+    unsigned subscriptions_ended; /* denied by the new policy */
+} server_reload_result;
+/* Reloads the security files (authz_reload: all or nothing) and re-checks
+ * every open WS/SSE connection and waiting poll against them: a connection
+ * whose token is revoked or whose key is gone gets error "unauthorized" and
+ * WS close 4401 (SSE: the stream ends; poll: 401); a subscription the new
+ * policy denies gets error "forbidden" (or "unauthorized") with its channel
+ * and ends (poll: 403). Returns 0 with *out, or -1 with err (the old files
+ * stay in force, nothing is touched). Runs on the event loop. */
+int server_reload(srv *S, const char *origin, server_reload_result *out, char *err, size_t errlen);
+/* Logs the outcome of server_reload (rc, *r or err) as one line. */
+void server_reload_log(const char *origin, int rc, const server_reload_result *r, const char *err);
+
 /* ---- server.c ---------------------------------------------------------- */
 srv *server_of(struct lws *wsi);
 /* Releases everything a session owns (idempotent). */

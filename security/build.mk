@@ -17,7 +17,7 @@ $(SEC_LIB): $(SEC_OBJS)
 	$(AR) rcs $@ $^
 
 SEC_TESTS := test_sec_jwt test_sec_channel test_sec_policy test_sec_ratelimit test_sec_storm \
-             test_sec_gate test_sec_audit
+             test_sec_gate test_sec_audit test_sec_revoke
 $(foreach t,$(SEC_TESTS),$(eval $(BUILD)/tests/unit/$(t).o: CPPFLAGS += $(SEC_INCLUDE)))
 $(foreach t,$(SEC_TESTS),$(eval $(call unit_test,$(t),$(SEC_LIB),$(SEC_LDLIBS))))
 

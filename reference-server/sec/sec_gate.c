@@ -9,7 +9,7 @@
 
 #include "clock.h"
 
-#define JWT_RESULTS (SEC_JWT_BAD_CLAIMS + 1)
+#define JWT_RESULTS (SEC_JWT_REVOKED + 1)
 #define POLICY_REASONS (SEC_POLICY_ANONYMOUS + 1)
 #define RATE_TABLE_SLOTS 16384 /* per table: 2.2 MB; beyond that the idlest keys are reused */
 
@@ -22,10 +22,22 @@ typedef struct tenant_count {
     uint64_t conns;
 } tenant_count;
 
+enum { END_REVOKED = 0, END_KEY_REMOVED, END_ANONYMOUS, END_FORBIDDEN, END_COUNT };
+static const char *const END_NAMES[END_COUNT] = { "revoked", "key_removed", "anonymous",
+                                                  "forbidden" };
+
+/* The files the gate was made from, kept for sec_gate_reload. */
+typedef struct gate_files {
+    char *jwt_secret_file, *jwt_public_key, *jwt_issuer, *jwt_audience, *policy_file,
+        *revoked_file;
+} gate_files;
+
 struct sec_gate {
     sec_jwt *jwt;        /* NULL: authentication off */
     sec_policy *policy;  /* NULL: no channel policy */
+    sec_revoke *revoked; /* NULL: no revocation list */
     sec_audit *audit;    /* NULL: no audit log */
+    gate_files files;
     int anyone;          /* the policy grants something to @anyone */
     int64_t leeway_s;
     sec_rate msg_per_conn;
@@ -37,6 +49,8 @@ struct sec_gate {
     uint64_t limited[LIM_COUNT];
     uint64_t expired_closes, refresh_ok, refresh_denied, admin_ok, admin_denied, audit_errors;
     uint64_t anonymous_rejects;
+    uint64_t reloads_ok, reloads_failed;
+    uint64_t reload_ends[END_COUNT]; /* connections closed / subscriptions ended at a reload */
     tenant_count tenants[SEC_GATE_TENANTS_MAX + 1]; /* last: "_other" */
 };
 
@@ -63,6 +77,59 @@ static const char *transport_name(sec_transport t)
     return "?";
 }
 
+static void files_free(gate_files *f)
+{
+    free(f->jwt_secret_file);
+    free(f->jwt_public_key);
+    free(f->jwt_issuer);
+    free(f->jwt_audience);
+    free(f->policy_file);
+    free(f->revoked_file);
+    memset(f, 0, sizeof *f);
+}
+
+/* *dst = a copy of src (NULL stays NULL). Returns 0, or -1 out of memory. */
+static int dup_opt(char **dst, const char *src)
+{
+    *dst = src ? strdup(src) : NULL;
+    return src && !*dst ? -1 : 0;
+}
+
+/* Loads the key set, policy and revocation list the files name into *jwt,
+ * *policy, *revoked (each NULL when its file is not configured). Returns 0,
+ * or -1 with err and nothing allocated. */
+static int load_files(const gate_files *f, int64_t leeway_s, sec_jwt **jwt, sec_policy **policy,
+                      sec_revoke **revoked, char *err, size_t errlen)
+{
+    *jwt = NULL;
+    *policy = NULL;
+    *revoked = NULL;
+    if (f->jwt_secret_file || f->jwt_public_key) {
+        sec_jwt_opts o = { .issuer = f->jwt_issuer, .audience = f->jwt_audience,
+                           .leeway_s = leeway_s };
+        if (!(*jwt = sec_jwt_new(&o, err, errlen)))
+            goto fail;
+        if (f->jwt_secret_file && sec_jwt_add_secret_file(*jwt, f->jwt_secret_file, err, errlen) < 0)
+            goto fail;
+        if (f->jwt_public_key &&
+            sec_jwt_add_public_key_file(*jwt, f->jwt_public_key, NULL, err, errlen) < 0)
+            goto fail;
+    }
+    if (f->policy_file && !(*policy = sec_policy_load_file(f->policy_file, err, errlen)))
+        goto fail;
+    if (f->revoked_file && !(*revoked = sec_revoke_load_file(f->revoked_file, err, errlen)))
+        goto fail;
+    return 0;
+fail:
+    sec_jwt_free(*jwt);
+    sec_policy_free(*policy);
+    sec_revoke_free(*revoked);
+    *jwt = NULL;
+    *policy = NULL;
+    *revoked = NULL;
+    return -1;
+}
+
 sec_gate *sec_gate_new(const sec_gate_cfg *cfg, uint64_t seed, char *err, size_t errlen)
 {
     sec_gate *g = calloc(1, sizeof *g);
@@ -72,22 +139,21 @@ sec_gate *sec_gate_new(const sec_gate_cfg *cfg, uint64_t seed, char *err, size_t
     }
     strcpy(g->tenants[SEC_GATE_TENANTS_MAX].name, "_other");
     g->leeway_s = cfg->jwt_leeway_s > 0 ? cfg->jwt_leeway_s : 0;
-    if (cfg->jwt_secret_file || cfg->jwt_public_key) {
-        sec_jwt_opts o = { .issuer = cfg->jwt_issuer, .audience = cfg->jwt_audience,
-                           .leeway_s = g->leeway_s };
-        if (!(g->jwt = sec_jwt_new(&o, err, errlen)))
-            goto fail;
-        if (cfg->jwt_secret_file && sec_jwt_add_secret_file(g->jwt, cfg->jwt_secret_file, err, errlen) < 0)
-            goto fail;
-        if (cfg->jwt_public_key &&
-            sec_jwt_add_public_key_file(g->jwt, cfg->jwt_public_key, NULL, err, errlen) < 0)
-            goto fail;
+    gate_files *f = &g->files;
+    if (dup_opt(&f->jwt_secret_file, cfg->jwt_secret_file) ||
+        dup_opt(&f->jwt_public_key, cfg->jwt_public_key) ||
+        dup_opt(&f->jwt_issuer, cfg->jwt_issuer) || dup_opt(&f->jwt_audience, cfg->jwt_audience) ||
+        dup_opt(&f->policy_file, cfg->policy_file) || dup_opt(&f->revoked_file, cfg->revoked_file)) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
     }
-    if (cfg->policy_file) {
-        if (!(g->policy = sec_policy_load_file(cfg->policy_file, err, errlen)))
-            goto fail;
-        g->anyone = sec_policy_anyone(g->policy);
+    if (f->revoked_file && !f->jwt_secret_file && !f->jwt_public_key) {
+        snprintf(err, errlen, "a revocation list needs token authentication (a JWT key)");
+        goto fail;
     }
+    if (load_files(f, g->leeway_s, &g->jwt, &g->policy, &g->revoked, err, errlen) < 0)
+        goto fail;
+    g->anyone = g->policy ? sec_policy_anyone(g->policy) : 0;
     if (cfg->audit_file && !(g->audit = sec_audit_open(cfg->audit_file, cfg->audit_budget, err, errlen)))
         goto fail;
     g->msg_per_conn = cfg->msg_per_conn;
@@ -112,6 +178,8 @@ void sec_gate_free(sec_gate *g)
         return;
     sec_jwt_free(g->jwt);
     sec_policy_free(g->policy);
+    sec_revoke_free(g->revoked);
+    files_free(&g->files);
     sec_audit_close(g->audit);
     sec_ratetab_free(g->conn_addr);
     sec_ratetab_free(g->pub_account);
@@ -200,16 +268,35 @@ void sec_gate_disconnect(sec_gate *g, sec_conn *c)
     c->tenant_slot = -1;
 }
 
-sec_verdict sec_gate_connect(sec_gate *g, sec_conn *c, sec_transport t, const char *remote,
-                             const char *token, size_t token_len, int64_t now_s, uint64_t mono_us,
-                             uint32_t *retry_after_ms, char *err, size_t errlen)
+/* Refuses a verified principal whose token is on the revocation list
+ * (counted and audited as `action`). Returns SEC_ALLOW or SEC_UNAUTHORIZED. */
+static sec_verdict check_revoked(sec_gate *g, sec_conn *c, const sec_principal *who,
+                                 const char *action, uint64_t mono_us, char *err, size_t errlen)
+{
+    sec_revoke_hit hit = sec_revoke_check(g->revoked, who);
+    if (hit == SEC_REVOKE_NONE)
+        return SEC_ALLOW;
+    g->auth_rejects[SEC_JWT_REVOKED]++;
+    snprintf(err, errlen, "token revoked (its %s is on the revocation list)", sec_revoke_hit_str(hit));
+    sec_conn shown = *c;
+    shown.who = *who;
+    audit(g, mono_us, &shown, action, "deny", "revoked", NULL, sec_revoke_hit_str(hit));
+    return SEC_UNAUTHORIZED;
+}
+
+/* sec_gate_connect and sec_gate_request: count_attempt says whether this is
+ * a new connection (counted against conn_per_addr). */
+static sec_verdict authenticate(sec_gate *g, sec_conn *c, sec_transport t, const char *remote,
+                                const char *token, size_t token_len, int64_t now_s,
+                                uint64_t mono_us, int count_attempt, uint32_t *retry_after_ms,
+                                char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     c->tenant_slot = -1;
     c->transport = t;
     snprintf(c->remote, sizeof c->remote, "%s", remote ? remote : "");
     uint64_t retry_us = 0;
-    if (g->conn_addr &&
+    if (count_attempt && g->conn_addr &&
         !sec_ratetab_take(g->conn_addr, c->remote[0] ? c->remote : "?", mono_us, 1, &retry_us)) {
         g->limited[LIM_CONN_ADDR]++;
         *retry_after_ms = ms_of(retry_us);
@@ -220,13 +307,17 @@ sec_verdict sec_gate_connect(sec_gate *g, sec_conn *c, sec_transport t, const ch
     }
     if (token && token_len && g->jwt) {
         char why[200];
-        sec_jwt_result r = sec_jwt_verify(g->jwt, token, token_len, now_s, &c->who, why, sizeof why);
+        sec_principal who;
+        sec_jwt_result r = sec_jwt_verify(g->jwt, token, token_len, now_s, &who, why, sizeof why);
         if (r != SEC_JWT_OK) {
             g->auth_rejects[r]++;
             snprintf(err, errlen, "invalid token (%s): %s", sec_jwt_result_str(r), why);
             audit(g, mono_us, c, "connect", "deny", sec_jwt_result_str(r), NULL, why);
             return SEC_UNAUTHORIZED;
         }
+        if (check_revoked(g, c, &who, "connect", mono_us, err, errlen) != SEC_ALLOW)
+            return SEC_UNAUTHORIZED;
+        c->who = who;
     } else if (g->jwt && !g->anyone) {
         g->auth_rejects[SEC_JWT_MISSING]++;
         snprintf(err, errlen, "a bearer token is required (Authorization header or ?token=)");
@@ -235,6 +326,22 @@ sec_verdict sec_gate_connect(sec_gate *g, sec_conn *c, sec_transport t, const ch
     }
     tenant_count_up(g, c);
     return SEC_ALLOW;
+}
+
+sec_verdict sec_gate_connect(sec_gate *g, sec_conn *c, sec_transport t, const char *remote,
+                             const char *token, size_t token_len, int64_t now_s, uint64_t mono_us,
+                             uint32_t *retry_after_ms, char *err, size_t errlen)
+{
+    return authenticate(g, c, t, remote, token, token_len, now_s, mono_us, 1, retry_after_ms, err,
+                        errlen);
+}
+
+sec_verdict sec_gate_request(sec_gate *g, sec_conn *c, sec_transport t, const char *remote,
+                             const char *token, size_t token_len, int64_t now_s, uint64_t mono_us,
+                             char *err, size_t errlen)
+{
+    uint32_t unused = 0;
+    return authenticate(g, c, t, remote, token, token_len, now_s, mono_us, 0, &unused, err, errlen);
 }
 
 static int expired(const sec_gate *g, const sec_conn *c, int64_t now_s)
@@ -253,13 +360,14 @@ int sec_gate_expired(sec_gate *g, sec_conn *c, int64_t now_s, uint64_t mono_us)
 
 /* The policy decision for c on channel, with metrics and audit. */
 static sec_verdict decide(sec_gate *g, sec_conn *c, const char *channel, sec_action act,
-                          int64_t now_s, uint64_t mono_us, char *err, size_t errlen)
+                          int64_t now_s, uint64_t mono_us, const char *detail, int audit_allow,
+                          char *err, size_t errlen)
 {
     const char *action = act == SEC_ACT_PUBLISH ? "publish" : "subscribe";
     if (expired(g, c, now_s)) {
         g->auth_rejects[SEC_JWT_EXPIRED]++;
         snprintf(err, errlen, "token expired; send {\"op\":\"auth\",\"token\":…} or reconnect");
-        audit(g, mono_us, c, action, "deny", "expired", channel, NULL);
+        audit(g, mono_us, c, action, "deny", "expired", channel, detail);
         return SEC_UNAUTHORIZED;
     }
     if (!g->policy)
@@ -267,12 +375,12 @@ static sec_verdict decide(sec_gate *g, sec_conn *c, const char *channel, sec_act
     sec_policy_decision d;
     sec_policy_check(g->policy, &c->who, channel, strlen(channel), act, &d);
     if (d.allow) {
-        if (d.sensitive)
+        if (d.sensitive && audit_allow)
             audit(g, mono_us, c, action, "allow", NULL, channel, "sensitive");
         return SEC_ALLOW;
     }
     g->denials[act][d.reason]++;
-    audit(g, mono_us, c, action, "deny", sec_policy_reason_str(d.reason), channel, NULL);
+    audit(g, mono_us, c, action, "deny", sec_policy_reason_str(d.reason), channel, detail);
     switch (d.reason) {
     case SEC_POLICY_ANONYMOUS:
         snprintf(err, errlen, "%s to this channel needs a token", action);
@@ -292,13 +400,13 @@ static sec_verdict decide(sec_gate *g, sec_conn *c, const char *channel, sec_act
 sec_verdict sec_gate_subscribe(sec_gate *g, sec_conn *c, const char *channel, int64_t now_s,
                                uint64_t mono_us, char *err, size_t errlen)
 {
-    return decide(g, c, channel, SEC_ACT_SUBSCRIBE, now_s, mono_us, err, errlen);
+    return decide(g, c, channel, SEC_ACT_SUBSCRIBE, now_s, mono_us, NULL, 1, err, errlen);
 }
 
 sec_verdict sec_gate_publish(sec_gate *g, sec_conn *c, const char *channel, int64_t now_s,
                              uint64_t mono_us, uint32_t *retry_after_ms, char *err, size_t errlen)
 {
-    sec_verdict v = decide(g, c, channel, SEC_ACT_PUBLISH, now_s, mono_us, err, errlen);
+    sec_verdict v = decide(g, c, channel, SEC_ACT_PUBLISH, now_s, mono_us, NULL, 1, err, errlen);
     if (v != SEC_ALLOW || !g->pub_account)
         return v;
     char key[SEC_RATETAB_KEY_MAX + 1];
@@ -358,6 +466,10 @@ sec_verdict sec_gate_refresh(sec_gate *g, sec_conn *c, const char *token, size_t
         audit(g, mono_us, c, "auth", "deny", sec_jwt_result_str(r), NULL, why);
         return SEC_UNAUTHORIZED;
     }
+    if (check_revoked(g, c, &next, "auth", mono_us, err, errlen) != SEC_ALLOW) {
+        g->refresh_denied++;
+        return SEC_UNAUTHORIZED;
+    }
     if (c->who.authenticated &&
         (strcmp(next.sub, c->who.sub) != 0 || strcmp(next.tenant, c->who.tenant) != 0)) {
         g->refresh_denied++;
@@ -374,6 +486,82 @@ sec_verdict sec_gate_refresh(sec_gate *g, sec_conn *c, const char *token, size_t
     g->refresh_ok++;
     audit(g, mono_us, c, "auth", "allow", NULL, NULL, NULL);
     return SEC_ALLOW;
+}
+
+int sec_gate_reload(sec_gate *g, const char *origin, uint64_t mono_us, char *err, size_t errlen)
+{
+    sec_jwt *jwt;
+    sec_policy *policy;
+    sec_revoke *revoked;
+    char why[512];
+    if (load_files(&g->files, g->leeway_s, &jwt, &policy, &revoked, why, sizeof why) < 0) {
+        g->reloads_failed++;
+        snprintf(err, errlen, "%s", why);
+        audit(g, mono_us, NULL, "reload", "deny", "bad_file", NULL, why);
+        return -1;
+    }
+    sec_jwt_free(g->jwt);
+    sec_policy_free(g->policy);
+    sec_revoke_free(g->revoked);
+    g->jwt = jwt;
+    g->policy = policy;
+    g->revoked = revoked;
+    g->anyone = policy ? sec_policy_anyone(policy) : 0;
+    g->reloads_ok++;
+    char detail[200];
+    snprintf(detail, sizeof detail, "%s: keys=%d rules=%d revoked_jti=%zu revoked_sub=%zu",
+             origin ? origin : "reload", sec_jwt_nkeys(jwt), policy ? sec_policy_nrules(policy) : 0,
+             sec_revoke_count(revoked, SEC_REVOKE_JTI), sec_revoke_count(revoked, SEC_REVOKE_SUB));
+    audit(g, mono_us, NULL, "reload", "allow", NULL, NULL, detail);
+    return 0;
+}
+
+void sec_gate_describe(const sec_gate *g, sec_gate_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    out->keys = sec_jwt_nkeys(g->jwt);
+    out->rules = g->policy ? sec_policy_nrules(g->policy) : 0;
+    out->revoked_jti = sec_revoke_count(g->revoked, SEC_REVOKE_JTI);
+    out->revoked_sub = sec_revoke_count(g->revoked, SEC_REVOKE_SUB);
+}
+
+sec_verdict sec_gate_revalidate(sec_gate *g, sec_conn *c, uint64_t mono_us, char *err,
+                                size_t errlen)
+{
+    if (!g->jwt)
+        return SEC_ALLOW;
+    int end = -1;
+    const char *detail = NULL;
+    if (!c->who.authenticated) {
+        if (!g->anyone) {
+            end = END_ANONYMOUS;
+            snprintf(err, errlen, "the policy no longer grants anything without a token");
+        }
+    } else {
+        sec_revoke_hit hit = sec_revoke_check(g->revoked, &c->who);
+        if (hit != SEC_REVOKE_NONE) {
+            end = END_REVOKED;
+            detail = sec_revoke_hit_str(hit);
+            snprintf(err, errlen, "token revoked (its %s is on the revocation list)", detail);
+        } else if (!sec_jwt_has_key_id(g->jwt, c->who.key_id)) {
+            end = END_KEY_REMOVED;
+            snprintf(err, errlen, "the key that signed this token is no longer accepted");
+        }
+    }
+    if (end < 0)
+        return SEC_ALLOW;
+    g->reload_ends[end]++;
+    audit(g, mono_us, c, "revalidate", "close", END_NAMES[end], NULL, detail);
+    return SEC_UNAUTHORIZED;
+}
+
+sec_verdict sec_gate_reauthorize(sec_gate *g, sec_conn *c, const char *channel, int64_t now_s,
+                                 uint64_t mono_us, char *err, size_t errlen)
+{
+    sec_verdict v = decide(g, c, channel, SEC_ACT_SUBSCRIBE, now_s, mono_us, "reload", 0, err, errlen);
+    if (v != SEC_ALLOW)
+        g->reload_ends[END_FORBIDDEN]++;
+    return v;
 }
 
 sec_verdict sec_gate_admin(sec_gate *g, sec_conn *c, const char *action, const char *detail,
@@ -462,6 +650,23 @@ int sec_gate_metrics(const sec_gate *g, char *buf, size_t cap)
                (unsigned long long)(g->audit ? sec_audit_written(g->audit) : 0),
                (unsigned long long)(g->audit ? sec_audit_suppressed(g->audit) : 0),
                (unsigned long long)g->audit_errors);
+    bad |= put(buf, cap, &off,
+               "# HELP rtchaos_sec_reloads_total Reloads of the policy, key files and revocation list.\n"
+               "# TYPE rtchaos_sec_reloads_total counter\n"
+               "rtchaos_sec_reloads_total{outcome=\"ok\"} %llu\n"
+               "rtchaos_sec_reloads_total{outcome=\"error\"} %llu\n"
+               "# HELP rtchaos_sec_reload_ends_total Connections closed (revoked, key_removed, anonymous) and subscriptions ended (forbidden) when a reload re-checked them.\n"
+               "# TYPE rtchaos_sec_reload_ends_total counter\n",
+               (unsigned long long)g->reloads_ok, (unsigned long long)g->reloads_failed);
+    for (int e = 0; e < END_COUNT; e++)
+        bad |= put(buf, cap, &off, "rtchaos_sec_reload_ends_total{reason=\"%s\"} %llu\n",
+                   END_NAMES[e], (unsigned long long)g->reload_ends[e]);
+    bad |= put(buf, cap, &off,
+               "# HELP rtchaos_sec_revoked_entries Entries of the token revocation list.\n"
+               "# TYPE rtchaos_sec_revoked_entries gauge\n"
+               "rtchaos_sec_revoked_entries{kind=\"jti\"} %zu\n"
+               "rtchaos_sec_revoked_entries{kind=\"sub\"} %zu\n",
+               sec_revoke_count(g->revoked, SEC_REVOKE_JTI), sec_revoke_count(g->revoked, SEC_REVOKE_SUB));
     bad |= put(buf, cap, &off,
                "# HELP rtchaos_sec_tenant_connections Open authenticated connections per tenant.\n"
                "# TYPE rtchaos_sec_tenant_connections gauge\n");

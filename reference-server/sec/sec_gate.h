@@ -13,19 +13,21 @@
 #include "sec_jwt.h"
 #include "sec_policy.h"
 #include "sec_ratelimit.h"
+#include "sec_revoke.h"
 #include "sec_storm.h"
 
 #define SEC_GATE_TENANTS_MAX 1024 /* tenants counted one by one; the rest as "_other" */
 #define SEC_REMOTE_MAX 64
 
-/* What the operator configured (all optional). Strings are read during
- * sec_gate_new only. */
+/* What the operator configured (all optional). Strings are copied by
+ * sec_gate_new (the file names are kept for sec_gate_reload). */
 typedef struct sec_gate_cfg {
     const char *jwt_secret_file; /* HS256 shared secret */
     const char *jwt_public_key;  /* PEM: RS256 or ES256 (by key type) */
     const char *jwt_issuer, *jwt_audience;
     int64_t jwt_leeway_s;
     const char *policy_file;     /* channel policy (JSON) */
+    const char *revoked_file;    /* token revocation list (sec_revoke.h); needs a JWT key */
     const char *audit_file;      /* JSON lines; "-" = stderr */
     sec_rate audit_budget;       /* audit lines per second (0 = unlimited) */
     sec_rate conn_per_addr;      /* new connections per source address */
@@ -89,6 +91,15 @@ sec_verdict sec_gate_connect(sec_gate *g, sec_conn *c, sec_transport t, const ch
                              const char *token, size_t token_len, int64_t now_s, uint64_t mono_us,
                              uint32_t *retry_after_ms, char *err, size_t errlen);
 
+/* Authenticates another request on a connection that sec_gate_connect has
+ * already counted (an HTTP keep-alive connection's later requests): the same
+ * checks without the per-address connection-attempt count, so that one
+ * client polling over a kept-alive connection is not taken for a storm of
+ * connections. */
+sec_verdict sec_gate_request(sec_gate *g, sec_conn *c, sec_transport t, const char *remote,
+                             const char *token, size_t token_len, int64_t now_s, uint64_t mono_us,
+                             char *err, size_t errlen);
+
 /* Authorizes a subscription (also a replay, a resume or a poll read) of c to
  * channel: the token must not have expired and, when a policy is loaded, the
  * name must pass sec_channel_check and the policy must grant it (without a
@@ -121,6 +132,37 @@ int sec_gate_expired(sec_gate *g, sec_conn *c, int64_t now_s, uint64_t mono_us);
  * switch governs it). */
 sec_verdict sec_gate_admin(sec_gate *g, sec_conn *c, const char *action, const char *detail,
                            uint64_t mono_us, char *err, size_t errlen);
+
+/* Reloads the key files, the policy and the revocation list from the files
+ * the gate was made with, atomically: all three load, or none is replaced
+ * and the old ones stay in force. origin ("SIGHUP", "admin") goes into the
+ * audit record written either way. Returns 0, or -1 with the reason (file
+ * and line) in err. Open connections are not touched: the caller then asks
+ * sec_gate_revalidate and sec_gate_reauthorize about each. */
+int sec_gate_reload(sec_gate *g, const char *origin, uint64_t mono_us, char *err, size_t errlen);
+
+/* What the gate holds now (for a reload's answer). */
+typedef struct sec_gate_summary {
+    int keys, rules;
+    size_t revoked_jti, revoked_sub;
+} sec_gate_summary;
+void sec_gate_describe(const sec_gate *g, sec_gate_summary *out);
+
+/* After a reload: whether c may stay connected. SEC_UNAUTHORIZED (close
+ * 4401 / end the stream) when its token is now revoked, the key that
+ * verified it is no longer configured, or it is anonymous and the policy no
+ * longer grants anything to @anyone; counted and audited. SEC_ALLOW
+ * otherwise (also when authentication is off). */
+sec_verdict sec_gate_revalidate(sec_gate *g, sec_conn *c, uint64_t mono_us, char *err,
+                                size_t errlen);
+
+/* After a reload: whether c's existing subscription to channel still
+ * stands under the new policy (as sec_gate_subscribe, but allowed
+ * subscriptions to sensitive channels are not audited again). A refusal is
+ * counted (reload_ends forbidden) and audited with detail "reload"; the
+ * caller ends the subscription with the verdict's error code. */
+sec_verdict sec_gate_reauthorize(sec_gate *g, sec_conn *c, const char *channel, int64_t now_s,
+                                 uint64_t mono_us, char *err, size_t errlen);
 
 /* The connection ended: releases its per-tenant count. c stays valid. */
 void sec_gate_disconnect(sec_gate *g, sec_conn *c);

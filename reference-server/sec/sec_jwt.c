@@ -18,6 +18,7 @@ typedef struct sec_jwt_key {
     jwt_alg_t alg;
     unsigned char *key;
     size_t key_len;
+    uint64_t id; /* sec_jwt_key_id */
 } sec_jwt_key;
 
 struct sec_jwt {
@@ -39,6 +40,7 @@ const char *sec_jwt_result_str(sec_jwt_result r)
     case SEC_JWT_EXPIRED: return "expired";
     case SEC_JWT_NOT_YET_VALID: return "not_yet_valid";
     case SEC_JWT_BAD_CLAIMS: return "bad_claims";
+    case SEC_JWT_REVOKED: return "revoked";
     }
     return "unknown";
 }
@@ -80,6 +82,25 @@ void sec_jwt_free(sec_jwt *v)
 int sec_jwt_nkeys(const sec_jwt *v)
 {
     return v ? v->nkeys : 0;
+}
+
+uint64_t sec_jwt_key_id(const char *alg, const unsigned char *key, size_t key_len)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char *a = alg ? alg : ""; *a; a++)
+        h = (h ^ (unsigned char)*a) * 0x100000001b3ULL;
+    h = (h ^ 0xff) * 0x100000001b3ULL; /* separator: alg "HS2", key "56…" is another key */
+    for (size_t i = 0; i < key_len; i++)
+        h = (h ^ key[i]) * 0x100000001b3ULL;
+    return h ? h : 1;
+}
+
+int sec_jwt_has_key_id(const sec_jwt *v, uint64_t key_id)
+{
+    for (int i = 0; v && i < v->nkeys; i++)
+        if (v->keys[i].id == key_id)
+            return 1;
+    return 0;
 }
 
 static int alg_is_hmac(jwt_alg_t a)
@@ -171,7 +192,8 @@ int sec_jwt_add_key(sec_jwt *v, const char *alg_name, const unsigned char *key, 
     }
     memcpy(copy, key, key_len);
     copy[key_len] = 0;
-    v->keys[v->nkeys++] = (sec_jwt_key){ .alg = alg, .key = copy, .key_len = key_len };
+    v->keys[v->nkeys++] = (sec_jwt_key){ .alg = alg, .key = copy, .key_len = key_len,
+                                         .id = sec_jwt_key_id(jwt_alg_str(alg), key, key_len) };
     return 0;
 }
 
@@ -433,6 +455,15 @@ static sec_jwt_result claims_to_principal(const sec_jwt *v, json_t *claims, int6
         snprintf(err, errlen, "roles is neither a string nor an array");
         return SEC_JWT_BAD_CLAIMS;
     }
+    json_t *jti = json_object_get(claims, "jti");
+    if (jti) {
+        if (!json_is_string(jti) ||
+            !text_ok(json_string_value(jti), json_string_length(jti), SEC_JTI_MAX)) {
+            snprintf(err, errlen, "jti is not 1..%d printable bytes", SEC_JTI_MAX);
+            return SEC_JWT_BAD_CLAIMS;
+        }
+        memcpy(p->jti, json_string_value(jti), json_string_length(jti) + 1);
+    }
     p->exp_s = has_exp ? exp : 0;
     p->authenticated = 1;
     return SEC_JWT_OK;
@@ -546,6 +577,8 @@ sec_jwt_result sec_jwt_verify(const sec_jwt *v, const char *token, size_t len, i
     json_decref(claims);
     if (res != SEC_JWT_OK)
         sec_principal_anonymous(out);
+    else
+        out->key_id = key->id;
 out:
     if (j)
         jwt_free(j);

@@ -21,7 +21,9 @@ typedef enum sec_jwt_result {
     SEC_JWT_BAD_SIGNATURE, /* signature does not verify with the key for its alg */
     SEC_JWT_EXPIRED,       /* now >= exp + leeway */
     SEC_JWT_NOT_YET_VALID, /* now < nbf - leeway */
-    SEC_JWT_BAD_CLAIMS,    /* sub/tenant/roles/exp/iss/aud missing or of the wrong form */
+    SEC_JWT_BAD_CLAIMS,    /* sub/tenant/roles/jti/exp/iss/aud missing or of the wrong form */
+    SEC_JWT_REVOKED,       /* valid, but its jti or sub is on the revocation list (never
+                              returned by sec_jwt_verify: the gate's verdict, counted alike) */
 } sec_jwt_result;
 
 /* Stable snake_case name of r ("expired", …), for metrics labels and audit. */
@@ -66,10 +68,20 @@ int sec_jwt_add_public_key_file(sec_jwt *v, const char *path, const char *alg, c
 /* Number of keys in v (0: authentication is not configured). */
 int sec_jwt_nkeys(const sec_jwt *v);
 
+/* The identity of a key: a 64-bit FNV-1a hash of its algorithm and bytes,
+ * never 0. sec_jwt_verify stores the id of the key that verified a token in
+ * sec_principal.key_id, so that after the key files are reloaded the
+ * connections whose key is gone can be told apart. */
+uint64_t sec_jwt_key_id(const char *alg, const unsigned char *key, size_t key_len);
+
+/* Whether v holds the key whose id is key_id. Returns 1 or 0. */
+int sec_jwt_has_key_id(const sec_jwt *v, uint64_t key_id);
+
 /* Verifies token[0..len) at wall time now_s (seconds since the epoch) and, on
  * SEC_JWT_OK, fills *out with its claims: `sub` (required), `tenant`
  * (optional, one channel segment), `roles` (optional: an array of strings or a
- * space-separated string), `exp`. The token's header alg selects the key; a
+ * space-separated string), `jti` (optional: 1..SEC_JTI_MAX printable bytes),
+ * `exp`, and the id of the verifying key. The token's header alg selects the key; a
  * token whose alg has no key (including "none") is refused, so a public key is
  * never used as an HMAC secret. On refusal *out is the anonymous principal and
  * err says why (never quoting the token). Thread-safe. */

@@ -9,6 +9,7 @@
 #define SEC_TENANT_MAX 64  /* longest tenant, bytes */
 #define SEC_ROLE_MAX   32  /* longest role name, bytes */
 #define SEC_ROLES_MAX  8   /* most roles kept per principal */
+#define SEC_JTI_MAX    128 /* longest token id (`jti`), bytes */
 
 /* A plain value, copied freely; no pointers inside. An all-zero struct is
  * the anonymous principal. */
@@ -19,6 +20,8 @@ typedef struct sec_principal {
     char roles[SEC_ROLES_MAX][SEC_ROLE_MAX + 1];
     int nroles;
     int64_t exp_s; /* token expiry, seconds since the epoch; 0 = none */
+    char jti[SEC_JTI_MAX + 1]; /* the token's id (`jti`), "" when it has none */
+    uint64_t key_id; /* the key that verified the token (sec_jwt_key_id), 0 anonymous */
 } sec_principal;
 
 /* Resets p to the anonymous principal. */

@@ -18,7 +18,7 @@
 #define NOW 1800000000LL
 #define T0 1000000ULL
 static const char SECRET[] = "gate-test-secret-0123456789abcdef0123456789";
-static char dir[64], secret_path[96], policy_path[96], audit_path[96];
+static char dir[64], secret_path[96], policy_path[96], audit_path[96], revoked_path[96];
 
 static const char POLICY[] =
     "{\"rules\": ["
@@ -44,6 +44,7 @@ static int setup(void **state)
     snprintf(secret_path, sizeof secret_path, "%s/secret", dir);
     snprintf(policy_path, sizeof policy_path, "%s/policy.json", dir);
     snprintf(audit_path, sizeof audit_path, "%s/audit.jsonl", dir);
+    snprintf(revoked_path, sizeof revoked_path, "%s/revoked.txt", dir);
     write_file(secret_path, SECRET);
     write_file(policy_path, POLICY);
     return 0;
@@ -55,6 +56,7 @@ static int teardown(void **state)
     unlink(secret_path);
     unlink(policy_path);
     unlink(audit_path);
+    unlink(revoked_path);
     rmdir(dir);
     return 0;
 }
@@ -321,6 +323,167 @@ static void test_sec_gate_audit_trail(void **state)
     free(bad);
 }
 
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char all[65536];
+    size_t n = fread(all, 1, sizeof all - 1, f);
+    all[n] = 0;
+    fclose(f);
+    return all;
+}
+
+static sec_gate *gate_with_revocations(const char *revoked)
+{
+    char err[256];
+    unlink(audit_path);
+    write_file(revoked_path, revoked);
+    sec_gate_cfg cfg = { .jwt_secret_file = secret_path, .policy_file = policy_path,
+                         .revoked_file = revoked_path, .audit_file = audit_path };
+    sec_gate *g = sec_gate_new(&cfg, 1, err, sizeof err);
+    if (!g)
+        fail_msg("%s", err);
+    return g;
+}
+
+#define CAROL_JTI "{\"sub\":\"carol\",\"tenant\":\"acme\",\"roles\":[\"reader\"],\"jti\":\"t-42\",\"exp\":1800000100}"
+
+static void test_sec_gate_revoked_tokens_refused(void **state)
+{
+    (void)state;
+    sec_gate *g = gate_with_revocations("jti t-42\nsub mallory\n");
+    sec_conn c;
+    char err[256];
+    assert_int_equal(conn(g, &c, CAROL_JTI, "10.0.0.1"), SEC_UNAUTHORIZED);
+    assert_int_equal(conn(g, &c, "{\"sub\":\"mallory\",\"exp\":1800000100}", "10.0.0.1"),
+                     SEC_UNAUTHORIZED);
+    assert_int_equal(conn(g, &c, ALICE, "10.0.0.1"), SEC_ALLOW);
+    /* nor may a connection switch to a revoked token in-band */
+    char *t = mint("{\"sub\":\"alice\",\"tenant\":\"acme\",\"jti\":\"t-42\",\"exp\":1800000900}");
+    assert_int_equal(sec_gate_refresh(g, &c, t, strlen(t), NOW, T0, err, sizeof err), SEC_UNAUTHORIZED);
+    assert_non_null(strstr(err, "revoked"));
+    assert_int_equal(c.who.exp_s, 1800000100);
+    free(t);
+    char m[65536];
+    assert_true(sec_gate_metrics(g, m, sizeof m) > 0);
+    assert_non_null(strstr(m, "rtchaos_sec_auth_rejections_total{reason=\"revoked\"} 3\n"));
+    assert_non_null(strstr(m, "rtchaos_sec_revoked_entries{kind=\"jti\"} 1\n"));
+    sec_gate_free(g);
+    const char *all = read_all(audit_path);
+    assert_non_null(strstr(all, "\"outcome\":\"deny\",\"reason\":\"revoked\",\"sub\":\"carol\""));
+    assert_non_null(strstr(all, "\"detail\":\"sub\""));
+    assert_null(strstr(all, "eyJ"));
+}
+
+static void test_sec_gate_reload_is_all_or_nothing(void **state)
+{
+    (void)state;
+    sec_gate *g = gate_with_revocations("");
+    sec_conn c, bob;
+    char err[256];
+    assert_int_equal(conn(g, &c, CAROL_JTI, "10.0.0.1"), SEC_ALLOW);
+    assert_int_equal(conn(g, &bob, BOB, "10.0.0.2"), SEC_ALLOW);
+    /* a broken policy: refused, the old policy and list stay in force */
+    write_file(policy_path, "{\"rules\": [{\"channel\": \"a.*\", \"subscribe\": [\"@nobody\"]}]}");
+    write_file(revoked_path, "jti t-42\n");
+    assert_int_equal(sec_gate_reload(g, "test", T0, err, sizeof err), -1);
+    assert_non_null(strstr(err, policy_path));
+    assert_int_equal(sec_gate_revalidate(g, &c, T0, err, sizeof err), SEC_ALLOW);
+    assert_int_equal(sub(g, &c, "tenant.acme.orders.1"), SEC_ALLOW);
+    /* a broken list: refused as well */
+    write_file(policy_path, POLICY);
+    write_file(revoked_path, "jti t-42\nkid nonsense\n");
+    assert_int_equal(sec_gate_reload(g, "test", T0, err, sizeof err), -1);
+    assert_non_null(strstr(err, ":2:"));
+    assert_int_equal(sec_gate_revalidate(g, &c, T0, err, sizeof err), SEC_ALLOW);
+    /* good files: the revoked connection must go, the other stays */
+    write_file(revoked_path, "jti t-42\n");
+    assert_int_equal(sec_gate_reload(g, "SIGHUP", T0, err, sizeof err), 0);
+    assert_int_equal(sec_gate_revalidate(g, &c, T0, err, sizeof err), SEC_UNAUTHORIZED);
+    assert_non_null(strstr(err, "revoked"));
+    assert_int_equal(sec_gate_revalidate(g, &bob, T0, err, sizeof err), SEC_ALLOW);
+    sec_gate_summary sum;
+    sec_gate_describe(g, &sum);
+    assert_int_equal(sum.keys, 1);
+    assert_int_equal(sum.rules, 3);
+    assert_int_equal(sum.revoked_jti, 1);
+    char m[65536];
+    assert_true(sec_gate_metrics(g, m, sizeof m) > 0);
+    assert_non_null(strstr(m, "rtchaos_sec_reloads_total{outcome=\"ok\"} 1\n"));
+    assert_non_null(strstr(m, "rtchaos_sec_reloads_total{outcome=\"error\"} 2\n"));
+    assert_non_null(strstr(m, "rtchaos_sec_reload_ends_total{reason=\"revoked\"} 1\n"));
+    sec_gate_free(g);
+    const char *all = read_all(audit_path);
+    assert_non_null(strstr(all, "\"action\":\"reload\",\"outcome\":\"deny\",\"reason\":\"bad_file\""));
+    assert_non_null(strstr(all, "\"action\":\"reload\",\"outcome\":\"allow\""));
+    assert_non_null(strstr(all, "SIGHUP: keys=1 rules=3 revoked_jti=1 revoked_sub=0"));
+    assert_non_null(strstr(all, "\"action\":\"revalidate\",\"outcome\":\"close\",\"reason\":\"revoked\""));
+}
+
+static void test_sec_gate_reload_reauthorizes_and_rotates_keys(void **state)
+{
+    (void)state;
+    sec_gate *g = gate_with_revocations("");
+    sec_conn a, anon;
+    char err[256];
+    assert_int_equal(conn(g, &a, ALICE, "10.0.0.1"), SEC_ALLOW);
+    assert_int_equal(conn(g, &anon, NULL, "10.0.0.3"), SEC_ALLOW);
+    assert_int_equal(sub(g, &a, "tenant.acme.orders.1"), SEC_ALLOW);
+    /* the new policy takes orders away from readers and public.** from @anyone */
+    write_file(policy_path, "{\"rules\": [{\"channel\": \"tenant.{tenant}.orders.*\", "
+                            "\"subscribe\": [\"trader\"]},"
+                            "{\"channel\": \"tenant.{tenant}.**\", \"subscribe\": [\"@authenticated\"]}]}");
+    assert_int_equal(sec_gate_reload(g, "admin", T0, err, sizeof err), 0);
+    assert_int_equal(sec_gate_revalidate(g, &a, T0, err, sizeof err), SEC_ALLOW);
+    assert_int_equal(sec_gate_reauthorize(g, &a, "tenant.acme.orders.1", NOW, T0, err, sizeof err),
+                     SEC_FORBIDDEN);
+    assert_int_equal(sec_gate_reauthorize(g, &a, "tenant.acme.prices", NOW, T0, err, sizeof err),
+                     SEC_ALLOW);
+    assert_int_equal(sec_gate_revalidate(g, &anon, T0, err, sizeof err), SEC_UNAUTHORIZED);
+    /* a rotated secret: tokens signed with the old one lose their connections */
+    write_file(secret_path, "a-brand-new-secret-0123456789abcdef0123456789");
+    assert_int_equal(sec_gate_reload(g, "admin", T0, err, sizeof err), 0);
+    assert_int_equal(sec_gate_revalidate(g, &a, T0, err, sizeof err), SEC_UNAUTHORIZED);
+    assert_non_null(strstr(err, "key"));
+    assert_int_equal(conn(g, &a, ALICE, "10.0.0.1"), SEC_UNAUTHORIZED); /* minted with SECRET */
+    char m[65536];
+    assert_true(sec_gate_metrics(g, m, sizeof m) > 0);
+    assert_non_null(strstr(m, "rtchaos_sec_reload_ends_total{reason=\"forbidden\"} 1\n"));
+    assert_non_null(strstr(m, "rtchaos_sec_reload_ends_total{reason=\"key_removed\"} 1\n"));
+    assert_non_null(strstr(m, "rtchaos_sec_reload_ends_total{reason=\"anonymous\"} 1\n"));
+    sec_gate_free(g);
+    write_file(secret_path, SECRET);
+    write_file(policy_path, POLICY);
+    const char *all = read_all(audit_path);
+    assert_non_null(strstr(all, "\"reason\":\"no_role\",\"sub\":\"alice\""));
+    assert_non_null(strstr(all, "\"detail\":\"reload\""));
+    assert_non_null(strstr(all, "\"reason\":\"key_removed\""));
+}
+
+static void test_sec_gate_keepalive_requests_are_not_attempts(void **state)
+{
+    (void)state;
+    sec_gate *g = gate(1, 1, (sec_gate_cfg){ .conn_per_addr = { 1, 2 } });
+    sec_conn c;
+    char err[256];
+    char *t = mint(ALICE);
+    assert_int_equal(conn(g, &c, ALICE, "10.0.0.9"), SEC_ALLOW);
+    assert_int_equal(conn(g, &c, ALICE, "10.0.0.9"), SEC_ALLOW);
+    /* 100 more requests on an open connection: not connection attempts */
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(sec_gate_request(g, &c, SEC_T_POLL, "10.0.0.9", t, strlen(t), NOW, T0, err,
+                                          sizeof err),
+                         SEC_ALLOW);
+    /* but they are authenticated like any request */
+    assert_int_equal(sec_gate_request(g, &c, SEC_T_POLL, "10.0.0.9", "x.y.z", 5, NOW, T0, err, sizeof err),
+                     SEC_UNAUTHORIZED);
+    /* and a third new connection in the same instant still is one too many */
+    assert_int_equal(conn(g, &c, ALICE, "10.0.0.9"), SEC_RATE_LIMITED);
+    free(t);
+    sec_gate_free(g);
+}
+
 static void test_sec_gate_bad_config_refuses_to_start(void **state)
 {
     (void)state;
@@ -331,6 +494,11 @@ static void test_sec_gate_bad_config_refuses_to_start(void **state)
     cfg = (sec_gate_cfg){ .jwt_public_key = secret_path };
     assert_null(sec_gate_new(&cfg, 1, err, sizeof err));
     cfg = (sec_gate_cfg){ .audit_file = "/nonexistent/audit" };
+    assert_null(sec_gate_new(&cfg, 1, err, sizeof err));
+    cfg = (sec_gate_cfg){ .jwt_secret_file = secret_path, .revoked_file = "/nonexistent/revoked" };
+    assert_null(sec_gate_new(&cfg, 1, err, sizeof err));
+    assert_non_null(strstr(err, "/nonexistent/revoked"));
+    cfg = (sec_gate_cfg){ .revoked_file = secret_path }; /* a list without authentication */
     assert_null(sec_gate_new(&cfg, 1, err, sizeof err));
 }
 
@@ -346,6 +514,10 @@ int main(void)
         cmocka_unit_test(test_sec_gate_admin),
         cmocka_unit_test(test_sec_gate_metrics_and_tenant_gauge),
         cmocka_unit_test(test_sec_gate_audit_trail),
+        cmocka_unit_test(test_sec_gate_revoked_tokens_refused),
+        cmocka_unit_test(test_sec_gate_reload_is_all_or_nothing),
+        cmocka_unit_test(test_sec_gate_reload_reauthorizes_and_rotates_keys),
+        cmocka_unit_test(test_sec_gate_keepalive_requests_are_not_attempts),
         cmocka_unit_test(test_sec_gate_bad_config_refuses_to_start),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

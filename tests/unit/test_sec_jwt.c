@@ -123,6 +123,39 @@ static void test_sec_jwt_hs256_claims_become_principal(void **state)
     sec_jwt_free(v);
 }
 
+static void test_sec_jwt_jti_and_key_id(void **state)
+{
+    (void)state;
+    sec_jwt *v = hs_set(NULL);
+    char *t = mint_hs("{\"sub\":\"alice\",\"jti\":\"9b2c-01\",\"exp\":1800000060}");
+    sec_principal p;
+    assert_int_equal(verify(v, t, &p), SEC_JWT_OK);
+    assert_string_equal(p.jti, "9b2c-01");
+    /* the verifying key is remembered, so a reload can tell when it is gone */
+    uint64_t id = sec_jwt_key_id("HS256", (const unsigned char *)SECRET, strlen(SECRET));
+    assert_true(id != 0);
+    assert_true(p.key_id == id);
+    assert_true(sec_jwt_has_key_id(v, id));
+    assert_false(sec_jwt_has_key_id(v, id ^ 1));
+    assert_false(sec_jwt_key_id("HS384", (const unsigned char *)SECRET, strlen(SECRET)) == id);
+    free(t);
+    t = mint_hs("{\"sub\":\"alice\",\"exp\":1800000060}");
+    assert_int_equal(verify(v, t, &p), SEC_JWT_OK);
+    assert_string_equal(p.jti, ""); /* optional */
+    free(t);
+    static const char *bad[] = { "{\"sub\":\"a\",\"jti\":7,\"exp\":1800000060}",
+                                 "{\"sub\":\"a\",\"jti\":\"\",\"exp\":1800000060}",
+                                 "{\"sub\":\"a\",\"jti\":\"a\\nb\",\"exp\":1800000060}" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        t = mint_hs(bad[i]);
+        assert_int_equal(verify(v, t, &p), SEC_JWT_BAD_CLAIMS);
+        assert_int_equal(p.authenticated, 0);
+        free(t);
+    }
+    assert_string_equal(sec_jwt_result_str(SEC_JWT_REVOKED), "revoked");
+    sec_jwt_free(v);
+}
+
 static void test_sec_jwt_roles_as_space_separated_string(void **state)
 {
     (void)state;
@@ -470,6 +503,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sec_jwt_hs256_claims_become_principal),
         cmocka_unit_test(test_sec_jwt_roles_as_space_separated_string),
+        cmocka_unit_test(test_sec_jwt_jti_and_key_id),
         cmocka_unit_test(test_sec_jwt_wrong_secret_is_bad_signature),
         cmocka_unit_test(test_sec_jwt_tampered_payload_is_bad_signature),
         cmocka_unit_test(test_sec_jwt_alg_none_is_refused),
