@@ -209,6 +209,17 @@ static int attrs_apply(const toxic_type *ty, void *attrs, tx_common *c, json_t *
     return rc;
 }
 
+void toxic_type_defaults(const toxic_type *ty, void *attrs)
+{
+    ty->defaults(attrs);
+    if (ty->preset_action) {
+        json_t *o = json_pack("{s:s}", "action", ty->preset_action);
+        char err[128];
+        ty->parse(attrs, o, err, sizeof err); /* the registry's own table: always valid */
+        json_decref(o);
+    }
+}
+
 toxic *toxic_new_json(json_t *body, uint64_t now_us, char *err, size_t errlen)
 {
     if (!json_is_object(body)) {
@@ -252,7 +263,7 @@ toxic *toxic_new_json(json_t *body, uint64_t now_us, char *err, size_t errlen)
     t->stream = stream;
     t->toxicity = toxicity;
     t->created_us = now_us;
-    ty->defaults(t->attrs);
+    toxic_type_defaults(ty, t->attrs);
     json_t *jn = json_object_get(body, "name");
     if (jn && !json_is_null(jn) && !json_is_string(jn)) {
         snprintf(err, errlen, "bad request body: name must be a string");

@@ -94,6 +94,9 @@ typedef struct toxic_type {
      * between messages (so the rest of the stream can go on raw). NULL:
      * can be removed any time. */
     int (*at_boundary)(const void *st);
+    /* Per-action names (ws_drop …, built by the registry): the value its
+     * "action" attribute starts with. NULL for the types themselves. */
+    const char *preset_action;
 } toxic_type;
 
 enum { TX_PROTO_NONE = 0, TX_PROTO_WS = 1, TX_PROTO_SSE = 2 };
@@ -140,6 +143,10 @@ typedef struct toxic {
 const toxic_type *toxic_registry_find(const char *name);
 /* The registered types, NULL-terminated (for docs and tests). */
 const toxic_type *const *toxic_registry_all(void);
+
+/* Fills attrs (ty->attrs_size bytes) with ty's defaults, its preset action
+ * included. */
+void toxic_type_defaults(const toxic_type *ty, void *attrs);
 
 /* Builds a new toxic from the API's JSON body
  * {"name","type","stream","toxicity","attributes"} (defaults: stream

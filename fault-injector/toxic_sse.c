@@ -386,39 +386,3 @@ const toxic_type toxic_sse_type = {
     .resume = resume,
     .at_boundary = at_boundary,
 };
-
-/* One type per action as well ("sse_drop", …), for scenario files that name
- * the fault directly: the same toxic with its action preset. */
-#define SSE_ALIAS(a, act)                                                      \
-    static void defaults_##a(void *p)                                          \
-    {                                                                          \
-        defaults(p);                                                           \
-        ((sse_attrs *)p)->m.action = act;                                       \
-    }                                                                          \
-    const toxic_type toxic_sse_##a##_type = {                               \
-        .name = "sse_" #a,                                                  \
-        .attrs_size = sizeof(sse_attrs),                                    \
-        .state_size = sizeof(sse_state),                                    \
-        .defaults = defaults_##a,                                           \
-        .parse = parse,                                                     \
-        .to_json = to_json,                                                 \
-        .data = data,                                                       \
-        .eof = eof,                                                         \
-        .tick = tick,                                                       \
-        .flush = flush,                                                     \
-        .stop = stop,                                                       \
-        .held = held,                                                       \
-        .protocol = protocol,                                               \
-        .resume = resume,                                                   \
-        .at_boundary = at_boundary,                                         \
-    };
-SSE_ALIAS(drop, SSE_DROP)
-SSE_ALIAS(duplicate, SSE_DUPLICATE)
-SSE_ALIAS(delay, SSE_DELAY)
-SSE_ALIAS(reorder, SSE_REORDER)
-SSE_ALIAS(burst, SSE_BURST)
-SSE_ALIAS(corrupt, SSE_CORRUPT)
-SSE_ALIAS(strip_id, SSE_STRIP_ID)
-SSE_ALIAS(inject_retry, SSE_INJECT_RETRY)
-SSE_ALIAS(cut, SSE_CUT)
-SSE_ALIAS(suppress_heartbeat, SSE_SUPPRESS_HEARTBEAT)

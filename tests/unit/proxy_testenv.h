@@ -78,7 +78,7 @@ static testenv *te_new(const char *type, const char *attrs_json, uint64_t seed)
     }
     t->attrs = calloc(1, t->ty->attrs_size + 1);
     t->state = calloc(1, t->ty->state_size + 1);
-    t->ty->defaults(t->attrs);
+    toxic_type_defaults(t->ty, t->attrs);
     if (attrs_json) {
         json_t *j = json_loads(attrs_json, 0, NULL);
         char err[256];
