@@ -7,9 +7,7 @@ message is ever counted, and the 400s where none could be."""
 import asyncio
 import http.client
 import os
-import socket
 import sys
-import threading
 import time
 
 import websockets
@@ -20,22 +18,10 @@ import proxytest as pt  # noqa: E402
 N = 20
 
 
-class Servers:
+class Servers(pt.LoopServers):
     """A websockets server (sends m1..mN 10 ms apart, then echoes) and a
     chunked SSE server (N events, a heartbeat comment after every event),
     on one asyncio loop in a thread."""
-
-    def __init__(self):
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        threading.Thread(target=self._run, daemon=True).start()
-        assert self.ready.wait(10)
-
-    def _run(self):
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self._start())
-        self.ready.set()
-        self.loop.run_forever()
 
     async def _start(self):
         self.ws = await websockets.serve(self._ws, "127.0.0.1", 0, compression=None)
@@ -192,7 +178,6 @@ def main():
     st, err = api.call("POST", "/proxies/raw/toxics", {"type": "latency", "attributes": {"after_messages": "x"}})
     assert st == 400, (st, err)
 
-    socket.setdefaulttimeout(None)
     assert proc.p.poll() is None
     assert proc.stop() == 0
     print("proxy_schedule_messages: ok")

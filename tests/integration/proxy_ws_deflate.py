@@ -10,7 +10,6 @@ changed differs from what was sent, and the connection stays open."""
 import asyncio
 import os
 import sys
-import threading
 
 import websockets
 
@@ -28,22 +27,13 @@ def payload(i):
     return f'{{"seq":{i},"channel":"orders","items":[{words}]}}'.encode()
 
 
-class Server:
+class Server(pt.LoopServers):
     """/feed: sends payload(1..N) as binary messages 5 ms apart, then echoes;
     /echo: echoes every message back (upstream checks)."""
 
     def __init__(self):
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
         self.extensions = []
-        threading.Thread(target=self._run, daemon=True).start()
-        assert self.ready.wait(10)
-
-    def _run(self):
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self._start())
-        self.ready.set()
-        self.loop.run_forever()
+        super().__init__()
 
     async def _start(self):
         self.srv = await websockets.serve(self._handle, "127.0.0.1", 0)  # compression="deflate"

@@ -18,22 +18,10 @@ import proxytest as pt  # noqa: E402
 N_WS = 60
 
 
-class Servers:
+class Servers(pt.LoopServers):
     """A websockets server (sends N_WS numbered messages, then echoes) and an
     SSE server (/sse chunked, /raw close-delimited: 40 events with id: and a
     heartbeat comment every 5), on one asyncio loop in a thread."""
-
-    def __init__(self):
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        threading.Thread(target=self._run, daemon=True).start()
-        assert self.ready.wait(10)
-
-    def _run(self):
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self._start())
-        self.ready.set()
-        self.loop.run_forever()
 
     async def _start(self):
         self.ws = await websockets.serve(self._ws, "127.0.0.1", 0)

@@ -1,6 +1,7 @@
 """proxytest — helpers for the rtchaos-proxy integration tests: a loopback
 echo upstream, a small JSON client for the control API, and a started proxy.
 Everything runs on 127.0.0.1 with ephemeral ports and is reaped at exit."""
+import asyncio
 import json
 import os
 import socket
@@ -47,6 +48,27 @@ class EchoServer:
             pass
         finally:
             c.close()
+
+
+class LoopServers:
+    """Base of the asyncio upstream servers of the WS/SSE tests: runs one
+    event loop in a daemon thread and awaits the subclass's _start() (which
+    opens the listening sockets) before the constructor returns."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+        assert self.ready.wait(10)
+
+    def _run(self):
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(self._start())
+        self.ready.set()
+        self.loop.run_forever()
+
+    async def _start(self):
+        raise NotImplementedError
 
 
 class Api:

@@ -305,6 +305,31 @@ static void pmd_on_unit(void *arg, const ws_unit *u)
 #define PMD_HEAD "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" \
                  "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=12\r\n\r\n"
 
+/* Writes PMD_HEAD and nm server messages compressed by a sender keeping its
+ * context (window 2^12) into in: message i is pmdt_message(i % mod) made
+ * unique, so later messages repeat earlier ones. at (may be NULL) gets where
+ * each message starts, and the end. Returns the length. */
+static size_t pmd_stream(unsigned char *in, int nm, int mod, char (*m)[256], size_t *ml, size_t *at)
+{
+    size_t n = strlen(PMD_HEAD);
+    memcpy(in, PMD_HEAD, n);
+    z_stream snd = {0};
+    assert_int_equal(deflateInit2(&snd, 6, Z_DEFLATED, -12, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    for (int i = 0; i < nm; i++) {
+        if (at)
+            at[i] = n;
+        ml[i] = pmdt_message(i % mod, m[i], 256);
+        m[i][7] = (char)('a' + i);
+        unsigned char c[512];
+        size_t cl = pmdt_compress(&snd, m[i], ml[i], c, sizeof c);
+        wst_frame(in, &n, 1, WS_OP_TEXT | 0x40, c, cl, NULL); /* RSV1: compressed */
+    }
+    if (at)
+        at[nm] = n;
+    deflateEnd(&snd);
+    return n;
+}
+
 static void test_toxic_ws_deflate_peer_stays_in_sync(void **state)
 {
     (void)state;
@@ -312,18 +337,7 @@ static void test_toxic_ws_deflate_peer_stays_in_sync(void **state)
     char m[NM][256];
     size_t ml[NM];
     static unsigned char in[16384];
-    size_t h = strlen(PMD_HEAD), n = h;
-    memcpy(in, PMD_HEAD, h);
-    z_stream snd = {0};
-    assert_int_equal(deflateInit2(&snd, 6, Z_DEFLATED, -12, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    for (int i = 0; i < NM; i++) {
-        ml[i] = pmdt_message(i % 4, m[i], sizeof m[i]); /* repeats: back-references */
-        m[i][7] = (char)('a' + i);
-        unsigned char c[512];
-        size_t cl = pmdt_compress(&snd, m[i], ml[i], c, sizeof c);
-        wst_frame(in, &n, 1, WS_OP_TEXT | 0x40, c, cl, NULL); /* RSV1: compressed */
-    }
-    deflateEnd(&snd);
+    size_t h = strlen(PMD_HEAD), n = pmd_stream(in, NM, 4, m, ml, NULL);
     ws_pmd pmd;
     ws_pmd_parse_response(&pmd, PMD_HEAD, h);
     assert_int_equal(pmd.window_bits[1], 12);
@@ -394,20 +408,7 @@ static void test_toxic_ws_deflate_added_mid_stream(void **state)
     char m[NM][256];
     size_t ml[NM], at[NM + 1];
     static unsigned char in[16384];
-    size_t h = strlen(PMD_HEAD), n = h;
-    memcpy(in, PMD_HEAD, h);
-    z_stream snd = {0};
-    assert_int_equal(deflateInit2(&snd, 6, Z_DEFLATED, -12, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    for (int i = 0; i < NM; i++) {
-        at[i] = n;
-        ml[i] = pmdt_message(i % 3, m[i], sizeof m[i]);
-        m[i][7] = (char)('a' + i);
-        unsigned char c[512];
-        size_t cl = pmdt_compress(&snd, m[i], ml[i], c, sizeof c);
-        wst_frame(in, &n, 1, WS_OP_TEXT | 0x40, c, cl, NULL);
-    }
-    at[NM] = n;
-    deflateEnd(&snd);
+    size_t h = strlen(PMD_HEAD), n = pmd_stream(in, NM, 3, m, ml, at);
     ws_pmd pmd = {0};
     track trk;
     track_init(&trk, 1);
