@@ -5,8 +5,9 @@
 # rtchaos-proxy --no-splice. What it measures:
 # - bulk: one connection, MIB MiB client → sink (256 KiB writes, 64 KiB
 #   reads, the same load generator for every peer); MB/s, and the CPU time
-#   of the client, of the proxy process (socat: with its forked children)
-#   and of the sink, per GiB, so the split of the 2 cores can be read off.
+#   of the client and of the sink's thread (their own CPU clocks) and of the
+#   proxy process (/proc, socat with its forked children), per GiB, so the
+#   split of the 2 cores can be read off.
 # - rtt: sequential 64-byte round trips through an echo server (RTT_N in
 #   all per peer); p50/p99 of each round.
 # - The peers take turns, ROUNDS times (bulk, then rtt, per peer per round):
@@ -48,7 +49,6 @@ wait_line() { # file prefix -> waits up to 10 s for a line starting with prefix,
 wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; exit 1; }
 
 "$OUT/proxy_load" serve >"$OUT/serve.out" & pids+=($!)
-SINK_PID=$!
 UP=$(wait_line "$OUT/serve.out" port | awk '{print $2}')
 
 "$BIN/rtchaos-proxy" --api-port 0 --seed 1 >"$OUT/proxy.out" 2>"$OUT/proxy.err" & pids+=($!)
@@ -98,12 +98,12 @@ per=$(( RTT_N / ROUNDS ))
 for r in $(seq "$ROUNDS"); do
   for t in "${targets[@]}"; do
     IFS=: read -r name port pid <<<"$t"
-    s0=$(ticks "$SINK_PID"); p0=$(ticks "$pid")
-    read -r mbs _ cms _ < <("$OUT/proxy_load" bulk "$port" "$MIB")
-    sleep 0.2 # the sink's thread and socat's child finish and are counted
-    s1=$(ticks "$SINK_PID"); p1=$(ticks "$pid")
-    BULK[$name]+="$mbs "; CCPU[$name]+="$cms "
-    PCPU[$name]+="$(( (p1 - p0) * 1000 / TCK )) "; SCPU[$name]+="$(( (s1 - s0) * 1000 / TCK )) "
+    p0=$(ticks "$pid")
+    read -r mbs _ cms _ kms _ < <("$OUT/proxy_load" bulk "$port" "$MIB")
+    sleep 0.2 # socat's child for this connection exits and is counted
+    p1=$(ticks "$pid")
+    BULK[$name]+="$mbs "; CCPU[$name]+="$cms "; SCPU[$name]+="$kms "
+    PCPU[$name]+="$(( (p1 - p0) * 1000 / TCK )) "
     WALL[$name]+="$(( MIB * 1048576 / mbs / 1000 )) "
     read -r _ p50 _ p99 _ < <("$OUT/proxy_load" rtt "$port" "$per")
     RTT50[$name]+="$p50 "; RTT99[$name]+="$p99 "

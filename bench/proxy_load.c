@@ -6,8 +6,9 @@
  *
  *   proxy_load serve                 prints "port N", serves until killed
  *   proxy_load bulk PORT MIB         one connection: send MIB MiB, wait for the
- *                                    server's count; prints MB/s and this
- *                                    process's CPU time in ms
+ *                                    server's count; prints MB/s, this
+ *                                    process's CPU time and the sink
+ *                                    thread's, in ms
  *   proxy_load rtt PORT N            N sequential 64-byte round trips; prints
  *                                    p50/p99/max in µs
  *   proxy_load paced PORT N GAP_US   N 64-byte stamped messages GAP_US apart,
@@ -29,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/net_tstamp.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,8 +107,9 @@ static void serve_paced(int fd, char *buf, size_t have)
     }
 }
 
-/* First byte 'B': bulk sink (counts until EOF, answers the count as 8
- * bytes); 'P': paced echo; anything else: echo. */
+/* First byte 'B': bulk sink (counts until EOF, answers the count and its
+ * thread's CPU time in µs, 8 bytes each); 'P': paced echo; anything else:
+ * echo. */
 static void *serve_conn(void *arg)
 {
     int fd = (int)(intptr_t)arg;
@@ -122,7 +123,10 @@ static void *serve_conn(void *arg)
         uint64_t total = (uint64_t)r;
         while ((r = read(fd, buf, sizeof buf)) > 0)
             total += (uint64_t)r;
-        write_full(fd, &total, sizeof total);
+        struct timespec cpu;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+        uint64_t answer[2] = {total, (uint64_t)cpu.tv_sec * 1000000 + (uint64_t)cpu.tv_nsec / 1000};
+        write_full(fd, answer, sizeof answer);
     } else {
         while (r > 0) {
             if (write_full(fd, buf, (size_t)r) < 0)
@@ -190,19 +194,20 @@ static int bulk(int port, long mib)
         sent += k;
     }
     shutdown(s, SHUT_WR);
-    uint64_t got = 0;
-    if (read_full(s, &got, sizeof got) < 0)
+    uint64_t answer[2]; /* bytes the sink got, its thread's CPU time in µs */
+    if (read_full(s, answer, sizeof answer) < 0)
         die("read count");
+    uint64_t got = answer[0];
     double dt = (double)(now_us() - t0) / 1e6;
     if (got != total) {
         fprintf(stderr, "sink got %llu of %llu bytes\n", (unsigned long long)got, (unsigned long long)total);
         return 1;
     }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    long cpu_ms = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
-                  (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
-    printf("%.0f MB/s %ld cpu_ms\n", (double)total / dt / 1e6, cpu_ms);
+    struct timespec cpu;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+    printf("%.0f MB/s %llu client_cpu_ms %llu sink_cpu_ms\n", (double)total / dt / 1e6,
+           (unsigned long long)cpu.tv_sec * 1000 + (unsigned long long)cpu.tv_nsec / 1000000,
+           (unsigned long long)(answer[1] / 1000));
     close(s);
     return 0;
 }
