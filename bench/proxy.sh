@@ -8,12 +8,13 @@
 #   of the client and of the sink's thread (their own CPU clocks) and of the
 #   proxy process (/proc, socat with its forked children), per GiB, so the
 #   split of the 2 cores can be read off.
-# - rtt: sequential 64-byte round trips through an echo server (RTT_N in
-#   all per peer); p50/p99 of each round.
-# - The peers take turns, ROUNDS times (bulk, then rtt, per peer per round):
-#   other work on the box changes from second to second, and turns spread it
-#   over every peer alike. Each figure is the median over the rounds, with
-#   the spread (min–max) next to it.
+# - rtt: RTT_N sequential 64-byte round trips through an echo server on one
+#   connection per peer; p50/p99/max of all of them, and the p50 added to
+#   direct's.
+# - Other work on the box changes from second to second, so the peers take
+#   turns: ROUNDS bulk transfers each (the figure is the median, with the
+#   spread min–max next to it), and the round trips in RTT_ROUNDS bursts
+#   (one connection per peer kept open throughout).
 # - storm: 10,000 connect + 1-byte echo + close, 16 at a time, once per peer.
 # - latency toxic accuracy (rtchaos-proxy only): latency=50 ms downstream,
 #   1,000 stamped 64-byte messages 2 ms apart, echoed by the server with its
@@ -32,6 +33,7 @@ OUT=build/bench-proxy
 MIB=${MIB:-1024}
 RTT_N=${RTT_N:-20000}
 ROUNDS=${ROUNDS:-5}
+RTT_ROUNDS=${RTT_ROUNDS:-40}
 mkdir -p "$OUT"
 [ -x "$BIN/rtchaos-proxy" ] || make -s "$BIN/rtchaos-proxy"
 cc -O2 -pthread -Wall -Wextra -o "$OUT/proxy_load" bench/proxy_load.c
@@ -93,8 +95,7 @@ ticks() { [ "$1" = 0 ] && echo 0 || awk '{print $14+$15+$16+$17}' "/proc/$1/stat
 stats() { sort -n | awk '{v[NR]=$1} END {printf "%d %d %d\n", v[int((NR+1)/2)], v[1], v[NR]}'; }
 
 targets=(direct:$UP:0 haproxy:$HAP:$HAP_PID socat:$SOC:$SOC_PID rtchaos-proxy:$RTC:$RTC_PID rtchaos-proxy/no-splice:$RTC2:$RTC2_PID)
-declare -A BULK RTT50 RTT99 CCPU PCPU SCPU WALL
-per=$(( RTT_N / ROUNDS ))
+declare -A BULK CCPU PCPU SCPU WALL RTT
 for r in $(seq "$ROUNDS"); do
   for t in "${targets[@]}"; do
     IFS=: read -r name port pid <<<"$t"
@@ -105,23 +106,24 @@ for r in $(seq "$ROUNDS"); do
     BULK[$name]+="$mbs "; CCPU[$name]+="$cms "; SCPU[$name]+="$kms "
     PCPU[$name]+="$(( (p1 - p0) * 1000 / TCK )) "
     WALL[$name]+="$(( MIB * 1048576 / mbs / 1000 )) "
-    read -r _ p50 _ p99 _ < <("$OUT/proxy_load" rtt "$port" "$per")
-    RTT50[$name]+="$p50 "; RTT99[$name]+="$p99 "
   done
 done
+ports=(); for t in "${targets[@]}"; do IFS=: read -r _ port _ <<<"$t"; ports+=("$port"); done
+while read -r port _ p50 _ p99 _ mx _; do RTT[$port]="$p50 $p99 $mx"; done \
+  < <("$OUT/proxy_load" rtt-turns "$RTT_N" "$RTT_ROUNDS" "${ports[@]}")
 
-echo "rtchaos-proxy bench — $(date -u +%FT%TZ), $(nproc) cores, bulk ${MIB} MiB, ${RTT_N} round trips of 64 B per peer, ${ROUNDS} rounds"
+echo "rtchaos-proxy bench — $(date -u +%FT%TZ), $(nproc) cores, bulk ${MIB} MiB x ${ROUNDS} turns, ${RTT_N} round trips of 64 B per peer in ${RTT_ROUNDS} turns"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the box skews every row alike)"
-printf '%-24s %20s %7s %15s %17s %13s\n' target "bulk MB/s (spread)" "×direct" "rtt p50 us" "rtt p99 us" "storm conn/s"
+printf '%-24s %20s %7s %7s %7s %7s %9s %13s\n' target "bulk MB/s (spread)" "×direct" "rtt p50" "p99" "max" "added p50" "storm conn/s"
 read -r dmed _ < <(tr ' ' '\n' <<<"${BULK[direct]}" | grep . | stats)
+read -r d50 _ <<<"${RTT[$UP]}"
 for t in "${targets[@]}"; do
   IFS=: read -r name port pid <<<"$t"
   read -r bm bl bh < <(tr ' ' '\n' <<<"${BULK[$name]}" | grep . | stats)
-  read -r rm rl rh < <(tr ' ' '\n' <<<"${RTT50[$name]}" | grep . | stats)
-  read -r qm ql qh < <(tr ' ' '\n' <<<"${RTT99[$name]}" | grep . | stats)
+  read -r r50 r99 rmx <<<"${RTT[$port]}"
   storm=$("$OUT/proxy_load" storm "$port" 10000 16 || true)
-  printf '%-24s %6s %13s %7s %4s %10s %5s %11s %13s\n' "$name" "$bm" "($bl-$bh)" \
-    "$(awk -v a="$bm" -v b="$dmed" 'BEGIN {printf "%.2f", a / b}')" "$rm" "($rl-$rh)" "$qm" "($ql-$qh)" "${storm%% *}"
+  printf '%-24s %6s %13s %7s %7s %7s %7s %9s %13s\n' "$name" "$bm" "($bl-$bh)" \
+    "$(awk -v a="$bm" -v b="$dmed" 'BEGIN {printf "%.2f", a / b}')" "$r50" "$r99" "$rmx" "+$(( r50 - d50 ))" "${storm%% *}"
   case "$storm" in *" 0 failed") ;; *) echo "  storm through $name: $storm" ;; esac
 done
 
@@ -157,5 +159,7 @@ for kind in leg rtt; do
   printf '    added - 50 ms (with - median without - 50 ms):  p1 %+d  p50 %+d  p99 %+d  max %+d us%s\n' \
     $(( l1 - 50000 - b50 )) $(( l50 - 50000 - b50 )) $(( l99 - 50000 - b50 )) $(( lmx - 50000 - b50 )) \
     "$([ "$kind" = leg ] && echo "  (target: p99 within ±500 us)")"
+  printf '    same quantile, with - without - 50 ms (the shift the toxic adds):  p1 %+d  p50 %+d  p99 %+d us\n' \
+    $(( l1 - b1 - 50000 )) $(( l50 - b50 - 50000 )) $(( l99 - b99 - 50000 ))
 done
 echo "  the proxy's own release lateness (due time -> release): $late"

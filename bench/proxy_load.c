@@ -11,6 +11,9 @@
  *                                    thread's, in ms
  *   proxy_load rtt PORT N            N sequential 64-byte round trips; prints
  *                                    p50/p99/max in µs
+ *   proxy_load rtt-turns N ROUNDS PORT...  one connection per port, N round
+ *                                    trips on each, the ports taking turns in
+ *                                    ROUNDS bursts; one rtt line per port
  *   proxy_load paced PORT N GAP_US   N 64-byte stamped messages GAP_US apart,
  *                                    echoed; prints two lines: the round trip
  *                                    as the client's thread sees it, and the
@@ -239,25 +242,60 @@ static void report_low(const char *what, uint64_t *v, long n)
            (unsigned long long)v[n / 2], (unsigned long long)v[i99], (unsigned long long)v[n - 1]);
 }
 
+/* One 64-byte round trip on s; returns its time in µs. */
+static uint64_t round_trip(int s)
+{
+    char msg[64];
+    memset(msg, 'r', sizeof msg);
+    uint64_t t0 = now_us();
+    if (write_full(s, msg, sizeof msg) < 0 || read_full(s, msg, sizeof msg) < 0)
+        die("rtt");
+    return now_us() - t0;
+}
+
 static int rtt(int port, long n)
 {
     int s = dial(port);
-    char msg[64];
-    memset(msg, 'r', sizeof msg);
     uint64_t *v = calloc((size_t)n, sizeof *v);
-    for (int w = 0; w < 200; w++) { /* warm up */
-        if (write_full(s, msg, sizeof msg) < 0 || read_full(s, msg, sizeof msg) < 0)
-            die("rtt warm-up");
-    }
-    for (long i = 0; i < n; i++) {
-        uint64_t t0 = now_us();
-        if (write_full(s, msg, sizeof msg) < 0 || read_full(s, msg, sizeof msg) < 0)
-            die("rtt");
-        v[i] = now_us() - t0;
-    }
+    for (int w = 0; w < 200; w++) /* warm up */
+        round_trip(s);
+    for (long i = 0; i < n; i++)
+        v[i] = round_trip(s);
     report(v, n);
     free(v);
     close(s);
+    return 0;
+}
+
+/* One connection per port, n round trips on each, the ports taking turns
+ * in bursts of n / rounds: whatever else the box does meanwhile falls on
+ * every port alike. Prints one "PORT p50 .. p99 .. max .. us" line each. */
+static int rtt_turns(long n, long rounds, int nports, char **ports)
+{
+    int *s = calloc((size_t)nports, sizeof *s);
+    uint64_t **v = calloc((size_t)nports, sizeof *v);
+    long burst = n / rounds > 0 ? n / rounds : 1, done = 0;
+    for (int p = 0; p < nports; p++) {
+        s[p] = dial(atoi(ports[p]));
+        v[p] = calloc((size_t)n, sizeof **v);
+        for (int w = 0; w < 200; w++)
+            round_trip(s[p]);
+    }
+    while (done < n) {
+        long k = n - done < burst ? n - done : burst;
+        for (int p = 0; p < nports; p++)
+            for (long i = 0; i < k; i++)
+                v[p][done + i] = round_trip(s[p]);
+        done += k;
+    }
+    for (int p = 0; p < nports; p++) {
+        printf("%s ", ports[p]);
+        report(v[p], n);
+        free(v[p]);
+        close(s[p]);
+    }
+    free(v);
+    free(s);
     return 0;
 }
 
@@ -388,13 +426,15 @@ int main(int argc, char **argv)
         serve();
     if (argc == 4 && strcmp(argv[1], "bulk") == 0)
         return bulk(atoi(argv[2]), atol(argv[3]));
+    if (argc >= 5 && strcmp(argv[1], "rtt-turns") == 0)
+        return rtt_turns(atol(argv[2]), atol(argv[3]), argc - 4, argv + 4);
     if (argc == 4 && strcmp(argv[1], "rtt") == 0)
         return rtt(atoi(argv[2]), atol(argv[3]));
     if (argc == 5 && strcmp(argv[1], "paced") == 0)
         return paced_run(atoi(argv[2]), atol(argv[3]), atol(argv[4]));
     if (argc == 5 && strcmp(argv[1], "storm") == 0)
         return storm(atoi(argv[2]), atol(argv[3]), atoi(argv[4]));
-    fprintf(stderr, "usage: proxy_load serve | bulk PORT MIB | rtt PORT N | paced PORT N GAP_US | "
-                    "storm PORT N THREADS\n");
+    fprintf(stderr, "usage: proxy_load serve | bulk PORT MIB | rtt PORT N | rtt-turns N ROUNDS PORT... | "
+                    "paced PORT N GAP_US | storm PORT N THREADS\n");
     return 2;
 }
