@@ -6,7 +6,6 @@ user space (and to splice again when bulk returns); bytes stay intact
 across every switch. Checked through the /metrics counters."""
 import os
 import sys
-import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import proxytest as pt  # noqa: E402
@@ -31,18 +30,6 @@ def round_trips(s, n, size):
         assert got == msg, (i, got[:16])
 
 
-def bulk_echo(s, blob):
-    th = threading.Thread(target=lambda: s.sendall(blob))
-    th.start()
-    got = bytearray()
-    while len(got) < len(blob):
-        d = s.recv(1 << 20)
-        assert d, "proxy closed during bulk transfer"
-        got += d
-    th.join()
-    assert bytes(got) == blob
-
-
 def main():
     up = pt.EchoServer()
     proc, api = pt.start_proxy("--seed", "7")
@@ -57,7 +44,7 @@ def main():
 
     # bulk on the same connection: both directions switch to splice
     blob = os.urandom(8 << 20)
-    bulk_echo(s, blob)
+    pt.bulk_echo(s, blob)
     # (a busy box can make a direction leave and re-enter within the bulk:
     # counted as such, so the checks are on differences)
     c = counters(api, "sp")
@@ -73,7 +60,7 @@ def main():
     assert c2 == c, (c, c2)
 
     # bulk once more: spliced again, bytes intact
-    bulk_echo(s, blob)
+    pt.bulk_echo(s, blob)
     c3 = counters(api, "sp")
     assert c3["splice_entered"] >= c2["splice_entered"] + 2, (c2, c3)
     assert c3["spliced_bytes"] > c2["spliced_bytes"] + (4 << 20), (c2, c3)
@@ -83,7 +70,7 @@ def main():
     proc2, api2 = pt.start_proxy("--seed", "7", "--no-splice")
     port2 = pt.make_proxy(api2, "ns", up.port)
     s = pt.connect(port2, 30)
-    bulk_echo(s, blob)
+    pt.bulk_echo(s, blob)
     s.close()
     c = counters(api2, "ns")
     assert c == {"spliced_bytes": 0, "splice_entered": 0, "splice_left": 0}, c

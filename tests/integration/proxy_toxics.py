@@ -45,15 +45,7 @@ def main():
     # pass-through, 4 MiB both ways
     blob = os.urandom(4 << 20)
     s = pt.connect(port, 30)
-    got = bytearray()
-    th = threading.Thread(target=lambda: s.sendall(blob))
-    th.start()
-    while len(got) < len(blob):
-        d = s.recv(1 << 20)
-        assert d, "proxy closed during bulk transfer"
-        got += d
-    th.join()
-    assert bytes(got) == blob
+    pt.bulk_echo(s, blob)
 
     # that connection is now spliced (no toxic, not WS/SSE): a toxic added
     # now still applies to it, and once removed it is fast again

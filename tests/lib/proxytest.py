@@ -132,5 +132,19 @@ def recv_exact(s, n):
     return buf
 
 
+def bulk_echo(s, blob):
+    """Sends blob on s from a thread while reading its echo; asserts it comes
+    back whole and in order."""
+    th = threading.Thread(target=lambda: s.sendall(blob))
+    th.start()
+    got = bytearray()
+    while len(got) < len(blob):
+        d = s.recv(1 << 20)
+        assert d, "proxy closed during bulk transfer"
+        got += d
+    th.join()
+    assert bytes(got) == blob
+
+
 def events(api, since=0):
     return api.ok("GET", f"/events?since={since}")["events"]
