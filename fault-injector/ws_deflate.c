@@ -175,7 +175,9 @@ int ws_deflate_message(z_stream *z, int *init, int window_bits, const unsigned c
     if (!*init) {
         memset(z, 0, sizeof *z);
         int stored = window_bits < 9;
-        if (deflateInit2(z, stored ? 0 : Z_DEFAULT_COMPRESSION, Z_DEFLATED, stored ? -9 : -window_bits, 8,
+        /* memLevel 5, as python-websockets uses: 16 KiB of hash table
+         * instead of 128 KiB, for a little less compression */
+        if (deflateInit2(z, stored ? 0 : Z_DEFAULT_COMPRESSION, Z_DEFLATED, stored ? -9 : -window_bits, 5,
                          Z_DEFAULT_STRATEGY) != Z_OK)
             return -1;
         *init = 1;
