@@ -217,6 +217,18 @@ static int frames(ws_state *st, const ws_unit *u, int fresh, const unsigned char
     return 0;
 }
 
+/* Frames u (as frames() does) and queues it; a failure resets the
+ * connection. */
+static void send_frames(ws_state *st, const ws_unit *u, int fresh, const unsigned char *text, size_t len,
+                        size_t fragment)
+{
+    outmsg o;
+    if (frames(st, u, fresh, text, len, fragment, &o) < 0)
+        st->env->close(st->env->u, TX_CLOSE_RST);
+    else
+        send_or_close(st, st->env, o.d, o.n);
+}
+
 /* Decompresses u into st->plain with the sender's window. -1 when that is
  * impossible (the window was lost or the data is bad): st->blind. */
 static int pmd_decode(ws_state *st, const ws_unit *u)
@@ -275,10 +287,7 @@ static void on_unit(void *arg, const ws_unit *u)
     }
     int fresh = known && st->rewrite;
     if (!acts) {
-        if (frames(st, u, fresh, text, text_len, 0, &o) < 0)
-            env->close(env->u, TX_CLOSE_RST);
-        else
-            send_or_close(st, env, o.d, o.n);
+        send_frames(st, u, fresh, text, text_len, 0);
         return;
     }
     switch (a->m.action) {
@@ -288,15 +297,10 @@ static void on_unit(void *arg, const ws_unit *u)
         break;
     case WS_DUPLICATE:
         env->record(env->u, "duplicate", detail(st, u));
-        for (int copy = 0; copy < 2; copy++) {
-            /* the second copy stands alone: the peer's window now has the
-             * text twice */
-            if (frames(st, u, fresh || (known && copy), text, text_len, 0, &o) < 0) {
-                env->close(env->u, TX_CLOSE_RST);
-                return;
-            }
-            send_or_close(st, env, o.d, o.n);
-        }
+        /* the second copy stands alone: the peer's window now has the
+         * text twice */
+        send_frames(st, u, fresh, text, text_len, 0);
+        send_frames(st, u, fresh || known, text, text_len, 0);
         st->rewrite |= takeover;
         break;
     case WS_DELAY: {
@@ -328,15 +332,11 @@ static void on_unit(void *arg, const ws_unit *u)
         if (msgq_burst(&st->mq, env, (uint64_t)a->m.hold_ms * 1000))
             env->record(env->u, "burst_start", json_pack("{s:I,s:I}", "msg", (json_int_t)st->messages,
                                                           "hold_ms", (json_int_t)a->m.hold_ms));
-        if (frames(st, u, fresh, text, text_len, 0, &o) < 0)
-            env->close(env->u, TX_CLOSE_RST);
-        else
-            send_or_close(st, env, o.d, o.n);
+        send_frames(st, u, fresh, text, text_len, 0);
         break;
     case WS_CORRUPT: {
         if (text_len == 0) {
-            if (frames(st, u, fresh, text, text_len, 0, &o) == 0)
-                send_or_close(st, env, o.d, o.n);
+            send_frames(st, u, fresh, text, text_len, 0);
             break;
         }
         bytebuf c = {0};
@@ -347,10 +347,7 @@ static void on_unit(void *arg, const ws_unit *u)
         json_object_set_new(j, "at", json_integer((json_int_t)pos));
         env->record(env->u, "corrupt", j);
         if (known) {
-            if (frames(st, u, 1, c.p, c.len, 0, &o) < 0)
-                env->close(env->u, TX_CLOSE_RST);
-            else
-                send_or_close(st, env, o.d, o.n);
+            send_frames(st, u, 1, c.p, c.len, 0);
             st->rewrite |= takeover;
         } else {
             reframe(st, u, c.p, c.len, 0);
@@ -360,10 +357,7 @@ static void on_unit(void *arg, const ws_unit *u)
     }
     case WS_SPLIT:
         env->record(env->u, "split", detail(st, u));
-        if (frames(st, u, fresh, text, text_len, (size_t)a->fragment_size, &o) < 0)
-            env->close(env->u, TX_CLOSE_RST);
-        else
-            send_or_close(st, env, o.d, o.n);
+        send_frames(st, u, fresh, text, text_len, (size_t)a->fragment_size);
         break;
     case WS_CLOSE: {
         json_t *j = detail(st, u);
