@@ -19,7 +19,8 @@ typedef struct proxy proxy;
 typedef struct proxy_server proxy_server;
 
 /* Creates the proxy registry on base. seed drives every random decision;
- * log (owned by the caller, outlives the server) records actions. */
+ * log (owned by the caller, outlives the server) records actions. Returns
+ * NULL when out of memory or descriptors (it holds one timerfd). */
 proxy_server *proxy_server_new(struct event_base *base, uint64_t seed, evlog *log);
 /* Whether directions without toxics move bytes with splice(2) (default on;
  * off gives the plain bufferevent path, for comparison). */
