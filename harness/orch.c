@@ -1160,8 +1160,7 @@ finish:
         fprintf(stderr, "rtchaos: %s\n", err);
         code = ORCH_EXIT_BROKEN;
     }
-    sfmt(path, sizeof path, "%s/junit.xml", r->dir);
-    if (verdict_write_junit(path, rep, err, sizeof err) < 0) {
+    if (reports_junit_write(rep, r->dir, err, sizeof err) < 0) {
         fprintf(stderr, "rtchaos: %s\n", err);
         code = ORCH_EXIT_BROKEN;
     }

@@ -1,4 +1,5 @@
-/* verdict.c — budget metrics, their values read from report.json, verdicts and junit.xml. */
+/* verdict.c — budget metrics, their values read from report.json, and verdicts
+ * (junit.xml is written from them by reports_junit_write). */
 #include "verdict.h"
 
 #include <errno.h>
@@ -255,91 +256,3 @@ int verdict_all_pass(const json_t *verdicts)
     return 1;
 }
 
-static void xml_escaped(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&apos;", f); break;
-        default:
-            if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
-                fputc('?', f);
-            else
-                fputc(*s, f);
-        }
-    }
-}
-
-static void fmt_num(const json_t *j, char *buf, size_t cap)
-{
-    if (json_is_number(j))
-        snprintf(buf, cap, "%.6g", json_number_value(j));
-    else
-        snprintf(buf, cap, "n/a");
-}
-
-int verdict_write_junit(const char *path, const json_t *report, char *err, size_t errlen)
-{
-    const char *scn = json_string_value(json_object_get(report, "scenario"));
-    const json_t *verdicts = json_object_get(report, "verdicts");
-    const char *run_error = json_string_value(json_object_get(report, "error"));
-    size_t n = json_is_array(verdicts) ? json_array_size(verdicts) : 0;
-    size_t failures = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!json_is_true(json_object_get(json_array_get(verdicts, i), "pass")))
-            failures++;
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    double dur = json_number_value(json_object_get(report, "duration_s"));
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
-    fprintf(f, "  <testsuite name=\"");
-    xml_escaped(f, scn ? scn : "scenario");
-    fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%d\" time=\"%.3f\">\n", n + (run_error ? 1 : 0),
-            failures, run_error ? 1 : 0, dur);
-    if (run_error) {
-        fprintf(f, "    <testcase classname=\"rtchaos.");
-        xml_escaped(f, scn ? scn : "scenario");
-        fprintf(f, "\" name=\"run\">\n      <error message=\"");
-        xml_escaped(f, run_error);
-        fprintf(f, "\"/>\n    </testcase>\n");
-    }
-    for (size_t i = 0; i < n; i++) {
-        const json_t *v = json_array_get(verdicts, i);
-        const char *text = json_string_value(json_object_get(v, "text"));
-        const char *name = json_string_value(json_object_get(v, "name"));
-        char val[64], bud[64];
-        fmt_num(json_object_get(v, "value"), val, sizeof val);
-        fmt_num(json_object_get(v, "budget"), bud, sizeof bud);
-        fprintf(f, "    <testcase classname=\"rtchaos.");
-        xml_escaped(f, scn ? scn : "scenario");
-        fprintf(f, "\" name=\"");
-        xml_escaped(f, text ? text : name);
-        fprintf(f, "\">");
-        if (!json_is_true(json_object_get(v, "pass"))) {
-            const char *why = json_string_value(json_object_get(v, "error"));
-            char msg[512];
-            snprintf(msg, sizeof msg, "%s: measured %s, budget %s %s%s%s", name ? name : "?", val,
-                     json_string_value(json_object_get(v, "op")) ? json_string_value(json_object_get(v, "op")) : "?",
-                     bud, why ? "; " : "", why ? why : "");
-            fprintf(f, "\n      <failure message=\"");
-            xml_escaped(f, msg);
-            fprintf(f, "\" type=\"budget\"/>\n    ");
-        }
-        fprintf(f, "</testcase>\n");
-    }
-    fprintf(f, "  </testsuite>\n</testsuites>\n");
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}

@@ -54,10 +54,5 @@ json_t *verdict_eval(const scn_budget *budgets, size_t n, const json_t *report);
 /* 1 when every verdict in the array passes (an empty array passes). */
 int verdict_all_pass(const json_t *verdicts);
 
-/* Writes junit.xml for a report: one <testsuite name=scenario> with one
- * <testcase> per verdict (failures carry measured vs budget), plus a
- * "run" testcase that fails when the run itself broke (report "error").
- * Returns 0, or -1 with a message in err. */
-int verdict_write_junit(const char *path, const json_t *report, char *err, size_t errlen);
 
 #endif

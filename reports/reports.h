@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 /* Longest time one gnuplot invocation may take before it is killed. */
 #define REPORTS_GNUPLOT_DEADLINE_MS 30000
 
@@ -31,12 +33,18 @@
  * or not rtchaos.report/1, a write failed, gnuplot failed or timed out). */
 int reports_render(const char *run_dir, char *err, size_t errlen);
 
-/* Writes RUN_DIR/junit.xml from RUN_DIR/report.json: one <testsuite> named
- * "rtchaos.<scenario>", one <testcase> per verdict (a failed one carries
- * <failure message="NAME: measured VALUE, budget OP BUDGET"/>); a report
- * without verdicts gets one testcase "run" that follows "pass". For callers
- * whose report.json was not written by a run (merge writes it itself).
- * Returns 0 or -1. */
+/* Writes RUN_DIR/junit.xml for the report rep (atomically: a temporary file
+ * renamed over it): one <testsuite> named "rtchaos.<scenario>"; a report
+ * with an "error" (the run broke) gets a testcase "run" holding <error>; one
+ * <testcase> per verdict, named by its text ("p95_live_ms <= 50"), a failed
+ * one carrying <failure message="NAME: measured VALUE, budget OP BUDGET[;
+ * why]" type="budget"/>; a report with neither gets one testcase "run" that
+ * follows "pass". The one junit writer: the harness calls it at the end of a
+ * run, reports_write_junit and merge through it. Returns 0 or -1. */
+int reports_junit_write(const json_t *rep, const char *run_dir, char *err, size_t errlen);
+
+/* reports_junit_write for RUN_DIR/report.json (for a run directory written
+ * earlier). Returns 0 or -1. */
 int reports_write_junit(const char *run_dir, char *err, size_t errlen);
 
 /* Prints a one-screen plain-text summary of RUN_DIR/report.json to out

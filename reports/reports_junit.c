@@ -1,7 +1,12 @@
-/* reports_junit.c — report.json → junit.xml (one testcase per verdict). */
+/* reports_junit.c — report.json → junit.xml (one testcase per verdict), the
+ * one writer for the harness at the end of a run and for `rtchaos report` /
+ * `rtchaos merge`, so a run's junit.xml is the same whoever wrote it. */
 #include "reports.h"
 
+#include <errno.h>
 #include <math.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "rdoc.h"
 
@@ -13,11 +18,106 @@ static void xml_text(FILE *f, const char *s)
         case '<': fputs("&lt;", f); break;
         case '>': fputs("&gt;", f); break;
         case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&apos;", f); break;
         default:
-            if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
-                fputc(*s, f);
+            /* XML 1.0 has no other control characters: show that one was there */
+            fputc((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t' ? '?' : *s, f);
         }
     }
+}
+
+/* A measured value or budget for a failure message: integers whole, others
+ * to 10 significant digits (a value just over its budget must not print as
+ * equal to it), "n/a" when absent. */
+static void fmt_value(char *buf, size_t len, const json_t *j)
+{
+    double v = json_is_number(j) ? json_number_value(j) : NAN;
+    if (isnan(v))
+        snprintf(buf, len, "n/a");
+    else if (v == floor(v) && fabs(v) < 1e15)
+        snprintf(buf, len, "%.0f", v);
+    else
+        snprintf(buf, len, "%.10g", v);
+}
+
+static void open_case(FILE *f, const char *scenario, const char *name)
+{
+    fputs("  <testcase classname=\"rtchaos.", f);
+    xml_text(f, scenario);
+    fputs("\" name=\"", f);
+    xml_text(f, name);
+    fputs("\">", f);
+}
+
+int reports_junit_write(const json_t *rep, const char *run_dir, char *err, size_t errlen)
+{
+    const json_t *vs = json_object_get(rep, "verdicts");
+    const char *run_error = rdoc_str_or(rep, "error", NULL);
+    size_t nv = json_array_size(vs), failures = 0, i;
+    const json_t *v;
+    json_array_foreach(vs, i, v) if (!json_is_true(json_object_get(v, "pass"))) failures++;
+    /* A scenario without budgets still gives CI one testcase: the run's own
+     * pass/fail, so an empty suite never reads as green by accident. */
+    int extra = nv == 0 && !run_error;
+    int extra_fail = extra && !json_is_true(json_object_get(rep, "pass"));
+    failures += (size_t)extra_fail;
+
+    /* written beside and renamed over: a reader never sees half a file */
+    FILE *f = rdoc_fopen(run_dir, "junit.xml.tmp", err, errlen);
+    if (!f)
+        return -1;
+    const char *scenario = rdoc_str_or(rep, "scenario", "scenario");
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"rtchaos.", f);
+    xml_text(f, scenario);
+    fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%d\" time=\"%.3f\">\n",
+            nv + (size_t)extra + (run_error ? 1 : 0), failures, run_error ? 1 : 0,
+            rdoc_num_or(rep, "duration_s", 0));
+    if (run_error) { /* the run broke: its figures are not to be trusted */
+        open_case(f, scenario, "run");
+        fputs("<error message=\"", f);
+        xml_text(f, run_error);
+        fputs("\"/></testcase>\n", f);
+    }
+    json_array_foreach(vs, i, v) {
+        const char *name = rdoc_str_or(v, "name", "?");
+        /* the budget as written ("p95_live_ms <= 50") tells two budgets on
+         * one metric apart */
+        open_case(f, scenario, rdoc_str_or(v, "text", name));
+        if (!json_is_true(json_object_get(v, "pass"))) {
+            char value[64], budget[64];
+            fmt_value(value, sizeof value, json_object_get(v, "value"));
+            fmt_value(budget, sizeof budget, json_object_get(v, "budget"));
+            const char *why = rdoc_str_or(v, "error", rdoc_str_or(v, "note", NULL));
+            fputs("<failure message=\"", f);
+            xml_text(f, name);
+            fprintf(f, ": measured %s, budget ", value);
+            xml_text(f, rdoc_str_or(v, "op", "?"));
+            fprintf(f, " %s", budget);
+            if (why) {
+                fputs("; ", f);
+                xml_text(f, why);
+            }
+            fputs("\" type=\"budget\"/>", f);
+        }
+        fputs("</testcase>\n", f);
+    }
+    if (extra) {
+        open_case(f, scenario, "run");
+        if (extra_fail)
+            fputs("<failure message=\"the run failed (see report.json)\"/>", f);
+        fputs("</testcase>\n", f);
+    }
+    fputs("</testsuite>\n</testsuites>\n", f);
+    char tmp[4096], path[4096];
+    rdoc_path(tmp, sizeof tmp, run_dir, "junit.xml.tmp");
+    rdoc_path(path, sizeof path, run_dir, "junit.xml");
+    if (rdoc_fclose(f, "junit.xml", err, errlen) != 0 || rename(tmp, path) != 0) {
+        if (!err[0] || errno)
+            snprintf(err, errlen, "write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
 }
 
 int reports_write_junit(const char *run_dir, char *err, size_t errlen)
@@ -27,53 +127,7 @@ int reports_write_junit(const char *run_dir, char *err, size_t errlen)
     json_t *rep = rdoc_load(path, err, errlen);
     if (!rep)
         return -1;
-    const json_t *vs = json_object_get(rep, "verdicts");
-    int run_pass = json_is_true(json_object_get(rep, "pass"));
-    /* A scenario without budgets still gives CI one testcase: the run's own
-     * pass/fail, so an empty suite never reads as green by accident. */
-    int extra = json_array_size(vs) == 0, extra_fail = extra && !run_pass;
-    size_t failures = (size_t)extra_fail, i;
-    const json_t *v;
-    json_array_foreach(vs, i, v) if (!json_is_true(json_object_get(v, "pass"))) failures++;
-
-    FILE *f = rdoc_fopen(run_dir, "junit.xml", err, errlen);
-    if (!f) {
-        json_decref(rep);
-        return -1;
-    }
-    const char *scenario = rdoc_str_or(rep, "scenario", "rtchaos");
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"rtchaos.");
-    xml_text(f, scenario);
-    fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"%.3f\">\n",
-            json_array_size(vs) + (size_t)extra, failures, rdoc_num_or(rep, "duration_s", 0));
-    json_array_foreach(vs, i, v) {
-        const char *name = rdoc_str_or(v, "name", "?");
-        char value[64], budget[64];
-        rdoc_fmt_num(value, sizeof value, rdoc_num_or(v, "value", NAN));
-        rdoc_fmt_num(budget, sizeof budget, rdoc_num_or(v, "budget", NAN));
-        fprintf(f, "  <testcase classname=\"rtchaos.");
-        xml_text(f, scenario);
-        fprintf(f, "\" name=\"");
-        xml_text(f, name);
-        fprintf(f, "\">");
-        if (!json_is_true(json_object_get(v, "pass"))) {
-            fprintf(f, "<failure message=\"");
-            xml_text(f, name);
-            fprintf(f, ": measured %s, budget ", value);
-            xml_text(f, rdoc_str_or(v, "op", "?"));
-            fprintf(f, " %s\"/>", budget);
-        }
-        fprintf(f, "</testcase>\n");
-    }
-    if (extra) {
-        fprintf(f, "  <testcase classname=\"rtchaos.");
-        xml_text(f, scenario);
-        fprintf(f, "\" name=\"run\">");
-        if (extra_fail)
-            fprintf(f, "<failure message=\"the run failed (see report.json)\"/>");
-        fprintf(f, "</testcase>\n");
-    }
-    fprintf(f, "</testsuite>\n</testsuites>\n");
+    int rc = reports_junit_write(rep, run_dir, err, errlen);
     json_decref(rep);
-    return rdoc_fclose(f, "junit.xml", err, errlen);
+    return rc;
 }

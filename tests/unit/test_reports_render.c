@@ -270,10 +270,57 @@ static void test_reports_render_junit(void **state)
     char *x = slurp(f->dir, "junit.xml", NULL);
     assert_non_null(x);
     assert_non_null(strstr(x, "<testsuite name=\"rtchaos.reconnect-storm\" tests=\"5\" failures=\"4\""));
-    assert_non_null(strstr(x, "name=\"lost\"><failure message=\"lost: measured 3, budget == 0\"/>"));
+    assert_non_null(strstr(x, "name=\"lost\"><failure message=\"lost: measured 3, budget == 0\" type=\"budget\"/>"));
     assert_non_null(strstr(x, "name=\"resync_p95_ms\"></testcase>"));
     assert_non_null(strstr(x, "budget &lt;= 50"));
     free(x);
+}
+
+/* The junit writer the harness uses at the end of a run: verdict texts name
+ * the testcases, failures say why, a broken run is an <error>, and the file
+ * is escaped. */
+static void test_reports_render_junit_from_run(void **state)
+{
+    fx *f = *state;
+    char err[512] = "";
+    json_t *rep = json_pack("{s:s,s:f,s:b,s:[{s:s,s:s,s:f,s:f,s:b,s:s},{s:s,s:s,s:i,s:i,s:b},"
+                            "{s:s,s:s,s:i,s:n,s:b,s:s}]}",
+                            "scenario", "s<&>", "duration_s", 2.5, "pass", 0, "verdicts",
+                            "name", "p95_live_ms", "op", "<=", "value", 8.447, "budget", 50.0, "pass", 1,
+                            "text", "p95_live_ms <= 50",
+                            "name", "duplicated", "op", "==", "value", 2, "budget", 0, "pass", 0,
+                            "name", "nobody", "op", "==", "budget", 0, "value", "pass", 0, "error",
+                            "not measured");
+    assert_non_null(rep);
+    assert_int_equal(reports_junit_write(rep, f->dir, err, sizeof err), 0);
+    char *x = slurp(f->dir, "junit.xml", NULL);
+    assert_non_null(x);
+    assert_non_null(strstr(x, "<testsuite name=\"rtchaos.s&lt;&amp;&gt;\" tests=\"3\" failures=\"2\" errors=\"0\" time=\"2.500\">"));
+    assert_non_null(strstr(x, "name=\"p95_live_ms &lt;= 50\"></testcase>"));
+    assert_non_null(strstr(x, "<failure message=\"duplicated: measured 2, budget == 0\" type=\"budget\"/>"));
+    assert_non_null(strstr(x, "<failure message=\"nobody: measured n/a, budget == 0; not measured\" type=\"budget\"/>"));
+    free(x);
+    /* a value just over its budget does not print as equal to it */
+    json_t *v = json_array_get(json_object_get(rep, "verdicts"), 0);
+    json_object_set_new(v, "value", json_real(50.00001));
+    json_object_set_new(v, "pass", json_false());
+    /* a broken run: an <error> testcase "run" before the verdicts */
+    json_object_set_new(rep, "error", json_string("server exited (code 1) during the run"));
+    assert_int_equal(reports_junit_write(rep, f->dir, err, sizeof err), 0);
+    x = slurp(f->dir, "junit.xml", NULL);
+    assert_non_null(strstr(x, "measured 50.00001, budget &lt;= 50\""));
+    assert_non_null(strstr(x, "tests=\"4\" failures=\"3\" errors=\"1\""));
+    assert_non_null(strstr(x, "name=\"run\"><error message=\"server exited (code 1) during the run\"/></testcase>"));
+    free(x);
+    /* no verdicts: one "run" testcase that follows pass */
+    json_object_del(rep, "error");
+    json_object_set_new(rep, "verdicts", json_array());
+    assert_int_equal(reports_junit_write(rep, f->dir, err, sizeof err), 0);
+    x = slurp(f->dir, "junit.xml", NULL);
+    assert_non_null(strstr(x, "tests=\"1\" failures=\"1\" errors=\"0\""));
+    assert_non_null(strstr(x, "name=\"run\"><failure message=\"the run failed (see report.json)\"/>"));
+    free(x);
+    json_decref(rep);
 }
 
 static void test_reports_render_summary(void **state)
@@ -302,6 +349,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reports_render_gnuplot_failure_is_an_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports_render_broken_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports_render_junit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reports_render_junit_from_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports_render_summary, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /* test_verdict.c — budgets against report.json values: metric mapping, each
- * operator at its boundary, ratios, missing data never passes, junit.xml. */
+ * operator at its boundary, ratios, missing data never passes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -189,43 +189,6 @@ static void test_verdict_attack_budgets(void **state)
     json_decref(r);
 }
 
-static void test_verdict_junit(void **state)
-{
-    (void)state;
-    json_t *r = report();
-    scn_budget b[] = {B("p95_live_ms", SCN_OP_LE, 50), B("duplicated", SCN_OP_EQ, 0)};
-    b[0].text = "p95_live_ms <= 50";
-    json_object_set_new(r, "verdicts", verdict_eval(b, 2, r));
-    char path[] = "/tmp/test_verdict_junit_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    char err[256];
-    assert_int_equal(verdict_write_junit(path, r, err, sizeof err), 0);
-    FILE *f = fopen(path, "r");
-    char buf[4096] = {0};
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    unlink(path);
-    assert_true(n > 0);
-    assert_non_null(strstr(buf, "<testsuite name=\"s&lt;&amp;&gt;\" tests=\"2\" failures=\"1\""));
-    assert_non_null(strstr(buf, "name=\"p95_live_ms &lt;= 50\"></testcase>"));
-    assert_non_null(strstr(buf, "<failure message=\"duplicated: measured 2, budget == 0\" type=\"budget\"/>"));
-    /* A broken run adds a failing "run" testcase. */
-    json_object_set_new(r, "error", json_string("server exited (code 1) during the run"));
-    fd = mkstemp(path);
-    close(fd);
-    assert_int_equal(verdict_write_junit(path, r, err, sizeof err), 0);
-    f = fopen(path, "r");
-    memset(buf, 0, sizeof buf);
-    n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    unlink(path);
-    assert_non_null(strstr(buf, "name=\"run\">\n      <error message=\"server exited (code 1) during the run\"/>"));
-    assert_non_null(strstr(buf, "tests=\"3\""));
-    json_decref(r);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,7 +199,6 @@ int main(void)
         cmocka_unit_test(test_verdict_attack_budgets),
         cmocka_unit_test(test_verdict_ratio_without_expected_fails),
         cmocka_unit_test(test_verdict_group_budgets),
-        cmocka_unit_test(test_verdict_junit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
