@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "envelope.h"
 #include "fleet_workers.h"
+#include "report_merge.h"
 
 static int resolve(const fleet_endpoint *e, struct sockaddr_in *sa, const char *what, char *err,
                    size_t errlen)
@@ -666,15 +667,8 @@ int fleet_report(fleet *f, json_t *report, char *err, size_t errlen)
 
 void fl_json_add_counts(json_t *parent, const char *key, const json_t *src)
 {
-    json_t *d = json_object_get(parent, key);
-    if (!json_is_object(d)) {
-        d = json_object();
-        json_object_set_new(parent, key, d);
-    }
-    const char *k2;
-    json_t *v2;
-    json_object_foreach((json_t *)src, k2, v2)
-        json_object_set_new(d, k2, json_integer(json_integer_value(json_object_get(d, k2)) + json_integer_value(v2)));
+    char err[64];
+    rmerge_counts(parent, key, src, err, sizeof err); /* out of memory: the counts stay as they were */
 }
 
 /* dst.key += src (an attack object), created in dst when missing. */
@@ -690,21 +684,7 @@ static int merge_attack(json_t *dst, const char *key, const json_t *src, char *e
 
 int fl_merge_hist(json_t *dst_lat, const char *name, const json_t *src_part, char *err, size_t errlen)
 {
-    hist *h = hist_new();
-    if (!h) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    json_t *d = json_object_get(dst_lat, name);
-    const json_t *dh = d ? json_object_get(d, "hist") : NULL;
-    const json_t *sh = src_part ? json_object_get(src_part, "hist") : NULL;
-    if ((dh && hist_add_json(h, dh, err, errlen) < 0) || (sh && hist_add_json(h, sh, err, errlen) < 0)) {
-        hist_free(h);
-        return -1;
-    }
-    json_object_set_new(dst_lat, name, hist_part(h));
-    hist_free(h);
-    return 0;
+    return rmerge_hist_part(dst_lat, name, src_part, "worker report", err, errlen);
 }
 
 static int lat_from_json(const json_t *a, uint32_t *lat)
@@ -720,46 +700,30 @@ static int lat_from_json(const json_t *a, uint32_t *lat)
     return 0;
 }
 
-static int anom_t_cmp(const void *a, const void *b)
+/* o[key] when it is an object, else a new empty object put there (NULL when
+ * out of memory). */
+static json_t *member_object(json_t *o, const char *key)
 {
-    double x = json_real_value(json_object_get(*(json_t *const *)a, "t_s"));
-    double y = json_real_value(json_object_get(*(json_t *const *)b, "t_s"));
-    return x < y ? -1 : x > y;
+    json_t *m = json_object_get(o, key);
+    if (json_is_object(m))
+        return m;
+    m = json_object();
+    return m && json_object_set_new(o, key, m) == 0 ? m : NULL;
 }
 
 int fleet_report_merge(json_t *dst, const json_t *src, size_t per_kind, char *err, size_t errlen)
 {
     if (per_kind == 0)
         per_kind = 200;
-    /* totals */
-    json_t *dt = json_object_get(dst, "totals");
-    if (!dt) {
-        dt = json_object();
-        json_object_set_new(dst, "totals", dt);
+    /* totals and histograms: as `rtchaos merge` adds shard reports */
+    json_t *dt = member_object(dst, "totals"), *dl = member_object(dst, "latency_us");
+    if (!dt || !dl) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)json_object_get(src, "totals"), key, v) {
-        if (json_is_object(v)) { /* errors_by_reason: counts add per reason */
-            fl_json_add_counts(dt, key, v);
-            continue;
-        }
-        if (!json_is_integer(v))
-            continue;
-        json_int_t a = json_integer_value(json_object_get(dt, key)), b = json_integer_value(v);
-        json_int_t r = strcmp(key, "harness_stall_max_us") == 0 ? (a > b ? a : b) : a + b;
-        json_object_set_new(dt, key, json_integer(r));
-    }
-    /* histograms */
-    json_t *dl = json_object_get(dst, "latency_us");
-    if (!dl) {
-        dl = json_object();
-        json_object_set_new(dst, "latency_us", dl);
-    }
-    json_object_foreach((json_t *)json_object_get(src, "latency_us"), key, v) {
-        if (fl_merge_hist(dl, key, v, err, errlen) < 0)
-            return -1;
-    }
+    if (rmerge_totals(dt, json_object_get(src, "totals"), err, errlen) < 0 ||
+        rmerge_latency(dl, json_object_get(src, "latency_us"), "worker report", err, errlen) < 0)
+        return -1;
     /* timeline: rows add by t_s */
     const json_t *stl = json_object_get(src, "timeline");
     json_t *dtl = json_object_get(dst, "timeline");
@@ -802,6 +766,8 @@ int fleet_report_merge(json_t *dst, const json_t *src, size_t per_kind, char *er
     }
     free(lat);
     /* groups: counters add, coarse latency buckets add, percentiles recomputed */
+    const char *key;
+    json_t *v;
     json_t *dg = json_object_get(dst, "groups");
     const json_t *sg = json_object_get(src, "groups");
     if (json_is_object(sg)) {
@@ -850,34 +816,12 @@ int fleet_report_merge(json_t *dst, const json_t *src, size_t per_kind, char *er
     if (json_is_object(sat) && merge_attack(dst, "attacks", sat, err, errlen) < 0)
         return -1;
     /* anomalies: all, then the earliest per_kind of each kind */
-    json_t *da = json_object_get(dst, "anomalies");
-    json_t *all = json_array();
-    json_t *sa = json_object_get(src, "anomalies");
-    if (json_is_array(da))
-        json_array_extend(all, da);
-    if (json_is_array(sa))
-        json_array_extend(all, sa);
-    size_t n = json_array_size(all);
-    json_t **items = calloc(n ? n : 1, sizeof *items);
-    for (i = 0; items && i < n; i++)
-        items[i] = json_array_get(all, i);
-    if (items)
-        qsort(items, n, sizeof *items, anom_t_cmp);
-    json_t *out = json_array();
-    json_t *counts = json_object();
-    for (i = 0; items && i < n; i++) {
-        const char *k = json_string_value(json_object_get(items[i], "kind"));
-        if (!k)
-            continue;
-        json_int_t c = json_integer_value(json_object_get(counts, k));
-        if ((size_t)c >= per_kind)
-            continue;
-        json_object_set_new(counts, k, json_integer(c + 1));
-        json_array_append(out, items[i]);
+    const json_t *lists[2] = {json_object_get(dst, "anomalies"), json_object_get(src, "anomalies")};
+    json_t *out = rmerge_anomalies(lists, 2, per_kind, 0);
+    if (!out) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
-    free(items);
-    json_decref(counts);
-    json_decref(all);
     json_object_set_new(dst, "anomalies", out);
     return 0;
 }

@@ -23,3 +23,5 @@ $(eval $(call unit_test,test_suite,$(REPORTS_OBJS),$(REPORTS_LIBS)))
 $(BUILD)/tests/test_reports_render: | $(BUILD)/reports-tool
 $(BUILD)/tests/unit/test_reports_render.o $(BUILD)/tests/unit/test_reports_compare.o \
 $(BUILD)/tests/unit/test_reports_merge.o $(BUILD)/tests/unit/test_suite.o: CPPFLAGS += -Ireports
+# common/report_merge.c (shared by `rtchaos merge` and the fleet's worker merge)
+$(eval $(call unit_test,test_report_merge,,))

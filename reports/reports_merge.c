@@ -9,106 +9,30 @@
 #include <string.h>
 
 #include "rdoc.h"
+#include "report_merge.h"
 
 /* Anomaly examples kept per kind in the merged report (the fleet's default). */
 #define MERGE_ANOMALIES_PER_KIND 200
 
-/* Totals that are maxima, not counts: they take the max over shards. */
-static int is_max_counter(const char *key)
+/* Totals add and latency histograms add exactly (report_merge.h, shared with
+ * the fleet's merge of its worker processes). */
+static int merge_totals_latency(json_t *out, json_t *const *shards, const char *const *names, int n,
+                                char *err, size_t errlen)
 {
-    size_t n = strlen(key);
-    return strncmp(key, "max_", 4) == 0 || (n > 4 && strcmp(key + n - 4, "_max") == 0) ||
-           (n > 7 && strcmp(key + n - 7, "_max_us") == 0) || (n > 7 && strcmp(key + n - 7, "_max_ms") == 0);
-}
-
-static json_t *num_json(double v)
-{
-    if (v == floor(v) && fabs(v) < 9e15)
-        return json_integer((json_int_t)v);
-    return json_real(v);
-}
-
-static int merge_totals(json_t *out, json_t *const *shards, int n, char *err, size_t errlen)
-{
-    json_t *totals = json_object();
-    if (!totals) {
+    json_t *totals = json_object(), *lat = json_object();
+    if (!totals || !lat) {
+        json_decref(totals);
+        json_decref(lat);
         snprintf(err, errlen, "out of memory");
         return -1;
-    }
-    for (int s = 0; s < n; s++) {
-        const char *key;
-        json_t *v;
-        json_object_foreach(json_object_get(shards[s], "totals"), key, v) {
-            if (!json_is_number(v))
-                continue;
-            double x = json_number_value(v);
-            json_t *cur = json_object_get(totals, key);
-            if (cur) {
-                double c = json_number_value(cur);
-                x = is_max_counter(key) ? fmax(c, x) : c + x;
-            }
-            json_object_set_new(totals, key, num_json(x));
-        }
     }
     json_object_set_new(out, "totals", totals);
-    return 0;
-}
-
-static int merge_latency(json_t *out, json_t *const *shards, const char *const *names, int n, char *err,
-                         size_t errlen)
-{
-    json_t *lat = json_object();
-    hist *h = hist_new();
-    if (!lat || !h) {
-        json_decref(lat);
-        hist_free(h);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    /* Every kind any shard has, in first-seen order. */
-    for (int s = 0; s < n; s++) {
-        const char *kind;
-        json_t *kv;
-        json_object_foreach(json_object_get(shards[s], "latency_us"), kind, kv) {
-            if (json_object_get(lat, kind))
-                continue;
-            hist_reset(h);
-            for (int t = 0; t < n; t++) {
-                const json_t *k = rdoc_latency(shards[t], kind);
-                if (!k)
-                    continue;
-                const json_t *hj = json_object_get(k, "hist");
-                if (!hj) {
-                    if (rdoc_num_or(k, "count", 0) == 0)
-                        continue;
-                    snprintf(err, errlen, "%s: latency_us.%s has no \"hist\" member: percentiles cannot be merged "
-                             "exactly (they are never averaged)", names[t], kind);
-                    goto fail;
-                }
-                char e[256];
-                if (hist_add_json(h, hj, e, sizeof e) != 0) {
-                    snprintf(err, errlen, "%s: latency_us.%s.hist: %s", names[t], kind, e);
-                    goto fail;
-                }
-            }
-            json_t *sum = hist_summary_json(h), *hj = hist_to_json(h);
-            if (!sum || !hj) {
-                json_decref(sum);
-                json_decref(hj);
-                snprintf(err, errlen, "out of memory");
-                goto fail;
-            }
-            json_object_set_new(sum, "hist", hj);
-            json_object_set_new(lat, kind, sum);
-        }
-    }
-    hist_free(h);
     json_object_set_new(out, "latency_us", lat);
+    for (int s = 0; s < n; s++)
+        if (rmerge_totals(totals, json_object_get(shards[s], "totals"), err, errlen) != 0 ||
+            rmerge_latency(lat, json_object_get(shards[s], "latency_us"), names[s], err, errlen) != 0)
+            return -1;
     return 0;
-fail:
-    hist_free(h);
-    json_decref(lat);
-    return -1;
 }
 
 typedef struct bucket {
@@ -151,8 +75,8 @@ static json_t *merge_row(const tl_ref *rows, size_t n, hist *h, int *exact)
             json_t *cur = json_object_get(row, key);
             int pct = key[0] == 'p' && key[1] >= '0' && key[1] <= '9';
             if (cur)
-                x = (pct || is_max_counter(key)) ? fmax(json_number_value(cur), x) : json_number_value(cur) + x;
-            json_object_set_new(row, key, num_json(x));
+                x = (pct || rmerge_is_max_key(key)) ? fmax(json_number_value(cur), x) : json_number_value(cur) + x;
+            json_object_set_new(row, key, rmerge_number(x));
         }
         const json_t *lat = json_object_get(rows[i].row, "lat");
         if (!json_is_array(lat)) {
@@ -183,7 +107,7 @@ static json_t *merge_row(const tl_ref *rows, size_t n, hist *h, int *exact)
             nb++;
         }
     }
-    json_object_set_new(row, "t_s", num_json(rows[0].t_s));
+    json_object_set_new(row, "t_s", rmerge_number(rows[0].t_s));
     if (all_lat) {
         qsort(bs, nb, sizeof *bs, bucket_cmp);
         json_t *lat = json_array();
@@ -301,9 +225,9 @@ static int merge_groups(json_t *out, json_t *const *shards, int n, int *exact, c
                     double x = json_number_value(v);
                     json_t *cur = json_object_get(m, key);
                     if (cur)
-                        x = (is_group_percentile(key) || is_max_counter(key)) ? fmax(json_number_value(cur), x)
+                        x = (is_group_percentile(key) || rmerge_is_max_key(key)) ? fmax(json_number_value(cur), x)
                                                                              : json_number_value(cur) + x;
-                    json_object_set_new(m, key, num_json(x));
+                    json_object_set_new(m, key, rmerge_number(x));
                 }
                 const json_t *lat = json_object_get(gt, "lat");
                 if (!json_is_array(lat)) {
@@ -357,66 +281,6 @@ static void merge_faults(json_t *out, json_t *const *shards, int n)
     json_object_set_new(out, "faults", faults);
 }
 
-typedef struct an_ref {
-    double t_s;
-    size_t order;
-    json_t *a;
-} an_ref;
-
-static int an_cmp(const void *x, const void *y)
-{
-    const an_ref *a = x, *b = y;
-    if (a->t_s != b->t_s)
-        return a->t_s < b->t_s ? -1 : 1;
-    return a->order < b->order ? -1 : a->order > b->order;
-}
-
-static int merge_anomalies(json_t *out, json_t *const *shards, int n, char *err, size_t errlen)
-{
-    size_t total = 0;
-    for (int s = 0; s < n; s++)
-        total += json_array_size(json_object_get(shards[s], "anomalies"));
-    an_ref *refs = calloc(total ? total : 1, sizeof *refs);
-    json_t *list = json_array(), *per_kind = json_object();
-    if (!refs || !list || !per_kind) {
-        free(refs);
-        json_decref(list);
-        json_decref(per_kind);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    size_t k = 0;
-    for (int s = 0; s < n; s++) {
-        size_t i;
-        json_t *a;
-        json_array_foreach(json_object_get(shards[s], "anomalies"), i, a) {
-            json_t *c = json_deep_copy(a);
-            if (!c)
-                continue;
-            /* client ids are per shard: the shard index keeps them apart */
-            json_object_set_new(c, "shard", json_integer(s));
-            refs[k].t_s = rdoc_num_or(a, "t_s", 0);
-            refs[k].order = k;
-            refs[k].a = c;
-            k++;
-        }
-    }
-    qsort(refs, k, sizeof *refs, an_cmp);
-    for (size_t i = 0; i < k; i++) {
-        const char *kind = rdoc_str_or(refs[i].a, "kind", "?");
-        json_int_t seen = json_integer_value(json_object_get(per_kind, kind));
-        if (seen < MERGE_ANOMALIES_PER_KIND) {
-            json_object_set_new(per_kind, kind, json_integer(seen + 1));
-            json_array_append(list, refs[i].a);
-        }
-        json_decref(refs[i].a);
-    }
-    free(refs);
-    json_decref(per_kind);
-    json_object_set_new(out, "anomalies", list);
-    return 0;
-}
-
 /* Re-judges each verdict (union by name over shards, first definition wins)
  * on the merged figures. A verdict whose figure cannot be recomputed from
  * the merged report fails with a note: a merge never invents a pass.
@@ -440,7 +304,7 @@ static int merge_verdicts(json_t *out, json_t *const *shards, int n)
             int pass = 0;
             if (rdoc_num(v, "budget", &budget) == 0 && rdoc_verdict_metric(out, name, &value) == 0 &&
                 rdoc_compare_op(op, value, budget, &pass) == 0) {
-                json_object_set_new(nv, "value", num_json(value));
+                json_object_set_new(nv, "value", rmerge_number(value));
             } else {
                 pass = 0;
                 json_object_set_new(nv, "value", json_null());
@@ -505,15 +369,24 @@ int reports_merge(const char *out_dir, const char *const *shard_dirs, int n, cha
         json_object_set_new(out, "started", json_string(started));
     json_object_set_new(out, "duration_s", json_real(duration));
     json_object_set_new(out, "pass", json_false());
-    if (merge_totals(out, shards, n, err, errlen) != 0 || merge_latency(out, shards, name_ptrs, n, err, errlen) != 0 ||
+    if (merge_totals_latency(out, shards, name_ptrs, n, err, errlen) != 0 ||
         merge_timeline(out, shards, n, &exact, err, errlen) != 0)
         goto done;
     int groups_exact = 1;
     if (merge_groups(out, shards, n, &groups_exact, err, errlen) != 0)
         goto done;
     merge_faults(out, shards, n);
-    if (merge_anomalies(out, shards, n, err, errlen) != 0)
+    /* anomalies: each tagged with its shard (client ids are per shard) */
+    const json_t **lists = calloc((size_t)n, sizeof *lists);
+    for (int s = 0; lists && s < n; s++)
+        lists[s] = json_object_get(shards[s], "anomalies");
+    json_t *anomalies = lists ? rmerge_anomalies(lists, (size_t)n, MERGE_ANOMALIES_PER_KIND, 1) : NULL;
+    free(lists);
+    if (!anomalies) {
+        snprintf(err, errlen, "out of memory");
         goto done;
+    }
+    json_object_set_new(out, "anomalies", anomalies);
     /* A shard whose run broke makes the merged run broken too: its figures
      * are partial, so no verdict on the whole is trustworthy. */
     char broken[1024] = "";
