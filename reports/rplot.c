@@ -331,6 +331,26 @@ static void gp_lat_axis(FILE *gp, double lo, double hi)
         fprintf(gp, "set yrange [0:*]\n");
 }
 
+/* One line of a two-line plot: column col of file against column 1. */
+typedef struct gp_line {
+    int on; /* 0: left out (that run or kind has no data) */
+    const char *file;
+    int col;
+    const char *color, *title;
+} gp_line;
+
+/* The rest of a "plot " command: line a, then line b, each only when on
+ * (at least one is). */
+static void gp_two_lines(FILE *gp, gp_line a, gp_line b)
+{
+    if (a.on)
+        fprintf(gp, "\"%s\" using 1:%d with lines lw 2 lc rgb \"%s\" title \"%s\"%s", a.file, a.col, a.color,
+                a.title, b.on ? ", \\\n     " : "\n");
+    if (b.on)
+        fprintf(gp, "\"%s\" using 1:%d with lines lw 2 lc rgb \"%s\" title \"%s\"\n", b.file, b.col, b.color,
+                b.title);
+}
+
 static void gp_spectrum_axes(FILE *gp)
 {
     fprintf(gp, "set logscale x\nset xrange [2:10000]\n"
@@ -389,11 +409,8 @@ int rplot_report(const json_t *rep, const char *plots_dir, char *err, size_t err
     } else {
         gp_spectrum_axes(gp);
         fprintf(gp, "plot ");
-        if (live_pts > 0)
-            fprintf(gp, "\"spectrum_live.dat\" using 1:3 with lines lw 2 lc rgb \"#2b8cbe\" title \"live\"%s",
-                    replay_pts > 0 ? ", \\\n     " : "\n");
-        if (replay_pts > 0)
-            fprintf(gp, "\"spectrum_replay.dat\" using 1:3 with lines lw 2 lc rgb \"#e6550d\" title \"replay\"\n");
+        gp_two_lines(gp, (gp_line){ live_pts > 0, "spectrum_live.dat", 3, "#2b8cbe", "live" },
+                     (gp_line){ replay_pts > 0, "spectrum_replay.dat", 3, "#e6550d", "replay" });
     }
     gp_end(gp, "spectrum");
 
@@ -475,11 +492,8 @@ int rplot_compare(const json_t *base, const json_t *newr, const char *plots_dir,
         gp_lat_axis(gp, lo, hi);
         gp_faults(gp, newr);
         fprintf(gp, "plot ");
-        if (sb.has_lat)
-            fprintf(gp, "\"compare_base.dat\" using 1:3 with lines lw 2 lc rgb \"#969696\" title \"base p95\"%s",
-                    sn.has_lat ? ", \\\n     " : "\n");
-        if (sn.has_lat)
-            fprintf(gp, "\"compare_new.dat\" using 1:3 with lines lw 2 lc rgb \"#e6550d\" title \"new p95\"\n");
+        gp_two_lines(gp, (gp_line){ sb.has_lat, "compare_base.dat", 3, "#969696", "base p95" },
+                     (gp_line){ sn.has_lat, "compare_new.dat", 3, "#e6550d", "new p95" });
     }
     gp_end(gp, "compare_latency");
 
@@ -489,11 +503,8 @@ int rplot_compare(const json_t *base, const json_t *newr, const char *plots_dir,
     } else {
         gp_spectrum_axes(gp);
         fprintf(gp, "plot ");
-        if (bpts > 0)
-            fprintf(gp, "\"compare_spectrum_base.dat\" using 1:3 with lines lw 2 lc rgb \"#969696\" title \"base\"%s",
-                    npts > 0 ? ", \\\n     " : "\n");
-        if (npts > 0)
-            fprintf(gp, "\"compare_spectrum_new.dat\" using 1:3 with lines lw 2 lc rgb \"#e6550d\" title \"new\"\n");
+        gp_two_lines(gp, (gp_line){ bpts > 0, "compare_spectrum_base.dat", 3, "#969696", "base" },
+                     (gp_line){ npts > 0, "compare_spectrum_new.dat", 3, "#e6550d", "new" });
     }
     gp_end(gp, "compare_spectrum");
 
@@ -504,11 +515,8 @@ int rplot_compare(const json_t *base, const json_t *newr, const char *plots_dir,
         gp_time_axis(gp, sb.n >= sn.n ? base : newr, sb.n >= sn.n ? &sb : &sn);
         fprintf(gp, "set ylabel \"delivered / s\"\nset yrange [0:%g]\nplot ",
                 headroom(fmax(sb.max_delivered, sn.max_delivered)));
-        if (sb.has_tput)
-            fprintf(gp, "\"compare_base.dat\" using 1:6 with lines lw 2 lc rgb \"#969696\" title \"base\"%s",
-                    sn.has_tput ? ", \\\n     " : "\n");
-        if (sn.has_tput)
-            fprintf(gp, "\"compare_new.dat\" using 1:6 with lines lw 2 lc rgb \"#31a354\" title \"new\"\n");
+        gp_two_lines(gp, (gp_line){ sb.has_tput, "compare_base.dat", 6, "#969696", "base" },
+                     (gp_line){ sn.has_tput, "compare_new.dat", 6, "#31a354", "new" });
     }
     gp_end(gp, "compare_throughput");
 
