@@ -38,3 +38,14 @@ uint64_t clock_now_default(void *ctx)
     (void)ctx;
     return clock_mono_us();
 }
+
+int clock_cond_wait_us(pthread_cond_t *cond, pthread_mutex_t *mu, uint64_t wait_us)
+{
+    /* pthread_cond_timedwait takes an absolute CLOCK_REALTIME deadline */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ns = (uint64_t)ts.tv_nsec + (wait_us % 1000000) * 1000;
+    ts.tv_sec += (time_t)(wait_us / 1000000 + ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    return pthread_cond_timedwait(cond, mu, &ts);
+}

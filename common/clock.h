@@ -1,6 +1,7 @@
 /* clock.h — microsecond clocks: monotonic for intervals, wall for envelope ts. */
 #ifndef RTCHAOS_CLOCK_H
 #define RTCHAOS_CLOCK_H
+#include <pthread.h>
 #include <stdint.h>
 
 /* Monotonic time in µs (CLOCK_MONOTONIC); only differences mean anything.
@@ -14,6 +15,12 @@ int64_t clock_wall_us(void);
 /* Formats wall time ts_us as RFC 3339 UTC with millisecond precision
  * ("2026-11-29T07:54:52.123Z") into buf (at least 25 bytes). Returns buf. */
 char *clock_format_utc(int64_t ts_us, char *buf, unsigned long cap);
+
+/* Waits on cond (mu held, as pthread_cond_timedwait) for at most wait_us
+ * from now; returns when signalled, at the deadline, or spuriously (callers
+ * re-check their condition in a loop). Returns pthread_cond_timedwait's
+ * result (0 or ETIMEDOUT). */
+int clock_cond_wait_us(pthread_cond_t *cond, pthread_mutex_t *mu, uint64_t wait_us);
 
 /* Time source that time-based code takes as a parameter, so tests drive it
  * without sleeping. `clock_now_default` wraps clock_mono_us. */

@@ -339,14 +339,7 @@ uint64_t fleet_disconnect_fraction(fleet *f, double fraction)
         pthread_mutex_lock(&t->mu);
         uint64_t end = clock_mono_us() + 2000000u;
         while (t->cmd_cut_gen == gen && clock_mono_us() < end) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 50 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&t->cond, &t->mu, &ts);
+            clock_cond_wait_us(&t->cond, &t->mu, 50000);
         }
         total += t->cmd_cut_done - before;
         pthread_mutex_unlock(&t->mu);

@@ -366,14 +366,7 @@ uint64_t fl_workers_cut(fleet *f, double fraction)
     for (unsigned i = 0; i < ws->n; i++) {
         fl_worker *w = &ws->w[i];
         while (w->cut_gen == gen[i] && !w->eof && clock_mono_us() < end) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 50000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&ws->cond, &ws->mu, &ts);
+            clock_cond_wait_us(&ws->cond, &ws->mu, 50000);
         }
         if (w->cut_gen != gen[i])
             total += w->cut_n;
@@ -452,14 +445,7 @@ void fl_workers_stop(fleet *f)
             waiting |= !ws->w[i].report && !ws->w[i].failed && !ws->w[i].eof;
         if (!waiting || clock_mono_us() >= end || !ws->reader_running)
             break;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&ws->cond, &ws->mu, &ts);
+        clock_cond_wait_us(&ws->cond, &ws->mu, 100000);
     }
     pthread_mutex_unlock(&ws->mu);
     for (unsigned i = 0; i < ws->n; i++) {

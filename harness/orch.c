@@ -661,13 +661,7 @@ static void *watchdog_main(void *arg)
         uint64_t now = clock_mono_us();
         if (now >= r->wd_deadline_us)
             break;
-        uint64_t wait_us = r->wd_deadline_us - now;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t ns = (uint64_t)ts.tv_nsec + (wait_us % 1000000) * 1000;
-        ts.tv_sec += (time_t)(wait_us / 1000000 + ns / 1000000000);
-        ts.tv_nsec = (long)(ns % 1000000000);
-        pthread_cond_timedwait(&r->wd_cond, &r->wd_lock, &ts);
+        clock_cond_wait_us(&r->wd_cond, &r->wd_lock, r->wd_deadline_us - now);
     }
     int done = r->wd_done;
     pthread_mutex_unlock(&r->wd_lock);
