@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "reports.h"
+#include "reports_testenv.h"
 
 #define FIXTURES "tests/fixtures/reports/"
 
@@ -25,8 +26,7 @@ typedef struct fx {
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/rtchaos-test-compare-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (rtest_mkdir(f->dir, sizeof f->dir, "compare") != 0)
         return -1;
     snprintf(f->base, sizeof f->base, "%s/base.json", f->dir);
     snprintf(f->newr, sizeof f->newr, "%s/new.json", f->dir);
@@ -37,9 +37,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
+    if (rtest_rmtree(f->dir) != 0)
         return -1;
     free(f);
     return 0;

@@ -19,6 +19,7 @@
 #include "hist.h"
 #include "prng.h"
 #include "reports.h"
+#include "reports_testenv.h"
 
 #define FIXTURES "tests/fixtures/reports/"
 #define NSHARDS 3
@@ -36,10 +37,9 @@ typedef struct fx {
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
-    char dir[256] = "/tmp/rtchaos-test-merge-XXXXXX";
-    if (!mkdtemp(dir))
+    if (rtest_mkdir(f->dir, sizeof f->dir, "merge") != 0)
         return -1;
-    memcpy(f->dir, dir, sizeof dir);
+    const char *dir = f->dir;
     for (int i = 0; i < NSHARDS; i++) {
         snprintf(f->shard[i], sizeof f->shard[i], "%s/shard%d", dir, i);
         mkdir(f->shard[i], 0755);
@@ -56,9 +56,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
+    if (rtest_rmtree(f->dir) != 0)
         return -1;
     hist_free(f->all);
     hist_free(f->all_resync);

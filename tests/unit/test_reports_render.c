@@ -14,32 +14,13 @@
 #include <unistd.h>
 
 #include "reports.h"
+#include "reports_testenv.h"
 
 #define FIXTURES "tests/fixtures/reports/"
 
 typedef struct fx {
     char dir[256];
 } fx;
-
-static char *slurp(const char *dir, const char *name, size_t *len_out)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = 0;
-    fclose(f);
-    if (len_out)
-        *len_out = (size_t)n;
-    return buf;
-}
 
 static void copy_file(const char *from, const char *to)
 {
@@ -57,8 +38,7 @@ static void copy_file(const char *from, const char *to)
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/rtchaos-test-render-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (rtest_mkdir(f->dir, sizeof f->dir, "render") != 0)
         return -1;
     *state = f;
     return 0;
@@ -67,9 +47,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
+    if (rtest_rmtree(f->dir) != 0)
         return -1;
     free(f);
     return 0;
@@ -100,13 +78,13 @@ static void assert_plots(const char *dir)
         char file[64];
         size_t len;
         snprintf(file, sizeof file, "%s.svg", names[i]);
-        char *svg = slurp(sub, file, &len);
+        char *svg = rtest_slurp(sub, file, &len);
         assert_non_null(svg);
         assert_non_null(strstr(svg, "<svg"));
         assert_non_null(strstr(svg, "</svg>"));
         free(svg);
         snprintf(file, sizeof file, "%s.png", names[i]);
-        char *png = slurp(sub, file, &len);
+        char *png = rtest_slurp(sub, file, &len);
         assert_non_null(png);
         assert_true(len > 1000);
         assert_memory_equal(png, "\x89PNG\r\n\x1a\n", 8);
@@ -123,7 +101,7 @@ static void test_reports_render_passing_run(void **state)
     if (rc != 0)
         fail_msg("render: %s", err);
     assert_plots(f->dir);
-    char *md = slurp(f->dir, "report.md", NULL);
+    char *md = rtest_slurp(f->dir, "report.md", NULL);
     assert_non_null(md);
     assert_non_null(strstr(md, "# rtchaos report: latency-spike — PASS"));
     assert_non_null(strstr(md, "| p95_live_ms | <= 150 | 125.3 | pass |"));
@@ -136,7 +114,7 @@ static void test_reports_render_passing_run(void **state)
     assert_non_null(strstr(md, "![Live latency p50 / p95 / p99 over time (fault windows shaded)](plots/latency.png)"));
     assert_int_equal(count_of(md, ".png)"), 5);
     free(md);
-    char *html = slurp(f->dir, "report.html", NULL);
+    char *html = rtest_slurp(f->dir, "report.html", NULL);
     assert_non_null(html);
     assert_non_null(strstr(html, "<table id=\"verdicts\">"));
     assert_non_null(strstr(html, "id=\"result\">PASS<"));
@@ -147,7 +125,7 @@ static void test_reports_render_passing_run(void **state)
     assert_null(strstr(html, "<script"));
     free(html);
     /* gnuplot's inputs are kept so a plot can be redrawn by hand */
-    char *gp = slurp(f->dir, "plots/plots.gp", NULL);
+    char *gp = rtest_slurp(f->dir, "plots/plots.gp", NULL);
     assert_non_null(gp);
     assert_non_null(strstr(gp, "set object 1 rect from 10.000, graph 0 to 20.000, graph 1"));
     free(gp);
@@ -160,7 +138,7 @@ static void test_reports_render_failing_run(void **state)
     use_fixture(f, FIXTURES "fail.json");
     assert_int_equal(reports_render(f->dir, err, sizeof err), 0);
     assert_plots(f->dir);
-    char *md = slurp(f->dir, "report.md", NULL);
+    char *md = rtest_slurp(f->dir, "report.md", NULL);
     assert_non_null(md);
     assert_non_null(strstr(md, "— FAIL"));
     assert_non_null(strstr(md, "| p95_live_ms | <= 50 | 65.25 | FAIL |"));
@@ -170,7 +148,7 @@ static void test_reports_render_failing_run(void **state)
     assert_non_null(strstr(md, "| 8.40 | lost | 7 | orders.0 | 400 | slow (latency); 0.4 s after storm (disconnect) |"));
     assert_int_equal(count_of(md, "| resync_failed | 3"), 2);
     free(md);
-    char *html = slurp(f->dir, "report.html", NULL);
+    char *html = rtest_slurp(f->dir, "report.html", NULL);
     assert_non_null(strstr(html, "<tr class=\"fail\"><td>lost</td><td>== 0</td><td>3</td><td>FAIL</td></tr>"));
     assert_non_null(strstr(html, "id=\"result\">FAIL<"));
     free(html);
@@ -185,14 +163,14 @@ static void test_reports_render_zero_events(void **state)
     if (rc != 0)
         fail_msg("render: %s", err);
     assert_plots(f->dir);
-    char *md = slurp(f->dir, "report.md", NULL);
+    char *md = rtest_slurp(f->dir, "report.md", NULL);
     assert_non_null(strstr(md, "| live | 0 | - | - | - | - | - | - |"));
     assert_non_null(strstr(md, "No faults were injected."));
     free(md);
-    char *svg = slurp(f->dir, "plots/latency.svg", NULL);
+    char *svg = rtest_slurp(f->dir, "plots/latency.svg", NULL);
     assert_non_null(strstr(svg, "no live events delivered"));
     free(svg);
-    svg = slurp(f->dir, "plots/resync.svg", NULL);
+    svg = rtest_slurp(f->dir, "plots/resync.svg", NULL);
     assert_non_null(strstr(svg, "no resyncs in this run"));
     free(svg);
 }
@@ -247,7 +225,7 @@ static void test_reports_render_broken_run(void **state)
     int rc = reports_render(f->dir, err, sizeof err);
     if (rc != 0)
         fail_msg("render: %s", err);
-    char *md = slurp(f->dir, "report.md", NULL);
+    char *md = rtest_slurp(f->dir, "report.md", NULL);
     assert_non_null(strstr(md, "| run broke | rtchaos-server exited (signal 9) at 3.2 s |"));
     assert_non_null(strstr(md, "| result | BROKEN |"));
     assert_non_null(strstr(md, "| partial | yes"));
@@ -267,7 +245,7 @@ static void test_reports_render_junit(void **state)
     char err[512] = "";
     use_fixture(f, FIXTURES "fail.json");
     assert_int_equal(reports_write_junit(f->dir, err, sizeof err), 0);
-    char *x = slurp(f->dir, "junit.xml", NULL);
+    char *x = rtest_slurp(f->dir, "junit.xml", NULL);
     assert_non_null(x);
     assert_non_null(strstr(x, "<testsuite name=\"rtchaos.reconnect-storm\" tests=\"5\" failures=\"4\""));
     assert_non_null(strstr(x, "name=\"lost\"><failure message=\"lost: measured 3, budget == 0\" type=\"budget\"/>"));
@@ -293,7 +271,7 @@ static void test_reports_render_junit_from_run(void **state)
                             "not measured");
     assert_non_null(rep);
     assert_int_equal(reports_junit_write(rep, f->dir, err, sizeof err), 0);
-    char *x = slurp(f->dir, "junit.xml", NULL);
+    char *x = rtest_slurp(f->dir, "junit.xml", NULL);
     assert_non_null(x);
     assert_non_null(strstr(x, "<testsuite name=\"rtchaos.s&lt;&amp;&gt;\" tests=\"3\" failures=\"2\" errors=\"0\" time=\"2.500\">"));
     assert_non_null(strstr(x, "name=\"p95_live_ms &lt;= 50\"></testcase>"));
@@ -307,7 +285,7 @@ static void test_reports_render_junit_from_run(void **state)
     /* a broken run: an <error> testcase "run" before the verdicts */
     json_object_set_new(rep, "error", json_string("server exited (code 1) during the run"));
     assert_int_equal(reports_junit_write(rep, f->dir, err, sizeof err), 0);
-    x = slurp(f->dir, "junit.xml", NULL);
+    x = rtest_slurp(f->dir, "junit.xml", NULL);
     assert_non_null(strstr(x, "measured 50.00001, budget &lt;= 50\""));
     assert_non_null(strstr(x, "tests=\"4\" failures=\"3\" errors=\"1\""));
     assert_non_null(strstr(x, "name=\"run\"><error message=\"server exited (code 1) during the run\"/></testcase>"));
@@ -316,7 +294,7 @@ static void test_reports_render_junit_from_run(void **state)
     json_object_del(rep, "error");
     json_object_set_new(rep, "verdicts", json_array());
     assert_int_equal(reports_junit_write(rep, f->dir, err, sizeof err), 0);
-    x = slurp(f->dir, "junit.xml", NULL);
+    x = rtest_slurp(f->dir, "junit.xml", NULL);
     assert_non_null(strstr(x, "tests=\"1\" failures=\"1\" errors=\"0\""));
     assert_non_null(strstr(x, "name=\"run\"><failure message=\"the run failed (see report.json)\"/>"));
     free(x);

@@ -18,6 +18,7 @@
 #include "suite.h"
 #include "suite_def.h"
 #include "suite_drill.h"
+#include "reports_testenv.h"
 
 typedef struct fx {
     char dir[256];
@@ -27,11 +28,9 @@ typedef struct fx {
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
-    char dir[256] = "/tmp/rtchaos-test-suite-XXXXXX";
-    if (!mkdtemp(dir))
+    if (rtest_mkdir(f->dir, sizeof f->dir, "suite") != 0)
         return -1;
-    memcpy(f->dir, dir, sizeof dir);
-    snprintf(f->path, sizeof f->path, "%s/suite.yaml", dir);
+    snprintf(f->path, sizeof f->path, "%s/suite.yaml", f->dir);
     *state = f;
     return 0;
 }
@@ -39,9 +38,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
+    if (rtest_rmtree(f->dir) != 0)
         return -1;
     free(f);
     return 0;
@@ -261,21 +258,6 @@ static void test_suite_restore_budget_on_timeline(void **state)
     json_decref(rep);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = 0;
-    fclose(f);
-    return b;
-}
-
 static void test_suite_run_index_and_exit_codes(void **state)
 {
     fx *f = *state;
@@ -293,7 +275,7 @@ static void test_suite_run_index_and_exit_codes(void **state)
     assert_string_equal(used, out);
     char p[500];
     snprintf(p, sizeof p, "%s/index.md", out);
-    char *md = slurp(p);
+    char *md = rtest_slurp(p, NULL, NULL);
     assert_non_null(md);
     assert_non_null(strstr(md, "## Q1. Is it safe?"));
     assert_non_null(strstr(md, "not yet runnable: needs issue 7"));
@@ -317,7 +299,7 @@ static void test_suite_run_index_and_exit_codes(void **state)
     assert_non_null(strstr(json_string_value(json_object_get(q, "why")), "no readable report.json"));
     json_decref(idx);
     snprintf(p, sizeof p, "%s/index.html", out);
-    char *html = slurp(p);
+    char *html = rtest_slurp(p, NULL, NULL);
     assert_non_null(strstr(html, "<h2>Q1. Is it safe?</h2>"));
     assert_non_null(strstr(html, "<tr class=\"na\">"));
     free(html);
@@ -329,7 +311,7 @@ static void test_suite_run_index_and_exit_codes(void **state)
     suite_opts ot = {.self_exe = "/bin/true", .out_dir = out, .target = "http://127.0.0.1:9"};
     assert_int_equal(suite_run(f->path, &ot, NULL, 0, err, sizeof err), 0);
     snprintf(p, sizeof p, "%s/index.md", out);
-    md = slurp(p);
+    md = rtest_slurp(p, NULL, NULL);
     assert_non_null(strstr(md, "not yet runnable: with --target: pauses the server"));
     free(md);
     snprintf(text, sizeof text,
