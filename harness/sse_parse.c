@@ -148,6 +148,24 @@ static size_t parse(const char *b, size_t n, const sse_callbacks *cb, void *ud, 
     return start;
 }
 
+/* Grows the pending buffer to hold at least need bytes (keeping its
+ * contents): capacities are powers of two from 256. Returns 0, or -1 when
+ * out of memory. */
+static int pend_reserve(sse_parser *p, size_t need)
+{
+    if (need <= p->pend_cap)
+        return 0;
+    size_t cap = p->pend_cap ? p->pend_cap : 256;
+    while (cap < need)
+        cap *= 2;
+    char *np = realloc(p->pend, cap);
+    if (!np)
+        return -1;
+    p->pend = np;
+    p->pend_cap = (uint32_t)cap;
+    return 0;
+}
+
 int sse_feed(sse_parser *p, const char *buf, size_t len, const sse_callbacks *cb, void *ud,
              size_t max_event_bytes)
 {
@@ -165,16 +183,8 @@ int sse_feed(sse_parser *p, const char *buf, size_t len, const sse_callbacks *cb
     if (p->pend_len > 0) {
         if ((size_t)p->pend_len + len > max_event_bytes)
             return -1;
-        if (p->pend_len + len > p->pend_cap) {
-            size_t cap = p->pend_cap ? p->pend_cap : 256;
-            while (cap < p->pend_len + len)
-                cap *= 2;
-            char *np = realloc(p->pend, cap);
-            if (!np)
-                return -1;
-            p->pend = np;
-            p->pend_cap = (uint32_t)cap;
-        }
+        if (pend_reserve(p, p->pend_len + len) < 0)
+            return -1;
         memcpy(p->pend + p->pend_len, buf, len);
         p->pend_len += (uint32_t)len;
         b = p->pend;
@@ -197,16 +207,8 @@ int sse_feed(sse_parser *p, const char *buf, size_t len, const sse_callbacks *cb
         p->pend_len = (uint32_t)rest;
         return 0;
     }
-    if (rest > p->pend_cap) {
-        size_t cap = 256;
-        while (cap < rest)
-            cap *= 2;
-        char *np = realloc(p->pend, cap);
-        if (!np)
-            return -1;
-        p->pend = np;
-        p->pend_cap = (uint32_t)cap;
-    }
+    if (pend_reserve(p, rest) < 0)
+        return -1;
     memcpy(p->pend, b + used, rest);
     p->pend_len = (uint32_t)rest;
     return 0;
