@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sec_file.h"
+
 #define KEY_FILE_MAX 16384 /* biggest key file read, bytes */
 
 typedef struct sec_jwt_key {
@@ -200,28 +202,7 @@ int sec_jwt_add_key(sec_jwt *v, const char *alg_name, const unsigned char *key, 
 /* Reads at most KEY_FILE_MAX bytes of path into a malloc'd buffer. */
 static unsigned char *read_key_file(const char *path, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    unsigned char *buf = malloc(KEY_FILE_MAX + 1);
-    if (!buf) {
-        fclose(f);
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    size_t n = fread(buf, 1, KEY_FILE_MAX + 1, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || n > KEY_FILE_MAX) {
-        memset(buf, 0, n);
-        free(buf);
-        snprintf(err, errlen, "%s: %s", path, bad ? "read error" : "larger than 16 KiB");
-        return NULL;
-    }
-    *len = n;
-    return buf;
+    return (unsigned char *)sec_file_read(path, KEY_FILE_MAX, len, err, errlen);
 }
 
 int sec_jwt_add_secret_file(sec_jwt *v, const char *path, char *err, size_t errlen)

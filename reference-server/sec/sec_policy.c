@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sec_channel.h"
+#include "sec_file.h"
 
 #define PATTERN_SEGS_MAX 16
 #define ROLES_PER_LIST_MAX 32
@@ -321,27 +322,11 @@ fail:
 
 sec_policy *sec_policy_load_file(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    size_t n;
+    char *buf = sec_file_read(path, POLICY_FILE_MAX, &n, err, errlen);
+    if (!buf)
         return NULL;
-    }
-    char *buf = malloc(POLICY_FILE_MAX + 1);
-    if (!buf) {
-        fclose(f);
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    size_t n = fread(buf, 1, POLICY_FILE_MAX + 1, f);
-    int bad = ferror(f);
-    fclose(f);
-    sec_policy *p = NULL;
-    if (bad)
-        snprintf(err, errlen, "%s: read error", path);
-    else if (n > POLICY_FILE_MAX)
-        snprintf(err, errlen, "%s: larger than 1 MiB", path);
-    else
-        p = sec_policy_load_mem(buf, n, path, err, errlen);
+    sec_policy *p = sec_policy_load_mem(buf, n, path, err, errlen);
     free(buf);
     return p;
 }

@@ -2,10 +2,11 @@
  * values and subjects, looked up by binary search. */
 #include "sec_revoke.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "sec_file.h"
 
 struct sec_revoke {
     char *text;         /* the file's bytes, entries NUL-terminated in place */
@@ -127,42 +128,11 @@ fail:
 
 sec_revoke *sec_revoke_load_file(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    size_t n;
+    char *buf = sec_file_read(path, SEC_REVOKE_FILE_MAX, &n, err, errlen);
+    if (!buf)
         return NULL;
-    }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int bad = 0;
-    for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 65536;
-            char *nb = cap > SEC_REVOKE_FILE_MAX ? NULL : realloc(buf, ncap);
-            if (!nb) {
-                bad = cap > SEC_REVOKE_FILE_MAX ? 2 : 1;
-                break;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0) {
-            bad = ferror(f) ? 3 : 0;
-            break;
-        }
-    }
-    fclose(f);
-    sec_revoke *r = NULL;
-    if (bad == 1)
-        snprintf(err, errlen, "out of memory");
-    else if (bad == 2)
-        snprintf(err, errlen, "%s: larger than %u bytes", path, SEC_REVOKE_FILE_MAX);
-    else if (bad == 3)
-        snprintf(err, errlen, "%s: read error", path);
-    else
-        r = sec_revoke_load_mem(buf ? buf : "", len, path, err, errlen);
+    sec_revoke *r = sec_revoke_load_mem(buf, n, path, err, errlen);
     free(buf);
     return r;
 }

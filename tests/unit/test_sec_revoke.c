@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include "sec_file.h"
 #include "sec_revoke.h"
 
 static sec_principal who(const char *sub, const char *jti)
@@ -130,6 +133,37 @@ static void test_sec_revoke_many_entries(void **state)
     free(text);
 }
 
+/* The bounded reader under the list (and the key and policy files): a file
+ * read whole across several buffer growths, one byte over the bound refused. */
+static void test_sec_revoke_file_read_bounds(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_sec_revoke_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    enum { N = 200000 };
+    char *text = malloc(N);
+    assert_non_null(text);
+    for (size_t i = 0; i < N; i++)
+        text[i] = i % 50 == 49 ? '\n' : (char)('a' + i % 26);
+    assert_int_equal(write(fd, text, N), N);
+    close(fd);
+    char err[256];
+    size_t len = 0;
+    char *got = sec_file_read(path, N, &len, err, sizeof err);
+    assert_non_null(got);
+    assert_int_equal(len, N);
+    assert_memory_equal(got, text, N);
+    assert_int_equal(got[N], 0);
+    free(got);
+    assert_null(sec_file_read(path, N - 1, &len, err, sizeof err));
+    assert_non_null(strstr(err, "larger than 199999 bytes"));
+    assert_null(sec_file_read(path, 16384, &len, err, sizeof err));
+    assert_non_null(strstr(err, ": larger than 16 KiB"));
+    unlink(path);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -137,6 +171,7 @@ int main(void)
         cmocka_unit_test(test_sec_revoke_empty_list_is_valid),
         cmocka_unit_test(test_sec_revoke_errors_name_the_line),
         cmocka_unit_test(test_sec_revoke_many_entries),
+        cmocka_unit_test(test_sec_revoke_file_read_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
