@@ -13,7 +13,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import sectest  # noqa: E402
 import srvtest  # noqa: E402
-from sectest import bearer, claims  # noqa: E402
+from sectest import bearer, claims, sse_event  # noqa: E402
 
 POLICY = {"rules": [
     {"channel": "tenant.{tenant}.vip.*", "subscribe": ["vip"], "publish": ["trader"]},
@@ -21,16 +21,6 @@ POLICY = {"rules": [
     {"channel": "user.{sub}", "subscribe": ["@authenticated"], "publish": ["@authenticated"]},
 ], "admin": ["admin"]}
 
-
-def sse_event(sse, timeout=15.0):
-    """The next event envelope of an SSE stream (control envelopes skipped)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        d = sse.next_data(timeout=max(0.1, deadline - time.monotonic()))
-        assert d is not None, "SSE stream ended"
-        if d.get("type") == "event":
-            return d
-    raise AssertionError("no SSE event in time")
 
 
 def ws_refused_4401(srv, path="/ws", headers=None):

@@ -12,14 +12,13 @@ import http.client
 import json
 import os
 import signal
-import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import sectest  # noqa: E402
 import srvtest  # noqa: E402
-from sectest import bearer, claims  # noqa: E402
+from sectest import bearer, claims, sse_event  # noqa: E402
 
 POLICY = {"rules": [
     {"channel": "tenant.{tenant}.orders.*", "subscribe": ["reader", "trader"], "publish": ["trader"]},
@@ -90,7 +89,7 @@ def test_reload(k):
         st, _, _ = srv.request("POST", "/publish/tenant.acme.orders.1", {"data": 1}, headers=trader)
         assert st == 200, st
         event_on(alice, "tenant.acme.orders.1", 1)  # the old policy is in force
-        assert sse_event_data(dave) == 1
+        assert sse_event(dave)["data"] == 1
 
         # 3. good files: orders for traders only, carol's token revoked
         k.file("revoked.txt", "# incident 7\njti t-42\n")
@@ -158,15 +157,6 @@ def test_reload(k):
     with open(audit) as f:
         assert "eyJ" not in f.read()
 
-
-def sse_event_data(sse, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        d = sse.next_data(timeout=max(0.1, deadline - time.monotonic()))
-        assert d is not None, "SSE stream ended"
-        if d.get("type") == "event":
-            return d["data"]
-    raise AssertionError("no SSE event in time")
 
 
 def test_key_rotation(k):

@@ -8,13 +8,12 @@ every attempt is refused with the documented code, and while acme publishes,
 import json
 import os
 import sys
-import time
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import sectest  # noqa: E402
 import srvtest  # noqa: E402
-from sectest import bearer, claims  # noqa: E402
+from sectest import bearer, claims, sse_event  # noqa: E402
 
 POLICY = {"rules": [
     {"channel": "tenant.{tenant}.orders.*", "subscribe": ["reader", "trader"], "publish": ["trader"],
@@ -35,15 +34,6 @@ TRICKY = [
     "tenant.{tenant}.orders.1", "tenant.$tenant.orders.1", "tenant.acme,globex.orders.1",
 ]
 
-
-def sse_event(sse, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        d = sse.next_data(timeout=max(0.1, deadline - time.monotonic()))
-        assert d is not None, "SSE stream ended"
-        if d.get("type") == "event":
-            return d
-    raise AssertionError("no SSE event in time")
 
 
 def ws_answer(ws, timeout=15.0):

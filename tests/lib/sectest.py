@@ -153,5 +153,16 @@ class Refused(Exception):
         self.status, self.headers = status, headers
 
 
+def sse_event(sse, timeout=15.0):
+    """The next event envelope of an SSE stream (control envelopes skipped)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        d = sse.next_data(timeout=max(0.1, deadline - time.monotonic()))
+        assert d is not None, "SSE stream ended"
+        if d.get("type") == "event":
+            return d
+    raise AssertionError("no SSE event in time")
+
+
 def bearer(tok):
     return {"Authorization": f"Bearer {tok}"}
