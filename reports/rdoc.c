@@ -465,12 +465,17 @@ void rdoc_fmt_ms(char *buf, size_t len, double us)
         snprintf(buf, len, "%.3f", ms);
 }
 
-void rdoc_fmt_num(char *buf, size_t len, double v)
+void rdoc_fmt_num_digits(char *buf, size_t len, double v, int digits)
 {
     if (isnan(v))
         snprintf(buf, len, "n/a");
     else if (v == floor(v) && fabs(v) < 1e15)
         snprintf(buf, len, "%.0f", v);
     else
-        snprintf(buf, len, "%.4g", v);
+        snprintf(buf, len, "%.*g", digits, v);
+}
+
+void rdoc_fmt_num(char *buf, size_t len, double v)
+{
+    rdoc_fmt_num_digits(buf, len, v, 4);
 }

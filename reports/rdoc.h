@@ -67,5 +67,7 @@ char *rdoc_read_file(const char *path, size_t *len, char *err, size_t errlen);
 void rdoc_fmt_ms(char *buf, size_t len, double us);
 /* An integer without decimals, else 4 significant digits; "n/a" for NAN. */
 void rdoc_fmt_num(char *buf, size_t len, double v);
+/* rdoc_fmt_num with `digits` significant digits for non-integers. */
+void rdoc_fmt_num_digits(char *buf, size_t len, double v, int digits);
 
 #endif

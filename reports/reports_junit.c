@@ -31,13 +31,7 @@ static void xml_text(FILE *f, const char *s)
  * equal to it), "n/a" when absent. */
 static void fmt_value(char *buf, size_t len, const json_t *j)
 {
-    double v = json_is_number(j) ? json_number_value(j) : NAN;
-    if (isnan(v))
-        snprintf(buf, len, "n/a");
-    else if (v == floor(v) && fabs(v) < 1e15)
-        snprintf(buf, len, "%.0f", v);
-    else
-        snprintf(buf, len, "%.10g", v);
+    rdoc_fmt_num_digits(buf, len, json_is_number(j) ? json_number_value(j) : NAN, 10);
 }
 
 static void open_case(FILE *f, const char *scenario, const char *name)
