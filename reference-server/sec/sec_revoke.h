@@ -7,7 +7,7 @@
 
 #include "sec_principal.h"
 
-#define SEC_REVOKE_FILE_MAX    (16u << 20) /* largest list file, bytes */
+#define SEC_REVOKE_FILE_MAX    (64u << 20) /* largest list file, bytes (a million UUID jti lines fit) */
 #define SEC_REVOKE_ENTRIES_MAX 1000000     /* most entries in one list */
 
 /* File format, one entry per line:
