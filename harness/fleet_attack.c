@@ -300,6 +300,10 @@ static int at_flush(fl_attacker *a)
         free(a->out);
         a->out = NULL;
         a->out_len = a->out_off = 0;
+    } else if (a->out_off >= 64 * 1024) { /* a backed-up flood: keep only what is unsent */
+        memmove(a->out, a->out + a->out_off, a->out_len - a->out_off);
+        a->out_len -= a->out_off;
+        a->out_off = 0;
     }
     return 0;
 }
