@@ -77,6 +77,30 @@ int rmerge_totals(json_t *dst, const json_t *src, char *err, size_t errlen)
     return 0;
 }
 
+int rmerge_attack(json_t *dst, const json_t *src, const char *src_name, char *err, size_t errlen)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)src, key, v) {
+        if (json_is_number(v)) {
+            if (merge_number(dst, key, v, 0) != 0) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+        } else if (!strcmp(key, "by_outcome") && json_is_object(v)) {
+            if (rmerge_counts(dst, key, v, err, errlen) != 0)
+                return -1;
+        } else if (!strcmp(key, "cut_us") && json_is_object(v)) {
+            if (rmerge_hist_part(dst, key, v, src_name, err, errlen) != 0)
+                return -1;
+        } else if (!json_object_get(dst, key) && json_object_set(dst, key, v) != 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int rmerge_hist_part(json_t *dst, const char *name, const json_t *src_part, const char *src_name,
                      char *err, size_t errlen)
 {

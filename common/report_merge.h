@@ -42,6 +42,13 @@ int rmerge_hist_part(json_t *dst, const char *name, const json_t *src_part, cons
  * Returns 0 or -1 with err. */
 int rmerge_latency(json_t *dst, const json_t *src, const char *src_name, char *err, size_t errlen);
 
+/* Adds the attack object src (report.json's "attacks", or a group's
+ * "attack": counts, "by_outcome", the "cut_us" histogram part, and
+ * descriptive members) into dst exactly: numbers add, by_outcome adds name
+ * by name (rmerge_counts), cut_us through rmerge_hist_part, other members
+ * of src are copied when dst lacks them. Returns 0 or -1 with err. */
+int rmerge_attack(json_t *dst, const json_t *src, const char *src_name, char *err, size_t errlen);
+
 /* The anomaly examples of lists[0..n) (each a JSON array, or NULL) as one
  * array ordered by "t_s" (ties keep list order), keeping the earliest
  * per_kind of each "kind". With tag_list set, each kept example is a copy

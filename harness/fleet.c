@@ -598,7 +598,7 @@ int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
         json_t *one = fleet_attack_json(&f->at_total[g], f->w ? 0 : f->group_clients[g], NULL);
         if (!attacks)
             attacks = json_object();
-        if (!one || fleet_attack_json_merge(attacks, one, err, errlen) < 0) {
+        if (!one || rmerge_attack(attacks, one, "attacker group", err, errlen) < 0) {
             json_decref(one);
             json_decref(attacks);
             return -1;
@@ -658,12 +658,6 @@ int fleet_report(fleet *f, json_t *report, char *err, size_t errlen)
 
 /* ---- merge -------------------------------------------------------------------------------- */
 
-void fl_json_add_counts(json_t *parent, const char *key, const json_t *src)
-{
-    char err[64];
-    rmerge_counts(parent, key, src, err, sizeof err); /* out of memory: the counts stay as they were */
-}
-
 /* dst.key += src (an attack object), created in dst when missing. */
 static int merge_attack(json_t *dst, const char *key, const json_t *src, char *err, size_t errlen)
 {
@@ -672,12 +666,7 @@ static int merge_attack(json_t *dst, const char *key, const json_t *src, char *e
         d = json_object();
         json_object_set_new(dst, key, d);
     }
-    return fleet_attack_json_merge(d, src, err, errlen);
-}
-
-int fl_merge_hist(json_t *dst_lat, const char *name, const json_t *src_part, char *err, size_t errlen)
-{
-    return rmerge_hist_part(dst_lat, name, src_part, "worker report", err, errlen);
+    return rmerge_attack(d, src, "worker report", err, errlen);
 }
 
 static int lat_from_json(const json_t *a, uint32_t *lat)

@@ -169,26 +169,6 @@ json_t *fleet_attack_json(const fleet_attack_tally *t, uint64_t clients, const f
     return o;
 }
 
-int fleet_attack_json_merge(json_t *dst, const json_t *src, char *err, size_t errlen)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)src, key, v) {
-        json_t *d = json_object_get(dst, key);
-        if (json_is_integer(v)) {
-            json_object_set_new(dst, key, json_integer(json_integer_value(d) + json_integer_value(v)));
-        } else if (!strcmp(key, "by_outcome") && json_is_object(v)) {
-            fl_json_add_counts(dst, key, v);
-        } else if (!strcmp(key, "cut_us") && json_is_object(v)) {
-            if (fl_merge_hist(dst, key, v, err, errlen) < 0)
-                return -1;
-        } else if (!d) {
-            json_object_set(dst, key, v);
-        }
-    }
-    return 0;
-}
-
 /* ---- attackers ---------------------------------------------------------------------------- */
 
 enum at_state {

@@ -1,4 +1,4 @@
-/* fleet_attack.h — the fleet's attackers' tallies: how the server answered each abusive attempt (outcome, time to the refusal, messages it accepted first), in report.json's "attacks" form, with exact merging. */
+/* fleet_attack.h — the fleet's attackers' tallies: how the server answered each abusive attempt (outcome, time to the refusal, messages it accepted first), in report.json's "attacks" form (merged by common/report_merge.h's rmerge_attack). */
 #ifndef RTCHAOS_FLEET_ATTACK_H
 #define RTCHAOS_FLEET_ATTACK_H
 #include <stddef.h>
@@ -58,11 +58,5 @@ const char *fleet_behavior_str(fleet_behavior b);
  *  connect_failed, sent, accepted, by_outcome:{name:n}, cut_us:{summary…,
  *  hist}}; "behavior" and "expect" are added when g is not NULL. */
 json_t *fleet_attack_json(const fleet_attack_tally *t, uint64_t clients, const fleet_group_cfg *g);
-
-/* Adds the attack object src into dst exactly (counts add, by_outcome adds
- * per name, cut_us histograms add and their summary is recomputed; other
- * members of src are copied when dst lacks them). Returns 0, or -1 with a
- * message in err. */
-int fleet_attack_json_merge(json_t *dst, const json_t *src, char *err, size_t errlen);
 
 #endif

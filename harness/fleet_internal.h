@@ -223,14 +223,6 @@ int fl_socket_connect(fleet *f, uint32_t id, int small_rcvbuf, const char **why)
  * connection is broken. */
 ssize_t fl_send_some(int fd, const char *data, size_t len);
 
-/* fleet.c: report merging helpers. */
-/* parent.key (an object of counts, created when missing) += src per name. */
-void fl_json_add_counts(json_t *parent, const char *key, const json_t *src);
-/* dst_lat.name = the histogram part dst_lat.name + src_part (each
- * hist_summary_json + "hist"; either may be missing), summary recomputed.
- * Returns 0, or -1 with a message in err. */
-int fl_merge_hist(json_t *dst_lat, const char *name, const json_t *src_part, char *err, size_t errlen);
-
 /* fleet_attack.c */
 /* Allocates thread t's attacker tallies (t->at, one per group). Returns 0,
  * or -1 with a message in err. */

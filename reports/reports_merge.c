@@ -189,6 +189,21 @@ static int is_group_percentile(const char *key)
     return p && p[2] >= '0' && p[2] <= '9';
 }
 
+/* parent.key (an attack object, created when missing) += src: the
+ * attackers' counts, outcomes and time-to-refusal histogram add exactly. */
+static int merge_attack_into(json_t *parent, const char *key, const json_t *src, char *err, size_t errlen)
+{
+    json_t *d = json_object_get(parent, key);
+    if (!json_is_object(d)) {
+        d = json_object();
+        if (!d || json_object_set_new(parent, key, d) != 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    return rmerge_attack(d, src, "shard", err, errlen);
+}
+
 /* Per-group totals ("groups": {name: {counters…, live_pNN_us, "lat"}}): the
  * counters add; the percentiles are recomputed from the added "lat" buckets
  * when every shard's group has them, else they take the max (and *exact = 0). */
@@ -228,6 +243,13 @@ static int merge_groups(json_t *out, json_t *const *shards, int n, int *exact, c
                         x = (is_group_percentile(key) || rmerge_is_max_key(key)) ? fmax(json_number_value(cur), x)
                                                                              : json_number_value(cur) + x;
                     json_object_set_new(m, key, rmerge_number(x));
+                }
+                const json_t *atk = json_object_get(gt, "attack");
+                if (json_is_object(atk) && merge_attack_into(m, "attack", atk, err, errlen) != 0) {
+                    json_decref(m);
+                    json_decref(groups);
+                    hist_free(h);
+                    return -1;
                 }
                 const json_t *lat = json_object_get(gt, "lat");
                 if (!json_is_array(lat)) {
@@ -375,6 +397,11 @@ int reports_merge(const char *out_dir, const char *const *shard_dirs, int n, cha
     int groups_exact = 1;
     if (merge_groups(out, shards, n, &groups_exact, err, errlen) != 0)
         goto done;
+    for (int s = 0; s < n; s++) { /* the attackers' outcomes (optional) */
+        const json_t *atk = json_object_get(shards[s], "attacks");
+        if (json_is_object(atk) && merge_attack_into(out, "attacks", atk, err, errlen) != 0)
+            goto done;
+    }
     merge_faults(out, shards, n);
     /* anomalies: each tagged with its shard (client ids are per shard) */
     const json_t **lists = calloc((size_t)n, sizeof *lists);

@@ -5,8 +5,11 @@ burst, every oversized WS message closed 1009 and every oversized body
 answered 413, every trickled handshake cut at the server's 3 s handshake
 deadline (not before: the deadline did it), with the counts in report.json's
 attack parts and the legitimate readers (their own group) losing nothing."""
+import json
 import os
+import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import attacktest  # noqa: E402
@@ -38,6 +41,17 @@ def main():
         with open(os.path.join(r.dir, name)) as fh:
             doc = fh.read()
         assert "Attacks" in doc and f"ws_4429: {f['attempts']}" in doc, name
+    # rtchaos merge adds the attackers' outcomes exactly and re-judges their budgets
+    out = os.path.join(tempfile.mkdtemp(prefix="rtchaos-merge-"), "m")
+    p = subprocess.run([attacktest.harnesstest.RTCHAOS, "merge", out, r.dir, r.dir], capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    with open(os.path.join(out, "report.json")) as fh:
+        m = json.load(fh)
+    assert m["attacks"]["attempts"] == 2 * a["attempts"], (m["attacks"], a)
+    assert m["attacks"]["cut_us"]["count"] == 2 * a["cut_us"]["count"], m["attacks"]["cut_us"]
+    assert m["groups"]["flood"]["attack"]["by_outcome"] == {"ws_4429": 2 * f["attempts"]}, m["groups"]["flood"]
+    assert {v["name"]: v["pass"] for v in m["verdicts"]}["attack_rejected_ratio"] is True, m["verdicts"]
 
     r = attacktest.run("oversized")
     check_pass(r)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fleet_attack.h"
+#include "report_merge.h"
 
 static fleet_group_cfg group(fleet_behavior b)
 {
@@ -101,7 +102,7 @@ static void test_fleet_attack_merge_is_exact(void **state)
     all.in_flight = 3;
     json_t *ja = fleet_attack_json(&a, 5, &g), *jb = fleet_attack_json(&b, 5, NULL), *jall = fleet_attack_json(&all, 10, &g);
     char err[128];
-    assert_int_equal(fleet_attack_json_merge(ja, jb, err, sizeof err), 0);
+    assert_int_equal(rmerge_attack(ja, jb, "b", err, sizeof err), 0);
     json_t *sa = json_object_get(ja, "cut_us"), *sall = json_object_get(jall, "cut_us");
     static const char *const keys[] = {"count", "p50", "p95", "p99", "max"};
     for (size_t k = 0; k < 5; k++)
