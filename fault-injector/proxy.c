@@ -31,18 +31,20 @@
 #define DRAIN_DEADLINE_US (10 * 1000 * 1000)
 #define SNIFF_MAX 1024
 #define SPLICE_PIPE_BYTES (1024 * 1024)
-/* Splice by traffic shape, as haproxy's "splice-auto": a direction is
- * spliced once SPLICE_ENTER_READS reads in a row filled the read buffer
- * (bulk: more was waiting each time), and goes back to user space once
+/* A direction with nothing to do but copy (no toxic, no protocol to
+ * follow) is read by the proxy itself into RELAY_BYTES and written on at
+ * once: libevent 2.1's bufferevents read at most 4096 bytes per call
+ * (EVBUFFER_MAX_READ), after an ioctl(FIONREAD) each time.
+ * Splice by traffic shape, as haproxy's "splice-auto": such a direction is
+ * spliced once SPLICE_ENTER_READS reads in a row filled RELAY_BYTES (bulk:
+ * more was waiting each time), and goes back to user space once
  * SPLICE_LEAVE_READS splice reads in a row moved less than
  * SPLICE_SMALL_BYTES (real-time messages). Small messages gain nothing from
  * the pipe and pay for it (a page per message, two descriptors held), and a
  * connection that only ever carries them never takes one, however many
- * bytes it carries in all. libevent 2.1's bufferevents read at most
- * BEV_READ_MAX bytes per call (EVBUFFER_MAX_READ), so a read of that size
- * is a full one. */
-#define BEV_READ_MAX 4096
-#define SPLICE_ENTER_READS 16
+ * bytes it carries in all. */
+#define RELAY_BYTES (64 * 1024)
+#define SPLICE_ENTER_READS 4
 #define SPLICE_LEAVE_READS 16
 #define SPLICE_SMALL_BYTES 4096
 
@@ -94,7 +96,11 @@ struct dlink {
     int sp_pipe[2];
     size_t sp_bytes;         /* bytes in the pipe */
     size_t sp_cap;           /* the pipe's capacity */
-    int full_reads;          /* user-space reads in a row that filled the buffer */
+    int full_reads;          /* relay reads in a row that filled RELAY_BYTES */
+    /* Relay mode: what is read from src goes straight to dst (see
+     * RELAY_BYTES); rl_rd replaces the bufferevent's reading. */
+    int rl;
+    struct event *rl_rd;
     int small_reads;         /* splice reads in a row under SPLICE_SMALL_BYTES */
     struct event *sp_rd, *sp_wr;
 };
@@ -420,10 +426,16 @@ static void link_flow(dlink *l)
     int room = !l->src_eof && c->connected &&
                evbuffer_get_length(bufferevent_get_output(l->dst)) < OUT_HIGH &&
                link_held(l) < HELD_CAP;
-    if (room)
+    if (l->rl) {
+        if (room)
+            event_add(l->rl_rd, NULL);
+        else
+            event_del(l->rl_rd);
+    } else if (room) {
         bufferevent_enable(l->src, EV_READ);
-    else
+    } else {
         bufferevent_disable(l->src, EV_READ);
+    }
 }
 
 static void link_try_shut(dlink *l)
@@ -696,6 +708,68 @@ static void on_timers(evutil_socket_t fd, short what, void *arg)
 static int link_tracking(const dlink *l);
 static void link_splice_leave(dlink *l);
 
+/* ---- relay mode -------------------------------------------------------------- */
+
+static int link_plain(const dlink *l)
+{
+    conn *c = l->c;
+    return l->n == 0 && !c->closing && c->connected && !l->src_eof && !l->out_eof &&
+           !link_tracking(l) && (l->dir != TX_UPSTREAM || c->path_state != 0) &&
+           evbuffer_get_length(bufferevent_get_input(l->src)) == 0;
+}
+
+static void on_relay_read(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    static unsigned char buf[RELAY_BYTES]; /* one loop thread: emptied before return */
+    dlink *l = arg;
+    conn *c = l->c;
+    conn_enter(c);
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n > 0) {
+        l->bytes += (uint64_t)n;
+        if (l->dir == TX_UPSTREAM)
+            c->p->bytes_up += (uint64_t)n;
+        else
+            c->p->bytes_down += (uint64_t)n;
+        l->full_reads = n == (ssize_t)sizeof buf ? l->full_reads + 1 : 0;
+        link_out(l, buf, (size_t)n);
+    } else if (n == 0) {
+        l->src_eof = 1;
+        event_del(l->rl_rd);
+        link_push_eof(l, 0);
+    } else if (errno != EAGAIN && errno != EINTR) {
+        l->src_eof = 1; /* reset or failed socket: as on_event's error */
+        c->closing = 2;
+    }
+    conn_leave(c);
+}
+
+/* Switches a direction that has nothing to do but copy to relay mode. */
+static void link_relay_try(dlink *l)
+{
+    if (l->rl || l->sp || !link_plain(l))
+        return;
+    if (!l->rl_rd)
+        l->rl_rd = event_new(l->c->p->s->base, bufferevent_getfd(l->src), EV_READ | EV_PERSIST,
+                             on_relay_read, l);
+    if (!l->rl_rd)
+        return; /* stays on the bufferevent */
+    bufferevent_disable(l->src, EV_READ);
+    l->rl = 1;
+    link_flow(l);
+}
+
+/* Back to the bufferevent (a toxic is coming, splice takes over, or the
+ * connection closes); relay mode holds no bytes of its own. */
+static void link_relay_leave(dlink *l)
+{
+    if (!l->rl)
+        return;
+    event_del(l->rl_rd);
+    l->rl = 0;
+}
+
 static void link_splice_free(dlink *l)
 {
     if (l->sp_rd)
@@ -819,10 +893,7 @@ static void on_splice_write(evutil_socket_t fd, short what, void *arg)
 static void link_splice_try(dlink *l)
 {
     conn *c = l->c;
-    if (c->p->s->no_splice || l->sp || l->n > 0 || l->full_reads < SPLICE_ENTER_READS || c->closing ||
-        !c->connected || l->src_eof || l->out_eof ||
-        link_tracking(l) || (l->dir == TX_UPSTREAM && c->path_state == 0) ||
-        evbuffer_get_length(bufferevent_get_input(l->src)) > 0 ||
+    if (c->p->s->no_splice || l->sp || l->full_reads < SPLICE_ENTER_READS || !link_plain(l) ||
         evbuffer_get_length(bufferevent_get_output(l->dst)) > 0)
         return;
     if (pipe2(l->sp_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
@@ -841,6 +912,7 @@ static void link_splice_try(dlink *l)
         link_splice_free(l);
         return;
     }
+    link_relay_leave(l);
     bufferevent_disable(l->src, EV_READ);
     event_add(l->sp_rd, NULL);
     l->small_reads = 0;
@@ -874,6 +946,8 @@ static void conn_free(conn *c)
         if (l->trk_on)
             track_free(&l->trk);
         link_splice_free(l);
+        if (l->rl_rd)
+            event_free(l->rl_rd);
     }
     if (c->rst && c->cli) {
         struct linger lg = {1, 0};
@@ -963,6 +1037,8 @@ static void conn_leave(conn *c)
         link_flow(&c->down);
         link_splice_try(&c->up);
         link_splice_try(&c->down);
+        link_relay_try(&c->up);
+        link_relay_try(&c->down);
     }
     conn_schedule(c);
 }
@@ -984,6 +1060,8 @@ static void conn_close(conn *c, tx_close how)
         event_del(c->up.sp_rd); /* a pipe with bytes keeps draining */
     if (c->down.sp_rd)
         event_del(c->down.sp_rd);
+    link_relay_leave(&c->up);
+    link_relay_leave(&c->down);
     bufferevent_disable(c->cli, EV_READ);
     bufferevent_setwatermark(c->cli, EV_WRITE, 0, 0);
     if (c->srv) {
@@ -1003,7 +1081,13 @@ static void sniff_path(conn *c, struct evbuffer *in)
     buf[n] = '\0';
     char *eol = memchr(buf, '\n', (size_t)n);
     if (!eol) {
-        if (n >= SNIFF_MAX)
+        /* Not HTTP once SNIFF_MAX bytes came without a line end, or once
+         * the start is no method token ("GET "): without this, a protocol
+         * of small messages would stay "unknown" for ever. */
+        size_t tok = strspn(buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+        int first = c->sniffed == 0;
+        c->sniffed += (size_t)n;
+        if (c->sniffed >= SNIFF_MAX || (first && (tok > 16 || (tok < (size_t)n && buf[tok] != ' '))))
             c->path_state = 2;
         return;
     }
@@ -1123,7 +1207,6 @@ static void on_read(struct bufferevent *bev, void *arg)
     if (c->closing || l->out_eof) {
         evbuffer_drain(in, len);
     } else if (l->n == 0 && !link_tracking(l)) {
-        l->full_reads = len >= BEV_READ_MAX ? l->full_reads + 1 : 0;
         /* no toxic: straight to the socket (see link_out), the rest queued
          * without a copy */
         if (link_out_direct(l))
@@ -1218,6 +1301,7 @@ static int link_add_stage(dlink *l, toxic *t)
     if (!s)
         return -1;
     link_splice_leave(l);
+    link_relay_leave(l);
     int at = l->n;
     if (s->proto) {
         /* Message-aware stages go first, so they read the bytes exactly as

@@ -3,8 +3,10 @@
 small messages stay in user space however many bytes they add up to, bulk
 is spliced, and a spliced connection whose traffic turns small goes back to
 user space (and to splice again when bulk returns); bytes stay intact
-across every switch. Checked through the /metrics counters."""
+across every switch, and through the user-space relay of --no-splice, FIN
+included. Checked through the /metrics counters."""
 import os
+import socket
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -71,6 +73,12 @@ def main():
     port2 = pt.make_proxy(api2, "ns", up.port)
     s = pt.connect(port2, 30)
     pt.bulk_echo(s, blob)
+    round_trips(s, 100, 64)
+    # half-close through the user-space relay: our FIN reaches the echo
+    # server, whose FIN comes back
+    s.shutdown(socket.SHUT_WR)
+    s.settimeout(10)
+    assert s.recv(10) == b""
     s.close()
     c = counters(api2, "ns")
     assert c == {"spliced_bytes": 0, "splice_entered": 0, "splice_left": 0}, c
