@@ -36,14 +36,16 @@
  * once: libevent 2.1's bufferevents read at most 4096 bytes per call
  * (EVBUFFER_MAX_READ), after an ioctl(FIONREAD) each time.
  * Splice by traffic shape, as haproxy's "splice-auto": such a direction is
- * spliced once SPLICE_ENTER_READS reads in a row filled RELAY_BYTES (bulk:
- * more was waiting each time), and goes back to user space once
- * SPLICE_LEAVE_READS splice reads in a row moved less than
+ * spliced once SPLICE_ENTER_READS reads in a row brought SPLICE_BULK_BYTES
+ * or more (bulk; not "a full buffer": a proxy that keeps up reads one
+ * loopback segment at a time, 65483 bytes), and goes back to user space
+ * once SPLICE_LEAVE_READS splice reads in a row moved less than
  * SPLICE_SMALL_BYTES (real-time messages). Small messages gain nothing from
  * the pipe and pay for it (a page per message, two descriptors held), and a
  * connection that only ever carries them never takes one, however many
  * bytes it carries in all. */
 #define RELAY_BYTES (64 * 1024)
+#define SPLICE_BULK_BYTES (16 * 1024)
 #define SPLICE_ENTER_READS 4
 #define SPLICE_LEAVE_READS 16
 #define SPLICE_SMALL_BYTES 4096
@@ -96,7 +98,7 @@ struct dlink {
     int sp_pipe[2];
     size_t sp_bytes;         /* bytes in the pipe */
     size_t sp_cap;           /* the pipe's capacity */
-    int full_reads;          /* relay reads in a row that filled RELAY_BYTES */
+    int bulk_reads;          /* relay reads in a row of SPLICE_BULK_BYTES or more */
     /* Relay mode: what is read from src goes straight to dst (see
      * RELAY_BYTES); rl_rd replaces the bufferevent's reading. */
     int rl;
@@ -732,7 +734,7 @@ static void on_relay_read(evutil_socket_t fd, short what, void *arg)
             c->p->bytes_up += (uint64_t)n;
         else
             c->p->bytes_down += (uint64_t)n;
-        l->full_reads = n == (ssize_t)sizeof buf ? l->full_reads + 1 : 0;
+        l->bulk_reads = n >= SPLICE_BULK_BYTES ? l->bulk_reads + 1 : 0;
         link_out(l, buf, (size_t)n);
     } else if (n == 0) {
         l->src_eof = 1;
@@ -893,7 +895,7 @@ static void on_splice_write(evutil_socket_t fd, short what, void *arg)
 static void link_splice_try(dlink *l)
 {
     conn *c = l->c;
-    if (c->p->s->no_splice || l->sp || l->full_reads < SPLICE_ENTER_READS || !link_plain(l) ||
+    if (c->p->s->no_splice || l->sp || l->bulk_reads < SPLICE_ENTER_READS || !link_plain(l) ||
         evbuffer_get_length(bufferevent_get_output(l->dst)) > 0)
         return;
     if (pipe2(l->sp_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
@@ -927,7 +929,7 @@ static void link_splice_leave(dlink *l)
         return;
     event_del(l->sp_rd);
     l->sp = 2;
-    l->full_reads = 0;
+    l->bulk_reads = 0;
     l->c->p->n_splice_leave++;
     if (l->sp_bytes == 0 && !l->src_eof)
         link_splice_free(l);
@@ -1213,7 +1215,7 @@ static void on_read(struct bufferevent *bev, void *arg)
             evbuffer_write(in, bufferevent_getfd(l->dst));
         evbuffer_add_buffer(bufferevent_get_output(l->dst), in);
     } else {
-        l->full_reads = 0;
+        l->bulk_reads = 0;
         while (evbuffer_get_length(in) > 0 && !c->closing) {
             struct evbuffer_iovec v;
             if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
