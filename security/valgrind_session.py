@@ -49,6 +49,7 @@ def session(out):
     k = sectest.Keys()
     srv_log, proxy_log = os.path.join(out, "server.log"), os.path.join(out, "proxy.log")
     srv = VgServer(srv_log, "--jwt-secret-file", k.secret, "--authz-policy", k.file("p.json", POLICY),
+                   "--jwt-revoked", k.file("revoked.txt", ""),
                    "--audit-log", os.path.join(out, "audit.jsonl"), "--rate-msg-per-conn", "50/s:50",
                    "--rate-pub-per-account", "1000/s", "--rate-conn-per-addr", "1000/s",
                    "--storm-new-conns", "1000/s", "--heartbeat-ms", "200")
@@ -99,6 +100,18 @@ def session(out):
     big = sectest.WS(srv.host, srv.port, "/ws", bearer(reader), timeout=T)
     big.send('{"op":"ping","x":"' + "y" * 200000 + '"}')
     assert big.expect_close(timeout=T)[0] == 1009
+    # reloads: a broken policy is refused (the old one stays), then a revoked
+    # token's connection is closed at a SIGHUP reload
+    k.file("p.json", "{\"rules\": 7}")
+    assert srv.request("POST", "/admin/reload", headers=bearer(admin), timeout=T)[0] == 422
+    k.file("p.json", POLICY)
+    victim = sectest.WS(srv.host, srv.port, "/ws", bearer(k.token(claims("vic", "acme", ["reader"], jti="v-1"))),
+                        timeout=T)
+    victim.send({"op": "sub", "ch": "tenant.acme.a"})
+    victim.recv_until(lambda m: m.get("type") == "subscribed", timeout=T)
+    k.file("revoked.txt", "jti v-1\n")
+    srv.proc.p.send_signal(signal.SIGHUP)
+    assert victim.expect_close(timeout=T)[0] == 4401
     api.ok("DELETE", "/proxies/vg/toxics/latency_downstream", want=204)
     ws.close()
     sse.close()
