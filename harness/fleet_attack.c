@@ -415,7 +415,7 @@ static int ws_upgrade(fl_attacker *a)
     return at_send(a, req, (size_t)n);
 }
 
-/* The oversized message: {"op":"pub","ch":…,"data":"xxx…"} of `bytes`
+/* The oversized message: {"op":"pub","ch":…,"data":"…"}, the data all 'x', of `bytes`
  * bytes (at least its frame), as one WS text frame or a POST body. */
 static int send_oversized(fl_attacker *a)
 {
