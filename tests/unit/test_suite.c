@@ -258,6 +258,12 @@ static void test_suite_restore_budget_on_timeline(void **state)
     json_decref(rep);
 }
 
+/* A suite of one entry not yet runnable and one whose run is checked. */
+static const char LATER_AND_QUIET[] =
+    "suite: idx\ntitle: Index test\nquestions: {1: \"Is it safe?\"}\nentries:\n"
+    "  - {id: later, title: Later, question: 1, not_runnable: \"needs issue 7\"}\n"
+    "  - {id: quiet, title: Quiet, question: 1, scenario: one.yaml, answer: [lost]}\n";
+
 static void test_suite_run_index_and_exit_codes(void **state)
 {
     fx *f = *state;
@@ -283,11 +289,7 @@ static void test_suite_run_index_and_exit_codes(void **state)
     assert_null(strstr(md, "Q2."));
     free(md);
     /* a run that leaves no report.json is broken (exit 3), never a pass */
-    snprintf(text, sizeof text,
-             "suite: idx\ntitle: Index test\nquestions: {1: \"Is it safe?\"}\nentries:\n"
-             "  - {id: later, title: Later, question: 1, not_runnable: \"needs issue 7\"}\n"
-             "  - {id: quiet, title: Quiet, question: 1, scenario: one.yaml, answer: [lost]}\n");
-    write_text(f->path, text);
+    write_text(f->path, LATER_AND_QUIET);
     assert_int_equal(suite_run(f->path, &o, NULL, 0, err, sizeof err), 3);
     snprintf(p, sizeof p, "%s/index.json", out);
     json_error_t jerr;
@@ -314,11 +316,7 @@ static void test_suite_run_index_and_exit_codes(void **state)
     md = rtest_slurp(p, NULL, NULL);
     assert_non_null(strstr(md, "not yet runnable: with --target: pauses the server"));
     free(md);
-    snprintf(text, sizeof text,
-             "suite: idx\ntitle: Index test\nquestions: {1: \"Is it safe?\"}\nentries:\n"
-             "  - {id: later, title: Later, question: 1, not_runnable: \"needs issue 7\"}\n"
-             "  - {id: quiet, title: Quiet, question: 1, scenario: one.yaml, answer: [lost]}\n");
-    write_text(f->path, text);
+    write_text(f->path, LATER_AND_QUIET);
     /* --only leaves other entries out; an invalid suite is exit 2, nothing run */
     o.only = "later";
     assert_int_equal(suite_run(f->path, &o, NULL, 0, err, sizeof err), 0);
