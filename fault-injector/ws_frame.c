@@ -349,7 +349,7 @@ static int send_frame(wslay_frame_context_ptr ctx, int fin, uint8_t rsv, uint8_t
     io.payload_length = len;
     size_t off = 0;
     do {
-        io.data = p + off;
+        io.data = p ? p + off : p; /* an empty payload may come as NULL */
         io.data_length = len - off;
         ssize_t r = wslay_frame_send(ctx, &io);
         if (r < 0 || (r == 0 && len > off))

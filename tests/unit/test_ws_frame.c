@@ -201,6 +201,29 @@ static void test_ws_frame_writer_round_trip(void **state)
         }
 }
 
+/* An empty message may come with a NULL payload (the fuzzer found UBSan's
+ * "zero offset to null pointer" here): it is written as one empty frame. */
+static void test_ws_frame_writer_empty_null_payload(void **state)
+{
+    (void)state;
+    prng rng;
+    prng_seed(&rng, 6);
+    for (int mask = 0; mask < 2; mask++) {
+        bytebuf out = {0};
+        assert_int_equal(ws_write_message(&out, WS_OP_TEXT, 0, mask, NULL, 0, 16, &rng), 0);
+        assert_int_equal(out.len, mask ? 6u : 2u);
+        ws_reader r = {0};
+        got g = {0};
+        char err[128];
+        assert_int_equal(ws_reader_feed(&r, out.p, out.len, on_unit, &g, err, sizeof err), 0);
+        assert_int_equal(g.units, 1);
+        assert_int_equal(g.payloads.len, 0);
+        ws_reader_free(&r);
+        bytebuf_free(&g.payloads);
+        bytebuf_free(&out);
+    }
+}
+
 static void test_ws_frame_head(void **state)
 {
     (void)state;
@@ -237,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_ws_frame_long_64bit_length),
         cmocka_unit_test(test_ws_frame_bad_framing_hands_bytes_back),
         cmocka_unit_test(test_ws_frame_writer_round_trip),
+        cmocka_unit_test(test_ws_frame_writer_empty_null_payload),
         cmocka_unit_test(test_ws_frame_head),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
