@@ -77,7 +77,8 @@ all: $(COMMON_LIB) $(BINS)
 # tests/integration/ (with RTCHAOS_BIN pointing at the binaries under test),
 # and closes with one "N passed, N failed" line.
 # `make test` (what CI and README run) is the whole suite twice, plain and
-# built with ASan+UBSan, then a short libFuzzer pass over every parser of
+# built with ASan+UBSan, then every saved fuzz input replayed (fuzz-regress)
+# and a short libFuzzer pass over every parser of
 # outside input (security/build.mk; a crash fails the run and leaves the
 # input in build/fuzz/artifacts/). `make test-plain` is the first part alone.
 FUZZ_CI_SECONDS ?= 5
@@ -86,6 +87,7 @@ test: test-plain
 else
 test: test-plain
 	$(MAKE) check-asan
+	$(MAKE) fuzz-regress
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_CI_SECONDS)
 endif
 
