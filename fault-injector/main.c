@@ -166,8 +166,15 @@ int main(int argc, char **argv)
     /* The default configuration: the connection deadlines that want
      * sub-millisecond accuracy have their own timerfd (proxy.c), so the
      * loop needs no EVENT_BASE_FLAG_PRECISE_TIMER, which would re-arm a
-     * timerfd on every iteration. */
-    struct event_base *base = event_base_new();
+     * timerfd on every iteration. The epoll changelist folds the
+     * enable/disable pairs a bufferevent makes within one loop iteration
+     * into one epoll_ctl (a connection's set-up and teardown made ten). */
+    struct event_config *cfg = event_config_new();
+    if (cfg)
+        event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    struct event_base *base = cfg ? event_base_new_with_config(cfg) : NULL;
+    if (cfg)
+        event_config_free(cfg);
     if (!base) {
         fprintf(stderr, "rtchaos-proxy: cannot create the event loop\n");
         return 1;
