@@ -319,6 +319,7 @@ static void close_interval(chk_ctx *c, chk_stream *s)
     if (s->based && s->last > s->base)
         c->n.expected += s->last - s->base;
     s->base = s->last;
+    s->first_based = 0; /* the accountability it began has ended */
 }
 
 static void set_epoch(chk_ctx *c, chk_stream *s, uint32_t client, uint32_t ch, const char *epoch,
@@ -481,6 +482,10 @@ int chk_on_envelope(chk_ctx *c, chk_stream *s, uint32_t client, uint32_t ch, con
          * poll) or of a new epoch: it sets the base. */
         s->based = 1;
         s->base = s->last = (e->type == ENV_T_SNAPSHOT) ? e->seq : lo - 1;
+        /* a snapshot covers what came before it; an event or gap does not */
+        s->first_based = s->phase == CHK_PH_FRESH && !changed && e->type != ENV_T_SNAPSHOT;
+        s->first_base = s->base;
+        s->first_wall_us = s->conn_wall_us;
         if (changed) { /* the epoch change is this resync's outcome */
             s->resync_t0_us = 0;
             s->resync_bad = 0;
@@ -594,13 +599,41 @@ int chk_caught_up(const chk_stream *s, uint64_t final_head)
     return s->last >= final_head;
 }
 
+int64_t chk_fresh_wall_us(const chk_stream *s)
+{
+    if (s->phase == CHK_PH_FRESH && !s->based)
+        return s->conn_wall_us; /* subscribed afresh, nothing came */
+    if (s->phase != CHK_PH_IDLE && s->based && s->first_based)
+        return s->first_wall_us;
+    return 0;
+}
+
+void chk_set_floor(chk_stream *s, uint64_t floor)
+{
+    s->floor = floor;
+    s->floor_known = 1;
+}
+
 void chk_final(chk_ctx *c, chk_stream *s, uint32_t client, uint32_t ch, uint64_t final_head,
                uint64_t now)
 {
+    if (s->phase != CHK_PH_IDLE && s->floor_known && chk_fresh_wall_us(s)) {
+        if (!s->based) {
+            /* nothing came, yet the publisher stamped events after the
+             * subscription had surely taken effect: all of them are owed */
+            s->based = 1;
+            s->base = s->last = s->floor < final_head ? s->floor : final_head;
+        } else if (s->floor < s->first_base) {
+            /* the first event came later than what was owed */
+            add_lost(c, client, ch, s->floor + 1, s->first_base, now);
+            c->n.expected += s->first_base - s->floor;
+        }
+    }
     if (s->phase != CHK_PH_IDLE) {
         if (!s->based) {
             /* subscribed, never told a head nor sent anything: owed nothing
-             * we can name (a fresh SSE/poll subscriber on a quiet channel) */
+             * we can name (a fresh SSE/poll subscriber on a quiet channel,
+             * or no publisher floor to hold it to) */
         } else {
             if (final_head > s->last) {
                 add_lost(c, client, ch, s->last + 1, final_head, now);

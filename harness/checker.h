@@ -125,7 +125,7 @@ enum chk_phase {
     CHK_PH_DOWN,     /* connection gone, will resume: still accountable */
 };
 
-/* Per (client, channel) state; zero-initialized = idle. 64 bytes plus the
+/* Per (client, channel) state; zero-initialized = idle. 104 bytes plus the
  * missing ranges (allocated only when a hole appears). */
 typedef struct chk_stream {
     uint64_t last;          /* highest seq received or covered; valid once based */
@@ -135,12 +135,21 @@ typedef struct chk_stream {
     uint64_t epoch_hash;    /* 0 = none seen yet */
     uint64_t resync_t0_us;  /* mono time the reconnect started; 0 = not a resync */
     int64_t conn_wall_us;   /* wall time this subscription started */
+    /* A fresh subscription with no told head, based by its first envelope:
+     * that base and the subscription's wall time, kept until the
+     * accountability it began ends, so chk_final can hold the publisher's
+     * floor against them (chk_set_floor). */
+    uint64_t first_base;
+    int64_t first_wall_us;
+    uint64_t floor;         /* set by chk_set_floor */
     chk_range *missing;
     uint16_t n_missing, cap_missing;
     uint8_t phase;
     uint8_t based;          /* last/base are set */
     uint8_t resync_bad;     /* the current resync already failed */
     uint8_t head_known;     /* replay_to is valid */
+    uint8_t first_based;    /* first_base / first_wall_us are valid */
+    uint8_t floor_known;
 } chk_stream;
 
 /* Hash of an epoch string for chk_stream.epoch_hash (never 0 for a
@@ -172,6 +181,21 @@ void chk_on_disconnect(chk_ctx *c, chk_stream *s, uint32_t client, uint32_t ch, 
 
 /* Whether the stream needs nothing more to reach final_head. */
 int chk_caught_up(const chk_stream *s, uint64_t final_head);
+
+/* A subscription that is told no head (SSE or poll against a server that
+ * sends no `subscribed`) learns its base from its first event, so a server
+ * that loses the first events of a fresh subscription, or never sends it
+ * anything, would go unseen. The publisher knows better: an event it
+ * stamped (`ts`) later than the subscription's start plus a grace for the
+ * server to take it in is owed whatever the first event says.
+ * chk_fresh_wall_us: the wall time of the fresh, head-less subscription the
+ * stream's current accountability began with (0 when there is none: a told
+ * head, a snapshot first, an epoch change, or idle). chk_set_floor: the
+ * highest seq the publisher stamped at or before that time plus the grace
+ * (the harness looks it up); chk_final then counts floor+1 .. the first
+ * base as lost, or floor+1 .. the final head when nothing came at all. */
+int64_t chk_fresh_wall_us(const chk_stream *s);
+void chk_set_floor(chk_stream *s, uint64_t floor);
 
 /* End-of-run reconciliation against the publisher's final acknowledged head
  * of the stream's channel: every owed seq up to it that was neither

@@ -210,7 +210,8 @@ int fleet_create(const fleet_cfg *cfg, fleet **out, char *err, size_t errlen)
     }
     f->acked_head = calloc(f->n_ch, sizeof *f->acked_head);
     f->final_head = calloc(f->n_ch, sizeof *f->final_head);
-    if (!f->acked_head || !f->final_head) {
+    f->publog = calloc(f->n_ch, sizeof *f->publog);
+    if (!f->acked_head || !f->final_head || !f->publog) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -831,6 +832,12 @@ void fleet_free(fleet *f)
     free(f->src);
     free(f->acked_head);
     free(f->final_head);
+    for (uint32_t i = 0; f->publog && i < f->n_ch; i++) {
+        free(f->publog[i].seq);
+        free(f->publog[i].ts);
+        free(f->publog[i].sufmin);
+    }
+    free(f->publog);
     free(f->group_clients);
     free(f->gs_total);
     for (size_t g = 0; f->at_total && g < f->cfg.n_groups; g++)

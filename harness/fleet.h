@@ -181,6 +181,9 @@ typedef struct fleet_cfg {
      * and N shard reports merge exactly (fleet_report_merge). */
     uint32_t shard_index, shard_count;
     uint32_t anomalies_per_kind;  /* examples kept per kind (0 = 200); counts are always exact */
+    uint32_t fresh_grace_ms;      /* a fresh subscription told no head owes every event the
+                                     publisher stamped later than its start + this (0 = 1000);
+                                     see chk_set_floor */
 } fleet_cfg;
 
 typedef struct fleet fleet;

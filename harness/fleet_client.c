@@ -1109,6 +1109,7 @@ void fl_thread_finalize(fl_thread *t)
     fleet *f = t->f;
     const uint64_t *heads = f->heads_final ? f->final_head : f->acked_head;
     uint64_t now = clock_mono_us();
+    int64_t grace_us = (int64_t)(f->cfg.fresh_grace_ms ? f->cfg.fresh_grace_ms : 1000) * 1000;
     for (size_t i = 0; i < t->n_clients; i++) {
         fl_client *c = t->clients[i];
         int behind = 0;
@@ -1118,8 +1119,14 @@ void fl_thread_finalize(fl_thread *t)
         close_conn(c);
         grp_snap gsn;
         grp_begin(t, &gsn);
-        for (unsigned j = 0; j < c->n_streams; j++)
-            chk_final(&t->chk, &c->st[j].chk, c->id, c->st[j].ch, heads[c->st[j].ch], now);
+        for (unsigned j = 0; j < c->n_streams; j++) {
+            chk_stream *s = &c->st[j].chk;
+            int64_t fw = chk_fresh_wall_us(s);
+            uint64_t floor;
+            if (fw && fl_pub_floor(f, c->st[j].ch, fw + grace_us, &floor))
+                chk_set_floor(s, floor);
+            chk_final(&t->chk, s, c->id, c->st[j].ch, heads[c->st[j].ch], now);
+        }
         grp_end(t, c, &gsn, 0);
         c->state = FL_C_DEAD;
     }

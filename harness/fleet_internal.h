@@ -24,6 +24,18 @@ typedef struct fl_thread fl_thread;
 typedef struct fl_pub fl_pub;
 typedef struct fl_attacker fl_attacker;
 
+/* One channel's acknowledged events of the current generation, in ack (=
+ * seq) order, with the wall time the publisher stamped each (`ts`, its
+ * scheduled time: never later than the server saw it). Written by the
+ * publisher thread; read only once fleet.publog_ready. */
+typedef struct fl_publog {
+    uint64_t *seq;
+    int64_t *ts;
+    int64_t *sufmin;   /* sufmin[i] = min ts[i..n-1], filled by fl_pub_finish */
+    size_t n, cap;     /* n = SIZE_MAX: dropped (out of memory) */
+    int64_t gen_ts;    /* stamp of the generation's first ack (0 = none yet) */
+} fl_publog;
+
 enum fl_state {
     FL_C_WAIT = 0,   /* timer: ramp-up or reconnect backoff */
     FL_C_CONNECTING, /* TCP connect in progress */
@@ -156,6 +168,8 @@ struct fleet {
     /* publisher log, written by the publisher thread */
     uint64_t *acked_head;     /* per channel: highest acked seq of the current generation */
     uint64_t *final_head;     /* per channel, valid once heads_final */
+    fl_publog *publog;        /* per channel (unused in a worker child: no publisher there) */
+    int publog_ready;         /* set by fl_pub_finish: publog is final */
     int heads_final;
     int started, stopped, stopped_pub, reported;
     /* results gathered at fleet_stop */
@@ -262,5 +276,13 @@ int fl_pub_running(fl_pub *p);
 /* After fl_pub_finish: adds the per-second published counts to ctx's rows
  * and copies the publisher's totals into its fleet. */
 void fl_pub_results(fl_pub *p, chk_ctx *ctx);
+/* Once the publisher has finished in this process: the publisher's floor
+ * for a subscription that surely took effect by wall time t_us (its start
+ * plus the grace): every seq above *floor was stamped later than t_us, so it
+ * is owed (checker.h, chk_set_floor). Conservative where the log cannot
+ * tell: a seq the log does not hold (another publisher's) is owed only
+ * above the first logged seq stamped later than t_us. Returns 0 when it
+ * cannot tell at all (no log here, or t_us before the current generation). */
+int fl_pub_floor(const fleet *f, uint32_t ch, int64_t t_us, uint64_t *floor);
 
 #endif

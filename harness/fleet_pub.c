@@ -252,12 +252,49 @@ static void conn_retry_later(pub_conn *c, const char *why)
     event_add(&c->timer, &tv);
 }
 
-static void record_ack(fl_pub *p, uint32_t ch, uint64_t seq)
+/* Appends (seq, ts) to the channel's log; a new generation starts it over.
+ * Out of memory: the log is dropped for good (fl_pub_floor then cannot
+ * tell, and the check it feeds is skipped rather than wrong). */
+static void publog_add(fl_publog *l, uint64_t seq, int64_t ts, int new_gen)
+{
+    if (l->n == SIZE_MAX)
+        return;
+    if (new_gen || !l->gen_ts) {
+        l->n = 0;
+        l->gen_ts = ts ? ts : 1;
+    }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 1024;
+        uint64_t *s = realloc(l->seq, cap * sizeof *s);
+        if (s)
+            l->seq = s;
+        int64_t *t = s ? realloc(l->ts, cap * sizeof *t) : NULL;
+        if (t)
+            l->ts = t;
+        if (!s || !t) {
+            free(l->seq);
+            free(l->ts);
+            l->seq = NULL;
+            l->ts = NULL;
+            l->cap = 0;
+            l->n = SIZE_MAX;
+            return;
+        }
+        l->cap = cap;
+    }
+    l->seq[l->n] = seq;
+    l->ts[l->n] = ts;
+    l->n++;
+}
+
+static void record_ack(fl_pub *p, uint32_t ch, uint64_t seq, int64_t ts)
 {
     fleet *f = p->f;
     uint64_t head = f->acked_head[ch];
-    if (seq <= head && head != 0)
+    int new_gen = seq <= head && head != 0;
+    if (new_gen)
         p->generations++; /* acks of one channel come in order: a lower seq is a reset stream */
+    publog_add(&f->publog[ch], seq, ts, new_gen);
     __atomic_store_n(&f->acked_head[ch], seq, __ATOMIC_RELAXED);
     FL_INC(&p->published);
     uint64_t s = (clock_mono_us() - f->t0_mono_us) / 1000000u;
@@ -295,9 +332,10 @@ static void on_response(pub_conn *c)
         if (n > 1 && json_is_array(seqs) && json_array_size(seqs) == n) {
             for (size_t i = 0; i < n; i++)
                 record_ack(p, c->q[(c->q_head + i) % c->q_cap].ch,
-                           (uint64_t)json_integer_value(json_array_get(seqs, i)));
+                           (uint64_t)json_integer_value(json_array_get(seqs, i)),
+                           c->q[(c->q_head + i) % c->q_cap].ts_us);
         } else if (n == 1 && json_is_integer(seq)) {
-            record_ack(p, c->q[c->q_head].ch, (uint64_t)json_integer_value(seq));
+            record_ack(p, c->q[c->q_head].ch, (uint64_t)json_integer_value(seq), c->q[c->q_head].ts_us);
         } else {
             p->errors++;
             p->failed += n;
@@ -489,7 +527,7 @@ static int pub_ws_msg(void *ud, int opcode, const char *data, size_t len)
     }
     if (strcmp(e.type_str, "published") != 0 || !e.has_seq)
         return 0;
-    record_ack(p, c->q[c->q_head].ch, e.seq);
+    record_ack(p, c->q[c->q_head].ch, e.seq, c->q[c->q_head].ts_us);
     ws_pop(c);
     c->tries = 0;
     c->backoff_ms = 0;
@@ -864,7 +902,49 @@ void fl_pub_finish(fl_pub *p, uint32_t deadline_ms)
     }
     for (uint32_t i = 0; i < f->n_ch; i++)
         f->final_head[i] = __atomic_load_n(&f->acked_head[i], __ATOMIC_RELAXED);
+    int ok = 1;
+    for (uint32_t i = 0; i < f->n_ch; i++) {
+        fl_publog *l = &f->publog[i];
+        if (l->n == SIZE_MAX || !l->n)
+            continue;
+        free(l->sufmin);
+        l->sufmin = malloc(l->n * sizeof *l->sufmin);
+        if (!l->sufmin) {
+            ok = 0;
+            break;
+        }
+        int64_t m = INT64_MAX;
+        for (size_t k = l->n; k-- > 0;)
+            l->sufmin[k] = m = l->ts[k] < m ? l->ts[k] : m;
+    }
+    f->publog_ready = ok;
     __atomic_store_n(&f->heads_final, 1, __ATOMIC_RELEASE);
+}
+
+int fl_pub_floor(const fleet *f, uint32_t ch, int64_t t_us, uint64_t *floor)
+{
+    if (!f->publog_ready || !f->publog || ch >= f->n_ch)
+        return 0;
+    const fl_publog *l = &f->publog[ch];
+    if (l->n == SIZE_MAX)
+        return 0;
+    if (!l->n) {
+        *floor = f->final_head[ch]; /* nothing acknowledged: nothing owed */
+        return 1;
+    }
+    if (t_us < l->gen_ts)
+        return 0; /* the subscription began before this generation */
+    /* the first index from which every event was stamped after t_us */
+    size_t lo = 0, hi = l->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->sufmin[mid] > t_us)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    *floor = lo == l->n ? f->final_head[ch] : l->seq[lo] - 1;
+    return 1;
 }
 
 uint64_t fl_pub_published(fl_pub *p)

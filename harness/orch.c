@@ -493,6 +493,7 @@ static int fleet_setup(run *r, char *err, size_t errlen)
     cfg.shard_index = r->o->shard_index;
     cfg.shard_count = r->o->shard_count;
     cfg.anomalies_per_kind = s->harness.anomalies_per_kind;
+    cfg.fresh_grace_ms = s->harness.fresh_grace_ms;
     return fleet_create(&cfg, &r->fl, err, errlen);
 }
 

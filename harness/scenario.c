@@ -973,7 +973,8 @@ typedef struct top_seen {
     int val[sizeof k_top / sizeof *k_top];
 } top_seen;
 
-static const char *const k_harness[] = {"threads", "workers", "source_addrs", "anomalies_per_kind"};
+static const char *const k_harness[] = {"threads", "workers", "source_addrs", "anomalies_per_kind",
+                                        "fresh_grace_ms"};
 
 static void harness_field(ctx *c, void *obj, size_t key, int val, int keynode)
 {
@@ -995,6 +996,7 @@ static void harness_field(ctx *c, void *obj, size_t key, int val, int keynode)
         }
         break;
     case 3: get_uint(c, val, 1, 100000, &h->anomalies_per_kind); break;
+    case 4: get_uint(c, val, 1, 600000, &h->fresh_grace_ms); break;
     }
 }
 
@@ -1346,6 +1348,7 @@ static void defaults(scenario *s)
     s->harness.threads = 2;
     s->harness.workers = 1;
     s->harness.anomalies_per_kind = 200;
+    s->harness.fresh_grace_ms = 1000;
 }
 
 static void group_defaults(scn_client_group *g)
@@ -2007,10 +2010,11 @@ json_t *scenario_to_json(const scenario *s)
         json_array_append_new(fa, j);
     }
     json_object_set_new(o, "faults", fa);
-    json_object_set_new(o, "harness", json_pack("{s:i, s:i, s:o, s:i}", "threads", (int)s->harness.threads, "workers",
-                                                (int)s->harness.workers, "source_addrs",
+    json_object_set_new(o, "harness", json_pack("{s:i, s:i, s:o, s:i, s:i}", "threads", (int)s->harness.threads,
+                                                "workers", (int)s->harness.workers, "source_addrs",
                                                 str_array(s->harness.source_addrs, s->harness.nsource_addrs),
-                                                "anomalies_per_kind", (int)s->harness.anomalies_per_kind));
+                                                "anomalies_per_kind", (int)s->harness.anomalies_per_kind,
+                                                "fresh_grace_ms", (int)s->harness.fresh_grace_ms));
     json_t *bu = json_array();
     for (size_t i = 0; i < s->nbudgets; i++)
         json_array_append_new(bu, json_string(s->budgets[i].text));

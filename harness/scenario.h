@@ -117,6 +117,8 @@ typedef struct scn_harness {
     char **source_addrs;      /* local IPv4 addresses clients bind to, round-robin; none = kernel's */
     size_t nsource_addrs;
     unsigned anomalies_per_kind; /* examples kept per anomaly kind (default 200) */
+    unsigned fresh_grace_ms;     /* a head-less fresh subscription owes what is published this
+                                    long after it starts (default 1000; fleet_cfg.fresh_grace_ms) */
 } scn_harness;
 
 typedef enum scn_fault_kind {

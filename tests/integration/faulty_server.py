@@ -4,7 +4,8 @@
 purpose, to prove that the fleet's checkers name each fault correctly.
 
     faulty_server.py --fault none|drop|duplicate|reorder|ignore_since|
-                             replay_off_by_one|omit_snapshot [--history N]
+                             replay_off_by_one|omit_snapshot|no_sse_head|
+                             late_start [--history N]
 
 Prints "listening 127.0.0.1:PORT" (WebSocket clients) then
 "publish 127.0.0.1:PORT" (HTTP: POST /publish/<ch>, and SSE clients on
@@ -17,6 +18,11 @@ Faults (every other behaviour is correct):
   ignore_since       a resume is answered recovered:true but nothing is replayed
   replay_off_by_one  a resume replays from `since` instead of since+1
   omit_snapshot      a resume is answered recovered:false and no snapshot follows
+  no_sse_head        correct, but SSE streams carry no `subscribed` (the client
+                     learns its base from the first event, as from most servers)
+  late_start         no_sse_head, and a fresh SSE subscription (no Last-Event-ID
+                     position for the channel) misses every event published in
+                     its first 2 s (a subscribe that takes effect late)
 """
 import argparse
 import asyncio
@@ -179,7 +185,11 @@ async def sse_stream(writer, path, last_id):
     queue = asyncio.Queue()
     sub = Sub(queue)
     mine = []
+    fresh_until = {}  # late_start: channel -> loop time its events start flowing
+    now = asyncio.get_running_loop().time()
     for name in names:
+        if FAULT == "late_start" and name not in pos:
+            fresh_until[name] = now + 2.0
         msg = {"op": "sub", "ch": name}
         if name in pos:
             msg["since"] = pos[name]
@@ -190,7 +200,11 @@ async def sse_stream(writer, path, last_id):
             o = json.loads(text)
             ch = o.get("ch")
             if o.get("type") == "subscribed":
+                if FAULT in ("no_sse_head", "late_start"):
+                    continue  # the client learns nothing of the head
                 pos.setdefault(ch, o["seq"])
+            elif ch in fresh_until and asyncio.get_running_loop().time() < fresh_until[ch]:
+                continue  # late_start: not yet subscribed, in effect
             elif o.get("type") in ("event", "snapshot"):
                 pos[ch] = o["seq"]
             writer.write(("id: %s\ndata: %s\n\n" % (sse_id(pos), text)).encode())
@@ -246,7 +260,7 @@ async def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--fault", default="none",
                     choices=["none", "drop", "duplicate", "reorder", "ignore_since",
-                             "replay_off_by_one", "omit_snapshot"])
+                             "replay_off_by_one", "omit_snapshot", "no_sse_head", "late_start"])
     ap.add_argument("--history", type=int, default=1000)
     a = ap.parse_args()
     FAULT, HISTORY = a.fault, a.history

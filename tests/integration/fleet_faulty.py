@@ -84,6 +84,23 @@ def main():
         t = r["totals"]
         assert t[kind] > 0, f"SSE {fault}: expected {kind} > 0, totals {t}"
         print(f"ok sse {fault}: {kind}={t[kind]}")
+    # SSE streams told no head learn their base from the first event; the
+    # publisher's stamps still hold them to what was published once the
+    # subscription had surely taken effect (1 s grace): a correct server
+    # that sends no `subscribed` passes clean, one whose fresh subscriptions
+    # miss their first 2 s of events is caught
+    for seed in (1, 2):
+        r = run("no_sse_head", seed, transport="sse")
+        t = r["totals"]
+        bad = {k: t[k] for k in KINDS if t[k]}
+        assert not bad, f"SSE without head, seed {seed}: false alarm {bad}: {r['anomalies'][:5]}"
+        assert t["delivered"] == t["expected"] > 0, f"SSE without head, seed {seed}: {t}"
+        print(f"ok sse no_sse_head seed={seed}: clean, {t['delivered']} delivered")
+    r = run("late_start", 1, transport="sse")
+    t = r["totals"]
+    assert t["lost"] > 0, f"SSE late_start: expected lost > 0, totals {t}"
+    assert t["expected"] > t["delivered"], f"SSE late_start: {t}"
+    print(f"ok sse late_start: lost={t['lost']} of {t['expected']} owed")
     print("ok")
 
 

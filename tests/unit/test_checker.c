@@ -577,6 +577,79 @@ static void test_checker_sse_first_event_is_base(void **state)
     assert_int_equal(f->c.n.expected, 3);
 }
 
+/* A head-less fresh subscription whose first event is later than the
+ * publisher's floor: floor+1 .. the first base are lost. */
+static void test_checker_sse_floor_first_event_late(void **state)
+{
+    fx *f = *state;
+    int64_t w = f->wall;
+    chk_on_subscribe(&f->c, &f->s, 0, 0, w);
+    ev(f, 41);
+    ev(f, 42);
+    assert_int_equal(chk_fresh_wall_us(&f->s), w);
+    chk_set_floor(&f->s, 37); /* 38..40 were stamped after the grace */
+    final(f, 42);
+    assert_int_equal(N(f, CHK_LOST), 3);
+    assert_int_equal(f->c.anom[CHK_LOST][0].seq, 38);
+    assert_int_equal(f->c.n.expected, 5);
+    assert_int_equal(f->c.n.delivered, 2);
+}
+
+/* The floor at or above the first base owes nothing more; nor does a
+ * stream that was told its head, nor one whose first envelope was a
+ * snapshot (it covers what came before). */
+static void test_checker_sse_floor_no_false_alarm(void **state)
+{
+    fx *f = *state;
+    chk_on_subscribe(&f->c, &f->s, 0, 0, f->wall);
+    ev(f, 41);
+    chk_set_floor(&f->s, 45);
+    final(f, 41);
+    chk_on_subscribe(&f->c, &f->s, 0, 0, f->wall);
+    snap(f, 50, NULL);
+    assert_int_equal(chk_fresh_wall_us(&f->s), 0);
+    final(f, 50);
+    sub_fresh(f, 60, NULL);
+    ev(f, 61);
+    assert_int_equal(chk_fresh_wall_us(&f->s), 0);
+    final(f, 61);
+    assert_clean(f);
+    assert_int_equal(f->c.n.expected, 2);
+}
+
+/* A head-less fresh subscription that got nothing at all owes what was
+ * stamped after the grace; without a floor it owes nothing (as before). */
+static void test_checker_sse_floor_nothing_came(void **state)
+{
+    fx *f = *state;
+    chk_on_subscribe(&f->c, &f->s, 0, 0, f->wall);
+    assert_true(chk_fresh_wall_us(&f->s) != 0);
+    chk_set_floor(&f->s, 10);
+    final(f, 25);
+    assert_int_equal(N(f, CHK_LOST), 15);
+    assert_int_equal(f->c.n.expected, 15);
+    chk_on_subscribe(&f->c, &f->s, 0, 0, f->wall);
+    final(f, 40);
+    assert_int_equal(N(f, CHK_LOST), 15);
+}
+
+/* A resume keeps the fresh subscription's base and start; a non-resuming
+ * disconnect ends that accountability, and the floor with it. */
+static void test_checker_sse_floor_across_resume(void **state)
+{
+    fx *f = *state;
+    int64_t w = f->wall;
+    chk_on_subscribe(&f->c, &f->s, 0, 0, w);
+    ev(f, 20);
+    chk_on_disconnect(&f->c, &f->s, 7, 0, 1, f->now);
+    tick(f, 5000);
+    chk_on_subscribe(&f->c, &f->s, 1, f->now - 1000, f->wall);
+    ev(f, 21);
+    assert_int_equal(chk_fresh_wall_us(&f->s), w);
+    chk_on_disconnect(&f->c, &f->s, 7, 0, 0, f->now);
+    assert_int_equal(chk_fresh_wall_us(&f->s), 0);
+}
+
 static void test_checker_sse_resume_classifies_replay_by_ts(void **state)
 {
     fx *f = *state;
@@ -748,6 +821,10 @@ int main(void)
         T(test_checker_down_at_end_is_lost),
         T(test_checker_giving_up_ends_accountability),
         T(test_checker_sse_first_event_is_base),
+        T(test_checker_sse_floor_first_event_late),
+        T(test_checker_sse_floor_no_false_alarm),
+        T(test_checker_sse_floor_nothing_came),
+        T(test_checker_sse_floor_across_resume),
         T(test_checker_sse_resume_classifies_replay_by_ts),
         T(test_checker_sse_resume_wrong_start),
         T(test_checker_head_behind_since_same_epoch),
