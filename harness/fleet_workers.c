@@ -15,7 +15,10 @@
 #include "clock.h"
 
 /* Protocol, one line per message:
- *   parent → child: "cut <fraction>", "heads <n> <h0> <h1> …", "stop"
+ *   parent → child: "cut <fraction>", "heads <n> <h0> <h1> …",
+ *                   "publog <ch> <gen_ts> <n> <ts>:<seq> …" (one per channel,
+ *                   after heads: the publisher's stamps, see fl_pub_floor),
+ *                   "publog <ch> none", "publog end", "stop"
  *   child → parent: "status <connected> <delivered> <anomalies> <reconnects>
  *                    <errors> <caught_up> <heads_seen> [<bucket>:<count> …]",
  *                   "cut <n>", "report <compact JSON>", "fail <message>" */
@@ -86,6 +89,57 @@ static void child_status(fleet *f, int fd)
     free(line);
 }
 
+/* "publog ..." from the parent: one channel's step function of floors
+ * (the stamps' suffix minima where they rise, each with its seq), stored so
+ * that fl_pub_floor answers in the child as in the parent. Anything
+ * malformed leaves that channel unable to tell (the check is skipped, never
+ * wrong). */
+static void child_publog(fleet *f, char *p)
+{
+    if (strcmp(p, "end") == 0) {
+        f->publog_ready = 1;
+        return;
+    }
+    char *end;
+    unsigned long ch = strtoul(p, &end, 10);
+    if (end == p || ch >= f->n_ch)
+        return;
+    fl_publog *l = &f->publog[ch];
+    free(l->seq);
+    free(l->ts);
+    free(l->sufmin);
+    memset(l, 0, sizeof *l);
+    l->n = SIZE_MAX;
+    p = end;
+    long long gen = strtoll(p, &end, 10);
+    if (end == p)
+        return; /* "none" */
+    p = end;
+    unsigned long long n = strtoull(p, &end, 10);
+    if (end == p || n > (1ull << 32))
+        return;
+    p = end;
+    size_t k = (size_t)n;
+    l->seq = malloc((k ? k : 1) * sizeof *l->seq);
+    l->sufmin = malloc((k ? k : 1) * sizeof *l->sufmin);
+    if (!l->seq || !l->sufmin)
+        return;
+    for (size_t i = 0; i < k; i++) {
+        long long ts = strtoll(p, &end, 10);
+        if (end == p || *end != ':')
+            return;
+        p = end + 1;
+        unsigned long long seq = strtoull(p, &end, 10);
+        if (end == p || (i && ts < l->sufmin[i - 1]))
+            return;
+        p = end;
+        l->sufmin[i] = ts;
+        l->seq[i] = seq;
+    }
+    l->gen_ts = gen;
+    l->n = k;
+}
+
 static void child_command(fleet *f, int fd, char *line)
 {
     if (strncmp(line, "cut ", 4) == 0) {
@@ -103,6 +157,8 @@ static void child_command(fleet *f, int fd, char *line)
         }
         f->stopped_pub = 1;
         __atomic_store_n(&f->heads_final, 1, __ATOMIC_RELEASE);
+    } else if (strncmp(line, "publog ", 7) == 0) {
+        child_publog(f, line + 7);
     } else if (strcmp(line, "stop") == 0) {
         fleet_stop(f);
         json_t *r = json_object();
@@ -411,6 +467,36 @@ void fl_workers_final_heads(fleet *f)
     for (unsigned i = 0; i < ws->n; i++)
         send_line(ws->w[i].fd, line, n);
     free(line);
+    if (!f->publog_ready)
+        return; /* children cannot tell floors: their head-less streams go unchecked */
+    for (uint32_t c = 0; c < f->n_ch; c++) {
+        const fl_publog *l = &f->publog[c];
+        size_t k = l->n == SIZE_MAX ? 0 : l->n;
+        cap = 64 + k * 42;
+        line = malloc(cap);
+        if (!line)
+            return; /* no "end": children skip the check rather than misjudge */
+        if (l->n == SIZE_MAX) {
+            n = (size_t)snprintf(line, cap, "publog %u none", c);
+        } else {
+            /* only where the suffix minimum rises: the first index of a run
+             * of equal minima is the one fl_pub_floor would pick */
+            size_t m = 0;
+            for (size_t i = 0; i < k; i++)
+                m += !i || l->sufmin[i] > l->sufmin[i - 1];
+            n = (size_t)snprintf(line, cap, "publog %u %lld %zu", c, (long long)l->gen_ts, m);
+            for (size_t i = 0; i < k; i++)
+                if (!i || l->sufmin[i] > l->sufmin[i - 1])
+                    n += (size_t)snprintf(line + n, cap - n, " %lld:%llu", (long long)l->sufmin[i],
+                                          (unsigned long long)l->seq[i]);
+        }
+        line[n++] = '\n';
+        for (unsigned i = 0; i < ws->n; i++)
+            send_line(ws->w[i].fd, line, n);
+        free(line);
+    }
+    for (unsigned i = 0; i < ws->n; i++)
+        send_line(ws->w[i].fd, "publog end\n", 11);
 }
 
 int fl_workers_caught_up(fleet *f)

@@ -25,7 +25,7 @@ EXPECT = {
 }
 
 
-def run(fault, seed, history=1000, backoff_ms=50, transport="ws"):
+def run(fault, seed, history=1000, backoff_ms=50, transport="ws", workers=1):
     srv = rtctest.start("/usr/bin/python3", [os.path.join(HERE, "faulty_server.py"), "--fault", fault,
                                             "--history", str(history)],
                         ready_lines=2, name=f"faulty-{fault}")
@@ -38,7 +38,8 @@ def run(fault, seed, history=1000, backoff_ms=50, transport="ws"):
         cmd = [os.path.join(rtctest.BIN, "rtchaos-fleet-check"), "--client", client, "--publish", pub,
                "--transport", transport, "--clients", "12", "--channels", "3", "--cpc", "2", "--rate", "25",
                "--duration-ms", "2500", "--cut-at-ms", "1200", "--cut-fraction", "0.5",
-               "--drain-ms", "8000", "--seed", str(seed), "--backoff-ms", str(backoff_ms), "--quiet", "--out", out]
+               "--drain-ms", "8000", "--seed", str(seed), "--backoff-ms", str(backoff_ms), "--quiet", "--out", out,
+               "--workers", str(workers)]
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=90)
         assert p.returncode == 0, f"{fault}: fleet-check rc={p.returncode}: {p.stderr.decode()[-1500:]}"
         with open(out) as f:
@@ -96,11 +97,20 @@ def main():
         assert not bad, f"SSE without head, seed {seed}: false alarm {bad}: {r['anomalies'][:5]}"
         assert t["delivered"] == t["expected"] > 0, f"SSE without head, seed {seed}: {t}"
         print(f"ok sse no_sse_head seed={seed}: clean, {t['delivered']} delivered")
-    r = run("late_start", 1, transport="sse")
+    # the same with the clients in two worker processes (the publisher's
+    # stamps travel to them)
+    for workers in (1, 2):
+        r = run("late_start", 1, transport="sse", workers=workers)
+        t = r["totals"]
+        assert t["lost"] > 0, f"SSE late_start, {workers} worker(s): expected lost > 0, totals {t}"
+        assert t["expected"] > t["delivered"], f"SSE late_start, {workers} worker(s): {t}"
+        print(f"ok sse late_start workers={workers}: lost={t['lost']} of {t['expected']} owed")
+    r = run("no_sse_head", 3, transport="sse", workers=2)
     t = r["totals"]
-    assert t["lost"] > 0, f"SSE late_start: expected lost > 0, totals {t}"
-    assert t["expected"] > t["delivered"], f"SSE late_start: {t}"
-    print(f"ok sse late_start: lost={t['lost']} of {t['expected']} owed")
+    bad = {k: t[k] for k in KINDS if t[k]}
+    assert not bad, f"SSE without head, 2 workers: false alarm {bad}: {r['anomalies'][:5]}"
+    assert t["delivered"] == t["expected"] > 0, f"SSE without head, 2 workers: {t}"
+    print("ok sse no_sse_head workers=2: clean")
     print("ok")
 
 
