@@ -108,6 +108,7 @@ void chk_ctx_free(chk_ctx *c)
     for (size_t i = 0; i < c->n_rows; i++)
         free(c->rows[i]);
     free(c->rows);
+    free(c->fresh);
     for (int k = 0; k < CHK_KINDS; k++)
         free(c->anom[k]);
     memset(c, 0, sizeof *c);
@@ -171,6 +172,24 @@ static void add_lost(chk_ctx *c, uint32_t client, uint32_t ch, uint64_t from, ui
     else
         c->n.kind[CHK_LOST]++;
     c->n.kind[CHK_LOST] += n - 1;
+}
+
+/* Remembers a head-less fresh subscription for chk_settle_fresh. Bounded:
+ * past CHK_FRESH_MAX the rest go unchecked (never counted wrongly). */
+#define CHK_FRESH_MAX (1u << 22)
+static void fresh_add(chk_ctx *c, uint32_t client, uint32_t ch, int64_t wall_us, uint64_t base)
+{
+    if (c->n_fresh == c->cap_fresh) {
+        if (c->cap_fresh >= CHK_FRESH_MAX)
+            return;
+        size_t cap = c->cap_fresh ? c->cap_fresh * 2 : 64;
+        chk_fresh *f = realloc(c->fresh, cap * sizeof *f);
+        if (!f)
+            return;
+        c->fresh = f;
+        c->cap_fresh = cap;
+    }
+    c->fresh[c->n_fresh++] = (chk_fresh){.base = base, .wall_us = wall_us, .client = client, .ch = ch};
 }
 
 /* Appends from..to (all above every existing range) to the missing set. */
@@ -319,7 +338,6 @@ static void close_interval(chk_ctx *c, chk_stream *s)
     if (s->based && s->last > s->base)
         c->n.expected += s->last - s->base;
     s->base = s->last;
-    s->first_based = 0; /* the accountability it began has ended */
 }
 
 static void set_epoch(chk_ctx *c, chk_stream *s, uint32_t client, uint32_t ch, const char *epoch,
@@ -483,9 +501,8 @@ int chk_on_envelope(chk_ctx *c, chk_stream *s, uint32_t client, uint32_t ch, con
         s->based = 1;
         s->base = s->last = (e->type == ENV_T_SNAPSHOT) ? e->seq : lo - 1;
         /* a snapshot covers what came before it; an event or gap does not */
-        s->first_based = s->phase == CHK_PH_FRESH && !changed && e->type != ENV_T_SNAPSHOT;
-        s->first_base = s->base;
-        s->first_wall_us = s->conn_wall_us;
+        if (s->phase == CHK_PH_FRESH && !changed && e->type != ENV_T_SNAPSHOT)
+            fresh_add(c, client, ch, s->conn_wall_us, s->base);
         if (changed) { /* the epoch change is this resync's outcome */
             s->resync_t0_us = 0;
             s->resync_bad = 0;
@@ -601,11 +618,21 @@ int chk_caught_up(const chk_stream *s, uint64_t final_head)
 
 int64_t chk_fresh_wall_us(const chk_stream *s)
 {
-    if (s->phase == CHK_PH_FRESH && !s->based)
-        return s->conn_wall_us; /* subscribed afresh, nothing came */
-    if (s->phase != CHK_PH_IDLE && s->based && s->first_based)
-        return s->first_wall_us;
-    return 0;
+    return s->phase == CHK_PH_FRESH && !s->based ? s->conn_wall_us : 0;
+}
+
+void chk_settle_fresh(chk_ctx *c, chk_floor_fn fn, void *ud, int64_t grace_us, uint64_t now)
+{
+    for (size_t i = 0; i < c->n_fresh; i++) {
+        const chk_fresh *r = &c->fresh[i];
+        uint64_t floor;
+        if (fn(ud, r->ch, r->wall_us + grace_us, &floor) && floor < r->base) {
+            /* the first event came later than what was owed */
+            add_lost(c, r->client, r->ch, floor + 1, r->base, now);
+            c->n.expected += r->base - floor;
+        }
+    }
+    c->n_fresh = 0;
 }
 
 void chk_set_floor(chk_stream *s, uint64_t floor)
@@ -617,17 +644,11 @@ void chk_set_floor(chk_stream *s, uint64_t floor)
 void chk_final(chk_ctx *c, chk_stream *s, uint32_t client, uint32_t ch, uint64_t final_head,
                uint64_t now)
 {
-    if (s->phase != CHK_PH_IDLE && s->floor_known && chk_fresh_wall_us(s)) {
-        if (!s->based) {
-            /* nothing came, yet the publisher stamped events after the
-             * subscription had surely taken effect: all of them are owed */
-            s->based = 1;
-            s->base = s->last = s->floor < final_head ? s->floor : final_head;
-        } else if (s->floor < s->first_base) {
-            /* the first event came later than what was owed */
-            add_lost(c, client, ch, s->floor + 1, s->first_base, now);
-            c->n.expected += s->first_base - s->floor;
-        }
+    if (s->floor_known && chk_fresh_wall_us(s)) {
+        /* nothing came, yet the publisher stamped events after the
+         * subscription had surely taken effect: all of them are owed */
+        s->based = 1;
+        s->base = s->last = s->floor < final_head ? s->floor : final_head;
     }
     if (s->phase != CHK_PH_IDLE) {
         if (!s->based) {
@@ -702,5 +723,7 @@ int chk_ctx_merge(chk_ctx *dst, const chk_ctx *src, char *err, size_t errlen)
         dst->n_anom[k] += take;
         qsort(dst->anom[k], dst->n_anom[k], sizeof(chk_anomaly), anom_cmp);
     }
+    for (size_t i = 0; i < src->n_fresh; i++) /* still to be settled */
+        fresh_add(dst, src->fresh[i].client, src->fresh[i].ch, src->fresh[i].wall_us, src->fresh[i].base);
     return 0;
 }

@@ -82,6 +82,14 @@ typedef struct chk_counts {
     uint64_t missing_now;   /* holes seen so far and not (yet) filled: provisional `lost` */
 } chk_counts;
 
+/* A fresh subscription told no head, based by its first event or gap: held
+ * against the publisher's floor by chk_settle_fresh. */
+typedef struct chk_fresh {
+    uint64_t base;
+    int64_t wall_us;    /* when the subscription was sent */
+    uint32_t client, ch;
+} chk_fresh;
+
 typedef struct chk_ctx {
     chk_counts n;
     hist *live, *replay, *connect, *resync;
@@ -95,6 +103,8 @@ typedef struct chk_ctx {
     chk_anomaly *anom[CHK_KINDS];
     size_t n_anom[CHK_KINDS];
     size_t anom_cap;
+    chk_fresh *fresh;       /* not yet settled (chk_settle_fresh) */
+    size_t n_fresh, cap_fresh;
 } chk_ctx;
 
 /* Initializes ctx: histograms allocated, t0 set, at most anomalies_per_kind
@@ -135,12 +145,6 @@ typedef struct chk_stream {
     uint64_t epoch_hash;    /* 0 = none seen yet */
     uint64_t resync_t0_us;  /* mono time the reconnect started; 0 = not a resync */
     int64_t conn_wall_us;   /* wall time this subscription started */
-    /* A fresh subscription with no told head, based by its first envelope:
-     * that base and the subscription's wall time, kept until the
-     * accountability it began ends, so chk_final can hold the publisher's
-     * floor against them (chk_set_floor). */
-    uint64_t first_base;
-    int64_t first_wall_us;
     uint64_t floor;         /* set by chk_set_floor */
     chk_range *missing;
     uint16_t n_missing, cap_missing;
@@ -148,7 +152,6 @@ typedef struct chk_stream {
     uint8_t based;          /* last/base are set */
     uint8_t resync_bad;     /* the current resync already failed */
     uint8_t head_known;     /* replay_to is valid */
-    uint8_t first_based;    /* first_base / first_wall_us are valid */
     uint8_t floor_known;
 } chk_stream;
 
@@ -188,12 +191,20 @@ int chk_caught_up(const chk_stream *s, uint64_t final_head);
  * anything, would go unseen. The publisher knows better: an event it
  * stamped (`ts`) later than the subscription's start plus a grace for the
  * server to take it in is owed whatever the first event says.
- * chk_fresh_wall_us: the wall time of the fresh, head-less subscription the
- * stream's current accountability began with (0 when there is none: a told
- * head, a snapshot first, an epoch change, or idle). chk_set_floor: the
- * highest seq the publisher stamped at or before that time plus the grace
- * (the harness looks it up); chk_final then counts floor+1 .. the first
- * base as lost, or floor+1 .. the final head when nothing came at all. */
+ *
+ * Every head-less fresh subscription based by its first event or gap (not
+ * a snapshot: that covers what came before) is remembered in the ctx with
+ * its start and base, whatever became of it later; once the run is over
+ * chk_settle_fresh asks fn for the floor at start + grace_us (the highest
+ * seq not owed: every later one was stamped after that time) and counts
+ * floor+1 .. base as lost where the floor is lower. fn returns 0 when it
+ * cannot tell, and that subscription is left alone.
+ *
+ * A head-less fresh subscription still waiting for anything at the end is
+ * chk_final's: chk_fresh_wall_us gives its start (0 for any other stream)
+ * and chk_set_floor the floor, and floor+1 .. the final head are lost. */
+typedef int (*chk_floor_fn)(void *ud, uint32_t ch, int64_t t_us, uint64_t *floor);
+void chk_settle_fresh(chk_ctx *c, chk_floor_fn fn, void *ud, int64_t grace_us, uint64_t now_mono_us);
 int64_t chk_fresh_wall_us(const chk_stream *s);
 void chk_set_floor(chk_stream *s, uint64_t floor);
 

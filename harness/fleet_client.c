@@ -1104,6 +1104,11 @@ void *fl_thread_main(void *arg)
     return NULL;
 }
 
+static int pub_floor(void *ud, uint32_t ch, int64_t t_us, uint64_t *floor)
+{
+    return fl_pub_floor(ud, ch, t_us, floor);
+}
+
 void fl_thread_finalize(fl_thread *t)
 {
     fleet *f = t->f;
@@ -1130,6 +1135,7 @@ void fl_thread_finalize(fl_thread *t)
         grp_end(t, c, &gsn, 0);
         c->state = FL_C_DEAD;
     }
+    chk_settle_fresh(&t->chk, pub_floor, f, grace_us, now);
     fl_attack_thread_finalize(t);
     publish_counters(t);
 }

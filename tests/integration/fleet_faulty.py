@@ -25,7 +25,7 @@ EXPECT = {
 }
 
 
-def run(fault, seed, history=1000, backoff_ms=50, transport="ws", workers=1):
+def run(fault, seed, history=1000, backoff_ms=50, transport="ws", workers=1, extra=()):
     srv = rtctest.start("/usr/bin/python3", [os.path.join(HERE, "faulty_server.py"), "--fault", fault,
                                             "--history", str(history)],
                         ready_lines=2, name=f"faulty-{fault}")
@@ -39,7 +39,7 @@ def run(fault, seed, history=1000, backoff_ms=50, transport="ws", workers=1):
                "--transport", transport, "--clients", "12", "--channels", "3", "--cpc", "2", "--rate", "25",
                "--duration-ms", "2500", "--cut-at-ms", "1200", "--cut-fraction", "0.5",
                "--drain-ms", "8000", "--seed", str(seed), "--backoff-ms", str(backoff_ms), "--quiet", "--out", out,
-               "--workers", str(workers)]
+               "--workers", str(workers)] + list(extra)
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=90)
         assert p.returncode == 0, f"{fault}: fleet-check rc={p.returncode}: {p.stderr.decode()[-1500:]}"
         with open(out) as f:
@@ -105,6 +105,13 @@ def main():
         assert t["lost"] > 0, f"SSE late_start, {workers} worker(s): expected lost > 0, totals {t}"
         assert t["expected"] > t["delivered"], f"SSE late_start, {workers} worker(s): {t}"
         print(f"ok sse late_start workers={workers}: lost={t['lost']} of {t['expected']} owed")
+    # every client's first subscription ends with a fresh (non-resuming)
+    # reconnect after its first events: each is still held to its own floor
+    r = run("late_start", 2, transport="sse",
+            extra=["--resume", "0", "--cut-at-ms", "2300", "--cut-fraction", "1", "--duration-ms", "2600"])
+    t = r["totals"]
+    assert t["lost"] > 0 and t["reconnects"] >= 12, f"SSE late_start, fresh reconnects: {t}"
+    print(f"ok sse late_start, fresh reconnects: lost={t['lost']} of {t['expected']} owed")
     r = run("no_sse_head", 3, transport="sse", workers=2)
     t = r["totals"]
     bad = {k: t[k] for k in KINDS if t[k]}

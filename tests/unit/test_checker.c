@@ -577,44 +577,61 @@ static void test_checker_sse_first_event_is_base(void **state)
     assert_int_equal(f->c.n.expected, 3);
 }
 
+/* The publisher's floor for the tests: 37 for a subscription started at or
+ * before WALL0 + 1 s (+ grace), 90 after; none (cannot tell) for ch 5. */
+static int floor_fn(void *ud, uint32_t ch, int64_t t_us, uint64_t *floor)
+{
+    (void)ud;
+    if (ch == 5)
+        return 0;
+    *floor = t_us <= WALL0 + 1000000 + 500000 ? 37 : 90;
+    return 1;
+}
+
 /* A head-less fresh subscription whose first event is later than the
  * publisher's floor: floor+1 .. the first base are lost. */
 static void test_checker_sse_floor_first_event_late(void **state)
 {
     fx *f = *state;
-    int64_t w = f->wall;
-    chk_on_subscribe(&f->c, &f->s, 0, 0, w);
+    chk_on_subscribe(&f->c, &f->s, 0, 0, f->wall);
     ev(f, 41);
     ev(f, 42);
-    assert_int_equal(chk_fresh_wall_us(&f->s), w);
-    chk_set_floor(&f->s, 37); /* 38..40 were stamped after the grace */
+    assert_int_equal(chk_fresh_wall_us(&f->s), 0); /* based: settled by chk_settle_fresh */
     final(f, 42);
+    assert_int_equal(f->c.n.expected, 2);
+    chk_settle_fresh(&f->c, floor_fn, NULL, 500000, f->now); /* 38..40 were owed */
     assert_int_equal(N(f, CHK_LOST), 3);
     assert_int_equal(f->c.anom[CHK_LOST][0].seq, 38);
     assert_int_equal(f->c.n.expected, 5);
     assert_int_equal(f->c.n.delivered, 2);
+    chk_settle_fresh(&f->c, floor_fn, NULL, 500000, f->now); /* once only */
+    assert_int_equal(N(f, CHK_LOST), 3);
 }
 
 /* The floor at or above the first base owes nothing more; nor does a
  * stream that was told its head, nor one whose first envelope was a
- * snapshot (it covers what came before). */
+ * snapshot (it covers what came before), nor one the floor cannot tell. */
 static void test_checker_sse_floor_no_false_alarm(void **state)
 {
     fx *f = *state;
     chk_on_subscribe(&f->c, &f->s, 0, 0, f->wall);
-    ev(f, 41);
-    chk_set_floor(&f->s, 45);
-    final(f, 41);
+    ev(f, 30);
+    final(f, 30);
     chk_on_subscribe(&f->c, &f->s, 0, 0, f->wall);
     snap(f, 50, NULL);
-    assert_int_equal(chk_fresh_wall_us(&f->s), 0);
     final(f, 50);
     sub_fresh(f, 60, NULL);
     ev(f, 61);
-    assert_int_equal(chk_fresh_wall_us(&f->s), 0);
     final(f, 61);
+    chk_stream s5 = {0};
+    chk_on_subscribe(&f->c, &s5, 0, 0, f->wall);
+    envelope e = {.type = ENV_T_EVENT, .seq = 70, .has_seq = 1, .ts_us = f->wall, .recovered = -1};
+    strcpy(e.ch, "a");
+    chk_on_envelope(&f->c, &s5, 7, 5, &e, f->now, f->wall);
+    chk_final(&f->c, &s5, 7, 5, 70, f->now);
+    chk_settle_fresh(&f->c, floor_fn, NULL, 500000, f->now);
     assert_clean(f);
-    assert_int_equal(f->c.n.expected, 2);
+    assert_int_equal(f->c.n.expected, 3); /* 30, 61, 70 */
 }
 
 /* A head-less fresh subscription that got nothing at all owes what was
@@ -633,21 +650,31 @@ static void test_checker_sse_floor_nothing_came(void **state)
     assert_int_equal(N(f, CHK_LOST), 15);
 }
 
-/* A resume keeps the fresh subscription's base and start; a non-resuming
- * disconnect ends that accountability, and the floor with it. */
-static void test_checker_sse_floor_across_resume(void **state)
+/* Every fresh subscription is held to its own floor, also one that ended
+ * with a non-resuming disconnect long before the end; a resume keeps the
+ * first subscription's base. Worker contexts merged still owe theirs. */
+static void test_checker_sse_floor_every_subscription(void **state)
 {
     fx *f = *state;
-    int64_t w = f->wall;
-    chk_on_subscribe(&f->c, &f->s, 0, 0, w);
-    ev(f, 20);
+    chk_on_subscribe(&f->c, &f->s, 0, 0, f->wall); /* at WALL0: floor 37 */
+    ev(f, 41);
     chk_on_disconnect(&f->c, &f->s, 7, 0, 1, f->now);
     tick(f, 5000);
     chk_on_subscribe(&f->c, &f->s, 1, f->now - 1000, f->wall);
-    ev(f, 21);
-    assert_int_equal(chk_fresh_wall_us(&f->s), w);
-    chk_on_disconnect(&f->c, &f->s, 7, 0, 0, f->now);
-    assert_int_equal(chk_fresh_wall_us(&f->s), 0);
+    ev(f, 42);
+    chk_on_disconnect(&f->c, &f->s, 7, 0, 0, f->now); /* accountability ends */
+    tick(f, 2000000);
+    chk_on_subscribe(&f->c, &f->s, 0, 0, f->wall); /* at WALL0 + 2 s: floor 90 */
+    ev(f, 100);
+    final(f, 100);
+    chk_ctx b;
+    char err[128];
+    assert_int_equal(chk_ctx_init(&b, T0, 50, err, sizeof err), 0);
+    assert_int_equal(chk_ctx_merge(&b, &f->c, err, sizeof err), 0);
+    chk_settle_fresh(&b, floor_fn, NULL, 500000, f->now);
+    assert_int_equal(b.n.kind[CHK_LOST], 3 + 9); /* 38..40 and 91..99 */
+    assert_int_equal(b.n.expected, 2 + 1 + 3 + 9); /* 41-42, 100, and the lost */
+    chk_ctx_free(&b);
 }
 
 static void test_checker_sse_resume_classifies_replay_by_ts(void **state)
@@ -824,7 +851,7 @@ int main(void)
         T(test_checker_sse_floor_first_event_late),
         T(test_checker_sse_floor_no_false_alarm),
         T(test_checker_sse_floor_nothing_came),
-        T(test_checker_sse_floor_across_resume),
+        T(test_checker_sse_floor_every_subscription),
         T(test_checker_sse_resume_classifies_replay_by_ts),
         T(test_checker_sse_resume_wrong_start),
         T(test_checker_head_behind_since_same_epoch),
