@@ -251,9 +251,16 @@ static void handle_envelope(fl_client *c, const char *data, size_t len)
         grp_end(t, c, &gsn, e.ts_us > 0 && wall > e.ts_us ? (uint64_t)(wall - e.ts_us) : 0);
         return;
     }
-    case ENV_T_ERROR:
+    case ENV_T_ERROR: {
         count_error(c, "server error envelope");
+        /* A subscription refused before it began (forbidden, rate_limited,
+         * overloaded, …) is owed nothing, not even what the publisher
+         * stamped after it (chk_fresh_wall_us). */
+        fl_stream *s = e.ch[0] ? find_stream(c, e.ch) : NULL;
+        if (s && chk_fresh_wall_us(&s->chk))
+            chk_on_disconnect(&t->chk, &s->chk, c->id, s->ch, 0, now);
         return;
+    }
     default:
         return;
     }

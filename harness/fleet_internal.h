@@ -281,8 +281,10 @@ void fl_pub_results(fl_pub *p, chk_ctx *ctx);
  * plus the grace): every seq above *floor was stamped later than t_us, so it
  * is owed (checker.h, chk_set_floor). Conservative where the log cannot
  * tell: a seq the log does not hold (another publisher's) is owed only
- * above the first logged seq stamped later than t_us. Returns 0 when it
- * cannot tell at all (no log here, or t_us before the current generation). */
+ * above the first logged seq stamped later than t_us, and nothing is owed
+ * (UINT64_MAX) when no logged event was stamped later. Returns 0 when it
+ * cannot tell at all (no log here, nothing logged on the channel, or t_us
+ * before the current generation). */
 int fl_pub_floor(const fleet *f, uint32_t ch, int64_t t_us, uint64_t *floor);
 
 #endif

@@ -928,10 +928,8 @@ int fl_pub_floor(const fleet *f, uint32_t ch, int64_t t_us, uint64_t *floor)
     const fl_publog *l = &f->publog[ch];
     if (l->n == SIZE_MAX)
         return 0;
-    if (!l->n) {
-        *floor = f->final_head[ch]; /* nothing acknowledged: nothing owed */
-        return 1;
-    }
+    if (!l->n)
+        return 0; /* nothing stamped here: the channel's events (if any) are someone else's */
     if (t_us < l->gen_ts)
         return 0; /* the subscription began before this generation */
     /* the first index from which every event was stamped after t_us */
@@ -943,7 +941,8 @@ int fl_pub_floor(const fleet *f, uint32_t ch, int64_t t_us, uint64_t *floor)
         else
             lo = mid + 1;
     }
-    *floor = lo == l->n ? f->final_head[ch] : l->seq[lo] - 1;
+    /* nothing stamped after t_us: nothing is owed, whoever else publishes */
+    *floor = lo == l->n ? UINT64_MAX : l->seq[lo] - 1;
     return 1;
 }
 
