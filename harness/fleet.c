@@ -129,6 +129,15 @@ int fleet_create(const fleet_cfg *cfg, fleet **out, char *err, size_t errlen)
             snprintf(err, errlen, "groups[%zu]: unknown transport", g);
             goto fail;
         }
+        if (gc->n_fallback > 2 || (gc->n_fallback && gc->behavior != FLEET_SUBSCRIBER)) {
+            snprintf(err, errlen, "groups[%zu]: at most 2 fallback transports, for subscribers only", g);
+            goto fail;
+        }
+        for (uint32_t k = 0; k < gc->n_fallback; k++)
+            if (gc->fallback[k] > FLEET_POLL) {
+                snprintf(err, errlen, "groups[%zu]: unknown fallback transport", g);
+                goto fail;
+            }
         if (gc->channels_per_client == 0)
             gc->channels_per_client = 1;
         if (gc->channels_per_client > f->n_ch) {
@@ -484,6 +493,7 @@ void fleet_stop(fleet *f)
         f->final_errors += t->n.errors;
         f->connect_failures += t->n.connects_failed;
         f->gave_up += t->n.gave_up;
+        f->fallbacks += t->n.fallbacks;
         f->not_caught_up += t->n.not_caught_up;
         f->stalls += t->n.stalls;
         if (t->n.stall_max_us > f->stall_max_us)
@@ -495,6 +505,7 @@ void fleet_stop(fleet *f)
             d->delivered += s2->delivered;
             d->live += s2->live;
             d->resync_ok += s2->resync_ok;
+            d->fallbacks += s2->fallbacks;
             for (int k = 0; k < CHK_KINDS; k++)
                 d->kind[k] += s2->kind[k];
             for (unsigned b = 0; b < CHK_TL_BUCKETS; b++)
@@ -567,6 +578,7 @@ int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
     json_object_set_new(tot, "stream_resets", json_integer((json_int_t)f->publish_generations));
     json_object_set_new(tot, "connect_failures", json_integer((json_int_t)f->connect_failures));
     json_object_set_new(tot, "gave_up", json_integer((json_int_t)f->gave_up));
+    json_object_set_new(tot, "fallbacks", json_integer((json_int_t)f->fallbacks));
     json_object_set_new(tot, "harness_stalls", json_integer((json_int_t)f->stalls));
     json_object_set_new(tot, "harness_stall_max_us", json_integer((json_int_t)f->stall_max_us));
     json_object_set_new(tot, "errors_by_reason", f->error_reasons ? json_deep_copy(f->error_reasons) : json_object());
@@ -579,6 +591,8 @@ int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
         json_t *o = json_pack("{s:I,s:I,s:I,s:I}", "clients", (json_int_t)(f->w ? 0 : f->group_clients[g]),
                               "delivered", (json_int_t)gs->delivered, "live", (json_int_t)gs->live,
                               "resync_ok", (json_int_t)gs->resync_ok);
+        if (f->groups[g].n_fallback)
+            json_object_set_new(o, "fallbacks", json_integer((json_int_t)gs->fallbacks));
         for (int k = 0; k < CHK_KINDS; k++)
             json_object_set_new(o, chk_kind_str((chk_kind)k), json_integer((json_int_t)gs->kind[k]));
         json_object_set_new(o, "live_p50_us", json_integer((json_int_t)chk_tl_percentile(gs->lat, 50)));

@@ -156,6 +156,11 @@ typedef struct fleet_group_cfg {
     uint32_t idle_timeout_ms;     /* no byte (event, heartbeat, ping) for this long = dead link,
                                      reconnect (0 = never; set it to detect half-open links) */
     uint32_t poll_timeout_ms;     /* poll: the timeout_ms parameter (0 = 10000) */
+    fleet_transport fallback[2];  /* subscribers: transports tried in turn when the one before is
+                                     refused (a handshake answered with another status, or no answer
+                                     in connect_timeout_ms; every channel refused `overloaded`); a
+                                     client does not go back up within the run */
+    uint32_t n_fallback;
 } fleet_group_cfg;
 
 typedef struct fleet_cfg {

@@ -24,6 +24,11 @@ static int poll_req(fl_client *c, char *req, size_t cap);
 
 static inline fleet *F(const fl_client *c) { return c->t->f; }
 static inline const fleet_group_cfg *G(const fl_client *c) { return &c->t->f->groups[c->group]; }
+/* The transport the client uses now: the group's, or a fallback. */
+static inline fleet_transport TR(const fl_client *c)
+{
+    return c->tr_level ? G(c)->fallback[c->tr_level - 1] : G(c)->transport;
+}
 
 /* Counts an error, by reason, so the report can say what went wrong. */
 static void count_error(fl_client *c, const char *why)
@@ -70,6 +75,22 @@ static void grp_end(fl_thread *t, const fl_client *c, const grp_snap *g, uint64_
     }
 }
 
+/* ---- transport fallback ----------------------------------------------------- */
+
+/* The server refused the transport (fleet_group_cfg.fallback): the next
+ * one is used from the next attempt on, which waits only the initial
+ * backoff. Returns 1 when there was one to fall back to. */
+static int fall_back(fl_client *c)
+{
+    if (c->tr_level >= G(c)->n_fallback)
+        return 0;
+    c->tr_level++;
+    c->attempt = 0;
+    FL_INC(&c->t->n.fallbacks);
+    c->t->gs[c->group].fallbacks++;
+    return 1;
+}
+
 /* ---- event plumbing --------------------------------------------------------- */
 
 static void arm(fl_client *c, int fd, short what, uint32_t timeout_ms)
@@ -88,7 +109,7 @@ static void arm(fl_client *c, int fd, short what, uint32_t timeout_ms)
 static uint32_t open_timeout_ms(const fl_client *c)
 {
     const fleet_group_cfg *g = G(c);
-    if (g->transport == FLEET_POLL)
+    if (TR(c) == FLEET_POLL)
         return (g->poll_timeout_ms ? g->poll_timeout_ms : 10000) + 10000;
     return g->idle_timeout_ms;
 }
@@ -259,6 +280,10 @@ static void handle_envelope(fl_client *c, const char *data, size_t len)
         fl_stream *s = e.ch[0] ? find_stream(c, e.ch) : NULL;
         if (s && chk_fresh_wall_us(&s->chk))
             chk_on_disconnect(&t->chk, &s->chk, c->id, s->ch, 0, now);
+        /* streaming turned off for the channel: a client with a fallback
+         * leaves this transport once the bytes read so far are handled */
+        if (s && strcmp(e.code, "overloaded") == 0 && TR(c) != FLEET_POLL && c->tr_level < G(c)->n_fallback)
+            c->fb_pending = 1;
         return;
     }
     default:
@@ -291,14 +316,14 @@ static void on_open(fl_client *c)
     hist_record(t->chk.connect, now - c->conn_start_us);
     int64_t wall = clock_wall_us();
     int resume = resume_wanted(c);
-    if (G(c)->transport == FLEET_SSE)
+    if (TR(c) == FLEET_SSE)
         resume = resume && c->last_id != NULL;
     for (unsigned i = 0; i < c->n_streams; i++)
         chk_on_subscribe(&t->chk, &c->st[i].chk, resume, c->reconnect_t0_us, wall);
     if (c->reconnect_t0_us)
         hist_record(t->chk.reconnect, now - c->reconnect_t0_us);
     c->reconnect_t0_us = 0;
-    if (G(c)->transport != FLEET_WS)
+    if (TR(c) != FLEET_WS)
         arm_open(c); /* from now on the idle timeout applies, not the connect deadline */
 }
 
@@ -396,7 +421,7 @@ static const sse_callbacks sse_cbs = {sse_on_event, sse_on_id, sse_on_retry, NUL
 static int hp_on_headers(fl_http *h)
 {
     fl_client *c = h->ud;
-    if (G(c)->transport == FLEET_WS)
+    if (TR(c) == FLEET_WS)
         return 0;
     if (h->status != 200)
         return 0; /* read the (short) error body; judged after execute */
@@ -410,7 +435,7 @@ static int hp_on_body(fl_http *h, const char *at, size_t len)
     fl_client *c = h->ud;
     if (h->status != 200 || c->state != FL_C_OPEN)
         return 0;
-    if (G(c)->transport == FLEET_SSE) {
+    if (TR(c) == FLEET_SSE) {
         if (sse_feed(&c->sse, at, len, &sse_cbs, c, FL_MAX_MSG) < 0)
             return -1;
         return 0;
@@ -435,7 +460,7 @@ static int hp_on_body(fl_http *h, const char *at, size_t len)
 
 static int hp_on_complete(fl_http *h)
 {
-    if (G((fl_client *)h->ud)->transport == FLEET_POLL)
+    if (TR((fl_client *)h->ud) == FLEET_POLL)
         http_parser_pause(&h->p, 1); /* handle this response before reading the next */
     return 0;
 }
@@ -504,7 +529,7 @@ static int send_request(fl_client *c)
         n += (size_t)k_;                                                                           \
     } while (0)
     fl_http *h = (fl_http *)c->hp;
-    switch (g->transport) {
+    switch (TR(c)) {
     case FLEET_WS: {
         char key[25];
         ws_make_key(c->t->wsp, key);
@@ -626,18 +651,19 @@ static void connected(fl_client *c)
 static int feed_http(fl_client *c, const char *buf, size_t n)
 {
     fl_http *h = (fl_http *)c->hp;
-    const fleet_group_cfg *g = G(c);
     size_t off = 0;
-    while (off < n || (h->msg_done && g->transport == FLEET_POLL)) {
+    while (off < n || (h->msg_done && TR(c) == FLEET_POLL)) {
         size_t k = fl_http_execute(h, buf + off, n - off);
         off += k;
         enum http_errno he = HTTP_PARSER_ERRNO(&h->p);
-        if (g->transport == FLEET_WS && h->headers_done) {
+        if (TR(c) == FLEET_WS && h->headers_done) {
             if (h->status != 101 || !h->accept_ok) {
                 char why[40];
                 snprintf(why, sizeof why, h->status != 101 ? "ws handshake status %d" : "ws accept mismatch",
                          h->status);
                 count_error(c, why);
+                if (h->status != 101)
+                    fall_back(c);
                 drop(c, h->status != 101 ? "ws handshake status" : "ws accept mismatch", 0);
                 return -1;
             }
@@ -668,6 +694,7 @@ static int feed_http(fl_client *c, const char *buf, size_t n)
                 char why[32];
                 snprintf(why, sizeof why, "poll status %d", h->status);
                 count_error(c, why);
+                fall_back(c);
                 drop(c, "poll status", 0);
                 return -1;
             }
@@ -701,10 +728,11 @@ static int feed_http(fl_client *c, const char *buf, size_t n)
             drop(c, "http parse", 0);
             return -1;
         }
-        if (h->headers_done && h->status != 200 && g->transport != FLEET_WS) {
+        if (h->headers_done && h->status != 200 && TR(c) != FLEET_WS) {
             char why[32];
             snprintf(why, sizeof why, "http status %d", h->status);
             count_error(c, why);
+            fall_back(c);
             drop(c, "http status", 0);
             return -1;
         }
@@ -791,7 +819,7 @@ static void on_readable(fl_client *c)
     }
     if (limited && g->read_rate_bytes_per_s && !g->read_rate_msgs_per_s)
         c->read_budget -= (uint32_t)n;
-    if (c->state == FL_C_HANDSHAKE || (c->state == FL_C_OPEN && g->transport != FLEET_WS)) {
+    if (c->state == FL_C_HANDSHAKE || (c->state == FL_C_OPEN && TR(c) != FLEET_WS)) {
         if (feed_http(c, (const char *)t->rbuf, (size_t)n) < 0)
             return;
     } else if (c->state == FL_C_OPEN) {
@@ -800,6 +828,13 @@ static void on_readable(fl_client *c)
             if (err[0])
                 count_error(c, err);
             drop(c, err[0] ? "ws protocol" : "ws closed", 0);
+            return;
+        }
+    }
+    if (c->fb_pending) {
+        c->fb_pending = 0;
+        if (fall_back(c)) {
+            drop(c, "transport refused", 0);
             return;
         }
     }
@@ -829,6 +864,8 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
     case FL_C_HANDSHAKE:
     case FL_C_OPEN:
         if (what & EV_TIMEOUT) {
+            if (c->state == FL_C_HANDSHAKE)
+                fall_back(c); /* no answer to the handshake: a path that swallows this transport */
             drop(c, c->state == FL_C_OPEN ? "idle timeout" : "handshake timeout", 0);
             break;
         }
@@ -920,7 +957,7 @@ static void drop(fl_client *c, const char *why, int is_error)
     if (d > maxb)
         d = maxb;
     d *= 1.0 - g->reconnect.jitter * prng_uniform(&t->rng);
-    if (g->transport == FLEET_SSE && g->reconnect.honour_sse_retry && c->retry_ms)
+    if (TR(c) == FLEET_SSE && g->reconnect.honour_sse_retry && c->retry_ms)
         d = c->retry_ms;
     if (c->cut && was_open)
         d = d < 1 ? 1 : d; /* a storm: everyone comes back after their own backoff */
@@ -976,7 +1013,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             for (unsigned j = 0; j < c->n_streams; j++) {
                 const chk_stream *s = &c->st[j].chk;
                 if (!chk_caught_up(s, fh[c->st[j].ch]) ||
-                    (G(c)->transport == FLEET_WS && s->phase == CHK_PH_FRESH)) {
+                    (TR(c) == FLEET_WS && s->phase == CHK_PH_FRESH)) {
                     all = 0;
                     break;
                 }

@@ -76,6 +76,8 @@ typedef struct fl_client {
     uint8_t cut;              /* disconnected by fleet_disconnect_fraction */
     uint8_t hs_ok;            /* handshake: Sec-WebSocket-Accept matched */
     uint8_t throttled;        /* slow consumer: reading paused until the next tick */
+    uint8_t tr_level;         /* 0: the group's transport; k: its fallback[k-1] */
+    uint8_t fb_pending;       /* the server refused the stream (`overloaded`): fall back after this read */
     uint32_t read_budget;     /* slow consumer: bytes / messages left this tick */
     fl_stream st[];
 } fl_client;
@@ -86,6 +88,7 @@ typedef struct fl_group_stats {
     uint64_t delivered, live;
     uint64_t kind[CHK_KINDS];
     uint64_t resync_ok;
+    uint64_t fallbacks;           /* transport switches (fleet_group_cfg.fallback) */
     uint32_t lat[CHK_TL_BUCKETS]; /* live latency, coarse buckets */
 } fl_group_stats;
 
@@ -97,6 +100,7 @@ typedef struct fl_counters {
     uint64_t errors;
     uint64_t connects_failed;
     uint64_t gave_up;
+    uint64_t fallbacks;
     uint64_t stalls;
     uint64_t stall_max_us;
     uint64_t delivered;
@@ -182,7 +186,7 @@ struct fleet {
     /* publisher totals (filled at stop) */
     uint64_t published, publish_failed, publish_retries, publish_errors, publish_generations;
     /* end-of-run tallies gathered from the threads by fleet_stop */
-    uint64_t final_reconnects, final_errors, connect_failures, gave_up, not_caught_up;
+    uint64_t final_reconnects, final_errors, connect_failures, gave_up, not_caught_up, fallbacks;
     uint64_t stalls, stall_max_us;
     /* status line */
     pthread_mutex_t status_mu;

@@ -445,6 +445,11 @@ static int fleet_setup(run *r, char *err, size_t errlen)
         sfmt(fg->name, sizeof fg->name, "%s", g->name);
         fg->count = g->count;
         fg->transport = g->transport == SCN_CL_SSE ? FLEET_SSE : g->transport == SCN_CL_POLL ? FLEET_POLL : FLEET_WS;
+        for (unsigned k = 0; k < g->nfallback && k < 2; k++)
+            fg->fallback[k] = g->fallback[k] == SCN_CL_SSE    ? FLEET_SSE
+                              : g->fallback[k] == SCN_CL_POLL ? FLEET_POLL
+                                                              : FLEET_WS;
+        fg->n_fallback = g->nfallback < 2 ? g->nfallback : 2;
         fg->channels_per_client = g->channels_per_client;
         fg->ramp_up_ms = (uint32_t)(g->ramp_up_us / 1000);
         fg->read_rate_bytes_per_s = g->read_rate_bytes_per_s;

@@ -745,7 +745,8 @@ static void reconnect_field(ctx *c, void *obj, size_t key, int val, int keynode)
 static const char *const k_client[] = {"name", "count", "transport", "channels_per_client",
                                        "ramp_up", "read_rate_bytes_per_s", "reconnect", "resume",
                                        "token", "idle_timeout", "poll_timeout",
-                                       "read_rate_msgs_per_s", "connect_timeout", "behavior", "attack"};
+                                       "read_rate_msgs_per_s", "connect_timeout", "behavior", "attack",
+                                       "fallback"};
 static const char *const cltr_names[] = {"ws", "sse", "poll"};
 static const char *const behavior_names[] = {"subscriber", "flood", "oversized", "slowloris"};
 static const char *const k_attack[] = {"rate_per_s", "messages", "bytes", "via", "byte_every",
@@ -895,6 +896,42 @@ static void client_field(ctx *c, void *obj, size_t key, int val, int keynode)
         cs->attack_node = val;
         walk_map(c, val, "attack", k_attack, N_ATTACK_KEYS, attack_field, cs);
         break;
+    case 15: {
+        /* a transport name or a list of them, tried in order */
+        g->fallback_node = val;
+        g->nfallback = 0;
+        yaml_node_t *n = node(c, val);
+        size_t cnt = n && n->type == YAML_SEQUENCE_NODE ? seq_len(c, val) : 1;
+        if (cnt > 2) {
+            err_at(c, val, "fallback: at most 2 transports (e.g. [sse, poll])");
+            break;
+        }
+        for (size_t i = 0; i < cnt; i++) {
+            int id = n && n->type == YAML_SEQUENCE_NODE ? seq_item(c, val, i) : val;
+            if (get_enum(c, id, cltr_names, 3, &e) == 0)
+                g->fallback[g->nfallback++] = (scn_client_transport)e;
+        }
+        break;
+    }
+    }
+}
+
+/* The fallback list, once the whole group is read (transport may come
+ * after it): other transports than the group's, each once. */
+static void check_fallback(ctx *c, const scn_client_group *g, const char *where)
+{
+    if (!g->fallback_node)
+        return;
+    if (g->behavior != SCN_BH_SUBSCRIBER) {
+        err_at(c, g->fallback_node, "%s: fallback applies only to subscriber groups", where);
+        return;
+    }
+    for (unsigned i = 0; i < g->nfallback; i++) {
+        if (g->fallback[i] == g->transport)
+            err_at(c, g->fallback_node, "%s: fallback lists %s, the group's own transport", where,
+                   cltr_names[g->transport]);
+        else if (i && g->fallback[i] == g->fallback[0])
+            err_at(c, g->fallback_node, "%s: fallback lists %s twice", where, cltr_names[g->fallback[i]]);
     }
 }
 
@@ -1466,6 +1503,7 @@ static void convert(ctx *c, scenario *s)
                 client_seen cs = {.g = g};
                 walk_map(c, item, where, k_client, sizeof k_client / sizeof *k_client, client_field, &cs);
                 check_behavior(c, &cs, item, where);
+                check_fallback(c, cs.g, where);
                 if (!g->name) {
                     char nm[32];
                     snprintf(nm, sizeof nm, "group%zu", i);
@@ -1983,6 +2021,12 @@ json_t *scenario_to_json(const scenario *s)
                           "token", g->token != NULL, "idle_timeout_s", g->idle_timeout_us / 1e6,
                           "poll_timeout_s", g->poll_timeout_us / 1e6, "connect_timeout_s",
                           g->connect_timeout_us / 1e6));
+        if (g->nfallback) {
+            json_t *fb = json_array();
+            for (unsigned k = 0; k < g->nfallback; k++)
+                json_array_append_new(fb, json_string(cltr_names[g->fallback[k]]));
+            json_object_set_new(json_array_get(cl, json_array_size(cl) - 1), "fallback", fb);
+        }
         if (g->behavior != SCN_BH_SUBSCRIBER) {
             json_t *last = json_array_get(cl, json_array_size(cl) - 1);
             json_object_set_new(last, "behavior", json_string(behavior_names[g->behavior]));

@@ -207,7 +207,7 @@ static void test_scenario_unknown_keys_did_you_mean(void **state)
            "t.yaml:5:5: unknown key 'ramp' in clients[0] (did you mean 'ramp_up'?)",
            "t.yaml:6:5: unknown key 'colour' in clients[0]; expected one of: name, count, transport, "
            "channels_per_client, ramp_up, read_rate_bytes_per_s, reconnect, resume, token, idle_timeout, "
-           "poll_timeout, read_rate_msgs_per_s, connect_timeout, behavior, attack");
+           "poll_timeout, read_rate_msgs_per_s, connect_timeout, behavior, attack, fallback");
 }
 
 static void test_scenario_wrong_types_and_ranges(void **state)
@@ -406,6 +406,37 @@ static void test_scenario_attacker_errors(void **state)
            "once; use fewer clients or smaller messages");
 }
 
+static void test_scenario_fallback(void **state)
+{
+    (void)state;
+    scenario s;
+    scn_diag d;
+    const char *y = "duration: 5s\nclients:\n"
+                    "  - {name: a, transport: ws, fallback: [sse, poll]}\n"
+                    "  - {name: b, transport: sse, fallback: poll}\n"
+                    "  - {name: c}\n";
+    assert_int_equal(load(y, NULL, 0, 0, &s, &d), 0);
+    assert_int_equal(s.clients[0].nfallback, 2);
+    assert_int_equal(s.clients[0].fallback[0], SCN_CL_SSE);
+    assert_int_equal(s.clients[0].fallback[1], SCN_CL_POLL);
+    assert_int_equal(s.clients[1].nfallback, 1);
+    assert_int_equal(s.clients[1].fallback[0], SCN_CL_POLL);
+    assert_int_equal(s.clients[2].nfallback, 0);
+    scenario_free(&s);
+    scn_diag_free(&d);
+    EXPECT("duration: 5s\nclients:\n"
+           "  - {name: a, fallback: [ws]}\n"
+           "  - {name: b, transport: sse, fallback: [poll, poll]}\n"
+           "  - {name: c, fallback: [sse, poll, ws]}\n"
+           "  - {name: d, fallback: [smoke]}\n"
+           "  - {name: e, behavior: flood, fallback: sse}\n",
+           "t.yaml:3:25: clients[0]: fallback lists ws, the group's own transport",
+           "t.yaml:4:41: clients[1]: fallback lists poll twice",
+           "t.yaml:5:25: fallback: at most 2 transports (e.g. [sse, poll])",
+           "t.yaml:6:26: unknown value 'smoke'; expected one of ws, sse, poll",
+           "t.yaml:7:42: clients[4]: fallback applies only to subscriber groups");
+}
+
 static void test_scenario_channel_pattern(void **state)
 {
     (void)state;
@@ -467,7 +498,7 @@ static void test_scenario_set_errors(void **state)
         "--set clients.0.count=abc: expected an integer from 1 to 1000000, got 'abc'",
         "--set clients.0.colour=red: unknown key 'colour' in clients[0]; expected one of: name, count, transport, "
         "channels_per_client, ramp_up, read_rate_bytes_per_s, reconnect, resume, token, idle_timeout, "
-        "poll_timeout, read_rate_msgs_per_s, connect_timeout, behavior, attack",
+        "poll_timeout, read_rate_msgs_per_s, connect_timeout, behavior, attack, fallback",
     };
     expect_errors(y, sets + 4, 2, 0, want2, 2);
 }
@@ -554,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_scenario_group_budgets),
         cmocka_unit_test(test_scenario_attackers),
         cmocka_unit_test(test_scenario_attacker_errors),
+        cmocka_unit_test(test_scenario_fallback),
         cmocka_unit_test(test_scenario_channel_pattern),
         cmocka_unit_test(test_scenario_duplicate_key),
         cmocka_unit_test(test_scenario_set_overrides),
