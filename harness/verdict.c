@@ -62,6 +62,7 @@ static const verdict_metric metrics[] = {
     TOTAL(reconnects, "reconnects"),
     TOTAL(errors, "error replies and failed connects"),
     TOTAL(epoch_changed, "stream resets detected"),
+    TOTAL(fallbacks, "transport switches (WebSocket → SSE → poll)"),
     {"delivered_ratio", "totals.delivered", "totals.expected", 1.0,
      "delivered / expected (0..1)"},
     ATTACK_METRICS("attacks."),
@@ -75,7 +76,7 @@ static const verdict_metric metrics[] = {
 static const verdict_metric group_metrics[] = {
     GLAT(50), GLAT(95), GLAT(99),
     GTOTAL(clients), GTOTAL(delivered), GTOTAL(lost), GTOTAL(duplicated), GTOTAL(reordered),
-    GTOTAL(resync_ok), GTOTAL(resync_failed), GTOTAL(epoch_changed),
+    GTOTAL(resync_ok), GTOTAL(resync_failed), GTOTAL(epoch_changed), GTOTAL(fallbacks),
     ATTACK_METRICS("attack."),
 };
 
