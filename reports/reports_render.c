@@ -438,9 +438,12 @@ int reports_print_summary(const char *run_dir, FILE *out, char *err, size_t errl
         fprintf(out, "  %-4s %-22s measured %-12s budget %s %s\n", pass_word(vp), rdoc_str_or(v, "name", "?"), m,
                 rdoc_str_or(v, "op", "?"), b);
     }
-    fprintf(out, "  clients %.0f  published %.0f  delivered %.0f  reconnects %.0f  errors %.0f\n",
+    fprintf(out, "  clients %.0f  published %.0f  delivered %.0f  reconnects %.0f  errors %.0f",
             rdoc_num_or(t, "clients", 0), rdoc_num_or(t, "published", 0), rdoc_num_or(t, "delivered", 0),
             rdoc_num_or(t, "reconnects", 0), rdoc_num_or(t, "errors", 0));
+    if (rdoc_num_or(t, "fallbacks", 0) > 0)
+        fprintf(out, "  fallbacks %.0f", rdoc_num_or(t, "fallbacks", 0));
+    fputc('\n', out);
     fprintf(out, "  lost %.0f  duplicated %.0f  reordered %.0f  resync ok %.0f / failed %.0f\n",
             rdoc_num_or(t, "lost", 0), rdoc_num_or(t, "duplicated", 0), rdoc_num_or(t, "reordered", 0),
             rdoc_num_or(t, "resync_ok", 0), rdoc_num_or(t, "resync_failed", 0));
