@@ -926,6 +926,9 @@ static void check_fallback(ctx *c, const scn_client_group *g, const char *where)
         err_at(c, g->fallback_node, "%s: fallback applies only to subscriber groups", where);
         return;
     }
+    if (!g->reconnect.enabled)
+        err_at(c, g->fallback_node, "%s: fallback needs reconnect enabled (the next transport is a new attempt)",
+               where);
     for (unsigned i = 0; i < g->nfallback; i++) {
         if (g->fallback[i] == g->transport)
             err_at(c, g->fallback_node, "%s: fallback lists %s, the group's own transport", where,

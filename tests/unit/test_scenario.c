@@ -429,12 +429,14 @@ static void test_scenario_fallback(void **state)
            "  - {name: b, transport: sse, fallback: [poll, poll]}\n"
            "  - {name: c, fallback: [sse, poll, ws]}\n"
            "  - {name: d, fallback: [smoke]}\n"
-           "  - {name: e, behavior: flood, fallback: sse}\n",
+           "  - {name: e, behavior: flood, fallback: sse}\n"
+           "  - {name: f, fallback: sse, reconnect: {enabled: false}}\n",
            "t.yaml:3:25: clients[0]: fallback lists ws, the group's own transport",
            "t.yaml:4:41: clients[1]: fallback lists poll twice",
            "t.yaml:5:25: fallback: at most 2 transports (e.g. [sse, poll])",
            "t.yaml:6:26: unknown value 'smoke'; expected one of ws, sse, poll",
-           "t.yaml:7:42: clients[4]: fallback applies only to subscriber groups");
+           "t.yaml:7:42: clients[4]: fallback applies only to subscriber groups",
+           "t.yaml:8:25: clients[5]: fallback needs reconnect enabled (the next transport is a new attempt)");
 }
 
 static void test_scenario_channel_pattern(void **state)
