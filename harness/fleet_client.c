@@ -911,6 +911,7 @@ static void close_conn(fl_client *c)
     c->body = NULL;
     c->body_len = c->body_cap = 0;
     c->throttled = 0;
+    c->fb_pending = 0; /* a refusal read on this connection is not the next one's */
     if (c->state == FL_C_OPEN)
         FL_SET(&t->n.connected, t->n.connected - 1);
 }
