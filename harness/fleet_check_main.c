@@ -106,7 +106,7 @@ static void usage(FILE *o)
             "  --rate R                 events per channel per second (default 20; 0 = none)\n"
             "  --schedule constant|poisson|bursts  (--burst-size N --burst-ms MS)\n"
             "  --payload BYTES --batch N --retries N --pub-conns N --pub-transport http|ws\n"
-            "  --clients N --transport ws|sse|poll --cpc N --ramp-ms MS\n"
+            "  --clients N --transport ws|sse|poll --fallback T[,T] --cpc N --ramp-ms MS\n"
             "  --resume 0|1 --reconnect 0|1 --backoff-ms MS --max-backoff-ms MS --idle-timeout-ms MS\n"
             "  --read-rate-bytes N      slow consumers (bytes/s); --poll-timeout-ms MS (poll clients)\n"
             "  --duration-ms MS (default 3000) --drain-ms MS (default 10000)\n"
@@ -163,13 +163,14 @@ int main(int argc, char **argv)
     enum { O_CLIENT = 1000, O_PUBLISH, O_CHANNELS, O_PATTERN, O_RATE, O_SCHEDULE, O_BURST_SIZE, O_BURST_MS,
            O_PAYLOAD, O_BATCH, O_RETRIES, O_PUBCONNS, O_CLIENTS, O_TRANSPORT, O_CPC, O_RAMP, O_RESUME,
            O_RECONNECT, O_BACKOFF, O_MAXBACKOFF, O_IDLE, O_READRATE, O_DURATION, O_DRAIN, O_CUTAT,
-           O_CUTFRAC, O_POLLTO, O_PUBTR, O_THREADS, O_WORKERS, O_SRC, O_SEED, O_OUT, O_TOKEN, O_QUIET, O_HELP, O_BENCH };
+           O_CUTFRAC, O_POLLTO, O_PUBTR, O_THREADS, O_WORKERS, O_SRC, O_SEED, O_OUT, O_TOKEN, O_QUIET, O_HELP, O_BENCH, O_FALLBACK };
     static const struct option opts[] = {
         {"client", 1, 0, O_CLIENT}, {"publish", 1, 0, O_PUBLISH}, {"channels", 1, 0, O_CHANNELS},
         {"pattern", 1, 0, O_PATTERN}, {"rate", 1, 0, O_RATE}, {"schedule", 1, 0, O_SCHEDULE},
         {"burst-size", 1, 0, O_BURST_SIZE}, {"burst-ms", 1, 0, O_BURST_MS}, {"payload", 1, 0, O_PAYLOAD},
         {"batch", 1, 0, O_BATCH}, {"retries", 1, 0, O_RETRIES}, {"pub-conns", 1, 0, O_PUBCONNS},
         {"clients", 1, 0, O_CLIENTS}, {"transport", 1, 0, O_TRANSPORT}, {"cpc", 1, 0, O_CPC},
+        {"fallback", 1, 0, O_FALLBACK},
         {"ramp-ms", 1, 0, O_RAMP}, {"resume", 1, 0, O_RESUME}, {"reconnect", 1, 0, O_RECONNECT},
         {"backoff-ms", 1, 0, O_BACKOFF}, {"max-backoff-ms", 1, 0, O_MAXBACKOFF},
         {"idle-timeout-ms", 1, 0, O_IDLE}, {"read-rate-bytes", 1, 0, O_READRATE},
@@ -227,6 +228,24 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
+        case O_FALLBACK: {
+            /* "sse" or "sse,poll": the transports tried in turn after --transport */
+            char buf[32];
+            snprintf(buf, sizeof buf, "%s", optarg);
+            g.n_fallback = 0;
+            for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                fleet_transport tr = strcmp(tok, "ws") == 0    ? FLEET_WS
+                                     : strcmp(tok, "sse") == 0 ? FLEET_SSE
+                                     : strcmp(tok, "poll") == 0 ? FLEET_POLL
+                                                                : (fleet_transport)99;
+                if (tr == (fleet_transport)99 || g.n_fallback == 2) {
+                    fprintf(stderr, "--fallback: up to two of ws, sse, poll (e.g. sse,poll), not '%s'\n", optarg);
+                    return 2;
+                }
+                g.fallback[g.n_fallback++] = tr;
+            }
+            break;
+        }
         case O_CPC: g.channels_per_client = (uint32_t)strtoul(optarg, NULL, 10); break;
         case O_RAMP: g.ramp_up_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
         case O_RESUME: g.resume = atoi(optarg); break;

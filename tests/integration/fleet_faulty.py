@@ -25,14 +25,14 @@ EXPECT = {
 }
 
 
-def run(fault, seed, history=1000, backoff_ms=50, transport="ws", workers=1, extra=()):
+def run(fault, seed, history=1000, backoff_ms=50, transport="ws", workers=1, extra=(), ws_at_http=False):
     srv = rtctest.start("/usr/bin/python3", [os.path.join(HERE, "faulty_server.py"), "--fault", fault,
                                             "--history", str(history)],
                         ready_lines=2, name=f"faulty-{fault}")
     try:
         ws = srv.lines[0].split()[-1]
         pub = srv.lines[1].split()[-1]
-        client = ws if transport == "ws" else pub  # SSE is served beside the publish endpoint
+        client = ws if transport == "ws" and not ws_at_http else pub  # SSE is served beside the publish endpoint
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tf:
             out = tf.name
         cmd = [os.path.join(rtctest.BIN, "rtchaos-fleet-check"), "--client", client, "--publish", pub,
@@ -112,6 +112,14 @@ def main():
     t = r["totals"]
     assert t["lost"] > 0 and t["reconnects"] >= 12, f"SSE late_start, fresh reconnects: {t}"
     print(f"ok sse late_start, fresh reconnects: lost={t['lost']} of {t['expected']} owed")
+    # WebSocket refused (the HTTP port answers GET /ws with 404): every
+    # client falls back to SSE once and is then served clean
+    r = run("none", 4, transport="ws", ws_at_http=True, extra=["--fallback", "sse,poll"])
+    t = r["totals"]
+    bad = {k: t[k] for k in KINDS if t[k]}
+    assert not bad, f"WS refused, fallback to SSE: false alarm {bad}: {r['anomalies'][:5]}"
+    assert t["fallbacks"] == 12 and t["delivered"] == t["expected"] > 0, f"WS refused, fallback to SSE: {t}"
+    print(f"ok ws refused -> sse: {t['fallbacks']} fallbacks, clean")
     r = run("no_sse_head", 3, transport="sse", workers=2)
     t = r["totals"]
     bad = {k: t[k] for k in KINDS if t[k]}
