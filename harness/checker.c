@@ -177,7 +177,7 @@ static void add_lost(chk_ctx *c, uint32_t client, uint32_t ch, uint64_t from, ui
 /* Remembers a head-less fresh subscription for chk_settle_fresh. Bounded:
  * past CHK_FRESH_MAX the rest go unchecked (never counted wrongly). */
 #define CHK_FRESH_MAX (1u << 22)
-static void fresh_add(chk_ctx *c, uint32_t client, uint32_t ch, int64_t wall_us, uint64_t base)
+static void fresh_add(chk_ctx *c, uint32_t client, uint32_t ch, uint16_t tag, int64_t wall_us, uint64_t base)
 {
     if (c->n_fresh == c->cap_fresh) {
         if (c->cap_fresh >= CHK_FRESH_MAX)
@@ -189,7 +189,7 @@ static void fresh_add(chk_ctx *c, uint32_t client, uint32_t ch, int64_t wall_us,
         c->fresh = f;
         c->cap_fresh = cap;
     }
-    c->fresh[c->n_fresh++] = (chk_fresh){.base = base, .wall_us = wall_us, .client = client, .ch = ch};
+    c->fresh[c->n_fresh++] = (chk_fresh){.base = base, .wall_us = wall_us, .client = client, .ch = ch, .tag = tag};
 }
 
 /* Appends from..to (all above every existing range) to the missing set. */
@@ -502,7 +502,7 @@ int chk_on_envelope(chk_ctx *c, chk_stream *s, uint32_t client, uint32_t ch, con
         s->base = s->last = (e->type == ENV_T_SNAPSHOT) ? e->seq : lo - 1;
         /* a snapshot covers what came before it; an event or gap does not */
         if (s->phase == CHK_PH_FRESH && !changed && e->type != ENV_T_SNAPSHOT)
-            fresh_add(c, client, ch, s->conn_wall_us, s->base);
+            fresh_add(c, client, ch, s->tag, s->conn_wall_us, s->base);
         if (changed) { /* the epoch change is this resync's outcome */
             s->resync_t0_us = 0;
             s->resync_bad = 0;
@@ -621,7 +621,8 @@ int64_t chk_fresh_wall_us(const chk_stream *s)
     return s->phase == CHK_PH_FRESH && !s->based ? s->conn_wall_us : 0;
 }
 
-void chk_settle_fresh(chk_ctx *c, chk_floor_fn fn, void *ud, int64_t grace_us, uint64_t now)
+void chk_settle_fresh(chk_ctx *c, chk_floor_fn fn, void *ud, int64_t grace_us, uint64_t now,
+                      uint64_t *lost_by_tag, size_t ntags)
 {
     for (size_t i = 0; i < c->n_fresh; i++) {
         const chk_fresh *r = &c->fresh[i];
@@ -630,6 +631,8 @@ void chk_settle_fresh(chk_ctx *c, chk_floor_fn fn, void *ud, int64_t grace_us, u
             /* the first event came later than what was owed */
             add_lost(c, r->client, r->ch, floor + 1, r->base, now);
             c->n.expected += r->base - floor;
+            if (lost_by_tag && r->tag < ntags)
+                lost_by_tag[r->tag] += r->base - floor;
         }
     }
     c->n_fresh = 0;
@@ -724,6 +727,7 @@ int chk_ctx_merge(chk_ctx *dst, const chk_ctx *src, char *err, size_t errlen)
         qsort(dst->anom[k], dst->n_anom[k], sizeof(chk_anomaly), anom_cmp);
     }
     for (size_t i = 0; i < src->n_fresh; i++) /* still to be settled */
-        fresh_add(dst, src->fresh[i].client, src->fresh[i].ch, src->fresh[i].wall_us, src->fresh[i].base);
+        fresh_add(dst, src->fresh[i].client, src->fresh[i].ch, src->fresh[i].tag, src->fresh[i].wall_us,
+                  src->fresh[i].base);
     return 0;
 }

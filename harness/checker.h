@@ -88,6 +88,7 @@ typedef struct chk_fresh {
     uint64_t base;
     int64_t wall_us;    /* when the subscription was sent */
     uint32_t client, ch;
+    uint16_t tag;       /* the stream's tag */
 } chk_fresh;
 
 typedef struct chk_ctx {
@@ -135,7 +136,7 @@ enum chk_phase {
     CHK_PH_DOWN,     /* connection gone, will resume: still accountable */
 };
 
-/* Per (client, channel) state; zero-initialized = idle. 104 bytes plus the
+/* Per (client, channel) state; zero-initialized = idle. 88 bytes plus the
  * missing ranges (allocated only when a hole appears). */
 typedef struct chk_stream {
     uint64_t last;          /* highest seq received or covered; valid once based */
@@ -148,6 +149,7 @@ typedef struct chk_stream {
     uint64_t floor;         /* set by chk_set_floor */
     chk_range *missing;
     uint16_t n_missing, cap_missing;
+    uint16_t tag;           /* the caller's (the fleet: the client group), kept with chk_fresh */
     uint8_t phase;
     uint8_t based;          /* last/base are set */
     uint8_t resync_bad;     /* the current resync already failed */
@@ -197,14 +199,17 @@ int chk_caught_up(const chk_stream *s, uint64_t final_head);
  * its start and base, whatever became of it later; once the run is over
  * chk_settle_fresh asks fn for the floor at start + grace_us (the highest
  * seq not owed: every later one was stamped after that time) and counts
- * floor+1 .. base as lost where the floor is lower. fn returns 0 when it
- * cannot tell, and that subscription is left alone.
+ * floor+1 .. base as lost where the floor is lower, and adds them to
+ * lost_by_tag[tag] too when the tag is below ntags (so a caller can keep
+ * per-group figures). fn returns 0 when it cannot tell, and that
+ * subscription is left alone.
  *
  * A head-less fresh subscription still waiting for anything at the end is
  * chk_final's: chk_fresh_wall_us gives its start (0 for any other stream)
  * and chk_set_floor the floor, and floor+1 .. the final head are lost. */
 typedef int (*chk_floor_fn)(void *ud, uint32_t ch, int64_t t_us, uint64_t *floor);
-void chk_settle_fresh(chk_ctx *c, chk_floor_fn fn, void *ud, int64_t grace_us, uint64_t now_mono_us);
+void chk_settle_fresh(chk_ctx *c, chk_floor_fn fn, void *ud, int64_t grace_us, uint64_t now_mono_us,
+                      uint64_t *lost_by_tag, size_t ntags);
 int64_t chk_fresh_wall_us(const chk_stream *s);
 void chk_set_floor(chk_stream *s, uint64_t floor);
 

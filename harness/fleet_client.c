@@ -1134,8 +1134,10 @@ int fl_client_add(fl_thread *t, uint32_t id, uint16_t group, const uint32_t *chs
     c->group = group;
     c->fd = -1;
     c->n_streams = n_ch;
-    for (unsigned i = 0; i < n_ch; i++)
+    for (unsigned i = 0; i < n_ch; i++) {
         c->st[i].ch = chs[i];
+        c->st[i].chk.tag = c->group;
+    }
     c->state = FL_C_WAIT;
     t->clients[t->n_clients++] = c;
     arm(c, -1, 0, start_delay_ms ? start_delay_ms : 1);
@@ -1180,7 +1182,12 @@ void fl_thread_finalize(fl_thread *t)
         grp_end(t, c, &gsn, 0);
         c->state = FL_C_DEAD;
     }
-    chk_settle_fresh(&t->chk, pub_floor, f, grace_us, now);
+    /* the group figures get what settling finds lost, as chk_final's did */
+    uint64_t *lost = calloc(f->cfg.n_groups, sizeof *lost);
+    chk_settle_fresh(&t->chk, pub_floor, f, grace_us, now, lost, lost ? f->cfg.n_groups : 0);
+    for (size_t g = 0; lost && g < f->cfg.n_groups; g++)
+        t->gs[g].kind[CHK_LOST] += lost[g];
+    free(lost);
     fl_attack_thread_finalize(t);
     publish_counters(t);
 }

@@ -111,6 +111,7 @@ def main():
             extra=["--resume", "0", "--cut-at-ms", "2300", "--cut-fraction", "1", "--duration-ms", "2600"])
     t = r["totals"]
     assert t["lost"] > 0 and t["reconnects"] >= 12, f"SSE late_start, fresh reconnects: {t}"
+    assert sum(g["lost"] for g in r["groups"].values()) == t["lost"], f"group figures disagree: {r['groups']}"
     print(f"ok sse late_start, fresh reconnects: lost={t['lost']} of {t['expected']} owed")
     # WebSocket refused (the HTTP port answers GET /ws with 404): every
     # client falls back to SSE once and is then served clean

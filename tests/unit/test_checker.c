@@ -599,12 +599,12 @@ static void test_checker_sse_floor_first_event_late(void **state)
     assert_int_equal(chk_fresh_wall_us(&f->s), 0); /* based: settled by chk_settle_fresh */
     final(f, 42);
     assert_int_equal(f->c.n.expected, 2);
-    chk_settle_fresh(&f->c, floor_fn, NULL, 500000, f->now); /* 38..40 were owed */
+    chk_settle_fresh(&f->c, floor_fn, NULL, 500000, f->now, NULL, 0); /* 38..40 were owed */
     assert_int_equal(N(f, CHK_LOST), 3);
     assert_int_equal(f->c.anom[CHK_LOST][0].seq, 38);
     assert_int_equal(f->c.n.expected, 5);
     assert_int_equal(f->c.n.delivered, 2);
-    chk_settle_fresh(&f->c, floor_fn, NULL, 500000, f->now); /* once only */
+    chk_settle_fresh(&f->c, floor_fn, NULL, 500000, f->now, NULL, 0); /* once only */
     assert_int_equal(N(f, CHK_LOST), 3);
 }
 
@@ -629,7 +629,7 @@ static void test_checker_sse_floor_no_false_alarm(void **state)
     strcpy(e.ch, "a");
     chk_on_envelope(&f->c, &s5, 7, 5, &e, f->now, f->wall);
     chk_final(&f->c, &s5, 7, 5, 70, f->now);
-    chk_settle_fresh(&f->c, floor_fn, NULL, 500000, f->now);
+    chk_settle_fresh(&f->c, floor_fn, NULL, 500000, f->now, NULL, 0);
     assert_clean(f);
     assert_int_equal(f->c.n.expected, 3); /* 30, 61, 70 */
 }
@@ -656,6 +656,7 @@ static void test_checker_sse_floor_nothing_came(void **state)
 static void test_checker_sse_floor_every_subscription(void **state)
 {
     fx *f = *state;
+    f->s.tag = 1;
     chk_on_subscribe(&f->c, &f->s, 0, 0, f->wall); /* at WALL0: floor 37 */
     ev(f, 41);
     chk_on_disconnect(&f->c, &f->s, 7, 0, 1, f->now);
@@ -671,8 +672,10 @@ static void test_checker_sse_floor_every_subscription(void **state)
     char err[128];
     assert_int_equal(chk_ctx_init(&b, T0, 50, err, sizeof err), 0);
     assert_int_equal(chk_ctx_merge(&b, &f->c, err, sizeof err), 0);
-    chk_settle_fresh(&b, floor_fn, NULL, 500000, f->now);
+    uint64_t by_tag[2] = {0, 0};
+    chk_settle_fresh(&b, floor_fn, NULL, 500000, f->now, by_tag, 2);
     assert_int_equal(b.n.kind[CHK_LOST], 3 + 9); /* 38..40 and 91..99 */
+    assert_int_equal(by_tag[1], 3 + 9);
     assert_int_equal(b.n.expected, 2 + 1 + 3 + 9); /* 41-42, 100, and the lost */
     chk_ctx_free(&b);
 }
