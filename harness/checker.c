@@ -177,19 +177,30 @@ static void add_lost(chk_ctx *c, uint32_t client, uint32_t ch, uint64_t from, ui
 /* Remembers a head-less fresh subscription for chk_settle_fresh. Bounded:
  * past CHK_FRESH_MAX the rest go unchecked (never counted wrongly). */
 #define CHK_FRESH_MAX (1u << 22)
-static void fresh_add(chk_ctx *c, uint32_t client, uint32_t ch, uint16_t tag, int64_t wall_us, uint64_t base)
+/* Returns 1 + the entry's index, or 0 when it was not kept. */
+static uint32_t fresh_add(chk_ctx *c, uint32_t client, uint32_t ch, uint16_t tag, int64_t wall_us, uint64_t base)
 {
     if (c->n_fresh == c->cap_fresh) {
         if (c->cap_fresh >= CHK_FRESH_MAX)
-            return;
+            return 0;
         size_t cap = c->cap_fresh ? c->cap_fresh * 2 : 64;
         chk_fresh *f = realloc(c->fresh, cap * sizeof *f);
         if (!f)
-            return;
+            return 0;
         c->fresh = f;
         c->cap_fresh = cap;
     }
     c->fresh[c->n_fresh++] = (chk_fresh){.base = base, .wall_us = wall_us, .client = client, .ch = ch, .tag = tag};
+    return (uint32_t)c->n_fresh;
+}
+
+/* The stream's fresh entry no longer owes what came before its first
+ * event (a snapshot covered it, or an epoch change forgot it). */
+static void fresh_cancel(chk_ctx *c, chk_stream *s)
+{
+    if (s->fresh_idx && s->fresh_idx <= c->n_fresh)
+        c->fresh[s->fresh_idx - 1].base = 0; /* no floor is below 0 */
+    s->fresh_idx = 0;
 }
 
 /* Appends from..to (all above every existing range) to the missing set. */
@@ -338,6 +349,7 @@ static void close_interval(chk_ctx *c, chk_stream *s)
     if (s->based && s->last > s->base)
         c->n.expected += s->last - s->base;
     s->base = s->last;
+    s->fresh_idx = 0; /* a later snapshot does not cover the ended accountability's entry */
 }
 
 static void set_epoch(chk_ctx *c, chk_stream *s, uint32_t client, uint32_t ch, const char *epoch,
@@ -352,6 +364,7 @@ static void set_epoch(chk_ctx *c, chk_stream *s, uint32_t client, uint32_t ch, c
         *changed = 1;
         /* A new stream: the old one's holes are the epoch change's fault,
          * and its accountability ends here. */
+        fresh_cancel(c, s); /* the old stream's holes are the epoch change's */
         close_interval(c, s);
         missing_forget(c, s);
         s->based = 0;
@@ -502,7 +515,7 @@ int chk_on_envelope(chk_ctx *c, chk_stream *s, uint32_t client, uint32_t ch, con
         s->base = s->last = (e->type == ENV_T_SNAPSHOT) ? e->seq : lo - 1;
         /* a snapshot covers what came before it; an event or gap does not */
         if (s->phase == CHK_PH_FRESH && !changed && e->type != ENV_T_SNAPSHOT)
-            fresh_add(c, client, ch, s->tag, s->conn_wall_us, s->base);
+            s->fresh_idx = fresh_add(c, client, ch, s->tag, s->conn_wall_us, s->base);
         if (changed) { /* the epoch change is this resync's outcome */
             s->resync_t0_us = 0;
             s->resync_bad = 0;
@@ -536,6 +549,8 @@ int chk_on_envelope(chk_ctx *c, chk_stream *s, uint32_t client, uint32_t ch, con
             return 0;
         }
         missing_cover(c, s, 0, e->seq);
+        if (s->fresh_idx)
+            fresh_cancel(c, s); /* state as of e->seq: what came before the first event too */
         s->last = e->seq;
         resync_progress(c, s, e, now);
         return 0;
@@ -727,7 +742,8 @@ int chk_ctx_merge(chk_ctx *dst, const chk_ctx *src, char *err, size_t errlen)
         qsort(dst->anom[k], dst->n_anom[k], sizeof(chk_anomaly), anom_cmp);
     }
     for (size_t i = 0; i < src->n_fresh; i++) /* still to be settled */
-        fresh_add(dst, src->fresh[i].client, src->fresh[i].ch, src->fresh[i].tag, src->fresh[i].wall_us,
-                  src->fresh[i].base);
+        if (src->fresh[i].base) /* not cancelled */
+            fresh_add(dst, src->fresh[i].client, src->fresh[i].ch, src->fresh[i].tag, src->fresh[i].wall_us,
+                      src->fresh[i].base);
     return 0;
 }

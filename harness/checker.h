@@ -150,6 +150,7 @@ typedef struct chk_stream {
     chk_range *missing;
     uint16_t n_missing, cap_missing;
     uint16_t tag;           /* the caller's (the fleet: the client group), kept with chk_fresh */
+    uint32_t fresh_idx;     /* 1 + this accountability's entry in chk_ctx.fresh; 0 = none */
     uint8_t phase;
     uint8_t based;          /* last/base are set */
     uint8_t resync_bad;     /* the current resync already failed */
@@ -199,7 +200,9 @@ int chk_caught_up(const chk_stream *s, uint64_t final_head);
  * its start and base, whatever became of it later; once the run is over
  * chk_settle_fresh asks fn for the floor at start + grace_us (the highest
  * seq not owed: every later one was stamped after that time) and counts
- * floor+1 .. base as lost where the floor is lower, and adds them to
+ * floor+1 .. base as lost where the floor is lower (unless a snapshot of
+ * the same accountability covered them, or an epoch change forgot the old
+ * stream's holes, as for any hole), and adds them to
  * lost_by_tag[tag] too when the tag is below ntags (so a caller can keep
  * per-group figures). fn returns 0 when it cannot tell, and that
  * subscription is left alone.

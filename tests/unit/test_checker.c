@@ -634,6 +634,27 @@ static void test_checker_sse_floor_no_false_alarm(void **state)
     assert_int_equal(f->c.n.expected, 3); /* 30, 61, 70 */
 }
 
+/* What came before the first event is covered by a later snapshot of the
+ * same accountability, and forgotten with the old stream at an epoch
+ * change, as any hole is. */
+static void test_checker_sse_floor_covered_or_forgotten(void **state)
+{
+    fx *f = *state;
+    chk_on_subscribe(&f->c, &f->s, 0, 0, f->wall);
+    ev(f, 41);
+    chk_on_disconnect(&f->c, &f->s, 7, 0, 1, f->now);
+    chk_on_subscribe(&f->c, &f->s, 1, f->now, f->wall);
+    snap(f, 45, NULL); /* resumed with state as of 45 */
+    final(f, 45);
+    chk_on_subscribe(&f->c, &f->s, 0, 0, f->wall);
+    feed(f, ENV_T_EVENT, 50, f->wall, "A");
+    feed(f, ENV_T_EVENT, 51, f->wall, "B"); /* a new stream: the old one's holes are forgotten */
+    final(f, 51);
+    chk_settle_fresh(&f->c, floor_fn, NULL, 500000, f->now, NULL, 0);
+    assert_int_equal(N(f, CHK_LOST), 0);
+    assert_int_equal(N(f, CHK_EPOCH_CHANGED), 1);
+}
+
 /* A head-less fresh subscription that got nothing at all owes what was
  * stamped after the grace; without a floor it owes nothing (as before). */
 static void test_checker_sse_floor_nothing_came(void **state)
@@ -854,6 +875,7 @@ int main(void)
         T(test_checker_sse_floor_first_event_late),
         T(test_checker_sse_floor_no_false_alarm),
         T(test_checker_sse_floor_nothing_came),
+        T(test_checker_sse_floor_covered_or_forgotten),
         T(test_checker_sse_floor_every_subscription),
         T(test_checker_sse_resume_classifies_replay_by_ts),
         T(test_checker_sse_resume_wrong_start),
