@@ -1,5 +1,5 @@
 /* fuzz_fleet_ws.c — libFuzzer target for the harness's WebSocket client
- * reader (harness/fleet_ws.h, on wslay), which reads whatever the server
+ * reader (fleet/fleet_ws.h, on wslay), which reads whatever the server
  * under test sends: never a crash, over-read or leak of a lent frame
  * context, and the same messages (and the same verdict) however the bytes
  * are cut into reads. First input byte picks the cut size. */

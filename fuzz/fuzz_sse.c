@@ -1,5 +1,5 @@
 /* fuzz_sse.c — libFuzzer target for the harness's SSE parser
- * (harness/sse_parse.h): never crashes or over-reads, and the events it
+ * (fleet/sse_parse.h): never crashes or over-reads, and the events it
  * reports do not depend on how the stream was cut into reads (whole, split at
  * a fuzzer-chosen point, byte by byte). The first input byte picks the split. */
 #include <stdint.h>

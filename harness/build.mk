@@ -1,6 +1,6 @@
 # harness/build.mk — bin/rtchaos: the CLI core (scenario parser, orchestration,
 # fault timeline, verdicts, report writing), linked with the fleet's objects
-# (harness-fleet/build.mk: FLEET_OBJS, FLEET_LIBS) and the report renderers
+# (fleet/build.mk: FLEET_OBJS, FLEET_LIBS) and the report renderers
 # (reports/build.mk: REPORTS_OBJS, REPORTS_LIBS).
 #
 # reports/build.mk is included after this file, so its variables are read
@@ -17,11 +17,11 @@ $(BINDIR)/rtchaos: $(BUILD)/harness/main.o $(HARNESS_CORE_OBJS) $$(FLEET_OBJS) $
 
 BINS += $(BINDIR)/rtchaos
 
-$(HARNESS_CORE_OBJS) $(BUILD)/harness/main.o: CPPFLAGS += -Iharness -Ireports
-$(BUILD)/tests/unit/test_windows.o: CPPFLAGS += -Iharness
+$(HARNESS_CORE_OBJS) $(BUILD)/harness/main.o: CPPFLAGS += -Iharness -Ifleet -Ireports
+$(BUILD)/tests/unit/test_windows.o: CPPFLAGS += -Iharness -Ifleet
 
 $(eval $(call unit_test,test_scenario,$(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o,$(HARNESS_LIBS)))
 $(eval $(call unit_test,test_verdict,$(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o,$(HARNESS_LIBS)))
 $(eval $(call unit_test,test_faultplan,$(BUILD)/harness/faultplan.o $(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o,$(HARNESS_LIBS)))
 $(eval $(call unit_test,test_child,$(BUILD)/harness/child.o,))
-$(eval $(call unit_test,test_windows,$(BUILD)/harness/windows.o $(BUILD)/harness/checker.o,))
+$(eval $(call unit_test,test_windows,$(BUILD)/harness/windows.o $(BUILD)/fleet/checker.o,))

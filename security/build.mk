@@ -22,8 +22,8 @@ $(foreach t,$(SEC_TESTS),$(eval $(BUILD)/tests/unit/$(t).o: CPPFLAGS += $(SEC_IN
 $(foreach t,$(SEC_TESTS),$(eval $(call unit_test,$(t),$(SEC_LIB),$(SEC_LDLIBS))))
 
 # the fuzzers' findings, replayed as unit tests (inputs in fuzz/regress/)
-$(BUILD)/tests/unit/test_fuzz_regress.o: CPPFLAGS += -Ifault-injector -Iharness
-$(eval $(call unit_test,test_fuzz_regress,$(BUILD)/fault-injector/sse_stream.o $(BUILD)/harness/fleet_ws.o,-lhttp_parser -lwslay $(shell pkg-config --libs libcrypto)))
+$(BUILD)/tests/unit/test_fuzz_regress.o: CPPFLAGS += -Ifault-injector -Ifleet
+$(eval $(call unit_test,test_fuzz_regress,$(BUILD)/fault-injector/sse_stream.o $(BUILD)/fleet/fleet_ws.o,-lhttp_parser -lwslay $(shell pkg-config --libs libcrypto)))
 
 # ---- fuzzing (clang libFuzzer + ASan + UBSan) ---------------------------------
 #   make fuzz                 each target for FUZZ_SECONDS (default 30) on top of
@@ -46,7 +46,7 @@ FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_BASE_SRCS := $(wildcard common/*.c) $(SEC_SRCS)
 
 # parsers of the other components (their fragments are included before this one)
-FUZZ_SRCS_sse       := harness/sse_parse.c
+FUZZ_SRCS_sse       := fleet/sse_parse.c
 FUZZ_SRCS_sse_id    := reference-server/sse_id.c
 FUZZ_SRCS_scenario  := harness/scenario.c harness/verdict.c
 FUZZ_LIBS_scenario  := $(shell pkg-config --libs yaml-0.1)
@@ -58,9 +58,9 @@ FUZZ_SRCS_ws_frame   := fault-injector/ws_frame.c
 FUZZ_LIBS_ws_frame   := -lwslay
 FUZZ_SRCS_sse_stream := fault-injector/sse_stream.c
 FUZZ_LIBS_sse_stream := -lhttp_parser
-FUZZ_SRCS_fleet_ws   := harness/fleet_ws.c
+FUZZ_SRCS_fleet_ws   := fleet/fleet_ws.c
 FUZZ_LIBS_fleet_ws   := -lwslay
-FUZZ_CFLAGS += -Iharness -Ifault-injector -Ireference-server -Ifuzz $(shell pkg-config --cflags yaml-0.1 libevent)
+FUZZ_CFLAGS += -Iharness -Ifleet -Ifault-injector -Ireference-server -Ifuzz $(shell pkg-config --cflags yaml-0.1 libevent)
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -16,7 +16,7 @@
  *     fleet_report(f, report, …)                  "totals", "latency_us", "timeline", "anomalies"
  *     fleet_free(f)
  *
- * Build: harness-fleet/build.mk defines FLEET_OBJS (objects to link into
+ * Build: fleet/build.mk defines FLEET_OBJS (objects to link into
  * bin/rtchaos) and FLEET_LIBS (libraries they need: libevent, wslay,
  * http_parser). Link both.
  *

@@ -1,0 +1,23 @@
+# fleet/build.mk — the harness's load side (client fleet, publisher,
+# checkers): its objects (FLEET_OBJS, linked into bin/rtchaos by
+# harness/build.mk with FLEET_LIBS), their unit tests, and the test-only
+# driver bin/rtchaos-fleet-check.
+
+FLEET_SRCS := checker.c sse_parse.c fleet_ws.c fleet_http.c fleet.c fleet_client.c fleet_attack.c fleet_pub.c fleet_workers.c
+FLEET_OBJS := $(FLEET_SRCS:%.c=$(BUILD)/fleet/%.o)
+FLEET_LIBS := $(shell pkg-config --libs libevent libevent_pthreads libcrypto) -lwslay -lhttp_parser
+
+$(BINDIR)/rtchaos-fleet-check: $(BUILD)/fleet/fleet_check_main.o $(FLEET_OBJS) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(FLEET_LIBS) $(LDLIBS_COMMON)
+BINS += $(BINDIR)/rtchaos-fleet-check
+
+$(eval $(call unit_test,test_checker,$(BUILD)/fleet/checker.o,))
+$(eval $(call unit_test,test_sse_parse,$(BUILD)/fleet/sse_parse.o,))
+$(eval $(call unit_test,test_fleet_ws,$(BUILD)/fleet/fleet_ws.o,-lwslay $(shell pkg-config --libs libcrypto)))
+$(eval $(call unit_test,test_fleet_http,$(BUILD)/fleet/fleet_http.o,-lhttp_parser))
+$(eval $(call unit_test,test_fleet_report,$(FLEET_OBJS),$(FLEET_LIBS)))
+$(eval $(call unit_test,test_fleet_attack,$(FLEET_OBJS),$(FLEET_LIBS)))
+$(BUILD)/tests/unit/test_checker.o $(BUILD)/tests/unit/test_sse_parse.o $(BUILD)/tests/unit/test_fleet_ws.o \
+$(BUILD)/tests/unit/test_fleet_report.o $(BUILD)/tests/unit/test_fleet_http.o \
+$(BUILD)/tests/unit/test_fleet_attack.o: CPPFLAGS += -Ifleet
