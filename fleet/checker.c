@@ -466,6 +466,7 @@ static void record_delivery(chk_ctx *c, chk_stream *s, const envelope *e, int re
     if (row)
         row->lat[b]++;
     __atomic_store_n(&c->status_lat[b], c->status_lat[b] + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->status_lat_sum_us, c->status_lat_sum_us + lat, __ATOMIC_RELAXED);
     (void)s;
 }
 
@@ -713,6 +714,9 @@ int chk_ctx_merge(chk_ctx *dst, const chk_ctx *src, char *err, size_t errlen)
     dst->n.snapshots += src->n.snapshots;
     dst->n.gaps += src->n.gaps;
     dst->n.missing_now += src->n.missing_now;
+    for (unsigned b = 0; b < CHK_TL_BUCKETS; b++)
+        dst->status_lat[b] += src->status_lat[b];
+    dst->status_lat_sum_us += src->status_lat_sum_us;
     hist_merge(dst->live, src->live);
     hist_merge(dst->replay, src->replay);
     hist_merge(dst->connect, src->connect);

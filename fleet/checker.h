@@ -99,6 +99,7 @@ typedef struct chk_ctx {
     /* Cumulative coarse live latency for the live status line (written by
      * the owner thread with relaxed atomic stores, readable from others). */
     uint32_t *status_lat;
+    uint64_t status_lat_sum_us; /* their exact sum, written the same way (live metrics' _sum) */
     chk_tl_row **rows;      /* rows[s] for second s since t0, lazily allocated */
     size_t n_rows;
     chk_anomaly *anom[CHK_KINDS];

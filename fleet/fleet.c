@@ -421,6 +421,128 @@ void fleet_status_get(fleet *f, fleet_status *out)
     pthread_mutex_unlock(&f->status_mu);
 }
 
+/* ---- live metrics ------------------------------------------------------------------------- */
+
+/* Wide enough for a scrape every few seconds to place p95/p99 of anything
+ * from a loopback run (sub-millisecond) to a run under fault (seconds). */
+const uint64_t fleet_lat_bounds_us[FLEET_LAT_BOUNDS] = {
+    250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+    1000000, 2500000, 5000000, 10000000, 30000000};
+
+_Static_assert(FLEET_TRANSPORTS == FLEET_POLL + 1, "fleet_transport and FLEET_TRANSPORTS disagree");
+_Static_assert(FLEET_ANOMALY_KINDS == CHK_KINDS, "checker kinds and FLEET_ANOMALY_KINDS disagree");
+
+const char *fleet_transport_name(fleet_transport t)
+{
+    return t == FLEET_WS ? "ws" : t == FLEET_SSE ? "sse" : t == FLEET_POLL ? "poll" : "unknown";
+}
+
+const char *fleet_anomaly_kind_name(unsigned k)
+{
+    return chk_kind_str((chk_kind)k);
+}
+
+/* Adds one thread's (or the final totals') group tallies into o's groups. */
+static void live_groups_add(fleet *f, fleet_live *o, const fl_group_stats *gs)
+{
+    for (size_t g = 0; g < o->n_groups; g++) {
+        fleet_live_group *d = &o->g[g];
+        const fl_group_stats *s = &gs[g];
+        for (int k = 0; k < FLEET_TRANSPORTS; k++)
+            d->connected[k] += FL_GET(&s->connected[k]);
+        d->delivered += FL_GET(&s->delivered);
+        d->live += FL_GET(&s->live);
+        for (int k = 0; k < CHK_KINDS; k++)
+            d->anomalies[k] += FL_GET(&s->kind[k]);
+        d->resync_ok += FL_GET(&s->resync_ok);
+        d->reconnects += FL_GET(&s->reconnects);
+        d->fallbacks += FL_GET(&s->fallbacks);
+    }
+    (void)f;
+}
+
+void fleet_local_live(fleet *f, fleet_live *o, uint32_t *lat)
+{
+    if (!f->stopped) {
+        for (unsigned i = 0; i < f->n_th; i++) {
+            fl_thread *t = f->th[i];
+            live_groups_add(f, o, t->gs);
+            o->missing_now += FL_GET(&t->n.missing_now);
+            o->snapshots += FL_GET(&t->n.snapshots);
+            o->gaps += FL_GET(&t->n.gaps);
+            o->errors += FL_GET(&t->n.errors);
+            o->connects_failed += FL_GET(&t->n.connects_failed);
+            o->gave_up += FL_GET(&t->n.gave_up);
+            o->stalls += FL_GET(&t->n.stalls);
+            uint64_t m = FL_GET(&t->n.stall_max_us);
+            if (m > o->stall_max_us)
+                o->stall_max_us = m;
+            o->lat_sum_us += FL_GET(&t->chk.status_lat_sum_us);
+            for (unsigned b = 0; b < CHK_TL_BUCKETS; b++)
+                lat[b] += __atomic_load_n(&t->chk.status_lat[b], __ATOMIC_RELAXED);
+        }
+    } else if (f->have_total) {
+        live_groups_add(f, o, f->gs_total);
+        o->missing_now += f->total.n.missing_now;
+        o->snapshots += f->total.n.snapshots;
+        o->gaps += f->total.n.gaps;
+        o->errors += f->final_errors;
+        o->connects_failed += f->connect_failures;
+        o->gave_up += f->gave_up;
+        o->stalls += f->stalls;
+        if (f->stall_max_us > o->stall_max_us)
+            o->stall_max_us = f->stall_max_us;
+        o->lat_sum_us += f->total.status_lat_sum_us;
+        for (unsigned b = 0; b < CHK_TL_BUCKETS; b++)
+            lat[b] += f->total.status_lat[b];
+    }
+}
+
+void fleet_live_get(fleet *f, fleet_live *out)
+{
+    memset(out, 0, sizeof *out);
+    out->clients = f->n_clients;
+    out->n_groups = f->cfg.n_groups < FLEET_GROUPS_MAX ? f->cfg.n_groups : FLEET_GROUPS_MAX;
+    for (size_t g = 0; g < out->n_groups; g++) {
+        snprintf(out->group_names[g], sizeof out->group_names[g], "%s",
+                 f->groups[g].name[0] ? f->groups[g].name : "group");
+        out->group_clients[g] = f->groups[g].count;
+    }
+    if (!f->started)
+        return;
+    uint32_t *lat = calloc(CHK_TL_BUCKETS, sizeof *lat);
+    if (!lat)
+        return;
+    out->elapsed_s = (double)(clock_mono_us() - f->t0_mono_us) / 1e6;
+    pthread_mutex_lock(&f->status_mu);
+    out->stopped = f->stopped;
+    fleet_local_live(f, out, lat);
+    if (f->w)
+        fl_workers_live(f, out, lat);
+    if (f->pub) {
+        fl_pub_outcomes(f->pub, &out->pub_acked, &out->pub_failed, &out->pub_retries, &out->pub_errors);
+        out->publishing = fl_pub_running(f->pub);
+    }
+    if (f->stopped) {
+        out->pub_acked = f->published;
+        out->pub_failed = f->publish_failed;
+        out->pub_retries = f->publish_retries;
+        out->pub_errors = f->publish_errors;
+        out->publishing = 0;
+    }
+    pthread_mutex_unlock(&f->status_mu);
+    for (unsigned b = 0; b < CHK_TL_BUCKETS; b++) {
+        if (!lat[b])
+            continue;
+        out->lat_count += lat[b];
+        uint64_t hi = chk_tl_bucket_high(b);
+        for (unsigned k = 0; k < FLEET_LAT_BOUNDS; k++)
+            if (hi <= fleet_lat_bounds_us[k])
+                out->lat_le[k] += lat[b];
+    }
+    free(lat);
+}
+
 void fleet_stop_publishing(fleet *f)
 {
     if (!f->started || f->stopped_pub)
@@ -506,6 +628,7 @@ void fleet_stop(fleet *f)
             d->live += s2->live;
             d->resync_ok += s2->resync_ok;
             d->fallbacks += s2->fallbacks;
+            d->reconnects += s2->reconnects;
             for (int k = 0; k < CHK_KINDS; k++)
                 d->kind[k] += s2->kind[k];
             for (unsigned b = 0; b < CHK_TL_BUCKETS; b++)

@@ -236,6 +236,55 @@ typedef struct fleet_status {
 } fleet_status;
 void fleet_status_get(fleet *f, fleet_status *out);
 
+/* Live figures for the metrics endpoint (harness/live_metrics.c): what the
+ * status line shows, broken down by client group and transport, plus the
+ * publisher's outcomes, anomalies by kind and a live-latency histogram. */
+#define FLEET_TRANSPORTS 3     /* fleet_transport values */
+#define FLEET_ANOMALY_KINDS 5  /* lost, duplicated, reordered, resync_failed, epoch_changed (checker.h order) */
+#define FLEET_LAT_BOUNDS 16    /* fleet_lat_bounds_us */
+
+/* Upper bounds (µs, inclusive) of the cumulative live-latency buckets. */
+extern const uint64_t fleet_lat_bounds_us[FLEET_LAT_BOUNDS];
+const char *fleet_transport_name(fleet_transport t);  /* "ws", "sse", "poll" */
+const char *fleet_anomaly_kind_name(unsigned k);     /* "lost", "duplicated", … */
+
+/* One group's live figures. Only uint64_t members, in this order: the
+ * worker protocol ships it as a flat array of numbers (fleet_workers.c). */
+typedef struct fleet_live_group {
+    uint64_t connected[FLEET_TRANSPORTS];  /* gauge: subscribed now, by transport in use */
+    uint64_t delivered, live;              /* distinct events received; of them live (not replayed) */
+    uint64_t anomalies[FLEET_ANOMALY_KINDS]; /* lost counts only once settled (end of run) */
+    uint64_t resync_ok, reconnects, fallbacks;
+} fleet_live_group;
+
+typedef struct fleet_live {
+    double elapsed_s;
+    int publishing;            /* 1 while the publisher's schedule runs */
+    int stopped;               /* fleet_stop done: the figures are final */
+    uint64_t clients;
+    size_t n_groups;
+    char group_names[FLEET_GROUPS_MAX][64];
+    uint64_t group_clients[FLEET_GROUPS_MAX];
+    fleet_live_group g[FLEET_GROUPS_MAX];
+    uint64_t missing_now;      /* holes seen and not (yet) filled: lost-so-far while running */
+    uint64_t snapshots, gaps;
+    uint64_t errors, connects_failed, gave_up;
+    uint64_t stalls, stall_max_us;
+    uint64_t pub_acked, pub_failed, pub_retries, pub_errors;
+    /* Live latency (receive − scheduled ts). lat_le[i]: events whose
+     * latency is at most fleet_lat_bounds_us[i], cumulative, taken from the
+     * coarse buckets (each within ~3 %: an event is counted under a bound
+     * only when its whole bucket is). lat_sum_us is exact. */
+    uint64_t lat_count, lat_sum_us;
+    uint64_t lat_le[FLEET_LAT_BOUNDS];
+} fleet_live;
+
+/* Fills out (about 8 KB; no allocation beyond a transient bucket array).
+ * Thread-safe like fleet_status_get. Counters only grow during a run; after
+ * fleet_stop they are the final figures (with workers > 1: the workers'
+ * last status lines, at most ~200 ms old). */
+void fleet_live_get(fleet *f, fleet_live *out);
+
 /* Stops the schedule; requests already sent are still acknowledged (or
  * retried) until they settle or fail, which fixes the final head of each
  * channel in the publisher's log. Idempotent. */

@@ -65,12 +65,12 @@ static void grp_begin(const fl_thread *t, grp_snap *g)
 static void grp_end(fl_thread *t, const fl_client *c, const grp_snap *g, uint64_t lat_us)
 {
     fl_group_stats *s = &t->gs[c->group];
-    s->delivered += t->chk.n.delivered - g->delivered;
-    s->resync_ok += t->chk.n.resync_ok - g->resync_ok;
+    FL_ADD(&s->delivered, t->chk.n.delivered - g->delivered);
+    FL_ADD(&s->resync_ok, t->chk.n.resync_ok - g->resync_ok);
     for (int k = 0; k < CHK_KINDS; k++)
-        s->kind[k] += t->chk.n.kind[k] - g->kind[k];
+        FL_ADD(&s->kind[k], t->chk.n.kind[k] - g->kind[k]);
     if (t->chk.n.live != g->live) {
-        s->live++;
+        FL_INC(&s->live);
         s->lat[chk_tl_bucket(lat_us)]++;
     }
 }
@@ -87,7 +87,7 @@ static int fall_back(fl_client *c)
     c->tr_level++;
     c->attempt = 0;
     FL_INC(&c->t->n.fallbacks);
-    c->t->gs[c->group].fallbacks++;
+    FL_INC(&c->t->gs[c->group].fallbacks);
     return 1;
 }
 
@@ -294,6 +294,9 @@ static void handle_envelope(fl_client *c, const char *data, size_t len)
 static void publish_counters(fl_thread *t)
 {
     FL_SET(&t->n.delivered, t->chk.n.delivered);
+    FL_SET(&t->n.missing_now, t->chk.n.missing_now);
+    FL_SET(&t->n.snapshots, t->chk.n.snapshots);
+    FL_SET(&t->n.gaps, t->chk.n.gaps);
     uint64_t a = t->chk.n.missing_now;
     for (int k = 0; k < CHK_KINDS; k++)
         a += t->chk.n.kind[k];
@@ -313,6 +316,8 @@ static void on_open(fl_client *c)
     uint64_t now = clock_mono_us();
     c->state = FL_C_OPEN;
     FL_INC(&t->n.connected);
+    c->open_tr = (uint8_t)TR(c);
+    FL_INC(&t->gs[c->group].connected[c->open_tr]);
     hist_record(t->chk.connect, now - c->conn_start_us);
     int64_t wall = clock_wall_us();
     int resume = resume_wanted(c);
@@ -912,8 +917,11 @@ static void close_conn(fl_client *c)
     c->body_len = c->body_cap = 0;
     c->throttled = 0;
     c->fb_pending = 0; /* a refusal read on this connection is not the next one's */
-    if (c->state == FL_C_OPEN)
+    if (c->state == FL_C_OPEN) {
         FL_SET(&t->n.connected, t->n.connected - 1);
+        uint64_t *gc = &t->gs[c->group].connected[c->open_tr];
+        FL_SET(gc, *gc - 1);
+    }
 }
 
 static void drop(fl_client *c, const char *why, int is_error)
@@ -948,6 +956,7 @@ static void drop(fl_client *c, const char *why, int is_error)
         c->reconnect_t0_us = now;
     if (was_open) {
         FL_INC(&t->n.reconnects);
+        FL_INC(&t->gs[c->group].reconnects);
         chk_tl_row *row = chk_row(&t->chk, now);
         if (row)
             row->reconnects++;

@@ -78,17 +78,22 @@ typedef struct fl_client {
     uint8_t throttled;        /* slow consumer: reading paused until the next tick */
     uint8_t tr_level;         /* 0: the group's transport; k: its fallback[k-1] */
     uint8_t fb_pending;       /* the server refused the stream (`overloaded`): fall back after this read */
+    uint8_t open_tr;          /* the transport the open connection counts under (fl_group_stats.connected) */
     uint32_t read_budget;     /* slow consumer: bytes / messages left this tick */
     fl_stream st[];
 } fl_client;
 
 /* Per client group tallies, so one group's trouble (slow consumers) is
- * told apart from another's (fast clients unaffected). */
+ * told apart from another's (fast clients unaffected). Written by the
+ * owning thread with FL_ADD/FL_INC (relaxed atomic stores) so that
+ * fleet_live_get may read them while the run goes on. */
 typedef struct fl_group_stats {
     uint64_t delivered, live;
     uint64_t kind[CHK_KINDS];
     uint64_t resync_ok;
     uint64_t fallbacks;           /* transport switches (fleet_group_cfg.fallback) */
+    uint64_t reconnects;          /* connections that worked and were lost, will reconnect */
+    uint64_t connected[FLEET_TRANSPORTS]; /* gauge: open now, by the transport they opened with */
     uint32_t lat[CHK_TL_BUCKETS]; /* live latency, coarse buckets */
 } fl_group_stats;
 
@@ -104,6 +109,7 @@ typedef struct fl_counters {
     uint64_t stalls;
     uint64_t stall_max_us;
     uint64_t delivered;
+    uint64_t missing_now, snapshots, gaps; /* the checker's, mirrored for fleet_live_get */
     uint64_t anomalies;
     uint64_t caught_up;       /* 1 when every client of this thread is caught up (drain) */
     uint64_t not_caught_up;   /* clients still behind at the end */
@@ -202,6 +208,10 @@ struct fleet {
 /* fleet.c, for the workers */
 int fleet_start_local(fleet *f, char *err, size_t errlen);
 void fleet_local_status(fleet *f, fleet_status *o, uint32_t *lat);
+/* Adds this process's live figures into o (groups sized already) and its
+ * cumulative coarse live latency into lat[CHK_TL_BUCKETS]. Caller holds
+ * status_mu (or is a worker child). */
+void fleet_local_live(fleet *f, fleet_live *o, uint32_t *lat);
 int fleet_local_caught_up(fleet *f);
 int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen);
 
@@ -275,6 +285,9 @@ void fl_pub_finish(fl_pub *p, uint32_t deadline_ms);
 void fl_pub_free(fl_pub *p);
 /* Events acknowledged so far; thread-safe. */
 uint64_t fl_pub_published(fl_pub *p);
+/* Thread-safe: the publisher's outcomes so far (events acknowledged, events
+ * given up on, resent requests, request errors). */
+void fl_pub_outcomes(fl_pub *p, uint64_t *acked, uint64_t *failed, uint64_t *retries, uint64_t *errors);
 /* 1 while the schedule runs (started, not paused, not finishing). */
 int fl_pub_running(fl_pub *p);
 /* After fl_pub_finish: adds the per-second published counts to ctx's rows

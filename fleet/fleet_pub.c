@@ -144,14 +144,14 @@ static void enqueue(fl_pub *p, uint32_t ch, int64_t ts)
 {
     pub_conn *c = &p->conns[ch % p->n_conns];
     if (c->q_len >= PUB_QUEUE_MAX) {
-        p->failed++;
+        FL_INC(&p->failed);
         return;
     }
     if (c->q_len == c->q_cap) {
         size_t cap = c->q_cap ? c->q_cap * 2 : 256;
         pub_ev *nq = malloc(cap * sizeof *nq);
         if (!nq) {
-            p->failed++;
+            FL_INC(&p->failed);
             return;
         }
         for (size_t i = 0; i < c->q_len; i++)
@@ -236,10 +236,10 @@ static void conn_retry_later(pub_conn *c, const char *why)
     conn_close(c);
     if (c->n_infl) {
         c->tries++;
-        p->retries++;
+        FL_INC(&p->retries);
         if (c->tries > p->f->cfg.pub.retries) {
             /* out of retries: these events are not in the log */
-            p->failed += c->n_infl;
+            FL_ADD(&p->failed, c->n_infl);
             c->q_head = (c->q_head + c->n_infl) % c->q_cap;
             c->q_len -= c->n_infl;
             c->n_infl = 0;
@@ -322,8 +322,8 @@ static void on_response(pub_conn *c)
     }
     size_t n = c->n_infl;
     if (c->status != 200) {
-        p->errors++;
-        p->failed += n;
+        FL_INC(&p->errors);
+        FL_ADD(&p->failed, n);
     } else {
         json_error_t je;
         json_t *j = json_loadb(c->resp, c->resp_len, 0, &je);
@@ -337,8 +337,8 @@ static void on_response(pub_conn *c)
         } else if (n == 1 && json_is_integer(seq)) {
             record_ack(p, c->q[c->q_head].ch, (uint64_t)json_integer_value(seq), c->q[c->q_head].ts_us);
         } else {
-            p->errors++;
-            p->failed += n;
+            FL_INC(&p->errors);
+            FL_ADD(&p->failed, n);
         }
         json_decref(j);
     }
@@ -512,7 +512,7 @@ static int pub_ws_msg(void *ud, int opcode, const char *data, size_t len)
     envelope e;
     char err[96];
     if (envelope_scan(data, len, &e, err, sizeof err) < 0) {
-        p->errors++;
+        FL_INC(&p->errors);
         return 0;
     }
     if (e.type == ENV_T_ERROR) {
@@ -520,8 +520,8 @@ static int pub_ws_msg(void *ud, int opcode, const char *data, size_t len)
             c->ws_busy = 1; /* resend later, same ids */
             return -1;
         }
-        p->errors++;
-        p->failed++;
+        FL_INC(&p->errors);
+        FL_INC(&p->failed);
         ws_pop(c);
         return 0;
     }
@@ -662,7 +662,7 @@ static void on_conn_io(evutil_socket_t fd, short what, void *arg)
             if (c->status == 0 && HTTP_PARSER_ERRNO(&c->hp) == HPE_OK)
                 return; /* head not complete yet */
             if (c->status != 101) {
-                p->errors++;
+                FL_INC(&p->errors);
                 conn_retry_later(c, "ws handshake refused");
                 return;
             }
@@ -677,7 +677,7 @@ static void on_conn_io(evutil_socket_t fd, short what, void *arg)
             ws_feed(p->wsp, &c->rx, (const uint8_t *)buf + off, (size_t)n - off, pub_ws_msg, c, 1 << 20, err,
                     sizeof err) < 0) {
             if (err[0])
-                p->errors++;
+                FL_INC(&p->errors);
             conn_retry_later(c, c->ws_busy ? "server busy" : "ws");
             c->ws_busy = 0;
             return;
@@ -703,7 +703,7 @@ static void on_conn_io(evutil_socket_t fd, short what, void *arg)
         return;
     }
     if (HTTP_PARSER_ERRNO(&c->hp) != HPE_OK) {
-        p->errors++;
+        FL_INC(&p->errors);
         conn_retry_later(c, "bad response");
     }
 }
@@ -895,7 +895,7 @@ void fl_pub_finish(fl_pub *p, uint32_t deadline_ms)
         p->running = 0;
         /* what is still queued or in flight was never acknowledged */
         for (unsigned i = 0; i < p->n_conns; i++) {
-            p->failed += p->conns[i].q_len;
+            FL_ADD(&p->failed, p->conns[i].q_len);
             p->conns[i].q_len = 0;
             conn_close(&p->conns[i]);
         }
@@ -949,6 +949,14 @@ int fl_pub_floor(const fleet *f, uint32_t ch, int64_t t_us, uint64_t *floor)
 uint64_t fl_pub_published(fl_pub *p)
 {
     return __atomic_load_n(&p->published, __ATOMIC_RELAXED);
+}
+
+void fl_pub_outcomes(fl_pub *p, uint64_t *acked, uint64_t *failed, uint64_t *retries, uint64_t *errors)
+{
+    *acked = FL_GET(&p->published);
+    *failed = FL_GET(&p->failed);
+    *retries = FL_GET(&p->retries);
+    *errors = FL_GET(&p->errors);
 }
 
 int fl_pub_running(fl_pub *p)

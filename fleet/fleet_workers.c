@@ -21,7 +21,16 @@
  *                   "publog <ch> none", "publog end", "stop"
  *   child → parent: "status <connected> <delivered> <anomalies> <reconnects>
  *                    <errors> <caught_up> <heads_seen> [<bucket>:<count> …]",
+ *                   "live <v0> <v1> …" (after each status: fleet_live's figures,
+ *                    live_vec order, for the metrics endpoint),
  *                   "cut <n>", "report <compact JSON>", "fail <message>" */
+
+/* fleet_live's figures as one flat vector: every group's fleet_live_group
+ * (all uint64_t) in order, then the totals below. */
+#define LIVE_GROUP_WORDS (sizeof(fleet_live_group) / sizeof(uint64_t))
+#define LIVE_TOTAL_WORDS 9
+#define LIVE_VEC_MAX (FLEET_GROUPS_MAX * LIVE_GROUP_WORDS + LIVE_TOTAL_WORDS)
+_Static_assert(sizeof(fleet_live_group) % sizeof(uint64_t) == 0, "fleet_live_group must hold only uint64_t");
 
 typedef struct fl_worker {
     pid_t pid;
@@ -31,6 +40,7 @@ typedef struct fl_worker {
     int eof, failed, reaped;
     fleet_status st;
     uint32_t *lat;            /* last status's cumulative coarse latency */
+    uint64_t lv[LIVE_VEC_MAX]; /* last "live" line (live_vec order) */
     uint64_t caught_up, heads_seen;
     uint64_t cut_gen, cut_n;
     json_t *report;
@@ -47,6 +57,42 @@ struct fl_workers {
     uint64_t lost_workers;
 };
 
+
+static size_t live_vec(const fleet_live *o, uint64_t *v)
+{
+    size_t n = 0;
+    for (size_t g = 0; g < o->n_groups; g++) {
+        memcpy(v + n, &o->g[g], sizeof o->g[g]);
+        n += LIVE_GROUP_WORDS;
+    }
+    const uint64_t t[LIVE_TOTAL_WORDS] = {o->missing_now, o->snapshots, o->gaps, o->errors, o->connects_failed,
+                                          o->gave_up, o->stalls, o->stall_max_us, o->lat_sum_us};
+    memcpy(v + n, t, sizeof t);
+    return n + LIVE_TOTAL_WORDS;
+}
+
+/* Adds a vector made by live_vec (of the same fleet) into o. */
+static void live_vec_add(fleet_live *o, const uint64_t *v)
+{
+    size_t n = 0;
+    for (size_t g = 0; g < o->n_groups; g++) {
+        uint64_t *d = (uint64_t *)(void *)&o->g[g];
+        for (size_t k = 0; k < LIVE_GROUP_WORDS; k++)
+            d[k] += v[n++];
+    }
+    o->missing_now += v[n++];
+    o->snapshots += v[n++];
+    o->gaps += v[n++];
+    o->errors += v[n++];
+    o->connects_failed += v[n++];
+    o->gave_up += v[n++];
+    o->stalls += v[n++];
+    if (v[n] > o->stall_max_us)
+        o->stall_max_us = v[n];
+    n++;
+    o->lat_sum_us += v[n++];
+}
+
 static int send_line(int fd, const char *s, size_t n)
 {
     while (n > 0) {
@@ -62,6 +108,27 @@ static int send_line(int fd, const char *s, size_t n)
 }
 
 /* ---- child ------------------------------------------------------------------------------------ */
+
+static void child_live(fleet *f, int fd)
+{
+    fleet_live *o = calloc(1, sizeof *o);
+    uint32_t *lat = calloc(CHK_TL_BUCKETS, sizeof *lat);
+    uint64_t *v = calloc(LIVE_VEC_MAX, sizeof *v);
+    char *line = malloc(LIVE_VEC_MAX * 21 + 16);
+    if (o && lat && v && line) {
+        o->n_groups = f->cfg.n_groups < FLEET_GROUPS_MAX ? f->cfg.n_groups : FLEET_GROUPS_MAX;
+        fleet_local_live(f, o, lat);
+        size_t k = live_vec(o, v), n = (size_t)sprintf(line, "live");
+        for (size_t i = 0; i < k; i++)
+            n += (size_t)sprintf(line + n, " %llu", (unsigned long long)v[i]);
+        line[n++] = '\n';
+        send_line(fd, line, n);
+    }
+    free(o);
+    free(lat);
+    free(v);
+    free(line);
+}
 
 static void child_status(fleet *f, int fd)
 {
@@ -87,6 +154,7 @@ static void child_status(fleet *f, int fd)
     send_line(fd, line, n);
     free(lat);
     free(line);
+    child_live(f, fd);
 }
 
 /* "publog ..." from the parent: one channel's step function of floors
@@ -258,6 +326,17 @@ static void parent_line(struct fl_workers *ws, fl_worker *w, char *line)
                 w->lat[b] = (uint32_t)c;
             p = end;
         }
+        pthread_mutex_unlock(&ws->mu);
+    } else if (strncmp(line, "live ", 5) == 0) {
+        uint64_t v[LIVE_VEC_MAX];
+        size_t k = 0;
+        char *p = line + 4, *end;
+        while (*p == ' ' && k < LIVE_VEC_MAX) {
+            v[k++] = strtoull(p + 1, &end, 10);
+            p = end;
+        }
+        pthread_mutex_lock(&ws->mu);
+        memcpy(w->lv, v, k * sizeof *v);
         pthread_mutex_unlock(&ws->mu);
     } else if (strncmp(line, "cut ", 4) == 0) {
         pthread_mutex_lock(&ws->mu);
@@ -443,6 +522,19 @@ void fl_workers_status(fleet *f, fleet_status *o, uint32_t *lat)
         o->anomalies += w->st.anomalies;
         o->reconnects += w->st.reconnects;
         o->errors += w->st.errors;
+        for (unsigned b = 0; b < CHK_TL_BUCKETS; b++)
+            lat[b] += w->lat[b];
+    }
+    pthread_mutex_unlock(&ws->mu);
+}
+
+void fl_workers_live(fleet *f, fleet_live *o, uint32_t *lat)
+{
+    struct fl_workers *ws = f->w;
+    pthread_mutex_lock(&ws->mu);
+    for (unsigned i = 0; i < ws->n; i++) {
+        fl_worker *w = &ws->w[i];
+        live_vec_add(o, w->lv);
         for (unsigned b = 0; b < CHK_TL_BUCKETS; b++)
             lat[b] += w->lat[b];
     }

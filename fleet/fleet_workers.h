@@ -13,6 +13,9 @@ int fl_workers_start(fleet *f, char *err, size_t errlen);
 uint64_t fl_workers_cut(fleet *f, double fraction);
 /* Adds the children's last reported status into o and lat. Thread-safe. */
 void fl_workers_status(fleet *f, fleet_status *o, uint32_t *lat);
+/* Adds the children's last reported live figures into o (n_groups set)
+ * and their cumulative coarse live latency into lat. Thread-safe. */
+void fl_workers_live(fleet *f, fleet_live *o, uint32_t *lat);
 /* Sends f->final_head to every child. */
 void fl_workers_final_heads(fleet *f);
 /* 1 when every child reported all its clients caught up with the final heads. */

@@ -18,7 +18,9 @@ static void usage(FILE *f)
     fputs("usage:\n"
           "  rtchaos run SCENARIO.yaml [--target URL] [--out DIR] [--seed N] [--set path=value]...\n"
           "              [--shard i/N] [--workers N] [--quiet|--json]\n"
-          "      run a scenario; writes DIR/report.json, junit.xml, report.md, report.html, events.jsonl\n"
+          "              [--metrics-addr HOST:PORT [--metrics-linger DURATION]]\n"
+          "      run a scenario; writes DIR/report.json, junit.xml, report.md, report.html, events.jsonl;\n"
+          "      --metrics-addr serves live Prometheus metrics at http://HOST:PORT/metrics during the run\n"
           "  rtchaos run SUITE.yaml [--out DIR] [--target URL] [--set path=value]... [--short] [--only S] [--quiet]\n"
           "      run every scenario of a suite (docs/suites.md); one index, one exit code\n"
           "  rtchaos validate [--target URL] [--set path=value]... SCENARIO.yaml|SUITE.yaml...\n"
@@ -163,7 +165,9 @@ static void self_dir(char *buf, size_t cap)
 /* The first argument that is not an option or an option's value. */
 static const char *first_file(int argc, char **argv)
 {
-    static const char *const with_value[] = {"--set", "--target", "--out", "--seed", "--workers", "--shard", "--only"};
+    static const char *const with_value[] = {"--set",   "--target", "--out",          "--seed",
+                                             "--workers", "--shard", "--only", "--metrics-addr",
+                                             "--metrics-linger"};
     for (int i = 0; i < argc; i++) {
         if (argv[i][0] != '-')
             return argv[i];
@@ -242,6 +246,26 @@ static int cmd_run(int argc, char **argv, const char *command)
                 goto out;
             }
             o.workers = (unsigned)n;
+        } else if (is_opt(a, "--metrics-addr")) {
+            if (!(v = opt_value(argc, argv, &i, "--metrics-addr")))
+                goto missing;
+            char host[256], err[256];
+            uint16_t port;
+            if (scenario_parse_hostport(v, host, sizeof host, &port, err, sizeof err) < 0) {
+                fprintf(stderr, "rtchaos run: --metrics-addr: %s\n", err);
+                goto out;
+            }
+            o.metrics_addr = v;
+        } else if (is_opt(a, "--metrics-linger")) {
+            if (!(v = opt_value(argc, argv, &i, "--metrics-linger")))
+                goto missing;
+            char err[256];
+            if (scenario_parse_duration(v, &o.metrics_linger_us, err, sizeof err) < 0 ||
+                o.metrics_linger_us > 600000000ULL) {
+                fprintf(stderr, "rtchaos run: --metrics-linger %s: expected a duration up to 10m (e.g. 5s)\n", v);
+                goto out;
+            }
+            o.has_metrics_linger = 1;
         } else if (is_opt(a, "--shard")) {
             if (!(v = opt_value(argc, argv, &i, "--shard")))
                 goto missing;

@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "faultplan.h"
 #include "fleet.h"
+#include "live_metrics.h"
 #include "prng.h"
 #include "proxyctl.h"
 #include "reports.h"
@@ -87,6 +88,7 @@ typedef struct run {
     proxyctl api;
     uint16_t proxy_port;
     fleet *fl;
+    livem *lm;                /* the live metrics endpoint (NULL: none) */
     uint64_t t0_us;           /* fleet_start, monotonic */
     int64_t t0_wall_us;       /* the same instant on the wall clock */
     uint64_t warmup_us;
@@ -513,6 +515,7 @@ static void window_mark(run *r, size_t fault, const char *key)
 {
     json_t *w = window_of(r, fault);
     double now = t_s(r);
+    livem_fault_set(r->lm, fault, !strcmp(key, "from_s"));
     if (!strcmp(key, "from_s")) {
         if (!json_object_get(w, "from_s"))
             json_object_set_new(w, "from_s", json_real(now));
@@ -701,6 +704,61 @@ static void watchdog_stop(run *r)
     pthread_mutex_unlock(&r->wd_lock);
     pthread_join(r->watchdog, NULL);
     r->watchdog_on = 0;
+}
+
+/* ---- live metrics ------------------------------------------------------------------ */
+
+/* Starts the Prometheus endpoint when asked (after fleet_start: it runs a
+ * thread, and the fleet may fork). Returns 0, or -1 with a message in err. */
+static int metrics_start(run *r, char *err, size_t errlen)
+{
+    const char *addr = r->o->metrics_addr ? r->o->metrics_addr : r->s->harness.metrics_addr;
+    if (!addr)
+        return 0;
+    size_t nf = r->s->nfaults;
+    const char **names = calloc(nf + 1, sizeof *names), **kinds = calloc(nf + 1, sizeof *kinds);
+    if (!names || !kinds) {
+        free(names);
+        free(kinds);
+        sfmt(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < nf; i++) {
+        const scn_fault *f = &r->s->faults[i];
+        names[i] = f->name;
+        kinds[i] = f->kind == SCN_FAULT_TOXIC && f->toxic.type ? f->toxic.type : scenario_fault_kind_str(f->kind);
+    }
+    livem_info info = {.scenario = r->s->name, .target = r->target_url, .seed = r->seed, .n_faults = nf,
+                       .fault_names = names, .fault_kinds = kinds};
+    char bound[300], e[512];
+    r->lm = livem_start(addr, r->fl, &info, bound, sizeof bound, e, sizeof e);
+    free(names);
+    free(kinds);
+    if (!r->lm) {
+        sfmt(err, errlen, "--metrics-addr: %s", e);
+        return -1;
+    }
+    event(r, "metrics_listening", json_pack("{s:s}", "addr", bound));
+    if (r->o->output == ORCH_OUT_NORMAL)
+        fprintf(stderr, "rtchaos: live metrics at http://%s/metrics\n", bound);
+    return 0;
+}
+
+/* After the report: exposes the exit code, keeps serving the final figures
+ * for the linger time (so a scraper's last sample holds them; a signal
+ * ends it early), then stops the endpoint. Before fleet_free: it reads the
+ * fleet. */
+static void metrics_finish(run *r, int code)
+{
+    if (!r->lm)
+        return;
+    livem_set_exit_code(r->lm, code);
+    uint64_t linger_us = r->o->has_metrics_linger ? r->o->metrics_linger_us : r->s->harness.metrics_linger_us;
+    uint64_t end = clock_mono_us() + linger_us;
+    while (!g_signal && clock_mono_us() < end)
+        sleep_ms(20);
+    livem_stop(r->lm);
+    r->lm = NULL;
 }
 
 /* ---- status line ------------------------------------------------------------------ */
@@ -1058,6 +1116,10 @@ int orch_run(const scenario *s, const orch_opts *o)
     r->t0_wall_us = clock_wall_us();
     event(r, "fleet_started", json_pack("{s:I}", "clients", (json_int_t)scenario_total_clients(s)));
     watchdog_start(r, budget_us);
+    if (metrics_start(r, err, sizeof err) < 0) {
+        fail(r, "%s", err);
+        goto teardown;
+    }
 
     /* Phase 4: warm-up, then the fault timeline until the duration is over. */
     int tty = o->output == ORCH_OUT_NORMAL && isatty(STDERR_FILENO);
@@ -1171,6 +1233,7 @@ finish:
     if (r->error[0] && o->output != ORCH_OUT_JSON)
         fprintf(stderr, "rtchaos: %s\n", r->error);
     print_result(r, rep, code);
+    metrics_finish(r, code);
 
     json_decref(rep);
     json_decref(proxy_events);

@@ -27,6 +27,9 @@ typedef struct orch_opts {
     unsigned shard_count;
     unsigned workers;        /* --workers N (0: the scenario's harness.workers) */
     orch_output output;
+    const char *metrics_addr;  /* --metrics-addr HOST:PORT, or NULL for the scenario's harness.metrics_addr */
+    int has_metrics_linger;    /* --metrics-linger given: replaces harness.metrics_linger */
+    uint64_t metrics_linger_us;
     const char *command;     /* the command line, stored in the report */
 } orch_opts;
 

@@ -384,6 +384,44 @@ static int get_bool(ctx *c, int id, int *out)
     return 0;
 }
 
+int scenario_parse_hostport(const char *addr, char *host, size_t hostcap, uint16_t *port, char *err, size_t errlen)
+{
+    const char *colon;
+    size_t hl;
+    const char *h = addr;
+    if (addr[0] == '[') {
+        const char *rb = strchr(addr, ']');
+        if (!rb || rb[1] != ':') {
+            snprintf(err, errlen, "metrics address '%s': expected [IPV6]:PORT", addr);
+            return -1;
+        }
+        h = addr + 1;
+        hl = (size_t)(rb - h);
+        colon = rb + 1;
+    } else {
+        colon = strrchr(addr, ':');
+        if (!colon) {
+            snprintf(err, errlen, "metrics address '%s': expected HOST:PORT (e.g. 127.0.0.1:9464)", addr);
+            return -1;
+        }
+        hl = (size_t)(colon - addr);
+    }
+    if (hl == 0 || hl >= hostcap) {
+        snprintf(err, errlen, "metrics address '%s': expected HOST:PORT (e.g. 127.0.0.1:9464)", addr);
+        return -1;
+    }
+    char *end;
+    long v = strtol(colon + 1, &end, 10);
+    if (!colon[1] || *end || v < 0 || v > 65535) {
+        snprintf(err, errlen, "metrics address '%s': port must be 0..65535", addr);
+        return -1;
+    }
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    *port = (uint16_t)v;
+    return 0;
+}
+
 static int get_duration(ctx *c, int id, uint64_t *out)
 {
     if (want_scalar(c, id, "a duration like 500ms, 5s or 2m") < 0)
@@ -1014,7 +1052,7 @@ typedef struct top_seen {
 } top_seen;
 
 static const char *const k_harness[] = {"threads", "workers", "source_addrs", "anomalies_per_kind",
-                                        "fresh_grace_ms"};
+                                        "fresh_grace_ms", "metrics_addr", "metrics_linger"};
 
 static void harness_field(ctx *c, void *obj, size_t key, int val, int keynode)
 {
@@ -1037,6 +1075,19 @@ static void harness_field(ctx *c, void *obj, size_t key, int val, int keynode)
         break;
     case 3: get_uint(c, val, 1, 100000, &h->anomalies_per_kind); break;
     case 4: get_uint(c, val, 1, 600000, &h->fresh_grace_ms); break;
+    case 5:
+        if (get_str(c, val, &h->metrics_addr) == 0) {
+            char host[256], e[256];
+            uint16_t port;
+            if (scenario_parse_hostport(h->metrics_addr, host, sizeof host, &port, e, sizeof e) < 0)
+                err_at(c, val, "%s", e);
+        }
+        break;
+    case 6:
+        get_duration(c, val, &h->metrics_linger_us);
+        if (h->metrics_linger_us > 600000000ULL)
+            err_at(c, val, "harness.metrics_linger: at most 10m");
+        break;
     }
 }
 
@@ -1872,6 +1923,7 @@ void scenario_free(scenario *s)
         free(s->budgets[i].text);
     }
     free(s->budgets);
+    free(s->harness.metrics_addr);
     for (size_t i = 0; i < s->harness.nsource_addrs; i++)
         free(s->harness.source_addrs[i]);
     free(s->harness.source_addrs);
@@ -2062,6 +2114,11 @@ json_t *scenario_to_json(const scenario *s)
                                                 str_array(s->harness.source_addrs, s->harness.nsource_addrs),
                                                 "anomalies_per_kind", (int)s->harness.anomalies_per_kind,
                                                 "fresh_grace_ms", (int)s->harness.fresh_grace_ms));
+    if (s->harness.metrics_addr)
+        json_object_set_new(json_object_get(o, "harness"), "metrics_addr", json_string(s->harness.metrics_addr));
+    if (s->harness.metrics_linger_us)
+        json_object_set_new(json_object_get(o, "harness"), "metrics_linger_s",
+                            json_real(s->harness.metrics_linger_us / 1e6));
     json_t *bu = json_array();
     for (size_t i = 0; i < s->nbudgets; i++)
         json_array_append_new(bu, json_string(s->budgets[i].text));

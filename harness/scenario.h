@@ -122,6 +122,10 @@ typedef struct scn_harness {
     unsigned anomalies_per_kind; /* examples kept per anomaly kind (default 200) */
     unsigned fresh_grace_ms;     /* a head-less fresh subscription owes what is published this
                                     long after it starts (default 1000; fleet_cfg.fresh_grace_ms) */
+    char *metrics_addr;          /* HOST:PORT for the live Prometheus endpoint; NULL = none
+                                    (--metrics-addr overrides) */
+    uint64_t metrics_linger_us;  /* keep serving the final figures this long after the report
+                                    (default 0; --metrics-linger overrides) */
 } scn_harness;
 
 typedef enum scn_fault_kind {
@@ -212,6 +216,11 @@ void scenario_free(scenario *s);
 /* Parses a duration: "250us", "500ms", "5s", "1.5s", "2m", "1h", or "0".
  * Returns 0 and *out_us, or -1 with a message in err. */
 int scenario_parse_duration(const char *s, uint64_t *out_us, char *err, size_t errlen);
+
+/* Parses a listen address "HOST:PORT" ("127.0.0.1:9464", "[::1]:9464",
+ * "localhost:0"; port 0 = any free port) into host and port. Returns 0, or
+ * -1 with a message in err. */
+int scenario_parse_hostport(const char *addr, char *host, size_t hostcap, uint16_t *port, char *err, size_t errlen);
 
 /* Formats a duration in µs in the shortest exact unit ("500ms", "5s", "2m"). */
 char *scenario_format_duration(uint64_t us, char *buf, size_t cap);
