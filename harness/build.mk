@@ -25,3 +25,5 @@ $(eval $(call unit_test,test_verdict,$(BUILD)/harness/scenario.o $(BUILD)/harnes
 $(eval $(call unit_test,test_faultplan,$(BUILD)/harness/faultplan.o $(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o,$(HARNESS_LIBS)))
 $(eval $(call unit_test,test_child,$(BUILD)/harness/child.o,))
 $(eval $(call unit_test,test_windows,$(BUILD)/harness/windows.o $(BUILD)/fleet/checker.o,))
+$(eval $(call unit_test,test_live_metrics,$(BUILD)/harness/live_metrics.o $(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o $(FLEET_OBJS),$(HARNESS_LIBS) $(FLEET_LIBS)))
+$(BUILD)/tests/unit/test_live_metrics.o: CPPFLAGS += -Iharness -Ifleet

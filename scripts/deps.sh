@@ -13,6 +13,10 @@ pkgs=(
   # connections that negotiated permessage-deflate (fault-injector/ws_deflate.c)
   zlib1g-dev
   redis-server chromium python3 python3-websockets
+  # prometheus (with promtool): tests/integration/observe_*.py scrape the
+  # harness's --metrics-addr endpoint and rtchaos-server with a real
+  # Prometheus, and check deploy/prometheus/rules.yml with promtool
+  prometheus
   curl procps iproute2 openssl
 )
 # Node.js and npm: tests/integration/proxy_npm_client.py drives rtchaos-proxy
