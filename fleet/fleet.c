@@ -56,6 +56,60 @@ static char *make_name(const char *pattern, uint32_t i)
     return s;
 }
 
+static const char *tr_name(fleet_transport t)
+{
+    return t == FLEET_WS ? "ws" : t == FLEET_SSE ? "sse" : "poll";
+}
+
+/* What the chosen protocol can do, against what the groups and the
+ * publisher ask of it. */
+static int check_protocol(fleet *f, char *err, size_t errlen)
+{
+    const char *name = f->cfg.protocol[0] ? f->cfg.protocol : "v1";
+    f->proto = proto_find(name);
+    if (!f->proto) {
+        snprintf(err, errlen, "protocol '%s': unknown (known: %s)", name, proto_names());
+        return -1;
+    }
+    const proto *p = f->proto;
+    if (!p->server_seq) {
+        if (f->cfg.proto_opts.sub_path[0] &&
+            proto_check_path("sub_path", f->cfg.proto_opts.sub_path, err, errlen) < 0)
+            return -1;
+        if (f->cfg.proto_opts.pub_path[0] &&
+            proto_check_path("pub_path", f->cfg.proto_opts.pub_path, err, errlen) < 0)
+            return -1;
+    }
+    for (size_t g = 0; g < f->cfg.n_groups; g++) {
+        const fleet_group_cfg *gc = &f->groups[g];
+        if (gc->behavior != FLEET_SUBSCRIBER && p != &proto_v1) {
+            snprintf(err, errlen, "groups[%zu]: behavior %s speaks contract v1 only, not %s", g,
+                     fleet_behavior_str(gc->behavior), p->name);
+            return -1;
+        }
+        fleet_transport trs[3] = {gc->transport, gc->fallback[0], gc->fallback[1]};
+        for (uint32_t k = 0; k <= gc->n_fallback && k < 3; k++)
+            if (!(p->transports & (1u << trs[k]))) {
+                snprintf(err, errlen, "groups[%zu]: protocol %s has no %s transport", g, p->name, tr_name(trs[k]));
+                return -1;
+            }
+        if (p->max_channels_per_conn && gc->channels_per_client > p->max_channels_per_conn) {
+            snprintf(err, errlen, "groups[%zu]: protocol %s subscribes %u channel(s) per connection, not %u", g,
+                     p->name, p->max_channels_per_conn, gc->channels_per_client);
+            return -1;
+        }
+    }
+    if (f->cfg.pub.transport == FLEET_PUB_WS && !p->pub_ws) {
+        snprintf(err, errlen, "publisher: protocol %s does not publish over WebSocket (use http)", p->name);
+        return -1;
+    }
+    if (f->cfg.pub.batch_size > 1 && !p->pub_batch) {
+        snprintf(err, errlen, "publisher: protocol %s takes one event per publish request (batch 1)", p->name);
+        return -1;
+    }
+    return 0;
+}
+
 int fleet_create(const fleet_cfg *cfg, fleet **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -170,6 +224,8 @@ int fleet_create(const fleet_cfg *cfg, fleet **out, char *err, size_t errlen)
         }
         f->n_clients += gc->count / shards + (gc->count % shards > (cfg->shard_count > 1 ? cfg->shard_index : 0));
     }
+    if (check_protocol(f, err, errlen) < 0)
+        goto fail;
     /* publisher */
     if (cfg->pub.rate_per_s < 0 || (cfg->pub.schedule == FLEET_SCHED_BURSTS && cfg->pub.burst_interval_ms == 0 &&
                                     cfg->pub.rate_per_s > 0)) {
@@ -308,6 +364,9 @@ int fleet_start(fleet *f, char *err, size_t errlen)
     pthread_once(&once, (void (*)(void))evthread_use_pthreads);
     f->t0_mono_us = clock_mono_us();
     f->t0_wall_us = clock_wall_us();
+    /* unique per run and shard, made before the workers fork so they share it */
+    snprintf(f->run_id, sizeof f->run_id, "%llx-%llx-%u", (unsigned long long)f->t0_wall_us,
+             (unsigned long long)f->cfg.seed, f->cfg.shard_index);
     if (f->cfg.workers > 1) {
         if (fl_workers_start(f, err, errlen) < 0) {
             fleet_stop(f);

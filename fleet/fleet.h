@@ -35,6 +35,8 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "proto.h"
+
 #define FLEET_HOST_MAX    255
 #define FLEET_TOKEN_MAX   4096
 #define FLEET_SRC_MAX     64   /* source addresses */
@@ -189,6 +191,12 @@ typedef struct fleet_cfg {
     uint32_t fresh_grace_ms;      /* a fresh subscription told no head owes every event the
                                      publisher stamped later than its start + this (0 = 1000);
                                      see chk_set_floor */
+    /* The server's protocol (proto.h): "" or "v1" = wire contract v1, else
+     * an adapter name ("nchan"); proto_opts says where its locations are.
+     * Protocols without server sequence numbers get the publisher's record
+     * (record.h) in every payload. */
+    char protocol[32];
+    proto_opts proto_opts;
 } fleet_cfg;
 
 typedef struct fleet fleet;

@@ -229,6 +229,25 @@ static fl_stream *find_stream(fl_client *c, const char *ch)
     return NULL;
 }
 
+/* An event, snapshot or gap for one of the client's streams, to the checker. */
+static void deliver(fl_client *c, const envelope *e, uint64_t now)
+{
+    fl_thread *t = c->t;
+    fl_stream *s = find_stream(c, e->ch);
+    if (!s) {
+        count_error(c, "event for a channel not subscribed");
+        return;
+    }
+    if (e->epoch[0])
+        epoch_intern(t, e->epoch);
+    c->got_data = 1;
+    int64_t wall = clock_wall_us();
+    grp_snap gsn;
+    grp_begin(t, &gsn);
+    chk_on_envelope(&t->chk, &s->chk, c->id, s->ch, e, now, wall);
+    grp_end(t, c, &gsn, e->ts_us > 0 && wall > e->ts_us ? (uint64_t)(wall - e->ts_us) : 0);
+}
+
 static void handle_envelope(fl_client *c, const char *data, size_t len)
 {
     fl_thread *t = c->t;
@@ -256,22 +275,9 @@ static void handle_envelope(fl_client *c, const char *data, size_t len)
     }
     case ENV_T_EVENT:
     case ENV_T_SNAPSHOT:
-    case ENV_T_GAP: {
-        fl_stream *s = find_stream(c, e.ch);
-        if (!s) {
-            count_error(c, "event for a channel not subscribed");
-            return;
-        }
-        if (e.epoch[0])
-            epoch_intern(t, e.epoch);
-        c->got_data = 1;
-        int64_t wall = clock_wall_us();
-        grp_snap gsn;
-        grp_begin(t, &gsn);
-        chk_on_envelope(&t->chk, &s->chk, c->id, s->ch, &e, now, wall);
-        grp_end(t, c, &gsn, e.ts_us > 0 && wall > e.ts_us ? (uint64_t)(wall - e.ts_us) : 0);
+    case ENV_T_GAP:
+        deliver(c, &e, now);
         return;
-    }
     case ENV_T_ERROR: {
         count_error(c, "server error envelope");
         /* A subscription refused before it began (forbidden, rate_limited,
@@ -289,6 +295,49 @@ static void handle_envelope(fl_client *c, const char *data, size_t len)
     default:
         return;
     }
+}
+
+/* One payload from the server: a v1 envelope, or (protocols without
+ * server seqs) a payload carrying the publisher's record, judged as the
+ * event with the record's seq and ts. */
+static void handle_payload(fl_client *c, const char *data, size_t len)
+{
+    fleet *f = F(c);
+    if (f->proto->server_seq) {
+        handle_envelope(c, data, len);
+        return;
+    }
+    record r;
+    char err[96];
+    if (record_scan(data, len, &r, err, sizeof err) < 0) {
+        count_error(c, "payload without an rtchaos record");
+        return;
+    }
+    if (strcmp(r.run, f->run_id) != 0)
+        return; /* an earlier run's event the server still buffers: not this run's to judge */
+    envelope e;
+    memset(&e, 0, sizeof e);
+    e.type = ENV_T_EVENT;
+    memcpy(e.ch, r.ch, sizeof e.ch);
+    e.seq = r.seq;
+    e.has_seq = 1;
+    e.ts_us = r.ts_us;
+    e.recovered = -1;
+    deliver(c, &e, clock_mono_us());
+}
+
+/* Keeps the resume id the server gave (opaque; SSE id, nchan message id,
+ * poll validators). */
+static void keep_id(fl_client *c, const char *id, size_t n)
+{
+    if (n >= PROTO_ID_MAX)
+        return; /* longer than any request may carry back: keep the previous one */
+    char *s = realloc(c->last_id, n + 1);
+    if (!s)
+        return;
+    memcpy(s, id, n);
+    s[n] = '\0';
+    c->last_id = s;
 }
 
 static void publish_counters(fl_thread *t)
@@ -321,8 +370,8 @@ static void on_open(fl_client *c)
     hist_record(t->chk.connect, now - c->conn_start_us);
     int64_t wall = clock_wall_us();
     int resume = resume_wanted(c);
-    if (TR(c) == FLEET_SSE)
-        resume = resume && c->last_id != NULL;
+    if (TR(c) == FLEET_SSE || !F(c)->proto->server_seq)
+        resume = resume && c->last_id != NULL; /* resumed only when there is an id to resume from */
     for (unsigned i = 0; i < c->n_streams; i++)
         chk_on_subscribe(&t->chk, &c->st[i].chk, resume, c->reconnect_t0_us, wall);
     if (c->reconnect_t0_us)
@@ -373,7 +422,19 @@ static int on_ws_msg(void *ud, int opcode, const char *data, size_t len)
     fl_client *c = ud;
     switch (opcode) {
     case 1:
-        handle_envelope(c, data, len);
+        if (F(c)->proto->server_seq) {
+            handle_envelope(c, data, len);
+        } else {
+            proto_frame fr;
+            if (F(c)->proto->ws_message(data, len, &fr) < 0) {
+                count_error(c, "ws message not in the protocol's format");
+            } else {
+                if (fr.id)
+                    keep_id(c, fr.id, fr.id_len);
+                if (fr.payload)
+                    handle_payload(c, fr.payload, fr.payload_len);
+            }
+        }
         if (c->t->f->groups[c->group].read_rate_msgs_per_s && c->read_budget > 0)
             c->read_budget--;
         return 0;
@@ -401,18 +462,12 @@ static int on_ws_msg(void *ud, int opcode, const char *data, size_t len)
 static void sse_on_event(void *ud, const char *ev, size_t el, const char *d, size_t dl)
 {
     (void)ev, (void)el;
-    handle_envelope(ud, d, dl);
+    handle_payload(ud, d, dl);
 }
 
 static void sse_on_id(void *ud, const char *id, size_t n)
 {
-    fl_client *c = ud;
-    char *s = realloc(c->last_id, n + 1);
-    if (!s)
-        return;
-    memcpy(s, id, n);
-    s[n] = '\0';
-    c->last_id = s;
+    keep_id(ud, id, n);
 }
 
 static void sse_on_retry(void *ud, uint64_t ms)
@@ -423,12 +478,20 @@ static void sse_on_retry(void *ud, uint64_t ms)
 
 static const sse_callbacks sse_cbs = {sse_on_event, sse_on_id, sse_on_retry, NULL};
 
+/* A long-poll answer that says "nothing new" in the protocol's words
+ * (nchan: 304 / 408 when its subscriber timeout passes). */
+static int poll_quiet(const fl_client *c, int status)
+{
+    const fleet *f = F(c);
+    return TR(c) == FLEET_POLL && !f->proto->server_seq && (status == 304 || status == 408);
+}
+
 static int hp_on_headers(fl_http *h)
 {
     fl_client *c = h->ud;
     if (TR(c) == FLEET_WS)
         return 0;
-    if (h->status != 200)
+    if (h->status != 200 && !poll_quiet(c, h->status))
         return 0; /* read the (short) error body; judged after execute */
     if (c->state == FL_C_HANDSHAKE)
         on_open(c);
@@ -534,24 +597,35 @@ static int send_request(fl_client *c)
         n += (size_t)k_;                                                                           \
     } while (0)
     fl_http *h = (fl_http *)c->hp;
+    const proto *pr = f->proto;
+    if (!pr->server_seq && !resume_wanted(c)) {
+        free(c->last_id); /* afresh: this connection resumes from nothing */
+        c->last_id = NULL;
+    }
+    const char *chs[64];
+    for (unsigned i = 0; i < c->n_streams && i < 64; i++)
+        chs[i] = f->ch_names[c->st[i].ch];
+    const char *rid = resume_wanted(c) ? c->last_id : NULL;
+    char target[2048], extra[PROTO_ID_MAX * 2 + 128];
+    if (TR(c) != FLEET_POLL &&
+        (pr->sub_target(&f->cfg.proto_opts, (int)TR(c), chs, c->n_streams, rid, target, sizeof target) < 0 ||
+         pr->sub_headers(&f->cfg.proto_opts, (int)TR(c), rid, extra, sizeof extra) < 0))
+        return -1;
     switch (TR(c)) {
     case FLEET_WS: {
         char key[25];
         ws_make_key(c->t->wsp, key);
         ws_accept_for(key, h->accept); /* what the 101 must answer */
-        ADD("GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n",
-            f->host_hdr, key);
+        ADD("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s",
+            target, f->host_hdr, key, extra);
+        if (pr->ws_subprotocol)
+            ADD("Sec-WebSocket-Protocol: %s\r\n", pr->ws_subprotocol);
         break;
     }
     case FLEET_SSE:
-        ADD("GET /sse?");
-        for (unsigned i = 0; i < c->n_streams; i++)
-            ADD("%sch=%s", i ? "&" : "", f->ch_names[c->st[i].ch]);
-        ADD(" HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n",
-            f->host_hdr);
-        if (resume_wanted(c) && c->last_id)
-            ADD("Last-Event-ID: %s\r\n", c->last_id);
+        ADD("GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n%s",
+            target, f->host_hdr, extra);
         break;
     case FLEET_POLL: {
         /* the first request of a connection begins with the first channel */
@@ -652,6 +726,38 @@ static void connected(fl_client *c)
 
 /* ---- reading ---------------------------------------------------------------------------- */
 
+/* A whole long-poll answer of a protocol without server seqs: one payload
+ * (or nothing new), then the next poll. Returns 0, or -1 after dropping. */
+static int poll_foreign(fl_client *c, fl_http *h)
+{
+    const proto *pr = F(c)->proto;
+    proto_poll_head ph = {h->status, h->got_lm, h->got_etag};
+    char id[PROTO_ID_MAX];
+    int rc = pr->poll_response(&ph, id, sizeof id);
+    if (rc == PROTO_POLL_REFUSED) {
+        char why[48];
+        snprintf(why, sizeof why, h->status == 200 ? "poll: answer without validators" : "poll status %d",
+                 h->status);
+        count_error(c, why);
+        fall_back(c);
+        drop(c, "poll status", 0);
+        return -1;
+    }
+    if (c->state == FL_C_HANDSHAKE)
+        on_open(c);
+    if (rc == PROTO_POLL_MESSAGE) {
+        keep_id(c, id, strlen(id));
+        handle_payload(c, c->body, c->body_len);
+    }
+    c->body_len = 0;
+    if (!h->keep_alive) {
+        drop(c, "poll: server closes", 0);
+        return -1;
+    }
+    poll_next(c);
+    return c->state == FL_C_OPEN ? 0 : -1;
+}
+
 /* Feeds bytes to the HTTP parser; returns 0, or -1 after dropping. */
 static int feed_http(fl_client *c, const char *buf, size_t n)
 {
@@ -676,7 +782,7 @@ static int feed_http(fl_client *c, const char *buf, size_t n)
             c->hp = NULL;
             on_open(c);
             arm_open(c);
-            if (ws_subscribe_all(c) < 0) {
+            if (F(c)->proto->server_seq && ws_subscribe_all(c) < 0) {
                 drop(c, "send sub", 0);
                 return -1;
             }
@@ -691,6 +797,13 @@ static int feed_http(fl_client *c, const char *buf, size_t n)
                 }
             }
             return 0;
+        }
+        if (he == HPE_PAUSED && !F(c)->proto->server_seq) {
+            http_parser_pause(&h->p, 0);
+            h->msg_done = 0;
+            if (poll_foreign(c, h) < 0)
+                return -1;
+            continue;
         }
         if (he == HPE_PAUSED) {
             http_parser_pause(&h->p, 0);
@@ -733,7 +846,16 @@ static int feed_http(fl_client *c, const char *buf, size_t n)
             drop(c, "http parse", 0);
             return -1;
         }
-        if (h->headers_done && h->status != 200 && TR(c) != FLEET_WS) {
+        if (h->headers_done && h->status == 200 && TR(c) == FLEET_SSE && !F(c)->proto->server_seq &&
+            strncasecmp(h->got_ctype, "text/event-stream", 17) != 0) {
+            /* a page (HTML, JSON) where an event stream should be: the
+             * location is wrong, not a stream that happens to be quiet */
+            count_error(c, "sse: Content-Type is not text/event-stream");
+            fall_back(c);
+            drop(c, "http status", 0);
+            return -1;
+        }
+        if (h->headers_done && h->status != 200 && TR(c) != FLEET_WS && !poll_quiet(c, h->status)) {
             char why[32];
             snprintf(why, sizeof why, "http status %d", h->status);
             count_error(c, why);
@@ -766,6 +888,19 @@ static int poll_req(fl_client *c, char *req, size_t cap)
             return -1;                                                                             \
         n += (size_t)k_;                                                                           \
     } while (0)
+    if (!f->proto->server_seq) {
+        /* the adapter's location, resuming from the last answer's validators */
+        const char *ch = f->ch_names[s->ch];
+        char target[2048], extra[PROTO_ID_MAX * 2 + 128];
+        if (f->proto->sub_target(&f->cfg.proto_opts, FLEET_POLL, &ch, 1, NULL, target, sizeof target) < 0 ||
+            f->proto->sub_headers(&f->cfg.proto_opts, FLEET_POLL, c->last_id, extra, sizeof extra) < 0)
+            return -1;
+        PADD("GET %s HTTP/1.1\r\nHost: %s\r\n%s", target, f->host_hdr, extra);
+        if (g->token[0])
+            PADD("Authorization: Bearer %s\r\n", g->token);
+        PADD("\r\n");
+        return (int)n;
+    }
     PADD("GET /poll?ch=%s&timeout_ms=%u", f->ch_names[s->ch], wait_ms);
     if (s->chk.based) {
         const char *ep = s->chk.epoch_hash ? fl_epoch_str(c->t, s->chk.epoch_hash) : NULL;

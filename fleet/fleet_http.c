@@ -22,22 +22,57 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
     return 0;
 }
 
+/* The captured header a value belongs to (0: none). */
+enum { CAP_NONE = 0, CAP_ACCEPT, CAP_LM, CAP_ETAG, CAP_CTYPE };
+
+static char *cap_buf(fl_http *h, size_t *cap)
+{
+    switch (h->in_accept) {
+    case CAP_ACCEPT: *cap = sizeof h->got_accept; return h->got_accept;
+    case CAP_LM: *cap = sizeof h->got_lm; return h->got_lm;
+    case CAP_ETAG: *cap = sizeof h->got_etag; return h->got_etag;
+    case CAP_CTYPE: *cap = sizeof h->got_ctype; return h->got_ctype;
+    default: *cap = 0; return NULL;
+    }
+}
+
+static int is_name(const fl_http *h, const char *name)
+{
+    size_t n = strlen(name);
+    return h->hname_len == n && strncasecmp(h->hname, name, n) == 0;
+}
+
 static int on_header_value(http_parser *p, const char *at, size_t len)
 {
     fl_http *h = (fl_http *)p;
     if (!h->in_value) { /* the first piece of this value */
         h->in_value = 1;
-        h->in_accept = h->hname_len == 20 && strncasecmp(h->hname, "Sec-WebSocket-Accept", 20) == 0;
-        if (h->in_accept)
-            h->got_len = 0;
+        h->in_accept = is_name(h, "Sec-WebSocket-Accept") ? CAP_ACCEPT
+                       : is_name(h, "Last-Modified")      ? CAP_LM
+                       : is_name(h, "Etag")               ? CAP_ETAG
+                       : is_name(h, "Content-Type")       ? CAP_CTYPE
+                                                          : CAP_NONE;
+        h->got_len = 0;
     }
-    if (h->in_accept) {
-        size_t room = sizeof h->got_accept - 1 - h->got_len;
+    size_t cap;
+    char *b = cap_buf(h, &cap);
+    if (b) {
+        /* a value longer than the buffer is truncated: none of these is
+         * long in practice, and a truncated one just fails its check */
+        size_t room = cap - 1 - h->got_len;
         size_t n = len < room ? len : room;
-        memcpy(h->got_accept + h->got_len, at, n);
+        memcpy(b + h->got_len, at, n);
         h->got_len = (uint8_t)(h->got_len + n);
-        h->got_accept[h->got_len] = '\0';
+        b[h->got_len] = '\0';
     }
+    return 0;
+}
+
+static int on_message_begin(http_parser *p)
+{
+    fl_http *h = (fl_http *)p;
+    /* keep-alive (long-poll): each response brings its own validators */
+    h->got_lm[0] = h->got_etag[0] = h->got_ctype[0] = '\0';
     return 0;
 }
 
@@ -69,6 +104,7 @@ static int on_message_complete(http_parser *p)
 static void init_settings(void)
 {
     http_parser_settings_init(&settings);
+    settings.on_message_begin = on_message_begin;
     settings.on_header_field = on_header_field;
     settings.on_header_value = on_header_value;
     settings.on_headers_complete = on_headers_complete;

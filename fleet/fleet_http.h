@@ -15,7 +15,7 @@ typedef struct fl_http_cbs {
     int (*on_complete)(fl_http *h);                         /* the whole response was read */
 } fl_http_cbs;
 
-/* One response reader (about 120 bytes). The parser runs over as many
+/* One response reader (about 250 bytes). The parser runs over as many
  * reads as the response takes; header names and values may be split
  * anywhere between reads. */
 struct fl_http {
@@ -28,12 +28,15 @@ struct fl_http {
     uint8_t keep_alive;       /* the connection may carry another request */
     uint8_t accept_ok;        /* Sec-WebSocket-Accept equals `accept` */
     uint8_t in_value;         /* a header value is being read */
-    uint8_t in_accept;        /* ... and it is Sec-WebSocket-Accept */
+    uint8_t in_accept;        /* ... and it is one captured below (which: fleet_http.c) */
     uint8_t hname_len;
     uint8_t got_len;
     char hname[24];           /* the header name being read (truncated) */
     char accept[29];          /* what Sec-WebSocket-Accept must say ("" = no check) */
     char got_accept[32];
+    char got_lm[40];          /* Last-Modified of the current response ("" = none) */
+    char got_etag[40];        /* Etag of the current response */
+    char got_ctype[48];       /* Content-Type of the current response */
 };
 
 /* Starts reading a response; expected_accept may be NULL. */

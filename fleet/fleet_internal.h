@@ -13,6 +13,8 @@
 #include "fleet_attack.h"
 #include "fleet_ws.h"
 #include "prng.h"
+#include "proto.h"
+#include "record.h"
 #include "sse_parse.h"
 
 #define FL_RBUF_BYTES (64 * 1024)
@@ -160,6 +162,8 @@ struct fl_thread {
 
 struct fleet {
     fleet_cfg cfg;
+    const proto *proto;       /* the server's protocol adapter (never NULL after fleet_create) */
+    char run_id[RECORD_RUN_MAX + 1]; /* this run's id in the publisher's records (set by fleet_start) */
     fleet_group_cfg *groups;
     char **src_strs;
     char **ch_names;          /* channels this fleet publishes and subscribes (after sharding) */

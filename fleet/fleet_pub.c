@@ -321,7 +321,18 @@ static void on_response(pub_conn *c)
         return;
     }
     size_t n = c->n_infl;
-    if (c->status != 200) {
+    if (!p->f->proto->server_seq) {
+        /* no server seq: the ack is the adapter's word, and the seq is the
+         * publisher's own (the record's, record.h), one event per request */
+        char why[160];
+        const pub_ev *e = &c->q[c->q_head];
+        if (n == 1 && p->f->proto->pub_ack(c->status, c->resp, c->resp_len, why, sizeof why)) {
+            record_ack(p, e->ch, e->n, e->ts_us);
+        } else {
+            FL_INC(&p->errors);
+            FL_ADD(&p->failed, n);
+        }
+    } else if (c->status != 200) {
         FL_INC(&p->errors);
         FL_ADD(&p->failed, n);
     } else {
@@ -573,20 +584,36 @@ static void conn_kick(pub_conn *c)
     if (c->state != PC_IDLE || c->q_len == 0)
         return;
     unsigned batch = f->cfg.pub.batch_size ? f->cfg.pub.batch_size : 1;
+    if (!f->proto->pub_batch)
+        batch = 1;
     uint32_t ch = c->q[c->q_head].ch;
     size_t n = 0;
     while (n < batch && n < c->q_len && c->q[(c->q_head + n) % c->q_cap].ch == ch)
         n++;
-    size_t cap = 512 + n * (p->payload_len + 96) + strlen(f->cfg.pub.token);
+    /* room for the head (target up to 3 * PROTO_PATH_MAX once encoded),
+     * then each event with its id or record (channel name escaped) */
+    size_t hdr_room = 512 + strlen(f->cfg.pub.token) + PROTO_PATH_MAX * 3;
+    size_t cap = hdr_room + 16 + n * (p->payload_len + 96 + ENV_CH_MAX * 6 + RECORD_RUN_MAX * 6);
     char *buf = malloc(cap);
     if (!buf)
         return;
-    size_t hdr_room = 400 + strlen(f->cfg.pub.token);
+
     char *body = buf + hdr_room;
     size_t bl = 0;
     if (batch > 1)
         body[bl++] = '[';
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !f->proto->server_seq; i++) {
+        /* a foreign server passes the body on as it is: it is the record */
+        const pub_ev *e = &c->q[(c->q_head + i) % c->q_cap];
+        int k = record_format(body + bl, cap - hdr_room - bl, f->run_id, f->ch_names[e->ch], e->n, e->ts_us,
+                              p->payload, p->payload_len);
+        if (k < 0) {
+            free(buf);
+            return;
+        }
+        bl += (size_t)k;
+    }
+    for (size_t i = 0; i < n && f->proto->server_seq; i++) {
         const pub_ev *e = &c->q[(c->q_head + i) % c->q_cap];
         /* the id is unique per run (start time, seed, shard) so that runs
          * against a long-lived server are never taken for repeats */
@@ -596,11 +623,15 @@ static void conn_kick(pub_conn *c)
     }
     if (batch > 1)
         body[bl++] = ']';
-    char hdr[512 + FLEET_TOKEN_MAX];
+    char hdr[512 + FLEET_TOKEN_MAX + PROTO_PATH_MAX * 3], target[PROTO_PATH_MAX * 3];
+    if (f->proto->pub_target(&f->cfg.proto_opts, f->ch_names[ch], target, sizeof target) < 0) {
+        free(buf);
+        return;
+    }
     int hl = snprintf(hdr, sizeof hdr,
-                      "POST /publish/%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                      "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
                       "Content-Length: %zu\r\n%s%s%s\r\n",
-                      f->ch_names[ch], f->host_hdr, bl, f->cfg.pub.token[0] ? "Authorization: Bearer " : "",
+                      target, f->host_hdr, bl, f->cfg.pub.token[0] ? "Authorization: Bearer " : "",
                       f->cfg.pub.token, f->cfg.pub.token[0] ? "\r\n" : "");
     memmove(buf + hl, body, bl); /* header then body, contiguous */
     memcpy(buf, hdr, (size_t)hl);

@@ -20,9 +20,11 @@ BINS += $(BINDIR)/rtchaos
 $(HARNESS_CORE_OBJS) $(BUILD)/harness/main.o: CPPFLAGS += -Iharness -Ifleet -Ireports
 $(BUILD)/tests/unit/test_windows.o: CPPFLAGS += -Iharness -Ifleet
 
-$(eval $(call unit_test,test_scenario,$(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o,$(HARNESS_LIBS)))
-$(eval $(call unit_test,test_verdict,$(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o,$(HARNESS_LIBS)))
-$(eval $(call unit_test,test_faultplan,$(BUILD)/harness/faultplan.o $(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o,$(HARNESS_LIBS)))
+# the scenario parser checks a target's protocol against the adapters' table
+SCN_OBJS := $(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o $(BUILD)/fleet/proto.o $(BUILD)/fleet/proto_v1.o $(BUILD)/fleet/proto_nchan.o
+$(eval $(call unit_test,test_scenario,$(SCN_OBJS),$(HARNESS_LIBS)))
+$(eval $(call unit_test,test_verdict,$(SCN_OBJS),$(HARNESS_LIBS)))
+$(eval $(call unit_test,test_faultplan,$(BUILD)/harness/faultplan.o $(SCN_OBJS),$(HARNESS_LIBS)))
 $(eval $(call unit_test,test_child,$(BUILD)/harness/child.o,))
 $(eval $(call unit_test,test_windows,$(BUILD)/harness/windows.o $(BUILD)/fleet/checker.o,))
 $(eval $(call unit_test,test_live_metrics,$(BUILD)/harness/live_metrics.o $(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o $(FLEET_OBJS),$(HARNESS_LIBS) $(FLEET_LIBS)))

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "orch.h"
+#include "proto.h"
 #include "reports.h"
 #include "scenario.h"
 #include "suite.h"
@@ -16,14 +17,14 @@ static void self_exe(char *buf, size_t cap);
 static void usage(FILE *f)
 {
     fputs("usage:\n"
-          "  rtchaos run SCENARIO.yaml [--target URL] [--out DIR] [--seed N] [--set path=value]...\n"
+          "  rtchaos run SCENARIO.yaml [--target URL [--protocol P]] [--out DIR] [--seed N] [--set path=value]...\n"
           "              [--shard i/N] [--workers N] [--quiet|--json]\n"
           "              [--metrics-addr HOST:PORT [--metrics-linger DURATION]]\n"
           "      run a scenario; writes DIR/report.json, junit.xml, report.md, report.html, events.jsonl;\n"
           "      --metrics-addr serves live Prometheus metrics at http://HOST:PORT/metrics during the run\n"
           "  rtchaos run SUITE.yaml [--out DIR] [--target URL] [--set path=value]... [--short] [--only S] [--quiet]\n"
           "      run every scenario of a suite (docs/suites.md); one index, one exit code\n"
-          "  rtchaos validate [--target URL] [--set path=value]... SCENARIO.yaml|SUITE.yaml...\n"
+          "  rtchaos validate [--target URL] [--protocol P] [--set path=value]... SCENARIO.yaml|SUITE.yaml...\n"
           "      check scenarios (structure and meaning); every error as file:line:col\n"
           "  rtchaos report RUN_DIR...\n"
           "      re-render report.md, report.html and plots from RUN_DIR/report.json\n"
@@ -59,8 +60,45 @@ static void print_diag(const scn_diag *d)
         fprintf(stderr, "%s\n", d->msgs[k]);
 }
 
+/* Takes an option's value: "--opt VALUE" or "--opt=VALUE". */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t l = strlen(name);
+    if (!strncmp(argv[*i], name, l) && argv[*i][l] == '=')
+        return argv[*i] + l + 1;
+    if (!strcmp(argv[*i], name)) {
+        if (*i + 1 >= argc)
+            return NULL;
+        return argv[++*i];
+    }
+    return NULL;
+}
+
+static int is_opt(const char *a, const char *name)
+{
+    size_t l = strlen(name);
+    return !strncmp(a, name, l) && (a[l] == '\0' || a[l] == '=');
+}
+
+/* --protocol P: a known adapter becomes the override target.protocol=P
+ * (in buf, which must outlive the sets). Returns 0, or -1 after saying why. */
+static int protocol_set(const char *v, char *buf, size_t cap, const char *cmd)
+{
+    if (!v) {
+        fprintf(stderr, "rtchaos %s: --protocol needs a value (one of %s)\n", cmd, proto_names());
+        return -1;
+    }
+    if (!proto_find(v)) {
+        fprintf(stderr, "rtchaos %s: --protocol %s: unknown protocol (known: %s)\n", cmd, v, proto_names());
+        return -1;
+    }
+    snprintf(buf, cap, "target.protocol=%s", v);
+    return 0;
+}
+
 static int cmd_validate(int argc, char **argv)
 {
+    char proto_set[96];
     sets st = {0};
     int has_target = 0, nfiles = 0, bad = 0;
     const char **files = calloc((size_t)argc + 1, sizeof *files);
@@ -77,6 +115,15 @@ static int cmd_validate(int argc, char **argv)
             i++;
         } else if (!strncmp(a, "--target=", 9))
             has_target = 1;
+        else if (is_opt(a, "--protocol")) {
+            const char *v = opt_value(argc, argv, &i, "--protocol");
+            if (protocol_set(v, proto_set, sizeof proto_set, "validate") < 0) {
+                free(files);
+                free(st.v);
+                return ORCH_EXIT_USAGE;
+            }
+            sets_add(&st, proto_set);
+        }
         else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             free(files);
@@ -165,8 +212,8 @@ static void self_dir(char *buf, size_t cap)
 /* The first argument that is not an option or an option's value. */
 static const char *first_file(int argc, char **argv)
 {
-    static const char *const with_value[] = {"--set",   "--target", "--out",          "--seed",
-                                             "--workers", "--shard", "--only", "--metrics-addr",
+    static const char *const with_value[] = {"--set",   "--target", "--protocol",     "--out",
+                                             "--seed",  "--workers", "--shard", "--only", "--metrics-addr",
                                              "--metrics-linger"};
     for (int i = 0; i < argc; i++) {
         if (argv[i][0] != '-')
@@ -178,26 +225,6 @@ static const char *first_file(int argc, char **argv)
     return NULL;
 }
 
-/* Takes an option's value: "--opt VALUE" or "--opt=VALUE". */
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t l = strlen(name);
-    if (!strncmp(argv[*i], name, l) && argv[*i][l] == '=')
-        return argv[*i] + l + 1;
-    if (!strcmp(argv[*i], name)) {
-        if (*i + 1 >= argc)
-            return NULL;
-        return argv[++*i];
-    }
-    return NULL;
-}
-
-static int is_opt(const char *a, const char *name)
-{
-    size_t l = strlen(name);
-    return !strncmp(a, name, l) && (a[l] == '\0' || a[l] == '=');
-}
-
 static int cmd_run(int argc, char **argv, const char *command)
 {
     const char *first = first_file(argc, argv);
@@ -206,6 +233,7 @@ static int cmd_run(int argc, char **argv, const char *command)
         self_exe(exe, sizeof exe);
         return suite_cli_run(argc, argv, exe);
     }
+    char proto_set[96];
     sets st = {0};
     orch_opts o = {0};
     const char *file = NULL;
@@ -225,6 +253,10 @@ static int cmd_run(int argc, char **argv, const char *command)
             if (!(v = opt_value(argc, argv, &i, "--target")))
                 goto missing;
             o.target = v;
+        } else if (is_opt(a, "--protocol")) {
+            if (protocol_set(opt_value(argc, argv, &i, "--protocol"), proto_set, sizeof proto_set, "run") < 0)
+                goto out;
+            sets_add(&st, proto_set);
         } else if (is_opt(a, "--out")) {
             if (!(v = opt_value(argc, argv, &i, "--out")))
                 goto missing;

@@ -413,6 +413,12 @@ static int fleet_setup(run *r, char *err, size_t errlen)
     }
     sfmt(cfg.publish_addr.host, sizeof cfg.publish_addr.host, "%s", r->up_host);
     cfg.publish_addr.port = r->up_port;
+    if (s->target.protocol)
+        sfmt(cfg.protocol, sizeof cfg.protocol, "%s", s->target.protocol);
+    if (s->target.sub_path)
+        sfmt(cfg.proto_opts.sub_path, sizeof cfg.proto_opts.sub_path, "%s", s->target.sub_path);
+    if (s->target.pub_path)
+        sfmt(cfg.proto_opts.pub_path, sizeof cfg.proto_opts.pub_path, "%s", s->target.pub_path);
     cfg.channels.count = s->channels.count;
     sfmt(cfg.channels.pattern, sizeof cfg.channels.pattern, "%s", s->channels.pattern);
     const scn_publishers *p = &s->publishers;
@@ -919,6 +925,23 @@ static json_t *build_report(run *r, const json_t *proxy_events)
     json_object_set_new(rep, "scenario", json_string(s->name));
     json_object_set_new(rep, "seed", json_integer((json_int_t)r->seed));
     json_object_set_new(rep, "target", json_string(r->target_url));
+    /* "target" is a string in rtchaos.report/1; the protocol and its
+     * promise sit beside it (docs/report-schema.md) */
+    const proto *pr = proto_find(s->target.protocol ? s->target.protocol : "v1");
+    if (pr) {
+        json_t *po = json_object();
+        json_object_set_new(po, "name", json_string(pr->name));
+        json_object_set_new(po, "resume", json_string(proto_resume_str(pr->resume)));
+        json_object_set_new(po, "promise", json_string(pr->promise));
+        if (!pr->server_seq) {
+            json_object_set_new(po, "sub_path", json_string(s->target.sub_path ? s->target.sub_path : pr->def_sub_path));
+            json_object_set_new(po, "pub_path", json_string(s->target.pub_path ? s->target.pub_path : pr->def_pub_path));
+            json_object_set_new(po, "seq", json_string("publisher record"));
+        } else {
+            json_object_set_new(po, "seq", json_string("server"));
+        }
+        json_object_set_new(rep, "protocol", po);
+    }
     json_object_set_new(rep, "started", json_string(r->started));
     json_object_set_new(rep, "duration_s", json_real(r->elapsed_s));
     json_object_set_new(rep, "pass", json_false());

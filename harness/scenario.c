@@ -1,5 +1,6 @@
 /* scenario.c — loads a scenario: libyaml document → --set overrides → checked struct. */
 #include "scenario.h"
+#include "proto.h"
 #include "toxic_names.h"
 #include "verdict.h"
 
@@ -910,10 +911,14 @@ static void client_field(ctx *c, void *obj, size_t key, int val, int keynode)
     case 0: get_str(c, val, &g->name); break;
     case 1: get_uint(c, val, 1, 1000000, &g->count); break;
     case 2:
+        g->transport_node = val;
         if (get_enum(c, val, cltr_names, 3, &e) == 0)
             g->transport = (scn_client_transport)e;
         break;
-    case 3: get_uint(c, val, 1, 100000, &g->channels_per_client); break;
+    case 3:
+        g->cpc_node = val;
+        get_uint(c, val, 1, 100000, &g->channels_per_client);
+        break;
     case 4: get_duration(c, val, &g->ramp_up_us); break;
     case 5: get_u64(c, val, 0, 1ULL << 40, &g->read_rate_bytes_per_s); break;
     case 6:
@@ -1044,7 +1049,7 @@ static void fault_field(ctx *c, void *obj, size_t key, int val, int keynode)
 
 static const char *const k_top[] = {"name", "description", "seed", "duration", "warmup", "drain",
                                     "server", "proxy", "channels", "publishers", "clients",
-                                    "faults", "budgets", "harness"};
+                                    "faults", "budgets", "harness", "target"};
 
 typedef struct top_seen {
     scenario *s;
@@ -1089,6 +1094,75 @@ static void harness_field(ctx *c, void *obj, size_t key, int val, int keynode)
             err_at(c, val, "harness.metrics_linger: at most 10m");
         break;
     }
+}
+
+static const char *const k_target[] = {"protocol", "sub_path", "pub_path"};
+
+typedef struct target_seen {
+    scn_target *t;
+    int node[3];
+} target_seen;
+
+static void target_field(ctx *c, void *obj, size_t key, int val, int keynode)
+{
+    (void)keynode;
+    target_seen *ts = obj;
+    ts->node[key] = val;
+    int e;
+    switch (key) {
+    case 0:
+        if (get_enum(c, val, proto_name_list, proto_count, &e) == 0)
+            ts->t->protocol = strdup(proto_name_list[e]);
+        break;
+    case 1: get_str(c, val, &ts->t->sub_path); break;
+    case 2: get_str(c, val, &ts->t->pub_path); break;
+    }
+}
+
+/* target: the protocol, its locations, and what it can do against what the
+ * clients and publishers ask of it (each error at the key that asks). */
+static void parse_target(ctx *c, scenario *s, int id)
+{
+    target_seen ts = {.t = &s->target};
+    if (walk_map(c, id, "target", k_target, sizeof k_target / sizeof *k_target, target_field, &ts) < 0)
+        return;
+    const proto *p = proto_find(s->target.protocol ? s->target.protocol : "v1");
+    if (!p)
+        return; /* reported by get_enum */
+    char e[256];
+    const char *paths[2] = {s->target.sub_path, s->target.pub_path};
+    for (int k = 0; k < 2; k++) {
+        if (!paths[k])
+            continue;
+        if (p->server_seq)
+            err_at(c, ts.node[1 + k], "target.%s: protocol %s has fixed locations (docs/wire-contract.md)",
+                   k_target[1 + k], p->name);
+        else if (proto_check_path(k ? "target.pub_path" : "target.sub_path", paths[k], e, sizeof e) < 0)
+            err_at(c, ts.node[1 + k], "%s", e);
+    }
+    int pnode = ts.node[0] ? ts.node[0] : id;
+    for (size_t i = 0; i < s->nclients; i++) {
+        const scn_client_group *g = &s->clients[i];
+        if (g->behavior != SCN_BH_SUBSCRIBER && !p->server_seq)
+            err_at(c, pnode, "clients[%zu] (%s): behavior %s speaks contract v1 only, not protocol %s", i,
+                   g->name ? g->name : "?", behavior_names[g->behavior], p->name);
+        if (!(p->transports & (1u << g->transport)))
+            err_at(c, g->transport_node ? g->transport_node : pnode,
+                   "clients[%zu]: protocol %s has no %s transport", i, p->name, cltr_names[g->transport]);
+        for (unsigned k = 0; k < g->nfallback; k++)
+            if (!(p->transports & (1u << g->fallback[k])))
+                err_at(c, g->fallback_node, "clients[%zu]: fallback %s: protocol %s has no %s transport", i,
+                       cltr_names[g->fallback[k]], p->name, cltr_names[g->fallback[k]]);
+        if (p->max_channels_per_conn && g->channels_per_client > p->max_channels_per_conn)
+            err_at(c, g->cpc_node ? g->cpc_node : pnode,
+                   "clients[%zu]: protocol %s subscribes %u channel per connection, not %u", i, p->name,
+                   p->max_channels_per_conn, g->channels_per_client);
+    }
+    if (s->publishers.transport == SCN_PUB_WS && !p->pub_ws)
+        err_at(c, pnode, "publishers.transport ws: protocol %s publishes over http only", p->name);
+    if (s->publishers.batch > 1 && !p->pub_batch)
+        err_at(c, pnode, "publishers.batch %u: protocol %s takes one event per publish request", s->publishers.batch,
+               p->name);
 }
 
 static void top_field(ctx *c, void *obj, size_t key, int val, int keynode)
@@ -1728,6 +1802,8 @@ static void convert(ctx *c, scenario *s)
     if (v[13])
         walk_map(c, v[13], "harness", k_harness, sizeof k_harness / sizeof *k_harness, harness_field,
                  &s->harness);
+    if (v[14])
+        parse_target(c, s, v[14]);
     if (v[12]) {
         if (want_seq(c, v[12], "budgets") == 0) {
             size_t n = seq_len(c, v[12]);
@@ -1927,6 +2003,9 @@ void scenario_free(scenario *s)
     for (size_t i = 0; i < s->harness.nsource_addrs; i++)
         free(s->harness.source_addrs[i]);
     free(s->harness.source_addrs);
+    free(s->target.protocol);
+    free(s->target.sub_path);
+    free(s->target.pub_path);
     memset(s, 0, sizeof *s);
 }
 
@@ -2109,6 +2188,15 @@ json_t *scenario_to_json(const scenario *s)
         json_array_append_new(fa, j);
     }
     json_object_set_new(o, "faults", fa);
+    if (s->target.protocol || s->target.sub_path || s->target.pub_path) {
+        json_t *t = json_object();
+        json_object_set_new(t, "protocol", json_string(s->target.protocol ? s->target.protocol : "v1"));
+        if (s->target.sub_path)
+            json_object_set_new(t, "sub_path", json_string(s->target.sub_path));
+        if (s->target.pub_path)
+            json_object_set_new(t, "pub_path", json_string(s->target.pub_path));
+        json_object_set_new(o, "target", t);
+    }
     json_object_set_new(o, "harness", json_pack("{s:i, s:i, s:o, s:i, s:i}", "threads", (int)s->harness.threads,
                                                 "workers", (int)s->harness.workers, "source_addrs",
                                                 str_array(s->harness.source_addrs, s->harness.nsource_addrs),

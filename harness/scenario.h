@@ -111,7 +111,17 @@ typedef struct scn_client_group {
     scn_client_transport fallback[2]; /* tried in order when the transport before is refused */
     unsigned nfallback;
     int fallback_node;        /* where `fallback` was written (for errors found later); 0 = absent */
+    int transport_node;       /* where `transport` / `channels_per_client` were written (0 = absent), */
+    int cpc_node;             /* for what the target's protocol cannot do */
 } scn_client_group;
+
+/* The server's protocol (`target:`; `--protocol` sets target.protocol).
+ * docs/targets.md lists the protocols and their options. */
+typedef struct scn_target {
+    char *protocol;           /* an adapter name (fleet/proto.h); NULL = "v1" (wire contract v1) */
+    char *sub_path;           /* subscriber location with {ch}; NULL = the adapter's default */
+    char *pub_path;           /* publisher location with {ch}; NULL = the adapter's default */
+} scn_target;
 
 /* How the harness itself runs the fleet (CLI flags override). */
 typedef struct scn_harness {
@@ -179,6 +189,7 @@ typedef struct scenario {
     scn_budget *budgets;
     size_t nbudgets;
     scn_harness harness;
+    scn_target target;
 } scenario;
 
 /* Diagnostics collected while loading: every error, each one line

@@ -1,0 +1,142 @@
+/* proto.h — the fleet's protocol adapters: how a subscriber and the publisher speak to one kind of server (contract v1, nchan, …), one file per protocol, found by name in a registry. */
+#ifndef RTCHAOS_PROTO_H
+#define RTCHAOS_PROTO_H
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The fleet's clients and publisher do the transport work (TCP, HTTP heads,
+ * WebSocket framing, SSE parsing, reconnects); an adapter says what goes on
+ * the wire for its protocol and what comes back means:
+ *
+ *   sub_target / sub_headers   where a subscriber connects, with its resume position
+ *   ws_subprotocol, ws_message a WebSocket frame → payload and resume id
+ *   poll_response              a long-poll answer → payload and resume id
+ *   pub_target / pub_ack       where a publish goes, whether the answer acknowledges it
+ *   resume                     what the protocol promises a client that comes back
+ *
+ * Contract v1 (proto_v1.c) frames are envelopes that carry the server's own
+ * sequence numbers, snapshots and gaps (server_seq = 1); the fleet keeps its
+ * v1 subscribe/resync logic for them. Every other protocol carries opaque
+ * payloads: the publisher embeds its own record in each (record.h) and the
+ * checker judges loss, duplication, order and latency from that.
+ *
+ * Adapters are stateless tables; every function is thread-safe and writes
+ * only into the caller's buffers.
+ */
+
+/* What a protocol promises a client that reconnects (report.json
+ * protocol.resume; the checker judges resync against it). */
+typedef enum proto_resume {
+    PROTO_RESUME_SEQ_EPOCH = 0, /* contract v1: since + epoch; replay, else a snapshot says so */
+    PROTO_RESUME_BUFFER,        /* nchan: by message id within the server's buffer; evictions are
+                                   silent, so a hole is `lost` */
+    PROTO_RESUME_OFFSET,        /* Socket.IO recovery: by offset, time-bounded, failure signalled */
+    PROTO_RESUME_NONE,          /* Pusher: what was published while away is never delivered */
+} proto_resume;
+
+/* "seq_epoch", "within_buffer", "offset", "none". */
+const char *proto_resume_str(proto_resume r);
+
+/* Subscriber transports, as bits of proto.transports (values of fleet_transport). */
+#define PROTO_TR_WS   (1u << 0)
+#define PROTO_TR_SSE  (1u << 1)
+#define PROTO_TR_POLL (1u << 2)
+
+#define PROTO_PATH_MAX 256
+#define PROTO_ID_MAX   192  /* longest resume id kept (SSE id, nchan message id, poll validators) */
+
+/* Where an adapter's locations are, from the scenario (target.sub_path,
+ * target.pub_path); "" = the adapter's default. "{ch}" is replaced by the
+ * channel name. */
+typedef struct proto_opts {
+    char sub_path[PROTO_PATH_MAX];
+    char pub_path[PROTO_PATH_MAX];
+} proto_opts;
+
+/* What one inbound message carries: a payload (NULL when it was control
+ * only) and the resume id the server gave it (NULL when none). Both point
+ * into the caller's buffer or into the adapter's static strings. */
+typedef struct proto_frame {
+    const char *payload;
+    size_t payload_len;
+    const char *id;
+    size_t id_len;
+} proto_frame;
+
+/* Response headers a long-poll adapter reads (captured by fleet_http). */
+typedef struct proto_poll_head {
+    int status;
+    const char *last_modified; /* "" when absent */
+    const char *etag;          /* "" when absent */
+} proto_poll_head;
+
+/* Outcome of proto.poll_response. */
+enum proto_poll_rc {
+    PROTO_POLL_MESSAGE = 0, /* body is one payload; *id_out holds the next resume id */
+    PROTO_POLL_EMPTY,       /* nothing new (the server's timeout): poll again */
+    PROTO_POLL_REFUSED,     /* any other status: the transport is refused */
+};
+
+typedef struct proto proto;
+struct proto {
+    const char *name;            /* the --protocol / target.protocol value */
+    proto_resume resume;
+    const char *promise;         /* one sentence for reports: what resume means here */
+    unsigned transports;         /* PROTO_TR_* the protocol has */
+    unsigned max_channels_per_conn; /* 0 = any number per connection */
+    int server_seq;              /* 1: frames are contract-v1 envelopes; 0: payloads carry record.h */
+    int pub_ws;                  /* can publish over WebSocket */
+    int pub_batch;               /* takes several events in one publish request */
+    const char *def_sub_path, *def_pub_path; /* defaults for proto_opts ("" fields) */
+    const char *ws_subprotocol;  /* Sec-WebSocket-Protocol to offer, or NULL */
+
+    /* The request target (path and query) of a subscriber connection to
+     * channels chs[0..n) over transport tr (a fleet_transport), resuming
+     * from resume_id (NULL: afresh). Returns the length, or -1 when it does
+     * not fit in cap. */
+    int (*sub_target)(const proto_opts *o, int tr, const char *const *chs, size_t n,
+                      const char *resume_id, char *buf, size_t cap);
+    /* Extra request header lines ("Name: value\r\n"…) for that request.
+     * Returns the length (0 for none), or -1 when they do not fit. */
+    int (*sub_headers)(const proto_opts *o, int tr, const char *resume_id, char *buf, size_t cap);
+    /* Splits one inbound WebSocket text message. Returns 0, or -1 when it
+     * is not what the protocol sends. */
+    int (*ws_message)(const char *data, size_t len, proto_frame *out);
+    /* Judges a long-poll response and makes the next resume id from its
+     * validators into id_out (NUL-terminated; unchanged unless MESSAGE). */
+    int (*poll_response)(const proto_poll_head *h, char *id_out, size_t id_cap);
+    /* The publish request target for channel ch. Returns the length or -1. */
+    int (*pub_target)(const proto_opts *o, const char *ch, char *buf, size_t cap);
+    /* Whether a publish response acknowledges one event (1) or not (0,
+     * with a reason in why). Only for server_seq == 0: v1 acks carry the
+     * server's seq and are read by the publisher itself. */
+    int (*pub_ack)(int status, const char *body, size_t len, char *why, size_t whycap);
+};
+
+/* Every adapter's name, in registry order (for did-you-mean lists). */
+extern const char *const proto_name_list[];
+extern const size_t proto_count;
+
+/* The adapter named name, or NULL. */
+const proto *proto_find(const char *name);
+/* The names of every adapter, comma-separated, for messages. */
+const char *proto_names(void);
+
+/* Replaces the first "{ch}" in path with ch (percent-encoding what is not
+ * unreserved or ':'), into buf. A path without "{ch}" gets "/" ch appended.
+ * Returns the length, or -1 when it does not fit. */
+int proto_expand_path(const char *path, const char *ch, char *buf, size_t cap);
+
+/* Checks an adapter option path: starts with "/", has exactly one "{ch}",
+ * no spaces or control bytes. Returns 0, or -1 with a message in err. */
+int proto_check_path(const char *what, const char *path, char *err, size_t errlen);
+
+/* Percent-encodes s into buf (unreserved and ':' kept). Returns the length
+ * or -1 when it does not fit. */
+int proto_pct_encode(const char *s, char *buf, size_t cap);
+
+extern const proto proto_v1;
+extern const proto proto_nchan;
+
+#endif

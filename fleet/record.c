@@ -1,0 +1,55 @@
+/* record.c — formats and reads the publisher's record (record.h); reading goes through jansson, as foreign servers may re-encode the JSON they pass on. */
+#include "record.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+int record_format(char *buf, size_t cap, const char *run, const char *ch, uint64_t seq, int64_t ts_us,
+                  const char *data, size_t data_len)
+{
+    char chj[ENV_CH_MAX * 6 + 8], runj[RECORD_RUN_MAX * 6 + 8];
+    if (envelope_json_str(chj, sizeof chj, ch, strlen(ch)) < 0 ||
+        envelope_json_str(runj, sizeof runj, run, strlen(run)) < 0)
+        return -1;
+    int k = snprintf(buf, cap, "{\"run\":%s,\"ch\":%s,\"seq\":%llu,\"ts\":%lld,\"data\":", runj, chj,
+                     (unsigned long long)seq, (long long)ts_us);
+    if (k < 0 || (size_t)k + data_len + 2 > cap)
+        return -1;
+    memcpy(buf + k, data, data_len);
+    k += (int)data_len;
+    buf[k++] = '}';
+    buf[k] = '\0';
+    return k;
+}
+
+int record_scan(const char *buf, size_t len, record *out, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *o = json_loadb(buf, len, 0, &je);
+    if (!o || !json_is_object(o)) {
+        snprintf(err, errlen, "payload is not a JSON object%s%s", o ? "" : ": ", o ? "" : je.text);
+        json_decref(o);
+        return -1;
+    }
+    json_t *run = json_object_get(o, "run"), *ch = json_object_get(o, "ch");
+    json_t *seq = json_object_get(o, "seq"), *ts = json_object_get(o, "ts");
+    int rc = -1;
+    if (!json_is_string(run) || json_string_length(run) > RECORD_RUN_MAX)
+        snprintf(err, errlen, "payload has no rtchaos record (\"run\")");
+    else if (!json_is_string(ch) || json_string_length(ch) == 0 || json_string_length(ch) > ENV_CH_MAX)
+        snprintf(err, errlen, "record: \"ch\" is not a channel name");
+    else if (!json_is_integer(seq) || json_integer_value(seq) < 1)
+        snprintf(err, errlen, "record: \"seq\" is not a positive integer");
+    else if (!json_is_integer(ts))
+        snprintf(err, errlen, "record: \"ts\" is not an integer");
+    else {
+        snprintf(out->run, sizeof out->run, "%s", json_string_value(run));
+        snprintf(out->ch, sizeof out->ch, "%s", json_string_value(ch));
+        out->seq = (uint64_t)json_integer_value(seq);
+        out->ts_us = (int64_t)json_integer_value(ts);
+        rc = 0;
+    }
+    json_decref(o);
+    return rc;
+}
