@@ -43,6 +43,7 @@ UNIT_TESTS  :=
 # ---- common/: the library every binary links --------------------------------
 COMMON_SRCS := $(wildcard common/*.c)
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/%.o)
+include mk/version.mk
 COMMON_LIB  := $(BUILD)/libcommon.a
 
 $(COMMON_LIB): $(COMMON_OBJS)

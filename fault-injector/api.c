@@ -2,6 +2,7 @@
  * GET /events and GET /metrics. */
 #include "api.h"
 #include "clock.h"
+#include "version.h"
 
 #include <netinet/in.h>
 #include <stdio.h>
@@ -13,6 +14,8 @@
 #include <sys/queue.h>
 #include <event2/keyvalq_struct.h>
 
+/* GET /version keeps Toxiproxy's shape, {"version": API level}, so its
+ * clients read it unchanged; "rtchaos" adds the project's own version. */
 #define API_VERSION "2.12.0-rtchaos"
 #define API_BODY_MAX (1024 * 1024)
 #define EVENTS_PAGE_MAX 10000
@@ -406,7 +409,7 @@ static void dispatch(struct evhttp_request *req, void *arg)
         else
             reply_empty(req, 204);
     } else if (n == 1 && strcmp(seg[0], "version") == 0 && get) {
-        reply_json(req, 200, json_pack("{s:s}", "version", API_VERSION));
+        reply_json(req, 200, json_pack("{s:s,s:s}", "version", API_VERSION, "rtchaos", rtchaos_version));
     } else if (n == 1 && strcmp(seg[0], "metrics") == 0 && get) {
         metrics_req(a, req);
     } else if (n == 1 && strcmp(seg[0], "events") == 0 && get) {

@@ -20,6 +20,7 @@
 #include "evlog.h"
 #include "log.h"
 #include "proxy.h"
+#include "version.h"
 
 #define EVENTS_RING 100000
 
@@ -28,12 +29,16 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: rtchaos-proxy [--host ADDR] [--api-port PORT] [--config FILE.json] [--seed N]\n"
             "                     [--events FILE.jsonl] [--log-level debug|info|warn|error] [--no-splice]\n"
+            "       rtchaos-proxy --help | --version\n"
             "  --host       API listen address (default 127.0.0.1)\n"
             "  --api-port   API port (default 8474; 0 picks a free one; --port is an alias)\n"
             "  --config     Toxiproxy populate file: JSON array of {name,listen,upstream[,enabled][,toxics]}\n"
             "  --seed       seed of every random decision (default: from the clock, logged)\n"
             "  --events     append every action as a JSON line to this file\n"
             "  --no-splice  copy through user space even where no toxic is active\n"
+            "  --log-level  least severe log line written to stderr (default info)\n"
+            "  --help       print this and exit\n"
+            "  --version    print the version and exit (GET /version answers it too)\n"
             "Prints \"api HOST:PORT\" then \"proxy NAME HOST:PORT\" per configured proxy on stdout.\n");
 }
 
@@ -111,7 +116,7 @@ int main(int argc, char **argv)
         {"port", required_argument, 0, 'p'},   {"config", required_argument, 0, 'c'},
         {"seed", required_argument, 0, 's'},   {"events", required_argument, 0, 'e'},
         {"log-level", required_argument, 0, 'l'}, {"help", no_argument, 0, 'h'},
-        {"no-splice", no_argument, 0, 'S'},
+        {"no-splice", no_argument, 0, 'S'},    {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
     int o;
@@ -145,6 +150,7 @@ int main(int argc, char **argv)
             }
             break;
         case 'h': usage(stdout); return 0;
+        case 'V': version_print(stdout, "rtchaos-proxy"); return 0;
         default: usage(stderr); return 2;
         }
     }

@@ -13,6 +13,7 @@
 #include "envelope.h"
 #include "fleet.h"
 #include "log.h"
+#include "version.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -112,7 +113,8 @@ static void usage(FILE *o)
             "  --duration-ms MS (default 3000) --drain-ms MS (default 10000)\n"
             "  --cut-at-ms MS --cut-fraction F   a reconnect storm during the run\n"
             "  --threads N --workers N --src A,B,… --seed N --out FILE --token T --quiet\n"
-            "  --bench-check N          microbench: scan + check N envelopes on one core, print JSON\n");
+            "  --bench-check N          microbench: scan + check N envelopes on one core, print JSON\n"
+            "  --help | --version\n");
 }
 
 static int parse_hostport(const char *s, fleet_endpoint *e)
@@ -163,7 +165,7 @@ int main(int argc, char **argv)
     enum { O_CLIENT = 1000, O_PUBLISH, O_CHANNELS, O_PATTERN, O_RATE, O_SCHEDULE, O_BURST_SIZE, O_BURST_MS,
            O_PAYLOAD, O_BATCH, O_RETRIES, O_PUBCONNS, O_CLIENTS, O_TRANSPORT, O_CPC, O_RAMP, O_RESUME,
            O_RECONNECT, O_BACKOFF, O_MAXBACKOFF, O_IDLE, O_READRATE, O_DURATION, O_DRAIN, O_CUTAT,
-           O_CUTFRAC, O_POLLTO, O_PUBTR, O_THREADS, O_WORKERS, O_SRC, O_SEED, O_OUT, O_TOKEN, O_QUIET, O_HELP, O_BENCH, O_FALLBACK };
+           O_CUTFRAC, O_POLLTO, O_PUBTR, O_THREADS, O_WORKERS, O_SRC, O_SEED, O_OUT, O_TOKEN, O_QUIET, O_HELP, O_BENCH, O_FALLBACK, O_VERSION };
     static const struct option opts[] = {
         {"client", 1, 0, O_CLIENT}, {"publish", 1, 0, O_PUBLISH}, {"channels", 1, 0, O_CHANNELS},
         {"pattern", 1, 0, O_PATTERN}, {"rate", 1, 0, O_RATE}, {"schedule", 1, 0, O_SCHEDULE},
@@ -177,7 +179,8 @@ int main(int argc, char **argv)
         {"duration-ms", 1, 0, O_DURATION}, {"drain-ms", 1, 0, O_DRAIN}, {"cut-at-ms", 1, 0, O_CUTAT},
         {"cut-fraction", 1, 0, O_CUTFRAC}, {"poll-timeout-ms", 1, 0, O_POLLTO}, {"pub-transport", 1, 0, O_PUBTR}, {"threads", 1, 0, O_THREADS}, {"workers", 1, 0, O_WORKERS},
         {"src", 1, 0, O_SRC}, {"seed", 1, 0, O_SEED}, {"out", 1, 0, O_OUT}, {"token", 1, 0, O_TOKEN},
-        {"quiet", 0, 0, O_QUIET}, {"bench-check", 1, 0, O_BENCH}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
+        {"quiet", 0, 0, O_QUIET}, {"bench-check", 1, 0, O_BENCH}, {"help", 0, 0, O_HELP},
+        {"version", 0, 0, O_VERSION}, {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
@@ -289,6 +292,7 @@ int main(int argc, char **argv)
             break;
         case O_QUIET: quiet = 1; break;
         case O_HELP: usage(stdout); return 0;
+        case O_VERSION: version_print(stdout, "rtchaos-fleet-check"); return 0;
         case O_BENCH: return bench_check(strtoull(optarg, NULL, 10));
         default: usage(stderr); return 2;
         }

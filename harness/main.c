@@ -1,18 +1,23 @@
-/* main.c — the rtchaos CLI: run, validate, report, compare, merge. */
+/* main.c — the rtchaos CLI: run, validate, report, compare, merge, list. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "datadir.h"
 #include "orch.h"
 #include "proto.h"
 #include "reports.h"
 #include "scenario.h"
 #include "suite.h"
+#include "version.h"
 
 static void self_exe(char *buf, size_t cap);
+static void self_dir(char *buf, size_t cap);
 
 static void usage(FILE *f)
 {
@@ -33,6 +38,12 @@ static void usage(FILE *f)
           "      regression gate: exit 1 when NEW is worse than BASE beyond the margins\n"
           "  rtchaos merge OUT_DIR SHARD_DIR...\n"
           "      exact merge of shard reports\n"
+          "  rtchaos list [scenarios|keys|dirs]\n"
+          "      the shipped scenarios and suites by name, the --set paths, or where they are looked for\n"
+          "  rtchaos --version | --help\n"
+          "SCENARIO and SUITE are a file or a shipped name (smoke, rfp/fanout, suites/rfp);\n"
+          "names are looked up in $RTCHAOS_DATADIR/scenarios, then EXE/../share/rtchaos/scenarios,\n"
+          "then EXE/../scenarios (EXE: the folder of rtchaos)\n"
           "exit codes: 0 pass, 1 a verdict failed (or a regression), 2 invalid scenario or command line,\n"
           "            3 the run itself broke\n",
           f);
@@ -148,7 +159,16 @@ static int cmd_validate(int argc, char **argv)
     scn_load_opts o = {.sets = st.v, .nsets = st.n, .has_target = has_target};
     char exe[PATH_MAX];
     self_exe(exe, sizeof exe);
+    char exedir[PATH_MAX];
+    self_dir(exedir, sizeof exedir);
     for (int i = 0; i < nfiles; i++) {
+        char path[PATH_MAX], ferr[4096];
+        if (datadir_find(files[i], exedir, path, sizeof path, ferr, sizeof ferr) < 0) {
+            fprintf(stderr, "rtchaos validate: %s\n", ferr);
+            bad++;
+            continue;
+        }
+        files[i] = path;
         if (suite_is_suite_file(files[i])) {
             if (suite_validate(files[i], exe, stderr) != 0)
                 bad++;
@@ -209,25 +229,39 @@ static void self_dir(char *buf, size_t cap)
         snprintf(buf, cap, ".");
 }
 
-/* The first argument that is not an option or an option's value. */
-static const char *first_file(int argc, char **argv)
+/* The index of the first argument that is not an option or an option's
+ * value, or -1. */
+static int first_file(int argc, char **argv)
 {
     static const char *const with_value[] = {"--set",   "--target", "--protocol",     "--out",
                                              "--seed",  "--workers", "--shard", "--only", "--metrics-addr",
                                              "--metrics-linger"};
     for (int i = 0; i < argc; i++) {
         if (argv[i][0] != '-')
-            return argv[i];
+            return i;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
             if (!strcmp(argv[i], with_value[k]))
                 i++;
     }
-    return NULL;
+    return -1;
 }
 
 static int cmd_run(int argc, char **argv, const char *command)
 {
-    const char *first = first_file(argc, argv);
+    /* a shipped name ("smoke", "suites/rfp") becomes its file, in place, so
+     * the suite runner and the scenario loader below see a path */
+    int fi = first_file(argc, argv);
+    char resolved[PATH_MAX];
+    if (fi >= 0) {
+        char exedir[PATH_MAX], ferr[4096];
+        self_dir(exedir, sizeof exedir);
+        if (datadir_find(argv[fi], exedir, resolved, sizeof resolved, ferr, sizeof ferr) < 0) {
+            fprintf(stderr, "rtchaos run: %s\n", ferr);
+            return ORCH_EXIT_USAGE;
+        }
+        argv[fi] = resolved;
+    }
+    const char *first = fi >= 0 ? argv[fi] : NULL;
     if (first && suite_is_suite_file(first)) {
         char exe[PATH_MAX];
         self_exe(exe, sizeof exe);
@@ -369,6 +403,93 @@ out:
     return rc;
 }
 
+/* Prints the shipped scenarios and suites below dir as names (relative
+ * path without ".yaml"), sorted, each once even when two folders have it. */
+static int list_names_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+typedef struct names {
+    char **v;
+    size_t n, cap;
+} names;
+
+static void names_walk(names *nm, const char *root, const char *rel)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s%s%s", root, *rel ? "/" : "", rel);
+    DIR *d = opendir(path);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char sub[PATH_MAX], full[PATH_MAX];
+        if (snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", e->d_name) >= (int)sizeof sub ||
+            snprintf(full, sizeof full, "%s/%s", root, sub) >= (int)sizeof full)
+            continue; /* a path too long to open is no shipped scenario */
+        struct stat st;
+        if (stat(full, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            names_walk(nm, root, sub);
+            continue;
+        }
+        size_t l = strlen(sub);
+        if (l < 6 || strcmp(sub + l - 5, ".yaml"))
+            continue;
+        sub[l - 5] = '\0';
+        if (nm->n == nm->cap) {
+            size_t nc = nm->cap ? nm->cap * 2 : 64;
+            char **nv = realloc(nm->v, nc * sizeof *nv);
+            if (!nv)
+                break;
+            nm->v = nv;
+            nm->cap = nc;
+        }
+        if ((nm->v[nm->n] = strdup(sub)))
+            nm->n++;
+    }
+    closedir(d);
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    const char *what = argc > 0 ? argv[0] : "scenarios";
+    if (argc > 1 || (strcmp(what, "scenarios") && strcmp(what, "keys") && strcmp(what, "dirs"))) {
+        fprintf(stderr, "rtchaos list: expected scenarios, keys or dirs\n");
+        usage(stderr);
+        return ORCH_EXIT_USAGE;
+    }
+    if (!strcmp(what, "keys")) {
+        scenario_print_set_keys(stdout);
+        return ORCH_EXIT_PASS;
+    }
+    char exedir[PATH_MAX], dirs[3][4096];
+    self_dir(exedir, sizeof exedir);
+    size_t nd = datadir_scenario_dirs(exedir, dirs, 3);
+    if (!strcmp(what, "dirs")) {
+        for (size_t k = 0; k < nd; k++)
+            printf("%s\n", dirs[k]);
+        return ORCH_EXIT_PASS;
+    }
+    names nm = {0};
+    for (size_t k = 0; k < nd; k++)
+        names_walk(&nm, dirs[k], "");
+    if (nm.n)
+        qsort(nm.v, nm.n, sizeof *nm.v, list_names_cmp);
+    for (size_t i = 0; i < nm.n; i++) {
+        if (!i || strcmp(nm.v[i], nm.v[i - 1]))
+            printf("%s\n", nm.v[i]);
+    }
+    for (size_t i = 0; i < nm.n; i++)
+        free(nm.v[i]);
+    free(nm.v);
+    return ORCH_EXIT_PASS;
+}
+
 /* The command line as one string, for the report. */
 static char *join_args(int argc, char **argv)
 {
@@ -408,6 +529,12 @@ int main(int argc, char **argv)
         return reports_cli_compare(argc - 2, argv + 2);
     if (!strcmp(cmd, "merge"))
         return reports_cli_merge(argc - 2, argv + 2);
+    if (!strcmp(cmd, "list"))
+        return cmd_list(argc - 2, argv + 2);
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        version_print(stdout, "rtchaos");
+        return ORCH_EXIT_PASS;
+    }
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
         usage(stdout);
         return ORCH_EXIT_PASS;

@@ -26,6 +26,7 @@
 #include "proxyctl.h"
 #include "reports.h"
 #include "verdict.h"
+#include "version.h"
 #include "windows.h"
 
 #define PROXY_NAME "rtchaos"
@@ -922,6 +923,7 @@ static json_t *build_report(run *r, const json_t *proxy_events)
     const scenario *s = r->s;
     json_t *rep = json_object();
     json_object_set_new(rep, "schema", json_string("rtchaos.report/1"));
+    json_object_set_new(rep, "rtchaos_version", json_string(rtchaos_version));
     json_object_set_new(rep, "scenario", json_string(s->name));
     json_object_set_new(rep, "seed", json_integer((json_int_t)r->seed));
     json_object_set_new(rep, "target", json_string(r->target_url));

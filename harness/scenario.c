@@ -2213,3 +2213,48 @@ json_t *scenario_to_json(const scenario *s)
     json_object_set_new(o, "budgets", bu);
     return o;
 }
+
+/* ---- the --set paths, for `rtchaos list keys` --------------------------------------- */
+
+#define KEYS(a) a, sizeof a / sizeof *a
+
+static void print_keys(FILE *f, const char *prefix, const char *const *keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s%s\n", prefix, keys[i]);
+}
+
+void scenario_print_set_keys(FILE *f)
+{
+    /* the sections of k_top whose value is a mapping or a list of mappings;
+     * every other top-level key is a value of its own */
+    static const struct {
+        const char *key, *prefix;
+        const char *const *keys;
+        size_t n;
+    } sect[] = {
+        {"server", "server.", KEYS(k_server)},
+        {"proxy", "proxy.", KEYS(k_proxy)},
+        {"proxy", "proxy.toxics.0.", KEYS(k_toxic)},
+        {"channels", "channels.", KEYS(k_channels)},
+        {"publishers", "publishers.", KEYS(k_pub)},
+        {"clients", "clients.0.", KEYS(k_client)},
+        {"clients", "clients.0.reconnect.", KEYS(k_reconnect)},
+        {"clients", "clients.0.attack.", KEYS(k_attack)},
+        {"faults", "faults.0.", KEYS(k_fault)},
+        {"faults", "faults.0.flap.", KEYS(k_flap)},
+        {"harness", "harness.", KEYS(k_harness)},
+    };
+    for (size_t t = 0; t < sizeof k_top / sizeof *k_top; t++) {
+        int had = 0;
+        for (size_t k = 0; k < sizeof sect / sizeof *sect; k++)
+            if (!strcmp(sect[k].key, k_top[t])) {
+                print_keys(f, sect[k].prefix, sect[k].keys, sect[k].n);
+                had = 1;
+            }
+        if (!had && !strcmp(k_top[t], "budgets"))
+            fprintf(f, "budgets.0\n");
+        else if (!had)
+            fprintf(f, "%s\n", k_top[t]);
+    }
+}

@@ -4,6 +4,7 @@
 #define RTCHAOS_SCENARIO_H
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <jansson.h>
 
 /* Every duration is in µs. Every count is unsigned. Strings are owned by the
@@ -251,5 +252,10 @@ const char *scenario_fault_kind_str(scn_fault_kind k);
 const char *scenario_op_str(scn_op op);
 const char *scenario_client_transport_str(scn_client_transport t);
 const char *scenario_behavior_str(scn_behavior b);
+
+/* Prints every path `--set path=value` accepts, one a line, from the same
+ * key tables the loader checks against (list items as index 0, e.g.
+ * clients.0.count): what `rtchaos list keys` and the bash completion show. */
+void scenario_print_set_keys(FILE *f);
 
 #endif

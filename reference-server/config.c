@@ -2,6 +2,7 @@
  * so a flag and its config-file key can never drift apart. */
 #include "config.h"
 #include "flags.h"
+#include "version.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -259,18 +260,20 @@ static void usage(FILE *out)
         fprintf(out, "  %-26s %s\n", left, opts[i].help);
     }
     fprintf(out, "  %-26s %s\n", "--help", "print this and exit");
+    fprintf(out, "  %-26s %s\n", "--version", "print the version and exit");
     fprintf(out, "\nEndpoints: /ws /sse /poll /publish/<ch> /metrics /healthz /admin/flags "
                  "/admin/kick /admin/reset. See docs/server.md and docs/wire-contract.md.\n");
 }
 
 int config_parse_args(server_cfg *c, int argc, char **argv, FILE *out, char *err, size_t errlen)
 {
-    struct option lo[NOPTS + 3];
+    struct option lo[NOPTS + 4];
     for (size_t i = 0; i < NOPTS; i++)
         lo[i] = (struct option){opts[i].name, required_argument, NULL, (int)(i + 1000)};
     lo[NOPTS] = (struct option){"config", required_argument, NULL, 'c'};
     lo[NOPTS + 1] = (struct option){"help", no_argument, NULL, 'h'};
-    lo[NOPTS + 2] = (struct option){NULL, 0, NULL, 0};
+    lo[NOPTS + 2] = (struct option){"version", no_argument, NULL, 'V'};
+    lo[NOPTS + 3] = (struct option){NULL, 0, NULL, 0};
 
     /* Pass 1: --help and --config. */
     opterr = 0;
@@ -279,6 +282,10 @@ int config_parse_args(server_cfg *c, int argc, char **argv, FILE *out, char *err
     while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
         if (ch == 'h') {
             usage(out);
+            return 1;
+        }
+        if (ch == 'V') {
+            version_print(out, "rtchaos-server");
             return 1;
         }
         if (ch == 'c' && config_load_file(c, optarg, err, errlen))

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "log.h"
 #include "server.h"
+#include "version.h"
 
 /* Bodies this many times over the cap are refused at once, with the
  * connection closed, rather than read and discarded. */
@@ -388,8 +389,8 @@ static int handle_get(srv *S, session *s, struct lws *wsi)
         return poll_start(S, s, wsi);
     if (strcmp(s->path, "/healthz") == 0)
         return respond_json(s, S->draining ? 503 : 200,
-                            json_pack("{s:b,s:b,s:I}", "ok", !S->draining, "draining", S->draining,
-                                      "channels", (json_int_t)S->nchannels));
+                            json_pack("{s:b,s:b,s:I,s:s}", "ok", !S->draining, "draining", S->draining,
+                                      "channels", (json_int_t)S->nchannels, "version", rtchaos_version));
     if (strcmp(s->path, "/metrics") == 0) {
         metrics_gauges g = {.channels = S->nchannels, .draining = S->draining};
         lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&S->sessions)) {

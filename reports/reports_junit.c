@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "rdoc.h"
+#include "version.h"
 
 static void xml_text(FILE *f, const char *s)
 {
@@ -66,6 +67,12 @@ int reports_junit_write(const json_t *rep, const char *run_dir, char *err, size_
     fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%d\" time=\"%.3f\">\n",
             nv + (size_t)extra + (run_error ? 1 : 0), failures, run_error ? 1 : 0,
             rdoc_num_or(rep, "duration_s", 0));
+    /* which rtchaos ran it (CI servers show testsuite properties) */
+    fputs("<properties><property name=\"rtchaos.version\" value=\"", f);
+    xml_text(f, rdoc_str_or(rep, "rtchaos_version", rtchaos_version));
+    fputs("\"/><property name=\"rtchaos.seed\" value=\"", f);
+    fprintf(f, "%lld", (long long)json_integer_value(json_object_get(rep, "seed")));
+    fputs("\"/></properties>\n", f);
     if (run_error) { /* the run broke: its figures are not to be trusted */
         open_case(f, scenario, "run");
         fputs("<error message=\"", f);

@@ -10,6 +10,7 @@
 #include "rdoc.h"
 #include "rout.h"
 #include "rplot.h"
+#include "version.h"
 
 /* Anomaly examples shown per kind, and in all. */
 #define RENDER_EXAMPLES_PER_KIND 10
@@ -43,6 +44,15 @@ static void section_run(rout *o, const json_t *rep)
     rout_table_row(o, NULL, row, 2);
     snprintf(buf, sizeof buf, "%.1f s", rdoc_num_or(rep, "duration_s", 0));
     row[0] = "duration"; row[1] = buf;
+    rout_table_row(o, NULL, row, 2);
+    /* the rtchaos that ran it, and this one when it renders another's report */
+    const char *ran = rdoc_str_or(rep, "rtchaos_version", "(not recorded)");
+    char ver[160];
+    if (strcmp(ran, rtchaos_version))
+        snprintf(ver, sizeof ver, "%s (rendered by %s)", ran, rtchaos_version);
+    else
+        snprintf(ver, sizeof ver, "%s", ran);
+    row[0] = "rtchaos"; row[1] = ver;
     rout_table_row(o, NULL, row, 2);
     const json_t *merge = json_object_get(rep, "merge");
     if (json_is_object(merge)) {

@@ -21,6 +21,7 @@
 #include "suite_def.h"
 #include "suite_drill.h"
 #include "suite_proc.h"
+#include "version.h"
 
 /* How often a drill scrapes /metrics while its run goes on. */
 #define DRILL_SCRAPE_MS 500
@@ -753,6 +754,7 @@ static int write_index(const suite_def *s, const entry_result *res, const char *
     time_t now = time(NULL);
     strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     json_object_set_new(idx, "schema", json_string("rtchaos.suite/1"));
+    json_object_set_new(idx, "rtchaos_version", json_string(rtchaos_version));
     json_object_set_new(idx, "suite", json_string(s->name));
     json_object_set_new(idx, "title", json_string(s->title));
     json_object_set_new(idx, "finished", json_string(started));
