@@ -7,6 +7,9 @@
 #   make test-plain   the plain half only (quicker while developing)
 #   make check-asan   the ASan+UBSan half only (built into build/asan)
 #   make bench        run the benchmarks in bench/ (not tests; prints figures)
+#   make install      binaries, shipped scenarios, man pages, completion, docs
+#                     under PREFIX (default /usr/local), DESTDIR honoured;
+#                     make uninstall removes them (mk/install.mk)
 #
 # Each component adds its binaries and tests in its own fragment
 # (<component>/build.mk), so that adding a module never means editing a
@@ -70,6 +73,7 @@ $(eval $(call unit_test,test_clock,,))
 $(eval $(call unit_test,test_log,,))
 
 -include $(wildcard */build.mk)
+include mk/install.mk
 
 all: $(COMMON_LIB) $(BINS)
 
