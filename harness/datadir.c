@@ -63,6 +63,12 @@ int datadir_find(const char *arg, const char *exe_dir, char *out, size_t outlen,
     int w = snprintf(err, errlen, "no scenario or suite '%s'; looked for:", arg);
     used = w > 0 ? (size_t)w : 0;
 
+    /* an absolute path or one from the current folder is only ever that
+     * path: the loader says what is wrong with it */
+    if (arg[0] == '/' || !strncmp(arg, "./", 2) || !strncmp(arg, "../", 3)) {
+        snprintf(out, outlen, "%s", arg);
+        return 0;
+    }
     const char *forms[2] = {arg, NULL};
     char with_ext[4096];
     if (!has_ext(arg)) {
@@ -76,10 +82,6 @@ int datadir_find(const char *arg, const char *exe_dir, char *out, size_t outlen,
         }
         tried(err, errlen, &used, forms[f]);
     }
-    /* an absolute path or one that names the current folder is only ever
-     * that path */
-    if (arg[0] == '/' || !strncmp(arg, "./", 2) || !strncmp(arg, "../", 3))
-        return -1;
     char dirs[3][4096];
     size_t nd = datadir_scenario_dirs(exe_dir, dirs, 3);
     for (size_t d = 0; d < nd; d++) {

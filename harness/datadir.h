@@ -16,8 +16,9 @@ size_t datadir_scenario_dirs(const char *exe_dir, char dirs[][4096], size_t cap)
 
 /* Resolves what the user typed into a readable file: the argument itself
  * (with ".yaml" added when it has no extension), then NAME and NAME.yaml in
- * every folder above. Returns 0 with the path in out, or -1 with err listing
- * every place it looked. */
+ * every folder above. An absolute path, or one starting with ./ or ../, is
+ * taken as it is (the loader reports a missing file). Returns 0 with the path
+ * in out, or -1 with err listing every place it looked. */
 int datadir_find(const char *arg, const char *exe_dir, char *out, size_t outlen, char *err, size_t errlen);
 
 #endif
