@@ -18,6 +18,9 @@ pkgs=(
   # Prometheus, and check deploy/prometheus/rules.yml with promtool
   prometheus
   curl procps iproute2 openssl
+  # man pages (man/, mdoc) are linted in make test; the Debian packages
+  # (debian/) are built, checked and installed by .ci/run after make test
+  mandoc debhelper dpkg-dev fakeroot lintian
 )
 # Node.js and npm: tests/integration/proxy_npm_client.py drives rtchaos-proxy
 # with the npm Toxiproxy client. A machine may carry Node.js from elsewhere

@@ -39,7 +39,9 @@ def main():
         for f in ["usr/bin/rtchaos", "usr/bin/rtchaos-server", "usr/bin/rtchaos-proxy",
                   "usr/share/rtchaos/scenarios/smoke.yaml", "usr/share/rtchaos/scenarios/suites/rfp.yaml",
                   "usr/share/rtchaos/scenarios/rfp/auth/secret", "usr/share/rtchaos/docs/runbooks/slow-consumers.md",
-                  "usr/share/doc/rtchaos/README.md", "usr/share/doc/rtchaos/docs/report-schema.md"]:
+                  "usr/share/doc/rtchaos/README.md", "usr/share/doc/rtchaos/docs/report-schema.md",
+                  "usr/share/man/man1/rtchaos.1", "usr/share/man/man5/rtchaos-scenario.5",
+                  "usr/share/man/man8/rtchaos-server.8", "usr/share/man/man8/rtchaos-proxy.8"]:
             assert f in have, (f, sorted(have)[:20])
         # the test driver is not part of an installation
         assert "usr/bin/rtchaos-fleet-check" not in have
