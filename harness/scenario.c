@@ -2244,6 +2244,7 @@ void scenario_print_set_keys(FILE *f)
         {"faults", "faults.0.", KEYS(k_fault)},
         {"faults", "faults.0.flap.", KEYS(k_flap)},
         {"harness", "harness.", KEYS(k_harness)},
+        {"target", "target.", KEYS(k_target)},
     };
     for (size_t t = 0; t < sizeof k_top / sizeof *k_top; t++) {
         int had = 0;
