@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <event2/thread.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -343,14 +345,43 @@ int fleet_start_local(fleet *f, char *err, size_t errlen)
         if (fl_pub_new(f, &f->pub, err, errlen) < 0 || fl_pub_start(f->pub, err, errlen) < 0)
             return -1;
     }
-    for (unsigned i = 0; i < f->n_th; i++) {
+    /* Clients in another network namespace: setns() moves only the calling
+     * thread, and a thread starts in its creator's namespace. So this
+     * thread steps in, creates the loop threads (every socket they open is
+     * then born in the clients' namespace), and steps back; the publisher
+     * above stays where the caller is (the server's side). */
+    int prev_ns = -1;
+    if (f->cfg.client_netns[0]) {
+        int ns = open(f->cfg.client_netns, O_RDONLY | O_CLOEXEC);
+        prev_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (ns < 0 || prev_ns < 0 || setns(ns, CLONE_NEWNET) < 0) {
+            snprintf(err, errlen, "cannot enter the clients' network namespace %s: %s", f->cfg.client_netns,
+                     strerror(errno));
+            if (ns >= 0)
+                close(ns);
+            if (prev_ns >= 0)
+                close(prev_ns);
+            return -1;
+        }
+        close(ns);
+    }
+    int rc = 0;
+    for (unsigned i = 0; i < f->n_th && rc == 0; i++) {
         if (pthread_create(&f->th[i]->th, NULL, fl_thread_main, f->th[i]) != 0) {
             snprintf(err, errlen, "cannot start fleet thread %u", i);
-            return -1;
+            rc = -1;
+            break;
         }
         f->th[i]->running = 1;
     }
-    return 0;
+    if (prev_ns >= 0) {
+        if (setns(prev_ns, CLONE_NEWNET) < 0 && rc == 0) {
+            snprintf(err, errlen, "cannot leave the clients' network namespace: %s", strerror(errno));
+            rc = -1;
+        }
+        close(prev_ns);
+    }
+    return rc;
 }
 
 int fleet_start(fleet *f, char *err, size_t errlen)

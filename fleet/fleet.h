@@ -163,6 +163,8 @@ typedef struct fleet_group_cfg {
                                      in connect_timeout_ms; every channel refused `overloaded`); a
                                      client does not go back up within the run */
     uint32_t n_fallback;
+    char source_addr[16];         /* numeric IPv4 every client of the group binds to (a group's own address
+                                     in the clients' network namespace); "" = cfg.source_addrs or the kernel's */
 } fleet_group_cfg;
 
 typedef struct fleet_cfg {
@@ -188,6 +190,12 @@ typedef struct fleet_cfg {
      * and N shard reports merge exactly (fleet_report_merge). */
     uint32_t shard_index, shard_count;
     uint32_t anomalies_per_kind;  /* examples kept per kind (0 = 200); counts are always exact */
+    /* A network namespace (path such as /run/netns/NAME) the clients live
+     * in; "" = the caller's. The event-loop threads (in every worker) are
+     * created while their creating thread is inside it, so every client
+     * socket is born there; the publisher thread is created before, in the
+     * caller's namespace. Needs CAP_SYS_ADMIN. */
+    char client_netns[128];
     uint32_t fresh_grace_ms;      /* a fresh subscription told no head owes every event the
                                      publisher stamped later than its start + this (0 = 1000);
                                      see chk_set_floor */

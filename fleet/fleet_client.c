@@ -1,6 +1,7 @@
 /* fleet_client.c — the fleet's simulated WS / SSE / long-poll clients: one libevent loop per thread, one small struct per client. */
 #include "fleet_internal.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <http_parser.h>
 #include <math.h>
@@ -658,10 +659,23 @@ int fl_socket_connect(fleet *f, uint32_t id, int small_rcvbuf, const char **why)
         int rcv = 4096; /* a small window so the server feels the slow reader soon */
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
     }
-    if (f->n_src) {
+    /* The group's own address, else the round-robin list. Client ids run
+     * over the groups in order (place_clients), so the group is found by
+     * the cumulative counts. */
+    struct in_addr gsrc = {0};
+    uint64_t upto = 0;
+    for (size_t g = 0; g < f->cfg.n_groups; g++) {
+        upto += f->groups[g].count;
+        if (id < upto) {
+            if (f->groups[g].source_addr[0])
+                inet_pton(AF_INET, f->groups[g].source_addr, &gsrc);
+            break;
+        }
+    }
+    if (f->n_src || gsrc.s_addr) {
         struct sockaddr_in sa = {0};
         sa.sin_family = AF_INET;
-        sa.sin_addr = f->src[id % f->n_src];
+        sa.sin_addr = gsrc.s_addr ? gsrc : f->src[id % f->n_src];
 #ifdef IP_BIND_ADDRESS_NO_PORT
         /* pick the port at connect time, by the whole 4-tuple: the same
          * local port can then serve connections to different servers */

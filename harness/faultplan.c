@@ -48,8 +48,10 @@ static int by_time(const void *x, const void *y)
     if (a->t_us != b->t_us)
         return a->t_us < b->t_us ? -1 : 1;
     /* Ends before starts at the same instant, then declaration order. */
-    int ea = a->kind == FPLAN_TOXIC_REMOVE || a->kind == FPLAN_SERVER_CONT || a->kind == FPLAN_SERVER_START;
-    int eb = b->kind == FPLAN_TOXIC_REMOVE || b->kind == FPLAN_SERVER_CONT || b->kind == FPLAN_SERVER_START;
+    int ea = a->kind == FPLAN_TOXIC_REMOVE || a->kind == FPLAN_SERVER_CONT || a->kind == FPLAN_SERVER_START ||
+             a->kind == FPLAN_NET_LIFT;
+    int eb = b->kind == FPLAN_TOXIC_REMOVE || b->kind == FPLAN_SERVER_CONT || b->kind == FPLAN_SERVER_START ||
+             b->kind == FPLAN_NET_LIFT;
     if (ea != eb)
         return ea ? -1 : 1;
     if (a->fault != b->fault)
@@ -71,6 +73,15 @@ int faultplan_build(const scenario *s, fplan_action **out, size_t *n, char *err,
                 push(&a, f->at_us, FPLAN_TOXIC_ADD, i, 0);
                 if (f->has_for)
                     push(&a, end, FPLAN_TOXIC_REMOVE, i, 0);
+            }
+            break;
+        case SCN_FAULT_NETWORK:
+            if (f->flap_on_us)
+                flap(&a, f->at_us, end, f->flap_on_us, f->flap_off_us, FPLAN_NET_APPLY, FPLAN_NET_LIFT, i);
+            else {
+                push(&a, f->at_us, FPLAN_NET_APPLY, i, 0);
+                if (f->has_for)
+                    push(&a, end, FPLAN_NET_LIFT, i, 0);
             }
             break;
         case SCN_FAULT_DISCONNECT:
@@ -109,6 +120,7 @@ int faultplan_build(const scenario *s, fplan_action **out, size_t *n, char *err,
 const char *faultplan_kind_str(fplan_kind k)
 {
     static const char *const names[] = {"toxic_add", "toxic_remove", "disconnect", "server_kill",
-                                        "server_start", "server_pause", "server_resume", "server_restart"};
+                                        "server_start", "server_pause", "server_resume", "server_restart",
+                                        "kernel_fault_apply", "kernel_fault_lift"};
     return (unsigned)k < sizeof names / sizeof *names ? names[k] : "?";
 }

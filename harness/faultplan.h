@@ -15,6 +15,8 @@ typedef enum fplan_kind {
     FPLAN_SERVER_STOP,     /* SIGSTOP (pause) */
     FPLAN_SERVER_CONT,     /* SIGCONT */
     FPLAN_SERVER_RESTART,  /* SIGTERM, wait, start again on the same port */
+    FPLAN_NET_APPLY,       /* a kernel fault on the veth link (netfault.c) */
+    FPLAN_NET_LIFT,        /* lift it */
 } fplan_kind;
 
 typedef struct fplan_action {

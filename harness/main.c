@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "datadir.h"
+#include "netfault.h"
+#include "netns.h"
 #include "orch.h"
 #include "proto.h"
 #include "reports.h"
@@ -179,8 +181,15 @@ static int cmd_validate(int argc, char **argv)
         scenario s;
         scn_diag d;
         scn_diag_init(&d);
+        char perr[512];
         if (scenario_load(files[i], &o, &s, &d) < 0) {
             print_diag(&d);
+            bad++;
+        } else if (s.network.namespaces && netns_privileged(perr, sizeof perr) < 0) {
+            /* Refused here, not at run time: a scenario whose faults cannot
+             * be applied must never run without them. */
+            fprintf(stderr, "%s: %s\n", files[i], perr);
+            scenario_free(&s);
             bad++;
         } else {
             char dur[32];
@@ -396,6 +405,23 @@ static int cmd_run(int argc, char **argv, const char *command)
         goto out;
     }
     scn_diag_free(&d);
+    netns_support sup;
+    if (s.network.namespaces) {
+        /* Refused before anything starts (exit 2): no privilege, or a
+         * kernel that cannot apply one of the scenario's faults. */
+        char perr[512];
+        if (netns_privileged(perr, sizeof perr) < 0) {
+            fprintf(stderr, "rtchaos run: %s: %s\n", file, perr);
+            scenario_free(&s);
+            goto out;
+        }
+        if (netns_probe(&sup, perr, sizeof perr) < 0 || netfault_supported(&s, &sup, perr, sizeof perr) < 0) {
+            fprintf(stderr, "rtchaos run: %s: %s\n", file, perr);
+            scenario_free(&s);
+            goto out;
+        }
+        o.net_support = &sup;
+    }
     rc = orch_run(&s, &o);
     scenario_free(&s);
 out:

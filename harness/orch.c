@@ -22,6 +22,8 @@
 #include "faultplan.h"
 #include "fleet.h"
 #include "live_metrics.h"
+#include "netfault.h"
+#include "netns.h"
 #include "prng.h"
 #include "proxyctl.h"
 #include "reports.h"
@@ -105,6 +107,15 @@ typedef struct run {
     pthread_cond_t wd_cond;
     int wd_done;
     uint64_t wd_deadline_us;
+    /* network: {namespaces: true} (docs/network.md) */
+    int have_netns;
+    netns ns;
+    unsigned char *net_active;   /* per fault: the kernel fault is applied now */
+    netfault_count *net_counts;  /* per fault: nftables counters, summed over its windows */
+    json_t *net_samples;         /* TCP figures of both namespaces over the run */
+    json_t *tcp_first[2];        /* [0] server side, [1] clients: at the timeline's start */
+    json_t *tcp_last[2];         /* after the drain */
+    uint64_t next_sample_us;
 } run;
 
 static double t_s(const run *r)
@@ -270,7 +281,7 @@ static char **server_argv(run *r, uint16_t port)
         v[n++] = strdup(buf);
     }
     v[n++] = strdup("--host");
-    v[n++] = strdup("127.0.0.1");
+    v[n++] = strdup(r->have_netns ? NETNS_SERVER_ADDR : "127.0.0.1");
     v[n++] = strdup("--port");
     sfmt(buf, sizeof buf, "%u", port);
     v[n++] = strdup(buf);
@@ -336,7 +347,7 @@ static int server_start(run *r, uint16_t port, char *err, size_t errlen)
         child_stop(&r->server, 1000);
         return -1;
     }
-    sfmt(r->up_host, sizeof r->up_host, "127.0.0.1");
+    sfmt(r->up_host, sizeof r->up_host, "%s", r->have_netns ? NETNS_SERVER_ADDR : "127.0.0.1");
     r->up_port = (uint16_t)p;
     event(r, "server_ready", json_pack("{s:i, s:i}", "pid", (int)r->server.pid, "port", (int)p));
     return 0;
@@ -388,7 +399,10 @@ static int proxy_start(run *r, char *err, size_t errlen)
     r->api.timeout_ms = API_TIMEOUT_MS;
     char upstream[300];
     sfmt(upstream, sizeof upstream, "%s:%u", r->up_host, r->up_port);
-    if (proxyctl_create(&r->api, PROXY_NAME, upstream, &r->proxy_port, err, errlen) < 0)
+    /* In namespaces the proxy's API stays on the server side's loopback
+     * (this thread lives there) and its listener on the veth address. */
+    if (proxyctl_create(&r->api, PROXY_NAME, r->have_netns ? NETNS_SERVER_ADDR : "127.0.0.1", upstream,
+                        &r->proxy_port, err, errlen) < 0)
         return -1;
     for (size_t i = 0; i < s->proxy.ntoxics; i++)
         if (proxyctl_add_toxic(&r->api, PROXY_NAME, &s->proxy.toxics[i], err, errlen) < 0)
@@ -406,7 +420,7 @@ static int fleet_setup(run *r, char *err, size_t errlen)
     fleet_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
     if (r->have_proxy) {
-        sfmt(cfg.client_addr.host, sizeof cfg.client_addr.host, "127.0.0.1");
+        sfmt(cfg.client_addr.host, sizeof cfg.client_addr.host, "%s", r->have_netns ? NETNS_SERVER_ADDR : "127.0.0.1");
         cfg.client_addr.port = r->proxy_port;
     } else {
         sfmt(cfg.client_addr.host, sizeof cfg.client_addr.host, "%s", r->up_host);
@@ -496,7 +510,11 @@ static int fleet_setup(run *r, char *err, size_t errlen)
         for (unsigned k = 0; k < a->n_expect && k < FLEET_EXPECT_MAX; k++)
             fg->attack.expect[k] = a->expect[k] == SCN_OUTCOME_CLOSED ? FLEET_OUTCOME_CLOSED : a->expect[k];
         fg->attack.n_expect = a->n_expect;
+        if (r->have_netns)
+            netns_group_addr((unsigned)i, fg->source_addr, sizeof fg->source_addr);
     }
+    if (r->have_netns)
+        sfmt(cfg.client_netns, sizeof cfg.client_netns, "/run/netns/%s", r->ns.cli);
     cfg.groups = groups;
     cfg.n_groups = s->nclients;
     cfg.source_addrs = (const char *const *)s->harness.source_addrs;
@@ -509,6 +527,173 @@ static int fleet_setup(run *r, char *err, size_t errlen)
     cfg.anomalies_per_kind = s->harness.anomalies_per_kind;
     cfg.fresh_grace_ms = s->harness.fresh_grace_ms;
     return fleet_create(&cfg, &r->fl, err, errlen);
+}
+
+/* ---- network namespaces -------------------------------------------------------------- */
+
+/* How the parts sit with network: {namespaces: true} (docs/network.md):
+ * this (the controlling) thread moves into the server side's namespace
+ * before anything starts, so rtchaos-server and rtchaos-proxy, forked from
+ * it, are born there, the publisher thread (created from it) publishes over
+ * that namespace's own loopback path, and the proxy's API is reached on its
+ * 127.0.0.1. Only the fleet's event-loop threads are created inside the
+ * clients' namespace (fleet_cfg.client_netns), so every client connection
+ * crosses the veth link where the kernel faults act, and publishing never
+ * does. ip/nft/tc run as short children that setns() themselves. */
+
+/* TCP figures of both namespaces now, appended to the run's samples; also
+ * returned in *srv and *cli (new references) when those are not NULL. */
+static void net_sample(run *r, const char *why, json_t **srv, json_t **cli)
+{
+    char err[256];
+    json_t *a = netns_tcp_sample(r->ns.srv, err, sizeof err);
+    json_t *b = a ? netns_tcp_sample(r->ns.cli, err, sizeof err) : NULL;
+    if (!a || !b) {
+        json_decref(a);
+        event(r, "tcp_sample_failed", json_pack("{s:s}", "error", err));
+        return;
+    }
+    json_array_append_new(r->net_samples, json_pack("{s:f, s:s, s:O, s:O}", "t_s", t_s(r), "at", why, "server", a,
+                                                    "client", b));
+    if (srv)
+        *srv = json_incref(a);
+    if (cli)
+        *cli = json_incref(b);
+    json_decref(a);
+    json_decref(b);
+}
+
+/* last - first for every counter; states as seen last and their maximum
+ * over every sample; retrans_pct = retransmitted / sent segments. */
+static json_t *tcp_delta(run *r, int side)
+{
+    json_t *first = r->tcp_first[side], *last = r->tcp_last[side];
+    json_t *o = json_object();
+    if (!first || !last)
+        return o;
+    const char *k;
+    json_t *v;
+    json_object_foreach(last, k, v) {
+        if (!json_is_integer(v) || !strcmp(k, "sockets_retransmitting"))
+            continue;
+        json_object_set_new(o, k, json_integer(json_integer_value(v) -
+                                               json_integer_value(json_object_get(first, k))));
+    }
+    json_int_t out = json_integer_value(json_object_get(o, "out_segs"));
+    json_object_set_new(o, "retrans_pct",
+                        json_real(out > 0 ? 100.0 * (double)json_integer_value(json_object_get(o, "retrans_segs")) /
+                                                (double)out
+                                          : 0.0));
+    json_t *mx = json_object();
+    size_t i;
+    json_t *smp;
+    json_int_t retr_max = 0;
+    json_array_foreach(r->net_samples, i, smp) {
+        json_t *sd = json_object_get(smp, side ? "client" : "server");
+        json_object_foreach(json_object_get(sd, "states"), k, v) {
+            if (json_integer_value(v) > json_integer_value(json_object_get(mx, k)))
+                json_object_set_new(mx, k, json_integer(json_integer_value(v)));
+        }
+        json_int_t rt = json_integer_value(json_object_get(sd, "sockets_retransmitting"));
+        if (rt > retr_max)
+            retr_max = rt;
+    }
+    json_object_set_new(o, "states_max", mx);
+    json_object_set_new(o, "states_end", json_deep_copy(json_object_get(last, "states")));
+    json_object_set_new(o, "sockets_retransmitting_max", json_integer(retr_max));
+    return o;
+}
+
+static json_t *network_json(run *r)
+{
+    const scenario *s = r->s;
+    json_t *o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:s}", "namespaces", 1, "server_ns", r->ns.srv, "client_ns",
+                          r->ns.cli, "server_if", r->ns.srv_if, "client_if", r->ns.cli_if, "server_addr",
+                          NETNS_SERVER_ADDR);
+    json_t *ga = json_object();
+    for (size_t g = 0; g < s->nclients; g++) {
+        char a[32];
+        netns_group_addr((unsigned)g, a, sizeof a);
+        json_object_set_new(ga, s->clients[g].name, json_string(a));
+    }
+    json_object_set_new(o, "group_addrs", ga);
+    if (r->o->net_support)
+        json_object_set_new(o, "kernel", json_pack("{s:b, s:b, s:b, s:b}", "nftables", r->o->net_support->nft, "htb",
+                                                   r->o->net_support->htb, "tbf", r->o->net_support->tbf, "netem",
+                                                   r->o->net_support->netem));
+    json_object_set_new(o, "tcp", json_pack("{s:o, s:o}", "server", tcp_delta(r, 0), "client", tcp_delta(r, 1)));
+    json_object_set(o, "samples", r->net_samples);
+    return o;
+}
+
+/* A kernel fault's part of report.json's faults[]. */
+static void net_fault_json(run *r, size_t i, json_t *o)
+{
+    const scn_fault *f = &r->s->faults[i];
+    json_object_set_new(o, "mechanism", json_string(netfault_mechanism(f)));
+    json_object_set_new(o, "direction", json_string(scenario_direction_str(f->net.direction)));
+    if (f->group)
+        json_object_set_new(o, "group", json_string(f->group));
+    json_t *at = json_object_get(o, "attributes");
+    if (f->net.percent > 0)
+        json_object_set_new(at, "percent", json_real(f->net.percent));
+    if (f->net.rate_kbit_per_s)
+        json_object_set_new(at, "kbit_per_s", json_integer((json_int_t)f->net.rate_kbit_per_s));
+    if (f->net.mtu_bytes)
+        json_object_set_new(at, "bytes", json_integer(f->net.mtu_bytes));
+    if (f->net.delay_us)
+        json_object_set_new(at, "delay_ms", json_real(f->net.delay_us / 1e3));
+    if (f->net.jitter_us)
+        json_object_set_new(at, "jitter_ms", json_real(f->net.jitter_us / 1e3));
+    if (r->net_counts && !strcmp(netfault_mechanism(f), "nftables")) {
+        const netfault_count *c = &r->net_counts[i];
+        json_object_set_new(o, "packets_seen", json_integer((json_int_t)c->seen));
+        json_object_set_new(o, "packets_acted", json_integer((json_int_t)c->acted));
+        json_object_set_new(o, "acted_pct", json_real(c->seen ? 100.0 * (double)c->acted / (double)c->seen : 0.0));
+    }
+}
+
+/* Makes the namespaces and moves this thread to the server side. */
+static int net_setup(run *r, char *err, size_t errlen)
+{
+    unsigned removed = 0;
+    char e2[512];
+    if (netns_clean_stale(&removed, e2, sizeof e2) < 0)
+        event(r, "netns_stale_cleanup_failed", json_pack("{s:s}", "error", e2));
+    if (removed)
+        event(r, "netns_stale_removed", json_pack("{s:i}", "count", (int)removed));
+    r->net_active = calloc(r->s->nfaults ? r->s->nfaults : 1, 1);
+    r->net_counts = calloc(r->s->nfaults ? r->s->nfaults : 1, sizeof *r->net_counts);
+    r->net_samples = json_array();
+    if (!r->net_active || !r->net_counts) {
+        sfmt(err, errlen, "out of memory");
+        return -1;
+    }
+    r->have_netns = 1;
+    if (netns_create(&r->ns, (unsigned)r->s->nclients, err, errlen) < 0 || netns_enter_server(&r->ns, err, errlen) < 0)
+        return -1;
+    event(r, "netns_created", json_pack("{s:s, s:s, s:s, s:s, s:s}", "server_ns", r->ns.srv, "client_ns", r->ns.cli,
+                                        "server_if", r->ns.srv_if, "client_if", r->ns.cli_if, "server_addr",
+                                        NETNS_SERVER_ADDR));
+    return 0;
+}
+
+static void net_teardown(run *r)
+{
+    char err[512];
+    if (!r->have_netns)
+        return;
+    if (r->ns.created) {
+        if (netfault_read_counters(&r->ns, r->s->nfaults, r->net_counts, err, sizeof err) < 0)
+            event(r, "nft_counters_unavailable", json_pack("{s:s}", "error", err));
+        if (r->tcp_first[0] && !r->tcp_last[0])
+            net_sample(r, "end", &r->tcp_last[0], &r->tcp_last[1]);
+    }
+    if (netns_destroy(&r->ns, err, sizeof err) < 0) {
+        fprintf(stderr, "rtchaos: network namespaces: %s\n", err);
+        event(r, "netns_remove_failed", json_pack("{s:s}", "error", err));
+    } else
+        event(r, "netns_removed", json_pack("{s:s, s:s}", "server_ns", r->ns.srv, "client_ns", r->ns.cli));
 }
 
 /* ---- the fault timeline --------------------------------------------------------- */
@@ -627,6 +812,24 @@ static int apply(run *r, const fplan_action *a)
             window_mark(r, a->fault, "to_s");
         }
         break;
+    case FPLAN_NET_APPLY:
+    case FPLAN_NET_LIFT: {
+        int on = a->kind == FPLAN_NET_APPLY;
+        uint64_t t_us = clock_mono_us();
+        r->net_active[a->fault] = (unsigned char)on;
+        rc = netfault_apply(&r->ns, r->s, r->net_active, a->fault, r->net_counts, err, sizeof err);
+        json_object_set_new(d, "mechanism", json_string(netfault_mechanism(f)));
+        json_object_set_new(d, "type", json_string(scenario_net_kind_str(f->net.kind)));
+        json_object_set_new(d, "direction", json_string(scenario_direction_str(f->net.direction)));
+        if (f->group)
+            json_object_set_new(d, "group", json_string(f->group));
+        json_object_set_new(d, "took_ms", json_real((double)(clock_mono_us() - t_us) / 1e3));
+        if (rc == 0) {
+            window_mark(r, a->fault, on ? "from_s" : "to_s");
+            net_sample(r, f->name, NULL, NULL);
+        }
+        break;
+    }
     }
     if (rc < 0) {
         json_object_set_new(d, "error", json_string(err));
@@ -659,6 +862,8 @@ static void clear_faults(run *r, const fplan_action *plan, size_t n)
             a.kind = FPLAN_SERVER_START;
         else if (f->kind == SCN_FAULT_SERVER_PAUSE)
             a.kind = FPLAN_SERVER_CONT;
+        else if (f->kind == SCN_FAULT_NETWORK)
+            a.kind = FPLAN_NET_LIFT;
         else
             continue;
         apply(r, &a);
@@ -738,7 +943,22 @@ static int metrics_start(run *r, char *err, size_t errlen)
     livem_info info = {.scenario = r->s->name, .target = r->target_url, .seed = r->seed, .n_faults = nf,
                        .fault_names = names, .fault_kinds = kinds};
     char bound[300], e[512];
+    /* With namespaces this thread lives on the server side; the endpoint
+     * is for scrapers on the host, so it is made (socket and thread) back
+     * in the harness's own namespace. */
+    int prev_ns = -1;
+    if (r->have_netns && netns_enter(r->ns.orig_fd, &prev_ns, e, sizeof e) < 0) {
+        free(names);
+        free(kinds);
+        sfmt(err, errlen, "--metrics-addr: %s", e);
+        return -1;
+    }
     r->lm = livem_start(addr, r->fl, &info, bound, sizeof bound, e, sizeof e);
+    if (prev_ns >= 0) {
+        char e2[256];
+        if (netns_leave(prev_ns, e2, sizeof e2) < 0 && r->lm)
+            sfmt(e, sizeof e, "%s", e2);
+    }
     free(names);
     free(kinds);
     if (!r->lm) {
@@ -809,6 +1029,7 @@ static json_t *faults_json(run *r, const json_t *proxy_events)
         const scn_fault *f = &r->s->faults[i];
         json_t *w = window_of(r, i);
         const char *type = f->kind == SCN_FAULT_TOXIC ? f->toxic.type
+                           : f->kind == SCN_FAULT_NETWORK ? scenario_net_kind_str(f->net.kind)
                            : f->kind == SCN_FAULT_DISCONNECT ? "disconnect"
                            : f->kind == SCN_FAULT_SERVER_KILL ? "server_kill"
                            : f->kind == SCN_FAULT_SERVER_PAUSE ? "server_pause"
@@ -827,6 +1048,8 @@ static json_t *faults_json(run *r, const json_t *proxy_events)
             json_object_set_new(o, "attributes", json_object());
         if (f->kind == SCN_FAULT_DISCONNECT)
             json_object_set_new(json_object_get(o, "attributes"), "fraction", json_real(f->fraction));
+        if (f->kind == SCN_FAULT_NETWORK)
+            net_fault_json(r, i, o);
         json_t *on = json_object_get(w, "on");
         if (on && json_array_size(on) > 1)
             json_object_set(o, "windows", on);
@@ -973,6 +1196,8 @@ static json_t *build_report(run *r, const json_t *proxy_events)
         json_object_set_new(rep, "shard", json_pack("{s:i, s:i}", "index", (int)r->o->shard_index, "count",
                                                     (int)r->o->shard_count));
     json_object_set_new(rep, "proxy", json_boolean(r->have_proxy));
+    if (r->have_netns)
+        json_object_set_new(rep, "network", network_json(r));
     if (r->error[0])
         json_object_set_new(rep, "error", json_string(r->error));
     if (r->partial)
@@ -1095,6 +1320,12 @@ int orch_run(const scenario *s, const orch_opts *o)
         goto finish;
     }
 
+    /* Phase 0: the network namespaces (network: {namespaces: true}). */
+    if (s->network.namespaces && net_setup(r, err, sizeof err) < 0) {
+        fail(r, "the network namespaces could not be made: %s", err);
+        goto finish;
+    }
+
     /* Phase 1: the server under test. */
     if (o->target) {
         if (orch_parse_target(o->target, r->up_host, sizeof r->up_host, &r->up_port, err, sizeof err) < 0) {
@@ -1158,6 +1389,14 @@ int orch_run(const scenario *s, const orch_opts *o)
         if (!timeline_started && now >= r->t0_us + r->warmup_us) {
             timeline_started = 1;
             event(r, "timeline_start", NULL);
+            if (r->have_netns) {
+                net_sample(r, "timeline_start", &r->tcp_first[0], &r->tcp_first[1]);
+                r->next_sample_us = now + 2000000;
+            }
+        }
+        if (r->have_netns && timeline_started && now >= r->next_sample_us) {
+            net_sample(r, "periodic", NULL, NULL);
+            r->next_sample_us = clock_mono_us() + 2000000;
         }
         while (timeline_started && next < nplan && now >= r->t0_us + r->warmup_us + plan[next].t_us) {
             if (apply(r, &plan[next++]) < 0)
@@ -1195,6 +1434,8 @@ int orch_run(const scenario *s, const orch_opts *o)
         clear_faults(r, plan, nplan);
         int caught_up = fleet_drain(r->fl, (uint32_t)(s->drain_us / 1000));
         event(r, "drained", json_pack("{s:b}", "all_caught_up", caught_up));
+        if (r->have_netns && r->tcp_first[0])
+            net_sample(r, "drained", &r->tcp_last[0], &r->tcp_last[1]);
     }
     if (g_signal)
         goto interrupted;
@@ -1235,6 +1476,7 @@ finish:
               json_pack("{s:s, s:s}", "how", how == 0 ? "exited" : how == 1 ? "killed" : "already exited", "exit", desc));
     }
     g_pgids[0] = g_pgids[1] = 0;
+    net_teardown(r);
     watchdog_stop(r);
     if (r->t0_us && r->elapsed_s == 0)
         r->elapsed_s = t_s(r);
@@ -1267,6 +1509,13 @@ finish:
     free(plan);
     json_decref(r->events);
     json_decref(r->windows);
+    json_decref(r->net_samples);
+    for (int i = 0; i < 2; i++) {
+        json_decref(r->tcp_first[i]);
+        json_decref(r->tcp_last[i]);
+    }
+    free(r->net_active);
+    free(r->net_counts);
     /* After an interruption keep our handlers: a second SIGINT arriving
      * between here and the process's exit must still end it with 3, not
      * kill it with the default action. */

@@ -4,6 +4,7 @@
 #ifndef RTCHAOS_ORCH_H
 #define RTCHAOS_ORCH_H
 #include <stdint.h>
+#include "netns.h"
 #include "scenario.h"
 
 #define ORCH_EXIT_PASS   0  /* every verdict passed */
@@ -31,6 +32,7 @@ typedef struct orch_opts {
     int has_metrics_linger;    /* --metrics-linger given: replaces harness.metrics_linger */
     uint64_t metrics_linger_us;
     const char *command;     /* the command line, stored in the report */
+    const netns_support *net_support; /* what the kernel offers (network.namespaces runs; main probes it) */
 } orch_opts;
 
 /* Runs s under o and returns the exit code (ORCH_EXIT_*). Writes the run

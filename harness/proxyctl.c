@@ -38,10 +38,12 @@ static int call(const proxyctl *p, const char *method, const char *path, json_t 
     return 0;
 }
 
-int proxyctl_create(const proxyctl *p, const char *name, const char *upstream, uint16_t *listen_port,
-                    char *err, size_t errlen)
+int proxyctl_create(const proxyctl *p, const char *name, const char *listen_host, const char *upstream,
+                    uint16_t *listen_port, char *err, size_t errlen)
 {
-    json_t *body = json_pack("{s:s, s:s, s:s, s:b}", "name", name, "listen", "127.0.0.1:0", "upstream",
+    char listen_at[300];
+    snprintf(listen_at, sizeof listen_at, "%s:0", listen_host);
+    json_t *body = json_pack("{s:s, s:s, s:s, s:b}", "name", name, "listen", listen_at, "upstream",
                              upstream, "enabled", 1);
     json_t *reply = NULL;
     int rc = call(p, "POST", "/proxies", body, &reply, err, errlen);

@@ -13,11 +13,12 @@ typedef struct proxyctl {
     uint64_t timeout_ms;      /* per API call */
 } proxyctl;
 
-/* POST /proxies {"name","listen":"127.0.0.1:0","upstream","enabled":true};
- * the reply echoes the bound listen address, whose port goes to *listen_port.
- * Returns 0, or -1 with err (status and the proxy's own message). */
-int proxyctl_create(const proxyctl *p, const char *name, const char *upstream, uint16_t *listen_port,
-                    char *err, size_t errlen);
+/* POST /proxies {"name","listen":"<listen_host>:0","upstream","enabled":true}
+ * (listen_host: 127.0.0.1, or the server side's address in the run's network
+ * namespace); the reply echoes the bound listen address, whose port goes to
+ * *listen_port. Returns 0, or -1 with err (status and the proxy's own message). */
+int proxyctl_create(const proxyctl *p, const char *name, const char *listen_host, const char *upstream,
+                    uint16_t *listen_port, char *err, size_t errlen);
 
 /* POST /proxies/{proxy}/toxics with the toxic (name, type, stream, toxicity,
  * attributes). Returns 0, or -1 with err. */

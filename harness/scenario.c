@@ -982,7 +982,14 @@ static void check_fallback(ctx *c, const scn_client_group *g, const char *where)
 }
 
 static const char *const k_fault[] = {"name", "at", "for", "toxic", "stream", "toxicity",
-                                      "attributes", "flap", "disconnect", "group", "server"};
+                                      "attributes", "flap", "disconnect", "group", "server",
+                                      /* 11..18: kernel network faults, in scn_net_kind order */
+                                      "packet_loss", "partition", "partition_oneway", "tcp_reset",
+                                      "rate", "mtu", "delay", "reorder",
+                                      "direction"};
+#define K_FAULT_NET0 11
+#define K_FAULT_DIRECTION 19
+static const char *const direction_names[] = {"both", "upstream", "downstream"};
 static const char *const server_actions[] = {"kill", "pause", "restart"};
 
 /* Which keys a fault item carried, to check combinations afterwards. */
@@ -1000,6 +1007,70 @@ static void flap_field(ctx *c, void *obj, size_t key, int val, int keynode)
     (void)keynode;
     scn_fault *f = obj;
     get_duration(c, val, key == 0 ? &f->flap_on_us : &f->flap_off_us);
+}
+
+/* A kernel fault's value: its attributes as a mapping, or `true` / `{}`
+ * for the faults that take none (partition, partition_oneway, tcp_reset). */
+static const char *const k_net_attr[] = {"percent", "kbit_per_s", "bytes", "delay", "jitter"};
+
+typedef struct net_attrs {
+    scn_netfault *n;
+    unsigned given; /* bit per k_net_attr index */
+} net_attrs;
+
+static void net_attr_field(ctx *c, void *obj, size_t key, int val, int keynode)
+{
+    net_attrs *na = obj;
+    scn_netfault *n = na->n;
+    na->given |= 1u << key;
+    /* Which attribute each kind takes (bit per k_net_attr index). */
+    static const unsigned takes[SCN_NET_KINDS] = {
+        [SCN_NET_LOSS] = 1u << 0, [SCN_NET_RATE] = 1u << 1, [SCN_NET_MTU] = 1u << 2,
+        [SCN_NET_DELAY] = 1u << 3 | 1u << 4, [SCN_NET_REORDER] = 1u << 0 | 1u << 3};
+    if (!(takes[n->kind] & (1u << key))) {
+        err_at(c, keynode, "%s takes no '%s'", scenario_net_kind_str(n->kind), k_net_attr[key]);
+        return;
+    }
+    switch (key) {
+    case 0:
+        if (get_double(c, val, 0, 100, &n->percent) == 0 && n->percent <= 0)
+            err_at(c, val, "percent must be above 0");
+        break;
+    case 1: get_u64(c, val, 8, 100000000, &n->rate_kbit_per_s); break;
+    case 2: get_uint(c, val, 576, 1500, &n->mtu_bytes); break;
+    case 3: get_duration(c, val, &n->delay_us); break;
+    case 4: get_duration(c, val, &n->jitter_us); break;
+    }
+}
+
+static void net_fault_value(ctx *c, scn_fault *f, scn_net_kind kind, int val)
+{
+    f->kind = SCN_FAULT_NETWORK;
+    f->net.kind = kind;
+    if (kind == SCN_NET_REORDER)
+        f->net.delay_us = 10 * US_PER_MS;
+    yaml_node_t *n = node(c, val);
+    int b;
+    net_attrs na = {.n = &f->net};
+    if (n && n->type == YAML_SCALAR_NODE && parse_bool(scalar(n), &b) == 0 && b)
+        ; /* `partition: true` */
+    else if (n && n->type == YAML_MAPPING_NODE)
+        walk_map(c, val, scenario_net_kind_str(kind), k_net_attr, sizeof k_net_attr / sizeof *k_net_attr,
+                 net_attr_field, &na);
+    else {
+        char got[96];
+        describe(n, got, sizeof got);
+        err_at(c, val, "%s: expected a mapping of its attributes (or true), got %s", scenario_net_kind_str(kind), got);
+        return;
+    }
+    /* A required attribute that is absent (one given but invalid has its own message). */
+    const char *need = (kind == SCN_NET_LOSS || kind == SCN_NET_REORDER) && !(na.given & 1u << 0) ? "{percent: P}"
+                       : kind == SCN_NET_RATE && !(na.given & 1u << 1)                          ? "{kbit_per_s: N}"
+                       : kind == SCN_NET_MTU && !(na.given & 1u << 2)                           ? "{bytes: N}"
+                       : kind == SCN_NET_DELAY && !(na.given & 1u << 3)                         ? "{delay: 100ms}"
+                                                                                                : NULL;
+    if (need)
+        err_at(c, val, "%s: expected %s", scenario_net_kind_str(kind), need);
 }
 
 static void fault_field(ctx *c, void *obj, size_t key, int val, int keynode)
@@ -1044,12 +1115,30 @@ static void fault_field(ctx *c, void *obj, size_t key, int val, int keynode)
         else
             f->kind = SCN_FAULT_SERVER_KILL;
         break;
+    case K_FAULT_DIRECTION:
+        if (get_enum(c, val, direction_names, 3, &e) == 0)
+            f->net.direction = (scn_direction)e;
+        break;
+    default:
+        fs->action_count++;
+        net_fault_value(c, f, (scn_net_kind)(key - K_FAULT_NET0), val);
+        break;
     }
 }
 
 static const char *const k_top[] = {"name", "description", "seed", "duration", "warmup", "drain",
                                     "server", "proxy", "channels", "publishers", "clients",
-                                    "faults", "budgets", "harness", "target"};
+                                    "faults", "budgets", "harness", "target", "network"};
+
+static const char *const k_network[] = {"namespaces"};
+
+static void network_field(ctx *c, void *obj, size_t key, int val, int keynode)
+{
+    (void)keynode;
+    scn_network *n = obj;
+    if (key == 0)
+        get_bool(c, val, &n->namespaces);
+}
 
 typedef struct top_seen {
     scenario *s;
@@ -1671,6 +1760,13 @@ static void convert(ctx *c, scenario *s)
     if (s->publishers.schedule == SCN_SCHED_BURSTS && s->publishers.burst_every_us == 0)
         err_at(c, v[9], "publishers.burst_every must be above 0");
 
+    if (v[15]) {
+        walk_map(c, v[15], "network", k_network, sizeof k_network / sizeof *k_network, network_field, &s->network);
+        if (s->network.namespaces && c->has_target)
+            err_at(c, v[15],
+                   "network.namespaces: the harness puts the server it starts in a network namespace; a "
+                   "--target outside the namespaces cannot be placed there (run without --target)");
+    }
     if (v[11]) {
         if (want_seq(c, v[11], "faults") == 0) {
             size_t n = seq_len(c, v[11]);
@@ -1689,8 +1785,9 @@ static void convert(ctx *c, scenario *s)
                     continue;
                 if (fs.action_count != 1) {
                     err_at(c, item,
-                           "%s: expected exactly one action: 'toxic: TYPE', 'disconnect: FRACTION' or "
-                           "'server: kill|pause|restart'%s",
+                           "%s: expected exactly one action: 'toxic: TYPE', 'disconnect: FRACTION', "
+                           "'server: kill|pause|restart' or a kernel fault (packet_loss, partition, "
+                           "partition_oneway, tcp_reset, rate, mtu, delay, reorder)%s",
                            where, fs.action_count ? " (found several)" : "");
                     continue;
                 }
@@ -1700,10 +1797,31 @@ static void convert(ctx *c, scenario *s)
                 for (int k = 4; k <= 6; k++)
                     if (fs.key_node[k] && !is_toxic)
                         err_at(c, fs.key_node[k], "%s: '%s' only applies to a toxic fault", where, k_fault[k]);
-                if (fs.key_node[7] && f->kind != SCN_FAULT_TOXIC && f->kind != SCN_FAULT_SERVER_PAUSE)
-                    err_at(c, fs.key_node[7], "%s: 'flap' applies to a toxic or a server pause", where);
-                if (fs.key_node[9] && f->kind != SCN_FAULT_DISCONNECT)
-                    err_at(c, fs.key_node[9], "%s: 'group' only applies to a disconnect", where);
+                if (fs.key_node[7] && f->kind != SCN_FAULT_TOXIC && f->kind != SCN_FAULT_SERVER_PAUSE &&
+                    f->kind != SCN_FAULT_NETWORK)
+                    err_at(c, fs.key_node[7], "%s: 'flap' applies to a toxic, a kernel fault or a server pause",
+                           where);
+                if (fs.key_node[9] && f->kind != SCN_FAULT_DISCONNECT && f->kind != SCN_FAULT_NETWORK)
+                    err_at(c, fs.key_node[9], "%s: 'group' only applies to a disconnect or a kernel fault", where);
+                if (fs.key_node[K_FAULT_DIRECTION] && f->kind != SCN_FAULT_NETWORK)
+                    err_at(c, fs.key_node[K_FAULT_DIRECTION],
+                           "%s: 'direction' only applies to a kernel fault (a toxic has 'stream')", where);
+                if (f->kind == SCN_FAULT_NETWORK) {
+                    int kn = fs.key_node[K_FAULT_NET0 + f->net.kind];
+                    if (!s->network.namespaces)
+                        err_at(c, kn,
+                               "%s: '%s' is a kernel fault: it needs 'network: {namespaces: true}' (the harness "
+                               "then runs the server and the clients in network namespaces)",
+                               where, scenario_net_kind_str(f->net.kind));
+                    if (f->net.kind == SCN_NET_PARTITION_ONEWAY && f->net.direction == SCN_DIR_BOTH)
+                        err_at(c, fs.key_node[K_FAULT_DIRECTION] ? fs.val_node[K_FAULT_DIRECTION] : kn,
+                               "%s: partition_oneway needs 'direction: upstream' or 'direction: downstream' (use "
+                               "partition for both ways)",
+                               where);
+                    if (f->net.kind == SCN_NET_MTU && (f->net.direction != SCN_DIR_BOTH || f->group))
+                        err_at(c, kn, "%s: mtu applies to the whole link (both ways, every group): remove "
+                               "'direction' and 'group'", where);
+                }
                 if (f->kind == SCN_FAULT_DISCONNECT && fs.key_node[2])
                     err_at(c, fs.key_node[2], "%s: a disconnect is instantaneous: it takes no 'for'", where);
                 if (f->kind == SCN_FAULT_SERVER_PAUSE && !f->has_for)
@@ -1722,7 +1840,7 @@ static void convert(ctx *c, scenario *s)
                 else if (f->has_for && f->at_us + f->for_us > s->duration_us && s->duration_us)
                     err_at(c, fs.val_node[2], "%s: ends at %.3fs, beyond the duration (%.3fs): expected at + for <= duration",
                            where, (f->at_us + f->for_us) / 1e6, s->duration_us / 1e6);
-                if (f->kind == SCN_FAULT_DISCONNECT && f->group) {
+                if ((f->kind == SCN_FAULT_DISCONNECT || f->kind == SCN_FAULT_NETWORK) && f->group) {
                     size_t j;
                     for (j = 0; j < s->nclients; j++)
                         if (!strcmp(s->clients[j].name, f->group))
@@ -1752,7 +1870,9 @@ static void convert(ctx *c, scenario *s)
                 if (!f->name) {
                     char nm[96], d[32];
                     snprintf(nm, sizeof nm, "%s@%s",
-                             f->kind == SCN_FAULT_TOXIC ? f->toxic.type : scenario_fault_kind_str(f->kind),
+                             f->kind == SCN_FAULT_TOXIC     ? f->toxic.type
+                             : f->kind == SCN_FAULT_NETWORK ? scenario_net_kind_str(f->net.kind)
+                                                            : scenario_fault_kind_str(f->kind),
                              scenario_format_duration(f->at_us, d, sizeof d));
                     f->name = strdup(nm);
                 }
@@ -1799,9 +1919,15 @@ static void convert(ctx *c, scenario *s)
     if (s->proxy.enabled == 0 && s->proxy.ntoxics)
         err_at(c, v[7], "proxy: toxics are listed but enabled is false");
 
-    if (v[13])
+    if (v[13]) {
         walk_map(c, v[13], "harness", k_harness, sizeof k_harness / sizeof *k_harness, harness_field,
                  &s->harness);
+        if (s->network.namespaces && s->harness.nsource_addrs)
+            err_at(c, v[13], "harness.source_addrs: with network.namespaces the harness gives each client group "
+                   "its own address inside the clients' namespace; remove source_addrs");
+    }
+    if (s->network.namespaces && s->nclients > 200)
+        err_at(c, v[10] ? v[10] : root, "network.namespaces: at most 200 client groups (one address each)");
     if (v[14])
         parse_target(c, s, v[14]);
     if (v[12]) {
@@ -2042,11 +2168,30 @@ const char *scenario_fault_kind_str(scn_fault_kind k)
     switch (k) {
     case SCN_FAULT_TOXIC: return "toxic";
     case SCN_FAULT_DISCONNECT: return "disconnect";
+    case SCN_FAULT_NETWORK: return "network";
     case SCN_FAULT_SERVER_KILL: return "kill";
     case SCN_FAULT_SERVER_PAUSE: return "pause";
     case SCN_FAULT_SERVER_RESTART: return "restart";
     }
     return "?";
+}
+
+const char *scenario_net_kind_str(scn_net_kind k)
+{
+    return (unsigned)k < SCN_NET_KINDS ? k_fault[K_FAULT_NET0 + k] : "?";
+}
+
+const char *scenario_direction_str(scn_direction d)
+{
+    return (unsigned)d < 3 ? direction_names[d] : "?";
+}
+
+int scenario_has_net_faults(const scenario *s)
+{
+    for (size_t i = 0; i < s->nfaults; i++)
+        if (s->faults[i].kind == SCN_FAULT_NETWORK)
+            return 1;
+    return 0;
 }
 
 const char *scenario_op_str(scn_op op)
@@ -2182,6 +2327,23 @@ json_t *scenario_to_json(const scenario *s)
             if (f->group)
                 json_object_set_new(j, "group", json_string(f->group));
         }
+        if (f->kind == SCN_FAULT_NETWORK) {
+            json_t *nj = json_pack("{s:s, s:s}", "type", scenario_net_kind_str(f->net.kind), "direction",
+                                   scenario_direction_str(f->net.direction));
+            if (f->net.percent > 0)
+                json_object_set_new(nj, "percent", json_real(f->net.percent));
+            if (f->net.rate_kbit_per_s)
+                json_object_set_new(nj, "kbit_per_s", json_integer((json_int_t)f->net.rate_kbit_per_s));
+            if (f->net.mtu_bytes)
+                json_object_set_new(nj, "bytes", json_integer(f->net.mtu_bytes));
+            if (f->net.delay_us)
+                json_object_set_new(nj, "delay_ms", json_real(f->net.delay_us / 1e3));
+            if (f->net.jitter_us)
+                json_object_set_new(nj, "jitter_ms", json_real(f->net.jitter_us / 1e3));
+            if (f->group)
+                json_object_set_new(nj, "group", json_string(f->group));
+            json_object_set_new(j, "network", nj);
+        }
         if (f->flap_on_us)
             json_object_set_new(j, "flap", json_pack("{s:f, s:f}", "on_s", f->flap_on_us / 1e6, "off_s",
                                                      f->flap_off_us / 1e6));
@@ -2197,6 +2359,7 @@ json_t *scenario_to_json(const scenario *s)
             json_object_set_new(t, "pub_path", json_string(s->target.pub_path));
         json_object_set_new(o, "target", t);
     }
+    json_object_set_new(o, "network", json_pack("{s:b}", "namespaces", s->network.namespaces));
     json_object_set_new(o, "harness", json_pack("{s:i, s:i, s:o, s:i, s:i}", "threads", (int)s->harness.threads,
                                                 "workers", (int)s->harness.workers, "source_addrs",
                                                 str_array(s->harness.source_addrs, s->harness.nsource_addrs),

@@ -142,10 +142,42 @@ typedef struct scn_harness {
 typedef enum scn_fault_kind {
     SCN_FAULT_TOXIC = 0,      /* add a toxic for [at, at+for) */
     SCN_FAULT_DISCONNECT,     /* cut a fraction of clients at `at` (reconnect storm) */
+    SCN_FAULT_NETWORK,        /* a kernel fault on the namespaces' veth link for [at, at+for) */
     SCN_FAULT_SERVER_KILL,    /* SIGKILL the server; restart on the same port after `for` (if given) */
     SCN_FAULT_SERVER_PAUSE,   /* SIGSTOP for `for`, then SIGCONT */
     SCN_FAULT_SERVER_RESTART, /* SIGTERM, then start again on the same port */
 } scn_fault_kind;
+
+/* Kernel network faults (network: {namespaces: true}; docs/network.md). */
+typedef enum scn_net_kind {
+    SCN_NET_LOSS = 0,         /* packet_loss: nftables numgen random drop */
+    SCN_NET_PARTITION,        /* partition: nftables drop, both ways, silent (no FIN, no RST) */
+    SCN_NET_PARTITION_ONEWAY, /* partition_oneway: nftables drop, one direction */
+    SCN_NET_RESET,            /* tcp_reset: nftables reject with tcp reset */
+    SCN_NET_RATE,             /* rate: htb class (token bucket) on the sending veth end */
+    SCN_NET_MTU,              /* mtu: both veth ends' MTU */
+    SCN_NET_DELAY,            /* delay: netem (only where the kernel has it) */
+    SCN_NET_REORDER,          /* reorder: netem (only where the kernel has it) */
+} scn_net_kind;
+#define SCN_NET_KINDS 8
+
+/* Direction on the link: upstream = clients → server, downstream = server → clients. */
+typedef enum scn_direction { SCN_DIR_BOTH = 0, SCN_DIR_UPSTREAM, SCN_DIR_DOWNSTREAM } scn_direction;
+
+typedef struct scn_netfault {
+    scn_net_kind kind;
+    scn_direction direction;  /* default both (partition_oneway: required, not both) */
+    double percent;           /* packet_loss, reorder: 0 < percent <= 100 */
+    uint64_t rate_kbit_per_s; /* rate */
+    unsigned mtu_bytes;       /* mtu: 576..1500 */
+    uint64_t delay_us;        /* delay (and reorder's base delay, default 10 ms) */
+    uint64_t jitter_us;       /* delay: ± this (default 0) */
+} scn_netfault;
+
+/* How the harness places the parts on the network. */
+typedef struct scn_network {
+    int namespaces;           /* 1: server side and clients in two network namespaces joined by a veth pair */
+} scn_network;
 
 typedef struct scn_fault {
     scn_fault_kind kind;
@@ -155,7 +187,8 @@ typedef struct scn_fault {
     int has_for;
     scn_toxic toxic;          /* TOXIC */
     double fraction;          /* DISCONNECT: 0..1 of the clients */
-    char *group;              /* DISCONNECT: only this client group; NULL = all */
+    char *group;              /* DISCONNECT, NETWORK: only this client group; NULL = all */
+    scn_netfault net;         /* NETWORK */
     uint64_t flap_on_us;      /* TOXIC/PAUSE: flap on for this, off for flap_off, within [at, at+for) */
     uint64_t flap_off_us;     /* 0,0 = no flapping */
     int line, col;            /* where it is declared (1-based), for messages */
@@ -191,6 +224,7 @@ typedef struct scenario {
     size_t nbudgets;
     scn_harness harness;
     scn_target target;
+    scn_network network;
 } scenario;
 
 /* Diagnostics collected while loading: every error, each one line
@@ -249,6 +283,11 @@ uint64_t scenario_total_clients(const scenario *s);
 json_t *scenario_to_json(const scenario *s);
 
 const char *scenario_fault_kind_str(scn_fault_kind k);
+/* "packet_loss", "partition", … (the scenario key) and "both|upstream|downstream". */
+const char *scenario_net_kind_str(scn_net_kind k);
+const char *scenario_direction_str(scn_direction d);
+/* Whether any fault is a kernel network fault. */
+int scenario_has_net_faults(const scenario *s);
 const char *scenario_op_str(scn_op op);
 const char *scenario_client_transport_str(scn_client_transport t);
 const char *scenario_behavior_str(scn_behavior b);

@@ -269,10 +269,74 @@ static void test_scenario_fault_checks(void **state)
            "t.yaml:9:26: 1.5 is out of range: expected a number from 0 to 1",
            "t.yaml:10:38: faults[5]: no client group named 'b'; groups: a",
            "t.yaml:11:5: faults[6]: a pause needs 'for' (how long the server stays stopped)",
-           "t.yaml:12:5: faults[7]: expected exactly one action: 'toxic: TYPE', 'disconnect: FRACTION' or "
-           "'server: kill|pause|restart' (found several)",
+           "t.yaml:12:5: faults[7]: expected exactly one action: 'toxic: TYPE', 'disconnect: FRACTION', "
+           "'server: kill|pause|restart' or a kernel fault (packet_loss, partition, partition_oneway, tcp_reset, "
+           "rate, mtu, delay, reorder) (found several)",
            "t.yaml:13:5: faults[8]: missing key 'at' (when the fault starts, e.g. 10s)",
            "t.yaml:14:22: unknown value 'reboot'; expected one of kill, pause, restart");
+}
+
+static void test_scenario_network_faults(void **state)
+{
+    (void)state;
+    scenario s;
+    scn_diag d;
+    const char *y = "duration: 10s\nnetwork: {namespaces: true}\nclients:\n  - {name: a}\n  - {name: b}\nfaults:\n"
+                    "  - {at: 1s, for: 2s, packet_loss: {percent: 2.5}, group: b, direction: upstream}\n"
+                    "  - {at: 1s, for: 2s, partition: true}\n"
+                    "  - {at: 1s, for: 2s, partition_oneway: {}, direction: downstream}\n"
+                    "  - {at: 1s, tcp_reset: true, flap: {on: 1s, off: 1s}}\n"
+                    "  - {at: 1s, rate: {kbit_per_s: 512}}\n"
+                    "  - {at: 1s, mtu: {bytes: 1000}}\n"
+                    "  - {at: 1s, delay: {delay: 50ms, jitter: 5ms}}\n";
+    assert_int_equal(load(y, NULL, 0, 0, &s, &d), 0);
+    assert_true(s.network.namespaces);
+    assert_int_equal(s.nfaults, 7);
+    assert_int_equal(s.faults[0].kind, SCN_FAULT_NETWORK);
+    assert_int_equal(s.faults[0].net.kind, SCN_NET_LOSS);
+    assert_true(s.faults[0].net.percent == 2.5);
+    assert_int_equal(s.faults[0].net.direction, SCN_DIR_UPSTREAM);
+    assert_string_equal(s.faults[0].group, "b");
+    assert_string_equal(s.faults[0].name, "packet_loss@1s");
+    assert_int_equal(s.faults[1].net.kind, SCN_NET_PARTITION);
+    assert_int_equal(s.faults[1].net.direction, SCN_DIR_BOTH);
+    assert_int_equal(s.faults[2].net.direction, SCN_DIR_DOWNSTREAM);
+    assert_int_equal(s.faults[3].flap_on_us, 1000000);
+    assert_int_equal(s.faults[4].net.rate_kbit_per_s, 512);
+    assert_int_equal(s.faults[5].net.mtu_bytes, 1000);
+    assert_int_equal(s.faults[6].net.delay_us, 50000);
+    assert_int_equal(s.faults[6].net.jitter_us, 5000);
+    assert_int_equal(scenario_has_net_faults(&s), 1);
+    scenario_free(&s);
+    scn_diag_free(&d);
+
+    EXPECT("duration: 10s\nnetwork: {namespaces: true}\nclients:\n  - {name: a}\nfaults:\n"
+           "  - {at: 1s, packet_loss: {percent: 0}}\n"                      /* 6 */
+           "  - {at: 1s, partition_oneway: true}\n"                         /* 7 */
+           "  - {at: 1s, mtu: {bytes: 9000}}\n"                             /* 8 */
+           "  - {at: 1s, rate: {percent: 3}}\n"                             /* 9 */
+           "  - {at: 1s, toxic: latency, direction: upstream}\n"            /* 10 */
+           "  - {at: 1s, partition: true, group: zz}\n"                     /* 11 */
+           "  - {at: 1s, mtu: {bytes: 1000}, group: a}\n",                  /* 12 */
+           "t.yaml:6:37: percent must be above 0",
+           "t.yaml:7:14: faults[1]: partition_oneway needs 'direction: upstream' or 'direction: downstream' (use "
+           "partition for both ways)",
+           "t.yaml:8:27: 9000 is out of range: expected an integer from 576 to 1500",
+           "t.yaml:9:20: rate: expected {kbit_per_s: N}",
+           "t.yaml:9:21: rate takes no 'percent'",
+           "t.yaml:10:30: faults[4]: 'direction' only applies to a kernel fault (a toxic has 'stream')",
+           "t.yaml:11:38: faults[5]: no client group named 'zz'; groups: a",
+           "t.yaml:12:14: faults[6]: mtu applies to the whole link (both ways, every group): remove 'direction' and "
+           "'group'");
+    EXPECT("duration: 10s\nclients:\n  - {name: a}\nfaults:\n  - {at: 1s, packet_loss: {percent: 2}}\n",
+           "t.yaml:5:14: faults[0]: 'packet_loss' is a kernel fault: it needs 'network: {namespaces: true}' (the "
+           "harness then runs the server and the clients in network namespaces)");
+    /* --target cannot be placed in the namespaces */
+    const char *t = "duration: 10s\nnetwork: {namespaces: true}\nclients:\n  - {count: 1}\n";
+    const char *const want[] = {"t.yaml:2:10: network.namespaces: the harness puts the server it starts in a network "
+                                "namespace; a --target outside the namespaces cannot be placed there (run without "
+                                "--target)"};
+    expect_errors(t, NULL, 0, 1, want, 1);
 }
 
 static void test_scenario_server_faults_refused_with_target(void **state)
@@ -581,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_scenario_yaml_syntax_error),
         cmocka_unit_test(test_scenario_enums),
         cmocka_unit_test(test_scenario_fault_checks),
+        cmocka_unit_test(test_scenario_network_faults),
         cmocka_unit_test(test_scenario_server_faults_refused_with_target),
         cmocka_unit_test(test_scenario_server_faults_overlap),
         cmocka_unit_test(test_scenario_budgets),
