@@ -954,10 +954,11 @@ static int metrics_start(run *r, char *err, size_t errlen)
         return -1;
     }
     r->lm = livem_start(addr, r->fl, &info, bound, sizeof bound, e, sizeof e);
-    if (prev_ns >= 0) {
-        char e2[256];
-        if (netns_leave(prev_ns, e2, sizeof e2) < 0 && r->lm)
-            sfmt(e, sizeof e, "%s", e2);
+    if (prev_ns >= 0 && netns_leave(prev_ns, e, sizeof e) < 0) {
+        free(names);
+        free(kinds);
+        sfmt(err, errlen, "network namespaces: %s", e);
+        return -1; /* this thread is on the wrong side now: the run cannot go on */
     }
     free(names);
     free(kinds);
