@@ -2408,6 +2408,7 @@ void scenario_print_set_keys(FILE *f)
         {"faults", "faults.0.flap.", KEYS(k_flap)},
         {"harness", "harness.", KEYS(k_harness)},
         {"target", "target.", KEYS(k_target)},
+        {"network", "network.", KEYS(k_network)},
     };
     for (size_t t = 0; t < sizeof k_top / sizeof *k_top; t++) {
         int had = 0;
