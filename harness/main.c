@@ -40,8 +40,9 @@ static void usage(FILE *f)
           "      regression gate: exit 1 when NEW is worse than BASE beyond the margins\n"
           "  rtchaos merge OUT_DIR SHARD_DIR...\n"
           "      exact merge of shard reports\n"
-          "  rtchaos list [scenarios|keys|dirs]\n"
-          "      the shipped scenarios and suites by name, the --set paths, or where they are looked for\n"
+          "  rtchaos list [scenarios|keys|protocols|dirs]\n"
+          "      the shipped scenarios and suites by name, the --set paths, the --protocol adapters,\n"
+          "      or where names are looked for\n"
           "  rtchaos --version | --help\n"
           "SCENARIO and SUITE are a file or a shipped name (smoke, rfp/fanout, suites/rfp);\n"
           "names are looked up in $RTCHAOS_DATADIR/scenarios, then EXE/../share/rtchaos/scenarios,\n"
@@ -484,13 +485,19 @@ static void names_walk(names *nm, const char *root, const char *rel)
 static int cmd_list(int argc, char **argv)
 {
     const char *what = argc > 0 ? argv[0] : "scenarios";
-    if (argc > 1 || (strcmp(what, "scenarios") && strcmp(what, "keys") && strcmp(what, "dirs"))) {
-        fprintf(stderr, "rtchaos list: expected scenarios, keys or dirs\n");
+    if (argc > 1 || (strcmp(what, "scenarios") && strcmp(what, "keys") && strcmp(what, "dirs") &&
+                     strcmp(what, "protocols"))) {
+        fprintf(stderr, "rtchaos list: expected scenarios, keys, protocols or dirs\n");
         usage(stderr);
         return ORCH_EXIT_USAGE;
     }
     if (!strcmp(what, "keys")) {
         scenario_print_set_keys(stdout);
+        return ORCH_EXIT_PASS;
+    }
+    if (!strcmp(what, "protocols")) {
+        for (size_t k = 0; k < proto_count; k++)
+            printf("%s\n", proto_name_list[k]);
         return ORCH_EXIT_PASS;
     }
     char exedir[PATH_MAX], dirs[3][4096];
