@@ -1,12 +1,16 @@
-/* report_merge.h — merging the parts of report.json that combine exactly:
- * totals (counts add, maxima take the max), latency histograms (added
- * through their "hist" members, percentiles recomputed) and the bounded
- * list of anomaly examples. One implementation for the fleet, which folds
- * its worker processes' reports into the run's, and for `rtchaos merge`,
- * which combines shard reports. */
+/* report_merge.h — the one merge of report.json's figures: totals (counts
+ * add, maxima take the max), latency histograms (added through their "hist"
+ * members, percentiles recomputed), per-second timeline rows and client
+ * groups (coarse buckets added, percentiles recomputed), the attackers'
+ * outcomes and the bounded list of anomaly examples. Used by the fleet,
+ * which folds its worker processes' reports into the run's, and by
+ * `rtchaos merge`, which combines shard reports; the fleet builds its own
+ * rows and groups with rmerge_timeline_row / rmerge_group_latency, so one
+ * run and its shards merged give identical figures. */
 #ifndef RTCHAOS_REPORT_MERGE_H
 #define RTCHAOS_REPORT_MERGE_H
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -56,5 +60,41 @@ int rmerge_attack(json_t *dst, const json_t *src, const char *src_name, char *er
  * the examples themselves are kept. New reference, or NULL when out of
  * memory. */
 json_t *rmerge_anomalies(const json_t *const *lists, size_t n, size_t per_kind, int tag_list);
+
+/* One timeline row as report.json carries it: t_s, the counters,
+ * "p50_us"/"p95_us"/"p99_us" (0 when nothing was received that second) and
+ * "lat", the live latency as coarse buckets (hist_buckets_json of a
+ * HIST_COARSE histogram) from counts[HIST_COARSE_BUCKETS]. New reference,
+ * NULL when out of memory. */
+json_t *rmerge_timeline_row(uint64_t t_s, uint64_t published, uint64_t delivered, uint64_t connected,
+                            uint64_t reconnects, const uint32_t *lat_counts);
+
+/* Sets a client group's "live_p50_us"/"live_p95_us"/"live_p99_us" and
+ * "lat" from counts[HIST_COARSE_BUCKETS]. Returns 0, or -1 out of memory. */
+int rmerge_group_latency(json_t *group, const uint32_t *lat_counts);
+
+/* dst.timeline += src_timeline: rows align on t_s (shards and workers share
+ * the run's clock origin and write one row per whole second) and stay
+ * ordered by it; counters add, maxima take the max, "lat" buckets add and
+ * the percentiles are recomputed from them. A row that carries no "lat"
+ * while it delivered something cannot be merged exactly: its percentiles
+ * take the max (an upper bound), the row loses "lat", and *exact is set to
+ * 0 (left alone otherwise). Returns 0 or -1 with err. */
+int rmerge_timeline(json_t *dst_report, const json_t *src_timeline, int *exact, char *err, size_t errlen);
+
+/* dst.groups += src_groups, group by name: counters add, maxima take the
+ * max, "attack" through rmerge_attack, "lat" buckets add and
+ * live_pNN_us are recomputed (without "lat" on both sides: the max, and
+ * *exact = 0); other members are copied when dst lacks them. Returns 0 or
+ * -1 with err. */
+int rmerge_groups(json_t *dst_report, const json_t *src_groups, int *exact, char *err, size_t errlen);
+
+/* dst += src for every figure that merges exactly: totals, latency_us,
+ * timeline, groups and attacks (not anomalies: see rmerge_anomalies, nor
+ * verdicts: see common/verdict_eval.h). src_name names src in messages;
+ * *tl_exact / *groups_exact as rmerge_timeline / rmerge_groups. Returns 0
+ * or -1 with err (dst may then be partly merged). */
+int rmerge_report(json_t *dst, const json_t *src, const char *src_name, int *tl_exact, int *groups_exact,
+                  char *err, size_t errlen);
 
 #endif

@@ -17,59 +17,6 @@ const char *chk_kind_str(chk_kind k)
     return k < CHK_KINDS ? kind_names[k] : "unknown";
 }
 
-/* ---- coarse timeline buckets ------------------------------------------- */
-/* Values below 32 are exact; above, each power of two [2^p, 2^(p+1)) is cut
- * into 32 equal sub-buckets. p runs up to 41 (~25 days); larger values
- * land in the last bucket. */
-unsigned chk_tl_bucket(uint64_t v)
-{
-    if (v < 32)
-        return (unsigned)v;
-    unsigned p = 63u - (unsigned)__builtin_clzll(v); /* >= 5 */
-    if (p > 41)
-        return CHK_TL_BUCKETS - 1;
-    unsigned sub = (unsigned)((v >> (p - 5)) & 31u);
-    return 32u + (p - 5u) * 32u + sub;
-}
-
-uint64_t chk_tl_bucket_low(unsigned i)
-{
-    if (i < 32)
-        return i;
-    unsigned p = 5u + (i - 32u) / 32u, sub = (i - 32u) % 32u;
-    return (uint64_t)(32u + sub) << (p - 5u);
-}
-
-uint64_t chk_tl_bucket_high(unsigned i)
-{
-    if (i + 1 >= CHK_TL_BUCKETS)
-        return chk_tl_bucket_low(i) * 2;
-    return chk_tl_bucket_low(i + 1) - 1;
-}
-
-uint64_t chk_tl_percentile(const uint32_t *lat, double pct)
-{
-    uint64_t total = 0;
-    for (unsigned i = 0; i < CHK_TL_BUCKETS; i++)
-        total += lat[i];
-    if (total == 0)
-        return 0;
-    if (pct < 0)
-        pct = 0;
-    if (pct > 100)
-        pct = 100;
-    uint64_t rank = (uint64_t)((pct / 100.0) * (double)total + 0.999999999);
-    if (rank == 0)
-        rank = 1;
-    uint64_t seen = 0;
-    for (unsigned i = 0; i < CHK_TL_BUCKETS; i++) {
-        seen += lat[i];
-        if (seen >= rank)
-            return chk_tl_bucket_high(i);
-    }
-    return chk_tl_bucket_high(CHK_TL_BUCKETS - 1);
-}
-
 /* ---- ctx ---------------------------------------------------------------- */
 
 int chk_ctx_init(chk_ctx *c, uint64_t t0_mono_us, size_t anomalies_per_kind, char *err,
@@ -462,7 +409,7 @@ static void record_delivery(chk_ctx *c, chk_stream *s, const envelope *e, int re
     }
     c->n.live++;
     hist_record(c->live, lat);
-    unsigned b = chk_tl_bucket(lat);
+    unsigned b = hist_coarse_index(lat);
     if (row)
         row->lat[b]++;
     __atomic_store_n(&c->status_lat[b], c->status_lat[b] + 1, __ATOMIC_RELAXED);

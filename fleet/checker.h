@@ -55,22 +55,14 @@ typedef struct chk_anomaly {
     uint8_t kind;
 } chk_anomaly;
 
-/* Coarse log-linear latency buckets for the per-second timeline: 32
- * sub-buckets per power of two (within ~3%), small enough to keep one per
- * second, and merged exactly (counts add). */
-#define CHK_TL_BUCKETS 1216
+/* Per-second timeline rows keep their live latency as counts in the coarse
+ * layout of common/hist (HIST_COARSE: 32 sub-buckets per power of two,
+ * within ~3%), read through hist_coarse_* and merged exactly (counts add). */
+#define CHK_TL_BUCKETS HIST_COARSE_BUCKETS
 typedef struct chk_tl_row {
     uint64_t published, delivered, reconnects, connected;
     uint32_t lat[CHK_TL_BUCKETS];
 } chk_tl_row;
-
-/* Bucket index of v µs, and the lowest / highest value of bucket i. */
-unsigned chk_tl_bucket(uint64_t v_us);
-uint64_t chk_tl_bucket_low(unsigned i);
-uint64_t chk_tl_bucket_high(unsigned i);
-/* Percentile (0..100) over coarse buckets (highest value of the bucket
- * holding the ceil(pct/100*count)-th value); 0 when empty. */
-uint64_t chk_tl_percentile(const uint32_t *lat, double pct);
 
 typedef struct chk_counts {
     uint64_t delivered;     /* distinct events received (live + replayed) */

@@ -496,7 +496,7 @@ void fleet_status_get(fleet *f, fleet_status *out)
             out->anomalies += f->total.n.kind[k];
         memcpy(lat, f->total.status_lat, sizeof lat);
     }
-    out->p95_live_us = chk_tl_percentile(lat, 95);
+    out->p95_live_us = hist_coarse_counts_percentile(lat, 95);
     out->published = f->pub ? fl_pub_published(f->pub) : f->published;
     out->publishing = f->pub ? fl_pub_running(f->pub) : 0;
     if (f->rate_t_us == 0) {
@@ -625,7 +625,7 @@ void fleet_live_get(fleet *f, fleet_live *out)
         if (!lat[b])
             continue;
         out->lat_count += lat[b];
-        uint64_t hi = chk_tl_bucket_high(b);
+        uint64_t hi = hist_coarse_high(b);
         for (unsigned k = 0; k < FLEET_LAT_BOUNDS; k++)
             if (hi <= fleet_lat_bounds_us[k])
                 out->lat_le[k] += lat[b];
@@ -751,15 +751,6 @@ static json_t *hist_part(const hist *h)
     return j;
 }
 
-static json_t *lat_json(const uint32_t *lat)
-{
-    json_t *a = json_array();
-    for (unsigned b = 0; b < CHK_TL_BUCKETS; b++)
-        if (lat[b])
-            json_array_append_new(a, json_pack("[I,I]", (json_int_t)chk_tl_bucket_low(b), (json_int_t)lat[b]));
-    return a;
-}
-
 int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
 {
     if (!f->have_total) {
@@ -808,10 +799,12 @@ int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
             json_object_set_new(o, "fallbacks", json_integer((json_int_t)gs->fallbacks));
         for (int k = 0; k < CHK_KINDS; k++)
             json_object_set_new(o, chk_kind_str((chk_kind)k), json_integer((json_int_t)gs->kind[k]));
-        json_object_set_new(o, "live_p50_us", json_integer((json_int_t)chk_tl_percentile(gs->lat, 50)));
-        json_object_set_new(o, "live_p95_us", json_integer((json_int_t)chk_tl_percentile(gs->lat, 95)));
-        json_object_set_new(o, "live_p99_us", json_integer((json_int_t)chk_tl_percentile(gs->lat, 99)));
-        json_object_set_new(o, "lat", lat_json(gs->lat));
+        if (rmerge_group_latency(o, gs->lat) < 0) {
+            json_decref(o);
+            json_decref(groups);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
         if (f->groups[g].behavior != FLEET_SUBSCRIBER)
             json_object_set_new(o, "attack", fleet_attack_json(&f->at_total[g], f->w ? 0 : f->group_clients[g],
                                                                &f->groups[g]));
@@ -852,12 +845,12 @@ int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
     for (size_t s = 0; s < last; s++) {
         static const chk_tl_row zero;
         const chk_tl_row *r = c->rows[s] ? c->rows[s] : &zero;
-        json_t *row = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "t_s", (json_int_t)s,
-                                "published", (json_int_t)r->published, "delivered", (json_int_t)r->delivered,
-                                "connected", (json_int_t)r->connected, "reconnects", (json_int_t)r->reconnects,
-                                "p95_us", (json_int_t)chk_tl_percentile(r->lat, 95));
-        json_object_set_new(row, "lat", lat_json(r->lat));
-        json_array_append_new(tl, row);
+        json_t *row = rmerge_timeline_row(s, r->published, r->delivered, r->connected, r->reconnects, r->lat);
+        if (!row || json_array_append_new(tl, row) < 0) {
+            json_decref(tl);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
     }
     json_object_set_new(report, "timeline", tl);
 
@@ -886,144 +879,14 @@ int fleet_report(fleet *f, json_t *report, char *err, size_t errlen)
 
 /* ---- merge -------------------------------------------------------------------------------- */
 
-/* dst.key += src (an attack object), created in dst when missing. */
-static int merge_attack(json_t *dst, const char *key, const json_t *src, char *err, size_t errlen)
-{
-    json_t *d = json_object_get(dst, key);
-    if (!json_is_object(d)) {
-        d = json_object();
-        json_object_set_new(dst, key, d);
-    }
-    return rmerge_attack(d, src, "worker report", err, errlen);
-}
-
-static int lat_from_json(const json_t *a, uint32_t *lat)
-{
-    size_t i;
-    json_t *pair;
-    json_array_foreach(a, i, pair) {
-        json_t *v = json_array_get(pair, 0), *n = json_array_get(pair, 1);
-        if (!json_is_integer(v) || !json_is_integer(n))
-            return -1;
-        lat[chk_tl_bucket((uint64_t)json_integer_value(v))] += (uint32_t)json_integer_value(n);
-    }
-    return 0;
-}
-
-/* o[key] when it is an object, else a new empty object put there (NULL when
- * out of memory). */
-static json_t *member_object(json_t *o, const char *key)
-{
-    json_t *m = json_object_get(o, key);
-    if (json_is_object(m))
-        return m;
-    m = json_object();
-    return m && json_object_set_new(o, key, m) == 0 ? m : NULL;
-}
-
 int fleet_report_merge(json_t *dst, const json_t *src, size_t per_kind, char *err, size_t errlen)
 {
     if (per_kind == 0)
         per_kind = 200;
-    /* totals and histograms: as `rtchaos merge` adds shard reports */
-    json_t *dt = member_object(dst, "totals"), *dl = member_object(dst, "latency_us");
-    if (!dt || !dl) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    if (rmerge_totals(dt, json_object_get(src, "totals"), err, errlen) < 0 ||
-        rmerge_latency(dl, json_object_get(src, "latency_us"), "worker report", err, errlen) < 0)
-        return -1;
-    /* timeline: rows add by t_s */
-    const json_t *stl = json_object_get(src, "timeline");
-    json_t *dtl = json_object_get(dst, "timeline");
-    if (!dtl) {
-        dtl = json_array();
-        json_object_set_new(dst, "timeline", dtl);
-    }
-    uint32_t *lat = malloc(CHK_TL_BUCKETS * sizeof *lat);
-    if (!lat) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    size_t i;
-    json_t *row;
-    json_array_foreach(stl, i, row) {
-        json_int_t t = json_integer_value(json_object_get(row, "t_s"));
-        if (t < 0 || t > 7 * 24 * 3600)
-            continue;
-        while ((json_int_t)json_array_size(dtl) <= t) {
-            json_int_t nt = (json_int_t)json_array_size(dtl);
-            json_t *z = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:[]}", "t_s", nt, "published", (json_int_t)0,
-                                  "delivered", (json_int_t)0, "connected", (json_int_t)0, "reconnects",
-                                  (json_int_t)0, "p95_us", (json_int_t)0, "lat");
-            json_array_append_new(dtl, z);
-        }
-        json_t *d = json_array_get(dtl, (size_t)t);
-        static const char *const sums[] = {"published", "delivered", "connected", "reconnects"};
-        for (size_t k = 0; k < sizeof sums / sizeof *sums; k++)
-            json_object_set_new(d, sums[k], json_integer(json_integer_value(json_object_get(d, sums[k])) +
-                                                         json_integer_value(json_object_get(row, sums[k]))));
-        memset(lat, 0, CHK_TL_BUCKETS * sizeof *lat);
-        if (lat_from_json(json_object_get(d, "lat"), lat) < 0 ||
-            lat_from_json(json_object_get(row, "lat"), lat) < 0) {
-            free(lat);
-            snprintf(err, errlen, "timeline row %lld: bad \"lat\"", (long long)t);
-            return -1;
-        }
-        json_object_set_new(d, "lat", lat_json(lat));
-        json_object_set_new(d, "p95_us", json_integer((json_int_t)chk_tl_percentile(lat, 95)));
-    }
-    free(lat);
-    /* groups: counters add, coarse latency buckets add, percentiles recomputed */
-    const char *key;
-    json_t *v;
-    json_t *dg = json_object_get(dst, "groups");
-    const json_t *sg = json_object_get(src, "groups");
-    if (json_is_object(sg)) {
-        if (!json_is_object(dg)) {
-            dg = json_object();
-            json_object_set_new(dst, "groups", dg);
-        }
-        uint32_t *gl = calloc(CHK_TL_BUCKETS, sizeof *gl);
-        if (!gl) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        json_object_foreach((json_t *)sg, key, v) {
-            json_t *d = json_object_get(dg, key);
-            if (!d) {
-                d = json_object();
-                json_object_set_new(dg, key, d);
-            }
-            const char *k2;
-            json_t *v2;
-            json_object_foreach(v, k2, v2) {
-                if (json_is_integer(v2) && strncmp(k2, "live_p", 6) != 0)
-                    json_object_set_new(d, k2, json_integer(json_integer_value(json_object_get(d, k2)) +
-                                                            json_integer_value(v2)));
-            }
-            const json_t *sat = json_object_get(v, "attack");
-            if (json_is_object(sat) && merge_attack(d, "attack", sat, err, errlen) < 0) {
-                free(gl);
-                return -1;
-            }
-            memset(gl, 0, CHK_TL_BUCKETS * sizeof *gl);
-            if (lat_from_json(json_object_get(d, "lat"), gl) < 0 || lat_from_json(json_object_get(v, "lat"), gl) < 0) {
-                free(gl);
-                snprintf(err, errlen, "groups.%s: bad \"lat\"", key);
-                return -1;
-            }
-            json_object_set_new(d, "lat", lat_json(gl));
-            json_object_set_new(d, "live_p50_us", json_integer((json_int_t)chk_tl_percentile(gl, 50)));
-            json_object_set_new(d, "live_p95_us", json_integer((json_int_t)chk_tl_percentile(gl, 95)));
-            json_object_set_new(d, "live_p99_us", json_integer((json_int_t)chk_tl_percentile(gl, 99)));
-        }
-        free(gl);
-    }
-    /* attacks: counts add, the time-to-refusal histograms add */
-    const json_t *sat = json_object_get(src, "attacks");
-    if (json_is_object(sat) && merge_attack(dst, "attacks", sat, err, errlen) < 0)
+    /* the one merge `rtchaos merge` uses too (common/report_merge.h); a
+     * worker's rows and groups always carry their buckets, so it is exact */
+    int tl_exact = 1, groups_exact = 1;
+    if (rmerge_report(dst, src, "worker report", &tl_exact, &groups_exact, err, errlen) < 0)
         return -1;
     /* anomalies: all, then the earliest per_kind of each kind */
     const json_t *lists[2] = {json_object_get(dst, "anomalies"), json_object_get(src, "anomalies")};

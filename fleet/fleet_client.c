@@ -72,7 +72,7 @@ static void grp_end(fl_thread *t, const fl_client *c, const grp_snap *g, uint64_
         FL_ADD(&s->kind[k], t->chk.n.kind[k] - g->kind[k]);
     if (t->chk.n.live != g->live) {
         FL_INC(&s->live);
-        s->lat[chk_tl_bucket(lat_us)]++;
+        s->lat[hist_coarse_index(lat_us)]++;
     }
 }
 

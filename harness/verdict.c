@@ -1,200 +1,10 @@
-/* verdict.c — budget metrics, their values read from report.json, and verdicts
- * (junit.xml is written from them by reports_junit_write). */
+/* verdict.c — a scenario's budgets judged into verdicts (through the one
+ * evaluator, common/verdict_metric.h; junit.xml is written from them by
+ * reports_junit_write). */
 #include "verdict.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#define LAT(kind, stat, doc)                                                                  \
-    {"p" #stat "_" #kind "_ms", "latency_us." #kind ".p" #stat, NULL, 0.001, doc},            \
-    {#kind "_p" #stat "_ms", "latency_us." #kind ".p" #stat, NULL, 0.001, doc}
-#define LATMAX(kind, doc)                                                                     \
-    {"max_" #kind "_ms", "latency_us." #kind ".max", NULL, 0.001, doc},                       \
-    {#kind "_max_ms", "latency_us." #kind ".max", NULL, 0.001, doc}
-#define LATKIND(kind, doc)                                                                    \
-    LAT(kind, 50, doc), LAT(kind, 95, doc), LAT(kind, 99, doc), LAT(kind, 999, doc), LATMAX(kind, doc)
-#define TOTAL(name, doc) {#name, "totals." #name, NULL, 1.0, doc}
-/* The attackers' outcomes (report.json "attacks" for the whole run, or a
- * group's "attack"): base is the path of that object, with its dot. */
-#define ATTACK_METRICS(base)                                                                \
-    {"attack_attempts", base "attempts", NULL, 1.0, "abusive attempts settled (attackers)"},   \
-    {"attack_rejected", base "rejected", NULL, 1.0, "attempts refused with an expected code"}, \
-    {"attack_unexpected", base "unexpected", NULL, 1.0, "attempts answered with another code"},\
-    {"attack_not_rejected", base "not_rejected", NULL, 1.0,                                   \
-     "attempts the server let be for the attack's patience"},                                  \
-    {"attack_in_flight", base "in_flight", NULL, 1.0, "attempts unsettled when the run ended"},\
-    {"attack_connect_failed", base "connect_failed", NULL, 1.0, "attackers' failed connects"}, \
-    {"attack_sent", base "sent", NULL, 1.0, "flood messages / oversized or trickled bytes sent"},\
-    {"attack_accepted", base "accepted", NULL, 1.0,                                           \
-     "flood messages the server answered before refusing"},                                    \
-    {"attack_accepted_per_attempt", base "accepted", base "attempts", 1.0,                     \
-     "flood messages the server answered per attempt before refusing"},                        \
-    {"attack_rejected_ratio", base "rejected", base "attempts", 1.0,                           \
-     "rejected / attempts (0..1): every abusive attempt refused as documented"},               \
-    {"attack_cut_p50_ms", base "cut_us.p50", NULL, 0.001, "connected → the server's refusal, ms"}, \
-    {"attack_cut_p95_ms", base "cut_us.p95", NULL, 0.001, "connected → the server's refusal, ms"}, \
-    {"attack_cut_p99_ms", base "cut_us.p99", NULL, 0.001, "connected → the server's refusal, ms"}, \
-    {"attack_cut_max_ms", base "cut_us.max", NULL, 0.001, "connected → the server's refusal, ms"}
-
-static const verdict_metric metrics[] = {
-    LATKIND(live, "live delivery latency (publish schedule → receive), ms"),
-    LATKIND(replay, "replayed (catch-up) event latency, ms"),
-    LATKIND(connect, "connect time (TCP connect → subscribed), ms"),
-    LATKIND(resync, "resync time (reconnect → caught up with head), ms"),
-    LATKIND(reconnect, "reconnect time (connection lost → subscribed again), ms"),
-    LATKIND(live_outside_faults, "live latency in the seconds outside every fault window (+0.5 s grace), ms"),
-    LATKIND(live_during_faults, "live latency in the seconds a fault window (+0.5 s grace) overlaps, ms"),
-    TOTAL(clients, "clients started"),
-    TOTAL(published, "events acknowledged by the server"),
-    TOTAL(delivered, "events received (live and replayed, first copies)"),
-    TOTAL(expected, "events the clients were accountable for"),
-    TOTAL(lost, "events never received nor covered by a snapshot or gap"),
-    TOTAL(duplicated, "events received twice"),
-    TOTAL(reordered, "events received out of order without a re-subscribe"),
-    TOTAL(resync_ok, "reconnects that resumed correctly"),
-    TOTAL(resync_failed, "reconnects whose resume was wrong"),
-    TOTAL(snapshots, "snapshots received"),
-    TOTAL(gaps, "gaps declared by the server"),
-    TOTAL(reconnects, "reconnects"),
-    TOTAL(errors, "error replies and failed connects"),
-    TOTAL(epoch_changed, "stream resets detected"),
-    TOTAL(fallbacks, "transport switches (WebSocket → SSE → poll)"),
-    {"delivered_ratio", "totals.delivered", "totals.expected", 1.0,
-     "delivered / expected (0..1)"},
-    ATTACK_METRICS("attacks."),
-};
-
-#define GLAT(stat)                                                                            \
-    {"p" #stat "_live_ms", "live_p" #stat "_us", NULL, 0.001, "the group's live latency, ms"},  \
-    {"live_p" #stat "_ms", "live_p" #stat "_us", NULL, 0.001, "the group's live latency, ms"}
-#define GTOTAL(name) {#name, #name, NULL, 1.0, "the group's " #name}
-
-static const verdict_metric group_metrics[] = {
-    GLAT(50), GLAT(95), GLAT(99),
-    GTOTAL(clients), GTOTAL(delivered), GTOTAL(lost), GTOTAL(duplicated), GTOTAL(reordered),
-    GTOTAL(resync_ok), GTOTAL(resync_failed), GTOTAL(epoch_changed), GTOTAL(fallbacks),
-    ATTACK_METRICS("attack."),
-};
-
-const verdict_metric *verdict_group_metrics(size_t *n)
-{
-    *n = sizeof group_metrics / sizeof *group_metrics;
-    return group_metrics;
-}
-
-const verdict_metric *verdict_group_metric_find(const char *name)
-{
-    for (size_t i = 0; i < sizeof group_metrics / sizeof *group_metrics; i++)
-        if (!strcmp(group_metrics[i].name, name))
-            return &group_metrics[i];
-    return NULL;
-}
-
-const verdict_metric *verdict_resolve(const char *name, char *group, size_t groupcap)
-{
-    const char *dot = strrchr(name, '.');
-    if (!dot) {
-        if (groupcap)
-            group[0] = '\0';
-        return verdict_metric_find(name);
-    }
-    size_t gl = (size_t)(dot - name);
-    if (gl == 0 || gl >= groupcap)
-        return NULL;
-    memcpy(group, name, gl);
-    group[gl] = '\0';
-    return verdict_group_metric_find(dot + 1);
-}
-
-static int metric_value_at(const verdict_metric *m, const json_t *root, const char *prefix, double *out,
-                           char *err, size_t errlen);
-
-int verdict_group_metric_value(const verdict_metric *m, const char *group, const json_t *report, double *out,
-                               char *err, size_t errlen)
-{
-    const json_t *g = json_object_get(json_object_get(report, "groups"), group);
-    if (!g) {
-        snprintf(err, errlen, "not measured (report.json has no groups.%s)", group);
-        return -1;
-    }
-    char prefix[160];
-    snprintf(prefix, sizeof prefix, "groups.%s.", group);
-    return metric_value_at(m, g, prefix, out, err, errlen);
-}
-
-const verdict_metric *verdict_metrics(size_t *n)
-{
-    *n = sizeof metrics / sizeof *metrics;
-    return metrics;
-}
-
-const verdict_metric *verdict_metric_find(const char *name)
-{
-    for (size_t i = 0; i < sizeof metrics / sizeof *metrics; i++)
-        if (!strcmp(metrics[i].name, name))
-            return &metrics[i];
-    return NULL;
-}
-
-/* Follows a dotted path through objects. */
-static const json_t *lookup(const json_t *root, const char *path)
-{
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", path);
-    const json_t *cur = root;
-    char *save = NULL;
-    for (char *seg = strtok_r(buf, ".", &save); seg && cur; seg = strtok_r(NULL, ".", &save))
-        cur = json_is_object(cur) ? json_object_get(cur, seg) : NULL;
-    return cur;
-}
-
-/* The number at path below root; prefix names root in messages. */
-static int number_at(const json_t *root, const char *prefix, const char *path, double *out, char *err,
-                     size_t errlen)
-{
-    const json_t *v = lookup(root, path);
-    if (!v) {
-        snprintf(err, errlen, "not measured (report.json has no %s%s)", prefix, path);
-        return -1;
-    }
-    if (!json_is_number(v)) {
-        snprintf(err, errlen, "report.json's %s%s is not a number", prefix, path);
-        return -1;
-    }
-    *out = json_number_value(v);
-    return 0;
-}
-
-static int metric_value_at(const verdict_metric *m, const json_t *root, const char *prefix, double *out,
-                           char *err, size_t errlen)
-{
-    double num, den;
-    if (number_at(root, prefix, m->path, &num, err, errlen) < 0)
-        return -1;
-    if (!m->denom_path) {
-        *out = num * m->scale;
-        return 0;
-    }
-    if (number_at(root, prefix, m->denom_path, &den, err, errlen) < 0)
-        return -1;
-    if (den <= 0) {
-        snprintf(err, errlen, "undefined: %s%s is 0 (nothing was expected, so nothing was checked)", prefix,
-                 m->denom_path);
-        return -1;
-    }
-    *out = num / den * m->scale;
-    return 0;
-}
-
-int verdict_metric_value(const verdict_metric *m, const json_t *report, double *out, char *err,
-                         size_t errlen)
-{
-    return metric_value_at(m, report, "", out, err, errlen);
-}
 
 int verdict_compare(double value, scn_op op, double budget)
 {
@@ -212,36 +22,13 @@ int verdict_compare(double value, scn_op op, double budget)
 json_t *verdict_eval(const scn_budget *budgets, size_t n, const json_t *report)
 {
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; arr && i < n; i++) {
         const scn_budget *b = &budgets[i];
-        json_t *v = json_object();
-        json_object_set_new(v, "name", json_string(b->metric));
-        json_object_set_new(v, "op", json_string(scenario_op_str(b->op)));
-        json_object_set_new(v, "budget", json_real(b->value));
-        char group[128];
-        const verdict_metric *m = verdict_resolve(b->metric, group, sizeof group);
-        char err[256];
-        double val;
-        int rc = !m ? -1
-                 : group[0] ? verdict_group_metric_value(m, group, report, &val, err, sizeof err)
-                            : verdict_metric_value(m, report, &val, err, sizeof err);
-        if (!m) {
-            json_object_set_new(v, "value", json_null());
-            json_object_set_new(v, "pass", json_false());
-            json_object_set_new(v, "error", json_string("unknown metric"));
-        } else if (rc < 0) {
-            json_object_set_new(v, "value", json_null());
-            json_object_set_new(v, "pass", json_false());
-            json_object_set_new(v, "error", json_string(err));
-        } else {
-            /* Three decimals are what people read; compare on the same
-             * rounded value so the report never shows 50.000 failing <= 50. */
-            double shown = round(val * 1000.0) / 1000.0;
-            json_object_set_new(v, "value", json_real(shown));
-            json_object_set_new(v, "pass", json_boolean(verdict_compare(shown, b->op, b->value)));
+        json_t *v = verdict_judge(b->metric, scenario_op_str(b->op), b->value, b->text, report);
+        if (!v || json_array_append_new(arr, v) != 0) {
+            json_decref(arr);
+            return NULL;
         }
-        json_object_set_new(v, "text", json_string(b->text ? b->text : b->metric));
-        json_array_append_new(arr, v);
     }
     return arr;
 }

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "checker.h"
 #include "hist.h"
 
 typedef struct span {
@@ -47,36 +46,23 @@ static int overlaps(double t, const span *s, size_t n)
     return 0;
 }
 
-static int add_row_lat(const json_t *lat, uint32_t *b)
-{
-    size_t i;
-    const json_t *pair;
-    if (!json_is_array(lat))
-        return lat ? -1 : 0;
-    json_array_foreach(lat, i, pair) {
-        const json_t *v = json_array_get(pair, 0), *c = json_array_get(pair, 1);
-        if (!json_is_integer(v) || !json_is_integer(c) || json_integer_value(v) < 0 ||
-            json_integer_value(c) < 0)
-            return -1;
-        b[chk_tl_bucket((uint64_t)json_integer_value(v))] += (uint32_t)json_integer_value(c);
-    }
-    return 0;
-}
-
-/* The summary of coarse buckets in report.json's latency form. Each bucket
- * is recorded into an HDR histogram at its highest value, so the "hist"
- * member merges exactly (shards add) and agrees with the figures here. */
-static json_t *summary(const uint32_t *b)
+/* The summary of a coarse histogram in report.json's latency form. The
+ * coarse buckets go into a fine histogram at their highest value (what the
+ * coarse one reports for them, hist_merge), so the "hist" member merges
+ * exactly across shards like the other latency_us members and agrees with
+ * the figures here. */
+static json_t *summary(const hist *coarse)
 {
     hist *h = hist_new();
     if (!h)
         return NULL;
-    for (unsigned i = 0; i < CHK_TL_BUCKETS; i++)
-        if (b[i])
-            hist_record_n(h, chk_tl_bucket_high(i), b[i]);
-    json_t *sum = hist_summary_json(h);
-    json_object_set_new(sum, "hist", hist_to_json(h));
-    json_object_set_new(sum, "resolution_pct", json_integer(3));
+    hist_merge(h, coarse);
+    json_t *sum = hist_summary_json(h), *hj = hist_to_json(h);
+    if (!sum || !hj || json_object_set_new(sum, "hist", hj) != 0 ||
+        json_object_set_new(sum, "resolution_pct", json_integer(3)) != 0) {
+        json_decref(sum);
+        sum = NULL;
+    }
     hist_free(h);
     return sum;
 }
@@ -97,9 +83,9 @@ int windows_add_live(json_t *report, char *err, size_t errlen)
         cap += json_is_array(w) && json_array_size(w) ? json_array_size(w) : 1;
     }
     span *spans = calloc(cap ? cap : 1, sizeof *spans);
-    uint32_t *in = calloc(CHK_TL_BUCKETS, sizeof *in), *out = calloc(CHK_TL_BUCKETS, sizeof *out);
+    hist *in = hist_new_precision(HIST_COARSE), *out = hist_new_precision(HIST_COARSE);
     if (!spans || !in || !out) {
-        free(spans), free(in), free(out);
+        free(spans), hist_free(in), hist_free(out);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -108,9 +94,10 @@ int windows_add_live(json_t *report, char *err, size_t errlen)
     const json_t *row;
     int rc = 0;
     json_array_foreach(timeline, i, row) {
-        const json_t *t = json_object_get(row, "t_s");
-        if (!json_is_number(t) ||
-            add_row_lat(json_object_get(row, "lat"), overlaps(json_number_value(t), spans, n) ? in : out)) {
+        const json_t *t = json_object_get(row, "t_s"), *rlat = json_object_get(row, "lat");
+        char e[160];
+        if (!json_is_number(t) || (rlat && hist_add_buckets_json(overlaps(json_number_value(t), spans, n) ? in : out,
+                                                               rlat, e, sizeof e) != 0)) {
             snprintf(err, errlen, "timeline row %zu: bad t_s or lat", i);
             rc = -1;
             break;
@@ -129,7 +116,7 @@ int windows_add_live(json_t *report, char *err, size_t errlen)
         json_decref(d);
     }
     free(spans);
-    free(in);
-    free(out);
+    hist_free(in);
+    hist_free(out);
     return rc;
 }

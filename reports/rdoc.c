@@ -2,6 +2,8 @@
  * lookup by name, fault lookup by time, small file helpers. */
 #include "rdoc.h"
 
+#include "verdict_metric.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -199,136 +201,18 @@ int rdoc_ratio(const json_t *totals, double *out)
     return 0;
 }
 
-/* Verdict (budget) names as scenarios write them: "p95_live_ms",
- * "resync_p95_ms", "reconnect_p95_ms", "lost", "delivered_ratio", … The
- * latency ones name a stat and a kind in either order, with a unit suffix. */
-/* An attackers' metric ("rejected_ratio", "cut_p99_ms", "attempts", … as
- * after "attack_" in harness/verdict.c) of an attack object (report.json's
- * "attacks" or a group's "attack"), in the verdict's unit. */
-static int attack_metric(const json_t *a, const char *field, double *out)
-{
-    double num, den;
-    if (!json_is_object(a))
-        return -1;
-    const char *ratio_of = !strcmp(field, "rejected_ratio")         ? "rejected"
-                           : !strcmp(field, "accepted_per_attempt") ? "accepted"
-                                                                    : NULL;
-    if (ratio_of) {
-        if (rdoc_num(a, ratio_of, &num) != 0 || rdoc_num(a, "attempts", &den) != 0 || den <= 0)
-            return -1;
-        *out = num / den;
-        return 0;
-    }
-    if (!strncmp(field, "cut_", 4)) {
-        char stat[16];
-        size_t n = strlen(field + 4);
-        if (n < 4 || n - 3 >= sizeof stat || strcmp(field + 4 + n - 3, "_ms"))
-            return -1;
-        snprintf(stat, sizeof stat, "%.*s", (int)(n - 3), field + 4);
-        if (rdoc_num(json_object_get(a, "cut_us"), stat, &num) != 0)
-            return -1;
-        *out = num * 1e-3;
-        return 0;
-    }
-    return rdoc_num(a, field, out);
-}
-
-/* GROUP.METRIC: the metric read from report.json's groups.GROUP as the
- * harness reads it (live_pNN_us, attack.*, counters). -1 when there is no
- * such group. */
-static int group_metric(const json_t *rep, const char *vname, double *out)
-{
-    const char *dot = strrchr(vname, '.');
-    char group[128];
-    if ((size_t)(dot - vname) >= sizeof group)
-        return -1;
-    snprintf(group, sizeof group, "%.*s", (int)(dot - vname), vname);
-    const json_t *g = json_object_get(json_object_get(rep, "groups"), group);
-    if (!g)
-        return -1;
-    const char *m = dot + 1;
-    if (!strncmp(m, "attack_", 7))
-        return attack_metric(json_object_get(g, "attack"), m + 7, out);
-    unsigned pct;
-    char key[32];
-    if (sscanf(m, "p%u_live_ms", &pct) == 1 || sscanf(m, "live_p%u_ms", &pct) == 1) {
-        snprintf(key, sizeof key, "live_p%u_us", pct);
-        if (rdoc_num(g, key, out) != 0)
-            return -1;
-        *out *= 1e-3;
-        return 0;
-    }
-    return rdoc_num(g, m, out);
-}
-
 int rdoc_verdict_metric(const json_t *rep, const char *vname, double *out)
 {
-    if (strchr(vname, '.')) {
-        if (group_metric(rep, vname, out) == 0)
-            return 0;
-        return rdoc_path_num(rep, vname, out);
-    }
-    if (!strncmp(vname, "attack_", 7))
-        return attack_metric(json_object_get(rep, "attacks"), vname + 7, out);
-    char buf[128];
-    size_t n = strlen(vname);
-    if (n >= sizeof buf)
-        return -1;
-    memcpy(buf, vname, n + 1);
-    double scale = 0;
-    if (n > 3 && strcmp(buf + n - 3, "_ms") == 0) {
-        scale = 1e-3;
-        buf[n - 3] = 0;
-    } else if (n > 3 && strcmp(buf + n - 3, "_us") == 0) {
-        scale = 1;
-        buf[n - 3] = 0;
-    } else if (n > 2 && strcmp(buf + n - 2, "_s") == 0) {
-        scale = 1e-6;
-        buf[n - 2] = 0;
-    }
-    if (scale != 0) {
-        char m[160];
-        const char *us = strchr(buf, '_');
-        if (!us)
-            return -1;
-        const char *kind, *field;
-        if (latency_metric(buf, &kind, &field)) {
-            snprintf(m, sizeof m, "%s", buf); /* p95_live */
-        } else {
-            /* resync_p95 → p95_resync */
-            snprintf(m, sizeof m, "%s_%.*s", us + 1, (int)(us - buf), buf);
-            if (!latency_metric(m, &kind, &field))
-                return -1;
-        }
-        /* read as the harness's verdicts read it: the stored figure, 0 for
-         * an empty histogram */
-        latency_metric(m, &kind, &field);
-        double v;
-        if (rdoc_num(rdoc_latency(rep, kind), field, &v) != 0)
-            return -1;
-        *out = v * scale;
+    char err[256];
+    /* a budget's metric: read by the one evaluator (verdict_metric.h) */
+    if (verdict_value(vname, rep, out, err, sizeof err) == 0)
         return 0;
-    }
+    char group[128];
+    if (verdict_resolve(vname, group, sizeof group))
+        return -1; /* a known metric without a value (not measured, undefined) */
+    if (strchr(vname, '.'))
+        return rdoc_path_num(rep, vname, out);
     return rdoc_metric(rep, vname, out);
-}
-
-int rdoc_compare_op(const char *op, double value, double budget, int *pass)
-{
-    if (strcmp(op, "<=") == 0)
-        *pass = value <= budget;
-    else if (strcmp(op, "<") == 0)
-        *pass = value < budget;
-    else if (strcmp(op, ">=") == 0)
-        *pass = value >= budget;
-    else if (strcmp(op, ">") == 0)
-        *pass = value > budget;
-    else if (strcmp(op, "==") == 0)
-        *pass = value == budget;
-    else if (strcmp(op, "!=") == 0)
-        *pass = value != budget;
-    else
-        return -1;
-    return 0;
 }
 
 const char *rdoc_faults_at(const json_t *rep, double t_s, char *buf, size_t len)

@@ -43,10 +43,11 @@ int rdoc_metric_higher_is_better(const char *name);
  * expected is 0 while delivered is not. */
 int rdoc_ratio(const json_t *totals, double *out);
 /* The measured value for a verdict name ("p95_live_ms", "resync_p95_ms",
- * "lost", "delivered_ratio"), in the verdict's unit. -1 when unknown. */
+ * "lost", "delivered_ratio", "fast.lost"), in the verdict's unit, read as
+ * verdicts read it (verdict_value, common/verdict_metric.h); a name that
+ * is no budget metric is read as rdoc_metric reads it (a dotted path, a
+ * totals member). -1 when the report has no value for it. */
 int rdoc_verdict_metric(const json_t *rep, const char *vname, double *out);
-/* *pass = value OP budget for OP in <=, <, >=, >, ==, !=; -1 on another op. */
-int rdoc_compare_op(const char *op, double value, double budget, int *pass);
 
 /* What was going on at t_s: every fault window holding it, and the latest
  * instant fault of the 10 s before ("none" when nothing). Into buf. */

@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "rdoc.h"
+#include "verdict_metric.h"
 #include "rout.h"
 #include "suite_def.h"
 #include "suite_drill.h"
@@ -548,7 +549,7 @@ static void run_entry(const suite_def *s, const suite_entry *e, const suite_opts
             int pass = 0;
             if (sscanf(e->require[i], "%127s %3s %lf", m, op, &want) == 3 &&
                 rdoc_verdict_metric(res->report, m, &got) == 0)
-                rdoc_compare_op(op, got, want, &pass);
+                verdict_op_holds(op, got, want, &pass);
             json_array_append_new(req, json_pack("{s:s, s:o, s:b}", "require", e->require[i], "value",
                                                  isnan(got) ? json_null() : json_real(got), "pass", pass));
             if (!pass && res->status == ST_PASS) {

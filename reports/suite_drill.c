@@ -12,6 +12,7 @@
 
 #include "hist.h"
 #include "rdoc.h"
+#include "verdict_metric.h"
 
 typedef struct http_ctx {
     int done, status;
@@ -259,7 +260,7 @@ int suite_drill_budget_judge(const suite_window_budget *b, const json_t *report,
         *value = (double)(pct == 100 ? hist_max(h) : hist_percentile(h, pct)) / 1000.0;
     }
     if (!isnan(*value)) {
-        rdoc_compare_op(b->op, *value, b->value, &pass);
+        verdict_op_holds(b->op, *value, b->value, &pass);
         snprintf(why, len, "%s over %zu s from %gs: measured %.3f, budget %s %g", b->metric, rows, b->from_s, *value,
                  b->op, b->value);
     }

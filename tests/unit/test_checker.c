@@ -780,30 +780,6 @@ static void test_checker_ignores_control_and_idle(void **state)
     assert_clean(f);
 }
 
-static void test_checker_tl_buckets(void **state)
-{
-    (void)state;
-    unsigned prev = 0;
-    for (uint64_t v = 0; v < 5000000; v = v < 100 ? v + 1 : v + v / 37) {
-        unsigned b = chk_tl_bucket(v);
-        assert_true(b < CHK_TL_BUCKETS);
-        assert_true(b >= prev);
-        prev = b;
-        assert_true(chk_tl_bucket_low(b) <= v);
-        assert_true(chk_tl_bucket_high(b) >= v);
-        if (v >= 32)
-            assert_true((double)(chk_tl_bucket_high(b) - chk_tl_bucket_low(b)) <= v * 0.035);
-    }
-    for (unsigned i = 0; i + 1 < CHK_TL_BUCKETS; i++)
-        assert_int_equal(chk_tl_bucket(chk_tl_bucket_low(i)), i);
-    uint32_t lat[CHK_TL_BUCKETS] = {0};
-    for (uint64_t v = 1; v <= 100; v++)
-        lat[chk_tl_bucket(v * 1000)]++;
-    uint64_t p95 = chk_tl_percentile(lat, 95);
-    assert_true(p95 >= 95000 && p95 <= 95000 * 1.035);
-    assert_int_equal(chk_tl_percentile((uint32_t[CHK_TL_BUCKETS]){0}, 95), 0);
-}
-
 static void test_checker_ctx_merge(void **state)
 {
     fx *f = *state;
@@ -883,7 +859,6 @@ int main(void)
         T(test_checker_anomaly_examples_bounded_counts_exact),
         T(test_checker_many_holes_bounded),
         T(test_checker_ignores_control_and_idle),
-        T(test_checker_tl_buckets),
         T(test_checker_ctx_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,7 +28,7 @@ static json_t *report(const uint64_t *lat, size_t n, uint64_t published, uint64_
     uint32_t row[CHK_TL_BUCKETS] = {0};
     for (size_t i = 0; i < n; i++) {
         hist_record(h, lat[i]);
-        row[chk_tl_bucket(lat[i])]++;
+        row[hist_coarse_index(lat[i])]++;
     }
     json_t *r = json_object();
     json_object_set_new(r, "totals", json_pack("{s:I,s:I,s:I,s:I}", "published", (json_int_t)published,
@@ -40,11 +40,11 @@ static json_t *report(const uint64_t *lat, size_t n, uint64_t published, uint64_
     json_t *lj = json_array();
     for (unsigned b = 0; b < CHK_TL_BUCKETS; b++)
         if (row[b])
-            json_array_append_new(lj, json_pack("[I,I]", (json_int_t)chk_tl_bucket_low(b), (json_int_t)row[b]));
+            json_array_append_new(lj, json_pack("[I,I]", (json_int_t)hist_coarse_low(b), (json_int_t)row[b]));
     json_object_set_new(r, "timeline",
                         json_pack("[{s:I,s:I,s:I,s:I,s:I,s:I,s:o}]", "t_s", (json_int_t)0, "published",
                                   (json_int_t)published, "delivered", (json_int_t)n, "connected", (json_int_t)3,
-                                  "reconnects", (json_int_t)0, "p95_us", (json_int_t)chk_tl_percentile(row, 95),
+                                  "reconnects", (json_int_t)0, "p95_us", (json_int_t)hist_coarse_counts_percentile(row, 95),
                                   "lat", lj));
     json_t *an = json_array();
     for (size_t i = 0; i < nts; i++)

@@ -180,6 +180,33 @@ static void test_hist_add_json_rejects_bad_input_unchanged(void **state)
     hist_free(h);
 }
 
+static void test_hist_coarse_layout(void **state)
+{
+    (void)state;
+    unsigned prev = 0;
+    for (uint64_t v = 0; v < 5000000000ULL; v = v < 100 ? v + 1 : v + v / 37) {
+        unsigned b = hist_coarse_index(v);
+        assert_true(b < HIST_COARSE_BUCKETS);
+        assert_true(b >= prev);
+        prev = b;
+        assert_true(hist_coarse_low(b) <= v);
+        assert_true(hist_coarse_high(b) >= v || v > HIST_HIGHEST_US);
+        if (v >= 32 && v <= HIST_HIGHEST_US)
+            assert_true((double)(hist_coarse_high(b) - hist_coarse_low(b)) <= v * 0.035);
+    }
+    /* the layout ends at 1 h, and its array size is what the header says */
+    assert_int_equal(hist_coarse_index(HIST_HIGHEST_US), HIST_COARSE_BUCKETS - 1);
+    assert_int_equal(hist_coarse_index(HIST_HIGHEST_US * 10), HIST_COARSE_BUCKETS - 1);
+    for (unsigned i = 0; i + 1 < HIST_COARSE_BUCKETS; i++)
+        assert_int_equal(hist_coarse_index(hist_coarse_low(i)), i);
+    uint32_t lat[HIST_COARSE_BUCKETS] = {0};
+    for (uint64_t v = 1; v <= 100; v++)
+        lat[hist_coarse_index(v * 1000)]++;
+    uint64_t p95 = hist_coarse_counts_percentile(lat, 95);
+    assert_true(p95 >= 95000 && p95 <= 95000 * 1.035);
+    assert_int_equal(hist_coarse_counts_percentile((uint32_t[HIST_COARSE_BUCKETS]){0}, 95), 0);
+}
+
 static void test_hist_summary_has_report_fields(void **state)
 {
     (void)state;
@@ -207,6 +234,7 @@ int main(void)
         cmocka_unit_test(test_hist_merge_is_exact),
         cmocka_unit_test(test_hist_json_round_trip_merges_exactly),
         cmocka_unit_test(test_hist_add_json_rejects_bad_input_unchanged),
+        cmocka_unit_test(test_hist_coarse_layout),
         cmocka_unit_test(test_hist_summary_has_report_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,17 +1,22 @@
 /* test_report_merge.c — common/report_merge: totals (counts add, maxima take
  * the max, counts by reason add), latency histograms added exactly, anomaly
- * examples ordered, capped per kind and tagged. */
+ * examples ordered, capped per kind and tagged; the same events split over
+ * 1, 2 and 3 shards merge into exactly the figures of one run, and every
+ * verdict (common/verdict_metric) is judged the same before and after. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hist.h"
+#include "report_gen.h"
 #include "report_merge.h"
+#include "verdict_metric.h"
 
 static void test_report_merge_totals(void **state)
 {
@@ -106,12 +111,155 @@ static void test_report_merge_anomalies(void **state)
     json_decref(l1);
 }
 
+
+#define RG_EVENTS 30000
+
+/* The merge of the shards' reports, as the fleet folds its workers' and
+ * `rtchaos merge` folds shard files (rmerge_report, one source at a time). */
+static json_t *merge_shards(const rg_event *ev, unsigned nshards, int expected_none)
+{
+    json_t *m = json_object();
+    char err[256] = "";
+    int tl_exact = 1, groups_exact = 1;
+    for (unsigned s = 0; s < nshards; s++) {
+        json_t *r = rg_report(ev, RG_EVENTS, s, nshards, expected_none);
+        if (rmerge_report(m, r, "shard", &tl_exact, &groups_exact, err, sizeof err) != 0)
+            fail_msg("merge: %s", err);
+        json_decref(r);
+    }
+    assert_int_equal(tl_exact, 1);
+    assert_int_equal(groups_exact, 1);
+    return m;
+}
+
+static void assert_same_member(const json_t *one, const json_t *merged, const char *key)
+{
+    const json_t *a = json_object_get(one, key), *b = json_object_get(merged, key);
+    assert_non_null(a);
+    if (!json_equal(a, b)) {
+        char *x = json_dumps(a, JSON_SORT_KEYS | JSON_COMPACT), *y = json_dumps(b, JSON_SORT_KEYS | JSON_COMPACT);
+        print_error("%s differs:\n one run: %.600s\n merged:  %.600s\n", key, x, y ? y : "(none)");
+        free(x);
+        free(y);
+        fail();
+    }
+}
+
+/* Every budget metric (whole run, and per group for each group) judged
+ * against both reports with a budget it may pass or fail: identical
+ * verdict objects (value, pass, and the reason when there is no value). */
+static void assert_same_verdicts(const json_t *one, const json_t *merged)
+{
+    size_t n, ng, judged = 0, failed = 0;
+    const verdict_metric *all = verdict_metrics(&n), *gall = verdict_group_metrics(&ng);
+    for (size_t g = 0; g <= RG_GROUPS; g++) {
+        size_t cnt = g == RG_GROUPS ? n : ng;
+        for (size_t i = 0; i < cnt; i++) {
+            char name[160];
+            if (g == RG_GROUPS)
+                snprintf(name, sizeof name, "%s", all[i].name);
+            else
+                snprintf(name, sizeof name, "%s.%s", rg_groups[g], gall[i].name);
+            static const char *const ops[] = {"<=", ">="};
+            for (size_t o = 0; o < 2; o++) {
+                json_t *a = verdict_judge(name, ops[o], 40.0, NULL, one);
+                json_t *b = verdict_judge(name, ops[o], 40.0, NULL, merged);
+                if (!json_equal(a, b)) {
+                    char *x = json_dumps(a, JSON_SORT_KEYS), *y = json_dumps(b, JSON_SORT_KEYS);
+                    print_error("verdict %s %s judged differently:\n one run: %s\n merged:  %s\n", name, ops[o], x, y);
+                    free(x);
+                    free(y);
+                    fail();
+                }
+                judged++;
+                failed += !json_is_true(json_object_get(a, "pass"));
+                json_decref(a);
+                json_decref(b);
+            }
+        }
+    }
+    /* both outcomes occur, so "the same" is not "all fail" */
+    assert_true(failed > 0 && failed < judged);
+}
+
+static void test_report_merge_shards_equal_one_run(void **state)
+{
+    (void)state;
+    rg_event *ev = rg_events(42, RG_EVENTS);
+    assert_non_null(ev);
+    json_t *one = rg_report(ev, RG_EVENTS, 0, 1, 0);
+    /* the run has samples in every latency kind and a second with nothing */
+    for (int k = 0; k < RG_KINDS; k++)
+        assert_true(json_integer_value(json_object_get(json_object_get(json_object_get(one, "latency_us"),
+                                                                       rg_kinds[k]), "count")) > 0);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(one, "timeline"), 7),
+                                                        "delivered")), 0);
+    for (unsigned nshards = 1; nshards <= 3; nshards++) {
+        json_t *m = merge_shards(ev, nshards, 0);
+        static const char *const members[] = {"totals", "latency_us", "timeline", "groups", "attacks"};
+        for (size_t i = 0; i < sizeof members / sizeof *members; i++)
+            assert_same_member(one, m, members[i]);
+        assert_same_verdicts(one, m);
+        json_decref(m);
+    }
+    json_decref(one);
+    free(ev);
+}
+
+/* Nothing expected: delivered_ratio is undefined, so its budget fails in
+ * the run and fails after the merge too (a merge never invents a pass). */
+static void test_report_merge_nothing_expected_judged_alike(void **state)
+{
+    (void)state;
+    rg_event *ev = rg_events(7, RG_EVENTS);
+    json_t *one = rg_report(ev, RG_EVENTS, 0, 1, 1);
+    json_t *m = merge_shards(ev, 2, 1);
+    json_t *a = verdict_judge("delivered_ratio", ">=", 0.5, NULL, one);
+    json_t *b = verdict_judge("delivered_ratio", ">=", 0.5, NULL, m);
+    assert_true(json_is_false(json_object_get(a, "pass")));
+    assert_non_null(strstr(json_string_value(json_object_get(a, "error")), "undefined"));
+    assert_true(json_equal(a, b));
+    assert_same_verdicts(one, m);
+    json_decref(a);
+    json_decref(b);
+    json_decref(m);
+    json_decref(one);
+    free(ev);
+}
+
+/* A row or group without its buckets cannot merge exactly: the merge says
+ * so and takes the max (an upper bound), never a lower figure. */
+static void test_report_merge_rows_without_buckets_inexact(void **state)
+{
+    (void)state;
+    char err[256];
+    json_t *d = json_object();
+    json_t *a = json_pack("{s:[{s:i,s:i,s:i,s:[[ii]]}]}", "timeline", "t_s", 3, "delivered", 2, "p95_us", 900,
+                          "lat", 900, 2);
+    json_t *b = json_pack("{s:[{s:i,s:i,s:i}]}", "timeline", "t_s", 3, "delivered", 5, "p95_us", 5000);
+    int exact = 1, gexact = 1;
+    assert_int_equal(rmerge_report(d, a, "a", &exact, &gexact, err, sizeof err), 0);
+    assert_int_equal(exact, 1);
+    assert_int_equal(rmerge_report(d, b, "b", &exact, &gexact, err, sizeof err), 0);
+    assert_int_equal(exact, 0);
+    const json_t *row = json_array_get(json_object_get(d, "timeline"), 0);
+    assert_int_equal(json_integer_value(json_object_get(row, "delivered")), 7);
+    assert_int_equal(json_integer_value(json_object_get(row, "p95_us")), 5000);
+    assert_null(json_object_get(row, "lat"));
+    json_decref(a);
+    json_decref(b);
+    json_decref(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_merge_totals),
         cmocka_unit_test(test_report_merge_latency_is_exact),
         cmocka_unit_test(test_report_merge_anomalies),
+        cmocka_unit_test(test_report_merge_shards_equal_one_run),
+        cmocka_unit_test(test_report_merge_nothing_expected_judged_alike),
+        cmocka_unit_test(test_report_merge_rows_without_buckets_inexact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

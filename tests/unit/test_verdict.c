@@ -93,11 +93,11 @@ static void test_verdict_eval(void **state)
         B("duplicated", SCN_OP_EQ, 0),          /* fail */
         B("delivered_ratio", SCN_OP_GE, 0.999), /* pass */
         B("gaps", SCN_OP_EQ, 0),                /* missing: fail, never pass */
-        B("resync_p95_ms", SCN_OP_LE, 500),     /* no resyncs: 0 <= 500 */
+        B("resync_p95_ms", SCN_OP_LE, 500),     /* no resyncs: not measured, fails */
     };
     json_t *v = verdict_eval(b, sizeof b / sizeof *b, r);
     assert_int_equal(json_array_size(v), 7);
-    int want[] = {1, 0, 1, 0, 1, 0, 1};
+    int want[] = {1, 0, 1, 0, 1, 0, 0};
     for (size_t i = 0; i < 7; i++) {
         json_t *x = json_array_get(v, i);
         assert_int_equal(json_is_true(json_object_get(x, "pass")), want[i]);
@@ -105,6 +105,10 @@ static void test_verdict_eval(void **state)
     }
     assert_true(json_is_null(json_object_get(json_array_get(v, 5), "value")));
     assert_non_null(json_object_get(json_array_get(v, 5), "error"));
+    /* a latency budget over an empty histogram fails as "not measured", as a
+     * missing metric does: its summary's 0 would pass every upper bound */
+    assert_true(json_is_null(json_object_get(json_array_get(v, 6), "value")));
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(v, 6), "error")), "not measured"));
     assert_true(json_real_value(json_object_get(json_array_get(v, 1), "value")) == 50.001);
     assert_string_equal(json_string_value(json_object_get(json_array_get(v, 4), "op")), ">=");
     assert_false(verdict_all_pass(v));
@@ -130,8 +134,9 @@ static void test_verdict_group_budgets(void **state)
 {
     (void)state;
     json_t *r = report();
-    json_object_set_new(r, "groups", json_pack("{s:{s:i, s:i, s:i}, s:{s:i}}", "fast", "clients", 100,
-                                               "live_p95_us", 8447, "lost", 0, "away-sse", "lost", 3));
+    json_object_set_new(r, "groups", json_pack("{s:{s:i, s:i, s:i, s:i}, s:{s:i, s:i, s:i}}", "fast", "clients", 100,
+                                               "live", 5000, "live_p95_us", 8447, "lost", 0, "away-sse", "lost", 3,
+                                               "live", 0, "live_p95_us", 0));
     char g[64];
     const verdict_metric *m = verdict_resolve("away-sse.lost", g, sizeof g);
     assert_non_null(m);
@@ -144,14 +149,17 @@ static void test_verdict_group_budgets(void **state)
         B("fast.lost", SCN_OP_EQ, 0),          /* pass */
         B("away-sse.lost", SCN_OP_EQ, 0),      /* 3: fail */
         B("nobody.lost", SCN_OP_EQ, 0),        /* no such group in the report: fail */
+        B("away-sse.p95_live_ms", SCN_OP_LE, 10), /* nothing received live: not measured */
     };
-    json_t *v = verdict_eval(b, 4, r);
-    int want[] = {1, 1, 0, 0};
-    for (size_t i = 0; i < 4; i++)
+    json_t *v = verdict_eval(b, 5, r);
+    int want[] = {1, 1, 0, 0, 0};
+    for (size_t i = 0; i < 5; i++)
         assert_int_equal(json_is_true(json_object_get(json_array_get(v, i), "pass")), want[i]);
     assert_true(json_real_value(json_object_get(json_array_get(v, 0), "value")) == 8.447);
     assert_string_equal(json_string_value(json_object_get(json_array_get(v, 3), "error")),
                         "not measured (report.json has no groups.nobody)");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(v, 4), "error")),
+                        "not measured (groups.away-sse.live is 0: no samples)");
     json_decref(v);
     json_decref(r);
 }
@@ -161,7 +169,7 @@ static void test_verdict_attack_budgets(void **state)
     (void)state;
     json_error_t e;
     json_t *r = json_loads(
-        "{\"attacks\":{\"attempts\":40,\"rejected\":39,\"accepted\":2000,\"cut_us\":{\"p99\":3250000}},"
+        "{\"attacks\":{\"attempts\":40,\"rejected\":39,\"accepted\":2000,\"cut_us\":{\"count\":39,\"p99\":3250000}},"
         "\"groups\":{\"flood\":{\"attack\":{\"attempts\":20,\"rejected\":20,\"accepted\":1000}},"
         "\"idle\":{\"attack\":{\"attempts\":0,\"rejected\":0}},\"legit\":{\"lost\":0}}}",
         0, &e);

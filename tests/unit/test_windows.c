@@ -17,7 +17,7 @@ static json_t *report_with(const uint64_t *value, size_t seconds, uint64_t count
     for (size_t t = 0; t < seconds; t++) {
         json_t *lat = json_array();
         if (value[t])
-            json_array_append_new(lat, json_pack("[I,I]", (json_int_t)chk_tl_bucket_low(chk_tl_bucket(value[t])),
+            json_array_append_new(lat, json_pack("[I,I]", (json_int_t)hist_coarse_low(hist_coarse_index(value[t])),
                                                  (json_int_t)count));
         json_array_append_new(tl, json_pack("{s:I,s:o}", "t_s", (json_int_t)t, "lat", lat));
     }
