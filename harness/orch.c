@@ -1142,6 +1142,49 @@ static int write_events(run *r, const json_t *proxy_events, char *err, size_t er
     return 0;
 }
 
+/* The most frequent reason in totals.errors_by_reason, or "". */
+static const char *top_reason(const json_t *totals)
+{
+    const char *best = "", *k;
+    json_int_t n = 0;
+    json_t *v;
+    json_object_foreach(json_object_get(totals, "errors_by_reason"), k, v)
+        if (json_integer_value(v) > n) {
+            n = json_integer_value(v);
+            best = k;
+        }
+    return best;
+}
+
+/* A server that does not speak the target protocol at all (an HTML page, a
+ * port that closes at once, the wrong locations) must not look like a quiet
+ * run: with no publish acknowledged, or no event delivered to anyone while
+ * every client failed, the run broke (exit 3) and says why. Only for
+ * adapters with the publisher's record: contract v1 runs keep their
+ * established verdicts. */
+static void foreign_sanity(run *r, const json_t *rep)
+{
+    const scenario *s = r->s;
+    const proto *pr = proto_find(s->target.protocol ? s->target.protocol : "v1");
+    if (!pr || pr->server_seq || s->publishers.rate_per_s <= 0)
+        return;
+    const json_t *t = json_object_get(rep, "totals");
+    json_int_t published = json_integer_value(json_object_get(t, "published"));
+    json_int_t failed = json_integer_value(json_object_get(t, "publish_failed"));
+    json_int_t delivered = json_integer_value(json_object_get(t, "delivered"));
+    json_int_t errors = json_integer_value(json_object_get(t, "errors"));
+    const char *pub = s->target.pub_path ? s->target.pub_path : pr->def_pub_path;
+    const char *sub = s->target.sub_path ? s->target.sub_path : pr->def_sub_path;
+    if (published == 0 && failed > 0)
+        fail(r, "the target acknowledged none of %lld publishes to %s: is it a %s server, and is pub_path "
+                "'%s' its publisher location?",
+             (long long)failed, r->target_url, pr->name, pub);
+    else if (delivered == 0 && errors > 0)
+        fail(r, "no subscriber received anything from %s (%lld errors, most often '%s'): is it a %s server, and "
+                "is sub_path '%s' its subscriber location?",
+             r->target_url, (long long)errors, top_reason(t), pr->name, sub);
+}
+
 static json_t *build_report(run *r, const json_t *proxy_events)
 {
     const scenario *s = r->s;
@@ -1176,6 +1219,8 @@ static json_t *build_report(run *r, const json_t *proxy_events)
         if (fleet_report(r->fl, rep, err, sizeof err) < 0)
             fail(r, "the fleet's results could not be read: %s", err);
     }
+    if (r->fl)
+        foreign_sanity(r, rep);
     json_object_set_new(rep, "faults", faults_json(r, proxy_events));
     if (r->fl) {
         char err[256];

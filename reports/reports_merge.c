@@ -121,6 +121,8 @@ int reports_merge(const char *out_dir, const char *const *shard_dirs, int n, cha
     json_object_set(out, "seed", json_object_get(shards[0], "seed") ? json_object_get(shards[0], "seed") : json_null());
     if (json_object_get(shards[0], "target"))
         json_object_set(out, "target", json_object_get(shards[0], "target"));
+    if (json_object_get(shards[0], "protocol")) /* every shard ran against the same server */
+        json_object_set(out, "protocol", json_object_get(shards[0], "protocol"));
     if (started)
         json_object_set_new(out, "started", json_string(started));
     json_object_set_new(out, "duration_s", json_real(duration));

@@ -40,6 +40,21 @@ static void section_run(rout *o, const json_t *rep)
     }
     row[0] = "target"; row[1] = rdoc_str_or(rep, "target", "(not recorded)");
     rout_table_row(o, NULL, row, 2);
+    /* the protocol and what it promises a client that comes back: the
+     * reader needs it to read resync and loss figures right */
+    const json_t *proto = json_object_get(rep, "protocol");
+    if (json_is_object(proto)) {
+        char pbuf[512];
+        snprintf(pbuf, sizeof pbuf, "%s (resume: %s; sequence numbers: %s)", rdoc_str_or(proto, "name", "?"),
+                 rdoc_str_or(proto, "resume", "?"), rdoc_str_or(proto, "seq", "?"));
+        row[0] = "protocol"; row[1] = pbuf;
+        rout_table_row(o, NULL, row, 2);
+        const char *promise = rdoc_str_or(proto, "promise", NULL);
+        if (promise) {
+            row[0] = "resume promise"; row[1] = promise;
+            rout_table_row(o, NULL, row, 2);
+        }
+    }
     row[0] = "started"; row[1] = rdoc_str_or(rep, "started", "(not recorded)");
     rout_table_row(o, NULL, row, 2);
     snprintf(buf, sizeof buf, "%.1f s", rdoc_num_or(rep, "duration_s", 0));

@@ -21,6 +21,9 @@ pkgs=(
   # man pages (man/, mdoc) are linted in make test; the Debian packages
   # (debian/) are built, checked and installed by .ci/run after make test
   mandoc debhelper dpkg-dev fakeroot lintian
+  # a real third-party server for the protocol adapters' tests
+  # (tests/integration/target_nchan.py: nginx + the nchan pub/sub module)
+  nginx-light libnginx-mod-nchan
 )
 # Node.js and npm: tests/integration/proxy_npm_client.py drives rtchaos-proxy
 # with the npm Toxiproxy client. A machine may carry Node.js from elsewhere

@@ -1,0 +1,185 @@
+#!/usr/bin/python3
+"""target_nchan: `rtchaos run --target URL` against a real nchan server
+(nginx + Debian's libnginx-mod-nchan, started by the test from a generated
+config on a loopback port): the smoke run passes over WebSocket
+(ws+meta.nchan), SSE and long-poll; reconnect storms resume within nchan's
+buffer with nothing lost; a hole made by evicting past a short buffer is
+`lost`; the proxy's sse_drop toxic on the SSE group is caught as exactly
+as many `lost` as the proxy's event log says it dropped; and a server that
+does not speak the protocol (HTML, closes at once) or an unknown protocol
+is an error (exit 3 or 2), never a pass."""
+import json
+import os
+import socket
+import sys
+import threading
+import http.server
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import harnesstest as ht  # noqa: E402
+import nchantest  # noqa: E402
+
+TOTALS = ("published", "delivered", "expected", "lost", "duplicated", "reordered", "resync_ok",
+          "resync_failed", "reconnects", "errors", "replayed", "publish_failed")
+
+
+def totals(r):
+    t = r.report["totals"]
+    return {k: t.get(k) for k in TOTALS}
+
+
+def smoke(n):
+    r = ht.run("targets/nchan-smoke.yaml", "--target", n.url, "--quiet", timeout=120)
+    assert r.rc == 0, r.explain() + "\n" + json.dumps(r.report and r.report.get("verdicts"))
+    p = r.report["protocol"]
+    assert p["name"] == "nchan" and p["resume"] == "within_buffer" and p["seq"] == "publisher record", p
+    assert r.report["target"] == n.url
+    t = r.report["totals"]
+    assert t["errors"] == 0, t["errors_by_reason"]
+    assert t["lost"] == 0 and t["published"] > 100 and t["delivered"] == t["expected"], totals(r)
+    for g in ("ws", "sse", "poll"):
+        assert r.report["groups"][g]["delivered"] > 0, (g, r.report["groups"][g])
+    html = open(os.path.join(r.dir, "report.html")).read()
+    assert "nchan" in html and "within_buffer" in html, "the HTML report does not name the protocol"
+    print("smoke: ok", totals(r))
+
+
+def resume_within_buffer(n):
+    r = ht.run("targets/nchan-resume.yaml", "--target", n.url, "--quiet", timeout=120)
+    assert r.rc == 0, r.explain() + "\n" + json.dumps(r.report and r.report.get("verdicts"))
+    t = r.report["totals"]
+    assert t["reconnects"] > 0 and t["resync_ok"] > 0 and t["replayed"] > 0, totals(r)
+    assert t["lost"] == 0 and t["resync_failed"] == 0, totals(r)
+    for g in ("ws", "sse", "poll"):
+        assert r.report["groups"][g]["resync_ok"] > 0, (g, r.report["groups"][g])
+    print("resume within the buffer: ok", totals(r))
+
+
+def evicted(short):
+    # away for >= 1 s at 20 events/s per channel, with a 3-message buffer:
+    # nchan resumes from its oldest message without a word
+    backoff = []
+    for i in range(3):
+        backoff += ["--set", f"clients.{i}.reconnect.initial=1s", "--set", f"clients.{i}.reconnect.max=1s"]
+    r = ht.run("targets/nchan-resume.yaml", "--target", short.url, "--quiet", *backoff, timeout=120)
+    assert r.rc == 1, r.explain()
+    t = r.report["totals"]
+    v = {x["name"]: x for x in r.report["verdicts"]}
+    assert not v["lost"]["pass"], v
+    assert t["resync_failed"] >= 1 and t["lost"] >= 10 * t["resync_failed"], totals(r)
+    assert t["lost"] + t["delivered"] == t["expected"], totals(r)
+    assert any(a["kind"] == "lost" for a in r.report["anomalies"]), "no lost example in anomalies"
+    print("evicted past the buffer: lost as expected", totals(r))
+
+
+def dropped(n):
+    r = ht.run("targets/nchan-drop.yaml", "--target", n.url, "--quiet", timeout=120)
+    assert r.rc == 1, r.explain()
+    with open(os.path.join(r.dir, "proxy-events.jsonl")) as f:
+        drops = sum(1 for line in f if json.loads(line).get("action") == "drop")
+    t, g = r.report["totals"], r.report["groups"]
+    assert drops > 0, "the toxic dropped nothing"
+    assert t["lost"] == drops, (drops, totals(r))
+    assert g["sse"]["lost"] == drops and g["ws"]["lost"] == 0, (drops, g["sse"]["lost"], g["ws"]["lost"])
+    assert t["duplicated"] == 0 and t["reordered"] == 0, totals(r)
+    print(f"sse_drop: {drops} dropped by the proxy = {t['lost']} lost")
+
+
+class Html(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _page(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if n:
+            self.rfile.read(n)
+        b = b"<html><body>It works!</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+
+    do_GET = do_POST = _page
+
+    def log_message(self, *a):
+        pass
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # clients hang up on the page mid-way: expected here
+
+
+def closing_server():
+    """Accepts and closes every connection at once; returns (sock, port)."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    s.listen(512)
+    stop = threading.Event()
+
+    def loop():
+        s.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                c, _ = s.accept()
+                c.close()
+            except OSError:
+                continue
+    th = threading.Thread(target=loop, daemon=True)
+    th.start()
+    return s, s.getsockname()[1], stop
+
+
+def bad_targets():
+    srv = QuietServer(("127.0.0.1", 0), Html)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}"
+        r = ht.run("targets/nchan-smoke.yaml", "--target", url, "--quiet", "--set", "duration=3s", timeout=90)
+        assert r.rc == 3, r.explain()
+        assert "acknowledged none" in r.stderr + r.stdout and "pub_path" in r.stderr + r.stdout, r.explain()
+        t = r.report["totals"]
+        assert t["errors_by_reason"].get("sse: Content-Type is not text/event-stream", 0) > 0, t["errors_by_reason"]
+        print("HTML server: exit 3:", (r.stderr or r.stdout).strip().splitlines()[-1])
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    s, port, stop = closing_server()
+    try:
+        r = ht.run("targets/nchan-smoke.yaml", "--target", f"http://127.0.0.1:{port}", "--quiet",
+                   "--set", "duration=3s", timeout=90)
+        assert r.rc == 3, r.explain()
+        print("server closing at once: exit 3:", (r.stderr or r.stdout).strip().splitlines()[-1])
+    finally:
+        stop.set()
+        s.close()
+    r = ht.run("smoke.yaml", "--target", "http://127.0.0.1:9", "--protocol", "nchn", timeout=30)
+    assert r.rc == 2 and "unknown protocol" in r.stderr and "nchan" in r.stderr, r.explain()
+    print("unknown protocol: exit 2")
+
+
+def main():
+    why = nchantest.available()
+    assert why is None, why  # the project's deps install it: missing is a failure, not a skip
+    bad_targets()
+    n = nchantest.Nchan(buffer=1000)
+    try:
+        smoke(n)
+        resume_within_buffer(n)
+        dropped(n)
+    finally:
+        n.stop()
+    short = nchantest.Nchan(buffer=3)
+    try:
+        evicted(short)
+    finally:
+        short.stop()
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
