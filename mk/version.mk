@@ -3,8 +3,12 @@
 # The file is rewritten only when the text changes, so a new commit relinks
 # the binaries and an unchanged tree rebuilds nothing.
 RTCHAOS_VERSION_BASE := $(strip $(shell cat VERSION))
+# A build outside the checkout (the Debian package's copy of the tree) is
+# given the checkout's describe in the environment instead.
+ifeq ($(origin RTCHAOS_GIT_DESCRIBE),undefined)
 RTCHAOS_GIT_DESCRIBE := $(shell git rev-parse --is-inside-work-tree >/dev/null 2>&1 && \
                           git describe --always --dirty --match 'v*' 2>/dev/null)
+endif
 # a checkout of the release tag itself ("v0.9.0") is the plain release
 ifeq ($(RTCHAOS_GIT_DESCRIBE),v$(RTCHAOS_VERSION_BASE))
 RTCHAOS_VERSION := $(RTCHAOS_VERSION_BASE)

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# package-test.sh — what .ci/run does after `make test`: build the Debian
+# packages from a copy of this tree (dpkg-buildpackage -us -uc -b), check them
+# with lintian (no errors), install them with apt-get, run the smoke scenario
+# from the installed files only (an empty folder, a bare environment, no path
+# into the tree), check the version and the layout, verify the systemd unit,
+# and purge them again. Needs root (apt-get) and scripts/deps.sh's packages.
+#   RTCHAOS_PKG_KEEP=1   leave the packages installed and the build folder
+set -euo pipefail
+tree=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/rtchaos-pkg.XXXXXX)
+pkgs=(rtchaos rtchaos-server rtchaos-proxy)
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+say() { printf 'package-test: %s\n' "$*"; }
+installed=0
+cleanup() {
+    local rc=$?
+    if [ "$installed" = 1 ] && [ "${RTCHAOS_PKG_KEEP:-0}" != 1 ]; then
+        $SUDO apt-get purge -y -qq "${pkgs[@]}" >/dev/null 2>&1 || true
+    fi
+    [ "${RTCHAOS_PKG_KEEP:-0}" = 1 ] || rm -rf "$work"
+    [ $rc -eq 0 ] || say "FAILED (rc=$rc)"
+    exit $rc
+}
+trap cleanup EXIT
+
+version=$(cat "$tree/VERSION")
+deb_version=$(cd "$tree" && dpkg-parsechangelog -S Version)
+[ "$deb_version" = "$version" ] || { say "debian/changelog is at $deb_version, VERSION at $version"; exit 1; }
+
+# A copy, so the build neither writes into the tree's parent (where
+# dpkg-buildpackage puts the .debs) nor touches the developer's build/ and bin/.
+# The binaries still carry the checkout's git describe.
+mkdir -p "$work/src/rtchaos"
+tar -C "$tree" --exclude=./build --exclude=./bin --exclude=./runs --exclude=./.git \
+    --exclude='*/node_modules' --exclude=./debian/tmp -cf - . | tar -C "$work/src/rtchaos" -xf -
+describe=""
+if git -C "$tree" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    describe=$(git -C "$tree" describe --always --dirty --match 'v*' 2>/dev/null || true)
+fi
+[ "$describe" = "v$version" ] && describe=""
+expect_version=$version${describe:++${describe#v}}
+say "building $version packages (binaries: $expect_version)"
+start=$(date +%s)
+(cd "$work/src/rtchaos" && RTCHAOS_GIT_DESCRIBE="$describe" \
+    DEB_BUILD_OPTIONS="parallel=$(nproc) nocheck" dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1 \
+    || { tail -n 40 "$work/build.log"; say "dpkg-buildpackage failed (log: $work/build.log)"; RTCHAOS_PKG_KEEP=1; exit 1; }
+say "built in $(( $(date +%s) - start ))s: $(cd "$work/src" && ls ./*.deb | tr '\n' ' ')"
+
+changes=$(ls "$work"/src/rtchaos_*.changes)
+lintian --fail-on error --suppress-tags-from-file /dev/null "$changes" >"$work/lintian.log" 2>&1 \
+    || { cat "$work/lintian.log"; say "lintian found errors"; exit 1; }
+say "lintian: no errors ($(grep -c '^W:' "$work/lintian.log" || true) warnings, $(grep -c '^I:' "$work/lintian.log" || true) info)"
+grep '^[WE]:' "$work/lintian.log" | sed 's/^/  /' || true
+
+debs=()
+for p in "${pkgs[@]}"; do debs+=("$(ls "$work"/src/"${p}"_"${version}"_*.deb)"); done
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${debs[@]}" >"$work/apt.log" 2>&1 \
+    || { tail -n 30 "$work/apt.log"; say "apt-get install failed"; exit 1; }
+installed=1
+for p in "${pkgs[@]}"; do
+    [ "$(dpkg-query -W -f='${Version}' "$p")" = "$version" ] || { say "$p is not installed at $version"; exit 1; }
+done
+say "installed: ${pkgs[*]}"
+
+# from the installed files only: an empty folder, a bare environment
+run=$(mktemp -d "$work/run.XXXXXX")
+bare=(env -i PATH=/usr/bin:/bin HOME="$run" LANG=C.UTF-8)
+cd "$run"
+[ "$("${bare[@]}" sh -c 'command -v rtchaos')" = /usr/bin/rtchaos ] || { say "rtchaos is not /usr/bin/rtchaos"; exit 1; }
+for b in rtchaos rtchaos-server rtchaos-proxy; do
+    got=$("${bare[@]}" "$b" --version)
+    [ "$got" = "$b $expect_version" ] || { say "$b --version: '$got', expected '$b $expect_version'"; exit 1; }
+done
+[ "$("${bare[@]}" rtchaos list dirs)" = /usr/share/rtchaos/scenarios ] || { say "rtchaos list dirs: not only /usr/share/rtchaos/scenarios"; exit 1; }
+for f in /usr/share/man/man1/rtchaos.1.gz /usr/share/man/man5/rtchaos-scenario.5.gz \
+         /usr/share/man/man8/rtchaos-server.8.gz /usr/share/man/man8/rtchaos-proxy.8.gz \
+         /usr/share/bash-completion/completions/rtchaos /usr/share/rtchaos/scenarios/suites/rfp.yaml \
+         /usr/share/rtchaos/docs/runbooks/slow-consumers.md /usr/share/doc/rtchaos/docs/report-schema.md.gz \
+         /lib/systemd/system/rtchaos-server.service /etc/default/rtchaos-server; do
+    [ -e "$f" ] || { say "missing after install: $f"; exit 1; }
+done
+"${bare[@]}" rtchaos validate suites/rfp suites/drills >/dev/null
+"${bare[@]}" rtchaos run smoke --out smoke-run --quiet || { say "rtchaos run smoke failed (rc=$?)"; exit 1; }
+grep -q "\"rtchaos_version\": *\"$expect_version\"" smoke-run/report.json \
+    || { say "report.json does not carry rtchaos_version $expect_version"; exit 1; }
+grep -q "<property name=\"rtchaos.version\" value=\"$expect_version\"/>" smoke-run/junit.xml \
+    || { say "junit.xml does not carry rtchaos.version"; exit 1; }
+say "rtchaos run smoke from the installed files: pass"
+
+if command -v systemd-analyze >/dev/null 2>&1; then
+    systemd-analyze verify /lib/systemd/system/rtchaos-server.service >"$work/verify.log" 2>&1 \
+        || { cat "$work/verify.log"; say "systemd-analyze verify failed"; exit 1; }
+    if [ -s "$work/verify.log" ]; then cat "$work/verify.log"; say "systemd-analyze verify printed warnings"; exit 1; fi
+    say "systemd-analyze verify rtchaos-server.service: clean"
+    # the sandbox, scored by systemd itself (0 = locked down, 10 = exposed)
+    exposure=$(systemd-analyze security --offline=true /lib/systemd/system/rtchaos-server.service 2>/dev/null \
+               | sed -n 's/.*Overall exposure level for rtchaos-server.service: \([0-9.]*\).*/\1/p')
+    if [ -n "$exposure" ]; then
+        awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }' \
+            || { say "rtchaos-server.service exposure $exposure (above 2.0): the hardening regressed"; exit 1; }
+        say "systemd-analyze security: exposure $exposure"
+    fi
+else
+    say "systemd-analyze not available: unit not verified"
+fi
+cd /
+[ "${RTCHAOS_PKG_KEEP:-0}" = 1 ] && { say "kept installed (RTCHAOS_PKG_KEEP=1), build in $work"; installed=0; exit 0; }
+
+$SUDO apt-get purge -y -qq "${pkgs[@]}" >"$work/purge.log" 2>&1 || { tail "$work/purge.log"; exit 1; }
+installed=0
+for f in /usr/bin/rtchaos /usr/bin/rtchaos-server /usr/bin/rtchaos-proxy /usr/share/rtchaos \
+         /usr/share/doc/rtchaos /etc/default/rtchaos-server /lib/systemd/system/rtchaos-server.service; do
+    [ ! -e "$f" ] || { say "left behind after purge: $f"; exit 1; }
+done
+say "purged; nothing left behind"
