@@ -16,8 +16,10 @@ $(eval $(call unit_test,test_checker,$(BUILD)/fleet/checker.o,))
 $(eval $(call unit_test,test_sse_parse,$(BUILD)/fleet/sse_parse.o,))
 $(eval $(call unit_test,test_fleet_ws,$(BUILD)/fleet/fleet_ws.o,-lwslay $(shell pkg-config --libs libcrypto)))
 $(eval $(call unit_test,test_fleet_http,$(BUILD)/fleet/fleet_http.o,-lhttp_parser))
+$(eval $(call unit_test,test_proto,$(BUILD)/fleet/proto.o $(BUILD)/fleet/proto_v1.o $(BUILD)/fleet/proto_nchan.o,))
+$(eval $(call unit_test,test_record,$(BUILD)/fleet/record.o,))
 $(eval $(call unit_test,test_fleet_report,$(FLEET_OBJS),$(FLEET_LIBS)))
 $(eval $(call unit_test,test_fleet_attack,$(FLEET_OBJS),$(FLEET_LIBS)))
 $(BUILD)/tests/unit/test_checker.o $(BUILD)/tests/unit/test_sse_parse.o $(BUILD)/tests/unit/test_fleet_ws.o \
 $(BUILD)/tests/unit/test_fleet_report.o $(BUILD)/tests/unit/test_fleet_http.o \
-$(BUILD)/tests/unit/test_fleet_attack.o: CPPFLAGS += -Ifleet
+$(BUILD)/tests/unit/test_fleet_attack.o $(BUILD)/tests/unit/test_proto.o $(BUILD)/tests/unit/test_record.o: CPPFLAGS += -Ifleet

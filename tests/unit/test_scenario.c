@@ -470,6 +470,49 @@ static void test_scenario_attacker_errors(void **state)
            "once; use fewer clients or smaller messages");
 }
 
+static void test_scenario_target_protocol(void **state)
+{
+    (void)state;
+    scenario s;
+    scn_diag d;
+    const char *y = "duration: 5s\ntarget: {protocol: nchan, sub_path: \"/s/{ch}\", pub_path: \"/p/{ch}\"}\n"
+                    "clients:\n  - {transport: sse}\n";
+    assert_int_equal(load(y, NULL, 0, 1, &s, &d), 0);
+    assert_string_equal(s.target.protocol, "nchan");
+    assert_string_equal(s.target.sub_path, "/s/{ch}");
+    assert_string_equal(s.target.pub_path, "/p/{ch}");
+    scenario_free(&s);
+    scn_diag_free(&d);
+    /* --protocol is target.protocol */
+    const char *const sets[] = {"target.protocol=nchan"};
+    assert_int_equal(load(MIN, sets, 1, 1, &s, &d), 0);
+    assert_string_equal(s.target.protocol, "nchan");
+    scenario_free(&s);
+    scn_diag_free(&d);
+    assert_int_equal(load(MIN, NULL, 0, 0, &s, &d), 0);
+    assert_null(s.target.protocol); /* contract v1 */
+    scenario_free(&s);
+    scn_diag_free(&d);
+    EXPECT("duration: 5s\ntarget: {protocol: nchn}\nclients:\n  - count: 1\n",
+           "t.yaml:2:20: unknown value 'nchn' (did you mean 'nchan'?); expected one of v1, nchan");
+    EXPECT("duration: 5s\ntarget: {protocl: nchan}\nclients:\n  - count: 1\n",
+           "t.yaml:2:10: unknown key 'protocl' in target (did you mean 'protocol'?)");
+    EXPECT("duration: 5s\ntarget: {protocol: nchan, sub_path: /sub/x, pub_path: \"/pub/{ch}/{app}\"}\n"
+           "clients:\n  - count: 1\n",
+           "t.yaml:2:37: target.sub_path '/sub/x': expected '{ch}' where the channel name goes, like /sub/{ch}",
+           "t.yaml:2:55: target.pub_path '/pub/{ch}/{app}': unknown field '{app}' (only {ch} is known)");
+    EXPECT("duration: 5s\ntarget: {sub_path: \"/sub/{ch}\"}\nclients:\n  - count: 1\n",
+           "t.yaml:2:20: target.sub_path: protocol v1 has fixed locations (docs/wire-contract.md)");
+    EXPECT("duration: 5s\npublishers: {transport: ws, batch: 4}\ntarget: {protocol: nchan}\nchannels: {count: 2}\n"
+           "clients:\n"
+           "  - {transport: ws, channels_per_client: 2}\n"
+           "  - {name: f, behavior: flood}\n",
+           "t.yaml:3:20: clients[1] (f): behavior flood speaks contract v1 only, not protocol nchan",
+           "t.yaml:3:20: publishers.transport ws: protocol nchan publishes over http only",
+           "t.yaml:3:20: publishers.batch 4: protocol nchan takes one event per publish request",
+           "t.yaml:6:42: clients[0]: protocol nchan subscribes 1 channel per connection, not 2");
+}
+
 static void test_scenario_fallback(void **state)
 {
     (void)state;
@@ -660,6 +703,7 @@ int main(void)
         cmocka_unit_test(test_scenario_durations),
         cmocka_unit_test(test_scenario_proxy_off_with_toxic),
         cmocka_unit_test(test_scenario_shipped_files_validate),
+        cmocka_unit_test(test_scenario_target_protocol),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,208 @@
+/* test_proto.c — the protocol adapters: registry, contract v1's locations as before, nchan's locations, resume ids, ws+meta.nchan frames (every truncation, guarded buffers), long-poll validators, publish acks, option paths. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+static void test_proto_registry(void **state)
+{
+    (void)state;
+    assert_ptr_equal(proto_find("v1"), &proto_v1);
+    assert_ptr_equal(proto_find("nchan"), &proto_nchan);
+    assert_null(proto_find("nchn"));
+    assert_null(proto_find(NULL));
+    assert_non_null(strstr(proto_names(), "nchan"));
+    assert_int_equal(proto_count, 2);
+    for (size_t i = 0; i < proto_count; i++)
+        assert_non_null(proto_find(proto_name_list[i]));
+    assert_string_equal(proto_resume_str(proto_nchan.resume), "within_buffer");
+    assert_string_equal(proto_resume_str(proto_v1.resume), "seq_epoch");
+    assert_int_equal(proto_v1.server_seq, 1);
+    assert_int_equal(proto_nchan.server_seq, 0);
+}
+
+/* contract v1 keeps exactly the requests the fleet always sent */
+static void test_proto_v1_locations(void **state)
+{
+    (void)state;
+    proto_opts o = {0};
+    char b[256], h[256];
+    const char *chs[] = {"a", "b.1"};
+    assert_int_equal(proto_v1.sub_target(&o, 0, chs, 2, NULL, b, sizeof b), 3);
+    assert_string_equal(b, "/ws");
+    assert_true(proto_v1.sub_target(&o, 1, chs, 2, "x", b, sizeof b) > 0);
+    assert_string_equal(b, "/sse?ch=a&ch=b.1");
+    assert_int_equal(proto_v1.sub_headers(&o, 1, NULL, h, sizeof h), 0);
+    assert_true(proto_v1.sub_headers(&o, 1, "7-9", h, sizeof h) > 0);
+    assert_string_equal(h, "Last-Event-ID: 7-9\r\n");
+    assert_int_equal(proto_v1.sub_headers(&o, 0, "7-9", h, sizeof h), 0); /* ws resumes by since */
+    assert_true(proto_v1.pub_target(&o, "orders.1", b, sizeof b) > 0);
+    assert_string_equal(b, "/publish/orders.1");
+    assert_int_equal(proto_v1.sub_target(&o, 1, chs, 2, NULL, b, 8), -1); /* does not fit */
+}
+
+static void test_proto_nchan_locations(void **state)
+{
+    (void)state;
+    proto_opts o = {0};
+    char b[512];
+    const char *ch[] = {"smoke.1"};
+    assert_true(proto_nchan.sub_target(&o, 1, ch, 1, "1:2", b, sizeof b) > 0);
+    assert_string_equal(b, "/sub/smoke.1"); /* SSE resumes by header */
+    assert_true(proto_nchan.sub_target(&o, 0, ch, 1, NULL, b, sizeof b) > 0);
+    assert_string_equal(b, "/sub/smoke.1");
+    assert_true(proto_nchan.sub_target(&o, 0, ch, 1, "1796619312:0", b, sizeof b) > 0);
+    assert_string_equal(b, "/sub/smoke.1?last_event_id=1796619312:0");
+    assert_true(proto_nchan.sub_target(&o, 0, ch, 1, "1 2/3", b, sizeof b) > 0);
+    assert_string_equal(b, "/sub/smoke.1?last_event_id=1%202%2F3");
+    strcpy(o.sub_path, "/rt/{ch}/stream?x=1");
+    assert_true(proto_nchan.sub_target(&o, 0, ch, 1, "5:0", b, sizeof b) > 0);
+    assert_string_equal(b, "/rt/smoke.1/stream?x=1&last_event_id=5:0");
+    const char *two[] = {"a", "b"};
+    assert_int_equal(proto_nchan.sub_target(&o, 1, two, 2, NULL, b, sizeof b), -1); /* one channel a location */
+    assert_true(proto_nchan.pub_target(&o, "smoke.1", b, sizeof b) > 0);
+    assert_string_equal(b, "/pub/smoke.1");
+    strcpy(o.pub_path, "/api/{ch}/publish");
+    assert_true(proto_nchan.pub_target(&o, "c", b, sizeof b) > 0);
+    assert_string_equal(b, "/api/c/publish");
+}
+
+static void test_proto_nchan_resume_headers(void **state)
+{
+    (void)state;
+    proto_opts o = {0};
+    char h[512];
+    assert_int_equal(proto_nchan.sub_headers(&o, 1, NULL, h, sizeof h), 0);
+    assert_true(proto_nchan.sub_headers(&o, 1, "17:3", h, sizeof h) > 0);
+    assert_string_equal(h, "Last-Event-ID: 17:3\r\n");
+    assert_int_equal(proto_nchan.sub_headers(&o, 0, "17:3", h, sizeof h), 0); /* ws: in the query */
+    assert_true(proto_nchan.sub_headers(&o, 2, "Mon, 07 Dec 2026 04:55:12 GMT\n1", h, sizeof h) > 0);
+    assert_string_equal(h, "If-Modified-Since: Mon, 07 Dec 2026 04:55:12 GMT\r\nIf-None-Match: 1\r\n");
+    assert_int_equal(proto_nchan.sub_headers(&o, 2, "no newline", h, sizeof h), 0);
+    assert_int_equal(proto_nchan.sub_headers(&o, 1, "17:3", h, 10), -1);
+}
+
+/* Runs the frame parser on a copy of exactly len bytes in its own
+ * allocation, so reading past the end faults under ASan. */
+static int ws_guarded(const char *s, size_t len, proto_frame *f, char **keep)
+{
+    char *b = malloc(len ? len : 1);
+    assert_non_null(b);
+    memcpy(b, s, len);
+    int rc = proto_nchan.ws_message(b, len, f);
+    *keep = b;
+    return rc;
+}
+
+static void test_proto_nchan_ws_message(void **state)
+{
+    (void)state;
+    static const char msg[] = "id: 1796619327:6\ncontent-type: application/json\n\n{\"run\":\"r\",\"seq\":1}";
+    proto_frame f;
+    char *b;
+    assert_int_equal(ws_guarded(msg, strlen(msg), &f, &b), 0);
+    assert_int_equal(f.id_len, strlen("1796619327:6"));
+    assert_memory_equal(f.id, "1796619327:6", f.id_len);
+    assert_int_equal(f.payload_len, strlen("{\"run\":\"r\",\"seq\":1}"));
+    assert_memory_equal(f.payload, "{\"run\":\"r\",\"seq\":1}", f.payload_len);
+    free(b);
+    /* CRLF line ends, an empty payload */
+    static const char crlf[] = "id: 5:0\r\ncontent-type: text/plain\r\n\r\n";
+    assert_int_equal(ws_guarded(crlf, strlen(crlf), &f, &b), 0);
+    assert_memory_equal(f.id, "5:0", 3);
+    assert_int_equal(f.id_len, 3);
+    assert_int_equal(f.payload_len, 0);
+    free(b);
+    /* not ws+meta.nchan: no head, no id, no blank line */
+    static const char *const bad[] = {"{\"run\":1}", "content-type: x\n\npayload", "id: 1:0\ncontent-type: x\n",
+                                      "\npayload", "id:\n\nx", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(ws_guarded(bad[i], strlen(bad[i]), &f, &b), -1);
+        free(b);
+    }
+    /* every truncation of a good frame: either a clean error or a shorter
+     * payload, never a read past the end */
+    size_t head = strlen("id: 1796619327:6\ncontent-type: application/json\n\n");
+    for (size_t k = 0; k < strlen(msg); k++) {
+        int rc = ws_guarded(msg, k, &f, &b);
+        if (k < head)
+            assert_int_equal(rc, -1);
+        else
+            assert_int_equal(f.payload_len, k - head);
+        free(b);
+    }
+}
+
+static void test_proto_nchan_poll(void **state)
+{
+    (void)state;
+    char id[PROTO_ID_MAX] = "old";
+    proto_poll_head h = {200, "Mon, 07 Dec 2026 04:55:27 GMT", "0"};
+    assert_int_equal(proto_nchan.poll_response(&h, id, sizeof id), PROTO_POLL_MESSAGE);
+    assert_string_equal(id, "Mon, 07 Dec 2026 04:55:27 GMT\n0");
+    proto_poll_head none = {200, "", ""};
+    strcpy(id, "old");
+    assert_int_equal(proto_nchan.poll_response(&none, id, sizeof id), PROTO_POLL_REFUSED);
+    assert_string_equal(id, "old");
+    proto_poll_head quiet = {304, "", ""}, timeout = {408, "", ""}, nf = {404, "", ""};
+    assert_int_equal(proto_nchan.poll_response(&quiet, id, sizeof id), PROTO_POLL_EMPTY);
+    assert_int_equal(proto_nchan.poll_response(&timeout, id, sizeof id), PROTO_POLL_EMPTY);
+    assert_int_equal(proto_nchan.poll_response(&nf, id, sizeof id), PROTO_POLL_REFUSED);
+    assert_int_equal(proto_nchan.poll_response(&h, id, 8), PROTO_POLL_REFUSED); /* too long to keep */
+}
+
+static void test_proto_nchan_pub_ack(void **state)
+{
+    (void)state;
+    char why[160] = "";
+    assert_int_equal(proto_nchan.pub_ack(201, "queued messages: 1", 18, why, sizeof why), 1);
+    assert_int_equal(proto_nchan.pub_ack(202, "", 0, why, sizeof why), 1);
+    assert_int_equal(proto_nchan.pub_ack(200, "<html>", 6, why, sizeof why), 0);
+    assert_non_null(strstr(why, "200"));
+    assert_int_equal(proto_nchan.pub_ack(404, "", 0, why, sizeof why), 0);
+    assert_non_null(strstr(why, "404"));
+}
+
+static void test_proto_check_path(void **state)
+{
+    (void)state;
+    char e[256];
+    assert_int_equal(proto_check_path("sub_path", "/sub/{ch}", e, sizeof e), 0);
+    assert_int_equal(proto_check_path("sub_path", "/a/{ch}/b?x=1", e, sizeof e), 0);
+    assert_int_equal(proto_check_path("sub_path", "sub/{ch}", e, sizeof e), -1);
+    assert_non_null(strstr(e, "starting with '/'"));
+    assert_int_equal(proto_check_path("sub_path", "/sub/", e, sizeof e), -1);
+    assert_non_null(strstr(e, "{ch}"));
+    assert_int_equal(proto_check_path("sub_path", "/{ch}/{ch}", e, sizeof e), -1);
+    assert_int_equal(proto_check_path("pub_path", "/pub/{channel}", e, sizeof e), -1);
+    assert_int_equal(proto_check_path("pub_path", "/pub/{ch}/{app}", e, sizeof e), -1);
+    assert_non_null(strstr(e, "unknown field '{app}'"));
+    assert_int_equal(proto_check_path("pub_path", "/pub/{ch} x", e, sizeof e), -1);
+    char b[64];
+    assert_true(proto_expand_path("/pub", "c", b, sizeof b) > 0);
+    assert_string_equal(b, "/pub/c");
+    assert_true(proto_expand_path("/pub/", "c", b, sizeof b) > 0);
+    assert_string_equal(b, "/pub/c");
+    assert_int_equal(proto_expand_path("/pub/{ch}", "a-very-long-channel-name", b, 12), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_proto_registry),
+        cmocka_unit_test(test_proto_v1_locations),
+        cmocka_unit_test(test_proto_nchan_locations),
+        cmocka_unit_test(test_proto_nchan_resume_headers),
+        cmocka_unit_test(test_proto_nchan_ws_message),
+        cmocka_unit_test(test_proto_nchan_poll),
+        cmocka_unit_test(test_proto_nchan_pub_ack),
+        cmocka_unit_test(test_proto_check_path),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,69 @@
+/* test_record.c — the publisher's record in foreign payloads: formatted compactly, read back in any key order, and anything else refused with a reason. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "record.h"
+
+static void test_record_roundtrip(void **state)
+{
+    (void)state;
+    char b[256], err[128];
+    int n = record_format(b, sizeof b, "18f2-1-0", "orders.42", 1234, 1764400000123456LL, "\"xxxx\"", 6);
+    assert_true(n > 0);
+    assert_string_equal(b, "{\"run\":\"18f2-1-0\",\"ch\":\"orders.42\",\"seq\":1234,\"ts\":1764400000123456,\"data\":\"xxxx\"}");
+    record r;
+    assert_int_equal(record_scan(b, (size_t)n, &r, err, sizeof err), 0);
+    assert_string_equal(r.run, "18f2-1-0");
+    assert_string_equal(r.ch, "orders.42");
+    assert_int_equal(r.seq, 1234);
+    assert_int_equal(r.ts_us, 1764400000123456LL);
+    /* a server may re-encode: other key order, spaces, extra keys */
+    const char *re = " { \"data\" : \"x\", \"seq\" : 7 , \"ts\":5, \"extra\":[1,2], \"ch\":\"a\", \"run\":\"r\" } ";
+    assert_int_equal(record_scan(re, strlen(re), &r, err, sizeof err), 0);
+    assert_int_equal(r.seq, 7);
+    assert_string_equal(r.ch, "a");
+    /* does not fit */
+    assert_int_equal(record_format(b, 40, "18f2-1-0", "orders.42", 1, 1, "\"x\"", 3), -1);
+}
+
+static void test_record_refused(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "<html>It works!</html>",
+        "two",
+        "[1,2]",
+        "{\"ch\":\"a\",\"seq\":1,\"ts\":1}",                /* no run: not ours */
+        "{\"run\":\"r\",\"seq\":1,\"ts\":1}",               /* no channel */
+        "{\"run\":\"r\",\"ch\":\"a\",\"seq\":0,\"ts\":1}",   /* seq starts at 1 */
+        "{\"run\":\"r\",\"ch\":\"a\",\"seq\":\"1\",\"ts\":1}",
+        "{\"run\":\"r\",\"ch\":\"a\",\"seq\":1,\"ts\":1.5}",
+        "{\"run\":\"r\",\"ch\":\"a\",\"seq\":1}",
+    };
+    record r;
+    char err[128];
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err[0] = '\0';
+        assert_int_equal(record_scan(bad[i], strlen(bad[i]), &r, err, sizeof err), -1);
+        assert_true(err[0] != '\0');
+    }
+    /* a record cut short anywhere is refused, never half-read */
+    const char *ok = "{\"run\":\"r\",\"ch\":\"a\",\"seq\":12,\"ts\":99,\"data\":\"x\"}";
+    for (size_t k = 0; k < strlen(ok); k++)
+        assert_int_equal(record_scan(ok, k, &r, err, sizeof err), -1);
+    assert_int_equal(record_scan(ok, strlen(ok), &r, err, sizeof err), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_record_roundtrip),
+        cmocka_unit_test(test_record_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
