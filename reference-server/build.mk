@@ -1,7 +1,7 @@
 # reference-server/: bin/rtchaos-server (libwebsockets SSE + WebSocket server)
 # and the unit tests of its modules.
 
-SERVER_LIBS := $(shell pkg-config --libs libwebsockets)
+SERVER_LIBS := $(shell pkg-config --libs libwebsockets) -lev
 SERVER_SRCS := $(filter-out reference-server/main.c,$(wildcard reference-server/*.c))
 SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
 
@@ -28,3 +28,5 @@ $(eval $(call unit_test,test_metrics,$(BUILD)/reference-server/metrics.o,))
 $(BUILD)/tests/unit/test_config.o $(BUILD)/tests/unit/test_metrics.o: CPPFLAGS += -Ireference-server
 $(eval $(call unit_test,test_handshake,$(BUILD)/reference-server/handshake.o,))
 $(BUILD)/tests/unit/test_handshake.o: CPPFLAGS += -Ireference-server
+$(eval $(call unit_test,test_twheel,$(BUILD)/reference-server/twheel.o,$(shell pkg-config --libs libwebsockets)))
+$(BUILD)/tests/unit/test_twheel.o: CPPFLAGS += -Ireference-server

@@ -53,6 +53,10 @@ static const opt opts[] = {
     {"handshake-timeout-ms", OPT_INT, OFF(handshake_timeout_ms), 100, 600000, "MS",
      "cut a connection whose request head (HTTP request or WebSocket upgrade) is not complete "
      "this long after it was accepted: slowloris (default 10000)"},
+    {"fd-reserve", OPT_INT, OFF(fd_reserve), 0, 1 << 20, "N",
+     "descriptors kept free below RLIMIT_NOFILE (raised to the hard limit at start); past limit - N "
+     "new connections get HTTP 503 + Retry-After / WebSocket close 1013; 0 = 1% of the limit, "
+     "at least 32 (default 0)"},
     {"max-channels", OPT_INT, OFF(max_channels), 1, 10000000, "N", "channels (default 100000)"},
     {"max-subs", OPT_INT, OFF(max_subs), 1, 64, "N",
      "subscriptions per connection (default 64; an SSE id holds at most 64)"},

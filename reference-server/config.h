@@ -29,6 +29,7 @@ typedef struct server_cfg {
     int64_t sse_retry_ms;        /* "retry:" sent to EventSource clients */
     int64_t drain_ms;            /* SIGTERM: time to flush before closing */
     int64_t handshake_timeout_ms;/* a connection's request head must be complete within this */
+    int64_t fd_reserve;          /* descriptors kept free below RLIMIT_NOFILE; 0 = 1% (>= 32) */
     int64_t max_channels;
     int64_t max_subs;            /* subscriptions per connection */
     int64_t sndbuf_bytes;        /* SO_SNDBUF of stream sockets; 0 = kernel default */

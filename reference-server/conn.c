@@ -161,15 +161,21 @@ int conn_peer_closed(struct lws *wsi)
     return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
+void conn_watch_hangup(session *s)
+{
+    if (s->srv && lws_dll2_is_detached(&s->watch_node))
+        lws_dll2_add_tail(&s->watch_node, &s->srv->watched);
+}
+
 unsigned conn_sweep_hangups(srv *S)
 {
-    unsigned closed = 0, n = S->sessions.count < CONN_SWEEP_MAX ? S->sessions.count : CONN_SWEEP_MAX;
-    for (unsigned i = 0; i < n && S->sessions.head; i++) {
-        struct lws_dll2 *d = S->sessions.head;
-        session *s = lws_container_of(d, session, node);
+    unsigned closed = 0, n = S->watched.count < CONN_SWEEP_MAX ? S->watched.count : CONN_SWEEP_MAX;
+    for (unsigned i = 0; i < n && S->watched.head; i++) {
+        struct lws_dll2 *d = S->watched.head;
+        session *s = lws_container_of(d, session, watch_node);
         /* Round robin: what was looked at goes to the back. */
         lws_dll2_remove(d);
-        lws_dll2_add_tail(d, &S->sessions);
+        lws_dll2_add_tail(d, &S->watched);
         int streaming = (s->kind == SESS_SSE && s->sse_started) ||
                         (s->kind == SESS_POLL && !lws_dll2_is_detached(&s->poll_node));
         if (streaming && s->wsi && conn_peer_closed(s->wsi)) {

@@ -244,6 +244,7 @@ static int poll_start(srv *S, session *s, struct lws *wsi)
     s->wsi = wsi;
     s->poll_ch = ch;
     lws_dll2_add_tail(&s->node, &S->sessions);
+    conn_watch_hangup(s);
     S->m.conns_open[MT_POLL]++;
     S->m.conns_total[MT_POLL]++;
     if (!s->poll_has_since) { /* no position: wait for what comes next */

@@ -109,6 +109,18 @@ int metrics_render(const metrics *m, const metrics_gauges *g, char **out, size_t
     fprintf(f, "rtchaos_heartbeats_total %llu\n", (unsigned long long)m->heartbeats_sent);
     family(f, "rtchaos_kicked_total", "counter", "Connections closed through /admin/kick.");
     fprintf(f, "rtchaos_kicked_total %llu\n", (unsigned long long)m->kicked);
+    family(f, "rtchaos_fds_in_use", "gauge", "File descriptors held: connections and the server's own.");
+    fprintf(f, "rtchaos_fds_in_use %llu\n", (unsigned long long)m->fds_in_use);
+    family(f, "rtchaos_fds_limit", "gauge", "RLIMIT_NOFILE in force (soft, raised to the hard limit at start).");
+    fprintf(f, "rtchaos_fds_limit %llu\n", (unsigned long long)m->fds_limit);
+    family(f, "rtchaos_fds_reserve", "gauge",
+           "Descriptors kept free below the limit; past limit - reserve new connections are refused.");
+    fprintf(f, "rtchaos_fds_reserve %llu\n", (unsigned long long)m->fds_reserve);
+    family(f, "rtchaos_fd_refusals_total", "counter",
+           "Connections refused at the descriptor budget: answered (HTTP 503 + Retry-After, WebSocket "
+           "close 1013) or closed unanswered when the reserve was used up too.");
+    fprintf(f, "rtchaos_fd_refusals_total{how=\"answered\"} %llu\n", (unsigned long long)m->fd_refused);
+    fprintf(f, "rtchaos_fd_refusals_total{how=\"closed\"} %llu\n", (unsigned long long)m->fd_dropped);
 
     family(f, "rtchaos_delivery_latency_seconds", "histogram",
            "Publish ts to written, live events (publisher and server clocks).");

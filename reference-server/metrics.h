@@ -35,6 +35,10 @@ typedef struct metrics {
     uint64_t idle_closes[MT_COUNT];
     uint64_t heartbeats_sent;
     uint64_t kicked;                    /* closed through /admin/kick */
+    /* the descriptor budget (fdbudget.h) */
+    uint64_t fds_in_use, fds_limit, fds_reserve; /* gauges */
+    uint64_t fd_refused;                /* answered 503 / WS close 1013 at the budget */
+    uint64_t fd_dropped;                /* closed unanswered: the reserve was used up too */
     /* delivery latency (publish ts -> written), live events only */
     uint64_t lat_buckets[METRICS_LAT_BUCKETS]; /* non-cumulative, last is +Inf */
     uint64_t lat_count;

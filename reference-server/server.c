@@ -1,6 +1,16 @@
 /* server.c — the lws context, the one protocol that serves HTTP, SSE and
- * WebSocket, the per-vhost data, the event loop, and the SIGTERM drain. */
+ * WebSocket, the per-vhost data, the event loop, the descriptor budget and
+ * the SIGTERM drain.
+ *
+ * The event loop is libev (epoll) driven through lws 4.1's libev event-lib
+ * plugin (Debian: libwebsockets-evlib-ev) on a loop we own (a "foreign"
+ * loop): lws's default poll(2) loop hands the kernel every descriptor on
+ * every wake-up, so at 10,000 connections most of the CPU went to
+ * sock_poll/tcp_poll. With epoll a wake-up costs what is ready. libev rather
+ * than libuv: a foreign libuv loop in lws 4.1 needs the loop run again to
+ * close its handles at teardown; a libev loop is destroyed in one call. */
 #include <arpa/inet.h>
+#include <ev.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -8,6 +18,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "fdbudget.h"
 #include "handshake.h"
 #include "log.h"
 #include "server.h"
@@ -20,6 +31,12 @@ static struct lws_context *g_ctx;
 static srv *g_srv;
 /* Pending request heads and their deadline (--handshake-timeout-ms). */
 static handshake_table *g_hs;
+/* The descriptor budget, and per descriptor number whether the connection
+ * on it was admitted over the budget (to be refused once its request head
+ * is in). Set at accept, so a reused descriptor number never inherits. */
+static fdbudget g_fdb;
+static unsigned char *g_fd_refused;
+static size_t g_fd_refused_len;
 
 static void on_signal(int sig)
 {
@@ -59,6 +76,84 @@ void server_handshake_stats(handshake_stats *out)
         memset(out, 0, sizeof(*out));
 }
 
+int server_fd_refused(struct lws *wsi)
+{
+    int fd = lws_get_socket_fd(wsi);
+    return fd >= 0 && (size_t)fd < g_fd_refused_len && g_fd_refused[fd];
+}
+
+static void fdb_publish(void)
+{
+    if (!g_srv)
+        return;
+    g_srv->m.fds_in_use = fdbudget_in_use(&g_fdb);
+    g_srv->m.fds_limit = g_fdb.limit;
+    g_srv->m.fds_reserve = g_fdb.reserve;
+    g_srv->m.fd_refused = g_fdb.refused;
+    g_srv->m.fd_dropped = g_fdb.dropped;
+}
+
+/* Counts a refusal and logs one line a second at most. */
+static void fdb_refusal(fdbudget_verdict v)
+{
+    uint64_t n;
+    if (fdbudget_note_refusal(&g_fdb, v, clock_mono_us(), &n))
+        log_warn("descriptor budget: refused %llu connection(s) (in use %llu, limit %llu, reserve %llu; "
+                 "%llu answered 503/1013 and %llu closed unanswered so far)",
+                 (unsigned long long)n, (unsigned long long)fdbudget_in_use(&g_fdb),
+                 (unsigned long long)g_fdb.limit, (unsigned long long)g_fdb.reserve,
+                 (unsigned long long)g_fdb.refused, (unsigned long long)g_fdb.dropped);
+    fdb_publish();
+}
+
+/* A new TCP connection, accepted but not yet adopted by lws: the budget's
+ * verdict. Returns nonzero to have lws close it at once. */
+static int fdb_on_accept(int fd)
+{
+    fdbudget_verdict v = fdbudget_check(&g_fdb);
+    if (v == FDB_DROP || fd < 0 || (size_t)fd >= g_fd_refused_len) {
+        fdb_refusal(FDB_DROP);
+        return 1;
+    }
+    g_fd_refused[fd] = v == FDB_REFUSE;
+    return 0;
+}
+
+/* Answers a request on a connection admitted over the budget: 503 with
+ * Retry-After, then close. Returns what the lws callback returns. */
+static int fdb_refuse_http(struct lws *wsi)
+{
+    static const char body[] =
+        "{\"type\":\"error\",\"code\":\"overloaded\",\"msg\":\"descriptor limit reached, try again later\"}";
+    unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+    char ra[16];
+    int n = snprintf(ra, sizeof(ra), "%u", FDBUDGET_RETRY_AFTER_S);
+    fdb_refusal(FDB_REFUSE);
+    if (lws_add_http_header_status(wsi, 503, &p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:", (const unsigned char *)ra,
+                                    n, &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+                                     (const unsigned char *)"application/json", 16, &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5, &p,
+                                     end) ||
+        lws_add_http_header_content_length(wsi, sizeof(body) - 1, &p, end) ||
+        lws_finalize_http_header(wsi, &p, end) || (size_t)(end - p) < sizeof(body))
+        return -1;
+    memcpy(p, body, sizeof(body) - 1);
+    p += sizeof(body) - 1;
+    lws_write(wsi, start, (size_t)lws_ptr_diff(p, start), LWS_WRITE_HTTP_FINAL);
+    return -1;
+}
+
+/* Paths still served over the budget: an operator must see why. */
+static int fdb_exempt(struct lws *wsi)
+{
+    char path[32];
+    if (lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) < 0)
+        return 0;
+    return !strcmp(path, "/healthz") || !strcmp(path, "/metrics");
+}
+
 srv *server_of(struct lws *wsi)
 {
     return lws_protocol_vh_priv_get(lws_get_vhost(wsi), lws_get_protocol(wsi));
@@ -77,9 +172,12 @@ void session_release(session *s)
         S->m.conns_open[MT_POLL]--;
         lws_dll2_remove(&s->poll_node);
     }
-    if (s->wsi && (s->kind == SESS_SSE || s->kind == SESS_POLL))
+    if (s->wsi && s->kind == SESS_POLL)
         lws_set_timer_usecs(s->wsi, LWS_SET_TIMER_USEC_CANCEL);
+    if (S)
+        twheel_cancel(&S->wheel, &s->tmr);
     lws_dll2_remove(&s->node);
+    lws_dll2_remove(&s->watch_node);
     free(s->rx);
     free(s->body);
     free(s->resp);
@@ -87,6 +185,23 @@ void session_release(session *s)
         s->free_principal(s->principal);
     memset(s, 0, sizeof(*s));
 }
+
+/* A session's wheel timer came due. */
+static void on_session_timer(twheel_timer *t, void *ud)
+{
+    srv *S = ud;
+    session *s = lws_container_of(t, session, tmr);
+    if (s->kind == SESS_WS)
+        ws_timer(S, s);
+    else if (s->kind == SESS_SSE && s->wsi && sse_timer(S, s) < 0)
+        lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+/* The wheel: TICK_MS slots, one turn = 4096 ticks (about 3.4 minutes; longer
+ * timers wait their turn). Heartbeats (>= 50 ms) and pings (>= 1 s) are
+ * late by at most one tick. */
+#define TICK_MS 50
+#define WHEEL_SLOTS 4096
 
 static int vhost_init(struct lws *wsi)
 {
@@ -123,7 +238,14 @@ static int vhost_init(struct lws *wsi)
     S->out = malloc(LWS_PRE + S->out_cap);
     if (!S->gen || !S->out)
         return -1;
+    char err[256];
+    if (twheel_init(&S->wheel, WHEEL_SLOTS, TICK_MS * 1000, clock_mono_us(), on_session_timer, S, err,
+                    sizeof(err))) {
+        log_error("%s", err);
+        return -1;
+    }
     g_srv = S;
+    fdb_publish();
     return 0;
 }
 
@@ -133,6 +255,7 @@ static void vhost_destroy(struct lws *wsi)
     if (!S)
         return;
     channels_free_all(S);
+    twheel_free(&S->wheel);
     free(S->gen);
     free(S->out);
     S->gen = S->out = NULL;
@@ -143,7 +266,14 @@ static int callback_rtc(struct lws *wsi, enum lws_callback_reasons reason, void 
 {
     session *s = user;
     switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        /* wsi is the listener here; in is the accepted descriptor */
+        if (fdb_on_accept((int)(lws_intptr_t)in))
+            return 1;
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
     case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        fdbudget_accepted(&g_fdb);
+        fdb_publish();
         if (g_hs) {
             void *tok = handshake_begin(g_hs, wsi, clock_mono_us());
             if (tok)
@@ -151,6 +281,10 @@ static int callback_rtc(struct lws *wsi, enum lws_callback_reasons reason, void 
         }
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     case LWS_CALLBACK_WSI_DESTROY:
+        /* (only accepted connections come and go while serving: the
+         * listener and lws's wake-up pipe are destroyed at exit) */
+        fdbudget_closed(&g_fdb);
+        fdb_publish();
         hs_settle(wsi, 0);
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
@@ -177,6 +311,8 @@ static int callback_rtc(struct lws *wsi, enum lws_callback_reasons reason, void 
         return http_api_callback(wsi, reason, s, in, len);
     case LWS_CALLBACK_HTTP:
         hs_settle(wsi, 1);
+        if (server_fd_refused(wsi) && !fdb_exempt(wsi))
+            return fdb_refuse_http(wsi);
         return http_api_callback(wsi, reason, s, in, len);
     case LWS_CALLBACK_HTTP_BODY:
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
@@ -207,9 +343,22 @@ static void lws_log_emit(int level, const char *line)
             (int)n, line);
 }
 
+/* One periodic lws timer for the whole server (never one per connection):
+ * advances the session timer wheel every TICK_MS, and every CONN_SWEEP_MS
+ * runs the hang-up sweep and the handshake deadline. It is an lws timer, not
+ * a libev one, so that what it schedules on lws (an async close) is
+ * serviced in the same pass. */
 static lws_sorted_usec_list_t sweep_tick;
+static unsigned g_ticks;
 static void on_sweep_tick(lws_sorted_usec_list_t *sul)
 {
+    if (g_srv)
+        twheel_advance(&g_srv->wheel, clock_mono_us());
+    if (++g_ticks % (CONN_SWEEP_MS / TICK_MS) != 0) {
+        if (g_ctx)
+            lws_sul_schedule(g_ctx, 0, sul, on_sweep_tick, TICK_MS * LWS_US_PER_MS);
+        return;
+    }
     if (g_srv)
         conn_sweep_hangups(g_srv);
     if (g_hs) {
@@ -218,7 +367,7 @@ static void on_sweep_tick(lws_sorted_usec_list_t *sul)
             log_debug("cut %zu connection(s) that sent no complete request head in time", n);
     }
     if (g_ctx)
-        lws_sul_schedule(g_ctx, 0, sul, on_sweep_tick, CONN_SWEEP_MS * LWS_US_PER_MS);
+        lws_sul_schedule(g_ctx, 0, sul, on_sweep_tick, TICK_MS * LWS_US_PER_MS);
 }
 
 /* SIGHUP: reload the security files, on the event loop. */
@@ -227,14 +376,6 @@ static void reload_on_signal(srv *S)
     server_reload_result r;
     char err[512];
     server_reload_log("SIGHUP", server_reload(S, "SIGHUP", &r, err, sizeof(err)), &r, err);
-}
-
-static lws_sorted_usec_list_t drain_tick;
-static void on_drain_tick(lws_sorted_usec_list_t *sul)
-{
-    /* Nothing to do: firing makes lws_service() return so the loop can check
-     * the drain deadline. Re-armed by the loop. */
-    (void)sul;
 }
 
 static void start_drain(srv *S)
@@ -250,6 +391,8 @@ static void start_drain(srv *S)
         }
     } lws_end_foreach_dll(d);
 }
+
+#define DRAIN_FLUSH_MS 200
 
 int server_run(const server_cfg *cfg)
 {
@@ -281,22 +424,33 @@ int server_run(const server_cfg *cfg)
     struct in_addr v4;
     if (inet_pton(AF_INET, cfg->host, &v4) == 1)
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-    retry.secs_since_valid_ping = (uint16_t)cfg->ws_ping_s;
-    retry.secs_since_valid_hangup = (uint16_t)(cfg->idle_timeout_s > cfg->ws_ping_s
-                                                   ? cfg->idle_timeout_s : cfg->ws_ping_s + 1);
+    /* lws's own ping/hang-up ("validity") stays off: lws 4.1 re-inserts a
+     * per-connection timer into its sorted list on every pong, an O(n)
+     * insert. WebSocket pings and the idle close are ours (ws_timer, on the
+     * timer wheel); a zeroed policy disables lws's. */
     info.retry_and_idle_policy = &retry;
     /* The handshake deadline is ours (swept with the hang-ups, counted on
      * /metrics); lws's own header-wait timeout stays a few seconds behind
      * it as a backstop. */
     info.timeout_secs_ah_idle = (unsigned)((cfg->handshake_timeout_ms + 999) / 1000 + 5);
-    struct rlimit nofile;
-    size_t hs_cap = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
-                            nofile.rlim_cur < (1u << 20)
-                        ? (size_t)nofile.rlim_cur
-                        : (1u << 20);
+    /* The descriptor budget: the soft limit goes up to the hard one before
+     * lws sizes its tables from it. */
+    uint64_t nofile = 1024;
+    char err[256];
+    if (fdbudget_raise_nofile(&nofile, err, sizeof(err)))
+        log_warn("descriptor limit stays at %llu: %s", (unsigned long long)nofile, err);
+    g_fd_refused_len = (size_t)nofile;
+    g_fd_refused = calloc(g_fd_refused_len, 1);
+    if (!g_fd_refused) {
+        log_error("cannot start: out of memory for the descriptor table");
+        return 3;
+    }
+    size_t hs_cap = (size_t)nofile;
     g_hs = handshake_new(hs_cap, (uint64_t)cfg->handshake_timeout_ms * 1000);
     if (!g_hs) {
         log_error("cannot start: out of memory for the handshake table");
+        free(g_fd_refused);
+        g_fd_refused = NULL;
         return 3;
     }
     if (cfg->static_dir[0]) {
@@ -309,40 +463,65 @@ int server_run(const server_cfg *cfg)
         info.mounts = &mount;
     }
 
-    struct lws_context *ctx = lws_create_context(&info);
+    /* EVFLAG_NOSIGMASK: our own sigaction handlers stay in charge of the
+     * signals (they wake the loop through lws_cancel_service). */
+    struct ev_loop *loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV | EVFLAG_NOSIGMASK);
+    if (!loop)
+        loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    void *foreign_loops[1] = {loop};
+    info.options |= LWS_SERVER_OPTION_LIBEV;
+    info.foreign_loops = foreign_loops;
+    struct lws_context *ctx = loop ? lws_create_context(&info) : NULL;
     if (!ctx) {
-        log_error("cannot start: lws_create_context failed (is %s:%lld free?)", cfg->host,
-                  (long long)cfg->port);
+        log_error("cannot start: lws_create_context failed (is %s:%lld free? is the libev event "
+                  "library plugin, libwebsockets-evlib-ev, installed?)",
+                  cfg->host, (long long)cfg->port);
+        if (loop)
+            ev_loop_destroy(loop);
         handshake_free(g_hs);
         g_hs = NULL;
+        free(g_fd_refused);
+        g_fd_refused = NULL;
         return 3;
     }
     g_ctx = ctx;
     struct lws_vhost *vh = lws_get_vhost_by_name(ctx, "rtchaos");
+    /* The periodic tick starts now; it also makes every ev_run(EVRUN_ONCE)
+     * below return within TICK_MS, so the loop sees the signal flags. lws 4.1
+     * only re-arms its libev timer from inside its own callbacks: the wake-up
+     * pipe (lws_cancel_service) gets it to look at a timer scheduled here. */
+    lws_sul_schedule(ctx, 0, &sweep_tick, on_sweep_tick, TICK_MS * LWS_US_PER_MS);
+    lws_cancel_service(ctx);
     uint64_t init_deadline = clock_mono_us() + 5000000;
-    while (!g_srv && !g_stop && clock_mono_us() < init_deadline) {
-        lws_sul_schedule(ctx, 0, &drain_tick, on_drain_tick, 10 * LWS_US_PER_MS);
-        lws_service(ctx, 0);
-    }
+    while (!g_srv && !g_stop && clock_mono_us() < init_deadline)
+        ev_run(loop, EVRUN_ONCE);
     srv *S = g_srv;
     if (!S || !vh) {
         log_error("cannot start: the server state was not initialized");
+        lws_sul_cancel(&sweep_tick);
         lws_context_destroy(ctx);
+        ev_loop_destroy(loop);
         handshake_free(g_hs);
         g_hs = NULL;
+        free(g_fd_refused);
+        g_fd_refused = NULL;
         return 3;
     }
+    long base = fdbudget_count_open();
+    fdbudget_init(&g_fdb, nofile, cfg->fd_reserve, base > 0 ? (uint64_t)base : 16);
+    fdb_publish();
     int port = lws_get_vhost_listen_port(vh);
     printf("listening %s:%d\n", cfg->host, port);
     fflush(stdout);
-    log_info("listening addr=%s:%d history_max=%lld history_max_age_ms=%lld policy=%s",
+    log_info("listening addr=%s:%d history_max=%lld history_max_age_ms=%lld policy=%s "
+             "loop=libev/%s fds_limit=%llu fds_reserve=%llu fds_in_use=%llu",
              cfg->host, port, (long long)cfg->history_max, (long long)cfg->history_max_age_ms,
-             sendq_policy_name(cfg->default_policy));
+             sendq_policy_name(cfg->default_policy),
+             ev_backend(loop) == EVBACKEND_EPOLL ? "epoll" : "other", (unsigned long long)g_fdb.limit,
+             (unsigned long long)g_fdb.reserve, (unsigned long long)fdbudget_in_use(&g_fdb));
 
-    lws_sul_schedule(ctx, 0, &sweep_tick, on_sweep_tick, CONN_SWEEP_MS * LWS_US_PER_MS);
     uint64_t deadline = 0;
-    int n = 0;
-    while (n >= 0) {
+    for (;;) {
         if (g_reload && !S->draining) {
             g_reload = 0;
             reload_on_signal(S);
@@ -353,21 +532,28 @@ int server_run(const server_cfg *cfg)
             start_drain(S);
             deadline = clock_mono_us() + (uint64_t)cfg->drain_ms * 1000;
         }
-        if (S->draining) {
-            if (!S->sessions.count || clock_mono_us() >= deadline)
-                break;
-            lws_sul_schedule(ctx, 0, &drain_tick, on_drain_tick, 50 * LWS_US_PER_MS);
-        }
-        n = lws_service(ctx, 0);
+        if (S->draining && (!S->sessions.count || clock_mono_us() >= deadline))
+            break;
+        ev_run(loop, EVRUN_ONCE);
     }
+    /* lws lets go of a WebSocket session (WS_SERVER_DROP_PROTOCOL) before it
+     * writes the close frame, at the next POLLOUT: give those writes (and
+     * the last SSE/poll flushes) a moment, until every connection is gone
+     * or DRAIN_FLUSH_MS has passed. */
+    uint64_t flush_end = clock_mono_us() + DRAIN_FLUSH_MS * 1000;
+    while (S->draining && g_fdb.conns && clock_mono_us() < flush_end && clock_mono_us() < deadline)
+        ev_run(loop, EVRUN_ONCE);
     if (S->sessions.count)
         log_warn("drain deadline passed with %u connection(s) open", S->sessions.count);
-    lws_sul_cancel(&drain_tick);
     lws_sul_cancel(&sweep_tick);
     g_ctx = NULL;
     lws_context_destroy(ctx);
+    ev_loop_destroy(loop);
     handshake_free(g_hs);
     g_hs = NULL;
+    free(g_fd_refused);
+    g_fd_refused = NULL;
+    g_fd_refused_len = 0;
     g_srv = NULL;
     log_info("stopped");
     return 0;

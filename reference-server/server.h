@@ -15,6 +15,7 @@
 #include "history.h"
 #include "metrics.h"
 #include "sendq.h"
+#include "twheel.h"
 
 /* A write batch (WS frames or SSE messages) stops growing past this many
  * bytes: big enough that fan-out costs few syscalls, small enough that the
@@ -86,6 +87,7 @@ typedef struct session {
     struct lws *wsi;
     struct srv *srv;
     lws_dll2_t node;             /* in srv.sessions: every stream and poll session */
+    lws_dll2_t watch_node;       /* in srv.watched: HTTP streams the hang-up sweep looks at */
     void *principal;             /* who this is: set by authz_check at connect */
     void (*free_principal)(void *);
 
@@ -104,6 +106,12 @@ typedef struct session {
      * closes peers silent past the idle timeout, this tells which closes
      * those were (rtchaos_idle_closes_total) */
     uint64_t last_pong_us;
+    int ping_due;                /* WS: write a ping at the next WRITEABLE */
+
+    /* The session's one timer on the vhost's wheel (twheel.h): WS ping and
+     * idle check, SSE heartbeat and write-progress check. Never lws's
+     * per-connection timers, whose insert is linear in lws 4.1. */
+    twheel_timer tmr;
 
     /* WS receive reassembly */
     char *rx;
@@ -157,6 +165,8 @@ typedef struct srv {
     size_t gen_cap;
     char *out;                   /* scratch for SSE batches (LWS_PRE + out_cap) */
     size_t out_cap;
+    twheel wheel;                /* per-session timers (session.tmr) */
+    lws_dll2_owner_t watched;    /* session.watch_node: SSE streams and parked polls (the hang-up sweep) */
 } srv;
 
 /* ---- channels.c ------------------------------------------------------- */
@@ -212,11 +222,15 @@ void conn_close_soon(session *s, int code, const char *reason, int now);
  * parked long-poll is never noticed: its socket sits in CLOSE-WAIT and, as
  * POLLIN stays ready, the event loop spins until something is written to it.
  * conn_sweep_hangups, run every CONN_SWEEP_MS from one timer, peeks at up to
- * CONN_SWEEP_MAX such connections (round robin over S->sessions) and closes
- * those whose client has gone. One timer rather than one per connection:
- * lws 4.1 keeps timers in a sorted list with linear insertion. */
+ * CONN_SWEEP_MAX such connections (round robin over S->watched: SSE streams
+ * and parked polls only, never WebSocket sessions) and closes those whose
+ * client has gone. One timer rather than one per connection: lws 4.1 keeps
+ * timers in a sorted list with linear insertion. */
 #define CONN_SWEEP_MS 250
 #define CONN_SWEEP_MAX 4096
+/* Puts an SSE or poll session on the hang-up sweep's list (idempotent;
+ * session_release takes it off). */
+void conn_watch_hangup(session *s);
 /* Whether the client of an HTTP connection has closed its side. */
 int conn_peer_closed(struct lws *wsi);
 /* One step of the sweep; returns the number of connections closed. */
@@ -235,7 +249,12 @@ int http_api_callback(struct lws *wsi, enum lws_callback_reasons reason, session
                       size_t len);
 int sse_start(srv *S, session *s, struct lws *wsi);
 int sse_writeable(srv *S, session *s);
+/* The session's wheel timer came due (heartbeat): -1 = close it now. */
 int sse_timer(srv *S, session *s);
+/* The session's wheel timer came due: ping, or close an idle peer. */
+void ws_timer(srv *S, session *s);
+/* Arms s's first ping/idle check (at ESTABLISHED). */
+void ws_arm_first_ping(srv *S, session *s);
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, void *in, size_t len);
 /* Prepares an HTTP response for the WRITEABLE callback (body copied). */
 int http_respond(session *s, int status, const char *ctype, const char *body, size_t len);
@@ -263,6 +282,10 @@ void server_reload_log(const char *origin, int rc, const server_reload_result *r
 srv *server_of(struct lws *wsi);
 /* Releases everything a session owns (idempotent). */
 void session_release(session *s);
+
+/* Whether wsi's connection was admitted over the descriptor budget, to be
+ * refused (fdbudget.h): WebSocket close 1013 after the upgrade. */
+int server_fd_refused(struct lws *wsi);
 
 /* The handshake deadline's tallies (handshake.h); zeros before the server
  * runs. */

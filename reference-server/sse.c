@@ -146,6 +146,7 @@ int sse_start(srv *S, session *s, struct lws *wsi)
     conn_init(s, S, SESS_SSE, wsi);
     log_debug("sse open channels=%zu resume=%s", n, npos ? "yes" : "no");
     lws_dll2_add_tail(&s->node, &S->sessions);
+    conn_watch_hangup(s);
     S->m.conns_open[MT_SSE]++;
     S->m.conns_total[MT_SSE]++;
     for (size_t i = 0; i < n; i++) {
@@ -192,7 +193,7 @@ static int write_headers(srv *S, session *s)
      * and logs an error on h1). Idleness is ours: sse_timer(). */
     lws_http_headers_detach(wsi);
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
-    lws_set_timer_usecs(wsi, (lws_usec_t)S->cfg->heartbeat_ms * 1000);
+    twheel_arm(&S->wheel, &s->tmr, clock_mono_us() + (uint64_t)S->cfg->heartbeat_ms * 1000);
     return 0;
 }
 
@@ -281,6 +282,6 @@ int sse_timer(srv *S, session *s)
     }
     s->sse_hb_due = 1;
     lws_callback_on_writable(s->wsi);
-    lws_set_timer_usecs(s->wsi, (lws_usec_t)S->cfg->heartbeat_ms * 1000);
+    twheel_arm(&S->wheel, &s->tmr, now + (uint64_t)S->cfg->heartbeat_ms * 1000);
     return 0;
 }

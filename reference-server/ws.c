@@ -1,7 +1,8 @@
 /* ws.c — the WebSocket side (/ws): ops sub, unsub, pub, ping; message
  * reassembly under the payload cap (close 1009); writes from
- * SERVER_WRITEABLE only. Protocol pings and idle hangup are lws's
- * (retry_and_idle_policy, set in server.c). */
+ * SERVER_WRITEABLE only. Protocol pings and the idle close are ours, on
+ * the timer wheel (ws_timer): lws 4.1's own (retry_and_idle_policy) re-arm
+ * a sorted per-connection timer on every pong, O(connections) each. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,48 @@ static size_t ws_frame_header(unsigned char *p, size_t len)
     return 10;
 }
 
+void ws_arm_first_ping(srv *S, session *s)
+{
+    twheel_arm(&S->wheel, &s->tmr, s->last_pong_us + (uint64_t)S->cfg->ws_ping_s * 1000000);
+}
+
+/* The silence after which a peer is closed: the idle timeout, and always
+ * more than the ping interval (a ping must get its chance). */
+static uint64_t idle_us(const srv *S)
+{
+    int64_t s = S->cfg->idle_timeout_s > S->cfg->ws_ping_s ? S->cfg->idle_timeout_s : S->cfg->ws_ping_s + 1;
+    return (uint64_t)s * 1000000;
+}
+
+/* Armed once at ESTABLISHED, then re-armed only from here: a pong just
+ * records its time (no timer work per message). Each firing either closes
+ * a peer silent for the idle timeout, pings one silent for the ping
+ * interval, or sleeps until the ping interval after the last pong. */
+void ws_timer(srv *S, session *s)
+{
+    if (!s->wsi || s->close_now)
+        return;
+    uint64_t now = clock_mono_us(), ping_us = (uint64_t)S->cfg->ws_ping_s * 1000000;
+    uint64_t silent = now - s->last_pong_us, idle = idle_us(S);
+    if (silent >= idle) {
+        S->m.idle_closes[MT_WS]++;
+        log_info("ws idle close: no pong for %llds", (long long)(idle / 1000000));
+        s->close_now = 1;
+        s->closing = 1;
+        lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        return;
+    }
+    uint64_t next = s->last_pong_us + ping_us;
+    if (next <= now) {
+        s->ping_due = 1;
+        lws_callback_on_writable(s->wsi);
+        next = now + ping_us;
+        if (next > s->last_pong_us + idle)
+            next = s->last_pong_us + idle;
+    }
+    twheel_arm(&S->wheel, &s->tmr, next);
+}
+
 static int on_writeable(srv *S, session *s, struct lws *wsi)
 {
     if (s->close_now || (s->closing && !conn_pending(s))) {
@@ -261,6 +304,19 @@ static int on_writeable(srv *S, session *s, struct lws *wsi)
         lws_close_reason(wsi, (enum lws_close_status)(s->close_code ? s->close_code : 1000),
                          (unsigned char *)r, strlen(r));
         return -1;
+    }
+    if (s->ping_due) {
+        /* its own write: lws frames the ping (a batch below goes raw). Not
+         * empty: lws 4.1 does not report an empty pong (RECEIVE_PONG). */
+        unsigned char ping[LWS_PRE + 8];
+        uint64_t now = clock_mono_us();
+        memcpy(ping + LWS_PRE, &now, sizeof(now));
+        s->ping_due = 0;
+        if (lws_write(wsi, ping + LWS_PRE, sizeof(now), LWS_WRITE_PING) < 0)
+            return -1;
+        if (conn_pending(s) || s->closing)
+            lws_callback_on_writable(wsi);
+        return 0;
     }
     unsigned char *out = (unsigned char *)S->out + LWS_PRE;
     size_t pos = 0, need = S->gen_cap + 16;
@@ -328,6 +384,12 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, v
         lws_dll2_add_tail(&s->node, &S->sessions);
         S->m.conns_open[MT_WS]++;
         S->m.conns_total[MT_WS]++;
+        ws_arm_first_ping(S, s);
+        if (server_fd_refused(wsi)) {
+            /* admitted over the descriptor budget only to say so */
+            conn_close_soon(s, WS_CLOSE_TRY_AGAIN_LATER, "descriptor limit reached, try again later", 1);
+            return 0;
+        }
         if (S->cfg->sndbuf_bytes) {
             int b = (int)S->cfg->sndbuf_bytes;
             setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &b, sizeof(b));
@@ -363,14 +425,8 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, v
         return 0;
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
-        /* (whichever lws calls first; the session is released once) Closed
-         * by lws, not by us, after a silence as long as the idle timeout
-         * (less a margin for timer granularity): a pong timeout. */
-        if (S && s && s->kind == SESS_WS && !s->closing &&
-            clock_mono_us() - s->last_pong_us + 500000 >= (uint64_t)S->cfg->idle_timeout_s * 1000000) {
-            S->m.idle_closes[MT_WS]++;
-            log_info("ws idle close: no pong for %llds", (long long)S->cfg->idle_timeout_s);
-        }
+        /* (whichever lws calls first; the session is released once; idle
+         * closes were counted by ws_timer) */
         session_release(s);
         return 0;
     default:

@@ -6,7 +6,7 @@ set -euo pipefail
 # Build and run-time libraries, test tools, report tools.
 pkgs=(
   build-essential pkg-config clang libclang-rt-14-dev valgrind
-  libwebsockets-dev libevent-dev libjansson-dev libyaml-dev
+  libwebsockets-dev libwebsockets-evlib-ev libev-dev libevent-dev libjansson-dev libyaml-dev
   libwslay-dev libhttp-parser-dev libjwt-dev libhiredis-dev libssl-dev
   libcmocka-dev gnuplot-nox
   # zlib: rtchaos-proxy decompresses and recompresses WebSocket messages of
