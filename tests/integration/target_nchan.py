@@ -25,7 +25,11 @@ TOTALS = ("published", "delivered", "expected", "lost", "duplicated", "reordered
 
 def totals(r):
     t = r.report["totals"]
-    return {k: t.get(k) for k in TOTALS}
+    out = {k: t.get(k) for k in TOTALS}
+    lat = r.report["latency_us"]
+    out["live_p50_us"], out["live_p95_us"] = lat["live"].get("p50"), lat["live"].get("p95")
+    out["resync_p95_us"] = lat.get("resync", {}).get("p95")
+    return out
 
 
 def smoke(n):
