@@ -66,6 +66,12 @@ static const verdict_metric metrics[] = {
     TOTAL(fallbacks, "transport switches (WebSocket → SSE → poll)"),
     {"delivered_ratio", "totals.delivered", "totals.expected", 1.0,
      "delivered / expected (0..1)"},
+    {"server_idle_close_s", "network.server_idle_close_s", NULL, 1.0,
+     "network namespaces: the longest a partition left the server holding the connections it cut, s"},
+    {"server_retrans_pct", "network.tcp.server.retrans_pct", NULL, 1.0,
+     "network namespaces: segments the server side retransmitted, % of those it sent"},
+    {"client_retrans_pct", "network.tcp.client.retrans_pct", NULL, 1.0,
+     "network namespaces: segments the clients retransmitted, % of those they sent"},
     ATTACK_METRICS("attacks."),
 };
 

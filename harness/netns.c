@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -527,18 +528,28 @@ json_t *netns_tcp_sample(const char *ns, char *err, size_t errlen)
     static const char *const state_names[] = {"?",         "ESTABLISHED", "SYN_SENT",   "SYN_RECV",
                                               "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT",  "CLOSE",
                                               "CLOSE_WAIT", "LAST_ACK",   "LISTEN",     "CLOSING"};
-    long long counts[12] = {0}, retransmitting = 0;
+    long long counts[12] = {0}, link[12] = {0}, retransmitting = 0;
     /* /proc/net/tcp: "sl local rem st tx:rx tr:when retrnsmt …" after its header line. */
     const char *p = strstr(text, "  sl  local_address");
     if (p)
         p = strchr(p, '\n');
     while (p && *++p) {
-        unsigned st = 0, retr = 0;
+        unsigned st = 0, retr = 0, loc = 0, rem = 0;
         char tr[32], txq[32];
-        if (sscanf(p, " %*[0-9]: %*[0-9A-F]:%*[0-9A-F] %*[0-9A-F]:%*[0-9A-F] %x %31s %31s %x", &st, txq, tr,
-                   &retr) >= 1 &&
-            st < 12)
+        if (sscanf(p, " %*[0-9]: %x:%*[0-9A-F] %x:%*[0-9A-F] %x %31s %31s %x", &loc, &rem, &st, txq, tr, &retr) >= 3 &&
+            st < 12) {
             counts[st]++;
+            /* A connection across the veth link: its peer is another
+             * address of the run's subnet. The kernel prints an address
+             * as the numeric value of its in_addr.s_addr, so it compares
+             * with s_addr values directly. The server side's own loopback
+             * connections (the publisher's) have peer == local. */
+            struct in_addr net, mask;
+            inet_pton(AF_INET, "198.18.0.0", &net);
+            inet_pton(AF_INET, "255.255.255.0", &mask);
+            if ((rem & mask.s_addr) == net.s_addr && rem != loc)
+                link[st]++;
+        }
         retransmitting += retr > 0;
         p = strchr(p, '\n');
     }
@@ -547,6 +558,11 @@ json_t *netns_tcp_sample(const char *ns, char *err, size_t errlen)
         if (counts[s])
             json_object_set_new(states, state_names[s], json_integer(counts[s]));
     json_object_set_new(o, "states", states);
+    json_t *ls = json_object();
+    for (unsigned s = 1; s < 12; s++)
+        if (link[s])
+            json_object_set_new(ls, state_names[s], json_integer(link[s]));
+    json_object_set_new(o, "link_states", ls);
     json_object_set_new(o, "sockets_retransmitting", json_integer(retransmitting));
     free(text);
     return o;

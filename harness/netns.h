@@ -91,8 +91,10 @@ int netns_exec(const char *ns, char *const argv[], const char *input, char **out
  * and its connections by state from /proc/net/tcp: a JSON object
  * {"retrans_segs","out_segs","in_segs","active_opens","passive_opens",
  *  "estab_resets","attempt_fails","out_rsts","timeouts","lost_retransmits",
- *  "syn_retrans","states":{"ESTABLISHED":n,…}} (new reference), or NULL with
- * err. */
+ *  "syn_retrans","states":{"ESTABLISHED":n,…},"link_states":{…},
+ *  "sockets_retransmitting"} (new reference), or NULL with err.
+ * link_states counts only connections across the veth link (peer in the
+ * run's subnet and not the local address). */
 json_t *netns_tcp_sample(const char *ns, char *err, size_t errlen);
 
 #endif

@@ -604,7 +604,7 @@ static json_t *tcp_delta(run *r, int side)
     return o;
 }
 
-static json_t *network_json(run *r)
+static json_t *network_json(run *r, const json_t *faults)
 {
     const scenario *s = r->s;
     json_t *o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:s}", "namespaces", 1, "server_ns", r->ns.srv, "client_ns",
@@ -622,6 +622,27 @@ static json_t *network_json(run *r)
                                                    r->o->net_support->htb, "tbf", r->o->net_support->tbf, "netem",
                                                    r->o->net_support->netem));
     json_object_set_new(o, "tcp", json_pack("{s:o, s:o}", "server", tcp_delta(r, 0), "client", tcp_delta(r, 1)));
+    /* Over the partitions: the longest time the server took to close the
+     * connections they cut (budget metric server_idle_close_s); absent
+     * when one partition ended with the server still holding some. */
+    double worst = -1;
+    int all = 1, anyp = 0;
+    size_t i;
+    json_t *fj;
+    json_array_foreach(faults, i, fj) {
+        const char *ty = json_string_value(json_object_get(fj, "toxic"));
+        if (!ty || (strcmp(ty, "partition") && strcmp(ty, "partition_oneway")) ||
+            !json_object_get(fj, "tcp_at_apply"))
+            continue;
+        anyp = 1;
+        json_t *c = json_object_get(fj, "server_link_closed_after_s");
+        if (!c)
+            all = 0;
+        else if (json_real_value(c) > worst)
+            worst = json_real_value(c);
+    }
+    if (anyp && all && worst >= 0)
+        json_object_set_new(o, "server_idle_close_s", json_real(worst));
     json_object_set(o, "samples", r->net_samples);
     return o;
 }
@@ -645,6 +666,39 @@ static void net_fault_json(run *r, size_t i, json_t *o)
         json_object_set_new(at, "delay_ms", json_real(f->net.delay_us / 1e3));
     if (f->net.jitter_us)
         json_object_set_new(at, "jitter_ms", json_real(f->net.jitter_us / 1e3));
+    /* Connections by state on both sides the moment it was applied and
+     * lifted: a silent partition longer than the server's idle timeout
+     * shows the server's ESTABLISHED gone by the lift while nothing ever
+     * reached the clients. */
+    size_t k;
+    json_t *smp;
+    double apply_t = -1;
+    json_int_t est_at_apply = 0;
+    json_array_foreach(r->net_samples, k, smp) {
+        const char *why = json_string_value(json_object_get(smp, "at"));
+        const char *colon = why ? strchr(why, ':') : NULL;
+        double ts = json_real_value(json_object_get(smp, "t_s"));
+        json_int_t est = json_integer_value(
+            json_object_get(json_object_get(json_object_get(smp, "server"), "link_states"), "ESTABLISHED"));
+        if (colon && !strcmp(colon + 1, f->name)) {
+            int applied = !strncmp(why, "apply:", 6);
+            json_t *st = json_pack("{s:f, s:O, s:O}", "t_s", ts, "server",
+                                   json_object_get(json_object_get(smp, "server"), "link_states"), "client",
+                                   json_object_get(json_object_get(smp, "client"), "link_states"));
+            json_object_set_new(o, applied ? "tcp_at_apply" : "tcp_at_lift", st);
+            if (applied && apply_t < 0) {
+                apply_t = ts;
+                est_at_apply = est;
+            } else if (!applied)
+                break;
+            continue;
+        }
+        /* The first sample inside the window where the server holds no
+         * connection across the link any more: when it had closed every
+         * connection the fault cut (resolution: the 1 s sampling). */
+        if (apply_t >= 0 && est_at_apply > 0 && est == 0 && !json_object_get(o, "server_link_closed_after_s"))
+            json_object_set_new(o, "server_link_closed_after_s", json_real(ts - apply_t));
+    }
     if (r->net_counts && !strcmp(netfault_mechanism(f), "nftables")) {
         const netfault_count *c = &r->net_counts[i];
         json_object_set_new(o, "packets_seen", json_integer((json_int_t)c->seen));
@@ -826,7 +880,9 @@ static int apply(run *r, const fplan_action *a)
         json_object_set_new(d, "took_ms", json_real((double)(clock_mono_us() - t_us) / 1e3));
         if (rc == 0) {
             window_mark(r, a->fault, on ? "from_s" : "to_s");
-            net_sample(r, f->name, NULL, NULL);
+            char at[160];
+            sfmt(at, sizeof at, "%s:%s", on ? "apply" : "lift", f->name);
+            net_sample(r, at, NULL, NULL);
         }
         break;
     }
@@ -1229,6 +1285,9 @@ static json_t *build_report(run *r, const json_t *proxy_events)
     }
     if (!json_object_get(rep, "anomalies"))
         json_object_set_new(rep, "anomalies", json_array());
+    /* before the verdicts: budgets may read network.* */
+    if (r->have_netns)
+        json_object_set_new(rep, "network", network_json(r, json_object_get(rep, "faults")));
     json_object_set_new(rep, "verdicts", verdict_eval(s->budgets, s->nbudgets, rep));
     int pass = verdict_all_pass(json_object_get(rep, "verdicts")) && !r->error[0] && !r->partial;
     json_object_set_new(rep, "pass", json_boolean(pass));
@@ -1242,8 +1301,6 @@ static json_t *build_report(run *r, const json_t *proxy_events)
         json_object_set_new(rep, "shard", json_pack("{s:i, s:i}", "index", (int)r->o->shard_index, "count",
                                                     (int)r->o->shard_count));
     json_object_set_new(rep, "proxy", json_boolean(r->have_proxy));
-    if (r->have_netns)
-        json_object_set_new(rep, "network", network_json(r));
     if (r->error[0])
         json_object_set_new(rep, "error", json_string(r->error));
     if (r->partial)
@@ -1441,8 +1498,13 @@ int orch_run(const scenario *s, const orch_opts *o)
             }
         }
         if (r->have_netns && timeline_started && now >= r->next_sample_us) {
+            /* every second while a kernel fault acts (how fast connections
+             * die is the figure), every 2 s otherwise */
+            int any = 0;
+            for (size_t i = 0; i < s->nfaults; i++)
+                any |= r->net_active[i];
             net_sample(r, "periodic", NULL, NULL);
-            r->next_sample_us = clock_mono_us() + 2000000;
+            r->next_sample_us = clock_mono_us() + (any ? 1000000 : 2000000);
         }
         while (timeline_started && next < nplan && now >= r->t0_us + r->warmup_us + plan[next].t_us) {
             if (apply(r, &plan[next++]) < 0)

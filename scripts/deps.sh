@@ -18,6 +18,11 @@ pkgs=(
   # Prometheus, and check deploy/prometheus/rules.yml with promtool
   prometheus
   curl procps iproute2 openssl
+  # network: {namespaces: true} (docs/network.md): ip (iproute2) makes the
+  # namespaces and the veth pair, tc (iproute2) the htb/netem qdiscs, nft
+  # the loss/partition/reset rules; libcap2-bin's capsh drops privileges in
+  # the test of the unprivileged refusal
+  nftables libcap2-bin
   # man pages (man/, mdoc) are linted in make test; the Debian packages
   # (debian/) are built, checked and installed by .ci/run after make test
   mandoc debhelper dpkg-dev fakeroot lintian
