@@ -17,6 +17,15 @@ $(BINDIR)/rtchaos: $(BUILD)/harness/main.o $(HARNESS_CORE_OBJS) $$(FLEET_OBJS) $
 
 BINS += $(BINDIR)/rtchaos
 
+# Test-only driver: a scenario's network namespaces with its kernel faults
+# switched on and off on command (tests/integration/netns_faults.py).
+$(BINDIR)/rtchaos-netns-check: $(BUILD)/harness/netns_check_main.o $(BUILD)/harness/netns.o \
+		$(BUILD)/harness/netfault.o $$(SCN_OBJS) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(HARNESS_LIBS) $(FLEET_LIBS) $(LDLIBS_COMMON)
+BINS += $(BINDIR)/rtchaos-netns-check
+$(BUILD)/harness/netns_check_main.o: CPPFLAGS += -Iharness
+
 $(HARNESS_CORE_OBJS) $(BUILD)/harness/main.o: CPPFLAGS += -Iharness -Ifleet -Ireports
 $(BUILD)/tests/unit/test_windows.o: CPPFLAGS += -Iharness -Ifleet
 

@@ -104,11 +104,12 @@ int netfault_supported(const scenario *s, const netns_support *sup, char *err, s
     return 0;
 }
 
-/* The nftables match of fault f in one direction: the link, and the
- * group's address (its source going up, its destination coming down). */
-static void nft_sel(sbuf *b, const scenario *s, const scn_fault *f, scn_direction d, const char *cli_if)
+/* The nftables match of fault f in one direction: packets arriving over
+ * the link (dev: the receiving veth end), and the group's address (its
+ * source going up, its destination coming down). */
+static void nft_sel(sbuf *b, const scenario *s, const scn_fault *f, scn_direction d, const char *dev)
 {
-    sb_add(b, "%s \"%s\"", d == SCN_DIR_UPSTREAM ? "oifname" : "iifname", cli_if);
+    sb_add(b, "iifname \"%s\"", dev);
     if (f->group)
         for (size_t g = 0; g < s->nclients; g++)
             if (!strcmp(s->clients[g].name, f->group)) {
@@ -118,7 +119,7 @@ static void nft_sel(sbuf *b, const scenario *s, const scn_fault *f, scn_directio
             }
 }
 
-static void nft_rules(sbuf *b, const scenario *s, const unsigned char *active, const char *cli_if, scn_direction d)
+static void nft_rules(sbuf *b, const scenario *s, const unsigned char *active, const char *dev, scn_direction d)
 {
     for (size_t i = 0; i < s->nfaults; i++) {
         const scn_fault *f = &s->faults[i];
@@ -130,9 +131,9 @@ static void nft_rules(sbuf *b, const scenario *s, const unsigned char *active, c
          * then the ones it acts on ("f<i>"): the report gives both, so a
          * loss rate is measured, not assumed. */
         sb_add(b, "  ");
-        nft_sel(b, s, f, d, cli_if);
+        nft_sel(b, s, f, d, dev);
         sb_add(b, " counter comment \"f%zus\"\n  ", i);
-        nft_sel(b, s, f, d, cli_if);
+        nft_sel(b, s, f, d, dev);
         switch (f->net.kind) {
         case SCN_NET_LOSS:
             /* numgen random draws from the kernel's prandom per packet: it
@@ -154,18 +155,20 @@ static void nft_rules(sbuf *b, const scenario *s, const unsigned char *active, c
     }
 }
 
-char *netfault_nft_ruleset(const scenario *s, const unsigned char *active, const char *cli_if)
+char *netfault_nft_ruleset(const scenario *s, const unsigned char *active, const char *dev, scn_direction d)
 {
     sbuf b = {0};
     /* "table …; delete table …; table … {…}" in one `nft -f` transaction
-     * replaces the table atomically whether or not it existed. Downstream
-     * packets are met on input in the clients' namespace, upstream ones on
-     * output, so every rule lives in one namespace and one table. */
+     * replaces the table atomically whether or not it existed.
+     * Packets are met where they arrive, on the input hook of the
+     * receiving namespace, never on the sender's output: a drop there
+     * would be reported to the sending socket (EPERM for UDP, a send error
+     * TCP retries at once without counting a retransmission), which is not
+     * what a lossy or partitioned network does. */
     sb_add(&b, "table inet rtchaos\ndelete table inet rtchaos\ntable inet rtchaos {\n");
-    sb_add(&b, " chain downstream {\n  type filter hook input priority 0; policy accept;\n");
-    nft_rules(&b, s, active, cli_if, SCN_DIR_DOWNSTREAM);
-    sb_add(&b, " }\n chain upstream {\n  type filter hook output priority 0; policy accept;\n");
-    nft_rules(&b, s, active, cli_if, SCN_DIR_UPSTREAM);
+    sb_add(&b, " chain %s {\n  type filter hook input priority 0; policy accept;\n",
+           d == SCN_DIR_UPSTREAM ? "upstream" : "downstream");
+    nft_rules(&b, s, active, dev, d);
     sb_add(&b, " }\n}\n");
     return sb_take(&b);
 }
@@ -222,10 +225,11 @@ unsigned netfault_mtu(const scenario *s, const unsigned char *active)
     return m;
 }
 
-int netfault_read_counters(const netns *n, size_t nfaults, netfault_count *counts, char *err, size_t errlen)
+/* Adds the counters of the table in namespace ns. */
+static int read_table(const char *ns, size_t nfaults, netfault_count *counts, char *err, size_t errlen)
 {
     char *out = NULL;
-    if (netns_exec(n->cli, (char *const[]){"nft", "-j", "list", "table", "inet", "rtchaos", NULL}, NULL, &out, err,
+    if (netns_exec(ns, (char *const[]){"nft", "-j", "list", "table", "inet", "rtchaos", NULL}, NULL, &out, err,
                    errlen) < 0) {
         free(out);
         /* No table yet: nothing was counted. */
@@ -264,6 +268,13 @@ int netfault_read_counters(const netns *n, size_t nfaults, netfault_count *count
     return 0;
 }
 
+int netfault_read_counters(const netns *n, size_t nfaults, netfault_count *counts, char *err, size_t errlen)
+{
+    if (read_table(n->srv, nfaults, counts, err, errlen) < 0 || read_table(n->cli, nfaults, counts, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
 int netfault_apply(const netns *n, const scenario *s, const unsigned char *active, size_t changed,
                    netfault_count *counts, char *err, size_t errlen)
 {
@@ -271,14 +282,24 @@ int netfault_apply(const netns *n, const scenario *s, const unsigned char *activ
     if (is_nft(f->net.kind)) {
         if (counts && netfault_read_counters(n, s->nfaults, counts, err, errlen) < 0)
             return -1;
-        char *rs = netfault_nft_ruleset(s, active, n->cli_if);
-        if (!rs) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
+        /* upstream rules where clients' packets arrive (the server side),
+         * downstream rules where the server's arrive (the clients' side) */
+        const struct {
+            const char *ns, *dev;
+            scn_direction d;
+        } at[2] = {{n->srv, n->srv_if, SCN_DIR_UPSTREAM}, {n->cli, n->cli_if, SCN_DIR_DOWNSTREAM}};
+        for (int k = 0; k < 2; k++) {
+            char *rs = netfault_nft_ruleset(s, active, at[k].dev, at[k].d);
+            if (!rs) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            int rc = netns_exec(at[k].ns, (char *const[]){"nft", "-f", "-", NULL}, rs, NULL, err, errlen);
+            free(rs);
+            if (rc < 0)
+                return -1;
         }
-        int rc = netns_exec(n->cli, (char *const[]){"nft", "-f", "-", NULL}, rs, NULL, err, errlen);
-        free(rs);
-        return rc;
+        return 0;
     }
     if (is_tc(f->net.kind)) {
         const struct {

@@ -17,12 +17,13 @@ const char *netfault_mechanism(const scn_fault *f);
  * "use the proxy's latency toxic"). */
 int netfault_supported(const scenario *s, const netns_support *sup, char *err, size_t errlen);
 
-/* The nftables ruleset (for `nft -f -` in the clients' namespace) that
- * applies every fault i of s with active[i] set: it replaces the table
- * `inet rtchaos` atomically. Rules carry a counter and the comment
- * "f<i>". cli_if is the veth end in the clients' namespace. Returns a
- * malloc'd string (caller frees), or NULL when out of memory. Pure: no I/O. */
-char *netfault_nft_ruleset(const scenario *s, const unsigned char *active, const char *cli_if);
+/* The nftables ruleset (for `nft -f -`) of the namespace that receives
+ * direction d (upstream: the server side, dev its veth end; downstream: the
+ * clients', dev theirs) for every fault i of s with active[i] set: it
+ * replaces the table `inet rtchaos` atomically. Rules carry counters and
+ * the comments "f<i>s" (seen) and "f<i>" (acted). Returns a malloc'd string
+ * (caller frees), or NULL when out of memory. Pure: no I/O. */
+char *netfault_nft_ruleset(const scenario *s, const unsigned char *active, const char *dev, scn_direction d);
 
 /* The `tc -batch` lines that make the qdiscs of one veth end (its egress:
  * downstream = the server's end, upstream = the clients') for the active

@@ -53,9 +53,9 @@ int netns_probe(netns_support *sup, char *err, size_t errlen);
 
 /* Creates the run's namespaces: veth pair, NETNS_SERVER_ADDR on the server
  * end, NETNS_CLIENT_ADDR and one address per client group on the clients'
- * end, loopback up in both, and an empty nftables table `inet rtchaos` in
- * the clients' namespace. Leaves nothing behind on failure. Returns 0, or
- * -1 with err. Call netns_destroy in every case afterwards. */
+ * end, loopback up in both (the faults' nftables tables are made later, by
+ * netfault_apply, inside the namespaces). Returns 0, or -1 with err; call
+ * netns_destroy in every case afterwards (it removes what was made). */
 int netns_create(netns *n, unsigned ngroups, char *err, size_t errlen);
 
 /* Moves the calling thread into the server namespace (setns affects only
