@@ -12,7 +12,7 @@ pkgs=(
   # zlib: rtchaos-proxy decompresses and recompresses WebSocket messages of
   # connections that negotiated permessage-deflate (fault-injector/ws_deflate.c)
   zlib1g-dev
-  redis-server chromium python3 python3-websockets
+  redis-server chromium python3 python3-websockets python3-yaml
   # prometheus (with promtool): tests/integration/observe_*.py scrape the
   # harness's --metrics-addr endpoint and rtchaos-server with a real
   # Prometheus, and check deploy/prometheus/rules.yml with promtool
