@@ -133,6 +133,56 @@ void child_describe_exit(const child *c, char *buf, size_t cap)
         snprintf(buf, cap, "ended (status %d)", c->status);
 }
 
+int child_judge_stop(const child *c, int how, uint64_t grace_ms, char *why, size_t cap)
+{
+    if (how == 1) {
+        snprintf(why, cap, "did not exit within %llu ms of SIGTERM: killed", (unsigned long long)grace_ms);
+        return 0;
+    }
+    if (c->exited && WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0)
+        return 1;
+    /* only the SIGTERM child_stop sent (how 0), not one it died of before */
+    if (c->exited && how == 0 && WIFSIGNALED(c->status) && WTERMSIG(c->status) == SIGTERM)
+        return 1;
+    child_describe_exit(c, why, cap);
+    return 0;
+}
+
+/* The first line of the file at path holding a sanitizer's mark. */
+static int scan_sanitizer(const char *path, char *line, size_t cap)
+{
+    static const char *const marks[] = {"ERROR: AddressSanitizer", "LeakSanitizer", "runtime error:",
+                                        "ThreadSanitizer"};
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    char *buf = NULL;
+    size_t bcap = 0;
+    ssize_t n;
+    int found = 0;
+    while (!found && (n = getline(&buf, &bcap, f)) >= 0) {
+        for (size_t i = 0; i < sizeof marks / sizeof *marks && !found; i++) {
+            if (!strstr(buf, marks[i]))
+                continue;
+            while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+                buf[--n] = '\0';
+            snprintf(line, cap, "%s", buf);
+            found = 1;
+        }
+    }
+    free(buf);
+    fclose(f);
+    return found;
+}
+
+int child_sanitizer_report(const child *c, char *line, size_t cap)
+{
+    if (cap)
+        line[0] = '\0';
+    return (c->err_path[0] && scan_sanitizer(c->err_path, line, cap)) ||
+           (c->out_path[0] && scan_sanitizer(c->out_path, line, cap));
+}
+
 void child_stderr_tail(const child *c, char *buf, size_t cap)
 {
     buf[0] = '\0';

@@ -51,6 +51,20 @@ int child_stop(child *c, uint64_t grace_ms);
  * signal 9 (Killed)". */
 void child_describe_exit(const child *c, char *buf, size_t cap);
 
+/* Judges how a child the harness stopped with child_stop (which returned
+ * how) ended: 1 when cleanly — exit code 0, or death by the SIGTERM
+ * child_stop sent (a program without a handler dies of it) — else 0 with
+ * the reason in why ("exited with code 1", "killed by signal 6 (Aborted)",
+ * "did not exit within 5000 ms of SIGTERM: killed"). */
+int child_judge_stop(const child *c, int how, uint64_t grace_ms, char *why, size_t cap);
+
+/* Looks through the child's logs (stderr, then stdout) for a sanitizer's
+ * report: a line holding "ERROR: AddressSanitizer", "ERROR: LeakSanitizer"
+ * (or any "LeakSanitizer"), "runtime error:" (UBSan) or
+ * "ThreadSanitizer". Returns 1 and copies the first such line (trimmed)
+ * into line, 0 when there is none; unreadable logs count as none. */
+int child_sanitizer_report(const child *c, char *line, size_t cap);
+
 /* The last up to cap-1 bytes of the child's stderr log (for messages). */
 void child_stderr_tail(const child *c, char *buf, size_t cap);
 

@@ -98,6 +98,7 @@ typedef struct run {
     json_t *events;           /* harness events (events.jsonl), unsorted */
     json_t *windows;          /* per fault: {"from_us","to_us"} actual, mono since t0 */
     char error[1024];         /* why the run broke ("" when it did not) */
+    json_t *children;         /* report.json "children": how each started child ended */
     int partial;
     char started[40];
     double elapsed_s;
@@ -145,6 +146,68 @@ static void fail(run *r, const char *fmt, ...)
     vsnprintf(r->error, sizeof r->error, fmt, ap);
     va_end(ap);
     event(r, "run_broken", json_pack("{s:s}", "error", r->error));
+}
+
+/* Records in r->children.<name> how one stop of a child the harness
+ * started ended (child_stop returned how): "exit" says how, "clean" stays
+ * true only while every stop was clean, "problems" lists the others.
+ * A server restarted by a fault is judged at each stop (SIGTERM); one
+ * killed on purpose (a kill fault) is not. */
+static void judge_stop(run *r, const char *name, const child *c, int how, uint64_t grace_ms)
+{
+    char why[160], desc[96];
+    json_t *o = json_object_get(r->children, name);
+    if (!o) {
+        o = json_pack("{s:b, s:[]}", "clean", 1, "problems");
+        json_object_set_new(r->children, name, o);
+    }
+    child_describe_exit(c, desc, sizeof desc);
+    json_object_set_new(o, "exit", json_string(desc));
+    if (!child_judge_stop(c, how, grace_ms, why, sizeof why)) {
+        json_object_set_new(o, "clean", json_false());
+        json_array_append_new(json_object_get(o, "problems"), json_string(why));
+    }
+}
+
+/* At the end of the run: every started child's logs are searched for a
+ * sanitizer's report, and a child that did not end cleanly breaks the run
+ * (exit 3): a crash, a leak or a UBSan report during the run or its drain
+ * must not pass because the harness only logged it. */
+static void judge_children(run *r)
+{
+    static const struct { const char *name, *bin, *log; } who[] = {
+        {"server", "rtchaos-server", "server.log"}, {"proxy", "rtchaos-proxy", "proxy.log"}};
+    for (size_t i = 0; i < sizeof who / sizeof *who; i++) {
+        const child *c = i == 0 ? &r->server : &r->proxy;
+        if (!(i == 0 ? r->have_server : r->have_proxy) || !c->err_path[0])
+            continue;
+        json_t *o = json_object_get(r->children, who[i].name);
+        if (!o) {
+            o = json_pack("{s:b, s:[]}", "clean", 1, "problems");
+            json_object_set_new(r->children, who[i].name, o);
+        }
+        char line[400];
+        if (child_sanitizer_report(c, line, sizeof line)) {
+            char why[512];
+            sfmt(why, sizeof why, "sanitizer report: %s", line);
+            json_object_set_new(o, "sanitizer", json_string(line));
+            json_object_set_new(o, "clean", json_false());
+            json_array_append_new(json_object_get(o, "problems"), json_string(why));
+        }
+        json_object_set_new(o, "log", json_string(who[i].log));
+        if (json_is_true(json_object_get(o, "clean")))
+            continue;
+        char msg[700];
+        sfmt(msg, sizeof msg, "%s %s (see %s/%s)", who[i].bin,
+             json_string_value(json_array_get(json_object_get(o, "problems"), 0)), r->dir, who[i].log);
+        if (!r->error[0]) {
+            fail(r, "%s", msg);
+        } else {
+            /* the run broke already: the child's end is named too */
+            size_t len = strlen(r->error);
+            sfmt(r->error + len, sizeof r->error - len, "; also %s", msg);
+        }
+    }
 }
 
 static int mkdirs(const char *path, char *err, size_t errlen)
@@ -786,7 +849,9 @@ static int restart_server(run *r, int hard, char *err, size_t errlen)
     if (!r->server.exited) {
         if (hard)
             child_signal(&r->server, SIGKILL, err, errlen);
-        child_stop(&r->server, r->s->server.stop_timeout_us / 1000);
+        int how = child_stop(&r->server, r->s->server.stop_timeout_us / 1000);
+        if (!hard)
+            judge_stop(r, "server", &r->server, how, r->s->server.stop_timeout_us / 1000);
     }
     /* The port was ours a moment ago; a start that loses it to TIME_WAIT or
      * a racing process is retried until the readiness deadline. */
@@ -1301,6 +1366,8 @@ static json_t *build_report(run *r, const json_t *proxy_events)
         json_object_set_new(rep, "shard", json_pack("{s:i, s:i}", "index", (int)r->o->shard_index, "count",
                                                     (int)r->o->shard_count));
     json_object_set_new(rep, "proxy", json_boolean(r->have_proxy));
+    if (json_object_size(r->children) > 0)
+        json_object_set(rep, "children", r->children);
     if (r->error[0])
         json_object_set_new(rep, "error", json_string(r->error));
     if (r->partial)
@@ -1369,6 +1436,7 @@ int orch_run(const scenario *s, const orch_opts *o)
     r->warmup_us = s->warmup_us;
     r->events = json_array();
     r->windows = json_array();
+    r->children = json_object();
     for (size_t i = 0; i < s->nfaults; i++)
         json_array_append_new(r->windows, json_object());
     clock_format_utc(clock_wall_us(), r->started, sizeof r->started);
@@ -1393,6 +1461,7 @@ int orch_run(const scenario *s, const orch_opts *o)
         fprintf(stderr, "rtchaos: %s\n", err);
         json_decref(r->events);
         json_decref(r->windows);
+        json_decref(r->children);
         return ORCH_EXIT_BROKEN;
     }
     {
@@ -1574,7 +1643,11 @@ finish:
     }
     if (r->have_proxy && r->proxy.pid) {
         int how = child_stop(&r->proxy, 5000);
-        event(r, "proxy_stopped", json_pack("{s:s}", "how", how == 0 ? "exited" : how == 1 ? "killed" : "already exited"));
+        char desc[96];
+        child_describe_exit(&r->proxy, desc, sizeof desc);
+        event(r, "proxy_stopped",
+              json_pack("{s:s, s:s}", "how", how == 0 ? "exited" : how == 1 ? "killed" : "already exited", "exit", desc));
+        judge_stop(r, "proxy", &r->proxy, how, 5000);
     }
     if (r->have_server && r->server.pid) {
         int how = child_stop(&r->server, s->server.stop_timeout_us / 1000);
@@ -1582,7 +1655,9 @@ finish:
         child_describe_exit(&r->server, desc, sizeof desc);
         event(r, "server_stopped",
               json_pack("{s:s, s:s}", "how", how == 0 ? "exited" : how == 1 ? "killed" : "already exited", "exit", desc));
+        judge_stop(r, "server", &r->server, how, s->server.stop_timeout_us / 1000);
     }
+    judge_children(r);
     g_pgids[0] = g_pgids[1] = 0;
     net_teardown(r);
     watchdog_stop(r);
@@ -1624,6 +1699,7 @@ finish:
     }
     free(r->net_active);
     free(r->net_counts);
+    json_decref(r->children);
     /* After an interruption keep our handlers: a second SIGINT arriving
      * between here and the process's exit must still end it with 3, not
      * kill it with the default action. */
