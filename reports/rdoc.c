@@ -189,14 +189,10 @@ int rdoc_ratio(const json_t *totals, double *out)
     double delivered, expected;
     if (rdoc_num(totals, "delivered", &delivered) != 0 || rdoc_num(totals, "expected", &expected) != 0)
         return -1;
-    /* as the harness's verdicts read it: nothing expected and nothing
-     * delivered is a full ratio; deliveries without expectations are not */
-    if (expected == 0) {
-        if (delivered != 0)
-            return -1;
-        *out = 1.0;
-        return 0;
-    }
+    /* as verdicts read it (verdict_metric.c): over nothing expected the
+     * ratio is undefined, not 1 */
+    if (expected <= 0)
+        return -1;
     *out = delivered / expected;
     return 0;
 }

@@ -39,8 +39,8 @@ int rdoc_path_num(const json_t *rep, const char *path, double *out);
 int rdoc_metric(const json_t *rep, const char *name, double *out);
 int rdoc_metric_is_latency(const char *name);
 int rdoc_metric_higher_is_better(const char *name);
-/* totals.delivered / totals.expected (1 when both are 0); -1 if absent or
- * expected is 0 while delivered is not. */
+/* totals.delivered / totals.expected; -1 if absent or expected is 0 (the
+ * ratio is undefined then, as verdicts read it). */
 int rdoc_ratio(const json_t *totals, double *out);
 /* The measured value for a verdict name ("p95_live_ms", "resync_p95_ms",
  * "lost", "delivered_ratio", "fast.lost"), in the verdict's unit, read as
