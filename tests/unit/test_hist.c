@@ -207,6 +207,65 @@ static void test_hist_coarse_layout(void **state)
     assert_int_equal(hist_coarse_counts_percentile((uint32_t[HIST_COARSE_BUCKETS]){0}, 95), 0);
 }
 
+/* A coarse histogram's figures are bucket bounds, so rebuilding it from its
+ * buckets (what report.json's timeline rows and groups carry), adding bare
+ * count arrays, or merging a fine one into it all give the same figures. */
+static void test_hist_coarse_rebuilds_exactly(void **state)
+{
+    (void)state;
+    prng r;
+    prng_seed(&r, 77);
+    hist *c = hist_new_precision(HIST_COARSE), *fine = hist_new(), *from_fine = hist_new_precision(HIST_COARSE);
+    uint32_t *counts = calloc(HIST_COARSE_BUCKETS, sizeof *counts);
+    assert_int_equal(hist_get_precision(c), HIST_COARSE);
+    assert_int_equal(hist_get_precision(fine), HIST_FINE);
+    for (int i = 0; i < 20000; i++) {
+        uint64_t v = (uint64_t)prng_pareto(&r, 100.0, 1.1);
+        if (v > 4000000000ULL)
+            v = 4000000000ULL;
+        hist_record(c, v);
+        hist_record(fine, v);
+        counts[hist_coarse_index(v)]++;
+    }
+    hist_merge(from_fine, fine);
+    hist *back = hist_new_precision(HIST_COARSE), *arr = hist_new_precision(HIST_COARSE);
+    char err[200];
+    json_t *b = hist_buckets_json(c);
+    assert_int_equal(hist_add_buckets_json(back, b, err, sizeof err), 0);
+    hist_add_coarse_counts(arr, counts);
+    for (double q = 0; q <= 100; q += 0.25) {
+        uint64_t want = hist_percentile(c, q);
+        assert_int_equal(hist_percentile(back, q), want);
+        assert_int_equal(hist_percentile(arr, q), want);
+        assert_int_equal(hist_percentile(from_fine, q), want);
+        if (q > 0)
+            assert_int_equal(hist_coarse_counts_percentile(counts, q), want);
+        /* the top of the bucket holding the rank: never below the fine figure */
+        assert_true(want >= hist_percentile(fine, q) || hist_percentile(fine, q) > HIST_HIGHEST_US - 1);
+    }
+    assert_int_equal(hist_min(back), hist_min(c));
+    assert_int_equal(hist_max(back), hist_max(c));
+    assert_int_equal(hist_count(back), 20000);
+    /* coarse into fine: each bucket at its highest value, what the coarse one says */
+    hist *up = hist_new();
+    hist_merge(up, c);
+    assert_int_equal(hist_count(up), 20000);
+    assert_int_equal(hist_percentile(up, 95), hist_percentile(c, 95));
+    /* bad buckets are refused and change nothing */
+    json_t *bad = json_loads("[[5,1],[7,0]]", 0, NULL);
+    assert_int_equal(hist_add_buckets_json(back, bad, err, sizeof err), -1);
+    assert_int_equal(hist_count(back), 20000);
+    json_decref(bad);
+    json_decref(b);
+    free(counts);
+    hist_free(c);
+    hist_free(fine);
+    hist_free(from_fine);
+    hist_free(back);
+    hist_free(arr);
+    hist_free(up);
+}
+
 static void test_hist_summary_has_report_fields(void **state)
 {
     (void)state;
@@ -235,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_hist_json_round_trip_merges_exactly),
         cmocka_unit_test(test_hist_add_json_rejects_bad_input_unchanged),
         cmocka_unit_test(test_hist_coarse_layout),
+        cmocka_unit_test(test_hist_coarse_rebuilds_exactly),
         cmocka_unit_test(test_hist_summary_has_report_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
