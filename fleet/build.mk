@@ -3,7 +3,7 @@
 # harness/build.mk with FLEET_LIBS), their unit tests, and the test-only
 # driver bin/rtchaos-fleet-check.
 
-FLEET_SRCS := checker.c sse_parse.c record.c proto.c proto_v1.c proto_nchan.c fleet_ws.c fleet_http.c fleet.c fleet_client.c fleet_attack.c fleet_pub.c fleet_workers.c
+FLEET_SRCS := checker.c sse_parse.c record.c proto.c proto_v1.c proto_nchan.c fleet_ws.c fleet_http.c fleet_net.c fleet.c fleet_client.c fleet_attack.c fleet_pub.c fleet_workers.c
 FLEET_OBJS := $(FLEET_SRCS:%.c=$(BUILD)/fleet/%.o)
 FLEET_LIBS := $(shell pkg-config --libs libevent libevent_pthreads libcrypto) -lwslay -lhttp_parser
 

@@ -244,6 +244,7 @@ void fl_thread_finalize(fl_thread *t);
 /* The epoch string seen on this thread whose chk_epoch_hash is h, or NULL. */
 const char *fl_epoch_str(fl_thread *t, uint64_t h);
 
+/* fleet_net.c */
 /* Opens a non-blocking TCP socket for client id (bound to its source
  * address, if any) and starts connecting it to the client address; a small
  * receive buffer when small_rcvbuf. Returns the fd, or -1 with *why set to
