@@ -758,7 +758,7 @@ static void net_fault_json(run *r, size_t i, json_t *o)
         }
         /* The first sample inside the window where the server holds no
          * connection across the link any more: when it had closed every
-         * connection the fault cut (resolution: the 1 s sampling). */
+         * connection the fault cut (resolution: the 500 ms sampling). */
         if (apply_t >= 0 && est_at_apply > 0 && est == 0 && !json_object_get(o, "server_link_closed_after_s"))
             json_object_set_new(o, "server_link_closed_after_s", json_real(ts - apply_t));
     }
@@ -1567,13 +1567,13 @@ int orch_run(const scenario *s, const orch_opts *o)
             }
         }
         if (r->have_netns && timeline_started && now >= r->next_sample_us) {
-            /* every second while a kernel fault acts (how fast connections
-             * die is the figure), every 2 s otherwise */
+            /* every 500 ms while a kernel fault acts (how fast connections
+             * die is the figure: its resolution), every 2 s otherwise */
             int any = 0;
             for (size_t i = 0; i < s->nfaults; i++)
                 any |= r->net_active[i];
             net_sample(r, "periodic", NULL, NULL);
-            r->next_sample_us = clock_mono_us() + (any ? 1000000 : 2000000);
+            r->next_sample_us = clock_mono_us() + (any ? 500000 : 2000000);
         }
         while (timeline_started && next < nplan && now >= r->t0_us + r->warmup_us + plan[next].t_us) {
             if (apply(r, &plan[next++]) < 0)

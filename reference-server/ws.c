@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "clock.h"
@@ -394,6 +396,13 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, v
             int b = (int)S->cfg->sndbuf_bytes;
             setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &b, sizeof(b));
         }
+        /* A peer gone silent (no FIN, no RST) is otherwise noticed only by
+         * the next unanswered ping (--ws-ping-s, 20 s by default) plus the
+         * idle timeout; the kernel aborts the connection once sent data
+         * stays unacknowledged for the idle timeout (see sse.c). */
+        unsigned user_timeout_ms = (unsigned)S->cfg->idle_timeout_s * 1000u;
+        setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms,
+                   sizeof(user_timeout_ms));
         authz_request rq = {AUTHZ_CONNECT, AUTHZ_T_WS, NULL, wsi, &s->principal, &s->free_principal};
         authz_verdict v = authz_check(&rq, err, sizeof(err));
         if (v != AUTHZ_ALLOW) {
