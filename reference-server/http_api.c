@@ -7,13 +7,11 @@
 #include <string.h>
 
 #include "clock.h"
+#include "http_conn.h"
 #include "log.h"
 #include "server.h"
 #include "version.h"
 
-/* Bodies this many times over the cap are refused at once, with the
- * connection closed, rather than read and discarded. */
-#define BODY_DISCARD_FACTOR 16
 #define POLL_MAX_EVENTS 1000
 
 int http_respond(session *s, int status, const char *ctype, const char *body, size_t len)
@@ -79,6 +77,10 @@ static int write_response(srv *S, session *s, struct lws *wsi)
                                         (const unsigned char *)ra, n, &p, end))
             return -1;
     }
+    if (s->resp_close &&
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
+                                    (const unsigned char *)"close", 5, &p, end))
+        return -1;
     if (s->resp_status == 401 &&
         lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
                                     (const unsigned char *)"Bearer", 6, &p, end))
@@ -103,6 +105,9 @@ static int write_response(srv *S, session *s, struct lws *wsi)
     s->resp_ready = 0;
     if (s->resp_close)
         return -1;
+    /* the next request on this connection: its deadline starts now, and
+     * what has been read so far tells a pipelined head (http_conn.h) */
+    http_conn_answered(wsi);
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -427,6 +432,161 @@ static int handle_get(srv *S, session *s, struct lws *wsi)
     return http_respond_error(s, 404, "bad_request", "no such endpoint");
 }
 
+/* The request's body framing, checked before anything else looks at the
+ * request: lws 4.1 reads a body by Content-Length only (it does not de-chunk,
+ * and takes a POST without a length as 100 MB of body), and a body it has
+ * started to read cannot be given back. So every request whose body this
+ * server will not read is answered at once and its connection closed: the
+ * bytes after the head are never parsed as anything. Sets *content_len.
+ * Returns 0 to go on, or 1 when an answer (with close) has been prepared. */
+static int check_framing(srv *S, session *s, struct lws *wsi, uint64_t *content_len)
+{
+    char cl[32] = "";
+    int has_cl = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+    int has_te = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+    *content_len = 0;
+    if (s->pipelined) {
+        S->m.rejections[MR_BAD_REQUEST]++;
+        s->resp_close = 1;
+        http_respond_error(s, 400, "bad_request",
+                           "a request with a body was pipelined behind another request; send it "
+                           "once the previous answer has arrived (the connection is closed)");
+        return 1;
+    }
+    if (has_cl && (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 ||
+                   parse_u64(cl, content_len))) {
+        S->m.rejections[MR_BAD_REQUEST]++;
+        s->resp_close = 1;
+        http_respond_error(s, 400, "bad_request", "bad content-length");
+        return 1;
+    }
+    if (has_cl && has_te) { /* RFC 9112 6.3: a request smuggling shape */
+        S->m.rejections[MR_BAD_REQUEST]++;
+        s->resp_close = 1;
+        http_respond_error(s, 400, "bad_request", "both content-length and transfer-encoding");
+        return 1;
+    }
+    if (s->method != 'P') {
+        if (has_te || *content_len) {
+            S->m.rejections[MR_BAD_REQUEST]++;
+            s->resp_close = 1;
+            http_respond_error(s, 400, "bad_request", "only POST takes a request body");
+            return 1;
+        }
+        return 0;
+    }
+    if (!has_cl) {
+        S->m.rejections[MR_BAD_REQUEST]++;
+        s->resp_close = 1;
+        http_respond_error(s, 411, "bad_request",
+                           "send the body with a Content-Length (chunked bodies are not accepted)");
+        return 1;
+    }
+    if (*content_len > (uint64_t)S->cfg->max_payload_bytes) {
+        /* refused before a byte of it is read; the connection is closed
+         * so that the body is not read as the next request either */
+        S->m.rejections[MR_TOO_LARGE]++;
+        s->resp_close = 1;
+        char m[128];
+        snprintf(m, sizeof(m), "request body of %llu bytes is over %lld bytes",
+                 (unsigned long long)*content_len, (long long)S->cfg->max_payload_bytes);
+        http_respond_error(s, 413, "too_large", m);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- bytes behind a streaming request ------------------------------------
+ * A client that sends anything after the head of an SSE or long-poll request
+ * in the same read leaves those bytes on lws 4.1's buflist. lws will not parse
+ * them while the response is under way, yet a buffered connection that is not
+ * flow-controlled makes lws_service_adjust_timeout() say "do not wait": the
+ * event loop polls with a zero timeout for as long as the stream lasts (a
+ * busy loop; a waiting poll's bound is its timeout, an SSE stream's none).
+ * lws exposes neither the buflist nor which connection holds it, only that
+ * adjust_timeout answer; so when the loop is found in that state at a timer
+ * tick, the streaming connections are rx-flow-controlled one by one (which
+ * takes a connection out of that check) until the answer changes, the ones
+ * that turn it are the culprits and are closed, and the rest are turned back
+ * on. Normal clients never send behind a streaming head, so they are never
+ * closed by this; an attacker's stream is cut within a tick. */
+static int loop_spins(srv *S)
+{
+    return lws_service_adjust_timeout(S->ctx, 1, 0) == 0;
+}
+
+static int streaming(const session *s)
+{
+    return s->wsi && ((s->kind == SESS_SSE) ||
+                      (s->kind == SESS_POLL && !lws_dll2_is_detached(&s->poll_node)));
+}
+
+static void sweep_stuck(void *ud)
+{
+    srv *S = ud;
+    if (!S || !loop_spins(S))
+        return;
+    /* off, one by one, until the loop would wait again */
+    session *last = NULL;
+    lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&S->sessions)) {
+        session *o = lws_container_of(d, session, node);
+        if (streaming(o)) {
+            lws_rx_flow_control(o->wsi, 0);
+            last = o;
+            if (!loop_spins(S))
+                break;
+        }
+    } lws_end_foreach_dll(d);
+    int found = last && !loop_spins(S);
+    /* back on, one by one, in the same order: one that makes the loop spin
+     * again holds bytes behind its head */
+    lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&S->sessions)) {
+        session *o = lws_container_of(d, session, node);
+        if (streaming(o)) {
+            lws_rx_flow_control(o->wsi, 1);
+            if (found && loop_spins(S)) {
+                lws_rx_flow_control(o->wsi, 0);
+                lws_set_timeout(o->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+                http_conn_count_stuck();
+                S->m.rejections[MR_BAD_REQUEST]++;
+                log_info("closed a %s stream: the client sent bytes behind its request head",
+                         o->kind == SESS_SSE ? "SSE" : "poll");
+            }
+            if (o == last)
+                break;
+        }
+    } lws_end_foreach_dll(d);
+}
+
+void http_api_start(srv *S)
+{
+    http_conn_on_tick(sweep_stuck, S);
+}
+
+int http_api_filter(struct lws *wsi, session *s)
+{
+    char cl[32] = "";
+    int has_body = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
+        uint64_t n = 1;
+        if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 || parse_u64(cl, &n))
+            n = 1; /* unreadable: refused later, and may be anything to lws */
+        has_body |= n > 0;
+    } else if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI)) {
+        has_body = 1; /* lws reads a POST without a length as a 100 MB body */
+    }
+    int pipelined = 0;
+    http_conn_head(wsi, has_body, &pipelined);
+    /* /static/ is served by lws's file mount, which never calls
+     * LWS_CALLBACK_HTTP: a pipelined request there is closed unanswered */
+    char uri[16] = "";
+    if (pipelined && (!s || (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 &&
+                             lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_POST_URI) <= 0) ||
+                      strncmp(uri, "/static", 7) == 0))
+        return -1;
+    return 0;
+}
+
 static int on_http(srv *S, session *s, struct lws *wsi, const char *path)
 {
     /* lws re-allocates the session per transaction; start clean anyway. */
@@ -443,6 +603,10 @@ static int on_http(srv *S, session *s, struct lws *wsi, const char *path)
         s->resp_close = 1;
         return http_respond_error(s, 405, "bad_request", "method not allowed");
     }
+    uint64_t content_len = 0;
+    http_conn_request(wsi, &s->has_body, &s->pipelined);
+    if (check_framing(S, s, wsi, &content_len))
+        return 0;
     if (S->draining) {
         S->m.rejections[MR_DRAINING]++;
         s->resp_close = 1;
@@ -481,29 +645,10 @@ static int on_http(srv *S, session *s, struct lws *wsi, const char *path)
     if (s->method == 'G')
         return handle_get(S, s, wsi);
 
-    /* POST: the body follows in HTTP_BODY callbacks (none when empty). */
-    char cl[32] = "";
-    uint64_t content_len = 0;
-    if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-        parse_u64(cl, &content_len)) {
-        s->resp_close = 1;
-        return http_respond_error(s, 400, "bad_request", "bad content-length");
-    }
-    if (!cl[0] && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
-        /* lws 4.1 does not de-chunk request bodies: refuse clearly rather
-         * than read the chunks as the next request. */
-        S->m.rejections[MR_BAD_REQUEST]++;
-        s->resp_close = 1;
-        return http_respond_error(s, 411, "bad_request",
-                                  "send the body with a Content-Length (chunked bodies are not accepted)");
-    }
-    if (content_len > (uint64_t)S->cfg->max_payload_bytes * BODY_DISCARD_FACTOR) {
-        S->m.rejections[MR_TOO_LARGE]++;
-        s->resp_close = 1;
-        return http_respond_error(s, 413, "too_large", "request body too large");
-    }
-    if (!content_len)
-        return handle_post(S, s, wsi);
+    /* POST: the body follows in HTTP_BODY callbacks. With an explicit
+     * "Content-Length: 0" lws itself calls HTTP_BODY and BODY_COMPLETION
+     * right after this callback; the answer is made there, once. */
+    (void)content_len;
     return 0;
 }
 
@@ -539,6 +684,17 @@ static int answer_now(srv *S, session *s, struct lws *wsi)
     return write_response(S, s, wsi);
 }
 
+/* An answer made in LWS_CALLBACK_HTTP, before the request's body: the
+ * connection closes after it, so the unread body is never parsed (nor
+ * discarded under keep-alive, which lws 4.1 cannot do safely when the
+ * request was pipelined). */
+static int answer_before_body(srv *S, session *s, struct lws *wsi)
+{
+    if (s->resp_ready && s->has_body)
+        s->resp_close = 1;
+    return answer_now(S, s, wsi);
+}
+
 int http_api_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, void *in,
                       size_t len)
 {
@@ -549,10 +705,15 @@ int http_api_callback(struct lws *wsi, enum lws_callback_reasons reason, session
             return -1;
         if (on_http(S, s, wsi, (const char *)in))
             return -1;
-        return answer_now(S, s, wsi);
+        return answer_before_body(S, s, wsi);
     case LWS_CALLBACK_HTTP_BODY:
+        if (!S || !s || s->method != 'P') /* answered before the body (closing) */
+            return 0;
         return on_body(S, s, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (!S || !s || s->method != 'P' || s->resp_ready)
+            return 0;
+        http_conn_body_done(wsi);
         if (handle_post(S, s, wsi))
             return -1;
         return answer_now(S, s, wsi);

@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "fdbudget.h"
 #include "handshake.h"
+#include "http_conn.h"
 #include "log.h"
 #include "server.h"
 #include "sse_id.h"
@@ -234,6 +235,10 @@ static int vhost_init(struct lws *wsi)
     snprintf(S->epoch_base, sizeof(S->epoch_base), "%s", tmp + i);
     S->gen_cap = (size_t)S->cfg->max_payload_bytes + 2 * ENV_CH_MAX * 6 + 1024;
     S->out_cap = 4 * (S->gen_cap + SSE_ID_MAX_LEN + 64);
+    /* later keep-alive requests and request bodies: the same deadline */
+    if (http_conn_init(S->ctx, (uint64_t)S->cfg->handshake_timeout_ms * 1000, 1u << 20))
+        return -1;
+    http_api_start(S);
     S->gen = malloc(LWS_PRE + S->gen_cap);
     S->out = malloc(LWS_PRE + S->out_cap);
     if (!S->gen || !S->out)
@@ -256,6 +261,7 @@ static void vhost_destroy(struct lws *wsi)
         return;
     channels_free_all(S);
     twheel_free(&S->wheel);
+    http_conn_shutdown();
     free(S->gen);
     free(S->out);
     S->gen = S->out = NULL;
@@ -279,6 +285,7 @@ static int callback_rtc(struct lws *wsi, enum lws_callback_reasons reason, void 
             if (tok)
                 lws_set_opaque_user_data(wsi, tok);
         }
+        http_conn_open(wsi);
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     case LWS_CALLBACK_WSI_DESTROY:
         /* (only accepted connections come and go while serving: the
@@ -286,9 +293,12 @@ static int callback_rtc(struct lws *wsi, enum lws_callback_reasons reason, void 
         fdbudget_closed(&g_fdb);
         fdb_publish();
         hs_settle(wsi, 0);
+        http_conn_gone(wsi);
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
         hs_settle(wsi, 1);
+        if (http_api_filter(wsi, s))
+            return -1;
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     case LWS_CALLBACK_PROTOCOL_INIT:
         return vhost_init(wsi);
@@ -433,6 +443,8 @@ int server_run(const server_cfg *cfg)
      * /metrics); lws's own header-wait timeout stays a few seconds behind
      * it as a backstop. */
     info.timeout_secs_ah_idle = (unsigned)((cfg->handshake_timeout_ms + 999) / 1000 + 5);
+    /* the same for later keep-alive requests (http_conn.c has the deadline) */
+    info.keepalive_timeout = (int)info.timeout_secs_ah_idle;
     /* The descriptor budget: the soft limit goes up to the hard one before
      * lws sizes its tables from it. */
     uint64_t nofile = 1024;

@@ -136,6 +136,8 @@ typedef struct session {
     int resp_close;              /* close the connection after the response */
     uint32_t resp_retry_after_s; /* 429/503: the Retry-After header (authz.c) */
     int refused_early;           /* answered before the body (authz): ignore the body */
+    int has_body;                /* the head announces a body (Content-Length > 0, chunked, POST without length) */
+    int pipelined;               /* has_body, and the head came in the previous request's read (http_conn.h) */
 
     /* /poll */
     channel *poll_ch;
@@ -256,6 +258,12 @@ void ws_timer(srv *S, session *s);
 /* Arms s's first ping/idle check (at ESTABLISHED). */
 void ws_arm_first_ping(srv *S, session *s);
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, void *in, size_t len);
+/* FILTER_HTTP_CONNECTION: a request head arrived (every request, also the
+ * static mount's): notes whether it carries a body and whether it was
+ * pipelined (http_conn.h). Returns -1 to close the connection at once. */
+/* Starts http_api's timer work (after http_conn_init). */
+void http_api_start(srv *S);
+int http_api_filter(struct lws *wsi, session *s);
 /* Prepares an HTTP response for the WRITEABLE callback (body copied). */
 int http_respond(session *s, int status, const char *ctype, const char *body, size_t len);
 int http_respond_error(session *s, int status, const char *code, const char *msg);
