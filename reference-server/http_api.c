@@ -414,6 +414,11 @@ static int handle_get(srv *S, session *s, struct lws *wsi)
         g.hs_pending = hs.pending;
         g.hs_timeouts = hs.timeouts;
         g.hs_untracked = hs.untracked;
+        http_conn_stats hc;
+        http_conn_get_stats(&hc);
+        g.http_pipelined_refused = hc.pipelined_refused;
+        g.http_request_timeouts = hc.request_timeouts;
+        g.http_stuck_closed = hc.stuck_closed;
         char *text;
         size_t len;
         if (metrics_render(&S->m, &g, &text, &len))
@@ -563,7 +568,7 @@ void http_api_start(srv *S)
     http_conn_on_tick(sweep_stuck, S);
 }
 
-int http_api_filter(struct lws *wsi, session *s)
+int http_api_filter(struct lws *wsi)
 {
     char cl[32] = "";
     int has_body = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
@@ -580,9 +585,8 @@ int http_api_filter(struct lws *wsi, session *s)
     /* /static/ is served by lws's file mount, which never calls
      * LWS_CALLBACK_HTTP: a pipelined request there is closed unanswered */
     char uri[16] = "";
-    if (pipelined && (!s || (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 &&
-                             lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_POST_URI) <= 0) ||
-                      strncmp(uri, "/static", 7) == 0))
+    if (pipelined && lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) > 0 &&
+        strncmp(uri, "/static/", 8) == 0)
         return -1;
     return 0;
 }

@@ -157,6 +157,15 @@ int metrics_render(const metrics *m, const metrics_gauges *g, char **out, size_t
     family(f, "rtchaos_handshakes_untracked_total", "counter",
            "Connections accepted while the handshake table was full (left to libwebsockets' own bound).");
     fprintf(f, "rtchaos_handshakes_untracked_total %llu\n", (unsigned long long)g->hs_untracked);
+    family(f, "rtchaos_http_pipelined_refused_total", "counter",
+           "Requests with a body pipelined behind another request: answered 400 and the connection closed.");
+    fprintf(f, "rtchaos_http_pipelined_refused_total %llu\n", (unsigned long long)g->http_pipelined_refused);
+    family(f, "rtchaos_http_request_timeouts_total", "counter",
+           "Connections cut because a later keep-alive request or a request body was not whole in --handshake-timeout-ms.");
+    fprintf(f, "rtchaos_http_request_timeouts_total %llu\n", (unsigned long long)g->http_request_timeouts);
+    family(f, "rtchaos_http_stuck_streams_closed_total", "counter",
+           "SSE / long-poll connections closed because the client sent bytes behind the request head.");
+    fprintf(f, "rtchaos_http_stuck_streams_closed_total %llu\n", (unsigned long long)g->http_stuck_closed);
     if (fclose(f) != 0) {
         free(*out);
         *out = NULL;

@@ -53,6 +53,8 @@ typedef struct metrics_gauges {
     int draining;
     /* the handshake deadline (handshake.h) */
     uint64_t hs_pending, hs_timeouts, hs_untracked;
+    /* HTTP/1.1 hardening (http_conn.h) */
+    uint64_t http_pipelined_refused, http_request_timeouts, http_stuck_closed;
 } metrics_gauges;
 
 /* Records one live delivery latency in µs (negative: publisher clock ahead,

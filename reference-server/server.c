@@ -297,7 +297,7 @@ static int callback_rtc(struct lws *wsi, enum lws_callback_reasons reason, void 
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
         hs_settle(wsi, 1);
-        if (http_api_filter(wsi, s))
+        if (http_api_filter(wsi))
             return -1;
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     case LWS_CALLBACK_PROTOCOL_INIT:

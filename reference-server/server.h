@@ -263,7 +263,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, v
  * pipelined (http_conn.h). Returns -1 to close the connection at once. */
 /* Starts http_api's timer work (after http_conn_init). */
 void http_api_start(srv *S);
-int http_api_filter(struct lws *wsi, session *s);
+int http_api_filter(struct lws *wsi);
 /* Prepares an HTTP response for the WRITEABLE callback (body copied). */
 int http_respond(session *s, int status, const char *ctype, const char *body, size_t len);
 int http_respond_error(session *s, int status, const char *code, const char *msg);

@@ -450,6 +450,52 @@ static sec_jwt_result claims_to_principal(const sec_jwt *v, json_t *claims, int6
     return SEC_JWT_OK;
 }
 
+/* Decodes the base64url part tok[0..n) and parses it as JSON (no NUL
+ * anywhere: jansson refuses "\u0000" and raw NULs without JSON_ALLOW_NUL).
+ * Returns a new reference to a JSON object, or NULL with err. */
+static json_t *part_json(const char *tok, size_t n, const char *what, char *err, size_t errlen)
+{
+    if (n == 0 || n > SEC_JWT_TOKEN_MAX) {
+        snprintf(err, errlen, "token %s missing or too long", what);
+        return NULL;
+    }
+    /* base64url → base64 with padding, which EVP_DecodeBlock wants */
+    char *b64 = malloc(n + 4);
+    unsigned char *raw = malloc(n + 4);
+    json_t *j = NULL;
+    if (!b64 || !raw) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        b64[k++] = tok[i] == '-' ? '+' : tok[i] == '_' ? '/' : tok[i];
+    if (k % 4 == 1) {
+        snprintf(err, errlen, "token %s is not base64url", what);
+        goto out;
+    }
+    while (k % 4)
+        b64[k++] = '=';
+    int len = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)k);
+    if (len < 0) {
+        snprintf(err, errlen, "token %s is not base64url", what);
+        goto out;
+    }
+    /* EVP_DecodeBlock counts the padding bytes as zero bytes of output */
+    for (size_t i = k; i > 0 && b64[i - 1] == '='; i--)
+        len--;
+    j = json_loadb((const char *)raw, (size_t)len, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        j = NULL;
+        snprintf(err, errlen, "malformed token: its %s is not a JSON object (without NUL)", what);
+    }
+out:
+    free(b64);
+    free(raw);
+    return j;
+}
+
 /* Reads the alg named in the token's header (the part before the first '.')
  * into *alg (JWT_ALG_INVAL for a name libjwt does not know). Returns 0, or -1
  * when the header is not base64url of a JSON object with a string "alg". */
@@ -457,31 +503,13 @@ static int header_alg(const char *tok, jwt_alg_t *alg, char *err, size_t errlen)
 {
     const char *dot = strchr(tok, '.');
     size_t n = (size_t)(dot - tok);
-    if (n == 0 || n > 1024) {
+    if (n > 1024) {
         snprintf(err, errlen, "token header missing or longer than 1 KiB");
         return -1;
     }
-    /* base64url → base64 with padding, which EVP_DecodeBlock wants */
-    char b64[1024 + 4];
-    unsigned char raw[1024];
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        b64[k++] = tok[i] == '-' ? '+' : tok[i] == '_' ? '/' : tok[i];
-    if (k % 4 == 1) {
-        snprintf(err, errlen, "token header is not base64url");
+    json_t *h = part_json(tok, n, "header", err, errlen);
+    if (!h)
         return -1;
-    }
-    while (k % 4)
-        b64[k++] = '=';
-    int len = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)k);
-    if (len < 0) {
-        snprintf(err, errlen, "token header is not base64url");
-        return -1;
-    }
-    /* EVP_DecodeBlock counts the padding bytes as zero bytes of output */
-    for (size_t i = k; i > 0 && b64[i - 1] == '='; i--)
-        len--;
-    json_t *h = json_loadb((const char *)raw, (size_t)len, JSON_REJECT_DUPLICATES, NULL);
     const char *name = json_string_value(json_object_get(h, "alg"));
     int rc = 0;
     if (!name) {
@@ -492,6 +520,18 @@ static int header_alg(const char *tok, jwt_alg_t *alg, char *err, size_t errlen)
     }
     json_decref(h);
     return rc;
+}
+
+/* Whether the token's payload (between the two dots) is a JSON object. Checked
+ * before the signature: libjwt fails a token with a payload it cannot parse
+ * the same way as one with a bad signature, and such a token is malformed
+ * whoever signed it. */
+static int payload_ok(const char *tok, char *err, size_t errlen)
+{
+    const char *p = strchr(tok, '.') + 1, *q = strchr(p, '.');
+    json_t *j = part_json(p, (size_t)(q - p), "payload", err, errlen);
+    json_decref(j);
+    return j ? 0 : -1;
 }
 
 sec_jwt_result sec_jwt_verify(const sec_jwt *v, const char *token, size_t len, int64_t now_s,
@@ -521,7 +561,7 @@ sec_jwt_result sec_jwt_verify(const sec_jwt *v, const char *token, size_t len, i
      * secret. libjwt does not report the claimed alg of a token it has not
      * verified, so the header is read here. */
     jwt_alg_t alg = JWT_ALG_INVAL;
-    if (header_alg(tok, &alg, err, errlen) < 0) {
+    if (header_alg(tok, &alg, err, errlen) < 0 || payload_ok(tok, err, errlen) < 0) {
         res = SEC_JWT_MALFORMED;
         goto out;
     }

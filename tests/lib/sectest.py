@@ -76,6 +76,14 @@ class Keys:
             raise ValueError(alg)
         return f"{signing}.{b64url(sig)}"
 
+    def signed_raw(self, payload, key=None):
+        """An HS256 JWS whose payload is the given raw bytes (not necessarily
+        JSON), correctly signed: for tests of what a valid signature over a
+        bad payload is called."""
+        signing = f"{b64url(json.dumps({'alg': 'HS256', 'typ': 'JWT'}).encode())}.{b64url(payload)}"
+        sig = hmac.new(key or SECRET, signing.encode(), hashlib.sha256).digest()
+        return f"{signing}.{b64url(sig)}"
+
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -8,6 +8,7 @@
 
 #include <jwt.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +199,65 @@ static void test_sec_jwt_tampered_payload_is_bad_signature(void **state)
     assert_int_equal(verify(v, forged, &p), SEC_JWT_BAD_SIGNATURE);
     free(t);
     free(t2);
+    sec_jwt_free(v);
+}
+
+/* base64url (no padding) of b[0..n) into out (4n/3 + 4 bytes). */
+static void b64url(const unsigned char *b, size_t n, char *out)
+{
+    int len = EVP_EncodeBlock((unsigned char *)out, b, (int)n);
+    while (len > 0 && out[len - 1] == '=')
+        len--;
+    out[len] = 0;
+    for (char *c = out; *c; c++)
+        *c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
+}
+
+/* An HS256 token over the raw payload bytes, correctly signed with SECRET. */
+static char *sign_raw(const char *payload, size_t n)
+{
+    static const char hdr[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    char *t = malloc(4096), sig64[128];
+    char h64[128], p64[1024];
+    b64url((const unsigned char *)hdr, sizeof hdr - 1, h64);
+    b64url((const unsigned char *)payload, n, p64);
+    snprintf(t, 4096, "%s.%s", h64, p64);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned maclen = 0;
+    HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET), (const unsigned char *)t, strlen(t), mac, &maclen);
+    b64url(mac, maclen, sig64);
+    strcat(t, ".");
+    strcat(t, sig64);
+    return t;
+}
+
+/* A valid signature over a payload that is not a JSON object (or holds a
+ * NUL) is a malformed token, not a bad signature (issue 11). */
+static void test_sec_jwt_signed_non_json_payload_is_malformed(void **state)
+{
+    (void)state;
+    sec_jwt *v = hs_set(NULL);
+    static const char ok[] = "{\"sub\":\"alice\",\"exp\":1800000060}";
+    static const char nul_escape[] = "{\"sub\":\"al\\u0000ice\",\"exp\":1800000060}";
+    static const char nul_raw[] = "{\"sub\":\"al\0ice\",\"exp\":1800000060}";
+    struct { const char *p; size_t n; sec_jwt_result want; } cases[] = {
+        {ok, sizeof ok - 1, SEC_JWT_OK},
+        {"not json", 8, SEC_JWT_MALFORMED},
+        {"[1,2]", 5, SEC_JWT_MALFORMED},
+        {"", 0, SEC_JWT_MALFORMED},
+        {nul_escape, sizeof nul_escape - 1, SEC_JWT_MALFORMED},
+        {nul_raw, sizeof nul_raw - 1, SEC_JWT_MALFORMED},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *t = sign_raw(cases[i].p, cases[i].n);
+        sec_principal p;
+        char err[200] = "";
+        sec_jwt_result r = sec_jwt_verify(v, t, strlen(t), NOW, &p, err, sizeof err);
+        if (r != cases[i].want)
+            print_error("case %zu: %s (%s)\n", i, sec_jwt_result_str(r), err);
+        assert_int_equal(r, cases[i].want);
+        free(t);
+    }
     sec_jwt_free(v);
 }
 
@@ -507,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_sec_jwt_wrong_secret_is_bad_signature),
         cmocka_unit_test(test_sec_jwt_tampered_payload_is_bad_signature),
         cmocka_unit_test(test_sec_jwt_alg_none_is_refused),
+        cmocka_unit_test(test_sec_jwt_signed_non_json_payload_is_malformed),
         cmocka_unit_test(test_sec_jwt_public_key_never_used_as_hmac_secret),
         cmocka_unit_test(test_sec_jwt_rs256_and_es256_verify),
         cmocka_unit_test(test_sec_jwt_expiry_on_injected_clock),
