@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # package-test.sh — what .ci/run does after `make test`: build the Debian
-# packages from a copy of this tree (dpkg-buildpackage -us -uc -b), check them
-# with lintian (no errors), install them with apt-get, run the smoke scenario
+# packages from a copy of this tree and install them with apt-get
+# (scripts/deb-install.sh: the CI recipes' install step), check them with
+# lintian (no errors), run the smoke scenario
 # from the installed files only (an empty folder, a bare environment, no path
 # into the tree), check the version and the layout, verify the systemd unit,
 # and purge them again. Needs root (apt-get) and scripts/deps.sh's packages.
@@ -40,24 +41,19 @@ if git -C "$tree" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 fi
 [ "$describe" = "v$version" ] && describe=""
 expect_version=$version${describe:++${describe#v}}
-say "building $version packages (binaries: $expect_version)"
+say "building $version packages (binaries: $expect_version) with scripts/deb-install.sh"
 start=$(date +%s)
-(cd "$work/src/rtchaos" && RTCHAOS_GIT_DESCRIBE="$describe" \
-    DEB_BUILD_OPTIONS="parallel=$(nproc) nocheck" dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1 \
-    || { tail -n 40 "$work/build.log"; say "dpkg-buildpackage failed (log: $work/build.log)"; RTCHAOS_PKG_KEEP=1; exit 1; }
-say "built in $(( $(date +%s) - start ))s: $(cd "$work/src" && ls ./*.deb | tr '\n' ' ')"
+installed=1  # from here on, a failure purges whatever got installed
+RTCHAOS_GIT_DESCRIBE="$describe" "$work/src/rtchaos/scripts/deb-install.sh" "$work/src/rtchaos" >"$work/build.log" 2>&1 \
+    || { tail -n 40 "$work/build.log"; say "build or install failed (log: $work/build.log)"; exit 1; }
+say "built and installed in $(( $(date +%s) - start ))s: $(cd "$work/src" && ls ./*.deb | tr '\n' ' ')"
 
 changes=$(ls "$work"/src/rtchaos_*.changes)
-lintian --fail-on error --suppress-tags-from-file /dev/null "$changes" >"$work/lintian.log" 2>&1 \
+lintian --fail-on error "$changes" >"$work/lintian.log" 2>&1 \
     || { cat "$work/lintian.log"; say "lintian found errors"; exit 1; }
 say "lintian: no errors ($(grep -c '^W:' "$work/lintian.log" || true) warnings, $(grep -c '^I:' "$work/lintian.log" || true) info)"
 grep '^[WE]:' "$work/lintian.log" | sed 's/^/  /' || true
 
-debs=()
-for p in "${pkgs[@]}"; do debs+=("$(ls "$work"/src/"${p}"_"${version}"_*.deb)"); done
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${debs[@]}" >"$work/apt.log" 2>&1 \
-    || { tail -n 30 "$work/apt.log"; say "apt-get install failed"; exit 1; }
-installed=1
 for p in "${pkgs[@]}"; do
     [ "$(dpkg-query -W -f='${Version}' "$p")" = "$version" ] || { say "$p is not installed at $version"; exit 1; }
 done
@@ -81,12 +77,33 @@ for f in /usr/share/man/man1/rtchaos.1.gz /usr/share/man/man5/rtchaos-scenario.5
     [ -e "$f" ] || { say "missing after install: $f"; exit 1; }
 done
 "${bare[@]}" rtchaos validate suites/rfp suites/drills >/dev/null
-"${bare[@]}" rtchaos run smoke --out smoke-run --quiet || { say "rtchaos run smoke failed (rc=$?)"; exit 1; }
+rc=0
+"${bare[@]}" rtchaos run smoke --out smoke-run --quiet || rc=$?
+# 0; or 1 when only a latency budget failed (a loaded machine misses those):
+# every event must still have arrived once, in order
+[ $rc -le 1 ] || { say "rtchaos run smoke broke (rc=$rc)"; exit 1; }
+python3 - smoke-run/report.json "$rc" <<'PY' || { say "smoke: a correctness verdict failed"; exit 1; }
+import json, sys
+rep = json.load(open(sys.argv[1]))
+failed = [v["name"] for v in rep["verdicts"] if not v["pass"]]
+assert all(n.endswith("_ms") for n in failed), failed
+assert rep["totals"]["delivered"] > 0 and all(rep["totals"][k] == 0 for k in ("lost", "duplicated", "reordered"))
+assert (int(sys.argv[2]) == 1) == bool(failed)
+if failed:
+    print("package-test: smoke missed latency budgets on this machine:", failed)
+PY
 grep -q "\"rtchaos_version\": *\"$expect_version\"" smoke-run/report.json \
     || { say "report.json does not carry rtchaos_version $expect_version"; exit 1; }
 grep -q "<property name=\"rtchaos.version\" value=\"$expect_version\"/>" smoke-run/junit.xml \
     || { say "junit.xml does not carry rtchaos.version"; exit 1; }
-say "rtchaos run smoke from the installed files: pass"
+say "rtchaos run smoke from the installed files: every event delivered once, in order (rc=$rc)"
+
+# the CI recipes' steps (ci/), with the installed rtchaos against a local
+# installed rtchaos-server standing in for staging
+RTCHAOS_BIN=/usr/bin RTCHAOS_RECIPE_INSTALLED=1 RTCHAOS_TEST_LOGS="$work/test-logs" \
+    "$tree/tests/integration/ci_recipes.py" >"$work/recipes.log" 2>&1 \
+    || { tail -n 30 "$work/recipes.log"; say "the CI recipes failed with the installed packages"; exit 1; }
+say "CI recipes (ci/github-actions.yml, ci/gitlab-ci.yml) with the installed packages: ok"
 
 if command -v systemd-analyze >/dev/null 2>&1; then
     systemd-analyze verify /lib/systemd/system/rtchaos-server.service >"$work/verify.log" 2>&1 \

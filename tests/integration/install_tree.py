@@ -79,8 +79,9 @@ def main():
         os.unlink(os.path.join(cwd, "smoke.yaml"))
 
         # a run by name, starting the installed rtchaos-server
+        # (the latency budget is left out: a loaded test machine misses it)
         p = run("run", "smoke", "--out", "smoke-run", "--quiet", "--set", "duration=3s", "--set", "warmup=1s",
-                "--set", "drain=2s")
+                "--set", "drain=2s", "--set", "budgets=[lost == 0, duplicated == 0, reordered == 0, published > 0]")
         assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
         with open(os.path.join(cwd, "smoke-run", "report.json")) as f:
             rep = json.load(f)
@@ -89,10 +90,17 @@ def main():
         # a suite entry whose drill starts rtchaos-server itself (beside rtchaos)
         p = run("run", "suites/drills", "--short", "--only", "slow-consumers", "--out", "drill", "--quiet",
                 timeout=180)
-        assert p.returncode == 0, (p.returncode, p.stdout[-1500:], p.stderr[-1500:])
+        # the drill's latency checks may miss on a loaded machine (exit 1);
+        # what is asserted is that the suite found and started the installed
+        # server, scraped it and made its admin call
+        assert p.returncode in (0, 1), (p.returncode, p.stdout[-1500:], p.stderr[-1500:])
         with open(os.path.join(cwd, "drill", "index.json")) as f:
             idx = json.load(f)
         assert [e.get("id") for e in idx["entries"]] == ["slow-consumers"], idx["entries"]
+        entry = idx["entries"][0]
+        assert entry["status"] in ("pass", "fail"), entry.get("why")
+        assert [a["status"] for a in entry["drill"]["actions"]] == [200], entry["drill"]["actions"]
+        assert all(len(w["samples"]) > 2 for w in entry["drill"]["watches"])
         assert os.path.exists(os.path.join(cwd, "drill", "slow-consumers", "server.log"))
 
         make("uninstall", *vars_, env=env)
