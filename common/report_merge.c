@@ -458,6 +458,51 @@ static json_t *member_object(json_t *o, const char *key)
     return m && json_object_set_new(o, key, m) == 0 ? m : NULL;
 }
 
+/* a / b rounded to 0.1, or null when b is 0 */
+static json_t *per(double a, double b)
+{
+    return b > 0 ? json_real(round(a / b * 10.0) / 10.0) : json_null();
+}
+
+static double num(const json_t *o, const char *key)
+{
+    return json_number_value(json_object_get(o, key));
+}
+
+int rmerge_wire(json_t *report)
+{
+    const json_t *t = json_object_get(report, "totals");
+    if (!json_is_number(json_object_get(t, "bytes_rx")))
+        return 0;
+    double rx = num(t, "bytes_rx"), tx = num(t, "bytes_tx"), dl = num(t, "delivered");
+    double cmin = num(t, "client_open_ms") / 60000.0;
+    json_t *w = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "rx_bytes", rmerge_number(rx), "tx_bytes",
+                          rmerge_number(tx), "client_min", json_real(round(cmin * 1000.0) / 1000.0),
+                          "rx_bytes_per_event", per(rx, dl), "tx_bytes_per_event", per(tx, dl),
+                          "rx_bytes_per_client_min", per(rx, cmin));
+    json_t *bt = json_object();
+    if (!w || !bt) {
+        json_decref(w);
+        json_decref(bt);
+        return -1;
+    }
+    const json_t *brx = json_object_get(t, "bytes_rx_by_transport");
+    const char *tn;
+    json_t *v;
+    json_object_foreach((json_t *)brx, tn, v) {
+        double r = json_number_value(v), x = num(json_object_get(t, "bytes_tx_by_transport"), tn);
+        double d = num(json_object_get(t, "delivered_by_transport"), tn);
+        double m = num(json_object_get(t, "client_open_ms_by_transport"), tn) / 60000.0;
+        json_object_set_new(bt, tn, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "rx_bytes", rmerge_number(r),
+                                              "tx_bytes", rmerge_number(x), "delivered", rmerge_number(d),
+                                              "client_min", json_real(round(m * 1000.0) / 1000.0),
+                                              "rx_bytes_per_event", per(r, d), "tx_bytes_per_event", per(x, d),
+                                              "rx_bytes_per_client_min", per(r, m)));
+    }
+    json_object_set_new(w, "by_transport", bt);
+    return json_object_set_new(report, "wire", w);
+}
+
 int rmerge_report(json_t *dst, const json_t *src, const char *src_name, int *tl_exact, int *groups_exact,
                   char *err, size_t errlen)
 {
@@ -480,6 +525,10 @@ int rmerge_report(json_t *dst, const json_t *src, const char *src_name, int *tl_
         }
         if (rmerge_attack(da, atk, src_name, err, errlen) != 0)
             return -1;
+    }
+    if (rmerge_wire(dst) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
     return 0;
 }

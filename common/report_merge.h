@@ -46,6 +46,15 @@ int rmerge_hist_part(json_t *dst, const char *name, const json_t *src_part, cons
  * Returns 0 or -1 with err. */
 int rmerge_latency(json_t *dst, const json_t *src, const char *src_name, char *err, size_t errlen);
 
+/* Sets report.wire, the cost of the stream on the wire, from the byte
+ * counts in report.totals (bytes_rx, bytes_tx, client_open_ms, delivered
+ * and their *_by_transport objects): bytes per delivered event and per
+ * client-minute connected, whole run and by transport (null where the
+ * denominator is 0). Derived only, so it is rebuilt after every merge
+ * (rmerge_report calls it). Nothing is set when totals has no bytes_rx.
+ * Returns 0, or -1 when out of memory. */
+int rmerge_wire(json_t *report);
+
 /* Adds the attack object src (report.json's "attacks", or a group's
  * "attack": counts, "by_outcome", the "cut_us" histogram part, and
  * descriptive members) into dst exactly: numbers add, by_outcome adds name

@@ -568,6 +568,10 @@ void fleet_local_live(fleet *f, fleet_live *o, uint32_t *lat)
             if (m > o->stall_max_us)
                 o->stall_max_us = m;
             o->lat_sum_us += FL_GET(&t->chk.status_lat_sum_us);
+            for (int k = 0; k < FLEET_TRANSPORTS; k++) {
+                o->rx_bytes[k] += FL_GET(&t->n.rx_bytes[k]);
+                o->tx_bytes[k] += FL_GET(&t->n.tx_bytes[k]);
+            }
             for (unsigned b = 0; b < CHK_TL_BUCKETS; b++)
                 lat[b] += __atomic_load_n(&t->chk.status_lat[b], __ATOMIC_RELAXED);
         }
@@ -583,6 +587,10 @@ void fleet_local_live(fleet *f, fleet_live *o, uint32_t *lat)
         if (f->stall_max_us > o->stall_max_us)
             o->stall_max_us = f->stall_max_us;
         o->lat_sum_us += f->total.status_lat_sum_us;
+        for (int k = 0; k < FLEET_TRANSPORTS; k++) {
+            o->rx_bytes[k] += f->rx_bytes[k];
+            o->tx_bytes[k] += f->tx_bytes[k];
+        }
         for (unsigned b = 0; b < CHK_TL_BUCKETS; b++)
             lat[b] += f->total.status_lat[b];
     }
@@ -708,6 +716,12 @@ void fleet_stop(fleet *f)
         f->fallbacks += t->n.fallbacks;
         f->not_caught_up += t->n.not_caught_up;
         f->stalls += t->n.stalls;
+        for (int k = 0; k < FLEET_TRANSPORTS; k++) {
+            f->rx_bytes[k] += t->n.rx_bytes[k];
+            f->tx_bytes[k] += t->n.tx_bytes[k];
+            f->open_us[k] += t->n.open_us[k];
+            f->delivered_tr[k] += t->n.delivered_tr[k];
+        }
         if (t->n.stall_max_us > f->stall_max_us)
             f->stall_max_us = t->n.stall_max_us;
         if (f->have_total)
@@ -786,8 +800,34 @@ int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
     json_object_set_new(tot, "harness_stalls", json_integer((json_int_t)f->stalls));
     json_object_set_new(tot, "harness_stall_max_us", json_integer((json_int_t)f->stall_max_us));
     json_object_set_new(tot, "errors_by_reason", f->error_reasons ? json_deep_copy(f->error_reasons) : json_object());
+    /* bytes on the wire (subscribers; framing, heartbeats, handshakes included) */
+    uint64_t rx = 0, tx = 0, open_us = 0;
+    json_t *brx = json_object(), *btx = json_object(), *bop = json_object(), *bdl = json_object();
+    for (int k = 0; k < FLEET_TRANSPORTS; k++) {
+        rx += f->rx_bytes[k];
+        tx += f->tx_bytes[k];
+        open_us += f->open_us[k];
+        if (!f->rx_bytes[k] && !f->tx_bytes[k] && !f->open_us[k])
+            continue;
+        const char *tn = fleet_transport_name((fleet_transport)k);
+        json_object_set_new(brx, tn, json_integer((json_int_t)f->rx_bytes[k]));
+        json_object_set_new(btx, tn, json_integer((json_int_t)f->tx_bytes[k]));
+        json_object_set_new(bop, tn, json_integer((json_int_t)(f->open_us[k] / 1000)));
+        json_object_set_new(bdl, tn, json_integer((json_int_t)f->delivered_tr[k]));
+    }
+    json_object_set_new(tot, "bytes_rx", json_integer((json_int_t)rx));
+    json_object_set_new(tot, "bytes_tx", json_integer((json_int_t)tx));
+    json_object_set_new(tot, "client_open_ms", json_integer((json_int_t)(open_us / 1000)));
+    json_object_set_new(tot, "bytes_rx_by_transport", brx);
+    json_object_set_new(tot, "bytes_tx_by_transport", btx);
+    json_object_set_new(tot, "client_open_ms_by_transport", bop);
+    json_object_set_new(tot, "delivered_by_transport", bdl);
     json_object_set(report, "totals", tot);
     json_decref(tot);
+    if (rmerge_wire(report) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
 
     json_t *groups = json_object();
     for (size_t g = 0; g < f->cfg.n_groups; g++) {

@@ -293,6 +293,8 @@ typedef struct fleet_live {
      * only when its whole bucket is). lat_sum_us is exact. */
     uint64_t lat_count, lat_sum_us;
     uint64_t lat_le[FLEET_LAT_BOUNDS];
+    /* bytes on subscriber sockets by transport (report.json totals.bytes_rx/tx) */
+    uint64_t rx_bytes[FLEET_TRANSPORTS], tx_bytes[FLEET_TRANSPORTS];
 } fleet_live;
 
 /* Fills out (about 8 KB; no allocation beyond a transient bucket array).

@@ -67,6 +67,7 @@ static void grp_end(fl_thread *t, const fl_client *c, const grp_snap *g, uint64_
 {
     fl_group_stats *s = &t->gs[c->group];
     FL_ADD(&s->delivered, t->chk.n.delivered - g->delivered);
+    FL_ADD(&t->n.delivered_tr[TR(c)], t->chk.n.delivered - g->delivered);
     FL_ADD(&s->resync_ok, t->chk.n.resync_ok - g->resync_ok);
     for (int k = 0; k < CHK_KINDS; k++)
         FL_ADD(&s->kind[k], t->chk.n.kind[k] - g->kind[k]);
@@ -137,6 +138,7 @@ static int c_write(fl_client *c, const char *data, size_t len)
         ssize_t w = fl_send_some(c->fd, data, len);
         if (w < 0)
             return -1;
+        FL_ADD(&c->t->n.tx_bytes[TR(c)], (uint64_t)w);
         data += w;
         len -= (size_t)w;
         if (len == 0)
@@ -160,6 +162,7 @@ static int c_flush(fl_client *c)
     ssize_t off = fl_send_some(c->fd, c->out, c->out_len);
     if (off < 0)
         return -1;
+    FL_ADD(&c->t->n.tx_bytes[TR(c)], (uint64_t)off);
     memmove(c->out, c->out + off, c->out_len - (size_t)off);
     c->out_len -= (uint32_t)off;
     if (c->out_len == 0) {
@@ -350,6 +353,7 @@ static void on_open(fl_client *c)
     c->state = FL_C_OPEN;
     FL_INC(&t->n.connected);
     c->open_tr = (uint8_t)TR(c);
+    c->open_mono_us = now;
     FL_INC(&t->gs[c->group].connected[c->open_tr]);
     hist_record(t->chk.connect, now - c->conn_start_us);
     int64_t wall = clock_wall_us();
@@ -432,8 +436,8 @@ static int on_ws_msg(void *ud, int opcode, const char *data, size_t len)
     case 8: { /* close: answer it and go */
         uint8_t fr[160];
         int k = ws_frame_client(c->t->wsp, 8, data, len < 2 ? len : 2, fr, sizeof fr);
-        if (k > 0)
-            (void)!send(c->fd, fr, (size_t)k, MSG_NOSIGNAL);
+        if (k > 0 && send(c->fd, fr, (size_t)k, MSG_NOSIGNAL) > 0)
+            FL_ADD(&c->t->n.tx_bytes[TR(c)], (uint64_t)k);
         return -1;
     }
     default:
@@ -905,6 +909,7 @@ static void on_readable(fl_client *c)
         drop(c, "closed by peer", 0);
         return;
     }
+    FL_ADD(&t->n.rx_bytes[TR(c)], (uint64_t)n);
     if (limited && g->read_rate_bytes_per_s && !g->read_rate_msgs_per_s)
         c->read_budget -= (uint32_t)n;
     if (c->state == FL_C_HANDSHAKE || (c->state == FL_C_OPEN && TR(c) != FLEET_WS)) {
@@ -1004,6 +1009,7 @@ static void close_conn(fl_client *c)
         FL_SET(&t->n.connected, t->n.connected - 1);
         uint64_t *gc = &t->gs[c->group].connected[c->open_tr];
         FL_SET(gc, *gc - 1);
+        FL_ADD(&t->n.open_us[c->open_tr], clock_mono_us() - c->open_mono_us);
     }
 }
 

@@ -81,6 +81,7 @@ typedef struct fl_client {
     uint8_t tr_level;         /* 0: the group's transport; k: its fallback[k-1] */
     uint8_t fb_pending;       /* the server refused the stream (`overloaded`): fall back after this read */
     uint8_t open_tr;          /* the transport the open connection counts under (fl_group_stats.connected) */
+    uint64_t open_mono_us;    /* when the connection opened (fl_counters.open_us) */
     uint32_t read_budget;     /* slow consumer: bytes / messages left this tick */
     fl_stream st[];
 } fl_client;
@@ -112,6 +113,12 @@ typedef struct fl_counters {
     uint64_t stall_max_us;
     uint64_t delivered;
     uint64_t missing_now, snapshots, gaps; /* the checker's, mirrored for fleet_live_get */
+    /* Bytes on the wire, by the transport the connection used (fleet_transport):
+     * everything read and written on subscriber sockets, handshakes, framing,
+     * heartbeats and control messages included (TCP/IP headers not). */
+    uint64_t rx_bytes[FLEET_TRANSPORTS], tx_bytes[FLEET_TRANSPORTS];
+    uint64_t open_us[FLEET_TRANSPORTS];      /* connection time, summed over clients (closed connections) */
+    uint64_t delivered_tr[FLEET_TRANSPORTS]; /* events delivered, by transport */
     uint64_t anomalies;
     uint64_t caught_up;       /* 1 when every client of this thread is caught up (drain) */
     uint64_t not_caught_up;   /* clients still behind at the end */
@@ -198,6 +205,8 @@ struct fleet {
     /* end-of-run tallies gathered from the threads by fleet_stop */
     uint64_t final_reconnects, final_errors, connect_failures, gave_up, not_caught_up, fallbacks;
     uint64_t stalls, stall_max_us;
+    uint64_t rx_bytes[FLEET_TRANSPORTS], tx_bytes[FLEET_TRANSPORTS], open_us[FLEET_TRANSPORTS],
+        delivered_tr[FLEET_TRANSPORTS];
     /* status line */
     pthread_mutex_t status_mu;
     int status_mu_init;

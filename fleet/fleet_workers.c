@@ -28,7 +28,7 @@
 /* fleet_live's figures as one flat vector: every group's fleet_live_group
  * (all uint64_t) in order, then the totals below. */
 #define LIVE_GROUP_WORDS (sizeof(fleet_live_group) / sizeof(uint64_t))
-#define LIVE_TOTAL_WORDS 9
+#define LIVE_TOTAL_WORDS (9 + 2 * FLEET_TRANSPORTS)
 #define LIVE_VEC_MAX (FLEET_GROUPS_MAX * LIVE_GROUP_WORDS + LIVE_TOTAL_WORDS)
 _Static_assert(sizeof(fleet_live_group) % sizeof(uint64_t) == 0, "fleet_live_group must hold only uint64_t");
 
@@ -65,10 +65,14 @@ static size_t live_vec(const fleet_live *o, uint64_t *v)
         memcpy(v + n, &o->g[g], sizeof o->g[g]);
         n += LIVE_GROUP_WORDS;
     }
-    const uint64_t t[LIVE_TOTAL_WORDS] = {o->missing_now, o->snapshots, o->gaps, o->errors, o->connects_failed,
-                                          o->gave_up, o->stalls, o->stall_max_us, o->lat_sum_us};
+    const uint64_t t[9] = {o->missing_now, o->snapshots, o->gaps, o->errors, o->connects_failed,
+                           o->gave_up, o->stalls, o->stall_max_us, o->lat_sum_us};
     memcpy(v + n, t, sizeof t);
-    return n + LIVE_TOTAL_WORDS;
+    n += 9;
+    memcpy(v + n, o->rx_bytes, sizeof o->rx_bytes);
+    n += FLEET_TRANSPORTS;
+    memcpy(v + n, o->tx_bytes, sizeof o->tx_bytes);
+    return n + FLEET_TRANSPORTS;
 }
 
 /* Adds a vector made by live_vec (of the same fleet) into o. */
@@ -91,6 +95,10 @@ static void live_vec_add(fleet_live *o, const uint64_t *v)
         o->stall_max_us = v[n];
     n++;
     o->lat_sum_us += v[n++];
+    for (int k = 0; k < FLEET_TRANSPORTS; k++)
+        o->rx_bytes[k] += v[n++];
+    for (int k = 0; k < FLEET_TRANSPORTS; k++)
+        o->tx_bytes[k] += v[n++];
 }
 
 static int send_line(int fd, const char *s, size_t n)

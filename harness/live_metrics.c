@@ -156,6 +156,13 @@ int livem_render(const fleet_live *fl, const livem_info *info, const int *active
     one(o, "rtchaos_harness_publish_errors_total", "counter", "Publish requests that failed (status, reset, timeout).",
         (double)fl->pub_errors);
 
+    head(o, "rtchaos_harness_wire_bytes_total", "counter",
+         "Bytes read (rx) and written (tx) on subscriber sockets by transport: handshakes, framing, heartbeats included.");
+    for (int t = 0; t < FLEET_TRANSPORTS; t++)
+        for (int d = 0; d < 2; d++)
+            fprintf(o, "rtchaos_harness_wire_bytes_total{direction=\"%s\",transport=\"%s\"} %llu\n", d ? "tx" : "rx",
+                    fleet_transport_name((fleet_transport)t),
+                    (unsigned long long)(d ? fl->tx_bytes[t] : fl->rx_bytes[t]));
     head(o, "rtchaos_harness_fault_active", "gauge", "1 while the scenario's fault is applied, by fault name and kind.");
     for (size_t i = 0; i < info->n_faults; i++) {
         fputs("rtchaos_harness_fault_active{fault=\"", o);

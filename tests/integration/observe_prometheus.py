@@ -90,6 +90,8 @@ def main():
         for g in ("fast", "feed", "legacy"):
             assert last(f'rtchaos_harness_deliveries_total{{group="{g}"}}') == rep["groups"][g]["delivered"], g
         assert last("rtchaos_harness_exit_code") == 0
+        assert last('rtchaos_harness_wire_bytes_total{direction="rx"}') == tot["bytes_rx"] > 0
+        assert last('rtchaos_harness_wire_bytes_total{direction="tx"}') == tot["bytes_tx"] > 0
         # The latency histogram's sum is consistent with the report's mean.
         s = last("rtchaos_harness_live_latency_seconds_sum")
         n = rep["latency_us"]["live"]["count"]
