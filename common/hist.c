@@ -299,11 +299,15 @@ json_t *hist_to_json(const hist *h)
     json_t *buckets = hist_buckets_json(h);
     if (!buckets)
         return NULL;
-    json_t *j = json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:f, s:o}", "unit", "us", "sig_digits",
+    /* The sum of whole µs is whole: written as an integer it survives any
+     * real precision a report is dumped with, so merged means stay exact. */
+    json_t *sum = h->sum == floorl(h->sum) && h->sum < 9e18L ? json_integer((json_int_t)h->sum)
+                                                             : json_real((double)h->sum);
+    json_t *j = json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:o, s:o}", "unit", "us", "sig_digits",
                      h->mag == COARSE_MAG ? 1 : 3,
                      "count", (json_int_t)h->total, "min", (json_int_t)h->min, "max",
                      (json_int_t)h->max, "clamped", (json_int_t)h->clamped, "sum_us",
-                     (double)h->sum, "buckets", buckets);
+                     sum, "buckets", buckets);
     if (j && h->mag == COARSE_MAG)
         json_object_set_new(j, "resolution_pct", json_integer(3));
     return j;

@@ -204,7 +204,8 @@ int reports_merge(const char *out_dir, const char *const *shard_dirs, int n, cha
     if (rdoc_mkdir(out_dir, err, errlen) != 0)
         goto done;
     rdoc_path(path, sizeof path, out_dir, "report.json");
-    if (json_dump_file(out, path, JSON_INDENT(1) | JSON_REAL_PRECISION(10)) != 0) {
+    /* the precision the run's own report.json is written with (orch.c) */
+    if (json_dump_file(out, path, JSON_INDENT(1) | JSON_REAL_PRECISION(12)) != 0) {
         snprintf(err, errlen, "write %s failed", path);
         goto done;
     }

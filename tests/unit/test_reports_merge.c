@@ -20,6 +20,8 @@
 #include "prng.h"
 #include "reports.h"
 #include "reports_testenv.h"
+#include "report_gen.h"
+#include "verdict_metric.h"
 
 #define FIXTURES "tests/fixtures/reports/"
 #define NSHARDS 3
@@ -361,6 +363,107 @@ static void test_reports_merge_refuses_inexact_or_mixed(void **state)
     assert_int_equal(reports_merge(f->out, dirs, 0, err, sizeof err), -1);
 }
 
+/* Every budget metric (whole run, and per group) as a verdict of rep, judged
+ * on rep itself, with the report.json header a shard carries. */
+static void finish_report(json_t *rep)
+{
+    json_object_set_new(rep, "schema", json_string("rtchaos.report/1"));
+    json_object_set_new(rep, "scenario", json_string("sharded"));
+    json_object_set_new(rep, "seed", json_integer(5));
+    json_object_set_new(rep, "duration_s", json_real(12.0));
+    json_t *vs = json_array();
+    size_t n, ng;
+    const verdict_metric *all = verdict_metrics(&n), *gall = verdict_group_metrics(&ng);
+    for (size_t g = 0; g <= RG_GROUPS; g++) {
+        for (size_t i = 0; i < (g == RG_GROUPS ? n : ng); i++) {
+            char name[160];
+            if (g == RG_GROUPS)
+                snprintf(name, sizeof name, "%s", all[i].name);
+            else
+                snprintf(name, sizeof name, "%s.%s", rg_groups[g], gall[i].name);
+            json_array_append_new(vs, verdict_judge(name, i % 2 ? ">=" : "<=", 40.0, NULL, rep));
+        }
+    }
+    json_object_set_new(rep, "pass", json_false());
+    json_object_set_new(rep, "verdicts", vs);
+}
+
+/* `rtchaos merge` end to end: the same events written as 2 and as 3 shard
+ * report.json files, merged by reports_merge, give the figures of one run
+ * exactly (counts, histograms, percentiles of every row and group), and
+ * every verdict the merge re-judges comes out as the run's own. */
+static void test_reports_merge_shards_equal_one_run(void **state)
+{
+    fx *f = *state;
+    enum { N = 30000 };
+    rg_event *ev = rg_events(99, N);
+    assert_non_null(ev);
+    json_t *one_mem = rg_report(ev, N, 0, 1, 0);
+    finish_report(one_mem);
+    /* the run's report.json as the harness writes it (orch.c: 12 digits) */
+    char *text = json_dumps(one_mem, JSON_REAL_PRECISION(12));
+    json_t *one = json_loads(text, 0, NULL);
+    free(text);
+    json_decref(one_mem);
+    assert_non_null(one);
+    for (unsigned nshards = 2; nshards <= NSHARDS; nshards++) {
+        const char *dirs[NSHARDS];
+        for (unsigned s = 0; s < nshards; s++) {
+            json_t *rep = rg_report(ev, N, s, nshards, 0);
+            finish_report(rep);
+            char path[400];
+            snprintf(path, sizeof path, "%s/report.json", f->shard[s]);
+            /* written as the harness writes report.json */
+            assert_int_equal(json_dump_file(rep, path, JSON_REAL_PRECISION(12)), 0);
+            json_decref(rep);
+            dirs[s] = f->shard[s];
+        }
+        char err[512] = "";
+        int rc = reports_merge(f->out, dirs, (int)nshards, err, sizeof err);
+        if (rc < 0)
+            fail_msg("merge: %s", err);
+        assert_int_equal(rc, 1); /* some budgets fail, in the run as in the merge */
+        char path[400];
+        snprintf(path, sizeof path, "%s/report.json", f->out);
+        json_error_t jerr;
+        json_t *m = json_load_file(path, 0, &jerr);
+        assert_non_null(m);
+        static const char *const members[] = {"totals", "latency_us", "timeline", "groups", "attacks"};
+        for (size_t i = 0; i < sizeof members / sizeof *members; i++) {
+            if (!json_equal(json_object_get(one, members[i]), json_object_get(m, members[i]))) {
+                char *x = json_dumps(json_object_get(one, members[i]), JSON_SORT_KEYS | JSON_COMPACT);
+                char *y = json_dumps(json_object_get(m, members[i]), JSON_SORT_KEYS | JSON_COMPACT);
+                print_error("%u shards: %s differs\n one run: %.500s\n merged:  %.500s\n", nshards, members[i], x, y);
+                free(x);
+                free(y);
+                fail();
+            }
+        }
+        const json_t *vo = json_object_get(one, "verdicts"), *vm = json_object_get(m, "verdicts");
+        assert_int_equal(json_array_size(vm), json_array_size(vo));
+        size_t i, failed = 0;
+        const json_t *v;
+        json_array_foreach(vo, i, v) {
+            const json_t *w = json_array_get(vm, i);
+            static const char *const keys[] = {"name", "op", "budget", "value", "pass", "error"};
+            for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+                const json_t *a = json_object_get(v, keys[k]), *b = json_object_get(w, keys[k]);
+                if (!(a == b || (a && b && json_equal(a, b))))
+                    fail_msg("%u shards: verdict %s: %s differs (%s vs %s)", nshards,
+                             json_string_value(json_object_get(v, "name")), keys[k],
+                             a ? json_dumps(a, JSON_ENCODE_ANY) : "(none)", b ? json_dumps(b, JSON_ENCODE_ANY) : "(none)");
+            }
+            failed += !json_is_true(json_object_get(v, "pass"));
+        }
+        assert_true(failed > 0 && failed < json_array_size(vo));
+        assert_true(json_is_false(json_object_get(m, "pass")));
+        assert_non_null(strstr(json_string_value(json_object_get(json_object_get(m, "merge"), "timeline_p95")), "exact"));
+        json_decref(m);
+    }
+    json_decref(one);
+    free(ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +473,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reports_merge_fixture_shards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports_merge_broken_shard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports_merge_refuses_inexact_or_mixed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reports_merge_shards_equal_one_run, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
