@@ -12,4 +12,5 @@ import suitetest  # noqa: E402
 
 suitetest.run_suite(
     "rfp", "q6,q7,q8",
-    ["q6-metrics-move", "q7-sse-and-poll-deliver", "q8-latency-spike", "q8-half-open", "q8-network-flap"])
+    ["q6-metrics-move", "q7-sse-and-poll-deliver", "q8-latency-spike", "q8-half-open", "q8-network-flap",
+     "q8-kernel-packet-loss", "q8-kernel-silent-partition", "q8-kernel-oneway-partition"])
