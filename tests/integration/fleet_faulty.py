@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """fleet_faulty — proves the fleet's checkers on a server that is wrong on
-purpose (tests/integration/faulty_server.py): each fault must be reported as
+purpose (tests/lib/faulty_server.py): each fault must be reported as
 its own anomaly kind, and the same server without a fault must pass the same
 run clean under several seeds."""
 import json
@@ -26,7 +26,7 @@ EXPECT = {
 
 
 def run(fault, seed, history=1000, backoff_ms=50, transport="ws", workers=1, extra=(), ws_at_http=False):
-    srv = rtctest.start("/usr/bin/python3", [os.path.join(HERE, "faulty_server.py"), "--fault", fault,
+    srv = rtctest.start("/usr/bin/python3", [os.path.join(HERE, "..", "lib", "faulty_server.py"), "--fault", fault,
                                             "--history", str(history)],
                         ready_lines=2, name=f"faulty-{fault}")
     try:

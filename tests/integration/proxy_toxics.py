@@ -37,6 +37,27 @@ def closed_by_peer(s, timeout=10):
         return "open"
 
 
+def received_within(s, timeout):
+    """Reads for timeout seconds; returns (bytes received, 'eof' | 'reset' |
+    'open')."""
+    got = b""
+    end = time.monotonic() + timeout
+    try:
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return got, "open"
+            s.settimeout(left)
+            d = s.recv(65536)
+            if not d:
+                return got, "eof"
+            got += d
+    except ConnectionResetError:
+        return got, "reset"
+    except socket.timeout:
+        return got, "open"
+
+
 def main():
     up = pt.EchoServer()
     proc, api = pt.start_proxy("--seed", "42")
@@ -153,20 +174,29 @@ def main():
                                           "attributes": {"hold_bytes": 100000}})
     s = pt.connect(port)
     s.setblocking(False)
-    sent = 0
-    deadline = time.monotonic() + 10
+    sent, stalled_since = 0, None
+    deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
             sent += s.send(b"z" * 65536)
+            stalled_since = None
         except BlockingIOError:
-            time.sleep(0.2)
-            try:
-                sent += s.send(b"z" * 65536)
-            except BlockingIOError:
+            # the sender is held back once no write goes through for a whole
+            # second (the proxy stopped reading and the socket buffers are full)
+            stalled_since = stalled_since or time.monotonic()
+            if time.monotonic() - stalled_since >= 1.0:
                 break
-    assert sent < 64 << 20, sent  # bounded by socket buffers + hold_bytes + proxy watermarks
-    s.close()
+            time.sleep(0.05)
+    assert stalled_since is not None, f"the sender was never held back ({sent} bytes in 20 s)"
+    mark = api.ok("GET", "/events")["next"]
     api.call("DELETE", "/proxies/e/toxics/blackhole_upstream")
+    # what the proxy held is what its release says: hold_bytes, plus at most
+    # one read (IO_CHUNK, 256 KiB, fault-injector/proxy.c) that crossed it
+    rel = [e for e in pt.events(api, mark) if e["action"] == "blackhole_release"]
+    assert len(rel) == 1, rel
+    assert 100000 <= rel[0]["bytes"] <= 100000 + (256 << 10), rel
+    assert sent >= rel[0]["bytes"], (sent, rel)
+    s.close()
 
     # refuse: new connections closed at once; open ones untouched
     keep = pt.connect(port)
@@ -223,10 +253,16 @@ def main():
     s.sendall(b"early")
     assert pt.recv_exact(s, 5) == b"early"
     time.sleep(0.4)
+    mark = api.ok("GET", "/events")["next"]
     s.sendall(b"late")
-    assert closed_by_peer(s, timeout=0.5) == "open"
-    s.close()
+    got = received_within(s, 0.5)
+    assert got == (b"", "open"), got  # nothing echoed, the connection still open
+    hold = [e for e in pt.events(api, mark) if e.get("toxic") == "later" and e["action"] == "blackhole_hold"]
+    assert len(hold) == 1, pt.events(api, mark)
     api.call("DELETE", "/proxies/e/toxics/later")
+    # what the blackhole held goes through once it is gone
+    assert pt.recv_exact(s, 4) == b"late"
+    s.close()
 
     # toxicity drawn once per connection, reproducibly from --seed
     api.ok("POST", "/proxies/e/toxics", {"type": "latency", "name": "half", "toxicity": 0.5,

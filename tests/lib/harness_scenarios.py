@@ -7,8 +7,10 @@ import harness_shipped as hs
 import harnesstest as ht
 
 
-def check(name):
-    r = ht.run(name + ".yaml", *hs.args(name), "--quiet", timeout=150)
+def check(name, *extra):
+    """Runs shipped scenario `name` in its short form (plus the extra
+    command-line arguments) and checks it; returns the harnesstest.Run."""
+    r = ht.run(name + ".yaml", *hs.args(name), *extra, "--quiet", timeout=150)
     assert r.rc == 0, f"{name}: " + r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
     rep = r.report
     assert rep["pass"] is True and all(v["pass"] for v in rep["verdicts"]), rep["verdicts"]
@@ -22,24 +24,24 @@ def check(name):
     acts = [e["action"] for e in r.events() if e.get("source") == "harness"]
     assert "fleet_started" in acts and "drained" in acts, acts
     ht.assert_all_gone(r.child_pids())
-    return rep
+    t = rep["totals"]
+    if name == "reconnect-storm":
+        assert t["reconnects"] > 0 and t["resync_ok"] > 0, t
+    if name == "half-open":
+        assert t["reconnects"] > 0 and t["resync_ok"] > 0, t
+    if name == "history-overflow":
+        assert t["snapshots"] > 0, t
+    if name == "slow-consumer":
+        assert t["gaps"] > 0, t
+    if name == "latency-spike":
+        assert rep["faults"][0]["proxy_actions"] > 0, rep["faults"]
+    print(f"{name}: ok ({t['delivered']} delivered)")
+    return r
 
 
 def run_all(names):
     """Runs each shipped scenario of names in its short form and checks it."""
     hs.check_overrides(ht.SCEN)
     for name in names:
-        rep = check(name)
-        t = rep["totals"]
-        if name == "reconnect-storm":
-            assert t["reconnects"] > 0 and t["resync_ok"] > 0, t
-        if name == "half-open":
-            assert t["reconnects"] > 0 and t["resync_ok"] > 0, t
-        if name == "history-overflow":
-            assert t["snapshots"] > 0, t
-        if name == "slow-consumer":
-            assert t["gaps"] > 0, t
-        if name == "latency-spike":
-            assert rep["faults"][0]["proxy_actions"] > 0, rep["faults"]
-        print(f"{name}: ok ({t['delivered']} delivered)")
+        check(name)
     print("ok")
