@@ -28,12 +28,16 @@ echo "== rtchaos-server listening on $addr"
 
 curl -sN --max-time 10 "http://$addr/sse?ch=demo" >"$tmp/sse" &
 sse_pid=$!
-sleep 0.3
+# wait until the server has confirmed the subscription (its "subscribed"
+# event), so the publishes below cannot race past it
+for _ in $(seq 200); do grep -q '"type":"subscribed"' "$tmp/sse" 2>/dev/null && break; sleep 0.05; done
+grep -q '"type":"subscribed"' "$tmp/sse" || { echo "demo: the SSE subscription did not open"; exit 3; }
 echo "== publish"
 curl -s -XPOST "http://$addr/publish/demo" -d '{"data":{"hello":"world"}}'; echo
 curl -s -XPOST "http://$addr/publish/demo" -d '[{"data":1},{"data":2},{"data":3,"id":"order-3"}]'; echo
 curl -s -XPOST "http://$addr/publish/demo" -d '{"data":3,"id":"order-3"}'; echo "   <- same id: the original seq, not delivered twice"
-sleep 0.5
+# the four events (seq 1..4; the repeat of order-3 is not delivered again)
+for _ in $(seq 200); do grep -q '"seq":4,' "$tmp/sse" && break; sleep 0.05; done
 echo "== what the SSE subscriber received"
 cat "$tmp/sse"
 last_id=$(awk '/^id: / {id=$2} END {print id}' "$tmp/sse")

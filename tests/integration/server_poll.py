@@ -35,7 +35,7 @@ def main():
 
         th = threading.Thread(target=poller)
         th.start()
-        time.sleep(0.5)
+        srv.wait_parked_polls(1)
         assert "arr" not in result, "poll answered before anything was published"
         srv.publish("p", {"i": 6})
         th.join(20)
@@ -46,7 +46,7 @@ def main():
         th = threading.Thread(target=lambda: result.__setitem__(
             "next", srv.json("GET", "/poll?ch=p&timeout_ms=15000", timeout=30)))
         th.start()
-        time.sleep(0.5)
+        srv.wait_parked_polls(1)
         srv.publish("p", {"i": 7})
         th.join(20)
         assert [e["seq"] for e in result["next"]] == [7], result
@@ -72,7 +72,7 @@ def main():
         th = threading.Thread(target=lambda: result.__setitem__(
             "fresh", srv.json("GET", "/poll?ch=fresh&since=0&timeout_ms=15000", timeout=30)))
         th.start()
-        time.sleep(0.3)
+        srv.wait_parked_polls(1)
         srv.publish("fresh", "hello")
         th.join(20)
         assert [(e["seq"], e["data"]) for e in result["fresh"]] == [(1, "hello")], result

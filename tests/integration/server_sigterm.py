@@ -31,7 +31,7 @@ def main():
     th = threading.Thread(target=lambda: res.__setitem__("poll", srv.json(
         "GET", "/poll?ch=quiet&since=0&timeout_ms=25000", timeout=30)))
     th.start()
-    time.sleep(0.3)
+    srv.wait_parked_polls(1)
     srv.json("POST", "/publish/d", [{"data": i} for i in range(50)])
     t0 = time.monotonic()
     srv.proc.p.send_signal(signal.SIGTERM)

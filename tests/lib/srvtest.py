@@ -68,6 +68,13 @@ class Server:
             out[k] = float(v)
         return out
 
+    def wait_parked_polls(self, n, timeout=15.0):
+        """Waits until n long-polls are open on the server (its
+        rtchaos_connections{transport="poll"} gauge): a poll that is parked
+        is ready for the publish it waits for, which no sleep can promise."""
+        key = 'rtchaos_connections{transport="poll"}'
+        wait_until(lambda: self.metrics().get(key) == n, timeout, what=f"{n} parked polls")
+
     def sse(self, query, last_event_id=None, rcvbuf=None):
         return SSE(self.host, self.port, query, last_event_id, rcvbuf)
 
