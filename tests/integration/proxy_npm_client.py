@@ -33,7 +33,9 @@ def main():
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, f"node client failed:\n{r.stdout}\n{r.stderr}"
     out = json.loads(r.stdout.strip().splitlines()[-1])
-    assert "version" in out["version"]
+    # the client reads /version as text: exactly what the API serves
+    served = api.ok("GET", "/version")
+    assert json.loads(out["version"]) == served and served["version"], (out["version"], served)
     assert out["latency_after_update"] == 80
     assert out["remaining_toxics"] == "latency_downstream"
     assert out["proxies"] == ["npm_echo"], out
