@@ -78,9 +78,10 @@ include mk/install.mk
 all: $(COMMON_LIB) $(BINS)
 
 # ---- tests --------------------------------------------------------------------
-# scripts/run-tests.sh runs every unit test binary, then every executable in
-# tests/integration/ (with RTCHAOS_BIN pointing at the binaries under test),
-# and closes with one "N passed, N failed" line.
+# scripts/run-tests.sh runs every unit test binary and every
+# tests/integration/*.py|*.sh (with RTCHAOS_BIN pointing at the binaries under
+# test), several at a time with a serial lane for the tests that say so (see
+# its header), and closes with one "N passed, N failed" line.
 # `make test` (what CI and README run) is the whole suite twice, plain and
 # built with ASan+UBSan, then every saved fuzz input replayed (fuzz-regress)
 # and a short libFuzzer pass over every parser of
