@@ -144,7 +144,7 @@ paced() { "$OUT/proxy_load" paced "$RTC" 1000 2000 >"$OUT/paced.$1"; }
 paced plain
 curl -sf -XPOST "http://$API/proxies/bench/toxics" -d '{"type":"latency","attributes":{"latency":50}}' >/dev/null
 paced toxic
-late=$(curl -sf "http://$API/metrics" | awk -F'[ "]' '/^rtchaos_toxic_release_lateness_us\{.*quantile/ {printf "q%s=%sus ", $(NF-2), $NF}')
+late=$(curl -sf "http://$API/metrics" | awk -F'[ "]' '/^rtchaos_toxic_release_lateness_seconds\{.*quantile/ {printf "q%s=%.0fus ", $(NF-2), $NF * 1e6}')
 curl -sf -XDELETE "http://$API/proxies/bench/toxics/latency_downstream" >/dev/null
 for kind in leg rtt; do
   read -r _ _ b1 _ b50 _ b99 _ bmx _ < <(grep "^$kind " "$OUT/paced.plain")

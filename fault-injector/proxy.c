@@ -1939,8 +1939,10 @@ void proxy_metrics_write(proxy_server *s, struct evbuffer *out)
                                     p->tx[i]->actions[a].action,
                                     (unsigned long long)p->tx[i]->actions[a].n);
             }
-    evbuffer_add_printf(out, "# HELP rtchaos_toxic_release_lateness_us How late held data left after its due time (the proxy's own timing error).\n"
-                             "# TYPE rtchaos_toxic_release_lateness_us summary\n");
+    /* Seconds, Prometheus's base unit (promtool rejects a unit suffix such
+     * as _us); the histogram keeps microseconds. */
+    evbuffer_add_printf(out, "# HELP rtchaos_toxic_release_lateness_seconds How late held data left after its due time (the proxy's own timing error).\n"
+                             "# TYPE rtchaos_toxic_release_lateness_seconds summary\n");
     for (proxy *p = s->head; p; p = p->next)
         for (int i = 0; i < p->ntx; i++) {
             const struct hist *h = p->tx[i]->late;
@@ -1948,20 +1950,22 @@ void proxy_metrics_write(proxy_server *s, struct evbuffer *out)
                 continue;
             static const double Q[] = {0.5, 0.9, 0.99, 0.999, 1.0};
             for (size_t q = 0; q < sizeof Q / sizeof Q[0]; q++) {
-                evbuffer_add_printf(out, "rtchaos_toxic_release_lateness_us{proxy=\"");
+                evbuffer_add_printf(out, "rtchaos_toxic_release_lateness_seconds{proxy=\"");
                 prom_label(out, p->name);
                 evbuffer_add_printf(out, "\",toxic=\"");
                 prom_label(out, p->tx[i]->name);
-                evbuffer_add_printf(out, "\",quantile=\"%g\"} %llu\n", Q[q],
-                                    (unsigned long long)hist_percentile(h, Q[q] * 100.0));
+                evbuffer_add_printf(out, "\",quantile=\"%g\"} %.6f\n", Q[q],
+                                    (double)hist_percentile(h, Q[q] * 100.0) / 1e6);
             }
             for (int k = 0; k < 2; k++) {
-                evbuffer_add_printf(out, "rtchaos_toxic_release_lateness_us_%s{proxy=\"", k ? "count" : "sum");
+                evbuffer_add_printf(out, "rtchaos_toxic_release_lateness_seconds_%s{proxy=\"", k ? "count" : "sum");
                 prom_label(out, p->name);
                 evbuffer_add_printf(out, "\",toxic=\"");
                 prom_label(out, p->tx[i]->name);
-                evbuffer_add_printf(out, "\"} %.0f\n",
-                                    k ? (double)hist_count(h) : hist_mean(h) * (double)hist_count(h));
+                if (k)
+                    evbuffer_add_printf(out, "\"} %llu\n", (unsigned long long)hist_count(h));
+                else
+                    evbuffer_add_printf(out, "\"} %.6f\n", hist_mean(h) * (double)hist_count(h) / 1e6);
             }
         }
     evbuffer_add_printf(out, "# HELP rtchaos_events_total Events recorded in the action log.\n"

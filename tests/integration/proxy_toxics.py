@@ -9,6 +9,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import promtest  # noqa: E402
 import proxytest as pt  # noqa: E402
 
 
@@ -101,7 +102,11 @@ def main():
     s.close()
     assert roundtrip(port) >= 0.145
     _, text = api.call("GET", "/metrics")
-    assert 'rtchaos_toxic_release_lateness_us_count{proxy="e",toxic="latency_downstream"} ' in text, text
+    assert 'rtchaos_toxic_release_lateness_seconds_count{proxy="e",toxic="latency_downstream"} ' in text, text
+    # the page (counters, gauges, the lateness summary) is valid exposition
+    # by Prometheus's own checker, lint included
+    rc, out = promtest.promtool("check", "metrics", stdin=text)
+    assert rc == 0, f"promtool check metrics:\n{out}\n{text}"
     st, _ = api.call("DELETE", "/proxies/e/toxics/latency_downstream")
     assert st == 204
 
