@@ -5,14 +5,19 @@ purpose, to prove that the fleet's checkers name each fault correctly.
 
     faulty_server.py --fault none|drop|duplicate|reorder|ignore_since|
                              replay_off_by_one|omit_snapshot|no_sse_head|
-                             late_start [--history N]
+                             late_start [--history N] [--one-port]
 
 Prints "listening 127.0.0.1:PORT" (WebSocket clients) then
-"publish 127.0.0.1:PORT" (HTTP: POST /publish/<ch>, and SSE clients on
-GET /sse?ch=a&ch=b with Last-Event-ID) on stdout once ready.
+"publish 127.0.0.1:PORT" (HTTP: POST /publish/<ch>, SSE clients on
+GET /sse?ch=a&ch=b with Last-Event-ID, long-polls on
+GET /poll?ch=a&since=N&epoch=E&timeout_ms=T) on stdout once ready. With
+--one-port the HTTP port also takes WebSocket upgrades on /ws (relayed to the
+WebSocket port), so one URL serves every transport, as `rtchaos run --target`
+expects; without it GET /ws there is a 404.
 
 Faults (every other behaviour is correct):
-  drop               live events with seq % 7 == 3 are not sent
+  drop               live events with seq % 7 == 3 are not sent (nor
+                     answered to a poll)
   duplicate          live events with seq % 7 == 3 are sent twice
   reorder            live events with seq % 5 == 2 are held and sent after the next one
   ignore_since       a resume is answered recovered:true but nothing is replayed
@@ -36,6 +41,8 @@ import websockets
 
 FAULT = "none"
 HISTORY = 1000
+ONE_PORT = False
+WS_PORT = 0
 EPOCH = "faulty-%08x" % random.getrandbits(32)
 
 
@@ -46,6 +53,7 @@ class Channel:
         self.hist = []  # (seq, envelope text)
         self.subs = set()
         self.ids = {}
+        self.waiters = set()  # asyncio.Event of each waiting poll
 
 
 channels = {}
@@ -101,7 +109,64 @@ def publish(name, item):
     if idem is not None:
         c.ids[idem] = seq
     fan_out(c, seq, text)
+    for w in list(c.waiters):
+        w.set()
     return seq
+
+
+async def poll(path):
+    """GET /poll (wire contract §6): the events after since, a snapshot when
+    history does not reach back or the epoch differs, else waits up to
+    timeout_ms for the next one. Returns (status, body)."""
+    q = urllib.parse.parse_qs(urllib.parse.urlparse(path).query)
+    if len(q.get("ch", [])) != 1:
+        return 400, {"type": "error", "code": "bad_request", "msg": "one ch"}
+    c = chan(q["ch"][0])
+    timeout_s = min(int(q.get("timeout_ms", ["25000"])[0]), 30000) / 1000.0
+    since = int(q["since"][0]) if "since" in q else c.head
+    oldest = c.hist[0][0] if c.hist else c.head + 1
+    if q.get("epoch", [EPOCH])[0] != EPOCH or since > c.head or (since < c.head and since + 1 < oldest):
+        if not c.hist:
+            return 200, []
+        last = json.loads(c.hist[-1][1])
+        return 200, [json.loads(env(c.name, c.head, last["ts"], last["data"], "snapshot"))]
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        out = [json.loads(t) for seq, t in c.hist
+               if seq > since and not (FAULT == "drop" and seq % 7 == 3)][:1000]
+        left = deadline - asyncio.get_running_loop().time()
+        if out or left <= 0:
+            return 200, out
+        w = asyncio.Event()
+        c.waiters.add(w)
+        try:
+            await asyncio.wait_for(w.wait(), left)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            c.waiters.discard(w)
+
+
+async def relay_ws(reader, writer, head):
+    """--one-port: hands a WebSocket upgrade on the HTTP port to the
+    WebSocket server, bytes both ways unchanged."""
+    r2, w2 = await asyncio.open_connection("127.0.0.1", WS_PORT)
+    w2.write(head)
+
+    async def pipe(r, w):
+        try:
+            while True:
+                d = await r.read(65536)
+                if not d:
+                    break
+                w.write(d)
+                await w.drain()
+        except ConnectionError:
+            pass
+        finally:
+            w.close()
+
+    await asyncio.gather(pipe(reader, w2), pipe(r2, writer))
 
 
 def subscribe(sub, msg):
@@ -223,8 +288,10 @@ async def http_conn(reader, writer):
             method, path, _ = line.decode().split(" ", 2)
             length = 0
             last_id = None
+            head = line
             while True:
                 h = await reader.readline()
+                head += h
                 if h in (b"\r\n", b"\n", b""):
                     break
                 k, _, v = h.decode().partition(":")
@@ -235,8 +302,13 @@ async def http_conn(reader, writer):
             if method == "GET" and path.startswith("/sse"):
                 await sse_stream(writer, path, last_id)
                 return
+            if ONE_PORT and method == "GET" and path.startswith("/ws"):
+                await relay_ws(reader, writer, head)
+                return
             body = await reader.readexactly(length) if length else b""
             status, out = 404, {"type": "error", "code": "bad_request", "msg": "not found"}
+            if method == "GET" and path.startswith("/poll"):
+                status, out = await poll(path)
             if method == "POST" and path.startswith("/publish/"):
                 name = path[len("/publish/"):]
                 j = json.loads(body)
@@ -256,15 +328,17 @@ async def http_conn(reader, writer):
 
 
 async def main():
-    global FAULT, HISTORY
+    global FAULT, HISTORY, ONE_PORT, WS_PORT
     ap = argparse.ArgumentParser()
     ap.add_argument("--fault", default="none",
                     choices=["none", "drop", "duplicate", "reorder", "ignore_since",
                              "replay_off_by_one", "omit_snapshot", "no_sse_head", "late_start"])
     ap.add_argument("--history", type=int, default=1000)
+    ap.add_argument("--one-port", action="store_true")
     a = ap.parse_args()
-    FAULT, HISTORY = a.fault, a.history
+    FAULT, HISTORY, ONE_PORT = a.fault, a.history, a.one_port
     ws_srv = await websockets.serve(ws_handler, "127.0.0.1", 0, ping_interval=None)
+    WS_PORT = ws_srv.sockets[0].getsockname()[1]
     http_srv = await asyncio.start_server(http_conn, "127.0.0.1", 0)
     print("listening 127.0.0.1:%d" % ws_srv.sockets[0].getsockname()[1], flush=True)
     print("publish 127.0.0.1:%d" % http_srv.sockets[0].getsockname()[1], flush=True)
