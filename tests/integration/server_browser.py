@@ -4,7 +4,11 @@ the server's --static) whose EventSource and WebSocket receive events; the
 server then closes both (POST /admin/kick) while more events are published;
 the EventSource reconnects by itself with Last-Event-ID, the WebSocket page
 code reconnects with since+epoch; the test asserts every event arrived exactly
-once, in order, and that both resumes were recovered from history.
+once, in order, and that both resumes were recovered from history. Then CORS
+as the browser enforces it: a JSON POST from the page's origin to a server
+whose --cors-origin is that origin passes its preflight (and a cross-origin
+EventSource works); to one whose --cors-origin is another, the browser never
+sends the POST.
 Chromium is driven over the DevTools protocol with Python `websockets`."""
 import asyncio
 import json
@@ -82,7 +86,34 @@ class Page:
         raise AssertionError(f"browser: timed out waiting for {what}; state={state[:2000]}")
 
 
-async def drive(srv, devtools_port):
+CORS_JS = """
+window.cors = {};
+(async () => {
+  for (const [k, u] of [["allowed", %r], ["denied", %r]]) {
+    try {
+      const r = await fetch(u + "/publish/cors", {method: "POST",
+        headers: {"content-type": "application/json"}, body: JSON.stringify({data: "x"})});
+      cors[k] = "status " + r.status + " " + await r.text();
+    } catch (e) { cors[k] = "error " + e.name; }
+  }
+  const es = new EventSource(%r + "/sse?ch=cors");
+  es.onmessage = e => { cors.sse = JSON.parse(e.data).type; es.close(); };
+  es.onerror = () => { cors.sse = cors.sse || "error"; };
+})();
+true
+"""
+
+
+async def drive_cors(p, allowed, denied):
+    """From the page's origin, a JSON POST (which a browser sends only after
+    a CORS preflight) to a server whose --cors-origin is that origin, and to
+    one whose is not; and a cross-origin EventSource. Returns window.cors."""
+    await p.eval(CORS_JS % (allowed, denied, allowed))
+    await p.wait("cors.allowed && cors.denied && cors.sse", "the cross-origin requests", timeout=30)
+    return json.loads(await p.eval("JSON.stringify(cors)"))
+
+
+async def drive(srv, devtools_port, cors=None):
     page_url = None
     for _ in range(100):
         targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{devtools_port}/json/list", timeout=10).read())
@@ -110,7 +141,10 @@ async def drive(srv, devtools_port):
             srv.publish("b", {"i": i})
         await p.wait("state.sse.filter(d => d.type === 'event').length >= 25 && "
                      "state.ws.filter(d => d.type === 'event').length >= 25", "events 21..25")
-        return json.loads(await p.eval("JSON.stringify(state)"))
+        state = json.loads(await p.eval("JSON.stringify(state)"))
+        if cors:
+            state["cors"] = await drive_cors(p, *cors)
+        return state
 
 
 def main():
@@ -118,10 +152,29 @@ def main():
     shutil.copy(os.path.join(PAGE_DIR, "browser.html"), static)
     profile = tempfile.mkdtemp(prefix="rtchaos-chromium-")
     srv = Server("--static", static, "--sse-retry-ms", "300")
+    origin = f"http://127.0.0.1:{srv.port}"
+    # CORS: one server that allows the page's origin, one that allows another
+    ok_srv = Server("--cors-origin", origin, name="server-cors-ok")
+    no_srv = Server("--cors-origin", "http://elsewhere.example", name="server-cors-no")
     chrome = None
     try:
-        chrome, dport = start_chromium(f"http://127.0.0.1:{srv.port}/static/browser.html", profile)
-        state = asyncio.run(asyncio.wait_for(drive(srv, dport), 90))
+        chrome, dport = start_chromium(f"{origin}/static/browser.html", profile)
+        state = asyncio.run(asyncio.wait_for(drive(srv, dport, (f"http://127.0.0.1:{ok_srv.port}",
+                                                                f"http://127.0.0.1:{no_srv.port}")), 120))
+        cors = state["cors"]
+        # the preflight passed and the POST was made; its answer readable by the page
+        assert cors["allowed"].startswith("status 200 ") and '"seq":1' in cors["allowed"], cors
+        assert cors["sse"] == "subscribed", cors
+        # the preflight failed, so the browser never sent the POST at all
+        assert cors["denied"] == "error TypeError", cors
+        assert no_srv.json("GET", "/poll?ch=cors&since=0&timeout_ms=0") == [], "POST sent despite CORS"
+        assert ok_srv.json("GET", "/poll?ch=cors&since=0&timeout_ms=0")[0]["data"] == "x"
+        # what the browser was told, as a browser asks it
+        st, h, _ = ok_srv.request("OPTIONS", "/publish/cors", headers={
+            "Origin": origin, "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type"})
+        assert st == 204 and h["access-control-allow-origin"] == origin, (st, h)
+        assert "POST" in h["access-control-allow-methods"] and "content-type" in h["access-control-allow-headers"], h
         for name in ("sse", "ws"):
             msgs = state[name]
             seqs = [d["seq"] for d in msgs if d["type"] == "event"]
@@ -140,6 +193,7 @@ def main():
     finally:
         if chrome:
             kill_group(chrome)
+        assert ok_srv.stop() == 0 and no_srv.stop() == 0
         assert srv.stop() == 0
         shutil.rmtree(profile, ignore_errors=True)
         shutil.rmtree(static, ignore_errors=True)
