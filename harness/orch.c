@@ -34,8 +34,26 @@
 #define PROXY_NAME "rtchaos"
 #define API_TIMEOUT_MS 3000
 /* Beyond every phase's own deadline: if the run is still going this long
- * after its planned end, the watchdog kills the children and exits 3. */
+ * after its planned end, the watchdog kills the children and exits 3.
+ * RTCHAOS_WATCHDOG_SLACK_MS replaces it (so a test can see the watchdog fire
+ * without waiting 90 s). */
 #define WATCHDOG_SLACK_MS 90000
+
+static uint64_t watchdog_slack_ms(void)
+{
+    const char *e = getenv("RTCHAOS_WATCHDOG_SLACK_MS");
+    char *end;
+    if (!e || !*e)
+        return WATCHDOG_SLACK_MS;
+    errno = 0;
+    unsigned long long v = strtoull(e, &end, 10);
+    if (errno || *end || e[0] == '-') {
+        fprintf(stderr, "rtchaos: RTCHAOS_WATCHDOG_SLACK_MS=%s is not a number of ms; using %d\n", e,
+                WATCHDOG_SLACK_MS);
+        return WATCHDOG_SLACK_MS;
+    }
+    return v;
+}
 
 /* snprintf that may truncate by design (paths and messages are bounded; a
  * cut message is better than none). Returns what snprintf returns. */
@@ -1479,7 +1497,7 @@ int orch_run(const scenario *s, const orch_opts *o)
 
     /* The whole run's deadline, far beyond the sum of its phases. */
     uint64_t budget_us = s->server.ready_timeout_us * 2 + s->proxy.ready_timeout_us + s->warmup_us + s->duration_us +
-                         s->drain_us + 2 * s->server.stop_timeout_us + WATCHDOG_SLACK_MS * 1000ULL;
+                         s->drain_us + 2 * s->server.stop_timeout_us + watchdog_slack_ms() * 1000ULL;
     for (size_t i = 0; i < s->nfaults; i++)
         budget_us += s->server.ready_timeout_us + s->server.stop_timeout_us;
 

@@ -1,0 +1,69 @@
+#!/usr/bin/python3
+"""harness_watchdog: a run that goes on far past every deadline is ended by
+the run's watchdog: exit 3, the message on stderr, the server it started
+killed with it. The run is held past its deadline by stopping the harness
+(SIGSTOP) mid-run, as a blocked harness would be; RTCHAOS_WATCHDOG_SLACK_MS
+brings the 90 s of slack down to 3 s, so the deadline is the sum of the
+phases plus 3 s (about 12 s here). A control run, stopped for 1 s only, is
+not touched by it."""
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import harnesstest as ht  # noqa: E402
+
+SCENARIO = """
+name: watchdog
+duration: 2s
+warmup: 1s
+drain: 1s
+server: {ready_timeout: 1s, stop_timeout: 1s}
+proxy: {ready_timeout: 1s}
+channels: {count: 1, pattern: "wd.{i}"}
+publishers: {rate_per_s: 10}
+clients:
+  - {name: ws, count: 2, transport: ws, channels_per_client: 1}
+budgets:
+  - published > 0
+"""
+
+
+def stopped_run(path, stop_s):
+    out = os.path.join(ht.tmpdir(), "run")
+    os.environ["RTCHAOS_WATCHDOG_SLACK_MS"] = "3000"
+    p = ht.spawn(path, "--quiet", out=out)
+    del os.environ["RTCHAOS_WATCHDOG_SLACK_MS"]
+    try:
+        assert ht.wait_until(lambda: ht.file_has(os.path.join(out, "server.stdout.log"), "listening"), 30)
+        srv = [k for k in ht.children_of(p.pid) if "rtchaos-server" in open(f"/proc/{k}/cmdline").read()]
+        assert len(srv) == 1, srv
+        os.kill(p.pid, signal.SIGSTOP)
+        time.sleep(stop_s)
+        t0 = time.monotonic()
+        os.kill(p.pid, signal.SIGCONT)
+        o, e = p.communicate(timeout=60)
+        return p.returncode, e, time.monotonic() - t0, srv[0]
+    finally:
+        ht.kill_quietly(p)
+
+
+def main():
+    path = os.path.join(ht.tmpdir(), "watchdog.yaml")
+    with open(path, "w") as f:
+        f.write(SCENARIO)
+    rc, err, took, srv = stopped_run(path, 15)
+    assert rc == 3, (rc, err)
+    assert "the run overran its deadline by far; killing its children (exit 3)" in err, err
+    assert took < 5, f"the watchdog took {took:.1f}s after the harness could run again"
+    ht.assert_all_gone([srv])
+    print(f"watchdog fired {took:.2f}s after SIGCONT, server {srv} gone")
+    rc, err, took, srv = stopped_run(path, 1)
+    assert rc == 0 and "overran" not in err, (rc, err)
+    ht.assert_all_gone([srv])
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
