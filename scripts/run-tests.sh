@@ -8,15 +8,15 @@
 # programs and modules the tests share live in tests/lib/, not here.
 #
 # Lanes: tests run RTCHAOS_TEST_JOBS at a time (default 4; they mostly wait on
-# sockets and timers, so more than the core count keeps the box busy). A test
-# whose assertions depend on having the box to itself (it measures time, or
-# loads the machine so much that others would miss their deadlines) says so
-# with a line
+# sockets and timers, so more than the core count keeps the box busy), at a
+# lower CPU priority (nice 10). A test whose assertions depend on timing (a
+# latency budget, a deadline) says so with a line
 #     # rtchaos-test: serial
-# in its first 15 lines; the serial lane runs those one by one, alone, after
-# the parallel lane. Everything else — including every new test — runs in the
-# parallel lane.
-#
+# in its first 15 lines: the serial lane runs those one at a time at normal
+# priority, beside the parallel lane, so the scheduler gives them the CPU
+# whenever they want it. Everything else — including every new test — runs in
+# the parallel lane. RTCHAOS_TEST_JOBS=1 runs everything one by one, serial
+# tests last, none niced (the old way, for a quiet measurement).
 #   RTCHAOS_ONLY=unit|integration   run one half only
 #   RTCHAOS_FILTER=substring        run only tests whose path contains it
 #   RTCHAOS_TEST_TIMEOUT=seconds    per-test deadline (default 300)
@@ -35,7 +35,7 @@ suite_start=$(date +%s)
 # tail on failure) in one write, so lines of tests finishing together do not
 # interleave; leaves "pass" or "fail" in $resdir for the count.
 run_one() {
-  local t=$1 name log rc start out
+  local t=$1 nice=${2:-} name log rc start out
   name=$(basename "$t")
   log="$logdir/$name.log"
   start=$(date +%s)
@@ -46,7 +46,7 @@ run_one() {
     # timeout puts the test in its own process group and signals the whole
     # group on expiry, so a test that hangs cannot leave a server or proxy
     # behind.
-    timeout --kill-after=10 -s TERM "$deadline" "$t" >"$log" 2>&1
+    timeout --kill-after=10 -s TERM "$deadline" $nice "$t" >"$log" 2>&1
     rc=$?
   fi
   if [ $rc -eq 0 ]; then
@@ -77,15 +77,29 @@ if [ -n "${RTCHAOS_FILTER:-}" ]; then
   keep=(); for t in "${serial[@]}"; do [[ "$t" == *"$RTCHAOS_FILTER"* ]] && keep+=("$t"); done; serial=("${keep[@]}")
 fi
 
-# Parallel lane: at most $jobs tests at once, the next one starting as soon as
-# any finishes (wait -n).
+# The serial lane, one test at a time at normal priority, runs beside the
+# parallel lane: at most $jobs tests at once (niced), the next one starting as
+# soon as any finishes (wait -n).
+lane_nice="nice -n 10"
+if [ "$jobs" -le 1 ]; then
+  lane_nice=""; parallel+=("${serial[@]}"); serial=()
+fi
+serial_pid=""
+if [ ${#serial[@]} -gt 0 ]; then
+  echo "serial lane: ${#serial[@]} tests, one at a time beside the parallel lane"
+  ( for t in "${serial[@]}"; do run_one "$t"; done ) &
+  serial_pid=$!
+fi
 for t in "${parallel[@]}"; do
-  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
-  run_one "$t" &
+  while :; do
+    limit=$jobs
+    [ -n "$serial_pid" ] && kill -0 "$serial_pid" 2>/dev/null && limit=$((jobs + 1))
+    [ "$(jobs -rp | wc -l)" -ge "$limit" ] || break
+    wait -n
+  done
+  run_one "$t" "$lane_nice" &
 done
 wait
-[ ${#serial[@]} -eq 0 ] || echo "serial lane: ${#serial[@]} tests, one at a time"
-for t in "${serial[@]}"; do run_one "$t"; done
 
 passed=0; failed=0; failures=()
 for r in "$resdir"/*.res; do

@@ -74,29 +74,29 @@ $(foreach t,$(FUZZ_ALL),$(eval $(call fuzz_target,$(t))))
 
 -include $(shell find $(FUZZ_DIR)/obj -name "*.d" 2>/dev/null)
 
-.PHONY: fuzz fuzz-build fuzz-regress
+# One rule per target, so that `make -jN fuzz` (and fuzz-regress) runs N
+# targets at once; each writes its own log and one summary line.
+FUZZ_RUNS    := $(FUZZ_TARGETS:%=fuzz-run-%)
+FUZZ_REGRESS := $(FUZZ_TARGETS:%=fuzz-regress-%)
+.PHONY: fuzz fuzz-build fuzz-regress $(FUZZ_RUNS) $(FUZZ_REGRESS)
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
-fuzz: fuzz-build
-	@mkdir -p $(FUZZ_DIR)/artifacts
-	@set -e; for t in $(FUZZ_TARGETS); do \
-	  mkdir -p $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t; \
-	  echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
-	  $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
-	    -max_len=8192 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t- \
-	    $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t 2>$(FUZZ_DIR)/$$t.log \
-	  || { tail -n 40 $(FUZZ_DIR)/$$t.log; echo "fuzz: $$t FAILED (inputs in $(FUZZ_DIR)/artifacts/)"; exit 1; }; \
-	  grep -E "stat::number_of_executed_units|stat::new_units_added" $(FUZZ_DIR)/$$t.log | tr '\n' ' '; echo; \
-	done
+fuzz: $(FUZZ_RUNS)
+$(FUZZ_RUNS): fuzz-run-%: $(FUZZ_DIR)/fuzz_%
+	@mkdir -p $(FUZZ_DIR)/artifacts $(FUZZ_DIR)/corpus/$* fuzz/corpus/$*
+	@$(FUZZ_DIR)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -max_len=8192 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/artifacts/$*- \
+	    $(FUZZ_DIR)/corpus/$* fuzz/corpus/$* 2>$(FUZZ_DIR)/$*.log \
+	  || { tail -n 40 $(FUZZ_DIR)/$*.log; echo "fuzz: $* FAILED (inputs in $(FUZZ_DIR)/artifacts/)"; exit 1; }
+	@echo "fuzz: $* for $(FUZZ_SECONDS)s: $$(grep -E 'stat::number_of_executed_units|stat::new_units_added' $(FUZZ_DIR)/$*.log | tr '\n' ' ')"
 
-fuzz-regress: fuzz-build
-	@set -e; for t in $(FUZZ_TARGETS); do \
-	  files=$$(find fuzz/corpus/$$t fuzz/regress/$$t -type f 2>/dev/null || true); \
-	  [ -n "$$files" ] || continue; \
-	  $(FUZZ_DIR)/fuzz_$$t $$files >$(FUZZ_DIR)/$$t-regress.log 2>&1 \
-	  || { tail -n 40 $(FUZZ_DIR)/$$t-regress.log; echo "fuzz-regress: $$t FAILED"; exit 1; }; \
-	  echo "fuzz-regress: $$t $$(echo $$files | wc -w) inputs ok"; \
-	done
+fuzz-regress: $(FUZZ_REGRESS)
+$(FUZZ_REGRESS): fuzz-regress-%: $(FUZZ_DIR)/fuzz_%
+	@files=$$(find fuzz/corpus/$* fuzz/regress/$* -type f 2>/dev/null || true); \
+	  [ -n "$$files" ] || exit 0; \
+	  $(FUZZ_DIR)/fuzz_$* $$files >$(FUZZ_DIR)/$*-regress.log 2>&1 \
+	  || { tail -n 40 $(FUZZ_DIR)/$*-regress.log; echo "fuzz-regress: $* FAILED"; exit 1; }; \
+	  echo "fuzz-regress: $* $$(echo $$files | wc -w) inputs ok"
 
 # ---- the server links the gate ---------------------------------------------------
 # reference-server/authz.c is the hook that calls into sec_gate; the server's

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# rtchaos-test: serial (latency budgets: the suite's p95 bounds need the CPU when they want it)
 """reports_suite_drills — the incident drills suite in its short form: each
 drill reproduces its incident, the runbook's /metrics move, the prescribed
 action is accepted and the budget recovers (tests/lib/suitetest.py)."""

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# rtchaos-test: serial (latency budgets: the suite's p95 bounds need the CPU when they want it)
 """reports_suite_rfp1 — the rfp suite, questions 1-5, in its short form
 (tests/lib/suitetest.py says what is checked)."""
 import os

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# rtchaos-test: serial (latency budgets: the suite's p95 bounds need the CPU when they want it)
 """reports_suite_rfp2 — the rfp suite, questions 6-8 (including the /metrics
 observability check), in its short form (tests/lib/suitetest.py says what is
 checked). Question 9's entries run the drills suite's reconnect-storm and
