@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# rtchaos-test: serial (the abuse suite's legit.p95/p99 latency budgets)
 """security_suite_abuse — the abuse suite (scenarios/suites/abuse.yaml) in
 its short form, first part: auth under load, bad credentials, cross-tenant
 subscriptions (0 delivered), a connection storm and a publish flood each pass

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# rtchaos-test: serial (the abuse suite's legit.p95/p99 latency budgets)
 """security_suite_abuse_attacks — the abuse suite's entries whose attackers
 come from the fleet, in their short form: a WS message flood, oversized WS
 messages and bodies, slowloris handshakes. Each passes its budgets (every
