@@ -74,6 +74,15 @@ static int check_protocol(fleet *f, char *err, size_t errlen)
         return -1;
     }
     const proto *p = f->proto;
+    if (!p->def_sub_path[0] && !p->server_seq && (!f->cfg.proto_opts.sub_path[0] || !f->cfg.proto_opts.pub_path[0])) {
+        snprintf(err, errlen, "protocol %s: sub_path and pub_path are required (no default locations)", p->name);
+        return -1;
+    }
+    if (f->cfg.proto_opts.pub_body[0]) {
+        static const char *const fields[] = {"payload", "ch"}, *const need[] = {"payload"};
+        if (proto_check_template("pub_body", f->cfg.proto_opts.pub_body, fields, 2, need, 1, err, errlen) < 0)
+            return -1;
+    }
     if (!p->server_seq) {
         if (f->cfg.proto_opts.sub_path[0] &&
             proto_check_path("sub_path", f->cfg.proto_opts.sub_path, err, errlen) < 0)

@@ -296,7 +296,10 @@ static void handle_payload(fl_client *c, const char *data, size_t len)
     }
     record r;
     char err[96];
-    if (record_scan(data, len, &r, err, sizeof err) < 0) {
+    int rc = record_scan_path(data, len, f->cfg.proto_opts.payload_path, &r, err, sizeof err);
+    if (rc == -2)
+        return; /* the service's own control message (no payload at the path): nothing to judge */
+    if (rc < 0) {
         count_error(c, "payload without an rtchaos record");
         return;
     }

@@ -593,7 +593,8 @@ static void conn_kick(pub_conn *c)
     /* room for the head (target up to 3 * PROTO_PATH_MAX once encoded),
      * then each event with its id or record (channel name escaped) */
     size_t hdr_room = 512 + strlen(f->cfg.pub.token) + PROTO_PATH_MAX * 3;
-    size_t cap = hdr_room + 16 + n * (p->payload_len + 96 + ENV_CH_MAX * 6 + RECORD_RUN_MAX * 6);
+    size_t cap = hdr_room + 16 + n * (p->payload_len + 96 + ENV_CH_MAX * 6 + RECORD_RUN_MAX * 6) +
+                 sizeof f->cfg.proto_opts.pub_body / 4 * (ENV_CH_MAX + 4); /* every {ch} of the template expanded */
     char *buf = malloc(cap);
     if (!buf)
         return;
@@ -605,13 +606,24 @@ static void conn_kick(pub_conn *c)
     for (size_t i = 0; i < n && !f->proto->server_seq; i++) {
         /* a foreign server passes the body on as it is: it is the record */
         const pub_ev *e = &c->q[(c->q_head + i) % c->q_cap];
-        int k = record_format(body + bl, cap - hdr_room - bl, f->run_id, f->ch_names[e->ch], e->n, e->ts_us,
-                              p->payload, p->payload_len);
-        if (k < 0) {
+        char rec[1024 + ENV_CH_MAX * 6 + RECORD_RUN_MAX * 6];
+        char *rb = p->payload_len + sizeof rec / 2 > sizeof rec ? malloc(p->payload_len + sizeof rec) : rec;
+        size_t rcap = rb == rec ? sizeof rec : p->payload_len + sizeof rec;
+        int k = rb ? record_format(rb, rcap, f->run_id, f->ch_names[e->ch], e->n, e->ts_us, p->payload,
+                                   p->payload_len)
+                   : -1;
+        /* the body template (proto_opts.pub_body) wraps the record, e.g.
+         * {"data":{payload}}; without one the body is the record */
+        int w = k < 0 ? -1
+                      : proto_render_body(f->cfg.proto_opts.pub_body, rb, (size_t)k, f->ch_names[e->ch], body + bl,
+                                          cap - hdr_room - bl);
+        if (rb != rec)
+            free(rb);
+        if (w < 0) {
             free(buf);
             return;
         }
-        bl += (size_t)k;
+        bl += (size_t)w;
     }
     for (size_t i = 0; i < n && f->proto->server_seq; i++) {
         const pub_ev *e = &c->q[(c->q_head + i) % c->q_cap];
@@ -629,9 +641,9 @@ static void conn_kick(pub_conn *c)
         return;
     }
     int hl = snprintf(hdr, sizeof hdr,
-                      "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                      "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
                       "Content-Length: %zu\r\n%s%s%s\r\n",
-                      target, f->host_hdr, bl, f->cfg.pub.token[0] ? "Authorization: Bearer " : "",
+                      f->cfg.proto_opts.pub_method[0] ? f->cfg.proto_opts.pub_method : "POST", target, f->host_hdr, bl, f->cfg.pub.token[0] ? "Authorization: Bearer " : "",
                       f->cfg.pub.token, f->cfg.pub.token[0] ? "\r\n" : "");
     memmove(buf + hl, body, bl); /* header then body, contiguous */
     memcpy(buf, hdr, (size_t)hl);

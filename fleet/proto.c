@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const proto *const registry[] = {&proto_v1, &proto_nchan};
-const char *const proto_name_list[] = {"v1", "nchan"};
+static const proto *const registry[] = {&proto_v1, &proto_nchan, &proto_sse};
+const char *const proto_name_list[] = {"v1", "nchan", "sse"};
 const size_t proto_count = sizeof registry / sizeof *registry;
 
 const proto *proto_find(const char *name)
@@ -20,7 +20,7 @@ const proto *proto_find(const char *name)
 
 const char *proto_names(void)
 {
-    return "v1, nchan";
+    return "v1, nchan, sse";
 }
 
 const char *proto_resume_str(proto_resume r)
@@ -77,6 +77,10 @@ int proto_check_path(const char *what, const char *path, char *err, size_t errle
         snprintf(err, errlen, "%s '%s': expected a path starting with '/', like /sub/{ch}", what, path);
         return -1;
     }
+    if (strlen(path) >= PROTO_PATH_MAX) {
+        snprintf(err, errlen, "%s: at most %d bytes", what, PROTO_PATH_MAX - 1);
+        return -1;
+    }
     for (const char *q = path; *q; q++)
         if ((unsigned char)*q <= ' ' || *q == 127) {
             snprintf(err, errlen, "%s '%s': no spaces or control characters allowed", what, path);
@@ -99,6 +103,96 @@ int proto_check_path(const char *what, const char *path, char *err, size_t errle
             return -1;
         }
         brace = strchr(brace + 4, '{');
+    }
+    return 0;
+}
+
+int proto_render_body(const char *tmpl, const char *payload, size_t payload_len, const char *ch, char *buf,
+                      size_t cap)
+{
+    if (!tmpl[0])
+        tmpl = "{payload}";
+    size_t n = 0, chl = strlen(ch);
+    for (const char *p = tmpl; *p;) {
+        const char *val = NULL;
+        size_t vl = 0, skip = 1;
+        if (strncmp(p, "{payload}", 9) == 0)
+            val = payload, vl = payload_len, skip = 9;
+        else if (strncmp(p, "{ch}", 4) == 0)
+            val = ch, vl = chl, skip = 4;
+        else
+            val = p, vl = 1;
+        if (n + vl >= cap)
+            return -1;
+        memcpy(buf + n, val, vl);
+        n += vl;
+        p += skip;
+    }
+    buf[n] = '\0';
+    return (int)n;
+}
+
+/* Levenshtein distance of two short strings (for did-you-mean). */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 31 || lb > 31)
+        return 99;
+    size_t d[32][32];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            size_t sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            size_t del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+            d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+    return d[la][lb];
+}
+
+int proto_check_template(const char *what, const char *tmpl, const char *const *allowed, size_t nallowed,
+                         const char *const *required, size_t nrequired, char *err, size_t errlen)
+{
+    for (const char *p = strchr(tmpl, '{'); p; p = strchr(p + 1, '{')) {
+        const char *e = strchr(p, '}');
+        size_t len = e ? (size_t)(e - p - 1) : 0;
+        /* a "{" that opens JSON (followed by a quote, a space, a brace) is
+         * not a field */
+        if (!e || len == 0 || len > 31 || strcspn(p + 1, "\" {}:,[]") != len)
+            continue;
+        char name[32];
+        memcpy(name, p + 1, len);
+        name[len] = '\0';
+        size_t i, best = 0, bestd = 99;
+        for (i = 0; i < nallowed; i++) {
+            if (!strcmp(name, allowed[i]))
+                break;
+            size_t d = edit_distance(name, allowed[i]);
+            if (d < bestd)
+                bestd = d, best = i;
+        }
+        if (i == nallowed) {
+            if (bestd <= 2)
+                snprintf(err, errlen, "%s: unknown field '{%s}' (did you mean '{%s}'?)", what, name, allowed[best]);
+            else
+                snprintf(err, errlen, "%s: unknown field '{%s}'", what, name);
+            return -1;
+        }
+    }
+    for (size_t k = 0; k < nrequired; k++) {
+        char f[40];
+        snprintf(f, sizeof f, "{%s}", required[k]);
+        const char *p = strstr(tmpl, f);
+        if (!p) {
+            snprintf(err, errlen, "%s: expected '%s' where it goes", what, f);
+            return -1;
+        }
+        if (strstr(p + strlen(f), f)) {
+            snprintf(err, errlen, "%s: '%s' may appear once", what, f);
+            return -1;
+        }
     }
     return 0;
 }

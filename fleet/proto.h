@@ -52,6 +52,12 @@ const char *proto_resume_str(proto_resume r);
 typedef struct proto_opts {
     char sub_path[PROTO_PATH_MAX];
     char pub_path[PROTO_PATH_MAX];
+    /* templated adapters (sse): */
+    char resume_header[64];   /* header that carries the resume id ("" = none) */
+    char resume_query[64];    /* or the query parameter that does ("" = none) */
+    char payload_path[128];   /* dot path to the record inside each message's JSON ("" = the message itself) */
+    char pub_method[16];      /* "" = POST */
+    char pub_body[512];       /* body template with {payload} (and optionally {ch}); "" = {payload} */
 } proto_opts;
 
 /* What one inbound message carries: a payload (NULL when it was control
@@ -136,7 +142,20 @@ int proto_check_path(const char *what, const char *path, char *err, size_t errle
  * or -1 when it does not fit. */
 int proto_pct_encode(const char *s, char *buf, size_t cap);
 
+/* Renders a publish body: tmpl ("" = "{payload}") with "{payload}"
+ * replaced by payload (raw JSON) and "{ch}" by the channel name, into buf.
+ * Returns the length, or -1 when it does not fit. */
+int proto_render_body(const char *tmpl, const char *payload, size_t payload_len, const char *ch, char *buf,
+                      size_t cap);
+
+/* Checks a template's fields: each "{name}" must be one of allowed[0..n)
+ * (e.g. "ch", "payload"), and each name in required[] must appear exactly
+ * once. Returns 0, or -1 with a message (with a did-you-mean) in err. */
+int proto_check_template(const char *what, const char *tmpl, const char *const *allowed, size_t nallowed,
+                         const char *const *required, size_t nrequired, char *err, size_t errlen);
+
 extern const proto proto_v1;
 extern const proto proto_nchan;
+extern const proto proto_sse;
 
 #endif

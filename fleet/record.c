@@ -23,19 +23,14 @@ int record_format(char *buf, size_t cap, const char *run, const char *ch, uint64
     return k;
 }
 
-int record_scan(const char *buf, size_t len, record *out, char *err, size_t errlen)
+/* Reads the record fields of object o. */
+static int record_read(const json_t *o, record *out, char *err, size_t errlen)
 {
-    json_error_t je;
-    json_t *o = json_loadb(buf, len, 0, &je);
-    if (!o || !json_is_object(o)) {
-        snprintf(err, errlen, "payload is not a JSON object%s%s", o ? "" : ": ", o ? "" : je.text);
-        json_decref(o);
-        return -1;
-    }
     json_t *run = json_object_get(o, "run"), *ch = json_object_get(o, "ch");
     json_t *seq = json_object_get(o, "seq"), *ts = json_object_get(o, "ts");
-    int rc = -1;
-    if (!json_is_string(run) || json_string_length(run) > RECORD_RUN_MAX)
+    if (!json_is_object(o))
+        snprintf(err, errlen, "payload is not a JSON object");
+    else if (!json_is_string(run) || json_string_length(run) > RECORD_RUN_MAX)
         snprintf(err, errlen, "payload has no rtchaos record (\"run\")");
     else if (!json_is_string(ch) || json_string_length(ch) == 0 || json_string_length(ch) > ENV_CH_MAX)
         snprintf(err, errlen, "record: \"ch\" is not a channel name");
@@ -48,8 +43,64 @@ int record_scan(const char *buf, size_t len, record *out, char *err, size_t errl
         snprintf(out->ch, sizeof out->ch, "%s", json_string_value(ch));
         out->seq = (uint64_t)json_integer_value(seq);
         out->ts_us = (int64_t)json_integer_value(ts);
-        rc = 0;
+        return 0;
     }
+    return -1;
+}
+
+int record_scan_path(const char *buf, size_t len, const char *path, record *out, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *root = json_loadb(buf, len, JSON_DECODE_ANY, &je);
+    if (!root) {
+        snprintf(err, errlen, "payload is not JSON: %s", je.text);
+        return -1;
+    }
+    json_t *o = root, *inner = NULL;
+    const char *p = path ? path : "";
+    while (*p) {
+        size_t k = strcspn(p, ".");
+        char key[128];
+        if (k == 0 || k >= sizeof key || !json_is_object(o)) {
+            snprintf(err, errlen, "payload has nothing at '%s'", path);
+            json_decref(root);
+            return -1;
+        }
+        memcpy(key, p, k);
+        key[k] = '\0';
+        o = json_object_get(o, key);
+        if (!o) {
+            snprintf(err, errlen, "payload has no '%s' (payload path '%s')", key, path);
+            json_decref(root);
+            return -2;
+        }
+        p += k + (p[k] == '.');
+    }
+    if (json_is_string(o)) {
+        inner = json_loadb(json_string_value(o), json_string_length(o), 0, &je);
+        if (!inner) {
+            snprintf(err, errlen, "payload string is not JSON: %s", je.text);
+            json_decref(root);
+            return -1;
+        }
+        o = inner;
+    }
+    int rc = record_read(o, out, err, errlen);
+    json_decref(inner);
+    json_decref(root);
+    return rc;
+}
+
+int record_scan(const char *buf, size_t len, record *out, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *o = json_loadb(buf, len, 0, &je);
+    if (!o || !json_is_object(o)) {
+        snprintf(err, errlen, "payload is not a JSON object%s%s", o ? "" : ": ", o ? "" : je.text);
+        json_decref(o);
+        return -1;
+    }
+    int rc = record_read(o, out, err, errlen);
     json_decref(o);
     return rc;
 }

@@ -33,4 +33,12 @@ int record_format(char *buf, size_t cap, const char *run, const char *ch, uint64
  * Thread-safe. */
 int record_scan(const char *buf, size_t len, record *out, char *err, size_t errlen);
 
+/* The same, for a record inside the message: path is a dot path of object
+ * keys ("data", "push.pub.data"; "" = the message itself). A value at the
+ * path that is a string is read as JSON text (services that pass the
+ * payload on as an encoded string). Returns -2 (with a message) when the
+ * message is a JSON object without that path: a control message of the
+ * service (e.g. a subscription notice), not a payload. */
+int record_scan_path(const char *buf, size_t len, const char *path, record *out, char *err, size_t errlen);
+
 #endif

@@ -515,6 +515,16 @@ static int fleet_setup(run *r, char *err, size_t errlen)
         sfmt(cfg.proto_opts.sub_path, sizeof cfg.proto_opts.sub_path, "%s", s->target.sub_path);
     if (s->target.pub_path)
         sfmt(cfg.proto_opts.pub_path, sizeof cfg.proto_opts.pub_path, "%s", s->target.pub_path);
+    if (s->target.resume_header)
+        sfmt(cfg.proto_opts.resume_header, sizeof cfg.proto_opts.resume_header, "%s", s->target.resume_header);
+    if (s->target.resume_query)
+        sfmt(cfg.proto_opts.resume_query, sizeof cfg.proto_opts.resume_query, "%s", s->target.resume_query);
+    if (s->target.payload)
+        sfmt(cfg.proto_opts.payload_path, sizeof cfg.proto_opts.payload_path, "%s", s->target.payload);
+    if (s->target.pub_method)
+        sfmt(cfg.proto_opts.pub_method, sizeof cfg.proto_opts.pub_method, "%s", s->target.pub_method);
+    if (s->target.pub_body)
+        sfmt(cfg.proto_opts.pub_body, sizeof cfg.proto_opts.pub_body, "%s", s->target.pub_body);
     cfg.channels.count = s->channels.count;
     sfmt(cfg.channels.pattern, sizeof cfg.channels.pattern, "%s", s->channels.pattern);
     const scn_publishers *p = &s->publishers;

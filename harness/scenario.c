@@ -1185,11 +1185,14 @@ static void harness_field(ctx *c, void *obj, size_t key, int val, int keynode)
     }
 }
 
-static const char *const k_target[] = {"protocol", "sub_path", "pub_path"};
+static const char *const k_target[] = {"protocol", "sub_path", "pub_path", "resume_header", "resume_query",
+                                       "payload", "pub_method", "pub_body"};
+#define N_TARGET_KEYS (sizeof k_target / sizeof *k_target)
+static const char *const pub_methods[] = {"POST", "PUT", "PATCH"};
 
 typedef struct target_seen {
     scn_target *t;
-    int node[3];
+    int node[N_TARGET_KEYS];
 } target_seen;
 
 static void target_field(ctx *c, void *obj, size_t key, int val, int keynode)
@@ -1205,7 +1208,27 @@ static void target_field(ctx *c, void *obj, size_t key, int val, int keynode)
         break;
     case 1: get_str(c, val, &ts->t->sub_path); break;
     case 2: get_str(c, val, &ts->t->pub_path); break;
+    case 3: get_str(c, val, &ts->t->resume_header); break;
+    case 4: get_str(c, val, &ts->t->resume_query); break;
+    case 5: get_str(c, val, &ts->t->payload); break;
+    case 6:
+        if (get_enum(c, val, pub_methods, 3, &e) == 0)
+            ts->t->pub_method = strdup(pub_methods[e]);
+        break;
+    case 7: get_str(c, val, &ts->t->pub_body); break;
     }
+}
+
+/* Whether s is 1..max bytes of letters, digits and the bytes in extra. */
+static int token_ok(const char *s, size_t max, const char *extra)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr(extra, *s))
+            return 0;
+    return 1;
 }
 
 /* target: the protocol, its locations, and what it can do against what the
@@ -1213,7 +1236,7 @@ static void target_field(ctx *c, void *obj, size_t key, int val, int keynode)
 static void parse_target(ctx *c, scenario *s, int id)
 {
     target_seen ts = {.t = &s->target};
-    if (walk_map(c, id, "target", k_target, sizeof k_target / sizeof *k_target, target_field, &ts) < 0)
+    if (walk_map(c, id, "target", k_target, N_TARGET_KEYS, target_field, &ts) < 0)
         return;
     const proto *p = proto_find(s->target.protocol ? s->target.protocol : "v1");
     if (!p)
@@ -1230,6 +1253,40 @@ static void parse_target(ctx *c, scenario *s, int id)
             err_at(c, ts.node[1 + k], "%s", e);
     }
     int pnode = ts.node[0] ? ts.node[0] : id;
+    /* a templated protocol has no default locations and takes the templates */
+    int templated = !p->server_seq && !p->def_sub_path[0];
+    if (templated) {
+        if (!s->target.sub_path)
+            err_at(c, pnode, "target: protocol %s needs sub_path (the stream's location, e.g. /events?topic={ch})",
+                   p->name);
+        if (!s->target.pub_path)
+            err_at(c, pnode, "target: protocol %s needs pub_path (where an event is published, e.g. /publish/{ch})",
+                   p->name);
+    }
+    for (size_t k = 3; k < N_TARGET_KEYS; k++)
+        if (ts.node[k] && !templated)
+            err_at(c, ts.node[k], "target.%s: only for a templated protocol (sse), not %s", k_target[k], p->name);
+    if (templated) {
+        if (s->target.resume_header && !token_ok(s->target.resume_header, 63, "-_"))
+            err_at(c, ts.node[3], "target.resume_header '%s': expected a header name like Last-Event-ID",
+                   s->target.resume_header);
+        if (s->target.resume_query && !token_ok(s->target.resume_query, 63, "-_."))
+            err_at(c, ts.node[4], "target.resume_query '%s': expected a query parameter name like lastEventID",
+                   s->target.resume_query);
+        if (s->target.resume_header && s->target.resume_query)
+            err_at(c, ts.node[4], "target.resume_query: give resume_header or resume_query, not both");
+        if (s->target.payload && s->target.payload[0] &&
+            (!token_ok(s->target.payload, 127, "-_.") || strstr(s->target.payload, "..") ||
+             s->target.payload[0] == '.' || s->target.payload[strlen(s->target.payload) - 1] == '.'))
+            err_at(c, ts.node[5], "target.payload '%s': expected a dot path of keys like data or push.pub.data",
+                   s->target.payload);
+        static const char *const fields[] = {"payload", "ch"}, *const need[] = {"payload"};
+        if (s->target.pub_body && strlen(s->target.pub_body) >= 512)
+            err_at(c, ts.node[7], "target.pub_body: at most 511 bytes");
+        else if (s->target.pub_body &&
+                 proto_check_template("target.pub_body", s->target.pub_body, fields, 2, need, 1, e, sizeof e) < 0)
+            err_at(c, ts.node[7], "%s", e);
+    }
     for (size_t i = 0; i < s->nclients; i++) {
         const scn_client_group *g = &s->clients[i];
         if (g->behavior != SCN_BH_SUBSCRIBER && !p->server_seq)
@@ -2132,6 +2189,11 @@ void scenario_free(scenario *s)
     free(s->target.protocol);
     free(s->target.sub_path);
     free(s->target.pub_path);
+    free(s->target.resume_header);
+    free(s->target.resume_query);
+    free(s->target.payload);
+    free(s->target.pub_method);
+    free(s->target.pub_body);
     memset(s, 0, sizeof *s);
 }
 
@@ -2357,6 +2419,12 @@ json_t *scenario_to_json(const scenario *s)
             json_object_set_new(t, "sub_path", json_string(s->target.sub_path));
         if (s->target.pub_path)
             json_object_set_new(t, "pub_path", json_string(s->target.pub_path));
+        const char *const tk[] = {"resume_header", "resume_query", "payload", "pub_method", "pub_body"};
+        const char *const tv[] = {s->target.resume_header, s->target.resume_query, s->target.payload,
+                                  s->target.pub_method, s->target.pub_body};
+        for (size_t k = 0; k < 5; k++)
+            if (tv[k])
+                json_object_set_new(t, tk[k], json_string(tv[k]));
         json_object_set_new(o, "target", t);
     }
     json_object_set_new(o, "network", json_pack("{s:b}", "namespaces", s->network.namespaces));

@@ -122,6 +122,12 @@ typedef struct scn_target {
     char *protocol;           /* an adapter name (fleet/proto.h); NULL = "v1" (wire contract v1) */
     char *sub_path;           /* subscriber location with {ch}; NULL = the adapter's default */
     char *pub_path;           /* publisher location with {ch}; NULL = the adapter's default */
+    /* templated protocols (sse) only; NULL = absent: */
+    char *resume_header;      /* header carrying the last event id on reconnect */
+    char *resume_query;       /* or query parameter carrying it */
+    char *payload;            /* dot path to the record inside each event's JSON */
+    char *pub_method;         /* POST (default), PUT or PATCH */
+    char *pub_body;           /* publish body template with {payload} (and {ch}) */
 } scn_target;
 
 /* How the harness itself runs the fleet (CLI flags override). */

@@ -18,7 +18,7 @@ static void test_proto_registry(void **state)
     assert_null(proto_find("nchn"));
     assert_null(proto_find(NULL));
     assert_non_null(strstr(proto_names(), "nchan"));
-    assert_int_equal(proto_count, 2);
+    assert_int_equal(proto_count, 3);
     for (size_t i = 0; i < proto_count; i++)
         assert_non_null(proto_find(proto_name_list[i]));
     assert_string_equal(proto_resume_str(proto_nchan.resume), "within_buffer");
@@ -192,6 +192,55 @@ static void test_proto_check_path(void **state)
     assert_int_equal(proto_expand_path("/pub/{ch}", "a-very-long-channel-name", b, 12), -1);
 }
 
+static void test_proto_sse_template(void **state)
+{
+    (void)state;
+    proto_opts o = {0};
+    strcpy(o.sub_path, "/.well-known/mercure?topic={ch}");
+    strcpy(o.pub_path, "/publish/{ch}");
+    char b[512], h[256];
+    const char *ch[] = {"room.1"};
+    assert_true(proto_sse.sub_target(&o, 1, ch, 1, "urn:uuid:1", b, sizeof b) > 0);
+    assert_string_equal(b, "/.well-known/mercure?topic=room.1"); /* no resume query set */
+    strcpy(o.resume_query, "lastEventID");
+    assert_true(proto_sse.sub_target(&o, 1, ch, 1, "urn:uuid:1", b, sizeof b) > 0);
+    assert_string_equal(b, "/.well-known/mercure?topic=room.1&lastEventID=urn:uuid:1");
+    assert_int_equal(proto_sse.sub_target(&o, 0, ch, 1, NULL, b, sizeof b), -1); /* SSE only */
+    assert_int_equal(proto_sse.sub_headers(&o, 1, "9", h, sizeof h), 0);
+    strcpy(o.resume_header, "Last-Event-ID");
+    assert_true(proto_sse.sub_headers(&o, 1, "9", h, sizeof h) > 0);
+    assert_string_equal(h, "Last-Event-ID: 9\r\n");
+    assert_true(proto_sse.pub_target(&o, "room.1", b, sizeof b) > 0);
+    assert_string_equal(b, "/publish/room.1");
+    char why[128];
+    assert_int_equal(proto_sse.pub_ack(204, "", 0, why, sizeof why), 1);
+    assert_int_equal(proto_sse.pub_ack(302, "", 0, why, sizeof why), 0);
+    assert_ptr_equal(proto_find("sse"), &proto_sse);
+    assert_true(proto_sse.transports == PROTO_TR_SSE);
+}
+
+static void test_proto_templates(void **state)
+{
+    (void)state;
+    char b[128], e[256];
+    assert_true(proto_render_body("", "{\"a\":1}", 7, "c", b, sizeof b) > 0);
+    assert_string_equal(b, "{\"a\":1}");
+    assert_true(proto_render_body("topic={ch}&data={payload}", "{}", 2, "r.1", b, sizeof b) > 0);
+    assert_string_equal(b, "topic=r.1&data={}");
+    assert_true(proto_render_body("{\"data\":{payload},\"ch\":\"{ch}\"}", "7", 1, "x", b, sizeof b) > 0);
+    assert_string_equal(b, "{\"data\":7,\"ch\":\"x\"}");
+    assert_int_equal(proto_render_body("{payload}{payload}", "0123456789", 10, "x", b, 15), -1);
+    static const char *const fields[] = {"payload", "ch"}, *const need[] = {"payload"};
+    assert_int_equal(proto_check_template("pub_body", "{\"data\":{payload}}", fields, 2, need, 1, e, sizeof e), 0);
+    assert_int_equal(proto_check_template("pub_body", "{\"data\":{paylod}}", fields, 2, need, 1, e, sizeof e), -1);
+    assert_string_equal(e, "pub_body: unknown field '{paylod}' (did you mean '{payload}'?)");
+    assert_int_equal(proto_check_template("pub_body", "{\"data\":1}", fields, 2, need, 1, e, sizeof e), -1);
+    assert_string_equal(e, "pub_body: expected '{payload}' where it goes");
+    assert_int_equal(proto_check_template("pub_body", "[{payload},{payload}]", fields, 2, need, 1, e, sizeof e), -1);
+    assert_int_equal(proto_check_template("pub_body", "{zzzzzz}{payload}", fields, 2, need, 1, e, sizeof e), -1);
+    assert_string_equal(e, "pub_body: unknown field '{zzzzzz}'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +252,8 @@ int main(void)
         cmocka_unit_test(test_proto_nchan_poll),
         cmocka_unit_test(test_proto_nchan_pub_ack),
         cmocka_unit_test(test_proto_check_path),
+        cmocka_unit_test(test_proto_sse_template),
+        cmocka_unit_test(test_proto_templates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -59,11 +59,38 @@ static void test_record_refused(void **state)
     assert_int_equal(record_scan(ok, strlen(ok), &r, err, sizeof err), 0);
 }
 
+static void test_record_path(void **state)
+{
+    (void)state;
+    record r;
+    char err[128];
+    const char *env = "{\"ch\":\"x\",\"seq\":99,\"type\":\"event\",\"data\":{\"run\":\"r\",\"ch\":\"a\",\"seq\":3,\"ts\":4}}";
+    assert_int_equal(record_scan_path(env, strlen(env), "data", &r, err, sizeof err), 0);
+    assert_int_equal(r.seq, 3); /* the record's seq, not the server's */
+    assert_string_equal(r.ch, "a");
+    const char *deep = "{\"push\":{\"pub\":{\"data\":{\"run\":\"r\",\"ch\":\"a\",\"seq\":5,\"ts\":1}}}}";
+    assert_int_equal(record_scan_path(deep, strlen(deep), "push.pub.data", &r, err, sizeof err), 0);
+    assert_int_equal(r.seq, 5);
+    /* a payload passed on as a JSON-encoded string */
+    const char *str = "{\"data\":\"{\\\"run\\\":\\\"r\\\",\\\"ch\\\":\\\"a\\\",\\\"seq\\\":6,\\\"ts\\\":1}\"}";
+    assert_int_equal(record_scan_path(str, strlen(str), "data", &r, err, sizeof err), 0);
+    assert_int_equal(r.seq, 6);
+    /* no payload at the path: the service's control message (-2), not an error */
+    const char *ctl = "{\"type\":\"subscribed\",\"ch\":\"a\"}";
+    assert_int_equal(record_scan_path(ctl, strlen(ctl), "data", &r, err, sizeof err), -2);
+    /* a payload at the path that is not a record is an error */
+    const char *bad = "{\"data\":{\"x\":1}}";
+    assert_int_equal(record_scan_path(bad, strlen(bad), "data", &r, err, sizeof err), -1);
+    assert_int_equal(record_scan_path("<html>", 6, "data", &r, err, sizeof err), -1);
+    assert_int_equal(record_scan_path(env, strlen(env), "", &r, err, sizeof err), -1); /* the envelope is no record */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_record_roundtrip),
         cmocka_unit_test(test_record_refused),
+        cmocka_unit_test(test_record_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
