@@ -27,13 +27,20 @@ def main():
         assert os.path.exists(os.path.join(r.dir, f)), f
 
     # 1: a budget that cannot hold fails its verdict, and only it.
-    r = ht.run("smoke.yaml", *SHORT, "--set", "budgets=[lost == 0, published == 0]", "--json")
+    # A latency budget over an empty histogram (no resync in a run without
+    # faults) fails as "not measured", like a missing metric: its summary's
+    # 0 would pass any upper bound.
+    r = ht.run("smoke.yaml", *SHORT, "--set", "budgets=[lost == 0, published == 0, resync_p95_ms <= 50]",
+               "--json")
     assert r.rc == 1, r.explain()
     v = ht.verdicts(r)
     assert v["lost"]["pass"] is True and v["published"]["pass"] is False, v
     assert v["published"]["value"] > 0
+    assert r.report["latency_us"]["resync"]["count"] == 0, r.report["latency_us"]["resync"]
+    assert v["resync_p95_ms"]["pass"] is False and v["resync_p95_ms"]["value"] is None, v
+    assert "not measured" in v["resync_p95_ms"]["error"] and "no samples" in v["resync_p95_ms"]["error"], v
     suite = ET.parse(os.path.join(r.dir, "junit.xml")).getroot().find("testsuite")
-    assert suite.get("tests") == "2" and suite.get("failures") == "1", ET.tostring(suite)
+    assert suite.get("tests") == "3" and suite.get("failures") == "2", ET.tostring(suite)
     assert '"exit_code":1' in r.stdout and '"pass":false' in r.stdout, r.stdout
     ht.assert_all_gone(r.child_pids())
 
