@@ -43,7 +43,9 @@ FUZZ_CFLAGS  := -std=gnu11 -g -O1 -MMD -MP $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_LIBS    := $(SEC_LDLIBS) $(LDLIBS_COMMON)
 FUZZ_ALL     := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_TARGETS ?= $(FUZZ_ALL)
-FUZZ_BASE_SRCS := $(wildcard common/*.c) $(SEC_SRCS)
+# the generated version (mk/version.mk), which every binary links: the
+# proxy's /version reads it
+FUZZ_BASE_SRCS := $(wildcard common/*.c) $(SEC_SRCS) $(VERSION_GEN)
 
 # parsers of the other components (their fragments are included before this one)
 FUZZ_SRCS_sse       := fleet/sse_parse.c
