@@ -7,7 +7,7 @@
 # with secondary expansion ($$(…)) when the link rule runs, not now.
 .SECONDEXPANSION:
 
-HARNESS_CORE_SRCS := scenario.c verdict.c datadir.c child.c httpc.c proxyctl.c faultplan.c orch.c windows.c live_metrics.c netns.c netfault.c
+HARNESS_CORE_SRCS := scenario.c verdict.c datadir.c child.c httpc.c proxyctl.c faultplan.c orch.c windows.c live_metrics.c server_scrape.c netns.c netfault.c
 HARNESS_CORE_OBJS := $(HARNESS_CORE_SRCS:%.c=$(BUILD)/harness/%.o)
 HARNESS_LIBS      := $(shell pkg-config --libs yaml-0.1 libevent)
 

@@ -22,6 +22,7 @@
 #include "faultplan.h"
 #include "fleet.h"
 #include "live_metrics.h"
+#include "server_scrape.h"
 #include "netfault.h"
 #include "netns.h"
 #include "prng.h"
@@ -110,6 +111,8 @@ typedef struct run {
     uint16_t proxy_port;
     fleet *fl;
     livem *lm;                /* the live metrics endpoint (NULL: none) */
+    sscrape *ss;              /* scraping the server's /metrics (NULL: not) */
+    json_t *server_metrics;   /* what it gathered (report.json "server"), or NULL */
     uint64_t t0_us;           /* fleet_start, monotonic */
     int64_t t0_wall_us;       /* the same instant on the wall clock */
     uint64_t warmup_us;
@@ -1121,6 +1124,33 @@ static int metrics_start(run *r, char *err, size_t errlen)
     return 0;
 }
 
+/* Starts scraping the server's /metrics: our own rtchaos-server unless
+ * harness.server_metrics is "off", or the URL harness.server_metrics names
+ * (a foreign server's exporter). Returns 0, or -1 with a message in err. */
+static int server_scrape_start(run *r, char *err, size_t errlen)
+{
+    const char *want = r->s->harness.server_metrics;
+    char host[256], path[256] = "/metrics";
+    uint16_t port;
+    if (want && !strcmp(want, "off"))
+        return 0;
+    if (!want || !strcmp(want, "auto")) {
+        if (!r->have_server)
+            return 0;
+        sfmt(host, sizeof host, "%s", r->up_host);
+        port = r->up_port;
+    } else if (scenario_parse_url(want, host, sizeof host, &port, path, sizeof path, err, errlen) < 0) {
+        return -1;
+    }
+    char e[256];
+    r->ss = sscrape_start(host, port, path, r->t0_us, 1000, e, sizeof e);
+    if (!r->ss) {
+        sfmt(err, errlen, "server metrics: %s", e);
+        return -1;
+    }
+    return 0;
+}
+
 /* After the report: exposes the exit code, keeps serving the final figures
  * for the linger time (so a scraper's last sample holds them; a signal
  * ends it early), then stops the endpoint. Before fleet_free: it reads the
@@ -1378,6 +1408,10 @@ static json_t *build_report(run *r, const json_t *proxy_events)
     }
     if (!json_object_get(rep, "anomalies"))
         json_object_set_new(rep, "anomalies", json_array());
+    if (r->server_metrics) {
+        json_object_set(rep, "server", r->server_metrics);
+        sscrape_compare(rep);
+    }
     /* before the verdicts: budgets may read network.* */
     if (r->have_netns)
         json_object_set_new(rep, "network", network_json(r, json_object_get(rep, "faults")));
@@ -1572,7 +1606,7 @@ int orch_run(const scenario *s, const orch_opts *o)
     r->t0_wall_us = clock_wall_us();
     event(r, "fleet_started", json_pack("{s:I}", "clients", (json_int_t)scenario_total_clients(s)));
     watchdog_start(r, budget_us);
-    if (metrics_start(r, err, sizeof err) < 0) {
+    if (metrics_start(r, err, sizeof err) < 0 || server_scrape_start(r, err, sizeof err) < 0) {
         fail(r, "%s", err);
         goto teardown;
     }
@@ -1663,6 +1697,10 @@ teardown:
     }
 
 finish:
+    if (r->ss) { /* after the drain, before the server stops: its final figures */
+        r->server_metrics = sscrape_finish(r->ss);
+        r->ss = NULL;
+    }
     if (r->have_proxy && r->proxy.pid && !r->proxy.exited) {
         if (proxyctl_events(&r->api, &proxy_events, err, sizeof err) < 0) {
             fprintf(stderr, "rtchaos: the proxy's action log could not be read: %s\n", err);

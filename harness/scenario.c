@@ -423,6 +423,35 @@ int scenario_parse_hostport(const char *addr, char *host, size_t hostcap, uint16
     return 0;
 }
 
+int scenario_parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, char *path, size_t pathcap,
+                       char *err, size_t errlen)
+{
+    if (strncmp(url, "http://", 7) != 0) {
+        snprintf(err, errlen, "'%s': expected http://HOST:PORT[/PATH]", url);
+        return -1;
+    }
+    const char *hp = url + 7, *slash = strchr(hp, '/');
+    char addr[300];
+    size_t n = slash ? (size_t)(slash - hp) : strlen(hp);
+    if (n >= sizeof addr) {
+        snprintf(err, errlen, "'%s': host too long", url);
+        return -1;
+    }
+    memcpy(addr, hp, n);
+    addr[n] = '\0';
+    if (scenario_parse_hostport(addr, host, hostcap, port, err, errlen) < 0)
+        return -1;
+    if (*port == 0) {
+        snprintf(err, errlen, "'%s': port must be 1..65535", url);
+        return -1;
+    }
+    if (snprintf(path, pathcap, "%s", slash ? slash : "/metrics") >= (int)pathcap) {
+        snprintf(err, errlen, "'%s': path too long", url);
+        return -1;
+    }
+    return 0;
+}
+
 static int get_duration(ctx *c, int id, uint64_t *out)
 {
     if (want_scalar(c, id, "a duration like 500ms, 5s or 2m") < 0)
@@ -1146,7 +1175,7 @@ typedef struct top_seen {
 } top_seen;
 
 static const char *const k_harness[] = {"threads", "workers", "source_addrs", "anomalies_per_kind",
-                                        "fresh_grace_ms", "metrics_addr", "metrics_linger"};
+                                        "fresh_grace_ms", "metrics_addr", "metrics_linger", "server_metrics"};
 
 static void harness_field(ctx *c, void *obj, size_t key, int val, int keynode)
 {
@@ -1175,6 +1204,15 @@ static void harness_field(ctx *c, void *obj, size_t key, int val, int keynode)
             uint16_t port;
             if (scenario_parse_hostport(h->metrics_addr, host, sizeof host, &port, e, sizeof e) < 0)
                 err_at(c, val, "%s", e);
+        }
+        break;
+    case 7:
+        if (get_str(c, val, &h->server_metrics) == 0 && strcmp(h->server_metrics, "auto") != 0 &&
+            strcmp(h->server_metrics, "off") != 0) {
+            char host[256], path[256], e[256];
+            uint16_t port;
+            if (scenario_parse_url(h->server_metrics, host, sizeof host, &port, path, sizeof path, e, sizeof e) < 0)
+                err_at(c, val, "harness.server_metrics: %s (or auto, off)", e);
         }
         break;
     case 6:
@@ -2183,6 +2221,7 @@ void scenario_free(scenario *s)
     }
     free(s->budgets);
     free(s->harness.metrics_addr);
+    free(s->harness.server_metrics);
     for (size_t i = 0; i < s->harness.nsource_addrs; i++)
         free(s->harness.source_addrs[i]);
     free(s->harness.source_addrs);

@@ -141,6 +141,8 @@ typedef struct scn_harness {
                                     long after it starts (default 1000; fleet_cfg.fresh_grace_ms) */
     char *metrics_addr;          /* HOST:PORT for the live Prometheus endpoint; NULL = none
                                     (--metrics-addr overrides) */
+    char *server_metrics;        /* "auto" (NULL: scrape our own rtchaos-server's /metrics), "off",
+                                    or http://HOST:PORT/PATH of a foreign server's metrics */
     uint64_t metrics_linger_us;  /* keep serving the final figures this long after the report
                                     (default 0; --metrics-linger overrides) */
 } scn_harness;
@@ -273,6 +275,11 @@ int scenario_parse_duration(const char *s, uint64_t *out_us, char *err, size_t e
  * "localhost:0"; port 0 = any free port) into host and port. Returns 0, or
  * -1 with a message in err. */
 int scenario_parse_hostport(const char *addr, char *host, size_t hostcap, uint16_t *port, char *err, size_t errlen);
+
+/* Parses "http://HOST:PORT[/PATH]" into host, port and path ("/metrics"
+ * when absent). Returns 0, or -1 with a message in err. */
+int scenario_parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, char *path, size_t pathcap,
+                       char *err, size_t errlen);
 
 /* Formats a duration in µs in the shortest exact unit ("500ms", "5s", "2m"). */
 char *scenario_format_duration(uint64_t us, char *buf, size_t cap);

@@ -235,6 +235,37 @@ static void section_latency(rout *o, const json_t *rep)
     rout_table_end(o);
 }
 
+/* What the server's own /metrics said (report.json "server"), beside the
+ * clients' figures, and the flag when they disagree. Only when the run
+ * scraped the server. */
+static void section_server(rout *o, const json_t *rep)
+{
+    const json_t *srv = json_object_get(rep, "server");
+    if (!json_is_object(srv))
+        return;
+    rout_heading(o, 2, "Server's view", "server");
+    const json_t *flag = json_object_get(srv, "flag");
+    if (json_is_string(flag))
+        rout_para(o, "DISAGREEMENT: %s", json_string_value(flag));
+    rout_para(o, "From %s, scraped every %.0f ms (%.0f samples, %.0f failed).", rdoc_str_or(srv, "url", "?"),
+              rdoc_num_or(srv, "interval_ms", 0), (double)json_array_size(json_object_get(srv, "samples")),
+              rdoc_num_or(srv, "scrape_errors", 0));
+    const char *cols[] = {"figure", "server", "clients"};
+    rout_table_begin(o, "server-view", cols, 3);
+    size_t i;
+    const json_t *r;
+    json_array_foreach(json_object_get(srv, "compare"), i, r) {
+        char a[64] = "-", b[64] = "-";
+        if (json_is_number(json_object_get(r, "server")))
+            rdoc_fmt_num(a, sizeof a, json_number_value(json_object_get(r, "server")));
+        if (json_is_number(json_object_get(r, "clients")))
+            rdoc_fmt_num(b, sizeof b, json_number_value(json_object_get(r, "clients")));
+        const char *row[] = {rdoc_str_or(r, "figure", "?"), a, b};
+        rout_table_row(o, NULL, row, 3);
+    }
+    rout_table_end(o);
+}
+
 static void section_faults(rout *o, const json_t *rep)
 {
     rout_heading(o, 2, "Fault timeline", NULL);
@@ -383,6 +414,7 @@ static int write_doc(rout *o, const json_t *rep, const char *plots_dir, char *er
     section_verdicts(o, rep);
     section_attacks(o, rep);
     section_latency(o, rep);
+    section_server(o, rep);
     section_anomalies(o, rep);
     section_faults(o, rep);
     rout_heading(o, 2, "Plots", NULL);

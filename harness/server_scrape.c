@@ -1,0 +1,354 @@
+/* server_scrape.c — scrapes the server's /metrics during a run and sets its figures beside the clients' in the report. */
+#include "server_scrape.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "httpc.h"
+
+/* ---- parsing ------------------------------------------------------------------- */
+
+/* The value of label `name` in a label set like {a="x",b="y"}, copied into
+ * out; "" when absent. */
+static void label_of(const char *labels, const char *name, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!labels)
+        return;
+    char pat[64];
+    snprintf(pat, sizeof pat, "%s=\"", name);
+    const char *p = strstr(labels, pat);
+    if (!p || (p != labels + 1 && p[-1] != ',' && p[-1] != '{'))
+        return;
+    p += strlen(pat);
+    size_t i = 0;
+    while (*p && *p != '"' && i + 1 < cap)
+        out[i++] = *p++;
+    out[i] = '\0';
+}
+
+static void add(json_t *o, const char *key, double v)
+{
+    json_t *cur = json_object_get(o, key);
+    json_object_set_new(o, key, json_real(json_number_value(cur) + v));
+}
+
+/* Integers where the figures are whole (every counter and gauge here). */
+static void integerize(json_t *o)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v) {
+        if (json_is_object(v))
+            integerize(v);
+        else if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)) &&
+                 fabs(json_real_value(v)) < 9e15)
+            json_object_set_new(o, k, json_integer((json_int_t)json_real_value(v)));
+    }
+}
+
+json_t *sscrape_parse(const char *text)
+{
+    json_t *o = json_object(), *conns = json_object(), *lat = json_array();
+    if (!o || !conns || !lat) {
+        json_decref(o);
+        json_decref(conns);
+        json_decref(lat);
+        return NULL;
+    }
+    int any = 0;
+    const char *line = text;
+    while (line && *line) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        char buf[512];
+        if (len < sizeof buf && line[0] != '#' && strncmp(line, "rtchaos_", 8) == 0) {
+            memcpy(buf, line, len);
+            buf[len] = '\0';
+            char *sp = strrchr(buf, ' ');
+            if (sp) {
+                *sp = '\0';
+                char *end;
+                double v = strtod(sp + 1, &end);
+                const char *brace = strchr(buf, '{'), *labels = brace; /* "{a=\"x\",…}" or NULL */
+                char name[256];
+                size_t nlen = brace ? (size_t)(brace - buf) : strlen(buf);
+                if (nlen < sizeof name && end != sp + 1) {
+                    memcpy(name, buf, nlen);
+                    name[nlen] = '\0';
+                    char a[64], b[64];
+                    any = 1;
+                    if (!strcmp(name, "rtchaos_connections")) {
+                        label_of(labels, "transport", a, sizeof a);
+                        if (a[0])
+                            add(conns, a, v);
+                    } else if (!strcmp(name, "rtchaos_subscriptions")) {
+                        add(o, "subscriptions", v);
+                    } else if (!strcmp(name, "rtchaos_sendq_messages")) {
+                        add(o, "sendq_messages", v);
+                    } else if (!strcmp(name, "rtchaos_sendq_max_messages")) {
+                        add(o, "sendq_max_messages", v);
+                    } else if (!strcmp(name, "rtchaos_sendq_bytes")) {
+                        add(o, "sendq_bytes", v);
+                    } else if (!strcmp(name, "rtchaos_messages_out_total")) {
+                        label_of(labels, "kind", a, sizeof a);
+                        add(o, !strcmp(a, "replay") ? "written_replay" : "written_live", v);
+                    } else if (!strcmp(name, "rtchaos_messages_in_total")) {
+                        add(o, "published", v);
+                    } else if (!strcmp(name, "rtchaos_backpressure_total")) {
+                        label_of(labels, "action", a, sizeof a);
+                        if (!strcmp(a, "event_dropped"))
+                            add(o, "dropped", v);
+                        else if (!strcmp(a, "event_coalesced"))
+                            add(o, "coalesced", v);
+                        else if (!strcmp(a, "disconnect"))
+                            add(o, "shed", v);
+                    } else if (!strcmp(name, "rtchaos_gaps_sent_total")) {
+                        add(o, "gaps_sent", v);
+                    } else if (!strcmp(name, "rtchaos_snapshots_sent_total")) {
+                        add(o, "snapshots_sent", v);
+                    } else if (!strcmp(name, "rtchaos_rejections_total")) {
+                        add(o, "rejections", v);
+                    } else if (!strcmp(name, "rtchaos_heartbeats_total")) {
+                        add(o, "heartbeats", v);
+                    } else if (!strcmp(name, "rtchaos_delivery_latency_seconds_bucket")) {
+                        label_of(labels, "le", b, sizeof b);
+                        double le = !strcmp(b, "+Inf") ? INFINITY : strtod(b, NULL);
+                        if (isfinite(le))
+                            json_array_append_new(lat, json_pack("[f,f]", le, v));
+                        else
+                            add(o, "latency_count", v);
+                    }
+                }
+            }
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    if (!any) {
+        json_decref(o);
+        json_decref(conns);
+        json_decref(lat);
+        return NULL;
+    }
+    json_object_set_new(o, "connections", conns);
+    integerize(o);
+    json_object_set_new(o, "lat_le", lat);
+    return o;
+}
+
+/* ---- the scraping thread --------------------------------------------------------- */
+
+struct sscrape {
+    char host[256];
+    uint16_t port;
+    char path[256];
+    uint64_t t0_us;
+    unsigned interval_ms;
+    json_t *samples;
+    uint64_t errors;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int stop;
+};
+
+static void take_sample(sscrape *s)
+{
+    int status = 0;
+    char *body = NULL, err[256];
+    double t = (double)(clock_mono_us() - s->t0_us) / 1e6;
+    json_t *smp = NULL;
+    if (httpc_request(s->host, s->port, "GET", s->path, NULL, s->interval_ms, &status, &body, err, sizeof err) < 0) {
+        smp = json_pack("{s:f, s:s}", "t_s", t, "error", err);
+    } else if (status != 200) {
+        snprintf(err, sizeof err, "HTTP %d", status);
+        smp = json_pack("{s:f, s:s}", "t_s", t, "error", err);
+    } else {
+        smp = sscrape_parse(body);
+        if (smp)
+            json_object_set_new(smp, "t_s", json_real(round(t * 1000.0) / 1000.0));
+        else
+            smp = json_pack("{s:f, s:s}", "t_s", t, "error", "no rtchaos_ metrics on the page");
+    }
+    free(body);
+    pthread_mutex_lock(&s->mu);
+    if (smp && json_object_get(smp, "error"))
+        s->errors++;
+    if (smp)
+        json_array_append_new(s->samples, smp);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void *scrape_main(void *arg)
+{
+    sscrape *s = arg;
+    pthread_mutex_lock(&s->mu);
+    while (!s->stop) {
+        pthread_mutex_unlock(&s->mu);
+        take_sample(s);
+        pthread_mutex_lock(&s->mu);
+        uint64_t until = clock_mono_us() + (uint64_t)s->interval_ms * 1000u;
+        while (!s->stop && clock_mono_us() < until)
+            clock_cond_wait_us(&s->cond, &s->mu, until - clock_mono_us());
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+sscrape *sscrape_start(const char *host, uint16_t port, const char *path, uint64_t t0_mono_us,
+                       unsigned interval_ms, char *err, size_t errlen)
+{
+    sscrape *s = calloc(1, sizeof *s);
+    if (!s || !(s->samples = json_array())) {
+        free(s);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    snprintf(s->host, sizeof s->host, "%s", host);
+    snprintf(s->path, sizeof s->path, "%s", path && *path ? path : "/metrics");
+    s->port = port;
+    s->t0_us = t0_mono_us;
+    s->interval_ms = interval_ms ? interval_ms : 1000;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    if (pthread_create(&s->th, NULL, scrape_main, s) != 0) {
+        snprintf(err, errlen, "cannot start the server-metrics thread");
+        json_decref(s->samples);
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->cond);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+json_t *sscrape_finish(sscrape *s)
+{
+    if (!s)
+        return NULL;
+    pthread_mutex_lock(&s->mu);
+    s->stop = 1;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->th, NULL);
+    take_sample(s); /* the figures at the end of the drain */
+    json_t *fin = NULL;
+    for (size_t i = json_array_size(s->samples); i-- > 0;) {
+        json_t *smp = json_array_get(s->samples, i);
+        if (!json_object_get(smp, "error")) {
+            fin = smp;
+            break;
+        }
+    }
+    char url[600];
+    snprintf(url, sizeof url, "http://%s:%u%s", s->host, s->port, s->path);
+    json_t *o = json_pack("{s:s, s:i, s:I, s:O, s:O}", "url", url, "interval_ms", (int)s->interval_ms,
+                          "scrape_errors", (json_int_t)s->errors, "final", fin ? fin : json_null(), "samples",
+                          s->samples);
+    json_decref(s->samples);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cond);
+    free(s);
+    return o;
+}
+
+/* ---- beside the clients ------------------------------------------------------------ */
+
+static double fnum(const json_t *o, const char *k)
+{
+    return json_number_value(json_object_get(o, k));
+}
+
+/* Upper bound (µs) of the server histogram's bucket holding its p95, or
+ * -1 when it holds nothing. */
+static double server_p95_us(const json_t *fin)
+{
+    double count = fnum(fin, "latency_count");
+    const json_t *le = json_object_get(fin, "lat_le");
+    if (count <= 0 || !json_is_array(le))
+        return -1;
+    size_t i;
+    json_t *b;
+    json_array_foreach(le, i, b) {
+        if (json_number_value(json_array_get(b, 1)) >= 0.95 * count)
+            return json_number_value(json_array_get(b, 0)) * 1e6;
+    }
+    return INFINITY;
+}
+
+static void row(json_t *rows, const char *what, json_t *server, json_t *clients)
+{
+    json_array_append_new(rows, json_pack("{s:s, s:o, s:o}", "figure", what, "server", server ? server : json_null(),
+                                          "clients", clients ? clients : json_null()));
+}
+
+int sscrape_compare(json_t *report)
+{
+    json_t *srv = json_object_get(report, "server");
+    if (!json_is_object(srv))
+        return 0;
+    const json_t *fin = json_object_get(srv, "final");
+    const json_t *tot = json_object_get(report, "totals");
+    json_t *rows = json_array();
+    if (!rows)
+        return -1;
+    if (!json_is_object(fin)) {
+        json_object_set_new(srv, "compare", rows);
+        json_object_set_new(srv, "flag", json_null());
+        return 0;
+    }
+    /* peak connections the server held vs the clients connected */
+    double peak = 0, peak_q = 0, peak_bytes = 0;
+    size_t i;
+    json_t *smp;
+    json_array_foreach(json_object_get(srv, "samples"), i, smp) {
+        const char *k;
+        json_t *v;
+        double c = 0;
+        json_object_foreach(json_object_get(smp, "connections"), k, v) c += json_number_value(v);
+        peak = fmax(peak, c);
+        peak_q = fmax(peak_q, fnum(smp, "sendq_max_messages"));
+        peak_bytes = fmax(peak_bytes, fnum(smp, "sendq_bytes"));
+    }
+    double cpeak = 0;
+    json_array_foreach(json_object_get(report, "timeline"), i, smp) cpeak = fmax(cpeak, fnum(smp, "connected"));
+    double written = fnum(fin, "written_live") + fnum(fin, "written_replay");
+    double delivered = fnum(tot, "delivered"), lost = fnum(tot, "lost");
+    double said = fnum(fin, "dropped") + fnum(fin, "gaps_sent") + fnum(fin, "snapshots_sent") + fnum(fin, "shed");
+    row(rows, "peak connections", json_real(peak), json_real(cpeak));
+    row(rows, "events accepted / acknowledged", json_real(fnum(fin, "published")), json_real(fnum(tot, "published")));
+    row(rows, "events written / delivered", json_real(written), json_real(delivered));
+    row(rows, "replayed (resync)", json_real(fnum(fin, "written_replay")), json_real(fnum(tot, "replayed")));
+    row(rows, "dropped by backpressure / lost", json_real(fnum(fin, "dropped")), json_real(lost));
+    row(rows, "gaps sent / received", json_real(fnum(fin, "gaps_sent")), json_real(fnum(tot, "gaps")));
+    row(rows, "snapshots sent / received", json_real(fnum(fin, "snapshots_sent")), json_real(fnum(tot, "snapshots")));
+    row(rows, "slow consumers shed / reconnects", json_real(fnum(fin, "shed")), json_real(fnum(tot, "reconnects")));
+    row(rows, "peak send-queue depth (msgs, deepest connection)", json_real(peak_q), NULL);
+    row(rows, "peak queued bytes (all connections)", json_real(peak_bytes), NULL);
+    double sp95 = server_p95_us(fin);
+    const json_t *cp95 = json_object_get(json_object_get(json_object_get(report, "latency_us"), "live"), "p95");
+    row(rows, "p95 live latency, µs (server: publish → written, bucket bound; clients: → received)",
+        sp95 >= 0 && isfinite(sp95) ? json_real(sp95) : NULL, cp95 ? json_deep_copy(cp95) : NULL);
+    /* round what was built from reals */
+    json_array_foreach(rows, i, smp) integerize(smp);
+    json_object_set_new(srv, "compare", rows);
+
+    char flag[400] = "";
+    if (lost > 0 && said == 0)
+        snprintf(flag, sizeof flag,
+                 "server_says_delivered: the clients lost %.0f events while the server reports dropping none and "
+                 "sending no gap or snapshot: they were lost after the server wrote them (network, proxy, "
+                 "client), or its accounting is wrong",
+                 lost);
+    else if (written < delivered)
+        snprintf(flag, sizeof flag,
+                 "server_undercounts: the server reports writing %.0f events, fewer than the %.0f the clients "
+                 "received",
+                 written, delivered);
+    json_object_set_new(srv, "flag", flag[0] ? json_string(flag) : json_null());
+    return 0;
+}
