@@ -12,6 +12,7 @@
 #       source tree's layout (suites name their scenarios relatively)
 #   $(pkgdatadir)/docs/runbooks/...  the runbooks the drills suite names
 #       (docs/runbooks/X.md from the suite's ../..)
+#   $(pkgdatadir)/deploy/...         the Grafana dashboard and Prometheus rules
 #   $(mandir)/man{1,5,8}/...         man pages (man/)
 #   $(bashcompdir)/rtchaos           bash completion (completion/)
 #   $(docdir)/...                    README.md, docs/*.md, ci/ recipes
@@ -28,7 +29,8 @@ bashcompdir ?= $(datarootdir)/bash-completion/completions
 INSTALL     ?= install
 
 INSTALL_BINS  := rtchaos rtchaos-server rtchaos-proxy
-INSTALL_DATA  := $(shell find scenarios -type f ! -name '*~' | sort) $(wildcard docs/runbooks/*.md)
+INSTALL_DATA  := $(shell find scenarios -type f ! -name '*~' | sort) $(wildcard docs/runbooks/*.md) \
+                 $(wildcard deploy/grafana/*.json deploy/prometheus/*.yml)
 INSTALL_MAN   := $(wildcard man/*.[1-8])
 INSTALL_DOCS  := README.md $(wildcard docs/*.md) $(wildcard ci/*.yml ci/*.sh ci/*.json)
 

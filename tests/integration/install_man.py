@@ -55,7 +55,8 @@ def main():
         assert len(flags) >= 3, (binary, flags)
         for fl in flags:
             if fl not in words:
-                problems.append(f"{page}: {binary} --help shows {fl}, the man page does not")
+                problems.append(f"{page}: {binary} --help shows {fl}, the man page does not "
+                                f"(describe it in man/{page}, OPTIONS)")
 
     text = rendered(os.path.join(MAN, "rtchaos.1"))
     commands = sorted(set(re.findall(r"^\s+rtchaos (\w+)", help_of("rtchaos"), re.M)))
@@ -75,7 +76,8 @@ def main():
     text = rendered(os.path.join(MAN, SCENARIO_PAGE))
     for k in sorted({k.split(".")[-1] for k in keys if not k.split(".")[-1].isdigit()}):
         if not re.search(rf"(?<![\w]){re.escape(k)}(?![\w])", text):
-            problems.append(f"{SCENARIO_PAGE}: scenario key '{k}' (rtchaos list keys) is not described")
+            problems.append(f"{SCENARIO_PAGE}: scenario key '{k}' (rtchaos list keys) is not described "
+                            f"(add it to man/{SCENARIO_PAGE})")
 
     assert not problems, "\n".join(problems)
     print(f"install_man: ok ({len(pages)} pages)")
