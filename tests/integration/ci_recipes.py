@@ -119,8 +119,10 @@ def main():
     for k in ("RTCHAOS_DATADIR", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
         base_env.pop(k, None)
     if not INSTALLED:
-        # the tree's binaries stand in for the installed ones
+        # the tree's binaries and scenarios stand in for the installed ones
+        # (RTCHAOS_BIN may be build/asan/bin, which has no scenarios/ above)
         base_env["PATH"] = rtctest.BIN + os.pathsep + base_env.get("PATH", "")
+        base_env["RTCHAOS_DATADIR"] = rtctest.ROOT
     base_env.pop("RTCHAOS_BIN", None)
     staging = f"http://127.0.0.1:{server.port}"
     entries = sorted(os.listdir(os.path.join(CI, "rtchaos-baseline")))

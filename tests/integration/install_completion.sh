@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RTCHAOS=${RTCHAOS_BIN:-$PWD/bin}/rtchaos
+# the tree's scenarios, also for a binary with none above it (build/asan/bin)
+export RTCHAOS_DATADIR=$PWD
 # shellcheck source=/dev/null
 source completion/rtchaos.bash
 fails=0
@@ -45,6 +47,7 @@ for f in $help_flags; do
 done
 
 # shipped names: all of them, and by prefix
+[ "$("$RTCHAOS" list | wc -l)" -ge 10 ] || { echo "FAIL: rtchaos list found no shipped scenarios"; exit 1; }
 for n in $("$RTCHAOS" list); do expect "shipped name" "$n" run ""; done
 expect "scenario by prefix" smoke run smo
 expect "suite by prefix" suites/rfp validate suites/r
