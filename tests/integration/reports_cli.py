@@ -62,6 +62,8 @@ def main():
             d = os.path.join(tmp, f"shard{i}")
             rc, out, err = rtchaos("run", os.path.join(ROOT, "scenarios", "smoke.yaml"), "--out", d,
                                    "--shard", f"{i}/2", "--set", "duration=3s", "--set", "warmup=1s",
+                                   # the merge is under test, not speed on a loaded box
+                                   "--set", "budgets.5=p95_live_ms <= 5000",
                                    "--quiet", timeout=90)
             check(rc == 0, f"shard {i} run passes", out + err)
             shards.append(d)
@@ -83,6 +85,32 @@ def main():
         lo = min(r["latency_us"]["live"]["p50"] for r in reps)
         hi = max(r["latency_us"]["live"]["p50"] for r in reps)
         check(lo <= live["p50"] <= hi, "merged p50 lies between the shards' p50")
+        # per-second rows and groups: buckets add exactly, and each merged
+        # percentile (the top of its coarse bucket, as the run computes it)
+        # lies between the shards' own for that second / group
+        rows = {}
+        for r in reps:
+            for row in r["timeline"]:
+                rows.setdefault(row["t_s"], []).append(row)
+        checked = 0
+        for row in m["timeline"]:
+            src = [x for x in rows.get(row["t_s"], []) if x["lat"]]
+            want = {}
+            for x in src:
+                for v, c in x["lat"]:
+                    want[v] = want.get(v, 0) + c
+            check({v: c for v, c in row["lat"]} == want, f"merged row {row['t_s']}: buckets add up")
+            if src:
+                for k in ("p50_us", "p95_us", "p99_us"):
+                    lo, hi = min(x[k] for x in src), max(x[k] for x in src)
+                    check(lo <= row[k] <= hi, f"merged row {row['t_s']}: {k} {row[k]} within the shards' [{lo}, {hi}]")
+                checked += 1
+        check(checked >= 2, "rows with deliveries were checked")
+        for name, g in m["groups"].items():
+            src = [r["groups"][name] for r in reps if r["groups"][name]["lat"]]
+            lo, hi = min(x["live_p95_us"] for x in src), max(x["live_p95_us"] for x in src)
+            check(lo <= g["live_p95_us"] <= hi, f"merged group {name}: live_p95_us within the shards'")
+        check(m["merge"]["timeline_p95"].startswith("exact"), "merged rows are exact")
         check(m["merge"]["shards"] == 2, "merge records its sources")
         check(os.path.exists(os.path.join(merged, "report.html")), "merged report rendered")
         # shards of different scenarios do not merge
