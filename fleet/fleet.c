@@ -78,6 +78,23 @@ static int check_protocol(fleet *f, char *err, size_t errlen)
         snprintf(err, errlen, "protocol %s: sub_path and pub_path are required (no default locations)", p->name);
         return -1;
     }
+    if (p == &proto_ws_json) {
+        static const char *const sf[] = {"ch", "offset"}, *const sneed[] = {"ch"}, *const rneed[] = {"ch", "offset"};
+        if (!f->cfg.proto_opts.sub_message[0]) {
+            snprintf(err, errlen, "protocol %s: sub_message is required", p->name);
+            return -1;
+        }
+        if (proto_check_template("sub_message", f->cfg.proto_opts.sub_message, sf, 1, sneed, 1, err, errlen) < 0)
+            return -1;
+        if (f->cfg.proto_opts.resume_message[0] &&
+            (proto_check_template("resume_message", f->cfg.proto_opts.resume_message, sf, 2, rneed, 2, err, errlen) <
+                 0 ||
+             !f->cfg.proto_opts.offset_path[0])) {
+            if (!f->cfg.proto_opts.offset_path[0])
+                snprintf(err, errlen, "resume_message needs offset (where the server's offset sits)");
+            return -1;
+        }
+    }
     if (f->cfg.proto_opts.pub_body[0]) {
         static const char *const fields[] = {"payload", "ch"}, *const need[] = {"payload"};
         if (proto_check_template("pub_body", f->cfg.proto_opts.pub_body, fields, 2, need, 1, err, errlen) < 0)
@@ -85,7 +102,8 @@ static int check_protocol(fleet *f, char *err, size_t errlen)
     }
     if (!p->server_seq) {
         if (f->cfg.proto_opts.sub_path[0] &&
-            proto_check_path("sub_path", f->cfg.proto_opts.sub_path, err, errlen) < 0)
+            (p->sub_path_ch ? proto_check_path("sub_path", f->cfg.proto_opts.sub_path, err, errlen)
+                            : proto_check_plain_path("sub_path", f->cfg.proto_opts.sub_path, err, errlen)) < 0)
             return -1;
         if (f->cfg.proto_opts.pub_path[0] &&
             proto_check_path("pub_path", f->cfg.proto_opts.pub_path, err, errlen) < 0)

@@ -296,7 +296,10 @@ static void handle_payload(fl_client *c, const char *data, size_t len)
     }
     record r;
     char err[96];
-    int rc = record_scan_path(data, len, f->cfg.proto_opts.payload_path, &r, err, sizeof err);
+    uint64_t off = 0;
+    int has_off = 0;
+    int rc = record_scan_offset(data, len, f->cfg.proto_opts.payload_path, f->cfg.proto_opts.offset_path, &r, &off,
+                                &has_off, err, sizeof err);
     if (rc == -2)
         return; /* the service's own control message (no payload at the path): nothing to judge */
     if (rc < 0) {
@@ -314,6 +317,11 @@ static void handle_payload(fl_client *c, const char *data, size_t len)
     e.ts_us = r.ts_us;
     e.recovered = -1;
     deliver(c, &e, clock_mono_us());
+    fl_stream *s = has_off ? find_stream(c, r.ch) : NULL;
+    if (s) {
+        s->srv_off = off;
+        s->srv_off_known = 1;
+    }
 }
 
 /* Keeps the resume id the server gave (opaque; SSE id, nchan message id,
@@ -361,10 +369,16 @@ static void on_open(fl_client *c)
     hist_record(t->chk.connect, now - c->conn_start_us);
     int64_t wall = clock_wall_us();
     int resume = resume_wanted(c);
-    if (TR(c) == FLEET_SSE || !F(c)->proto->server_seq)
+    const proto_opts *po = &F(c)->cfg.proto_opts;
+    int by_message = !F(c)->proto->server_seq && po->sub_message[0];
+    if (!by_message && (TR(c) == FLEET_SSE || !F(c)->proto->server_seq))
         resume = resume && c->last_id != NULL; /* resumed only when there is an id to resume from */
-    for (unsigned i = 0; i < c->n_streams; i++)
-        chk_on_subscribe(&t->chk, &c->st[i].chk, resume, c->reconnect_t0_us, wall);
+    for (unsigned i = 0; i < c->n_streams; i++) {
+        /* subscribed by message (ws-json): each channel resumes from its own
+         * server offset, when there is one and a resume message */
+        int r = by_message ? resume && po->resume_message[0] && c->st[i].srv_off_known : resume;
+        chk_on_subscribe(&t->chk, &c->st[i].chk, r, c->reconnect_t0_us, wall);
+    }
     if (c->reconnect_t0_us)
         hist_record(t->chk.reconnect, now - c->reconnect_t0_us);
     c->reconnect_t0_us = 0;
@@ -401,6 +415,23 @@ static int ws_subscribe_all(fl_client *c)
             n = snprintf(msg, sizeof msg, "{\"op\":\"sub\",\"ch\":%s}", chj);
         }
         if (ws_send_text(c, msg, (size_t)n) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Templated subscribe (ws-json): the subscribe message per channel, or the
+ * resume message with the server's offset for a stream on_open resumed. */
+static int ws_subscribe_templ(fl_client *c)
+{
+    const proto_opts *po = &F(c)->cfg.proto_opts;
+    for (unsigned i = 0; i < c->n_streams; i++) {
+        fl_stream *s = &c->st[i];
+        char msg[768];
+        int resume = s->chk.phase == CHK_PH_RESUME;
+        int n = proto_render_sub(resume ? po->resume_message : po->sub_message, F(c)->ch_names[s->ch],
+                                 s->srv_off, msg, sizeof msg);
+        if (n < 0 || ws_send_text(c, msg, (size_t)n) < 0)
             return -1;
     }
     return 0;
@@ -737,7 +768,8 @@ static int feed_http(fl_client *c, const char *buf, size_t n)
             c->hp = NULL;
             on_open(c);
             arm_open(c);
-            if (F(c)->proto->server_seq && ws_subscribe_all(c) < 0) {
+            if (F(c)->proto->server_seq ? ws_subscribe_all(c) < 0
+                                        : F(c)->cfg.proto_opts.sub_message[0] && ws_subscribe_templ(c) < 0) {
                 drop(c, "send sub", 0);
                 return -1;
             }

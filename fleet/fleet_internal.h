@@ -49,6 +49,8 @@ enum fl_state {
 typedef struct fl_stream {
     chk_stream chk;
     uint32_t ch;     /* index into fleet.ch_names */
+    uint64_t srv_off;      /* ws-json: the server's offset of the last payload (proto_opts.offset_path) */
+    uint8_t srv_off_known;
 } fl_stream;
 
 /* One simulated client. Kept small: everything that only a connection in

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const proto *const registry[] = {&proto_v1, &proto_nchan, &proto_sse};
-const char *const proto_name_list[] = {"v1", "nchan", "sse"};
+static const proto *const registry[] = {&proto_v1, &proto_nchan, &proto_sse, &proto_ws_json};
+const char *const proto_name_list[] = {"v1", "nchan", "sse", "ws-json"};
 const size_t proto_count = sizeof registry / sizeof *registry;
 
 const proto *proto_find(const char *name)
@@ -20,7 +20,7 @@ const proto *proto_find(const char *name)
 
 const char *proto_names(void)
 {
-    return "v1, nchan, sse";
+    return "v1, nchan, sse, ws-json";
 }
 
 const char *proto_resume_str(proto_resume r)
@@ -194,5 +194,43 @@ int proto_check_template(const char *what, const char *tmpl, const char *const *
             return -1;
         }
     }
+    return 0;
+}
+
+int proto_render_sub(const char *tmpl, const char *ch, uint64_t offset, char *buf, size_t cap)
+{
+    char off[24];
+    snprintf(off, sizeof off, "%llu", (unsigned long long)offset);
+    size_t n = 0, chl = strlen(ch), ol = strlen(off);
+    for (const char *p = tmpl; *p;) {
+        const char *val = p;
+        size_t vl = 1, skip = 1;
+        if (strncmp(p, "{ch}", 4) == 0)
+            val = ch, vl = chl, skip = 4;
+        else if (strncmp(p, "{offset}", 8) == 0)
+            val = off, vl = ol, skip = 8;
+        if (n + vl >= cap)
+            return -1;
+        memcpy(buf + n, val, vl);
+        n += vl;
+        p += skip;
+    }
+    buf[n] = '\0';
+    return (int)n;
+}
+
+int proto_check_plain_path(const char *what, const char *path, char *err, size_t errlen)
+{
+    if (path[0] != '/' || strlen(path) >= PROTO_PATH_MAX) {
+        snprintf(err, errlen, "%s '%s': expected a path starting with '/' (at most %d bytes), like /connection/websocket",
+                 what, path, PROTO_PATH_MAX - 1);
+        return -1;
+    }
+    for (const char *q = path; *q; q++)
+        if ((unsigned char)*q <= ' ' || *q == 127 || *q == '{' || *q == '}') {
+            snprintf(err, errlen, "%s '%s': one location for every channel: no fields, spaces or control characters",
+                     what, path);
+            return -1;
+        }
     return 0;
 }

@@ -58,6 +58,10 @@ typedef struct proto_opts {
     char payload_path[128];   /* dot path to the record inside each message's JSON ("" = the message itself) */
     char pub_method[16];      /* "" = POST */
     char pub_body[512];       /* body template with {payload} (and optionally {ch}); "" = {payload} */
+    /* templated WebSocket adapter (ws-json): */
+    char sub_message[256];    /* text message that subscribes channel {ch} */
+    char resume_message[256]; /* the same resuming after the server's {offset} ("" = subscribe afresh) */
+    char offset_path[128];    /* dot path of the server's offset in an inbound message ("" = none) */
 } proto_opts;
 
 /* What one inbound message carries: a payload (NULL when it was control
@@ -96,6 +100,7 @@ struct proto {
     int pub_batch;               /* takes several events in one publish request */
     const char *def_sub_path, *def_pub_path; /* defaults for proto_opts ("" fields) */
     const char *ws_subprotocol;  /* Sec-WebSocket-Protocol to offer, or NULL */
+    int sub_path_ch;             /* sub_path names one channel ({ch} required); 0: one location, channels by message */
 
     /* The request target (path and query) of a subscriber connection to
      * channels chs[0..n) over transport tr (a fleet_transport), resuming
@@ -137,6 +142,8 @@ int proto_expand_path(const char *path, const char *ch, char *buf, size_t cap);
 /* Checks an adapter option path: starts with "/", has exactly one "{ch}",
  * no spaces or control bytes. Returns 0, or -1 with a message in err. */
 int proto_check_path(const char *what, const char *path, char *err, size_t errlen);
+/* The same for a location that names no channel: "{ch}" may not appear. */
+int proto_check_plain_path(const char *what, const char *path, char *err, size_t errlen);
 
 /* Percent-encodes s into buf (unreserved and ':' kept). Returns the length
  * or -1 when it does not fit. */
@@ -148,6 +155,10 @@ int proto_pct_encode(const char *s, char *buf, size_t cap);
 int proto_render_body(const char *tmpl, const char *payload, size_t payload_len, const char *ch, char *buf,
                       size_t cap);
 
+/* Renders a subscribe / resume message template: "{ch}" → the channel
+ * name, "{offset}" → offset (decimal). Returns the length or -1. */
+int proto_render_sub(const char *tmpl, const char *ch, uint64_t offset, char *buf, size_t cap);
+
 /* Checks a template's fields: each "{name}" must be one of allowed[0..n)
  * (e.g. "ch", "payload"), and each name in required[] must appear exactly
  * once. Returns 0, or -1 with a message (with a did-you-mean) in err. */
@@ -157,5 +168,6 @@ int proto_check_template(const char *what, const char *tmpl, const char *const *
 extern const proto proto_v1;
 extern const proto proto_nchan;
 extern const proto proto_sse;
+extern const proto proto_ws_json;
 
 #endif

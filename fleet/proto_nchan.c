@@ -135,6 +135,7 @@ const proto proto_nchan = {
     .pub_batch = 0,
     .def_sub_path = "/sub/{ch}",
     .def_pub_path = "/pub/{ch}",
+    .sub_path_ch = 1,
     .ws_subprotocol = "ws+meta.nchan",
     .sub_target = nc_sub_target,
     .sub_headers = nc_sub_headers,

@@ -61,6 +61,7 @@ const proto proto_sse = {
     .pub_batch = 0,
     .def_sub_path = "",
     .def_pub_path = "",
+    .sub_path_ch = 1,
     .ws_subprotocol = NULL,
     .sub_target = sse_sub_target,
     .sub_headers = sse_sub_headers,

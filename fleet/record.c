@@ -48,34 +48,56 @@ static int record_read(const json_t *o, record *out, char *err, size_t errlen)
     return -1;
 }
 
-int record_scan_path(const char *buf, size_t len, const char *path, record *out, char *err, size_t errlen)
+/* The value at dot path p under o, or NULL; *missing_key set to the
+ * first key not found. */
+static json_t *at_path(json_t *o, const char *p, char *missing, size_t mcap)
 {
+    while (*p) {
+        size_t k = strcspn(p, ".");
+        char key[128];
+        if (k == 0 || k >= sizeof key || !json_is_object(o))
+            return NULL;
+        memcpy(key, p, k);
+        key[k] = '\0';
+        o = json_object_get(o, key);
+        if (!o) {
+            snprintf(missing, mcap, "%s", key);
+            return NULL;
+        }
+        p += k + (p[k] == '.');
+    }
+    return o;
+}
+
+int record_scan_offset(const char *buf, size_t len, const char *path, const char *offset_path, record *out,
+                       uint64_t *offset, int *has_offset, char *err, size_t errlen)
+{
+    if (has_offset)
+        *has_offset = 0;
     json_error_t je;
     json_t *root = json_loadb(buf, len, JSON_DECODE_ANY, &je);
     if (!root) {
         snprintf(err, errlen, "payload is not JSON: %s", je.text);
         return -1;
     }
-    json_t *o = root, *inner = NULL;
-    const char *p = path ? path : "";
-    while (*p) {
-        size_t k = strcspn(p, ".");
-        char key[128];
-        if (k == 0 || k >= sizeof key || !json_is_object(o)) {
-            snprintf(err, errlen, "payload has nothing at '%s'", path);
-            json_decref(root);
-            return -1;
+    if (offset_path && offset_path[0] && offset && has_offset) {
+        char miss[128];
+        json_t *ov = at_path(root, offset_path, miss, sizeof miss);
+        if (json_is_integer(ov) && json_integer_value(ov) >= 0) {
+            *offset = (uint64_t)json_integer_value(ov);
+            *has_offset = 1;
         }
-        memcpy(key, p, k);
-        key[k] = '\0';
-        o = json_object_get(o, key);
-        if (!o) {
-            snprintf(err, errlen, "payload has no '%s' (payload path '%s')", key, path);
-            json_decref(root);
-            return -2;
-        }
-        p += k + (p[k] == '.');
     }
+    char missing[128] = "";
+    json_t *o = at_path(root, path ? path : "", missing, sizeof missing);
+    if (!o) {
+        snprintf(err, errlen, "payload has nothing at '%s'", path);
+        /* an object without the key: the service's control message */
+        int rc = missing[0] && json_is_object(root) ? -2 : -1;
+        json_decref(root);
+        return rc;
+    }
+    json_t *inner = NULL;
     if (json_is_string(o)) {
         inner = json_loadb(json_string_value(o), json_string_length(o), 0, &je);
         if (!inner) {
@@ -89,6 +111,11 @@ int record_scan_path(const char *buf, size_t len, const char *path, record *out,
     json_decref(inner);
     json_decref(root);
     return rc;
+}
+
+int record_scan_path(const char *buf, size_t len, const char *path, record *out, char *err, size_t errlen)
+{
+    return record_scan_offset(buf, len, path, NULL, out, NULL, NULL, err, errlen);
 }
 
 int record_scan(const char *buf, size_t len, record *out, char *err, size_t errlen)

@@ -41,4 +41,10 @@ int record_scan(const char *buf, size_t len, record *out, char *err, size_t errl
  * service (e.g. a subscription notice), not a payload. */
 int record_scan_path(const char *buf, size_t len, const char *path, record *out, char *err, size_t errlen);
 
+/* record_scan_path that also reads the server's offset at offset_path (a
+ * dot path from the message's root; NULL or "" = none): *offset and
+ * *has_offset = 1 when a non-negative integer is there, else 0. */
+int record_scan_offset(const char *buf, size_t len, const char *path, const char *offset_path, record *out,
+                       uint64_t *offset, int *has_offset, char *err, size_t errlen);
+
 #endif

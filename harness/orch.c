@@ -528,6 +528,12 @@ static int fleet_setup(run *r, char *err, size_t errlen)
         sfmt(cfg.proto_opts.pub_method, sizeof cfg.proto_opts.pub_method, "%s", s->target.pub_method);
     if (s->target.pub_body)
         sfmt(cfg.proto_opts.pub_body, sizeof cfg.proto_opts.pub_body, "%s", s->target.pub_body);
+    if (s->target.sub_message)
+        sfmt(cfg.proto_opts.sub_message, sizeof cfg.proto_opts.sub_message, "%s", s->target.sub_message);
+    if (s->target.resume_message)
+        sfmt(cfg.proto_opts.resume_message, sizeof cfg.proto_opts.resume_message, "%s", s->target.resume_message);
+    if (s->target.offset)
+        sfmt(cfg.proto_opts.offset_path, sizeof cfg.proto_opts.offset_path, "%s", s->target.offset);
     cfg.channels.count = s->channels.count;
     sfmt(cfg.channels.pattern, sizeof cfg.channels.pattern, "%s", s->channels.pattern);
     const scn_publishers *p = &s->publishers;

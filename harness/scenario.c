@@ -1223,8 +1223,9 @@ static void harness_field(ctx *c, void *obj, size_t key, int val, int keynode)
     }
 }
 
-static const char *const k_target[] = {"protocol", "sub_path", "pub_path", "resume_header", "resume_query",
-                                       "payload", "pub_method", "pub_body"};
+static const char *const k_target[] = {"protocol",   "sub_path", "pub_path",    "resume_header",  "resume_query",
+                                       "payload",    "pub_method", "pub_body", "sub_message", "resume_message",
+                                       "offset"};
 #define N_TARGET_KEYS (sizeof k_target / sizeof *k_target)
 static const char *const pub_methods[] = {"POST", "PUT", "PATCH"};
 
@@ -1254,6 +1255,9 @@ static void target_field(ctx *c, void *obj, size_t key, int val, int keynode)
             ts->t->pub_method = strdup(pub_methods[e]);
         break;
     case 7: get_str(c, val, &ts->t->pub_body); break;
+    case 8: get_str(c, val, &ts->t->sub_message); break;
+    case 9: get_str(c, val, &ts->t->resume_message); break;
+    case 10: get_str(c, val, &ts->t->offset); break;
     }
 }
 
@@ -1287,7 +1291,9 @@ static void parse_target(ctx *c, scenario *s, int id)
         if (p->server_seq)
             err_at(c, ts.node[1 + k], "target.%s: protocol %s has fixed locations (docs/wire-contract.md)",
                    k_target[1 + k], p->name);
-        else if (proto_check_path(k ? "target.pub_path" : "target.sub_path", paths[k], e, sizeof e) < 0)
+        else if ((k == 0 && !p->sub_path_ch ? proto_check_plain_path("target.sub_path", paths[k], e, sizeof e)
+                                            : proto_check_path(k ? "target.pub_path" : "target.sub_path", paths[k],
+                                                               e, sizeof e)) < 0)
             err_at(c, ts.node[1 + k], "%s", e);
     }
     int pnode = ts.node[0] ? ts.node[0] : id;
@@ -1295,15 +1301,44 @@ static void parse_target(ctx *c, scenario *s, int id)
     int templated = !p->server_seq && !p->def_sub_path[0];
     if (templated) {
         if (!s->target.sub_path)
-            err_at(c, pnode, "target: protocol %s needs sub_path (the stream's location, e.g. /events?topic={ch})",
-                   p->name);
+            err_at(c, pnode, "target: protocol %s needs sub_path (%s)", p->name,
+                   p->sub_path_ch ? "the stream's location, e.g. /events?topic={ch}"
+                                  : "the WebSocket's location, e.g. /connection/websocket");
         if (!s->target.pub_path)
             err_at(c, pnode, "target: protocol %s needs pub_path (where an event is published, e.g. /publish/{ch})",
                    p->name);
     }
-    for (size_t k = 3; k < N_TARGET_KEYS; k++)
-        if (ts.node[k] && !templated)
-            err_at(c, ts.node[k], "target.%s: only for a templated protocol (sse), not %s", k_target[k], p->name);
+    /* keys 3..4 are sse's, 8..10 ws-json's, 5..7 both templates' */
+    int is_sse = p == &proto_sse, is_wsj = p == &proto_ws_json;
+    for (size_t k = 3; k < N_TARGET_KEYS; k++) {
+        int ok = (k <= 4 && is_sse) || (k >= 8 && is_wsj) || (k >= 5 && k <= 7 && templated);
+        if (ts.node[k] && !ok)
+            err_at(c, ts.node[k], "target.%s: only for the templated protocol %s, not %s", k_target[k],
+                   k <= 4 ? "sse" : k >= 8 ? "ws-json" : "sse or ws-json", p->name);
+    }
+    if (is_wsj) {
+        static const char *const sf[] = {"ch", "offset"}, *const sneed[] = {"ch"}, *const rneed[] = {"ch", "offset"};
+        if (!s->target.sub_message)
+            err_at(c, pnode, "target: protocol ws-json needs sub_message (the text that subscribes {ch}, e.g. "
+                             "'{\"op\":\"sub\",\"ch\":\"{ch}\"}')");
+        else if (strlen(s->target.sub_message) >= 256)
+            err_at(c, ts.node[8], "target.sub_message: at most 255 bytes");
+        else if (proto_check_template("target.sub_message", s->target.sub_message, sf, 1, sneed, 1, e, sizeof e) < 0)
+            err_at(c, ts.node[8], "%s", e);
+        if (s->target.resume_message) {
+            if (strlen(s->target.resume_message) >= 256)
+                err_at(c, ts.node[9], "target.resume_message: at most 255 bytes");
+            else if (proto_check_template("target.resume_message", s->target.resume_message, sf, 2, rneed, 2, e,
+                                          sizeof e) < 0)
+                err_at(c, ts.node[9], "%s", e);
+            if (!s->target.offset)
+                err_at(c, ts.node[9], "target.resume_message needs offset (where the server's offset sits in each "
+                                      "message, e.g. seq)");
+        }
+        if (s->target.offset && !token_ok(s->target.offset, 127, "-_."))
+            err_at(c, ts.node[10], "target.offset '%s': expected a dot path of keys like seq or push.pub.offset",
+                   s->target.offset);
+    }
     if (templated) {
         if (s->target.resume_header && !token_ok(s->target.resume_header, 63, "-_"))
             err_at(c, ts.node[3], "target.resume_header '%s': expected a header name like Last-Event-ID",
@@ -2233,6 +2268,9 @@ void scenario_free(scenario *s)
     free(s->target.payload);
     free(s->target.pub_method);
     free(s->target.pub_body);
+    free(s->target.sub_message);
+    free(s->target.resume_message);
+    free(s->target.offset);
     memset(s, 0, sizeof *s);
 }
 
@@ -2458,10 +2496,12 @@ json_t *scenario_to_json(const scenario *s)
             json_object_set_new(t, "sub_path", json_string(s->target.sub_path));
         if (s->target.pub_path)
             json_object_set_new(t, "pub_path", json_string(s->target.pub_path));
-        const char *const tk[] = {"resume_header", "resume_query", "payload", "pub_method", "pub_body"};
+        const char *const tk[] = {"resume_header", "resume_query", "payload",       "pub_method",
+                                  "pub_body",      "sub_message",  "resume_message", "offset"};
         const char *const tv[] = {s->target.resume_header, s->target.resume_query, s->target.payload,
-                                  s->target.pub_method, s->target.pub_body};
-        for (size_t k = 0; k < 5; k++)
+                                  s->target.pub_method,    s->target.pub_body,     s->target.sub_message,
+                                  s->target.resume_message, s->target.offset};
+        for (size_t k = 0; k < 8; k++)
             if (tv[k])
                 json_object_set_new(t, tk[k], json_string(tv[k]));
         json_object_set_new(o, "target", t);

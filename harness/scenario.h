@@ -128,6 +128,9 @@ typedef struct scn_target {
     char *payload;            /* dot path to the record inside each event's JSON */
     char *pub_method;         /* POST (default), PUT or PATCH */
     char *pub_body;           /* publish body template with {payload} (and {ch}) */
+    char *sub_message;        /* ws-json: the text that subscribes {ch} */
+    char *resume_message;     /* ws-json: the same resuming after {offset} */
+    char *offset;             /* ws-json: dot path of the server's offset in each message */
 } scn_target;
 
 /* How the harness itself runs the fleet (CLI flags override). */

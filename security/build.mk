@@ -50,7 +50,7 @@ FUZZ_BASE_SRCS := $(wildcard common/*.c) $(SEC_SRCS) $(VERSION_GEN)
 # parsers of the other components (their fragments are included before this one)
 FUZZ_SRCS_sse       := fleet/sse_parse.c
 FUZZ_SRCS_sse_id    := reference-server/sse_id.c
-FUZZ_SRCS_scenario  := harness/scenario.c harness/verdict.c fleet/proto.c fleet/proto_v1.c fleet/proto_nchan.c fleet/proto_sse.c
+FUZZ_SRCS_scenario  := harness/scenario.c harness/verdict.c fleet/proto.c fleet/proto_v1.c fleet/proto_nchan.c fleet/proto_sse.c fleet/proto_ws_json.c
 FUZZ_LIBS_scenario  := $(shell pkg-config --libs yaml-0.1)
 FUZZ_SRCS_toxic     := $(PROXY_SRCS)
 FUZZ_LIBS_toxic     := $(PROXY_LIBS)

@@ -18,7 +18,7 @@ static void test_proto_registry(void **state)
     assert_null(proto_find("nchn"));
     assert_null(proto_find(NULL));
     assert_non_null(strstr(proto_names(), "nchan"));
-    assert_int_equal(proto_count, 3);
+    assert_int_equal(proto_count, 4);
     for (size_t i = 0; i < proto_count; i++)
         assert_non_null(proto_find(proto_name_list[i]));
     assert_string_equal(proto_resume_str(proto_nchan.resume), "within_buffer");
@@ -241,6 +241,29 @@ static void test_proto_templates(void **state)
     assert_string_equal(e, "pub_body: unknown field '{zzzzzz}'");
 }
 
+static void test_proto_ws_json_template(void **state)
+{
+    (void)state;
+    proto_opts o = {0};
+    strcpy(o.sub_path, "/connection/websocket");
+    char b[256], e[256];
+    const char *chs[] = {"a", "b"};
+    assert_true(proto_ws_json.sub_target(&o, 0, chs, 2, NULL, b, sizeof b) > 0);
+    assert_string_equal(b, "/connection/websocket"); /* one location, channels by message */
+    assert_int_equal(proto_ws_json.sub_target(&o, 1, chs, 2, NULL, b, sizeof b), -1);
+    assert_true(proto_render_sub("{\"op\":\"sub\",\"ch\":\"{ch}\",\"since\":{offset}}", "a.1", 1234, b, sizeof b) > 0);
+    assert_string_equal(b, "{\"op\":\"sub\",\"ch\":\"a.1\",\"since\":1234}");
+    assert_int_equal(proto_render_sub("{ch}{ch}{ch}", "abcdef", 0, b, 12), -1);
+    proto_frame f;
+    assert_int_equal(proto_ws_json.ws_message("{\"x\":1}", 7, &f), 0);
+    assert_int_equal(f.payload_len, 7);
+    assert_null(f.id);
+    assert_int_equal(proto_check_plain_path("sub_path", "/ws", e, sizeof e), 0);
+    assert_int_equal(proto_check_plain_path("sub_path", "/ws/{ch}", e, sizeof e), -1);
+    assert_int_equal(proto_check_plain_path("sub_path", "ws", e, sizeof e), -1);
+    assert_string_equal(proto_resume_str(proto_ws_json.resume), "offset");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_proto_check_path),
         cmocka_unit_test(test_proto_sse_template),
         cmocka_unit_test(test_proto_templates),
+        cmocka_unit_test(test_proto_ws_json_template),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,12 +85,35 @@ static void test_record_path(void **state)
     assert_int_equal(record_scan_path(env, strlen(env), "", &r, err, sizeof err), -1); /* the envelope is no record */
 }
 
+static void test_record_offset(void **state)
+{
+    (void)state;
+    record r;
+    uint64_t off = 0;
+    int has = -1;
+    char err[128];
+    const char *m = "{\"type\":\"event\",\"seq\":41,\"data\":{\"run\":\"r\",\"ch\":\"a\",\"seq\":3,\"ts\":4}}";
+    assert_int_equal(record_scan_offset(m, strlen(m), "data", "seq", &r, &off, &has, err, sizeof err), 0);
+    assert_int_equal(has, 1);
+    assert_int_equal(off, 41); /* the server's offset, next to the record's own seq 3 */
+    assert_int_equal(r.seq, 3);
+    assert_int_equal(record_scan_offset(m, strlen(m), "data", "push.offset", &r, &off, &has, err, sizeof err), 0);
+    assert_int_equal(has, 0);
+    const char *neg = "{\"seq\":-1,\"data\":{\"run\":\"r\",\"ch\":\"a\",\"seq\":3,\"ts\":4}}";
+    assert_int_equal(record_scan_offset(neg, strlen(neg), "data", "seq", &r, &off, &has, err, sizeof err), 0);
+    assert_int_equal(has, 0);
+    /* a control message (no data) may carry an offset too, but is no payload */
+    const char *ctl = "{\"type\":\"subscribed\",\"seq\":40}";
+    assert_int_equal(record_scan_offset(ctl, strlen(ctl), "data", "seq", &r, &off, &has, err, sizeof err), -2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_record_roundtrip),
         cmocka_unit_test(test_record_refused),
         cmocka_unit_test(test_record_path),
+        cmocka_unit_test(test_record_offset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

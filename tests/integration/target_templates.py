@@ -1,0 +1,104 @@
+#!/usr/bin/python3
+"""target_templates: the templated adapters against a real service they
+know nothing about beyond their templates (rtchaos-server, treated as a
+stranger). `sse`: stream at /sse?ch={ch}, Last-Event-ID, the record inside
+each event's "data". `ws-json`: one WebSocket at /ws, a subscribe message
+per channel, a resume message with the server's offset ("seq") read from
+each message. Both publish by POST /publish/{ch} with {"data":{payload}}.
+Two reconnect storms each resume without loss, the service's own control
+messages (subscribed) are not taken for payloads, and template mistakes are
+exit 2 with file:line:col."""
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import harnesstest as ht  # noqa: E402
+import rtctest  # noqa: E402
+
+
+def templates_checked():
+    d = tempfile.mkdtemp(prefix="rtchaos-tmpl-")
+    bad = os.path.join(d, "bad.yaml")
+    with open(bad, "w") as f:
+        f.write("duration: 5s\n"
+                "target:\n"
+                "  protocol: sse\n"
+                "  sub_path: /events/{topic}\n"
+                "  pub_path: /publish/{ch}\n"
+                "  pub_body: '{\"data\":{paylod}}'\n"
+                "  payload: data..x\n"
+                "clients:\n"
+                "  - {transport: ws}\n")
+    p = subprocess.run([ht.RTCHAOS, "validate", bad], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2, p
+    want = [f"{bad}:4:13: target.sub_path '/events/{{topic}}': expected '{{ch}}' where the channel name goes, like /sub/{{ch}}",
+            f"{bad}:6:13: target.pub_body: unknown field '{{paylod}}' (did you mean '{{payload}}'?)",
+            f"{bad}:7:12: target.payload 'data..x': expected a dot path of keys like data or push.pub.data",
+            f"{bad}:9:17: clients[0]: protocol sse has no ws transport"]
+    got = p.stderr.strip().splitlines()
+    assert got == want, "\n".join(got)
+    wsj = os.path.join(d, "wsj.yaml")
+    with open(wsj, "w") as f:
+        f.write("duration: 5s\n"
+                "target:\n"
+                "  protocol: ws-json\n"
+                "  sub_path: /ws/{ch}\n"
+                "  pub_path: /publish/{ch}\n"
+                "  resume_message: '{\"op\":\"sub\",\"ch\":\"{ch}\"}'\n"
+                "  resume_header: Last-Event-ID\n"
+                "clients:\n"
+                "  - {transport: sse}\n")
+    p = subprocess.run([ht.RTCHAOS, "validate", wsj], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2, p
+    got = p.stderr.strip().splitlines()
+    want = [f"{wsj}:3:13: target: protocol ws-json needs sub_message (the text that subscribes {{ch}}, e.g. "
+            "'{\"op\":\"sub\",\"ch\":\"{ch}\"}')",
+            f"{wsj}:4:13: target.sub_path '/ws/{{ch}}': one location for every channel: no fields, spaces or control characters",
+            f"{wsj}:6:19: target.resume_message: expected '{{offset}}' where it goes",
+            f"{wsj}:6:19: target.resume_message needs offset (where the server's offset sits in each message, e.g. seq)",
+            f"{wsj}:7:18: target.resume_header: only for the templated protocol sse, not ws-json",
+            f"{wsj}:9:17: clients[0]: protocol ws-json has no sse transport"]
+    assert got == want, "\n".join(got)
+    nopath = os.path.join(d, "nopath.yaml")
+    with open(nopath, "w") as f:
+        f.write("duration: 5s\ntarget: {protocol: sse}\nclients:\n  - {transport: sse}\n")
+    p = subprocess.run([ht.RTCHAOS, "validate", nopath], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and "needs sub_path" in p.stderr and "needs pub_path" in p.stderr, p.stderr
+    print("template errors: exit 2 with file:line:col")
+
+
+def main():
+    templates_checked()
+    srv = rtctest.start("rtchaos-server", ["--port", "0"], name="templates-server")
+    host, port = rtctest.addr_of(srv.lines[0])
+    try:
+        r = ht.run("targets/sse-template.yaml", "--target", f"http://{host}:{port}", "--quiet", timeout=120)
+        assert r.rc == 0, r.explain()
+        t = r.report["totals"]
+        assert r.report["protocol"]["name"] == "sse" and r.report["protocol"]["seq"] == "publisher record"
+        assert t["published"] > 100 and t["lost"] == 0 and t["delivered"] == t["expected"], t
+        assert t["reconnects"] > 0 and t["resync_ok"] > 0 and t["replayed"] > 0 and t["resync_failed"] == 0, t
+        # the server's own "subscribed" events have no "data": control, not errors
+        assert t["errors"] == 0, t["errors_by_reason"]
+        print("sse template against a real SSE service:", {k: t[k] for k in
+              ("published", "delivered", "lost", "reconnects", "resync_ok", "replayed", "errors")})
+        r = ht.run("targets/ws-json.yaml", "--target", f"http://{host}:{port}", "--quiet", timeout=120)
+        assert r.rc == 0, r.explain()
+        t = r.report["totals"]
+        assert r.report["protocol"]["name"] == "ws-json" and r.report["protocol"]["resume"] == "offset"
+        assert t["published"] > 100 and t["lost"] == 0 and t["delivered"] == t["expected"], t
+        # every resumed channel came back by its offset: replayed, judged resync_ok
+        assert t["reconnects"] > 0 and t["resync_ok"] >= t["reconnects"] and t["replayed"] > 0, t
+        assert t["resync_failed"] == 0 and t["errors"] == 0, (t, t["errors_by_reason"])
+        print("ws-json template against a real JSON WebSocket service:", {k: t[k] for k in
+              ("published", "delivered", "lost", "reconnects", "resync_ok", "replayed", "errors")})
+    finally:
+        rc = srv.stop()
+    assert rc == 0, rc
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
