@@ -60,6 +60,7 @@ FUZZ_SRCS_ws_frame   := fault-injector/ws_frame.c
 FUZZ_LIBS_ws_frame   := -lwslay
 FUZZ_SRCS_sse_stream := fault-injector/sse_stream.c
 FUZZ_LIBS_sse_stream := -lhttp_parser
+FUZZ_SRCS_proto      := fleet/proto.c fleet/proto_v1.c fleet/proto_nchan.c fleet/proto_sse.c fleet/proto_ws_json.c fleet/record.c
 FUZZ_SRCS_fleet_ws   := fleet/fleet_ws.c
 FUZZ_LIBS_fleet_ws   := -lwslay
 FUZZ_CFLAGS += -Iharness -Ifleet -Ifault-injector -Ireference-server -Ifuzz $(shell pkg-config --cflags yaml-0.1 libevent)

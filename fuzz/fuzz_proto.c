@@ -1,0 +1,64 @@
+/* fuzz_proto.c — libFuzzer target for what the fleet reads from a foreign
+ * server through the protocol adapters: a ws+meta.nchan message
+ * (fleet/proto_nchan.c), a payload's publisher record at a dot path with
+ * the server's offset (fleet/record.c), and the template renderers. Never
+ * crashes or over-reads (the input is copied to an exact-size buffer, so
+ * ASan sees any read past it); a payload or id it returns lies inside the
+ * input; a record it accepts has a seq >= 1 and a non-empty channel. The
+ * first input byte picks the payload path. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+#include "record.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *const paths[] = {"", "data", "push.pub.data", "a.b.c.d.e"};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return 0;
+    const char *path = paths[data[0] % 4];
+    data++, size--;
+    char *b = malloc(size ? size : 1);
+    if (!b)
+        return 0;
+    memcpy(b, data, size);
+
+    proto_frame f;
+    if (proto_nchan.ws_message(b, size, &f) == 0) {
+        if (f.id && (f.id < b || f.id + f.id_len > b + size))
+            abort();
+        if (f.payload && (f.payload < b || f.payload + f.payload_len > b + size))
+            abort();
+    }
+
+    record r;
+    uint64_t off;
+    int has = 0;
+    char err[160];
+    if (record_scan_offset(b, size, path, "seq", &r, &off, &has, err, sizeof err) == 0 &&
+        (r.seq < 1 || r.ch[0] == '\0'))
+        abort();
+
+    /* the renderers with the input as a template (NUL-terminated copy) */
+    char *t = malloc(size + 1);
+    if (t) {
+        memcpy(t, data, size);
+        t[size] = '\0';
+        char out[1024];
+        (void)proto_render_body(t, "{\"run\":\"r\"}", 11, "ch.1", out, sizeof out);
+        (void)proto_render_sub(t, "ch.1", 42, out, sizeof out);
+        static const char *const fields[] = {"payload", "ch"}, *const need[] = {"payload"};
+        (void)proto_check_template("t", t, fields, 2, need, 1, err, sizeof err);
+        (void)proto_check_path("p", t, err, sizeof err);
+        char exp[512];
+        (void)proto_expand_path(t, "ch.1", exp, sizeof exp);
+        free(t);
+    }
+    free(b);
+    return 0;
+}
