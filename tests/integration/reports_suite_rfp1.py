@@ -12,5 +12,5 @@ suitetest.run_suite(
     "rfp", "q1,q2,q3,q4,q5",
     ["q1-ordering-resync", "q1-history-overflow", "q1-idempotent-retries", "q2-backpressure", "q2-high-frequency",
      "q3-auth-rbac-tenancy", "q4-single-node-capacity", "q4-brokered-multi-node", "q5-batching",
-     "q5-limits-caching"],
+     "q5-wire-cost", "q5-limits-caching"],
     expect_not_runnable=("q4-brokered-multi-node",))
