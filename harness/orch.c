@@ -1764,6 +1764,7 @@ finish:
     free(plan);
     json_decref(r->events);
     json_decref(r->windows);
+    json_decref(r->server_metrics);
     json_decref(r->net_samples);
     for (int i = 0; i < 2; i++) {
         json_decref(r->tcp_first[i]);
