@@ -320,9 +320,12 @@ static int build_rows(const json_t *base, const json_t *nr, const reports_compar
     return n;
 }
 
-static void write_text(FILE *out, const char *bname, const char *nname, const crow *rows, int n, int nfailed)
+static void write_text(FILE *out, const char *bname, const char *nname, const char *bver, const char *nver,
+                       const crow *rows, int n, int nfailed)
 {
-    fprintf(out, "compare  base: %s\n         new:  %s\n\n", bname, nname);
+    /* which rtchaos made each report: a release engineer comparing two runs
+     * sees at once whether the tool changed between them */
+    fprintf(out, "compare  base: %s (rtchaos %s)\n         new:  %s (rtchaos %s)\n\n", bname, bver, nname, nver);
     fprintf(out, "%-18s %14s %14s %18s  %-26s %s\n", "metric", "base", "new", "change", "rule", "result");
     for (int i = 0; i < n; i++)
         fprintf(out, "%-18s %14s %14s %18s  %-26s %s\n", rows[i].metric, rows[i].base, rows[i].newv,
@@ -413,7 +416,8 @@ int reports_compare(const char *base_json, const char *new_json, const reports_c
     }
     n = build_rows(base, nr, opts, rows, CAP, &nfailed);
     if (out)
-        write_text(out, bpath, npath, rows, n, nfailed);
+        write_text(out, bpath, npath, rdoc_str_or(base, "rtchaos_version", "unknown"),
+                   rdoc_str_or(nr, "rtchaos_version", "unknown"), rows, n, nfailed);
     if (out_dir) {
         char plots_dir[4096];
         rdoc_path(plots_dir, sizeof plots_dir, out_dir, "plots");

@@ -73,6 +73,13 @@ def main():
             assert f"<td>rtchaos</td><td>{ver}</td>" in f.read()
         with open(os.path.join(out, "report.md")) as f:
             assert f"| rtchaos | {ver} |" in f.read()
+        # compare names the rtchaos of each report
+        old = os.path.join(d, "old.json")
+        with open(old, "w") as f:
+            json.dump(dict(rep, rtchaos_version="0.0.1"), f)
+        p = subprocess.run([os.path.join(rtctest.BIN, "rtchaos"), "compare", old, out], capture_output=True,
+                           text=True, timeout=60)
+        assert f"{old} (rtchaos 0.0.1)" in p.stdout and f"(rtchaos {ver})" in p.stdout, p.stdout[:400]
         # a report written by another rtchaos says so when re-rendered
         rep["rtchaos_version"] = "0.0.1"
         with open(os.path.join(out, "report.json"), "w") as f:
