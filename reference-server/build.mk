@@ -30,3 +30,5 @@ $(eval $(call unit_test,test_handshake,$(BUILD)/reference-server/handshake.o,))
 $(BUILD)/tests/unit/test_handshake.o: CPPFLAGS += -Ireference-server
 $(eval $(call unit_test,test_twheel,$(BUILD)/reference-server/twheel.o,$(shell pkg-config --libs libwebsockets)))
 $(BUILD)/tests/unit/test_twheel.o: CPPFLAGS += -Ireference-server
+$(eval $(call unit_test,test_fdbudget,$(BUILD)/reference-server/fdbudget.o,))
+$(BUILD)/tests/unit/test_fdbudget.o: CPPFLAGS += -Ireference-server

@@ -307,6 +307,8 @@ static int callback_rtc(struct lws *wsi, enum lws_callback_reasons reason, void 
         return 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         hs_settle(wsi, 1);
+        if (server_fd_refused(wsi)) /* upgraded, then closed 1013 at ESTABLISHED (ws.c) */
+            fdb_refusal(FDB_REFUSE);
         return ws_callback(wsi, reason, s, in, len);
     case LWS_CALLBACK_ESTABLISHED:
     case LWS_CALLBACK_RECEIVE:

@@ -309,12 +309,13 @@ static int on_writeable(srv *S, session *s, struct lws *wsi)
     }
     if (s->ping_due) {
         /* its own write: lws frames the ping (a batch below goes raw). Not
-         * empty: lws 4.1 does not report an empty pong (RECEIVE_PONG). */
-        unsigned char ping[LWS_PRE + 8];
-        uint64_t now = clock_mono_us();
-        memcpy(ping + LWS_PRE, &now, sizeof(now));
+         * empty: lws 4.1 does not report an empty pong (RECEIVE_PONG); and
+         * ASCII: with VALIDATE_UTF8 lws checks the echoed pong payload as
+         * text and closes 1007 on binary. */
+        unsigned char ping[LWS_PRE + 4];
+        memcpy(ping + LWS_PRE, "rtc!", 4);
         s->ping_due = 0;
-        if (lws_write(wsi, ping + LWS_PRE, sizeof(now), LWS_WRITE_PING) < 0)
+        if (lws_write(wsi, ping + LWS_PRE, 4, LWS_WRITE_PING) < 0)
             return -1;
         if (conn_pending(s) || s->closing)
             lws_callback_on_writable(wsi);
