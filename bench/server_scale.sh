@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# server_scale.sh — rtchaos-server against a small Node `ws` server speaking
+# wire contract v1 (bench/node_v1_server.js: history, resume, per-channel
+# fan-out), driven by the same rtchaos scenario (bench/server_scale.yaml:
+# WebSocket clients on 200 channels, an HTTP publisher at R events/s per
+# channel, two fleet workers on four 127.0.0.x source addresses). Not a test.
+#
+# Points: CONNS x RATES (events/s per channel; deliveries/s = conns x rate),
+# then IDLE_CONNS connections with nothing published for IDLE_S seconds.
+# The servers take turns at every point (interleaved), REPS runs each; the
+# table shows the median of the runs. Per run: deliveries/s (mean of the
+# report timeline's per-second rows inside the publishing window), live latency p50/p95/p99 (publisher's
+# scheduled time -> received, from the same window of report.json's
+# timeline: steady state, not the connection ramp), the server's CPU (% of one
+# core over the publishing window, from /proc/PID/stat), its RSS growth per
+# connection, reconnects and the server's idle closes.
+#   CONNS="1000 5000 10000 19000" RATES="1 10" REPS=3 DURATION_S=20 \
+#   IDLE_CONNS=19000 IDLE_S=60 bench/server_scale.sh
+# Targets (issue 13): 19k conns at 19k deliveries/s: p99 <= 50 ms, CPU <=
+# 50%, 0 idle closes; 19k idle: <= 2% CPU, <= 2 KB/conn.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${RTCHAOS_BIN:-$PWD/bin}
+CONNS=${CONNS:-"1000 5000 10000 19000"}
+RATES=${RATES:-"1 10"}
+REPS=${REPS:-3}
+DURATION_S=${DURATION_S:-20}
+IDLE_CONNS=${IDLE_CONNS:-19000}
+IDLE_S=${IDLE_S:-60}
+SERVERS=${SERVERS:-"rtchaos node"}
+OUT=${OUT:-runs/bench-server-scale-$(date -u +%Y%m%dT%H%M%SZ)}
+for b in rtchaos rtchaos-server; do
+  [ -x "$BIN/$b" ] || { echo "bench: $BIN/$b missing (run make)"; exit 1; }
+done
+command -v node >/dev/null || { echo "bench: node is not installed (RTCHAOS_BENCH=1 scripts/deps.sh)"; exit 1; }
+if [ ! -d bench/node_modules/ws ]; then
+  (cd bench && timeout 300 npm install --no-audit --no-fund --no-package-lock >/dev/null)
+fi
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+mkdir -p "$OUT"
+RES="$OUT/results.tsv"
+: >"$RES"
+pid=""
+hpid=""
+cleanup() {
+  [ -n "$hpid" ] && kill "$hpid" 2>/dev/null
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+start() { # start NAME LOG: sets $pid and $port
+  case $1 in
+    rtchaos) "$BIN/rtchaos-server" --port 0 --log-level warn >"$2.ready" 2>"$2" & ;;
+    node)    node bench/node_v1_server.js 0 >"$2.ready" 2>"$2" & ;;
+  esac
+  pid=$!
+  for _ in $(seq 200); do grep -q listening "$2.ready" 2>/dev/null && break; sleep 0.05; done
+  port=$(awk -F: '/^listening/ {print $2}' "$2.ready")
+  [ -n "$port" ] || { echo "bench: $1 did not start"; cat "$2"; exit 3; }
+}
+
+idle_closes() { # server log/metrics -> idle closes
+  if [ "$1" = rtchaos ]; then
+    curl -s -m 10 "http://127.0.0.1:$port/metrics" | awk '$1 == "rtchaos_idle_closes_total{transport=\"ws\"}" {print $2}'
+  fi
+}
+
+# one_run SERVER CONNS RATE SECONDS REP
+one_run() {
+  local srv=$1 n=$2 rate=$3 secs=$4 rep=$5
+  local ramp=$(( n / 1000 > 3 ? n / 1000 : 3 ))
+  local warm=$(( ramp + 6 ))
+  local dir="$OUT/$srv-$n-$rate-$rep"
+  mkdir -p "$dir"
+  start "$srv" "$dir/server.log"
+  sleep 0.5
+  local rss0; rss0=$(rss_kb "$pid")
+  "$BIN/rtchaos" run bench/server_scale.yaml --target "http://127.0.0.1:$port" --out "$dir/run" --quiet \
+    --set "clients.0.count=$n" --set "clients.0.ramp_up=${ramp}s" --set "warmup=${warm}s" \
+    --set "duration=${secs}s" --set "publishers.rate_per_s=$rate" >"$dir/harness.out" 2>&1 &
+  hpid=$!
+  sleep "$warm"
+  local c0 t0 c1 t1 rss1
+  c0=$(cpu_ticks "$pid"); t0=$(date +%s.%N)
+  sleep "$secs"
+  c1=$(cpu_ticks "$pid"); t1=$(date +%s.%N); rss1=$(rss_kb "$pid")
+  wait "$hpid" || true
+  hpid=""
+  local idle; idle=$(idle_closes "$srv")
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+  [ "$srv" = node ] && idle=$(awk '/^idle_closes/ {print $2}' "$dir/server.log")
+  python3 - "$dir/run/report.json" "$srv" "$n" "$rate" "$secs" "$c0" "$c1" "$t0" "$t1" "$rss0" "$rss1" \
+            "${idle:-?}" "$(getconf CLK_TCK)" "$(cut -d' ' -f1 /proc/loadavg)" "$warm" >>"$RES" <<'PY'
+import json, sys
+(rep, srv, n, rate, secs, c0, c1, t0, t1, rss0, rss1, idle, tck, load, warm) = sys.argv[1:]
+warm = float(warm)
+try:
+    r = json.load(open(rep))
+    t = r["totals"]
+    # the measured window: the report timeline's per-second rows (t_s counts
+    # from the fleet's start) after the ramp and settling, as long as the
+    # CPU sample: deliveries/s is their mean, latency their merged histogram
+    rows = [row for row in r.get("timeline", []) if warm <= row["t_s"] < warm + float(secs)]
+    rate_s = sum(row["delivered"] for row in rows) / len(rows) if rows else float("nan")
+    hist = {}
+    for row in rows:
+        for b, c in row.get("lat", []):
+            hist[b] = hist.get(b, 0) + c
+    total = sum(hist.values())
+    def pct(q):
+        if not total:
+            return float("nan")
+        acc = 0
+        for b in sorted(hist):
+            acc += hist[b]
+            if acc >= q * total:
+                return b / 1000
+    vals = [rate_s, pct(0.50), pct(0.95), pct(0.99), t["lost"], t["reconnects"]]
+except (OSError, KeyError, ValueError):
+    vals = ["nan"] * 4 + ["?", "?"]
+cpu = (int(c1) - int(c0)) / int(tck) / (float(t1) - float(t0)) * 100
+per_conn = (int(rss1) - int(rss0)) * 1024 / int(n)
+print("\t".join(str(x) for x in [srv, n, rate] + vals + [round(cpu, 1), round(per_conn), idle, load]))
+PY
+  tail -n 1 "$RES" | awk -F'\t' '{printf "  %-8s conns=%-6s rate=%-3s deliv/s=%-9.0f p50=%-8.1f p95=%-8.1f p99=%-8.1f lost=%s reconn=%s cpu=%s%% B/conn=%s idle_closes=%s load=%s\n", $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13}'
+}
+
+echo "== bench/server_scale.sh ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), out $OUT)"
+for n in $CONNS; do
+  for rate in $RATES; do
+    for rep in $(seq "$REPS"); do
+      for srv in $SERVERS; do
+        one_run "$srv" "$n" "$rate" "$DURATION_S" "$rep"
+      done
+    done
+  done
+done
+if [ "$IDLE_CONNS" -gt 0 ]; then
+  for rep in $(seq "$REPS"); do
+    for srv in $SERVERS; do
+      one_run "$srv" "$IDLE_CONNS" 0 "$IDLE_S" "$rep"
+    done
+  done
+fi
+
+echo
+python3 - "$RES" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    f = line.rstrip("\n").split("\t")
+    rows.setdefault((int(f[1]), int(f[2]), f[0]), []).append(f)
+def med(v):
+    v = [float(x) for x in v if x not in ("nan", "?", "")]
+    return statistics.median(v) if v else float("nan")
+print(f"{'conns':>6} {'ev/s/ch':>7} {'server':<8} {'runs':>4} {'deliv/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+      f"{'CPU %':>6} {'B/conn':>7} {'lost':>5} {'reconn':>6} {'idle cl':>7}")
+for (n, rate, srv), rs in sorted(rows.items(), key=lambda k: (k[0][0], k[0][1], k[0][2] != "rtchaos")):
+    col = lambda i: med([r[i] for r in rs])
+    print(f"{n:>6} {rate:>7} {srv:<8} {len(rs):>4} {col(3):>9.0f} {col(4):>8.1f} {col(5):>8.1f} {col(6):>8.1f} "
+          f"{col(9):>6.1f} {col(10):>7.0f} {col(7):>5.0f} {col(8):>6.0f} {col(11):>7.0f}")
+PY
+echo "(medians of the runs above; $(nproc) cores; load at the end $(cut -d' ' -f1-3 /proc/loadavg); rows in $RES)"
