@@ -34,6 +34,7 @@ SCN_OBJS := $(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o $(BUILD)/flee
 $(eval $(call unit_test,test_scenario,$(SCN_OBJS),$(HARNESS_LIBS)))
 $(eval $(call unit_test,test_verdict,$(SCN_OBJS),$(HARNESS_LIBS)))
 $(eval $(call unit_test,test_faultplan,$(BUILD)/harness/faultplan.o $(SCN_OBJS),$(HARNESS_LIBS)))
+$(eval $(call unit_test,test_netfault,$(BUILD)/harness/netfault.o $(BUILD)/harness/netns.o $(BUILD)/harness/faultplan.o $(SCN_OBJS),$(HARNESS_LIBS) $(FLEET_LIBS)))
 $(eval $(call unit_test,test_child,$(BUILD)/harness/child.o,))
 $(eval $(call unit_test,test_windows,$(BUILD)/harness/windows.o $(BUILD)/fleet/checker.o,))
 $(eval $(call unit_test,test_live_metrics,$(BUILD)/harness/live_metrics.o $(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o $(FLEET_OBJS),$(HARNESS_LIBS) $(FLEET_LIBS)))
