@@ -74,7 +74,8 @@ static int check_protocol(fleet *f, char *err, size_t errlen)
         return -1;
     }
     const proto *p = f->proto;
-    if (!p->def_sub_path[0] && !p->server_seq && (!f->cfg.proto_opts.sub_path[0] || !f->cfg.proto_opts.pub_path[0])) {
+    if (!p->server_seq && ((!p->def_sub_path[0] && !f->cfg.proto_opts.sub_path[0]) ||
+                           (!p->def_pub_path[0] && !f->cfg.proto_opts.pub_path[0]))) {
         snprintf(err, errlen, "protocol %s: sub_path and pub_path are required (no default locations)", p->name);
         return -1;
     }

@@ -298,8 +298,8 @@ static void handle_payload(fl_client *c, const char *data, size_t len)
     char err[96];
     uint64_t off = 0;
     int has_off = 0;
-    int rc = record_scan_offset(data, len, f->cfg.proto_opts.payload_path, f->cfg.proto_opts.offset_path, &r, &off,
-                                &has_off, err, sizeof err);
+    const char *ppath = f->cfg.proto_opts.payload_path[0] ? f->cfg.proto_opts.payload_path : f->proto->def_payload_path;
+    int rc = record_scan_offset(data, len, ppath, f->cfg.proto_opts.offset_path, &r, &off, &has_off, err, sizeof err);
     if (rc == -2)
         return; /* the service's own control message (no payload at the path): nothing to judge */
     if (rc < 0) {
@@ -370,9 +370,16 @@ static void on_open(fl_client *c)
     int64_t wall = clock_wall_us();
     int resume = resume_wanted(c);
     const proto_opts *po = &F(c)->cfg.proto_opts;
-    int by_message = !F(c)->proto->server_seq && po->sub_message[0];
+    int by_message = !F(c)->proto->server_seq && (po->sub_message[0] || F(c)->proto->def_sub_message);
     if (!by_message && (TR(c) == FLEET_SSE || !F(c)->proto->server_seq))
         resume = resume && c->last_id != NULL; /* resumed only when there is an id to resume from */
+    if (F(c)->proto->ws_hello) {
+        /* a session protocol resumes the whole connection: the session's
+         * token and the last offset seen */
+        by_message = 0;
+        resume = resume && c->sess_token && c->last_id;
+        c->sess_resuming = (uint8_t)resume;
+    }
     for (unsigned i = 0; i < c->n_streams; i++) {
         /* subscribed by message (ws-json): each channel resumes from its own
          * server offset, when there is one and a resume message */
@@ -428,13 +435,55 @@ static int ws_subscribe_templ(fl_client *c)
     for (unsigned i = 0; i < c->n_streams; i++) {
         fl_stream *s = &c->st[i];
         char msg[768];
-        int resume = s->chk.phase == CHK_PH_RESUME;
-        int n = proto_render_sub(resume ? po->resume_message : po->sub_message, F(c)->ch_names[s->ch],
-                                 s->srv_off, msg, sizeof msg);
+        int resume = s->chk.phase == CHK_PH_RESUME && po->resume_message[0];
+        const char *sub = po->sub_message[0] ? po->sub_message : F(c)->proto->def_sub_message;
+        int n = proto_render_sub(resume ? po->resume_message : sub, F(c)->ch_names[s->ch], s->srv_off, msg,
+                                 sizeof msg);
         if (n < 0 || ws_send_text(c, msg, (size_t)n) < 0)
             return -1;
     }
     return 0;
+}
+
+/* A session protocol's first message: a fresh session, or the resume
+ * on_open decided on (the session's token and the last offset). */
+static int ws_hello(fl_client *c)
+{
+    char msg[PROTO_ID_MAX * 2 + 64];
+    int n = F(c)->proto->ws_hello(c->sess_resuming ? c->sess_token : NULL, c->sess_resuming ? c->last_id : NULL,
+                                  msg, sizeof msg);
+    return n < 0 ? -1 : ws_send_text(c, msg, (size_t)n);
+}
+
+/* A session protocol's session is open (Socket.IO's CONNECT reply): a
+ * resume the server did not honour (it named a new session) is a loss it
+ * signalled, so the streams start afresh instead of counting the hole as
+ * lost; then every channel is subscribed. Returns 0, or -1 to drop. */
+static int session_ready(fl_client *c, const proto_frame *fr)
+{
+    fl_thread *t = c->t;
+    int same = c->sess_id && fr->session && strlen(c->sess_id) == fr->session_len &&
+               memcmp(c->sess_id, fr->session, fr->session_len) == 0;
+    if (c->sess_resuming && !same) {
+        count_error(c, "resync_signalled: session not recovered");
+        uint64_t now = clock_mono_us();
+        int64_t wall = clock_wall_us();
+        grp_snap gsn;
+        grp_begin(t, &gsn);
+        for (unsigned i = 0; i < c->n_streams; i++) {
+            chk_on_disconnect(&t->chk, &c->st[i].chk, c->id, c->st[i].ch, 0, now);
+            chk_on_subscribe(&t->chk, &c->st[i].chk, 0, 0, wall);
+        }
+        grp_end(t, c, &gsn, 0);
+    }
+    c->sess_resuming = 0;
+    char *sid = fr->session ? strndup(fr->session, fr->session_len) : NULL;
+    char *tok = fr->token ? strndup(fr->token, fr->token_len) : NULL;
+    free(c->sess_id);
+    free(c->sess_token);
+    c->sess_id = sid;
+    c->sess_token = tok;
+    return ws_subscribe_templ(c);
 }
 
 /* ---- WebSocket messages ---------------------------------------------------------- */
@@ -448,13 +497,22 @@ static int on_ws_msg(void *ud, int opcode, const char *data, size_t len)
             handle_envelope(c, data, len);
         } else {
             proto_frame fr;
+            memset(&fr, 0, sizeof fr);
             if (F(c)->proto->ws_message(data, len, &fr) < 0) {
                 count_error(c, "ws message not in the protocol's format");
             } else {
-                if (fr.id)
-                    keep_id(c, fr.id, fr.id_len);
+                if (fr.reply[0] && ws_send_text(c, fr.reply, strlen(fr.reply)) < 0)
+                    return -1;
+                if (fr.refused) {
+                    count_error(c, "session refused or closed by the server");
+                    return -1;
+                }
+                if (fr.ready && session_ready(c, &fr) < 0)
+                    return -1;
                 if (fr.payload)
                     handle_payload(c, fr.payload, fr.payload_len);
+                if (fr.id)
+                    keep_id(c, fr.id, fr.id_len); /* after the payload: the offset of what was judged */
             }
         }
         if (c->t->f->groups[c->group].read_rate_msgs_per_s && c->read_budget > 0)
@@ -769,6 +827,7 @@ static int feed_http(fl_client *c, const char *buf, size_t n)
             on_open(c);
             arm_open(c);
             if (F(c)->proto->server_seq ? ws_subscribe_all(c) < 0
+                : F(c)->proto->ws_hello ? ws_hello(c) < 0
                                         : F(c)->cfg.proto_opts.sub_message[0] && ws_subscribe_templ(c) < 0) {
                 drop(c, "send sub", 0);
                 return -1;
@@ -1335,6 +1394,8 @@ void fl_thread_free(fl_thread *t)
         for (unsigned j = 0; j < c->n_streams; j++)
             chk_stream_free(&c->st[j].chk);
         free(c->last_id);
+        free(c->sess_id);
+        free(c->sess_token);
         free(c);
     }
     free(t->clients);

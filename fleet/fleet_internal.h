@@ -62,7 +62,9 @@ typedef struct fl_client {
     struct http_parser *hp;   /* handshake / SSE / poll response */
     ws_conn_rx ws;            /* WS: borrowed frame state */
     sse_parser sse;
-    char *last_id;            /* SSE Last-Event-ID (opaque) */
+    char *last_id;            /* SSE Last-Event-ID (opaque); nchan message id; Socket.IO offset */
+    char *sess_id;            /* session protocols (Socket.IO): the session the server named last */
+    char *sess_token;         /* ... and what a resume sends back (pid) */
     char *out;                /* unsent bytes (rare: the socket buffer was full) */
     char *body;               /* poll: response body being read */
     uint32_t body_len, body_cap, out_len;
@@ -82,6 +84,7 @@ typedef struct fl_client {
     uint8_t throttled;        /* slow consumer: reading paused until the next tick */
     uint8_t tr_level;         /* 0: the group's transport; k: its fallback[k-1] */
     uint8_t fb_pending;       /* the server refused the stream (`overloaded`): fall back after this read */
+    uint8_t sess_resuming;    /* session protocols: this connection asked to recover the session */
     uint8_t open_tr;          /* the transport the open connection counts under (fl_group_stats.connected) */
     uint64_t open_mono_us;    /* when the connection opened (fl_counters.open_us) */
     uint32_t read_budget;     /* slow consumer: bytes / messages left this tick */

@@ -72,6 +72,14 @@ typedef struct proto_frame {
     size_t payload_len;
     const char *id;
     size_t id_len;
+    /* session protocols (Socket.IO); the caller zeroes these first: */
+    char reply[8];            /* a text message to send back at once (heartbeat answer), "" = none */
+    int ready;                /* the session is open now: subscribe */
+    int refused;              /* the server refused the session */
+    const char *session;      /* the session id it named (compared across a resume), with ready */
+    size_t session_len;
+    const char *token;        /* what a resume must send back (Socket.IO pid), with ready */
+    size_t token_len;
 } proto_frame;
 
 /* Response headers a long-poll adapter reads (captured by fleet_http). */
@@ -101,6 +109,12 @@ struct proto {
     const char *def_sub_path, *def_pub_path; /* defaults for proto_opts ("" fields) */
     const char *ws_subprotocol;  /* Sec-WebSocket-Protocol to offer, or NULL */
     int sub_path_ch;             /* sub_path names one channel ({ch} required); 0: one location, channels by message */
+    const char *def_payload_path; /* where the record sits when the scenario says nothing ("" = the payload) */
+    const char *def_sub_message;  /* subscribe message when the scenario gives none (NULL = required) */
+    /* Session protocols: the first message once the WebSocket is open, a
+     * resume when token and offset are given (both NULL: afresh). NULL hook
+     * = none. Returns the length or -1. */
+    int (*ws_hello)(const char *token, const char *offset, char *buf, size_t cap);
 
     /* The request target (path and query) of a subscriber connection to
      * channels chs[0..n) over transport tr (a fleet_transport), resuming
@@ -169,5 +183,6 @@ extern const proto proto_v1;
 extern const proto proto_nchan;
 extern const proto proto_sse;
 extern const proto proto_ws_json;
+extern const proto proto_socketio;
 
 #endif

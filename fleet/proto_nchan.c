@@ -136,6 +136,7 @@ const proto proto_nchan = {
     .def_sub_path = "/sub/{ch}",
     .def_pub_path = "/pub/{ch}",
     .sub_path_ch = 1,
+    .def_payload_path = "",
     .ws_subprotocol = "ws+meta.nchan",
     .sub_target = nc_sub_target,
     .sub_headers = nc_sub_headers,

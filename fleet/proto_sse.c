@@ -62,6 +62,7 @@ const proto proto_sse = {
     .def_sub_path = "",
     .def_pub_path = "",
     .sub_path_ch = 1,
+    .def_payload_path = "",
     .ws_subprotocol = NULL,
     .sub_target = sse_sub_target,
     .sub_headers = sse_sub_headers,

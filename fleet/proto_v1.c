@@ -72,6 +72,7 @@ const proto proto_v1 = {
     .def_sub_path = "",
     .def_pub_path = "",
     .sub_path_ch = 0,
+    .def_payload_path = "",
     .ws_subprotocol = NULL,
     .sub_target = v1_sub_target,
     .sub_headers = v1_sub_headers,

@@ -59,6 +59,7 @@ const proto proto_ws_json = {
     .def_sub_path = "",
     .def_pub_path = "",
     .sub_path_ch = 0,
+    .def_payload_path = "",
     .ws_subprotocol = NULL,
     .sub_target = wj_sub_target,
     .sub_headers = wj_sub_headers,

@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int record_format(char *buf, size_t cap, const char *run, const char *ch, uint64_t seq, int64_t ts_us,
@@ -55,11 +56,18 @@ static json_t *at_path(json_t *o, const char *p, char *missing, size_t mcap)
     while (*p) {
         size_t k = strcspn(p, ".");
         char key[128];
-        if (k == 0 || k >= sizeof key || !json_is_object(o))
+        if (k == 0 || k >= sizeof key || (!json_is_object(o) && !json_is_array(o)))
             return NULL;
         memcpy(key, p, k);
         key[k] = '\0';
-        o = json_object_get(o, key);
+        if (json_is_array(o)) {
+            /* an index into an array ("1": Socket.IO's ["event", payload, offset]) */
+            char *end;
+            unsigned long i = strtoul(key, &end, 10);
+            o = *end || key[0] < '0' || key[0] > '9' ? NULL : json_array_get(o, i);
+        } else {
+            o = json_object_get(o, key);
+        }
         if (!o) {
             snprintf(missing, mcap, "%s", key);
             return NULL;

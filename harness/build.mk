@@ -30,7 +30,7 @@ $(HARNESS_CORE_OBJS) $(BUILD)/harness/main.o: CPPFLAGS += -Iharness -Ifleet -Ire
 $(BUILD)/tests/unit/test_windows.o: CPPFLAGS += -Iharness -Ifleet
 
 # the scenario parser checks a target's protocol against the adapters' table
-SCN_OBJS := $(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o $(BUILD)/fleet/proto.o $(BUILD)/fleet/proto_v1.o $(BUILD)/fleet/proto_nchan.o $(BUILD)/fleet/proto_sse.o $(BUILD)/fleet/proto_ws_json.o
+SCN_OBJS := $(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o $(BUILD)/fleet/proto.o $(BUILD)/fleet/proto_v1.o $(BUILD)/fleet/proto_nchan.o $(BUILD)/fleet/proto_sse.o $(BUILD)/fleet/proto_ws_json.o $(BUILD)/fleet/proto_socketio.o
 $(eval $(call unit_test,test_scenario,$(SCN_OBJS),$(HARNESS_LIBS)))
 $(eval $(call unit_test,test_verdict,$(SCN_OBJS),$(HARNESS_LIBS)))
 $(eval $(call unit_test,test_faultplan,$(BUILD)/harness/faultplan.o $(SCN_OBJS),$(HARNESS_LIBS)))

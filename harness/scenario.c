@@ -1297,10 +1297,11 @@ static void parse_target(ctx *c, scenario *s, int id)
             err_at(c, ts.node[1 + k], "%s", e);
     }
     int pnode = ts.node[0] ? ts.node[0] : id;
-    /* a templated protocol has no default locations and takes the templates */
-    int templated = !p->server_seq && !p->def_sub_path[0];
+    /* a templated protocol (sse, ws-json, socketio) publishes by template and
+     * may have no default locations */
+    int templated = !p->server_seq && !p->def_pub_path[0];
     if (templated) {
-        if (!s->target.sub_path)
+        if (!s->target.sub_path && !p->def_sub_path[0])
             err_at(c, pnode, "target: protocol %s needs sub_path (%s)", p->name,
                    p->sub_path_ch ? "the stream's location, e.g. /events?topic={ch}"
                                   : "the WebSocket's location, e.g. /connection/websocket");
@@ -1308,13 +1309,23 @@ static void parse_target(ctx *c, scenario *s, int id)
             err_at(c, pnode, "target: protocol %s needs pub_path (where an event is published, e.g. /publish/{ch})",
                    p->name);
     }
-    /* keys 3..4 are sse's, 8..10 ws-json's, 5..7 both templates' */
-    int is_sse = p == &proto_sse, is_wsj = p == &proto_ws_json;
+    /* keys 3..4 are sse's, 9..10 ws-json's, 8 ws-json's and socketio's, 5..7 every template's */
+    int is_sse = p == &proto_sse, is_wsj = p == &proto_ws_json, is_sio = p == &proto_socketio;
     for (size_t k = 3; k < N_TARGET_KEYS; k++) {
-        int ok = (k <= 4 && is_sse) || (k >= 8 && is_wsj) || (k >= 5 && k <= 7 && templated);
+        int ok = (k <= 4 && is_sse) || (k >= 9 && is_wsj) || (k == 8 && (is_wsj || is_sio)) ||
+                 (k >= 5 && k <= 7 && templated);
         if (ts.node[k] && !ok)
-            err_at(c, ts.node[k], "target.%s: only for the templated protocol %s, not %s", k_target[k],
-                   k <= 4 ? "sse" : k >= 8 ? "ws-json" : "sse or ws-json", p->name);
+            err_at(c, ts.node[k], "target.%s: only for the templated protocol%s %s, not %s", k_target[k],
+                   k >= 5 && k <= 8 ? "s" : "",
+                   k <= 4 ? "sse" : k >= 9 ? "ws-json" : k == 8 ? "ws-json, socketio" : "sse, ws-json, socketio",
+                   p->name);
+    }
+    if (is_sio && s->target.sub_message) {
+        static const char *const sf[] = {"ch"}, *const sneed[] = {"ch"};
+        if (strlen(s->target.sub_message) >= 256)
+            err_at(c, ts.node[8], "target.sub_message: at most 255 bytes");
+        else if (proto_check_template("target.sub_message", s->target.sub_message, sf, 1, sneed, 1, e, sizeof e) < 0)
+            err_at(c, ts.node[8], "%s", e);
     }
     if (is_wsj) {
         static const char *const sf[] = {"ch", "offset"}, *const sneed[] = {"ch"}, *const rneed[] = {"ch", "offset"};

@@ -50,7 +50,7 @@ FUZZ_BASE_SRCS := $(wildcard common/*.c) $(SEC_SRCS) $(VERSION_GEN)
 # parsers of the other components (their fragments are included before this one)
 FUZZ_SRCS_sse       := fleet/sse_parse.c
 FUZZ_SRCS_sse_id    := reference-server/sse_id.c
-FUZZ_SRCS_scenario  := harness/scenario.c harness/verdict.c fleet/proto.c fleet/proto_v1.c fleet/proto_nchan.c fleet/proto_sse.c fleet/proto_ws_json.c
+FUZZ_SRCS_scenario  := harness/scenario.c harness/verdict.c fleet/proto.c fleet/proto_v1.c fleet/proto_nchan.c fleet/proto_sse.c fleet/proto_ws_json.c fleet/proto_socketio.c
 FUZZ_LIBS_scenario  := $(shell pkg-config --libs yaml-0.1)
 FUZZ_SRCS_toxic     := $(PROXY_SRCS)
 FUZZ_LIBS_toxic     := $(PROXY_LIBS)
@@ -60,7 +60,7 @@ FUZZ_SRCS_ws_frame   := fault-injector/ws_frame.c
 FUZZ_LIBS_ws_frame   := -lwslay
 FUZZ_SRCS_sse_stream := fault-injector/sse_stream.c
 FUZZ_LIBS_sse_stream := -lhttp_parser
-FUZZ_SRCS_proto      := fleet/proto.c fleet/proto_v1.c fleet/proto_nchan.c fleet/proto_sse.c fleet/proto_ws_json.c fleet/record.c
+FUZZ_SRCS_proto      := fleet/proto.c fleet/proto_v1.c fleet/proto_nchan.c fleet/proto_sse.c fleet/proto_ws_json.c fleet/proto_socketio.c fleet/record.c
 FUZZ_SRCS_fleet_ws   := fleet/fleet_ws.c
 FUZZ_LIBS_fleet_ws   := -lwslay
 FUZZ_CFLAGS += -Iharness -Ifleet -Ifault-injector -Ireference-server -Ifuzz $(shell pkg-config --cflags yaml-0.1 libevent)

@@ -11,18 +11,14 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import npmdeps  # noqa: E402
 import proxytest as pt  # noqa: E402
 
 TESTS = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 
 
 def ensure_client():
-    if os.path.isdir(os.path.join(TESTS, "node_modules", "toxiproxy-node-client")):
-        return
-    cmd = ["npm", "ci", "--no-audit", "--no-fund"] if os.path.exists(
-        os.path.join(TESTS, "package-lock.json")) else ["npm", "install", "--no-audit", "--no-fund"]
-    r = subprocess.run(cmd, cwd=TESTS, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, f"{' '.join(cmd)} failed:\n{r.stdout}\n{r.stderr}"
+    npmdeps.ensure("toxiproxy-node-client")
 
 
 def main():

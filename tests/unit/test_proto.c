@@ -18,7 +18,7 @@ static void test_proto_registry(void **state)
     assert_null(proto_find("nchn"));
     assert_null(proto_find(NULL));
     assert_non_null(strstr(proto_names(), "nchan"));
-    assert_int_equal(proto_count, 4);
+    assert_int_equal(proto_count, 5);
     for (size_t i = 0; i < proto_count; i++)
         assert_non_null(proto_find(proto_name_list[i]));
     assert_string_equal(proto_resume_str(proto_nchan.resume), "within_buffer");
@@ -264,6 +264,65 @@ static void test_proto_ws_json_template(void **state)
     assert_string_equal(proto_resume_str(proto_ws_json.resume), "offset");
 }
 
+/* Socket.IO frames through the guarded parser: spans stay inside */
+static int sio(const char *s, proto_frame *f, char **keep)
+{
+    memset(f, 0, sizeof *f);
+    size_t len = strlen(s);
+    char *b = malloc(len ? len : 1);
+    assert_non_null(b);
+    memcpy(b, s, len);
+    *keep = b;
+    return proto_socketio.ws_message(b, len, f);
+}
+
+static void test_proto_socketio(void **state)
+{
+    (void)state;
+    proto_frame f;
+    char *b;
+    assert_int_equal(sio("0{\"sid\":\"abc\",\"pingInterval\":25000}", &f, &b), 0);
+    assert_int_equal(f.ready, 0);
+    assert_null(f.payload);
+    free(b);
+    assert_int_equal(sio("2", &f, &b), 0);
+    assert_string_equal(f.reply, "3"); /* heartbeat answered */
+    free(b);
+    assert_int_equal(sio("40{\"sid\":\"S1\",\"pid\":\"P1\"}", &f, &b), 0);
+    assert_int_equal(f.ready, 1);
+    assert_int_equal(f.session_len, 2);
+    assert_memory_equal(f.session, "S1", 2);
+    assert_memory_equal(f.token, "P1", 2);
+    free(b);
+    assert_int_equal(sio("40{\"sid\":\"S2\"}", &f, &b), 0); /* no recovery on the server: no pid */
+    assert_null(f.token);
+    free(b);
+    assert_int_equal(sio("42[\"msg\",\"{\\\"run\\\":1}\",\"Q9E_CQY\"]", &f, &b), 0);
+    assert_non_null(f.payload);
+    assert_int_equal(f.id_len, 7);
+    assert_memory_equal(f.id, "Q9E_CQY", 7);
+    free(b);
+    assert_int_equal(sio("42[\"msg\",\"only the payload\"]", &f, &b), 0);
+    assert_null(f.id); /* two elements: the last string is the payload, not an offset */
+    free(b);
+    assert_int_equal(sio("44{\"message\":\"not authorized\"}", &f, &b), 0);
+    assert_int_equal(f.refused, 1);
+    free(b);
+    assert_int_equal(sio("42not json", &f, &b), -1);
+    free(b);
+    assert_int_equal(sio("x", &f, &b), -1);
+    free(b);
+    char h[128];
+    assert_true(proto_socketio.ws_hello(NULL, NULL, h, sizeof h) > 0);
+    assert_string_equal(h, "40");
+    assert_true(proto_socketio.ws_hello("P1", "Q9E_CQY", h, sizeof h) > 0);
+    assert_string_equal(h, "40{\"pid\":\"P1\",\"offset\":\"Q9E_CQY\"}");
+    proto_opts o = {0};
+    const char *chs[] = {"a"};
+    assert_true(proto_socketio.sub_target(&o, 0, chs, 1, NULL, h, sizeof h) > 0);
+    assert_string_equal(h, "/socket.io/?EIO=4&transport=websocket");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_proto_sse_template),
         cmocka_unit_test(test_proto_templates),
         cmocka_unit_test(test_proto_ws_json_template),
+        cmocka_unit_test(test_proto_socketio),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,6 +75,11 @@ static void test_record_path(void **state)
     const char *str = "{\"data\":\"{\\\"run\\\":\\\"r\\\",\\\"ch\\\":\\\"a\\\",\\\"seq\\\":6,\\\"ts\\\":1}\"}";
     assert_int_equal(record_scan_path(str, strlen(str), "data", &r, err, sizeof err), 0);
     assert_int_equal(r.seq, 6);
+    /* an index into an array: Socket.IO's ["event", payload, offset] */
+    const char *arr = "[\"msg\",\"{\\\"run\\\":\\\"r\\\",\\\"ch\\\":\\\"a\\\",\\\"seq\\\":8,\\\"ts\\\":1}\",\"off\"]";
+    assert_int_equal(record_scan_path(arr, strlen(arr), "1", &r, err, sizeof err), 0);
+    assert_int_equal(r.seq, 8);
+    assert_int_equal(record_scan_path(arr, strlen(arr), "7", &r, err, sizeof err), -1);
     /* no payload at the path: the service's control message (-2), not an error */
     const char *ctl = "{\"type\":\"subscribed\",\"ch\":\"a\"}";
     assert_int_equal(record_scan_path(ctl, strlen(ctl), "data", &r, err, sizeof err), -2);

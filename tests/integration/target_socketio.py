@@ -1,0 +1,61 @@
+#!/usr/bin/python3
+"""target_socketio: the socketio adapter (Engine.IO 4 / Socket.IO 5 over
+WebSocket) against a real Socket.IO 4 server with connection state recovery
+(tests/fixtures/socketio/server.js on the npm socket.io pinned in
+tests/package-lock.json). Within the recovery window every reconnecting
+client gets its session back (same sid) and the missed events replayed from
+its offset: resync_ok, nothing lost. With a window shorter than the
+clients' backoff the server refuses every recovery (a new sid): that loss is
+signalled, so it is counted as resync_signalled and not as lost."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import harnesstest as ht  # noqa: E402
+import npmdeps  # noqa: E402
+import rtctest  # noqa: E402
+
+SERVER = os.path.join(rtctest.ROOT, "tests", "fixtures", "socketio", "server.js")
+SIGNALLED = "resync_signalled: session not recovered"
+
+
+def start(recovery_ms):
+    env = dict(os.environ, NODE_PATH=npmdeps.NODE_MODULES)
+    return rtctest.start("/usr/bin/env", ["node", SERVER, str(recovery_ms)], env=env, name="socketio-server",
+                         timeout=20)
+
+
+def main():
+    npmdeps.ensure("socket.io")
+    srv = start(10000)
+    try:
+        host, port = rtctest.addr_of(srv.lines[0])
+        r = ht.run("targets/socketio.yaml", "--target", f"http://{host}:{port}", "--quiet", timeout=120)
+        assert r.rc == 0, r.explain()
+        t = r.report["totals"]
+        assert r.report["protocol"]["name"] == "socketio" and r.report["protocol"]["resume"] == "offset"
+        assert t["published"] > 100 and t["lost"] == 0 and t["delivered"] == t["expected"], t
+        assert t["reconnects"] > 0 and t["resync_ok"] >= t["reconnects"] and t["replayed"] > 0, t
+        assert t["resync_failed"] == 0 and t["errors"] == 0, (t, t["errors_by_reason"])
+        print("recovered:", {k: t[k] for k in ("published", "delivered", "lost", "reconnects", "resync_ok",
+                                                "replayed", "errors")})
+    finally:
+        srv.stop()
+    srv = start(100)
+    try:
+        host, port = rtctest.addr_of(srv.lines[0])
+        r = ht.run("targets/socketio.yaml", "--target", f"http://{host}:{port}", "--quiet",
+                   "--set", "clients.0.reconnect.initial=1s", "--set", "clients.0.reconnect.max=1s", timeout=120)
+        assert r.rc == 0, r.explain()
+        t = r.report["totals"]
+        sig = t["errors_by_reason"].get(SIGNALLED, 0)
+        assert t["reconnects"] > 0 and sig == t["reconnects"], (sig, t)
+        assert t["lost"] == 0 and t["resync_ok"] == 0 and t["replayed"] == 0, t
+        print("recovery refused, signalled:", sig, "of", t["reconnects"], "reconnects; lost", t["lost"])
+    finally:
+        srv.stop()
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
