@@ -204,8 +204,13 @@ int rdoc_verdict_metric(const json_t *rep, const char *vname, double *out)
     if (verdict_value(vname, rep, out, err, sizeof err) == 0)
         return 0;
     char group[128];
-    if (verdict_resolve(vname, group, sizeof group))
+    if (verdict_resolve(vname, group, sizeof group)) {
+        /* "groups.fast.lost" resolves as metric "lost" of a group named
+         * "groups.fast", which does not exist: a report path, read as one */
+        if (strncmp(vname, "groups.", 7) == 0 && rdoc_path_num(rep, vname, out) == 0)
+            return 0;
         return -1; /* a known metric without a value (not measured, undefined) */
+    }
     if (strchr(vname, '.'))
         return rdoc_path_num(rep, vname, out);
     return rdoc_metric(rep, vname, out);

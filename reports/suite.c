@@ -802,6 +802,11 @@ static int id_selected(const char *id, const char *only)
 
 int suite_run(const char *path, const suite_opts *o, char *out_dir_used, size_t out_len, char *err, size_t errlen)
 {
+    /* A drill's actions (evhttp, suite_drill.c) and /metrics watches write to
+     * a server that may close the connection first (a 413/429 answered and
+     * closed): that is an answer to judge, not a reason to die of SIGPIPE.
+     * Entry children get SIG_DFL back (suite_proc.c). */
+    signal(SIGPIPE, SIG_IGN);
     suite_def s;
     char *diag_buf = NULL;
     size_t diag_len = 0;
