@@ -76,7 +76,7 @@ class Proc:
 
 
 def peer(ns, *args):
-    return Proc(["ip", "netns", "exec", ns, "python3", NETPEER, *args])
+    return Proc(["ip", "netns", "exec", ns, sys.executable, NETPEER, *args])
 
 
 def snmp(ns, proto="Tcp:"):
