@@ -26,6 +26,8 @@ pkgs=(
   # man pages (man/, mdoc) are linted in make test; the Debian packages
   # (debian/) are built, checked and installed by .ci/run after make test
   mandoc debhelper dpkg-dev fakeroot lintian
+  # systemd-analyze verify (package-test) reads the unit's man: Documentation
+  man-db
   # a real third-party server for the protocol adapters' tests
   # (tests/integration/target_nchan.py: nginx + the nchan pub/sub module)
   nginx-light libnginx-mod-nchan
