@@ -296,6 +296,60 @@ static void section_faults(rout *o, const json_t *rep)
     rout_table_end(o);
 }
 
+/* network: {namespaces: true} (docs/network.md): how each kernel fault was
+ * applied and what it did, and the TCP figures of both sides. */
+static void section_network(rout *o, const json_t *rep)
+{
+    const json_t *net = json_object_get(rep, "network");
+    if (!json_is_object(net))
+        return;
+    rout_heading(o, 2, "Network (kernel faults)", "network");
+    const json_t *k = json_object_get(net, "kernel");
+    rout_para(o, "Server side in namespace %s (%s), clients in %s; kernel: nftables %s, htb %s, netem %s.",
+              rdoc_str_or(net, "server_ns", "?"), rdoc_str_or(net, "server_addr", "?"), rdoc_str_or(net, "client_ns", "?"),
+              json_is_true(json_object_get(k, "nftables")) ? "yes" : "no",
+              json_is_true(json_object_get(k, "htb")) ? "yes" : "no",
+              json_is_true(json_object_get(k, "netem")) ? "yes" : "no");
+    const char *cols[] = {"fault", "mechanism", "direction", "packets seen", "acted on", "acted %",
+                          "server let go after (s)"};
+    rout_table_begin(o, "network-faults", cols, 7);
+    size_t i;
+    const json_t *f;
+    json_array_foreach(json_object_get(rep, "faults"), i, f) {
+        if (!json_is_string(json_object_get(f, "mechanism")))
+            continue;
+        char seen[32] = "-", acted[32] = "-", pct[32] = "-", gone[32] = "-", dir[96];
+        if (json_is_number(json_object_get(f, "packets_seen"))) {
+            rdoc_fmt_num(seen, sizeof seen, json_number_value(json_object_get(f, "packets_seen")));
+            rdoc_fmt_num(acted, sizeof acted, json_number_value(json_object_get(f, "packets_acted")));
+            snprintf(pct, sizeof pct, "%.2f", rdoc_num_or(f, "acted_pct", 0));
+        }
+        if (json_is_number(json_object_get(f, "server_link_closed_after_s")))
+            snprintf(gone, sizeof gone, "%.1f", rdoc_num_or(f, "server_link_closed_after_s", 0));
+        const char *g = rdoc_str_or(f, "group", NULL);
+        snprintf(dir, sizeof dir, "%s%s%s", rdoc_str_or(f, "direction", "?"), g ? ", group " : "", g ? g : "");
+        const char *row[] = {rdoc_str_or(f, "name", "?"), rdoc_str_or(f, "mechanism", "?"), dir, seen, acted, pct,
+                             gone};
+        rout_table_row(o, NULL, row, 7);
+    }
+    rout_table_end(o);
+    const char *tcols[] = {"side", "segments sent", "retransmitted", "retrans %", "RTO timeouts", "resets sent"};
+    rout_table_begin(o, "network-tcp", tcols, 6);
+    const char *sides[] = {"server", "client"};
+    for (int s = 0; s < 2; s++) {
+        const json_t *t = json_object_get(json_object_get(net, "tcp"), sides[s]);
+        char a[32], b[32], c[32], d[32], e[32];
+        rdoc_fmt_num(a, sizeof a, rdoc_num_or(t, "out_segs", 0));
+        rdoc_fmt_num(b, sizeof b, rdoc_num_or(t, "retrans_segs", 0));
+        snprintf(c, sizeof c, "%.2f", rdoc_num_or(t, "retrans_pct", 0));
+        rdoc_fmt_num(d, sizeof d, rdoc_num_or(t, "timeouts", 0));
+        rdoc_fmt_num(e, sizeof e, rdoc_num_or(t, "out_rsts", 0));
+        const char *row[] = {s ? "clients" : "server side", a, b, c, d, e};
+        rout_table_row(o, NULL, row, 6);
+    }
+    rout_table_end(o);
+}
+
 static void section_anomalies(rout *o, const json_t *rep)
 {
     rout_heading(o, 2, "Anomalies", NULL);
@@ -417,6 +471,7 @@ static int write_doc(rout *o, const json_t *rep, const char *plots_dir, char *er
     section_server(o, rep);
     section_anomalies(o, rep);
     section_faults(o, rep);
+    section_network(o, rep);
     rout_heading(o, 2, "Plots", NULL);
     for (int i = 0; i < RPLOT_REPORT_N; i++) {
         const rplot_info *p = &rplot_report_plots[i];

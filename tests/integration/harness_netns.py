@@ -47,6 +47,9 @@ def lossy():
     assert net["tcp"]["server"]["retrans_segs"] > 0 and net["tcp"]["server"]["retrans_pct"] > 0, net["tcp"]
     t = r.report["totals"]
     assert t["lost"] == 0 and t["duplicated"] == 0 and t["reordered"] == 0, t
+    with open(os.path.join(r.dir, "report.md")) as fh:
+        md = fh.read()
+    assert "## Network (kernel faults)" in md and "| loss-10pct | nftables | both |" in md, md
     print(f"lossy: loss measured {f['loss-2pct']['acted_pct']:.2f}% / {f['loss-10pct']['acted_pct']:.2f}% of "
           f"{f['loss-2pct']['packets_seen']} / {f['loss-10pct']['packets_seen']} packets; server retransmitted "
           f"{net['tcp']['server']['retrans_pct']:.2f}% of its segments; p99 ws "
