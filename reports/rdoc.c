@@ -203,16 +203,12 @@ int rdoc_verdict_metric(const json_t *rep, const char *vname, double *out)
     /* a budget's metric: read by the one evaluator (verdict_metric.h) */
     if (verdict_value(vname, rep, out, err, sizeof err) == 0)
         return 0;
-    char group[128];
-    if (verdict_resolve(vname, group, sizeof group)) {
-        /* "groups.fast.lost" resolves as metric "lost" of a group named
-         * "groups.fast", which does not exist: a report path, read as one */
-        if (strncmp(vname, "groups.", 7) == 0 && rdoc_path_num(rep, vname, out) == 0)
-            return 0;
-        return -1; /* a known metric without a value (not measured, undefined) */
-    }
+    /* a dotted path into the report ("groups.fast.lost": what resolves as
+     * metric "lost" of a group "groups.fast" that does not exist) */
     if (strchr(vname, '.'))
         return rdoc_path_num(rep, vname, out);
+    if (verdict_metric_find(vname))
+        return -1; /* a known metric without a value (not measured, undefined) */
     return rdoc_metric(rep, vname, out);
 }
 

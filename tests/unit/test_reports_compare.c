@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rdoc.h"
+
 #include "reports.h"
 #include "reports_testenv.h"
 
@@ -251,6 +253,32 @@ static void test_reports_compare_writes_table_and_plots(void **state)
     assert_int_equal(reports_compare(FIXTURES "fail.json", FIXTURES "fail.json", &o, NULL, NULL, err, sizeof err), 0);
 }
 
+/* What suites' answers and requirements read (rdoc_verdict_metric): budget
+ * metrics as verdicts read them (an empty histogram or a ratio over nothing
+ * has no value), group metrics, and dotted paths into the report. */
+static void test_reports_rdoc_verdict_metric(void **state)
+{
+    (void)state;
+    json_t *r = json_loads("{\"totals\":{\"lost\":3,\"delivered\":0,\"expected\":0},"
+                           "\"latency_us\":{\"live\":{\"count\":5,\"p95\":2500},\"resync\":{\"count\":0,\"p95\":0}},"
+                           "\"groups\":{\"fast\":{\"lost\":0,\"live\":4,\"live_p95_us\":1500}}}", 0, NULL);
+    assert_non_null(r);
+    double v = -1;
+    assert_int_equal(rdoc_verdict_metric(r, "lost", &v), 0);
+    assert_true(v == 3);
+    assert_int_equal(rdoc_verdict_metric(r, "p95_live_ms", &v), 0);
+    assert_true(v == 2.5);
+    assert_int_equal(rdoc_verdict_metric(r, "resync_p95_ms", &v), -1);   /* no samples */
+    assert_int_equal(rdoc_verdict_metric(r, "delivered_ratio", &v), -1); /* nothing expected */
+    assert_int_equal(rdoc_verdict_metric(r, "fast.p95_live_ms", &v), 0);
+    assert_true(v == 1.5);
+    v = -1;
+    assert_int_equal(rdoc_verdict_metric(r, "groups.fast.lost", &v), 0); /* a path */
+    assert_true(v == 0);
+    assert_int_equal(rdoc_verdict_metric(r, "slow.lost", &v), -1);
+    json_decref(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +291,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reports_compare_missing_metric, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports_compare_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports_compare_writes_table_and_plots, setup, teardown),
+        cmocka_unit_test(test_reports_rdoc_verdict_metric),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
