@@ -640,6 +640,7 @@ static void write_index_doc(rout *o, const suite_def *s, const entry_result *res
     rout_para(o, "Suite %s: %zu passed, %zu failed, %zu invalid, %zu broken, %zu not yet runnable — exit code %d.",
               s->name, counts[ST_PASS], counts[ST_FAIL], counts[ST_INVALID], counts[ST_BROKEN], counts[ST_NOT_RUNNABLE],
               exit_code);
+    rout_para(o, "Run with rtchaos %s.", rtchaos_version);
     const char *cols[] = {"what was run", "measured answer", "result"};
     /* Grouped by question when the suite has questions, in their order;
      * entries without one come last. */

@@ -106,6 +106,11 @@ def main():
         assert [a["status"] for a in entry["drill"]["actions"]] == [200], entry["drill"]["actions"]
         assert all(len(w["samples"]) > 2 for w in entry["drill"]["watches"])
         assert os.path.exists(os.path.join(cwd, "drill", "slow-consumers", "server.log"))
+        # the index says which rtchaos ran the suite
+        ver = run("--version").stdout.split()[1]
+        assert idx["rtchaos_version"] == ver, idx.get("rtchaos_version")
+        with open(os.path.join(cwd, "drill", "index.md")) as f:
+            assert f"Run with rtchaos {ver}." in f.read()
 
         make("uninstall", *vars_, env=env)
         left = files_under(dest)
