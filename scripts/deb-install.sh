@@ -13,7 +13,10 @@ set -euo pipefail
 src=$(cd "${1:-$(dirname "$0")/..}" && pwd)
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
-version=$(cd "$src" && dpkg-parsechangelog -S Version)
+# the first line of debian/changelog, "rtchaos (0.9.0) unstable; …" (read with
+# sed: a fresh container has no dpkg-dev, so no dpkg-parsechangelog, yet)
+version=$(sed -n '1s/^rtchaos (\([^)]*\)).*/\1/p' "$src/debian/changelog")
+[ -n "$version" ] || { echo "deb-install: cannot read the version from $src/debian/changelog" >&2; exit 2; }
 
 if ! command -v dpkg-checkbuilddeps >/dev/null 2>&1 || ! (cd "$src" && dpkg-checkbuilddeps) 2>/dev/null; then
     echo "deb-install: installing the build dependencies"
