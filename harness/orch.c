@@ -113,6 +113,8 @@ typedef struct run {
     livem *lm;                /* the live metrics endpoint (NULL: none) */
     sscrape *ss;              /* scraping the server's /metrics (NULL: not) */
     json_t *server_metrics;   /* what it gathered (report.json "server"), or NULL */
+    sscrape *ps;              /* scraping rtchaos-proxy's /metrics (NULL: not) */
+    json_t *proxy_metrics;    /* report.json "proxy_metrics", or NULL */
     uint64_t t0_us;           /* fleet_start, monotonic */
     int64_t t0_wall_us;       /* the same instant on the wall clock */
     uint64_t warmup_us;
@@ -1154,6 +1156,11 @@ static int server_scrape_start(run *r, char *err, size_t errlen)
         sfmt(err, errlen, "server metrics: %s", e);
         return -1;
     }
+    /* the proxy we run: its own count of what its toxics did */
+    if (r->have_proxy && !(r->ps = sscrape_start(r->api.host, r->api.port, "/metrics", r->t0_us, 1000, e, sizeof e))) {
+        sfmt(err, errlen, "proxy metrics: %s", e);
+        return -1;
+    }
     return 0;
 }
 
@@ -1414,6 +1421,8 @@ static json_t *build_report(run *r, const json_t *proxy_events)
     }
     if (!json_object_get(rep, "anomalies"))
         json_object_set_new(rep, "anomalies", json_array());
+    if (r->proxy_metrics)
+        json_object_set(rep, "proxy_metrics", r->proxy_metrics);
     if (r->server_metrics) {
         json_object_set(rep, "server", r->server_metrics);
         sscrape_compare(rep);
@@ -1707,6 +1716,10 @@ finish:
         r->server_metrics = sscrape_finish(r->ss);
         r->ss = NULL;
     }
+    if (r->ps) {
+        r->proxy_metrics = sscrape_finish(r->ps);
+        r->ps = NULL;
+    }
     if (r->have_proxy && r->proxy.pid && !r->proxy.exited) {
         if (proxyctl_events(&r->api, &proxy_events, err, sizeof err) < 0) {
             fprintf(stderr, "rtchaos: the proxy's action log could not be read: %s\n", err);
@@ -1765,6 +1778,7 @@ finish:
     json_decref(r->events);
     json_decref(r->windows);
     json_decref(r->server_metrics);
+    json_decref(r->proxy_metrics);
     json_decref(r->net_samples);
     for (int i = 0; i < 2; i++) {
         json_decref(r->tcp_first[i]);

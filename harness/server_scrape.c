@@ -115,6 +115,21 @@ json_t *sscrape_parse(const char *text)
                         add(o, "rejections", v);
                     } else if (!strcmp(name, "rtchaos_heartbeats_total")) {
                         add(o, "heartbeats", v);
+                    } else if (!strcmp(name, "rtchaos_proxy_connections_active")) {
+                        add(o, "proxy_connections", v);
+                    } else if (!strcmp(name, "rtchaos_proxy_connections_total")) {
+                        add(o, "proxy_connections_total", v);
+                    } else if (!strcmp(name, "rtchaos_proxy_received_bytes_total")) {
+                        label_of(labels, "direction", a, sizeof a);
+                        add(o, !strcmp(a, "upstream") ? "proxy_bytes_upstream" : "proxy_bytes_downstream", v);
+                    } else if (!strcmp(name, "rtchaos_toxic_actions_total")) {
+                        label_of(labels, "action", a, sizeof a);
+                        if (a[0]) {
+                            json_t *ta = json_object_get(o, "toxic_actions");
+                            if (!ta)
+                                json_object_set_new(o, "toxic_actions", ta = json_object());
+                            add(ta, a, v);
+                        }
                     } else if (!strcmp(name, "rtchaos_delivery_latency_seconds_bucket")) {
                         label_of(labels, "le", b, sizeof b);
                         double le = !strcmp(b, "+Inf") ? INFINITY : strtod(b, NULL);
@@ -134,9 +149,15 @@ json_t *sscrape_parse(const char *text)
         json_decref(lat);
         return NULL;
     }
-    json_object_set_new(o, "connections", conns);
+    if (json_object_size(conns))
+        json_object_set_new(o, "connections", conns);
+    else
+        json_decref(conns);
     integerize(o);
-    json_object_set_new(o, "lat_le", lat);
+    if (json_array_size(lat))
+        json_object_set_new(o, "lat_le", lat);
+    else
+        json_decref(lat);
     return o;
 }
 
@@ -337,13 +358,25 @@ int sscrape_compare(json_t *report)
     json_array_foreach(rows, i, smp) integerize(smp);
     json_object_set_new(srv, "compare", rows);
 
-    char flag[400] = "";
+    /* the proxy's own count of messages its toxics dropped (rtchaos-proxy):
+     * a toxic's counters leave the page with the toxic, so the largest value
+     * seen in any sample (at least what was dropped) */
+    const json_t *pm = json_object_get(report, "proxy_metrics");
+    double pdrop = -1;
+    if (json_is_object(json_object_get(pm, "final"))) {
+        pdrop = 0;
+        json_array_foreach(json_object_get(pm, "samples"), i, smp)
+            pdrop = fmax(pdrop, fnum(json_object_get(smp, "toxic_actions"), "drop"));
+        row(rows, "messages dropped by the proxy's toxics (at least) / lost", json_real(pdrop), json_real(lost));
+        integerize(json_array_get(rows, json_array_size(rows) - 1));
+    }
+    char flag[480] = "";
     if (lost > 0 && said == 0)
         snprintf(flag, sizeof flag,
                  "server_says_delivered: the clients lost %.0f events while the server reports dropping none and "
                  "sending no gap or snapshot: they were lost after the server wrote them (network, proxy, "
-                 "client), or its accounting is wrong",
-                 lost);
+                 "client), or its accounting is wrong%s",
+                 lost, pdrop > 0 ? " (the proxy's toxics report dropping messages)" : "");
     else if (written < delivered)
         snprintf(flag, sizeof flag,
                  "server_undercounts: the server reports writing %.0f events, fewer than the %.0f the clients "

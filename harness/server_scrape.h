@@ -16,7 +16,10 @@ typedef struct sscrape sscrape;
  * {connections:{ws,sse,poll}, subscriptions, sendq_messages,
  * sendq_max_messages, sendq_bytes, written_live, written_replay,
  * published, dropped, coalesced, shed, gaps_sent, snapshots_sent,
- * rejections, heartbeats, "lat_le":[[le_s, cumulative], …]}; members the
+ * rejections, heartbeats, "lat_le":[[le_s, cumulative], …]}, and for
+ * rtchaos-proxy's page {proxy_connections, proxy_connections_total,
+ * proxy_bytes_downstream, proxy_bytes_upstream, toxic_actions:{action: n}};
+ * members the
  * page lacks are absent. NULL when the page has no rtchaos_ series at all
  * (not an rtchaos-compatible server) or when out of memory. */
 json_t *sscrape_parse(const char *text);
@@ -37,7 +40,8 @@ json_t *sscrape_finish(sscrape *s);
 
 /* Completes the report's "server" object (report.server) against the
  * clients' figures already in report: "compare" rows (server figure, client
- * figure) and "flag": null, or a sentence when clients lost events the
+ * figure; with report.proxy_metrics also the proxy's dropped messages)
+ * and "flag": null, or a sentence when clients lost events the
  * server reports neither dropping nor announcing as gaps/snapshots
  * ("server_says_delivered") or when the server wrote fewer events than the
  * clients received. Returns 0, or -1 when out of memory. */

@@ -65,6 +65,12 @@ budgets: ["lost > 0"]
     assert flag and flag.startswith("server_says_delivered") and f"lost {lost} events" in flag, (lost, flag)
     c = rows(r.report)
     assert c["dropped by backpressure / lost"] == (0, lost), c
+    pdrop = c["messages dropped by the proxy's toxics (at least) / lost"][0]
+    # the proxy's own count explains the loss; sampled once a second and gone
+    # with the toxic, so it is a lower bound
+    assert pdrop > 0, (pdrop, lost)
+    assert "the proxy's toxics report dropping messages" in flag, flag
+    assert r.report["proxy_metrics"]["scrape_errors"] == 0
     md = open(os.path.join(r.dir, "report.md")).read()
     assert "DISAGREEMENT: server_says_delivered" in md
     print(f"ok flagged: clients lost {lost}, server dropped 0: {flag[:60]}…")
