@@ -11,5 +11,5 @@ import suitetest  # noqa: E402
 
 suitetest.run_suite(
     "drills", None,
-    ["latency-spike", "reconnect-storm", "slow-consumers", "payload-abuse-flood", "degraded-fallback"],
+    ["latency-spike", "reconnect-storm", "slow-consumers", "payload-abuse-flood", "degraded-fallback", "half-open"],
     expect_not_runnable=())
