@@ -742,6 +742,7 @@ void fleet_stop(fleet *f)
         f->connect_failures += t->n.connects_failed;
         f->gave_up += t->n.gave_up;
         f->fallbacks += t->n.fallbacks;
+        f->resync_signalled += t->n.resync_signalled;
         f->not_caught_up += t->n.not_caught_up;
         f->stalls += t->n.stalls;
         for (int k = 0; k < FLEET_TRANSPORTS; k++) {
@@ -760,6 +761,7 @@ void fleet_stop(fleet *f)
             d->live += s2->live;
             d->resync_ok += s2->resync_ok;
             d->fallbacks += s2->fallbacks;
+            d->resync_signalled += s2->resync_signalled;
             d->reconnects += s2->reconnects;
             for (int k = 0; k < CHK_KINDS; k++)
                 d->kind[k] += s2->kind[k];
@@ -825,6 +827,9 @@ int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
     json_object_set_new(tot, "connect_failures", json_integer((json_int_t)f->connect_failures));
     json_object_set_new(tot, "gave_up", json_integer((json_int_t)f->gave_up));
     json_object_set_new(tot, "fallbacks", json_integer((json_int_t)f->fallbacks));
+    /* resumes the server refused and said so (protocols that signal it:
+     * Socket.IO's new sid); their holes are not `lost` */
+    json_object_set_new(tot, "resync_signalled", json_integer((json_int_t)f->resync_signalled));
     json_object_set_new(tot, "harness_stalls", json_integer((json_int_t)f->stalls));
     json_object_set_new(tot, "harness_stall_max_us", json_integer((json_int_t)f->stall_max_us));
     json_object_set_new(tot, "errors_by_reason", f->error_reasons ? json_deep_copy(f->error_reasons) : json_object());
@@ -865,6 +870,7 @@ int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
                               "resync_ok", (json_int_t)gs->resync_ok);
         if (f->groups[g].n_fallback)
             json_object_set_new(o, "fallbacks", json_integer((json_int_t)gs->fallbacks));
+        json_object_set_new(o, "resync_signalled", json_integer((json_int_t)gs->resync_signalled));
         for (int k = 0; k < CHK_KINDS; k++)
             json_object_set_new(o, chk_kind_str((chk_kind)k), json_integer((json_int_t)gs->kind[k]));
         if (rmerge_group_latency(o, gs->lat) < 0) {

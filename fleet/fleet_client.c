@@ -465,7 +465,8 @@ static int session_ready(fl_client *c, const proto_frame *fr)
     int same = c->sess_id && fr->session && strlen(c->sess_id) == fr->session_len &&
                memcmp(c->sess_id, fr->session, fr->session_len) == 0;
     if (c->sess_resuming && !same) {
-        count_error(c, "resync_signalled: session not recovered");
+        FL_INC(&t->n.resync_signalled);
+        FL_INC(&t->gs[c->group].resync_signalled);
         uint64_t now = clock_mono_us();
         int64_t wall = clock_wall_us();
         grp_snap gsn;

@@ -100,6 +100,7 @@ typedef struct fl_group_stats {
     uint64_t kind[CHK_KINDS];
     uint64_t resync_ok;
     uint64_t fallbacks;           /* transport switches (fleet_group_cfg.fallback) */
+    uint64_t resync_signalled;    /* resumes the server refused and said so (a new session) */
     uint64_t reconnects;          /* connections that worked and were lost, will reconnect */
     uint64_t connected[FLEET_TRANSPORTS]; /* gauge: open now, by the transport they opened with */
     uint32_t lat[CHK_TL_BUCKETS]; /* live latency, coarse buckets */
@@ -114,6 +115,7 @@ typedef struct fl_counters {
     uint64_t connects_failed;
     uint64_t gave_up;
     uint64_t fallbacks;
+    uint64_t resync_signalled;
     uint64_t stalls;
     uint64_t stall_max_us;
     uint64_t delivered;
@@ -209,6 +211,7 @@ struct fleet {
     uint64_t published, publish_failed, publish_retries, publish_errors, publish_generations;
     /* end-of-run tallies gathered from the threads by fleet_stop */
     uint64_t final_reconnects, final_errors, connect_failures, gave_up, not_caught_up, fallbacks;
+    uint64_t resync_signalled;
     uint64_t stalls, stall_max_us;
     uint64_t rx_bytes[FLEET_TRANSPORTS], tx_bytes[FLEET_TRANSPORTS], open_us[FLEET_TRANSPORTS],
         delivered_tr[FLEET_TRANSPORTS];
