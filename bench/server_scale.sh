@@ -21,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${RTCHAOS_BIN:-$PWD/bin}
-CONNS=${CONNS:-"1000 5000 10000 19000"}
+CONNS=${CONNS-"1000 5000 10000 19000"}   # CONNS= (empty): idle point only
 RATES=${RATES:-"1 10"}
 REPS=${REPS:-3}
 DURATION_S=${DURATION_S:-20}
