@@ -1392,8 +1392,13 @@ static json_t *build_report(run *r, const json_t *proxy_events)
     if (pr) {
         json_t *po = json_object();
         json_object_set_new(po, "name", json_string(pr->name));
-        json_object_set_new(po, "resume", json_string(proto_resume_str(pr->resume)));
-        json_object_set_new(po, "promise", json_string(pr->promise));
+        /* ws-json without a resume message cannot resume: say so */
+        int no_resume = pr == &proto_ws_json && !s->target.resume_message;
+        json_object_set_new(po, "resume", json_string(proto_resume_str(no_resume ? PROTO_RESUME_NONE : pr->resume)));
+        json_object_set_new(po, "promise",
+                            json_string(no_resume ? "none: no resume_message, so a reconnect subscribes afresh; what "
+                                                    "was published meanwhile is neither delivered nor counted"
+                                                  : pr->promise));
         if (!pr->server_seq) {
             json_object_set_new(po, "sub_path", json_string(s->target.sub_path ? s->target.sub_path : pr->def_sub_path));
             json_object_set_new(po, "pub_path", json_string(s->target.pub_path ? s->target.pub_path : pr->def_pub_path));
