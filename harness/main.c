@@ -26,9 +26,10 @@ static void usage(FILE *f)
     fputs("usage:\n"
           "  rtchaos run SCENARIO.yaml [--target URL [--protocol P]] [--out DIR] [--seed N] [--set path=value]...\n"
           "              [--shard i/N] [--workers N] [--quiet|--json]\n"
-          "              [--metrics-addr HOST:PORT [--metrics-linger DURATION]]\n"
+          "              [--metrics-addr HOST:PORT [--metrics-linger DURATION]] [--push-url URL]\n"
           "      run a scenario; writes DIR/report.json, junit.xml, report.md, report.html, events.jsonl;\n"
-          "      --metrics-addr serves live Prometheus metrics at http://HOST:PORT/metrics during the run\n"
+          "      --metrics-addr serves live Prometheus metrics at http://HOST:PORT/metrics during the run;\n"
+          "      --push-url pushes the final figures to a Prometheus Pushgateway (http://HOST:PORT)\n"
           "  rtchaos run SUITE.yaml [--out DIR] [--target URL] [--set path=value]... [--short] [--only S] [--quiet]\n"
           "      run every scenario of a suite (docs/suites.md); one index, one exit code\n"
           "  rtchaos validate [--target URL] [--protocol P] [--set path=value]... SCENARIO.yaml|SUITE.yaml...\n"
@@ -245,7 +246,7 @@ static int first_file(int argc, char **argv)
 {
     static const char *const with_value[] = {"--set",   "--target", "--protocol",     "--out",
                                              "--seed",  "--workers", "--shard", "--only", "--metrics-addr",
-                                             "--metrics-linger"};
+                                             "--metrics-linger", "--push-url"};
     for (int i = 0; i < argc; i++) {
         if (argv[i][0] != '-')
             return i;
@@ -332,6 +333,16 @@ static int cmd_run(int argc, char **argv, const char *command)
                 goto out;
             }
             o.metrics_addr = v;
+        } else if (is_opt(a, "--push-url")) {
+            if (!(v = opt_value(argc, argv, &i, "--push-url")))
+                goto missing;
+            char host[256], path[256], err[256];
+            uint16_t port;
+            if (scenario_parse_url(v, host, sizeof host, &port, path, sizeof path, err, sizeof err) < 0) {
+                fprintf(stderr, "rtchaos run: --push-url: %s\n", err);
+                goto out;
+            }
+            o.push_url = v;
         } else if (is_opt(a, "--metrics-linger")) {
             if (!(v = opt_value(argc, argv, &i, "--metrics-linger")))
                 goto missing;

@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "faultplan.h"
 #include "fleet.h"
+#include "httpc.h"
 #include "live_metrics.h"
 #include "server_scrape.h"
 #include "netfault.h"
@@ -1164,6 +1165,61 @@ static int server_scrape_start(run *r, char *err, size_t errlen)
     return 0;
 }
 
+/* Pushes the final figures (the live endpoint's page, exit code included)
+ * to a Prometheus Pushgateway: POST URL/metrics/job/rtchaos/scenario/<name>,
+ * so CI systems keep a history of runs. A failed push is reported on stderr
+ * and in events.jsonl; it does not change the exit code (report.json is the
+ * canonical result). */
+static void metrics_push(run *r, int code)
+{
+    const char *url = r->o->push_url ? r->o->push_url : r->s->harness.push_url;
+    if (!url || !r->fl)
+        return;
+    char host[256], base[256], path[1024], err[512] = "";
+    uint16_t port;
+    if (scenario_parse_url(url, host, sizeof host, &port, base, sizeof base, err, sizeof err) < 0) {
+        fprintf(stderr, "rtchaos: --push-url: %s\n", err);
+        return;
+    }
+    /* the scenario name as one path segment (percent-encoded) */
+    char seg[512];
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)r->s->name; *p && k + 4 < sizeof seg; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+            *p == '_' || *p == '.')
+            seg[k++] = (char)*p;
+        else
+            k += (size_t)snprintf(seg + k, sizeof seg - k, "%%%02X", *p);
+    }
+    seg[k] = '\0';
+    size_t bl = strlen(base);
+    sfmt(path, sizeof path, "%.*s/metrics/job/rtchaos/scenario/%s", (int)(bl && base[bl - 1] == '/' ? bl - 1 : bl),
+         strcmp(base, "/metrics") == 0 ? "" : base, seg);
+    fleet_live *fl = malloc(sizeof *fl);
+    char *text = NULL;
+    size_t len = 0;
+    livem_info info = {.scenario = r->s->name, .target = r->target_url, .seed = r->seed};
+    int status = 0;
+    if (!fl) {
+        sfmt(err, sizeof err, "out of memory");
+    } else {
+        fleet_live_get(r->fl, fl);
+        if (livem_render(fl, &info, NULL, code, &text, &len) < 0)
+            sfmt(err, sizeof err, "out of memory");
+        else if (httpc_request(host, port, "POST", path, text, 10000, &status, NULL, err, sizeof err) == 0 &&
+                 (status < 200 || status > 299))
+            sfmt(err, sizeof err, "the Pushgateway answered HTTP %d", status);
+    }
+    free(fl);
+    free(text);
+    if (err[0]) {
+        fprintf(stderr, "rtchaos: pushing the final figures to %s failed: %s\n", url, err);
+        event(r, "push_failed", json_pack("{s:s, s:s}", "url", url, "error", err));
+    } else {
+        event(r, "pushed", json_pack("{s:s, s:s}", "url", url, "path", path));
+    }
+}
+
 /* After the report: exposes the exit code, keeps serving the final figures
  * for the linger time (so a scraper's last sample holds them; a signal
  * ends it early), then stops the endpoint. Before fleet_free: it reads the
@@ -1766,6 +1822,7 @@ finish:
         fprintf(stderr, "rtchaos: %s\n", err);
         code = ORCH_EXIT_BROKEN;
     }
+    metrics_push(r, code); /* before events.jsonl: it records the push */
     if (write_events(r, proxy_events, err, sizeof err) < 0)
         fprintf(stderr, "rtchaos: %s\n", err);
     if (reports_render(r->dir, err, sizeof err) < 0)

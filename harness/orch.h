@@ -31,6 +31,7 @@ typedef struct orch_opts {
     const char *metrics_addr;  /* --metrics-addr HOST:PORT, or NULL for the scenario's harness.metrics_addr */
     int has_metrics_linger;    /* --metrics-linger given: replaces harness.metrics_linger */
     uint64_t metrics_linger_us;
+    const char *push_url;      /* --push-url http://HOST:PORT (a Pushgateway), or NULL for harness.push_url */
     const char *command;     /* the command line, stored in the report */
     const netns_support *net_support; /* what the kernel offers (network.namespaces runs; main probes it) */
 } orch_opts;

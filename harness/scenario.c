@@ -1175,7 +1175,7 @@ typedef struct top_seen {
 } top_seen;
 
 static const char *const k_harness[] = {"threads", "workers", "source_addrs", "anomalies_per_kind",
-                                        "fresh_grace_ms", "metrics_addr", "metrics_linger", "server_metrics"};
+                                        "fresh_grace_ms", "metrics_addr", "metrics_linger", "server_metrics", "push_url"};
 
 static void harness_field(ctx *c, void *obj, size_t key, int val, int keynode)
 {
@@ -1213,6 +1213,14 @@ static void harness_field(ctx *c, void *obj, size_t key, int val, int keynode)
             uint16_t port;
             if (scenario_parse_url(h->server_metrics, host, sizeof host, &port, path, sizeof path, e, sizeof e) < 0)
                 err_at(c, val, "harness.server_metrics: %s (or auto, off)", e);
+        }
+        break;
+    case 8:
+        if (get_str(c, val, &h->push_url) == 0) {
+            char host[256], path[256], e[256];
+            uint16_t port;
+            if (scenario_parse_url(h->push_url, host, sizeof host, &port, path, sizeof path, e, sizeof e) < 0)
+                err_at(c, val, "harness.push_url: %s", e);
         }
         break;
     case 6:
@@ -2268,6 +2276,7 @@ void scenario_free(scenario *s)
     free(s->budgets);
     free(s->harness.metrics_addr);
     free(s->harness.server_metrics);
+    free(s->harness.push_url);
     for (size_t i = 0; i < s->harness.nsource_addrs; i++)
         free(s->harness.source_addrs[i]);
     free(s->harness.source_addrs);

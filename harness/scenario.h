@@ -146,6 +146,8 @@ typedef struct scn_harness {
                                     (--metrics-addr overrides) */
     char *server_metrics;        /* "auto" (NULL: scrape our own rtchaos-server's /metrics), "off",
                                     or http://HOST:PORT/PATH of a foreign server's metrics */
+    char *push_url;              /* Pushgateway base URL http://HOST:PORT: the final figures are
+                                    pushed there after the report; NULL = none (--push-url overrides) */
     uint64_t metrics_linger_us;  /* keep serving the final figures this long after the report
                                     (default 0; --metrics-linger overrides) */
 } scn_harness;

@@ -15,8 +15,9 @@ pkgs=(
   redis-server chromium python3 python3-websockets python3-yaml
   # prometheus (with promtool): tests/integration/observe_*.py scrape the
   # harness's --metrics-addr endpoint and rtchaos-server with a real
-  # Prometheus, and check deploy/prometheus/rules.yml with promtool
-  prometheus
+  # Prometheus, and check deploy/prometheus/rules.yml with promtool;
+  # observe_push.py pushes a run's final figures to a real Pushgateway
+  prometheus prometheus-pushgateway
   curl procps iproute2 openssl
   # network: {namespaces: true} (docs/network.md): ip (iproute2) makes the
   # namespaces and the veth pair, tc (iproute2) the htb/netem qdiscs, nft
