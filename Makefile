@@ -87,12 +87,22 @@ all: $(COMMON_LIB) $(BINS)
 # and a short libFuzzer pass over every parser of
 # outside input (security/build.mk; a crash fails the run and leaves the
 # input in build/fuzz/artifacts/). `make test-plain` is the first part alone.
+# Under `make -jN test` the plain, ASan and fuzz builds go side by side, then
+# the two passes share the lanes of one scripts/run-tests.sh (one count).
 FUZZ_CI_SECONDS ?= 5
+ASAN_MAKE       := $(MAKE) SAN=1 OPT="-O1 -g" BUILD=build/asan BINDIR=build/asan/bin
+ASAN_UNIT_TESTS  = $(patsubst $(BUILD)/%,build/asan/%,$(UNIT_TESTS))
+.PHONY: unit-build asan-build
+unit-build: all $(UNIT_TESTS)
+asan-build:
+	$(ASAN_MAKE) unit-build
+
 ifeq ($(SAN),1)
 test: test-plain
 else
-test: test-plain
-	$(MAKE) check-asan
+test: all $(UNIT_TESTS) asan-build fuzz-build
+	scripts/run-tests.sh --pass plain $(abspath $(BINDIR)) $(abspath build/test-logs) $(UNIT_TESTS) \
+	  --pass asan $(abspath build/asan/bin) $(abspath build/asan/test-logs) $(ASAN_UNIT_TESTS)
 	$(MAKE) fuzz-regress
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_CI_SECONDS)
 endif
@@ -107,7 +117,7 @@ integration: all
 	RTCHAOS_BIN=$(abspath $(BINDIR)) RTCHAOS_ONLY=integration scripts/run-tests.sh
 
 check-asan:
-	RTCHAOS_TEST_LOGS=$(abspath build/asan/test-logs) $(MAKE) SAN=1 OPT="-O1 -g" BUILD=build/asan BINDIR=build/asan/bin test-plain
+	RTCHAOS_TEST_LOGS=$(abspath build/asan/test-logs) $(ASAN_MAKE) test-plain
 
 bench: all
 	@for b in bench/*.sh; do [ -x "$$b" ] && RTCHAOS_BIN=$(abspath $(BINDIR)) "$$b"; done; true
