@@ -250,7 +250,7 @@ def main():
     s.close()
     assert seen["through"] > 0 and seen["held"] > 0, seen
     flap_ev = [e["action"] for e in pt.events(api) if e.get("toxic") == "flap"]
-    assert "schedule_off" in flap_ev or "schedule_on" in flap_ev, flap_ev
+    assert "schedule_off" in flap_ev and "schedule_on" in flap_ev, flap_ev  # it did flap
     api.call("DELETE", "/proxies/e/toxics/flap")
 
     # scheduling: blackhole only after 300 ms of each connection
