@@ -15,9 +15,9 @@
 # test that cannot be run (not executable) fails; it is never skipped. Helper
 # programs and modules the tests share live in tests/lib/, not here.
 #
-# Lanes: tests run RTCHAOS_TEST_JOBS at a time (default 4 per pass; they
-# mostly wait on sockets and timers, so more than the core count keeps the box
-# busy), at a lower CPU priority (nice 10). A test whose assertions depend on
+# Lanes: tests run RTCHAOS_TEST_JOBS at a time (default 4, whatever the number
+# of passes; they mostly wait on sockets and timers, so more than the core
+# count keeps the box busy), at a lower CPU priority (nice 10). A test whose assertions depend on
 # timing (a latency budget, a deadline) says so with a line
 #     # rtchaos-test: serial
 # in its first 15 lines: each pass's serial lane runs those one at a time at
@@ -29,7 +29,7 @@
 #   RTCHAOS_ONLY=unit|integration   run one half only
 #   RTCHAOS_FILTER=substring        run only tests whose path contains it
 #   RTCHAOS_TEST_TIMEOUT=seconds    per-test deadline (default 300)
-#   RTCHAOS_TEST_JOBS=N             parallel lane width per pass (1 = serial)
+#   RTCHAOS_TEST_JOBS=N             parallel lane width (1 = everything serial)
 set -u
 cd "$(dirname "$0")/.."
 deadline=${RTCHAOS_TEST_TIMEOUT:-300}
@@ -96,20 +96,23 @@ if [ "${RTCHAOS_ONLY:-}" != unit ]; then
   integration=($(printf '%s\n' tests/integration/*.py tests/integration/*.sh | sort))
 fi
 
-# Jobs are "PASS_INDEX TEST"; the serial lanes hold one list per pass.
-parallel=(); serial=()
-for ((p = 0; p < npasses; p++)); do
+# Jobs are "PASS_INDEX TEST"; the serial lanes hold one list per pass. The
+# integration tests of the last pass (the slower sanitizer build) go first,
+# the short unit tests last, so the lanes end together.
+parallel=(); serial=(); units=()
+for ((p = npasses - 1; p >= 0; p--)); do
   mkdir -p "${pass_logs[$p]}"
   s=""
   if [ "${RTCHAOS_ONLY:-}" != integration ]; then
-    for t in ${pass_units[$p]}; do wanted "$t" && parallel+=("$p $t"); done
+    for t in ${pass_units[$p]}; do wanted "$t" && units+=("$p $t"); done
   fi
   for t in "${integration[@]}"; do
     wanted "$t" || continue
     if is_serial "$t"; then s+="$t "; else parallel+=("$p $t"); fi
   done
-  serial+=("$s")
+  serial[$p]=$s
 done
+parallel+=("${units[@]}")
 
 lane_nice="nice -n 10"
 if [ "$jobs" -le 1 ]; then
@@ -119,7 +122,7 @@ if [ "$jobs" -le 1 ]; then
     serial[$p]=""
   done
 fi
-width=$((jobs * npasses))
+width=$jobs
 
 # Each pass's serial lane, one test at a time at normal priority, runs beside
 # the parallel lane: at most $width tests at once (niced), the next one
@@ -148,7 +151,7 @@ for r in "$resdir"/*.res; do
   [ -e "$r" ] || continue
   if [ "$(cat "$r")" = pass ]; then passed=$((passed+1)); else failed=$((failed+1)); failures+=("$(basename "$r" .res)"); fi
 done
-echo "wall: $(( $(date +%s) - suite_start ))s (${npasses} pass(es), ${jobs} parallel per pass)"
+echo "wall: $(( $(date +%s) - suite_start ))s (${npasses} pass(es), ${jobs} parallel)"
 [ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
 echo "tests: $passed passed, $failed failed"
 [ $failed -eq 0 ]
