@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# rtchaos-test: serial (fault actions must land within 1.5 s of their plan)
 """harness_server_faults: the fault timeline acts on the server's process —
 pause (SIGSTOP/SIGCONT), kill and start again on the same port, restart —
 at the planned times, every incarnation is reaped; and a server that dies

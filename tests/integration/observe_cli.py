@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# rtchaos-test: serial (its runs are smoke with its p95_live_ms <= 100 budget)
 """--metrics-addr edges: a malformed address is exit 2 (command line and
 scenario key, with file:line:col); a port someone else holds makes the run
 exit 3 with "cannot listen" and leaves no child behind; with --workers 2 the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# rtchaos-test: serial (its shard runs are smoke with its p95_live_ms <= 100 budget)
 """reports_cli — the report commands of the real bin/rtchaos: `report`
 re-renders a run folder, `compare` exits 0/1/2 (pass / regressed / bad
 input) and writes compare.html, `merge` combines two real shard runs exactly
