@@ -32,3 +32,5 @@ $(eval $(call unit_test,test_twheel,$(BUILD)/reference-server/twheel.o,$(shell p
 $(BUILD)/tests/unit/test_twheel.o: CPPFLAGS += -Ireference-server
 $(eval $(call unit_test,test_fdbudget,$(BUILD)/reference-server/fdbudget.o,))
 $(BUILD)/tests/unit/test_fdbudget.o: CPPFLAGS += -Ireference-server
+$(eval $(call unit_test,test_brokerseq,$(BUILD)/reference-server/brokerseq.o,))
+$(BUILD)/tests/unit/test_brokerseq.o: CPPFLAGS += -Ireference-server
