@@ -65,6 +65,7 @@ static const verdict_metric metrics[] = {
     TOTAL(epoch_changed, "stream resets detected"),
     TOTAL(fallbacks, "transport switches (WebSocket → SSE → poll)"),
     TOTAL(resync_signalled, "resumes the server refused and said so (Socket.IO: a new session); not counted as lost"),
+    TOTAL(missed_by_design, "events published while a client was away, on a protocol that promises no resume; not lost"),
     {"delivered_ratio", "totals.delivered", "totals.expected", 1.0,
      "delivered / expected (0..1)"},
     {"rx_bytes_per_event", "totals.bytes_rx", "totals.delivered", 1.0,
@@ -91,6 +92,7 @@ static const verdict_metric group_metrics[] = {
     GLAT(50), GLAT(95), GLAT(99),
     GTOTAL(clients), GTOTAL(delivered), GTOTAL(lost), GTOTAL(duplicated), GTOTAL(reordered),
     GTOTAL(resync_ok), GTOTAL(resync_failed), GTOTAL(epoch_changed), GTOTAL(fallbacks), GTOTAL(resync_signalled),
+    GTOTAL(missed_by_design),
     ATTACK_METRICS("attack."),
 };
 

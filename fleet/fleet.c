@@ -129,6 +129,8 @@ static int check_protocol(fleet *f, char *err, size_t errlen)
             return -1;
         }
     }
+    f->resume_none = !p->server_seq && (p->resume == PROTO_RESUME_NONE ||
+                                        (p == &proto_ws_json && !f->cfg.proto_opts.resume_message[0]));
     if (f->cfg.pub.transport == FLEET_PUB_WS && !p->pub_ws) {
         snprintf(err, errlen, "publisher: protocol %s does not publish over WebSocket (use http)", p->name);
         return -1;
@@ -743,6 +745,7 @@ void fleet_stop(fleet *f)
         f->gave_up += t->n.gave_up;
         f->fallbacks += t->n.fallbacks;
         f->resync_signalled += t->n.resync_signalled;
+        f->missed_by_design += t->n.missed_by_design;
         f->not_caught_up += t->n.not_caught_up;
         f->stalls += t->n.stalls;
         for (int k = 0; k < FLEET_TRANSPORTS; k++) {
@@ -762,6 +765,7 @@ void fleet_stop(fleet *f)
             d->resync_ok += s2->resync_ok;
             d->fallbacks += s2->fallbacks;
             d->resync_signalled += s2->resync_signalled;
+            d->missed_by_design += s2->missed_by_design;
             d->reconnects += s2->reconnects;
             for (int k = 0; k < CHK_KINDS; k++)
                 d->kind[k] += s2->kind[k];
@@ -830,6 +834,9 @@ int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
     /* resumes the server refused and said so (protocols that signal it:
      * Socket.IO's new sid); their holes are not `lost` */
     json_object_set_new(tot, "resync_signalled", json_integer((json_int_t)f->resync_signalled));
+    /* protocols that promise no resume: what was published while a client
+     * was away, never delivered and not owed */
+    json_object_set_new(tot, "missed_by_design", json_integer((json_int_t)f->missed_by_design));
     json_object_set_new(tot, "harness_stalls", json_integer((json_int_t)f->stalls));
     json_object_set_new(tot, "harness_stall_max_us", json_integer((json_int_t)f->stall_max_us));
     json_object_set_new(tot, "errors_by_reason", f->error_reasons ? json_deep_copy(f->error_reasons) : json_object());
@@ -871,6 +878,7 @@ int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
         if (f->groups[g].n_fallback)
             json_object_set_new(o, "fallbacks", json_integer((json_int_t)gs->fallbacks));
         json_object_set_new(o, "resync_signalled", json_integer((json_int_t)gs->resync_signalled));
+        json_object_set_new(o, "missed_by_design", json_integer((json_int_t)gs->missed_by_design));
         for (int k = 0; k < CHK_KINDS; k++)
             json_object_set_new(o, chk_kind_str((chk_kind)k), json_integer((json_int_t)gs->kind[k]));
         if (rmerge_group_latency(o, gs->lat) < 0) {

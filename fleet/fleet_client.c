@@ -225,6 +225,15 @@ static void deliver(fl_client *c, const envelope *e, uint64_t now)
         count_error(c, "event for a channel not subscribed");
         return;
     }
+    if (s->away) {
+        /* promise "none": the first event after a fresh resubscribe tells
+         * what was published while away; expected, not lost */
+        if (e->has_seq && e->seq > s->away_last + 1) {
+            FL_ADD(&t->n.missed_by_design, e->seq - s->away_last - 1);
+            FL_ADD(&t->gs[c->group].missed_by_design, e->seq - s->away_last - 1);
+        }
+        s->away = 0;
+    }
     if (e->epoch[0])
         epoch_intern(t, e->epoch);
     c->got_data = 1;
@@ -1129,8 +1138,14 @@ static void drop(fl_client *c, const char *why, int is_error)
     }
     grp_snap gsn;
     grp_begin(t, &gsn);
-    for (unsigned i = 0; i < c->n_streams; i++)
-        chk_on_disconnect(&t->chk, &c->st[i].chk, c->id, c->st[i].ch, will_reconnect && g->resume, now);
+    for (unsigned i = 0; i < c->n_streams; i++) {
+        fl_stream *s = &c->st[i];
+        if (f->resume_none && will_reconnect && s->chk.based && !s->away) {
+            s->away_last = s->chk.last;
+            s->away = 1;
+        }
+        chk_on_disconnect(&t->chk, &s->chk, c->id, s->ch, will_reconnect && g->resume, now);
+    }
     grp_end(t, c, &gsn, 0);
     if (!will_reconnect) {
         c->state = FL_C_DEAD;

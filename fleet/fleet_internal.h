@@ -50,7 +50,9 @@ typedef struct fl_stream {
     chk_stream chk;
     uint32_t ch;     /* index into fleet.ch_names */
     uint64_t srv_off;      /* ws-json: the server's offset of the last payload (proto_opts.offset_path) */
+    uint64_t away_last;    /* promise "none": the last seq before the connection ended */
     uint8_t srv_off_known;
+    uint8_t away;          /* ... and the next event tells how many were missed by design */
 } fl_stream;
 
 /* One simulated client. Kept small: everything that only a connection in
@@ -101,6 +103,7 @@ typedef struct fl_group_stats {
     uint64_t resync_ok;
     uint64_t fallbacks;           /* transport switches (fleet_group_cfg.fallback) */
     uint64_t resync_signalled;    /* resumes the server refused and said so (a new session) */
+    uint64_t missed_by_design;    /* promise "none": events published while away, never delivered */
     uint64_t reconnects;          /* connections that worked and were lost, will reconnect */
     uint64_t connected[FLEET_TRANSPORTS]; /* gauge: open now, by the transport they opened with */
     uint32_t lat[CHK_TL_BUCKETS]; /* live latency, coarse buckets */
@@ -116,6 +119,7 @@ typedef struct fl_counters {
     uint64_t gave_up;
     uint64_t fallbacks;
     uint64_t resync_signalled;
+    uint64_t missed_by_design;
     uint64_t stalls;
     uint64_t stall_max_us;
     uint64_t delivered;
@@ -177,6 +181,7 @@ struct fl_thread {
 struct fleet {
     fleet_cfg cfg;
     const proto *proto;       /* the server's protocol adapter (never NULL after fleet_create) */
+    int resume_none;          /* its promise is "none": what a reconnect misses is missed_by_design */
     char run_id[RECORD_RUN_MAX + 1]; /* this run's id in the publisher's records (set by fleet_start) */
     fleet_group_cfg *groups;
     char **src_strs;
@@ -211,7 +216,7 @@ struct fleet {
     uint64_t published, publish_failed, publish_retries, publish_errors, publish_generations;
     /* end-of-run tallies gathered from the threads by fleet_stop */
     uint64_t final_reconnects, final_errors, connect_failures, gave_up, not_caught_up, fallbacks;
-    uint64_t resync_signalled;
+    uint64_t resync_signalled, missed_by_design;
     uint64_t stalls, stall_max_us;
     uint64_t rx_bytes[FLEET_TRANSPORTS], tx_bytes[FLEET_TRANSPORTS], open_us[FLEET_TRANSPORTS],
         delivered_tr[FLEET_TRANSPORTS];

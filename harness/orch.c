@@ -1453,7 +1453,7 @@ static json_t *build_report(run *r, const json_t *proxy_events)
         json_object_set_new(po, "resume", json_string(proto_resume_str(no_resume ? PROTO_RESUME_NONE : pr->resume)));
         json_object_set_new(po, "promise",
                             json_string(no_resume ? "none: no resume_message, so a reconnect subscribes afresh; what "
-                                                    "was published meanwhile is neither delivered nor counted"
+                                                    "was published meanwhile is missed_by_design, not lost"
                                                   : pr->promise));
         if (!pr->server_seq) {
             json_object_set_new(po, "sub_path", json_string(s->target.sub_path ? s->target.sub_path : pr->def_sub_path));

@@ -92,8 +92,24 @@ def main():
         # every resumed channel came back by its offset: replayed, judged resync_ok
         assert t["reconnects"] > 0 and t["resync_ok"] >= t["reconnects"] and t["replayed"] > 0, t
         assert t["resync_failed"] == 0 and t["errors"] == 0, (t, t["errors_by_reason"])
+        assert t["missed_by_design"] == 0, t  # it promises resume: nothing is missed by design
         print("ws-json template against a real JSON WebSocket service:", {k: t[k] for k in
               ("published", "delivered", "lost", "reconnects", "resync_ok", "replayed", "errors")})
+        # the same without a resume message: the promise is "none", and what a
+        # reconnecting client missed is missed_by_design, never lost
+        src = os.path.join(ht.SCEN, "targets", "ws-json.yaml")
+        nores = os.path.join(tempfile.mkdtemp(prefix="rtchaos-wsj-"), "ws-json-noresume.yaml")
+        with open(src) as f, open(nores, "w") as g:
+            g.writelines(line for line in f if "resume_message" not in line and "offset: seq" not in line)
+        r = ht.run(nores, "--target", f"http://{host}:{port}", "--quiet", timeout=120)
+        assert r.rc == 0, r.explain()
+        t = r.report["totals"]
+        assert r.report["protocol"]["resume"] == "none", r.report["protocol"]
+        assert t["reconnects"] > 0 and t["missed_by_design"] > 0, t
+        assert t["lost"] == 0 and t["resync_ok"] == 0 and t["replayed"] == 0, t
+        assert r.report["groups"]["ws"]["missed_by_design"] == t["missed_by_design"], r.report["groups"]["ws"]
+        print("ws-json without resume: missed_by_design", t["missed_by_design"], "over", t["reconnects"],
+              "reconnects, lost", t["lost"])
     finally:
         rc = srv.stop()
     assert rc == 0, rc
