@@ -1,0 +1,36 @@
+#!/usr/bin/python3
+"""reports_suite_cost — the cost suite in its short form (tests/lib/suitetest.py
+says what is checked): bytes per delivered event for 128-byte and 1024-byte
+payloads over WS/SSE/long-poll, idle cost per client-minute with the
+server's default and a 1 s heartbeat; compression, batching window and
+delta payloads are listed as not yet runnable, with their reasons. Also:
+the bigger payload costs more per event, and the tighter heartbeat costs the
+SSE clients more per minute."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import suitetest  # noqa: E402
+
+seen = {}
+
+
+def check(entry_id, run_dir):
+    with open(os.path.join(run_dir, "report.json")) as f:
+        seen[entry_id] = json.load(f)["wire"]
+
+
+suitetest.run_suite(
+    "cost", "",
+    ["event-128b-payload", "event-1k-payload", "idle-default-heartbeat", "idle-heartbeat-1s",
+     "permessage-deflate", "batching-window", "delta-payloads"],
+    expect_not_runnable=("permessage-deflate", "batching-window", "delta-payloads"),
+    check_entry=check)
+small, big = seen["event-128b-payload"], seen["event-1k-payload"]
+assert big["rx_bytes_per_event"] - small["rx_bytes_per_event"] > 800, (small, big)
+slow = seen["idle-default-heartbeat"]["by_transport"]["sse"]["rx_bytes_per_client_min"]
+fast = seen["idle-heartbeat-1s"]["by_transport"]["sse"]["rx_bytes_per_client_min"]
+assert fast > slow, (slow, fast)
+print(f"ok cost: {small['rx_bytes_per_event']} → {big['rx_bytes_per_event']} B/event (128 → 1024 B payload); "
+      f"idle SSE {slow} → {fast} B/client-min (15 s → 1 s heartbeat)")
