@@ -33,7 +33,10 @@ def totals(r):
 
 
 def smoke(n):
-    r = ht.run("targets/nchan-smoke.yaml", "--target", n.url, "--quiet", timeout=120)
+    # latency is not under test here (ASan, parallel tests on 2 cores): the
+    # scenario's p95 budget (budgets[5]) is widened; every other verdict stands
+    r = ht.run("targets/nchan-smoke.yaml", "--target", n.url, "--quiet", "--set", "budgets.5=p95_live_ms <= 60000",
+               timeout=120)
     assert r.rc == 0, r.explain() + "\n" + json.dumps(r.report and r.report.get("verdicts"))
     p = r.report["protocol"]
     assert p["name"] == "nchan" and p["resume"] == "within_buffer" and p["seq"] == "publisher record", p
