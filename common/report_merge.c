@@ -475,11 +475,12 @@ int rmerge_wire(json_t *report)
     if (!json_is_number(json_object_get(t, "bytes_rx")))
         return 0;
     double rx = num(t, "bytes_rx"), tx = num(t, "bytes_tx"), dl = num(t, "delivered");
-    double cmin = num(t, "client_open_ms") / 60000.0;
-    json_t *w = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "rx_bytes", rmerge_number(rx), "tx_bytes",
+    double cmin = num(t, "client_open_ms") / 60000.0, hs = num(t, "bytes_rx_handshake");
+    json_t *w = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "rx_bytes", rmerge_number(rx), "tx_bytes",
                           rmerge_number(tx), "client_min", json_real(round(cmin * 1000.0) / 1000.0),
                           "rx_bytes_per_event", per(rx, dl), "tx_bytes_per_event", per(tx, dl),
-                          "rx_bytes_per_client_min", per(rx, cmin));
+                          "rx_bytes_per_client_min", per(rx, cmin), "open_rx_bytes_per_client_min",
+                          per(rx - hs, cmin));
     json_t *bt = json_object();
     if (!w || !bt) {
         json_decref(w);
@@ -493,11 +494,13 @@ int rmerge_wire(json_t *report)
         double r = json_number_value(v), x = num(json_object_get(t, "bytes_tx_by_transport"), tn);
         double d = num(json_object_get(t, "delivered_by_transport"), tn);
         double m = num(json_object_get(t, "client_open_ms_by_transport"), tn) / 60000.0;
-        json_object_set_new(bt, tn, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "rx_bytes", rmerge_number(r),
-                                              "tx_bytes", rmerge_number(x), "delivered", rmerge_number(d),
-                                              "client_min", json_real(round(m * 1000.0) / 1000.0),
+        double h = num(json_object_get(t, "bytes_rx_handshake_by_transport"), tn);
+        json_object_set_new(bt, tn, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "rx_bytes",
+                                              rmerge_number(r), "tx_bytes", rmerge_number(x), "delivered",
+                                              rmerge_number(d), "client_min", json_real(round(m * 1000.0) / 1000.0),
                                               "rx_bytes_per_event", per(r, d), "tx_bytes_per_event", per(x, d),
-                                              "rx_bytes_per_client_min", per(r, m)));
+                                              "rx_bytes_per_client_min", per(r, m), "open_rx_bytes_per_client_min",
+                                              per(r - h, m)));
     }
     json_object_set_new(w, "by_transport", bt);
     return json_object_set_new(report, "wire", w);

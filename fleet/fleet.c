@@ -753,6 +753,7 @@ void fleet_stop(fleet *f)
             f->tx_bytes[k] += t->n.tx_bytes[k];
             f->open_us[k] += t->n.open_us[k];
             f->delivered_tr[k] += t->n.delivered_tr[k];
+            f->hs_rx_bytes[k] += t->n.hs_rx_bytes[k];
         }
         if (t->n.stall_max_us > f->stall_max_us)
             f->stall_max_us = t->n.stall_max_us;
@@ -841,11 +842,13 @@ int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
     json_object_set_new(tot, "harness_stall_max_us", json_integer((json_int_t)f->stall_max_us));
     json_object_set_new(tot, "errors_by_reason", f->error_reasons ? json_deep_copy(f->error_reasons) : json_object());
     /* bytes on the wire (subscribers; framing, heartbeats, handshakes included) */
-    uint64_t rx = 0, tx = 0, open_us = 0;
-    json_t *brx = json_object(), *btx = json_object(), *bop = json_object(), *bdl = json_object();
+    uint64_t rx = 0, tx = 0, open_us = 0, hs = 0;
+    json_t *brx = json_object(), *btx = json_object(), *bop = json_object(), *bdl = json_object(),
+           *bhs = json_object();
     for (int k = 0; k < FLEET_TRANSPORTS; k++) {
         rx += f->rx_bytes[k];
         tx += f->tx_bytes[k];
+        hs += f->hs_rx_bytes[k];
         open_us += f->open_us[k];
         if (!f->rx_bytes[k] && !f->tx_bytes[k] && !f->open_us[k])
             continue;
@@ -854,6 +857,7 @@ int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
         json_object_set_new(btx, tn, json_integer((json_int_t)f->tx_bytes[k]));
         json_object_set_new(bop, tn, json_integer((json_int_t)(f->open_us[k] / 1000)));
         json_object_set_new(bdl, tn, json_integer((json_int_t)f->delivered_tr[k]));
+        json_object_set_new(bhs, tn, json_integer((json_int_t)f->hs_rx_bytes[k]));
     }
     json_object_set_new(tot, "bytes_rx", json_integer((json_int_t)rx));
     json_object_set_new(tot, "bytes_tx", json_integer((json_int_t)tx));
@@ -862,6 +866,8 @@ int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
     json_object_set_new(tot, "bytes_tx_by_transport", btx);
     json_object_set_new(tot, "client_open_ms_by_transport", bop);
     json_object_set_new(tot, "delivered_by_transport", bdl);
+    json_object_set_new(tot, "bytes_rx_handshake", json_integer((json_int_t)hs));
+    json_object_set_new(tot, "bytes_rx_handshake_by_transport", bhs);
     json_object_set(report, "totals", tot);
     json_decref(tot);
     if (rmerge_wire(report) != 0) {

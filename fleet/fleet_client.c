@@ -1014,6 +1014,8 @@ static void on_readable(fl_client *c)
         return;
     }
     FL_ADD(&t->n.rx_bytes[TR(c)], (uint64_t)n);
+    if (c->state != FL_C_OPEN)
+        FL_ADD(&t->n.hs_rx_bytes[TR(c)], (uint64_t)n);
     if (limited && g->read_rate_bytes_per_s && !g->read_rate_msgs_per_s)
         c->read_budget -= (uint32_t)n;
     if (c->state == FL_C_HANDSHAKE || (c->state == FL_C_OPEN && TR(c) != FLEET_WS)) {

@@ -128,6 +128,7 @@ typedef struct fl_counters {
      * everything read and written on subscriber sockets, handshakes, framing,
      * heartbeats and control messages included (TCP/IP headers not). */
     uint64_t rx_bytes[FLEET_TRANSPORTS], tx_bytes[FLEET_TRANSPORTS];
+    uint64_t hs_rx_bytes[FLEET_TRANSPORTS];  /* of rx_bytes: read before the stream was open (handshake) */
     uint64_t open_us[FLEET_TRANSPORTS];      /* connection time, summed over clients (closed connections) */
     uint64_t delivered_tr[FLEET_TRANSPORTS]; /* events delivered, by transport */
     uint64_t anomalies;
@@ -219,7 +220,7 @@ struct fleet {
     uint64_t resync_signalled, missed_by_design;
     uint64_t stalls, stall_max_us;
     uint64_t rx_bytes[FLEET_TRANSPORTS], tx_bytes[FLEET_TRANSPORTS], open_us[FLEET_TRANSPORTS],
-        delivered_tr[FLEET_TRANSPORTS];
+        delivered_tr[FLEET_TRANSPORTS], hs_rx_bytes[FLEET_TRANSPORTS];
     /* status line */
     pthread_mutex_t status_mu;
     int status_mu_init;

@@ -65,8 +65,16 @@ budgets: ["rx_bytes_per_client_min > 0"]
 """
     fast = run(idle % 100)
     slow = run(idle % 1000)
+    # the whole per-client-minute figure: the split at the handshake is
+    # per read, and the read that carries the answer's head may carry the
+    # first heartbeats too
     f = fast["wire"]["by_transport"]["sse"]["rx_bytes_per_client_min"]
     s = slow["wire"]["by_transport"]["sse"]["rx_bytes_per_client_min"]
+    for rep in (fast, slow):  # the handshake is counted, and set apart
+        t = rep["totals"]
+        assert 0 < t["bytes_rx_handshake"] < t["bytes_rx"], t
+        w = rep["wire"]["by_transport"]["sse"]
+        assert w["open_rx_bytes_per_client_min"] < w["rx_bytes_per_client_min"], w
     # ": hb\n\n" is 6 bytes; 540 more per minute; timers on a loaded box may
     # fire late, so only half of them are required
     assert 540 * 6 * 0.5 <= f - s <= 540 * 6 * 3, (f, s)
