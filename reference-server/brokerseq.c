@@ -51,7 +51,6 @@ void brokerseq_link_lost(brokerseq *b)
 void brokerseq_rebase(brokerseq *b, uint64_t head)
 {
     b->head = head;
-    if (b->max_seen < head)
-        b->max_seen = head;
+    b->max_seen = head; /* seqs heard of before belong to what was lost */
     b->filling = 0;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker.h"
 #include "clock.h"
 #include "server.h"
 
@@ -91,6 +92,9 @@ channel *channels_get(srv *S, const char *name, int create, char *err, size_t er
     c->next = S->buckets[k];
     S->buckets[k] = c;
     S->nchannels++;
+    c->bk_ready = 1;
+    if (S->bk)
+        broker_channel_new(S, c); /* subscribers wait until Redis's state is in */
     return c;
 }
 

@@ -35,6 +35,7 @@ typedef struct server_cfg {
     int64_t sndbuf_bytes;        /* SO_SNDBUF of stream sockets; 0 = kernel default */
     char static_dir[512];        /* served under /static/ when set */
     char cors_origin[128];       /* Access-Control-Allow-Origin; "" = none */
+    char redis_url[256];         /* --redis: brokered multi-node (broker.c); "" = off */
     int64_t admin;               /* 1 = the /admin endpoints are enabled */
     log_level log_level;
     /* security (authz.c, docs/security.md); "" = off */

@@ -291,6 +291,10 @@ int conn_next(session *s, conn_frame *f)
     /* 1. control queue, in order */
     if (s->ctrl.count) {
         ctrl_item *it = lws_container_of(lws_dll2_get_head(&s->ctrl), ctrl_item, node);
+        /* --redis: the resync is decided once the channel's state is loaded
+         * from Redis (broker.c wakes the session then) */
+        if (it->sub && !it->sub->ch->bk_ready)
+            return 0;
         lws_dll2_remove(&it->node);
         s->ctrl_bytes -= it->len;
         int r;

@@ -135,3 +135,9 @@ void history_reset(history *h, const char *new_epoch)
     h->last = NULL;
     snprintf(h->epoch, sizeof(h->epoch), "%s", new_epoch);
 }
+
+void history_rebase(history *h, const char *new_epoch, uint64_t head)
+{
+    history_reset(h, new_epoch);
+    h->head = head;
+}

@@ -72,4 +72,8 @@ uint64_t history_oldest(const history *h);
  * and switches to new_epoch. */
 void history_reset(history *h, const char *new_epoch);
 
+/* history_reset, and head set to the given seq: the channel's stream is
+ * kept elsewhere (Redis, broker.c), which decides the next seq (head + 1). */
+void history_rebase(history *h, const char *new_epoch, uint64_t head);
+
 #endif

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "http_conn.h"
 #include "log.h"
+#include "broker.h"
 #include "server.h"
 #include "version.h"
 
@@ -365,7 +366,11 @@ static int handle_post(srv *S, session *s, struct lws *wsi)
         int status;
         const char *code;
         char err[512];
-        if (publish_body(S, s, s->path + 9, body, MT_HTTP, &resp, &status, &code, err, sizeof(err)))
+        int prc = publish_body(S, s, s->path + 9, body, MT_HTTP, 0, &resp, &status, &code, err,
+                               sizeof(err));
+        if (prc == PUBLISH_DEFERRED)
+            rc = 0; /* --redis: publish_answer responds once Redis has replied */
+        else if (prc)
             rc = http_respond_error(s, status, code, err);
         else
             rc = respond_json(s, 200, resp);
@@ -423,7 +428,7 @@ static int handle_get(srv *S, session *s, struct lws *wsi)
         size_t len;
         if (metrics_render(&S->m, &g, &text, &len))
             return http_respond_error(s, 503, "overloaded", "out of memory");
-        if (authz_metrics_append(&text, &len)) {
+        if (authz_metrics_append(&text, &len) || (S->bk && broker_metrics_append(S->bk, &text, &len))) {
             free(text);
             return http_respond_error(s, 503, "overloaded", "out of memory");
         }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker.h"
 #include "clock.h"
 #include "server.h"
 
@@ -84,8 +85,53 @@ static authz_transport authz_tr(metrics_transport tr)
     return tr == MT_WS ? AUTHZ_T_WS : AUTHZ_T_HTTP;
 }
 
+void publish_deliver(srv *S, channel *ch, msg *m)
+{
+    conn_fanout(S, ch, m);
+    wake_pollers(ch);
+}
+
+void publish_answer(srv *S, session *s, metrics_transport tr, int want_ack, const char *name,
+                    json_t *resp, int status, const char *code, const char *err)
+{
+    if (!resp) {
+        S->m.rejections[MR_OVERLOADED]++;
+        if (tr == MT_WS) {
+            if (conn_ctrl_error(s, code, err, name))
+                conn_close_soon(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "control queue full", 1);
+            lws_callback_on_writable(s->wsi);
+        } else {
+            http_respond_error(s, status, code, err);
+        }
+        return;
+    }
+    json_t *jd = json_object_get(resp, "duplicates");
+    json_t *jseqs = json_object_get(resp, "seqs");
+    size_t n = jseqs ? json_array_size(jseqs) : 1;
+    size_t dups = jd ? (size_t)json_integer_value(jd) : 0;
+    S->m.published[tr] += n - dups;
+    S->m.publish_dups += dups;
+    if (tr == MT_WS) {
+        if (want_ack) {
+            char buf[256];
+            int k = snprintf(buf, sizeof(buf), "{\"type\":\"published\",\"ch\":\"%s\",\"seq\":%lld}",
+                             name, (long long)json_integer_value(json_object_get(resp, "seq")));
+            if (conn_ctrl(s, ENV_T_UNKNOWN, buf, (size_t)k))
+                conn_close_soon(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "control queue full", 1);
+            lws_callback_on_writable(s->wsi);
+        }
+    } else {
+        char *text = json_dumps(resp, JSON_COMPACT);
+        if (!text || http_respond(s, status, "application/json", text, strlen(text)))
+            http_respond_error(s, 503, "overloaded", "out of memory");
+        free(text);
+    }
+    json_decref(resp);
+}
+
 int publish_body(srv *S, session *s, const char *name, const json_t *body, metrics_transport tr,
-                 json_t **resp, int *status, const char **code, char *err, size_t errlen)
+                 int want_ack, json_t **resp, int *status, const char **code, char *err,
+                 size_t errlen)
 {
     *resp = NULL;
     *status = 400;
@@ -139,6 +185,29 @@ int publish_body(srv *S, session *s, const char *name, const json_t *body, metri
             S->m.rejections[MR_BAD_REQUEST]++;
             goto out;
         }
+    }
+    if (S->bk) {
+        /* brokered: Redis orders, stores and fans out; the answer comes
+         * when it has replied (publish_answer) */
+        broker_item *bi = calloc(n, sizeof(*bi));
+        if (!bi) {
+            snprintf(err, errlen, "out of memory");
+            *status = 503;
+            *code = "overloaded";
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++)
+            bi[i] = (broker_item){items[i].data, items[i].data_len, items[i].ts_us, items[i].idem};
+        int brc = broker_publish(S, s, ch, bi, n, json_is_array(body), (int)tr, want_ack, err, errlen);
+        free(bi);
+        if (brc) {
+            *status = 503;
+            *code = "overloaded";
+            S->m.rejections[MR_OVERLOADED]++;
+            goto out;
+        }
+        rc = PUBLISH_DEFERRED;
+        goto out;
     }
     json_t *seqs = json_is_array(body) ? json_array() : NULL;
     uint64_t last_seq = 0;

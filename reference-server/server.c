@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker.h"
 #include "clock.h"
 #include "fdbudget.h"
 #include "handshake.h"
@@ -165,6 +166,7 @@ void session_release(session *s)
     if (!s)
         return;
     srv *S = s->srv;
+    broker_session_gone(s);
     if (S && (s->kind == SESS_WS || s->kind == SESS_SSE)) {
         S->m.conns_open[s->kind == SESS_WS ? MT_WS : MT_SSE]--;
         conn_release(s);
@@ -522,6 +524,22 @@ int server_run(const server_cfg *cfg)
         g_fd_refused = NULL;
         return 3;
     }
+    if (cfg->redis_url[0]) {
+        char berr[256];
+        if (broker_start(S, loop, cfg->redis_url, berr, sizeof(berr))) {
+            log_error("cannot start: %s", berr);
+            lws_sul_cancel(&sweep_tick);
+            g_ctx = NULL;
+            lws_context_destroy(ctx);
+            ev_loop_destroy(loop);
+            handshake_free(g_hs);
+            g_hs = NULL;
+            free(g_fd_refused);
+            g_fd_refused = NULL;
+            g_srv = NULL;
+            return 2;
+        }
+    }
     long base = fdbudget_count_open();
     fdbudget_init(&g_fdb, nofile, cfg->fd_reserve, base > 0 ? (uint64_t)base : 16);
     fdb_publish();
@@ -561,6 +579,7 @@ int server_run(const server_cfg *cfg)
     if (S->sessions.count)
         log_warn("drain deadline passed with %u connection(s) open", S->sessions.count);
     lws_sul_cancel(&sweep_tick);
+    broker_stop(S);
     g_ctx = NULL;
     lws_context_destroy(ctx);
     ev_loop_destroy(loop);

@@ -9,6 +9,7 @@
 #include <libwebsockets.h>
 
 #include "authz.h"
+#include "brokerseq.h"
 #include "config.h"
 #include "flags.h"
 #include "handshake.h"
@@ -37,6 +38,12 @@ typedef struct channel {
     lws_dll2_owner_t pollers;  /* session.poll_node: waiting /poll requests */
     flags_eval fl;             /* current flags for this channel */
     struct channel *next;      /* hash chain */
+    /* --redis (broker.c): the delivery order, and whether the channel's
+     * state was loaded from Redis (subscribers wait for it) */
+    brokerseq bseq;
+    int bk_ready;
+    uint64_t bk_seen_loading;  /* highest seq heard while loading */
+    char bk_seen_epoch[ENV_EPOCH_MAX + 1];
 } channel;
 
 typedef enum sub_phase {
@@ -139,6 +146,9 @@ typedef struct session {
     int has_body;                /* the head announces a body (Content-Length > 0, chunked, POST without length) */
     int pipelined;               /* has_body, and the head came in the previous request's read (http_conn.h) */
 
+    /* --redis: publishes waiting for Redis (broker.c broker_pub.node) */
+    lws_dll2_owner_t pubs;
+
     /* /poll */
     channel *poll_ch;
     lws_dll2_t poll_node;        /* in channel.pollers while waiting */
@@ -169,6 +179,7 @@ typedef struct srv {
     size_t out_cap;
     twheel wheel;                /* per-session timers (session.tmr) */
     lws_dll2_owner_t watched;    /* session.watch_node: SSE streams and parked polls (the hang-up sweep) */
+    struct broker *bk;           /* --redis (broker.h), else NULL */
 } srv;
 
 /* ---- channels.c ------------------------------------------------------- */
@@ -244,7 +255,16 @@ unsigned conn_sweep_hangups(srv *S);
  * JSON answer (new reference). On failure returns -1 with *status (400, 403,
  * 413, 503 …), *code (error code) and err. transport is where it came from. */
 int publish_body(srv *S, session *s, const char *name, const json_t *body, metrics_transport tr,
-                 json_t **resp, int *status, const char **code, char *err, size_t errlen);
+                 int want_ack, json_t **resp, int *status, const char **code, char *err, size_t errlen);
+/* With --redis publish_body returns 1 instead: the answer comes later,
+ * through publish_answer (broker.c calls it once Redis has replied). */
+#define PUBLISH_DEFERRED 1
+/* Answers a deferred publish to s (HTTP response, or WS ack / error).
+ * resp is the JSON answer (stolen) or NULL with status/code/err. */
+void publish_answer(srv *S, session *s, metrics_transport tr, int want_ack, const char *name,
+                    json_t *resp, int status, const char *code, const char *err);
+/* Delivers an event the broker put in order: fan-out and long-poll wake-up. */
+void publish_deliver(srv *S, channel *ch, msg *m);
 
 /* ---- http_api.c / sse.c / ws.c: lws callbacks by transport -------------- */
 int http_api_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, void *in,

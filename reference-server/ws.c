@@ -81,7 +81,11 @@ static void op_pub(srv *S, session *s, json_t *o, const char *name)
     int status;
     const char *code;
     char err[512];
-    if (publish_body(S, s, name, ev, MT_WS, &resp, &status, &code, err, sizeof(err))) {
+    int rc = publish_body(S, s, name, ev, MT_WS, json_is_true(ack), &resp, &status, &code, err,
+                          sizeof(err));
+    if (rc == PUBLISH_DEFERRED) {
+        /* --redis: publish_answer acks later */
+    } else if (rc) {
         error_reply(s, code, err, name);
     } else if (json_is_true(ack)) {
         char buf[256];
