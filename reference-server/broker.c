@@ -710,6 +710,7 @@ int broker_start(srv *S, struct ev_loop *loop, const char *url, char *err, size_
     b->S = S;
     b->loop = loop;
     S->bk = b;
+    S->on_channel_new = broker_channel_new;
     b->cmd = connect_one(b);
     b->sub = connect_one(b);
     ev_timer_init(&b->tick, on_tick, BROKER_TICK_MS / 1000.0, BROKER_TICK_MS / 1000.0);
@@ -734,6 +735,7 @@ void broker_stop(srv *S)
     if (b->sub)
         redisAsyncFree(b->sub);
     S->bk = NULL;
+    S->on_channel_new = NULL;
     free(b);
 }
 

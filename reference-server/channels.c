@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker.h"
 #include "clock.h"
 #include "server.h"
 
@@ -93,8 +92,8 @@ channel *channels_get(srv *S, const char *name, int create, char *err, size_t er
     S->buckets[k] = c;
     S->nchannels++;
     c->bk_ready = 1;
-    if (S->bk)
-        broker_channel_new(S, c); /* subscribers wait until Redis's state is in */
+    if (S->on_channel_new)
+        S->on_channel_new(S, c); /* --redis: subscribers wait until Redis's state is in */
     return c;
 }
 

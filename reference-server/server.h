@@ -180,6 +180,9 @@ typedef struct srv {
     twheel wheel;                /* per-session timers (session.tmr) */
     lws_dll2_owner_t watched;    /* session.watch_node: SSE streams and parked polls (the hang-up sweep) */
     struct broker *bk;           /* --redis (broker.h), else NULL */
+    /* Called for each channel created (broker_channel_new with --redis);
+     * a hook, so channels.c does not depend on the broker */
+    void (*on_channel_new)(struct srv *S, channel *ch);
 } srv;
 
 /* ---- channels.c ------------------------------------------------------- */

@@ -1,0 +1,222 @@
+#!/usr/bin/python3
+"""rtchaos-server --redis: brokered multi-node against a real redis-server and
+3 server nodes. Clients on different nodes get every event once, in order,
+whichever node it was published on; idempotent publish across nodes; a node
+killed mid-stream (its client resumes on another node, nothing lost); the
+pub/sub links killed by Redis (holes filled from the stream); Redis paused
+(503, then recovery, nothing acknowledged lost); Redis restarted empty (the
+epoch change reaches every client as recovered:false + snapshot)."""
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from redistest import Redis  # noqa: E402
+from srvtest import Server, events_of, wait_until  # noqa: E402
+
+
+def nodes(r, n=3, *extra):
+    return [Server("--redis", r.url, *extra, name=f"node{i}") for i in range(n)]
+
+
+def sub(ws, ch, **kw):
+    ws.send(dict(op="sub", ch=ch, **kw))
+    m = ws.recv()
+    assert m["type"] == "subscribed" and m["ch"] == ch, m
+    return m
+
+
+def recv_seqs(ws, ch, last, timeout=20.0):
+    """Events of ch up to seq `last`; asserts nothing else of ch arrives
+    out of order on the way."""
+    got = ws.recv_until(lambda m: m.get("ch") == ch and m.get("type") == "event" and m["seq"] >= last,
+                        timeout=timeout)
+    return events_of(got, ch)
+
+
+def test_fanout_in_order(r, ns):
+    wss = [n.ws() for n in ns]
+    for ws in wss:
+        s = sub(ws, "fan")
+        assert s["recovered"] is True and s["seq"] == 0, s
+    sse = ns[2].sse("ch=fan")
+    assert sse.next_data()["type"] == "subscribed"
+    acked = []
+    for i in range(1, 31):
+        acked.append(ns[i % 3].publish("fan", {"i": i})["seq"])
+    assert acked == list(range(1, 31)), acked
+    for ws in wss:
+        assert recv_seqs(ws, "fan", 30) == list(range(1, 31))
+    got = [sse.next_data()["seq"] for _ in range(30)]
+    assert got == list(range(1, 31)), got
+    # a batch on one node: consecutive seqs, seen by all
+    b = ns[1].json("POST", "/publish/fan", [{"data": k} for k in range(5)])
+    assert b["seqs"] == [31, 32, 33, 34, 35], b
+    for ws in wss:
+        assert recv_seqs(ws, "fan", 35) == [31, 32, 33, 34, 35]
+    for ws in wss:
+        ws.close()
+    sse.close()
+    m = ns[0].metrics()
+    assert m["rtchaos_broker_link_up"] == 1, m
+    assert m["rtchaos_broker_lag_seconds_count"] >= 35, m
+
+
+def test_idempotent_across_nodes(r, ns):
+    a = ns[0].publish("idem", {"v": 1}, id="order-7")
+    b = ns[1].publish("idem", {"v": 1}, id="order-7")
+    c = ns[2].publish("idem", {"v": 1}, id="order-7")
+    assert a["seq"] == b["seq"] == c["seq"] == 1, (a, b, c)
+    assert "duplicates" not in a and b["duplicates"] == 1 and c["duplicates"] == 1, (a, b, c)
+    d = ns[2].publish("idem", {"v": 2}, id="order-8")
+    assert d["seq"] == 2, d
+    ws = ns[1].ws()
+    s = sub(ws, "idem", since=0)
+    assert s["seq"] == 2, s
+    assert recv_seqs(ws, "idem", 2) == [1, 2]
+    ws.close()
+
+
+def test_node_killed_client_resumes_elsewhere(r, ns):
+    victim = Server("--redis", r.url, name="victim")
+    ws = victim.ws()
+    s = sub(ws, "k")
+    epoch = s["epoch"]
+    for i in range(1, 11):
+        ns[0].publish("k", i)
+    assert recv_seqs(ws, "k", 10) == list(range(1, 11))
+    victim.proc.p.kill()
+    victim.proc.p.wait()
+    # published while the client has no node
+    for i in range(11, 21):
+        ns[1].publish("k", i)
+    ws2 = ns[2].ws()
+    s2 = sub(ws2, "k", since=10, epoch=epoch)
+    assert s2["recovered"] is True and s2["epoch"] == epoch and s2["seq"] == 20, s2
+    assert recv_seqs(ws2, "k", 20) == list(range(11, 21))
+    ns[0].publish("k", 21)
+    assert recv_seqs(ws2, "k", 21) == [21]
+    ws2.close()
+
+
+def test_pubsub_links_dropped_holes_filled(r, ns):
+    wss = [n.ws() for n in ns]
+    for ws in wss:
+        sub(ws, "h")
+    ns[0].publish("h", 0)
+    for ws in wss:
+        assert recv_seqs(ws, "h", 1) == [1]
+    before = sum(n.metrics()["rtchaos_broker_link_drops_total"] for n in ns)
+    # Redis drops every node's pub/sub link; what is published until the
+    # nodes reconnect reaches them only through the stream
+    r.cmd("CLIENT", "KILL", "TYPE", "pubsub")
+    for i in range(2, 22):
+        ns[i % 3].publish("h", i)
+    for ws in wss:
+        assert recv_seqs(ws, "h", 21) == list(range(2, 22))
+    after = sum(n.metrics()["rtchaos_broker_link_drops_total"] for n in ns)
+    assert after >= before + 3, (before, after)
+    for ws in wss:
+        ws.close()
+
+
+def test_redis_paused(r, ns):
+    wss = [n.ws() for n in ns]
+    for ws in wss:
+        sub(ws, "p")
+    acked = [ns[0].publish("p", 1)["seq"]]
+    r.pause()
+    try:
+        t0 = time.monotonic()
+        st, _, body = ns[1].request("POST", "/publish/p", {"data": 2})
+        assert st == 503 and b"overloaded" in body, (st, body)
+        assert time.monotonic() - t0 < 10, "publish was not answered while Redis was paused"
+        # now known down: answered at once
+        wait_until(lambda: ns[2].request("POST", "/publish/p", {"data": 3})[0] == 503,
+                   what="503 while Redis is paused")
+        ws = ns[0].ws()
+        ws.send({"op": "pub", "ch": "p", "data": 4, "ack": True})
+        e = ws.recv_until(lambda m: m.get("type") in ("error", "published"))[-1]
+        assert e["type"] == "error" and e["code"] == "overloaded", e
+        ws.close()
+    finally:
+        r.resume()
+    wait_until(lambda: ns[1].request("POST", "/publish/p", {"data": 5})[0] == 200, timeout=20,
+               what="publish accepted after Redis resumed")
+    acked.append(ns[2].publish("p", 6)["seq"])
+    last = acked[-1]
+    for ws in wss:
+        seqs = recv_seqs(ws, "p", last)
+        # contiguous, once each, in order; every acknowledged seq among them
+        assert seqs == list(range(1, last + 1)), seqs
+        assert all(a in seqs for a in acked), (acked, seqs)
+        ws.close()
+
+
+def test_redis_restarted_empty(r, ns):
+    wss = [n.ws() for n in ns]
+    epochs = [sub(ws, "e")["epoch"] for ws in wss]
+    assert len(set(epochs)) == 1, epochs
+    for i in range(1, 6):
+        ns[i % 3].publish("e", i)
+    for ws in wss:
+        assert recv_seqs(ws, "e", 5) == [1, 2, 3, 4, 5]
+    r.restart_empty()
+    wait_until(lambda: all(n.metrics()["rtchaos_broker_link_up"] == 1 for n in ns), timeout=20,
+               what="nodes reconnected to the new Redis")
+    for ws in wss:
+        m = ws.recv_until(lambda x: x.get("type") == "subscribed" and x.get("ch") == "e", timeout=20)[-1]
+        assert m["recovered"] is False and m["epoch"] != epochs[0], m
+    new_epoch = m["epoch"]
+    p = ns[0].publish("e", "after")
+    assert p["seq"] == 1, p
+    for ws in wss:
+        got = ws.recv_until(lambda x: x.get("type") == "event" and x.get("ch") == "e")[-1]
+        assert got["seq"] == 1 and got["data"] == "after", got
+        ws.close()
+    # a client resuming with the old epoch: recovered:false + snapshot
+    ws = ns[1].ws()
+    s = sub(ws, "e", since=5, epoch=epochs[0])
+    assert s["recovered"] is False and s["epoch"] == new_epoch, s
+    snap = ws.recv()
+    assert snap["type"] == "snapshot" and snap["data"] == "after", snap
+    ws.close()
+    assert all(n.metrics()["rtchaos_broker_epoch_changes_total"] >= 1 for n in ns)
+
+
+def test_bad_url():
+    import rtctest
+    for bad in ("http://x:1", "redis://nohost", "redis://h:0", "redis://h:1/x"):
+        try:
+            rtctest.start("rtchaos-server", ["--port", "0", "--redis", bad], timeout=5)
+        except AssertionError as e:
+            assert "--redis" in str(e), e
+        else:
+            raise AssertionError(f"--redis {bad} was accepted")
+
+
+def main():
+    test_bad_url()
+    r = Redis()
+    ns = []
+    try:
+        ns = nodes(r)
+        for t in (test_fanout_in_order, test_idempotent_across_nodes,
+                  test_node_killed_client_resumes_elsewhere, test_pubsub_links_dropped_holes_filled,
+                  test_redis_paused, test_redis_restarted_empty):
+            t0 = time.monotonic()
+            t(r, ns)
+            print(f"ok {t.__name__} ({time.monotonic() - t0:.1f}s)", flush=True)
+        for n in ns:
+            assert n.stop() == 0
+    finally:
+        for n in ns:
+            if n.proc.p.poll() is None:
+                n.proc.p.send_signal(signal.SIGKILL)
+        r.close()
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
