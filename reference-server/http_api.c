@@ -531,41 +531,60 @@ static int streaming(const session *s)
                       (s->kind == SESS_POLL && !lws_dll2_is_detached(&s->poll_node)));
 }
 
+/* The search is bounded: a busy server has connections with buffered input
+ * at any instant (WebSocket frames waiting for the next loop pass), so the
+ * loop must be seen in that state at STUCK_TICKS ticks in a row, and only
+ * streams whose head arrived since the loop was last seen calm (a stuck
+ * stream starts the spin) are candidates, at most STUCK_CANDIDATES a tick. */
+#define STUCK_TICKS 3
+#define STUCK_CANDIDATES 16
+#define STUCK_SLACK_US (500 * 1000)
+static uint64_t g_calm_us;
+static unsigned g_spin_ticks;
+
 static void sweep_stuck(void *ud)
 {
     srv *S = ud;
-    if (!S || !loop_spins(S))
+    uint64_t now = clock_mono_us();
+    if (!S || !loop_spins(S)) {
+        g_calm_us = now;
+        g_spin_ticks = 0;
         return;
+    }
+    if (++g_spin_ticks < STUCK_TICKS)
+        return;
+    uint64_t since = g_calm_us > STUCK_SLACK_US ? g_calm_us - STUCK_SLACK_US : 0;
+    session *cand[STUCK_CANDIDATES];
+    size_t n = 0;
+    lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&S->sessions)) {
+        session *o = lws_container_of(d, session, node);
+        if (n < STUCK_CANDIDATES && streaming(o) && http_conn_head_us(o->wsi) >= since)
+            cand[n++] = o;
+    } lws_end_foreach_dll(d);
     /* off, one by one, until the loop would wait again */
-    session *last = NULL;
-    lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&S->sessions)) {
-        session *o = lws_container_of(d, session, node);
-        if (streaming(o)) {
+    size_t off = 0;
+    while (off < n) {
+        lws_rx_flow_control(cand[off++]->wsi, 0);
+        if (!loop_spins(S))
+            break;
+    }
+    int found = off && !loop_spins(S);
+    /* back on, one by one: one that makes the loop spin again holds bytes
+     * behind its head */
+    for (size_t i = 0; i < off; i++) {
+        session *o = cand[i];
+        lws_rx_flow_control(o->wsi, 1);
+        if (found && loop_spins(S)) {
             lws_rx_flow_control(o->wsi, 0);
-            last = o;
-            if (!loop_spins(S))
-                break;
+            lws_set_timeout(o->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            http_conn_count_stuck();
+            S->m.rejections[MR_BAD_REQUEST]++;
+            log_info("closed a %s stream: the client sent bytes behind its request head",
+                     o->kind == SESS_SSE ? "SSE" : "poll");
         }
-    } lws_end_foreach_dll(d);
-    int found = last && !loop_spins(S);
-    /* back on, one by one, in the same order: one that makes the loop spin
-     * again holds bytes behind its head */
-    lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&S->sessions)) {
-        session *o = lws_container_of(d, session, node);
-        if (streaming(o)) {
-            lws_rx_flow_control(o->wsi, 1);
-            if (found && loop_spins(S)) {
-                lws_rx_flow_control(o->wsi, 0);
-                lws_set_timeout(o->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-                http_conn_count_stuck();
-                S->m.rejections[MR_BAD_REQUEST]++;
-                log_info("closed a %s stream: the client sent bytes behind its request head",
-                         o->kind == SESS_SSE ? "SSE" : "poll");
-            }
-            if (o == last)
-                break;
-        }
-    } lws_end_foreach_dll(d);
+    }
+    if (found)
+        g_spin_ticks = 0;
 }
 
 void http_api_start(srv *S)

@@ -30,6 +30,7 @@ typedef struct conn_ent {
     uint64_t mark;
     void *tok;               /* request deadline (handshake.c entry) or NULL */
     int has_body, pipelined; /* of the request under way (http_conn_head) */
+    uint64_t head_us;        /* monotonic: when that request's head arrived */
 } conn_ent;
 
 static struct {
@@ -216,6 +217,7 @@ void http_conn_head(struct lws *wsi, int has_body, int *pipelined)
         }
     }
     e->mark_valid = 0;
+    e->head_us = clock_mono_us();
     e->has_body = has_body;
     e->pipelined = *pipelined;
     if (has_body) {
@@ -231,6 +233,12 @@ void http_conn_request(struct lws *wsi, int *has_body, int *pipelined)
     conn_ent *e = find(wsi, NULL);
     *has_body = e ? e->has_body : 1;
     *pipelined = e ? e->pipelined : 1; /* untracked: see http_conn_head */
+}
+
+uint64_t http_conn_head_us(struct lws *wsi)
+{
+    conn_ent *e = find(wsi, NULL);
+    return e ? e->head_us : 0;
 }
 
 void http_conn_body_done(struct lws *wsi)

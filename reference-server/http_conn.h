@@ -58,6 +58,8 @@ void http_conn_head(struct lws *wsi, int has_body, int *pipelined);
  * session between FILTER_HTTP_CONNECTION and LWS_CALLBACK_HTTP, so it is kept
  * here). An untracked connection reports both set. */
 void http_conn_request(struct lws *wsi, int *has_body, int *pipelined);
+/* When the head of the request under way arrived (monotonic µs; 0 unknown). */
+uint64_t http_conn_head_us(struct lws *wsi);
 /* The whole body of the request under way has arrived. */
 void http_conn_body_done(struct lws *wsi);
 /* An answer completed and the connection stays open for the next request:
