@@ -4,8 +4,8 @@
 config on a loopback port): the smoke run passes over WebSocket
 (ws+meta.nchan), SSE and long-poll; reconnect storms resume within nchan's
 buffer with nothing lost; a hole made by evicting past a short buffer is
-`lost`; the proxy's sse_drop toxic on the SSE group is caught as exactly
-as many `lost` as the proxy's event log says it dropped; and a server that
+`lost`; the proxy's sse_drop and ws_drop toxics are caught as exactly as many
+`lost` in each group as the proxy's event log says each dropped; and a server that
 does not speak the protocol (HTML, closes at once) or an unknown protocol
 is an error (exit 3 or 2), never a pass."""
 import json
@@ -82,14 +82,20 @@ def evicted(short):
 def dropped(n):
     r = ht.run("targets/nchan-drop.yaml", "--target", n.url, "--quiet", timeout=120)
     assert r.rc == 1, r.explain()
+    drops = {"drop-sse": 0, "drop-ws": 0}
     with open(os.path.join(r.dir, "proxy-events.jsonl")) as f:
-        drops = sum(1 for line in f if json.loads(line).get("action") == "drop")
+        for line in f:
+            e = json.loads(line)
+            if e.get("action") == "drop":
+                drops[e["toxic"]] += 1
     t, g = r.report["totals"], r.report["groups"]
-    assert drops > 0, "the toxic dropped nothing"
-    assert t["lost"] == drops, (drops, totals(r))
-    assert g["sse"]["lost"] == drops and g["ws"]["lost"] == 0, (drops, g["sse"]["lost"], g["ws"]["lost"])
-    assert t["duplicated"] == 0 and t["reordered"] == 0, totals(r)
-    print(f"sse_drop: {drops} dropped by the proxy = {t['lost']} lost")
+    assert drops["drop-sse"] > 0 and drops["drop-ws"] > 0, ("a toxic dropped nothing", drops)
+    # each group lost exactly what the proxy says it dropped on its streams
+    assert g["sse"]["lost"] == drops["drop-sse"] and g["ws"]["lost"] == drops["drop-ws"], (drops, g["sse"], g["ws"])
+    assert t["lost"] == drops["drop-sse"] + drops["drop-ws"], (drops, totals(r))
+    assert t["duplicated"] == 0 and t["reordered"] == 0 and t["errors"] == 0, totals(r)
+    print(f"sse_drop: {drops['drop-sse']} dropped = {g['sse']['lost']} lost (sse); "
+          f"ws_drop: {drops['drop-ws']} dropped = {g['ws']['lost']} lost (ws)")
 
 
 class Html(http.server.BaseHTTPRequestHandler):
