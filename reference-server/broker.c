@@ -340,6 +340,8 @@ static uint64_t entry_seq(const redisReply *e)
 
 static const redisReply *entry_field(const redisReply *e, const char *name)
 {
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
+        return NULL;
     const redisReply *f = e->element[1];
     if (f->type != REDIS_REPLY_ARRAY)
         return NULL;
@@ -374,7 +376,19 @@ static void on_load_reply(redisAsyncContext *ac, void *r, void *priv)
     const char *epoch = rep->element[0]->str;
     uint64_t rseq = (uint64_t)rep->element[1]->integer;
     const redisReply *ents = rep->element[2];
-    uint64_t first = ents->elements ? entry_seq(ents->element[0]) : rseq + 1;
+    size_t skip = 0;
+    if (!ch->bk_ready && b->S->cfg->history_max_age_ms) {
+        /* a first look keeps what is within the history's age bound: the
+         * stream is trimmed by count only, the local ring by age */
+        int64_t oldest_us = clock_wall_us() - b->S->cfg->history_max_age_ms * 1000;
+        while (skip < ents->elements) {
+            const redisReply *pw = entry_field(ents->element[skip], "pw");
+            if (!pw || pw->type != REDIS_REPLY_STRING || strtoll(pw->str, NULL, 10) >= oldest_us)
+                break;
+            skip++;
+        }
+    }
+    uint64_t first = skip < ents->elements ? entry_seq(ents->element[skip]) : rseq + 1;
     int was_ready = ch->bk_ready;
     char old_epoch[ENV_EPOCH_MAX + 1];
     snprintf(old_epoch, sizeof(old_epoch), "%s", ch->hist.epoch);
@@ -384,12 +398,21 @@ static void on_load_reply(redisAsyncContext *ac, void *r, void *priv)
         history_rebase(&ch->hist, epoch, first - 1);
         brokerseq_init(&ch->bseq, first - 1);
     } else if (strcmp(epoch, ch->hist.epoch) != 0) {
+        /* Redis lost the channel. This reply may be a fill from the old
+         * head (it misses the new epoch's first events): start over with a
+         * first look, and subscribers wait for it, then resync from their
+         * old epoch (recovered:false + snapshot). */
         log_warn("broker: channel %s: epoch %s -> %s (Redis lost its history)", ch->hist.name,
                  ch->hist.epoch, epoch);
         b->epoch_changes++;
-        history_rebase(&ch->hist, epoch, first - 1);
-        brokerseq_rebase(&ch->bseq, first - 1);
+        ch->bk_ready = 0;
+        ch->bk_seen_loading = 0;
+        brokerseq_init(&ch->bseq, 0);
         resync_subscribers(ch, old_epoch);
+        ch->bseq.filling = 1;
+        ch->bseq.fill_since_us = clock_mono_us();
+        send_load(b, ch, 0);
+        return;
     } else if (first > ch->bseq.head + 1) {
         /* the stream was trimmed past what this node has: a hole that
          * cannot be filled; clients resync with a snapshot */
@@ -399,7 +422,7 @@ static void on_load_reply(redisAsyncContext *ac, void *r, void *priv)
         brokerseq_rebase(&ch->bseq, first - 1);
         resync_subscribers(ch, old_epoch);
     }
-    for (size_t i = 0; i < ents->elements; i++) {
+    for (size_t i = skip; i < ents->elements; i++) {
         const redisReply *e = ents->element[i];
         uint64_t seq = entry_seq(e);
         const redisReply *d = entry_field(e, "d"), *ts = entry_field(e, "ts");

@@ -163,18 +163,22 @@ def test_redis_restarted_empty(r, ns):
     for ws in wss:
         assert recv_seqs(ws, "e", 5) == [1, 2, 3, 4, 5]
     r.restart_empty()
+    # published as soon as a node takes it, racing the other nodes' reconnect:
+    # every client still ends with it (as a snapshot or as the event), after
+    # a recovered:false for the new epoch, and nothing from the old epoch
+    wait_until(lambda: ns[0].request("POST", "/publish/e", {"data": "after"})[0] == 200, timeout=20,
+               what="publish accepted by the new Redis")
+    for ws in wss:
+        got = ws.recv_until(lambda x: x.get("ch") == "e" and x.get("data") == "after"
+                            and x.get("type") in ("event", "snapshot"), timeout=20)
+        subs = [x for x in got if x.get("type") == "subscribed"]
+        assert subs and subs[0]["recovered"] is False and subs[0]["epoch"] != epochs[0], got
+        assert not [x for x in got if x.get("type") == "event" and x["data"] != "after"], got
+        assert got[-1]["seq"] == 1, got
+        ws.close()
+    new_epoch = subs[0]["epoch"]
     wait_until(lambda: all(n.metrics()["rtchaos_broker_link_up"] == 1 for n in ns), timeout=20,
                what="nodes reconnected to the new Redis")
-    for ws in wss:
-        m = ws.recv_until(lambda x: x.get("type") == "subscribed" and x.get("ch") == "e", timeout=20)[-1]
-        assert m["recovered"] is False and m["epoch"] != epochs[0], m
-    new_epoch = m["epoch"]
-    p = ns[0].publish("e", "after")
-    assert p["seq"] == 1, p
-    for ws in wss:
-        got = ws.recv_until(lambda x: x.get("type") == "event" and x.get("ch") == "e")[-1]
-        assert got["seq"] == 1 and got["data"] == "after", got
-        ws.close()
     # a client resuming with the old epoch: recovered:false + snapshot
     ws = ns[1].ws()
     s = sub(ws, "e", since=5, epoch=epochs[0])
@@ -183,6 +187,33 @@ def test_redis_restarted_empty(r, ns):
     assert snap["type"] == "snapshot" and snap["data"] == "after", snap
     ws.close()
     assert all(n.metrics()["rtchaos_broker_epoch_changes_total"] >= 1 for n in ns)
+
+
+def test_age_bound_on_first_look(r):
+    # a node that first looks at a channel keeps only what is within
+    # --history-max-age-ms (the stream is trimmed by count)
+    a = Server("--redis", r.url, "--history-max-age-ms", "1000", name="age-a")
+    try:
+        a.publish("age", "old")
+        time.sleep(1.5)
+        a.publish("age", "new")
+        b = Server("--redis", r.url, "--history-max-age-ms", "1000", name="age-b")
+        try:
+            ws = b.ws()
+            s = sub(ws, "age", since=0)
+            assert s["seq"] == 2 and s["recovered"] is False, s
+            snap = ws.recv()
+            assert snap["type"] == "snapshot" and snap["data"] == "new", snap
+            ws2 = b.ws()
+            s = sub(ws2, "age", since=1, epoch=s["epoch"])
+            assert s["recovered"] is True, s
+            assert recv_seqs(ws2, "age", 2) == [2]
+            ws.close()
+            ws2.close()
+        finally:
+            b.stop()
+    finally:
+        a.stop()
 
 
 def test_bad_url():
@@ -208,6 +239,8 @@ def main():
             t0 = time.monotonic()
             t(r, ns)
             print(f"ok {t.__name__} ({time.monotonic() - t0:.1f}s)", flush=True)
+        test_age_bound_on_first_look(r)
+        print("ok test_age_bound_on_first_look", flush=True)
         for n in ns:
             assert n.stop() == 0
     finally:
