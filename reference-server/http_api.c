@@ -160,6 +160,11 @@ int poll_respond_now(srv *S, session *s)
     channel *ch = s->poll_ch;
     history *h = &ch->hist;
     poll_unwait(s);
+    if (!ch->bk_ready) {
+        S->m.rejections[MR_OVERLOADED]++;
+        return http_respond_error(s, 503, "overloaded",
+                                  "the channel's state has not come from Redis yet; retry later");
+    }
     history_resync d = history_resync_decide(h, s->poll_has_since, s->poll_since,
                                              s->poll_epoch[0] ? s->poll_epoch : NULL,
                                              clock_mono_us());
@@ -211,6 +216,10 @@ int poll_respond_now(srv *S, session *s)
     return rc;
 }
 
+/* --redis: how long a poll waits at least for its channel's state to come
+ * from Redis (broker.c) before it is answered 503. */
+#define POLL_LOAD_WAIT_MS 2000
+
 static int poll_start(srv *S, session *s, struct lws *wsi)
 {
     char name[ENV_CH_MAX + 2], arg[64], err[256];
@@ -253,12 +262,21 @@ static int poll_start(srv *S, session *s, struct lws *wsi)
     conn_watch_hangup(s);
     S->m.conns_open[MT_POLL]++;
     S->m.conns_total[MT_POLL]++;
+    if (timeout_ms > (uint64_t)S->cfg->poll_max_ms)
+        timeout_ms = (uint64_t)S->cfg->poll_max_ms;
+    if (!ch->bk_ready) {
+        /* --redis: the channel's state is still coming from Redis; the
+         * answer is decided once it is in (broker.c wakes the pollers), or
+         * 503 if it does not come within the wait */
+        lws_dll2_add_tail(&s->poll_node, &ch->pollers);
+        lws_set_timer_usecs(wsi, (lws_usec_t)(timeout_ms > POLL_LOAD_WAIT_MS ? timeout_ms
+                                                                             : POLL_LOAD_WAIT_MS) * 1000);
+        return 0;
+    }
     if (!s->poll_has_since) { /* no position: wait for what comes next */
         s->poll_has_since = 1;
         s->poll_since = ch->hist.head;
     }
-    if (timeout_ms > (uint64_t)S->cfg->poll_max_ms)
-        timeout_ms = (uint64_t)S->cfg->poll_max_ms;
     history_resync d = history_resync_decide(&ch->hist, 1, s->poll_since,
                                              s->poll_epoch[0] ? s->poll_epoch : NULL, clock_mono_us());
     if (d != HISTORY_UP_TO_DATE || !timeout_ms || S->draining)

@@ -98,6 +98,15 @@ def test_node_killed_client_resumes_elsewhere(r, ns):
     ns[0].publish("k", 21)
     assert recv_seqs(ws2, "k", 21) == [21]
     ws2.close()
+    # long-poll resume on a node that never saw the channel: decided on
+    # Redis's history (recovered), not on the fresh node's empty ring
+    fresh = Server("--redis", r.url, name="fresh")
+    try:
+        arr = fresh.json("GET", f"/poll?ch=k&since=18&epoch={epoch}&timeout_ms=0")
+        assert [e["seq"] for e in arr] == [19, 20, 21], arr
+        assert fresh.json("GET", "/poll?ch=k&since=21&timeout_ms=0") == []
+    finally:
+        fresh.stop()
 
 
 def test_pubsub_links_dropped_holes_filled(r, ns):
