@@ -27,6 +27,8 @@ $(eval $(call unit_test,test_config,$(BUILD)/reference-server/config.o $(BUILD)/
 $(eval $(call unit_test,test_metrics,$(BUILD)/reference-server/metrics.o,))
 $(BUILD)/tests/unit/test_config.o $(BUILD)/tests/unit/test_metrics.o: CPPFLAGS += -Ireference-server
 $(eval $(call unit_test,test_handshake,$(BUILD)/reference-server/handshake.o,))
+$(eval $(call unit_test,test_http_conn,$(BUILD)/reference-server/http_conn.o $(BUILD)/reference-server/handshake.o,$(shell pkg-config --libs libwebsockets)))
+$(BUILD)/tests/unit/test_http_conn.o: CPPFLAGS += -Ireference-server
 $(BUILD)/tests/unit/test_handshake.o: CPPFLAGS += -Ireference-server
 $(eval $(call unit_test,test_twheel,$(BUILD)/reference-server/twheel.o,$(shell pkg-config --libs libwebsockets)))
 $(BUILD)/tests/unit/test_twheel.o: CPPFLAGS += -Ireference-server
