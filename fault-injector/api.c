@@ -2,6 +2,7 @@
  * GET /events and GET /metrics. */
 #include "api.h"
 #include "clock.h"
+#include "upool.h"
 #include "version.h"
 
 #include <netinet/in.h>
@@ -126,6 +127,43 @@ static void proxies_index(api *a, struct evhttp_request *req)
     reply_json(req, 200, m);
 }
 
+/* "upstreams": [addr…] and "balance" (rtchaos extension: the upstream
+ * pool, upool.h). Fills ups/nups (has_pool when "upstreams" was given) and
+ * balance (NULL when absent). Returns 0, or -1 with err. */
+static int pool_fields(json_t *o, const char **ups, size_t *nups, int *has_pool, const char **balance,
+                       char *err, size_t errlen)
+{
+    json_t *u = json_object_get(o, "upstreams"), *b = json_object_get(o, "balance");
+    *nups = 0;
+    *has_pool = 0;
+    *balance = NULL;
+    if (b && !json_is_null(b)) {
+        if (!json_is_string(b)) {
+            snprintf(err, errlen, "bad request body: balance must be a string");
+            return -1;
+        }
+        *balance = json_string_value(b);
+    }
+    if (!u || json_is_null(u))
+        return 0;
+    if (!json_is_array(u) || json_array_size(u) > UPOOL_MAX) {
+        snprintf(err, errlen, "bad request body: upstreams must be an array of at most %d addresses", UPOOL_MAX);
+        return -1;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(u, i, e) {
+        if (!json_is_string(e) || !json_string_length(e)) {
+            snprintf(err, errlen, "bad request body: upstreams[%zu] must be a HOST:PORT string", i);
+            return -1;
+        }
+        ups[i] = json_string_value(e);
+    }
+    *nups = json_array_size(u);
+    *has_pool = 1;
+    return 0;
+}
+
 static void proxies_create(api *a, struct evhttp_request *req)
 {
     json_t *b = body_json(req);
@@ -141,10 +179,24 @@ static void proxies_create(api *a, struct evhttp_request *req)
         char err[256];
         int status;
         proxy *p;
-        if (proxy_create(a->ps, name, listen, upstream, enabled, &p, &status, err, sizeof err) < 0)
-            reply_error(req, status, err);
-        else
-            reply_json(req, 201, proxy_to_json(p));
+        const char *ups[UPOOL_MAX], *balance;
+        size_t nups;
+        int has_pool;
+        if (pool_fields(b, ups, &nups, &has_pool, &balance, err, sizeof err) < 0) {
+            reply_error(req, 400, err);
+        } else {
+            if (has_pool && nups && !upstream[0])
+                upstream = ups[0];
+            if (proxy_create(a->ps, name, listen, upstream, enabled, &p, &status, err, sizeof err) < 0) {
+                reply_error(req, status, err);
+            } else if ((has_pool || balance) &&
+                       proxy_set_pool(p, has_pool ? ups : NULL, nups, balance, err, sizeof err) < 0) {
+                proxy_delete(p);
+                reply_error(req, 400, err);
+            } else {
+                reply_json(req, 201, proxy_to_json(p));
+            }
+        }
     }
     json_decref(b);
 }
@@ -192,6 +244,14 @@ json_t *api_populate(api *a, json_t *arr, int *status, char *err, size_t errlen)
                                en && json_is_boolean(en) ? json_is_true(en) : 1, &p, status, err,
                                errlen) < 0)
             return out;
+        const char *ups[UPOOL_MAX], *balance;
+        size_t nups;
+        int has_pool;
+        if (pool_fields(e, ups, &nups, &has_pool, &balance, err, errlen) < 0 ||
+            ((has_pool || balance) && proxy_set_pool(p, has_pool ? ups : NULL, nups, balance, err, errlen) < 0)) {
+            *status = 400;
+            return out;
+        }
         json_t *toxics = json_object_get(e, "toxics");
         if (json_is_array(toxics)) {
             size_t k;
@@ -251,8 +311,16 @@ static void proxy_update_req(api *a, struct evhttp_request *req, proxy *p)
         char l2[PROXY_ADDR_MAX], u2[PROXY_ADDR_MAX];
         snprintf(l2, sizeof l2, "%s", listen);
         snprintf(u2, sizeof u2, "%s", upstream);
-        if (proxy_update(p, l2, u2, enabled, &status, err, sizeof err) < 0)
+        const char *ups[UPOOL_MAX], *balance;
+        size_t nups;
+        int has_pool;
+        if (pool_fields(b, ups, &nups, &has_pool, &balance, err, sizeof err) < 0)
+            reply_error(req, 400, err);
+        else if (proxy_update(p, l2, u2, enabled, &status, err, sizeof err) < 0)
             reply_error(req, status, err);
+        else if ((has_pool || balance) &&
+                 proxy_set_pool(p, has_pool ? ups : NULL, nups, balance, err, sizeof err) < 0)
+            reply_error(req, 400, err);
         else
             reply_json(req, 200, proxy_to_json(p));
     }

@@ -1,6 +1,7 @@
 /* proxy.c — listeners, proxied connections and the toxic chain of each
  * direction, on bufferevents with high/low watermarks. */
 #include "proxy.h"
+#include "upool.h"
 #include "clock.h"
 #include "hist.h"
 #include "log.h"
@@ -126,6 +127,8 @@ struct conn {
     uint64_t close_deadline_us;
     ws_pmd pmd;              /* permessage-deflate, from the 101 response */
     char client_addr[64];
+    int up_idx;              /* the pool's upstream it went to, or -1 (upool.h) */
+    uint64_t src_hash;       /* client IP, for balance source */
     char path[256];
     int path_state;          /* 0 unknown, 1 known, 2 not HTTP */
     size_t sniffed;
@@ -142,6 +145,12 @@ struct proxy {
     struct event *accept_pause;  /* re-enables the listener after an accept error */
     struct sockaddr_storage up_addr;
     socklen_t up_len;
+    /* the upstream pool ("upstreams", "balance"); pool.n == 0: none, every
+     * connection goes to upstream */
+    upool pool;
+    char pool_name[UPOOL_MAX][PROXY_ADDR_MAX];
+    struct sockaddr_storage pool_addr[UPOOL_MAX];
+    socklen_t pool_len[UPOOL_MAX];
     toxic **tx;
     int ntx, captx;
     conn *conns;
@@ -970,6 +979,8 @@ static void conn_free(conn *c)
     if (c->next)
         c->next->prev = c->prev;
     p->n_active--;
+    if (c->up_idx >= 0)
+        upool_release(&p->pool, (size_t)c->up_idx);
     free(c);
 }
 
@@ -1254,6 +1265,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         return;
     }
     if (bev == c->srv && !c->connected) {
+        /* passive health: the pool skips this upstream for a while; the
+         * client, closed, reconnects and lands on another */
+        if (c->up_idx >= 0)
+            upool_mark_down(&c->p->pool, (size_t)c->up_idx, clock_mono_us());
         c->p->n_upstream_fail++;
         record(c->p, c->id, NULL, "upstream_connect_failed",
                json_pack("{s:s}", "error", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR())));
@@ -1368,6 +1383,15 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     c->seed = prng_derive(prng_derive(p->s->seed, p->name_hash), c->id);
     c->start_us = clock_mono_us();
     format_addr(sa, c->client_addr, sizeof c->client_addr, 0);
+    c->up_idx = -1;
+    {
+        char ip[INET6_ADDRSTRLEN] = "";
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, ip, sizeof ip);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof ip);
+        c->src_hash = prng_hash_str(ip);
+    }
     p->n_conns++;
 
     toxic *by = NULL;
@@ -1430,8 +1454,19 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
         bufferevent_set_max_single_read(b, IO_CHUNK);
         bufferevent_set_max_single_write(b, IO_CHUNK);
     }
-    if (!c->closing && bufferevent_socket_connect(c->srv, (struct sockaddr *)&p->up_addr,
-                                                  (int)p->up_len) < 0) {
+    struct sockaddr *up_sa = (struct sockaddr *)&p->up_addr;
+    int up_len = (int)p->up_len;
+    if (!c->closing && p->pool.n) {
+        size_t i = upool_pick(&p->pool, c->src_hash, clock_mono_us());
+        c->up_idx = (int)i;
+        up_sa = (struct sockaddr *)&p->pool_addr[i];
+        up_len = (int)p->pool_len[i];
+        record(p, c->id, NULL, "upstream_picked",
+               json_pack("{s:s,s:s}", "upstream", p->pool_name[i], "client", c->client_addr));
+    }
+    if (!c->closing && bufferevent_socket_connect(c->srv, up_sa, up_len) < 0) {
+        if (c->up_idx >= 0)
+            upool_mark_down(&p->pool, (size_t)c->up_idx, clock_mono_us());
         p->n_upstream_fail++;
         record(p, c->id, NULL, "upstream_connect_failed", json_pack("{s:s}", "error", "connect"));
         /* bufferevent_socket_connect may have freed nothing; close now */
@@ -1732,10 +1767,66 @@ json_t *proxy_toxics_json(const proxy *p)
     return a;
 }
 
+int proxy_set_pool(proxy *p, const char *const *addrs, size_t n, const char *balance, char *err,
+                   size_t errlen)
+{
+    upool_balance b = p->pool.balance;
+    if (balance && upool_balance_parse(balance, &b) < 0) {
+        snprintf(err, errlen, "balance must be roundrobin, leastconn or source, not \"%s\"", balance);
+        return -1;
+    }
+    if (!addrs) { /* balance only */
+        p->pool.balance = b;
+        return 0;
+    }
+    if (n > UPOOL_MAX) {
+        snprintf(err, errlen, "upstreams holds at most %d addresses", UPOOL_MAX);
+        return -1;
+    }
+    struct sockaddr_storage ss[UPOOL_MAX];
+    socklen_t len[UPOOL_MAX];
+    for (size_t i = 0; i < n; i++) {
+        char e2[200];
+        if (strlen(addrs[i]) >= PROXY_ADDR_MAX || resolve(addrs[i], 0, &ss[i], &len[i], e2, sizeof e2) < 0) {
+            snprintf(err, errlen, "upstreams[%zu]: %s", i, strlen(addrs[i]) >= PROXY_ADDR_MAX ? "too long" : e2);
+            return -1;
+        }
+    }
+    /* connections already open keep their upstream; their release must not
+     * touch the new pool's counts */
+    for (conn *c = p->conns; c; c = c->next)
+        c->up_idx = -1;
+    upool_init(&p->pool, n, b);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(p->pool_name[i], sizeof p->pool_name[i], "%s", addrs[i]);
+        p->pool_addr[i] = ss[i];
+        p->pool_len[i] = len[i];
+    }
+    if (n && set_upstream(p, addrs[0], err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
 json_t *proxy_to_json(const proxy *p)
 {
-    return json_pack("{s:s,s:s,s:s,s:b,s:o}", "name", p->name, "listen", p->listen, "upstream",
-                     p->upstream, "enabled", p->enabled, "toxics", proxy_toxics_json(p));
+    json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:o}", "name", p->name, "listen", p->listen, "upstream",
+                          p->upstream, "enabled", p->enabled, "toxics", proxy_toxics_json(p));
+    if (p->pool.n) {
+        /* rtchaos extension; a Toxiproxy client reads "upstream" (the first) */
+        json_t *ups = json_array(), *st = json_array();
+        uint64_t now = clock_mono_us();
+        for (size_t i = 0; i < p->pool.n; i++) {
+            json_array_append_new(ups, json_string(p->pool_name[i]));
+            json_array_append_new(st, json_pack("{s:s,s:b,s:I,s:I}", "upstream", p->pool_name[i], "up",
+                                                upool_is_up(&p->pool, i, now), "active",
+                                                (json_int_t)p->pool.active[i], "connections",
+                                                (json_int_t)p->pool.picks[i]));
+        }
+        json_object_set_new(o, "upstreams", ups);
+        json_object_set_new(o, "balance", json_string(upool_balance_name(p->pool.balance)));
+        json_object_set_new(o, "pool", st);
+    }
+    return o;
 }
 
 toxic *proxy_toxic_find(proxy *p, const char *name)

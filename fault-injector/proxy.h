@@ -53,6 +53,13 @@ void proxy_delete(proxy *p);
 const char *proxy_name(const proxy *p);
 const char *proxy_listen(const proxy *p);
 const char *proxy_upstream(const proxy *p);
+/* The upstream pool (rtchaos extension, docs/faults.md): addrs (n, <=
+ * UPOOL_MAX; NULL = keep the addresses, change balance only) become the
+ * pool, the first also the Toxiproxy-visible "upstream"; balance
+ * "roundrobin" | "leastconn" | "source" or NULL (unchanged). n == 0 with
+ * addrs removes the pool. Returns 0, or -1 with err (nothing changed). */
+int proxy_set_pool(proxy *p, const char *const *addrs, size_t n, const char *balance, char *err,
+                   size_t errlen);
 int proxy_enabled(const proxy *p);
 
 /* {"name","listen","upstream","enabled","toxics":[…]} — new reference. */
