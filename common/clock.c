@@ -1,6 +1,7 @@
 /* clock.c — microsecond monotonic and wall clocks. */
 #include "clock.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -48,4 +49,11 @@ int clock_cond_wait_us(pthread_cond_t *cond, pthread_mutex_t *mu, uint64_t wait_
     ts.tv_sec += (time_t)(wait_us / 1000000 + ns / 1000000000);
     ts.tv_nsec = (long)(ns % 1000000000);
     return pthread_cond_timedwait(cond, mu, &ts);
+}
+
+void clock_sleep_ms(unsigned ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
 }

@@ -22,6 +22,10 @@ char *clock_format_utc(int64_t ts_us, char *buf, unsigned long cap);
  * result (0 or ETIMEDOUT). */
 int clock_cond_wait_us(pthread_cond_t *cond, pthread_mutex_t *mu, uint64_t wait_us);
 
+/* Sleeps ms milliseconds, resuming after a signal interrupts it (the one
+ * sleep helper of every binary; event-loop code never calls it). */
+void clock_sleep_ms(unsigned ms);
+
 /* Time source that time-based code takes as a parameter, so tests drive it
  * without sleeping. `clock_now_default` wraps clock_mono_us. */
 typedef uint64_t (*clock_now_fn)(void *ctx);

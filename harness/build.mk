@@ -1,9 +1,10 @@
 # harness/build.mk — bin/rtchaos: the CLI core (scenario parser, orchestration,
 # fault timeline, verdicts, report writing), linked with the fleet's objects
-# (fleet/build.mk: FLEET_OBJS, FLEET_LIBS) and the report renderers
-# (reports/build.mk: REPORTS_OBJS, REPORTS_LIBS).
+# (fleet/build.mk: FLEET_OBJS, FLEET_LIBS), the report renderers
+# (reports/build.mk: REPORTS_OBJS, REPORTS_LIBS) and the suite runner
+# (suite/build.mk: SUITE_OBJS).
 #
-# reports/build.mk is included after this file, so its variables are read
+# reports/ and suite/ are included after this file, so its variables are read
 # with secondary expansion ($$(…)) when the link rule runs, not now.
 .SECONDEXPANSION:
 
@@ -11,7 +12,7 @@ HARNESS_CORE_SRCS := scenario.c verdict.c datadir.c child.c httpc.c proxyctl.c f
 HARNESS_CORE_OBJS := $(HARNESS_CORE_SRCS:%.c=$(BUILD)/harness/%.o)
 HARNESS_LIBS      := $(shell pkg-config --libs yaml-0.1 libevent)
 
-$(BINDIR)/rtchaos: $(BUILD)/harness/main.o $(HARNESS_CORE_OBJS) $$(FLEET_OBJS) $$(REPORTS_OBJS) $(COMMON_LIB)
+$(BINDIR)/rtchaos: $(BUILD)/harness/main.o $(HARNESS_CORE_OBJS) $$(FLEET_OBJS) $$(SUITE_OBJS) $$(REPORTS_OBJS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(HARNESS_LIBS) $(FLEET_LIBS) $(REPORTS_LIBS) $(LDLIBS_COMMON)
 
@@ -26,7 +27,7 @@ $(BINDIR)/rtchaos-netns-check: $(BUILD)/harness/netns_check_main.o $(BUILD)/harn
 BINS += $(BINDIR)/rtchaos-netns-check
 $(BUILD)/harness/netns_check_main.o: CPPFLAGS += -Iharness
 
-$(HARNESS_CORE_OBJS) $(BUILD)/harness/main.o: CPPFLAGS += -Iharness -Ifleet -Ireports
+$(HARNESS_CORE_OBJS) $(BUILD)/harness/main.o: CPPFLAGS += -Iharness -Ifleet -Ireports -Isuite
 $(BUILD)/tests/unit/test_windows.o: CPPFLAGS += -Iharness -Ifleet
 
 # the scenario parser checks a target's protocol against the adapters' table

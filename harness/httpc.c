@@ -61,6 +61,14 @@ int httpc_request(const char *host, uint16_t port, const char *method, const cha
                   const char *body, uint64_t timeout_ms, int *status, char **body_out, char *err,
                   size_t errlen)
 {
+    return httpc_request_bearer(host, port, method, path, body, NULL, timeout_ms, status, body_out, err,
+                                errlen);
+}
+
+int httpc_request_bearer(const char *host, uint16_t port, const char *method, const char *path,
+                         const char *body, const char *token, uint64_t timeout_ms, int *status,
+                         char **body_out, char *err, size_t errlen)
+{
     enum evhttp_cmd_type cmd;
     if (!strcmp(method, "GET"))
         cmd = EVHTTP_REQ_GET;
@@ -96,12 +104,28 @@ int httpc_request(const char *host, uint16_t port, const char *method, const cha
     struct timeval tv = {.tv_sec = (time_t)(timeout_ms / 1000), .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000};
     evhttp_connection_set_timeout_tv(conn, &tv);
     evhttp_connection_set_retries(conn, 0);
+    /* A server may answer before it has read the whole body (413 for an
+     * oversized one) and close: read that answer rather than report the
+     * failed write. */
+    evhttp_connection_set_flags(conn, EVHTTP_CON_READ_ON_WRITE_ERROR);
     evtimer_add(deadline, &tv);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     char hostport[300];
     snprintf(hostport, sizeof hostport, "%s:%u", host, port);
     evhttp_add_header(h, "Host", hostport);
     evhttp_add_header(h, "Connection", "close");
+    if (token) {
+        size_t alen = strlen(token) + sizeof "Bearer ";
+        char *auth = malloc(alen);
+        if (!auth) {
+            snprintf(err, errlen, "out of memory");
+            evhttp_request_free(req);
+            goto out;
+        }
+        snprintf(auth, alen, "Bearer %s", token);
+        evhttp_add_header(h, "Authorization", auth);
+        free(auth);
+    }
     if (body) {
         evhttp_add_header(h, "Content-Type", "application/json");
         evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));

@@ -1,5 +1,5 @@
 /* httpc.h — a blocking HTTP/1.1 request on loopback with a deadline, for the
- * harness's control calls (the proxy's API). Built on libevent's evhttp
+ * harness's control calls (the proxy's API, a suite drill's admin calls). Built on libevent's evhttp
  * client with a private event base per call. */
 #ifndef RTCHAOS_HTTPC_H
 #define RTCHAOS_HTTPC_H
@@ -17,5 +17,11 @@
 int httpc_request(const char *host, uint16_t port, const char *method, const char *path,
                   const char *body, uint64_t timeout_ms, int *status, char **body_out, char *err,
                   size_t errlen);
+
+/* The same with an "Authorization: Bearer <token>" header when token is not
+ * NULL (a suite drill's admin actions on the server under test). */
+int httpc_request_bearer(const char *host, uint16_t port, const char *method, const char *path,
+                         const char *body, const char *token, uint64_t timeout_ms, int *status,
+                         char **body_out, char *err, size_t errlen);
 
 #endif

@@ -4,15 +4,12 @@
 #include <string.h>
 
 #include "reports.h"
-#include "suite.h"
 
 static int usage(void)
 {
     fputs("usage: reports-tool render RUN_DIR | junit RUN_DIR | summary RUN_DIR\n"
           "       reports-tool compare BASE.json NEW.json [rules] [--out DIR]\n"
           "       reports-tool merge OUT_DIR SHARD_DIR...\n"
-          "       reports-tool suite-validate SUITE.yaml [RTCHAOS]\n"
-          "       reports-tool suite-run RTCHAOS SUITE.yaml [suite options]\n"
           "exit: 0 ok/pass, 1 regressed/failed, 2 usage or error\n",
           stderr);
     return 2;
@@ -33,11 +30,7 @@ int main(int argc, char **argv)
         rc = reports_print_summary(argv[2], stdout, err, sizeof err);
     else if (strcmp(cmd, "compare") == 0) {
         return reports_cli_compare(argc - 2, argv + 2);
-    } else if (strcmp(cmd, "suite-validate") == 0 && argc <= 4)
-        return suite_validate(argv[2], argc == 4 ? argv[3] : NULL, stderr);
-    else if (strcmp(cmd, "suite-run") == 0 && argc >= 4)
-        return suite_cli_run(argc - 3, argv + 3, argv[2]);
-    else if (strcmp(cmd, "merge") == 0)
+    } else if (strcmp(cmd, "merge") == 0)
         return reports_cli_merge(argc - 2, argv + 2);
     else if (strcmp(cmd, "report") == 0)
         return reports_cli_report(argc - 2, argv + 2);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "suite.h"
@@ -71,7 +72,7 @@ static void test_suite_parse_valid(void **state)
     fx *f = *state;
     char scen[400], text[2048];
     snprintf(scen, sizeof scen, "%s/one.yaml", f->dir);
-    write_text(scen, "name: one\n");
+    write_text(scen, "name: one\nwarmup: 1500ms\nduration: 5s\nclients:\n  - count: 3\n");
     snprintf(text, sizeof text,
              "suite: demo\ntitle: Demo\nquestions:\n  1: \"Why?\"\ndefaults:\n  set: [\"seed=3\"]\n  short: [\"duration=2s\"]\n"
              "entries:\n"
@@ -118,7 +119,12 @@ static void test_suite_parse_valid(void **state)
     assert_string_equal(d->actions[0].method, "POST");
     assert_int_equal(d->nbudgets, 1);
     assert_string_equal(d->budgets[0].metric, "p95_live_ms");
-    assert_true(fabs(d->warmup_s - 2.0) < 1e-9); /* the scenario's default */
+    /* the warm-up as the run will have it: the scenario loaded with the
+     * suite's, the entry's and then the command line's --set */
+    assert_true(fabs(suite_def_warmup_s(&s, &s.entries[0], 0, NULL, 0) - 1.5) < 1e-9);
+    const char *cli[] = {"warmup=3s"};
+    assert_true(fabs(suite_def_warmup_s(&s, &s.entries[0], 1, cli, 1) - 3.0) < 1e-9);
+    assert_true(suite_def_warmup_s(&s, &s.entries[1], 0, NULL, 0) < 0); /* no scenario */
     suite_def_free(&s);
     assert_int_equal(suite_is_suite_file(f->path), 1);
     assert_int_equal(suite_is_suite_file(scen), 0);
@@ -328,6 +334,58 @@ static void test_suite_run_index_and_exit_codes(void **state)
     assert_non_null(strstr(err, "needs 'scenario'"));
 }
 
+
+/* A drill's own server is judged like the servers a run starts: a non-zero
+ * exit after SIGTERM or a sanitizer report in its log fails the entry, a
+ * clean stop does not. The "rtchaos" and "rtchaos-server" here are scripts
+ * beside each other (the suite starts the server next to self_exe). */
+static void write_exe(const char *path, const char *text)
+{
+    write_text(path, text);
+    assert_int_equal(chmod(path, 0755), 0);
+}
+
+static int drill_with_server(fx *f, const char *on_term, char *why, size_t cap)
+{
+    char exe[400], srv[400], scen[400], out[400], err[1024] = "", p[500];
+    snprintf(exe, sizeof exe, "%s/rtchaos", f->dir);
+    snprintf(srv, sizeof srv, "%s/rtchaos-server", f->dir);
+    snprintf(scen, sizeof scen, "%s/one.yaml", f->dir);
+    snprintf(out, sizeof out, "%s/out", f->dir);
+    write_text(scen, "duration: 1s\nclients:\n  - count: 1\n");
+    write_exe(exe, "#!/bin/sh\nprintf '{\"schema\":\"rtchaos.report/1\"}' > \"$4/report.json\"\n");
+    char text[600];
+    snprintf(text, sizeof text,
+             "#!/bin/sh\necho 'listening 127.0.0.1:9'\ntrap '%s' TERM\nwhile :; do sleep 0.05; done\n", on_term);
+    write_exe(srv, text);
+    write_text(f->path, "suite: d\ntitle: Drill server\nentries:\n"
+                        "  - {id: dr, title: Drill, scenario: one.yaml, drill: {server: {args: []}}}\n");
+    suite_opts o = {.self_exe = exe, .out_dir = out};
+    int rc = suite_run(f->path, &o, NULL, 0, err, sizeof err);
+    snprintf(p, sizeof p, "%s/index.json", out);
+    json_error_t jerr;
+    json_t *idx = json_load_file(p, 0, &jerr);
+    assert_non_null(idx);
+    json_t *e = json_array_get(json_object_get(idx, "entries"), 0);
+    snprintf(why, cap, "%s: %s", json_string_value(json_object_get(e, "status")),
+             json_string_value(json_object_get(e, "why")) ? json_string_value(json_object_get(e, "why")) : "");
+    json_decref(idx);
+    return rc;
+}
+
+static void test_suite_drill_server_judged(void **state)
+{
+    fx *f = *state;
+    char why[600];
+    assert_int_equal(drill_with_server(f, "exit 0", why, sizeof why), 0);
+    assert_int_equal(drill_with_server(f, "exit 1", why, sizeof why), 1);
+    assert_non_null(strstr(why, "FAIL: drill server: exited with code 1"));
+    assert_int_equal(drill_with_server(f, "echo \"==1==ERROR: AddressSanitizer: heap-use-after-free\" >&2; exit 0",
+                                       why, sizeof why),
+                     1);
+    assert_non_null(strstr(why, "FAIL: drill server: sanitizer report: ==1==ERROR: AddressSanitizer"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_suite_watch_judgements),
         cmocka_unit_test(test_suite_restore_budget_on_timeline),
         cmocka_unit_test_setup_teardown(test_suite_run_index_and_exit_codes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_suite_drill_server_judged, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,7 @@
  * action restores the budget.
  *
  * Each entry is run as a child process `rtchaos run SCENARIO --out DIR
- * [--target URL] [--set …]` (the CLI contract of DESIGN.md), so a suite never
+ * [--target URL] [--set …]` (the CLI of docs/scenarios.md), so a suite never
  * shares state between runs and one broken run cannot take the others down.
  * Format: docs/suites.md. Nothing here logs; errors go to err. */
 #ifndef RTCHAOS_SUITE_H

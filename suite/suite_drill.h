@@ -1,18 +1,11 @@
-/* suite_drill.h — internal to reports/: what a drill does around its run:
- * talk HTTP to the server (libevent evhttp), scrape /metrics samples, apply
- * the admin actions, and judge the watches and the restore budgets. */
+/* suite_drill.h — internal to suite/: what a drill judges around its run:
+ * /metrics samples summed, the watches and the restore budgets. */
 #ifndef RTCHAOS_SUITE_DRILL_H
 #define RTCHAOS_SUITE_DRILL_H
 #include <stddef.h>
 #include <jansson.h>
 
 #include "suite_def.h"
-
-/* One HTTP/1.1 request to 127.0.0.1:port with a deadline. On success
- * returns 0 with *status and a malloc'd NUL-terminated *body (caller
- * frees); -1 with err on a connection failure or timeout. */
-int suite_drill_http(int port, const char *method, const char *path, const char *body, const char *token,
-                     int timeout_ms, int *status, char **resp, char *err, size_t errlen);
 
 /* Sum of the values of every sample of `metric` in a Prometheus text
  * exposition whose label set contains `labels` (NULL = any). Samples of

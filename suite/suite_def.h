@@ -1,4 +1,4 @@
-/* suite_def.h — internal to reports/: a suite file parsed (libyaml) into
+/* suite_def.h — internal to suite/: a suite file parsed (libyaml) into
  * structs, with file:line:col diagnostics. */
 #ifndef RTCHAOS_SUITE_DEF_H
 #define RTCHAOS_SUITE_DEF_H
@@ -57,7 +57,6 @@ typedef struct suite_drill {
                                   suite's folder and the entry's run folder (absolute) */
     size_t nserver_args;
     char *server_config;       /* resolved path or NULL */
-    double warmup_s;           /* the scenario's warm-up (to place t = 0); from the scenario file */
     suite_watch *watches;
     size_t nwatches;
     suite_action *actions;
@@ -112,5 +111,12 @@ void suite_def_free(suite_def *s);
 
 /* "1.5s", "500ms", "2m", "90" (seconds) → seconds; -1 when malformed. */
 double suite_def_seconds(const char *s);
+
+/* The warm-up of entry e's scenario in seconds, as its run will have it:
+ * the scenario loaded by the harness's loader with the suite's, the
+ * entry's, (short_form) their short overrides and then extra_sets applied
+ * in that order. -1 when the scenario does not load (its run will say why). */
+double suite_def_warmup_s(const suite_def *s, const suite_entry *e, int short_form, const char *const *extra_sets,
+                          size_t nextra);
 
 #endif

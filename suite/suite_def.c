@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "scenario.h"
+
 typedef struct pctx {
     const char *path;
     yaml_document_t *doc;
@@ -200,31 +202,6 @@ static char *resolve(const char *dir, const char *p)
     return r;
 }
 
-/* The scenario's top-level "warmup" (default 2 s), read with a plain line
- * scan: a drill needs it to place the harness's t = 0, and nothing else of
- * the scenario (the harness validates the rest). */
-static double scenario_warmup_s(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    double w = 2.0;
-    if (!f)
-        return w;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "warmup:", 7) == 0) {
-            char *v = line + 7;
-            while (*v == ' ')
-                v++;
-            v[strcspn(v, " \t\r\n#")] = 0;
-            double x = suite_def_seconds(v);
-            if (x >= 0)
-                w = x;
-        }
-    }
-    fclose(f);
-    return w;
-}
-
 static const char *const op_names[] = {"<=", ">=", "<", ">", "==", "!=", NULL};
 
 static int parse_window_budget(pctx *c, yaml_node_t *n, const char *text, double from_s, double to_s,
@@ -408,8 +385,6 @@ static void parse_drill(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
         }
         free_list(bs, nb);
     }
-    if (e->scenario)
-        d->warmup_s = scenario_warmup_s(e->scenario);
 }
 
 static void parse_entry(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
@@ -647,4 +622,40 @@ void suite_def_free(suite_def *s)
     free(s->title);
     free(s->description);
     memset(s, 0, sizeof *s);
+}
+
+double suite_def_warmup_s(const suite_def *s, const suite_entry *e, int short_form, const char *const *extra_sets,
+                          size_t nextra)
+{
+    const char *const *lists[5] = {(const char *const *)s->sets, (const char *const *)e->sets,
+                                   short_form ? (const char *const *)s->short_sets : NULL,
+                                   short_form ? (const char *const *)e->short_sets : NULL, extra_sets};
+    size_t counts[5] = {s->nsets, e->nsets, short_form ? s->nshort_sets : 0, short_form ? e->nshort_sets : 0,
+                        nextra};
+    size_t n = 0;
+    for (int l = 0; l < 5; l++)
+        n += lists[l] ? counts[l] : 0;
+    const char **sets = calloc(n ? n : 1, sizeof *sets);
+    if (!sets || !e->scenario) {
+        free(sets);
+        return -1;
+    }
+    n = 0;
+    for (int l = 0; l < 5; l++)
+        for (size_t i = 0; lists[l] && i < counts[l]; i++)
+            sets[n++] = lists[l][i];
+    /* the same overrides, in the same order, as the entry's `rtchaos run`
+     * command line (suite.c entry_sets); a drill runs with --target */
+    scn_load_opts lo = {.sets = sets, .nsets = n, .has_target = e->drill.present};
+    scenario scn;
+    scn_diag diag;
+    scn_diag_init(&diag);
+    double w = -1;
+    if (scenario_load(e->scenario, &lo, &scn, &diag) == 0) {
+        w = (double)scn.warmup_us / 1e6;
+        scenario_free(&scn);
+    }
+    scn_diag_free(&diag);
+    free(sets);
+    return w;
 }

@@ -1,10 +1,7 @@
-/* suite_drill.c — drill support: HTTP calls to the server under test
- * (libevent evhttp), Prometheus text sums, watch and restore judgements. */
+/* suite_drill.c — drill support: Prometheus text sums, watch and restore
+ * judgements (the HTTP calls go through harness/httpc.c). */
 #include "suite_drill.h"
 
-#include <event2/buffer.h>
-#include <event2/event.h>
-#include <event2/http.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,85 +10,6 @@
 #include "hist.h"
 #include "rdoc.h"
 #include "verdict_metric.h"
-
-typedef struct http_ctx {
-    int done, status;
-    char *body;
-    struct event_base *base;
-} http_ctx;
-
-static void http_done(struct evhttp_request *req, void *arg)
-{
-    http_ctx *c = arg;
-    c->done = 1;
-    if (req && evhttp_request_get_response_code(req) > 0) {
-        c->status = evhttp_request_get_response_code(req);
-        struct evbuffer *in = evhttp_request_get_input_buffer(req);
-        size_t n = evbuffer_get_length(in);
-        c->body = malloc(n + 1);
-        if (c->body) {
-            evbuffer_remove(in, c->body, n);
-            c->body[n] = 0;
-        }
-    }
-    event_base_loopexit(c->base, NULL);
-}
-
-int suite_drill_http(int port, const char *method, const char *path, const char *body, const char *token,
-                     int timeout_ms, int *status, char **resp, char *err, size_t errlen)
-{
-    *resp = NULL;
-    http_ctx c = {0};
-    c.base = event_base_new();
-    if (!c.base) {
-        snprintf(err, errlen, "event_base_new failed");
-        return -1;
-    }
-    struct evhttp_connection *conn = evhttp_connection_base_new(c.base, NULL, "127.0.0.1", (unsigned short)port);
-    struct evhttp_request *req = conn ? evhttp_request_new(http_done, &c) : NULL;
-    if (!req) {
-        if (conn)
-            evhttp_connection_free(conn);
-        event_base_free(c.base);
-        snprintf(err, errlen, "cannot create an HTTP request");
-        return -1;
-    }
-    evhttp_connection_set_timeout(conn, (timeout_ms + 999) / 1000);
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Host", "127.0.0.1");
-    evhttp_add_header(h, "Connection", "close");
-    if (token) {
-        char auth[4200];
-        snprintf(auth, sizeof auth, "Bearer %s", token);
-        evhttp_add_header(h, "Authorization", auth);
-    }
-    if (body) {
-        evhttp_add_header(h, "Content-Type", "application/json");
-        evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
-    }
-    enum evhttp_cmd_type cmd = strcmp(method, "POST") == 0 ? EVHTTP_REQ_POST : EVHTTP_REQ_GET;
-    int rc = -1;
-    if (evhttp_make_request(conn, req, cmd, path) != 0) {
-        snprintf(err, errlen, "%s %s: cannot send", method, path);
-        goto out;
-    }
-    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-    event_base_loopexit(c.base, &tv); /* the deadline, whatever happens */
-    event_base_dispatch(c.base);
-    if (!c.done || !c.status) {
-        snprintf(err, errlen, "%s 127.0.0.1:%d%s: no response within %d ms", method, port, path, timeout_ms);
-        goto out;
-    }
-    *status = c.status;
-    *resp = c.body ? c.body : strdup("");
-    c.body = NULL;
-    rc = 0;
-out:
-    free(c.body);
-    evhttp_connection_free(conn);
-    event_base_free(c.base);
-    return rc;
-}
 
 /* Prometheus text is parsed by hand: a line is `name{labels} value` or
  * `name value`; no Debian-packaged C library parses the exposition format,

@@ -15,19 +15,21 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "child.h"
 #include "clock.h"
+#include "httpc.h"
 #include "rdoc.h"
 #include "verdict_metric.h"
 #include "rout.h"
 #include "suite_def.h"
 #include "suite_drill.h"
-#include "suite_proc.h"
 #include "version.h"
 
 /* How often a drill scrapes /metrics while its run goes on. */
 #define DRILL_SCRAPE_MS 500
 #define DRILL_HTTP_TIMEOUT_MS 2000
 #define DRILL_SERVER_READY_MS 15000
+#define DRILL_SERVER_STOP_MS 5000
 
 /* ST_SKIPPED: filtered out by --only, left out of the index. */
 typedef enum entry_status { ST_PASS = 0, ST_FAIL, ST_INVALID, ST_BROKEN, ST_NOT_RUNNABLE, ST_SKIPPED } entry_status;
@@ -171,17 +173,16 @@ int suite_validate(const char *path, const char *self_exe, FILE *diag)
             if (fd >= 0)
                 close(fd);
             char err[256];
-            pid_t pid = suite_proc_start(a.v, log, err, sizeof err);
-            int status = 0;
-            if (pid > 0) {
+            child v;
+            int started = child_start(&v, "validate", a.v, log, log, err, sizeof err) == 0;
+            if (started) {
                 uint64_t deadline = clock_mono_us() + 30000000ULL;
-                int done;
-                while ((done = suite_proc_poll(pid, &status)) == 0 && clock_mono_us() < deadline)
-                    suite_proc_sleep_ms(10);
-                if (done == 0)
-                    status = suite_proc_stop(pid, 1000);
+                while (!child_poll(&v) && clock_mono_us() < deadline)
+                    clock_sleep_ms(10);
+                if (!v.exited)
+                    child_stop(&v, 1000);
             }
-            if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            if (!started || !WIFEXITED(v.status) || WEXITSTATUS(v.status) != 0) {
                 bad = 1;
                 if (diag) {
                     fprintf(diag, "%s:%d:1: entry '%s'%s: scenario %s does not validate:\n", path, e->line, e->id,
@@ -228,8 +229,8 @@ static void drill_scrape(const suite_drill *d, drill_run *r, double t)
     char err[256];
     int status;
     char *body = NULL;
-    if (suite_drill_http(r->port, "GET", "/metrics", NULL, NULL, DRILL_HTTP_TIMEOUT_MS, &status, &body, err,
-                         sizeof err) == 0 &&
+    if (httpc_request("127.0.0.1", (uint16_t)r->port, "GET", "/metrics", NULL, DRILL_HTTP_TIMEOUT_MS, &status, &body, err,
+                      sizeof err) == 0 &&
         status == 200) {
         for (size_t i = 0; i < d->nwatches; i++) {
             double v;
@@ -273,8 +274,8 @@ static void drill_tick(const suite_drill *d, drill_run *r)
         for (unsigned k = 0; k < a->repeat; k++) {
             int status = 0;
             char *body = NULL;
-            if (suite_drill_http(r->port, a->method, a->path, padded ? padded : a->body, a->token,
-                                 DRILL_HTTP_TIMEOUT_MS, &status, &body, err, sizeof err) != 0) {
+            if (httpc_request_bearer("127.0.0.1", (uint16_t)r->port, a->method, a->path, padded ? padded : a->body,
+                                     a->token, DRILL_HTTP_TIMEOUT_MS, &status, &body, err, sizeof err) != 0) {
                 ok = 0;
                 snprintf(last_resp, sizeof last_resp, "%s", err);
                 json_object_set_new(statuses, "no answer",
@@ -302,19 +303,12 @@ static void drill_tick(const suite_drill *d, drill_run *r)
     }
 }
 
+/* t = 0 of the run (after its warm-up), from the scenario as the run loads
+ * it; the report's own warmup_s corrects it once the run is done. */
 static double effective_warmup(const suite_def *s, const suite_entry *e, const suite_opts *o)
 {
-    double w = e->drill.warmup_s;
-    char **lists[4] = {s->sets, e->sets, o->short_form ? s->short_sets : NULL, o->short_form ? e->short_sets : NULL};
-    size_t counts[4] = {s->nsets, e->nsets, o->short_form ? s->nshort_sets : 0, o->short_form ? e->nshort_sets : 0};
-    for (int l = 0; l < 4; l++)
-        for (size_t i = 0; i < counts[l]; i++)
-            if (strncmp(lists[l][i], "warmup=", 7) == 0 && suite_def_seconds(lists[l][i] + 7) >= 0)
-                w = suite_def_seconds(lists[l][i] + 7);
-    for (size_t i = 0; i < o->nsets; i++)
-        if (strncmp(o->sets[i], "warmup=", 7) == 0 && suite_def_seconds(o->sets[i] + 7) >= 0)
-            w = suite_def_seconds(o->sets[i] + 7);
-    return w;
+    double w = suite_def_warmup_s(s, e, o->short_form, o->sets, o->nsets);
+    return w < 0 ? 2.0 : w;
 }
 
 /* A drill's server argument with {suite_dir} and {run_dir} replaced by
@@ -348,7 +342,7 @@ static char *expand_arg(const char *arg, const char *suite_dir, const char *run_
 }
 
 static int start_server(const char *self_exe, const suite_drill *d, const char *suite_dir, const char *entry_dir,
-                        pid_t *pid, int *port, char *err, size_t errlen)
+                        child *srv, int *port, char *err, size_t errlen)
 {
     char bin[4096], log[4096], *tmp = strdup(self_exe);
     snprintf(bin, sizeof bin, "%s/rtchaos-server", dirname(tmp));
@@ -367,20 +361,20 @@ static int start_server(const char *self_exe, const suite_drill *d, const char *
         av_push(&a, x);
         free(x);
     }
-    *pid = suite_proc_start(a.v, log, err, errlen);
+    int rc = child_start(srv, "rtchaos-server", a.v, log, log, err, errlen);
     av_free(&a);
-    if (*pid < 0)
+    if (rc != 0)
         return -1;
     char addr[128];
-    if (suite_proc_wait_line(*pid, log, "listening ", addr, sizeof addr, DRILL_SERVER_READY_MS, err, errlen) != 0) {
-        suite_proc_stop(*pid, 2000);
+    if (child_wait_line(srv, "listening ", addr, sizeof addr, DRILL_SERVER_READY_MS, err, errlen) != 0) {
+        child_stop(srv, 2000);
         return -1;
     }
     const char *colon = strrchr(addr, ':');
     *port = colon ? atoi(colon + 1) : 0;
     if (*port <= 0) {
         snprintf(err, errlen, "rtchaos-server printed 'listening %s': no port", addr);
-        suite_proc_stop(*pid, 2000);
+        child_stop(srv, 2000);
         return -1;
     }
     return 0;
@@ -450,7 +444,7 @@ static void run_entry(const suite_def *s, const suite_entry *e, const suite_opts
         return;
     }
     rdoc_path(log, sizeof log, entry_dir, "run.log");
-    pid_t server = -1;
+    child server = {0};
     int port = 0;
     char target[128] = "";
     if (e->drill.present) {
@@ -482,12 +476,14 @@ static void run_entry(const suite_def *s, const suite_entry *e, const suite_opts
         drill_scrape(&e->drill, &dr, DRILL_BASELINE_T);
     }
     uint64_t start = clock_mono_us();
-    pid_t pid = suite_proc_start(a.v, log, err, sizeof err);
+    child run;
+    int started = child_start(&run, "rtchaos run", a.v, log, log, err, sizeof err) == 0;
     av_free(&a);
-    if (pid < 0) {
+    if (!started) {
         res->status = ST_BROKEN;
         snprintf(res->why, sizeof res->why, "%.400s", err);
-        suite_proc_stop(server, 3000);
+        if (server.pid > 0)
+            child_stop(&server, 3000);
         if (e->drill.present) {
             for (size_t i = 0; i < e->drill.nwatches; i++)
                 suite_samples_free(&dr.samples[i]);
@@ -500,24 +496,35 @@ static void run_entry(const suite_def *s, const suite_entry *e, const suite_opts
         dr.t0_us = start + (uint64_t)(effective_warmup(s, e, o) * 1e6);
     uint64_t deadline = start + (uint64_t)(e->timeout_s * 1e6);
     int status = 0, exited = 0;
-    while (!exited) {
-        int r = suite_proc_poll(pid, &status);
-        if (r != 0) {
-            exited = r > 0;
+    for (;;) {
+        if (child_poll(&run)) {
+            exited = 1;
+            status = run.status;
             break;
         }
         if (clock_mono_us() > deadline) {
-            status = suite_proc_stop(pid, 5000);
+            child_stop(&run, 5000);
+            status = run.status;
             snprintf(res->why, sizeof res->why, "did not finish within %.0f s: stopped", e->timeout_s);
             break;
         }
         if (e->drill.present)
             drill_tick(&e->drill, &dr);
-        suite_proc_sleep_ms(50);
+        clock_sleep_ms(50);
     }
     res->elapsed_s = (double)(clock_mono_us() - start) / 1e6;
-    if (e->drill.present)
-        suite_proc_stop(server, 5000);
+    /* The drill's server is judged like the servers a run starts: a crash,
+     * a non-zero exit or a sanitizer report fails the entry (below, once the
+     * run's own status is known). */
+    char server_why[400] = "";
+    if (e->drill.present) {
+        int how = child_stop(&server, DRILL_SERVER_STOP_MS);
+        char why[300], line[300];
+        if (!child_judge_stop(&server, how, DRILL_SERVER_STOP_MS, why, sizeof why))
+            snprintf(server_why, sizeof server_why, "drill server: %s (see server.log)", why);
+        else if (child_sanitizer_report(&server, line, sizeof line))
+            snprintf(server_why, sizeof server_why, "drill server: sanitizer report: %.300s", line);
+    }
     if (exited && WIFEXITED(status)) {
         res->exit_code = WEXITSTATUS(status);
         res->status = res->exit_code == 0 ? ST_PASS : res->exit_code == 1 ? ST_FAIL
@@ -571,6 +578,13 @@ static void run_entry(const suite_def *s, const suite_entry *e, const suite_opts
             suite_samples_free(&dr.samples[i]);
         free(dr.samples);
         json_decref(dr.actions_done);
+    }
+    if (server_why[0] && res->status == ST_PASS) {
+        res->status = ST_FAIL;
+        snprintf(res->why, sizeof res->why, "%s", server_why);
+    } else if (server_why[0]) {
+        size_t n = strlen(res->why);
+        snprintf(res->why + n, sizeof res->why - n, "%s%s", n ? "; " : "", server_why);
     }
 }
 
@@ -806,7 +820,7 @@ int suite_run(const char *path, const suite_opts *o, char *out_dir_used, size_t 
     /* A drill's actions (evhttp, suite_drill.c) and /metrics watches write to
      * a server that may close the connection first (a 413/429 answered and
      * closed): that is an answer to judge, not a reason to die of SIGPIPE.
-     * Entry children get SIG_DFL back (suite_proc.c). */
+     * Entry children get SIG_DFL back (harness/child.c). */
     signal(SIGPIPE, SIG_IGN);
     suite_def s;
     char *diag_buf = NULL;
