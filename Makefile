@@ -11,9 +11,12 @@
 #                     under PREFIX (default /usr/local), DESTDIR honoured;
 #                     make uninstall removes them (mk/install.mk)
 #
-# Each component adds its binaries and tests in its own fragment
-# (<component>/build.mk), so that adding a module never means editing a
-# shared list here.
+# Each folder adds its binaries and tests in its own fragment
+# (<folder>/build.mk, reference-server/sec/build.mk), so that adding a module
+# never means editing a shared list here. Fragments may be read in any
+# order: a variable of another fragment is read in a recipe, in a recursive
+# (=) variable, or in a prerequisite as $$(VAR) (second expansion, below).
+# docs/architecture.md says what each folder is.
 
 CC       ?= cc
 OPT      ?= -O2 -g
@@ -57,12 +60,19 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+# Prerequisites written $$(VAR) are expanded once every fragment is read.
+.SECONDEXPANSION:
+
 # unit_test(NAME, OBJS, LIBS): build tests/unit/NAME.c into $(BUILD)/tests/NAME,
-# linked with OBJS, common and LIBS, and add it to UNIT_TESTS.
+# linked with OBJS, common and LIBS, and add it to UNIT_TESTS. OBJS and LIBS
+# of another fragment are passed as $$(VAR): kept as recursive variables and
+# read when the rule is (second expansion) and when it runs.
 define unit_test
-$(BUILD)/tests/$(1): $(BUILD)/tests/unit/$(1).o $(2) $$(COMMON_LIB)
+UT_OBJS_$(1) = $(2)
+UT_LIBS_$(1) = $(3)
+$(BUILD)/tests/$(1): $(BUILD)/tests/unit/$(1).o $$$$(UT_OBJS_$(1)) $$(COMMON_LIB)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $(3) $$(LDLIBS_COMMON) -lcmocka
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(UT_LIBS_$(1)) $$(LDLIBS_COMMON) -lcmocka
 UNIT_TESTS += $(BUILD)/tests/$(1)
 endef
 
@@ -72,7 +82,7 @@ $(eval $(call unit_test,test_prng,,))
 $(eval $(call unit_test,test_clock,,))
 $(eval $(call unit_test,test_log,,))
 
--include $(wildcard */build.mk)
+-include $(wildcard */build.mk */*/build.mk)
 include mk/install.mk
 
 all: $(COMMON_LIB) $(BINS)
@@ -85,7 +95,7 @@ all: $(COMMON_LIB) $(BINS)
 # `make test` (what CI and README run) is the whole suite twice, plain and
 # built with ASan+UBSan, then every saved fuzz input replayed (fuzz-regress)
 # and a short libFuzzer pass over every parser of
-# outside input (security/build.mk; a crash fails the run and leaves the
+# outside input (fuzz/build.mk; a crash fails the run and leaves the
 # input in build/fuzz/artifacts/). `make test-plain` is the first part alone.
 # Under `make -jN test` the plain, ASan and fuzz builds go side by side, then
 # the two passes share the lanes of one scripts/run-tests.sh (one count).
@@ -118,6 +128,14 @@ integration: all
 
 check-asan:
 	RTCHAOS_TEST_LOGS=$(abspath build/asan/test-logs) $(ASAN_MAKE) test-plain
+
+# rtchaos-server (auth, policy, audit, limits on) and rtchaos-proxy under
+# valgrind for a scripted session; fails on any memory error or any definitely
+# or indirectly lost byte. Logs in build/valgrind/.
+.PHONY: valgrind
+valgrind: all
+	RTCHAOS_BIN=$(abspath $(BINDIR)) RTCHAOS_TEST_LOGS=$(abspath build/valgrind) \
+	  /usr/bin/python3 tests/valgrind_session.py build/valgrind
 
 bench: all
 	@for b in bench/*.sh; do [ -x "$$b" ] && RTCHAOS_BIN=$(abspath $(BINDIR)) "$$b"; done; true

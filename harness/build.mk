@@ -4,9 +4,8 @@
 # (reports/build.mk: REPORTS_OBJS, REPORTS_LIBS) and the suite runner
 # (suite/build.mk: SUITE_OBJS).
 #
-# reports/ and suite/ are included after this file, so its variables are read
-# with secondary expansion ($$(…)) when the link rule runs, not now.
-.SECONDEXPANSION:
+# Those folders' variables are read with second expansion ($$(…)), so the
+# order in which the fragments are read does not matter.
 
 HARNESS_CORE_SRCS := scenario.c verdict.c datadir.c child.c httpc.c proxyctl.c faultplan.c orch.c windows.c live_metrics.c server_scrape.c netns.c netfault.c
 HARNESS_CORE_OBJS := $(HARNESS_CORE_SRCS:%.c=$(BUILD)/harness/%.o)
@@ -35,8 +34,8 @@ SCN_OBJS := $(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o $(BUILD)/flee
 $(eval $(call unit_test,test_scenario,$(SCN_OBJS),$(HARNESS_LIBS)))
 $(eval $(call unit_test,test_verdict,$(SCN_OBJS),$(HARNESS_LIBS)))
 $(eval $(call unit_test,test_faultplan,$(BUILD)/harness/faultplan.o $(SCN_OBJS),$(HARNESS_LIBS)))
-$(eval $(call unit_test,test_netfault,$(BUILD)/harness/netfault.o $(BUILD)/harness/netns.o $(BUILD)/harness/faultplan.o $(SCN_OBJS),$(HARNESS_LIBS) $(FLEET_LIBS)))
+$(eval $(call unit_test,test_netfault,$(BUILD)/harness/netfault.o $(BUILD)/harness/netns.o $(BUILD)/harness/faultplan.o $(SCN_OBJS),$(HARNESS_LIBS) $$(FLEET_LIBS)))
 $(eval $(call unit_test,test_child,$(BUILD)/harness/child.o,))
 $(eval $(call unit_test,test_windows,$(BUILD)/harness/windows.o $(BUILD)/fleet/checker.o,))
-$(eval $(call unit_test,test_live_metrics,$(BUILD)/harness/live_metrics.o $(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o $(FLEET_OBJS),$(HARNESS_LIBS) $(FLEET_LIBS)))
+$(eval $(call unit_test,test_live_metrics,$(BUILD)/harness/live_metrics.o $(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o $$(FLEET_OBJS),$(HARNESS_LIBS) $$(FLEET_LIBS)))
 $(BUILD)/tests/unit/test_live_metrics.o: CPPFLAGS += -Iharness -Ifleet

@@ -5,9 +5,13 @@ SERVER_LIBS := $(shell pkg-config --libs libwebsockets) -lev -lhiredis
 SERVER_SRCS := $(filter-out reference-server/main.c,$(wildcard reference-server/*.c))
 SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
 
-$(BINDIR)/rtchaos-server: $(BUILD)/reference-server/main.o $(SERVER_OBJS) $(COMMON_LIB)
+# The security modules (reference-server/sec/build.mk: SEC_LIB, SEC_LDLIBS,
+# read at link time) are reached through authz.c, the hook into sec_gate;
+# libcommon again after libsec, which uses it.
+$(BINDIR)/rtchaos-server: $(BUILD)/reference-server/main.o $(SERVER_OBJS) $(COMMON_LIB) $$(SEC_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(SERVER_LIBS) $(LDLIBS_COMMON)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(SEC_LIB) $(COMMON_LIB) $(SERVER_LIBS) $(SEC_LDLIBS) $(LDLIBS_COMMON)
+$(BUILD)/reference-server/authz.o: CPPFLAGS += -Ireference-server/sec
 
 BINS += $(BINDIR)/rtchaos-server
 

@@ -1,31 +1,5 @@
-# security/build.mk — the reference server's security modules
-# (reference-server/sec/: JWT, channel policy, rate limits, storm guard,
-# audit log) as a library the server links, their unit tests, the fuzz
-# targets (`make fuzz`) and the valgrind session (`make valgrind`).
-
-SEC_SRCS    := $(wildcard reference-server/sec/*.c)
-SEC_OBJS    := $(SEC_SRCS:%.c=$(BUILD)/%.o)
-SEC_LIB     := $(BUILD)/libsec.a
-# what a binary linking $(SEC_LIB) also needs
-SEC_LDLIBS  := $(shell pkg-config --libs libjwt libcrypto)
-SEC_INCLUDE := -Ireference-server/sec
-
-$(SEC_OBJS): CPPFLAGS += $(shell pkg-config --cflags libjwt libcrypto)
-
-$(SEC_LIB): $(SEC_OBJS)
-	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
-
-SEC_TESTS := test_sec_jwt test_sec_channel test_sec_policy test_sec_ratelimit test_sec_storm \
-             test_sec_gate test_sec_audit test_sec_revoke
-$(foreach t,$(SEC_TESTS),$(eval $(BUILD)/tests/unit/$(t).o: CPPFLAGS += $(SEC_INCLUDE)))
-$(foreach t,$(SEC_TESTS),$(eval $(call unit_test,$(t),$(SEC_LIB),$(SEC_LDLIBS))))
-
-# the fuzzers' findings, replayed as unit tests (inputs in fuzz/regress/)
-$(BUILD)/tests/unit/test_fuzz_regress.o: CPPFLAGS += -Ifault-injector -Ifleet
-$(eval $(call unit_test,test_fuzz_regress,$(BUILD)/fault-injector/sse_stream.o $(BUILD)/fleet/fleet_ws.o,-lhttp_parser -lwslay $(shell pkg-config --libs libcrypto)))
-
-# ---- fuzzing (clang libFuzzer + ASan + UBSan) ---------------------------------
+# fuzz/build.mk — libFuzzer targets (clang + ASan + UBSan) over every parser
+# of outside input, and their saved findings replayed as a unit test.
 #   make fuzz                 each target for FUZZ_SECONDS (default 30) on top of
 #                             its seeds in fuzz/corpus/<target>/; new inputs go to
 #                             build/fuzz/corpus/, crashes to build/fuzz/artifacts/
@@ -39,23 +13,24 @@ FUZZ_SECONDS ?= 30
 FUZZ_DIR     := build/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -std=gnu11 -g -O1 -MMD -MP $(FUZZ_SAN) -fsanitize=fuzzer-no-link -D_GNU_SOURCE -Icommon \
-                $(SEC_INCLUDE) $(shell pkg-config --cflags jansson libjwt libcrypto)
-FUZZ_LIBS    := $(SEC_LDLIBS) $(LDLIBS_COMMON)
+                -Ireference-server/sec $(shell pkg-config --cflags jansson libjwt libcrypto)
+FUZZ_LIBS     = $(SEC_LDLIBS) $(LDLIBS_COMMON)
 FUZZ_ALL     := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 # the generated version (mk/version.mk), which every binary links: the
 # proxy's /version reads it
-FUZZ_BASE_SRCS := $(wildcard common/*.c) $(SEC_SRCS) $(VERSION_GEN)
+FUZZ_BASE_SRCS = $(wildcard common/*.c) $(SEC_SRCS) $(VERSION_GEN)
 
-# parsers of the other components (their fragments are included before this one)
+# parsers of the other components (recursive variables: read when the rules are,
+# after every fragment)
 FUZZ_SRCS_sse       := fleet/sse_parse.c
 FUZZ_SRCS_sse_id    := reference-server/sse_id.c
 FUZZ_SRCS_scenario  := harness/scenario.c harness/verdict.c fleet/proto.c fleet/proto_v1.c fleet/proto_nchan.c fleet/proto_sse.c fleet/proto_ws_json.c fleet/proto_socketio.c
 FUZZ_LIBS_scenario  := $(shell pkg-config --libs yaml-0.1)
-FUZZ_SRCS_toxic     := $(PROXY_SRCS)
-FUZZ_LIBS_toxic     := $(PROXY_LIBS)
-FUZZ_SRCS_ws_deflate := $(PROXY_SRCS)
-FUZZ_LIBS_ws_deflate := $(PROXY_LIBS)
+FUZZ_SRCS_toxic      = $(PROXY_SRCS)
+FUZZ_LIBS_toxic      = $(PROXY_LIBS)
+FUZZ_SRCS_ws_deflate = $(PROXY_SRCS)
+FUZZ_LIBS_ws_deflate = $(PROXY_LIBS)
 FUZZ_SRCS_ws_frame   := fault-injector/ws_frame.c
 FUZZ_LIBS_ws_frame   := -lwslay
 FUZZ_SRCS_sse_stream := fault-injector/sse_stream.c
@@ -73,8 +48,8 @@ $(FUZZ_DIR)/obj/%.o: %.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 define fuzz_target
-$(FUZZ_DIR)/fuzz_$(1): $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,fuzz/fuzz_$(1).c $(FUZZ_BASE_SRCS) $(FUZZ_SRCS_$(1)))
-	$$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $$@ $$^ $(FUZZ_LIBS) $(FUZZ_LIBS_$(1))
+$(FUZZ_DIR)/fuzz_$(1): $$$$(patsubst %.c,$(FUZZ_DIR)/obj/%.o,fuzz/fuzz_$(1).c $$$$(FUZZ_BASE_SRCS) $$$$(FUZZ_SRCS_$(1)))
+	$$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $$@ $$^ $$(FUZZ_LIBS) $$(FUZZ_LIBS_$(1))
 endef
 $(foreach t,$(FUZZ_ALL),$(eval $(call fuzz_target,$(t))))
 
@@ -104,19 +79,6 @@ $(FUZZ_REGRESS): fuzz-regress-%: $(FUZZ_DIR)/fuzz_%
 	  || { tail -n 40 $(FUZZ_DIR)/$*-regress.log; echo "fuzz-regress: $* FAILED"; exit 1; }; \
 	  echo "fuzz-regress: $* $$(echo $$files | wc -w) inputs ok"
 
-# ---- the server links the gate ---------------------------------------------------
-# reference-server/authz.c is the hook that calls into sec_gate; the server's
-# fragment globs reference-server/*.c, so only the include path, the library
-# and its link flags are added here (libcommon again after libsec, which uses it).
-$(BUILD)/reference-server/authz.o: CPPFLAGS += $(SEC_INCLUDE)
-$(BINDIR)/rtchaos-server: $(SEC_LIB)
-SERVER_LIBS += $(SEC_LIB) $(COMMON_LIB) $(SEC_LDLIBS)
-
-# ---- valgrind -------------------------------------------------------------------
-# rtchaos-server (auth, policy, audit, limits on) and rtchaos-proxy under
-# valgrind for a scripted session; fails on any memory error or any definitely
-# or indirectly lost byte. Logs in build/valgrind/.
-.PHONY: valgrind
-valgrind: all
-	RTCHAOS_BIN=$(abspath $(BINDIR)) RTCHAOS_TEST_LOGS=$(abspath build/valgrind) \
-	  /usr/bin/python3 security/valgrind_session.py build/valgrind
+# the fuzzers' findings, replayed as a unit test (inputs in fuzz/regress/)
+$(BUILD)/tests/unit/test_fuzz_regress.o: CPPFLAGS += -Ifault-injector -Ifleet
+$(eval $(call unit_test,test_fuzz_regress,$(BUILD)/fault-injector/sse_stream.o $(BUILD)/fleet/fleet_ws.o,-lhttp_parser -lwslay $(shell pkg-config --libs libcrypto)))
