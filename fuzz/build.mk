@@ -39,8 +39,8 @@ FUZZ_SRCS_proto      := fleet/proto.c fleet/proto_v1.c fleet/proto_nchan.c fleet
 FUZZ_SRCS_fleet_ws   := fleet/fleet_ws.c
 FUZZ_LIBS_fleet_ws   := -lwslay
 # the whole server on a thread, fed client byte streams over loopback (issue 11)
-FUZZ_SRCS_http_stream := $(SERVER_SRCS) $(VERSION_GEN)
-FUZZ_LIBS_http_stream := $(filter-out %.a,$(SERVER_LIBS))
+FUZZ_SRCS_http_stream = $(SERVER_SRCS) $(VERSION_GEN)
+FUZZ_LIBS_http_stream = $(SERVER_LIBS)
 FUZZ_CFLAGS += -Iharness -Ifleet -Ifault-injector -Ireference-server -Ifuzz $(shell pkg-config --cflags yaml-0.1 libevent)
 
 $(FUZZ_DIR)/obj/%.o: %.c
