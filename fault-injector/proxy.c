@@ -151,6 +151,9 @@ struct proxy {
     char pool_name[UPOOL_MAX][PROXY_ADDR_MAX];
     struct sockaddr_storage pool_addr[UPOOL_MAX];
     socklen_t pool_len[UPOOL_MAX];
+    /* active health: a TCP connect to each upstream every POOL_PROBE_MS */
+    struct event *probe_tick;
+    struct pool_probe *probe[UPOOL_MAX];
     toxic **tx;
     int ntx, captx;
     conn *conns;
@@ -1728,10 +1731,13 @@ int proxy_populate_one(proxy_server *s, const char *name, const char *listen, co
     return proxy_create(s, name, listen, upstream, enabled, out, status, err, errlen);
 }
 
+static void pool_probes_stop(proxy *p);
+
 void proxy_delete(proxy *p)
 {
     proxy_server *s = p->s;
     proxy_stop(p);
+    pool_probes_stop(p);
     for (int i = 0; i < p->ntx; i++)
         toxic_free(p->tx[i]);
     free(p->tx);
@@ -1767,6 +1773,81 @@ json_t *proxy_toxics_json(const proxy *p)
     return a;
 }
 
+/* Active health check of the pool: a TCP connect to each upstream every
+ * POOL_PROBE_MS; a refused or failed one marks it down (upool_mark_down), a
+ * completed one marks it up again. */
+#define POOL_PROBE_MS 500
+
+typedef struct pool_probe {
+    proxy *p;
+    size_t i;
+    struct bufferevent *bev;
+} pool_probe;
+
+static void probe_free(proxy *p, size_t i)
+{
+    if (!p->probe[i])
+        return;
+    bufferevent_free(p->probe[i]->bev);
+    free(p->probe[i]);
+    p->probe[i] = NULL;
+}
+
+static void on_probe_event(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    pool_probe *pr = arg;
+    proxy *p = pr->p;
+    size_t i = pr->i;
+    if (what & BEV_EVENT_CONNECTED) {
+        if (!upool_is_up(&p->pool, i, clock_mono_us()))
+            record(p, 0, NULL, "upstream_up", json_pack("{s:s}", "upstream", p->pool_name[i]));
+        p->pool.down_until_us[i] = 0;
+    } else {
+        if (upool_is_up(&p->pool, i, clock_mono_us()))
+            record(p, 0, NULL, "upstream_down", json_pack("{s:s}", "upstream", p->pool_name[i]));
+        upool_mark_down(&p->pool, i, clock_mono_us());
+    }
+    probe_free(p, i);
+}
+
+static void on_probe_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    proxy *p = arg;
+    for (size_t i = 0; i < p->pool.n; i++) {
+        if (p->probe[i]) /* no answer within a tick: down, try again */
+            on_probe_event(p->probe[i]->bev, BEV_EVENT_ERROR, p->probe[i]);
+        pool_probe *pr = calloc(1, sizeof *pr);
+        if (!pr)
+            continue;
+        pr->p = p;
+        pr->i = i;
+        pr->bev = bufferevent_socket_new(p->s->base, -1, BEV_OPT_CLOSE_ON_FREE);
+        if (!pr->bev) {
+            free(pr);
+            continue;
+        }
+        p->probe[i] = pr;
+        bufferevent_setcb(pr->bev, NULL, NULL, on_probe_event, pr);
+        if (bufferevent_socket_connect(pr->bev, (struct sockaddr *)&p->pool_addr[i], (int)p->pool_len[i]) < 0) {
+            upool_mark_down(&p->pool, i, clock_mono_us());
+            probe_free(p, i);
+        }
+    }
+}
+
+static void pool_probes_stop(proxy *p)
+{
+    for (size_t i = 0; i < UPOOL_MAX; i++)
+        probe_free(p, i);
+    if (p->probe_tick) {
+        event_free(p->probe_tick);
+        p->probe_tick = NULL;
+    }
+}
+
 int proxy_set_pool(proxy *p, const char *const *addrs, size_t n, const char *balance, char *err,
                    size_t errlen)
 {
@@ -1796,6 +1877,7 @@ int proxy_set_pool(proxy *p, const char *const *addrs, size_t n, const char *bal
      * touch the new pool's counts */
     for (conn *c = p->conns; c; c = c->next)
         c->up_idx = -1;
+    pool_probes_stop(p);
     upool_init(&p->pool, n, b);
     for (size_t i = 0; i < n; i++) {
         snprintf(p->pool_name[i], sizeof p->pool_name[i], "%s", addrs[i]);
@@ -1804,6 +1886,12 @@ int proxy_set_pool(proxy *p, const char *const *addrs, size_t n, const char *bal
     }
     if (n && set_upstream(p, addrs[0], err, errlen) < 0)
         return -1;
+    if (n) {
+        struct timeval tv = {POOL_PROBE_MS / 1000, (POOL_PROBE_MS % 1000) * 1000};
+        p->probe_tick = event_new(p->s->base, -1, EV_PERSIST, on_probe_tick, p);
+        if (p->probe_tick)
+            event_add(p->probe_tick, &tv);
+    }
     return 0;
 }
 

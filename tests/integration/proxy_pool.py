@@ -74,9 +74,13 @@ def main():
             assert got == list(range(1, 11)), got
             last[k] = 10
 
-        # node 1 dies: clients 1 and 4 (roundrobin) lose their stream
+        # node 1 dies: clients 1 and 4 (roundrobin) lose their stream; the
+        # active health check marks it down (and keeps it down)
         ns[1].proc.p.kill()
         ns[1].proc.p.wait()
+        wait_until(lambda: api.ok("GET", "/proxies/pool")["pool"][1]["up"] is False,
+                   what="the dead node marked down by the health check")
+        fails_before = sum(1 for e in pt.events(api) if e.get("action") == "upstream_connect_failed")
         for i in range(11, 21):
             publish(port, "pp", i)  # may land on the dead node first: retried
         for k in (1, 4):
@@ -95,7 +99,10 @@ def main():
             clients[k].close()
             clients[k] = ws
         pool = api.ok("GET", "/proxies/pool")["pool"]
-        assert pool[1]["active"] == 0 and pool[1]["connections"] >= 2, pool
+        assert pool[1]["active"] == 0 and pool[1]["up"] is False, pool
+        # nothing was sent to the dead node once it was marked down
+        fails = sum(1 for e in pt.events(api) if e.get("action") == "upstream_connect_failed")
+        assert fails == fails_before, (fails_before, fails)
         for k in (0, 2, 3, 5):
             got = events_of(clients[k].recv_until(lambda m: m.get("seq") == 20 and m.get("type") == "event"), "pp")
             assert got == list(range(11, 21)), (k, got)
