@@ -15,13 +15,6 @@
 
 #include "clock.h"
 
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 int child_start(child *c, const char *name, char *const argv[], const char *out_path,
                 const char *err_path, char *err, size_t errlen)
 {
@@ -273,7 +266,7 @@ int child_wait_line(child *c, const char *prefix, char *rest, size_t restlen, ui
                      (unsigned long long)deadline_ms, c->err_path, tail[0] ? "; its log ends: " : "", tail);
             return -1;
         }
-        sleep_ms(10);
+        clock_sleep_ms(10);
     }
 }
 
@@ -297,7 +290,7 @@ static int wait_exit(child *c, uint64_t ms)
     while (!child_poll(c)) {
         if (clock_mono_us() >= end)
             return 0;
-        sleep_ms(5);
+        clock_sleep_ms(5);
     }
     return 1;
 }

@@ -588,8 +588,7 @@ int rplot_run_gnuplot(const char *dir, const char *script, char *err, size_t err
                      REPORTS_GNUPLOT_DEADLINE_MS);
             return -1;
         }
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        clock_sleep_ms(10);
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         char why[512];

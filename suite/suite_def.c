@@ -133,18 +133,19 @@ static void free_list(char **v, size_t n)
 
 double suite_def_seconds(const char *s)
 {
+    /* a bare number is seconds (suite files have always allowed it);
+     * anything with a unit is a scenario duration, parsed by the loader's
+     * own parser so both files accept the same forms */
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || errno || !isfinite(v) || v < 0)
+    if (end != s && *end == 0)
+        return errno || !isfinite(v) || v < 0 ? -1 : v;
+    uint64_t us;
+    char err[160];
+    if (scenario_parse_duration(s, &us, err, sizeof err) != 0)
         return -1;
-    if (*end == 0 || strcmp(end, "s") == 0)
-        return v;
-    if (strcmp(end, "ms") == 0)
-        return v / 1000.0;
-    if (strcmp(end, "m") == 0)
-        return v * 60.0;
-    return -1;
+    return (double)us / 1e6;
 }
 
 /* A window bound may be negative: run time before t = 0 is the warm-up. */

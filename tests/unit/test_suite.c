@@ -386,12 +386,31 @@ static void test_suite_drill_server_judged(void **state)
     assert_non_null(strstr(why, "FAIL: drill server: sanitizer report: ==1==ERROR: AddressSanitizer"));
 }
 
+
+/* suite durations: a bare number is seconds; with a unit, the scenario
+ * loader's parser decides (the same forms in both files) */
+static void test_suite_durations(void **state)
+{
+    (void)state;
+    assert_true(fabs(suite_def_seconds("90") - 90.0) < 1e-9);
+    assert_true(fabs(suite_def_seconds("1.5s") - 1.5) < 1e-9);
+    assert_true(fabs(suite_def_seconds("500ms") - 0.5) < 1e-9);
+    assert_true(fabs(suite_def_seconds("2m") - 120.0) < 1e-9);
+    assert_true(fabs(suite_def_seconds("1h") - 3600.0) < 1e-9);
+    assert_true(fabs(suite_def_seconds("250us") - 0.00025) < 1e-12);
+    assert_true(suite_def_seconds("5x") < 0);
+    assert_true(suite_def_seconds("") < 0);
+    assert_true(suite_def_seconds("-1") < 0);
+    assert_true(suite_def_seconds("25h") < 0); /* the loader's range */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_suite_parse_valid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_suite_parse_errors_have_positions, setup, teardown),
         cmocka_unit_test(test_suite_prometheus_sums),
+        cmocka_unit_test(test_suite_durations),
         cmocka_unit_test(test_suite_watch_judgements),
         cmocka_unit_test(test_suite_restore_budget_on_timeline),
         cmocka_unit_test_setup_teardown(test_suite_run_index_and_exit_codes, setup, teardown),
