@@ -15,7 +15,7 @@
 # core over the publishing window, from /proc/PID/stat), its RSS growth per
 # connection, reconnects and the server's idle closes.
 #   CONNS="1000 5000 10000 19000" RATES="1 10" REPS=3 DURATION_S=20 \
-#   IDLE_CONNS=19000 IDLE_S=60 bench/server_scale.sh
+#   IDLE_CONNS=19000 IDLE_S=60 IDLE_REPS=3 bench/server_scale.sh
 # Targets (issue 13): 19k conns at 19k deliveries/s: p99 <= 50 ms, CPU <=
 # 50%, 0 idle closes; 19k idle: <= 2% CPU, <= 2 KB/conn.
 set -euo pipefail
@@ -27,6 +27,7 @@ REPS=${REPS:-3}
 DURATION_S=${DURATION_S:-20}
 IDLE_CONNS=${IDLE_CONNS:-19000}
 IDLE_S=${IDLE_S:-60}
+IDLE_REPS=${IDLE_REPS:-$REPS}
 SERVERS=${SERVERS:-"rtchaos node"}
 OUT=${OUT:-runs/bench-server-scale-$(date -u +%Y%m%dT%H%M%SZ)}
 for b in rtchaos rtchaos-server; do
@@ -140,7 +141,7 @@ for n in $CONNS; do
   done
 done
 if [ "$IDLE_CONNS" -gt 0 ]; then
-  for rep in $(seq "$REPS"); do
+  for rep in $(seq "$IDLE_REPS"); do
     for srv in $SERVERS; do
       one_run "$srv" "$IDLE_CONNS" 0 "$IDLE_S" "$rep"
     done
