@@ -728,7 +728,7 @@ static int send_request(fl_client *c)
     }
     if (g->token[0])
         ADD("Authorization: Bearer %s\r\n", g->token);
-    ADD("\r\n");
+    ADD("%s\r\n", f->cfg.proto_opts.headers);
 #undef ADD
     return c_write(c, req, n);
 }
@@ -954,7 +954,7 @@ static int poll_req(fl_client *c, char *req, size_t cap)
         PADD("GET %s HTTP/1.1\r\nHost: %s\r\n%s", target, f->host_hdr, extra);
         if (g->token[0])
             PADD("Authorization: Bearer %s\r\n", g->token);
-        PADD("\r\n");
+        PADD("%s\r\n", f->cfg.proto_opts.headers);
         return (int)n;
     }
     PADD("GET /poll?ch=%s&timeout_ms=%u", f->ch_names[s->ch], wait_ms);
@@ -967,14 +967,14 @@ static int poll_req(fl_client *c, char *req, size_t cap)
     PADD(" HTTP/1.1\r\nHost: %s\r\n", f->host_hdr);
     if (g->token[0])
         PADD("Authorization: Bearer %s\r\n", g->token);
-    PADD("\r\n");
+    PADD("%s\r\n", f->cfg.proto_opts.headers);
 #undef PADD
     return (int)n;
 }
 
 static void poll_next(fl_client *c)
 {
-    char req[FLEET_TOKEN_MAX + 1024];
+    char req[FLEET_TOKEN_MAX + 4096];
     int n = poll_req(c, req, sizeof req);
     if (n < 0 || c_write(c, req, (size_t)n) < 0)
         drop(c, "poll request", 0);

@@ -592,7 +592,7 @@ static void conn_kick(pub_conn *c)
         n++;
     /* room for the head (target up to 3 * PROTO_PATH_MAX once encoded),
      * then each event with its id or record (channel name escaped) */
-    size_t hdr_room = 512 + strlen(f->cfg.pub.token) + PROTO_PATH_MAX * 3;
+    size_t hdr_room = 512 + strlen(f->cfg.pub.token) + PROTO_PATH_MAX * 3 + sizeof f->cfg.proto_opts.headers;
     size_t cap = hdr_room + 16 + n * (p->payload_len + 96 + ENV_CH_MAX * 6 + RECORD_RUN_MAX * 6) +
                  sizeof f->cfg.proto_opts.pub_body / 4 * (ENV_CH_MAX + 4); /* every {ch} of the template expanded */
     char *buf = malloc(cap);
@@ -635,16 +635,16 @@ static void conn_kick(pub_conn *c)
     }
     if (batch > 1)
         body[bl++] = ']';
-    char hdr[512 + FLEET_TOKEN_MAX + PROTO_PATH_MAX * 3], target[PROTO_PATH_MAX * 3];
+    char hdr[512 + FLEET_TOKEN_MAX + PROTO_PATH_MAX * 3 + sizeof f->cfg.proto_opts.headers], target[PROTO_PATH_MAX * 3];
     if (f->proto->pub_target(&f->cfg.proto_opts, f->ch_names[ch], target, sizeof target) < 0) {
         free(buf);
         return;
     }
     int hl = snprintf(hdr, sizeof hdr,
                       "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-                      "Content-Length: %zu\r\n%s%s%s\r\n",
+                      "Content-Length: %zu\r\n%s%s%s%s\r\n",
                       f->cfg.proto_opts.pub_method[0] ? f->cfg.proto_opts.pub_method : "POST", target, f->host_hdr, bl, f->cfg.pub.token[0] ? "Authorization: Bearer " : "",
-                      f->cfg.pub.token, f->cfg.pub.token[0] ? "\r\n" : "");
+                      f->cfg.pub.token, f->cfg.pub.token[0] ? "\r\n" : "", f->cfg.proto_opts.headers);
     memmove(buf + hl, body, bl); /* header then body, contiguous */
     memcpy(buf, hdr, (size_t)hl);
     free(c->out);

@@ -62,6 +62,10 @@ typedef struct proto_opts {
     char sub_message[256];    /* text message that subscribes channel {ch} */
     char resume_message[256]; /* the same resuming after the server's {offset} ("" = subscribe afresh) */
     char offset_path[128];    /* dot path of the server's offset in an inbound message ("" = none) */
+    /* every protocol: extra request header lines ("Name: value\r\n"…), the
+     * environment already expanded; sent on every subscriber and publisher
+     * request, never written to a report or log */
+    char headers[1024];
 } proto_opts;
 
 /* What one inbound message carries: a payload (NULL when it was control

@@ -537,6 +537,8 @@ static int fleet_setup(run *r, char *err, size_t errlen)
         sfmt(cfg.proto_opts.resume_message, sizeof cfg.proto_opts.resume_message, "%s", s->target.resume_message);
     if (s->target.offset)
         sfmt(cfg.proto_opts.offset_path, sizeof cfg.proto_opts.offset_path, "%s", s->target.offset);
+    if (scenario_expand_headers(s, cfg.proto_opts.headers, sizeof cfg.proto_opts.headers, err, errlen) < 0)
+        return -1;
     cfg.channels.count = s->channels.count;
     sfmt(cfg.channels.pattern, sizeof cfg.channels.pattern, "%s", s->channels.pattern);
     const scn_publishers *p = &s->publishers;

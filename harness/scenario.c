@@ -1233,7 +1233,7 @@ static void harness_field(ctx *c, void *obj, size_t key, int val, int keynode)
 
 static const char *const k_target[] = {"protocol",   "sub_path", "pub_path",    "resume_header",  "resume_query",
                                        "payload",    "pub_method", "pub_body", "sub_message", "resume_message",
-                                       "offset"};
+                                       "offset",     "headers"};
 #define N_TARGET_KEYS (sizeof k_target / sizeof *k_target)
 static const char *const pub_methods[] = {"POST", "PUT", "PATCH"};
 
@@ -1266,6 +1266,14 @@ static void target_field(ctx *c, void *obj, size_t key, int val, int keynode)
     case 8: get_str(c, val, &ts->t->sub_message); break;
     case 9: get_str(c, val, &ts->t->resume_message); break;
     case 10: get_str(c, val, &ts->t->offset); break;
+    case 11:
+        if (get_str_list(c, val, "target.headers", &ts->t->headers, &ts->t->nheaders) == 0)
+            for (size_t i = 0; i < ts->t->nheaders; i++) {
+                char herr[256];
+                if (scenario_check_header(ts->t->headers[i], herr, sizeof herr) < 0)
+                    err_at(c, seq_item(c, val, i), "target.headers: %s", herr);
+            }
+        break;
     }
 }
 
@@ -1317,9 +1325,10 @@ static void parse_target(ctx *c, scenario *s, int id)
             err_at(c, pnode, "target: protocol %s needs pub_path (where an event is published, e.g. /publish/{ch})",
                    p->name);
     }
-    /* keys 3..4 are sse's, 9..10 ws-json's, 8 ws-json's and socketio's, 5..7 every template's */
+    /* keys 3..4 are sse's, 9..10 ws-json's, 8 ws-json's and socketio's, 5..7 every template's,
+     * 11 (headers) everyone's */
     int is_sse = p == &proto_sse, is_wsj = p == &proto_ws_json, is_sio = p == &proto_socketio;
-    for (size_t k = 3; k < N_TARGET_KEYS; k++) {
+    for (size_t k = 3; k < N_TARGET_KEYS - 1; k++) {
         int ok = (k <= 4 && is_sse) || (k >= 9 && is_wsj) || (k == 8 && (is_wsj || is_sio)) ||
                  (k >= 5 && k <= 7 && templated);
         if (ts.node[k] && !ok)
@@ -2291,6 +2300,9 @@ void scenario_free(scenario *s)
     free(s->target.sub_message);
     free(s->target.resume_message);
     free(s->target.offset);
+    for (size_t i = 0; i < s->target.nheaders; i++)
+        free(s->target.headers[i]);
+    free(s->target.headers);
     memset(s, 0, sizeof *s);
 }
 
@@ -2509,7 +2521,7 @@ json_t *scenario_to_json(const scenario *s)
         json_array_append_new(fa, j);
     }
     json_object_set_new(o, "faults", fa);
-    if (s->target.protocol || s->target.sub_path || s->target.pub_path) {
+    if (s->target.protocol || s->target.sub_path || s->target.pub_path || s->target.nheaders) {
         json_t *t = json_object();
         json_object_set_new(t, "protocol", json_string(s->target.protocol ? s->target.protocol : "v1"));
         if (s->target.sub_path)
@@ -2524,6 +2536,8 @@ json_t *scenario_to_json(const scenario *s)
         for (size_t k = 0; k < 8; k++)
             if (tv[k])
                 json_object_set_new(t, tk[k], json_string(tv[k]));
+        if (s->target.nheaders) /* as written: ${VAR} unexpanded, so no secret is stored */
+            json_object_set_new(t, "headers", str_array(s->target.headers, s->target.nheaders));
         json_object_set_new(o, "target", t);
     }
     json_object_set_new(o, "network", json_pack("{s:b}", "namespaces", s->network.namespaces));
@@ -2589,4 +2603,87 @@ void scenario_print_set_keys(FILE *f)
         else if (!had)
             fprintf(f, "%s\n", k_top[t]);
     }
+}
+
+int scenario_check_header(const char *h, char *err, size_t errlen)
+{
+    const char *colon = strchr(h, ':');
+    if (!colon || colon == h) {
+        snprintf(err, errlen, "'%s': expected 'Name: value'", h);
+        return -1;
+    }
+    for (const char *q = h; q < colon; q++)
+        if (!isalnum((unsigned char)*q) && *q != '-' && *q != '_') {
+            snprintf(err, errlen, "'%.*s': a header name is letters, digits, '-' and '_'", (int)(colon - h), h);
+            return -1;
+        }
+    for (const char *q = colon + 1; *q; q++)
+        if ((unsigned char)*q < ' ' || *q == 127) {
+            snprintf(err, errlen, "header '%.*s': no control characters in the value", (int)(colon - h), h);
+            return -1;
+        }
+    /* every ${VAR} must be set now, so a run never starts with half a header */
+    for (const char *q = strstr(colon, "${"); q; q = strstr(q + 2, "${")) {
+        const char *e = strchr(q, '}');
+        char var[128];
+        size_t n = e ? (size_t)(e - q - 2) : 0;
+        if (!e || n == 0 || n >= sizeof var) {
+            snprintf(err, errlen, "header '%.*s': expected ${NAME}", (int)(colon - h), h);
+            return -1;
+        }
+        memcpy(var, q + 2, n);
+        var[n] = '\0';
+        if (!getenv(var)) {
+            snprintf(err, errlen, "header '%.*s': environment variable %s is not set", (int)(colon - h), h, var);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int scenario_expand_headers(const scenario *s, char *buf, size_t cap, char *err, size_t errlen)
+{
+    size_t n = 0;
+    if (cap)
+        buf[0] = '\0';
+    for (size_t i = 0; i < s->target.nheaders; i++) {
+        for (const char *q = s->target.headers[i]; *q;) {
+            const char *val = q;
+            size_t vl = 1, skip = 1;
+            if (q[0] == '$' && q[1] == '{' && strchr(q, '}')) {
+                const char *e = strchr(q, '}');
+                char var[128];
+                size_t k = (size_t)(e - q - 2);
+                if (k == 0 || k >= sizeof var) {
+                    snprintf(err, errlen, "target.headers[%zu]: expected ${NAME}", i);
+                    return -1;
+                }
+                memcpy(var, q + 2, k);
+                var[k] = '\0';
+                val = getenv(var);
+                if (!val) {
+                    snprintf(err, errlen, "target.headers[%zu]: environment variable %s is not set", i, var);
+                    return -1;
+                }
+                for (const char *v = val; *v; v++)
+                    if ((unsigned char)*v < ' ' || *v == 127) {
+                        snprintf(err, errlen, "target.headers[%zu]: environment variable %s holds a control character",
+                                 i, var);
+                        return -1;
+                    }
+                vl = strlen(val);
+                skip = k + 3;
+            }
+            if (n + vl + 3 > cap) {
+                snprintf(err, errlen, "target.headers: longer than %zu bytes once expanded", cap - 1);
+                return -1;
+            }
+            memcpy(buf + n, val, vl);
+            n += vl;
+            q += skip;
+        }
+        memcpy(buf + n, "\r\n", 3);
+        n += 2;
+    }
+    return 0;
 }

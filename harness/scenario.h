@@ -131,6 +131,9 @@ typedef struct scn_target {
     char *sub_message;        /* ws-json: the text that subscribes {ch} */
     char *resume_message;     /* ws-json: the same resuming after {offset} */
     char *offset;             /* ws-json: dot path of the server's offset in each message */
+    char **headers;           /* extra request headers "Name: value", ${VAR} read from the environment
+                                 when the run starts (kept unexpanded here: never written out) */
+    size_t nheaders;
 } scn_target;
 
 /* How the harness itself runs the fleet (CLI flags override). */
@@ -288,6 +291,16 @@ int scenario_parse_url(const char *url, char *host, size_t hostcap, uint16_t *po
 
 /* Formats a duration in µs in the shortest exact unit ("500ms", "5s", "2m"). */
 char *scenario_format_duration(uint64_t us, char *buf, size_t cap);
+
+/* Checks one target.headers entry ("Name: value", ${VAR} set in the
+ * environment). Returns 0, or -1 with a message in err. */
+int scenario_check_header(const char *h, char *err, size_t errlen);
+
+/* target.headers as request header lines ("Name: value\r\n"…) with every
+ * ${VAR} replaced from the environment, into buf (NUL-terminated). The
+ * result holds secrets: the caller must not log or store it. Returns 0, or
+ * -1 with a message in err (unset variable, too long). */
+int scenario_expand_headers(const scenario *s, char *buf, size_t cap, char *err, size_t errlen);
 
 /* Whether the scenario needs the proxy: proxy.enabled, or (auto) any toxic. */
 int scenario_needs_proxy(const scenario *s);

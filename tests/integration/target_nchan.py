@@ -175,10 +175,41 @@ def bad_targets():
     print("unknown protocol: exit 2")
 
 
+def secret_headers():
+    """target.headers with ${VAR} from the environment reach the server on
+    every subscriber and publisher request, and the secret is written
+    nowhere in the run folder."""
+    secret = "s3cret-" + os.urandom(6).hex()
+    n = nchantest.Nchan(require=("X-RT-Auth", secret))
+    try:
+        os.environ.pop("RT_NCHAN_SECRET", None)
+        r = ht.run("targets/nchan-smoke.yaml", "--target", n.url, "--quiet", "--set", "duration=3s", timeout=90)
+        assert r.rc == 3, r.explain()  # 403 everywhere: nothing acknowledged
+        hdr = "target.headers=[\"X-RT-Auth: ${RT_NCHAN_SECRET}\"]"
+        r = ht.run("targets/nchan-smoke.yaml", "--target", n.url, "--quiet", "--set", "duration=3s", "--set", hdr,
+                   timeout=90)
+        assert r.rc == 2 and "environment variable RT_NCHAN_SECRET is not set" in r.stderr, r.explain()
+        os.environ["RT_NCHAN_SECRET"] = secret
+        r = ht.run("targets/nchan-smoke.yaml", "--target", n.url, "--quiet", "--set", "duration=3s", "--set", hdr,
+                   "--set", "budgets.5=p95_live_ms <= 60000", timeout=90)
+        assert r.rc == 0, r.explain()
+        t = r.report["totals"]
+        assert t["errors"] == 0 and t["lost"] == 0 and t["delivered"] > 0, totals(r)
+        for root, _, files in os.walk(r.dir):
+            for name in files:
+                with open(os.path.join(root, name), "rb") as f:
+                    assert secret.encode() not in f.read(), f"the secret is written in {name}"
+        print("target.headers from the environment: 403 without, exit 2 unset, pass with; secret in no file")
+    finally:
+        os.environ.pop("RT_NCHAN_SECRET", None)
+        n.stop()
+
+
 def main():
     why = nchantest.available()
     assert why is None, why  # the project's deps install it: missing is a failure, not a skip
     bad_targets()
+    secret_headers()
     n = nchantest.Nchan(buffer=1000)
     try:
         smoke(n)

@@ -31,6 +31,7 @@ http {{
   scgi_temp_path {dir}/scgi;
   server {{
     listen 127.0.0.1:{port};
+    {auth}
     location ~ ^/pub/([A-Za-z0-9._:-]+)$ {{
       nchan_publisher;
       nchan_channel_id $1;
@@ -69,14 +70,20 @@ def _free_port():
 class Nchan:
     """A running nginx+nchan: .url, .dir, .proc (rtctest.Proc)."""
 
-    def __init__(self, buffer=1000, sub_timeout="5s"):
+    def __init__(self, buffer=1000, sub_timeout="5s", require=None):
+        """require: (header name, value) every request must carry, else 403."""
         self.dir = tempfile.mkdtemp(prefix="rtchaos-nchan-", dir=os.environ.get("TMPDIR", "/tmp"))
         self.proc = None
         # a free port may be taken between the probe and nginx's bind: try a few
         for _ in range(5):
             port = _free_port()
             with open(os.path.join(self.dir, "nginx.conf"), "w") as f:
-                f.write(CONF.format(module=MODULE, dir=self.dir, port=port, buffer=buffer, sub_timeout=sub_timeout))
+                auth = ""
+                if require:
+                    var = "$http_" + require[0].lower().replace("-", "_")
+                    auth = f'if ({var} != "{require[1]}") {{ return 403; }}'
+                f.write(CONF.format(module=MODULE, dir=self.dir, port=port, buffer=buffer, sub_timeout=sub_timeout,
+                                    auth=auth))
             p = subprocess.Popen([NGINX, "-p", self.dir, "-c", os.path.join(self.dir, "nginx.conf")],
                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             rtctest._children.append(p)
