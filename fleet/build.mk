@@ -7,7 +7,9 @@ FLEET_SRCS := checker.c sse_parse.c record.c proto.c proto_v1.c proto_nchan.c pr
 FLEET_OBJS := $(FLEET_SRCS:%.c=$(BUILD)/fleet/%.o)
 FLEET_LIBS := $(shell pkg-config --libs libevent libevent_pthreads libcrypto) -lwslay -lhttp_parser
 
-$(BINDIR)/rtchaos-fleet-check: $(BUILD)/fleet/fleet_check_main.o $(FLEET_OBJS) $(COMMON_LIB)
+# the report model (reports/build.mk: REPORT_MODEL_OBJS) merges the workers' parts
+$(FLEET_OBJS) $(BUILD)/fleet/fleet_check_main.o: CPPFLAGS += -Ireports
+$(BINDIR)/rtchaos-fleet-check: $(BUILD)/fleet/fleet_check_main.o $(FLEET_OBJS) $$(REPORT_MODEL_OBJS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(FLEET_LIBS) $(LDLIBS_COMMON)
 BINS += $(BINDIR)/rtchaos-fleet-check
@@ -18,8 +20,9 @@ $(eval $(call unit_test,test_fleet_ws,$(BUILD)/fleet/fleet_ws.o,-lwslay $(shell 
 $(eval $(call unit_test,test_fleet_http,$(BUILD)/fleet/fleet_http.o,-lhttp_parser))
 $(eval $(call unit_test,test_proto,$(BUILD)/fleet/proto.o $(BUILD)/fleet/proto_v1.o $(BUILD)/fleet/proto_nchan.o $(BUILD)/fleet/proto_sse.o $(BUILD)/fleet/proto_ws_json.o $(BUILD)/fleet/proto_socketio.o,))
 $(eval $(call unit_test,test_record,$(BUILD)/fleet/record.o,))
-$(eval $(call unit_test,test_fleet_report,$(FLEET_OBJS),$(FLEET_LIBS)))
-$(eval $(call unit_test,test_fleet_attack,$(FLEET_OBJS),$(FLEET_LIBS)))
+$(eval $(call unit_test,test_fleet_report,$(FLEET_OBJS) $$(REPORT_MODEL_OBJS),$(FLEET_LIBS)))
+$(eval $(call unit_test,test_fleet_attack,$(FLEET_OBJS) $$(REPORT_MODEL_OBJS),$(FLEET_LIBS)))
 $(BUILD)/tests/unit/test_checker.o $(BUILD)/tests/unit/test_sse_parse.o $(BUILD)/tests/unit/test_fleet_ws.o \
 $(BUILD)/tests/unit/test_fleet_report.o $(BUILD)/tests/unit/test_fleet_http.o \
 $(BUILD)/tests/unit/test_fleet_attack.o $(BUILD)/tests/unit/test_proto.o $(BUILD)/tests/unit/test_record.o: CPPFLAGS += -Ifleet
+$(BUILD)/tests/unit/test_fleet_report.o $(BUILD)/tests/unit/test_fleet_attack.o: CPPFLAGS += -Ireports

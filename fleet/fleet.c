@@ -971,7 +971,7 @@ int fleet_report_merge(json_t *dst, const json_t *src, size_t per_kind, char *er
 {
     if (per_kind == 0)
         per_kind = 200;
-    /* the one merge `rtchaos merge` uses too (common/report_merge.h); a
+    /* the one merge `rtchaos merge` uses too (reports/report_merge.h); a
      * worker's rows and groups always carry their buckets, so it is exact */
     int tl_exact = 1, groups_exact = 1;
     if (rmerge_report(dst, src, "worker report", &tl_exact, &groups_exact, err, errlen) < 0)

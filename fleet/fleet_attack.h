@@ -1,4 +1,4 @@
-/* fleet_attack.h — the fleet's attackers' tallies: how the server answered each abusive attempt (outcome, time to the refusal, messages it accepted first), in report.json's "attacks" form (merged by common/report_merge.h's rmerge_attack). */
+/* fleet_attack.h — the fleet's attackers' tallies: how the server answered each abusive attempt (outcome, time to the refusal, messages it accepted first), in report.json's "attacks" form (merged by reports/report_merge.h's rmerge_attack). */
 #ifndef RTCHAOS_FLEET_ATTACK_H
 #define RTCHAOS_FLEET_ATTACK_H
 #include <stddef.h>

@@ -25,7 +25,7 @@ FUZZ_BASE_SRCS = $(wildcard common/*.c) $(SEC_SRCS) $(VERSION_GEN)
 # after every fragment)
 FUZZ_SRCS_sse       := fleet/sse_parse.c
 FUZZ_SRCS_sse_id    := reference-server/sse_id.c
-FUZZ_SRCS_scenario  := harness/scenario.c harness/verdict.c fleet/proto.c fleet/proto_v1.c fleet/proto_nchan.c fleet/proto_sse.c fleet/proto_ws_json.c fleet/proto_socketio.c
+FUZZ_SRCS_scenario  := harness/scenario.c harness/verdict.c reports/verdict_metric.c fleet/proto.c fleet/proto_v1.c fleet/proto_nchan.c fleet/proto_sse.c fleet/proto_ws_json.c fleet/proto_socketio.c
 FUZZ_LIBS_scenario  := $(shell pkg-config --libs yaml-0.1)
 FUZZ_SRCS_toxic      = $(PROXY_SRCS)
 FUZZ_LIBS_toxic      = $(PROXY_LIBS)
@@ -41,7 +41,7 @@ FUZZ_LIBS_fleet_ws   := -lwslay
 # the whole server on a thread, fed client byte streams over loopback (issue 11)
 FUZZ_SRCS_http_stream = $(SERVER_SRCS) $(VERSION_GEN)
 FUZZ_LIBS_http_stream = $(SERVER_LIBS)
-FUZZ_CFLAGS += -Iharness -Ifleet -Ifault-injector -Ireference-server -Ifuzz $(shell pkg-config --cflags yaml-0.1 libevent)
+FUZZ_CFLAGS += -Iharness -Ifleet -Ireports -Ifault-injector -Ireference-server -Ifuzz $(shell pkg-config --cflags yaml-0.1 libevent)
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

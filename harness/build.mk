@@ -24,18 +24,20 @@ $(BINDIR)/rtchaos-netns-check: $(BUILD)/harness/netns_check_main.o $(BUILD)/harn
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(HARNESS_LIBS) $(FLEET_LIBS) $(LDLIBS_COMMON)
 BINS += $(BINDIR)/rtchaos-netns-check
-$(BUILD)/harness/netns_check_main.o: CPPFLAGS += -Iharness
+$(BUILD)/harness/netns_check_main.o: CPPFLAGS += -Iharness -Ireports
 
 $(HARNESS_CORE_OBJS) $(BUILD)/harness/main.o: CPPFLAGS += -Iharness -Ifleet -Ireports -Isuite
-$(BUILD)/tests/unit/test_windows.o: CPPFLAGS += -Iharness -Ifleet
+$(BUILD)/tests/unit/test_windows.o: CPPFLAGS += -Iharness -Ifleet -Ireports
 
 # the scenario parser checks a target's protocol against the adapters' table
-SCN_OBJS := $(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o $(BUILD)/fleet/proto.o $(BUILD)/fleet/proto_v1.o $(BUILD)/fleet/proto_nchan.o $(BUILD)/fleet/proto_sse.o $(BUILD)/fleet/proto_ws_json.o $(BUILD)/fleet/proto_socketio.o
+SCN_OBJS := $(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o $(BUILD)/reports/verdict_metric.o $(BUILD)/fleet/proto.o $(BUILD)/fleet/proto_v1.o $(BUILD)/fleet/proto_nchan.o $(BUILD)/fleet/proto_sse.o $(BUILD)/fleet/proto_ws_json.o $(BUILD)/fleet/proto_socketio.o
 $(eval $(call unit_test,test_scenario,$(SCN_OBJS),$(HARNESS_LIBS)))
+$(BUILD)/tests/unit/test_scenario.o $(BUILD)/tests/unit/test_verdict.o $(BUILD)/tests/unit/test_faultplan.o \
+$(BUILD)/tests/unit/test_netfault.o: CPPFLAGS += -Ireports
 $(eval $(call unit_test,test_verdict,$(SCN_OBJS),$(HARNESS_LIBS)))
 $(eval $(call unit_test,test_faultplan,$(BUILD)/harness/faultplan.o $(SCN_OBJS),$(HARNESS_LIBS)))
 $(eval $(call unit_test,test_netfault,$(BUILD)/harness/netfault.o $(BUILD)/harness/netns.o $(BUILD)/harness/faultplan.o $(SCN_OBJS),$(HARNESS_LIBS) $$(FLEET_LIBS)))
 $(eval $(call unit_test,test_child,$(BUILD)/harness/child.o,))
 $(eval $(call unit_test,test_windows,$(BUILD)/harness/windows.o $(BUILD)/fleet/checker.o,))
-$(eval $(call unit_test,test_live_metrics,$(BUILD)/harness/live_metrics.o $(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o $$(FLEET_OBJS),$(HARNESS_LIBS) $$(FLEET_LIBS)))
-$(BUILD)/tests/unit/test_live_metrics.o: CPPFLAGS += -Iharness -Ifleet
+$(eval $(call unit_test,test_live_metrics,$(BUILD)/harness/live_metrics.o $(BUILD)/harness/scenario.o $(BUILD)/harness/verdict.o $$(FLEET_OBJS) $$(REPORT_MODEL_OBJS),$(HARNESS_LIBS) $$(FLEET_LIBS)))
+$(BUILD)/tests/unit/test_live_metrics.o: CPPFLAGS += -Iharness -Ifleet -Ireports

@@ -1,5 +1,5 @@
 /* verdict.c — a scenario's budgets judged into verdicts (through the one
- * evaluator, common/verdict_metric.h; junit.xml is written from them by
+ * evaluator, reports/verdict_metric.h; junit.xml is written from them by
  * reports_junit_write). */
 #include "verdict.h"
 

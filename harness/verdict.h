@@ -1,6 +1,6 @@
 /* verdict.h — a scenario's budgets turned into verdicts, evaluated against
  * report.json's own values (so a verdict can always be re-checked from the
- * report) by the one evaluator in common/verdict_metric.h. */
+ * report) by the one evaluator in reports/verdict_metric.h. */
 #ifndef RTCHAOS_VERDICT_H
 #define RTCHAOS_VERDICT_H
 #include <stddef.h>

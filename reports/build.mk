@@ -22,5 +22,10 @@ $(eval $(call unit_test,test_reports_merge,$(REPORTS_OBJS),$(REPORTS_LIBS)))
 $(BUILD)/tests/test_reports_render: | $(BUILD)/reports-tool
 $(BUILD)/tests/unit/test_reports_render.o $(BUILD)/tests/unit/test_reports_compare.o \
 $(BUILD)/tests/unit/test_reports_merge.o: CPPFLAGS += -Ireports
-# common/report_merge.c (shared by `rtchaos merge` and the fleet's worker merge)
-$(eval $(call unit_test,test_report_merge,,))
+# The report model: report_merge.c (exact merging of report figures: the
+# fleet's workers and `rtchaos merge`) and verdict_metric.c (the one table of
+# budget metrics: the run's verdicts, suites, compare). The fleet, the
+# harness and suites link these two objects without the renderers.
+REPORT_MODEL_OBJS := $(BUILD)/reports/report_merge.o $(BUILD)/reports/verdict_metric.o
+$(eval $(call unit_test,test_report_merge,$(REPORT_MODEL_OBJS),))
+$(BUILD)/tests/unit/test_report_merge.o: CPPFLAGS += -Ireports

@@ -44,7 +44,7 @@ int rdoc_metric_higher_is_better(const char *name);
 int rdoc_ratio(const json_t *totals, double *out);
 /* The measured value for a verdict name ("p95_live_ms", "resync_p95_ms",
  * "lost", "delivered_ratio", "fast.lost"), in the verdict's unit, read as
- * verdicts read it (verdict_value, common/verdict_metric.h); a name that
+ * verdicts read it (verdict_value, reports/verdict_metric.h); a name that
  * is no budget metric is read as rdoc_metric reads it (a dotted path, a
  * totals member). -1 when the report has no value for it. */
 int rdoc_verdict_metric(const json_t *rep, const char *vname, double *out);

@@ -128,7 +128,7 @@ int reports_merge(const char *out_dir, const char *const *shard_dirs, int n, cha
     json_object_set_new(out, "duration_s", json_real(duration));
     json_object_set_new(out, "pass", json_false());
     /* totals, latency_us, timeline, groups, attacks: the one merge the
-     * fleet uses for its worker processes too (common/report_merge.h) */
+     * fleet uses for its worker processes too (reports/report_merge.h) */
     int groups_exact = 1;
     json_object_set_new(out, "totals", json_object());
     json_object_set_new(out, "latency_us", json_object());

@@ -1,8 +1,8 @@
-/* test_report_merge.c — common/report_merge: totals (counts add, maxima take
+/* test_report_merge.c — reports/report_merge: totals (counts add, maxima take
  * the max, counts by reason add), latency histograms added exactly, anomaly
  * examples ordered, capped per kind and tagged; the same events split over
  * 1, 2 and 3 shards merge into exactly the figures of one run, and every
- * verdict (common/verdict_metric) is judged the same before and after. */
+ * verdict (reports/verdict_metric) is judged the same before and after. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
