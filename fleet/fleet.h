@@ -140,6 +140,9 @@ typedef struct fleet_attack_cfg {
                                      http 413; slowloris closed or 408) */
 } fleet_attack_cfg;
 
+/* WebSocket permessage-deflate (RFC 7692) for a subscriber group. */
+typedef enum { FLEET_DEFLATE_OFF = 0, FLEET_DEFLATE_OFFER, FLEET_DEFLATE_REQUIRE } fleet_deflate;
+
 typedef struct fleet_group_cfg {
     char name[64];                /* for logs and per-group totals */
     fleet_behavior behavior;      /* FLEET_SUBSCRIBER unless the group attacks */
@@ -158,6 +161,7 @@ typedef struct fleet_group_cfg {
     uint32_t idle_timeout_ms;     /* no byte (event, heartbeat, ping) for this long = dead link,
                                      reconnect (0 = never; set it to detect half-open links) */
     uint32_t poll_timeout_ms;     /* poll: the timeout_ms parameter (0 = 10000) */
+    fleet_deflate deflate;        /* WS permessage-deflate: off (not offered), offer, require */
     fleet_transport fallback[2];  /* subscribers: transports tried in turn when the one before is
                                      refused (a handshake answered with another status, or no answer
                                      in connect_timeout_ms; every channel refused `overloaded`); a

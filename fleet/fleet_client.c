@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "envelope.h"
 #include "fleet_http.h"
+#include "ws_deflate.h"
 
 static void on_io(evutil_socket_t fd, short what, void *arg);
 static void start_connect(fl_client *c);
@@ -501,6 +502,25 @@ static int session_ready(fl_client *c, const proto_frame *fr)
 static int on_ws_msg(void *ud, int opcode, const char *data, size_t len)
 {
     fl_client *c = ud;
+    if (opcode & WS_OP_COMPRESSED) {
+        /* permessage-deflate: inflate with the connection's window, then
+         * handle the text as if it had come uncompressed */
+        char err[160];
+        if (!c->infl) {
+            count_error(c, "ws: compressed message without permessage-deflate");
+            return -1;
+        }
+        bytebuf out = {0};
+        if (ws_inflate_feed(c->infl, (const unsigned char *)data, len, &out, FL_MAX_MSG, err, sizeof err) < 0 ||
+            ws_inflate_end(c->infl, &out, c->infl_reset, err, sizeof err) < 0) {
+            free(out.p);
+            count_error(c, err);
+            return -1;
+        }
+        int rc = on_ws_msg(ud, opcode & ~WS_OP_COMPRESSED, out.p ? (const char *)out.p : "", out.len);
+        free(out.p);
+        return rc;
+    }
     switch (opcode) {
     case 1:
         if (F(c)->proto->server_seq) {
@@ -711,6 +731,8 @@ static int send_request(fl_client *c)
             target, f->host_hdr, key, extra);
         if (pr->ws_subprotocol)
             ADD("Sec-WebSocket-Protocol: %s\r\n", pr->ws_subprotocol);
+        if (g->deflate != FLEET_DEFLATE_OFF) /* the server's window: any size it likes (15 at most) */
+            ADD("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n");
         break;
     }
     case FLEET_SSE:
@@ -812,6 +834,35 @@ static int poll_foreign(fl_client *c, fl_http *h)
     return c->state == FL_C_OPEN ? 0 : -1;
 }
 
+/* After a 101: what the server said about permessage-deflate against what
+ * the group asked for (deflate: off | offer | require). 0, or -1 after
+ * dropping. */
+static int ws_deflate_agreed(fl_client *c, const fl_http *h)
+{
+    ws_pmd pm;
+    char head[sizeof h->got_ext + 40];
+    int n = snprintf(head, sizeof head, "Sec-WebSocket-Extensions: %s\r\n", h->got_ext);
+    ws_pmd_parse_response(&pm, head, (size_t)n);
+    fleet_deflate want = G(c)->deflate;
+    if (pm.on && want == FLEET_DEFLATE_OFF) { /* RFC 7692 5: a client must fail this connection */
+        drop(c, "ws: server accepted permessage-deflate that was not offered", 1);
+        return -1;
+    }
+    if (!pm.on && want == FLEET_DEFLATE_REQUIRE) {
+        drop(c, "ws: permessage-deflate required, the server did not accept it", 1);
+        return -1;
+    }
+    if (pm.on) {
+        c->infl = calloc(1, sizeof *c->infl);
+        if (!c->infl) {
+            drop(c, "out of memory", 1);
+            return -1;
+        }
+        c->infl_reset = (uint8_t)pm.no_takeover[1];
+    }
+    return 0;
+}
+
 /* Feeds bytes to the HTTP parser; returns 0, or -1 after dropping. */
 static int feed_http(fl_client *c, const char *buf, size_t n)
 {
@@ -832,6 +883,8 @@ static int feed_http(fl_client *c, const char *buf, size_t n)
                 drop(c, h->status != 101 ? "ws handshake status" : "ws accept mismatch", 0);
                 return -1;
             }
+            if (ws_deflate_agreed(c, h) < 0)
+                return -1;
             free(c->hp);
             c->hp = NULL;
             on_open(c);
@@ -1102,6 +1155,11 @@ static void close_conn(fl_client *c)
     free(c->hp);
     c->hp = NULL;
     ws_conn_release(t->wsp, &c->ws);
+    if (c->infl) {
+        ws_inflater_free(c->infl);
+        free(c->infl);
+        c->infl = NULL;
+    }
     sse_reset(&c->sse);
     free(c->out);
     c->out = NULL;

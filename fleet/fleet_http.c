@@ -23,7 +23,7 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
 }
 
 /* The captured header a value belongs to (0: none). */
-enum { CAP_NONE = 0, CAP_ACCEPT, CAP_LM, CAP_ETAG, CAP_CTYPE };
+enum { CAP_NONE = 0, CAP_ACCEPT, CAP_LM, CAP_ETAG, CAP_CTYPE, CAP_EXT };
 
 static char *cap_buf(fl_http *h, size_t *cap)
 {
@@ -32,6 +32,7 @@ static char *cap_buf(fl_http *h, size_t *cap)
     case CAP_LM: *cap = sizeof h->got_lm; return h->got_lm;
     case CAP_ETAG: *cap = sizeof h->got_etag; return h->got_etag;
     case CAP_CTYPE: *cap = sizeof h->got_ctype; return h->got_ctype;
+    case CAP_EXT: *cap = sizeof h->got_ext; return h->got_ext;
     default: *cap = 0; return NULL;
     }
 }
@@ -51,6 +52,7 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
                        : is_name(h, "Last-Modified")      ? CAP_LM
                        : is_name(h, "Etag")               ? CAP_ETAG
                        : is_name(h, "Content-Type")       ? CAP_CTYPE
+                       : is_name(h, "Sec-WebSocket-Extensions") ? CAP_EXT
                                                           : CAP_NONE;
         h->got_len = 0;
     }

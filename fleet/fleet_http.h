@@ -37,6 +37,7 @@ struct fl_http {
     char got_lm[40];          /* Last-Modified of the current response ("" = none) */
     char got_etag[40];        /* Etag of the current response */
     char got_ctype[48];       /* Content-Type of the current response */
+    char got_ext[128];        /* Sec-WebSocket-Extensions of a 101 (truncated) */
 };
 
 /* Starts reading a response; expected_accept may be NULL. */

@@ -63,6 +63,8 @@ typedef struct fl_client {
     fl_thread *t;
     struct http_parser *hp;   /* handshake / SSE / poll response */
     ws_conn_rx ws;            /* WS: borrowed frame state */
+    struct ws_inflater *infl; /* WS with permessage-deflate accepted: the server's compression window */
+    uint8_t infl_reset;       /* ... and the server has no context takeover (window empty per message) */
     sse_parser sse;
     char *last_id;            /* SSE Last-Event-ID (opaque); nchan message id; Socket.IO offset */
     char *sess_id;            /* session protocols (Socket.IO): the session the server named last */

@@ -16,6 +16,7 @@ struct ws_rx {
     char *msg;          /* message being assembled across chunks/fragments */
     size_t msg_len, msg_cap;
     int msg_op;         /* opcode of the message being assembled; 0 = none */
+    int msg_rsv1;       /* its first frame had RSV1 (permessage-deflate: compressed) */
     uint8_t ctl[125];
     size_t ctl_len;
 };
@@ -137,6 +138,7 @@ static void rx_put(ws_pool *p, ws_rx *r, int reusable)
     }
     r->msg_len = 0;
     r->msg_op = 0;
+    r->msg_rsv1 = 0;
     r->ctl_len = 0;
     r->pending = r->frame_got = 0;
     r->next_free = p->free_list;
@@ -219,6 +221,7 @@ int ws_feed(ws_pool *p, ws_conn_rx *c, const uint8_t *buf, size_t len, ws_on_msg
                     return -1;
                 }
                 r->msg_op = io.opcode;
+                r->msg_rsv1 = wslay_get_rsv1(io.rsv) ? WS_OP_COMPRESSED : 0;
             } else if (first && r->msg_op == 0) {
                 snprintf(err, errlen, "websocket: continuation frame without a message");
                 return -1;
@@ -247,8 +250,10 @@ int ws_feed(ws_pool *p, ws_conn_rx *c, const uint8_t *buf, size_t len, ws_on_msg
             /* the whole message in one piece: hand it out without copying
              * (not the last fragment of a message whose earlier fragments
              * were empty: that one carries the first fragment's opcode) */
+            int z = r->msg_rsv1;
             r->msg_op = 0;
-            if (cb(ud, io.opcode, (const char *)io.data, io.data_length) < 0)
+            r->msg_rsv1 = 0;
+            if (cb(ud, io.opcode | z, (const char *)io.data, io.data_length) < 0)
                 return -1;
             continue;
         }
@@ -257,9 +262,10 @@ int ws_feed(ws_pool *p, ws_conn_rx *c, const uint8_t *buf, size_t len, ws_on_msg
             return -1;
         }
         if (frame_done && io.fin) {
-            int op = r->msg_op;
+            int op = r->msg_op | r->msg_rsv1;
             size_t ml = r->msg_len;
             r->msg_op = 0;
+            r->msg_rsv1 = 0;
             r->msg_len = 0;
             if (cb(ud, op, r->msg, ml) < 0)
                 return -1;

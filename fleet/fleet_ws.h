@@ -26,6 +26,9 @@ typedef struct ws_conn_rx {
  * control frame (ping/pong/close: opcode 0x8..0xA). data is valid only
  * during the call. Return 0 to go on, -1 to stop feeding (the caller is
  * closing the connection). */
+/* Or'ed into the opcode of a data message whose first frame had RSV1 set:
+ * compressed with permessage-deflate (RFC 7692); the receiver inflates. */
+#define WS_OP_COMPRESSED 0x40
 typedef int (*ws_on_msg)(void *ud, int opcode, const char *data, size_t len);
 
 /* Feeds len received bytes of one connection. Returns 0; -1 with a message

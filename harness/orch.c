@@ -599,6 +599,7 @@ static int fleet_setup(run *r, char *err, size_t errlen)
         fg->connect_timeout_ms = (uint32_t)(g->connect_timeout_us / 1000);
         fg->idle_timeout_ms = (uint32_t)(g->idle_timeout_us / 1000);
         fg->poll_timeout_ms = (uint32_t)(g->poll_timeout_us / 1000);
+        fg->deflate = (fleet_deflate)g->deflate;
         fg->behavior = g->behavior == SCN_BH_FLOOD       ? FLEET_FLOOD
                        : g->behavior == SCN_BH_OVERSIZED ? FLEET_OVERSIZED
                        : g->behavior == SCN_BH_SLOWLORIS ? FLEET_SLOWLORIS

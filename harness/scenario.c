@@ -814,8 +814,9 @@ static const char *const k_client[] = {"name", "count", "transport", "channels_p
                                        "ramp_up", "read_rate_bytes_per_s", "reconnect", "resume",
                                        "token", "idle_timeout", "poll_timeout",
                                        "read_rate_msgs_per_s", "connect_timeout", "behavior", "attack",
-                                       "fallback"};
+                                       "fallback", "deflate"};
 static const char *const cltr_names[] = {"ws", "sse", "poll"};
+static const char *const deflate_names[] = {"off", "offer", "require"};
 static const char *const behavior_names[] = {"subscriber", "flood", "oversized", "slowloris"};
 static const char *const k_attack[] = {"rate_per_s", "messages", "bytes", "via", "byte_every",
                                        "patience", "pause", "attempts", "expect"};
@@ -985,6 +986,10 @@ static void client_field(ctx *c, void *obj, size_t key, int val, int keynode)
         }
         break;
     }
+    case 16:
+        if (get_enum(c, val, deflate_names, 3, &e) == 0)
+            g->deflate = e;
+        break;
     }
 }
 
@@ -2471,6 +2476,9 @@ json_t *scenario_to_json(const scenario *s)
                           "token", g->token != NULL, "idle_timeout_s", g->idle_timeout_us / 1e6,
                           "poll_timeout_s", g->poll_timeout_us / 1e6, "connect_timeout_s",
                           g->connect_timeout_us / 1e6));
+        if (g->deflate)
+            json_object_set_new(json_array_get(cl, json_array_size(cl) - 1), "deflate",
+                                json_string(deflate_names[g->deflate]));
         if (g->nfallback) {
             json_t *fb = json_array();
             for (unsigned k = 0; k < g->nfallback; k++)

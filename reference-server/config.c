@@ -43,6 +43,9 @@ static const opt opts[] = {
      "SSE heartbeat comment interval (default 15000)"},
     {"ws-ping-s", OPT_INT, OFF(ws_ping_s), 1, 3600, "S",
      "WebSocket ping after this many seconds without a pong (default 20)"},
+    {"ws-deflate", OPT_INT, OFF(ws_deflate), 0, 1, "0|1",
+     "1: accept WebSocket permessage-deflate (RFC 7692) when a client offers it; events are "
+     "compressed per connection (default 0)"},
     {"idle-timeout-s", OPT_INT, OFF(idle_timeout_s), 2, 7200, "S",
      "close a WebSocket without pong / an SSE stream without write progress after this (default 60)"},
     {"poll-max-ms", OPT_INT, OFF(poll_max_ms), 0, 600000, "MS", "longest /poll wait (default 30000)"},

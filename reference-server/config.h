@@ -24,6 +24,7 @@ typedef struct server_cfg {
     sendq_policy default_policy; /* when no channel rule says otherwise */
     int64_t heartbeat_ms;        /* SSE ": hb" comment interval */
     int64_t ws_ping_s;           /* WebSocket ping after this much silence */
+    int64_t ws_deflate;          /* 1: accept WebSocket permessage-deflate (pmd.c) */
     int64_t idle_timeout_s;      /* close WS without pong / SSE without write progress */
     int64_t poll_max_ms;         /* longest /poll wait */
     int64_t sse_retry_ms;        /* "retry:" sent to EventSource clients */

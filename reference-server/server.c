@@ -23,6 +23,7 @@
 #include "handshake.h"
 #include "http_conn.h"
 #include "log.h"
+#include "pmd.h"
 #include "server.h"
 #include "sse_id.h"
 
@@ -181,6 +182,7 @@ void session_release(session *s)
         twheel_cancel(&S->wheel, &s->tmr);
     lws_dll2_remove(&s->node);
     lws_dll2_remove(&s->watch_node);
+    pmd_free(s);
     free(s->rx);
     free(s->body);
     free(s->resp);
@@ -431,6 +433,13 @@ int server_run(const server_cfg *cfg)
     info.iface = cfg->host;
     info.vhost_name = "rtchaos";
     info.protocols = protocols;
+    /* permessage-deflate: lws negotiates it (and inflates what clients
+     * send); pmd.c compresses the server's frames (see pmd.h) */
+    static const struct lws_extension exts[] = {
+        {"permessage-deflate", lws_extension_callback_pm_deflate, "permessage-deflate"},
+        {NULL, NULL, NULL}};
+    if (cfg->ws_deflate)
+        info.extensions = exts;
     info.user = (void *)cfg;
     info.max_http_header_data = 8192;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;

@@ -114,6 +114,8 @@ typedef struct session {
      * those were (rtchaos_idle_closes_total) */
     uint64_t last_pong_us;
     int ping_due;                /* WS: write a ping at the next WRITEABLE */
+    struct z_stream_s *pmd;      /* WS: permessage-deflate compressor (pmd.c); NULL = frames go uncompressed */
+    unsigned char pmd_reset;     /* ... the client asked server_no_context_takeover */
 
     /* The session's one timer on the vhost's wheel (twheel.h): WS ping and
      * idle check, SSE heartbeat and write-progress check. Never lws's

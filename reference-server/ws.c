@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "pmd.h"
 #include "server.h"
 
 /* Frames written per WRITEABLE callback at most (one write of at most the
@@ -329,11 +330,23 @@ static int on_writeable(srv *S, session *s, struct lws *wsi)
     size_t pos = 0, need = S->gen_cap + 16;
     conn_frame f;
     int frames = 0;
+    if (s->pmd)
+        need = pmd_frame_bound(S->gen_cap) + 16;
     while (pos < WRITE_BATCH_BYTES && pos + need <= S->out_cap &&
            frames < WS_FRAMES_PER_WRITEABLE && conn_next(s, &f)) {
-        pos += ws_frame_header(out + pos, f.len);
-        memcpy(out + pos, f.text, f.len);
-        pos += f.len;
+        if (s->pmd) {
+            size_t n = pmd_frame(s, f.text, f.len, out + pos);
+            if (!n) {
+                log_warn("ws: permessage-deflate failed; closing");
+                msg_unref(f.hold);
+                return -1;
+            }
+            pos += n;
+        } else {
+            pos += ws_frame_header(out + pos, f.len);
+            memcpy(out + pos, f.text, f.len);
+            pos += f.len;
+        }
         frames++;
         if (f.type == ENV_T_EVENT) {
             if (f.live) {
@@ -395,6 +408,10 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, v
         if (server_fd_refused(wsi)) {
             /* admitted over the descriptor budget only to say so */
             conn_close_soon(s, WS_CLOSE_TRY_AGAIN_LATER, "descriptor limit reached, try again later", 1);
+            return 0;
+        }
+        if (S->cfg->ws_deflate && pmd_start(s, wsi) < 0) {
+            conn_close_soon(s, 1011, "out of memory", 1);
             return 0;
         }
         if (S->cfg->sndbuf_bytes) {
