@@ -2,8 +2,9 @@
 """reports_suite_cost — the cost suite in its short form (tests/lib/suitetest.py
 says what is checked): bytes per delivered event for 128-byte and 1024-byte
 payloads over WS/SSE/long-poll, idle cost per client-minute with the
-server's default and a 1 s heartbeat; compression, batching window and
-delta payloads are listed as not yet runnable, with their reasons. Also:
+server's default and a 1 s heartbeat; WebSocket permessage-deflate off and
+on (on must cost under half per event); batching window and delta payloads
+are listed as not yet runnable, with their reasons. Also:
 the bigger payload costs more per event, and the tighter heartbeat costs the
 SSE clients more per minute."""
 import json
@@ -24,13 +25,17 @@ def check(entry_id, run_dir):
 suitetest.run_suite(
     "cost", "",
     ["event-128b-payload", "event-1k-payload", "idle-default-heartbeat", "idle-heartbeat-1s",
-     "permessage-deflate", "batching-window", "delta-payloads"],
-    expect_not_runnable=("permessage-deflate", "batching-window", "delta-payloads"),
+     "deflate-off", "deflate-on", "batching-window", "delta-payloads"],
+    expect_not_runnable=("batching-window", "delta-payloads"),
     check_entry=check)
 small, big = seen["event-128b-payload"], seen["event-1k-payload"]
 assert big["rx_bytes_per_event"] - small["rx_bytes_per_event"] > 800, (small, big)
 slow = seen["idle-default-heartbeat"]["by_transport"]["sse"]["rx_bytes_per_client_min"]
 fast = seen["idle-heartbeat-1s"]["by_transport"]["sse"]["rx_bytes_per_client_min"]
 assert fast > slow, (slow, fast)
+zoff = seen["deflate-off"]["by_transport"]["ws"]["rx_bytes_per_event"]
+zon = seen["deflate-on"]["by_transport"]["ws"]["rx_bytes_per_event"]
+assert zon < zoff / 2, (zoff, zon)
 print(f"ok cost: {small['rx_bytes_per_event']} → {big['rx_bytes_per_event']} B/event (128 → 1024 B payload); "
-      f"idle SSE {slow} → {fast} B/client-min (15 s → 1 s heartbeat)")
+      f"idle SSE {slow} → {fast} B/client-min (15 s → 1 s heartbeat); "
+      f"WS 512 B payload {zoff} → {zon} B/event (permessage-deflate off → on)")
