@@ -207,7 +207,7 @@ static void test_scenario_unknown_keys_did_you_mean(void **state)
            "t.yaml:5:5: unknown key 'ramp' in clients[0] (did you mean 'ramp_up'?)",
            "t.yaml:6:5: unknown key 'colour' in clients[0]; expected one of: name, count, transport, "
            "channels_per_client, ramp_up, read_rate_bytes_per_s, reconnect, resume, token, idle_timeout, "
-           "poll_timeout, read_rate_msgs_per_s, connect_timeout, behavior, attack, fallback");
+           "poll_timeout, read_rate_msgs_per_s, connect_timeout, behavior, attack, fallback, deflate");
 }
 
 static void test_scenario_wrong_types_and_ranges(void **state)
@@ -607,7 +607,7 @@ static void test_scenario_set_errors(void **state)
         "--set clients.0.count=abc: expected an integer from 1 to 1000000, got 'abc'",
         "--set clients.0.colour=red: unknown key 'colour' in clients[0]; expected one of: name, count, transport, "
         "channels_per_client, ramp_up, read_rate_bytes_per_s, reconnect, resume, token, idle_timeout, "
-        "poll_timeout, read_rate_msgs_per_s, connect_timeout, behavior, attack, fallback",
+        "poll_timeout, read_rate_msgs_per_s, connect_timeout, behavior, attack, fallback, deflate",
     };
     expect_errors(y, sets + 4, 2, 0, want2, 2);
 }
