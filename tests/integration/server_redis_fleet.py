@@ -30,9 +30,13 @@ def main():
             harness_scenarios.check(name, "--target", url)
         pool = api.ok("GET", "/proxies/nodes")["pool"]
         assert all(u["connections"] > 0 for u in pool), pool  # every node served
-        for n in ns:
+        for i, n in enumerate(ns):
             m = n.metrics()
             assert m["rtchaos_broker_link_up"] == 1, m
+            cnt = m["rtchaos_broker_lag_seconds_count"]
+            le1ms = m['rtchaos_broker_lag_seconds_bucket{le="0.001"}']
+            print(f"node{i}: broker lag: {cnt:.0f} events, mean {1e3 * m['rtchaos_broker_lag_seconds_sum'] / max(cnt, 1):.2f} ms, "
+                  f"{100 * le1ms / max(cnt, 1):.0f}% <= 1 ms; connections via the pool: {pool[i]['connections']}")
         for n in ns:
             assert n.stop() == 0
     finally:
