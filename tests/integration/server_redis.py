@@ -98,6 +98,17 @@ def test_node_killed_client_resumes_elsewhere(r, ns):
     ns[0].publish("k", 21)
     assert recv_seqs(ws2, "k", 21) == [21]
     ws2.close()
+    # the killed node restarted on its port: a client resumes there
+    again = Server("--redis", r.url, "--port", str(victim.port), name="victim-again")
+    try:
+        assert again.port == victim.port
+        ws3 = again.ws()
+        s3 = sub(ws3, "k", since=15, epoch=epoch)
+        assert s3["recovered"] is True and s3["seq"] == 21, s3
+        assert recv_seqs(ws3, "k", 21) == list(range(16, 22))
+        ws3.close()
+    finally:
+        assert again.stop() == 0
     # long-poll resume on a node that never saw the channel: decided on
     # Redis's history (recovered), not on the fresh node's empty ring
     fresh = Server("--redis", r.url, name="fresh")
@@ -127,6 +138,28 @@ def test_pubsub_links_dropped_holes_filled(r, ns):
     after = sum(n.metrics()["rtchaos_broker_link_drops_total"] for n in ns)
     assert after >= before + 3, (before, after)
     for ws in wss:
+        ws.close()
+
+
+def test_node_paused(r, ns):
+    # a node stopped (SIGSTOP) while events are published elsewhere: the
+    # other nodes' clients carry on; once it runs again its client gets every
+    # event, once, in order
+    wss = [n.ws() for n in ns]
+    for ws in wss:
+        sub(ws, "np")
+    ns[2].proc.p.send_signal(signal.SIGSTOP)
+    try:
+        for i in range(1, 21):
+            ns[i % 2].publish("np", i)
+        for ws in wss[:2]:
+            assert recv_seqs(ws, "np", 20) == list(range(1, 21))
+    finally:
+        ns[2].proc.p.send_signal(signal.SIGCONT)
+    assert recv_seqs(wss[2], "np", 20) == list(range(1, 21))
+    ns[2].publish("np", 21)
+    for ws in wss:
+        assert recv_seqs(ws, "np", 21) == [21]
         ws.close()
 
 
@@ -244,7 +277,7 @@ def main():
         ns = nodes(r)
         for t in (test_fanout_in_order, test_idempotent_across_nodes,
                   test_node_killed_client_resumes_elsewhere, test_pubsub_links_dropped_holes_filled,
-                  test_redis_paused, test_redis_restarted_empty):
+                  test_node_paused, test_redis_paused, test_redis_restarted_empty):
             t0 = time.monotonic()
             t(r, ns)
             print(f"ok {t.__name__} ({time.monotonic() - t0:.1f}s)", flush=True)
