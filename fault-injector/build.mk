@@ -11,7 +11,7 @@ BINS += $(BINDIR)/rtchaos-proxy
 
 # One unit test per toxic (tests/unit/test_toxic_<name>.c) and one per shared
 # module of the proxy; each links every proxy object (main.o excepted).
-PROXY_MODULE_TESTS := test_ws_frame test_ws_deflate test_sse_stream test_track test_evlog test_txq test_msgq test_upool
+PROXY_MODULE_TESTS := test_dheap test_ws_frame test_ws_deflate test_sse_stream test_track test_evlog test_txq test_msgq test_upool
 PROXY_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_toxic*.c)) \
                $(foreach t,$(PROXY_MODULE_TESTS),$(if $(wildcard tests/unit/$(t).c),$(t)))
 $(foreach t,$(PROXY_TESTS),$(eval $(call unit_test,$(t),$(PROXY_OBJS),$(PROXY_LIBS))))

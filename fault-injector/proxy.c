@@ -1,6 +1,7 @@
 /* proxy.c — listeners, proxied connections and the toxic chain of each
  * direction, on bufferevents with high/low watermarks. */
 #include "proxy.h"
+#include "dheap.h"
 #include "upool.h"
 #include "clock.h"
 #include "hist.h"
@@ -12,12 +13,12 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <event2/bufferevent.h>
@@ -118,8 +119,7 @@ struct conn {
     uint64_t start_us;
     struct bufferevent *cli, *srv;
     dlink up, down;
-    uint64_t timer_due_us;   /* 0: no deadline */
-    size_t heap_at;          /* 1 + index in the server's deadline heap; 0: not in it */
+    dheap_node deadline;     /* in the server's deadline heap while it has one */
     int connected;
     int rst;                 /* abort with RST when freed */
     int busy;
@@ -172,19 +172,11 @@ struct proxy_server {
     evlog *log;
     proxy *head;
     size_t n;
-    /* Every connection deadline (toxic timers, drain deadlines): a min-heap
-     * on timer_due_us behind one timerfd armed for the earliest, at an
-     * absolute CLOCK_MONOTONIC time. libevent's own precise timers
-     * (EVENT_BASE_FLAG_PRECISE_TIMER) re-arm a timerfd on every loop
-     * iteration, one syscall per relayed message; this one is re-armed only
-     * when the earliest deadline changes. libevent's heap is internal, so
-     * the few lines of a binary heap are here. */
-    int tfd;
-    struct event *tev;
-    conn **heap;
-    size_t heap_n, heap_cap;
+    /* Every connection deadline (toxic timers, drain deadlines), behind
+     * one timerfd (dheap.h says why not libevent's timers). */
+    dheap deadlines;
+    struct event *tev;       /* reads the heap's timerfd */
     size_t conns_open;       /* over every proxy: the heap has room for each */
-    uint64_t armed_us;       /* what the timerfd is armed for; 0: disarmed */
 };
 
 static void conn_close(conn *c, tx_close how);
@@ -586,98 +578,6 @@ static uint64_t link_next_due(const dlink *l)
 
 /* ---- deadlines ------------------------------------------------------------ */
 
-static void heap_place(proxy_server *s, size_t i, conn *c)
-{
-    s->heap[i] = c;
-    c->heap_at = i + 1;
-}
-
-static void heap_up(proxy_server *s, size_t i)
-{
-    conn *c = s->heap[i];
-    while (i > 0 && c->timer_due_us < s->heap[(i - 1) / 2]->timer_due_us) {
-        heap_place(s, i, s->heap[(i - 1) / 2]);
-        i = (i - 1) / 2;
-    }
-    heap_place(s, i, c);
-}
-
-static void heap_down(proxy_server *s, size_t i)
-{
-    conn *c = s->heap[i];
-    for (;;) {
-        size_t k = 2 * i + 1;
-        if (k >= s->heap_n)
-            break;
-        if (k + 1 < s->heap_n && s->heap[k + 1]->timer_due_us < s->heap[k]->timer_due_us)
-            k++;
-        if (!(s->heap[k]->timer_due_us < c->timer_due_us))
-            break;
-        heap_place(s, i, s->heap[k]);
-        i = k;
-    }
-    heap_place(s, i, c);
-}
-
-static void heap_remove(proxy_server *s, conn *c)
-{
-    if (!c->heap_at)
-        return;
-    size_t i = c->heap_at - 1;
-    c->heap_at = 0;
-    c->timer_due_us = 0;
-    conn *last = s->heap[--s->heap_n];
-    if (i < s->heap_n) {
-        heap_place(s, i, last);
-        heap_up(s, i);
-        heap_down(s, last->heap_at - 1);
-    }
-}
-
-/* Sets c's deadline (the heap has room: see timers_reserve). */
-static void heap_set(proxy_server *s, conn *c, uint64_t due_us)
-{
-    uint64_t old = c->timer_due_us;
-    c->timer_due_us = due_us;
-    if (!c->heap_at) {
-        heap_place(s, s->heap_n++, c);
-        heap_up(s, s->heap_n - 1);
-    } else if (due_us < old) {
-        heap_up(s, c->heap_at - 1);
-    } else {
-        heap_down(s, c->heap_at - 1);
-    }
-}
-
-/* Makes room in the heap for one more connection. Returns 0 or -1. */
-static int timers_reserve(proxy_server *s)
-{
-    if (s->conns_open < s->heap_cap)
-        return 0;
-    size_t cap = s->heap_cap ? s->heap_cap * 2 : 64;
-    conn **h = realloc(s->heap, cap * sizeof *h);
-    if (!h)
-        return -1;
-    s->heap = h;
-    s->heap_cap = cap;
-    return 0;
-}
-
-/* Arms the timerfd for the earliest deadline, if that changed. */
-static void timers_arm(proxy_server *s)
-{
-    uint64_t due = s->heap_n ? s->heap[0]->timer_due_us : 0;
-    if (due == s->armed_us)
-        return;
-    struct itimerspec its = {{0, 0}, {0, 0}}; /* all zero: disarmed */
-    if (due) {
-        its.it_value.tv_sec = (time_t)(due / 1000000);
-        its.it_value.tv_nsec = (long)(due % 1000000) * 1000;
-    }
-    if (timerfd_settime(s->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
-        s->armed_us = due;
-}
-
 /* Puts c's deadline on the server's timer: the earliest of its stages'
  * deadlines, or the drain deadline while closing. */
 static void conn_schedule(conn *c)
@@ -685,13 +585,13 @@ static void conn_schedule(conn *c)
     proxy_server *s = c->p->s;
     uint64_t due = c->closing ? c->close_deadline_us
                               : min_due(link_next_due(&c->up), link_next_due(&c->down));
-    if (due != c->timer_due_us) {
+    if (due != c->deadline.due_us) {
         if (due)
-            heap_set(s, c, due);
+            dheap_set(&s->deadlines, &c->deadline, due);
         else
-            heap_remove(s, c);
+            dheap_remove(&s->deadlines, &c->deadline);
     }
-    timers_arm(s);
+    dheap_arm(&s->deadlines);
 }
 
 static void conn_timer_fired(conn *c);
@@ -702,17 +602,14 @@ static void conn_timer_fired(conn *c);
 static void on_timers(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
+    (void)fd;
     proxy_server *s = arg;
-    uint64_t expirations;
-    if (read(fd, &expirations, sizeof expirations) == (ssize_t)sizeof expirations)
-        s->armed_us = 0; /* a one-shot timerfd is disarmed once it fired */
+    dheap_ack(&s->deadlines);
     uint64_t now = clock_mono_us();
-    for (size_t left = s->heap_n; left > 0 && s->heap_n > 0 && s->heap[0]->timer_due_us <= now; left--) {
-        conn *c = s->heap[0];
-        heap_remove(s, c);
-        conn_timer_fired(c);
-    }
-    timers_arm(s);
+    dheap_node *x;
+    for (size_t left = s->deadlines.n; left > 0 && (x = dheap_pop_due(&s->deadlines, now)) != NULL; left--)
+        conn_timer_fired((conn *)((char *)x - offsetof(conn, deadline)));
+    dheap_arm(&s->deadlines);
 }
 
 /* ---- connections ------------------------------------------------------------ */
@@ -973,7 +870,7 @@ static void conn_free(conn *c)
         bufferevent_free(c->cli);
     if (c->srv)
         bufferevent_free(c->srv);
-    heap_remove(p->s, c);
+    dheap_remove(&p->s->deadlines, &c->deadline);
     p->s->conns_open--;
     if (c->prev)
         c->prev->next = c->next;
@@ -1416,7 +1313,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->cli = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
     c->srv = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-    if (!c->cli || !c->srv || timers_reserve(p->s) < 0) {
+    if (!c->cli || !c->srv || dheap_reserve(&p->s->deadlines, p->s->conns_open + 1) < 0) {
         if (c->cli)
             bufferevent_free(c->cli);
         else
@@ -1520,13 +1417,16 @@ proxy_server *proxy_server_new(struct event_base *base, uint64_t seed, evlog *lo
     s->base = base;
     s->seed = seed;
     s->log = log;
-    s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    s->tev = s->tfd >= 0 ? event_new(base, s->tfd, EV_READ | EV_PERSIST, on_timers, s) : NULL;
+    char err[128];
+    if (dheap_init(&s->deadlines, err, sizeof err) != 0) {
+        free(s);
+        return NULL;
+    }
+    s->tev = event_new(base, s->deadlines.tfd, EV_READ | EV_PERSIST, on_timers, s);
     if (!s->tev || event_add(s->tev, NULL) < 0) {
         if (s->tev)
             event_free(s->tev);
-        if (s->tfd >= 0)
-            close(s->tfd);
+        dheap_free(&s->deadlines);
         free(s);
         return NULL;
     }
@@ -1757,8 +1657,7 @@ void proxy_server_free(proxy_server *s)
     while (s->head)
         proxy_delete(s->head);
     event_free(s->tev);
-    close(s->tfd);
-    free(s->heap);
+    dheap_free(&s->deadlines);
     free(s);
 }
 
