@@ -66,7 +66,10 @@ json_t *sscrape_parse(const char *text)
         const char *nl = strchr(line, '\n');
         size_t len = nl ? (size_t)(nl - line) : strlen(line);
         char buf[512];
-        if (len < sizeof buf && line[0] != '#' && strncmp(line, "rtchaos_", 8) == 0) {
+        /* process_cpu_seconds_total: the standard name every Prometheus
+         * client library exports (rtchaos-server too) */
+        if (len < sizeof buf && line[0] != '#' &&
+            (strncmp(line, "rtchaos_", 8) == 0 || strncmp(line, "process_cpu_seconds_total ", 26) == 0)) {
             memcpy(buf, line, len);
             buf[len] = '\0';
             char *sp = strrchr(buf, ' ');
@@ -113,6 +116,8 @@ json_t *sscrape_parse(const char *text)
                         add(o, "snapshots_sent", v);
                     } else if (!strcmp(name, "rtchaos_rejections_total")) {
                         add(o, "rejections", v);
+                    } else if (!strcmp(name, "process_cpu_seconds_total")) {
+                        add(o, "cpu_s", v);
                     } else if (!strcmp(name, "rtchaos_heartbeats_total")) {
                         add(o, "heartbeats", v);
                     } else if (!strcmp(name, "rtchaos_proxy_connections_active")) {
@@ -153,6 +158,13 @@ json_t *sscrape_parse(const char *text)
         json_object_set_new(o, "connections", conns);
     else
         json_decref(conns);
+    /* CPU per event written (live + replay), in microseconds: the cost
+     * suite's server-side figure (start-up and idle time included) */
+    json_t *cpu = json_object_get(o, "cpu_s");
+    double written = json_number_value(json_object_get(o, "written_live")) +
+                     json_number_value(json_object_get(o, "written_replay"));
+    if (cpu && written > 0)
+        json_object_set_new(o, "cpu_us_per_written", json_real(round(json_number_value(cpu) * 1e7 / written) / 10.0));
     integerize(o);
     if (json_array_size(lat))
         json_object_set_new(o, "lat_le", lat);

@@ -2,6 +2,7 @@
 #include "metrics.h"
 
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 
 static const char *const transport_names[MT_COUNT] = {"ws", "sse", "poll", "http"};
@@ -107,6 +108,14 @@ int metrics_render(const metrics *m, const metrics_gauges *g, char **out, size_t
                  m->idle_closes, MT_POLL + 1);
     family(f, "rtchaos_heartbeats_total", "counter", "SSE heartbeat comments written.");
     fprintf(f, "rtchaos_heartbeats_total %llu\n", (unsigned long long)m->heartbeats_sent);
+    /* the standard process metric, for CPU per delivery (the cost suite) */
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        family(f, "process_cpu_seconds_total", "counter", "User and system CPU time spent, seconds.");
+        fprintf(f, "process_cpu_seconds_total %.6f\n",
+                (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+    }
     family(f, "rtchaos_kicked_total", "counter", "Connections closed through /admin/kick.");
     fprintf(f, "rtchaos_kicked_total %llu\n", (unsigned long long)m->kicked);
     family(f, "rtchaos_fds_in_use", "gauge", "File descriptors held: connections and the server's own.");
