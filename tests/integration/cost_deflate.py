@@ -7,7 +7,9 @@ the fleet's `deflate:` group key):
 - server on, clients do not offer it: frames stay uncompressed (the server
   compresses only for a client that negotiated);
 - server off, clients require it: no connection opens, each attempt is an
-  error saying the server did not accept permessage-deflate."""
+  error saying the server did not accept permessage-deflate.
+Every run also carries the server's CPU (server.final.cpu_s and
+cpu_us_per_written, from its process_cpu_seconds_total)."""
 import os
 import sys
 
@@ -44,6 +46,9 @@ def delivered_in_order(r):
     assert r.rc == 0, r.explain()
     assert t["published"] > 0 and t["delivered"] == t["expected"] > 0, t
     assert t["lost"] == t["duplicated"] == t["reordered"] == t["errors"] == 0, t
+    # the server's CPU (process_cpu_seconds_total) came through the scrape
+    fin = r.report["server"]["final"]
+    assert 0 < fin["cpu_s"] < 60 and fin["cpu_us_per_written"] > 0, fin
     return r.report["wire"]["by_transport"]["ws"]["rx_bytes_per_event"]
 
 
