@@ -20,7 +20,7 @@ SCENARIO = os.path.join(rtctest.ROOT, "tests", "fixtures", "server_scale.yaml")
 
 
 def main():
-    srv = Server("--ws-ping-s", "2", "--idle-timeout-s", "6", "--heartbeat-ms", "2000",
+    srv = Server("--ws-ping-s", "2", "--idle-timeout-s", "10", "--heartbeat-ms", "2000",
                  "--log-level", "warn")
     health = {"ok": 0, "bad": [], "stop": False}
 
