@@ -987,10 +987,21 @@ static void client_field(ctx *c, void *obj, size_t key, int val, int keynode)
         break;
     }
     case 16:
+        g->deflate_node = val;
         if (get_enum(c, val, deflate_names, 3, &e) == 0)
             g->deflate = e;
         break;
     }
+}
+
+/* deflate, once the whole group is read: a WebSocket subscriber's option. */
+static void check_deflate(ctx *c, const scn_client_group *g, const char *where)
+{
+    if (!g->deflate)
+        return;
+    if (g->transport != SCN_CL_WS || g->behavior != SCN_BH_SUBSCRIBER)
+        err_at(c, g->deflate_node, "%s: deflate applies only to WebSocket subscriber groups (transport: ws)",
+               where);
 }
 
 /* The fallback list, once the whole group is read (transport may come
@@ -1884,6 +1895,7 @@ static void convert(ctx *c, scenario *s)
                 walk_map(c, item, where, k_client, sizeof k_client / sizeof *k_client, client_field, &cs);
                 check_behavior(c, &cs, item, where);
                 check_fallback(c, cs.g, where);
+                check_deflate(c, cs.g, where);
                 if (!g->name) {
                     char nm[32];
                     snprintf(nm, sizeof nm, "group%zu", i);

@@ -110,6 +110,7 @@ typedef struct scn_client_group {
     uint32_t read_rate_msgs_per_s; /* slow consumer: messages processed per second; 0 = no cap */
     uint64_t connect_timeout_us;   /* TCP + handshake deadline (default 5 s) */
     int deflate;              /* WS permessage-deflate: 0 off, 1 offer, 2 require (fleet_deflate) */
+    int deflate_node;         /* where `deflate` was written (0 = absent) */
     scn_client_transport fallback[2]; /* tried in order when the transport before is refused */
     unsigned nfallback;
     int fallback_node;        /* where `fallback` was written (for errors found later); 0 = absent */

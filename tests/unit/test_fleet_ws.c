@@ -165,6 +165,36 @@ static void test_fleet_ws_client_frames_are_masked(void **state)
     ws_pool_free(p);
 }
 
+/* permessage-deflate: RSV1 on a message's first frame (whole or
+ * fragmented) is handed out as WS_OP_COMPRESSED; control frames and plain
+ * messages around it are not marked, and the mark does not leak into the
+ * next message. */
+static void test_fleet_ws_rsv1_marks_compressed(void **state)
+{
+    (void)state;
+    uint8_t buf[256];
+    size_t n = 0;
+    n += frame(buf + n, 1, 1, "zz", 2);
+    buf[0] |= 0x40; /* RSV1 */
+    size_t f2 = n;
+    n += frame(buf + n, 0, 1, "ab", 2);
+    buf[f2] |= 0x40;
+    n += frame(buf + n, 1, 9, "p", 1);
+    n += frame(buf + n, 1, 0, "cd", 2);
+    n += frame(buf + n, 1, 1, "plain", 5);
+    ws_pool *p = ws_pool_new(3);
+    ws_conn_rx c = {0};
+    rec *r = calloc(1, sizeof *r);
+    char err[128];
+    assert_int_equal(ws_feed(p, &c, buf, n, on_msg, r, 1 << 16, err, sizeof err), 0);
+    char want_log[64];
+    snprintf(want_log, sizeof want_log, "%d:zz;9:p;%d:abcd;1:plain;", 1 | WS_OP_COMPRESSED, 1 | WS_OP_COMPRESSED);
+    assert_string_equal(r->log, want_log);
+    ws_conn_release(p, &c);
+    ws_pool_free(p);
+    free(r);
+}
+
 static void test_fleet_ws_accept_key(void **state)
 {
     (void)state;
@@ -186,6 +216,7 @@ int main(void)
         cmocka_unit_test(test_fleet_ws_rejects_oversized_and_bad),
         cmocka_unit_test(test_fleet_ws_client_frames_are_masked),
         cmocka_unit_test(test_fleet_ws_accept_key),
+        cmocka_unit_test(test_fleet_ws_rsv1_marks_compressed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -544,6 +544,22 @@ static void test_scenario_fallback(void **state)
            "t.yaml:6:26: unknown value 'smoke'; expected one of ws, sse, poll",
            "t.yaml:7:42: clients[4]: fallback applies only to subscriber groups",
            "t.yaml:8:25: clients[5]: fallback needs reconnect enabled (the next transport is a new attempt)");
+    /* deflate: off | offer | require, WebSocket subscribers only */
+    y = "duration: 5s\nclients:\n"
+        "  - {name: a, deflate: require}\n"
+        "  - {name: b, deflate: offer}\n"
+        "  - {name: c}\n";
+    assert_int_equal(load(y, NULL, 0, 0, &s, &d), 0);
+    assert_int_equal(s.clients[0].deflate, 2);
+    assert_int_equal(s.clients[1].deflate, 1);
+    assert_int_equal(s.clients[2].deflate, 0);
+    scenario_free(&s);
+    scn_diag_free(&d);
+    EXPECT("duration: 5s\nclients:\n"
+           "  - {name: a, deflate: maybe}\n"
+           "  - {name: b, transport: sse, deflate: offer}\n",
+           "t.yaml:3:24: unknown value 'maybe'; expected one of off, offer, require",
+           "t.yaml:4:40: clients[1]: deflate applies only to WebSocket subscriber groups (transport: ws)");
 }
 
 static void test_scenario_channel_pattern(void **state)
