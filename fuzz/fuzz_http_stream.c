@@ -108,8 +108,13 @@ static void health_or_die(void)
     drain(fd, HEALTH_DEADLINE_MS, HEALTH_DEADLINE_MS, got, sizeof got - 1);
     close(fd);
     if (strncmp(got, "HTTP/1.1 200", 12) != 0) {
-        fprintf(stderr, "fuzz_http_stream: /healthz did not answer within %d ms: the event loop is stuck\n",
-                HEALTH_DEADLINE_MS);
+        /* what came back, if anything, tells a stuck loop from a refusal */
+        for (char *c = got; *c; c++)
+            if (*c == '\r' || *c == '\n')
+                *c = ' ';
+        fprintf(stderr, "fuzz_http_stream: /healthz did not answer 200 within %d ms (got: '%s'): the event "
+                        "loop is stuck or refusing\n",
+                HEALTH_DEADLINE_MS, got);
         abort();
     }
 }
