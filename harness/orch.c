@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <math.h>
@@ -106,6 +108,14 @@ typedef struct run {
     child server;
     int server_down;          /* killed on purpose (kill window) */
     int server_paused;
+    unsigned nnodes;          /* server: {nodes: N}: node 0 is `server`, 1..N-1 here (0: one plain server) */
+    child xnode[SCN_NODES_MAX];
+    uint16_t node_port[SCN_NODES_MAX];
+    int node_down[SCN_NODES_MAX];
+    int have_redis;           /* redis: auto — our own redis-server */
+    child redis;
+    uint16_t redis_port;
+    int redis_down;
     int have_proxy;
     child proxy;
     proxyctl api;
@@ -358,7 +368,7 @@ static int tcp_reachable(const char *host, uint16_t port, unsigned timeout_ms, c
 static char **server_argv(run *r, uint16_t port)
 {
     const scenario *s = r->s;
-    size_t n = 0, cap = 16 + s->server.nargs;
+    size_t n = 0, cap = 18 + s->server.nargs;
     char **v = calloc(cap, sizeof *v);
     char buf[PATH_MAX];
     if (s->server.bin)
@@ -386,6 +396,11 @@ static char **server_argv(run *r, uint16_t port)
             v[n++] = strdup(buf);
         }
     }
+    if (r->have_redis) {
+        v[n++] = strdup("--redis");
+        sfmt(buf, sizeof buf, "redis://127.0.0.1:%u", r->redis_port);
+        v[n++] = strdup(buf);
+    }
     for (size_t i = 0; i < s->server.nargs; i++)
         v[n++] = strdup(s->server.args[i]);
     v[n] = NULL;
@@ -407,23 +422,36 @@ static json_t *argv_json(char **v)
     return a;
 }
 
-/* Starts (or restarts, port != 0) the server and waits for its readiness line. */
-static int server_start(run *r, uint16_t port, char *err, size_t errlen)
+static child *node_child(run *r, unsigned i) { return i ? &r->xnode[i] : &r->server; }
+
+/* Starts (or restarts, port != 0) the server — node i of server: {nodes: N}
+ * (node 0 is the plain server's place) — and waits for its readiness line. */
+static int server_start(run *r, unsigned i, uint16_t port, char *err, size_t errlen)
 {
     char out[PATH_MAX], errp[PATH_MAX];
-    sfmt(out, sizeof out, "%s/server.stdout.log", r->dir);
-    sfmt(errp, sizeof errp, "%s/server.log", r->dir);
+    child *c = node_child(r, i);
+    if (i) {
+        sfmt(out, sizeof out, "%s/node%u.stdout.log", r->dir, i);
+        sfmt(errp, sizeof errp, "%s/node%u.log", r->dir, i);
+    } else {
+        sfmt(out, sizeof out, "%s/server.stdout.log", r->dir);
+        sfmt(errp, sizeof errp, "%s/server.log", r->dir);
+    }
     char **argv = server_argv(r, port);
-    event(r, port ? "server_starting_again" : "server_starting", json_pack("{s:o}", "argv", argv_json(argv)));
-    int rc = child_start(&r->server, "rtchaos-server", argv, out, errp, err, errlen);
+    json_t *d = json_pack("{s:o}", "argv", argv_json(argv));
+    if (r->nnodes)
+        json_object_set_new(d, "node", json_integer(i));
+    event(r, port ? "server_starting_again" : "server_starting", d);
+    int rc = child_start(c, "rtchaos-server", argv, out, errp, err, errlen);
     free_argv(argv);
     if (rc < 0)
         return -1;
-    g_pgids[0] = r->server.pid;
+    if (!i)
+        g_pgids[0] = r->server.pid;
     char rest[128];
-    if (child_wait_line(&r->server, "listening ", rest, sizeof rest, r->s->server.ready_timeout_us / 1000, err,
+    if (child_wait_line(c, "listening ", rest, sizeof rest, r->s->server.ready_timeout_us / 1000, err,
                         errlen) < 0) {
-        child_stop(&r->server, 1000);
+        child_stop(c, 1000);
         return -1;
     }
     char *colon = strrchr(rest, ':');
@@ -431,12 +459,98 @@ static int server_start(run *r, uint16_t port, char *err, size_t errlen)
     if (p <= 0 || p > 65535 || (port && p != port)) {
         sfmt(err, errlen, "rtchaos-server printed 'listening %s', expected 127.0.0.1:%s", rest,
                  port ? "the same port" : "PORT");
-        child_stop(&r->server, 1000);
+        child_stop(c, 1000);
         return -1;
     }
-    sfmt(r->up_host, sizeof r->up_host, "%s", r->have_netns ? NETNS_SERVER_ADDR : "127.0.0.1");
-    r->up_port = (uint16_t)p;
-    event(r, "server_ready", json_pack("{s:i, s:i}", "pid", (int)r->server.pid, "port", (int)p));
+    r->node_port[i] = (uint16_t)p;
+    if (!i) {
+        sfmt(r->up_host, sizeof r->up_host, "%s", r->have_netns ? NETNS_SERVER_ADDR : "127.0.0.1");
+        r->up_port = (uint16_t)p;
+    }
+    d = json_pack("{s:i, s:i}", "pid", (int)c->pid, "port", (int)p);
+    if (r->nnodes)
+        json_object_set_new(d, "node", json_integer(i));
+    event(r, "server_ready", d);
+    return 0;
+}
+
+/* A free loopback port for redis-server, which cannot pick its own and
+ * tell us (--port 0 turns TCP off). The bind-and-release race with another
+ * process is caught by the readiness check failing. */
+static int free_port(uint16_t *port, char *err, size_t errlen)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+        sfmt(err, errlen, "no free loopback port: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    *port = ntohs(a.sin_port);
+    return 0;
+}
+
+/* redis-server from PATH (child_start execs a path). */
+static int redis_bin(char *out, size_t cap, char *err, size_t errlen)
+{
+    const char *path = getenv("PATH");
+    char dirs[4096];
+    sfmt(dirs, sizeof dirs, "%s", path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+    char *save = NULL;
+    for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        sfmt(out, cap, "%s/redis-server", d);
+        if (access(out, X_OK) == 0)
+            return 0;
+    }
+    sfmt(err, errlen, "redis: auto needs redis-server in PATH (Debian package redis-server)");
+    return -1;
+}
+
+/* Starts our redis-server (port 0: a fresh one) — empty every time: no RDB,
+ * no AOF, its own directory in the run's — and waits until it accepts. */
+static int redis_start(run *r, uint16_t port, char *err, size_t errlen)
+{
+    char bin[PATH_MAX], dir[PATH_MAX], out[PATH_MAX], errp[PATH_MAX], p[16];
+    if (redis_bin(bin, sizeof bin, err, errlen) < 0)
+        return -1;
+    if (!port && free_port(&port, err, errlen) < 0)
+        return -1;
+    sfmt(dir, sizeof dir, "%s/redis", r->dir);
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        sfmt(err, errlen, "mkdir %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    sfmt(out, sizeof out, "%s/redis.stdout.log", r->dir);
+    sfmt(errp, sizeof errp, "%s/redis.log", r->dir);
+    sfmt(p, sizeof p, "%u", port);
+    char *argv[] = {bin, "--port", p, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
+                    "--daemonize", "no", NULL};
+    event(r, "redis_starting", json_pack("{s:o}", "argv", argv_json(argv)));
+    if (child_start(&r->redis, "redis-server", argv, out, errp, err, errlen) < 0)
+        return -1;
+    uint64_t end = clock_mono_us() + r->s->server.ready_timeout_us;
+    for (;;) {
+        if (child_poll(&r->redis)) {
+            char how[96];
+            child_describe_exit(&r->redis, how, sizeof how);
+            sfmt(err, errlen, "redis-server %s before accepting connections (see %s)", how, out);
+            return -1;
+        }
+        char e2[256];
+        if (tcp_reachable("127.0.0.1", port, 200, e2, sizeof e2) == 0)
+            break;
+        if (clock_mono_us() >= end || g_signal) {
+            sfmt(err, errlen, "redis-server did not accept connections on 127.0.0.1:%u in time: %s", port, e2);
+            child_stop(&r->redis, 1000);
+            return -1;
+        }
+        sleep_ms(50);
+    }
+    r->redis_port = port;
+    event(r, "redis_ready", json_pack("{s:i, s:i}", "pid", (int)r->redis.pid, "port", (int)port));
     return 0;
 }
 
@@ -491,6 +605,21 @@ static int proxy_start(run *r, char *err, size_t errlen)
     if (proxyctl_create(&r->api, PROXY_NAME, r->have_netns ? NETNS_SERVER_ADDR : "127.0.0.1", upstream,
                         &r->proxy_port, err, errlen) < 0)
         return -1;
+    if (r->nnodes > 1) {
+        /* The nodes behind the proxy's upstream pool (upool.h). */
+        json_t *ups = json_array();
+        for (unsigned i = 0; i < r->nnodes; i++) {
+            char a[300];
+            sfmt(a, sizeof a, "%s:%u", r->up_host, r->node_port[i]);
+            json_array_append_new(ups, json_string(a));
+        }
+        const char *bal = s->server.balance ? s->server.balance : "roundrobin";
+        int prc = proxyctl_set_pool(&r->api, PROXY_NAME, ups, bal, err, errlen);
+        event(r, "proxy_pool", json_pack("{s:O, s:s}", "upstreams", ups, "balance", bal));
+        json_decref(ups);
+        if (prc < 0)
+            return -1;
+    }
     for (size_t i = 0; i < s->proxy.ntoxics; i++)
         if (proxyctl_add_toxic(&r->api, PROXY_NAME, &s->proxy.toxics[i], err, errlen) < 0)
             return -1;
@@ -886,26 +1015,101 @@ static void window_mark(run *r, size_t fault, const char *key)
     }
 }
 
-static int restart_server(run *r, int hard, char *err, size_t errlen)
+static int restart_server(run *r, unsigned i, int hard, char *err, size_t errlen)
 {
-    uint16_t port = r->up_port;
-    if (!r->server.exited) {
+    uint16_t port = r->node_port[i];
+    child *c = node_child(r, i);
+    if (!c->exited) {
         if (hard)
-            child_signal(&r->server, SIGKILL, err, errlen);
-        int how = child_stop(&r->server, r->s->server.stop_timeout_us / 1000);
+            child_signal(c, SIGKILL, err, errlen);
+        int how = child_stop(c, r->s->server.stop_timeout_us / 1000);
         if (!hard)
-            judge_stop(r, "server", &r->server, how, r->s->server.stop_timeout_us / 1000);
+            judge_stop(r, "server", c, how, r->s->server.stop_timeout_us / 1000);
     }
     /* The port was ours a moment ago; a start that loses it to TIME_WAIT or
      * a racing process is retried until the readiness deadline. */
     uint64_t end = clock_mono_us() + r->s->server.ready_timeout_us;
     for (;;) {
-        if (server_start(r, port, err, errlen) == 0)
+        if (server_start(r, i, port, err, errlen) == 0)
             return 0;
         if (clock_mono_us() >= end || g_signal)
             return -1;
         sleep_ms(200);
     }
+}
+
+/* Which node a node fault hits: its own index, or (node: random) one drawn
+ * from the run's seed and the fault's name, the same at its start and end. */
+static unsigned fault_node(run *r, const scn_fault *f)
+{
+    if (f->node >= 0)
+        return (unsigned)f->node % r->nnodes;
+    return (unsigned)(prng_derive(r->seed, prng_hash_str(f->name)) % r->nnodes);
+}
+
+/* A process fault on the plain server, one node (server: kill-node…) or
+ * our redis-server (server: redis-kill…; it comes back empty). */
+static int apply_process(run *r, const fplan_action *a, json_t *d, char *err, size_t errlen)
+{
+    const scn_fault *f = &r->s->faults[a->fault];
+    int is_redis = f->target == SCN_TGT_REDIS;
+    unsigned ni = f->target == SCN_TGT_NODE ? fault_node(r, f) : 0;
+    child *c = is_redis ? &r->redis : node_child(r, ni);
+    int *down = is_redis ? &r->redis_down : ni ? &r->node_down[ni] : &r->server_down;
+    int rc = 0;
+    if (f->target == SCN_TGT_NODE)
+        json_object_set_new(d, "node", json_integer(ni));
+    switch (a->kind) {
+    case FPLAN_SERVER_KILL:
+        *down = 1;
+        rc = child_signal(c, SIGKILL, err, errlen);
+        if (rc == 0) {
+            child_stop(c, 1000); /* reaps it */
+            window_mark(r, a->fault, "from_s");
+        }
+        break;
+    case FPLAN_SERVER_START:
+        rc = is_redis ? redis_start(r, r->redis_port, err, errlen) : restart_server(r, ni, 0, err, errlen);
+        if (rc == 0) {
+            *down = 0;
+            window_mark(r, a->fault, "to_s");
+        }
+        break;
+    case FPLAN_SERVER_STOP:
+        rc = child_signal(c, SIGSTOP, err, errlen);
+        if (rc == 0) {
+            if (!is_redis && !ni)
+                r->server_paused = 1;
+            window_mark(r, a->fault, "from_s");
+        }
+        break;
+    case FPLAN_SERVER_CONT:
+        rc = child_signal(c, SIGCONT, err, errlen);
+        if (rc == 0) {
+            if (!is_redis && !ni)
+                r->server_paused = 0;
+            window_mark(r, a->fault, "to_s");
+        }
+        break;
+    default: /* FPLAN_SERVER_RESTART */
+        *down = 1;
+        window_mark(r, a->fault, "from_s");
+        if (is_redis) {
+            uint64_t grace_ms = r->s->server.stop_timeout_us / 1000;
+            judge_stop(r, "redis", c, child_stop(c, grace_ms), grace_ms);
+            /* The port was ours a moment ago: retried like a node's. */
+            uint64_t end = clock_mono_us() + r->s->server.ready_timeout_us;
+            while ((rc = redis_start(r, r->redis_port, err, errlen)) < 0 && clock_mono_us() < end && !g_signal)
+                sleep_ms(200);
+        } else
+            rc = restart_server(r, ni, 0, err, errlen);
+        if (rc == 0) {
+            *down = 0;
+            window_mark(r, a->fault, "to_s");
+        }
+        break;
+    }
+    return rc;
 }
 
 /* Applies one action; a failure breaks the run (the harness cannot claim a
@@ -937,42 +1141,11 @@ static int apply(run *r, const fplan_action *a)
         break;
     }
     case FPLAN_SERVER_KILL:
-        r->server_down = 1;
-        rc = child_signal(&r->server, SIGKILL, err, sizeof err);
-        if (rc == 0) {
-            child_stop(&r->server, 1000); /* reaps it */
-            window_mark(r, a->fault, "from_s");
-        }
-        break;
     case FPLAN_SERVER_START:
-        rc = restart_server(r, 0, err, sizeof err);
-        if (rc == 0) {
-            r->server_down = 0;
-            window_mark(r, a->fault, "to_s");
-        }
-        break;
     case FPLAN_SERVER_STOP:
-        rc = child_signal(&r->server, SIGSTOP, err, sizeof err);
-        if (rc == 0) {
-            r->server_paused = 1;
-            window_mark(r, a->fault, "from_s");
-        }
-        break;
     case FPLAN_SERVER_CONT:
-        rc = child_signal(&r->server, SIGCONT, err, sizeof err);
-        if (rc == 0) {
-            r->server_paused = 0;
-            window_mark(r, a->fault, "to_s");
-        }
-        break;
     case FPLAN_SERVER_RESTART:
-        r->server_down = 1;
-        window_mark(r, a->fault, "from_s");
-        rc = restart_server(r, 0, err, sizeof err);
-        if (rc == 0) {
-            r->server_down = 0;
-            window_mark(r, a->fault, "to_s");
-        }
+        rc = apply_process(r, a, d, err, sizeof err);
         break;
     case FPLAN_NET_APPLY:
     case FPLAN_NET_LIFT: {
@@ -1652,10 +1825,19 @@ int orch_run(const scenario *s, const orch_opts *o)
         }
     } else {
         r->have_server = 1;
-        if (server_start(r, 0, err, sizeof err) < 0) {
-            fail(r, "the server could not start: %s", err);
-            goto finish;
+        if (s->server.redis_auto) {
+            r->have_redis = 1;
+            if (redis_start(r, 0, err, sizeof err) < 0) {
+                fail(r, "redis-server could not start: %s", err);
+                goto finish;
+            }
         }
+        r->nnodes = s->server.nodes;
+        for (unsigned i = 0; i < (r->nnodes ? r->nnodes : 1); i++)
+            if (server_start(r, i, 0, err, sizeof err) < 0) {
+                fail(r, r->nnodes ? "node %u could not start: %s" : "the server could not start%.0u: %s", i, err);
+                goto finish;
+            }
         sfmt(r->target_url, sizeof r->target_url, "http://127.0.0.1:%u", r->up_port);
     }
     if (g_signal)
@@ -1727,6 +1909,22 @@ int orch_run(const scenario *s, const orch_opts *o)
             fail(r, "rtchaos-server %s during the run (see %s/server.log)", how, r->dir);
             break;
         }
+        int gone = 0;
+        for (unsigned i = 1; i < r->nnodes && !gone; i++)
+            if (!r->node_down[i] && child_poll(&r->xnode[i])) {
+                char how[96];
+                child_describe_exit(&r->xnode[i], how, sizeof how);
+                fail(r, "rtchaos-server node %u %s during the run (see %s/node%u.log)", i, how, r->dir, i);
+                gone = 1;
+            }
+        if (!gone && r->have_redis && !r->redis_down && child_poll(&r->redis)) {
+            char how[96];
+            child_describe_exit(&r->redis, how, sizeof how);
+            fail(r, "redis-server %s during the run (see %s/redis.stdout.log)", how, r->dir);
+            gone = 1;
+        }
+        if (gone)
+            break;
         if (r->have_proxy && child_poll(&r->proxy)) {
             char how[96];
             child_describe_exit(&r->proxy, how, sizeof how);
@@ -1805,6 +2003,21 @@ finish:
         event(r, "server_stopped",
               json_pack("{s:s, s:s}", "how", how == 0 ? "exited" : how == 1 ? "killed" : "already exited", "exit", desc));
         judge_stop(r, "server", &r->server, how, s->server.stop_timeout_us / 1000);
+    }
+    for (unsigned i = 1; i < r->nnodes; i++)
+        if (r->xnode[i].pid) {
+            int how = child_stop(&r->xnode[i], s->server.stop_timeout_us / 1000);
+            char desc[96];
+            child_describe_exit(&r->xnode[i], desc, sizeof desc);
+            event(r, "server_stopped", json_pack("{s:i, s:s, s:s}", "node", (int)i, "how",
+                                                 how == 0 ? "exited" : how == 1 ? "killed" : "already exited",
+                                                 "exit", desc));
+            judge_stop(r, "server", &r->xnode[i], how, s->server.stop_timeout_us / 1000);
+        }
+    if (r->have_redis && r->redis.pid) { /* after the nodes: they would log its going */
+        int how = child_stop(&r->redis, 5000);
+        event(r, "redis_stopped", json_pack("{s:s}", "how", how == 0 ? "exited" : how == 1 ? "killed" : "already exited"));
+        judge_stop(r, "redis", &r->redis, how, 5000);
     }
     judge_children(r);
     g_pgids[0] = g_pgids[1] = 0;

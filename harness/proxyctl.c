@@ -119,3 +119,14 @@ int proxyctl_events(const proxyctl *p, json_t **out, char *err, size_t errlen)
     *out = all;
     return 0;
 }
+
+int proxyctl_set_pool(const proxyctl *p, const char *name, json_t *upstreams, const char *balance, char *err,
+                      size_t errlen)
+{
+    char path[200];
+    snprintf(path, sizeof path, "/proxies/%s", name);
+    json_t *body = json_pack("{s:O, s:s}", "upstreams", upstreams, "balance", balance);
+    int rc = call(p, "POST", path, body, NULL, err, errlen);
+    json_decref(body);
+    return rc;
+}

@@ -31,4 +31,9 @@ int proxyctl_remove_toxic(const proxyctl *p, const char *proxy, const char *name
  * JSON array (caller decrefs) in *out. Returns 0, or -1 with err. */
 int proxyctl_events(const proxyctl *p, json_t **out, char *err, size_t errlen);
 
+/* Puts the proxy's upstreams behind a pool (rtchaos extension: "upstreams",
+ * "balance" on POST /proxies/NAME). Returns 0, or -1 with err. */
+int proxyctl_set_pool(const proxyctl *p, const char *name, json_t *upstreams, const char *balance, char *err,
+                      size_t errlen);
+
 #endif

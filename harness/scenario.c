@@ -691,7 +691,9 @@ static void toxic_field(ctx *c, void *obj, size_t key, int val, int keynode)
         toxic_common(c, t, k_toxic[key], val);
 }
 
-static const char *const k_server[] = {"bin", "args", "config", "ready_timeout", "stop_timeout"};
+static const char *const k_server[] = {"bin", "args", "config", "ready_timeout", "stop_timeout",
+                                       "nodes", "redis", "balance"};
+static const char *const balance_names[] = {"roundrobin", "leastconn", "source"};
 
 static void server_field(ctx *c, void *obj, size_t key, int val, int keynode)
 {
@@ -703,6 +705,21 @@ static void server_field(ctx *c, void *obj, size_t key, int val, int keynode)
     case 2: get_str(c, val, &s->config); break;
     case 3: get_duration(c, val, &s->ready_timeout_us); break;
     case 4: get_duration(c, val, &s->stop_timeout_us); break;
+    case 5: get_uint(c, val, 1, SCN_NODES_MAX, &s->nodes); break;
+    case 6: {
+        /* Only a Redis the harness runs itself: a shared one would mix runs. */
+        const char *const redis_modes[] = {"auto"};
+        int e;
+        if (get_enum(c, val, redis_modes, 1, &e) == 0)
+            s->redis_auto = 1;
+        break;
+    }
+    case 7: {
+        int e;
+        if (get_enum(c, val, balance_names, 3, &e) == 0)
+            s->balance = strdup(balance_names[e]);
+        break;
+    }
     }
 }
 
@@ -1031,11 +1048,13 @@ static const char *const k_fault[] = {"name", "at", "for", "toxic", "stream", "t
                                       /* 11..18: kernel network faults, in scn_net_kind order */
                                       "packet_loss", "partition", "partition_oneway", "tcp_reset",
                                       "rate", "mtu", "delay", "reorder",
-                                      "direction"};
+                                      "direction", "node"};
 #define K_FAULT_NET0 11
 #define K_FAULT_DIRECTION 19
+#define K_FAULT_NODE 20
 static const char *const direction_names[] = {"both", "upstream", "downstream"};
-static const char *const server_actions[] = {"kill", "pause", "restart"};
+static const char *const server_actions[] = {"kill", "pause", "restart", "kill-node", "pause-node",
+                                             "restart-node", "redis-kill", "redis-pause", "redis-restart"};
 
 /* Which keys a fault item carried, to check combinations afterwards. */
 typedef struct fault_seen {
@@ -1153,13 +1172,25 @@ static void fault_field(ctx *c, void *obj, size_t key, int val, int keynode)
     case 9: get_str(c, val, &f->group); break;
     case 10:
         fs->action_count++;
-        if (get_enum(c, val, server_actions, 3, &e) == 0)
-            f->kind = e == 0 ? SCN_FAULT_SERVER_KILL
-                      : e == 1 ? SCN_FAULT_SERVER_PAUSE
-                               : SCN_FAULT_SERVER_RESTART;
-        else
+        if (get_enum(c, val, server_actions, 9, &e) == 0) {
+            f->kind = e % 3 == 0 ? SCN_FAULT_SERVER_KILL
+                      : e % 3 == 1 ? SCN_FAULT_SERVER_PAUSE
+                                   : SCN_FAULT_SERVER_RESTART;
+            f->target = e / 3; /* SCN_TGT_SERVER, _NODE, _REDIS */
+        } else
             f->kind = SCN_FAULT_SERVER_KILL;
         break;
+    case K_FAULT_NODE: {
+        yaml_node_t *n = node(c, val);
+        if (n && n->type == YAML_SCALAR_NODE && !strcmp(scalar(n), "random"))
+            f->node = -1;
+        else {
+            unsigned ix = 0;
+            if (get_uint(c, val, 0, SCN_NODES_MAX - 1, &ix) == 0)
+                f->node = (int)ix;
+        }
+        break;
+    }
     case K_FAULT_DIRECTION:
         if (get_enum(c, val, direction_names, 3, &e) == 0)
             f->net.direction = (scn_direction)e;
@@ -1860,6 +1891,15 @@ static void convert(ctx *c, scenario *s)
         if (!is_null(node(c, v[6])))
             walk_map(c, v[6], "server", k_server, sizeof k_server / sizeof *k_server, server_field,
                      &s->server);
+        if (s->server.nodes && !s->server.redis_auto)
+            err_at(c, v[6], "server: 'nodes' needs 'redis: auto' (the nodes share channels through the "
+                   "harness's own redis-server)");
+        if (s->server.redis_auto && !s->server.nodes)
+            s->server.nodes = 1;
+        if (s->server.balance && s->server.nodes < 2)
+            err_at(c, v[6], "server: 'balance' needs 'nodes' above 1 (it picks among the nodes)");
+        if (s->server.nodes && c->has_target)
+            err_at(c, v[6], "server: 'nodes' starts servers, which the harness does not do with --target");
     }
     if (v[7]) {
         yaml_node_t *n = node(c, v[7]);
@@ -1950,6 +1990,7 @@ static void convert(ctx *c, scenario *s)
                 scn_fault *f = &s->faults[s->nfaults++];
                 toxic_defaults(&f->toxic);
                 fault_seen fs = {.f = f};
+                f->node = -1;
                 char where[64];
                 snprintf(where, sizeof where, "faults[%zu]", i);
                 int item = seq_item(c, v[11], i);
@@ -2004,6 +2045,20 @@ static void convert(ctx *c, scenario *s)
                 if (f->kind == SCN_FAULT_SERVER_RESTART && fs.key_node[2])
                     err_at(c, fs.key_node[2],
                            "%s: a restart takes no 'for' (use 'server: kill' with 'for' for downtime)", where);
+                if (fs.key_node[K_FAULT_NODE] && f->target != SCN_TGT_NODE)
+                    err_at(c, fs.key_node[K_FAULT_NODE], "%s: 'node' only applies to kill-node, pause-node and "
+                           "restart-node", where);
+                if (f->target == SCN_TGT_NODE && s->server.nodes < 2)
+                    err_at(c, fs.key_node[10], "%s: 'server: %s-node' needs 'server: {nodes: N}' with N > 1 "
+                           "(the other nodes keep serving)", where, scenario_fault_kind_str(f->kind));
+                else if (f->target == SCN_TGT_NODE && f->node >= (int)s->server.nodes)
+                    err_at(c, fs.val_node[K_FAULT_NODE], "%s: node %d: expected 0..%u or random", where, f->node,
+                           s->server.nodes - 1);
+                if (f->target == SCN_TGT_REDIS && !s->server.redis_auto)
+                    err_at(c, fs.key_node[10], "%s: a Redis fault needs 'server: {redis: auto}'", where);
+                if (f->target == SCN_TGT_SERVER && s->server.nodes)
+                    err_at(c, fs.key_node[10], "%s: with 'server: {nodes: N}' use kill-node, pause-node or "
+                           "restart-node", where);
                 if (f->has_for && f->for_us == 0 && fs.key_node[2])
                     err_at(c, fs.key_node[2], "%s: 'for' must be above 0", where);
                 if (c->diag->n != before)
@@ -2047,6 +2102,7 @@ static void convert(ctx *c, scenario *s)
                     snprintf(nm, sizeof nm, "%s@%s",
                              f->kind == SCN_FAULT_TOXIC     ? f->toxic.type
                              : f->kind == SCN_FAULT_NETWORK ? scenario_net_kind_str(f->net.kind)
+                             : f->target                    ? server_actions[f->target * 3 + (f->kind - SCN_FAULT_SERVER_KILL)]
                                                             : scenario_fault_kind_str(f->kind),
                              scenario_format_duration(f->at_us, d, sizeof d));
                     f->name = strdup(nm);
@@ -2275,6 +2331,7 @@ void scenario_free(scenario *s)
         free(s->server.args[i]);
     free(s->server.args);
     free(s->server.config);
+    free(s->server.balance);
     free(s->proxy.bin);
     for (size_t i = 0; i < s->proxy.nargs; i++)
         free(s->proxy.args[i]);
@@ -2336,6 +2393,8 @@ int scenario_needs_proxy(const scenario *s)
     if (s->proxy.enabled >= 0)
         return s->proxy.enabled;
     if (s->proxy.ntoxics)
+        return 1;
+    if (s->server.nodes > 1) /* the proxy's upstream pool spreads the clients over the nodes */
         return 1;
     for (size_t i = 0; i < s->nfaults; i++)
         if (s->faults[i].kind == SCN_FAULT_TOXIC)

@@ -23,7 +23,12 @@ typedef struct scn_server {
     char *config;             /* --config FILE, resolved relative to the scenario; NULL = none */
     uint64_t ready_timeout_us;/* readiness deadline (default 10 s) */
     uint64_t stop_timeout_us; /* SIGTERM → exit deadline before SIGKILL (default 5 s) */
+    unsigned nodes;           /* 0 = one plain server; 1..16 nodes brokered through Redis (--redis) */
+    int redis_auto;           /* redis: auto — the harness runs its own redis-server */
+    char *balance;            /* the proxy pool's policy over the nodes (default roundrobin) */
 } scn_server;
+
+#define SCN_NODES_MAX 16
 
 /* One toxic (any rtchaos-proxy fault), as sent to the proxy's API. */
 typedef struct scn_toxic {
@@ -210,7 +215,11 @@ typedef struct scn_fault {
     uint64_t flap_on_us;      /* TOXIC/PAUSE: flap on for this, off for flap_off, within [at, at+for) */
     uint64_t flap_off_us;     /* 0,0 = no flapping */
     int line, col;            /* where it is declared (1-based), for messages */
+    int target;               /* SERVER_*: SCN_TGT_SERVER, SCN_TGT_NODE or SCN_TGT_REDIS */
+    int node;                 /* SCN_TGT_NODE: 0-based index, -1 = random (from the run's seed) */
 } scn_fault;
+
+enum { SCN_TGT_SERVER = 0, SCN_TGT_NODE, SCN_TGT_REDIS };
 
 typedef enum scn_op { SCN_OP_LE = 0, SCN_OP_LT, SCN_OP_GE, SCN_OP_GT, SCN_OP_EQ, SCN_OP_NE } scn_op;
 
