@@ -209,11 +209,23 @@ static void judge_stop(run *r, const char *name, const child *c, int how, uint64
  * must not pass because the harness only logged it. */
 static void judge_children(run *r)
 {
-    static const struct { const char *name, *bin, *log; } who[] = {
-        {"server", "rtchaos-server", "server.log"}, {"proxy", "rtchaos-proxy", "proxy.log"}};
-    for (size_t i = 0; i < sizeof who / sizeof *who; i++) {
-        const child *c = i == 0 ? &r->server : &r->proxy;
-        if (!(i == 0 ? r->have_server : r->have_proxy) || !c->err_path[0])
+    struct { const char *name, *bin, *log; const child *c; int have; } who[SCN_NODES_MAX + 2] = {
+        {"server", "rtchaos-server", "server.log", &r->server, r->have_server},
+        {"proxy", "rtchaos-proxy", "proxy.log", &r->proxy, r->have_proxy}};
+    size_t nwho = 2;
+    char names[SCN_NODES_MAX][2][16];
+    for (unsigned i = 1; i < r->nnodes; i++, nwho++) {
+        sfmt(names[i][0], sizeof names[i][0], "node%u", i);
+        sfmt(names[i][1], sizeof names[i][1], "node%u.log", i);
+        who[nwho].name = names[i][0];
+        who[nwho].bin = "rtchaos-server";
+        who[nwho].log = names[i][1];
+        who[nwho].c = &r->xnode[i];
+        who[nwho].have = 1;
+    }
+    for (size_t i = 0; i < nwho; i++) {
+        const child *c = who[i].c;
+        if (!who[i].have || !c->err_path[0])
             continue;
         json_t *o = json_object_get(r->children, who[i].name);
         if (!o) {
@@ -1023,8 +1035,10 @@ static int restart_server(run *r, unsigned i, int hard, char *err, size_t errlen
         if (hard)
             child_signal(c, SIGKILL, err, errlen);
         int how = child_stop(c, r->s->server.stop_timeout_us / 1000);
+        char nm[16];
+        sfmt(nm, sizeof nm, i ? "node%u" : "server", i);
         if (!hard)
-            judge_stop(r, "server", c, how, r->s->server.stop_timeout_us / 1000);
+            judge_stop(r, nm, c, how, r->s->server.stop_timeout_us / 1000);
     }
     /* The port was ours a moment ago; a start that loses it to TIME_WAIT or
      * a racing process is retried until the readiness deadline. */
@@ -1057,6 +1071,8 @@ static int apply_process(run *r, const fplan_action *a, json_t *d, char *err, si
     child *c = is_redis ? &r->redis : node_child(r, ni);
     int *down = is_redis ? &r->redis_down : ni ? &r->node_down[ni] : &r->server_down;
     int rc = 0;
+    if (f->target != SCN_TGT_SERVER)
+        json_object_set_new(d, "target", json_string(is_redis ? "redis" : "node"));
     if (f->target == SCN_TGT_NODE)
         json_object_set_new(d, "node", json_integer(ni));
     switch (a->kind) {
@@ -2012,7 +2028,9 @@ finish:
             event(r, "server_stopped", json_pack("{s:i, s:s, s:s}", "node", (int)i, "how",
                                                  how == 0 ? "exited" : how == 1 ? "killed" : "already exited",
                                                  "exit", desc));
-            judge_stop(r, "server", &r->xnode[i], how, s->server.stop_timeout_us / 1000);
+            char nm[16];
+            sfmt(nm, sizeof nm, "node%u", i);
+            judge_stop(r, nm, &r->xnode[i], how, s->server.stop_timeout_us / 1000);
         }
     if (r->have_redis && r->redis.pid) { /* after the nodes: they would log its going */
         int how = child_stop(&r->redis, 5000);

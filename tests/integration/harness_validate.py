@@ -53,6 +53,36 @@ def main():
         ]
         assert lines == want, "\n".join(lines)
 
+        # server: {nodes, redis, balance} and the node / Redis faults.
+        nodes_cases = [
+            ("server: {nodes: 17, redis: auto}\n", ["3:17: 17 is out of range: expected an integer from 1 to 16"]),
+            ("server: {nodes: 3}\n", ["3:9: server: 'nodes' needs 'redis: auto' (the nodes share channels "
+                                      "through the harness's own redis-server)"]),
+            ("server: {redis: auto, balance: leastconn}\n",
+             ["3:9: server: 'balance' needs 'nodes' above 1 (it picks among the nodes)"]),
+            ("server: {nodes: 1, redis: auto}\nfaults:\n  - {at: 1s, server: kill-node}\n",
+             ["5:14: faults[0]: 'server: kill-node' needs 'server: {nodes: N}' with N > 1 (the other nodes keep "
+              "serving)"]),
+            ("server: {nodes: 2, redis: auto}\nfaults:\n  - {at: 1s, server: kill-node, node: 5}\n",
+             ["5:39: faults[0]: node 5: expected 0..1 or random"]),
+            ("faults:\n  - {at: 2s, for: 1s, server: redis-pause}\n",
+             ["4:23: faults[0]: a Redis fault needs 'server: {redis: auto}'"]),
+        ]
+        for body, want_n in nodes_cases:
+            npath = os.path.join(d, "nodes.yaml")
+            with open(npath, "w") as f:
+                f.write("name: n\nduration: 5s\n" + body + "clients: [{count: 1}]\n")
+            rc, out, err = validate(npath)
+            assert rc == 2, (rc, body, err)
+            assert err.strip().split("\n") == [f"{npath}:{w}" for w in want_n], (body, err)
+        good_nodes = os.path.join(d, "nodes.yaml")
+        with open(good_nodes, "w") as f:
+            f.write("name: n\nduration: 5s\nserver: {nodes: 3, redis: auto, balance: leastconn}\n"
+                    "clients: [{count: 1}]\nfaults:\n  - {at: 1s, for: 1s, server: pause-node, node: random}\n"
+                    "  - {at: 3s, server: redis-restart}\n")
+        rc, out, err = validate(good_nodes)
+        assert rc == 0, (rc, err)
+
         # --target refuses server-process faults; the other errors stay.
         rc, out, err = validate("--target", "http://127.0.0.1:9", path)
         assert rc == 2

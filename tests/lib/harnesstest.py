@@ -32,9 +32,9 @@ class Run:
             return [json.loads(line) for line in f if line.strip()]
 
     def child_pids(self):
-        """pids of the server/proxy incarnations the run started."""
+        """pids of the server/proxy/redis incarnations the run started."""
         return [e["pid"] for e in self.events()
-                if e.get("source") == "harness" and e.get("action") in ("server_ready", "proxy_ready")]
+                if e.get("source") == "harness" and e.get("action") in ("server_ready", "proxy_ready", "redis_ready")]
 
     def explain(self):
         return f"rc={self.rc}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr[-3000:]}"

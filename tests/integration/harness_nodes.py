@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+# rtchaos-test: serial (node and Redis faults must land on time; 3 nodes + redis + proxy)
+"""harness_nodes: server: {nodes: 3, redis: auto} — the harness starts its
+own redis-server and three rtchaos-server --redis nodes behind the proxy's
+upstream pool. A node killed mid-run (its WS and SSE clients reconnect to
+the others) loses and duplicates nothing; Redis paused past the nodes' 2 s
+answer deadline turns publishes into 503s that the publishers retry, and
+after it comes back nothing acknowledged is lost. Every child, redis-server
+included, is gone after the run."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import harnesstest as ht  # noqa: E402
+
+SCENARIO = """
+name: nodes
+duration: 12s
+warmup: 1s
+drain: 8s
+server: {nodes: 3, redis: auto}
+channels: {count: 2, pattern: "nd.{i}"}
+publishers: {rate_per_s: 20}
+clients:
+  - {name: ws, count: 12, transport: ws, channels_per_client: 2, idle_timeout: 3s,
+     reconnect: {initial: 100ms, max: 1s}}
+  - {name: sse, count: 6, transport: sse, channels_per_client: 2, idle_timeout: 3s,
+     reconnect: {initial: 100ms, max: 1s}}
+faults:
+  - {name: kill1, at: 2s, for: 2s, server: kill-node, node: 1}
+  - {name: rpause, at: 6s, for: 3s, server: redis-pause}
+budgets:
+  - lost == 0
+  - duplicated == 0
+"""
+
+
+def main():
+    d = ht.tmpdir()
+    path = os.path.join(d, "nodes.yaml")
+    with open(path, "w") as f:
+        f.write(SCENARIO)
+    r = ht.run(path, "--quiet", timeout=120)
+    assert r.rc == 0, r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
+    assert "error" not in r.report, r.report.get("error")
+    t = r.report["totals"]
+    assert t["lost"] == 0 and t["duplicated"] == 0, t
+    assert t["delivered"] > 0 and t["delivered"] == t["expected"], t
+    # node 1's clients came back through the pool to the other nodes
+    assert t["reconnects"] > 0, t
+    # Redis paused 3 s: the nodes answer 503 after 2 s and the publishers retry
+    assert t["publish_retries"] > 0 or t["publish_failed"] > 0, t
+    ev = [e for e in r.events() if e.get("source") == "harness"]
+    acts = [e["action"] for e in ev]
+    assert "redis_ready" in acts and "proxy_pool" in acts, acts
+    pool = next(e for e in ev if e["action"] == "proxy_pool")
+    assert len(pool["upstreams"]) == 3 and pool["balance"] == "roundrobin", pool
+    ready = [e for e in ev if e["action"] == "server_ready"]
+    assert sorted({e["node"] for e in ready}) == [0, 1, 2], ready
+    kill = next(e for e in ev if e["action"] == "server_kill")
+    assert kill["target"] == "node" and kill["node"] == 1, kill
+    again = [e for e in ready if e["node"] == 1]
+    assert len(again) == 2 and again[0]["port"] == again[1]["port"], again  # restarted on its port
+    pause = next(e for e in ev if e["action"] == "server_pause")
+    assert pause["target"] == "redis", pause
+    assert "server_resume" in acts, acts
+    ch = r.report["children"]
+    for name in ("server", "node1", "node2", "redis", "proxy"):
+        assert ch[name]["clean"], ch  # every node judged under its own name
+    ht.assert_all_gone(r.child_pids())
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
