@@ -274,8 +274,7 @@ static void test_scenario_fault_checks(void **state)
            "rate, mtu, delay, reorder) (found several)",
            "t.yaml:13:5: faults[8]: missing key 'at' (when the fault starts, e.g. 10s)",
            "t.yaml:14:22: unknown value 'reboot'; expected one of kill, pause, restart, kill-node, pause-node, "
-           "restart-node, redis-kill, 
-           "redis-pause, redis-restart");
+           "restart-node, redis-kill, redis-pause, redis-restart");
 }
 
 static void test_scenario_network_faults(void **state)
