@@ -161,6 +161,8 @@ int fleet_create(const fleet_cfg *cfg, fleet **out, char *err, size_t errlen)
         resolve(&cfg->publish_addr, &f->pub_sa, "publish address", err, errlen) < 0)
         goto fail;
     snprintf(f->host_hdr, sizeof f->host_hdr, "%s:%u", cfg->client_addr.host, cfg->client_addr.port);
+    if (cfg->tls && fl_tls_ctx_new(cfg->tls_ca, cfg->tls_insecure, &f->tls, err, errlen) < 0)
+        goto fail;
     uint32_t shards = cfg->shard_count ? cfg->shard_count : 1;
     if (cfg->shard_count > 1 && cfg->shard_index >= cfg->shard_count) {
         snprintf(err, errlen, "shard %u/%u: index must be below the count", cfg->shard_index,
@@ -1018,6 +1020,7 @@ void fleet_free(fleet *f)
     free(f->publog);
     free(f->group_clients);
     free(f->gs_total);
+    fl_tls_ctx_free(f->tls);
     for (size_t g = 0; f->at_total && g < f->cfg.n_groups; g++)
         fleet_attack_tally_free(&f->at_total[g]);
     free(f->at_total);

@@ -209,6 +209,13 @@ typedef struct fleet_cfg {
      * (record.h) in every payload. */
     char protocol[32];
     proto_opts proto_opts;
+    /* TLS (https:// / wss:// targets): clients and publisher speak TLS to
+     * their endpoints, SNI and the certificate name = tls_host; certificates
+     * verified against tls_ca ("" = system store) unless tls_insecure. */
+    int tls;
+    int tls_insecure;
+    char tls_host[FLEET_HOST_MAX + 1];
+    char tls_ca[512];
 } fleet_cfg;
 
 typedef struct fleet fleet;

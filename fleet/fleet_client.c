@@ -136,7 +136,7 @@ static void arm_open(fl_client *c)
 static int c_write(fl_client *c, const char *data, size_t len)
 {
     if (c->out_len == 0) {
-        ssize_t w = fl_send_some(c->fd, data, len);
+        ssize_t w = fl_conn_send_some(c->fd, c->ssl, data, len);
         if (w < 0)
             return -1;
         FL_ADD(&c->t->n.tx_bytes[TR(c)], (uint64_t)w);
@@ -160,7 +160,7 @@ static int c_write(fl_client *c, const char *data, size_t len)
 
 static int c_flush(fl_client *c)
 {
-    ssize_t off = fl_send_some(c->fd, c->out, c->out_len);
+    ssize_t off = fl_conn_send_some(c->fd, c->ssl, c->out, c->out_len);
     if (off < 0)
         return -1;
     FL_ADD(&c->t->n.tx_bytes[TR(c)], (uint64_t)off);
@@ -558,7 +558,7 @@ static int on_ws_msg(void *ud, int opcode, const char *data, size_t len)
     case 8: { /* close: answer it and go */
         uint8_t fr[160];
         int k = ws_frame_client(c->t->wsp, 8, data, len < 2 ? len : 2, fr, sizeof fr);
-        if (k > 0 && send(c->fd, fr, (size_t)k, MSG_NOSIGNAL) > 0)
+        if (k > 0 && fl_conn_send_some(c->fd, c->ssl, (const char *)fr, (size_t)k) > 0)
             FL_ADD(&c->t->n.tx_bytes[TR(c)], (uint64_t)k);
         return -1;
     }
@@ -778,12 +778,35 @@ static void start_connect(fl_client *c)
 
 static void connected(fl_client *c)
 {
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0) {
-        FL_INC(&c->t->n.connects_failed);
-        drop(c, "connect refused", 0);
-        return;
+    fleet *f = c->t->f;
+    if (!c->ssl) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0) {
+            FL_INC(&c->t->n.connects_failed);
+            drop(c, "connect refused", 0);
+            return;
+        }
+        if (f->tls && !(c->ssl = fl_tls_new(f->tls, c->fd, f->cfg.tls_host))) {
+            drop(c, "out of memory", 1);
+            return;
+        }
+    }
+    if (c->ssl && !fl_tls_ready(c->ssl)) {
+        /* the TLS handshake runs in FL_C_CONNECTING, under the connect timeout */
+        char why[200];
+        int h = fl_tls_handshake(c->ssl, why, sizeof why);
+        if (h < 0) {
+            FL_INC(&c->t->n.connects_failed);
+            drop(c, why, 0);
+            return;
+        }
+        if (h != 1) {
+            uint64_t spent = (clock_mono_us() - c->conn_start_us) / 1000;
+            uint32_t rest = G(c)->connect_timeout_ms > spent ? G(c)->connect_timeout_ms - (uint32_t)spent : 1;
+            arm(c, c->fd, h == 0 ? EV_READ : EV_WRITE, rest);
+            return;
+        }
     }
     fl_http *h = malloc(sizeof *h);
     if (!h) {
@@ -1055,7 +1078,9 @@ static void on_readable(fl_client *c)
             return;
         }
     }
-    ssize_t n = recv(c->fd, t->rbuf, cap, 0);
+    ssize_t n = fl_conn_recv(c->fd, c->ssl, t->rbuf, cap);
+    if (c->ssl && n > 0 && fl_tls_pending(c->ssl) > 0 && event_initialized(&c->ev))
+        event_active(&c->ev, EV_READ, 0); /* decrypted bytes no socket event will announce */
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
             return;
@@ -1149,6 +1174,8 @@ static void close_conn(fl_client *c)
     fl_thread *t = c->t;
     if (event_initialized(&c->ev))
         event_del(&c->ev);
+    fl_tls_free(c->ssl);
+    c->ssl = NULL;
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;

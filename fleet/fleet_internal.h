@@ -11,6 +11,7 @@
 #include "checker.h"
 #include "fleet.h"
 #include "fleet_attack.h"
+#include "fleet_tls.h"
 #include "fleet_ws.h"
 #include "prng.h"
 #include "proto.h"
@@ -77,6 +78,7 @@ typedef struct fl_client {
     uint64_t reconnect_t0_us; /* mono: when the connection was lost (0: first connect) */
     uint32_t retry_ms;        /* SSE retry: hint, 0 = none */
     int fd;
+    SSL *ssl;                 /* TLS over fd (https/wss targets), else NULL */
     uint16_t group;
     uint16_t attempt;         /* consecutive failed attempts */
     uint16_t n_streams;
@@ -191,6 +193,7 @@ struct fleet {
     char **ch_names;          /* channels this fleet publishes and subscribes (after sharding) */
     uint32_t n_ch;
     struct sockaddr_in client_sa, pub_sa;
+    SSL_CTX *tls;             /* NULL = plain TCP (fleet_tls.h) */
     struct in_addr *src;
     size_t n_src;
     char host_hdr[FLEET_HOST_MAX + 8];
@@ -280,6 +283,9 @@ int fl_socket_connect(fleet *f, uint32_t id, int small_rcvbuf, const char **why)
  * the bytes sent (fewer than len when it would block), or -1 when the
  * connection is broken. */
 ssize_t fl_send_some(int fd, const char *data, size_t len);
+/* the same over TLS when ssl is set (fleet_tls.h); recv likewise */
+ssize_t fl_conn_send_some(int fd, SSL *ssl, const char *data, size_t len);
+ssize_t fl_conn_recv(int fd, SSL *ssl, void *buf, size_t cap);
 
 /* fleet_attack.c */
 /* Allocates thread t's attacker tallies (t->at, one per group). Returns 0,

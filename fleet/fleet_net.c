@@ -74,3 +74,26 @@ ssize_t fl_send_some(int fd, const char *data, size_t len)
     }
     return (ssize_t)off;
 }
+
+ssize_t fl_conn_send_some(int fd, SSL *ssl, const char *data, size_t len)
+{
+    if (!ssl)
+        return fl_send_some(fd, data, len);
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = fl_tls_send(ssl, data + off, len - off);
+        if (w > 0) {
+            off += (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EAGAIN)
+            break;
+        return -1;
+    }
+    return (ssize_t)off;
+}
+
+ssize_t fl_conn_recv(int fd, SSL *ssl, void *buf, size_t cap)
+{
+    return ssl ? fl_tls_recv(ssl, buf, cap) : recv(fd, buf, cap, 0);
+}

@@ -28,6 +28,7 @@ typedef struct pub_conn {
     fl_pub *p;
     unsigned idx;
     int fd;
+    SSL *ssl;                 /* TLS over fd (https targets), else NULL */
     int state;
     struct event ev;
     struct event timer;       /* reconnect / retry / ack timeout */
@@ -217,6 +218,8 @@ static void conn_close(pub_conn *c)
         event_del(&c->ev);
     if (event_initialized(&c->timer))
         event_del(&c->timer);
+    fl_tls_free(c->ssl);
+    c->ssl = NULL;
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
@@ -416,7 +419,8 @@ static void pub_init_settings(void)
 static void conn_flush(pub_conn *c)
 {
     while (c->out_off < c->out_len) {
-        ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        ssize_t w = c->ssl ? fl_tls_send(c->ssl, c->out + c->out_off, c->out_len - c->out_off)
+                         : send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
         if (w > 0) {
             c->out_off += (size_t)w;
             continue;
@@ -670,11 +674,32 @@ static void on_conn_io(evutil_socket_t fd, short what, void *arg)
     pub_conn *c = arg;
     fl_pub *p = c->p;
     if (c->state == PC_CONNECTING) {
-        int err = 0;
-        socklen_t len = sizeof err;
-        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
-            conn_retry_later(c, "connect");
-            return;
+        if (!c->ssl) {
+            int err = 0;
+            socklen_t len = sizeof err;
+            if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
+                conn_retry_later(c, "connect");
+                return;
+            }
+            if (p->f->tls && !(c->ssl = fl_tls_new(p->f->tls, c->fd, p->f->cfg.tls_host))) {
+                conn_retry_later(c, "out of memory");
+                return;
+            }
+        }
+        if (c->ssl && !fl_tls_ready(c->ssl)) {
+            /* the TLS handshake, still PC_CONNECTING under the ack timeout */
+            char why[200];
+            int h = fl_tls_handshake(c->ssl, why, sizeof why);
+            if (h < 0) {
+                conn_retry_later(c, "tls handshake");
+                return;
+            }
+            if (h != 1) {
+                event_del(&c->ev);
+                event_assign(&c->ev, p->base, c->fd, h == 0 ? EV_READ : EV_WRITE, on_conn_io, c);
+                event_add(&c->ev, NULL);
+                return;
+            }
         }
         c->state = PC_IDLE;
         event_del(&c->ev);
@@ -691,9 +716,11 @@ static void on_conn_io(evutil_socket_t fd, short what, void *arg)
     if (c->fd < 0 || !(what & EV_READ))
         return;
     char buf[16384];
-    ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+    ssize_t n = fl_conn_recv(c->fd, c->ssl, buf, sizeof buf);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
+    if (c->ssl && n > 0 && fl_tls_pending(c->ssl) > 0)
+        event_active(&c->ev, EV_READ, 0); /* decrypted bytes no socket event will announce */
     if (n <= 0) {
         conn_retry_later(c, "closed");
         return;

@@ -24,12 +24,14 @@ static void self_dir(char *buf, size_t cap);
 static void usage(FILE *f)
 {
     fputs("usage:\n"
-          "  rtchaos run SCENARIO.yaml [--target URL [--protocol P]] [--out DIR] [--seed N] [--set path=value]...\n"
+          "  rtchaos run SCENARIO.yaml [--target URL [--protocol P] [--ca FILE]] [--out DIR] [--seed N] [--set path=value]...\n"
           "              [--shard i/N] [--workers N] [--quiet|--json]\n"
           "              [--metrics-addr HOST:PORT [--metrics-linger DURATION]] [--push-url URL]\n"
           "      run a scenario; writes DIR/report.json, junit.xml, report.md, report.html, events.jsonl;\n"
           "      --metrics-addr serves live Prometheus metrics at http://HOST:PORT/metrics during the run;\n"
           "      --push-url pushes the final figures to a Prometheus Pushgateway (http://HOST:PORT)\n"
+          "      --target https://HOST:PORT (or wss://) speaks TLS; --ca FILE is the CA its certificate must\n"
+          "      chain to (= --set target.ca=FILE; default: the system store)\n"
           "  rtchaos run SUITE.yaml [--out DIR] [--target URL] [--set path=value]... [--short] [--only S] [--quiet]\n"
           "      run every scenario of a suite (docs/suites.md); one index, one exit code\n"
           "  rtchaos validate [--target URL] [--protocol P] [--set path=value]... SCENARIO.yaml|SUITE.yaml...\n"
@@ -246,7 +248,7 @@ static int first_file(int argc, char **argv)
 {
     static const char *const with_value[] = {"--set",   "--target", "--protocol",     "--out",
                                              "--seed",  "--workers", "--shard", "--only", "--metrics-addr",
-                                             "--metrics-linger", "--push-url"};
+                                             "--metrics-linger", "--push-url", "--ca"};
     for (int i = 0; i < argc; i++) {
         if (argv[i][0] != '-')
             return i;
@@ -278,7 +280,7 @@ static int cmd_run(int argc, char **argv, const char *command)
         self_exe(exe, sizeof exe);
         return suite_cli_run(argc, argv, exe);
     }
-    char proto_set[96];
+    char proto_set[96], ca_set[PATH_MAX + 16];
     sets st = {0};
     orch_opts o = {0};
     const char *file = NULL;
@@ -302,6 +304,15 @@ static int cmd_run(int argc, char **argv, const char *command)
             if (protocol_set(opt_value(argc, argv, &i, "--protocol"), proto_set, sizeof proto_set, "run") < 0)
                 goto out;
             sets_add(&st, proto_set);
+        } else if (is_opt(a, "--ca")) {
+            if (!(v = opt_value(argc, argv, &i, "--ca")))
+                goto missing;
+            if (strlen(v) >= PATH_MAX) {
+                fprintf(stderr, "rtchaos run: --ca %s: path too long\n", v);
+                goto out;
+            }
+            snprintf(ca_set, sizeof ca_set, "target.ca=%s", v);
+            sets_add(&st, ca_set);
         } else if (is_opt(a, "--out")) {
             if (!(v = opt_value(argc, argv, &i, "--out")))
                 goto missing;

@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "faultplan.h"
 #include "fleet.h"
+#include "fleet_tls.h"
 #include "httpc.h"
 #include "live_metrics.h"
 #include "server_scrape.h"
@@ -104,6 +105,7 @@ typedef struct run {
     char target_url[512];
     char up_host[256];        /* the server: started or --target */
     uint16_t up_port;
+    int tls;                  /* --target https:// or wss://: the fleet speaks TLS (fleet_tls.h) */
     int have_server;          /* we run rtchaos-server */
     child server;
     int server_down;          /* killed on purpose (kill window) */
@@ -289,14 +291,26 @@ static int write_json_file(const char *path, const json_t *j, size_t flags, char
     return 0;
 }
 
+int orch_target_tls(const char *url)
+{
+    return strncmp(url, "https://", 8) == 0 || strncmp(url, "wss://", 6) == 0;
+}
+
 int orch_parse_target(const char *url, char *host, size_t hostcap, uint16_t *port, char *err, size_t errlen)
 {
     const char *p = url;
-    if (strncmp(p, "http://", 7) != 0) {
-        sfmt(err, errlen, "--target %s: expected http://HOST:PORT", url);
+    /* wss:// names the same TLS server as https:// (the fleet picks WS, SSE
+     * or poll per group), as ws:// is not accepted for http:// either */
+    if (strncmp(p, "http://", 7) == 0)
+        p += 7;
+    else if (strncmp(p, "https://", 8) == 0)
+        p += 8;
+    else if (strncmp(p, "wss://", 6) == 0)
+        p += 6;
+    else {
+        sfmt(err, errlen, "--target %s: expected http://HOST:PORT or https://HOST:PORT", url);
         return -1;
     }
-    p += 7;
     const char *slash = strchr(p, '/');
     size_t hl = slash ? (size_t)(slash - p) : strlen(p);
     if (slash && strcmp(slash, "/") != 0) {
@@ -656,6 +670,13 @@ static int fleet_setup(run *r, char *err, size_t errlen)
     }
     sfmt(cfg.publish_addr.host, sizeof cfg.publish_addr.host, "%s", r->up_host);
     cfg.publish_addr.port = r->up_port;
+    if (r->tls) {
+        cfg.tls = 1;
+        cfg.tls_insecure = s->target.insecure;
+        sfmt(cfg.tls_host, sizeof cfg.tls_host, "%s", r->up_host);
+        if (s->target.ca)
+            sfmt(cfg.tls_ca, sizeof cfg.tls_ca, "%s", s->target.ca);
+    }
     if (s->target.protocol)
         sfmt(cfg.protocol, sizeof cfg.protocol, "%s", s->target.protocol);
     if (s->target.sub_path)
@@ -1834,10 +1855,26 @@ int orch_run(const scenario *s, const orch_opts *o)
             fail(r, "%s", err);
             goto finish;
         }
-        sfmt(r->target_url, sizeof r->target_url, "http://%s:%u", r->up_host, r->up_port);
+        r->tls = orch_target_tls(o->target);
+        sfmt(r->target_url, sizeof r->target_url, "%s://%s:%u", r->tls ? "https" : "http", r->up_host, r->up_port);
         if (tcp_reachable(r->up_host, r->up_port, 3000, err, sizeof err) < 0) {
             fail(r, "--target %s: %s", o->target, err);
             goto finish;
+        }
+        if (r->tls) {
+            /* one handshake first: a certificate the run cannot trust stops
+             * it here with the verifier's reason (exit 3), never a pass */
+            SSL_CTX *ctx = NULL;
+            if (fl_tls_ctx_new(s->target.ca, s->target.insecure, &ctx, err, sizeof err) < 0 ||
+                fl_tls_probe(ctx, r->up_host, r->up_port, 5000, err, sizeof err) < 0) {
+                fl_tls_ctx_free(ctx);
+                fail(r, "--target %s: %s%s", o->target, err,
+                     strstr(err, "verify failed") ? " (give the CA with --ca FILE or target.ca, or set "
+                                                    "target.insecure: true to skip verification)"
+                                                  : "");
+                goto finish;
+            }
+            fl_tls_ctx_free(ctx);
         }
     } else {
         r->have_server = 1;

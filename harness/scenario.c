@@ -1280,7 +1280,7 @@ static void harness_field(ctx *c, void *obj, size_t key, int val, int keynode)
 
 static const char *const k_target[] = {"protocol",   "sub_path", "pub_path",    "resume_header",  "resume_query",
                                        "payload",    "pub_method", "pub_body", "sub_message", "resume_message",
-                                       "offset",     "headers"};
+                                       "offset",     "headers", "ca", "insecure"};
 #define N_TARGET_KEYS (sizeof k_target / sizeof *k_target)
 static const char *const pub_methods[] = {"POST", "PUT", "PATCH"};
 
@@ -1321,6 +1321,8 @@ static void target_field(ctx *c, void *obj, size_t key, int val, int keynode)
                     err_at(c, seq_item(c, val, i), "target.headers: %s", herr);
             }
         break;
+    case 12: get_str(c, val, &ts->t->ca); break;
+    case 13: get_bool(c, val, &ts->t->insecure); break;
     }
 }
 
@@ -1375,7 +1377,7 @@ static void parse_target(ctx *c, scenario *s, int id)
     /* keys 3..4 are sse's, 9..10 ws-json's, 8 ws-json's and socketio's, 5..7 every template's,
      * 11 (headers) everyone's */
     int is_sse = p == &proto_sse, is_wsj = p == &proto_ws_json, is_sio = p == &proto_socketio;
-    for (size_t k = 3; k < N_TARGET_KEYS - 1; k++) {
+    for (size_t k = 3; k <= 10; k++) { /* the template keys; headers, ca, insecure are for every protocol */
         int ok = (k <= 4 && is_sse) || (k >= 9 && is_wsj) || (k == 8 && (is_wsj || is_sio)) ||
                  (k >= 5 && k <= 7 && templated);
         if (ts.node[k] && !ok)
@@ -2377,6 +2379,7 @@ void scenario_free(scenario *s)
     for (size_t i = 0; i < s->target.nheaders; i++)
         free(s->target.headers[i]);
     free(s->target.headers);
+    free(s->target.ca);
     memset(s, 0, sizeof *s);
 }
 
@@ -2600,7 +2603,8 @@ json_t *scenario_to_json(const scenario *s)
         json_array_append_new(fa, j);
     }
     json_object_set_new(o, "faults", fa);
-    if (s->target.protocol || s->target.sub_path || s->target.pub_path || s->target.nheaders) {
+    if (s->target.protocol || s->target.sub_path || s->target.pub_path || s->target.nheaders || s->target.ca ||
+        s->target.insecure) {
         json_t *t = json_object();
         json_object_set_new(t, "protocol", json_string(s->target.protocol ? s->target.protocol : "v1"));
         if (s->target.sub_path)
@@ -2617,6 +2621,10 @@ json_t *scenario_to_json(const scenario *s)
                 json_object_set_new(t, tk[k], json_string(tv[k]));
         if (s->target.nheaders) /* as written: ${VAR} unexpanded, so no secret is stored */
             json_object_set_new(t, "headers", str_array(s->target.headers, s->target.nheaders));
+        if (s->target.ca)
+            json_object_set_new(t, "ca", json_string(s->target.ca));
+        if (s->target.insecure)
+            json_object_set_new(t, "insecure", json_true());
         json_object_set_new(o, "target", t);
     }
     json_object_set_new(o, "network", json_pack("{s:b}", "namespaces", s->network.namespaces));

@@ -141,6 +141,9 @@ typedef struct scn_target {
     char **headers;           /* extra request headers "Name: value", ${VAR} read from the environment
                                  when the run starts (kept unexpanded here: never written out) */
     size_t nheaders;
+    char *ca;                 /* https/wss targets: CA file the server's certificate must chain to
+                                 (NULL = the system store; --ca FILE) */
+    int insecure;             /* https/wss: accept any certificate (explicit only; never a default) */
 } scn_target;
 
 /* How the harness itself runs the fleet (CLI flags override). */

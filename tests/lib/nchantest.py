@@ -30,7 +30,7 @@ http {{
   uwsgi_temp_path {dir}/uwsgi;
   scgi_temp_path {dir}/scgi;
   server {{
-    listen 127.0.0.1:{port};
+    listen 127.0.0.1:{port}{ssl};
     {auth}
     location ~ ^/pub/([A-Za-z0-9._:-]+)$ {{
       nchan_publisher;
@@ -70,8 +70,9 @@ def _free_port():
 class Nchan:
     """A running nginx+nchan: .url, .dir, .proc (rtctest.Proc)."""
 
-    def __init__(self, buffer=1000, sub_timeout="5s", require=None):
-        """require: (header name, value) every request must carry, else 403."""
+    def __init__(self, buffer=1000, sub_timeout="5s", require=None, tls=None):
+        """require: (header name, value) every request must carry, else 403.
+        tls: (certificate file, key file): serve https on the port."""
         self.dir = tempfile.mkdtemp(prefix="rtchaos-nchan-", dir=os.environ.get("TMPDIR", "/tmp"))
         self.proc = None
         # a free port may be taken between the probe and nginx's bind: try a few
@@ -82,14 +83,16 @@ class Nchan:
                 if require:
                     var = "$http_" + require[0].lower().replace("-", "_")
                     auth = f'if ({var} != "{require[1]}") {{ return 403; }}'
+                if tls:
+                    auth += f" ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]};"
                 f.write(CONF.format(module=MODULE, dir=self.dir, port=port, buffer=buffer, sub_timeout=sub_timeout,
-                                    auth=auth))
+                                    auth=auth, ssl=" ssl" if tls else ""))
             p = subprocess.Popen([NGINX, "-p", self.dir, "-c", os.path.join(self.dir, "nginx.conf")],
                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             rtctest._children.append(p)
             if self._ready(p, port):
                 self.proc, self.port = p, port
-                self.url = f"http://127.0.0.1:{port}"
+                self.url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
                 return
             if p.poll() is None:
                 p.kill()
