@@ -797,8 +797,9 @@ static void connected(fl_client *c)
         char why[200];
         int h = fl_tls_handshake(c->ssl, why, sizeof why);
         if (h < 0) {
+            /* an error by reason (the verifier's), so a report names it */
             FL_INC(&c->t->n.connects_failed);
-            drop(c, why, 0);
+            drop(c, why, 1);
             return;
         }
         if (h != 1) {
