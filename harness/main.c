@@ -428,6 +428,19 @@ static int cmd_run(int argc, char **argv, const char *command)
         goto out;
     }
     scn_diag_free(&d);
+    /* TLS settings without a TLS target, or a CA file that cannot be read,
+     * are mistakes in the command (exit 2), not a broken run */
+    if ((s.target.ca || s.target.insecure) && !(o.target && orch_target_tls(o.target))) {
+        fprintf(stderr, "rtchaos run: %s only applies to an https:// or wss:// --target\n",
+                s.target.ca ? "--ca / target.ca" : "target.insecure");
+        scenario_free(&s);
+        goto out;
+    }
+    if (s.target.ca && access(s.target.ca, R_OK) != 0) {
+        fprintf(stderr, "rtchaos run: --ca / target.ca %s: %s\n", s.target.ca, strerror(errno));
+        scenario_free(&s);
+        goto out;
+    }
     netns_support sup;
     if (s.network.namespaces) {
         /* Refused before anything starts (exit 2): no privilege, or a

@@ -8,7 +8,8 @@ speak TLS: with `--ca` the smoke run passes with every event delivered
 self-signed chain is refused before any load, exit 3 with the verifier's
 reason; the right CA but a name the certificate does not hold
 (https://127.0.0.1) is refused the same way; `target.insecure: true` passes
-without a CA."""
+without a CA; --ca with a plain http:// target or a missing CA file is a
+usage error (exit 2)."""
 import os
 import subprocess
 import sys
@@ -54,11 +55,21 @@ def refused(r, what, reason):
     print(f"{what}: refused (exit 3):", [ln for ln in out.splitlines() if "verify failed" in ln][0][:200])
 
 
+def usage_errors(ca):
+    """TLS settings without a TLS target, and a CA file that is not there: exit 2, said why."""
+    r = ht.run("targets/nchan-smoke.yaml", "--target", "http://127.0.0.1:9", "--ca", ca, timeout=30)
+    assert r.rc == 2 and "only applies to an https:// or wss:// --target" in r.stderr, r.explain()
+    r = ht.run("targets/nchan-smoke.yaml", "--target", "https://127.0.0.1:9", "--ca", ca + ".missing", timeout=30)
+    assert r.rc == 2 and "No such file" in r.stderr, r.explain()
+    print("usage errors: ok")
+
+
 def main():
     why = nchantest.available()
     assert why is None, why
     d = ht.tmpdir()
     ca, cert, key = make_certs(d)
+    usage_errors(ca)
     n = nchantest.Nchan(buffer=1000, tls=(cert, key))
     try:
         port = n.port
