@@ -11,12 +11,93 @@ reason; the right CA but a name the certificate does not hold
 without a CA; --ca with a plain http:// target or a missing CA file is a
 usage error (exit 2)."""
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import harnesstest as ht  # noqa: E402
 import nchantest  # noqa: E402
+import rtctest  # noqa: E402
+
+# nginx terminating TLS in front of rtchaos-server (contract v1): WebSocket
+# upgrade headers passed on, SSE and long-poll unbuffered
+PROXY_CONF = """daemon off;
+master_process off;
+worker_processes 1;
+error_log {dir}/error.log warn;
+pid {dir}/nginx.pid;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {dir}/body;
+  proxy_temp_path {dir}/proxy;
+  fastcgi_temp_path {dir}/fastcgi;
+  uwsgi_temp_path {dir}/uwsgi;
+  scgi_temp_path {dir}/scgi;
+  server {{
+    listen 127.0.0.1:{port} ssl;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    location / {{
+      proxy_pass http://127.0.0.1:{up};
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $http_connection;
+      proxy_set_header Host $host;
+      proxy_buffering off;
+      proxy_read_timeout 1h;
+    }}
+  }}
+}}
+"""
+
+
+def tls_proxy(up, cert, key):
+    """nginx on a free loopback port, TLS in front of 127.0.0.1:up; returns (Popen, port, dir)."""
+    d = ht.tmpdir()
+    for _ in range(5):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        with open(os.path.join(d, "nginx.conf"), "w") as f:
+            f.write(PROXY_CONF.format(dir=d, port=port, up=up, cert=cert, key=key))
+        p = subprocess.Popen([nchantest.NGINX, "-p", d, "-c", os.path.join(d, "nginx.conf")],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        rtctest._children.append(p)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and p.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                return p, port, d
+            except OSError:
+                time.sleep(0.05)
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+    raise AssertionError("nginx (TLS proxy) did not start")
+
+
+def rtchaos_server_behind_tls(ca, cert, key):
+    """Contract v1 (rtchaos-server) through nginx's TLS: WS, SSE, poll and the publisher all over TLS."""
+    srv = rtctest.start("rtchaos-server", ["--port", "0", "--log-level", "warn"], name="tls-server")
+    _, up = rtctest.addr_of(srv.lines[0])
+    p, port, d = tls_proxy(up, cert, key)
+    try:
+        r = ht.run("smoke.yaml", "--target", f"https://localhost:{port}", "--ca", ca, *SHORT, timeout=90)
+        delivered_all(r, "rtchaos-server behind nginx TLS (v1)")
+    finally:
+        p.send_signal(3)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        srv.stop()
+        shutil.rmtree(d, ignore_errors=True)
 
 SHORT = ("--quiet", "--set", "duration=4s", "--set", "drain=4s",
          # latency is not under test here (ASan, parallel tests on 2 cores)
@@ -87,6 +168,7 @@ def main():
         delivered_all(r, "insecure: true")
     finally:
         n.stop()
+    rtchaos_server_behind_tls(ca, cert, key)
     print("ok")
 
 
