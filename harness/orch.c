@@ -118,6 +118,7 @@ typedef struct run {
     child redis;
     uint16_t redis_port;
     int redis_down;
+    json_t *nodes_report;     /* report.json "nodes" (server: {nodes: N}), or NULL */
     int have_proxy;
     child proxy;
     proxyctl api;
@@ -1073,6 +1074,72 @@ static int restart_server(run *r, unsigned i, int hard, char *err, size_t errlen
     }
 }
 
+/* Upper bound (µs) of the bucket of a cumulative histogram [[le_s, n]…]
+ * holding quantile q of count; INFINITY past the last bound. */
+static double hist_quantile_us(const double *le_s, const double *cum, size_t n, double count, double q)
+{
+    for (size_t i = 0; i < n; i++)
+        if (cum[i] >= q * count)
+            return le_s[i] * 1e6;
+    return INFINITY;
+}
+
+/* After the drain, before the nodes stop: every live node's /metrics once —
+ * its connections and its broker lag histogram, summed over the nodes into
+ * report.json "nodes".broker_lag_us (the budget's broker_lag_p*_ms). */
+static void nodes_scrape(run *r)
+{
+    enum { NB = 64 };
+    double le_s[NB], cum[NB], count = 0;
+    size_t nb = 0;
+    json_t *per = json_array();
+    for (unsigned i = 0; i < r->nnodes; i++) {
+        child *c = node_child(r, i);
+        if (c->exited || (i ? r->node_down[i] : r->server_down))
+            continue;
+        char err[256], *body = NULL;
+        int status = 0;
+        if (httpc_request(r->up_host, r->node_port[i], "GET", "/metrics", NULL, API_TIMEOUT_MS, &status, &body, err,
+                          sizeof err) < 0 || status != 200) {
+            json_array_append_new(per, json_pack("{s:i, s:s}", "node", (int)i, "error", status ? "HTTP error" : err));
+            free(body);
+            continue;
+        }
+        json_t *m = sscrape_parse(body ? body : "");
+        free(body);
+        json_t *conns = json_object_get(m, "connections");
+        json_t *bl = json_object_get(m, "broker_lag_le");
+        double bc = json_number_value(json_object_get(m, "broker_lag_count"));
+        json_array_append_new(per, json_pack("{s:i, s:O, s:f}", "node", (int)i, "connections",
+                                             conns ? conns : json_null(), "broker_lag_count", bc));
+        size_t k;
+        json_t *b;
+        json_array_foreach(bl, k, b) {
+            if (k >= NB)
+                break;
+            if (k >= nb) {
+                le_s[k] = json_number_value(json_array_get(b, 0));
+                cum[k] = 0;
+                nb = k + 1;
+            }
+            cum[k] += json_number_value(json_array_get(b, 1));
+        }
+        count += bc;
+        json_decref(m);
+    }
+    json_t *lag = json_pack("{s:f}", "count", count);
+    if (count > 0) {
+        static const struct { const char *k; double q; } qs[] = {{"p50", 0.5}, {"p95", 0.95}, {"p99", 0.99}};
+        for (size_t i = 0; i < 3; i++) {
+            double v = hist_quantile_us(le_s, cum, nb, count, qs[i].q);
+            json_object_set_new(lag, qs[i].k, isfinite(v) ? json_real(v) : json_null());
+        }
+    }
+    r->nodes_report = json_pack("{s:i, s:s, s:o, s:o}", "count", (int)r->nnodes, "balance",
+                                r->s->server.balance ? r->s->server.balance : "roundrobin", "broker_lag_us", lag,
+                                "per_node", per);
+}
+
 /* Which node a node fault hits: its own index, or (node: random) one drawn
  * from the run's seed and the fault's name, the same at its start and end. */
 static unsigned fault_node(run *r, const scn_fault *f)
@@ -1697,8 +1764,9 @@ static json_t *build_report(run *r, const json_t *proxy_events)
         json_object_set_new(rep, "anomalies", json_array());
     if (r->proxy_metrics)
         json_object_set(rep, "proxy_metrics", r->proxy_metrics);
+    if (r->nodes_report)
+        json_object_set(rep, "nodes", r->nodes_report);
     if (r->server_metrics) {
-        json_object_set(rep, "server", r->server_metrics);
         sscrape_compare(rep);
     }
     /* before the verdicts: budgets may read network.* */
@@ -2021,6 +2089,8 @@ interrupted:
         r->elapsed_s = t_s(r);
 
 teardown:
+    if (r->nnodes && r->t0_us) /* before the clients go: each node's connections */
+        nodes_scrape(r);
     if (r->fl) {
         fleet_stop(r->fl);
         event(r, "fleet_stopped", NULL);
@@ -2111,6 +2181,7 @@ finish:
     json_decref(r->events);
     json_decref(r->windows);
     json_decref(r->server_metrics);
+    json_decref(r->nodes_report);
     json_decref(r->proxy_metrics);
     json_decref(r->net_samples);
     for (int i = 0; i < 2; i++) {

@@ -135,6 +135,17 @@ json_t *sscrape_parse(const char *text)
                                 json_object_set_new(o, "toxic_actions", ta = json_object());
                             add(ta, a, v);
                         }
+                    } else if (!strcmp(name, "rtchaos_broker_lag_seconds_bucket")) {
+                        /* --redis nodes: publish accepted by Redis -> received here */
+                        label_of(labels, "le", b, sizeof b);
+                        double le = !strcmp(b, "+Inf") ? INFINITY : strtod(b, NULL);
+                        json_t *bl = json_object_get(o, "broker_lag_le");
+                        if (!bl)
+                            json_object_set_new(o, "broker_lag_le", bl = json_array());
+                        if (isfinite(le))
+                            json_array_append_new(bl, json_pack("[f,f]", le, v));
+                        else
+                            add(o, "broker_lag_count", v);
                     } else if (!strcmp(name, "rtchaos_delivery_latency_seconds_bucket")) {
                         label_of(labels, "le", b, sizeof b);
                         double le = !strcmp(b, "+Inf") ? INFINITY : strtod(b, NULL);

@@ -80,6 +80,11 @@ static const verdict_metric metrics[] = {
      "network namespaces: segments the server side retransmitted, % of those it sent"},
     {"client_retrans_pct", "network.tcp.client.retrans_pct", NULL, 1.0,
      "network namespaces: segments the clients retransmitted, % of those they sent"},
+    {"broker_lag_p50_ms", "nodes.broker_lag_us.p50", NULL, 0.001,
+     "server: {nodes: N}: publish accepted by Redis → event received by a node (the nodes' histograms summed; "
+     "bucket upper bound), ms", "nodes.broker_lag_us.count"},
+    {"broker_lag_p95_ms", "nodes.broker_lag_us.p95", NULL, 0.001, "the same, p95, ms", "nodes.broker_lag_us.count"},
+    {"broker_lag_p99_ms", "nodes.broker_lag_us.p99", NULL, 0.001, "the same, p99, ms", "nodes.broker_lag_us.count"},
     ATTACK_METRICS("attacks."),
 };
 

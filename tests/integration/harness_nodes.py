@@ -32,6 +32,7 @@ faults:
 budgets:
   - lost == 0
   - duplicated == 0
+  - broker_lag_p99_ms < 5000
 """
 
 
@@ -44,6 +45,7 @@ def main():
     assert r.rc == 0, r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
     assert "error" not in r.report, r.report.get("error")
     t = r.report["totals"]
+    v = ht.verdicts(r)
     assert t["lost"] == 0 and t["duplicated"] == 0, t
     assert t["delivered"] > 0 and t["delivered"] == t["expected"], t
     # node 1's clients came back through the pool to the other nodes
@@ -64,6 +66,15 @@ def main():
     pause = next(e for e in ev if e["action"] == "server_pause")
     assert pause["target"] == "redis", pause
     assert "server_resume" in acts, acts
+    # the nodes' own view, scraped after the drain: clients spread by the pool,
+    # the broker lag summed over the nodes and judged as a budget
+    nodes = r.report["nodes"]
+    assert nodes["count"] == 3 and len(nodes["per_node"]) == 3, nodes
+    held = [sum(n["connections"].values()) for n in nodes["per_node"]]
+    assert sum(held) == 18 and sum(held[1:]) > 0, nodes  # the pool spread them
+    lag = nodes["broker_lag_us"]
+    assert lag["count"] > 0 and lag["p99"] is not None, lag
+    assert v["broker_lag_p99_ms"]["pass"], v
     ch = r.report["children"]
     for name in ("server", "node1", "node2", "redis", "proxy"):
         assert ch[name]["clean"], ch  # every node judged under its own name
