@@ -32,7 +32,7 @@ static void usage(FILE *f)
           "      --push-url pushes the final figures to a Prometheus Pushgateway (http://HOST:PORT)\n"
           "      --target https://HOST:PORT (or wss://) speaks TLS; --ca FILE is the CA its certificate must\n"
           "      chain to (= --set target.ca=FILE; default: the system store)\n"
-          "  rtchaos run SUITE.yaml [--out DIR] [--target URL] [--set path=value]... [--short] [--only S] [--quiet]\n"
+          "  rtchaos run SUITE.yaml [--out DIR] [--target URL [--ca FILE]] [--set path=value]... [--short] [--only S] [--quiet]\n"
           "      run every scenario of a suite (docs/suites.md); one index, one exit code\n"
           "  rtchaos validate [--target URL] [--protocol P] [--set path=value]... SCENARIO.yaml|SUITE.yaml...\n"
           "      check scenarios (structure and meaning); every error as file:line:col\n"

@@ -903,6 +903,7 @@ int suite_cli_run(int argc, char **argv, const char *self_exe)
     suite_opts o = {.self_exe = self_exe, .progress = stdout};
     const char *path = NULL;
     const char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    char ca_set[4200];
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
@@ -918,7 +919,11 @@ int suite_cli_run(int argc, char **argv, const char *self_exe)
             sets[o.nsets++] = argv[++i];
         else if (strncmp(a, "--set=", 6) == 0)
             sets[o.nsets++] = a + 6;
-        else if (strcmp(a, "--only") == 0 && more)
+        else if (strcmp(a, "--ca") == 0 && more) {
+            /* an https/wss --target's CA file, for every entry (= --set target.ca=FILE) */
+            snprintf(ca_set, sizeof ca_set, "target.ca=%s", argv[++i]);
+            sets[o.nsets++] = ca_set;
+        } else if (strcmp(a, "--only") == 0 && more)
             o.only = argv[++i];
         else if (strcmp(a, "--short") == 0)
             o.short_form = 1;
@@ -926,7 +931,7 @@ int suite_cli_run(int argc, char **argv, const char *self_exe)
             o.progress = NULL;
         else if (a[0] == '-' || path) {
             fprintf(stderr, "rtchaos run SUITE: unexpected argument '%s'\n"
-                            "usage: rtchaos run SUITE.yaml [--out DIR] [--target URL] [--set path=value]... "
+                            "usage: rtchaos run SUITE.yaml [--out DIR] [--target URL [--ca FILE]] [--set path=value]... "
                             "[--short] [--only SUBSTR[,SUBSTR...]] [--quiet]\n", a);
             free(sets);
             return 2;
