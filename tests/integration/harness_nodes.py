@@ -35,6 +35,30 @@ budgets:
   - broker_lag_p99_ms < 5000
 """
 
+# The other four: pause-node (node: random, from the seed), restart-node,
+# redis-restart (comes back empty) and redis-kill with for, under leastconn.
+MORE = """
+name: nodes-more
+duration: 12s
+warmup: 1s
+drain: 8s
+server: {nodes: 3, redis: auto, balance: leastconn}
+channels: {count: 2, pattern: "nm.{i}"}
+publishers: {rate_per_s: 20}
+clients:
+  - {name: ws, count: 9, transport: ws, channels_per_client: 2, idle_timeout: 3s,
+     reconnect: {initial: 100ms, max: 1s}}
+  - {name: sse, count: 6, transport: sse, channels_per_client: 2, idle_timeout: 3s,
+     reconnect: {initial: 100ms, max: 1s}}
+faults:
+  - {name: p, at: 1s, for: 1s, server: pause-node}
+  - {name: rn, at: 3s, server: restart-node, node: 2}
+  - {name: rr, at: 5s, server: redis-restart}
+  - {name: rk, at: 8s, for: 1s, server: redis-kill}
+budgets:
+  - duplicated == 0
+"""
+
 
 def main():
     d = ht.tmpdir()
@@ -78,6 +102,23 @@ def main():
     ch = r.report["children"]
     for name in ("server", "node1", "node2", "redis", "proxy"):
         assert ch[name]["clean"], ch  # every node judged under its own name
+    ht.assert_all_gone(r.child_pids())
+
+    path = os.path.join(d, "more.yaml")
+    with open(path, "w") as f:
+        f.write(MORE)
+    r = ht.run(path, "--quiet", timeout=120)
+    assert r.rc == 0, r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
+    ev = [e for e in r.events() if e.get("source") == "harness"]
+    by = {(e["action"], e.get("target")): e for e in ev if "target" in e}
+    assert by[("server_pause", "node")]["node"] in (0, 1, 2), by
+    assert by[("server_restart", "node")]["node"] == 2, by
+    for a in (("server_restart", "redis"), ("server_kill", "redis"), ("server_start", "redis")):
+        assert a in by, (a, by)
+    rr = [e for e in ev if e["action"] == "redis_ready"]
+    assert len(rr) == 3 and len({e["port"] for e in rr}) == 1 and len({e["pid"] for e in rr}) == 3, rr
+    assert r.report["nodes"]["balance"] == "leastconn", r.report["nodes"]
+    assert all(c["clean"] for c in r.report["children"].values()), r.report["children"]
     ht.assert_all_gone(r.child_pids())
     print("ok")
 
