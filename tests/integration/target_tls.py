@@ -142,6 +142,8 @@ def usage_errors(ca):
     assert r.rc == 2 and "only applies to an https:// or wss:// --target" in r.stderr, r.explain()
     r = ht.run("targets/nchan-smoke.yaml", "--target", "https://127.0.0.1:9", "--ca", ca + ".missing", timeout=30)
     assert r.rc == 2 and "No such file" in r.stderr, r.explain()
+    r = ht.run("abuse/message-flood.yaml", "--target", "https://127.0.0.1:9", "--ca", ca, timeout=30)
+    assert r.rc == 2 and "attacker behaviours do not speak TLS" in r.stderr, r.explain()
     print("usage errors: ok")
 
 
