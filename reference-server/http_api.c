@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "http_conn.h"
+#include "linger.h"
 #include "log.h"
 #include "broker.h"
 #include "server.h"
@@ -104,8 +105,14 @@ static int write_response(srv *S, session *s, struct lws *wsi)
     free(s->resp);
     s->resp = NULL;
     s->resp_ready = 0;
-    if (s->resp_close)
+    if (s->resp_close) {
+        /* the peer may still be sending the body we never read: close by
+         * lingering (linger.h) so its kernel is not told RST before it has
+         * read this answer; only once lws holds none of the answer back */
+        if (!lws_partial_buffered(wsi))
+            (void)linger_adopt(lws_get_socket_fd(wsi), LINGER_MAX_MS);
         return -1;
+    }
     /* the next request on this connection: its deadline starts now, and
      * what has been read so far tells a pipelined head (http_conn.h) */
     http_conn_answered(wsi);

@@ -22,6 +22,7 @@
 #include "fdbudget.h"
 #include "handshake.h"
 #include "http_conn.h"
+#include "linger.h"
 #include "log.h"
 #include "pmd.h"
 #include "server.h"
@@ -511,6 +512,7 @@ int server_run(const server_cfg *cfg)
         return 3;
     }
     g_ctx = ctx;
+    linger_init(loop);
     struct lws_vhost *vh = lws_get_vhost_by_name(ctx, "rtchaos");
     /* The periodic tick starts now; it also makes every ev_run(EVRUN_ONCE)
      * below return within TICK_MS, so the loop sees the signal flags. lws 4.1
@@ -588,6 +590,7 @@ int server_run(const server_cfg *cfg)
     if (S->sessions.count)
         log_warn("drain deadline passed with %u connection(s) open", S->sessions.count);
     lws_sul_cancel(&sweep_tick);
+    linger_shutdown();
     broker_stop(S);
     g_ctx = NULL;
     lws_context_destroy(ctx);

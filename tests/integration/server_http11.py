@@ -14,6 +14,7 @@ requests cut at the request deadline, bytes behind an SSE / poll head."""
 import json
 import os
 import signal
+import socket
 import sys
 import time
 
@@ -203,6 +204,60 @@ def test_bodies(srv):
     healthz_fast(srv)
 
 
+def test_early_answer_lingers(srv):
+    """A client that writes a 1 MiB body in one blocking sendall to a server
+    with a 4 kB cap and reads only afterwards still gets the 413: the server
+    answered from the head, and closes by lingering (linger.h: FIN after the
+    answer, the rest of the body read and discarded) instead of closing with
+    unread input, whose RST would have wiped the answer from the client's
+    receive queue. Then the lingering is bounded: a client that keeps sending
+    after the answer is cut off (RST) within seconds."""
+    body = json.dumps({"data": "x" * (1 << 20)}).encode()
+    head = (f"POST /publish/linger HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    def connect():
+        # a small send buffer, as a client on a real network has in flight:
+        # the 1 MiB cannot all sit in kernel buffers when the server answers
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32768)
+        c.settimeout(10)
+        c.connect(("127.0.0.1", srv.port))
+        return c
+    for i in range(5):
+        c = connect()
+        try:
+            try:
+                c.sendall(head + body)
+                got = b""
+                while b"\r\n" not in got:
+                    chunk = c.recv(4096)
+                    if not chunk:
+                        break
+                    got += chunk
+            except OSError as e:
+                raise AssertionError(f"round {i}: no answer to an over-cap 1 MiB publish: {e!r}")
+            assert got.startswith(b"HTTP/1.1 413"), (i, got[:200])
+        finally:
+            c.close()
+    # bounded: keep sending after the answer; the server must cut us off
+    c = connect()
+    sent = 0
+    t0 = time.monotonic()
+    try:
+        c.sendall(head)
+        chunk = b"x" * 65536
+        while time.monotonic() - t0 < 20:
+            c.sendall(chunk)
+            sent += len(chunk)
+        raise AssertionError(f"a lingering connection still took input after 20 s ({sent} bytes)")
+    except OSError:
+        pass
+    finally:
+        c.close()
+    assert sent < 64 * (1 << 20), sent
+    healthz_fast(srv)
+
+
 def test_deadlines(srv):
     p = srv.port
     before = metric(srv, "rtchaos_http_request_timeouts_total")
@@ -250,6 +305,7 @@ def main():
         test_pipelining(srv)
         test_split_everywhere(srv)
         test_bodies(srv)
+        test_early_answer_lingers(srv)
         test_deadlines(srv)
         test_bytes_behind_stream_heads(srv)
         healthz_fast(srv)
