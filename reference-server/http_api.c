@@ -449,6 +449,9 @@ static int handle_get(srv *S, session *s, struct lws *wsi)
         g.http_pipelined_refused = hc.pipelined_refused;
         g.http_request_timeouts = hc.request_timeouts;
         g.http_stuck_closed = hc.stuck_closed;
+        g.http_lingering = linger_active();
+        g.http_lingered = linger_total();
+        g.http_linger_cut = linger_cut_total();
         char *text;
         size_t len;
         if (metrics_render(&S->m, &g, &text, &len))

@@ -175,6 +175,15 @@ int metrics_render(const metrics *m, const metrics_gauges *g, char **out, size_t
     family(f, "rtchaos_http_stuck_streams_closed_total", "counter",
            "SSE / long-poll connections closed because the client sent bytes behind the request head.");
     fprintf(f, "rtchaos_http_stuck_streams_closed_total %llu\n", (unsigned long long)g->http_stuck_closed);
+    family(f, "rtchaos_http_lingering_closes", "gauge",
+           "Connections answered before their body was read, now discarding the rest before closing.");
+    fprintf(f, "rtchaos_http_lingering_closes %llu\n", (unsigned long long)g->http_lingering);
+    family(f, "rtchaos_http_lingering_closes_total", "counter",
+           "Connections closed by lingering (write side shut, input discarded) after an early answer.");
+    fprintf(f, "rtchaos_http_lingering_closes_total %llu\n", (unsigned long long)g->http_lingered);
+    family(f, "rtchaos_http_lingering_cut_total", "counter",
+           "Lingering connections closed by the time or byte bound rather than by the client's EOF.");
+    fprintf(f, "rtchaos_http_lingering_cut_total %llu\n", (unsigned long long)g->http_linger_cut);
     if (fclose(f) != 0) {
         free(*out);
         *out = NULL;

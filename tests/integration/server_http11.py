@@ -212,6 +212,8 @@ def test_early_answer_lingers(srv):
     unread input, whose RST would have wiped the answer from the client's
     receive queue. Then the lingering is bounded: a client that keeps sending
     after the answer is cut off (RST) within seconds."""
+    lingered0 = metric(srv, "rtchaos_http_lingering_closes_total")
+    cut0 = metric(srv, "rtchaos_http_lingering_cut_total")
     body = json.dumps({"data": "x" * (1 << 20)}).encode()
     head = (f"POST /publish/linger HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n\r\n").encode()
@@ -256,6 +258,8 @@ def test_early_answer_lingers(srv):
         c.close()
     assert sent < 64 * (1 << 20), sent
     healthz_fast(srv)
+    assert metric(srv, "rtchaos_http_lingering_closes_total") >= lingered0 + 6
+    assert metric(srv, "rtchaos_http_lingering_cut_total") >= cut0 + 1
 
 
 def test_deadlines(srv):
