@@ -233,14 +233,20 @@ def test_redis_restarted_empty(r, ns):
 
 def test_age_bound_on_first_look(r):
     # a node that first looks at a channel keeps only what is within
-    # --history-max-age-ms (the stream is trimmed by count)
-    a = Server("--redis", r.url, "--history-max-age-ms", "1000", name="age-a")
+    # --history-max-age-ms (the stream is trimmed by count). Node b is
+    # started before "new" is published: it does not look at the channel
+    # until the subscribe, and its start (seconds under ASan on a loaded box)
+    # must not count against "new"'s age — an earlier version started b after
+    # the publish and saw "new" aged out too (snapshot data None). What is
+    # left in the window is one WebSocket connect + subscribe, against 2 s.
+    age_ms = 2000
+    a = Server("--redis", r.url, "--history-max-age-ms", str(age_ms), name="age-a")
     try:
-        a.publish("age", "old")
-        time.sleep(1.5)
-        a.publish("age", "new")
-        b = Server("--redis", r.url, "--history-max-age-ms", "1000", name="age-b")
+        b = Server("--redis", r.url, "--history-max-age-ms", str(age_ms), name="age-b")
         try:
+            a.publish("age", "old")
+            time.sleep(age_ms / 1000 + 0.5)
+            a.publish("age", "new")
             ws = b.ws()
             s = sub(ws, "age", since=0)
             assert s["seq"] == 2 and s["recovered"] is False, s
