@@ -8,7 +8,7 @@
 #   source completion/rtchaos.bash
 # Written against plain bash (no bash-completion helpers needed).
 
-_rtchaos_flags_run='--target --protocol --out --seed --set --shard --workers --quiet --json
+_rtchaos_flags_run='--target --protocol --ca --out --seed --set --shard --workers --quiet --json
   --metrics-addr --metrics-linger --push-url --short --only --help'
 _rtchaos_flags_validate='--target --protocol --set --help'
 _rtchaos_flags_compare='--max-regress --max --min --no-defaults --out'
@@ -30,12 +30,12 @@ _rtchaos()
     cmd=''
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-        run|validate|report|compare|merge|list|version|help) cmd=${COMP_WORDS[i]}; break ;;
+        run|validate|report|compare|merge|scorecard|list|version|help) cmd=${COMP_WORDS[i]}; break ;;
         esac
     done
 
     if [[ -z $cmd ]]; then
-        COMPREPLY=($(compgen -W 'run validate report compare merge list version help --version --help' -- "$cur"))
+        COMPREPLY=($(compgen -W 'run validate report compare merge scorecard list version help --version --help' -- "$cur"))
         return 0
     fi
 
@@ -50,6 +50,9 @@ _rtchaos()
         return 0 ;;
     --out)
         COMPREPLY=($(compgen -d -- "$cur"))
+        return 0 ;;
+    --ca)
+        COMPREPLY=($(compgen -f -- "$cur"))
         return 0 ;;
     --target)
         COMPREPLY=($(compgen -W 'http://127.0.0.1:8080' -- "$cur"))
@@ -79,7 +82,7 @@ _rtchaos()
         else
             COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur"))
         fi ;;
-    report|merge)
+    report|merge|scorecard)
         COMPREPLY=($(compgen -d -- "$cur")) ;;
     list)
         COMPREPLY=($(compgen -W 'scenarios keys protocols dirs' -- "$cur")) ;;

@@ -1,4 +1,4 @@
-/* main.c — the rtchaos CLI: run, validate, report, compare, merge, list. */
+/* main.c — the rtchaos CLI: run, validate, report, compare, merge, scorecard, list. */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -43,6 +43,8 @@ static void usage(FILE *f)
           "      regression gate: exit 1 when NEW is worse than BASE beyond the margins\n"
           "  rtchaos merge OUT_DIR SHARD_DIR...\n"
           "      exact merge of shard reports\n"
+          "  rtchaos scorecard OUT_DIR SUITE_RUN_DIR...\n"
+          "      runs of one suite against different targets/protocols side by side: scorecard.md/html/json\n"
           "  rtchaos list [scenarios|keys|protocols|dirs]\n"
           "      the shipped scenarios and suites by name, the --set paths, the --protocol adapters,\n"
           "      or where names are looked for\n"
@@ -607,6 +609,8 @@ int main(int argc, char **argv)
         return reports_cli_compare(argc - 2, argv + 2);
     if (!strcmp(cmd, "merge"))
         return reports_cli_merge(argc - 2, argv + 2);
+    if (!strcmp(cmd, "scorecard"))
+        return reports_cli_scorecard(argc - 2, argv + 2);
     if (!strcmp(cmd, "list"))
         return cmd_list(argc - 2, argv + 2);
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {

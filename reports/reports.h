@@ -149,6 +149,24 @@ int reports_compare(const char *base_json, const char *new_json, const reports_c
  * passes, 1 when a verdict fails, -1 on error. */
 int reports_merge(const char *out_dir, const char *const *shard_dirs, int n, char *err, size_t errlen);
 
+/* ---- scorecard: one suite run against several targets, side by side ---------
+ * Reads RUN_DIR/index.json (rtchaos.suite/1, written by a suite run) for each
+ * of the n run folders — all runs of one suite (same "suite" name) — and
+ * writes OUT_DIR/scorecard.json (schema rtchaos.scorecard/1), scorecard.md
+ * and a self-contained scorecard.html: one row per entry (in order of first
+ * appearance; an entry one run lacks is "not in this run"), one column per
+ * run named "TARGET (PROTOCOL)" from its entries' report.json `target` and
+ * `protocol.name` (v1 when absent). Each cell: the entry's measured figures
+ * (the index's "answer", read from report.json) and its verdict: pass,
+ * fail, not applicable (with the reason), invalid or broken. Returns 0, or
+ * -1 (a folder missing, no suite index, different suites mixed — the
+ * message names the folder — or a write failed). */
+int reports_scorecard(const char *out_dir, const char *const *run_dirs, int n, char *err, size_t errlen);
+
+/* A suite index status ("pass", "FAIL", "INVALID", "BROKEN", "not yet
+ * runnable") as the scorecard's verdict word; unknown or NULL → "broken". */
+const char *reports_scorecard_verdict(const char *suite_status);
+
 /* ---- command lines, for bin/rtchaos ------------------------------------------
  * Each takes the arguments after its subcommand (argv[0] is the first
  * argument, not the program), prints results to stdout and errors to stderr,
@@ -158,9 +176,11 @@ int reports_merge(const char *out_dir, const char *const *shard_dirs, int n, cha
  *                       foreign report.json or a gnuplot failure
  *   compare BASE NEW [rules] [--out DIR]   0 pass, 1 regressed, 2 error
  *   merge OUT_DIR SHARD...                 0 merged run passes, 1 a verdict
- *                                          fails, 2 error */
+ *                                          fails, 2 error
+ *   scorecard OUT_DIR RUN_DIR...           0 written, 2 bad input */
 int reports_cli_report(int argc, char **argv);
 int reports_cli_compare(int argc, char **argv);
 int reports_cli_merge(int argc, char **argv);
+int reports_cli_scorecard(int argc, char **argv);
 
 #endif

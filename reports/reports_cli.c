@@ -1,4 +1,4 @@
-/* reports_cli.c — the `rtchaos report | compare | merge` command lines,
+/* reports_cli.c — the `rtchaos report | compare | merge | scorecard` command lines,
  * ready for bin/rtchaos's dispatcher to call. */
 #include "reports.h"
 
@@ -57,4 +57,20 @@ int reports_cli_merge(int argc, char **argv)
     if (reports_print_summary(argv[0], stdout, err, sizeof err) != 0)
         fprintf(stderr, "rtchaos merge: %s\n", err);
     return rc;
+}
+
+int reports_cli_scorecard(int argc, char **argv)
+{
+    if (argc < 2 || argv[0][0] == '-') {
+        fprintf(stderr, "usage: rtchaos scorecard OUT_DIR SUITE_RUN_DIR...   (runs of one suite against "
+                        "different targets, side by side)\n");
+        return 2;
+    }
+    char err[1024];
+    if (reports_scorecard(argv[0], (const char *const *)argv + 1, argc - 1, err, sizeof err) != 0) {
+        fprintf(stderr, "rtchaos scorecard: %s\n", err);
+        return 2;
+    }
+    printf("scorecard: %s/scorecard.html (also scorecard.md, scorecard.json)\n", argv[0]);
+    return 0;
 }
