@@ -51,11 +51,33 @@ static int dial(void)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0)
+        return fd;
+    /* libFuzzer's -timeout watchdog is a SIGALRM with no SA_RESTART: it lands
+     * on this thread about once a timeout/2 and interrupts connect(), which
+     * then goes on in the background. Wait for it instead of failing. */
+    if (errno != EINTR) {
+        close(fd);
+        return -1;
+    }
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    int n, soerr = 0;
+    socklen_t sl = sizeof soerr;
+    do
+        n = poll(&p, 1, HEALTH_DEADLINE_MS);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) || soerr) {
         close(fd);
         return -1;
     }
     return fd;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void write_all(int fd, const uint8_t *p, size_t n)
@@ -71,18 +93,28 @@ static void write_all(int fd, const uint8_t *p, size_t n)
     }
 }
 
-/* Reads what comes within idle_ms of quiet (at most total_ms); returns the
- * bytes read, stops at EOF. */
+/* Reads what comes within idle_ms of quiet (at most total_ms, measured on the
+ * clock); returns the bytes read, stops at EOF. A signal (libFuzzer's SIGALRM
+ * watchdog) interrupting poll or recv is not quiet and not EOF: the wait goes
+ * on — treating it as either made /healthz look unanswered (the "stall"). */
 static size_t drain(int fd, int idle_ms, int total_ms, char *keep, size_t keep_len)
 {
     size_t got = 0;
     char buf[4096];
-    for (int waited = 0; waited < total_ms;) {
+    int64_t end = now_ms() + total_ms, quiet_end = now_ms() + idle_ms;
+    for (;;) {
+        int64_t now = now_ms(), until = quiet_end < end ? quiet_end : end;
+        if (now >= until)
+            break;
         struct pollfd p = {.fd = fd, .events = POLLIN};
-        int n = poll(&p, 1, idle_ms);
+        int n = poll(&p, 1, (int)(until - now));
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0)
             break;
         ssize_t r = recv(fd, buf, sizeof buf, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
         if (r <= 0)
             break;
         if (keep && got < keep_len) {
@@ -90,7 +122,7 @@ static size_t drain(int fd, int idle_ms, int total_ms, char *keep, size_t keep_l
             memcpy(keep + got, buf, c);
         }
         got += (size_t)r;
-        waited += idle_ms / 4 + 1;
+        quiet_end = now_ms() + idle_ms;
     }
     return got;
 }
@@ -100,9 +132,10 @@ static void health_or_die(void)
     static const char req[] = "GET /healthz HTTP/1.1\r\nHost: f\r\nConnection: close\r\n\r\n";
     int fd = dial();
     if (fd < 0) {
-        fprintf(stderr, "fuzz_http_stream: cannot connect to the server\n");
+        fprintf(stderr, "fuzz_http_stream: cannot connect to the server: %s\n", strerror(errno));
         abort();
     }
+    int64_t t0 = now_ms();
     write_all(fd, (const uint8_t *)req, sizeof req - 1);
     char got[64] = "";
     drain(fd, HEALTH_DEADLINE_MS, HEALTH_DEADLINE_MS, got, sizeof got - 1);
@@ -112,9 +145,9 @@ static void health_or_die(void)
         for (char *c = got; *c; c++)
             if (*c == '\r' || *c == '\n')
                 *c = ' ';
-        fprintf(stderr, "fuzz_http_stream: /healthz did not answer 200 within %d ms (got: '%s'): the event "
-                        "loop is stuck or refusing\n",
-                HEALTH_DEADLINE_MS, got);
+        fprintf(stderr, "fuzz_http_stream: /healthz did not answer 200 within %d ms (got: '%s' after %lld ms): "
+                        "the event loop is stuck or refusing\n",
+                HEALTH_DEADLINE_MS, got, (long long)(now_ms() - t0));
         abort();
     }
 }
@@ -184,12 +217,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int pause = data[1] & 1;
     const uint8_t *s = data + 2;
     int fd = dial();
-    if (fd < 0)
+    if (fd < 0) {
+        fprintf(stderr, "fuzz_http_stream: cannot connect to the server: %s\n", strerror(errno));
         abort();
+    }
     write_all(fd, s, cut);
     if (pause) {
         struct timespec ts = {0, 5 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
     }
     write_all(fd, s + cut, body - cut);
     /* what the server answers; streams (SSE, WS) are left after a short quiet */
