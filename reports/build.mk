@@ -26,6 +26,6 @@ $(BUILD)/tests/unit/test_reports_merge.o: CPPFLAGS += -Ireports
 # fleet's workers and `rtchaos merge`) and verdict_metric.c (the one table of
 # budget metrics: the run's verdicts, suites, compare). The fleet, the
 # harness and suites link these two objects without the renderers.
-REPORT_MODEL_OBJS := $(BUILD)/reports/report_merge.o $(BUILD)/reports/verdict_metric.o
+REPORT_MODEL_OBJS := $(BUILD)/reports/report_merge.o $(BUILD)/reports/report_merge_net.o $(BUILD)/reports/verdict_metric.o
 $(eval $(call unit_test,test_report_merge,$(REPORT_MODEL_OBJS),))
 $(BUILD)/tests/unit/test_report_merge.o: CPPFLAGS += -Ireports

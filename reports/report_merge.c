@@ -517,7 +517,9 @@ int rmerge_report(json_t *dst, const json_t *src, const char *src_name, int *tl_
     if (rmerge_totals(dt, json_object_get(src, "totals"), err, errlen) != 0 ||
         rmerge_latency(dl, json_object_get(src, "latency_us"), src_name, err, errlen) != 0 ||
         rmerge_timeline(dst, json_object_get(src, "timeline"), tl_exact, err, errlen) != 0 ||
-        rmerge_groups(dst, json_object_get(src, "groups"), groups_exact, err, errlen) != 0)
+        rmerge_groups(dst, json_object_get(src, "groups"), groups_exact, err, errlen) != 0 ||
+        rmerge_faults(dst, json_object_get(src, "faults"), err, errlen) != 0 ||
+        rmerge_network(dst, json_object_get(src, "network"), src_name, err, errlen) != 0)
         return -1;
     const json_t *atk = json_object_get(src, "attacks");
     if (json_is_object(atk)) {

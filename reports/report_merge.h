@@ -98,8 +98,25 @@ int rmerge_timeline(json_t *dst_report, const json_t *src_timeline, int *exact, 
  * -1 with err. */
 int rmerge_groups(json_t *dst_report, const json_t *src_groups, int *exact, char *err, size_t errlen);
 
+/* dst.network += src_net (report_merge_net.c), src_net from a run with
+ * network.namespaces, each shard on its own server and link: TCP counters
+ * of each side add (retrans_pct recomputed), *_max and states_max per state
+ * the larger, states_end per state add, kernel mechanisms only when every
+ * source had them, server_idle_close_s the largest and only when every
+ * source has it, samples appended tagged "shard": src_name; names and
+ * addresses the first source's. Nothing when src_net is not an object.
+ * Returns 0 or -1 with err. */
+int rmerge_network(json_t *dst_report, const json_t *src_net, const char *src_name, char *err, size_t errlen);
+
+/* dst.faults += src_faults: kernel-fault entries (with "mechanism") matched
+ * by name and planned_from_s merge their figures (packets_seen/acted add,
+ * acted_pct recomputed, server_link_closed_after_s the largest and only when
+ * both have it, tcp_at_apply/lift states add); other entries are appended
+ * unless an equal one is there. Returns 0 or -1 with err. */
+int rmerge_faults(json_t *dst_report, const json_t *src_faults, char *err, size_t errlen);
+
 /* dst += src for every figure that merges exactly: totals, latency_us,
- * timeline, groups and attacks (not anomalies: see rmerge_anomalies, nor
+ * timeline, groups, attacks, faults and network (not anomalies: see rmerge_anomalies, nor
  * verdicts: see common/verdict_eval.h). src_name names src in messages;
  * *tl_exact / *groups_exact as rmerge_timeline / rmerge_groups. Returns 0
  * or -1 with err (dst may then be partly merged). */

@@ -15,22 +15,6 @@
 /* Anomaly examples kept per kind in the merged report (the fleet's default). */
 #define MERGE_ANOMALIES_PER_KIND 200
 
-static void merge_faults(json_t *out, json_t *const *shards, int n)
-{
-    json_t *faults = json_array();
-    for (int s = 0; s < n; s++) {
-        size_t i, j;
-        json_t *f, *g;
-        json_array_foreach(json_object_get(shards[s], "faults"), i, f) {
-            int seen = 0;
-            json_array_foreach(faults, j, g) if (json_equal(f, g)) seen = 1;
-            if (!seen)
-                json_array_append(faults, f);
-        }
-    }
-    json_object_set_new(out, "faults", faults);
-}
-
 /* Re-judges each verdict (union by name over shards, first definition wins)
  * on the merged figures with the run's own evaluator (verdict_judge): the
  * same metric table, the same reading (a figure the merged report lacks, an
@@ -127,7 +111,7 @@ int reports_merge(const char *out_dir, const char *const *shard_dirs, int n, cha
         json_object_set_new(out, "started", json_string(started));
     json_object_set_new(out, "duration_s", json_real(duration));
     json_object_set_new(out, "pass", json_false());
-    /* totals, latency_us, timeline, groups, attacks: the one merge the
+    /* totals, latency_us, timeline, groups, attacks, faults, network: the one merge the
      * fleet uses for its worker processes too (reports/report_merge.h) */
     int groups_exact = 1;
     json_object_set_new(out, "totals", json_object());
@@ -138,7 +122,6 @@ int reports_merge(const char *out_dir, const char *const *shard_dirs, int n, cha
             goto done;
     if (!json_object_get(out, "groups") || json_object_size(json_object_get(out, "groups")) == 0)
         json_object_del(out, "groups");
-    merge_faults(out, shards, n);
     /* anomalies: each tagged with its shard (client ids are per shard) */
     const json_t **lists = calloc((size_t)n, sizeof *lists);
     for (int s = 0; lists && s < n; s++)

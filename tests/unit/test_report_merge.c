@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,10 +252,88 @@ static void test_report_merge_rows_without_buckets_inexact(void **state)
     json_decref(d);
 }
 
+/* A namespaces run's shard: its network object and one kernel partition. */
+static json_t *net_shard(json_int_t retrans, json_int_t out, json_int_t est_end, json_int_t est_max,
+                         double idle_close_s, json_int_t seen, json_int_t acted, int kernel_htb)
+{
+    return json_pack("{s:[{s:s,s:s,s:f,s:s,s:I,s:I,s:f,s:f,s:{s:f,s:{s:i},s:{s:i}}},"
+                     "{s:s,s:s,s:f}],"
+                     "s:{s:b,s:s,s:{s:s},s:{s:b,s:b},"
+                     "s:{s:{s:I,s:I,s:f,s:i,s:{s:I},s:{s:I}},s:{s:I,s:I,s:f}},"
+                     "s:f,s:[{s:f,s:s}]}}",
+                     "faults", "name", "cut", "toxic", "partition", "planned_from_s", 2.0, "mechanism", "nftables",
+                     "packets_seen", seen, "packets_acted", acted, "acted_pct", 100.0 * (double)acted / (double)seen,
+                     "server_link_closed_after_s", idle_close_s, "tcp_at_apply", "t_s", 2.0 + idle_close_s / 10,
+                     "server", "ESTABLISHED", 4, "client", "ESTABLISHED", 4,
+                     "name", "slow", "toxic", "latency", "planned_from_s", 9.0,
+                     "network", "namespaces", 1, "server_ns", "rtchaos-1-srv", "group_addrs", "g", "198.18.0.10",
+                     "kernel", "nftables", 1, "htb", kernel_htb,
+                     "tcp", "server", "retrans_segs", retrans, "out_segs", out, "retrans_pct",
+                     100.0 * (double)retrans / (double)out, "sockets_retransmitting_max", 3, "states_end",
+                     "ESTABLISHED", est_end, "states_max", "ESTABLISHED", est_max, "client", "retrans_segs", 1,
+                     "out_segs", 10, "retrans_pct", 10.0, "server_idle_close_s", idle_close_s, "samples", "t_s", 1.0,
+                     "at", "periodic");
+}
+
+/* `rtchaos merge` of namespaces shards keeps the network object and the
+ * kernel faults' figures: counters add, percentages recomputed from the
+ * sums, the slowest close, and a kernel mechanism only when all had it. */
+static void test_report_merge_network(void **state)
+{
+    (void)state;
+    char err[256];
+    json_t *d = json_object();
+    json_t *a = net_shard(30, 1000, 4, 6, 4.5, 100, 40, 1), *b = net_shard(10, 3000, 2, 5, 5.0, 300, 300, 0);
+    int exact = 1, gexact = 1;
+    assert_int_equal(rmerge_report(d, a, "a", &exact, &gexact, err, sizeof err), 0);
+    assert_int_equal(rmerge_report(d, b, "b", &exact, &gexact, err, sizeof err), 0);
+    const json_t *net = json_object_get(d, "network");
+    assert_non_null(net);
+    const json_t *srv = json_object_get(json_object_get(net, "tcp"), "server");
+    assert_int_equal(json_integer_value(json_object_get(srv, "retrans_segs")), 40);
+    assert_int_equal(json_integer_value(json_object_get(srv, "out_segs")), 4000);
+    assert_true(fabs(json_real_value(json_object_get(srv, "retrans_pct")) - 1.0) < 1e-9);
+    assert_int_equal(json_integer_value(json_object_get(srv, "sockets_retransmitting_max")), 3);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(srv, "states_end"), "ESTABLISHED")), 6);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(srv, "states_max"), "ESTABLISHED")), 6);
+    const json_t *cli = json_object_get(json_object_get(net, "tcp"), "client");
+    assert_true(fabs(json_real_value(json_object_get(cli, "retrans_pct")) - 10.0) < 1e-9);
+    assert_true(fabs(json_real_value(json_object_get(net, "server_idle_close_s")) - 5.0) < 1e-9);
+    assert_true(json_is_true(json_object_get(json_object_get(net, "kernel"), "nftables")));
+    assert_true(json_is_false(json_object_get(json_object_get(net, "kernel"), "htb")));
+    assert_int_equal(json_array_size(json_object_get(net, "samples")), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(net, "samples"), 1), "shard")),
+                        "b");
+    /* the partition is one entry with both shards' figures; the proxy fault stays one */
+    const json_t *faults = json_object_get(d, "faults");
+    assert_int_equal(json_array_size(faults), 2);
+    const json_t *cut = json_array_get(faults, 0);
+    assert_int_equal(json_integer_value(json_object_get(cut, "packets_seen")), 400);
+    assert_int_equal(json_integer_value(json_object_get(cut, "packets_acted")), 340);
+    assert_true(fabs(json_real_value(json_object_get(cut, "acted_pct")) - 85.0) < 1e-9);
+    assert_true(fabs(json_real_value(json_object_get(cut, "server_link_closed_after_s")) - 5.0) < 1e-9);
+    const json_t *ap = json_object_get(cut, "tcp_at_apply");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(ap, "server"), "ESTABLISHED")), 8);
+    assert_true(fabs(json_real_value(json_object_get(ap, "t_s")) - 2.45) < 1e-9);
+    /* a third shard whose server never let go: no close time for the whole */
+    json_t *c = net_shard(0, 10, 0, 1, 1.0, 10, 10, 1);
+    json_object_del(json_object_get(c, "network"), "server_idle_close_s");
+    json_object_del(json_array_get(json_object_get(c, "faults"), 0), "server_link_closed_after_s");
+    assert_int_equal(rmerge_report(d, c, "c", &exact, &gexact, err, sizeof err), 0);
+    assert_null(json_object_get(json_object_get(d, "network"), "server_idle_close_s"));
+    assert_null(json_object_get(json_array_get(json_object_get(d, "faults"), 0), "server_link_closed_after_s"));
+    assert_int_equal(json_array_size(json_object_get(d, "faults")), 2);
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+    json_decref(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_merge_totals),
+        cmocka_unit_test(test_report_merge_network),
         cmocka_unit_test(test_report_merge_latency_is_exact),
         cmocka_unit_test(test_report_merge_anomalies),
         cmocka_unit_test(test_report_merge_shards_equal_one_run),
