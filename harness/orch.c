@@ -1767,6 +1767,7 @@ static json_t *build_report(run *r, const json_t *proxy_events)
     if (r->nodes_report)
         json_object_set(rep, "nodes", r->nodes_report);
     if (r->server_metrics) {
+        json_object_set(rep, "server", r->server_metrics);
         sscrape_compare(rep);
     }
     /* before the verdicts: budgets may read network.* */
