@@ -18,6 +18,7 @@
 #include "child.h"
 #include "clock.h"
 #include "httpc.h"
+#include "proto.h"
 #include "rdoc.h"
 #include "verdict_metric.h"
 #include "rout.h"
@@ -142,6 +143,101 @@ static void entry_sets(argvec *a, const suite_def *s, const suite_entry *e, cons
         av_push(a, "--set");
         av_push(a, o->sets[i]);
     }
+    /* like --target, not for drills: they run against the rtchaos-server they start */
+    if (o->protocol && !e->drill.present) {
+        av_push(a, "--protocol");
+        av_push(a, o->protocol);
+    }
+}
+
+/* `rtchaos validate` of the entry's scenario with its overrides (as run
+ * with o) in a child; its output into text (may be NULL). Returns the
+ * child's exit code, or -1 when it could not be run or did not finish. */
+static int validate_child(const suite_def *s, const suite_entry *e, const suite_opts *o, char *text,
+                          size_t textlen)
+{
+    argvec a = {0};
+    av_push(&a, o->self_exe);
+    av_push(&a, "validate");
+    if (e->drill.present) {
+        av_push(&a, "--target");
+        av_push(&a, "http://127.0.0.1:1");
+    } else if (o->target) {
+        av_push(&a, "--target");
+        av_push(&a, o->target);
+    }
+    entry_sets(&a, s, e, o);
+    av_push(&a, e->scenario);
+    char log[] = "/tmp/rtchaos-suite-validate-XXXXXX";
+    int fd = mkstemp(log);
+    if (fd >= 0)
+        close(fd);
+    char err[256];
+    child v;
+    int rc = -1;
+    if (child_start(&v, "validate", a.v, log, log, err, sizeof err) == 0) {
+        uint64_t deadline = clock_mono_us() + 30000000ULL;
+        while (!child_poll(&v) && clock_mono_us() < deadline)
+            clock_sleep_ms(10);
+        if (!v.exited)
+            child_stop(&v, 1000);
+        else if (WIFEXITED(v.status))
+            rc = WEXITSTATUS(v.status);
+    }
+    if (text && textlen) {
+        size_t n;
+        char *t = rdoc_read_file(log, &n, err, sizeof err);
+        snprintf(text, textlen, "%s", t ? t : err);
+        free(t);
+    }
+    unlink(log);
+    av_free(&a);
+    return rc;
+}
+
+/* With --protocol: 1 (and the refusal, its lines joined by "; ", in why)
+ * when the entry's scenario validates as written but not with the
+ * protocol — what the protocol cannot do (a transport, a publishing path,
+ * a behaviour), said by the scenario loader at the key that asks for it.
+ * 0 otherwise: a scenario invalid either way is run and reported invalid. */
+static int protocol_refuses(const suite_def *s, const suite_entry *e, const suite_opts *o, char *why,
+                            size_t whylen)
+{
+    char text[2048];
+    if (!o->protocol || e->drill.present || validate_child(s, e, o, text, sizeof text) == 0)
+        return 0;
+    /* "as written": without the protocol and without the command line's
+     * target.* overrides (the adapter's templates, which v1 refuses) */
+    suite_opts plain = *o;
+    plain.protocol = NULL;
+    const char **kept = calloc(o->nsets + 1, sizeof *kept);
+    if (!kept)
+        return 0;
+    plain.nsets = 0;
+    for (size_t i = 0; i < o->nsets; i++)
+        if (strncmp(o->sets[i], "target.", 7) != 0)
+            kept[plain.nsets++] = o->sets[i];
+    plain.sets = kept;
+    int plain_rc = validate_child(s, e, &plain, NULL, 0);
+    free(kept);
+    if (plain_rc != 0)
+        return 0;
+    size_t off = (size_t)snprintf(why, whylen, "not applicable to this protocol (%s): ", o->protocol);
+    for (char *line = strtok(text, "\n"); line && off < whylen; line = strtok(NULL, "\n")) {
+        /* "SCENARIO:L:C: message" → "message": the file is the suite's, not the
+         * reader's concern; a refusal from a --set keeps its "--set k=v: " */
+        const char *msg = line;
+        size_t sl = strlen(e->scenario);
+        if (strncmp(line, e->scenario, sl) == 0 && line[sl] == ':') {
+            msg = line + sl;
+            for (int colons = 0; *msg && colons < 3; msg++)
+                colons += *msg == ':';
+            while (*msg == ' ')
+                msg++;
+        }
+        off += (size_t)snprintf(why + off, whylen - off, "%s%s", line == text ? "" : "; ", msg);
+    }
+    return 1;
 }
 
 int suite_validate(const char *path, const char *self_exe, FILE *diag)
@@ -869,6 +965,9 @@ int suite_run(const char *path, const suite_opts *o, char *out_dir_used, size_t 
             res[i].status = ST_NOT_RUNNABLE;
             res[i].exit_code = -1;
             snprintf(res[i].why, sizeof res[i].why, "with --target: %.450s", e->local_only);
+        } else if (protocol_refuses(&s, e, o, res[i].why, sizeof res[i].why)) {
+            res[i].status = ST_NOT_RUNNABLE;
+            res[i].exit_code = -1;
         } else {
             if (o->progress) {
                 fprintf(o->progress, "suite %s: %s (%s) …\n", s.name, e->id, e->scenario_as_written);
@@ -915,7 +1014,15 @@ int suite_cli_run(int argc, char **argv, const char *self_exe)
             o.target = argv[++i];
         else if (strncmp(a, "--target=", 9) == 0)
             o.target = a + 9;
-        else if (strcmp(a, "--set") == 0 && more)
+        else if ((strcmp(a, "--protocol") == 0 && more) || strncmp(a, "--protocol=", 11) == 0) {
+            o.protocol = a[10] == '=' ? a + 11 : argv[++i];
+            if (!proto_find(o.protocol)) {
+                fprintf(stderr, "rtchaos run SUITE: --protocol %s: unknown protocol (known: %s)\n", o.protocol,
+                        proto_names());
+                free(sets);
+                return 2;
+            }
+        } else if (strcmp(a, "--set") == 0 && more)
             sets[o.nsets++] = argv[++i];
         else if (strncmp(a, "--set=", 6) == 0)
             sets[o.nsets++] = a + 6;
@@ -931,7 +1038,8 @@ int suite_cli_run(int argc, char **argv, const char *self_exe)
             o.progress = NULL;
         else if (a[0] == '-' || path) {
             fprintf(stderr, "rtchaos run SUITE: unexpected argument '%s'\n"
-                            "usage: rtchaos run SUITE.yaml [--out DIR] [--target URL [--ca FILE]] [--set path=value]... "
+                            "usage: rtchaos run SUITE.yaml [--out DIR] [--target URL [--protocol P] [--ca FILE]] "
+                            "[--set path=value]... "
                             "[--short] [--only SUBSTR[,SUBSTR...]] [--quiet]\n", a);
             free(sets);
             return 2;

@@ -22,6 +22,9 @@ typedef struct suite_opts {
     const char *self_exe;      /* the rtchaos binary run for each entry (required) */
     const char *out_dir;       /* index + one folder per entry; NULL = runs/<UTC stamp>-suite-<name> */
     const char *target;        /* --target URL for every non-drill entry; NULL = none */
+    const char *protocol;      /* --protocol P for every non-drill entry (a known adapter); NULL =
+                                  each scenario's own. An entry whose scenario validates without it
+                                  but not with it is "not applicable to this protocol", not run */
     const char *const *sets;   /* "path=value" given to every entry after its own */
     size_t nsets;
     int short_form;            /* apply each entry's `short:` overrides (CI / tests) */

@@ -4,7 +4,9 @@ local-only entry, a not-yet-runnable one) run twice against one real
 rtchaos-server — once over contract v1, once through the templated `sse`
 adapter (the server treated as a stranger) — then `rtchaos scorecard` puts
 the two runs side by side. Checked: one column per run named by the
-reports' target URL and protocol, one row per entry, every cell's figures
+reports' target URL and protocol, one row per entry (the WebSocket entry is
+"not applicable to this protocol" with the loader's reason under
+`--protocol sse`, and is not run), every cell's figures
 equal the index's answer and the run's report.json, verdicts (pass / not
 applicable with the reason) agree with the index, md/html hold the same;
 bad input (missing folder, a folder with no suite index, a run folder of a
@@ -46,6 +48,13 @@ entries:
     scenario: tiny.yaml
     answer: [delivered, lost, published, p95_live_ms]
     timeout: 60s
+  - id: ws-clients
+    question: 1
+    title: "Six WebSocket clients, no faults"
+    scenario: tiny.yaml
+    set: ["clients.0.transport=ws"]
+    answer: [delivered, lost]
+    timeout: 60s
   - id: server-pause
     title: "Acts on the server process"
     scenario: tiny.yaml
@@ -56,7 +65,7 @@ entries:
     not_runnable: "needs a Redis cluster the test does not start"
 """
 
-SSE_SETS = ["target.protocol=sse", "target.sub_path=/sse?ch={ch}", "target.resume_header=Last-Event-ID",
+SSE_SETS = ["target.sub_path=/sse?ch={ch}", "target.resume_header=Last-Event-ID",
             "target.payload=data", "target.pub_path=/publish/{ch}", "target.pub_body='{\"data\":{payload}}'"]
 
 
@@ -77,7 +86,7 @@ def main():
     url = f"http://{host}:{port}"
     runs = {}
     try:
-        for name, extra in (("v1", []), ("sse", [a for s in SSE_SETS for a in ("--set", s)])):
+        for name, extra in (("v1", []), ("sse", ["--protocol", "sse"] + [a for s in SSE_SETS for a in ("--set", s)])):
             out = os.path.join(d, "run-" + name)
             r = run(["run", os.path.join(d, "suite.yaml"), "--target", url, "--out", out, "--quiet"] + extra)
             assert r.returncode == 0, (name, r.returncode, r.stdout[-2000:], r.stderr[-2000:])
@@ -103,7 +112,7 @@ def main():
     cols = card["columns"]
     assert [c["protocol"] for c in cols] == ["v1", "sse"], cols
     assert all(c["target"] == url and c["label"] == f"{url} ({c['protocol']})" for c in cols), cols
-    assert [row["id"] for row in card["rows"]] == ["delivery", "server-pause", "multi-node"], card["rows"]
+    assert [row["id"] for row in card["rows"]] == ["delivery", "ws-clients", "server-pause", "multi-node"], card["rows"]
     rows = {row["id"]: row for row in card["rows"]}
     for c, name in enumerate(("v1", "sse")):
         with open(os.path.join(runs[name], "index.json")) as f:
@@ -117,6 +126,14 @@ def main():
         for k in ("delivered", "lost", "published"):
             assert cell["figures"][k] == t[k], (name, k, cell["figures"], t)
         assert cell["figures"]["published"] > 0 and cell["figures"]["delivered"] > 0, cell
+        # --protocol sse: the WebSocket entry is not applicable, with the loader's reason, and not run
+        cell = rows["ws-clients"]["cells"][c]
+        if name == "v1":
+            assert cell["verdict"] == "pass" and cell["figures"]["lost"] == 0 and cell["figures"]["delivered"] > 0, cell
+        else:
+            assert cell["verdict"] == "not applicable" and not os.path.exists(os.path.join(runs[name], "ws-clients")), cell
+            assert cell["reason"] == ("not applicable to this protocol (sse): --set clients.0.transport=ws: "
+                                      "clients[0]: protocol sse has no ws transport"), cell["reason"]
         for rid in ("server-pause", "multi-node"):
             cell = rows[rid]["cells"][c]
             assert cell["verdict"] == "not applicable" and idx[rid]["status"] == "not yet runnable", cell
@@ -130,7 +147,7 @@ def main():
         assert ans and ans in md and ans in html, ans
     assert "needs a Redis cluster the test does not start" in html and "not applicable" in md
     assert "<script" not in html and "http-equiv" not in html and '<link' not in html
-    assert html.count('report.html">report</a>') == 2, html
+    assert html.count('report.html">report</a>') == 3, html.count('report.html">report</a>')
     # the links from the scorecard folder reach the runs' reports
     for href in ("../run-v1/delivery/report.html", "../run-sse/delivery/report.html"):
         assert f'href="{href}"' in html and os.path.exists(os.path.join(sc, href)), href
