@@ -18,6 +18,8 @@ $(BUILD)/reports-tool: $(BUILD)/reports/main.o $(REPORTS_OBJS) $(COMMON_LIB)
 $(eval $(call unit_test,test_reports_render,$(REPORTS_OBJS),$(REPORTS_LIBS)))
 $(eval $(call unit_test,test_reports_compare,$(REPORTS_OBJS),$(REPORTS_LIBS)))
 $(eval $(call unit_test,test_reports_merge,$(REPORTS_OBJS),$(REPORTS_LIBS)))
+$(eval $(call unit_test,test_reports_scorecard,$(REPORTS_OBJS),$(REPORTS_LIBS)))
+$(BUILD)/tests/unit/test_reports_scorecard.o: CPPFLAGS += -Ireports
 # Order-only: `make test` builds the driver the Chromium test runs.
 $(BUILD)/tests/test_reports_render: | $(BUILD)/reports-tool
 $(BUILD)/tests/unit/test_reports_render.o $(BUILD)/tests/unit/test_reports_compare.o \
