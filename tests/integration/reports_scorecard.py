@@ -91,6 +91,14 @@ def main():
             r = run(["run", os.path.join(d, "suite.yaml"), "--target", url, "--out", out, "--quiet"] + extra)
             assert r.returncode == 0, (name, r.returncode, r.stdout[-2000:], r.stderr[-2000:])
             runs[name] = out
+        # --protocol sse without its templates is the command line's mistake: the entry is
+        # invalid (exit 2), never "not applicable" (which would leave nothing run and exit 0)
+        nocfg = os.path.join(d, "run-nocfg")
+        r = run(["run", os.path.join(d, "suite.yaml"), "--target", url, "--out", nocfg, "--only", "delivery",
+                 "--protocol", "sse", "--quiet"])
+        with open(os.path.join(nocfg, "index.json")) as f:
+            st = [e["status"] for e in json.load(f)["entries"]]
+        assert r.returncode == 2 and st == ["INVALID"], (r.returncode, st)
         # a different suite: only its not-runnable entry, nothing is run
         other = os.path.join(d, "run-other")
         r = run(["run", os.path.join(d, "other.yaml"), "--target", url, "--out", other, "--only", "multi-node"])
