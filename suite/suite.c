@@ -957,7 +957,7 @@ int suite_run(const char *path, const suite_opts *o, char *out_dir_used, size_t 
         return 3;
     }
     entry_result *res = calloc(s.nentries, sizeof *res);
-    size_t counts[6] = {0};
+    size_t counts[6] = {0}, nran = 0, nproto_na = 0;
     for (size_t i = 0; i < s.nentries; i++) {
         const suite_entry *e = &s.entries[i];
         if (o->only && !id_selected(e->id, o->only)) {
@@ -974,7 +974,9 @@ int suite_run(const char *path, const suite_opts *o, char *out_dir_used, size_t 
         } else if (protocol_refuses(&s, e, o, res[i].why, sizeof res[i].why)) {
             res[i].status = ST_NOT_RUNNABLE;
             res[i].exit_code = -1;
+            nproto_na++;
         } else {
+            nran++;
             if (o->progress) {
                 fprintf(o->progress, "suite %s: %s (%s) …\n", s.name, e->id, e->scenario_as_written);
                 fflush(o->progress);
@@ -991,6 +993,13 @@ int suite_run(const char *path, const suite_opts *o, char *out_dir_used, size_t 
         }
     }
     int exit_code = counts[ST_BROKEN] ? 3 : counts[ST_INVALID] ? 2 : counts[ST_FAIL] ? 1 : 0;
+    /* nothing measured is no pass: a suite none of whose entries the
+     * protocol can run says so and exits 2 (the index lists every reason) */
+    if (nproto_na && !nran) {
+        exit_code = 2;
+        snprintf(err, errlen, "rtchaos run %s: --protocol %s: none of the %zu selected entries of suite %s can run with this "
+                 "protocol (reasons in the index)\n", path, o->protocol, nproto_na, s.name);
+    }
     if (write_index(&s, res, out_dir, exit_code, counts, err, errlen) != 0)
         exit_code = 3;
     for (size_t i = 0; i < s.nentries; i++) {

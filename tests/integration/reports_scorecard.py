@@ -99,6 +99,14 @@ def main():
         with open(os.path.join(nocfg, "index.json")) as f:
             st = [e["status"] for e in json.load(f)["entries"]]
         assert r.returncode == 2 and st == ["INVALID"], (r.returncode, st)
+        # every selected entry not applicable: nothing measured is no pass (exit 2, said why)
+        allna = os.path.join(d, "run-allna")
+        r = run(["run", os.path.join(d, "suite.yaml"), "--target", url, "--out", allna, "--only", "ws-clients",
+                 "--protocol", "sse", "--quiet"] + [a for s in SSE_SETS for a in ("--set", s)])
+        with open(os.path.join(allna, "index.json")) as f:
+            st = [e["status"] for e in json.load(f)["entries"]]
+        assert r.returncode == 2 and st == ["not yet runnable"], (r.returncode, st, r.stderr)
+        assert "--protocol sse: none of the 1 selected entries of suite scorecard-test can run" in r.stderr, r.stderr
         # a different suite: only its not-runnable entry, nothing is run
         other = os.path.join(d, "run-other")
         r = run(["run", os.path.join(d, "other.yaml"), "--target", url, "--out", other, "--only", "multi-node"])
