@@ -9,5 +9,5 @@ SUITE_SRCS := suite.c suite_def.c suite_drill.c
 SUITE_OBJS := $(SUITE_SRCS:%.c=$(BUILD)/suite/%.o)
 $(SUITE_OBJS): CPPFLAGS += -Isuite -Iharness -Ifleet -Ireports
 
-$(eval $(call unit_test,test_suite,$(SUITE_OBJS) $(BUILD)/harness/child.o $(BUILD)/harness/httpc.o $$(SCN_OBJS) $$(REPORTS_OBJS),$$(HARNESS_LIBS) $$(REPORTS_LIBS)))
+$(eval $(call unit_test,test_suite,$(SUITE_OBJS) $(BUILD)/harness/child.o $(BUILD)/harness/httpc.o $(BUILD)/harness/netns.o $$(SCN_OBJS) $$(REPORTS_OBJS),$$(HARNESS_LIBS) $$(REPORTS_LIBS)))
 $(BUILD)/tests/unit/test_suite.o: CPPFLAGS += -Isuite -Iharness -Ireports

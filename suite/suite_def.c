@@ -625,8 +625,10 @@ void suite_def_free(suite_def *s)
     memset(s, 0, sizeof *s);
 }
 
-double suite_def_warmup_s(const suite_def *s, const suite_entry *e, int short_form, const char *const *extra_sets,
-                          size_t nextra)
+/* Entry e's scenario as its run will load it (suite_def_warmup_s);
+ * 0, or -1 when it does not load. */
+static int load_entry_scenario(const suite_def *s, const suite_entry *e, int short_form, const char *const *extra_sets,
+                               size_t nextra, scenario *scn)
 {
     const char *const *lists[5] = {(const char *const *)s->sets, (const char *const *)e->sets,
                                    short_form ? (const char *const *)s->short_sets : NULL,
@@ -648,15 +650,32 @@ double suite_def_warmup_s(const suite_def *s, const suite_entry *e, int short_fo
     /* the same overrides, in the same order, as the entry's `rtchaos run`
      * command line (suite.c entry_sets); a drill runs with --target */
     scn_load_opts lo = {.sets = sets, .nsets = n, .has_target = e->drill.present};
-    scenario scn;
     scn_diag diag;
     scn_diag_init(&diag);
-    double w = -1;
-    if (scenario_load(e->scenario, &lo, &scn, &diag) == 0) {
-        w = (double)scn.warmup_us / 1e6;
-        scenario_free(&scn);
-    }
+    int rc = scenario_load(e->scenario, &lo, scn, &diag) == 0 ? 0 : -1;
     scn_diag_free(&diag);
     free(sets);
+    return rc;
+}
+
+double suite_def_warmup_s(const suite_def *s, const suite_entry *e, int short_form, const char *const *extra_sets,
+                          size_t nextra)
+{
+    scenario scn;
+    if (load_entry_scenario(s, e, short_form, extra_sets, nextra, &scn) != 0)
+        return -1;
+    double w = (double)scn.warmup_us / 1e6;
+    scenario_free(&scn);
     return w;
+}
+
+int suite_def_uses_namespaces(const suite_def *s, const suite_entry *e, int short_form, const char *const *extra_sets,
+                              size_t nextra)
+{
+    scenario scn;
+    if (load_entry_scenario(s, e, short_form, extra_sets, nextra, &scn) != 0)
+        return 0;
+    int ns = scn.network.namespaces;
+    scenario_free(&scn);
+    return ns;
 }

@@ -119,4 +119,11 @@ double suite_def_seconds(const char *s);
 double suite_def_warmup_s(const suite_def *s, const suite_entry *e, int short_form, const char *const *extra_sets,
                           size_t nextra);
 
+/* Whether entry e's scenario, loaded as suite_def_warmup_s does, has
+ * network.namespaces (its run needs root: the suite skips it, with the
+ * reason, when this process lacks CAP_NET_ADMIN or CAP_SYS_ADMIN). 0 when
+ * it does not load (its run will say why). */
+int suite_def_uses_namespaces(const suite_def *s, const suite_entry *e, int short_form, const char *const *extra_sets,
+                              size_t nextra);
+
 #endif
