@@ -261,44 +261,14 @@ int suite_validate(const char *path, const char *self_exe, FILE *diag)
         for (int shortf = 0; shortf <= 1; shortf++) {
             if (shortf && !s.nshort_sets && !e->nshort_sets)
                 continue;
-            suite_opts o = {.short_form = shortf};
-            argvec a = {0};
-            av_push(&a, self_exe);
-            av_push(&a, "validate");
-            if (e->drill.present) {
-                av_push(&a, "--target");
-                av_push(&a, "http://127.0.0.1:1");
-            }
-            entry_sets(&a, &s, e, &o);
-            av_push(&a, e->scenario);
-            char log[] = "/tmp/rtchaos-suite-validate-XXXXXX";
-            int fd = mkstemp(log);
-            if (fd >= 0)
-                close(fd);
-            char err[256];
-            child v;
-            int started = child_start(&v, "validate", a.v, log, log, err, sizeof err) == 0;
-            if (started) {
-                uint64_t deadline = clock_mono_us() + 30000000ULL;
-                while (!child_poll(&v) && clock_mono_us() < deadline)
-                    clock_sleep_ms(10);
-                if (!v.exited)
-                    child_stop(&v, 1000);
-            }
-            if (!started || !WIFEXITED(v.status) || WEXITSTATUS(v.status) != 0) {
+            suite_opts o = {.self_exe = self_exe, .short_form = shortf};
+            char text[8192];
+            if (validate_child(&s, e, &o, text, sizeof text) != 0) {
                 bad = 1;
-                if (diag) {
-                    fprintf(diag, "%s:%d:1: entry '%s'%s: scenario %s does not validate:\n", path, e->line, e->id,
-                            shortf ? " (short form)" : "", e->scenario_as_written);
-                    size_t n;
-                    char *text = rdoc_read_file(log, &n, err, sizeof err);
-                    if (text)
-                        fprintf(diag, "%s", text);
-                    free(text);
-                }
+                if (diag)
+                    fprintf(diag, "%s:%d:1: entry '%s'%s: scenario %s does not validate:\n%s", path, e->line, e->id,
+                            shortf ? " (short form)" : "", e->scenario_as_written, text);
             }
-            unlink(log);
-            av_free(&a);
         }
     }
     suite_def_free(&s);
