@@ -18,16 +18,16 @@
 
 int http_respond(session *s, int status, const char *ctype, const char *body, size_t len)
 {
-    free(s->resp);
-    s->resp = malloc(LWS_PRE + len + 1);
-    if (!s->resp)
+    free(s->h->resp);
+    s->h->resp = malloc(LWS_PRE + len + 1);
+    if (!s->h->resp)
         return -1;
-    memcpy(s->resp + LWS_PRE, body, len);
-    s->resp_len = len;
-    s->resp_status = status;
-    s->resp_retry_after_s = status == 429 || status == 503 ? authz_retry_after_s() : 0;
-    s->resp_ctype = ctype;
-    s->resp_ready = 1;
+    memcpy(s->h->resp + LWS_PRE, body, len);
+    s->h->resp_len = len;
+    s->h->resp_status = status;
+    s->h->resp_retry_after_s = status == 429 || status == 503 ? authz_retry_after_s() : 0;
+    s->h->resp_ctype = ctype;
+    s->h->resp_ready = 1;
     lws_callback_on_writable(s->wsi);
     return 0;
 }
@@ -68,26 +68,26 @@ static int write_response(srv *S, session *s, struct lws *wsi)
 {
     unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start,
                                       *end = hdr + sizeof(hdr) - 1;
-    if (lws_add_http_common_headers(wsi, (unsigned int)s->resp_status, s->resp_ctype,
-                                    (lws_filepos_t)s->resp_len, &p, end) ||
+    if (lws_add_http_common_headers(wsi, (unsigned int)s->h->resp_status, s->h->resp_ctype,
+                                    (lws_filepos_t)s->h->resp_len, &p, end) ||
         add_common_headers(S, wsi, &p, end))
         return -1;
-    if (s->resp_retry_after_s) {
+    if (s->h->resp_retry_after_s) {
         char ra[16];
-        int n = snprintf(ra, sizeof(ra), "%u", s->resp_retry_after_s);
+        int n = snprintf(ra, sizeof(ra), "%u", s->h->resp_retry_after_s);
         if (lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
                                         (const unsigned char *)ra, n, &p, end))
             return -1;
     }
-    if (s->resp_close &&
+    if (s->h->resp_close &&
         lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
                                     (const unsigned char *)"close", 5, &p, end))
         return -1;
-    if (s->resp_status == 401 &&
+    if (s->h->resp_status == 401 &&
         lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
                                     (const unsigned char *)"Bearer", 6, &p, end))
         return -1;
-    if (s->method == 'O') {
+    if (s->h->method == 'O') {
         static const char allow_m[] = "GET, POST, OPTIONS";
         static const char allow_h[] = "content-type, last-event-id";
         if (lws_add_http_header_by_name(wsi, (const unsigned char *)"access-control-allow-methods:",
@@ -98,14 +98,14 @@ static int write_response(srv *S, session *s, struct lws *wsi)
     }
     if (lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
-    if (s->resp_len &&
-        lws_write(wsi, (unsigned char *)s->resp + LWS_PRE, s->resp_len, LWS_WRITE_HTTP_FINAL) !=
-            (int)s->resp_len)
+    if (s->h->resp_len &&
+        lws_write(wsi, (unsigned char *)s->h->resp + LWS_PRE, s->h->resp_len, LWS_WRITE_HTTP_FINAL) !=
+            (int)s->h->resp_len)
         return -1;
-    free(s->resp);
-    s->resp = NULL;
-    s->resp_ready = 0;
-    if (s->resp_close) {
+    free(s->h->resp);
+    s->h->resp = NULL;
+    s->h->resp_ready = 0;
+    if (s->h->resp_close) {
         /* the peer may still be sending the body we never read: close by
          * lingering (linger.h) so its kernel is not told RST before it has
          * read this answer; only once lws holds none of the answer back */
@@ -164,7 +164,7 @@ static void poll_unwait(session *s)
 /* Builds the answer from the channel's state now. */
 int poll_respond_now(srv *S, session *s)
 {
-    channel *ch = s->poll_ch;
+    channel *ch = s->h->poll_ch;
     history *h = &ch->hist;
     poll_unwait(s);
     if (!ch->bk_ready) {
@@ -172,8 +172,8 @@ int poll_respond_now(srv *S, session *s)
         return http_respond_error(s, 503, "overloaded",
                                   "the channel's state has not come from Redis yet; retry later");
     }
-    history_resync d = history_resync_decide(h, s->poll_has_since, s->poll_since,
-                                             s->poll_epoch[0] ? s->poll_epoch : NULL,
+    history_resync d = history_resync_decide(h, s->h->poll_has_since, s->h->poll_since,
+                                             s->h->poll_epoch[0] ? s->h->poll_epoch : NULL,
                                              clock_mono_us());
     char *buf = NULL;
     size_t len = 0;
@@ -196,7 +196,7 @@ int poll_respond_now(srv *S, session *s)
         S->m.resync_snapshot++;
     } else if (d == HISTORY_REPLAY) {
         size_t count = 0, bytes = 0;
-        for (uint64_t seq = s->poll_since + 1; seq <= h->head && count < POLL_MAX_EVENTS &&
+        for (uint64_t seq = s->h->poll_since + 1; seq <= h->head && count < POLL_MAX_EVENTS &&
                                                bytes < (size_t)S->cfg->sendq_max_bytes; seq++) {
             msg *m = history_get(h, seq);
             if (!m)
@@ -235,8 +235,8 @@ static int poll_start(srv *S, session *s, struct lws *wsi)
         S->m.rejections[MR_BAD_REQUEST]++;
         return http_respond_error(s, 400, "bad_request", "/poll takes exactly one ch=");
     }
-    s->poll_has_since = query_arg(wsi, "since", 0, arg, sizeof(arg)) >= 0;
-    if ((s->poll_has_since && parse_u64(arg, &s->poll_since)) ||
+    s->h->poll_has_since = query_arg(wsi, "since", 0, arg, sizeof(arg)) >= 0;
+    if ((s->h->poll_has_since && parse_u64(arg, &s->h->poll_since)) ||
         (query_arg(wsi, "timeout_ms", 0, arg, sizeof(arg)) >= 0 && parse_u64(arg, &timeout_ms))) {
         S->m.rejections[MR_BAD_REQUEST]++;
         return http_respond_error(s, 400, "bad_request", "since and timeout_ms must be non-negative integers");
@@ -248,7 +248,7 @@ static int poll_start(srv *S, session *s, struct lws *wsi)
         return http_respond_error(s, 400, "bad_request", "epoch too long");
     }
     if (elen > 0)
-        memcpy(s->poll_epoch, epoch, (size_t)elen + 1);
+        memcpy(s->h->poll_epoch, epoch, (size_t)elen + 1);
     authz_request rq = {AUTHZ_SUBSCRIBE, AUTHZ_T_POLL, name, wsi, &s->principal, &s->free_principal};
     authz_verdict v = authz_check(&rq, err, sizeof(err));
     if (v != AUTHZ_ALLOW) {
@@ -264,7 +264,7 @@ static int poll_start(srv *S, session *s, struct lws *wsi)
     s->kind = SESS_POLL;
     s->srv = S;
     s->wsi = wsi;
-    s->poll_ch = ch;
+    s->h->poll_ch = ch;
     lws_dll2_add_tail(&s->node, &S->sessions);
     conn_watch_hangup(s);
     S->m.conns_open[MT_POLL]++;
@@ -280,12 +280,12 @@ static int poll_start(srv *S, session *s, struct lws *wsi)
                                                                              : POLL_LOAD_WAIT_MS) * 1000);
         return 0;
     }
-    if (!s->poll_has_since) { /* no position: wait for what comes next */
-        s->poll_has_since = 1;
-        s->poll_since = ch->hist.head;
+    if (!s->h->poll_has_since) { /* no position: wait for what comes next */
+        s->h->poll_has_since = 1;
+        s->h->poll_since = ch->hist.head;
     }
-    history_resync d = history_resync_decide(&ch->hist, 1, s->poll_since,
-                                             s->poll_epoch[0] ? s->poll_epoch : NULL, clock_mono_us());
+    history_resync d = history_resync_decide(&ch->hist, 1, s->h->poll_since,
+                                             s->h->poll_epoch[0] ? s->h->poll_epoch : NULL, clock_mono_us());
     if (d != HISTORY_UP_TO_DATE || !timeout_ms || S->draining)
         return poll_respond_now(S, s);
     lws_dll2_add_tail(&s->poll_node, &ch->pollers);
@@ -366,18 +366,18 @@ static int admin_reload(srv *S, session *s)
 
 static int handle_post(srv *S, session *s, struct lws *wsi)
 {
-    if (s->refused_early) /* the answer is already on its way */
+    if (s->h->refused_early) /* the answer is already on its way */
         return 0;
-    if (s->body_too_large) {
+    if (s->h->body_too_large) {
         S->m.rejections[MR_TOO_LARGE]++;
         char m[128];
         snprintf(m, sizeof(m), "request body over %lld bytes", (long long)S->cfg->max_payload_bytes);
         return http_respond_error(s, 413, "too_large", m);
     }
     json_t *body = NULL;
-    if (s->body_len || strncmp(s->path, "/admin/", 7) != 0) {
+    if (s->h->body_len || strncmp(s->h->path, "/admin/", 7) != 0) {
         json_error_t je;
-        body = json_loadb(s->body ? s->body : "", s->body_len, JSON_REJECT_DUPLICATES, &je);
+        body = json_loadb(s->h->body ? s->h->body : "", s->h->body_len, JSON_REJECT_DUPLICATES, &je);
         if (!body) {
             char m[300];
             snprintf(m, sizeof(m), "invalid JSON at line %d column %d: %s", je.line, je.column, je.text);
@@ -386,12 +386,12 @@ static int handle_post(srv *S, session *s, struct lws *wsi)
         }
     }
     int rc;
-    if (strncmp(s->path, "/publish/", 9) == 0) {
+    if (strncmp(s->h->path, "/publish/", 9) == 0) {
         json_t *resp;
         int status;
         const char *code;
         char err[512];
-        int prc = publish_body(S, s, s->path + 9, body, MT_HTTP, 0, &resp, &status, &code, err,
+        int prc = publish_body(S, s, s->h->path + 9, body, MT_HTTP, 0, &resp, &status, &code, err,
                                sizeof(err));
         if (prc == PUBLISH_DEFERRED)
             rc = 0; /* --redis: publish_answer responds once Redis has replied */
@@ -399,14 +399,14 @@ static int handle_post(srv *S, session *s, struct lws *wsi)
             rc = http_respond_error(s, status, code, err);
         else
             rc = respond_json(s, 200, resp);
-    } else if (strcmp(s->path, "/admin/flags") == 0) {
+    } else if (strcmp(s->h->path, "/admin/flags") == 0) {
         rc = body ? admin_flags_post(S, s, body)
                   : http_respond_error(s, 400, "bad_request", "POST /admin/flags needs a JSON body");
-    } else if (strcmp(s->path, "/admin/kick") == 0) {
+    } else if (strcmp(s->h->path, "/admin/kick") == 0) {
         rc = admin_kick(S, s, wsi);
-    } else if (strcmp(s->path, "/admin/reset") == 0) {
+    } else if (strcmp(s->h->path, "/admin/reset") == 0) {
         rc = admin_reset(S, s, wsi);
-    } else if (strcmp(s->path, "/admin/reload") == 0) {
+    } else if (strcmp(s->h->path, "/admin/reload") == 0) {
         rc = admin_reload(S, s);
     } else {
         rc = http_respond_error(s, 404, "bad_request", "no such endpoint");
@@ -419,15 +419,15 @@ static int handle_post(srv *S, session *s, struct lws *wsi)
 
 static int handle_get(srv *S, session *s, struct lws *wsi)
 {
-    if (strcmp(s->path, "/sse") == 0)
+    if (strcmp(s->h->path, "/sse") == 0)
         return sse_start(S, s, wsi);
-    if (strcmp(s->path, "/poll") == 0)
+    if (strcmp(s->h->path, "/poll") == 0)
         return poll_start(S, s, wsi);
-    if (strcmp(s->path, "/healthz") == 0)
+    if (strcmp(s->h->path, "/healthz") == 0)
         return respond_json(s, S->draining ? 503 : 200,
                             json_pack("{s:b,s:b,s:I,s:s}", "ok", !S->draining, "draining", S->draining,
                                       "channels", (json_int_t)S->nchannels, "version", rtchaos_version));
-    if (strcmp(s->path, "/metrics") == 0) {
+    if (strcmp(s->h->path, "/metrics") == 0) {
         metrics_gauges g = {.channels = S->nchannels, .draining = S->draining};
         lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&S->sessions)) {
             session *o = lws_container_of(d, session, node);
@@ -464,7 +464,7 @@ static int handle_get(srv *S, session *s, struct lws *wsi)
         free(text);
         return rc;
     }
-    if (strcmp(s->path, "/admin/flags") == 0 && S->cfg->admin)
+    if (strcmp(s->h->path, "/admin/flags") == 0 && S->cfg->admin)
         return respond_json(s, 200, flags_to_json(&S->fl));
     S->m.rejections[MR_NOT_FOUND]++;
     return http_respond_error(s, 404, "bad_request", "no such endpoint");
@@ -483,9 +483,9 @@ static int check_framing(srv *S, session *s, struct lws *wsi, uint64_t *content_
     int has_cl = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
     int has_te = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
     *content_len = 0;
-    if (s->pipelined) {
+    if (s->h->pipelined) {
         S->m.rejections[MR_BAD_REQUEST]++;
-        s->resp_close = 1;
+        s->h->resp_close = 1;
         http_respond_error(s, 400, "bad_request",
                            "a request with a body was pipelined behind another request; send it "
                            "once the previous answer has arrived (the connection is closed)");
@@ -494,20 +494,20 @@ static int check_framing(srv *S, session *s, struct lws *wsi, uint64_t *content_
     if (has_cl && (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 ||
                    parse_u64(cl, content_len))) {
         S->m.rejections[MR_BAD_REQUEST]++;
-        s->resp_close = 1;
+        s->h->resp_close = 1;
         http_respond_error(s, 400, "bad_request", "bad content-length");
         return 1;
     }
     if (has_cl && has_te) { /* RFC 9112 6.3: a request smuggling shape */
         S->m.rejections[MR_BAD_REQUEST]++;
-        s->resp_close = 1;
+        s->h->resp_close = 1;
         http_respond_error(s, 400, "bad_request", "both content-length and transfer-encoding");
         return 1;
     }
-    if (s->method != 'P') {
+    if (s->h->method != 'P') {
         if (has_te || *content_len) {
             S->m.rejections[MR_BAD_REQUEST]++;
-            s->resp_close = 1;
+            s->h->resp_close = 1;
             http_respond_error(s, 400, "bad_request", "only POST takes a request body");
             return 1;
         }
@@ -515,7 +515,7 @@ static int check_framing(srv *S, session *s, struct lws *wsi, uint64_t *content_
     }
     if (!has_cl) {
         S->m.rejections[MR_BAD_REQUEST]++;
-        s->resp_close = 1;
+        s->h->resp_close = 1;
         http_respond_error(s, 411, "bad_request",
                            "send the body with a Content-Length (chunked bodies are not accepted)");
         return 1;
@@ -524,7 +524,7 @@ static int check_framing(srv *S, session *s, struct lws *wsi, uint64_t *content_
         /* refused before a byte of it is read; the connection is closed
          * so that the body is not read as the next request either */
         S->m.rejections[MR_TOO_LARGE]++;
-        s->resp_close = 1;
+        s->h->resp_close = 1;
         char m[128];
         snprintf(m, sizeof(m), "request body of %llu bytes is over %lld bytes",
                  (unsigned long long)*content_len, (long long)S->cfg->max_payload_bytes);
@@ -648,27 +648,31 @@ static int on_http(srv *S, session *s, struct lws *wsi, const char *path)
     /* lws re-allocates the session per transaction; start clean anyway. */
     s->wsi = wsi;
     s->srv = S;
-    snprintf(s->path, sizeof(s->path), "%s", path);
+    if (!s->h && !(s->h = calloc(1, sizeof(*s->h)))) {
+        log_error("http: out of memory for a request");
+        return -1;
+    }
+    snprintf(s->h->path, sizeof(s->h->path), "%s", path);
     if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI))
-        s->method = 'G';
+        s->h->method = 'G';
     else if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI))
-        s->method = 'P';
+        s->h->method = 'P';
     else if (lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI))
-        s->method = 'O';
+        s->h->method = 'O';
     else {
-        s->resp_close = 1;
+        s->h->resp_close = 1;
         return http_respond_error(s, 405, "bad_request", "method not allowed");
     }
     uint64_t content_len = 0;
-    http_conn_request(wsi, &s->has_body, &s->pipelined);
+    http_conn_request(wsi, &s->h->has_body, &s->h->pipelined);
     if (check_framing(S, s, wsi, &content_len))
         return 0;
     if (S->draining) {
         S->m.rejections[MR_DRAINING]++;
-        s->resp_close = 1;
+        s->h->resp_close = 1;
         return http_respond_error(s, 503, "overloaded", "server is shutting down");
     }
-    if (s->method == 'O')
+    if (s->h->method == 'O')
         return http_respond(s, 204, "text/plain", "", 0);
     if (strncmp(path, "/admin/", 7) == 0 && !S->cfg->admin) {
         S->m.rejections[MR_NOT_FOUND]++;
@@ -678,8 +682,8 @@ static int on_http(srv *S, session *s, struct lws *wsi, const char *path)
         !authz_admit(wsi)) {
         /* connection storm: shed new work, keep what is connected */
         S->m.rejections[MR_OVERLOADED]++;
-        s->resp_close = 1;
-        s->refused_early = 1;
+        s->h->resp_close = 1;
+        s->h->refused_early = 1;
         if (!strcmp(path, "/sse")) {
             char ev[96];
             int n = snprintf(ev, sizeof(ev), "retry: %u\n\n", authz_retry_after_s() * 1000);
@@ -690,15 +694,15 @@ static int on_http(srv *S, session *s, struct lws *wsi, const char *path)
     if (strncmp(path, "/admin/", 7) == 0) {
         char err[256];
         authz_verdict v = authz_admin(wsi, &s->principal, &s->free_principal, path,
-                                      s->method == 'P' ? "POST" : "GET", err, sizeof(err));
+                                      s->h->method == 'P' ? "POST" : "GET", err, sizeof(err));
         if (v != AUTHZ_ALLOW) {
             S->m.rejections[v == AUTHZ_UNAUTHORIZED ? MR_UNAUTHORIZED : MR_FORBIDDEN]++;
-            s->resp_close = 1;
-            s->refused_early = 1;
+            s->h->resp_close = 1;
+            s->h->refused_early = 1;
             return http_respond_error(s, v == AUTHZ_UNAUTHORIZED ? 401 : 403, authz_code(v), err);
         }
     }
-    if (s->method == 'G')
+    if (s->h->method == 'G')
         return handle_get(S, s, wsi);
 
     /* POST: the body follows in HTTP_BODY callbacks. With an explicit
@@ -710,22 +714,22 @@ static int on_http(srv *S, session *s, struct lws *wsi, const char *path)
 
 static int on_body(srv *S, session *s, const char *in, size_t len)
 {
-    if (s->refused_early)
+    if (s->h->refused_early)
         return 0;
-    if (s->body_too_large || s->body_len + len > (size_t)S->cfg->max_payload_bytes) {
-        s->body_too_large = 1; /* keep reading, discard, answer 413 at the end */
-        free(s->body);
-        s->body = NULL;
-        s->body_len = 0;
+    if (s->h->body_too_large || s->h->body_len + len > (size_t)S->cfg->max_payload_bytes) {
+        s->h->body_too_large = 1; /* keep reading, discard, answer 413 at the end */
+        free(s->h->body);
+        s->h->body = NULL;
+        s->h->body_len = 0;
         return 0;
     }
-    char *nb = realloc(s->body, s->body_len + len + 1);
+    char *nb = realloc(s->h->body, s->h->body_len + len + 1);
     if (!nb)
         return -1;
     if (len)
-        memcpy(nb + s->body_len, in, len);
-    s->body = nb;
-    s->body_len += len;
+        memcpy(nb + s->h->body_len, in, len);
+    s->h->body = nb;
+    s->h->body_len += len;
     return 0;
 }
 
@@ -735,7 +739,7 @@ static int on_body(srv *S, session *s, const char *in, size_t len)
  * Streams (SSE), waiting polls and all fan-out write from WRITEABLE. */
 static int answer_now(srv *S, session *s, struct lws *wsi)
 {
-    if (!s->resp_ready || s->kind == SESS_SSE)
+    if (!s->h->resp_ready || s->kind == SESS_SSE)
         return 0;
     return write_response(S, s, wsi);
 }
@@ -746,8 +750,8 @@ static int answer_now(srv *S, session *s, struct lws *wsi)
  * request was pipelined). */
 static int answer_before_body(srv *S, session *s, struct lws *wsi)
 {
-    if (s->resp_ready && s->has_body)
-        s->resp_close = 1;
+    if (s->h->resp_ready && s->h->has_body)
+        s->h->resp_close = 1;
     return answer_now(S, s, wsi);
 }
 
@@ -763,11 +767,11 @@ int http_api_callback(struct lws *wsi, enum lws_callback_reasons reason, session
             return -1;
         return answer_before_body(S, s, wsi);
     case LWS_CALLBACK_HTTP_BODY:
-        if (!S || !s || s->method != 'P') /* answered before the body (closing) */
+        if (!S || !s || !s->h || s->h->method != 'P') /* answered before the body (closing) */
             return 0;
         return on_body(S, s, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (!S || !s || s->method != 'P' || s->resp_ready)
+        if (!S || !s || !s->h || s->h->method != 'P' || s->h->resp_ready)
             return 0;
         http_conn_body_done(wsi);
         if (handle_post(S, s, wsi))
@@ -778,15 +782,17 @@ int http_api_callback(struct lws *wsi, enum lws_callback_reasons reason, session
             return 0;
         if (s->kind == SESS_SSE)
             return sse_writeable(S, s);
-        if (s->kind == SESS_POLL && !s->resp_ready && s->poll_wake && poll_respond_now(S, s))
+        if (!s->h) /* no request seen on this transaction */
+            return 0;
+        if (s->kind == SESS_POLL && !s->h->resp_ready && s->poll_wake && poll_respond_now(S, s))
             return -1;
-        if (s->resp_ready)
+        if (s->h->resp_ready)
             return write_response(S, s, wsi);
         return 0;
     case LWS_CALLBACK_TIMER:
         if (s && s->kind == SESS_SSE)
             return sse_timer(S, s);
-        if (s && s->kind == SESS_POLL && !s->resp_ready) { /* waited the whole timeout */
+        if (s && s->kind == SESS_POLL && !s->h->resp_ready) { /* waited the whole timeout */
             s->poll_wake = 1;
             lws_callback_on_writable(wsi);
         }

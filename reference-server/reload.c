@@ -54,7 +54,7 @@ static void recheck_poll(srv *S, session *s, server_reload_result *out)
     authz_verdict v = authz_revalidate(s->principal, err, sizeof(err));
     int closed = v != AUTHZ_ALLOW;
     if (!closed)
-        v = authz_reauthorize(s->principal, s->poll_ch->hist.name, err, sizeof(err));
+        v = authz_reauthorize(s->principal, s->h->poll_ch->hist.name, err, sizeof(err));
     if (v == AUTHZ_ALLOW)
         return;
     if (closed)
@@ -63,7 +63,7 @@ static void recheck_poll(srv *S, session *s, server_reload_result *out)
         out->subscriptions_ended++;
     S->m.rejections[v == AUTHZ_UNAUTHORIZED ? MR_UNAUTHORIZED : MR_FORBIDDEN]++;
     lws_dll2_remove(&s->poll_node);
-    s->resp_close = 1;
+    s->h->resp_close = 1;
     http_respond_error(s, v == AUTHZ_UNAUTHORIZED ? 401 : 403, authz_code(v), err);
 }
 
@@ -78,7 +78,7 @@ int server_reload(srv *S, const char *origin, server_reload_result *out, char *e
             continue;
         if (s->kind == SESS_WS || s->kind == SESS_SSE)
             recheck_stream(S, s, out);
-        else if (s->kind == SESS_POLL && s->poll_ch && !s->resp_ready)
+        else if (s->kind == SESS_POLL && s->h->poll_ch && !s->h->resp_ready)
             recheck_poll(S, s, out);
     } lws_end_foreach_dll_safe(d, d1);
     return 0;

@@ -185,8 +185,11 @@ void session_release(session *s)
     lws_dll2_remove(&s->watch_node);
     pmd_free(s);
     free(s->rx);
-    free(s->body);
-    free(s->resp);
+    if (s->h) {
+        free(s->h->body);
+        free(s->h->resp);
+        free(s->h);
+    }
     if (s->principal && s->free_principal)
         s->free_principal(s->principal);
     memset(s, 0, sizeof(*s));

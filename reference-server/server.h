@@ -84,6 +84,35 @@ typedef struct ctrl_item {
     char text[];
 } ctrl_item;
 
+/* The HTTP-transaction part of a session (below): request, prepared
+ * response, /poll arguments. Separate so that an idle WebSocket connection
+ * does not pay for it; freed by session_release. */
+typedef struct session_http {
+    /* request */
+    int method;                  /* 'G' GET, 'P' POST, 'O' OPTIONS */
+    char path[160];
+    char *body;
+    size_t body_len;
+    int body_too_large;
+    /* HTTP response prepared for the WRITEABLE callback */
+    char *resp;
+    size_t resp_len;
+    int resp_status;
+    const char *resp_ctype;
+    int resp_ready;
+    int resp_close;              /* close the connection after the response */
+    uint32_t resp_retry_after_s; /* 429/503: the Retry-After header (authz.c) */
+    int refused_early;           /* answered before the body (authz): ignore the body */
+    int has_body;                /* the head announces a body (Content-Length > 0, chunked, POST without length) */
+    int pipelined;               /* has_body, and the head came in the previous request's read (http_conn.h) */
+
+    /* /poll */
+    channel *poll_ch;
+    int poll_has_since;
+    uint64_t poll_since;
+    char poll_epoch[ENV_EPOCH_MAX + 1];
+} session_http;
+
 /* One per lws connection (lws allocates it zeroed: per_session_data_size).
  * For HTTP it lives for one transaction (lws frees and re-allocates it at the
  * next keep-alive request: HTTP_DROP_PROTOCOL); for WS from ESTABLISHED to
@@ -130,33 +159,16 @@ typedef struct session {
     int sse_hb_due;
     int sse_started;             /* "retry:" written */
 
-    /* HTTP request */
-    int method;                  /* 'G' GET, 'P' POST, 'O' OPTIONS */
-    char path[160];
-    char *body;
-    size_t body_len;
-    int body_too_large;
-    /* HTTP response prepared for the WRITEABLE callback */
-    char *resp;
-    size_t resp_len;
-    int resp_status;
-    const char *resp_ctype;
-    int resp_ready;
-    int resp_close;              /* close the connection after the response */
-    uint32_t resp_retry_after_s; /* 429/503: the Retry-After header (authz.c) */
-    int refused_early;           /* answered before the body (authz): ignore the body */
-    int has_body;                /* the head announces a body (Content-Length > 0, chunked, POST without length) */
-    int pipelined;               /* has_body, and the head came in the previous request's read (http_conn.h) */
+    /* HTTP request and response: allocated at LWS_CALLBACK_HTTP only
+     * (http_api.c), NULL for WebSocket sessions, which are most of a big
+     * server's connections and never use it (~330 bytes each) */
+    struct session_http *h;
 
     /* --redis: publishes waiting for Redis (broker.c broker_pub.node) */
     lws_dll2_owner_t pubs;
 
-    /* /poll */
-    channel *poll_ch;
+    /* /poll (the rest of the wait is in h) */
     lws_dll2_t poll_node;        /* in channel.pollers while waiting */
-    int poll_has_since;
-    uint64_t poll_since;
-    char poll_epoch[ENV_EPOCH_MAX + 1];
     int poll_wake;               /* respond at the next WRITEABLE */
 } session;
 
