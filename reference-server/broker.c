@@ -209,7 +209,7 @@ int broker_publish(srv *S, session *s, channel *ch, const broker_item *items, si
         json_array_append_new(p->seqs, json_null());
     ev_timer_init(&p->timeout, on_pub_timeout, BROKER_PUBLISH_TIMEOUT_MS / 1000.0, 0);
     ev_timer_start(b->loop, &p->timeout);
-    lws_dll2_add_tail(&p->node, &s->pubs);
+    lws_dll2_add_tail(&p->node, &s->h->pubs);
 
     const char *name = ch->hist.name;
     char kseq[ENV_CH_MAX + 16], kst[ENV_CH_MAX + 16], kep[ENV_CH_MAX + 16], kid[ENV_CH_MAX + 160],
@@ -264,7 +264,9 @@ int broker_publish(srv *S, session *s, channel *ch, const broker_item *items, si
 
 void broker_session_gone(session *s)
 {
-    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, lws_dll2_get_head(&s->pubs)) {
+    if (!s->h) /* only HTTP requests publish */
+        return;
+    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, lws_dll2_get_head(&s->h->pubs)) {
         broker_pub *p = lws_container_of(d, broker_pub, node);
         p->s = NULL;
         lws_dll2_remove(&p->node);

@@ -179,15 +179,25 @@ void http_conn_shutdown(void)
     g.st = st; /* tallies outlive a restart of the table (tests read them) */
 }
 
-void http_conn_gone(struct lws *wsi)
+static void forget(struct lws *wsi, int completed)
 {
     conn_ent **link, *e = find(wsi, &link);
     if (!e)
         return;
-    deadline_end(e, 0);
+    deadline_end(e, completed);
     *link = e->next;
     free(e);
     g.n--;
+}
+
+void http_conn_gone(struct lws *wsi)
+{
+    forget(wsi, 0);
+}
+
+void http_conn_upgraded(struct lws *wsi)
+{
+    forget(wsi, 1);
 }
 
 void http_conn_open(struct lws *wsi)

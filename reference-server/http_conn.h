@@ -48,6 +48,10 @@ void http_conn_shutdown(void);
  * (WSI_DESTROY): forget whatever an earlier wsi at this address left. */
 void http_conn_open(struct lws *wsi);
 void http_conn_gone(struct lws *wsi);
+/* The connection became a WebSocket (ESTABLISHED): no HTTP request follows,
+ * so its entry is dropped now rather than kept for the connection's life
+ * (memory per idle WebSocket connection); a running deadline ends as met. */
+void http_conn_upgraded(struct lws *wsi);
 
 /* A request head arrived (FILTER_HTTP_CONNECTION). has_body: it announces
  * a body (Content-Length > 0 or Transfer-Encoding). Sets *pipelined when the

@@ -106,6 +106,9 @@ typedef struct session_http {
     int has_body;                /* the head announces a body (Content-Length > 0, chunked, POST without length) */
     int pipelined;               /* has_body, and the head came in the previous request's read (http_conn.h) */
 
+    /* --redis: publishes waiting for Redis (broker.c broker_pub.node) */
+    lws_dll2_owner_t pubs;
+
     /* /poll */
     channel *poll_ch;
     int poll_has_since;
@@ -163,9 +166,6 @@ typedef struct session {
      * (http_api.c), NULL for WebSocket sessions, which are most of a big
      * server's connections and never use it (~330 bytes each) */
     struct session_http *h;
-
-    /* --redis: publishes waiting for Redis (broker.c broker_pub.node) */
-    lws_dll2_owner_t pubs;
 
     /* /poll (the rest of the wait is in h) */
     lws_dll2_t poll_node;        /* in channel.pollers while waiting */

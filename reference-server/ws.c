@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "clock.h"
+#include "http_conn.h"
 #include "log.h"
 #include "pmd.h"
 #include "server.h"
@@ -398,6 +399,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, v
         }
         return 0;
     case LWS_CALLBACK_ESTABLISHED: {
+        http_conn_upgraded(wsi); /* its HTTP keep-alive entry: not needed any more */
         conn_init(s, S, SESS_WS, wsi);
         s->last_pong_us = clock_mono_us();
         log_debug("ws open conns=%llu", (unsigned long long)S->m.conns_open[MT_WS] + 1);
