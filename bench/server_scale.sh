@@ -29,6 +29,11 @@ IDLE_CONNS=${IDLE_CONNS:-19000}
 IDLE_S=${IDLE_S:-60}
 IDLE_REPS=${IDLE_REPS:-$REPS}
 SERVERS=${SERVERS:-"rtchaos node"}
+# SERVERS="rtchaos base node" adds another rtchaos-server build (before/after
+# a change, same run, interleaved): BASE_BIN=dir holding its rtchaos-server
+BASE_BIN=${BASE_BIN:-}
+case " $SERVERS " in *" base "*) [ -x "$BASE_BIN/rtchaos-server" ] ||
+  { echo "bench: SERVERS has base: BASE_BIN=dir with rtchaos-server needed"; exit 1; } ;; esac
 OUT=${OUT:-runs/bench-server-scale-$(date -u +%Y%m%dT%H%M%SZ)}
 for b in rtchaos rtchaos-server; do
   [ -x "$BIN/$b" ] || { echo "bench: $BIN/$b missing (run make)"; exit 1; }
@@ -57,6 +62,7 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 start() { # start NAME LOG: sets $pid and $port
   case $1 in
     rtchaos) "$BIN/rtchaos-server" --port 0 --log-level warn >"$2.ready" 2>"$2" & ;;
+    base)    "$BASE_BIN/rtchaos-server" --port 0 --log-level warn >"$2.ready" 2>"$2" & ;;
     node)    node bench/node_v1_server.js 0 >"$2.ready" 2>"$2" & ;;
   esac
   pid=$!
@@ -66,7 +72,7 @@ start() { # start NAME LOG: sets $pid and $port
 }
 
 idle_closes() { # server log/metrics -> idle closes
-  if [ "$1" = rtchaos ]; then
+  if [ "$1" = rtchaos ] || [ "$1" = base ]; then
     curl -s -m 10 "http://127.0.0.1:$port/metrics" | awk '$1 == "rtchaos_idle_closes_total{transport=\"ws\"}" {print $2}'
   fi
 }
