@@ -85,7 +85,7 @@ conn_sub *conn_subscribe(session *s, channel *ch, int has_since, uint64_t since,
     sub->s = s;
     sub->ch = ch;
     sub->phase = SUB_PENDING;
-    sub->has_since = has_since;
+    sub->has_since = has_since != 0;
     sub->since = since;
     sub->epoch_kind = epoch_kind;
     if (epoch_kind == 1)

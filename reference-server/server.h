@@ -61,15 +61,17 @@ typedef struct conn_sub {
     lws_dll2_t conn_node;       /* in session.subs */
     struct session *s;
     channel *ch;
-    sub_phase phase;
-    int has_since;              /* resume requested */
     uint64_t since;
-    int epoch_kind;             /* 0 none, 1 string (WS), 2 hash (SSE id) */
-    char epoch[ENV_EPOCH_MAX + 1];
-    uint32_t epoch_hash;
     uint64_t last_sent;         /* the client has everything up to here */
     uint64_t cursor;            /* SUB_REPLAY: next seq to send */
     uint64_t dropped_to;        /* highest seq dropped by backpressure, not yet told */
+    uint32_t epoch_hash;
+    /* bytes, not ints: one per subscribed connection, and 144 bytes (not
+     * 160) puts the allocation in a smaller malloc bin */
+    unsigned char phase;        /* sub_phase */
+    unsigned char has_since;    /* resume requested */
+    unsigned char epoch_kind;   /* 0 none, 1 string (WS), 2 hash (SSE id) */
+    char epoch[ENV_EPOCH_MAX + 1];
 } conn_sub;
 
 typedef enum sess_kind { SESS_NONE = 0, SESS_HTTP, SESS_SSE, SESS_POLL, SESS_WS } sess_kind;
