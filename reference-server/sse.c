@@ -292,6 +292,15 @@ int sse_timer(srv *S, session *s)
     }
     s->sse_hb_due = 1;
     lws_callback_on_writable(s->wsi);
-    twheel_arm(&S->wheel, &s->tmr, now + (uint64_t)S->cfg->heartbeat_ms * 1000);
+    /* The next heartbeat is due one interval after this one was due, not
+     * after now: the wheel fires up to a tick late, and counting from now
+     * stretched a 100 ms interval to 150 ms on a 50 ms wheel. After a stall
+     * (the next due time already passed) it counts from now, so a late loop
+     * does not send a burst of heartbeats. */
+    uint64_t hb_us = (uint64_t)S->cfg->heartbeat_ms * 1000;
+    uint64_t next = s->tmr.due_us + hb_us;
+    if (next <= now)
+        next = now + hb_us;
+    twheel_arm(&S->wheel, &s->tmr, next);
     return 0;
 }

@@ -88,7 +88,29 @@ def main():
         good.close()
     finally:
         assert srv.stop() == 0
+    heartbeat_rate()
     print("ok")
+
+
+def heartbeat_rate():
+    """The interval is kept on average: a 100 ms heartbeat comes 10 times a
+    second, not once a tick late each time (the 50 ms wheel made it 150 ms:
+    two thirds of the rate)."""
+    srv = Server("--heartbeat-ms", "100")
+    try:
+        sse = srv.sse("ch=rate")
+        assert sse.next_data()["type"] == "subscribed"
+        n, t0 = 0, time.monotonic()
+        while time.monotonic() - t0 < 4.0:
+            m = sse.next(timeout=2)
+            assert m is not None, "no heartbeat within 2 s"
+            if m["comment"] == "hb":
+                n += 1
+        want = (time.monotonic() - t0) / 0.1
+        assert n >= 0.85 * want, f"{n} heartbeats in {want / 10:.1f} s at 100 ms (want about {want:.0f})"
+        sse.close()
+    finally:
+        assert srv.stop() == 0
 
 
 if __name__ == "__main__":
