@@ -23,6 +23,11 @@ OPT      ?= -O2 -g
 SAN      ?=
 BUILD    ?= build/default
 BINDIR   ?= bin
+# Every goal builds on every core without -j, so that README's and CI's plain
+# `make test` runs the plain, ASan and fuzz builds side by side; JOBS=1 for a
+# serial build (a -j on the command line does not override this in make 4.3).
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+MAKEFLAGS += -j$(JOBS)
 
 PKGS_COMMON := jansson
 CPPFLAGS += -D_GNU_SOURCE -Icommon
