@@ -680,26 +680,27 @@ static int fleet_setup(run *r, char *err, size_t errlen)
     }
     if (s->target.protocol)
         sfmt(cfg.protocol, sizeof cfg.protocol, "%s", s->target.protocol);
-    if (s->target.sub_path)
-        sfmt(cfg.proto_opts.sub_path, sizeof cfg.proto_opts.sub_path, "%s", s->target.sub_path);
-    if (s->target.pub_path)
-        sfmt(cfg.proto_opts.pub_path, sizeof cfg.proto_opts.pub_path, "%s", s->target.pub_path);
-    if (s->target.resume_header)
-        sfmt(cfg.proto_opts.resume_header, sizeof cfg.proto_opts.resume_header, "%s", s->target.resume_header);
-    if (s->target.resume_query)
-        sfmt(cfg.proto_opts.resume_query, sizeof cfg.proto_opts.resume_query, "%s", s->target.resume_query);
-    if (s->target.payload)
-        sfmt(cfg.proto_opts.payload_path, sizeof cfg.proto_opts.payload_path, "%s", s->target.payload);
-    if (s->target.pub_method)
-        sfmt(cfg.proto_opts.pub_method, sizeof cfg.proto_opts.pub_method, "%s", s->target.pub_method);
-    if (s->target.pub_body)
-        sfmt(cfg.proto_opts.pub_body, sizeof cfg.proto_opts.pub_body, "%s", s->target.pub_body);
-    if (s->target.sub_message)
-        sfmt(cfg.proto_opts.sub_message, sizeof cfg.proto_opts.sub_message, "%s", s->target.sub_message);
-    if (s->target.resume_message)
-        sfmt(cfg.proto_opts.resume_message, sizeof cfg.proto_opts.resume_message, "%s", s->target.resume_message);
-    if (s->target.offset)
-        sfmt(cfg.proto_opts.offset_path, sizeof cfg.proto_opts.offset_path, "%s", s->target.offset);
+    /* the adapter's settings from target: (NULL = the adapter's default) */
+    proto_opts *po = &cfg.proto_opts;
+    const struct {
+        const char *from;
+        char *to;
+        size_t cap;
+    } opts[] = {
+        {s->target.sub_path, po->sub_path, sizeof po->sub_path},
+        {s->target.pub_path, po->pub_path, sizeof po->pub_path},
+        {s->target.resume_header, po->resume_header, sizeof po->resume_header},
+        {s->target.resume_query, po->resume_query, sizeof po->resume_query},
+        {s->target.payload, po->payload_path, sizeof po->payload_path},
+        {s->target.pub_method, po->pub_method, sizeof po->pub_method},
+        {s->target.pub_body, po->pub_body, sizeof po->pub_body},
+        {s->target.sub_message, po->sub_message, sizeof po->sub_message},
+        {s->target.resume_message, po->resume_message, sizeof po->resume_message},
+        {s->target.offset, po->offset_path, sizeof po->offset_path},
+    };
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        if (opts[i].from)
+            sfmt(opts[i].to, opts[i].cap, "%s", opts[i].from);
     if (scenario_expand_headers(s, cfg.proto_opts.headers, sizeof cfg.proto_opts.headers, err, errlen) < 0)
         return -1;
     cfg.channels.count = s->channels.count;
