@@ -1903,6 +1903,9 @@ int orch_run(const scenario *s, const orch_opts *o)
                          s->drain_us + 2 * s->server.stop_timeout_us + watchdog_slack_ms() * 1000ULL;
     for (size_t i = 0; i < s->nfaults; i++)
         budget_us += s->server.ready_timeout_us + s->server.stop_timeout_us;
+    /* from here: the budget counts the children's start-up too, and a start
+     * that hangs is ended like any other phase */
+    watchdog_start(r, budget_us);
 
     fplan_action *plan = NULL;
     size_t nplan = 0, next = 0;
@@ -1989,7 +1992,6 @@ int orch_run(const scenario *s, const orch_opts *o)
     r->t0_us = clock_mono_us();
     r->t0_wall_us = clock_wall_us();
     event(r, "fleet_started", json_pack("{s:I}", "clients", (json_int_t)scenario_total_clients(s)));
-    watchdog_start(r, budget_us);
     if (metrics_start(r, err, sizeof err) < 0 || server_scrape_start(r, err, sizeof err) < 0) {
         fail(r, "%s", err);
         goto teardown;
