@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """deploy/: the Grafana dashboard and the Prometheus alerting rules are
 checked against what the binaries really export. The test scrapes
-rtchaos-server's /metrics and a short harness run's --metrics-addr endpoint,
-then: the dashboard has Grafana's shape (panels, grid, targets, variables);
+rtchaos-server's /metrics, a brokered rtchaos-server's (--redis, against a
+real redis-server: the broker metrics exist only there) and a short harness
+run's --metrics-addr endpoint, then: the dashboard has Grafana's shape (panels, grid, targets, variables);
 every metric (and every label value it selects) named by a dashboard query
 or an alert rule is exported; every query parses in a real Prometheus;
 `promtool check rules` and `promtool test rules` pass; every alert has a
@@ -21,6 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import harnesstest as H  # noqa: E402
 import promtest as P  # noqa: E402
 import rtctest  # noqa: E402
+from redistest import Redis  # noqa: E402
 from srvtest import Server  # noqa: E402
 
 ROOT = rtctest.ROOT
@@ -43,11 +45,28 @@ def families(text):
     return types, samples
 
 
+def brokered():
+    """(types, samples) of a brokered node (--redis): rtchaos_broker_*."""
+    redis = Redis()
+    node = Server("--redis", redis.url)
+    try:
+        node.publish("deploy.check", {"n": 1})
+        text = node.request("GET", "/metrics")[2].decode()
+        assert "rtchaos_broker_lag_seconds_bucket" in text, "a --redis node exports no broker lag"
+        return families(text)
+    finally:
+        node.stop()
+        redis.close()
+
+
 def exported():
-    """Scrapes the server and a short harness run; returns (types, samples)."""
+    """Scrapes the server, a brokered node and a short harness run; returns (types, samples)."""
+    types, samples = brokered()
     srv = Server()
     try:
-        types, samples = families(srv.request("GET", "/metrics")[2].decode())
+        t1, s1 = families(srv.request("GET", "/metrics")[2].decode())
+        types.update(t1)
+        samples += s1
         mport = P.free_port()
         out = os.path.join(H.tmpdir(), "run")
         p = subprocess.Popen([H.RTCHAOS, "run", os.path.join(H.SCEN, "smoke.yaml"), "--out", out, "--target",
