@@ -237,8 +237,21 @@ struct fleet {
     fleet_attack_tally *at_total; /* [n_groups] summed over threads at stop (attacker groups) */
 };
 
-/* fleet.c, for the workers */
+/* fleet.c: the fleet in this process (its threads), for fleet_ctl.c and
+ * the worker children (fleet_workers.c), which call nothing above them */
 int fleet_start_local(fleet *f, char *err, size_t errlen);
+/* Cuts `fraction` (0..1] of this process's open clients; returns how many
+ * (waits up to 2 s per thread for its answer). */
+uint64_t fleet_local_cut(fleet *f, double fraction);
+/* Ends publishing without a drain: what is acknowledged now is the final
+ * head. Once. */
+void fleet_local_end_publishing(fleet *f);
+/* Stops and joins this process's threads and sums their tallies into the
+ * totals the report reads (sets f->stopped). */
+void fleet_local_stop(fleet *f);
+/* Frees what fleet_create and the local threads made, and f (after
+ * fleet_local_stop, or before anything started). */
+void fleet_local_free(fleet *f);
 void fleet_local_status(fleet *f, fleet_status *o, uint32_t *lat);
 /* Adds this process's live figures into o (groups sized already) and its
  * cumulative coarse live latency into lat[CHK_TL_BUCKETS]. Caller holds

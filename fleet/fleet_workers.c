@@ -219,7 +219,7 @@ static void child_publog(fleet *f, char *p)
 static void child_command(fleet *f, int fd, char *line)
 {
     if (strncmp(line, "cut ", 4) == 0) {
-        uint64_t n = fleet_disconnect_fraction(f, strtod(line + 4, NULL));
+        uint64_t n = fleet_local_cut(f, strtod(line + 4, NULL));
         char out[64];
         int k = snprintf(out, sizeof out, "cut %llu\n", (unsigned long long)n);
         send_line(fd, out, (size_t)k);
@@ -236,7 +236,10 @@ static void child_command(fleet *f, int fd, char *line)
     } else if (strncmp(line, "publog ", 7) == 0) {
         child_publog(f, line + 7);
     } else if (strcmp(line, "stop") == 0) {
-        fleet_stop(f);
+        if (!f->stopped) {
+            fleet_local_end_publishing(f);
+            fleet_local_stop(f);
+        }
         json_t *r = json_object();
         char err[256];
         if (fleet_local_report(f, r, err, sizeof err) < 0) {
