@@ -93,6 +93,10 @@ typedef struct fleet_pub_cfg {
     uint32_t ack_timeout_ms;    /* a request not acknowledged in this time is retried (0 = 5000) */
     uint32_t connections;       /* parallel publish connections (0 = 4), so one slow ack never delays the schedule */
     char token[FLEET_TOKEN_MAX]; /* "" = none; else sent as "Authorization: Bearer <token>" */
+    uint64_t start_us;          /* the first events are due this long after fleet_start (0: at once) */
+    uint64_t until_us;          /* events due this long after fleet_start or later are not published
+                                 * (0: until fleet_stop_publishing), so how many events a run publishes
+                                 * does not depend on when the harness got round to stopping it */
 } fleet_pub_cfg;
 
 /* What a client does when its connection ends (closed, reset, timed out,

@@ -169,12 +169,21 @@ static void enqueue(fl_pub *p, uint32_t ch, int64_t ts)
     c->q_len++;
 }
 
+/* 1 when an event due at due_us (mono) is past the run's publishing time */
+static int past_end(const fl_pub *p, uint64_t due_us)
+{
+    uint64_t until = p->f->cfg.pub.until_us;
+    return until && due_us >= p->f->t0_mono_us + until;
+}
+
 static void arm_timer(fl_pub *p)
 {
     if (p->paused || p->finishing || p->f->cfg.pub.rate_per_s <= 0 ||
         (p->f->cfg.pub.schedule == FLEET_SCHED_BURSTS && p->f->cfg.pub.burst_interval_ms == 0))
         return;
     uint64_t now = clock_mono_us(), due = p->heap[0].due_us;
+    if (past_end(p, due))
+        return;
     uint64_t wait = due > now ? due - now : 0;
     struct timeval tv = {(time_t)(wait / 1000000u), (suseconds_t)(wait % 1000000u)};
     event_add(p->timer, &tv);
@@ -195,7 +204,7 @@ static void on_schedule(evutil_socket_t fd, short what, void *arg)
         if (late > p->stall_max_us)
             p->stall_max_us = late;
     }
-    while (!p->paused && !p->finishing && p->heap[0].due_us <= now) {
+    while (!p->paused && !p->finishing && p->heap[0].due_us <= now && !past_end(p, p->heap[0].due_us)) {
         pub_sched *s = &p->heap[0];
         /* ts is when the event was due, not when we got round to it */
         int64_t ts = f->t0_wall_us + (int64_t)(s->due_us - f->t0_mono_us);
@@ -935,7 +944,7 @@ static void *pub_main(void *arg)
 
 int fl_pub_start(fl_pub *p, char *err, size_t errlen)
 {
-    schedule_from(p, p->f->t0_mono_us);
+    schedule_from(p, p->f->t0_mono_us + p->f->cfg.pub.start_us);
     for (unsigned i = 0; i < p->n_conns; i++)
         conn_connect(&p->conns[i]);
     arm_timer(p);

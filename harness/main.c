@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "datadir.h"
 #include "netfault.h"
 #include "netns.h"
@@ -15,6 +16,7 @@
 #include "proto.h"
 #include "reports.h"
 #include "scenario.h"
+#include "startat.h"
 #include "suite.h"
 #include "version.h"
 
@@ -25,11 +27,13 @@ static void usage(FILE *f)
 {
     fputs("usage:\n"
           "  rtchaos run SCENARIO.yaml [--target URL [--protocol P] [--ca FILE]] [--out DIR] [--seed N] [--set path=value]...\n"
-          "              [--shard i/N] [--workers N] [--quiet|--json]\n"
+          "              [--shard i/N] [--start-at TIME] [--workers N] [--quiet|--json]\n"
           "              [--metrics-addr HOST:PORT [--metrics-linger DURATION]] [--push-url URL]\n"
           "      run a scenario; writes DIR/report.json, junit.xml, report.md, report.html, events.jsonl;\n"
           "      --metrics-addr serves live Prometheus metrics at http://HOST:PORT/metrics during the run;\n"
           "      --push-url pushes the final figures to a Prometheus Pushgateway (http://HOST:PORT)\n"
+          "      --start-at TIME (RFC 3339 with offset, or Unix seconds; at most 1 h ahead) starts the clients at\n"
+          "      that wall-clock instant, so shards on several machines share one timeline (docs/fleet.md)\n"
           "      --target https://HOST:PORT (or wss://) speaks TLS; --ca FILE is the CA its certificate must\n"
           "      chain to (= --set target.ca=FILE; default: the system store)\n"
           "  rtchaos run SUITE.yaml [--out DIR] [--target URL [--protocol P] [--ca FILE]] [--set path=value]... [--short]\n"
@@ -251,7 +255,7 @@ static void self_dir(char *buf, size_t cap)
 static int first_file(int argc, char **argv)
 {
     static const char *const with_value[] = {"--set",   "--target", "--protocol",     "--out",
-                                             "--seed",  "--workers", "--shard", "--only", "--metrics-addr",
+                                             "--seed",  "--workers", "--shard", "--start-at", "--only", "--metrics-addr",
                                              "--metrics-linger", "--push-url", "--ca"};
     for (int i = 0; i < argc; i++) {
         if (argv[i][0] != '-')
@@ -379,6 +383,15 @@ static int cmd_run(int argc, char **argv, const char *command)
             }
             o.shard_index = idx;
             o.shard_count = cnt;
+        } else if (is_opt(a, "--start-at")) {
+            if (!(v = opt_value(argc, argv, &i, "--start-at")))
+                goto missing;
+            char err[512];
+            if (startat_parse(v, &o.start_at_us, err, sizeof err) < 0 ||
+                startat_check(o.start_at_us, clock_wall_us(), STARTAT_MAX_AHEAD_US, err, sizeof err) < 0) {
+                fprintf(stderr, "rtchaos run: %s\n", err);
+                goto out;
+            }
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             if (o.output == ORCH_OUT_JSON) {
                 fprintf(stderr, "rtchaos run: --quiet and --json exclude each other\n");

@@ -27,6 +27,7 @@
 #include "httpc.h"
 #include "live_metrics.h"
 #include "server_scrape.h"
+#include "startat.h"
 #include "netfault.h"
 #include "netns.h"
 #include "prng.h"
@@ -131,6 +132,7 @@ typedef struct run {
     json_t *proxy_metrics;    /* report.json "proxy_metrics", or NULL */
     uint64_t t0_us;           /* fleet_start, monotonic */
     int64_t t0_wall_us;       /* the same instant on the wall clock */
+    int64_t start_late_us;    /* --start-at: how late the clients started after it */
     uint64_t warmup_us;
     json_t *events;           /* harness events (events.jsonl), unsorted */
     json_t *windows;          /* per fault: {"from_us","to_us"} actual, mono since t0 */
@@ -718,6 +720,8 @@ static int fleet_setup(run *r, char *err, size_t errlen)
     cfg.pub.retries = p->idempotency_retries;
     cfg.pub.ack_timeout_ms = (uint32_t)(p->timeout_us / 1000);
     cfg.pub.connections = p->connections;
+    cfg.pub.start_us = p->start_us;
+    cfg.pub.until_us = r->warmup_us + r->s->duration_us;
     if (p->token) {
         if (strlen(p->token) >= sizeof cfg.pub.token) {
             sfmt(err, errlen, "publishers.token is too long (at most %zu bytes)", sizeof cfg.pub.token - 1);
@@ -1783,6 +1787,11 @@ static json_t *build_report(run *r, const json_t *proxy_events)
     json_object_set_new(rep, "scenario_file", json_string(s->path));
     json_object_set_new(rep, "run_dir", json_string(r->dir));
     json_object_set_new(rep, "command", json_string(r->o->command ? r->o->command : ""));
+    if (r->o->start_at_us) {
+        char when[40];
+        clock_format_utc(r->o->start_at_us, when, sizeof when);
+        json_object_set_new(rep, "start_at", json_pack("{s:s, s:f}", "at", when, "late_ms", r->start_late_us / 1e3));
+    }
     if (r->o->shard_count > 1)
         json_object_set_new(rep, "shard", json_pack("{s:i, s:i}", "index", (int)r->o->shard_index, "count",
                                                     (int)r->o->shard_count));
@@ -1903,6 +1912,8 @@ int orch_run(const scenario *s, const orch_opts *o)
                          s->drain_us + 2 * s->server.stop_timeout_us + watchdog_slack_ms() * 1000ULL;
     for (size_t i = 0; i < s->nfaults; i++)
         budget_us += s->server.ready_timeout_us + s->server.stop_timeout_us;
+    if (o->start_at_us > clock_wall_us()) /* --start-at: the wait is part of the run */
+        budget_us += (uint64_t)(o->start_at_us - clock_wall_us());
     /* from here: the budget counts the children's start-up too, and a start
      * that hangs is ended like any other phase */
     watchdog_start(r, budget_us);
@@ -1984,6 +1995,26 @@ int orch_run(const scenario *s, const orch_opts *o)
     if (fleet_setup(r, err, sizeof err) < 0) {
         fail(r, "the client fleet could not be set up: %s", err);
         goto finish;
+    }
+    if (o->start_at_us) {
+        /* --start-at: every shard's clients start at one wall-clock
+         * instant. A shard whose setup ended after it would publish and
+         * fault out of step with the others: that run is broken. */
+        int64_t late_us = clock_wall_us() - o->start_at_us;
+        char when[40];
+        clock_format_utc(o->start_at_us, when, sizeof when);
+        if (late_us > STARTAT_MAX_LATE_US) {
+            fail(r, "--start-at %s passed %.1f s before the server, proxy and fleet were ready "
+                    "(more than the %.1f s allowed): give the shards more lead time",
+                 when, (double)late_us / 1e6, (double)STARTAT_MAX_LATE_US / 1e6);
+            goto finish;
+        }
+        event(r, "start_at_wait", json_pack("{s:s, s:f}", "at", when, "wait_s", late_us < 0 ? -late_us / 1e6 : 0.0));
+        if (o->output == ORCH_OUT_NORMAL && late_us < 0)
+            fprintf(stderr, "rtchaos: waiting %.1f s for --start-at %s\n", -late_us / 1e6, when);
+        if (startat_wait(o->start_at_us, &g_signal) < 0)
+            goto interrupted;
+        r->start_late_us = clock_wall_us() - o->start_at_us;
     }
     if (fleet_start(r->fl, err, sizeof err) < 0) {
         fail(r, "the client fleet could not start: %s", err);

@@ -26,6 +26,7 @@ typedef struct orch_opts {
     uint64_t seed;
     unsigned shard_index;    /* --shard i/N (N = 0: no sharding) */
     unsigned shard_count;
+    int64_t start_at_us;     /* --start-at: wall-clock µs at which the clients start (0: at once) */
     unsigned workers;        /* --workers N (0: the scenario's harness.workers) */
     orch_output output;
     const char *metrics_addr;  /* --metrics-addr HOST:PORT, or NULL for the scenario's harness.metrics_addr */

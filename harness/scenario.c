@@ -780,7 +780,7 @@ static void channels_field(ctx *c, void *obj, size_t key, int val, int keynode)
 
 static const char *const k_pub[] = {"rate_per_s", "schedule", "burst_size", "burst_every",
                                     "payload_bytes", "transport", "batch",
-                                    "idempotency_retries", "timeout", "connections", "token"};
+                                    "idempotency_retries", "timeout", "connections", "token", "start"};
 static const char *const sched_names[] = {"constant", "poisson", "bursts"};
 static const char *const pubtr_names[] = {"http", "ws"};
 
@@ -807,6 +807,7 @@ static void pub_field(ctx *c, void *obj, size_t key, int val, int keynode)
     case 8: get_duration(c, val, &p->timeout_us); break;
     case 9: get_uint(c, val, 1, 1024, &p->connections); break;
     case 10: get_str(c, val, &p->token); break;
+    case 11: get_duration(c, val, &p->start_us); break;
     }
 }
 
@@ -1976,6 +1977,8 @@ static void convert(ctx *c, scenario *s)
     }
     if (s->publishers.schedule == SCN_SCHED_BURSTS && s->publishers.burst_every_us == 0)
         err_at(c, v[9], "publishers.burst_every must be above 0");
+    if (s->publishers.start_us && s->publishers.start_us >= s->warmup_us + s->duration_us)
+        err_at(c, v[9], "publishers.start must be before the end of warmup + duration (nothing would be published)");
 
     if (v[15]) {
         walk_map(c, v[15], "network", k_network, sizeof k_network / sizeof *k_network, network_field, &s->network);
@@ -2527,12 +2530,13 @@ json_t *scenario_to_json(const scenario *s)
                                                  (int)s->channels.history));
     const scn_publishers *p = &s->publishers;
     json_object_set_new(o, "publishers",
-                        json_pack("{s:f, s:s, s:i, s:f, s:i, s:s, s:i, s:i, s:f, s:i}", "rate_per_s", p->rate_per_s,
+                        json_pack("{s:f, s:s, s:i, s:f, s:i, s:s, s:i, s:i, s:f, s:i, s:f}", "rate_per_s", p->rate_per_s,
                                   "schedule", sched_names[p->schedule], "burst_size", (int)p->burst_size,
                                   "burst_every_s", p->burst_every_us / 1e6, "payload_bytes",
                                   (int)p->payload_bytes, "transport", pubtr_names[p->transport], "batch",
                                   (int)p->batch, "idempotency_retries", (int)p->idempotency_retries,
-                                  "timeout_s", p->timeout_us / 1e6, "connections", (int)p->connections));
+                                  "timeout_s", p->timeout_us / 1e6, "connections", (int)p->connections,
+                                  "start_s", p->start_us / 1e6));
     json_t *cl = json_array();
     for (size_t i = 0; i < s->nclients; i++) {
         const scn_client_group *g = &s->clients[i];

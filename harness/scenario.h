@@ -67,6 +67,7 @@ typedef struct scn_publishers {
     uint64_t timeout_us;      /* ack deadline of a publish request before a retry (default 5 s) */
     unsigned connections;     /* parallel publish connections (default 4) */
     char *token;              /* bearer token of publish requests; NULL = none */
+    uint64_t start_us;        /* publishing starts this long after the clients (default 0) */
 } scn_publishers;
 
 typedef struct scn_reconnect {
