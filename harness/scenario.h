@@ -1,5 +1,8 @@
 /* scenario.h — a run's scenario: YAML (libyaml) → validated struct, with
- * file:line:col diagnostics, `--set path=value` overrides and durations. */
+ * file:line:col diagnostics, `--set path=value` overrides and durations.
+ * Implemented by scenario.c (the model), scenario_load.c (loading),
+ * scenario_set.c (--set), scenario_sections.c (the sections, names, JSON
+ * form), on ydoc.c (YAML with diagnostics, shared with suite files). */
 #ifndef RTCHAOS_SCENARIO_H
 #define RTCHAOS_SCENARIO_H
 #include <stddef.h>

@@ -13,110 +13,53 @@
 #include <yaml.h>
 
 #include "scenario.h"
+#include "ydoc.h"
 
-typedef struct pctx {
-    const char *path;
-    yaml_document_t *doc;
-    FILE *diag;
-    int nerr;
-} pctx;
-
-static void perr(pctx *c, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void perr(pctx *c, const yaml_node_t *n, const char *fmt, ...)
+/* Errors go to the caller's stream, one a line. */
+static void to_stream(void *arg, const char *msg)
 {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (c->diag)
-        fprintf(c->diag, "%s:%lu:%lu: %s\n", c->path, n ? (unsigned long)n->start_mark.line + 1 : 1UL,
-                n ? (unsigned long)n->start_mark.column + 1 : 1UL, msg);
-    c->nerr++;
+    if (arg)
+        fprintf(arg, "%s\n", msg);
 }
 
-static yaml_node_t *node(pctx *c, int id)
-{
-    return id ? yaml_document_get_node(c->doc, id) : NULL;
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-/* The value of key in mapping m, or NULL. */
-static yaml_node_t *get(pctx *c, yaml_node_t *m, const char *key)
-{
-    if (!m || m->type != YAML_MAPPING_NODE)
-        return NULL;
-    for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-        const char *k = scalar(node(c, p->key));
-        if (k && strcmp(k, key) == 0)
-            return node(c, p->value);
-    }
-    return NULL;
-}
-
-/* Every key of m must be one of allowed (NULL-terminated). */
-static void check_keys(pctx *c, yaml_node_t *m, const char *where, const char *const *allowed)
-{
-    if (!m || m->type != YAML_MAPPING_NODE)
-        return;
-    for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-        yaml_node_t *kn = node(c, p->key);
-        const char *k = scalar(kn);
-        int ok = 0;
-        for (const char *const *a = allowed; *a && k; a++)
-            ok |= strcmp(*a, k) == 0;
-        if (!ok) {
-            char list[512];
-            size_t off = 0;
-            for (const char *const *a = allowed; *a && off < sizeof list; a++)
-                off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", off ? ", " : "", *a);
-            perr(c, kn, "%s: unknown key '%s' (expected one of: %s)", where, k ? k : "?", list);
-        }
-    }
-}
-
-static char *dup_scalar(pctx *c, yaml_node_t *n, const char *what, int required, yaml_node_t *parent)
+static char *dup_scalar(ydoc *c, yaml_node_t *n, const char *what, int required, yaml_node_t *parent)
 {
     if (!n) {
         if (required)
-            perr(c, parent, "missing '%s'", what);
+            ydoc_err_node(c, parent, "missing '%s'", what);
         return NULL;
     }
-    const char *s = scalar(n);
+    const char *s = ydoc_scalar(n);
     if (!s) {
-        perr(c, n, "'%s' must be a string", what);
+        ydoc_err_node(c, n, "'%s' must be a string", what);
         return NULL;
     }
     return strdup(s);
 }
 
 /* A sequence of scalars (or one scalar) → array of strings. */
-static char **dup_list(pctx *c, yaml_node_t *n, const char *what, size_t *count)
+static char **dup_list(ydoc *c, yaml_node_t *n, const char *what, size_t *count)
 {
     *count = 0;
     if (!n)
         return NULL;
     if (n->type == YAML_SCALAR_NODE) {
         char **v = calloc(1, sizeof *v);
-        v[0] = strdup(scalar(n));
+        v[0] = strdup(ydoc_scalar(n));
         *count = 1;
         return v;
     }
     if (n->type != YAML_SEQUENCE_NODE) {
-        perr(c, n, "'%s' must be a list of strings", what);
+        ydoc_err_node(c, n, "'%s' must be a list of strings", what);
         return NULL;
     }
     size_t len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     char **v = calloc(len + 1, sizeof *v);
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-        yaml_node_t *x = node(c, *it);
-        const char *s = scalar(x);
+        yaml_node_t *x = ydoc_node(c, *it);
+        const char *s = ydoc_scalar(x);
         if (!s) {
-            perr(c, x, "'%s' items must be strings", what);
+            ydoc_err_node(c, x, "'%s' items must be strings", what);
             continue;
         }
         v[(*count)++] = strdup(s);
@@ -149,13 +92,13 @@ double suite_def_seconds(const char *s)
 }
 
 /* A window bound may be negative: run time before t = 0 is the warm-up. */
-static double signed_seconds_of(pctx *c, yaml_node_t *n, const char *what, double dflt)
+static double signed_seconds_of(ydoc *c, yaml_node_t *n, const char *what, double dflt)
 {
-    const char *s = n ? scalar(n) : NULL;
+    const char *s = n ? ydoc_scalar(n) : NULL;
     if (s && s[0] == '-') {
         double v = suite_def_seconds(s + 1);
         if (v < 0) {
-            perr(c, n, "'%s' must be a duration such as 15s, -2s or 500ms", what);
+            ydoc_err_node(c, n, "'%s' must be a duration such as 15s, -2s or 500ms", what);
             return dflt;
         }
         return -v;
@@ -164,32 +107,32 @@ static double signed_seconds_of(pctx *c, yaml_node_t *n, const char *what, doubl
         return dflt;
     double v = s ? suite_def_seconds(s) : -1;
     if (v < 0) {
-        perr(c, n, "'%s' must be a duration such as 15s, -2s or 500ms", what);
+        ydoc_err_node(c, n, "'%s' must be a duration such as 15s, -2s or 500ms", what);
         return dflt;
     }
     return v;
 }
 
-static double seconds_of(pctx *c, yaml_node_t *n, const char *what, double dflt)
+static double seconds_of(ydoc *c, yaml_node_t *n, const char *what, double dflt)
 {
     if (!n)
         return dflt;
-    const char *s = scalar(n);
+    const char *s = ydoc_scalar(n);
     double v = s ? suite_def_seconds(s) : -1;
     if (v < 0) {
-        perr(c, n, "'%s' must be a duration such as 15s, 500ms or 2m", what);
+        ydoc_err_node(c, n, "'%s' must be a duration such as 15s, 500ms or 2m", what);
         return dflt;
     }
     return v;
 }
 
 /* Each override must look like path=value. */
-static void check_sets(pctx *c, yaml_node_t *n, char **sets, size_t nsets, const char *what)
+static void check_sets(ydoc *c, yaml_node_t *n, char **sets, size_t nsets, const char *what)
 {
     for (size_t i = 0; i < nsets; i++) {
         const char *eq = strchr(sets[i], '=');
         if (!eq || eq == sets[i])
-            perr(c, n, "%s: '%s' is not path=value", what, sets[i]);
+            ydoc_err_node(c, n, "%s: '%s' is not path=value", what, sets[i]);
     }
 }
 
@@ -205,13 +148,13 @@ static char *resolve(const char *dir, const char *p)
 
 static const char *const op_names[] = {"<=", ">=", "<", ">", "==", "!=", NULL};
 
-static int parse_window_budget(pctx *c, yaml_node_t *n, const char *text, double from_s, double to_s,
+static int parse_window_budget(ydoc *c, yaml_node_t *n, const char *text, double from_s, double to_s,
                                suite_window_budget *b)
 {
     char metric[64], op[4];
     double v;
     if (sscanf(text, "%63s %3s %lf", metric, op, &v) != 3) {
-        perr(c, n, "restore budget '%s' is not 'METRIC OP VALUE'", text);
+        ydoc_err_node(c, n, "restore budget '%s' is not 'METRIC OP VALUE'", text);
         return -1;
     }
     int okop = 0;
@@ -221,7 +164,7 @@ static int parse_window_budget(pctx *c, yaml_node_t *n, const char *text, double
               strcmp(metric, "p95_live_ms") == 0 || strcmp(metric, "p99_live_ms") == 0 ||
               strcmp(metric, "p999_live_ms") == 0 || strcmp(metric, "max_live_ms") == 0;
     if (!okop || !okm) {
-        perr(c, n, "restore budget '%s': metric must be p50/p95/p99/p999_live_ms, max_live_ms or delivered_per_s, "
+        ydoc_err_node(c, n, "restore budget '%s': metric must be p50/p95/p99/p999_live_ms, max_live_ms or delivered_per_s, "
                    "op one of <= >= < > == !=", text);
         return -1;
     }
@@ -234,7 +177,7 @@ static int parse_window_budget(pctx *c, yaml_node_t *n, const char *text, double
     return 0;
 }
 
-static void parse_drill(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
+static void parse_drill(ydoc *c, yaml_node_t *n, suite_def *s, suite_entry *e)
 {
     static const char *const keys[] = {"server", "watch", "actions", "symptom", "restore", NULL};
     static const char *const server_keys[] = {"args", "config", NULL};
@@ -244,36 +187,36 @@ static void parse_drill(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
     static const char *const restore_keys[] = {"from", "to", "budgets", NULL};
     suite_drill *d = &e->drill;
     if (n->type != YAML_MAPPING_NODE) {
-        perr(c, n, "'drill' must be a mapping");
+        ydoc_err_node(c, n, "'drill' must be a mapping");
         return;
     }
     d->present = 1;
-    check_keys(c, n, "drill", keys);
-    yaml_node_t *srv = get(c, n, "server");
+    ydoc_check_keys(c, n, "drill", keys);
+    yaml_node_t *srv = ydoc_get(c, n, "server");
     if (srv) {
-        check_keys(c, srv, "drill.server", server_keys);
-        d->server_args = dup_list(c, get(c, srv, "args"), "drill.server.args", &d->nserver_args);
-        yaml_node_t *cfg = get(c, srv, "config");
-        if (cfg && scalar(cfg)) {
-            d->server_config = resolve(s->dir, scalar(cfg));
+        ydoc_check_keys(c, srv, "drill.server", server_keys);
+        d->server_args = dup_list(c, ydoc_get(c, srv, "args"), "drill.server.args", &d->nserver_args);
+        yaml_node_t *cfg = ydoc_get(c, srv, "config");
+        if (cfg && ydoc_scalar(cfg)) {
+            d->server_config = resolve(s->dir, ydoc_scalar(cfg));
             if (access(d->server_config, R_OK) != 0)
-                perr(c, cfg, "drill.server.config: cannot read %s", d->server_config);
+                ydoc_err_node(c, cfg, "drill.server.config: cannot read %s", d->server_config);
         }
     }
-    yaml_node_t *w = get(c, n, "watch");
+    yaml_node_t *w = ydoc_get(c, n, "watch");
     if (w && w->type == YAML_SEQUENCE_NODE) {
         size_t len = (size_t)(w->data.sequence.items.top - w->data.sequence.items.start);
         d->watches = calloc(len ? len : 1, sizeof *d->watches);
         for (yaml_node_item_t *it = w->data.sequence.items.start; it < w->data.sequence.items.top; it++) {
-            yaml_node_t *x = node(c, *it);
+            yaml_node_t *x = ydoc_node(c, *it);
             suite_watch *sw = &d->watches[d->nwatches++];
-            check_keys(c, x, "drill.watch[]", watch_keys);
-            sw->metric = dup_scalar(c, get(c, x, "metric"), "metric", 1, x);
-            sw->name = dup_scalar(c, get(c, x, "name"), "name", 0, x);
+            ydoc_check_keys(c, x, "drill.watch[]", watch_keys);
+            sw->metric = dup_scalar(c, ydoc_get(c, x, "metric"), "metric", 1, x);
+            sw->name = dup_scalar(c, ydoc_get(c, x, "name"), "name", 0, x);
             if (!sw->name && sw->metric)
                 sw->name = strdup(sw->metric);
-            sw->labels = dup_scalar(c, get(c, x, "labels"), "labels", 0, x);
-            const char *ex = scalar(get(c, x, "expect"));
+            sw->labels = dup_scalar(c, ydoc_get(c, x, "labels"), "labels", 0, x);
+            const char *ex = ydoc_scalar(ydoc_get(c, x, "expect"));
             if (!ex || strcmp(ex, "increase") == 0)
                 sw->expect = SUITE_EXPECT_INCREASE;
             else if (strcmp(ex, "above") == 0)
@@ -283,72 +226,72 @@ static void parse_drill(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
             else if (strcmp(ex, "flat") == 0)
                 sw->expect = SUITE_EXPECT_FLAT;
             else
-                perr(c, get(c, x, "expect"), "expect: '%s' is not increase, above, below or flat", ex);
-            const char *v = scalar(get(c, x, "value"));
+                ydoc_err_node(c, ydoc_get(c, x, "expect"), "expect: '%s' is not increase, above, below or flat", ex);
+            const char *v = ydoc_scalar(ydoc_get(c, x, "value"));
             sw->value = v ? strtod(v, NULL) : 0;
-            yaml_node_t *win = get(c, x, "window");
+            yaml_node_t *win = ydoc_get(c, x, "window");
             sw->from_s = -1e9; /* no window: every sample */
             sw->to_s = -1;
             if (win) {
                 if (win->type != YAML_SEQUENCE_NODE || win->data.sequence.items.top - win->data.sequence.items.start != 2)
-                    perr(c, win, "window must be [FROM, TO] durations");
+                    ydoc_err_node(c, win, "window must be [FROM, TO] durations");
                 else {
-                    sw->from_s = signed_seconds_of(c, node(c, win->data.sequence.items.start[0]), "window", 0);
-                    sw->to_s = seconds_of(c, node(c, win->data.sequence.items.start[1]), "window", -1);
+                    sw->from_s = signed_seconds_of(c, ydoc_node(c, win->data.sequence.items.start[0]), "window", 0);
+                    sw->to_s = seconds_of(c, ydoc_node(c, win->data.sequence.items.start[1]), "window", -1);
                 }
             }
         }
     } else if (w) {
-        perr(c, w, "drill.watch must be a list");
+        ydoc_err_node(c, w, "drill.watch must be a list");
     }
-    yaml_node_t *a = get(c, n, "actions");
+    yaml_node_t *a = ydoc_get(c, n, "actions");
     if (a && a->type == YAML_SEQUENCE_NODE) {
         size_t len = (size_t)(a->data.sequence.items.top - a->data.sequence.items.start);
         d->actions = calloc(len ? len : 1, sizeof *d->actions);
         for (yaml_node_item_t *it = a->data.sequence.items.start; it < a->data.sequence.items.top; it++) {
-            yaml_node_t *x = node(c, *it);
+            yaml_node_t *x = ydoc_node(c, *it);
             suite_action *sa = &d->actions[d->nactions++];
-            check_keys(c, x, "drill.actions[]", action_keys);
-            yaml_node_t *at = get(c, x, "at");
+            ydoc_check_keys(c, x, "drill.actions[]", action_keys);
+            yaml_node_t *at = ydoc_get(c, x, "at");
             if (!at)
-                perr(c, x, "drill action: missing 'at'");
+                ydoc_err_node(c, x, "drill action: missing 'at'");
             sa->at_s = seconds_of(c, at, "at", 0);
-            sa->method = dup_scalar(c, get(c, x, "method"), "method", 0, x);
+            sa->method = dup_scalar(c, ydoc_get(c, x, "method"), "method", 0, x);
             if (!sa->method)
                 sa->method = strdup("POST");
             else if (strcmp(sa->method, "POST") != 0 && strcmp(sa->method, "GET") != 0)
-                perr(c, get(c, x, "method"), "method must be POST or GET");
-            sa->path = dup_scalar(c, get(c, x, "path"), "path", 1, x);
+                ydoc_err_node(c, ydoc_get(c, x, "method"), "method must be POST or GET");
+            sa->path = dup_scalar(c, ydoc_get(c, x, "path"), "path", 1, x);
             if (sa->path && sa->path[0] != '/')
-                perr(c, get(c, x, "path"), "path must start with /");
-            sa->body = dup_scalar(c, get(c, x, "body"), "body", 0, x);
-            sa->token = dup_scalar(c, get(c, x, "token"), "token", 0, x);
-            const char *pad = scalar(get(c, x, "body_pad"));
+                ydoc_err_node(c, ydoc_get(c, x, "path"), "path must start with /");
+            sa->body = dup_scalar(c, ydoc_get(c, x, "body"), "body", 0, x);
+            sa->token = dup_scalar(c, ydoc_get(c, x, "token"), "token", 0, x);
+            const char *pad = ydoc_scalar(ydoc_get(c, x, "body_pad"));
             if (pad) {
                 char *end;
                 unsigned long v = strtoul(pad, &end, 10);
                 if (*end || v == 0 || v > (64UL << 20) || sa->body)
-                    perr(c, get(c, x, "body_pad"), "body_pad must be 1..67108864 bytes, and not with 'body'");
+                    ydoc_err_node(c, ydoc_get(c, x, "body_pad"), "body_pad must be 1..67108864 bytes, and not with 'body'");
                 else
                     sa->body_pad = v;
             }
-            const char *rep = scalar(get(c, x, "repeat"));
+            const char *rep = ydoc_scalar(ydoc_get(c, x, "repeat"));
             sa->repeat = 1;
             if (rep) {
                 char *end;
                 unsigned long v = strtoul(rep, &end, 10);
                 if (*end || v == 0 || v > 100000)
-                    perr(c, get(c, x, "repeat"), "repeat must be 1..100000");
+                    ydoc_err_node(c, ydoc_get(c, x, "repeat"), "repeat must be 1..100000");
                 else
                     sa->repeat = (unsigned)v;
             }
             size_t nexp = 0;
-            char **exp = dup_list(c, get(c, x, "expect"), "expect", &nexp);
+            char **exp = dup_list(c, ydoc_get(c, x, "expect"), "expect", &nexp);
             for (size_t k = 0; k < nexp; k++) {
                 char *end;
                 long v = strtol(exp[k], &end, 10);
                 if (*end || v < 100 || v > 599 || sa->nexpect >= SUITE_EXPECT_MAX)
-                    perr(c, get(c, x, "expect"), "expect: '%s' is not an HTTP status (at most %d)", exp[k],
+                    ydoc_err_node(c, ydoc_get(c, x, "expect"), "expect: '%s' is not an HTTP status (at most %d)", exp[k],
                          SUITE_EXPECT_MAX);
                 else
                     sa->expect[sa->nexpect++] = (int)v;
@@ -356,20 +299,20 @@ static void parse_drill(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
             free_list(exp, nexp);
         }
     } else if (a) {
-        perr(c, a, "drill.actions must be a list");
+        ydoc_err_node(c, a, "drill.actions must be a list");
     }
     static const char *const blocks[] = {"symptom", "restore"};
     for (int k = 0; k < 2; k++) {
-        yaml_node_t *r = get(c, n, blocks[k]);
+        yaml_node_t *r = ydoc_get(c, n, blocks[k]);
         if (!r)
             continue;
         char where[32];
         snprintf(where, sizeof where, "drill.%s", blocks[k]);
-        check_keys(c, r, where, restore_keys);
-        double from = seconds_of(c, get(c, r, "from"), "from", 0);
-        double to = seconds_of(c, get(c, r, "to"), "to", -1);
+        ydoc_check_keys(c, r, where, restore_keys);
+        double from = seconds_of(c, ydoc_get(c, r, "from"), "from", 0);
+        double to = seconds_of(c, ydoc_get(c, r, "to"), "to", -1);
         size_t nb;
-        char **bs = dup_list(c, get(c, r, "budgets"), where, &nb);
+        char **bs = dup_list(c, ydoc_get(c, r, "budgets"), where, &nb);
         suite_window_budget *grown = realloc(d->budgets, (d->nbudgets + nb + 1) * sizeof *grown);
         if (!grown) {
             free_list(bs, nb);
@@ -388,50 +331,50 @@ static void parse_drill(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
     }
 }
 
-static void parse_entry(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
+static void parse_entry(ydoc *c, yaml_node_t *n, suite_def *s, suite_entry *e)
 {
     static const char *const keys[] = {"id", "title", "question", "scenario", "set", "short", "answer",
                                        "not_runnable", "partial", "runbook", "timeout", "drill", "verdicts", "require",
                                        "local_only", NULL};
     e->line = (int)n->start_mark.line + 1;
     if (n->type != YAML_MAPPING_NODE) {
-        perr(c, n, "each entry must be a mapping");
+        ydoc_err_node(c, n, "each entry must be a mapping");
         return;
     }
-    check_keys(c, n, "entry", keys);
-    e->id = dup_scalar(c, get(c, n, "id"), "id", 1, n);
+    ydoc_check_keys(c, n, "entry", keys);
+    e->id = dup_scalar(c, ydoc_get(c, n, "id"), "id", 1, n);
     if (e->id) {
         for (const char *p = e->id; *p; p++)
             if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' || *p == '_')) {
-                perr(c, get(c, n, "id"), "id '%s' may hold only a-z, 0-9, - and _ (it names a folder)", e->id);
+                ydoc_err_node(c, ydoc_get(c, n, "id"), "id '%s' may hold only a-z, 0-9, - and _ (it names a folder)", e->id);
                 break;
             }
     }
-    e->title = dup_scalar(c, get(c, n, "title"), "title", 1, n);
-    yaml_node_t *q = get(c, n, "question");
+    e->title = dup_scalar(c, ydoc_get(c, n, "title"), "title", 1, n);
+    yaml_node_t *q = ydoc_get(c, n, "question");
     if (q) {
-        const char *qs = scalar(q);
+        const char *qs = ydoc_scalar(q);
         char *end = NULL;
         long v = qs ? strtol(qs, &end, 10) : 0;
         if (!qs || *end || v < 1 || v > SUITE_MAX_QUESTIONS)
-            perr(c, q, "question must be a number 1..%d", SUITE_MAX_QUESTIONS);
+            ydoc_err_node(c, q, "question must be a number 1..%d", SUITE_MAX_QUESTIONS);
         else if (!s->questions[v])
-            perr(c, q, "question %ld is not in the suite's 'questions' list", v);
+            ydoc_err_node(c, q, "question %ld is not in the suite's 'questions' list", v);
         else
             e->question = (int)v;
     }
-    e->not_runnable = dup_scalar(c, get(c, n, "not_runnable"), "not_runnable", 0, n);
-    e->partial = dup_scalar(c, get(c, n, "partial"), "partial", 0, n);
-    e->local_only = dup_scalar(c, get(c, n, "local_only"), "local_only", 0, n);
-    e->runbook = dup_scalar(c, get(c, n, "runbook"), "runbook", 0, n);
-    yaml_node_t *sc = get(c, n, "scenario");
+    e->not_runnable = dup_scalar(c, ydoc_get(c, n, "not_runnable"), "not_runnable", 0, n);
+    e->partial = dup_scalar(c, ydoc_get(c, n, "partial"), "partial", 0, n);
+    e->local_only = dup_scalar(c, ydoc_get(c, n, "local_only"), "local_only", 0, n);
+    e->runbook = dup_scalar(c, ydoc_get(c, n, "runbook"), "runbook", 0, n);
+    yaml_node_t *sc = ydoc_get(c, n, "scenario");
     e->scenario_as_written = dup_scalar(c, sc, "scenario", 0, n);
     if (!e->not_runnable && !e->scenario_as_written)
-        perr(c, n, "entry '%s': needs 'scenario' (or 'not_runnable' with the reason)", e->id ? e->id : "?");
+        ydoc_err_node(c, n, "entry '%s': needs 'scenario' (or 'not_runnable' with the reason)", e->id ? e->id : "?");
     if (e->scenario_as_written) {
         e->scenario = resolve(s->dir, e->scenario_as_written);
         if (access(e->scenario, R_OK) != 0)
-            perr(c, sc, "scenario %s: cannot read %s", e->scenario_as_written, e->scenario);
+            ydoc_err_node(c, sc, "scenario %s: cannot read %s", e->scenario_as_written, e->scenario);
     }
     if (e->runbook) {
         /* runbooks are named from the repository root (docs/runbooks/…);
@@ -440,17 +383,17 @@ static void parse_entry(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
         char *root = resolve(s->dir, "../..");
         char *fromroot = resolve(root, e->runbook);
         if (access(rel, R_OK) != 0 && access(fromroot, R_OK) != 0)
-            perr(c, get(c, n, "runbook"), "runbook %s: no such file", e->runbook);
+            ydoc_err_node(c, ydoc_get(c, n, "runbook"), "runbook %s: no such file", e->runbook);
         free(rel);
         free(root);
         free(fromroot);
     }
-    e->sets = dup_list(c, get(c, n, "set"), "set", &e->nsets);
-    check_sets(c, get(c, n, "set"), e->sets, e->nsets, "set");
-    e->short_sets = dup_list(c, get(c, n, "short"), "short", &e->nshort_sets);
-    check_sets(c, get(c, n, "short"), e->short_sets, e->nshort_sets, "short");
-    e->answer = dup_list(c, get(c, n, "answer"), "answer", &e->nanswer);
-    e->require = dup_list(c, get(c, n, "require"), "require", &e->nrequire);
+    e->sets = dup_list(c, ydoc_get(c, n, "set"), "set", &e->nsets);
+    check_sets(c, ydoc_get(c, n, "set"), e->sets, e->nsets, "set");
+    e->short_sets = dup_list(c, ydoc_get(c, n, "short"), "short", &e->nshort_sets);
+    check_sets(c, ydoc_get(c, n, "short"), e->short_sets, e->nshort_sets, "short");
+    e->answer = dup_list(c, ydoc_get(c, n, "answer"), "answer", &e->nanswer);
+    e->require = dup_list(c, ydoc_get(c, n, "require"), "require", &e->nrequire);
     for (size_t i = 0; i < e->nrequire; i++) {
         char m[128], op[4];
         double v;
@@ -459,19 +402,19 @@ static void parse_entry(pctx *c, yaml_node_t *n, suite_def *s, suite_entry *e)
             for (const char *const *o = op_names; *o; o++)
                 okop |= strcmp(*o, op) == 0;
         if (!okop)
-            perr(c, get(c, n, "require"), "require: '%s' is not 'METRIC OP VALUE' (OP one of <= >= < > == !=)",
+            ydoc_err_node(c, ydoc_get(c, n, "require"), "require: '%s' is not 'METRIC OP VALUE' (OP one of <= >= < > == !=)",
                  e->require[i]);
     }
-    e->timeout_s = seconds_of(c, get(c, n, "timeout"), "timeout", s->timeout_s);
-    yaml_node_t *vn = get(c, n, "verdicts");
+    e->timeout_s = seconds_of(c, ydoc_get(c, n, "timeout"), "timeout", s->timeout_s);
+    yaml_node_t *vn = ydoc_get(c, n, "verdicts");
     if (vn) {
-        const char *v = scalar(vn);
+        const char *v = ydoc_scalar(vn);
         if (v && strcmp(v, "informational") == 0)
             e->verdicts_informational = 1;
         else if (!v || strcmp(v, "gate") != 0)
-            perr(c, vn, "verdicts: expected 'gate' (default) or 'informational'");
+            ydoc_err_node(c, vn, "verdicts: expected 'gate' (default) or 'informational'");
     }
-    yaml_node_t *d = get(c, n, "drill");
+    yaml_node_t *d = ydoc_get(c, n, "drill");
     if (d)
         parse_drill(c, d, s, e);
 }
@@ -482,90 +425,71 @@ int suite_def_load(const char *path, suite_def *out, FILE *diag, int *nerrors)
                                            NULL};
     static const char *const def_keys[] = {"set", "short", "timeout", NULL};
     memset(out, 0, sizeof *out);
-    pctx c = {path, NULL, diag, 0};
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (diag)
-            fprintf(diag, "%s: %s\n", path, strerror(errno));
+    ydoc c = {.file = path, .emit = to_stream, .emit_arg = diag};
+    if (ydoc_parse_file(&c) < 0) {
+        ydoc_free(&c);
         if (nerrors)
             *nerrors = 1;
         return -1;
     }
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, f);
-    if (!yaml_parser_load(&parser, &doc)) {
-        if (diag)
-            fprintf(diag, "%s:%lu:%lu: %s\n", path, (unsigned long)parser.problem_mark.line + 1,
-                    (unsigned long)parser.problem_mark.column + 1, parser.problem ? parser.problem : "YAML error");
-        yaml_parser_delete(&parser);
-        fclose(f);
-        if (nerrors)
-            *nerrors = 1;
-        return -1;
-    }
-    c.doc = &doc;
     out->path = strdup(path);
     char *tmp = strdup(path);
     out->dir = strdup(dirname(tmp));
     free(tmp);
     out->timeout_s = 600;
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    yaml_node_t *root = yaml_document_get_root_node(&c.doc);
     if (!root || root->type != YAML_MAPPING_NODE) {
-        perr(&c, root, "a suite file is a mapping with 'suite', 'title' and 'entries'");
+        ydoc_err_node(&c, root, "a suite file is a mapping with 'suite', 'title' and 'entries'");
         goto done;
     }
-    check_keys(&c, root, "suite", top_keys);
-    out->name = dup_scalar(&c, get(&c, root, "suite"), "suite", 1, root);
-    out->title = dup_scalar(&c, get(&c, root, "title"), "title", 1, root);
-    out->description = dup_scalar(&c, get(&c, root, "description"), "description", 0, root);
-    yaml_node_t *qs = get(&c, root, "questions");
+    ydoc_check_keys(&c, root, "suite", top_keys);
+    out->name = dup_scalar(&c, ydoc_get(&c, root, "suite"), "suite", 1, root);
+    out->title = dup_scalar(&c, ydoc_get(&c, root, "title"), "title", 1, root);
+    out->description = dup_scalar(&c, ydoc_get(&c, root, "description"), "description", 0, root);
+    yaml_node_t *qs = ydoc_get(&c, root, "questions");
     if (qs) {
         if (qs->type != YAML_MAPPING_NODE) {
-            perr(&c, qs, "'questions' must map numbers to question texts");
+            ydoc_err_node(&c, qs, "'questions' must map numbers to question texts");
         } else {
             for (yaml_node_pair_t *p = qs->data.mapping.pairs.start; p < qs->data.mapping.pairs.top; p++) {
-                const char *k = scalar(node(&c, p->key)), *v = scalar(node(&c, p->value));
+                const char *k = ydoc_scalar(ydoc_node(&c, p->key)), *v = ydoc_scalar(ydoc_node(&c, p->value));
                 char *end = NULL;
                 long q = k ? strtol(k, &end, 10) : 0;
                 if (!k || *end || q < 1 || q > SUITE_MAX_QUESTIONS || !v)
-                    perr(&c, node(&c, p->key), "questions: key must be 1..%d and the value a string",
+                    ydoc_err_node(&c, ydoc_node(&c, p->key), "questions: key must be 1..%d and the value a string",
                          SUITE_MAX_QUESTIONS);
                 else
                     out->questions[q] = strdup(v);
             }
         }
     }
-    yaml_node_t *def = get(&c, root, "defaults");
+    yaml_node_t *def = ydoc_get(&c, root, "defaults");
     if (def) {
-        check_keys(&c, def, "defaults", def_keys);
-        out->sets = dup_list(&c, get(&c, def, "set"), "defaults.set", &out->nsets);
-        check_sets(&c, get(&c, def, "set"), out->sets, out->nsets, "defaults.set");
-        out->short_sets = dup_list(&c, get(&c, def, "short"), "defaults.short", &out->nshort_sets);
-        check_sets(&c, get(&c, def, "short"), out->short_sets, out->nshort_sets, "defaults.short");
-        out->timeout_s = seconds_of(&c, get(&c, def, "timeout"), "defaults.timeout", out->timeout_s);
+        ydoc_check_keys(&c, def, "defaults", def_keys);
+        out->sets = dup_list(&c, ydoc_get(&c, def, "set"), "defaults.set", &out->nsets);
+        check_sets(&c, ydoc_get(&c, def, "set"), out->sets, out->nsets, "defaults.set");
+        out->short_sets = dup_list(&c, ydoc_get(&c, def, "short"), "defaults.short", &out->nshort_sets);
+        check_sets(&c, ydoc_get(&c, def, "short"), out->short_sets, out->nshort_sets, "defaults.short");
+        out->timeout_s = seconds_of(&c, ydoc_get(&c, def, "timeout"), "defaults.timeout", out->timeout_s);
     }
-    yaml_node_t *es = get(&c, root, "entries");
+    yaml_node_t *es = ydoc_get(&c, root, "entries");
     if (!es || es->type != YAML_SEQUENCE_NODE || es->data.sequence.items.top == es->data.sequence.items.start) {
-        perr(&c, es ? es : root, "'entries' must be a non-empty list");
+        ydoc_err_node(&c, es ? es : root, "'entries' must be a non-empty list");
         goto done;
     }
     size_t len = (size_t)(es->data.sequence.items.top - es->data.sequence.items.start);
     out->entries = calloc(len, sizeof *out->entries);
     for (yaml_node_item_t *it = es->data.sequence.items.start; it < es->data.sequence.items.top; it++) {
         suite_entry *e = &out->entries[out->nentries++];
-        parse_entry(&c, node(&c, *it), out, e);
+        parse_entry(&c, ydoc_node(&c, *it), out, e);
         for (size_t j = 0; e->id && j + 1 < out->nentries; j++)
             if (out->entries[j].id && strcmp(out->entries[j].id, e->id) == 0)
-                perr(&c, node(&c, *it), "entry id '%s' is used twice", e->id);
+                ydoc_err_node(&c, ydoc_node(&c, *it), "entry id '%s' is used twice", e->id);
     }
 done:
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
-    fclose(f);
+    ydoc_free(&c);
     if (nerrors)
-        *nerrors = c.nerr;
+        *nerrors = (int)c.nerr;
     if (c.nerr) {
         suite_def_free(out);
         return -1;

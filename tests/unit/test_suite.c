@@ -145,7 +145,7 @@ static void test_suite_parse_errors_have_positions(void **state)
     assert_non_null(strstr(e, ":5:9: id 'Has Space' may hold only a-z, 0-9, - and _"));
     assert_non_null(strstr(e, ":7:15: scenario nowhere.yaml: cannot read"));
     assert_non_null(strstr(e, ":10:15: question 4 is not in the suite's 'questions' list"));
-    assert_non_null(strstr(e, ":12:5: entry: unknown key 'colour'"));
+    assert_non_null(strstr(e, ":12:5: unknown key 'colour' in entry; expected one of: id, title,"));
     assert_non_null(strstr(e, "entry 'two': needs 'scenario' (or 'not_runnable' with the reason)"));
     assert_non_null(strstr(e, "entry id 'two' is used twice"));
     assert_non_null(strstr(e, "set: 'novalue' is not path=value"));
