@@ -6,6 +6,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <hiredis/adapters/libev.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,21 +22,46 @@
  * PUBLISHed on rtc:ev:C as "SEQ EPOCH TS_US PUB_WALL_US DATA".
  *
  * PUBLISH: KEYS seq stream epoch idemkey(or "") ; ARGV data ts maxlen
- * idem_ttl_ms pubsub_channel epoch_candidate pub_wall_us. The epoch is made
- * when missing (Redis never had the channel, or lost it). Replies
- * {dup(0/1), seq, epoch}. */
+ * idem_ttl_ms pubsub_channel epoch_candidate pub_wall_us max_age_ms. The
+ * epoch is made when missing (Redis never had the channel, or lost it).
+ * Replies {dup(0/1), seq, epoch, trimmed_by_age}.
+ *
+ * The stream is trimmed by count (XADD MAXLEN) and, with an age bound, by
+ * age: entry ids are seqs, not times, so the script reads the oldest
+ * entries' publish times (field 'pw', third of four) and XTRIM MINIDs past
+ * the leading ones older than the bound — at most 100 a publish, and one
+ * publish adds one, so it keeps up; usually it reads one entry. A channel
+ * nobody publishes on is aged out whole: the stream expires max_age_ms
+ * after its last event (seq and epoch stay, so nothing looks lost). */
 static const char LUA_PUBLISH[] =
     "local e = redis.call('GET', KEYS[3])\n"
     "if not e then e = ARGV[6]; redis.call('SET', KEYS[3], e) end\n"
     "if KEYS[4] ~= '' then\n"
     "  local old = redis.call('GET', KEYS[4])\n"
-    "  if old then return {1, tonumber(old), e} end\n"
+    "  if old then return {1, tonumber(old), e, 0} end\n"
     "end\n"
     "local seq = redis.call('INCR', KEYS[1])\n"
     "if KEYS[4] ~= '' then redis.call('SET', KEYS[4], seq, 'PX', ARGV[4]) end\n"
     "redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], seq .. '-0', 'e', e, 'ts', ARGV[2], 'pw', ARGV[7], 'd', ARGV[1])\n"
+    "local trimmed = 0\n"
+    "if ARGV[8] ~= '0' then\n"
+    "  local cutoff = tonumber(ARGV[7]) - tonumber(ARGV[8]) * 1000\n"
+    "  local function old(ent) return tonumber(ent[2][6]) < cutoff end\n"
+    "  local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)\n"
+    "  if #first == 1 and old(first[1]) then\n"
+    "    local ents = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 100)\n"
+    "    local keep = nil\n"
+    "    for i = 1, #ents do\n"
+    "      if not old(ents[i]) then keep = ents[i][1]; break end\n"
+    "      trimmed = trimmed + 1\n"
+    "    end\n"
+    "    if keep then redis.call('XTRIM', KEYS[2], 'MINID', keep)\n"
+    "    else redis.call('XTRIM', KEYS[2], 'MINID', (tonumber(string.match(ents[#ents][1], '^%d+')) + 1) .. '-0') end\n"
+    "  end\n"
+    "  redis.call('PEXPIRE', KEYS[2], ARGV[8])\n"
+    "end\n"
     "redis.call('PUBLISH', ARGV[5], seq .. ' ' .. e .. ' ' .. ARGV[2] .. ' ' .. ARGV[7] .. ' ' .. ARGV[1])\n"
-    "return {0, seq, e}\n";
+    "return {0, seq, e, trimmed}\n";
 
 /* LOAD / FILL: KEYS seq stream epoch ; ARGV epoch_candidate from count.
  * from = 0: the last COUNT entries (a node's first look at the channel);
@@ -65,6 +91,10 @@ struct broker {
     struct ev_loop *loop;
     char host[128];
     int port, db;
+    /* AUTH credentials from the URL: never logged, never in an error */
+    char user[128], pass[256];
+    int auth_logged;            /* the refusal was logged once; again only after a success */
+    uint64_t auth_retry_us;     /* monotonic: no reconnect before (credentials refused) */
     redisAsyncContext *cmd, *sub;
     int cmd_up, sub_up;
     int stopping;
@@ -74,7 +104,7 @@ struct broker {
     uint64_t last_reply_us;     /* monotonic: cmd's last reply */
     uint64_t ping_sent_us;      /* 0 = no PING out */
     /* metrics */
-    uint64_t reconnects, link_drops, fills, holes, dups, epoch_changes, pub_timeouts;
+    uint64_t reconnects, link_drops, fills, holes, dups, epoch_changes, pub_timeouts, aged_out, auth_failures;
     uint64_t lag_buckets[LAG_N + 1], lag_count;
     double lag_sum_s;
 };
@@ -169,7 +199,7 @@ static void on_pub_reply(redisAsyncContext *ac, void *r, void *priv)
     b->inflight--;
     b->last_reply_us = clock_mono_us();
     p->done++;
-    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3 ||
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 4 ||
         rep->element[1]->type != REDIS_REPLY_INTEGER) {
         p->failed = 1;
         snprintf(p->err, sizeof(p->err), "Redis: %s",
@@ -178,6 +208,8 @@ static void on_pub_reply(redisAsyncContext *ac, void *r, void *priv)
         json_array_set_new(p->seqs, i, json_integer(rep->element[1]->integer));
         if (rep->element[0]->integer)
             p->dups++;
+        if (rep->element[3]->type == REDIS_REPLY_INTEGER)
+            b->aged_out += (uint64_t)rep->element[3]->integer;
     }
     if (p->done == p->n)
         pub_finish(p);
@@ -213,7 +245,7 @@ int broker_publish(srv *S, session *s, channel *ch, const broker_item *items, si
 
     const char *name = ch->hist.name;
     char kseq[ENV_CH_MAX + 16], kst[ENV_CH_MAX + 16], kep[ENV_CH_MAX + 16], kid[ENV_CH_MAX + 160],
-        pubch[ENV_CH_MAX + 16], ts[24], maxlen[24], ttl[24], pw[24], cand[ENV_EPOCH_MAX + 1];
+        pubch[ENV_CH_MAX + 16], ts[24], maxlen[24], ttl[24], pw[24], age[24], cand[ENV_EPOCH_MAX + 1];
     key(kseq, sizeof(kseq), name, "seq");
     key(kst, sizeof(kst), name, "s");
     key(kep, sizeof(kep), name, "e");
@@ -223,6 +255,7 @@ int broker_publish(srv *S, session *s, channel *ch, const broker_item *items, si
      * five minutes (ids repeated later than that publish again) */
     snprintf(ttl, sizeof(ttl), "%lld",
              (long long)(S->cfg->history_max_age_ms ? S->cfg->history_max_age_ms : 300000));
+    snprintf(age, sizeof(age), "%lld", (long long)S->cfg->history_max_age_ms);
     channels_new_epoch(S, cand);
     /* Nothing answers before the loop runs again, so a failure here only
      * counts the event done; the answer is decided after the loop. */
@@ -239,12 +272,12 @@ int broker_publish(srv *S, session *s, channel *ch, const broker_item *items, si
         snprintf(ts, sizeof(ts), "%lld", (long long)items[i].ts_us);
         snprintf(pw, sizeof(pw), "%lld", (long long)clock_wall_us());
         const char *argv[] = {"EVAL", LUA_PUBLISH, "4", kseq, kst, kep, kid,
-                              items[i].data, ts, maxlen, ttl, pubch, cand, pw};
-        size_t argl[14];
-        for (int k = 0; k < 14; k++)
+                              items[i].data, ts, maxlen, ttl, pubch, cand, pw, age};
+        size_t argl[15];
+        for (int k = 0; k < 15; k++)
             argl[k] = strlen(argv[k]);
         argl[7] = items[i].data_len;
-        if (!slot || redisAsyncCommandArgv(b->cmd, on_pub_reply, slot, 14, argv, argl) != REDIS_OK) {
+        if (!slot || redisAsyncCommandArgv(b->cmd, on_pub_reply, slot, 15, argv, argl) != REDIS_OK) {
             free(slot);
             p->failed = 1;
             snprintf(p->err, sizeof(p->err), "the Redis link is down");
@@ -574,19 +607,10 @@ static void select_db(broker *b, redisAsyncContext *ac)
     }
 }
 
-static void on_connect(const redisAsyncContext *ac, int status)
+/* A link whose connection (and AUTH) is done. */
+static void link_ready(broker *b, int is_cmd)
 {
-    srv *S = ac->data;
-    broker *b = S->bk;
-    int is_cmd = ac == b->cmd;
-    if (status != REDIS_OK) {
-        /* hiredis frees the context after this callback */
-        if (is_cmd)
-            b->cmd = NULL;
-        else
-            b->sub = NULL;
-        return;
-    }
+    srv *S = b->S;
     log_info("broker: %s link to Redis %s:%d up", is_cmd ? "command" : "pub/sub", b->host, b->port);
     if (b->ever_up & (is_cmd ? 1 : 2))
         b->reconnects++;
@@ -604,6 +628,59 @@ static void on_connect(const redisAsyncContext *ac, int status)
         if (b->cmd_up)
             for_each_channel(S, reload_channel);
     }
+}
+
+static void on_auth_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+    (void)priv;
+    srv *S = ac->data;
+    broker *b = S ? S->bk : NULL;
+    redisReply *rep = r;
+    if (!b || b->stopping || !rep) /* no reply: the link went, on_disconnect says so */
+        return;
+    int is_cmd = ac == b->cmd;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        /* Redis's words (WRONGPASS…, "called without any password
+         * configured") name no secret; the user name is not one either */
+        b->auth_failures++;
+        if (!b->auth_logged)
+            log_error("broker: Redis %s:%d refused the credentials of user '%s': %s (retrying every %d ms)",
+                      b->host, b->port, b->user[0] ? b->user : "default", rep->str, BROKER_AUTH_RETRY_MS);
+        b->auth_logged = 1;
+        b->auth_retry_us = clock_mono_us() + (uint64_t)BROKER_AUTH_RETRY_MS * 1000;
+        redisAsyncDisconnect(ac); /* on_disconnect clears the link; the tick retries later */
+        return;
+    }
+    if (b->auth_logged)
+        log_info("broker: Redis %s:%d accepted the credentials of user '%s'", b->host, b->port,
+                 b->user[0] ? b->user : "default");
+    b->auth_logged = 0;
+    link_ready(b, is_cmd);
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+    srv *S = ac->data;
+    broker *b = S->bk;
+    int is_cmd = ac == b->cmd;
+    if (status != REDIS_OK) {
+        /* hiredis frees the context after this callback */
+        if (is_cmd)
+            b->cmd = NULL;
+        else
+            b->sub = NULL;
+        return;
+    }
+    if (b->pass[0]) {
+        /* AUTH goes first on the link; the link is up when Redis said yes */
+        const char *argv[] = {"AUTH", b->user, b->pass};
+        int n = b->user[0] ? 3 : 2;
+        if (!b->user[0])
+            argv[1] = b->pass;
+        redisAsyncCommandArgv((redisAsyncContext *)ac, on_auth_reply, NULL, n, argv, NULL);
+        return;
+    }
+    link_ready(b, is_cmd);
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -674,7 +751,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     broker *b = w->data;
-    if (!b->cmd || !b->sub) {
+    if ((!b->cmd || !b->sub) && clock_mono_us() >= b->auth_retry_us) {
         if (!b->cmd)
             b->cmd = connect_one(b);
         if (!b->sub)
@@ -693,33 +770,87 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
         for_each_channel(b->S, fill_if_due);
 }
 
+/* Decodes %XX escapes of a URL's user or password (RFC 3986) into out.
+ * Returns 0, or -1 when out is too small or an escape is malformed. */
+static int pct_decode(const char *in, size_t len, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        int c = (unsigned char)in[i];
+        if (c == '%') {
+            if (i + 2 >= len)
+                return -1;
+            char hex[3] = {in[i + 1], in[i + 2], 0}, *e;
+            unsigned v = (unsigned)strtoul(hex, &e, 16);
+            if (*e || !isxdigit((unsigned char)hex[0]) || !v) /* %00 would cut the string */
+                return -1;
+            c = (int)v;
+            i += 2;
+        }
+        if (n + 1 >= cap)
+            return -1;
+        out[n++] = (char)c;
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+/* Parses redis://[[USER]:PASSWORD@]HOST:PORT[/DB]. Messages name the URL
+ * with its credentials cut out: they end up in logs. */
 static int parse_url(broker *b, const char *url, char *err, size_t errlen)
 {
     const char *p = url;
+    if (strncmp(p, "rediss://", 9) == 0) {
+        snprintf(err, errlen, "--redis: rediss:// (TLS) is not supported: Debian's libhiredis %d.%d is built "
+                 "without SSL (hiredis_ssl came with hiredis 1.0); reach Redis over a private network or a "
+                 "TLS tunnel (stunnel, spiped) and give its local end as redis://", HIREDIS_MAJOR, HIREDIS_MINOR);
+        return -1;
+    }
     if (strncmp(p, "redis://", 8) != 0) {
-        snprintf(err, errlen, "--redis: \"%s\" is not redis://HOST:PORT[/DB]", url);
+        snprintf(err, errlen, "--redis: expected redis://[[USER]:PASSWORD@]HOST:PORT[/DB]");
         return -1;
     }
     p += 8;
-    const char *colon = strrchr(p, ':');
+    const char *at = strrchr(p, '@');
+    if (at) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        if (!colon) {
+            snprintf(err, errlen, "--redis: credentials must be USER:PASSWORD@ or :PASSWORD@ (a user alone "
+                     "cannot log in)");
+            return -1;
+        }
+        if (pct_decode(p, (size_t)(colon - p), b->user, sizeof(b->user)) ||
+            pct_decode(colon + 1, (size_t)(at - colon - 1), b->pass, sizeof(b->pass)) || !b->pass[0]) {
+            snprintf(err, errlen, "--redis: bad or empty credentials (percent-encode reserved characters; "
+                     "user < %zu, password < %zu bytes)", sizeof(b->user), sizeof(b->pass));
+            return -1;
+        }
+        p = at + 1;
+    }
+    const char *slash = strchr(p, '/');
+    size_t hp_len = slash ? (size_t)(slash - p) : strlen(p);
+    const char *colon = NULL;
+    for (const char *q = p; q < p + hp_len; q++)
+        if (*q == ':')
+            colon = q;
     if (!colon || colon == p || (size_t)(colon - p) >= sizeof(b->host)) {
-        snprintf(err, errlen, "--redis: \"%s\" needs HOST:PORT", url);
+        snprintf(err, errlen, "--redis: \"%.*s\" needs HOST:PORT", (int)hp_len, p);
         return -1;
     }
     memcpy(b->host, p, (size_t)(colon - p));
     b->host[colon - p] = '\0';
     char *end;
     long port = strtol(colon + 1, &end, 10);
-    if (port < 1 || port > 65535 || (*end && *end != '/')) {
-        snprintf(err, errlen, "--redis: bad port in \"%s\"", url);
+    if (port < 1 || port > 65535 || end != p + hp_len) {
+        snprintf(err, errlen, "--redis: bad port in \"%.*s\"", (int)hp_len, p);
         return -1;
     }
     b->port = (int)port;
-    if (*end == '/' && end[1]) {
+    if (slash && slash[1]) {
         char *e2;
-        long db = strtol(end + 1, &e2, 10);
+        long db = strtol(slash + 1, &e2, 10);
         if (db < 0 || db > 1000000 || *e2) {
-            snprintf(err, errlen, "--redis: bad database number in \"%s\"", url);
+            snprintf(err, errlen, "--redis: bad database number \"%s\"", slash + 1);
             return -1;
         }
         b->db = (int)db;
@@ -735,6 +866,7 @@ int broker_start(srv *S, struct ev_loop *loop, const char *url, char *err, size_
         return -1;
     }
     if (parse_url(b, url, err, errlen)) {
+        explicit_bzero(b->pass, sizeof(b->pass));
         free(b);
         return -1;
     }
@@ -767,6 +899,7 @@ void broker_stop(srv *S)
         redisAsyncFree(b->sub);
     S->bk = NULL;
     S->on_channel_new = NULL;
+    explicit_bzero(b->pass, sizeof(b->pass));
     free(b);
 }
 
@@ -793,6 +926,12 @@ int broker_metrics_append(const broker *b, char **text, size_t *len)
         (unsigned long long)b->epoch_changes);
     ADD("# TYPE rtchaos_broker_publish_timeouts_total counter\n"
         "rtchaos_broker_publish_timeouts_total %llu\n", (unsigned long long)b->pub_timeouts);
+    ADD("# HELP rtchaos_broker_aged_out_total Stream entries this node's publishes trimmed by --history-max-age-ms.\n"
+        "# TYPE rtchaos_broker_aged_out_total counter\nrtchaos_broker_aged_out_total %llu\n",
+        (unsigned long long)b->aged_out);
+    ADD("# HELP rtchaos_broker_auth_failures_total Connections Redis refused the credentials of (AUTH).\n"
+        "# TYPE rtchaos_broker_auth_failures_total counter\nrtchaos_broker_auth_failures_total %llu\n",
+        (unsigned long long)b->auth_failures);
     ADD("# HELP rtchaos_broker_lag_seconds Publish accepted by Redis -> event received by this node.\n"
         "# TYPE rtchaos_broker_lag_seconds histogram\n");
     uint64_t cum = 0;

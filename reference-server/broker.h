@@ -20,6 +20,8 @@ struct session;
 #define BROKER_PUBLISH_TIMEOUT_MS 2000
 /* Reconnect attempts and the health PING, this often. */
 #define BROKER_TICK_MS 250
+/* after Redis refused the credentials: wait this long before connecting again */
+#define BROKER_AUTH_RETRY_MS 2000
 
 typedef struct broker broker;
 

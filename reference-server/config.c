@@ -70,7 +70,7 @@ static const opt opts[] = {
     {"cors-origin", OPT_STR, OFF(cors_origin), 0, sizeof(((server_cfg *)0)->cors_origin), "ORIGIN",
      "Access-Control-Allow-Origin of every response; empty = none (default *)"},
     {"redis", OPT_STR, OFF(redis_url), 0, sizeof(((server_cfg *)0)->redis_url), "URL",
-     "redis://HOST:PORT[/DB]: share channels with other nodes through Redis (docs/server.md)"},
+     "redis://[[USER]:PASSWORD@]HOST:PORT[/DB]: share channels with other nodes through Redis (docs/server.md)"},
     {"admin", OPT_INT, OFF(admin), 0, 1, "0|1", "enable /admin/* (flags, kick, reset, reload) (default 1)"},
     {"log-level", OPT_LOGLEVEL, OFF(log_level), 0, 0, "L", "debug|info|warn|error (default info)"},
 #define SZ(f) sizeof(((server_cfg *)0)->f)

@@ -26,10 +26,14 @@ def free_port():
 class Redis:
     """A running redis-server: .port, .url; stop/kill/pause/resume/restart."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, extra=(), auth=None):
+        """extra: more redis-server arguments (--requirepass P, --user …);
+        auth: (user or None, password) this helper's own commands log in with."""
         self.dir = tempfile.mkdtemp(prefix="rtchaos-redis-")
         self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}"
+        self.extra = list(extra)
+        self.auth = auth
         self.p = None
         self.start()
 
@@ -37,7 +41,7 @@ class Redis:
         log = open(os.path.join(self.dir, "redis.log"), "wb")
         self.p = subprocess.Popen([REDIS, "--port", str(self.port), "--bind", "127.0.0.1",
                                    "--save", "", "--appendonly", "no", "--dir", self.dir,
-                                   "--daemonize", "no"],
+                                   "--daemonize", "no"] + self.extra,
                                   stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         rtctest._children.append(self.p)
         deadline = time.monotonic() + 10
@@ -56,8 +60,11 @@ class Redis:
             for a in args:
                 b = str(a).encode()
                 out += b"$%d\r\n%s\r\n" % (len(b), b)
-            s.sendall(out)
             f = s.makefile("rb")
+            if self.auth:
+                s.sendall(_resp(["AUTH"] + [a for a in self.auth if a is not None]))
+                _read(f)
+            s.sendall(out)
             return _read(f)
 
     def kill(self):
@@ -81,6 +88,14 @@ class Redis:
             self.resume()
         self.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _resp(args):
+    out = f"*{len(args)}\r\n".encode()
+    for a in args:
+        b = str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(b), b)
+    return out
 
 
 def _read(f):
