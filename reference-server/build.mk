@@ -1,7 +1,7 @@
 # reference-server/: bin/rtchaos-server (libwebsockets SSE + WebSocket server)
 # and the unit tests of its modules.
 
-SERVER_LIBS := $(shell pkg-config --libs libwebsockets) -lev -lhiredis -lz
+SERVER_LIBS := $(shell pkg-config --libs libwebsockets) -lev -lhiredis -lhttp_parser -lz
 SERVER_SRCS := $(filter-out reference-server/main.c,$(wildcard reference-server/*.c))
 SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
 

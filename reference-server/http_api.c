@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "http_conn.h"
+#include "rawtarget.h"
 #include "linger.h"
 #include "log.h"
 #include "broker.h"
@@ -449,6 +450,10 @@ static int handle_get(srv *S, session *s, struct lws *wsi)
         g.http_pipelined_refused = hc.pipelined_refused;
         g.http_request_timeouts = hc.request_timeouts;
         g.http_stuck_closed = hc.stuck_closed;
+        rawtarget_stats rt;
+        rawtarget_get_stats(&rt);
+        g.http_bad_targets = rt.refused_targets;
+        g.http_unframed = rt.unframed;
         g.http_lingering = linger_active();
         g.http_lingered = linger_total();
         g.http_linger_cut = linger_cut_total();
@@ -483,6 +488,15 @@ static int check_framing(srv *S, session *s, struct lws *wsi, uint64_t *content_
     int has_cl = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
     int has_te = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
     *content_len = 0;
+    const char *bad = rawtarget_verdict(lws_get_socket_fd(wsi));
+    if (bad) {
+        S->m.rejections[MR_BAD_REQUEST]++;
+        s->h->resp_close = 1;
+        char m[160];
+        snprintf(m, sizeof(m), "refused: %s (the connection is closed)", bad);
+        http_respond_error(s, 400, "bad_request", m);
+        return 1;
+    }
     if (s->h->pipelined) {
         S->m.rejections[MR_BAD_REQUEST]++;
         s->h->resp_close = 1;
@@ -637,8 +651,8 @@ int http_api_filter(struct lws *wsi)
     /* /static/ is served by lws's file mount, which never calls
      * LWS_CALLBACK_HTTP: a pipelined request there is closed unanswered */
     char uri[16] = "";
-    if (pipelined && lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) > 0 &&
-        strncmp(uri, "/static/", 8) == 0)
+    if ((pipelined || rawtarget_verdict(lws_get_socket_fd(wsi))) &&
+        lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) > 0 && strncmp(uri, "/static/", 8) == 0)
         return -1;
     return 0;
 }

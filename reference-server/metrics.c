@@ -169,6 +169,12 @@ int metrics_render(const metrics *m, const metrics_gauges *g, char **out, size_t
     family(f, "rtchaos_http_pipelined_refused_total", "counter",
            "Requests with a body pipelined behind another request: answered 400 and the connection closed.");
     fprintf(f, "rtchaos_http_pipelined_refused_total %llu\n", (unsigned long long)g->http_pipelined_refused);
+    family(f, "rtchaos_http_bad_targets_total", "counter",
+           "Connections condemned for a request path with an encoded separator or a dot segment: 400 and closed.");
+    fprintf(f, "rtchaos_http_bad_targets_total %llu\n", (unsigned long long)g->http_bad_targets);
+    family(f, "rtchaos_http_unframed_total", "counter",
+           "Connections condemned for a request stream that could not be framed as HTTP/1.1: 400 and closed.");
+    fprintf(f, "rtchaos_http_unframed_total %llu\n", (unsigned long long)g->http_unframed);
     family(f, "rtchaos_http_request_timeouts_total", "counter",
            "Connections cut because a later keep-alive request or a request body was not whole in --handshake-timeout-ms.");
     fprintf(f, "rtchaos_http_request_timeouts_total %llu\n", (unsigned long long)g->http_request_timeouts);

@@ -55,6 +55,7 @@ typedef struct metrics_gauges {
     uint64_t hs_pending, hs_timeouts, hs_untracked;
     /* HTTP/1.1 hardening (http_conn.h) */
     uint64_t http_pipelined_refused, http_request_timeouts, http_stuck_closed;
+    uint64_t http_bad_targets, http_unframed; /* rawtarget.c */
     uint64_t http_lingering, http_lingered, http_linger_cut; /* linger.h */
 } metrics_gauges;
 

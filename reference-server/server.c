@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "broker.h"
 #include "clock.h"
@@ -25,6 +26,8 @@
 #include "linger.h"
 #include "log.h"
 #include "pmd.h"
+#include "rawtarget.h"
+#include "recvtap.h"
 #include "server.h"
 #include "sse_id.h"
 
@@ -146,6 +149,24 @@ static int fdb_refuse_http(struct lws *wsi)
     memcpy(p, body, sizeof(body) - 1);
     p += sizeof(body) - 1;
     lws_write(wsi, start, (size_t)lws_ptr_diff(p, start), LWS_WRITE_HTTP_FINAL);
+    return -1;
+}
+
+/* Every upgrade request (LWS_CALLBACK_HTTP_CONFIRM_UPGRADE): the path rule
+ * (rawtarget.h) holds for WebSocket handshakes too, and only WebSocket is an
+ * upgrade this server makes: lws 4.1 would take "h2c" and then serve HTTP/2
+ * streams, which none of the request checks of http_api.c see. Returns 0 to
+ * go on, -1 to close after the 400. */
+static int confirm_upgrade(struct lws *wsi, const char *up)
+{
+    const char *bad = rawtarget_verdict(lws_get_socket_fd(wsi));
+    if (!bad && up && strcasecmp(up, "websocket"))
+        bad = "only WebSocket upgrades are served";
+    if (!bad)
+        return 0;
+    char m[160];
+    snprintf(m, sizeof(m), "refused: %s", bad);
+    lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, m);
     return -1;
 }
 
@@ -294,7 +315,10 @@ static int callback_rtc(struct lws *wsi, enum lws_callback_reasons reason, void 
                 lws_set_opaque_user_data(wsi, tok);
         }
         http_conn_open(wsi);
+        rawtarget_open(lws_get_socket_fd(wsi), wsi);
         return lws_callback_http_dummy(wsi, reason, user, in, len);
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return confirm_upgrade(wsi, (const char *)in);
     case LWS_CALLBACK_WSI_DESTROY:
         /* (only accepted connections come and go while serving: the
          * listener and lws's wake-up pipe are destroyed at exit) */
@@ -415,6 +439,17 @@ static void start_drain(srv *S)
 
 #define DRAIN_FLUSH_MS 200
 
+/* The tables sized by the descriptor limit, freed on every way out. */
+static void tables_free(void)
+{
+    handshake_free(g_hs);
+    g_hs = NULL;
+    free(g_fd_refused);
+    g_fd_refused = NULL;
+    g_fd_refused_len = 0;
+    rawtarget_shutdown();
+}
+
 int server_run(const server_cfg *cfg)
 {
     struct lws_context_creation_info info;
@@ -477,10 +512,16 @@ int server_run(const server_cfg *cfg)
     }
     size_t hs_cap = (size_t)nofile;
     g_hs = handshake_new(hs_cap, (uint64_t)cfg->handshake_timeout_ms * 1000);
-    if (!g_hs) {
+    if (!g_hs || rawtarget_init((size_t)nofile)) {
         log_error("cannot start: out of memory for the handshake table");
-        free(g_fd_refused);
-        g_fd_refused = NULL;
+        tables_free();
+        return 3;
+    }
+    if (!recvtap_active()) {
+        /* without it the path rule (rawtarget.h) would pass every request */
+        log_error("cannot start: the server's recv() is not the one libwebsockets calls (was it "
+                  "linked without the executable exporting recv?)");
+        tables_free();
         return 3;
     }
     if (cfg->static_dir[0]) {
@@ -508,10 +549,7 @@ int server_run(const server_cfg *cfg)
                   cfg->host, (long long)cfg->port);
         if (loop)
             ev_loop_destroy(loop);
-        handshake_free(g_hs);
-        g_hs = NULL;
-        free(g_fd_refused);
-        g_fd_refused = NULL;
+        tables_free();
         return 3;
     }
     g_ctx = ctx;
@@ -532,10 +570,7 @@ int server_run(const server_cfg *cfg)
         lws_sul_cancel(&sweep_tick);
         lws_context_destroy(ctx);
         ev_loop_destroy(loop);
-        handshake_free(g_hs);
-        g_hs = NULL;
-        free(g_fd_refused);
-        g_fd_refused = NULL;
+        tables_free();
         return 3;
     }
     if (cfg->redis_url[0]) {
@@ -546,10 +581,7 @@ int server_run(const server_cfg *cfg)
             g_ctx = NULL;
             lws_context_destroy(ctx);
             ev_loop_destroy(loop);
-            handshake_free(g_hs);
-            g_hs = NULL;
-            free(g_fd_refused);
-            g_fd_refused = NULL;
+            tables_free();
             g_srv = NULL;
             return 2;
         }
@@ -598,11 +630,7 @@ int server_run(const server_cfg *cfg)
     g_ctx = NULL;
     lws_context_destroy(ctx);
     ev_loop_destroy(loop);
-    handshake_free(g_hs);
-    g_hs = NULL;
-    free(g_fd_refused);
-    g_fd_refused = NULL;
-    g_fd_refused_len = 0;
+    tables_free();
     g_srv = NULL;
     log_info("stopped");
     return 0;

@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "rawtarget.h"
 #include "server.h"
 #include "sse_id.h"
 
@@ -146,6 +147,7 @@ int sse_start(srv *S, session *s, struct lws *wsi)
                       "every requested channel is disabled by a feature flag; use /poll");
 
     conn_init(s, S, SESS_SSE, wsi);
+    rawtarget_passthrough(lws_get_socket_fd(wsi), wsi); /* no request follows on a stream */
     log_debug("sse open channels=%zu resume=%s", n, npos ? "yes" : "no");
     lws_dll2_add_tail(&s->node, &S->sessions);
     conn_watch_hangup(s);

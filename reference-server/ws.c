@@ -14,6 +14,7 @@
 #include "http_conn.h"
 #include "log.h"
 #include "pmd.h"
+#include "rawtarget.h"
 #include "server.h"
 
 /* Frames written per WRITEABLE callback at most (one write of at most the
@@ -400,6 +401,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, v
         return 0;
     case LWS_CALLBACK_ESTABLISHED: {
         http_conn_upgraded(wsi); /* its HTTP keep-alive entry: not needed any more */
+        rawtarget_passthrough(lws_get_socket_fd(wsi), wsi);
         conn_init(s, S, SESS_WS, wsi);
         s->last_pong_us = clock_mono_us();
         log_debug("ws open conns=%llu", (unsigned long long)S->m.conns_open[MT_WS] + 1);
