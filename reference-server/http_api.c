@@ -651,7 +651,7 @@ int http_api_filter(struct lws *wsi)
     /* /static/ is served by lws's file mount, which never calls
      * LWS_CALLBACK_HTTP: a pipelined request there is closed unanswered */
     char uri[16] = "";
-    if ((pipelined || rawtarget_verdict(lws_get_socket_fd(wsi))) &&
+    if ((pipelined | !!rawtarget_head(lws_get_socket_fd(wsi))) &&
         lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) > 0 && strncmp(uri, "/static/", 8) == 0)
         return -1;
     return 0;

@@ -11,7 +11,14 @@
 typedef struct watch {
     http_parser p;
     const struct lws *wsi;
-    const char *condemned;   /* why, or NULL */
+    const char *condemned;   /* a bad target was read: why, or NULL */
+    /* http-parser failed on the stream after this many complete heads: the
+     * heads lws delivers beyond them were not looked at (a body it could not
+     * frame, e.g. a chunked one, is its own request's problem: http_api.c
+     * refuses that request by its headers) */
+    uint8_t unframed, unframed_told;
+    uint32_t heads, judged;  /* heads framed here; heads delivered by lws */
+    const char *last;        /* the verdict on the head delivered last */
     /* the path of the target being read (a state machine over its bytes,
      * which may come in pieces) */
     uint8_t in_url, in_path; /* inside the target; before its '?' or '#' */
@@ -39,10 +46,7 @@ static void condemn(watch *w, const char *why)
     if (w->condemned)
         return;
     w->condemned = why;
-    if (why == BAD_FRAME)
-        g.st.unframed++;
-    else if (why == BAD_SEP || why == BAD_DOT)
-        g.st.refused_targets++;
+    g.st.refused_targets++;
 }
 
 static int hexval(unsigned char c)
@@ -134,7 +138,9 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
 
 static int on_headers_complete(http_parser *p)
 {
-    path_end(p->data);
+    watch *w = p->data;
+    path_end(w);
+    w->heads++;
     return 0;
 }
 
@@ -213,10 +219,10 @@ void rawtarget_passthrough(int fd, const struct lws *wsi)
  * follows is requests. */
 static void frame(watch *w, const unsigned char *buf, size_t len)
 {
-    while (len && !w->condemned) {
+    while (len && !w->condemned && !w->unframed) {
         size_t n = http_parser_execute(&w->p, &settings, (const char *)buf, len);
         if (HTTP_PARSER_ERRNO(&w->p) != HPE_OK || n > len) {
-            condemn(w, BAD_FRAME);
+            w->unframed = 1;
             return;
         }
         if (!w->p.upgrade)
@@ -235,11 +241,33 @@ void rawtarget_feed(int fd, const void *buf, size_t len)
     frame(g.slots[fd], buf, len);
 }
 
-const char *rawtarget_verdict(int fd)
+static const char *judge(watch *w)
+{
+    w->judged++;
+    if (w->condemned)
+        return w->condemned;
+    if (w->unframed && w->judged > w->heads) {
+        if (!w->unframed_told++)
+            g.st.unframed++;
+        return BAD_FRAME;
+    }
+    return NULL;
+}
+
+const char *rawtarget_head(int fd)
 {
     if (!mine(fd))
         return NULL; /* not a connection of this server's loop (see rawtarget.h) */
-    return g.slots[fd] ? g.slots[fd]->condemned : BAD_WATCH;
+    watch *w = g.slots[fd];
+    return w ? (w->last = judge(w)) : BAD_WATCH;
+}
+
+const char *rawtarget_verdict(int fd)
+{
+    if (!mine(fd))
+        return NULL;
+    watch *w = g.slots[fd];
+    return w ? w->last : BAD_WATCH;
 }
 
 void rawtarget_get_stats(rawtarget_stats *out)

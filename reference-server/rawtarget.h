@@ -49,10 +49,15 @@ void rawtarget_passthrough(int fd, const struct lws *wsi);
 /* Bytes read from fd (called by recvtap.c after every read). */
 void rawtarget_feed(int fd, const void *buf, size_t len);
 
-/* A request head was delivered on fd by lws. Returns NULL when the stream
- * so far is clean, or why the connection is condemned (a static string, said
- * in the 400). A connection that is not watched (see rawtarget_open) reads
- * as condemned, never as clean. */
+/* lws delivered the next request head on fd: call once per head
+ * (FILTER_HTTP_CONNECTION, or HTTP_CONFIRM_UPGRADE for an upgrade). Returns
+ * NULL when it may be served, or why it is refused (a static string, said in
+ * the 400): a bad target was read on the connection, or the head lies past
+ * where the stream could be framed. A connection that is not watched (see
+ * rawtarget_open) is refused, never served unchecked. */
+const char *rawtarget_head(int fd);
+/* The verdict rawtarget_head gave on the head delivered last (lws
+ * re-allocates the session between the filter and LWS_CALLBACK_HTTP). */
 const char *rawtarget_verdict(int fd);
 
 /* Tallies for /metrics. */

@@ -159,7 +159,7 @@ static int fdb_refuse_http(struct lws *wsi)
  * go on, -1 to close after the 400. */
 static int confirm_upgrade(struct lws *wsi, const char *up)
 {
-    const char *bad = rawtarget_verdict(lws_get_socket_fd(wsi));
+    const char *bad = rawtarget_head(lws_get_socket_fd(wsi));
     if (!bad && up && strcasecmp(up, "websocket"))
         bad = "only WebSocket upgrades are served";
     if (!bad)
