@@ -49,3 +49,11 @@ wss.on('connection', (ws) => {
 });
 wss.on('listening', () => { console.log(`listening 127.0.0.1:${wss.address().port}`); });
 process.on('SIGTERM', () => process.exit(0));
+// bench/server_fanout.sh samples this process's RSS after a full collection
+// (started with --expose-gc): SIGUSR2 runs one and prints "gc <n>" when done,
+// so the figure is live memory, not garbage the next collection would free.
+let gcs = 0;
+process.on('SIGUSR2', () => {
+  if (typeof global.gc === 'function') global.gc();
+  console.log(`gc ${++gcs}${typeof global.gc === 'function' ? '' : ' unavailable (run with --expose-gc)'}`);
+});

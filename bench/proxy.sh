@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # bench/proxy.sh — rtchaos-proxy next to its peers, measured in one run on
-# this box: direct over loopback, through haproxy (mode tcp, its defaults),
-# through socat, through rtchaos-proxy with no toxic, and through
-# rtchaos-proxy --no-splice. What it measures:
+# this box: direct over loopback; through haproxy (Debian's, mode tcp, its
+# default 2 threads) three ways: without splice, with `option splice-auto`
+# (splices when its heuristics see bulk, as rtchaos-proxy does) and with
+# `option splice-request` + `option splice-response` (always splices);
+# through socat; through rtchaos-proxy with no toxic (its default: splice(2)
+# by traffic shape, like splice-auto) and through rtchaos-proxy --no-splice.
+# Every figure is a median over turns in which every peer takes its turn
+# (interleaved), so a busy second on the shared box hits all peers alike.
+# What it measures:
 # - bulk: one connection, MIB MiB client → sink (256 KiB writes, 64 KiB
 #   reads, the same load generator for every peer); MB/s, and the CPU time
 #   of the client and of the sink's thread (their own CPU clocks) and of the
@@ -14,8 +20,12 @@
 # - Other work on the box changes from second to second, so the peers take
 #   turns: ROUNDS bulk transfers each (the figure is the median, with the
 #   spread min–max next to it), and the round trips in RTT_ROUNDS bursts
-#   (one connection per peer kept open throughout).
-# - storm: 10,000 connect + 1-byte echo + close, 16 at a time, once per peer.
+#   (one connection per peer kept open throughout), RTT_REPS times (the
+#   median of the repetitions' percentiles).
+# - storm: STORM_N connect + 1-byte echo + close, 16 at a time, STORM_ROUNDS
+#   turns per peer (median).
+# - the HEADLINE line: rtchaos-proxy (spliced) against the best haproxy of
+#   the three and against direct, bulk and added round-trip time.
 # - latency toxic accuracy (rtchaos-proxy only): latency=50 ms downstream,
 #   1,000 stamped 64-byte messages 2 ms apart, echoed by the server with its
 #   send time. The added delay is taken on the server → client leg: from the
@@ -34,6 +44,9 @@ MIB=${MIB:-1024}
 RTT_N=${RTT_N:-20000}
 ROUNDS=${ROUNDS:-5}
 RTT_ROUNDS=${RTT_ROUNDS:-40}
+RTT_REPS=${RTT_REPS:-3}
+STORM_N=${STORM_N:-10000}
+STORM_ROUNDS=${STORM_ROUNDS:-3}
 mkdir -p "$OUT"
 [ -x "$BIN/rtchaos-proxy" ] || make -s "$BIN/rtchaos-proxy"
 cc -O2 -pthread -Wall -Wextra -o "$OUT/proxy_load" bench/proxy_load.c
@@ -66,27 +79,31 @@ API2=$(wait_line "$OUT/proxy2.out" api | awk '{print $2}')
 RTC2=$(curl -sf -XPOST "http://$API2/proxies" -d "{\"name\":\"bench\",\"listen\":\"127.0.0.1:0\",\"upstream\":\"127.0.0.1:$UP\"}" \
       | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["listen"].rsplit(":",1)[1])')
 
-HAP=$(free_port)
-cat >"$OUT/haproxy.cfg" <<CFG
-global
-  maxconn 4000
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 120s
-  timeout server 120s
-frontend f
-  bind 127.0.0.1:$HAP
-  default_backend b
-backend b
-  server s1 127.0.0.1:$UP
-CFG
-haproxy -db -f "$OUT/haproxy.cfg" >"$OUT/haproxy.log" 2>&1 & pids+=($!)
-HAP_PID=$!
+# haproxy NAME OPTIONS... -> starts one haproxy, sets HAP (its port) and HAP_PID
+haproxy_start() {
+  local name=$1 opt; shift
+  HAP=$(free_port)
+  {
+    printf 'global\n  maxconn 4000\n  stats socket %s/%s.sock mode 600 level admin\n' "$PWD/$OUT" "$name"
+    printf 'defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 120s\n  timeout server 120s\n'
+    for opt in "$@"; do printf '  %s\n' "$opt"; done
+    printf 'frontend f\n  bind 127.0.0.1:%s\n  default_backend b\n' "$HAP"
+    printf 'backend b\n  server s1 127.0.0.1:%s\n' "$UP"
+  } >"$OUT/$name.cfg"
+  haproxy -db -f "$OUT/$name.cfg" >"$OUT/$name.log" 2>&1 & pids+=($!)
+  HAP_PID=$!
+  wait_port "$HAP"
+}
+haproxy_start haproxy
+HAP0=$HAP HAP0_PID=$HAP_PID
+haproxy_start haproxy-splice-auto "option splice-auto"
+HAPA=$HAP HAPA_PID=$HAP_PID
+haproxy_start haproxy-splice "option splice-request" "option splice-response"
+HAPS=$HAP HAPS_PID=$HAP_PID
 SOC=$(free_port)
 socat "TCP-LISTEN:$SOC,bind=127.0.0.1,reuseaddr,fork,nodelay" "TCP:127.0.0.1:$UP,nodelay" & pids+=($!)
 SOC_PID=$!
-wait_port "$HAP"; wait_port "$SOC"
+wait_port "$SOC"
 
 TCK=$(getconf CLK_TCK)
 # CPU ticks of a process, with its reaped children (socat forks per connection)
@@ -94,8 +111,9 @@ ticks() { [ "$1" = 0 ] && echo 0 || awk '{print $14+$15+$16+$17}' "/proc/$1/stat
 # numbers on stdin -> "median min max"
 stats() { sort -n | awk '{v[NR]=$1} END {printf "%d %d %d\n", v[int((NR+1)/2)], v[1], v[NR]}'; }
 
-targets=(direct:$UP:0 haproxy:$HAP:$HAP_PID socat:$SOC:$SOC_PID rtchaos-proxy:$RTC:$RTC_PID rtchaos-proxy/no-splice:$RTC2:$RTC2_PID)
-declare -A BULK CCPU PCPU SCPU WALL RTT
+targets=(direct:$UP:0 haproxy:$HAP0:$HAP0_PID haproxy/splice-auto:$HAPA:$HAPA_PID haproxy/splice:$HAPS:$HAPS_PID
+         socat:$SOC:$SOC_PID rtchaos-proxy:$RTC:$RTC_PID rtchaos-proxy/no-splice:$RTC2:$RTC2_PID)
+declare -A BULK CCPU PCPU SCPU WALL RTT BM A50
 for r in $(seq "$ROUNDS"); do
   for t in "${targets[@]}"; do
     IFS=: read -r name port pid <<<"$t"
@@ -109,11 +127,28 @@ for r in $(seq "$ROUNDS"); do
   done
 done
 ports=(); for t in "${targets[@]}"; do IFS=: read -r _ port _ <<<"$t"; ports+=("$port"); done
-while read -r port _ p50 _ p99 _ mx _; do RTT[$port]="$p50 $p99 $mx"; done \
-  < <("$OUT/proxy_load" rtt-turns "$RTT_N" "$RTT_ROUNDS" "${ports[@]}")
+declare -A R50 R99 RMX STORM
+for _ in $(seq "$RTT_REPS"); do
+  while read -r port _ p50 _ p99 _ mx _; do R50[$port]+="$p50 "; R99[$port]+="$p99 "; RMX[$port]+="$mx "; done \
+    < <("$OUT/proxy_load" rtt-turns "$RTT_N" "$RTT_ROUNDS" "${ports[@]}")
+done
+med1() { tr ' ' '\n' <<<"$1" | grep . | stats | cut -d' ' -f1; }
+for port in "${ports[@]}"; do RTT[$port]="$(med1 "${R50[$port]}") $(med1 "${R99[$port]}") $(med1 "${RMX[$port]}")"; done
+STORM_FAIL=""
+for _ in $(seq "$STORM_ROUNDS"); do
+  for t in "${targets[@]}"; do
+    IFS=: read -r name port _ <<<"$t"
+    st=$("$OUT/proxy_load" storm "$port" "$STORM_N" 16 || true)
+    STORM[$name]+="${st%% *} "
+    case "$st" in *" 0 failed") ;; *) STORM_FAIL+="  storm through $name: $st"$'\n' ;; esac
+  done
+done
+# did haproxy splice? (its own counter, which 2.6 spells TotalSplicdedBytesOut; 0 = the option did nothing)
+hap_spliced() { echo "show info" | socat - "UNIX-CONNECT:$OUT/$1.sock" 2>/dev/null | awk -F': ' '/^TotalSpli[a-z]*BytesOut/ {print $2}'; }
 
-echo "rtchaos-proxy bench — $(date -u +%FT%TZ), $(nproc) cores, bulk ${MIB} MiB x ${ROUNDS} turns, ${RTT_N} round trips of 64 B per peer in ${RTT_ROUNDS} turns"
+echo "rtchaos-proxy bench — $(date -u +%FT%TZ), $(nproc) cores, $(haproxy -v | head -1 | cut -d' ' -f1-3), bulk ${MIB} MiB x ${ROUNDS} turns, ${RTT_N} round trips of 64 B per peer in ${RTT_ROUNDS} turns x ${RTT_REPS}, storm ${STORM_N} x ${STORM_ROUNDS} turns"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the box skews every row alike)"
+echo "haproxy spliced bytes: splice-auto $(hap_spliced haproxy-splice-auto), splice-request/response $(hap_spliced haproxy-splice), none $(hap_spliced haproxy); rtchaos-proxy $(curl -sf "http://$API/metrics" | awk '/^rtchaos_proxy_spliced_bytes_total/ {s += $2} END {printf "%.0f", s}')"
 printf '%-24s %20s %7s %7s %7s %7s %9s %13s\n' target "bulk MB/s (spread)" "×direct" "rtt p50" "p99" "max" "added p50" "storm conn/s"
 read -r dmed _ < <(tr ' ' '\n' <<<"${BULK[direct]}" | grep . | stats)
 read -r d50 _ <<<"${RTT[$UP]}"
@@ -121,11 +156,15 @@ for t in "${targets[@]}"; do
   IFS=: read -r name port pid <<<"$t"
   read -r bm bl bh < <(tr ' ' '\n' <<<"${BULK[$name]}" | grep . | stats)
   read -r r50 r99 rmx <<<"${RTT[$port]}"
-  storm=$("$OUT/proxy_load" storm "$port" 10000 16 || true)
+  storm=$(med1 "${STORM[$name]}")
   printf '%-24s %6s %13s %7s %7s %7s %7s %9s %13s\n' "$name" "$bm" "($bl-$bh)" \
     "$(awk -v a="$bm" -v b="$dmed" 'BEGIN {printf "%.2f", a / b}')" "$r50" "$r99" "$rmx" "+$(( r50 - d50 ))" "${storm%% *}"
-  case "$storm" in *" 0 failed") ;; *) echo "  storm through $name: $storm" ;; esac
+  BM[$name]=$bm; A50[$name]=$(( r50 - d50 ))
 done
+printf '%s' "$STORM_FAIL"
+best=haproxy
+for h in haproxy/splice-auto haproxy/splice; do [ "${BM[$h]}" -gt "${BM[$best]}" ] && best=$h; done
+echo "HEADLINE: rtchaos-proxy (splice by traffic shape) bulk ${BM[rtchaos-proxy]} MB/s = $(awk -v a="${BM[rtchaos-proxy]}" -v b="$dmed" 'BEGIN {printf "%.2f", a / b}')x direct, $(awk -v a="${BM[rtchaos-proxy]}" -v b="${BM[$best]}" 'BEGIN {printf "%.2f", a / b}')x the best haproxy ($best ${BM[$best]} MB/s; without splice ${BM[haproxy]}); added RTT p50 +${A50[rtchaos-proxy]} us vs haproxy +${A50[haproxy]} / splice-auto +${A50[haproxy/splice-auto]} / splice +${A50[haproxy/splice]} us"
 
 echo
 echo "bulk CPU, ms per GiB (median over the rounds); cores busy = all three / wall time"
