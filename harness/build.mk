@@ -7,7 +7,7 @@
 # Those folders' variables are read with second expansion ($$(…)), so the
 # order in which the fragments are read does not matter.
 
-HARNESS_CORE_SRCS := scenario.c scenario_load.c scenario_sections.c scenario_set.c ydoc.c verdict.c datadir.c child.c httpc.c proxyctl.c faultplan.c orch.c windows.c live_metrics.c server_scrape.c netns.c netfault.c startat.c
+HARNESS_CORE_SRCS := scenario.c scenario_load.c scenario_sections.c scenario_set.c ydoc.c verdict.c datadir.c child.c httpc.c proxyctl.c faultplan.c orch.c windows.c live_metrics.c server_scrape.c netns.c netfault.c startat.c nodes_report.c
 HARNESS_CORE_OBJS := $(HARNESS_CORE_SRCS:%.c=$(BUILD)/harness/%.o)
 HARNESS_LIBS      := $(shell pkg-config --libs yaml-0.1 libevent)
 
@@ -27,7 +27,7 @@ BINS += $(BINDIR)/rtchaos-netns-check
 $(BUILD)/harness/netns_check_main.o: CPPFLAGS += -Iharness -Ireports
 
 $(HARNESS_CORE_OBJS) $(BUILD)/harness/main.o: CPPFLAGS += -Iharness -Ifleet -Ireports -Isuite
-$(BUILD)/tests/unit/test_windows.o $(BUILD)/tests/unit/test_startat.o: CPPFLAGS += -Iharness -Ifleet -Ireports
+$(BUILD)/tests/unit/test_windows.o $(BUILD)/tests/unit/test_startat.o $(BUILD)/tests/unit/test_nodes_report.o: CPPFLAGS += -Iharness -Ifleet -Ireports
 
 # the scenario parser checks a target's protocol against the adapters' table
 SCN_OBJS := $(BUILD)/harness/scenario.o $(BUILD)/harness/scenario_load.o $(BUILD)/harness/scenario_sections.o $(BUILD)/harness/scenario_set.o $(BUILD)/harness/ydoc.o $(BUILD)/harness/verdict.o $(BUILD)/reports/verdict_metric.o $(BUILD)/fleet/proto.o $(BUILD)/fleet/proto_v1.o $(BUILD)/fleet/proto_nchan.o $(BUILD)/fleet/proto_sse.o $(BUILD)/fleet/proto_ws_json.o $(BUILD)/fleet/proto_socketio.o
@@ -38,6 +38,7 @@ $(eval $(call unit_test,test_verdict,$(SCN_OBJS),$(HARNESS_LIBS)))
 $(eval $(call unit_test,test_faultplan,$(BUILD)/harness/faultplan.o $(SCN_OBJS),$(HARNESS_LIBS)))
 $(eval $(call unit_test,test_netfault,$(BUILD)/harness/netfault.o $(BUILD)/harness/netns.o $(BUILD)/harness/faultplan.o $(SCN_OBJS),$(HARNESS_LIBS) $$(FLEET_LIBS)))
 $(eval $(call unit_test,test_startat,$(BUILD)/harness/startat.o,))
+$(eval $(call unit_test,test_nodes_report,$(BUILD)/harness/nodes_report.o,-ljansson -lm))
 $(eval $(call unit_test,test_child,$(BUILD)/harness/child.o,))
 $(eval $(call unit_test,test_windows,$(BUILD)/harness/windows.o $(BUILD)/fleet/checker.o,))
 $(eval $(call unit_test,test_live_metrics,$(BUILD)/harness/live_metrics.o $(BUILD)/harness/scenario.o $(BUILD)/harness/scenario_sections.o $(BUILD)/harness/ydoc.o $(BUILD)/harness/verdict.o $$(FLEET_OBJS) $$(REPORT_MODEL_OBJS),$(HARNESS_LIBS) $$(FLEET_LIBS)))

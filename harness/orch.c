@@ -30,6 +30,7 @@
 #include "startat.h"
 #include "netfault.h"
 #include "netns.h"
+#include "nodes_report.h"
 #include "prng.h"
 #include "proxyctl.h"
 #include "reports.h"
@@ -120,6 +121,7 @@ typedef struct run {
     uint16_t redis_port;
     int redis_down;
     json_t *nodes_report;     /* report.json "nodes" (server: {nodes: N}), or NULL */
+    sscrape *node_ss[SCN_NODES_MAX]; /* every node's /metrics over the run (NULL: not scraped) */
     int have_proxy;
     child proxy;
     proxyctl api;
@@ -1079,70 +1081,39 @@ static int restart_server(run *r, unsigned i, int hard, char *err, size_t errlen
     }
 }
 
-/* Upper bound (µs) of the bucket of a cumulative histogram [[le_s, n]…]
- * holding quantile q of count; INFINITY past the last bound. */
-static double hist_quantile_us(const double *le_s, const double *cum, size_t n, double count, double q)
-{
-    for (size_t i = 0; i < n; i++)
-        if (cum[i] >= q * count)
-            return le_s[i] * 1e6;
-    return INFINITY;
-}
+/* Before the clients go: every node's /metrics scrape ends (a last sample
+ * with the clients still connected) and becomes report.json "nodes": the
+ * clients of each node over the run, broker lag per node and summed (the
+ * budget's broker_lag_p*_ms), and where a killed node's clients landed. */
+static unsigned fault_node(run *r, const scn_fault *f);
 
-/* After the drain, before the nodes stop: every live node's /metrics once —
- * its connections and its broker lag histogram, summed over the nodes into
- * report.json "nodes".broker_lag_us (the budget's broker_lag_p*_ms). */
 static void nodes_scrape(run *r)
 {
-    enum { NB = 64 };
-    double le_s[NB], cum[NB], count = 0;
-    size_t nb = 0;
-    json_t *per = json_array();
+    json_t *scr[SCN_NODES_MAX] = {0};
     for (unsigned i = 0; i < r->nnodes; i++) {
-        child *c = node_child(r, i);
-        if (c->exited || (i ? r->node_down[i] : r->server_down))
-            continue;
-        char err[256], *body = NULL;
-        int status = 0;
-        if (httpc_request(r->up_host, r->node_port[i], "GET", "/metrics", NULL, API_TIMEOUT_MS, &status, &body, err,
-                          sizeof err) < 0 || status != 200) {
-            json_array_append_new(per, json_pack("{s:i, s:s}", "node", (int)i, "error", status ? "HTTP error" : err));
-            free(body);
-            continue;
-        }
-        json_t *m = sscrape_parse(body ? body : "");
-        free(body);
-        json_t *conns = json_object_get(m, "connections");
-        json_t *bl = json_object_get(m, "broker_lag_le");
-        double bc = json_number_value(json_object_get(m, "broker_lag_count"));
-        json_array_append_new(per, json_pack("{s:i, s:O, s:f}", "node", (int)i, "connections",
-                                             conns ? conns : json_null(), "broker_lag_count", bc));
-        size_t k;
-        json_t *b;
-        json_array_foreach(bl, k, b) {
-            if (k >= NB)
-                break;
-            if (k >= nb) {
-                le_s[k] = json_number_value(json_array_get(b, 0));
-                cum[k] = 0;
-                nb = k + 1;
-            }
-            cum[k] += json_number_value(json_array_get(b, 1));
-        }
-        count += bc;
-        json_decref(m);
+        scr[i] = r->node_ss[i] ? sscrape_finish(r->node_ss[i]) : NULL;
+        r->node_ss[i] = NULL;
     }
-    json_t *lag = json_pack("{s:f}", "count", count);
-    if (count > 0) {
-        static const struct { const char *k; double q; } qs[] = {{"p50", 0.5}, {"p95", 0.95}, {"p99", 0.99}};
-        for (size_t i = 0; i < 3; i++) {
-            double v = hist_quantile_us(le_s, cum, nb, count, qs[i].q);
-            json_object_set_new(lag, qs[i].k, isfinite(v) ? json_real(v) : json_null());
-        }
+    nodes_fault *nf = calloc(r->s->nfaults + 1, sizeof *nf);
+    size_t n = 0;
+    for (size_t i = 0; nf && i < r->s->nfaults; i++) {
+        const scn_fault *f = &r->s->faults[i];
+        if (f->target != SCN_TGT_NODE || (f->kind != SCN_FAULT_SERVER_KILL && f->kind != SCN_FAULT_SERVER_RESTART))
+            continue;
+        json_t *w = window_of(r, i);
+        if (!json_is_number(json_object_get(w, "from_s")))
+            continue; /* the run ended before it */
+        nf[n] = (nodes_fault){.name = f->name, .kind = f->kind == SCN_FAULT_SERVER_KILL ? "kill" : "restart",
+                              .node = fault_node(r, f), .from_s = json_number_value(json_object_get(w, "from_s")),
+                              .to_s = f->kind == SCN_FAULT_SERVER_KILL && json_is_number(json_object_get(w, "to_s"))
+                                          ? json_number_value(json_object_get(w, "to_s"))
+                                          : NAN};
+        n++;
     }
-    r->nodes_report = json_pack("{s:i, s:s, s:o, s:o}", "count", (int)r->nnodes, "balance",
-                                r->s->server.balance ? r->s->server.balance : "roundrobin", "broker_lag_us", lag,
-                                "per_node", per);
+    r->nodes_report = nodes_report_build(r->nnodes, r->s->server.balance, scr, nf, n, t_s(r));
+    free(nf);
+    for (unsigned i = 0; i < r->nnodes; i++)
+        json_decref(scr[i]);
 }
 
 /* Which node a node fault hits: its own index, or (node: random) one drawn
@@ -1442,6 +1413,12 @@ static int server_scrape_start(run *r, char *err, size_t errlen)
         sfmt(err, errlen, "server metrics: %s", e);
         return -1;
     }
+    /* server: {nodes: N}: every node over the run (report.json "nodes") */
+    for (unsigned i = 0; r->have_server && (!want || !strcmp(want, "auto")) && i < r->nnodes; i++)
+        if (!(r->node_ss[i] = sscrape_start(r->up_host, r->node_port[i], "/metrics", r->t0_us, 1000, e, sizeof e))) {
+            sfmt(err, errlen, "node %u metrics: %s", i, e);
+            return -1;
+        }
     /* the proxy we run: its own count of what its toxics did */
     if (r->have_proxy && !(r->ps = sscrape_start(r->api.host, r->api.port, "/metrics", r->t0_us, 1000, e, sizeof e))) {
         sfmt(err, errlen, "proxy metrics: %s", e);
@@ -2132,6 +2109,11 @@ teardown:
     }
 
 finish:
+    for (unsigned i = 0; i < SCN_NODES_MAX; i++)
+        if (r->node_ss[i]) { /* nodes_scrape did not run (the run broke before the clients started) */
+            json_decref(sscrape_finish(r->node_ss[i]));
+            r->node_ss[i] = NULL;
+        }
     if (r->ss) { /* after the drain, before the server stops: its final figures */
         r->server_metrics = sscrape_finish(r->ss);
         r->ss = NULL;

@@ -266,6 +266,134 @@ static void section_server(rout *o, const json_t *rep)
     rout_table_end(o);
 }
 
+/* server: {nodes: N} (report.json "nodes"): per node its clients and
+ * broker lag, the clients of every node over the run, and where a dead
+ * node's clients landed. */
+static void fmt_us_ms(char *buf, size_t cap, const json_t *v)
+{
+    if (json_is_number(v))
+        snprintf(buf, cap, "%.2f", json_number_value(v) / 1000.0);
+    else
+        snprintf(buf, cap, "-");
+}
+
+static void section_nodes(rout *o, const json_t *rep)
+{
+    const json_t *nodes = json_object_get(rep, "nodes");
+    if (!json_is_object(nodes))
+        return;
+    rout_heading(o, 2, "Nodes", "nodes");
+    const json_t *lag = json_object_get(nodes, "broker_lag_us");
+    char p50[32], p95[32], p99[32], cnt[32];
+    fmt_us_ms(p50, sizeof p50, json_object_get(lag, "p50"));
+    fmt_us_ms(p95, sizeof p95, json_object_get(lag, "p95"));
+    fmt_us_ms(p99, sizeof p99, json_object_get(lag, "p99"));
+    rdoc_fmt_num(cnt, sizeof cnt, rdoc_num_or(lag, "count", 0));
+    rout_para(o, "%.0f brokered nodes (balance %s). Broker lag, publish accepted by Redis to event received by a "
+                 "node, over %s deliveries to nodes: p50 %s ms, p95 %s ms, p99 %s ms (bucket upper bounds).",
+              rdoc_num_or(nodes, "count", 0), rdoc_str_or(nodes, "balance", "?"), cnt, p50, p95, p99);
+    const char *cols[] = {"node", "clients at the end (ws/sse/poll)", "peak clients", "broker events",
+                          "lag p50 ms", "lag p95 ms", "lag p99 ms"};
+    rout_table_begin(o, "nodes", cols, 7);
+    size_t i;
+    const json_t *n;
+    const json_t *per = json_object_get(nodes, "per_node");
+    json_array_foreach(per, i, n) {
+        char id[16], conns[96] = "-", peak[32] = "-", ev[32] = "-", a[32], b[32], c[32];
+        snprintf(id, sizeof id, "%.0f", rdoc_num_or(n, "node", (double)i));
+        const json_t *cn = json_object_get(n, "connections");
+        if (json_is_object(cn))
+            snprintf(conns, sizeof conns, "%.0f (%.0f/%.0f/%.0f)",
+                     rdoc_num_or(cn, "ws", 0) + rdoc_num_or(cn, "sse", 0) + rdoc_num_or(cn, "poll", 0),
+                     rdoc_num_or(cn, "ws", 0), rdoc_num_or(cn, "sse", 0), rdoc_num_or(cn, "poll", 0));
+        else if (json_is_string(json_object_get(n, "error")))
+            snprintf(conns, sizeof conns, "%s", json_string_value(json_object_get(n, "error")));
+        if (json_is_number(json_object_get(n, "clients_peak")))
+            rdoc_fmt_num(peak, sizeof peak, rdoc_num_or(n, "clients_peak", 0));
+        if (json_is_number(json_object_get(n, "broker_lag_count")))
+            rdoc_fmt_num(ev, sizeof ev, rdoc_num_or(n, "broker_lag_count", 0));
+        const json_t *nl = json_object_get(n, "broker_lag_us");
+        fmt_us_ms(a, sizeof a, json_object_get(nl, "p50"));
+        fmt_us_ms(b, sizeof b, json_object_get(nl, "p95"));
+        fmt_us_ms(c, sizeof c, json_object_get(nl, "p99"));
+        const char *row[] = {id, conns, peak, ev, a, b, c};
+        rout_table_row(o, NULL, row, 7);
+    }
+    rout_table_end(o);
+
+    /* clients per node over time: at most ~30 rows (every k-th second) */
+    size_t nn = json_array_size(per), rows = 0;
+    for (size_t k = 0; k < nn; k++) {
+        size_t l = json_array_size(json_object_get(json_array_get(per, k), "timeline"));
+        if (l > rows)
+            rows = l;
+    }
+    if (rows && nn <= 16) {
+        rout_para(o, "Clients on each node over the run (from each node's /metrics, once a second; - = the node "
+                     "did not answer):");
+        const char *tcols[17];
+        char names[17][16];
+        snprintf(names[0], sizeof names[0], "t (s)");
+        tcols[0] = names[0];
+        for (size_t k = 0; k < nn; k++) {
+            snprintf(names[k + 1], sizeof names[k + 1], "node %zu", k);
+            tcols[k + 1] = names[k + 1];
+        }
+        rout_table_begin(o, "nodes-timeline", tcols, (int)nn + 1);
+        size_t step = rows > 30 ? (rows + 29) / 30 : 1;
+        for (size_t r = 0; r < rows; r += step) {
+            char cells[17][32];
+            const char *row[17];
+            double t = NAN;
+            for (size_t k = 0; k < nn; k++) {
+                const json_t *pt = json_array_get(json_object_get(json_array_get(per, k), "timeline"), r);
+                if (isnan(t) && json_is_number(json_array_get(pt, 0)))
+                    t = json_number_value(json_array_get(pt, 0));
+                if (json_is_number(json_array_get(pt, 1)))
+                    rdoc_fmt_num(cells[k + 1], sizeof cells[k + 1], json_number_value(json_array_get(pt, 1)));
+                else
+                    snprintf(cells[k + 1], sizeof cells[k + 1], "-");
+                row[k + 1] = cells[k + 1];
+            }
+            snprintf(cells[0], sizeof cells[0], "%.0f", t);
+            row[0] = cells[0];
+            rout_table_row(o, NULL, row, (int)nn + 1);
+        }
+        rout_table_end(o);
+    }
+
+    const json_t *fo = json_object_get(nodes, "failover");
+    if (json_array_size(fo) == 0)
+        return;
+    rout_para(o, "Where the clients of a node that went away landed (each node's clients when it went, against "
+                 "just before it was back, or %s s later):", "10");
+    const char *fcols[] = {"fault", "node", "at (s)", "its clients", "landed on", "not back", "all back after (s)"};
+    rout_table_begin(o, "nodes-failover", fcols, 7);
+    const json_t *f;
+    json_array_foreach(fo, i, f) {
+        char node[16], at[32], before[32], landed[512] = "", nb[32], back[32] = "never";
+        snprintf(node, sizeof node, "%.0f", rdoc_num_or(f, "node", 0));
+        snprintf(at, sizeof at, "%.1f", rdoc_num_or(f, "at_s", 0));
+        rdoc_fmt_num(before, sizeof before, rdoc_num_or(f, "clients_before", 0));
+        rdoc_fmt_num(nb, sizeof nb, rdoc_num_or(f, "not_back", 0));
+        if (json_is_number(json_object_get(f, "all_back_after_s")))
+            snprintf(back, sizeof back, "%.1f", rdoc_num_or(f, "all_back_after_s", 0));
+        size_t k;
+        const json_t *l;
+        json_array_foreach(json_object_get(f, "landed"), k, l) {
+            size_t used = strlen(landed);
+            if (used + 40 >= sizeof landed)
+                break;
+            int same = rdoc_num_or(l, "node", -1) == rdoc_num_or(f, "node", -2);
+            snprintf(landed + used, sizeof landed - used, "%snode %.0f%s: +%.0f", k ? ", " : "",
+                     rdoc_num_or(l, "node", 0), same ? " (back)" : "", rdoc_num_or(l, "clients", 0));
+        }
+        const char *row[] = {rdoc_str_or(f, "fault", "?"), node, at, before, landed[0] ? landed : "-", nb, back};
+        rout_table_row(o, NULL, row, 7);
+    }
+    rout_table_end(o);
+}
+
 static void section_faults(rout *o, const json_t *rep)
 {
     rout_heading(o, 2, "Fault timeline", NULL);
@@ -469,6 +597,7 @@ static int write_doc(rout *o, const json_t *rep, const char *plots_dir, char *er
     section_attacks(o, rep);
     section_latency(o, rep);
     section_server(o, rep);
+    section_nodes(o, rep);
     section_anomalies(o, rep);
     section_faults(o, rep);
     section_network(o, rep);

@@ -99,6 +99,26 @@ def main():
     lag = nodes["broker_lag_us"]
     assert lag["count"] > 0 and lag["p99"] is not None, lag
     assert v["broker_lag_p99_ms"]["pass"], v
+    # every node scraped once a second over the run: node 1's dead seconds
+    # are holes in its timeline, and its clients show up on nodes 0 and 2
+    for n in nodes["per_node"]:
+        assert len(n["timeline"]) >= 10, n
+    tl1 = nodes["per_node"][1]["timeline"]
+    assert any(c is None for t, c in tl1 if 2 <= t <= 5), tl1
+    assert any(c is not None and c > 0 for t, c in tl1 if t < 3), tl1
+    fo, = nodes["failover"]
+    assert fo["fault"] == "kill1" and fo["node"] == 1 and fo["kind"] == "kill", fo
+    assert fo["clients_before"] > 0, fo
+    moved = sum(l["clients"] for l in fo["landed"] if l["node"] != 1)
+    assert moved > 0 and {l["node"] for l in fo["landed"]} <= {0, 2}, fo
+    assert fo["not_back"] == max(0, fo["clients_before"] - moved), fo
+    with open(os.path.join(r.dir, "report.md")) as f:
+        md = f.read()
+    assert "## Nodes" in md and "Where the clients of a node that went away landed" in md, md[:2000]
+    assert "| kill1 | 1 |" in md, md
+    with open(os.path.join(r.dir, "report.html")) as f:
+        html = f.read()
+    assert 'id="nodes-failover"' in html and 'id="nodes-timeline"' in html
     ch = r.report["children"]
     for name in ("server", "node1", "node2", "redis", "proxy"):
         assert ch[name]["clean"], ch  # every node judged under its own name
