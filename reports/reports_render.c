@@ -332,11 +332,11 @@ static void section_nodes(rout *o, const json_t *rep)
         rout_para(o, "Clients on each node over the run (from each node's /metrics, once a second; - = the node "
                      "did not answer):");
         const char *tcols[17];
-        char names[17][16];
+        char names[17][32];
         snprintf(names[0], sizeof names[0], "t (s)");
         tcols[0] = names[0];
         for (size_t k = 0; k < nn; k++) {
-            snprintf(names[k + 1], sizeof names[k + 1], "node %zu", k);
+            snprintf(names[k + 1], sizeof names[k + 1], "node %u", (unsigned)k);
             tcols[k + 1] = names[k + 1];
         }
         rout_table_begin(o, "nodes-timeline", tcols, (int)nn + 1);
