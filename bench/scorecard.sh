@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# bench/scorecard.sh — the cross-server scorecard of docs/targets.md, made
+# on this box: starts each real-time server on loopback, runs
+# scenarios/suites/scorecard.yaml against it (`rtchaos run … --target URL
+# --protocol P`), stops it, and renders every server's run side by side with
+# `rtchaos scorecard` (scorecard.md / .html / .json).
+#
+#   bench/scorecard.sh                       # every server, one round
+#   SERVERS="rtchaos nchan" bench/scorecard.sh
+#   ROUNDS=3 bench/scorecard.sh              # servers take turns, 3 rounds:
+#                                            # one scorecard per round
+#   SHORT=1 bench/scorecard.sh               # the suite's --short form (seconds)
+#   OUT=/tmp/sc bench/scorecard.sh           # default build/bench-scorecard
+#
+# Servers (each on 127.0.0.1, a free port, stopped when its run ends):
+#   rtchaos   bin/rtchaos-server (contract v1), its defaults
+#   nchan     nginx + Debian's libnginx-mod-nchan, the config of
+#             tests/lib/nchantest.py (buffer 1000 messages, subscribers start
+#             at the newest message)
+#   socketio  tests/fixtures/socketio/server.js (npm socket.io 4.8.1 from
+#             tests/package-lock.json), connection state recovery 10 s
+# A new server is one start_NAME function below that starts it, waits until
+# it listens, and sets URL and ARGS (the suite's --protocol and --set
+# options); see /work/notes and docs/targets.md "Scorecard".
+#
+# Not a test: it prints where the scorecard is. Exit 0 when every server's
+# suite ran (its verdicts are in the scorecard, pass or fail), 3 when one
+# could not be started or its suite broke.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BIN=${RTCHAOS_BIN:-$ROOT/bin}
+OUT=${OUT:-$ROOT/build/bench-scorecard}
+SERVERS=${SERVERS:-rtchaos nchan socketio}
+ROUNDS=${ROUNDS:-1}
+SUITE=$ROOT/scenarios/suites/scorecard.yaml
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+[ -x "$BIN/rtchaos" ] && [ -x "$BIN/rtchaos-server" ] && [ -x "$BIN/rtchaos-proxy" ] || make -s all
+
+pid=""
+STOP_SIG=TERM
+stop_server() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -"$STOP_SIG" "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  pid=""
+  STOP_SIG=TERM
+}
+trap stop_server EXIT
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_line() { # FILE REGEX: waits up to 20 s for a line matching REGEX, prints it
+  for _ in $(seq 200); do grep -m1 -E "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  echo "scorecard: timed out waiting for '$2' in $1" >&2
+  return 1
+}
+wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+
+# start_NAME DIR: start the server, logs in DIR; set pid, URL, ARGS.
+start_rtchaos() {
+  "$BIN/rtchaos-server" --host 127.0.0.1 --port 0 >"$1/server.out" 2>"$1/server.log" &
+  pid=$!
+  URL="http://$(wait_line "$1/server.out" '^listening ' | awk '{print $2}')"
+  ARGS=()
+}
+
+start_nchan() {
+  local nginx module port
+  nginx=$(command -v nginx || echo /usr/sbin/nginx)
+  module=/usr/lib/nginx/modules/ngx_nchan_module.so
+  [ -x "$nginx" ] && [ -e "$module" ] || { echo "scorecard: nchan needs nginx-light and libnginx-mod-nchan (scripts/deps.sh)" >&2; return 1; }
+  port=$(free_port)
+  mkdir -p "$1/nginx"
+  cat >"$1/nginx/nginx.conf" <<EOF
+load_module $module;
+daemon off;
+master_process off;
+worker_processes 1;
+error_log $1/nginx/error.log warn;
+pid $1/nginx/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $1/nginx/body;
+  proxy_temp_path $1/nginx/proxy;
+  fastcgi_temp_path $1/nginx/fastcgi;
+  uwsgi_temp_path $1/nginx/uwsgi;
+  scgi_temp_path $1/nginx/scgi;
+  server {
+    listen 127.0.0.1:$port;
+    location ~ ^/pub/([A-Za-z0-9._:-]+)\$ {
+      nchan_publisher; nchan_channel_id \$1;
+      nchan_message_buffer_length 1000; nchan_message_timeout 10m;
+    }
+    location ~ ^/sub/([A-Za-z0-9._:-]+)\$ {
+      nchan_subscriber; nchan_channel_id \$1;
+      nchan_subscriber_first_message newest; nchan_subscriber_timeout 5s;
+    }
+    location / { return 404; }
+  }
+}
+EOF
+  "$nginx" -p "$1/nginx" -c "$1/nginx/nginx.conf" </dev/null >/dev/null 2>&1 &
+  pid=$!
+  disown "$pid"    # nginx with nchan may abort at exit: not this script's news
+  STOP_SIG=QUIT    # nginx: graceful stop (one process, master_process off)
+  wait_port "$port" || { echo "scorecard: nginx did not listen; $1/nginx/error.log:" >&2; tail -5 "$1/nginx/error.log" >&2; return 1; }
+  URL="http://127.0.0.1:$port"
+  ARGS=(--protocol nchan)
+}
+
+start_socketio() {
+  /usr/bin/python3 -c "import sys; sys.path.insert(0, 'tests/lib'); import npmdeps; npmdeps.ensure('socket.io')"
+  NODE_PATH=$ROOT/tests/node_modules node tests/fixtures/socketio/server.js 10000 >"$1/server.out" 2>"$1/server.log" &
+  pid=$!
+  URL="http://$(wait_line "$1/server.out" '^listening ' | awk '{print $2}')"
+  ARGS=(--protocol socketio --set 'target.sub_message=42["sub","{ch}"]' --set 'target.pub_path=/pub/{ch}')
+}
+
+rc=0
+for r in $(seq "$ROUNDS"); do
+  dirs=()
+  for s in $SERVERS; do
+    d=$OUT/r$r-$s
+    rm -rf "$d" "$d.logs"
+    mkdir -p "$d.logs"
+    declare -F "start_$s" >/dev/null || { echo "scorecard: no start_$s in $0 (known: rtchaos nchan socketio)" >&2; exit 2; }
+    if ! "start_$s" "$d.logs"; then
+      echo "scorecard: $s did not start" >&2
+      stop_server
+      rc=3
+      continue
+    fi
+    echo "round $r: $s at $URL ${ARGS[*]}"
+    src=0
+    "$BIN/rtchaos" run "$SUITE" --target "$URL" "${ARGS[@]}" --out "$d" --quiet ${SHORT:+--short} || src=$?
+    stop_server
+    # 0 pass, 1 a verdict failed: both are figures for the scorecard
+    [ "$src" -le 1 ] || { echo "scorecard: $s: suite exit $src (see $d/index.md)" >&2; rc=3; }
+    [ -f "$d/index.json" ] && dirs+=("$d")
+  done
+  [ "${#dirs[@]}" -gt 0 ] || { echo "scorecard: round $r: no server ran" >&2; exit 3; }
+  "$BIN/rtchaos" scorecard "$OUT/scorecard-r$r" "${dirs[@]}"
+  echo "round $r: $OUT/scorecard-r$r/scorecard.md"
+done
+exit $rc
