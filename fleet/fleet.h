@@ -41,6 +41,7 @@
 #define FLEET_TOKEN_MAX   4096
 #define FLEET_SRC_MAX     64   /* source addresses */
 #define FLEET_GROUPS_MAX  32
+#define FLEET_PREFIX_MAX  200 /* bytes of a --target path prefix */
 
 typedef enum fleet_transport {
     FLEET_WS = 0,   /* GET /ws, {"op":"sub",…} per channel */
@@ -220,6 +221,10 @@ typedef struct fleet_cfg {
     int tls_insecure;
     char tls_host[FLEET_HOST_MAX + 1];
     char tls_ca[512];
+    /* --target's path (http://H:P/rt → "/rt", no trailing slash; "" =
+     * none): every request of subscribers, publisher and attackers goes
+     * under it (/rt/ws, /rt/publish/<ch>, /rt + an adapter's sub_path) */
+    char path_prefix[FLEET_PREFIX_MAX + 1];
 } fleet_cfg;
 
 typedef struct fleet fleet;

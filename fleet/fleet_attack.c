@@ -193,10 +193,12 @@ struct fl_attacker {
     uint8_t state;
     uint8_t ws_open;       /* the 101 arrived: what follows are WS frames */
     uint8_t got_close;     /* a close frame arrived (close_code) */
+    uint8_t tls_want;      /* TLS handshake in AT_CONNECTING: 0 read, 2 write (fl_tls_handshake) */
     int close_code;
     int fd;
+    SSL *ssl;              /* https:// / wss:// targets: the attempt's TLS, over fd */
     uint32_t attempts;
-    uint64_t conn_us;      /* mono: TCP connected (the attempt's clock starts) */
+    uint64_t conn_us;      /* mono: connected (TCP, and TLS when the target is TLS): the attempt's clock starts */
     uint64_t attack_us;    /* mono: the abuse began (flood pacing) */
     uint64_t sent, accepted;
     fl_http *hp;           /* reading an HTTP answer */
@@ -226,8 +228,8 @@ static void at_watch(fl_attacker *a)
     short what = EV_READ | EV_PERSIST;
     if (a->out_len > a->out_off || a->state == AT_CONNECTING)
         what |= EV_WRITE;
-    if (a->state == AT_CONNECTING)
-        what = EV_WRITE;
+    if (a->state == AT_CONNECTING) /* TCP connect, then the TLS handshake's wants */
+        what = a->ssl && a->tls_want == 0 ? EV_READ : EV_WRITE;
     if (event_initialized(&a->io))
         event_del(&a->io);
     event_assign(&a->io, a->t->base, a->fd, what, at_on_io, a);
@@ -239,6 +241,8 @@ static void at_close(fl_attacker *a)
     if (event_initialized(&a->io))
         event_del(&a->io);
     event_del(&a->timer);
+    fl_tls_free(a->ssl);
+    a->ssl = NULL;
     if (a->fd >= 0)
         close(a->fd);
     a->fd = -1;
@@ -272,7 +276,7 @@ static void at_settle(fl_attacker *a, int code)
 /* Sends what is queued; returns 0, or -1 when the connection broke. */
 static int at_flush(fl_attacker *a)
 {
-    ssize_t w = fl_send_some(a->fd, a->out + a->out_off, a->out_len - a->out_off);
+    ssize_t w = fl_conn_send_some(a->fd, a->ssl, a->out + a->out_off, a->out_len - a->out_off);
     if (w < 0)
         return -1;
     a->out_off += (size_t)w;
@@ -309,7 +313,7 @@ static void at_broken(fl_attacker *a)
 {
     uint8_t *rb = a->t->rbuf;
     for (int i = 0; i < 64 && a->state != AT_WAIT; i++) {
-        ssize_t n = recv(a->fd, rb, FL_RBUF_BYTES, MSG_DONTWAIT);
+        ssize_t n = a->ssl ? fl_tls_recv(a->ssl, rb, FL_RBUF_BYTES) : recv(a->fd, rb, FL_RBUF_BYTES, MSG_DONTWAIT);
         if (n <= 0)
             break;
         if (at_feed(a, (const char *)rb, (size_t)n) < 0)
@@ -387,13 +391,13 @@ static int at_feed(fl_attacker *a, const char *buf, size_t n)
  * then "X-Trickle: a" headers forever; never the blank line. */
 static char loris_byte(const fl_attacker *a, uint64_t pos)
 {
-    static const char *const heads[] = {"GET /ws HTTP/1.1\r\n", "GET /sse?ch=", "GET /poll?ch="};
+    static const char *const heads[] = {"/ws HTTP/1.1\r\n", "/sse?ch=", "/poll?ch="};
     fleet *f = a->t->f;
-    char first[FLEET_HOST_MAX + 200];
+    char first[FLEET_HOST_MAX + FLEET_PREFIX_MAX + ENV_CH_MAX + 200];
     const fleet_group_cfg *g = AG(a);
     int n = g->transport == FLEET_WS
-                ? snprintf(first, sizeof first, "%sHost: %s\r\n", heads[0], f->host_hdr)
-                : snprintf(first, sizeof first, "%s%s HTTP/1.1\r\nHost: %s\r\n",
+                ? snprintf(first, sizeof first, "GET %s%sHost: %s\r\n", f->cfg.path_prefix, heads[0], f->host_hdr)
+                : snprintf(first, sizeof first, "GET %s%s%s HTTP/1.1\r\nHost: %s\r\n", f->cfg.path_prefix,
                            heads[g->transport == FLEET_SSE ? 1 : 2], f->ch_names[a->ch], f->host_hdr);
     if (n > 0 && pos < (uint64_t)n && (size_t)n < sizeof first)
         return first[pos];
@@ -403,12 +407,12 @@ static char loris_byte(const fl_attacker *a, uint64_t pos)
 
 static int ws_upgrade(fl_attacker *a)
 {
-    char key[25], req[FLEET_TOKEN_MAX + 512];
+    char key[25], req[FLEET_TOKEN_MAX + FLEET_PREFIX_MAX + 512];
     ws_make_key(a->t->wsp, key);
     int n = snprintf(req, sizeof req,
-                     "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "GET %s/ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                      "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s%s\r\n",
-                     a->t->f->host_hdr, key, AG(a)->token[0] ? "Authorization: Bearer " : "", AG(a)->token,
+                     a->t->f->cfg.path_prefix, a->t->f->host_hdr, key, AG(a)->token[0] ? "Authorization: Bearer " : "", AG(a)->token,
                      AG(a)->token[0] ? "\r\n" : "");
     if (n < 0 || (size_t)n >= sizeof req)
         return -1;
@@ -435,11 +439,11 @@ static int send_oversized(fl_attacker *a)
     memcpy(body + bytes - 2, "\"}", 2);
     int rc;
     if (g->attack.via_http) {
-        char head[FLEET_TOKEN_MAX + 512];
+        char head[FLEET_TOKEN_MAX + FLEET_PREFIX_MAX + 512];
         int n = snprintf(head, sizeof head,
-                         "POST /publish/%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                         "POST %s/publish/%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
                          "Content-Length: %zu\r\n%s%s%s\r\n",
-                         ch, a->t->f->host_hdr, bytes, g->token[0] ? "Authorization: Bearer " : "", g->token,
+                         a->t->f->cfg.path_prefix, ch, a->t->f->host_hdr, bytes, g->token[0] ? "Authorization: Bearer " : "", g->token,
                          g->token[0] ? "\r\n" : "");
         rc = n < 0 || (size_t)n >= sizeof head || at_queue(a, head, (size_t)n) < 0 ? -1 : 0;
         if (rc == 0)
@@ -544,12 +548,34 @@ static void at_start_abuse(fl_attacker *a)
 
 static void at_connected(fl_attacker *a)
 {
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (getsockopt(a->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0) {
-        a->t->at[a->group].connect_failed++;
-        at_next(a, AG(a)->attack.pause_ms ? AG(a)->attack.pause_ms : 100);
-        return;
+    fleet *f = a->t->f;
+    if (!a->ssl) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (getsockopt(a->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0 ||
+            (f->tls && !(a->ssl = fl_tls_new(f->tls, a->fd, f->cfg.tls_host)))) {
+            a->t->at[a->group].connect_failed++;
+            at_next(a, AG(a)->attack.pause_ms ? AG(a)->attack.pause_ms : 100);
+            return;
+        }
+    }
+    if (a->ssl && !fl_tls_ready(a->ssl)) {
+        /* an https:// target: the abuse goes inside TLS, as a real client's
+         * would (plaintext would only measure the server refusing it). The
+         * handshake runs in AT_CONNECTING under the connect timeout; a
+         * failed one is a failed connect, not an answer to the abuse. */
+        char why[200];
+        int h = fl_tls_handshake(a->ssl, why, sizeof why);
+        if (h < 0) {
+            a->t->at[a->group].connect_failed++;
+            at_next(a, AG(a)->attack.pause_ms ? AG(a)->attack.pause_ms : 100);
+            return;
+        }
+        if (h != 1) {
+            a->tls_want = (uint8_t)h;
+            at_watch(a);
+            return;
+        }
     }
     event_del(&a->timer);
     a->conn_us = clock_mono_us();
@@ -647,14 +673,19 @@ static void at_on_io(evutil_socket_t fd, short what, void *arg)
     if (!(what & EV_READ))
         return;
     uint8_t *rb = a->t->rbuf;
-    ssize_t n = recv(a->fd, rb, FL_RBUF_BYTES, 0);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        return;
-    if (n <= 0) {
-        at_settle(a, FLEET_OUTCOME_CLOSED);
-        return;
+    /* over TLS, records already decrypted wait in the SSL where no socket
+     * event announces them: read them out too (bounded) */
+    for (int i = 0; i < 64; i++) {
+        ssize_t n = fl_conn_recv(a->fd, a->ssl, rb, FL_RBUF_BYTES);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
+        if (n <= 0) {
+            at_settle(a, FLEET_OUTCOME_CLOSED);
+            return;
+        }
+        if (at_feed(a, (const char *)rb, (size_t)n) < 0 || !a->ssl || fl_tls_pending(a->ssl) <= 0)
+            return;
     }
-    at_feed(a, (const char *)rb, (size_t)n);
 }
 
 /* ---- thread hooks ---- */

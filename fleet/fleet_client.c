@@ -726,9 +726,9 @@ static int send_request(fl_client *c)
         char key[25];
         ws_make_key(c->t->wsp, key);
         ws_accept_for(key, h->accept); /* what the 101 must answer */
-        ADD("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        ADD("GET %s%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s",
-            target, f->host_hdr, key, extra);
+            f->cfg.path_prefix, target, f->host_hdr, key, extra);
         if (pr->ws_subprotocol)
             ADD("Sec-WebSocket-Protocol: %s\r\n", pr->ws_subprotocol);
         if (g->deflate != FLEET_DEFLATE_OFF) /* the server's window: any size it likes (15 at most) */
@@ -736,8 +736,8 @@ static int send_request(fl_client *c)
         break;
     }
     case FLEET_SSE:
-        ADD("GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n%s",
-            target, f->host_hdr, extra);
+        ADD("GET %s%s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n%s",
+            f->cfg.path_prefix, target, f->host_hdr, extra);
         break;
     case FLEET_POLL: {
         /* the first request of a connection begins with the first channel */
@@ -1028,13 +1028,13 @@ static int poll_req(fl_client *c, char *req, size_t cap)
         if (f->proto->sub_target(&f->cfg.proto_opts, FLEET_POLL, &ch, 1, NULL, target, sizeof target) < 0 ||
             f->proto->sub_headers(&f->cfg.proto_opts, FLEET_POLL, c->last_id, extra, sizeof extra) < 0)
             return -1;
-        PADD("GET %s HTTP/1.1\r\nHost: %s\r\n%s", target, f->host_hdr, extra);
+        PADD("GET %s%s HTTP/1.1\r\nHost: %s\r\n%s", f->cfg.path_prefix, target, f->host_hdr, extra);
         if (g->token[0])
             PADD("Authorization: Bearer %s\r\n", g->token);
         PADD("%s\r\n", f->cfg.proto_opts.headers);
         return (int)n;
     }
-    PADD("GET /poll?ch=%s&timeout_ms=%u", f->ch_names[s->ch], wait_ms);
+    PADD("GET %s/poll?ch=%s&timeout_ms=%u", f->cfg.path_prefix, f->ch_names[s->ch], wait_ms);
     if (s->chk.based) {
         const char *ep = s->chk.epoch_hash ? fl_epoch_str(c->t, s->chk.epoch_hash) : NULL;
         PADD("&since=%llu", (unsigned long long)s->chk.last);

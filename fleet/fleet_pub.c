@@ -562,12 +562,12 @@ static void ws_handshake_send(pub_conn *c)
 {
     fl_pub *p = c->p;
     fleet *f = p->f;
-    char key[25], req[512 + FLEET_TOKEN_MAX];
+    char key[25], req[512 + FLEET_PREFIX_MAX + FLEET_TOKEN_MAX];
     ws_make_key(p->wsp, key);
     int n = snprintf(req, sizeof req,
-                     "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "GET %s/ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                      "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s%s\r\n",
-                     f->host_hdr, key, f->cfg.pub.token[0] ? "Authorization: Bearer " : "", f->cfg.pub.token,
+                     f->cfg.path_prefix, f->host_hdr, key, f->cfg.pub.token[0] ? "Authorization: Bearer " : "", f->cfg.pub.token,
                      f->cfg.pub.token[0] ? "\r\n" : "");
     c->state = PC_HANDSHAKE;
     c->status = 0;
@@ -648,15 +648,17 @@ static void conn_kick(pub_conn *c)
     }
     if (batch > 1)
         body[bl++] = ']';
-    char hdr[512 + FLEET_TOKEN_MAX + PROTO_PATH_MAX * 3 + sizeof f->cfg.proto_opts.headers], target[PROTO_PATH_MAX * 3];
+    char hdr[512 + FLEET_TOKEN_MAX + FLEET_PREFIX_MAX + PROTO_PATH_MAX * 3 + sizeof f->cfg.proto_opts.headers],
+        target[PROTO_PATH_MAX * 3];
     if (f->proto->pub_target(&f->cfg.proto_opts, f->ch_names[ch], target, sizeof target) < 0) {
         free(buf);
         return;
     }
     int hl = snprintf(hdr, sizeof hdr,
-                      "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                      "%s %s%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
                       "Content-Length: %zu\r\n%s%s%s%s\r\n",
-                      f->cfg.proto_opts.pub_method[0] ? f->cfg.proto_opts.pub_method : "POST", target, f->host_hdr, bl, f->cfg.pub.token[0] ? "Authorization: Bearer " : "",
+                      f->cfg.proto_opts.pub_method[0] ? f->cfg.proto_opts.pub_method : "POST", f->cfg.path_prefix,
+                      target, f->host_hdr, bl, f->cfg.pub.token[0] ? "Authorization: Bearer " : "",
                       f->cfg.pub.token, f->cfg.pub.token[0] ? "\r\n" : "", f->cfg.proto_opts.headers);
     memmove(buf + hl, body, bl); /* header then body, contiguous */
     memcpy(buf, hdr, (size_t)hl);

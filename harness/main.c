@@ -428,9 +428,9 @@ static int cmd_run(int argc, char **argv, const char *command)
         goto out;
     }
     if (o.target) {
-        char host[256], err[256];
+        char host[256], prefix[256], err[512];
         uint16_t port;
-        if (orch_parse_target(o.target, host, sizeof host, &port, err, sizeof err) < 0) {
+        if (orch_parse_target(o.target, host, sizeof host, &port, prefix, sizeof prefix, err, sizeof err) < 0) {
             fprintf(stderr, "rtchaos run: %s\n", err);
             goto out;
         }
@@ -453,16 +453,6 @@ static int cmd_run(int argc, char **argv, const char *command)
         scenario_free(&s);
         goto out;
     }
-    for (size_t g = 0; o.target && orch_target_tls(o.target) && g < s.nclients; g++)
-        if (s.clients[g].behavior != SCN_BH_SUBSCRIBER) {
-            /* fleet_attack.c writes raw TCP: against TLS it would only
-             * measure the server refusing plaintext, a false result */
-            fprintf(stderr, "rtchaos run: client group '%s': attacker behaviours do not speak TLS yet; "
-                            "not with an https:// or wss:// --target\n",
-                    s.clients[g].name ? s.clients[g].name : "?");
-            scenario_free(&s);
-            goto out;
-        }
     if (s.target.ca && access(s.target.ca, R_OK) != 0) {
         fprintf(stderr, "rtchaos run: --ca / target.ca %s: %s\n", s.target.ca, strerror(errno));
         scenario_free(&s);

@@ -1,6 +1,7 @@
 /* orch.c — runs one scenario end to end: children, fleet, fault timeline, drain, report, exit code. */
 #include "orch.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
@@ -106,6 +107,7 @@ typedef struct run {
     char dir[PATH_MAX];
     char target_url[512];
     char up_host[256];        /* the server: started or --target */
+    char prefix[FLEET_PREFIX_MAX + 1]; /* --target's path prefix ("" = none) */
     uint16_t up_port;
     int tls;                  /* --target https:// or wss://: the fleet speaks TLS (fleet_tls.h) */
     int have_server;          /* we run rtchaos-server */
@@ -301,27 +303,49 @@ int orch_target_tls(const char *url)
     return strncmp(url, "https://", 8) == 0 || strncmp(url, "wss://", 6) == 0;
 }
 
-int orch_parse_target(const char *url, char *host, size_t hostcap, uint16_t *port, char *err, size_t errlen)
+int orch_parse_target(const char *url, char *host, size_t hostcap, uint16_t *port, char *prefix, size_t prefixcap,
+                      char *err, size_t errlen)
 {
     const char *p = url;
-    /* wss:// names the same TLS server as https:// (the fleet picks WS, SSE
-     * or poll per group), as ws:// is not accepted for http:// either */
+    /* ws:// / wss:// name the same server as http:// / https:// (the fleet
+     * picks WS, SSE or poll per group) */
     if (strncmp(p, "http://", 7) == 0)
         p += 7;
     else if (strncmp(p, "https://", 8) == 0)
         p += 8;
+    else if (strncmp(p, "ws://", 5) == 0)
+        p += 5;
     else if (strncmp(p, "wss://", 6) == 0)
         p += 6;
     else {
-        sfmt(err, errlen, "--target %s: expected http://HOST:PORT or https://HOST:PORT", url);
+        sfmt(err, errlen, "--target %s: expected http://HOST:PORT[/PREFIX] or https://HOST:PORT[/PREFIX]", url);
         return -1;
     }
     const char *slash = strchr(p, '/');
     size_t hl = slash ? (size_t)(slash - p) : strlen(p);
-    if (slash && strcmp(slash, "/") != 0) {
-        sfmt(err, errlen, "--target %s: expected no path after HOST:PORT", url);
+    /* a path is a prefix every request goes under (a service behind a
+     * reverse proxy at /rt/…): kept without its trailing slashes */
+    size_t pl = slash ? strlen(slash) : 0;
+    while (pl > 0 && slash[pl - 1] == '/')
+        pl--;
+    for (size_t i = 0; i < pl; i++) {
+        unsigned char ch = (unsigned char)slash[i];
+        if (!(isalnum(ch) || strchr("/-._~%!$&'()*+,;=:@", ch))) {
+            sfmt(err, errlen, "--target %s: the path prefix may not contain '%c' (no query or fragment; "
+                 "percent-encode other bytes)", url, ch >= 0x20 && ch < 0x7f ? ch : '?');
+            return -1;
+        }
+        if (ch == '/' && i + 1 < pl && slash[i + 1] == '/') {
+            sfmt(err, errlen, "--target %s: empty segment ('//') in the path prefix", url);
+            return -1;
+        }
+    }
+    if (pl + 1 > prefixcap || pl > FLEET_PREFIX_MAX) {
+        sfmt(err, errlen, "--target %s: the path prefix is longer than %d bytes", url, FLEET_PREFIX_MAX);
         return -1;
     }
+    memcpy(prefix, slash ? slash : "", pl);
+    prefix[pl] = '\0';
     char hp[300];
     if (hl == 0 || hl >= sizeof hp) {
         sfmt(err, errlen, "--target %s: expected http://HOST:PORT", url);
@@ -673,6 +697,7 @@ static int fleet_setup(run *r, char *err, size_t errlen)
         sfmt(cfg.client_addr.host, sizeof cfg.client_addr.host, "%s", r->up_host);
         cfg.client_addr.port = r->up_port;
     }
+    sfmt(cfg.path_prefix, sizeof cfg.path_prefix, "%s", r->prefix);
     sfmt(cfg.publish_addr.host, sizeof cfg.publish_addr.host, "%s", r->up_host);
     cfg.publish_addr.port = r->up_port;
     if (r->tls) {
@@ -1912,12 +1937,14 @@ int orch_run(const scenario *s, const orch_opts *o)
 
     /* Phase 1: the server under test. */
     if (o->target) {
-        if (orch_parse_target(o->target, r->up_host, sizeof r->up_host, &r->up_port, err, sizeof err) < 0) {
+        if (orch_parse_target(o->target, r->up_host, sizeof r->up_host, &r->up_port, r->prefix, sizeof r->prefix, err,
+                              sizeof err) < 0) {
             fail(r, "%s", err);
             goto finish;
         }
         r->tls = orch_target_tls(o->target);
-        sfmt(r->target_url, sizeof r->target_url, "%s://%s:%u", r->tls ? "https" : "http", r->up_host, r->up_port);
+        sfmt(r->target_url, sizeof r->target_url, "%s://%s:%u%s", r->tls ? "https" : "http", r->up_host, r->up_port,
+             r->prefix);
         if (tcp_reachable(r->up_host, r->up_port, 3000, err, sizeof err) < 0) {
             fail(r, "--target %s: %s", o->target, err);
             goto finish;

@@ -46,10 +46,12 @@ typedef struct orch_opts {
  * one run per process at a time. */
 int orch_run(const scenario *s, const orch_opts *o);
 
-/* Parses an http://host:port[/] target into host and port. Returns 0, or -1
- * with a message in err. */
 /* 1 when the --target URL is https:// or wss:// (TLS) */
 int orch_target_tls(const char *url);
-int orch_parse_target(const char *url, char *host, size_t hostcap, uint16_t *port, char *err, size_t errlen);
+/* Parses an http[s]://host:port[/prefix] (or ws[s]://) target into host,
+ * port and the path prefix every request goes under ("/rt", no trailing
+ * slash; "" = none). Returns 0, or -1 with a message in err. */
+int orch_parse_target(const char *url, char *host, size_t hostcap, uint16_t *port, char *prefix, size_t prefixcap,
+                      char *err, size_t errlen);
 
 #endif

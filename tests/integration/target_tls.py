@@ -9,7 +9,15 @@ self-signed chain is refused before any load, exit 3 with the verifier's
 reason; the right CA but a name the certificate does not hold
 (https://127.0.0.1) is refused the same way; `target.insecure: true` passes
 without a CA; --ca with a plain http:// target or a missing CA file is a
-usage error (exit 2)."""
+usage error (exit 2).
+
+A path prefix in the target: nginx serves rtchaos-server only under /rt/
+(anything else is 404), over TLS and on a plain port: the smoke run with
+--target https://localhost:P/rt and ws://127.0.0.1:P2/rt/ (every subscriber
+and publisher request under /rt) passes, without the prefix nothing is
+delivered. The attackers speak TLS too: the message-flood abuse scenario
+through nginx's TLS, under the prefix, has every flood closed 4429 by the
+server's per-connection limit; a prefix with a query is a usage error."""
 import os
 import shutil
 import socket
@@ -39,10 +47,12 @@ http {{
   scgi_temp_path {dir}/scgi;
   server {{
     listen 127.0.0.1:{port} ssl;
+    listen 127.0.0.1:{plain_port};
     ssl_certificate {cert};
     ssl_certificate_key {key};
-    location / {{
-      proxy_pass http://127.0.0.1:{up};
+    # rtchaos-server only under the prefix /rt/ (stripped on the way in)
+    location /rt/ {{
+      proxy_pass http://127.0.0.1:{up}/;
       proxy_http_version 1.1;
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection $http_connection;
@@ -50,21 +60,28 @@ http {{
       proxy_buffering off;
       proxy_read_timeout 1h;
     }}
+    location / {{ return 404; }}
   }}
 }}
 """
 
 
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def tls_proxy(up, cert, key):
-    """nginx on a free loopback port, TLS in front of 127.0.0.1:up; returns (Popen, port, dir)."""
+    """nginx on free loopback ports, TLS (and plain) in front of 127.0.0.1:up under /rt/;
+    returns (Popen, TLS port, plain port, dir)."""
     d = ht.tmpdir()
     for _ in range(5):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
+        port, plain_port = free_port(), free_port()
         with open(os.path.join(d, "nginx.conf"), "w") as f:
-            f.write(PROXY_CONF.format(dir=d, port=port, up=up, cert=cert, key=key))
+            f.write(PROXY_CONF.format(dir=d, port=port, plain_port=plain_port, up=up, cert=cert, key=key))
         p = subprocess.Popen([nchantest.NGINX, "-p", d, "-c", os.path.join(d, "nginx.conf")],
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         rtctest._children.append(p)
@@ -72,7 +89,8 @@ def tls_proxy(up, cert, key):
         while time.monotonic() < deadline and p.poll() is None:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                return p, port, d
+                socket.create_connection(("127.0.0.1", plain_port), timeout=0.5).close()
+                return p, port, plain_port, d
             except OSError:
                 time.sleep(0.05)
         if p.poll() is None:
@@ -81,14 +99,13 @@ def tls_proxy(up, cert, key):
     raise AssertionError("nginx (TLS proxy) did not start")
 
 
-def rtchaos_server_behind_tls(ca, cert, key):
-    """Contract v1 (rtchaos-server) through nginx's TLS: WS, SSE, poll and the publisher all over TLS."""
-    srv = rtctest.start("rtchaos-server", ["--port", "0", "--log-level", "warn"], name="tls-server")
+def behind_nginx(cert, key, args, body):
+    """rtchaos-server (with args) behind nginx (TLS and plain, under /rt/); body(tls_port, plain_port)."""
+    srv = rtctest.start("rtchaos-server", ["--port", "0", "--log-level", "warn", *args], name="tls-server")
     _, up = rtctest.addr_of(srv.lines[0])
-    p, port, d = tls_proxy(up, cert, key)
+    p, port, plain_port, d = tls_proxy(up, cert, key)
     try:
-        r = ht.run("smoke.yaml", "--target", f"https://localhost:{port}", "--ca", ca, *SHORT, timeout=90)
-        delivered_all(r, "rtchaos-server behind nginx TLS (v1)")
+        body(port, plain_port)
     finally:
         p.send_signal(3)
         try:
@@ -98,6 +115,40 @@ def rtchaos_server_behind_tls(ca, cert, key):
             p.wait()
         srv.stop()
         shutil.rmtree(d, ignore_errors=True)
+
+
+def rtchaos_server_behind_tls(ca, cert, key):
+    """Contract v1 (rtchaos-server) through nginx's TLS under the prefix /rt: WS, SSE, poll and the
+    publisher all over TLS, every request under /rt; the attackers over TLS too."""
+    def smoke(port, plain_port):
+        url = f"https://localhost:{port}/rt"
+        r = ht.run("smoke.yaml", "--target", url, "--ca", ca, *SHORT, timeout=90)
+        delivered_all(r, "rtchaos-server behind nginx TLS under /rt (v1)")
+        assert r.report["target"] == url, r.report["target"]
+        r = ht.run("smoke.yaml", "--target", f"ws://127.0.0.1:{plain_port}/rt/", *SHORT, timeout=90)
+        delivered_all(r, "rtchaos-server behind nginx under /rt/, ws:// (v1)")
+        # without the prefix every request is nginx's 404: nothing arrives, never a pass
+        r = ht.run("smoke.yaml", "--target", f"http://127.0.0.1:{plain_port}", *SHORT, timeout=90)
+        assert r.rc in (1, 3) and r.report and r.report["totals"]["delivered"] == 0, r.explain()
+        print("without the prefix: exit", r.rc, "delivered 0")
+    behind_nginx(cert, key, [], smoke)
+
+    def flood(port, _plain_port):
+        # the attackers inside TLS: every flood cut by the server's limit (close 4429, through nginx)
+        r = ht.run("abuse/message-flood.yaml", "--target", f"https://localhost:{port}/rt", "--ca", ca, "--quiet",
+                   "--set", "duration=5s", "--set", "drain=3s",
+                   "--set", "budgets=[attack_attempts >= 10, attack_rejected_ratio >= 1, legit.lost == 0]",
+                   timeout=90)
+        assert r.rc == 0, r.explain()
+        at = r.report["attacks"]
+        assert at["attempts"] >= 10 and at["rejected"] == at["attempts"] and at["connect_failed"] == 0, at
+        assert r.report["groups"]["legit"]["delivered"] > 0, r.report["groups"]["legit"]
+        print("flood over TLS under /rt: attempts", at["attempts"], "rejected", at["rejected"])
+    abuse = os.path.join(rtctest.ROOT, "scenarios", "abuse")
+    # abuse/message-flood.yaml's server.args (a scenario's server block is ignored with --target)
+    behind_nginx(cert, key, ["--jwt-secret-file", os.path.join(abuse, "jwt-secret"),
+                             "--authz-policy", os.path.join(abuse, "policy.json"),
+                             "--rate-msg-per-conn", "50/s:50"], flood)
 
 SHORT = ("--quiet", "--set", "duration=4s", "--set", "drain=4s",
          # latency is not under test here (ASan, parallel tests on 2 cores)
@@ -142,8 +193,10 @@ def usage_errors(ca):
     assert r.rc == 2 and "only applies to an https:// or wss:// --target" in r.stderr, r.explain()
     r = ht.run("targets/nchan-smoke.yaml", "--target", "https://127.0.0.1:9", "--ca", ca + ".missing", timeout=30)
     assert r.rc == 2 and "No such file" in r.stderr, r.explain()
-    r = ht.run("abuse/message-flood.yaml", "--target", "https://127.0.0.1:9", "--ca", ca, timeout=30)
-    assert r.rc == 2 and "attacker behaviours do not speak TLS" in r.stderr, r.explain()
+    r = ht.run("targets/nchan-smoke.yaml", "--target", "https://localhost:9/rt?x=1", "--ca", ca, timeout=30)
+    assert r.rc == 2 and "the path prefix may not contain '?'" in r.stderr, r.explain()
+    r = ht.run("targets/nchan-smoke.yaml", "--target", "http://localhost:9/a//b", timeout=30)
+    assert r.rc == 2 and "empty segment" in r.stderr, r.explain()
     print("usage errors: ok")
 
 
