@@ -17,7 +17,21 @@
 #   CONNS="1000 5000 10000 19000" RATES="1 10" REPS=3 DURATION_S=20 \
 #   IDLE_CONNS=19000 IDLE_S=60 IDLE_REPS=3 bench/server_scale.sh
 # Targets (issue 13): 19k conns at 19k deliveries/s: p99 <= 50 ms, CPU <=
-# 50%, 0 idle closes; 19k idle: <= 2% CPU, <= 2 KB/conn.
+# 50%, 0 idle closes; 19k idle: <= 2% CPU, <= 2 KB/conn; at 10k conns the
+# highest rate sustained with p99 <= 50 ms >= 3x the Node server's.
+#
+# Sweep mode (SWEEP=1) finds that highest rate: SWEEP_CONNS connections,
+# SWEEP_RATES events/s per channel in increasing order; at each rate the
+# servers take turns, REPS runs each, and a rate is sustained when the
+# medians give p99 <= P99_MAX_MS and deliveries/s >= DELIV_MIN (0.97) x
+# conns x rate. A server leaves the sweep after its second failed rate
+# (one failure may be the loaded box; two in a row are not). Runs are
+# shorter than the points' (RAMP_S 5, SETTLE_S 4, DURATION_S 16: the window
+# t = 9..25 s after the fleet starts still holds both servers' 20 s ping
+# round). BENCH_LOCK=file takes that flock(1) lock around each rate (sweep)
+# or point, released in between, so each hold stays short.
+#   SWEEP=1 SWEEP_CONNS=10000 SWEEP_RATES="1 2 5 10 20" REPS=3 \
+#   BENCH_LOCK=/work/.bench.lock bench/server_scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${RTCHAOS_BIN:-$PWD/bin}
@@ -29,6 +43,24 @@ IDLE_CONNS=${IDLE_CONNS:-19000}
 IDLE_S=${IDLE_S:-60}
 IDLE_REPS=${IDLE_REPS:-$REPS}
 SERVERS=${SERVERS:-"rtchaos node"}
+SWEEP=${SWEEP:-0}
+SWEEP_CONNS=${SWEEP_CONNS:-10000}
+SWEEP_RATES=${SWEEP_RATES:-"1 2 5 10 20"}
+P99_MAX_MS=${P99_MAX_MS:-50}
+DELIV_MIN=${DELIV_MIN:-0.97}
+BENCH_LOCK=${BENCH_LOCK:-}
+# RAMP_S: the connection ramp (default 1 s per 1,000 connections, at least
+# 3; sweep 5); SETTLE_S: after the ramp, before the measured window (6;
+# sweep 4); DRAIN_S: the scenario's drain (5; sweep 2)
+RAMP_S=${RAMP_S:-}
+if [ "$SWEEP" = 1 ]; then
+  RAMP_S=${RAMP_S:-5}
+  SETTLE_S=${SETTLE_S:-4}
+  DRAIN_S=${DRAIN_S:-2}
+  DURATION_S=${SWEEP_DURATION_S:-16}
+fi
+SETTLE_S=${SETTLE_S:-6}
+DRAIN_S=${DRAIN_S:-5}
 # SERVERS="rtchaos base node" adds another rtchaos-server build (before/after
 # a change, same run, interleaved): BASE_BIN=dir holding its rtchaos-server
 BASE_BIN=${BASE_BIN:-}
@@ -80,8 +112,8 @@ idle_closes() { # server log/metrics -> idle closes
 # one_run SERVER CONNS RATE SECONDS REP
 one_run() {
   local srv=$1 n=$2 rate=$3 secs=$4 rep=$5
-  local ramp=$(( n / 1000 > 3 ? n / 1000 : 3 ))
-  local warm=$(( ramp + 6 ))
+  local ramp=${RAMP_S:-$(( n / 1000 > 3 ? n / 1000 : 3 ))}
+  local warm=$(( ramp + SETTLE_S ))
   local dir="$OUT/$srv-$n-$rate-$rep"
   mkdir -p "$dir"
   start "$srv" "$dir/server.log"
@@ -89,7 +121,8 @@ one_run() {
   local rss0; rss0=$(rss_kb "$pid")
   "$BIN/rtchaos" run bench/server_scale.yaml --target "http://127.0.0.1:$port" --out "$dir/run" --quiet \
     --set "clients.0.count=$n" --set "clients.0.ramp_up=${ramp}s" --set "warmup=${warm}s" \
-    --set "duration=${secs}s" --set "publishers.rate_per_s=$rate" >"$dir/harness.out" 2>&1 &
+    --set "duration=${secs}s" --set "publishers.rate_per_s=$rate" --set "drain=${DRAIN_S}s" \
+    >"$dir/harness.out" 2>&1 &
   hpid=$!
   sleep "$warm"
   local c0 t0 c1 t1 rss1
@@ -137,22 +170,89 @@ PY
   tail -n 1 "$RES" | awk -F'\t' '{printf "  %-8s conns=%-6s rate=%-3s deliv/s=%-9.0f p50=%-8.1f p95=%-8.1f p99=%-8.1f lost=%s reconn=%s cpu=%s%% B/conn=%s idle_closes=%s load=%s\n", $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13}'
 }
 
+# BENCH_LOCK: hold the shared benchmark lock for one step, then let go
+lock() {
+  [ -n "$BENCH_LOCK" ] || return 0
+  exec {lockfd}>>"$BENCH_LOCK"
+  echo "  (waiting for $BENCH_LOCK)"
+  flock "$lockfd"
+  echo "  (locked $(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))"
+}
+unlock() {
+  [ -n "$BENCH_LOCK" ] || return 0
+  flock -u "$lockfd"
+  exec {lockfd}>&-
+  echo "  (released $(date -u +%H:%M:%S))"
+}
+
+# median_of SERVER CONNS RATE COLUMN -> median of that column over the runs so far
+median_of() {
+  awk -F'\t' -v s="$1" -v n="$2" -v r="$3" -v c="$4" \
+    '$1 == s && $2 == n && $3 == r && $c != "nan" {print $c}' "$RES" | sort -g |
+    awk '{v[NR] = $1} END {if (!NR) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+
 echo "== bench/server_scale.sh ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), out $OUT)"
-for n in $CONNS; do
-  for rate in $RATES; do
+if [ "$SWEEP" = 1 ]; then
+  SWEEP_RES="$OUT/sweep.tsv"
+  : >"$SWEEP_RES"
+  active=" $SERVERS "
+  declare -A failed best
+  for rate in $SWEEP_RATES; do
+    [ -n "${active// /}" ] || break
+    lock
     for rep in $(seq "$REPS"); do
-      for srv in $SERVERS; do
-        one_run "$srv" "$n" "$rate" "$DURATION_S" "$rep"
+      for srv in $active; do
+        one_run "$srv" "$SWEEP_CONNS" "$rate" "$DURATION_S" "$rep"
       done
     done
-  done
-done
-if [ "$IDLE_CONNS" -gt 0 ]; then
-  for rep in $(seq "$IDLE_REPS"); do
-    for srv in $SERVERS; do
-      one_run "$srv" "$IDLE_CONNS" 0 "$IDLE_S" "$rep"
+    unlock
+    for srv in $active; do
+      d=$(median_of "$srv" "$SWEEP_CONNS" "$rate" 4)
+      p99=$(median_of "$srv" "$SWEEP_CONNS" "$rate" 7)
+      if awk -v d="$d" -v p="$p99" -v want="$(( SWEEP_CONNS * rate ))" -v min="$DELIV_MIN" -v max="$P99_MAX_MS" \
+           'BEGIN {exit !(d == d + 0 && p == p + 0 && d >= min * want && p <= max)}'; then
+        verdict=sustained
+        best[$srv]=$rate
+      else
+        verdict=failed
+        failed[$srv]=$(( ${failed[$srv]:-0} + 1 ))
+        [ "${failed[$srv]}" -ge 2 ] && active=${active/ $srv / }
+      fi
+      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$SWEEP_CONNS" "$rate" "$d" "$p99" "$verdict" >>"$SWEEP_RES"
+      echo "  sweep: $srv at $rate ev/s/ch ($(( SWEEP_CONNS * rate )) deliveries/s asked): median deliv/s $d, p99 $p99 ms: $verdict"
     done
   done
+  echo
+  echo "Highest rate sustained at $SWEEP_CONNS connections (p99 <= $P99_MAX_MS ms, deliveries >= $DELIV_MIN x asked, median of $REPS):"
+  for srv in $SERVERS; do
+    r=${best[$srv]:-0}
+    echo "  $srv: $r ev/s/ch = $(( SWEEP_CONNS * r )) deliveries/s"
+  done
+  if [ -n "${best[rtchaos]:-}" ] && [ -n "${best[node]:-}" ]; then
+    awk -v a="${best[rtchaos]}" -v b="${best[node]}" 'BEGIN {printf "  rtchaos / node: %.1fx\n", a / b}'
+  fi
+else
+  for n in $CONNS; do
+    for rate in $RATES; do
+      lock
+      for rep in $(seq "$REPS"); do
+        for srv in $SERVERS; do
+          one_run "$srv" "$n" "$rate" "$DURATION_S" "$rep"
+        done
+      done
+      unlock
+    done
+  done
+  if [ "$IDLE_CONNS" -gt 0 ]; then
+    lock
+    for rep in $(seq "$IDLE_REPS"); do
+      for srv in $SERVERS; do
+        one_run "$srv" "$IDLE_CONNS" 0 "$IDLE_S" "$rep"
+      done
+    done
+    unlock
+  fi
 fi
 
 echo
