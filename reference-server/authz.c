@@ -101,11 +101,24 @@ static int64_t now_s(void)
     return clock_wall_us() / 1000000;
 }
 
+/* A principal: the gate's per-connection state, and the token-expiry timer
+ * of a WebSocket connection (authz_arm_expiry). sec_conn is first: the
+ * principal pointer handed out is the authz_conn's address. */
+typedef struct authz_conn {
+    sec_conn c;
+    twheel_timer expiry;
+    twheel *wheel;       /* where expiry is (or was) armed; NULL never armed */
+    struct lws *wsi;
+} authz_conn;
+
 static void conn_free(void *p)
 {
+    authz_conn *ac = p;
+    if (ac->wheel)
+        twheel_cancel(ac->wheel, &ac->expiry);
     if (g_gate)
-        sec_gate_disconnect(g_gate, p);
-    free(p);
+        sec_gate_disconnect(g_gate, &ac->c);
+    free(ac);
 }
 
 static sec_transport transport_of(authz_transport t)
@@ -176,7 +189,8 @@ static void mark(struct lws *wsi, unsigned bit)
 static authz_verdict authenticate(struct lws *wsi, authz_transport t, void **principal,
                                   void (**free_principal)(void *), char *err, size_t errlen)
 {
-    sec_conn *c = calloc(1, sizeof *c);
+    authz_conn *ac = calloc(1, sizeof *ac);
+    sec_conn *c = ac ? &ac->c : NULL;
     if (!c) {
         snprintf(err, errlen, "out of memory");
         return AUTHZ_FORBIDDEN;
@@ -303,14 +317,27 @@ int authz_expired(void *principal)
     return sec_gate_expired(g_gate, principal, now_s(), clock_mono_us());
 }
 
-void authz_arm_expiry(struct lws *wsi, void *principal)
+void authz_arm_expiry(twheel *w, struct lws *wsi, void *principal)
 {
-    sec_conn *c = principal;
-    if (!g_gate || !c || !c->who.authenticated || !c->who.exp_s)
+    authz_conn *ac = principal;
+    if (!g_gate || !ac)
         return;
-    int64_t left_us = c->who.exp_s * 1000000 - clock_wall_us();
-    /* a little after the instant, so that the check at the timer sees it */
-    lws_set_timer_usecs(wsi, (lws_usec_t)(left_us > 0 ? left_us : 0) + 50000);
+    if (!ac->c.who.authenticated || !ac->c.who.exp_s) {
+        if (ac->wheel)
+            twheel_cancel(ac->wheel, &ac->expiry);
+        return;
+    }
+    int64_t left_us = ac->c.who.exp_s * 1000000 - clock_wall_us();
+    ac->wheel = w;
+    ac->wsi = wsi;
+    /* a little after the instant, so that the check at the timer sees it
+     * (exp is wall-clock seconds; the wheel runs on the monotonic clock) */
+    twheel_arm(w, &ac->expiry, clock_mono_us() + (uint64_t)(left_us > 0 ? left_us : 0) + 50000);
+}
+
+struct lws *authz_expiry_wsi(twheel_timer *t)
+{
+    return lws_container_of(t, authz_conn, expiry)->wsi;
 }
 
 authz_verdict authz_admin(struct lws *wsi, void **principal, void (**free_principal)(void *),

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "twheel.h"
+
 struct lws;
 struct server_cfg;
 
@@ -83,9 +85,17 @@ authz_verdict authz_refresh(void **principal, void (**free_principal)(void *), s
 /* Whether the connection's token has expired (it must be closed: WS 4401). */
 int authz_expired(void *principal);
 
-/* Arms wsi's lws timer to fire when the connection's token expires (no-op
- * for anonymous connections and tokens without exp). */
-void authz_arm_expiry(struct lws *wsi, void *principal);
+/* Arms the connection's token-expiry timer on wheel w to fire a little after
+ * the token's exp (re-arms it after a refresh; disarms it for a token without
+ * exp; no-op for anonymous connections). The timer lives in the principal
+ * (allocated only for connections that carry credentials), so anonymous
+ * connections pay nothing for it, and freeing the principal disarms it. The
+ * wheel's callback gets the connection back with authz_expiry_wsi. Not lws's
+ * per-connection timer: lws 4.1 keeps those in one sorted list with a linear
+ * insert, O(connections) per arm. */
+void authz_arm_expiry(twheel *w, struct lws *wsi, void *principal);
+/* The connection whose expiry timer t (armed by authz_arm_expiry) fired. */
+struct lws *authz_expiry_wsi(twheel_timer *t);
 
 /* Authorizes an admin request (path, with detail such as the request body
  * for the audit log). Returns AUTHZ_ALLOW or UNAUTHORIZED/FORBIDDEN. */

@@ -22,13 +22,24 @@ static void on_drop(void *tag, const msg *m, void *ctx)
         sub->dropped_to = m->seq;
 }
 
+int conn_srv_init(srv *S)
+{
+    S->nsubs = 0;
+    return sendq_shared_init(&S->qs, (uint32_t)S->cfg->sendq_max_msgs, (size_t)S->cfg->sendq_max_bytes,
+                             on_drop, NULL);
+}
+
+void conn_srv_free(srv *S)
+{
+    sendq_shared_free(&S->qs);
+}
+
 void conn_init(session *s, srv *S, sess_kind kind, struct lws *wsi)
 {
     s->kind = kind;
     s->srv = S;
     s->wsi = wsi;
-    sendq_init(&s->q, (uint32_t)S->cfg->sendq_max_msgs, (size_t)S->cfg->sendq_max_bytes, on_drop,
-               NULL);
+    sendq_init(&s->q, &S->qs);
     s->last_progress_us = clock_mono_us();
 }
 
@@ -60,6 +71,7 @@ void conn_unsubscribe(session *s, conn_sub *sub)
     ctrl_free_for(s, sub);
     lws_dll2_remove(&sub->chan_node);
     lws_dll2_remove(&sub->conn_node);
+    s->srv->nsubs--;
     free(sub);
 }
 
@@ -93,6 +105,7 @@ conn_sub *conn_subscribe(session *s, channel *ch, int has_since, uint64_t since,
     sub->epoch_hash = epoch_hash;
     lws_dll2_add_tail(&sub->chan_node, &ch->subs);
     lws_dll2_add_tail(&sub->conn_node, &s->subs);
+    s->srv->nsubs++;
     it->sub = sub;
     lws_dll2_add_tail(&it->node, &s->ctrl);
     return sub;

@@ -24,13 +24,50 @@ const char *sendq_policy_name(sendq_policy p)
     return (unsigned)p < SENDQ_POLICY_COUNT ? policy_names[p] : "?";
 }
 
-void sendq_init(sendq *q, uint32_t max_msgs, size_t max_bytes, sendq_drop_fn on_drop, void *ctx)
+int sendq_shared_init(sendq_shared *sh, uint32_t max_msgs, size_t max_bytes, sendq_drop_fn on_drop,
+                      void *ctx)
+{
+    memset(sh, 0, sizeof(*sh));
+    sh->max_msgs = max_msgs < 2 ? 2 : max_msgs;
+    sh->max_bytes = max_bytes ? max_bytes : 1;
+    sh->on_drop = on_drop;
+    sh->drop_ctx = ctx;
+    /* a queue holds at most max_msgs + 1 items (a marker while a policy runs) */
+    sh->at_depth = calloc((size_t)sh->max_msgs + 2, sizeof(*sh->at_depth));
+    return sh->at_depth ? 0 : -1;
+}
+
+void sendq_shared_free(sendq_shared *sh)
+{
+    free(sh->at_depth);
+    sh->at_depth = NULL;
+}
+
+void sendq_init(sendq *q, sendq_shared *sh)
 {
     memset(q, 0, sizeof(*q));
-    q->max_msgs = max_msgs < 2 ? 2 : max_msgs;
-    q->max_bytes = max_bytes ? max_bytes : 1;
-    q->on_drop = on_drop;
-    q->drop_ctx = ctx;
+    q->sh = sh;
+}
+
+/* A queue went from depth `from` to its current depth: the per-depth counts
+ * and the deepest queue follow. Every public function that changes a
+ * queue's length calls this once at its end. */
+static void depth_moved(sendq *q, uint32_t from)
+{
+    sendq_shared *sh = q->sh;
+    uint32_t to = q->count;
+    if (from == to)
+        return;
+    sh->msgs += to;
+    sh->msgs -= from;
+    if (from)
+        sh->at_depth[from]--;
+    if (to)
+        sh->at_depth[to]++;
+    if (to > sh->max_depth)
+        sh->max_depth = to;
+    while (sh->max_depth && !sh->at_depth[sh->max_depth])
+        sh->max_depth--;
 }
 
 static sendq_item *at(const sendq *q, uint32_t i)
@@ -42,16 +79,23 @@ static void release(sendq *q, sendq_item *it, int dropped)
 {
     if (it->m) {
         q->bytes -= it->m->len;
-        if (dropped && q->on_drop)
-            q->on_drop(it->tag, it->m, q->drop_ctx);
+        q->sh->bytes -= it->m->len;
+        if (dropped && q->sh->on_drop)
+            q->sh->on_drop(it->tag, it->m, q->sh->drop_ctx);
         msg_unref(it->m);
     }
 }
 
 void sendq_free(sendq *q)
 {
-    while (q->count)
-        sendq_pop(q);
+    uint32_t from = q->count;
+    while (q->count) {
+        release(q, at(q, 0), 0);
+        q->head = (q->head + 1) % q->cap;
+        q->count--;
+    }
+    if (q->sh)
+        depth_moved(q, from);
     free(q->items);
     q->items = NULL;
     q->cap = 0;
@@ -64,8 +108,8 @@ static int reserve(sendq *q)
     if (q->count < q->cap)
         return 0;
     uint32_t ncap = q->cap ? q->cap * 2 : 8;
-    if (ncap > q->max_msgs + 1)
-        ncap = q->max_msgs + 1;
+    if (ncap > q->sh->max_msgs + 1)
+        ncap = q->sh->max_msgs + 1;
     if (ncap <= q->count)
         return -1;
     sendq_item *n = malloc(ncap * sizeof(*n));
@@ -88,8 +132,10 @@ static int append(sendq *q, msg *m, void *tag)
     it->m = msg_ref(m);
     it->tag = tag;
     q->count++;
-    if (m)
+    if (m) {
         q->bytes += m->len;
+        q->sh->bytes += m->len;
+    }
     return 0;
 }
 
@@ -155,7 +201,7 @@ static uint32_t coalesce(sendq *q)
 
 static int full(const sendq *q, size_t add_bytes)
 {
-    return q->count + 1 > q->max_msgs || q->bytes + add_bytes > q->max_bytes;
+    return q->count + 1 > q->sh->max_msgs || q->bytes + add_bytes > q->sh->max_bytes;
 }
 
 /* Removes the oldest event (not a marker). Returns 0, or -1 if none. */
@@ -205,9 +251,8 @@ static int replace_with_snapshots(sendq *q, void *tag, sendq_outcome *out)
     return rc;
 }
 
-int sendq_push(sendq *q, msg *m, void *tag, sendq_policy policy, sendq_outcome *out)
+static int push(sendq *q, msg *m, void *tag, sendq_policy policy, sendq_outcome *out)
 {
-    memset(out, 0, sizeof(*out));
     if (full(q, m->len)) {
         switch (policy) {
         case SENDQ_DISCONNECT:
@@ -223,8 +268,8 @@ int sendq_push(sendq *q, msg *m, void *tag, sendq_policy policy, sendq_outcome *
             while (full(q, m->len)) {
                 if (drop_oldest_event(q)) {
                     /* Only markers left: m itself is what goes. */
-                    if (q->on_drop)
-                        q->on_drop(tag, m, q->drop_ctx);
+                    if (q->sh->on_drop)
+                        q->sh->on_drop(tag, m, q->sh->drop_ctx);
                     out->dropped++;
                     return 0;
                 }
@@ -236,10 +281,22 @@ int sendq_push(sendq *q, msg *m, void *tag, sendq_policy policy, sendq_outcome *
     return append(q, m, tag);
 }
 
+int sendq_push(sendq *q, msg *m, void *tag, sendq_policy policy, sendq_outcome *out)
+{
+    uint32_t from = q->count;
+    memset(out, 0, sizeof(*out));
+    int rc = push(q, m, tag, policy, out);
+    depth_moved(q, from);
+    return rc;
+}
+
 int sendq_push_snapshot(sendq *q, void *tag)
 {
+    uint32_t from = q->count;
     filter(q, keep_not_tag, tag, 0);
-    return append(q, NULL, tag);
+    int rc = append(q, NULL, tag);
+    depth_moved(q, from);
+    return rc;
 }
 
 const sendq_item *sendq_peek(const sendq *q)
@@ -254,9 +311,12 @@ void sendq_pop(sendq *q)
     release(q, at(q, 0), 0);
     q->head = (q->head + 1) % q->cap;
     q->count--;
+    depth_moved(q, q->count + 1);
 }
 
 void sendq_remove_tag(sendq *q, void *tag)
 {
+    uint32_t from = q->count;
     filter(q, keep_not_tag, tag, 0);
+    depth_moved(q, from);
 }

@@ -38,20 +38,44 @@ typedef struct sendq_outcome {
  * so the owner can note the gap per subscription. */
 typedef void (*sendq_drop_fn)(void *tag, const msg *m, void *ctx);
 
+/* What all the queues of a server share: their limits and drop hook (the
+ * same for every connection, so not repeated in each), and the totals over
+ * all of them, kept up to date as each queue changes so that /metrics reads
+ * them in O(1) instead of walking every connection. The deepest queue is
+ * tracked exactly with a count of queues per depth: a depth only moves by
+ * what was pushed or removed, so finding the new deepest after a queue
+ * shrinks costs at most the depth it lost (amortised O(1) per item). */
+typedef struct sendq_shared {
+    uint32_t max_msgs;
+    size_t max_bytes;
+    sendq_drop_fn on_drop;
+    void *drop_ctx;
+    /* totals over every queue initialised with this */
+    uint64_t msgs, bytes;
+    uint32_t max_depth;       /* items in the deepest queue */
+    uint32_t *at_depth;       /* [d]: queues holding d items, d <= max_msgs + 1
+                               * (calloc'ed: pages are touched only as deep
+                               * as queues actually get) */
+} sendq_shared;
+
+/* max_msgs >= 2, max_bytes >= 1 (raised to those). Returns 0, or -1 when
+ * out of memory. */
+int sendq_shared_init(sendq_shared *sh, uint32_t max_msgs, size_t max_bytes, sendq_drop_fn on_drop,
+                      void *ctx);
+/* Call after every queue using it is freed. */
+void sendq_shared_free(sendq_shared *sh);
+
 /* Lifetime: embedded in its connection; the item array is allocated on first
  * use and grows (doubling) up to max_msgs, so an idle connection costs no
  * queue memory. Not thread-safe. */
 typedef struct sendq {
     sendq_item *items;
     uint32_t cap, head, count;
-    uint32_t max_msgs;
-    size_t bytes, max_bytes;
-    sendq_drop_fn on_drop;
-    void *drop_ctx;
+    size_t bytes;
+    sendq_shared *sh;
 } sendq;
 
-/* max_msgs >= 2, max_bytes >= 1. */
-void sendq_init(sendq *q, uint32_t max_msgs, size_t max_bytes, sendq_drop_fn on_drop, void *ctx);
+void sendq_init(sendq *q, sendq_shared *sh);
 /* Drops every reference and the array. */
 void sendq_free(sendq *q);
 

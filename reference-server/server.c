@@ -198,8 +198,6 @@ void session_release(session *s)
         S->m.conns_open[MT_POLL]--;
         lws_dll2_remove(&s->poll_node);
     }
-    if (s->wsi && s->kind == SESS_POLL)
-        lws_set_timer_usecs(s->wsi, LWS_SET_TIMER_USEC_CANCEL);
     if (S)
         twheel_cancel(&S->wheel, &s->tmr);
     lws_dll2_remove(&s->node);
@@ -225,6 +223,18 @@ static void on_session_timer(twheel_timer *t, void *ud)
         ws_timer(S, s);
     else if (s->kind == SESS_SSE && s->wsi && sse_timer(S, s) < 0)
         lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    else if (s->kind == SESS_POLL && s->wsi)
+        poll_timer(S, s);
+}
+
+/* A WebSocket connection's token-expiry timer came due. The timer lives in
+ * the principal, which the session owns (and frees, disarming it). */
+static void on_expiry_timer(twheel_timer *t, void *ud)
+{
+    struct lws *wsi = authz_expiry_wsi(t);
+    session *s = wsi ? lws_wsi_user(wsi) : NULL;
+    if (s && s->kind == SESS_WS)
+        ws_expiry(ud, s);
 }
 
 /* The wheel: TICK_MS slots, one turn = 4096 ticks (about 3.4 minutes; longer
@@ -268,12 +278,18 @@ static int vhost_init(struct lws *wsi)
     if (http_conn_init(S->ctx, (uint64_t)S->cfg->handshake_timeout_ms * 1000, 1u << 20))
         return -1;
     http_api_start(S);
+    if (conn_srv_init(S)) {
+        log_error("cannot start: out of memory for the send queues' table");
+        return -1;
+    }
     S->gen = malloc(LWS_PRE + S->gen_cap);
     S->out = malloc(LWS_PRE + S->out_cap);
     if (!S->gen || !S->out)
         return -1;
     char err[256];
     if (twheel_init(&S->wheel, WHEEL_SLOTS, TICK_MS * 1000, clock_mono_us(), on_session_timer, S, err,
+                    sizeof(err)) ||
+        twheel_init(&S->exp_wheel, WHEEL_SLOTS, TICK_MS * 1000, clock_mono_us(), on_expiry_timer, S, err,
                     sizeof(err))) {
         log_error("%s", err);
         return -1;
@@ -290,6 +306,8 @@ static void vhost_destroy(struct lws *wsi)
         return;
     channels_free_all(S);
     twheel_free(&S->wheel);
+    twheel_free(&S->exp_wheel);
+    conn_srv_free(S);
     http_conn_shutdown();
     free(S->gen);
     free(S->out);
@@ -349,10 +367,6 @@ static int callback_rtc(struct lws *wsi, enum lws_callback_reasons reason, void 
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
         return ws_callback(wsi, reason, s, in, len);
-    case LWS_CALLBACK_TIMER:
-        if (s && s->kind == SESS_WS) /* WS timers: token expiry (authz.c) */
-            return ws_callback(wsi, reason, s, in, len);
-        return http_api_callback(wsi, reason, s, in, len);
     case LWS_CALLBACK_HTTP:
         hs_settle(wsi, 1);
         if (server_fd_refused(wsi) && !fdb_exempt(wsi))
@@ -397,8 +411,11 @@ static lws_sorted_usec_list_t sweep_tick;
 static unsigned g_ticks;
 static void on_sweep_tick(lws_sorted_usec_list_t *sul)
 {
-    if (g_srv)
-        twheel_advance(&g_srv->wheel, clock_mono_us());
+    if (g_srv) {
+        uint64_t now = clock_mono_us();
+        twheel_advance(&g_srv->wheel, now);
+        twheel_advance(&g_srv->exp_wheel, now);
+    }
     if (++g_ticks % (CONN_SWEEP_MS / TICK_MS) != 0) {
         if (g_ctx)
             lws_sul_schedule(g_ctx, 0, sul, on_sweep_tick, TICK_MS * LWS_US_PER_MS);

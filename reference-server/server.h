@@ -152,8 +152,9 @@ typedef struct session {
     unsigned char pmd_reset;     /* ... the client asked server_no_context_takeover */
 
     /* The session's one timer on the vhost's wheel (twheel.h): WS ping and
-     * idle check, SSE heartbeat and write-progress check. Never lws's
-     * per-connection timers, whose insert is linear in lws 4.1. */
+     * idle check, SSE heartbeat and write-progress check, /poll timeout.
+     * Never lws's per-connection timers, whose insert is linear in lws 4.1.
+     * (WS token expiry has its own, in the principal: authz_arm_expiry.) */
     twheel_timer tmr;
 
     /* WS receive reassembly */
@@ -186,6 +187,11 @@ typedef struct srv {
     flags fl;
     metrics m;
     lws_dll2_owner_t sessions;
+    /* the send queues' limits and their totals (sendq_msgs, _bytes, _max on
+     * /metrics), and the open stream subscriptions: kept as they change, so
+     * a scrape does not walk the connections */
+    sendq_shared qs;
+    uint64_t nsubs;
     char epoch_base[16];         /* base36 wall µs at start: new epochs after a restart */
     uint64_t epoch_counter;
     int draining;
@@ -194,6 +200,7 @@ typedef struct srv {
     char *out;                   /* scratch for SSE batches (LWS_PRE + out_cap) */
     size_t out_cap;
     twheel wheel;                /* per-session timers (session.tmr) */
+    twheel exp_wheel;            /* token expiry of WS connections (authz_arm_expiry) */
     lws_dll2_owner_t watched;    /* session.watch_node: SSE streams and parked polls (the hang-up sweep) */
     struct broker *bk;           /* --redis (broker.h), else NULL */
     /* Called for each channel created (broker_channel_new with --redis);
@@ -240,6 +247,10 @@ int conn_ctrl_error(session *s, const char *code, const char *msg, const char *c
 int conn_next(session *s, conn_frame *f);
 /* Whether anything is waiting to be written. */
 int conn_pending(const session *s);
+/* Sets up what the stream sessions of S share (S->qs, from S->cfg).
+ * Returns 0, or -1 when out of memory. conn_srv_free undoes it. */
+int conn_srv_init(srv *S);
+void conn_srv_free(srv *S);
 /* Sets up the stream part of s (send queue). */
 void conn_init(session *s, srv *S, sess_kind kind, struct lws *wsi);
 /* Frees subscriptions, control queue and send queue. */
@@ -294,6 +305,12 @@ int sse_writeable(srv *S, session *s);
 int sse_timer(srv *S, session *s);
 /* The session's wheel timer came due: ping, or close an idle peer. */
 void ws_timer(srv *S, session *s);
+/* The token-expiry timer of s came due (authz_arm_expiry on S->exp_wheel):
+ * close 4401 if the token has expired, else re-arm (it was refreshed). */
+void ws_expiry(srv *S, session *s);
+/* The session's wheel timer came due for a waiting /poll: it waited its
+ * whole timeout, answer now. */
+void poll_timer(srv *S, session *s);
 /* Arms s's first ping/idle check (at ESTABLISHED). */
 void ws_arm_first_ping(srv *S, session *s);
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, void *in, size_t len);

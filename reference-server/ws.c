@@ -121,7 +121,7 @@ static void op_auth(srv *S, session *s, json_t *o)
             conn_close_soon(s, 4401, "token expired", 0);
         return;
     }
-    authz_arm_expiry(s->wsi, s->principal);
+    authz_arm_expiry(&S->exp_wheel, s->wsi, s->principal);
     if (conn_ctrl(s, ENV_T_UNKNOWN, reply, strlen(reply)))
         conn_close_soon(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "control queue full", 1);
     /* the new token's roles may grant less: re-authorize every subscription
@@ -306,6 +306,19 @@ void ws_timer(srv *S, session *s)
     twheel_arm(&S->wheel, &s->tmr, next);
 }
 
+void ws_expiry(srv *S, session *s)
+{
+    /* armed by authz_arm_expiry: the token's exp has come */
+    if (!s->wsi || s->closing)
+        return;
+    if (authz_expired(s->principal)) {
+        error_reply(s, "unauthorized", "token expired; reconnect with a fresh token", NULL);
+        conn_close_soon(s, 4401, "token expired", 0);
+    } else {
+        authz_arm_expiry(&S->exp_wheel, s->wsi, s->principal); /* refreshed meanwhile */
+    }
+}
+
 static int on_writeable(srv *S, session *s, struct lws *wsi)
 {
     if (s->close_now || (s->closing && !conn_pending(s))) {
@@ -436,19 +449,10 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, v
             conn_close_soon(s, v == AUTHZ_UNAUTHORIZED ? 4401 : v == AUTHZ_RATE_LIMITED ? 4429 : 4403,
                             authz_code(v), 1);
         } else {
-            authz_arm_expiry(wsi, s->principal);
+            authz_arm_expiry(&S->exp_wheel, wsi, s->principal);
         }
         return 0;
     }
-    case LWS_CALLBACK_TIMER:
-        /* armed by authz_arm_expiry: the token's exp has come */
-        if (!s->closing && authz_expired(s->principal)) {
-            error_reply(s, "unauthorized", "token expired; reconnect with a fresh token", NULL);
-            conn_close_soon(s, 4401, "token expired", 0);
-        } else if (!s->closing) {
-            authz_arm_expiry(wsi, s->principal); /* refreshed meanwhile */
-        }
-        return 0;
     case LWS_CALLBACK_RECEIVE:
         if (s->closing)
             return 0;

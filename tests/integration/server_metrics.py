@@ -32,7 +32,59 @@ def check_format(text):
     return types
 
 
+def gauges(srv):
+    m = srv.metrics()
+    return (m["rtchaos_subscriptions"], m["rtchaos_sendq_messages"], m["rtchaos_sendq_bytes"],
+            m["rtchaos_sendq_max_messages"])
+
+
+def test_gauges_follow_connections():
+    """The connection gauges (kept as counters, not summed over the sessions
+    at each scrape) match connections whose counts are known: subscriptions
+    as clients subscribe, unsubscribe and go away; the queue gauges with one
+    client that does not read and whose queue sits at its bound."""
+    srv = Server("--sendq-max-msgs", "40", "--sndbuf-bytes", "4096", "--policy", "drop")
+    try:
+        assert gauges(srv) == (0, 0, 0, 0)
+        wss = []
+        for i in range(6):  # 6 clients x (i % 3 + 1) channels = 12 subscriptions
+            ws = srv.ws()
+            for c in range(i % 3 + 1):
+                ws.send({"op": "sub", "ch": f"g{c}"})
+                ws.recv_until(lambda x: x.get("type") == "subscribed")
+            wss.append(ws)
+        sses = [srv.sse("ch=g0&ch=g1") for _ in range(2)]  # +4
+        for s in sses:
+            s.next_data()
+        wait_until(lambda: gauges(srv)[0] == 16, what="16 subscriptions")
+        wss[5].send({"op": "unsub", "ch": "g2"})  # 15
+        wss[4].close()                             # 13
+        sses[1].close()                            # 11
+        wait_until(lambda: gauges(srv)[0] == 11, what="11 subscriptions after unsub and closes")
+        # a client that stops reading: its queue fills to the bound (40,
+        # drop policy) and stays there; everyone else keeps up
+        stuck = srv.ws(rcvbuf=4096)
+        stuck.send({"op": "sub", "ch": "big"})
+        stuck.recv_until(lambda x: x.get("type") == "subscribed")
+        big = "x" * 8000
+        for i in range(200):
+            srv.publish("big", f"{i}{big}")
+        sub, msgs, nbytes, deepest = wait_until(
+            lambda: (lambda g: g if g[3] == 40 else None)(gauges(srv)), what="the stuck queue at its bound")
+        assert sub == 12 and msgs == 40, (sub, msgs, nbytes, deepest)
+        assert 40 * 8000 < nbytes < 40 * 8200, nbytes  # 40 envelopes of ~8 kB
+        stuck.sock.close()
+        wait_until(lambda: gauges(srv) == (11, 0, 0, 0), what="gauges back once the stuck client is gone")
+        for w in wss[:4] + wss[5:]:
+            w.close()
+        sses[0].close()
+        wait_until(lambda: gauges(srv) == (0, 0, 0, 0), what="gauges back to 0")
+    finally:
+        assert srv.stop() == 0
+
+
 def main():
+    test_gauges_follow_connections()
     srv = Server()
     try:
         st, hdrs, body = srv.request("GET", "/metrics")

@@ -33,6 +33,7 @@ static int setup(void **state)
     S.gen_cap = 8192;
     S.gen = malloc(LWS_PRE + S.gen_cap);
     memset(&sess, 0, sizeof(sess));
+    assert_int_equal(conn_srv_init(&S), 0);
     conn_init(&sess, &S, SESS_WS, NULL);
     return S.gen ? 0 : -1;
 }
@@ -41,6 +42,12 @@ static int teardown(void **state)
 {
     (void)state;
     conn_release(&sess);
+    /* released: nothing left in the gauges /metrics reads */
+    assert_int_equal(S.nsubs, 0);
+    assert_int_equal(S.qs.msgs, 0);
+    assert_int_equal(S.qs.bytes, 0);
+    assert_int_equal(S.qs.max_depth, 0);
+    conn_srv_free(&S);
     channels_free_all(&S);
     free(S.gen);
     return 0;
@@ -335,6 +342,44 @@ static void test_conn_disabled_channel_drops_subscribers(void **state)
     assert_int_equal(sess.subs.count, 0);
 }
 
+/* The gauges /metrics reads without walking the connections
+ * (subscriptions, queued messages and bytes, deepest queue) follow
+ * subscribes, fan-out, writes, unsubscribes and a connection's release. */
+static void test_conn_gauges_follow_the_connections(void **state)
+{
+    (void)state;
+    session other;
+    memset(&other, 0, sizeof(other));
+    conn_init(&other, &S, SESS_WS, NULL);
+    sub("a", 0, 0, 0, NULL, 0);
+    sub("b", 0, 0, 0, NULL, 0);
+    char err[128];
+    assert_non_null(conn_subscribe(&other, chan("a"), 0, 0, 0, NULL, 0, err, sizeof(err)));
+    assert_int_equal(S.nsubs, 3);
+    while (next().type != ENV_T_UNKNOWN) /* the "subscribed" answers: now live */
+        ;
+    conn_frame f;
+    while (conn_next(&other, &f))
+        msg_unref(f.hold);
+    pub("a", 3); /* sess: 3 queued, other: 3 */
+    pub("b", 1); /* sess: 4 (its bound) */
+    assert_int_equal(S.qs.msgs, sendq_len(&sess.q) + sendq_len(&other.q));
+    assert_int_equal(S.qs.msgs, 7);
+    assert_int_equal(S.qs.bytes, sendq_bytes(&sess.q) + sendq_bytes(&other.q));
+    assert_int_equal(S.qs.max_depth, 4);
+    assert_int_equal(next().type, ENV_T_EVENT); /* written: one less queued */
+    assert_int_equal(S.qs.msgs, 6);
+    assert_int_equal(S.qs.max_depth, 3);
+    conn_unsubscribe(&sess, conn_find_sub(&sess, chan("b")));
+    assert_int_equal(S.nsubs, 2);
+    assert_int_equal(S.qs.msgs, 5);
+    conn_release(&other);
+    assert_int_equal(S.nsubs, 1);
+    assert_int_equal(S.qs.msgs, sendq_len(&sess.q));
+    assert_int_equal(S.qs.max_depth, 2);
+    assert_int_equal(S.qs.bytes, sendq_bytes(&sess.q));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -351,6 +396,7 @@ int main(void)
         T(test_conn_unsubscribe_clears_queue),
         T(test_conn_control_in_order),
         T(test_conn_disabled_channel_drops_subscribers),
+        T(test_conn_gauges_follow_the_connections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,6 +37,16 @@ static sendq_outcome push(sendq *q, uint64_t seq, void *tag, sendq_policy p)
     return out;
 }
 
+/* The queues' shared part: limits, and the totals over the queues. */
+static sendq_shared sh;
+
+static void init_q(sendq *q, uint32_t max_msgs, size_t max_bytes)
+{
+    sendq_shared_free(&sh);
+    assert_int_equal(sendq_shared_init(&sh, max_msgs, max_bytes, on_drop, NULL), 0);
+    sendq_init(q, &sh);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -44,11 +54,22 @@ static int setup(void **state)
     return 0;
 }
 
+/* Every test frees its queue: nothing may be left in the totals. */
+static int teardown(void **state)
+{
+    (void)state;
+    assert_int_equal(sh.msgs, 0);
+    assert_int_equal(sh.bytes, 0);
+    assert_int_equal(sh.max_depth, 0);
+    sendq_shared_free(&sh);
+    return 0;
+}
+
 static void test_sendq_fifo_within_bounds(void **state)
 {
     (void)state;
     sendq q;
-    sendq_init(&q, 100, 1 << 20, on_drop, NULL);
+    init_q(&q, 100, 1 << 20);
     for (uint64_t s = 1; s <= 50; s++)
         push(&q, s, &TAG_A, SENDQ_DROP);
     assert_int_equal(sendq_len(&q), 50);
@@ -68,7 +89,7 @@ static void test_sendq_drop_oldest(void **state)
 {
     (void)state;
     sendq q;
-    sendq_init(&q, 4, 1 << 20, on_drop, NULL);
+    init_q(&q, 4, 1 << 20);
     for (uint64_t s = 1; s <= 4; s++)
         push(&q, s, &TAG_A, SENDQ_DROP);
     sendq_outcome o = push(&q, 5, &TAG_A, SENDQ_DROP);
@@ -87,7 +108,7 @@ static void test_sendq_byte_bound(void **state)
     msg *m = mk(1);
     size_t one = m->len;
     msg_unref(m);
-    sendq_init(&q, 1000, one * 3, on_drop, NULL);
+    init_q(&q, 1000, one * 3);
     for (uint64_t s = 1; s <= 9; s++) /* same length each */
         push(&q, s, &TAG_A, SENDQ_DROP);
     assert_int_equal(sendq_len(&q), 3);
@@ -101,7 +122,7 @@ static void test_sendq_coalesce_keeps_newest_per_tag(void **state)
 {
     (void)state;
     sendq q;
-    sendq_init(&q, 4, 1 << 20, on_drop, NULL);
+    init_q(&q, 4, 1 << 20);
     push(&q, 1, &TAG_A, SENDQ_COALESCE);
     push(&q, 2, &TAG_A, SENDQ_COALESCE);
     push(&q, 10, &TAG_B, SENDQ_COALESCE);
@@ -122,7 +143,7 @@ static void test_sendq_snapshot_replaces_queue(void **state)
 {
     (void)state;
     sendq q;
-    sendq_init(&q, 3, 1 << 20, on_drop, NULL);
+    init_q(&q, 3, 1 << 20);
     push(&q, 1, &TAG_A, SENDQ_SNAPSHOT);
     push(&q, 5, &TAG_B, SENDQ_SNAPSHOT);
     push(&q, 2, &TAG_A, SENDQ_SNAPSHOT);
@@ -147,7 +168,7 @@ static void test_sendq_disconnect_policy(void **state)
 {
     (void)state;
     sendq q;
-    sendq_init(&q, 2, 1 << 20, on_drop, NULL);
+    init_q(&q, 2, 1 << 20);
     assert_int_equal(push(&q, 1, &TAG_A, SENDQ_DISCONNECT).disconnect, 0);
     assert_int_equal(push(&q, 2, &TAG_A, SENDQ_DISCONNECT).disconnect, 0);
     assert_int_equal(push(&q, 3, &TAG_A, SENDQ_DISCONNECT).disconnect, 1);
@@ -159,7 +180,7 @@ static void test_sendq_remove_tag(void **state)
 {
     (void)state;
     sendq q;
-    sendq_init(&q, 10, 1 << 20, on_drop, NULL);
+    init_q(&q, 10, 1 << 20);
     push(&q, 1, &TAG_A, SENDQ_DROP);
     push(&q, 1, &TAG_B, SENDQ_DROP);
     push(&q, 2, &TAG_A, SENDQ_DROP);
@@ -181,17 +202,79 @@ static void test_sendq_policy_names(void **state)
     assert_int_equal(sendq_policy_parse("nope", &p), -1);
 }
 
+/* The shared totals (what /metrics reports without walking connections)
+ * equal a walk over the queues after every kind of change: pushes under
+ * each policy (drops, coalescing, snapshot markers), pops, unsubscribes,
+ * snapshot markers and frees, on several queues at once. */
+static void test_sendq_shared_totals_match_a_walk(void **state)
+{
+    (void)state;
+    enum { NQ = 4 };
+    sendq qs[NQ];
+    msg *m = mk(1);
+    size_t one = m->len;
+    msg_unref(m);
+    /* 6 messages, or the bytes of 5 short ones (longer seqs fill it sooner) */
+    sendq_shared_free(&sh);
+    assert_int_equal(sendq_shared_init(&sh, 6, one * 5, on_drop, NULL), 0);
+    for (int i = 0; i < NQ; i++)
+        sendq_init(&qs[i], &sh);
+    uint32_t x = 12345, deepest_seen = 0;
+    for (int step = 0; step < 5000; step++) {
+        x = x * 1103515245u + 12345u;
+        sendq *q = &qs[(x >> 8) % NQ];
+        void *tag = ((x >> 12) & 1) ? &TAG_A : &TAG_B;
+        switch ((x >> 16) % 8) {
+        case 0: case 1: case 2: {
+            static const sendq_policy pol[] = {SENDQ_DROP, SENDQ_DROP, SENDQ_COALESCE, SENDQ_SNAPSHOT};
+            push(q, (uint64_t)step + 1, tag, pol[(x >> 20) % 4]);
+            break;
+        }
+        case 3: case 4:
+            sendq_pop(q);
+            break;
+        case 5:
+            sendq_remove_tag(q, tag);
+            break;
+        case 6:
+            assert_int_equal(sendq_push_snapshot(q, tag), 0);
+            break;
+        case 7:
+            if (((x >> 20) & 7) == 0)
+                sendq_free(q);
+            break;
+        }
+        uint64_t msgs = 0, bytes = 0;
+        uint32_t deepest = 0;
+        for (int i = 0; i < NQ; i++) {
+            msgs += sendq_len(&qs[i]);
+            bytes += sendq_bytes(&qs[i]);
+            if (sendq_len(&qs[i]) > deepest)
+                deepest = sendq_len(&qs[i]);
+        }
+        assert_int_equal(sh.msgs, msgs);
+        assert_int_equal(sh.bytes, bytes);
+        assert_int_equal(sh.max_depth, deepest);
+        if (deepest > deepest_seen)
+            deepest_seen = deepest;
+    }
+    assert_true(deepest_seen >= 5); /* the bounds were reached */
+    for (int i = 0; i < NQ; i++)
+        sendq_free(&qs[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_sendq_fifo_within_bounds, setup),
-        cmocka_unit_test_setup(test_sendq_drop_oldest, setup),
-        cmocka_unit_test_setup(test_sendq_byte_bound, setup),
-        cmocka_unit_test_setup(test_sendq_coalesce_keeps_newest_per_tag, setup),
-        cmocka_unit_test_setup(test_sendq_snapshot_replaces_queue, setup),
-        cmocka_unit_test_setup(test_sendq_disconnect_policy, setup),
-        cmocka_unit_test_setup(test_sendq_remove_tag, setup),
-        cmocka_unit_test_setup(test_sendq_policy_names, setup),
+        cmocka_unit_test_setup_teardown(test_sendq_fifo_within_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sendq_drop_oldest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sendq_byte_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sendq_coalesce_keeps_newest_per_tag, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sendq_snapshot_replaces_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sendq_disconnect_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sendq_remove_tag, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sendq_policy_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sendq_shared_totals_match_a_walk, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
