@@ -533,6 +533,8 @@ static int on_ws_msg(void *ud, int opcode, const char *data, size_t len)
             } else {
                 if (fr.reply[0] && ws_send_text(c, fr.reply, strlen(fr.reply)) < 0)
                     return -1;
+                if (fr.error[0])
+                    count_error(c, fr.error);
                 if (fr.refused) {
                     count_error(c, "session refused or closed by the server");
                     return -1;
@@ -557,6 +559,14 @@ static int on_ws_msg(void *ud, int opcode, const char *data, size_t len)
     }
     case 8: { /* close: answer it and go */
         uint8_t fr[160];
+        if (len >= 2 && F(c)->proto->ws_close) {
+            /* the protocol's close codes say whether and when to come back */
+            char why[200];
+            unsigned code = (unsigned)(uint8_t)data[0] << 8 | (uint8_t)data[1];
+            c->close_action = (uint8_t)F(c)->proto->ws_close(code, why, sizeof why);
+            if (why[0])
+                count_error(c, why);
+        }
         int k = ws_frame_client(c->t->wsp, 8, data, len < 2 ? len : 2, fr, sizeof fr);
         if (k > 0 && fl_conn_send_some(c->fd, c->ssl, (const char *)fr, (size_t)k) > 0)
             FL_ADD(&c->t->n.tx_bytes[TR(c)], (uint64_t)k);
@@ -1224,6 +1234,13 @@ static void drop(fl_client *c, const char *why, int is_error)
         will_reconnect = 0;
         FL_INC(&t->n.gave_up);
     }
+    /* the server's close code (proto.ws_close): refused for good, or come back at once */
+    int close_action = c->close_action;
+    c->close_action = PROTO_CLOSE_BACKOFF;
+    if (will_reconnect && close_action == PROTO_CLOSE_FAIL) {
+        will_reconnect = 0;
+        FL_INC(&t->n.gave_up);
+    }
     grp_snap gsn;
     grp_begin(t, &gsn);
     for (unsigned i = 0; i < c->n_streams; i++) {
@@ -1258,6 +1275,8 @@ static void drop(fl_client *c, const char *why, int is_error)
         d = c->retry_ms;
     if (c->cut && was_open)
         d = d < 1 ? 1 : d; /* a storm: everyone comes back after their own backoff */
+    if (close_action == PROTO_CLOSE_NOW)
+        d = 1;
     c->cut = 0;
     c->attempt++;
     c->state = FL_C_WAIT;

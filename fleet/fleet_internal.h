@@ -91,6 +91,7 @@ typedef struct fl_client {
     uint8_t tr_level;         /* 0: the group's transport; k: its fallback[k-1] */
     uint8_t fb_pending;       /* the server refused the stream (`overloaded`): fall back after this read */
     uint8_t sess_resuming;    /* session protocols: this connection asked to recover the session */
+    uint8_t close_action;     /* the server's WebSocket close code, as proto.ws_close judged it (enum proto_close) */
     uint8_t open_tr;          /* the transport the open connection counts under (fl_group_stats.connected) */
     uint64_t open_mono_us;    /* when the connection opened (fl_counters.open_us) */
     uint32_t read_budget;     /* slow consumer: bytes / messages left this tick */
@@ -175,7 +176,7 @@ struct fl_thread {
     size_t n_attackers;
     fleet_attack_tally *at;   /* [n_groups]; a histogram only for attacker groups */
     /* errors by reason (first FL_REASONS distinct reasons; the rest "other") */
-    struct { char why[48]; uint64_t n; } reasons[16];
+    struct { char why[96]; uint64_t n; } reasons[16]; /* room for a server's own words (pusher:error) */
     unsigned n_reasons;
     /* handshake header capture */
     int hdr_is_accept, hdr_is_retry;

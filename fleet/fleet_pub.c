@@ -73,6 +73,11 @@ struct fl_pub {
     pthread_mutex_t mu;
     int cmd_pause, cmd_finish, cmd_stop;
     uint64_t published, failed, retries, errors, generations;
+    struct {
+        char why[96];
+        uint64_t n;
+    } reasons[8];             /* why the adapter refused acks (pub_ack), for totals.errors_by_reason */
+    unsigned n_reasons;
     uint64_t stalls, stall_max_us; /* the schedule's timer fired this late (its own loop stalled) */
     uint64_t *per_sec;        /* acknowledged events per second since t0 */
     size_t n_sec;
@@ -324,6 +329,24 @@ static void record_ack(fl_pub *p, uint32_t ch, uint64_t seq, int64_t ts)
     p->per_sec[s]++;
 }
 
+/* Tallies one refused publish under the adapter's reason (the last slot
+ * takes every reason past the table). */
+static void pub_reason(fl_pub *p, const char *why)
+{
+    unsigned i;
+    for (i = 0; i < p->n_reasons; i++)
+        if (strncmp(p->reasons[i].why, why, sizeof p->reasons[i].why - 1) == 0)
+            break;
+    if (i == p->n_reasons) {
+        if (p->n_reasons == sizeof p->reasons / sizeof p->reasons[0])
+            why = "other publish refusals", i = p->n_reasons - 1;
+        else
+            p->n_reasons++;
+        snprintf(p->reasons[i].why, sizeof p->reasons[i].why, "%s", why);
+    }
+    p->reasons[i].n++;
+}
+
 /* A whole response has been read for the request in flight. */
 static void on_response(pub_conn *c)
 {
@@ -338,9 +361,12 @@ static void on_response(pub_conn *c)
          * publisher's own (the record's, record.h), one event per request */
         char why[160];
         const pub_ev *e = &c->q[c->q_head];
+        why[0] = '\0';
         if (n == 1 && p->f->proto->pub_ack(c->status, c->resp, c->resp_len, why, sizeof why)) {
             record_ack(p, e->ch, e->n, e->ts_us);
         } else {
+            if (why[0])
+                pub_reason(p, why);
             FL_INC(&p->errors);
             FL_ADD(&p->failed, n);
         }
@@ -626,10 +652,14 @@ static void conn_kick(pub_conn *c)
                                    p->payload_len)
                    : -1;
         /* the body template (proto_opts.pub_body) wraps the record, e.g.
-         * {"data":{payload}}; without one the body is the record */
+         * {"data":{payload}}; without one the body is the record; a
+         * protocol with its own envelope (Pusher) wraps it itself */
         int w = k < 0 ? -1
-                      : proto_render_body(f->cfg.proto_opts.pub_body, rb, (size_t)k, f->ch_names[e->ch], body + bl,
-                                          cap - hdr_room - bl);
+                : f->proto->pub_render
+                    ? f->proto->pub_render(&f->cfg.proto_opts, f->ch_names[e->ch], rb, (size_t)k, body + bl,
+                                           cap - hdr_room - bl)
+                    : proto_render_body(f->cfg.proto_opts.pub_body, rb, (size_t)k, f->ch_names[e->ch], body + bl,
+                                        cap - hdr_room - bl);
         if (rb != rec)
             free(rb);
         if (w < 0) {
@@ -650,7 +680,10 @@ static void conn_kick(pub_conn *c)
         body[bl++] = ']';
     char hdr[512 + FLEET_TOKEN_MAX + FLEET_PREFIX_MAX + PROTO_PATH_MAX * 3 + sizeof f->cfg.proto_opts.headers],
         target[PROTO_PATH_MAX * 3];
-    if (f->proto->pub_target(&f->cfg.proto_opts, f->ch_names[ch], target, sizeof target) < 0) {
+    /* a protocol that signs its requests (Pusher) signs this body */
+    if ((f->proto->pub_signed_target
+             ? f->proto->pub_signed_target(&f->cfg.proto_opts, body, bl, target, sizeof target)
+             : f->proto->pub_target(&f->cfg.proto_opts, f->ch_names[ch], target, sizeof target)) < 0) {
         free(buf);
         return;
     }
@@ -1060,6 +1093,13 @@ void fl_pub_results(fl_pub *p, chk_ctx *ctx)
     f->publish_retries = p->retries;
     f->publish_errors = p->errors;
     f->publish_generations = p->generations;
+    if (p->n_reasons && !f->error_reasons)
+        f->error_reasons = json_object();
+    for (unsigned k = 0; k < p->n_reasons && f->error_reasons; k++) {
+        json_t *v = json_object_get(f->error_reasons, p->reasons[k].why);
+        json_object_set_new(f->error_reasons, p->reasons[k].why,
+                            json_integer(json_integer_value(v) + (json_int_t)p->reasons[k].n));
+    }
     f->stalls += p->stalls;
     if (p->stall_max_us > f->stall_max_us)
         f->stall_max_us = p->stall_max_us;

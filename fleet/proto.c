@@ -4,8 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const proto *const registry[] = {&proto_v1, &proto_nchan, &proto_sse, &proto_ws_json, &proto_socketio};
-const char *const proto_name_list[] = {"v1", "nchan", "sse", "ws-json", "socketio"};
+static const proto *const registry[] = {&proto_v1, &proto_nchan, &proto_sse, &proto_ws_json, &proto_socketio,
+                                      &proto_pusher};
+const char *const proto_name_list[] = {"v1", "nchan", "sse", "ws-json", "socketio", "pusher"};
 const size_t proto_count = sizeof registry / sizeof *registry;
 
 const proto *proto_find(const char *name)
@@ -20,7 +21,7 @@ const proto *proto_find(const char *name)
 
 const char *proto_names(void)
 {
-    return "v1, nchan, sse, ws-json, socketio";
+    return "v1, nchan, sse, ws-json, socketio, pusher";
 }
 
 const char *proto_resume_str(proto_resume r)

@@ -66,6 +66,12 @@ typedef struct proto_opts {
      * environment already expanded; sent on every subscriber and publisher
      * request, never written to a report or log */
     char headers[1024];
+    /* Pusher (protocol 7): the app's id, key and secret, the environment
+     * already read; the secret signs publishes and is never written to a
+     * report or log */
+    char app_id[64];
+    char key[128];
+    char secret[128];
 } proto_opts;
 
 /* What one inbound message carries: a payload (NULL when it was control
@@ -77,7 +83,9 @@ typedef struct proto_frame {
     const char *id;
     size_t id_len;
     /* session protocols (Socket.IO); the caller zeroes these first: */
-    char reply[8];            /* a text message to send back at once (heartbeat answer), "" = none */
+    char reply[64];           /* a text message to send back at once (heartbeat answer), "" = none */
+    char error[160];          /* the server reported an error in the protocol's words (Pusher's
+                                 pusher:error): counted as this reason, "" = none */
     int ready;                /* the session is open now: subscribe */
     int refused;              /* the server refused the session */
     const char *session;      /* the session id it named (compared across a resume), with ready */
@@ -92,6 +100,14 @@ typedef struct proto_poll_head {
     const char *last_modified; /* "" when absent */
     const char *etag;          /* "" when absent */
 } proto_poll_head;
+
+/* What a client does when the server closes its WebSocket with a code
+ * (proto.ws_close). */
+enum proto_close {
+    PROTO_CLOSE_BACKOFF = 0, /* reconnect after the group's backoff (the default) */
+    PROTO_CLOSE_NOW,         /* reconnect at once */
+    PROTO_CLOSE_FAIL,        /* the server refuses this client for good: do not reconnect */
+};
 
 /* Outcome of proto.poll_response. */
 enum proto_poll_rc {
@@ -141,6 +157,19 @@ struct proto {
      * with a reason in why). Only for server_seq == 0: v1 acks carry the
      * server's seq and are read by the publisher itself. */
     int (*pub_ack)(int status, const char *body, size_t len, char *why, size_t whycap);
+
+    /* Optional (NULL = the defaults above). */
+    int fixed_paths;             /* sub_path/pub_path are the protocol's, not options */
+    /* The WebSocket close code the server sent → what the client does;
+     * why gets a sentence for the error count when it is not BACKOFF. */
+    int (*ws_close)(unsigned code, char *why, size_t whycap);
+    /* The publish body for one record (rec: its JSON) on channel ch, when the
+     * protocol wraps it itself (instead of pub_body). Returns the length or -1. */
+    int (*pub_render)(const proto_opts *o, const char *ch, const char *rec, size_t rl, char *buf, size_t cap);
+    /* The publish request target for a body that is already made, when the
+     * protocol signs the request over its body (instead of pub_target).
+     * Returns the length or -1. */
+    int (*pub_signed_target)(const proto_opts *o, const char *body, size_t bl, char *buf, size_t cap);
 };
 
 /* Every adapter's name, in registry order (for did-you-mean lists). */
@@ -183,10 +212,18 @@ int proto_render_sub(const char *tmpl, const char *ch, uint64_t offset, char *bu
 int proto_check_template(const char *what, const char *tmpl, const char *const *allowed, size_t nallowed,
                          const char *const *required, size_t nrequired, char *err, size_t errlen);
 
+/* Pusher's signed events API target for body at Unix time ts:
+ * /apps/ID/events?auth_key=…&auth_timestamp=ts&auth_version=1.0&body_md5=…&auth_signature=…
+ * (proto_pusher's pub_signed_target with the current time). Returns the
+ * length or -1. */
+int proto_pusher_signed_target_at(const proto_opts *o, const char *body, size_t bl, long long ts, char *buf,
+                                  size_t cap);
+
 extern const proto proto_v1;
 extern const proto proto_nchan;
 extern const proto proto_sse;
 extern const proto proto_ws_json;
 extern const proto proto_socketio;
+extern const proto proto_pusher;
 
 #endif

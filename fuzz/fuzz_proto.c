@@ -1,6 +1,7 @@
 /* fuzz_proto.c — libFuzzer target for what the fleet reads from a foreign
  * server through the protocol adapters: a ws+meta.nchan message
- * (fleet/proto_nchan.c), a payload's publisher record at a dot path with
+ * (fleet/proto_nchan.c), a Pusher message and publish answer
+ * (fleet/proto_pusher.c), a payload's publisher record at a dot path with
  * the server's offset (fleet/record.c), and the template renderers. Never
  * crashes or over-reads (the input is copied to an exact-size buffer, so
  * ASan sees any read past it); a payload or id it returns lies inside the
@@ -35,6 +36,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (f.payload && (f.payload < b || f.payload + f.payload_len > b + size))
             abort();
     }
+
+    memset(&f, 0, sizeof f);
+    if (proto_pusher.ws_message(b, size, &f) == 0) {
+        if (f.payload && (f.payload < b || f.payload + f.payload_len > b + size))
+            abort();
+        if (f.session && (f.session < b || f.session + f.session_len > b + size))
+            abort();
+        if (memchr(f.reply, '\0', sizeof f.reply) == NULL || memchr(f.error, '\0', sizeof f.error) == NULL)
+            abort();
+    }
+    char why[160];
+    (void)proto_pusher.pub_ack(200, b, size, why, sizeof why);
 
     record r;
     uint64_t off;

@@ -575,12 +575,23 @@ static int cmd_list(int argc, char **argv)
     return ORCH_EXIT_PASS;
 }
 
-/* The command line as one string, for the report. */
+/* A --set of a secret (target.secret=VALUE, Pusher's signing secret) as
+ * the report shows it: the value hidden, a ${VAR} kept. */
+#define SECRET_SET "target.secret="
+#define SECRET_SHOWN SECRET_SET "(hidden)"
+static const char *shown_arg(const char *a)
+{
+    if (!strncmp(a, SECRET_SET, strlen(SECRET_SET)) && a[strlen(SECRET_SET)] != '$')
+        return SECRET_SHOWN;
+    return a;
+}
+
+/* The command line as one string, for the report (secrets hidden). */
 static char *join_args(int argc, char **argv)
 {
     size_t len = 1;
     for (int i = 0; i < argc; i++)
-        len += strlen(argv[i]) + 1;
+        len += strlen(argv[i]) + sizeof SECRET_SHOWN + 1;
     char *s = malloc(len);
     if (!s)
         return NULL;
@@ -588,7 +599,7 @@ static char *join_args(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         if (i)
             strcat(s, " ");
-        strcat(s, argv[i]);
+        strcat(s, shown_arg(argv[i]));
     }
     return s;
 }

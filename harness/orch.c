@@ -731,6 +731,10 @@ static int fleet_setup(run *r, char *err, size_t errlen)
             sfmt(opts[i].to, opts[i].cap, "%s", opts[i].from);
     if (scenario_expand_headers(s, cfg.proto_opts.headers, sizeof cfg.proto_opts.headers, err, errlen) < 0)
         return -1;
+    if (s->target.protocol && strcmp(s->target.protocol, "pusher") == 0 &&
+        scenario_pusher_credentials(s, po->app_id, sizeof po->app_id, po->key, sizeof po->key, po->secret,
+                                    sizeof po->secret, err, errlen) < 0)
+        return -1;
     cfg.channels.count = s->channels.count;
     sfmt(cfg.channels.pattern, sizeof cfg.channels.pattern, "%s", s->channels.pattern);
     const scn_publishers *p = &s->publishers;

@@ -332,10 +332,19 @@ static void foreign_sanity(orch_report_in *r, const json_t *rep)
     json_int_t errors = json_integer_value(json_object_get(t, "errors"));
     const char *pub = s->target.pub_path ? s->target.pub_path : pr->def_pub_path;
     const char *sub = s->target.sub_path ? s->target.sub_path : pr->def_sub_path;
-    if (published == 0 && failed > 0)
+    if (published == 0 && failed > 0 && pr->fixed_paths)
+        /* the locations are the protocol's: the adapter's reason says more */
+        fail(r, "the target acknowledged none of %lld publishes to %s (most often '%s'): is it a %s server, with "
+                "these credentials?",
+             (long long)failed, r->target_url, top_reason(t), pr->name);
+    else if (published == 0 && failed > 0)
         fail(r, "the target acknowledged none of %lld publishes to %s: is it a %s server, and is pub_path "
                 "'%s' its publisher location?",
              (long long)failed, r->target_url, pr->name, pub);
+    else if (delivered == 0 && errors > 0 && pr->fixed_paths)
+        fail(r, "no subscriber received anything from %s (%lld errors, most often '%s'): is it a %s server, with "
+                "these credentials?",
+             r->target_url, (long long)errors, top_reason(t), pr->name);
     else if (delivered == 0 && errors > 0)
         fail(r, "no subscriber received anything from %s (%lld errors, most often '%s'): is it a %s server, and "
                 "is sub_path '%s' its subscriber location?",

@@ -260,6 +260,9 @@ void scenario_free(scenario *s)
         free(s->target.headers[i]);
     free(s->target.headers);
     free(s->target.ca);
+    free(s->target.app_id);
+    free(s->target.key);
+    free(s->target.secret);
     memset(s, 0, sizeof *s);
 }
 
@@ -334,6 +337,58 @@ int scenario_check_header(const char *h, char *err, size_t errlen)
             return -1;
         }
     }
+    return 0;
+}
+
+int scenario_pusher_cred(const char *what, const char *v, const char *env, char *buf, size_t cap, char *err,
+                         size_t errlen)
+{
+    const char *val = v, *from = NULL;
+    char var[128];
+    if (!v) {
+        val = getenv(env);
+        from = env;
+        if (!val || !val[0]) {
+            snprintf(err, errlen, "protocol pusher needs target.%s or the environment variable %s", what, env);
+            return -1;
+        }
+    } else if (v[0] == '$' && v[1] == '{') {
+        size_t n = strlen(v);
+        if (n < 4 || n - 3 >= sizeof var || v[n - 1] != '}') {
+            snprintf(err, errlen, "target.%s: expected ${NAME}", what);
+            return -1;
+        }
+        memcpy(var, v + 2, n - 3);
+        var[n - 3] = '\0';
+        val = getenv(var);
+        from = var;
+        if (!val || !val[0]) {
+            snprintf(err, errlen, "target.%s: environment variable %s is not set", what, var);
+            return -1;
+        }
+    }
+    size_t n = strlen(val);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)val[i] < ' ' || val[i] == 127) {
+            snprintf(err, errlen, "target.%s%s%s: holds a control character", what, from ? " from " : "",
+                     from ? from : "");
+            return -1;
+        }
+    if (n >= cap || n > 63) {
+        snprintf(err, errlen, "target.%s%s%s: longer than 63 bytes", what, from ? " from " : "", from ? from : "");
+        return -1;
+    }
+    memcpy(buf, val, n + 1);
+    return 0;
+}
+
+int scenario_pusher_credentials(const scenario *s, char *app_id, size_t idcap, char *key, size_t keycap,
+                                char *secret, size_t seccap, char *err, size_t errlen)
+{
+    if (scenario_pusher_cred("app_id", s->target.app_id, "PUSHER_APP_ID", app_id, idcap, err, errlen) < 0 ||
+        scenario_pusher_cred("key", s->target.key, "PUSHER_KEY", key, keycap, err, errlen) < 0 ||
+        scenario_pusher_cred("secret", s->target.secret, "PUSHER_SECRET", secret, seccap, err, errlen) < 0)
+        return -1;
     return 0;
 }
 

@@ -148,6 +148,12 @@ typedef struct scn_target {
     char *ca;                 /* https/wss targets: CA file the server's certificate must chain to
                                  (NULL = the system store; --ca FILE) */
     int insecure;             /* https/wss: accept any certificate (explicit only; never a default) */
+    /* pusher: the app's id, key and secret (NULL = from PUSHER_APP_ID,
+     * PUSHER_KEY, PUSHER_SECRET when the run starts); ${VAR} read from the
+     * environment then; the secret is never written out */
+    char *app_id;
+    char *key;
+    char *secret;
 } scn_target;
 
 /* How the harness itself runs the fleet (CLI flags override). */
@@ -319,6 +325,19 @@ int scenario_check_header(const char *h, char *err, size_t errlen);
  * result holds secrets: the caller must not log or store it. Returns 0, or
  * -1 with a message in err (unset variable, too long). */
 int scenario_expand_headers(const scenario *s, char *buf, size_t cap, char *err, size_t errlen);
+
+/* One Pusher credential: v as it is, one ${VAR} read from the environment,
+ * or (v NULL) the environment variable env; into buf. Returns 0, or -1
+ * with a message naming what is missing (never its value). */
+int scenario_pusher_cred(const char *what, const char *v, const char *env, char *buf, size_t cap, char *err,
+                         size_t errlen);
+
+/* The Pusher credentials target.app_id/key/secret with ${VAR} read from
+ * the environment, or (absent) the environment's PUSHER_APP_ID /
+ * PUSHER_KEY / PUSHER_SECRET, into the caller's buffers. Returns 0, or -1
+ * with a message naming what is missing (never its value). */
+int scenario_pusher_credentials(const scenario *s, char *app_id, size_t idcap, char *key, size_t keycap,
+                                char *secret, size_t seccap, char *err, size_t errlen);
 
 /* Whether the scenario needs the proxy: proxy.enabled, or (auto) any toxic. */
 int scenario_needs_proxy(const scenario *s);

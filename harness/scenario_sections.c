@@ -700,7 +700,7 @@ static void harness_field(ydoc *c, void *obj, size_t key, int val, int keynode)
 
 static const char *const k_target[] = {"protocol",   "sub_path", "pub_path",    "resume_header",  "resume_query",
                                        "payload",    "pub_method", "pub_body", "sub_message", "resume_message",
-                                       "offset",     "headers", "ca", "insecure"};
+                                       "offset",     "headers", "ca", "insecure", "app_id", "key", "secret"};
 #define N_TARGET_KEYS (sizeof k_target / sizeof *k_target)
 static const char *const pub_methods[] = {"POST", "PUT", "PATCH"};
 
@@ -743,6 +743,9 @@ static void target_field(ydoc *c, void *obj, size_t key, int val, int keynode)
         break;
     case 12: ydoc_str(c, val, &ts->t->ca); break;
     case 13: ydoc_bool(c, val, &ts->t->insecure); break;
+    case 14: ydoc_str(c, val, &ts->t->app_id); break;
+    case 15: ydoc_str(c, val, &ts->t->key); break;
+    case 16: ydoc_str(c, val, &ts->t->secret); break;
     }
 }
 
@@ -773,9 +776,9 @@ static void parse_target(ydoc *c, scenario *s, int id)
     for (int k = 0; k < 2; k++) {
         if (!paths[k])
             continue;
-        if (p->server_seq)
-            ydoc_err_at(c, ts.node[1 + k], "target.%s: protocol %s has fixed locations (docs/wire-contract.md)",
-                   k_target[1 + k], p->name);
+        if (p->server_seq || p->fixed_paths)
+            ydoc_err_at(c, ts.node[1 + k], "target.%s: protocol %s has fixed locations (%s)", k_target[1 + k],
+                        p->name, p->server_seq ? "docs/wire-contract.md" : k ? p->def_pub_path : p->def_sub_path);
         else if ((k == 0 && !p->sub_path_ch ? proto_check_plain_path("target.sub_path", paths[k], e, sizeof e)
                                             : proto_check_path(k ? "target.pub_path" : "target.sub_path", paths[k],
                                                                e, sizeof e)) < 0)
@@ -857,6 +860,47 @@ static void parse_target(ydoc *c, scenario *s, int id)
                  proto_check_template("target.pub_body", s->target.pub_body, fields, 2, need, 1, e, sizeof e) < 0)
             ydoc_err_at(c, ts.node[7], "%s", e);
     }
+    /* the Pusher credentials: only pusher's; each a value or one ${VAR} */
+    int is_pusher = p == &proto_pusher;
+    static const char *const cred_env[] = {"PUSHER_APP_ID", "PUSHER_KEY", "PUSHER_SECRET"};
+    for (size_t k = 14; k <= 16; k++) {
+        const char *v = k == 14 ? s->target.app_id : k == 15 ? s->target.key : s->target.secret;
+        if (ts.node[k] && v && !is_pusher) {
+            ydoc_err_at(c, ts.node[k], "target.%s: only for protocol pusher, not %s", k_target[k], p->name);
+            continue;
+        }
+        if (!is_pusher)
+            continue;
+        int bad = 0;
+        if (v) {
+            size_t n = strlen(v);
+            if (n > 3 && v[0] == '$' && v[1] == '{' && v[n - 1] == '}') {
+                char name[128];
+                bad = n - 3 >= sizeof name;
+                if (!bad) {
+                    memcpy(name, v + 2, n - 3);
+                    name[n - 3] = '\0';
+                    bad = !token_ok(name, sizeof name - 1, "_");
+                }
+            } else {
+                bad = n == 0 || n > 63 || (k < 16 && !token_ok(v, 63, "-_.")) || strchr(v, '$');
+                for (size_t i = 0; i < n && !bad; i++)
+                    bad = (unsigned char)v[i] < ' ' || v[i] == 127;
+            }
+        }
+        char buf[128];
+        if (bad)
+            ydoc_err_at(c, ts.node[k], "target.%s: expected %s, or ${NAME} to read it from the environment",
+                        k_target[k], k < 16 ? "1 to 63 letters, digits, '-', '_' or '.'" : "1 to 63 bytes");
+        /* like a header's ${VAR}: every credential must be there now, so a
+         * run never starts without them (each error at its key) */
+        else if (scenario_pusher_cred(k_target[k], v, cred_env[k - 14], buf, sizeof buf, e, sizeof e) < 0)
+            ydoc_err_at(c, ts.node[k] ? ts.node[k] : pnode, "%s", e);
+    }
+    if (is_pusher && s->channels.pattern && strchr(s->channels.pattern, ':'))
+        ydoc_err_at(c, pnode, "channels.pattern '%s': Pusher channel names may not contain ':' (letters, digits "
+                              "and _-=@,.; only)",
+                    s->channels.pattern);
     for (size_t i = 0; i < s->nclients; i++) {
         const scn_client_group *g = &s->clients[i];
         if (g->behavior != SCN_BH_SUBSCRIBER && !p->server_seq)
@@ -1682,6 +1726,13 @@ json_t *scenario_to_json(const scenario *s)
             json_object_set_new(t, "ca", json_string(s->target.ca));
         if (s->target.insecure)
             json_object_set_new(t, "insecure", json_true());
+        if (s->target.app_id)
+            json_object_set_new(t, "app_id", json_string(s->target.app_id));
+        if (s->target.key)
+            json_object_set_new(t, "key", json_string(s->target.key));
+        if (s->target.secret) /* a ${VAR} as written; a value itself never */
+            json_object_set_new(t, "secret", json_string(s->target.secret[0] == '$' ? s->target.secret
+                                                                                    : "(given; not written)"));
         json_object_set_new(o, "target", t);
     }
     json_object_set_new(o, "network", json_pack("{s:b}", "namespaces", s->network.namespaces));

@@ -18,7 +18,9 @@ static void test_proto_registry(void **state)
     assert_null(proto_find("nchn"));
     assert_null(proto_find(NULL));
     assert_non_null(strstr(proto_names(), "nchan"));
-    assert_int_equal(proto_count, 5);
+    assert_int_equal(proto_count, 6);
+    assert_ptr_equal(proto_find("pusher"), &proto_pusher);
+    assert_string_equal(proto_resume_str(proto_pusher.resume), "none");
     for (size_t i = 0; i < proto_count; i++)
         assert_non_null(proto_find(proto_name_list[i]));
     assert_string_equal(proto_resume_str(proto_nchan.resume), "within_buffer");
@@ -323,6 +325,144 @@ static void test_proto_socketio(void **state)
     assert_string_equal(h, "/socket.io/?EIO=4&transport=websocket");
 }
 
+/* One Pusher message through the adapter, from an exact-size heap copy
+ * (ASan sees any read past it). */
+static int pu(const char *s, proto_frame *f, char **keep)
+{
+    memset(f, 0, sizeof *f);
+    size_t len = strlen(s);
+    char *b = malloc(len ? len : 1);
+    assert_non_null(b);
+    memcpy(b, s, len);
+    *keep = b;
+    return proto_pusher.ws_message(b, len, f);
+}
+
+static void test_proto_pusher_frames(void **state)
+{
+    (void)state;
+    proto_opts o = {0};
+    char t[256];
+    const char *chs[] = {"a"};
+    assert_int_equal(proto_pusher.sub_target(&o, 0, chs, 1, NULL, t, sizeof t), -1); /* no key */
+    strcpy(o.key, "k 1");
+    assert_true(proto_pusher.sub_target(&o, 0, chs, 1, NULL, t, sizeof t) > 0);
+    assert_string_equal(t, "/app/k%201?protocol=7&client=rtchaos&version=1.0");
+    assert_int_equal(proto_pusher.sub_target(&o, 1, chs, 1, NULL, t, sizeof t), -1); /* WebSocket only */
+    assert_int_equal(proto_pusher.transports, PROTO_TR_WS);
+
+    proto_frame f;
+    char *b;
+    assert_int_equal(pu("{\"event\":\"pusher:connection_established\",\"data\":"
+                        "\"{\\\"socket_id\\\":\\\"123.456\\\",\\\"activity_timeout\\\":120}\"}",
+                        &f, &b),
+                     0);
+    assert_int_equal(f.ready, 1);
+    assert_int_equal(f.session_len, 7);
+    assert_memory_equal(f.session, "123.456", 7);
+    assert_true(f.session >= b && f.session + f.session_len <= b + strlen("{\"event\":\"pusher:connection_established\",\"data\":\"{\\\"socket_id\\\":\\\"123.456\\\",\\\"activity_timeout\\\":120}\"}"));
+    assert_null(f.payload);
+    free(b);
+    /* established without a socket id: not the protocol */
+    assert_int_equal(pu("{\"event\":\"pusher:connection_established\",\"data\":\"{}\"}", &f, &b), -1);
+    free(b);
+    assert_int_equal(pu("{\"event\":\"pusher:ping\",\"data\":{}}", &f, &b), 0);
+    assert_string_equal(f.reply, "{\"event\":\"pusher:pong\",\"data\":{}}");
+    assert_null(f.payload);
+    free(b);
+    assert_int_equal(
+        pu("{\"event\":\"pusher_internal:subscription_succeeded\",\"channel\":\"a\",\"data\":\"{}\"}", &f, &b), 0);
+    assert_null(f.payload);
+    assert_int_equal(f.error[0], 0);
+    free(b);
+    assert_int_equal(pu("{\"event\":\"pusher:error\",\"data\":{\"code\":4001,\"message\":\"App key x does not "
+                        "exist.\"}}",
+                        &f, &b),
+                     0);
+    assert_string_equal(f.error, "pusher:error 4001: App key x does not exist.");
+    free(b);
+    /* an event: the whole message is the payload; the record is the string at "data" */
+    const char *ev = "{\"event\":\"rtchaos\",\"channel\":\"a\",\"data\":\"{\\\"run\\\":\\\"r\\\"}\"}";
+    assert_int_equal(pu(ev, &f, &b), 0);
+    assert_int_equal(f.payload_len, strlen(ev));
+    assert_ptr_equal(f.payload, b);
+    assert_null(f.id); /* no resume id: the protocol has none */
+    free(b);
+    assert_string_equal(proto_pusher.def_payload_path, "data");
+    /* not the protocol: no event name, data not a string, no channel, not JSON */
+    const char *bad[] = {"{\"data\":\"x\"}", "{\"event\":\"e\",\"channel\":\"a\",\"data\":{}}",
+                         "{\"event\":\"e\",\"data\":\"x\"}", "<html>", "", "[1]"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(pu(bad[i], &f, &b), -1);
+        free(b);
+    }
+    /* every truncation of an event is refused or read inside its bytes */
+    for (size_t n = 0; n < strlen(ev); n++) {
+        char *c = malloc(n ? n : 1);
+        memcpy(c, ev, n);
+        memset(&f, 0, sizeof f);
+        int rc = proto_pusher.ws_message(c, n, &f);
+        assert_true(rc == -1 || (f.payload == NULL || (f.payload >= c && f.payload + f.payload_len <= c + n)));
+        free(c);
+    }
+}
+
+static void test_proto_pusher_close(void **state)
+{
+    (void)state;
+    char why[200];
+    assert_int_equal(proto_pusher.ws_close(4001, why, sizeof why), PROTO_CLOSE_FAIL);
+    assert_non_null(strstr(why, "4001"));
+    assert_non_null(strstr(why, "not reconnecting"));
+    assert_int_equal(proto_pusher.ws_close(4000, why, sizeof why), PROTO_CLOSE_FAIL);
+    assert_int_equal(proto_pusher.ws_close(4099, why, sizeof why), PROTO_CLOSE_FAIL);
+    assert_int_equal(proto_pusher.ws_close(4100, why, sizeof why), PROTO_CLOSE_BACKOFF);
+    assert_non_null(strstr(why, "backoff"));
+    assert_int_equal(proto_pusher.ws_close(4199, why, sizeof why), PROTO_CLOSE_BACKOFF);
+    assert_int_equal(proto_pusher.ws_close(4200, why, sizeof why), PROTO_CLOSE_NOW);
+    assert_int_equal(proto_pusher.ws_close(4299, why, sizeof why), PROTO_CLOSE_NOW);
+    assert_int_equal(proto_pusher.ws_close(1000, why, sizeof why), PROTO_CLOSE_BACKOFF);
+    assert_string_equal(why, ""); /* an ordinary close is no error */
+    assert_int_equal(proto_pusher.ws_close(4300, why, sizeof why), PROTO_CLOSE_BACKOFF);
+}
+
+static void test_proto_pusher_publish(void **state)
+{
+    (void)state;
+    /* the worked example of Pusher's HTTP API reference ("Authentication") */
+    proto_opts o = {0};
+    strcpy(o.app_id, "3");
+    strcpy(o.key, "278d425bdf160c739803");
+    strcpy(o.secret, "7ad3773142a6692b25b8");
+    const char *body = "{\"name\":\"foo\",\"channels\":[\"project-3\"],\"data\":\"{\\\"some\\\":\\\"data\\\"}\"}";
+    char t[768];
+    assert_true(proto_pusher_signed_target_at(&o, body, strlen(body), 1353088179, t, sizeof t) > 0);
+    assert_string_equal(t, "/apps/3/events?auth_key=278d425bdf160c739803&auth_timestamp=1353088179&auth_version=1.0"
+                           "&body_md5=ec365a775a4cd0599faeb73354201b6f"
+                           "&auth_signature=da454824c97ba181a32ccc17a72625ba02771f50b50e1e7430e47a1f3f457e6c");
+    assert_int_equal(proto_pusher_signed_target_at(&o, body, strlen(body), 1353088179, t, 100), -1);
+    o.secret[0] = '\0';
+    assert_int_equal(proto_pusher_signed_target_at(&o, body, strlen(body), 1353088179, t, sizeof t), -1);
+    /* the body: the record JSON-encoded as the event's data string */
+    char bb[256];
+    const char *rec = "{\"run\":\"r\",\"seq\":1}";
+    assert_true(proto_pusher.pub_render(&o, "ch.1", rec, strlen(rec), bb, sizeof bb) > 0);
+    assert_string_equal(bb, "{\"name\":\"rtchaos\",\"channels\":[\"ch.1\"],\"data\":\"{\\\"run\\\":\\\"r\\\",\\\"seq\\\":1}\"}");
+    assert_int_equal(proto_pusher.pub_render(&o, "ch.1", rec, strlen(rec), bb, 20), -1);
+    /* acks: the body decides, not only the status (soketi answers a wrong
+     * signature with 200 and an error object) */
+    char why[160];
+    assert_int_equal(proto_pusher.pub_ack(200, "{\"ok\":true}", 11, why, sizeof why), 1);
+    assert_int_equal(proto_pusher.pub_ack(200, "{}", 2, why, sizeof why), 1);
+    const char *e401 = "{\"error\":\"The secret authentication failed\",\"code\":401}";
+    assert_int_equal(proto_pusher.pub_ack(200, e401, strlen(e401), why, sizeof why), 0);
+    assert_string_equal(why, "publish refused: The secret authentication failed (code 401)");
+    assert_int_equal(proto_pusher.pub_ack(401, "Invalid signature", 17, why, sizeof why), 0);
+    assert_string_equal(why, "publish answered 401: Invalid signature");
+    assert_int_equal(proto_pusher.pub_ack(200, "<html>", 6, why, sizeof why), 0);
+    assert_int_equal(proto_pusher.pub_ack(200, "", 0, why, sizeof why), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +478,9 @@ int main(void)
         cmocka_unit_test(test_proto_templates),
         cmocka_unit_test(test_proto_ws_json_template),
         cmocka_unit_test(test_proto_socketio),
+        cmocka_unit_test(test_proto_pusher_frames),
+        cmocka_unit_test(test_proto_pusher_close),
+        cmocka_unit_test(test_proto_pusher_publish),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

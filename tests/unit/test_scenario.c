@@ -495,7 +495,7 @@ static void test_scenario_target_protocol(void **state)
     scenario_free(&s);
     scn_diag_free(&d);
     EXPECT("duration: 5s\ntarget: {protocol: nchn}\nclients:\n  - count: 1\n",
-           "t.yaml:2:20: unknown value 'nchn' (did you mean 'nchan'?); expected one of v1, nchan, sse, ws-json, socketio");
+           "t.yaml:2:20: unknown value 'nchn' (did you mean 'nchan'?); expected one of v1, nchan, sse, ws-json, socketio, pusher");
     EXPECT("duration: 5s\ntarget: {protocl: nchan}\nclients:\n  - count: 1\n",
            "t.yaml:2:10: unknown key 'protocl' in target (did you mean 'protocol'?)");
     EXPECT("duration: 5s\ntarget: {protocol: nchan, sub_path: /sub/x, pub_path: \"/pub/{ch}/{app}\"}\n"
