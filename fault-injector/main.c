@@ -170,7 +170,7 @@ int main(int argc, char **argv)
 
     char err[512];
     /* The default configuration: the connection deadlines that want
-     * sub-millisecond accuracy have their own timerfd (proxy.c), so the
+     * sub-millisecond accuracy have their own timerfd (dheap.c, run by relay.c), so the
      * loop needs no EVENT_BASE_FLAG_PRECISE_TIMER, which would re-arm a
      * timerfd on every iteration. The epoll changelist folds the
      * enable/disable pairs a bufferevent makes within one loop iteration
