@@ -73,6 +73,13 @@ static int check_protocol(fleet *f, char *err, size_t errlen)
         return -1;
     }
     const proto *p = f->proto;
+    if (f->cfg.n_publish_mirrors && (p->server_seq || f->cfg.pub.transport != FLEET_PUB_HTTP)) {
+        /* independent servers number one event differently: only the
+         * publisher's record can be checked across them */
+        snprintf(err, errlen, "publish mirrors need a protocol judged by the publisher's record and HTTP "
+                 "publishing (not %s over %s)", p->name, f->cfg.pub.transport == FLEET_PUB_HTTP ? "http" : "ws");
+        return -1;
+    }
     if (!p->server_seq && ((!p->def_sub_path[0] && !f->cfg.proto_opts.sub_path[0]) ||
                            (!p->def_pub_path[0] && !f->cfg.proto_opts.pub_path[0]))) {
         snprintf(err, errlen, "protocol %s: sub_path and pub_path are required (no default locations)", p->name);
@@ -159,6 +166,13 @@ int fleet_create(const fleet_cfg *cfg, fleet **out, char *err, size_t errlen)
     if (resolve(&cfg->client_addr, &f->client_sa, "client address", err, errlen) < 0 ||
         resolve(&cfg->publish_addr, &f->pub_sa, "publish address", err, errlen) < 0)
         goto fail;
+    if (cfg->n_publish_mirrors > FLEET_MIRRORS_MAX) {
+        snprintf(err, errlen, "at most %d publish mirrors", FLEET_MIRRORS_MAX);
+        goto fail;
+    }
+    for (unsigned i = 0; i < cfg->n_publish_mirrors; i++)
+        if (resolve(&cfg->publish_mirrors[i], &f->mirror_sa[i], "publish mirror", err, errlen) < 0)
+            goto fail;
     snprintf(f->host_hdr, sizeof f->host_hdr, "%s:%u", cfg->client_addr.host, cfg->client_addr.port);
     if (cfg->tls && fl_tls_ctx_new(cfg->tls_ca, cfg->tls_insecure, &f->tls, err, errlen) < 0)
         goto fail;

@@ -63,6 +63,8 @@ typedef enum fleet_schedule {
 
 /* host:port. host is a numeric IPv4 address or a name resolved once by
  * fleet_create (getaddrinfo, blocking). */
+#define FLEET_MIRRORS_MAX 15
+
 typedef struct fleet_endpoint {
     char host[FLEET_HOST_MAX + 1];
     uint16_t port;
@@ -179,6 +181,14 @@ typedef struct fleet_group_cfg {
 typedef struct fleet_cfg {
     fleet_endpoint client_addr;   /* where clients connect (the proxy when there are faults) */
     fleet_endpoint publish_addr;  /* where the publisher connects (normally the server directly) */
+    /* Independent servers that share nothing (sticky routing, no broker):
+     * every event is also published to each of these, with the same
+     * publisher record. Only publish_addr's acknowledgements make the run's
+     * published events; the mirrors' are counted apart
+     * (fleet_pub_mirror_outcomes). Needs a protocol without server seqs
+     * (record.h) and HTTP publishing. */
+    fleet_endpoint publish_mirrors[FLEET_MIRRORS_MAX];
+    unsigned n_publish_mirrors;
     fleet_channels channels;
     fleet_pub_cfg pub;
     const fleet_group_cfg *groups; /* copied by fleet_create */
@@ -271,6 +281,11 @@ typedef struct fleet_status {
     int publishing;            /* 1 while the schedule runs */
 } fleet_status;
 void fleet_status_get(fleet *f, fleet_status *out);
+
+/* Events the publish mirrors (cfg.publish_mirrors) acknowledged, and the
+ * ones they never did, summed over the mirrors (0, 0 without mirrors).
+ * Any time before fleet_free, from the thread that controls the fleet. */
+void fleet_pub_mirror_outcomes(fleet *f, uint64_t *acked, uint64_t *failed);
 
 /* Live figures for the metrics endpoint (harness/live_metrics.c): what the
  * status line shows, broken down by client group and transport, plus the

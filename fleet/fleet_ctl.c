@@ -221,3 +221,10 @@ void fleet_free(fleet *f)
     fl_workers_free(f);
     fleet_local_free(f);
 }
+
+void fleet_pub_mirror_outcomes(fleet *f, uint64_t *acked, uint64_t *failed)
+{
+    *acked = *failed = 0;
+    if (f && f->pub)
+        fl_pub_mirror_outcomes(f->pub, acked, failed);
+}

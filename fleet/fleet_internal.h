@@ -194,6 +194,7 @@ struct fleet {
     char **ch_names;          /* channels this fleet publishes and subscribes (after sharding) */
     uint32_t n_ch;
     struct sockaddr_in client_sa, pub_sa;
+    struct sockaddr_in mirror_sa[FLEET_MIRRORS_MAX]; /* cfg.publish_mirrors, resolved */
     SSL_CTX *tls;             /* NULL = plain TCP (fleet_tls.h) */
     struct in_addr *src;
     size_t n_src;
@@ -338,6 +339,8 @@ uint64_t fl_pub_published(fl_pub *p);
 /* Thread-safe: the publisher's outcomes so far (events acknowledged, events
  * given up on, resent requests, request errors). */
 void fl_pub_outcomes(fl_pub *p, uint64_t *acked, uint64_t *failed, uint64_t *retries, uint64_t *errors);
+/* Events the mirrors (cfg.publish_mirrors) acknowledged / never did, summed over them. */
+void fl_pub_mirror_outcomes(fl_pub *p, uint64_t *acked, uint64_t *failed);
 /* 1 while the schedule runs (started, not paused, not finishing). */
 int fl_pub_running(fl_pub *p);
 /* After fl_pub_finish: adds the per-second published counts to ctx's rows

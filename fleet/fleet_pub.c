@@ -27,6 +27,7 @@ enum { PC_DOWN = 0, PC_CONNECTING, PC_HANDSHAKE, PC_IDLE, PC_BUSY };
 typedef struct pub_conn {
     fl_pub *p;
     unsigned idx;
+    unsigned ep;              /* 0: publish_addr; k > 0: publish_mirrors[k - 1] */
     int fd;
     SSL *ssl;                 /* TLS over fd (https targets), else NULL */
     int state;
@@ -60,8 +61,10 @@ struct fl_pub {
     struct event_base *base;
     pthread_t th;
     int running;
-    pub_conn *conns;
+    pub_conn *conns;          /* n_conns per endpoint: [ep * n_conns + i] */
     unsigned n_conns;
+    unsigned n_all;           /* n_conns * (1 + publish mirrors) */
+    uint64_t mirror_acked, mirror_failed;
     pub_sched *heap;          /* min-heap by due_us, one entry per channel */
     uint32_t *ev_n;
     struct event *timer;
@@ -146,18 +149,20 @@ static void schedule_from(fl_pub *p, uint64_t now)
         heap_down(p, i);
 }
 
-static void enqueue(fl_pub *p, uint32_t ch, int64_t ts)
+/* Queues event n of channel ch on the endpoint's connection for ch. */
+static void enqueue_on(fl_pub *p, unsigned ep, uint32_t ch, uint32_t n, int64_t ts)
 {
-    pub_conn *c = &p->conns[ch % p->n_conns];
+    pub_conn *c = &p->conns[ep * p->n_conns + ch % p->n_conns];
+    uint64_t *failed = ep ? &p->mirror_failed : &p->failed;
     if (c->q_len >= PUB_QUEUE_MAX) {
-        FL_INC(&p->failed);
+        FL_INC(failed);
         return;
     }
     if (c->q_len == c->q_cap) {
         size_t cap = c->q_cap ? c->q_cap * 2 : 256;
         pub_ev *nq = malloc(cap * sizeof *nq);
         if (!nq) {
-            FL_INC(&p->failed);
+            FL_INC(failed);
             return;
         }
         for (size_t i = 0; i < c->q_len; i++)
@@ -169,9 +174,18 @@ static void enqueue(fl_pub *p, uint32_t ch, int64_t ts)
     }
     pub_ev *e = &c->q[(c->q_head + c->q_len) % c->q_cap];
     e->ch = ch;
-    e->n = ++p->ev_n[ch];
+    e->n = n;
     e->ts_us = ts;
     c->q_len++;
+}
+
+/* One scheduled event: to publish_addr and to every mirror, with one
+ * number (the record's seq). */
+static void enqueue(fl_pub *p, uint32_t ch, int64_t ts)
+{
+    uint32_t n = ++p->ev_n[ch];
+    for (unsigned ep = 0; ep * p->n_conns < p->n_all; ep++)
+        enqueue_on(p, ep, ch, n, ts);
 }
 
 /* 1 when an event due at due_us (mono) is past the run's publishing time */
@@ -219,7 +233,7 @@ static void on_schedule(evutil_socket_t fd, short what, void *arg)
         s->due_us += interval_us(p);
         heap_down(p, 0);
     }
-    for (unsigned i = 0; i < p->n_conns; i++)
+    for (unsigned i = 0; i < p->n_all; i++)
         conn_kick(&p->conns[i]);
     arm_timer(p);
 }
@@ -256,7 +270,7 @@ static void conn_retry_later(pub_conn *c, const char *why)
         FL_INC(&p->retries);
         if (c->tries > p->f->cfg.pub.retries) {
             /* out of retries: these events are not in the log */
-            FL_ADD(&p->failed, c->n_infl);
+            FL_ADD(c->ep ? &p->mirror_failed : &p->failed, c->n_infl);
             c->q_head = (c->q_head + c->n_infl) % c->q_cap;
             c->q_len -= c->n_infl;
             c->n_infl = 0;
@@ -356,7 +370,14 @@ static void on_response(pub_conn *c)
         return;
     }
     size_t n = c->n_infl;
-    if (!p->f->proto->server_seq) {
+    if (c->ep) {
+        /* a mirror: its word is counted, the run's record is publish_addr's */
+        char why[160];
+        if (n == 1 && p->f->proto->pub_ack(c->status, c->resp, c->resp_len, why, sizeof why))
+            FL_INC(&p->mirror_acked);
+        else
+            FL_ADD(&p->mirror_failed, n);
+    } else if (!p->f->proto->server_seq) {
         /* no server seq: the ack is the adapter's word, and the seq is the
          * publisher's own (the record's, record.h), one event per request */
         char why[160];
@@ -845,7 +866,8 @@ static void conn_connect(pub_conn *c)
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->fd = fd;
-    if (connect(fd, (struct sockaddr *)&p->f->pub_sa, sizeof p->f->pub_sa) < 0 && errno != EINPROGRESS) {
+    const struct sockaddr_in *sa = c->ep ? &p->f->mirror_sa[c->ep - 1] : &p->f->pub_sa;
+    if (connect(fd, (const struct sockaddr *)sa, sizeof *sa) < 0 && errno != EINPROGRESS) {
         conn_retry_later(c, "connect");
         return;
     }
@@ -862,7 +884,7 @@ static void conn_connect(pub_conn *c)
 static void update_idle(fl_pub *p)
 {
     int idle = p->finishing;
-    for (unsigned i = 0; i < p->n_conns && idle; i++)
+    for (unsigned i = 0; i < p->n_all && idle; i++)
         idle = p->conns[i].q_len == 0;
     __atomic_store_n(&p->idle, idle, __ATOMIC_RELEASE);
 }
@@ -925,7 +947,8 @@ int fl_pub_new(fleet *f, fl_pub **out, char *err, size_t errlen)
     if (p->n_conns > f->n_ch)
         p->n_conns = f->n_ch;
     p->base = event_base_new();
-    p->conns = calloc(p->n_conns, sizeof *p->conns);
+    p->n_all = p->n_conns * (1 + f->cfg.n_publish_mirrors);
+    p->conns = calloc(p->n_all, sizeof *p->conns);
     p->heap = calloc(f->n_ch, sizeof *p->heap);
     p->ev_n = calloc(f->n_ch, sizeof *p->ev_n);
     /* "data" is a JSON string padded so the whole value is payload_bytes long */
@@ -959,10 +982,11 @@ int fl_pub_new(fleet *f, fl_pub **out, char *err, size_t errlen)
     }
     struct timeval tv = {0, 20000};
     event_add(p->watch, &tv);
-    for (unsigned i = 0; i < p->n_conns; i++) {
+    for (unsigned i = 0; i < p->n_all; i++) {
         pub_conn *c = &p->conns[i];
         c->p = p;
         c->idx = i;
+        c->ep = i / p->n_conns;
         c->fd = -1;
         evtimer_assign(&c->timer, p->base, on_conn_timer, c);
     }
@@ -980,7 +1004,7 @@ static void *pub_main(void *arg)
 int fl_pub_start(fl_pub *p, char *err, size_t errlen)
 {
     schedule_from(p, p->f->t0_mono_us + p->f->cfg.pub.start_us);
-    for (unsigned i = 0; i < p->n_conns; i++)
+    for (unsigned i = 0; i < p->n_all; i++)
         conn_connect(&p->conns[i]);
     arm_timer(p);
     if (pthread_create(&p->th, NULL, pub_main, p) != 0) {
@@ -1008,8 +1032,8 @@ void fl_pub_finish(fl_pub *p, uint32_t deadline_ms)
         pthread_join(p->th, NULL);
         p->running = 0;
         /* what is still queued or in flight was never acknowledged */
-        for (unsigned i = 0; i < p->n_conns; i++) {
-            FL_ADD(&p->failed, p->conns[i].q_len);
+        for (unsigned i = 0; i < p->n_all; i++) {
+            FL_ADD(p->conns[i].ep ? &p->mirror_failed : &p->failed, p->conns[i].q_len);
             p->conns[i].q_len = 0;
             conn_close(&p->conns[i]);
         }
@@ -1065,6 +1089,12 @@ uint64_t fl_pub_published(fl_pub *p)
     return __atomic_load_n(&p->published, __ATOMIC_RELAXED);
 }
 
+void fl_pub_mirror_outcomes(fl_pub *p, uint64_t *acked, uint64_t *failed)
+{
+    *acked = FL_GET(&p->mirror_acked);
+    *failed = FL_GET(&p->mirror_failed);
+}
+
 void fl_pub_outcomes(fl_pub *p, uint64_t *acked, uint64_t *failed, uint64_t *retries, uint64_t *errors)
 {
     *acked = FL_GET(&p->published);
@@ -1113,7 +1143,7 @@ void fl_pub_free(fl_pub *p)
         post(p, -1, 1, 1);
         pthread_join(p->th, NULL);
     }
-    for (unsigned i = 0; p->conns && i < p->n_conns; i++) {
+    for (unsigned i = 0; p->conns && i < p->n_all; i++) {
         conn_close(&p->conns[i]);
         free(p->conns[i].q);
         free(p->conns[i].resp);

@@ -699,6 +699,15 @@ static int fleet_setup(run *r, char *err, size_t errlen)
     sfmt(cfg.path_prefix, sizeof cfg.path_prefix, "%s", r->prefix);
     sfmt(cfg.publish_addr.host, sizeof cfg.publish_addr.host, "%s", r->up_host);
     cfg.publish_addr.port = r->up_port;
+    if (s->server.redis_none) {
+        /* nodes that share nothing: the publisher posts every event to
+         * every node (how a deployment without a broker feeds its nodes) */
+        for (unsigned i = 1; i < r->nnodes && cfg.n_publish_mirrors < FLEET_MIRRORS_MAX; i++) {
+            fleet_endpoint *m = &cfg.publish_mirrors[cfg.n_publish_mirrors++];
+            sfmt(m->host, sizeof m->host, "%s", r->up_host);
+            m->port = r->node_port[i];
+        }
+    }
     if (r->tls) {
         cfg.tls = 1;
         cfg.tls_insecure = s->target.insecure;
@@ -995,6 +1004,15 @@ static void nodes_scrape(run *r)
         n++;
     }
     r->nodes_report = nodes_report_build(r->nnodes, r->s->server.balance, scr, nf, n, t_s(r));
+    if (r->nodes_report) {
+        json_object_set_new(r->nodes_report, "broker", json_string(r->s->server.redis_none ? "none" : "redis"));
+        if (r->s->server.redis_none && r->fl) {
+            uint64_t acked, failed;
+            fleet_pub_mirror_outcomes(r->fl, &acked, &failed);
+            json_object_set_new(r->nodes_report, "publish_mirrors",
+                                json_pack("{s:I, s:I}", "acked", (json_int_t)acked, "failed", (json_int_t)failed));
+        }
+    }
     free(nf);
     for (unsigned i = 0; i < r->nnodes; i++)
         json_decref(scr[i]);

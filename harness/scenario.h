@@ -28,6 +28,8 @@ typedef struct scn_server {
     uint64_t stop_timeout_us; /* SIGTERM → exit deadline before SIGKILL (default 5 s) */
     unsigned nodes;           /* 0 = one plain server; 1..16 nodes brokered through Redis (--redis) */
     int redis_auto;           /* redis: auto — the harness runs its own redis-server */
+    int redis_none;           /* redis: none — independent nodes (sticky routing, no broker): the
+                               * publisher posts every event to every node */
     char *balance;            /* the proxy pool's policy over the nodes (default roundrobin) */
 } scn_server;
 

@@ -126,11 +126,14 @@ static void server_field(ydoc *c, void *obj, size_t key, int val, int keynode)
     case 4: get_duration(c, val, &s->stop_timeout_us); break;
     case 5: ydoc_uint(c, val, 1, SCN_NODES_MAX, &s->nodes); break;
     case 6: {
-        /* Only a Redis the harness runs itself: a shared one would mix runs. */
-        const char *const redis_modes[] = {"auto"};
+        /* Only a Redis the harness runs itself: a shared one would mix runs.
+         * none: nodes that share nothing (sticky sessions, docs/scenarios.md). */
+        const char *const redis_modes[] = {"auto", "none"};
         int e;
-        if (ydoc_enum(c, val, redis_modes, 1, &e) == 0)
-            s->redis_auto = 1;
+        if (ydoc_enum(c, val, redis_modes, 2, &e) == 0) {
+            s->redis_auto = e == 0;
+            s->redis_none = e == 1;
+        }
         break;
     }
     case 7: {
@@ -920,6 +923,10 @@ static void parse_target(ydoc *c, scenario *s, int id)
     }
     if (s->publishers.transport == SCN_PUB_WS && !p->pub_ws)
         ydoc_err_at(c, pnode, "publishers.transport ws: protocol %s publishes over http only", p->name);
+    if (s->server.redis_none && p->server_seq)
+        ydoc_err_at(c, pnode, "server: {redis: none}: independent nodes number the same event differently; "
+               "protocol %s judges by the server's seq, so give a protocol judged by the publisher's record "
+               "(target.protocol: sse or ws-json, docs/targets.md)", p->name);
     if (s->publishers.batch > 1 && !p->pub_batch)
         ydoc_err_at(c, pnode, "publishers.batch %u: protocol %s takes one event per publish request", s->publishers.batch,
                p->name);
@@ -1190,9 +1197,12 @@ void scenario_sections_convert(ydoc *c, scenario *s, int has_target)
         if (!ydoc_is_null(ydoc_node(c, v[6])))
             ydoc_walk_map(c, v[6], "server", k_server, sizeof k_server / sizeof *k_server, server_field,
                      &s->server);
-        if (s->server.nodes && !s->server.redis_auto)
+        if (s->server.nodes && !s->server.redis_auto && !s->server.redis_none)
             ydoc_err_at(c, v[6], "server: 'nodes' needs 'redis: auto' (the nodes share channels through the "
-                   "harness's own redis-server)");
+                   "harness's own redis-server) or 'redis: none' (independent nodes, sticky routing)");
+        if (s->server.redis_none && s->server.nodes < 2)
+            ydoc_err_at(c, v[6], "server: 'redis: none' needs 'nodes' above 1 (independent nodes; one node is the "
+                   "plain server)");
         if (s->server.redis_auto && !s->server.nodes)
             s->server.nodes = 1;
         if (s->server.balance && s->server.nodes < 2)
@@ -1357,7 +1367,7 @@ void scenario_sections_convert(ydoc *c, scenario *s, int has_target)
                            s->server.nodes - 1);
                 if (f->target == SCN_TGT_REDIS && !s->server.redis_auto)
                     ydoc_err_at(c, fs.key_node[10], "%s: a Redis fault needs 'server: {redis: auto}'", where);
-                if (f->target == SCN_TGT_SERVER && s->server.nodes)
+                if (f->kind >= SCN_FAULT_SERVER_KILL && f->target == SCN_TGT_SERVER && s->server.nodes)
                     ydoc_err_at(c, fs.key_node[10], "%s: with 'server: {nodes: N}' use kill-node, pause-node or "
                            "restart-node", where);
                 if (f->has_for && f->for_us == 0 && fs.key_node[2])
@@ -1462,6 +1472,10 @@ void scenario_sections_convert(ydoc *c, scenario *s, int has_target)
         ydoc_err_at(c, v[10] ? v[10] : root, "network.namespaces: at most 200 client groups (one address each)");
     if (v[14])
         parse_target(c, s, v[14]);
+    else if (s->server.redis_none)
+        ydoc_err_at(c, v[6], "server: {redis: none}: independent nodes number the same event differently; "
+               "the default protocol v1 judges by the server's seq, so give a protocol judged by the publisher's "
+               "record (target.protocol: sse or ws-json, docs/targets.md)");
     if (v[12]) {
         if (ydoc_want_seq(c, v[12], "budgets") == 0) {
             size_t n = ydoc_seq_len(c, v[12]);

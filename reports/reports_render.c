@@ -289,9 +289,18 @@ static void section_nodes(rout *o, const json_t *rep)
     fmt_us_ms(p95, sizeof p95, json_object_get(lag, "p95"));
     fmt_us_ms(p99, sizeof p99, json_object_get(lag, "p99"));
     rdoc_fmt_num(cnt, sizeof cnt, rdoc_num_or(lag, "count", 0));
-    rout_para(o, "%.0f brokered nodes (balance %s). Broker lag, publish accepted by Redis to event received by a "
-                 "node, over %s deliveries to nodes: p50 %s ms, p95 %s ms, p99 %s ms (bucket upper bounds).",
-              rdoc_num_or(nodes, "count", 0), rdoc_str_or(nodes, "balance", "?"), cnt, p50, p95, p99);
+    if (!strcmp(rdoc_str_or(nodes, "broker", "redis"), "none")) {
+        const json_t *pm = json_object_get(nodes, "publish_mirrors");
+        char ma[32], mf[32];
+        rdoc_fmt_num(ma, sizeof ma, rdoc_num_or(pm, "acked", 0));
+        rdoc_fmt_num(mf, sizeof mf, rdoc_num_or(pm, "failed", 0));
+        rout_para(o, "%.0f independent nodes, no broker (balance %s): the publisher posted every event to every "
+                     "node; the nodes other than node 0 acknowledged %s and never acknowledged %s.",
+                  rdoc_num_or(nodes, "count", 0), rdoc_str_or(nodes, "balance", "?"), ma, mf);
+    } else
+        rout_para(o, "%.0f brokered nodes (balance %s). Broker lag, publish accepted by Redis to event received "
+                     "by a node, over %s deliveries to nodes: p50 %s ms, p95 %s ms, p99 %s ms (bucket upper bounds).",
+                  rdoc_num_or(nodes, "count", 0), rdoc_str_or(nodes, "balance", "?"), cnt, p50, p95, p99);
     const char *cols[] = {"node", "clients at the end (ws/sse/poll)", "peak clients", "broker events",
                           "lag p50 ms", "lag p95 ms", "lag p99 ms"};
     rout_table_begin(o, "nodes", cols, 7);
