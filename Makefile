@@ -86,6 +86,7 @@ $(eval $(call unit_test,test_envelope,,))
 $(eval $(call unit_test,test_prng,,))
 $(eval $(call unit_test,test_clock,,))
 $(eval $(call unit_test,test_log,,))
+$(eval $(call unit_test,test_mergepatch,,))
 
 -include $(wildcard */build.mk */*/build.mk)
 include mk/install.mk

@@ -87,6 +87,8 @@ channel *channels_get(srv *S, const char *name, int create, char *err, size_t er
         return NULL;
     }
     flags_evaluate(&S->fl, name, &c->fl);
+    c->batch = S->cfg->batch_ms > 0 && config_channel_listed(S->cfg->batch_channels, name);
+    c->delta = config_channel_listed(S->cfg->delta_channels, name);
     size_t k = bucket_of(S, name);
     c->next = S->buckets[k];
     S->buckets[k] = c;

@@ -46,6 +46,17 @@ static const opt opts[] = {
     {"ws-deflate", OPT_INT, OFF(ws_deflate), 0, 1, "0|1",
      "1: accept WebSocket permessage-deflate (RFC 7692) when a client offers it; events are "
      "compressed per connection (default 0)"},
+    {"batch-ms", OPT_INT, OFF(batch_ms), 0, 1000, "MS",
+     "batching window: live events of --batch-channels are held up to MS ms per connection and "
+     "written together (one SSE write; one WebSocket message for clients that ask); 0 = off (default 0)"},
+    {"batch-channels", OPT_STR, OFF(batch_channels), 0, sizeof(((server_cfg *)0)->batch_channels), "LIST",
+     "comma list of channel name prefixes the batching window applies to; * = every channel (default *)"},
+    {"delta-channels", OPT_STR, OFF(delta_channels), 0, sizeof(((server_cfg *)0)->delta_channels), "LIST",
+     "comma list of channel name prefixes (* = every channel) whose events go out as JSON merge "
+     "patches against the previous value to subscribers that ask; empty = none (default empty)"},
+    {"delta-break-every", OPT_INT, OFF(delta_break_every), 0, 1000000, "N",
+     "for testing clients: every Nth delta loses one member, so a client that checks the rebuilt "
+     "value must notice; 0 = never (default 0)"},
     {"idle-timeout-s", OPT_INT, OFF(idle_timeout_s), 2, 7200, "S",
      "close a WebSocket without pong / an SSE stream without write progress after this (default 60)"},
     {"poll-max-ms", OPT_INT, OFF(poll_max_ms), 0, 600000, "MS", "longest /poll wait (default 30000)"},
@@ -114,6 +125,7 @@ void config_defaults(server_cfg *c)
     c->default_policy = SENDQ_DROP;
     c->heartbeat_ms = 15000;
     c->ws_ping_s = 20;
+    snprintf(c->batch_channels, sizeof(c->batch_channels), "*");
     c->idle_timeout_s = 60;
     c->poll_max_ms = 30000;
     c->sse_retry_ms = 1000;
@@ -317,6 +329,28 @@ int config_parse_args(server_cfg *c, int argc, char **argv, FILE *out, char *err
     while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
         if (ch >= 1000 && set_text(c, &opts[ch - 1000], optarg, err, errlen))
             return -1;
+    }
+    if (c->delta_channels[0] && c->redis_url[0]) {
+        /* with Redis another node may publish the previous event: the delta
+         * would be made against a value this node never saw */
+        snprintf(err, errlen, "--delta-channels cannot be used with --redis");
+        return -1;
+    }
+    return 0;
+}
+
+int config_channel_listed(const char *list, const char *name)
+{
+    size_t nl = strlen(name);
+    for (const char *p = list; *p;) {
+        size_t k = strcspn(p, ",");
+        while (k && *p == ' ')
+            p++, k--;
+        if (k == 1 && *p == '*')
+            return 1;
+        if (k && k <= nl && strncmp(p, name, k) == 0)
+            return 1;
+        p += k + (p[k] == ',');
     }
     return 0;
 }

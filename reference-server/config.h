@@ -25,6 +25,10 @@ typedef struct server_cfg {
     int64_t heartbeat_ms;        /* SSE ": hb" comment interval */
     int64_t ws_ping_s;           /* WebSocket ping after this much silence */
     int64_t ws_deflate;          /* 1: accept WebSocket permessage-deflate (pmd.c) */
+    int64_t batch_ms;            /* batching window of batch_channels (batch.c); 0 = off */
+    char batch_channels[256];    /* comma list of name prefixes, "*" = every channel */
+    char delta_channels[256];    /* channels whose events carry merge-patch deltas (delta.c); "" = none */
+    int64_t delta_break_every;   /* testing a checker: every Nth delta loses a member; 0 = never */
     int64_t idle_timeout_s;      /* close WS without pong / SSE without write progress */
     int64_t poll_max_ms;         /* longest /poll wait */
     int64_t sse_retry_ms;        /* "retry:" sent to EventSource clients */
@@ -68,6 +72,10 @@ int config_load_file(server_cfg *c, const char *path, char *err, size_t errlen);
  * Returns 0 to run, 1 when --help was printed to out, -1 with err for a bad
  * command line. */
 int config_parse_args(server_cfg *c, int argc, char **argv, FILE *out, char *err, size_t errlen);
+
+/* Whether channel name is in list: a comma list of name prefixes, where
+ * "*" names every channel (--batch-channels, --delta-channels). */
+int config_channel_listed(const char *list, const char *name);
 
 /* Drops what c owns (channels). */
 void config_free(server_cfg *c);

@@ -224,6 +224,7 @@ static int frame_gen(srv *S, conn_frame *f, int n, env_type type)
     f->hold = NULL;
     f->type = type;
     f->live = 0;
+    f->delta = 0;
     return 1;
 }
 
@@ -239,6 +240,7 @@ static int frame_snapshot(srv *S, conn_sub *sub, conn_frame *f)
     sub->last_sent = h->head;
     sub->dropped_to = 0;
     sub->phase = SUB_LIVE;
+    sub->has_value = 1; /* the channel's value as of head: a delta after it can be rebuilt */
     S->m.snapshots_sent++;
     return frame_gen(S, f, n, ENV_T_SNAPSHOT);
 }
@@ -248,17 +250,24 @@ static int frame_gap(srv *S, conn_sub *sub, uint64_t to, conn_frame *f)
     int n = envelope_format_gap(gen(S), S->gen_cap, sub->ch->hist.name, sub->last_sent + 1, to,
                                 clock_wall_us());
     sub->last_sent = to;
+    sub->has_value = 0; /* the values in the gap never reached the client */
     S->m.gaps_sent++;
     return frame_gen(S, f, n, ENV_T_GAP);
 }
 
-static int frame_msg(conn_frame *f, msg *m, int live)
+/* An event: whole, or its delta form when the subscription asked for
+ * deltas and the client holds the value the delta is made against (the
+ * previous seq's: the caller sends seqs in order). Replays are always
+ * whole (live = 0). */
+static int frame_msg(conn_frame *f, conn_sub *sub, msg *m, int live)
 {
-    f->text = msg_env(m);
-    f->len = m->len;
+    f->delta = live && sub->want_delta && sub->has_value && m->delta;
+    f->text = f->delta ? m->delta : msg_env(m);
+    f->len = f->delta ? m->delta_len : m->len;
     f->hold = msg_ref(m);
     f->type = ENV_T_EVENT;
     f->live = live;
+    sub->has_value = 1;
     return 1;
 }
 
@@ -269,6 +278,9 @@ static int frame_subscribed(srv *S, conn_sub *sub, conn_frame *f)
     history *h = &sub->ch->hist;
     const char *epoch = sub->epoch_kind == 1 ? sub->epoch : NULL;
     history_resync d = history_resync_decide(h, sub->has_since, sub->since, epoch, clock_mono_us());
+    /* the server cannot know what value a (re)subscribing client still
+     * holds: the first event after "subscribed" is whole */
+    sub->has_value = 0;
     if (d != HISTORY_SNAPSHOT && sub->has_since && sub->epoch_kind == 2 &&
         sub->epoch_hash != sse_id_hash(h->epoch, strlen(h->epoch)))
         d = HISTORY_SNAPSHOT;
@@ -337,7 +349,7 @@ int conn_next(session *s, conn_frame *f)
                     sub->last_sent = sub->cursor++;
                     if (sub->cursor > h->head)
                         sub->phase = SUB_LIVE;
-                    return frame_msg(f, m, 0);
+                    return frame_msg(f, sub, m, 0);
                 }
             }
         }
@@ -361,7 +373,7 @@ int conn_next(session *s, conn_frame *f)
         if (m->seq > sub->last_sent + 1) /* backpressure dropped some: say so */
             return frame_gap(S, sub, m->seq - 1, f);
         sub->last_sent = m->seq;
-        frame_msg(f, m, 1);
+        frame_msg(f, sub, m, 1);
         sendq_pop(&s->q);
         return 1;
     }
@@ -393,7 +405,11 @@ static void fanout_one(srv *S, channel *ch, conn_sub *sub, msg *m)
         conn_close_soon(s, WS_CLOSE_TRY_AGAIN_LATER, "slow consumer", 1);
         return;
     }
-    if (s->wsi) /* (unit tests drive sessions without a connection) */
+    if (!s->wsi) /* (unit tests drive sessions without a connection) */
+        return;
+    if (ch->batch)
+        batch_hold(S, s); /* written when the window closes (batch.c) */
+    else
         lws_callback_on_writable(s->wsi);
 }
 

@@ -108,6 +108,24 @@ int metrics_render(const metrics *m, const metrics_gauges *g, char **out, size_t
                  m->idle_closes, MT_POLL + 1);
     family(f, "rtchaos_heartbeats_total", "counter", "SSE heartbeat comments written.");
     fprintf(f, "rtchaos_heartbeats_total %llu\n", (unsigned long long)m->heartbeats_sent);
+    by_transport(f, "rtchaos_stream_writes_total", "counter",
+                 "Socket writes that carried event envelopes (one write holds every frame queued when the "
+                 "connection was writable; --batch-ms makes them fewer).",
+                 m->stream_writes, MT_SSE + 1);
+    family(f, "rtchaos_ws_batch_messages_total", "counter",
+           "WebSocket batch messages written (a JSON array of several envelopes; clients that asked, --batch-ms).");
+    fprintf(f, "rtchaos_ws_batch_messages_total %llu\n", (unsigned long long)m->ws_batch_msgs);
+    family(f, "rtchaos_ws_batch_events_total", "counter",
+           "Event envelopes carried in WebSocket batch messages (events per message = this / messages).");
+    fprintf(f, "rtchaos_ws_batch_events_total %llu\n", (unsigned long long)m->ws_batch_events);
+    family(f, "rtchaos_delta_events_total", "counter",
+           "Published events given a merge-patch delta form (--delta-channels).");
+    fprintf(f, "rtchaos_delta_events_total %llu\n", (unsigned long long)m->delta_events_made);
+    by_transport(f, "rtchaos_delta_sent_total", "counter",
+                 "Delta envelopes written instead of the whole event.", m->delta_sent, MT_SSE + 1);
+    family(f, "rtchaos_delta_bytes_saved_total", "counter",
+           "Envelope bytes not written because a delta replaced the whole event.");
+    fprintf(f, "rtchaos_delta_bytes_saved_total %llu\n", (unsigned long long)m->delta_bytes_saved);
     /* the standard process metric, for CPU per delivery (the cost suite) */
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0) {

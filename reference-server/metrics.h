@@ -34,6 +34,13 @@ typedef struct metrics {
     uint64_t rejections[MR_COUNT];
     uint64_t idle_closes[MT_COUNT];
     uint64_t heartbeats_sent;
+    /* cost options (batch.c, delta.c) */
+    uint64_t stream_writes[MT_COUNT];   /* writes that carried event envelopes (WS, SSE) */
+    uint64_t ws_batch_msgs;             /* WebSocket batch messages (several events in one) */
+    uint64_t ws_batch_events;           /* events carried in them */
+    uint64_t delta_events_made;         /* events that got a delta form at publish */
+    uint64_t delta_sent[MT_COUNT];      /* delta envelopes written */
+    uint64_t delta_bytes_saved;         /* whole envelope bytes - delta envelope bytes, over those */
     uint64_t kicked;                    /* closed through /admin/kick */
     /* the descriptor budget (fdbudget.h) */
     uint64_t fds_in_use, fds_limit, fds_reserve; /* gauges */

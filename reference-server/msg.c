@@ -48,6 +48,8 @@ msg *msg_new(const void *chan, const char *ch_name, uint64_t seq, int64_t ts_us,
     m->chan = chan;
     m->idem = NULL;
     m->idem_hash = 0;
+    m->delta = NULL;
+    m->delta_len = 0;
     if (idem) {
         m->idem = strdup(idem);
         if (!m->idem) {
@@ -72,5 +74,19 @@ void msg_unref(msg *m)
     if (!m || --m->refs)
         return;
     free(m->idem);
+    free(m->delta);
     free(m);
+}
+
+int msg_set_delta(msg *m, const char *text, size_t len)
+{
+    char *d = malloc(len + 1);
+    if (!d)
+        return -1;
+    memcpy(d, text, len);
+    d[len] = '\0';
+    free(m->delta);
+    m->delta = d;
+    m->delta_len = (uint32_t)len;
+    return 0;
 }

@@ -20,6 +20,8 @@ typedef struct msg {
     uint64_t stored_us;  /* server monotonic µs when stored (age eviction) */
     const void *chan;    /* the channel (history) it belongs to: identity only */
     char *idem;          /* idempotency key, owned, or NULL */
+    char *delta;         /* the delta envelope (merge patch against seq-1's value), owned, or NULL */
+    uint32_t delta_len;
     uint64_t idem_hash;
     char text[];         /* envelope, NUL */
 } msg;
@@ -36,6 +38,11 @@ msg *msg_new(const void *chan, const char *ch_name, uint64_t seq, int64_t ts_us,
 static inline const char *msg_env(const msg *m) { return m->text; }
 /* The data JSON inside the envelope (not terminated, m->data_len bytes). */
 static inline const char *msg_data(const msg *m) { return m->text + m->data_off; }
+
+/* Gives m its delta form: the envelope text (len bytes, copied) that
+ * carries a merge patch against the previous event's value instead of the
+ * whole value. Returns 0, or -1 out of memory (m keeps no delta). */
+int msg_set_delta(msg *m, const char *text, size_t len);
 
 /* Adds / drops a reference; the last msg_unref frees. NULL is ignored. */
 msg *msg_ref(msg *m);

@@ -215,8 +215,14 @@ int publish_body(srv *S, session *s, const char *name, const json_t *body, metri
     for (size_t i = 0; i < n; i++) {
         msg *m;
         int dup;
-        if (history_publish(&ch->hist, items[i].data, items[i].data_len, items[i].ts_us,
-                            items[i].idem, clock_mono_us(), &m, &dup, err, errlen)) {
+        /* the value the delta is made against (--delta-channels) */
+        msg *prev = ch->delta ? msg_ref(ch->hist.last) : NULL;
+        int prc = history_publish(&ch->hist, items[i].data, items[i].data_len, items[i].ts_us,
+                                  items[i].idem, clock_mono_us(), &m, &dup, err, errlen);
+        if (prc == 0 && !dup)
+            delta_attach(S, ch, prev, m);
+        msg_unref(prev);
+        if (prc) {
             json_decref(seqs);
             *status = 503;
             *code = "overloaded";

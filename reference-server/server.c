@@ -202,6 +202,7 @@ void session_release(session *s)
         twheel_cancel(&S->wheel, &s->tmr);
     lws_dll2_remove(&s->node);
     lws_dll2_remove(&s->watch_node);
+    batch_release(s);
     pmd_free(s);
     free(s->rx);
     if (s->h) {
@@ -284,7 +285,8 @@ static int vhost_init(struct lws *wsi)
     }
     S->gen = malloc(LWS_PRE + S->gen_cap);
     S->out = malloc(LWS_PRE + S->out_cap);
-    if (!S->gen || !S->out)
+    S->bat = malloc(S->out_cap);
+    if (!S->gen || !S->out || !S->bat)
         return -1;
     char err[256];
     if (twheel_init(&S->wheel, WHEEL_SLOTS, TICK_MS * 1000, clock_mono_us(), on_session_timer, S, err,
@@ -304,6 +306,7 @@ static void vhost_destroy(struct lws *wsi)
     srv *S = server_of(wsi);
     if (!S)
         return;
+    batch_stop(S);
     channels_free_all(S);
     twheel_free(&S->wheel);
     twheel_free(&S->exp_wheel);
@@ -311,7 +314,8 @@ static void vhost_destroy(struct lws *wsi)
     http_conn_shutdown();
     free(S->gen);
     free(S->out);
-    S->gen = S->out = NULL;
+    free(S->bat);
+    S->gen = S->out = S->bat = NULL;
 }
 
 static int callback_rtc(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,

@@ -44,6 +44,8 @@ typedef struct channel {
     int bk_ready;
     uint64_t bk_seen_loading;  /* highest seq heard while loading */
     char bk_seen_epoch[ENV_EPOCH_MAX + 1];
+    unsigned char batch;       /* live events wait for the batching window (batch.c) */
+    unsigned char delta;       /* events carry a merge-patch form (delta.c) */
 } channel;
 
 typedef enum sub_phase {
@@ -71,6 +73,9 @@ typedef struct conn_sub {
     unsigned char phase;        /* sub_phase */
     unsigned char has_since;    /* resume requested */
     unsigned char epoch_kind;   /* 0 none, 1 string (WS), 2 hash (SSE id) */
+    unsigned char want_delta;   /* the client asked for merge-patch deltas */
+    unsigned char has_value;    /* the client holds the channel's value as of last_sent
+                                   (a delta against it can be rebuilt) */
     char epoch[ENV_EPOCH_MAX + 1];
 } conn_sub;
 
@@ -149,6 +154,10 @@ typedef struct session {
     uint64_t last_pong_us;
     int ping_due;                /* WS: write a ping at the next WRITEABLE */
     struct z_stream_s *pmd;      /* WS: permessage-deflate compressor (pmd.c); NULL = frames go uncompressed */
+    unsigned char ws_batch;      /* WS: the client takes batch messages (a JSON array of envelopes) */
+    unsigned char sse_delta;     /* SSE: ?delta=1, subscriptions want deltas */
+    lws_dll2_t batch_node;       /* in srv.batch_held while live events wait for the window (batch.c) */
+    uint64_t batch_due_us;       /* monotonic: when they must go */
     unsigned char pmd_reset;     /* ... the client asked server_no_context_takeover */
 
     /* The session's one timer on the vhost's wheel (twheel.h): WS ping and
@@ -199,6 +208,10 @@ typedef struct srv {
     size_t gen_cap;
     char *out;                   /* scratch for SSE batches (LWS_PRE + out_cap) */
     size_t out_cap;
+    char *bat;                   /* scratch for one WS batch message's payload (out_cap bytes) */
+    lws_dll2_owner_t batch_held; /* session.batch_node, in due order (batch.c) */
+    lws_sorted_usec_list_t batch_sul; /* fires when the first held session is due */
+    uint64_t delta_made;         /* deltas made so far (--delta-break-every counts them) */
     twheel wheel;                /* per-session timers (session.tmr) */
     twheel exp_wheel;            /* token expiry of WS connections (authz_arm_expiry) */
     lws_dll2_owner_t watched;    /* session.watch_node: SSE streams and parked polls (the hang-up sweep) */
@@ -229,6 +242,7 @@ typedef struct conn_frame {
     msg *hold;
     env_type type;
     int live;                    /* a live event (latency is recorded) */
+    int delta;                   /* text is the event's delta form (msg.delta) */
 } conn_frame;
 
 /* Subscribes s to ch (replacing an existing subscription to it). The
@@ -278,6 +292,22 @@ void conn_watch_hangup(session *s);
 int conn_peer_closed(struct lws *wsi);
 /* One step of the sweep; returns the number of connections closed. */
 unsigned conn_sweep_hangups(srv *S);
+
+/* ---- batch.c: the batching window (--batch-ms) ------------------------- */
+/* A live event of a batched channel was queued for s: instead of asking
+ * for a write now, s waits until batch_ms after its first held event (one
+ * lws timer for the whole server, sessions in due order). */
+void batch_hold(srv *S, session *s);
+/* s wrote everything it held (or is going away): off the held list. */
+void batch_release(session *s);
+/* Cancels the window's timer (server shutdown). */
+void batch_stop(srv *S);
+
+/* ---- delta.c: merge-patch deltas (--delta-channels) -------------------- */
+/* m was just published on ch, whose previous value was prev (NULL: none):
+ * attaches m's delta form (msg_set_delta) when ch declares deltas and a
+ * patch is smaller than the whole value. Failure only means no delta. */
+void delta_attach(srv *S, channel *ch, const msg *prev, msg *m);
 
 /* ---- publish.c -------------------------------------------------------- */
 /* Validates and publishes a request body (one {"ts","data","id"} object, or

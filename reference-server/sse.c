@@ -146,6 +146,17 @@ int sse_start(srv *S, session *s, struct lws *wsi)
         return reject(S, s, MR_DISABLED, 503, "overloaded",
                       "every requested channel is disabled by a feature flag; use /poll");
 
+    /* ?delta=1: merge-patch deltas on the channels that have them
+     * (docs/wire-contract.md §5.3) */
+    int delta = 0;
+    for (int i = 0; i < 256; i++) {
+        char frag[32];
+        int len = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (len < 0)
+            break;
+        if (strcmp(frag, "delta=1") == 0 || strcmp(frag, "delta=true") == 0)
+            delta = 1;
+    }
     conn_init(s, S, SESS_SSE, wsi);
     rawtarget_passthrough(lws_get_socket_fd(wsi), wsi); /* no request follows on a stream */
     log_debug("sse open channels=%zu resume=%s", n, npos ? "yes" : "no");
@@ -160,9 +171,12 @@ int sse_start(srv *S, session *s, struct lws *wsi)
             continue;
         }
         const sse_pos *p = sse_id_find(pos, npos, sse_id_hash(names[i], strlen(names[i])));
-        if (!conn_subscribe(s, chans[i], p != NULL, p ? p->seq : 0, p ? 2 : 0, NULL,
-                            p ? p->epoch_hash : 0, err, sizeof(err)))
+        conn_sub *sub = conn_subscribe(s, chans[i], p != NULL, p ? p->seq : 0, p ? 2 : 0, NULL,
+                                       p ? p->epoch_hash : 0, err, sizeof(err));
+        if (!sub)
             conn_ctrl_error(s, "overloaded", err, names[i]);
+        else
+            sub->want_delta = delta;
     }
     if (S->cfg->sndbuf_bytes) {
         int b = (int)S->cfg->sndbuf_bytes;
@@ -227,7 +241,7 @@ int sse_writeable(srv *S, session *s)
     size_t pos = 0;
     /* room one more message needs at most: id line, data line, a frame */
     size_t need = S->gen_cap + SSE_ID_MAX_LEN + 32;
-    int frames = 0;
+    int frames = 0, events = 0;
     if (s->sse_started == 1) {
         pos += (size_t)snprintf(out, S->out_cap, "retry: %lld\n\n", (long long)S->cfg->sse_retry_ms);
         s->sse_started = 2;
@@ -246,6 +260,11 @@ int sse_writeable(srv *S, session *s)
         out[pos++] = '\n';
         out[pos++] = '\n';
         if (f.type == ENV_T_EVENT) {
+            events++;
+            if (f.delta) {
+                S->m.delta_sent[MT_SSE]++;
+                S->m.delta_bytes_saved += f.hold->len - f.hold->delta_len;
+            }
             if (f.live) {
                 S->m.delivered_live[MT_SSE]++;
                 metrics_latency(&S->m, clock_wall_us() - f.hold->ts_us);
@@ -261,11 +280,14 @@ int sse_writeable(srv *S, session *s)
         pos = 6;
         S->m.heartbeats_sent++;
     }
+    batch_release(s); /* whatever the window held goes out now */
     if (pos) {
         s->sse_hb_due = 0;
         if (lws_write(wsi, (unsigned char *)out, pos, LWS_WRITE_HTTP) != (int)pos)
             return -1;
         s->last_progress_us = clock_mono_us();
+        if (events)
+            S->m.stream_writes[MT_SSE]++;
     }
     if (conn_pending(s)) {
         lws_callback_on_writable(wsi);

@@ -65,12 +65,20 @@ static void op_sub(srv *S, session *s, json_t *o, const char *name)
     }
     int has_since = jsince && json_is_integer(jsince);
     const char *epoch = jepoch && json_is_string(jepoch) ? json_string_value(jepoch) : NULL;
-    if (!conn_subscribe(s, ch, has_since, has_since ? (uint64_t)json_integer_value(jsince) : 0,
-                        epoch ? 1 : 0, epoch, 0, err, sizeof(err))) {
+    conn_sub *sub = conn_subscribe(s, ch, has_since, has_since ? (uint64_t)json_integer_value(jsince) : 0,
+                                   epoch ? 1 : 0, epoch, 0, err, sizeof(err));
+    if (!sub) {
         S->m.rejections[MR_OVERLOADED]++;
         error_reply(s, "overloaded", err, name);
         return;
     }
+    /* capabilities (docs/wire-contract.md §4.1): "batch" says the client
+     * takes batch messages, for the whole connection; "delta" asks for
+     * merge-patch deltas on this channel. Servers without them ignore the
+     * keys, so a client may always send them. */
+    if (json_is_true(json_object_get(o, "batch")))
+        s->ws_batch = 1;
+    sub->want_delta = json_is_true(json_object_get(o, "delta"));
     lws_callback_on_writable(s->wsi);
 }
 
@@ -264,6 +272,43 @@ static size_t ws_frame_header(unsigned char *p, size_t len)
     return 10;
 }
 
+/* The most bytes one frame of a len-byte message takes in out. */
+static size_t frame_room(const session *s, size_t len)
+{
+    return (s->pmd ? pmd_frame_bound(len) : len) + 16;
+}
+
+/* Writes one text message (compressed when permessage-deflate is on) at
+ * out + *pos. 0, or -1 when the compressor failed (close the connection). */
+static int ws_emit(session *s, const char *text, size_t len, unsigned char *out, size_t *pos)
+{
+    if (s->pmd) {
+        size_t n = pmd_frame(s, text, len, out + *pos);
+        if (!n) {
+            log_warn("ws: permessage-deflate failed; closing");
+            return -1;
+        }
+        *pos += n;
+        return 0;
+    }
+    *pos += ws_frame_header(out + *pos, len);
+    memcpy(out + *pos, text, len);
+    *pos += len;
+    return 0;
+}
+
+/* Ends the batch message in S->bat ("[e1,e2,…", blen bytes, bn envelopes)
+ * and writes it: a single envelope goes as a plain message (no array). */
+static int ws_emit_batch(srv *S, session *s, unsigned char *out, size_t *pos, size_t blen, unsigned bn)
+{
+    if (bn == 1)
+        return ws_emit(s, S->bat + 1, blen - 1, out, pos);
+    S->bat[blen++] = ']';
+    S->m.ws_batch_msgs++;
+    S->m.ws_batch_events += bn;
+    return ws_emit(s, S->bat, blen, out, pos);
+}
+
 void ws_arm_first_ping(srv *S, session *s)
 {
     twheel_arm(&S->wheel, &s->tmr, s->last_pong_us + (uint64_t)S->cfg->ws_ping_s * 1000000);
@@ -342,28 +387,38 @@ static int on_writeable(srv *S, session *s, struct lws *wsi)
         return 0;
     }
     unsigned char *out = (unsigned char *)S->out + LWS_PRE;
-    size_t pos = 0, need = S->gen_cap + 16;
+    size_t pos = 0, blen = 0;
+    unsigned bn = 0; /* events in the batch message being built in S->bat */
     conn_frame f;
-    int frames = 0;
-    if (s->pmd)
-        need = pmd_frame_bound(S->gen_cap) + 16;
-    while (pos < WRITE_BATCH_BYTES && pos + need <= S->out_cap &&
+    int frames = 0, events = 0;
+    /* room: the batch so far, plus one more frame of the largest size,
+     * always fits in out (and so the batch in bat, which is as big) */
+    while (pos + blen < WRITE_BATCH_BYTES && pos + frame_room(s, blen) + frame_room(s, S->gen_cap) <= S->out_cap &&
            frames < WS_FRAMES_PER_WRITEABLE && conn_next(s, &f)) {
-        if (s->pmd) {
-            size_t n = pmd_frame(s, f.text, f.len, out + pos);
-            if (!n) {
-                log_warn("ws: permessage-deflate failed; closing");
+        if (s->ws_batch && f.type == ENV_T_EVENT) {
+            /* one more envelope of the batch message: "[e1,e2,…]" */
+            S->bat[blen++] = bn ? ',' : '[';
+            memcpy(S->bat + blen, f.text, f.len);
+            blen += f.len;
+            bn++;
+        } else {
+            if (bn && ws_emit_batch(S, s, out, &pos, blen, bn) < 0) {
                 msg_unref(f.hold);
                 return -1;
             }
-            pos += n;
-        } else {
-            pos += ws_frame_header(out + pos, f.len);
-            memcpy(out + pos, f.text, f.len);
-            pos += f.len;
+            blen = bn = 0;
+            if (ws_emit(s, f.text, f.len, out, &pos) < 0) {
+                msg_unref(f.hold);
+                return -1;
+            }
         }
         frames++;
         if (f.type == ENV_T_EVENT) {
+            events++;
+            if (f.delta) {
+                S->m.delta_sent[MT_WS]++;
+                S->m.delta_bytes_saved += f.hold->len - f.hold->delta_len;
+            }
             if (f.live) {
                 S->m.delivered_live[MT_WS]++;
                 metrics_latency(&S->m, clock_wall_us() - f.hold->ts_us);
@@ -373,10 +428,16 @@ static int on_writeable(srv *S, session *s, struct lws *wsi)
         }
         msg_unref(f.hold);
     }
+    if (bn && ws_emit_batch(S, s, out, &pos, blen, bn) < 0)
+        return -1;
+    /* whatever the window held went out now */
+    batch_release(s);
     if (pos) {
         if (lws_write(wsi, out, pos, LWS_WRITE_HTTP) < (int)pos)
             return -1;
         s->last_progress_us = clock_mono_us();
+        if (events)
+            S->m.stream_writes[MT_WS]++;
     }
     if (conn_pending(s) || s->closing)
         lws_callback_on_writable(wsi);
