@@ -400,6 +400,20 @@ static int envelope_member(scanner *s, const char *key, void *ctx)
         }
         return fail(s, "\"recovered\": expected true or false");
     }
+    if (strcmp(key, "delta") == 0) {
+        /* "merge-patch" (1); any other value is a delta form this scanner
+         * does not know (2): the caller cannot rebuild from it */
+        char d[16];
+        size_t len;
+        e->delta = 2;
+        if (*s->p != '"')
+            return skip_value(s, 1);
+        if (read_string(s, d, sizeof d, &len))
+            return -1;
+        if (len == 11 && memcmp(d, "merge-patch", 11) == 0)
+            e->delta = 1;
+        return 0;
+    }
     if (strcmp(key, "msg") == 0) {
         const char *start = s->p;
         if (read_string(s, NULL, 0, NULL))

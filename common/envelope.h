@@ -32,6 +32,8 @@ typedef struct envelope {
     char epoch[ENV_EPOCH_MAX + 1]; /* "" when absent */
     int recovered;                 /* subscribed: 1 or 0; -1 when absent */
     uint64_t gap_from, gap_to;     /* gap: data.from .. data.to (inclusive) */
+    int delta;                     /* event: 0 whole; 1 "delta":"merge-patch" (data is a JSON Merge
+                                      Patch against seq-1, wire contract §4.1); 2 another delta form */
     const char *data;              /* raw JSON text of "data", or NULL */
     size_t data_len;
     char code[ENV_CODE_MAX + 1];   /* error: code */

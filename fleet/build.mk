@@ -3,7 +3,7 @@
 # harness/build.mk with FLEET_LIBS), their unit tests, and the test-only
 # driver bin/rtchaos-fleet-check.
 
-FLEET_SRCS := checker.c sse_parse.c record.c proto.c proto_v1.c proto_nchan.c proto_sse.c proto_ws_json.c proto_socketio.c proto_pusher.c fleet_ws.c fleet_http.c fleet_net.c fleet_tls.c fleet.c fleet_ctl.c fleet_client.c fleet_attack.c fleet_pub.c fleet_workers.c
+FLEET_SRCS := checker.c sse_parse.c record.c payload.c proto.c proto_v1.c proto_nchan.c proto_sse.c proto_ws_json.c proto_socketio.c proto_pusher.c fleet_ws.c fleet_http.c fleet_net.c fleet_tls.c fleet.c fleet_ctl.c fleet_client.c fleet_attack.c fleet_pub.c fleet_workers.c
 # permessage-deflate's inflater is the proxy's (fault-injector/ws_deflate.c):
 # one implementation of RFC 7692 for both.
 FLEET_OBJS := $(FLEET_SRCS:%.c=$(BUILD)/fleet/%.o) $(BUILD)/fault-injector/ws_deflate.o

@@ -42,6 +42,7 @@ typedef enum chk_kind {
     CHK_REORDERED,
     CHK_RESYNC_FAILED,
     CHK_EPOCH_CHANGED,
+    CHK_DELTA_MISMATCH, /* a rebuilt delta value differs from what was published (fleet_client.c) */
     CHK_KINDS
 } chk_kind;
 

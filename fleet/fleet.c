@@ -118,6 +118,11 @@ static int check_protocol(fleet *f, char *err, size_t errlen)
     }
     for (size_t g = 0; g < f->cfg.n_groups; g++) {
         const fleet_group_cfg *gc = &f->groups[g];
+        if ((gc->batch || gc->delta) && p != &proto_v1) {
+            snprintf(err, errlen, "groups[%zu]: %s is a capability of wire contract v1 (docs/wire-contract.md "
+                     "4.1), not of protocol %s", g, gc->batch ? "batch" : "delta", p->name);
+            return -1;
+        }
         if (gc->behavior != FLEET_SUBSCRIBER && p != &proto_v1) {
             snprintf(err, errlen, "groups[%zu]: behavior %s speaks contract v1 only, not %s", g,
                      fleet_behavior_str(gc->behavior), p->name);
@@ -682,6 +687,7 @@ int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
     /* protocols that promise no resume: what was published while a client
      * was away, never delivered and not owed */
     json_object_set_new(tot, "missed_by_design", json_integer((json_int_t)f->missed_by_design));
+    json_object_set_new(tot, "delta_mismatch", json_integer((json_int_t)c->n.kind[CHK_DELTA_MISMATCH]));
     json_object_set_new(tot, "harness_stalls", json_integer((json_int_t)f->stalls));
     json_object_set_new(tot, "harness_stall_max_us", json_integer((json_int_t)f->stall_max_us));
     json_object_set_new(tot, "errors_by_reason", f->error_reasons ? json_deep_copy(f->error_reasons) : json_object());

@@ -84,12 +84,18 @@ typedef struct fleet_channels {
 
 /* The open-loop publisher. One schedule per channel, phase-shifted so that
  * channels do not all fire on the same tick. */
+/* The publisher's "data": a padded string (the same for every event), or
+ * an object whose fields change at different rates (fleet/payload.h), so a
+ * delta against the previous value is smaller than the value. */
+typedef enum { FLEET_PAYLOAD_STRING = 0, FLEET_PAYLOAD_FIELDS } fleet_payload;
+
 typedef struct fleet_pub_cfg {
     double rate_per_s;          /* events per channel per second; 0 = publish nothing */
     fleet_schedule schedule;
     uint32_t burst_size;        /* bursts: events per burst (>= 1) */
     uint32_t burst_interval_ms; /* bursts: time between bursts; rate_per_s is then ignored */
     uint32_t payload_bytes;     /* size of the "data" JSON value (a string padded to this size; >= 16) */
+    fleet_payload payload;      /* what "data" is: a padded string, or an object of fields (fl_payload) */
     fleet_pub_transport transport;
     uint32_t batch_size;        /* events per request (HTTP: JSON array body); 1 = no batching */
     uint32_t retries;           /* resend attempts of an unacknowledged request, same idempotency "id" */
@@ -169,6 +175,10 @@ typedef struct fleet_group_cfg {
                                      reconnect (0 = never; set it to detect half-open links) */
     uint32_t poll_timeout_ms;     /* poll: the timeout_ms parameter (0 = 10000) */
     fleet_deflate deflate;        /* WS permessage-deflate: off (not offered), offer, require */
+    int batch;                    /* v1 WS: ask for batch messages ("batch":true in sub) */
+    int delta;                    /* v1: ask for delta events ("delta":true / ?delta=1), rebuild each
+                                     value and check it against the publisher's (needs
+                                     fleet_pub_cfg.payload FLEET_PAYLOAD_FIELDS) */
     fleet_transport fallback[2];  /* subscribers: transports tried in turn when the one before is
                                      refused (a handshake answered with another status, or no answer
                                      in connect_timeout_ms; every channel refused `overloaded`); a
@@ -291,7 +301,8 @@ void fleet_pub_mirror_outcomes(fleet *f, uint64_t *acked, uint64_t *failed);
  * status line shows, broken down by client group and transport, plus the
  * publisher's outcomes, anomalies by kind and a live-latency histogram. */
 #define FLEET_TRANSPORTS 3     /* fleet_transport values */
-#define FLEET_ANOMALY_KINDS 5  /* lost, duplicated, reordered, resync_failed, epoch_changed (checker.h order) */
+#define FLEET_ANOMALY_KINDS 6  /* lost, duplicated, reordered, resync_failed, epoch_changed, delta_mismatch
+                                  (checker.h order) */
 #define FLEET_LAT_BOUNDS 16    /* fleet_lat_bounds_us */
 
 /* Upper bounds (µs, inclusive) of the cumulative live-latency buckets. */

@@ -16,6 +16,8 @@
 #include "clock.h"
 #include "envelope.h"
 #include "fleet_http.h"
+#include "mergepatch.h"
+#include "payload.h"
 #include "ws_deflate.h"
 
 static void on_io(evutil_socket_t fd, short what, void *arg);
@@ -217,6 +219,60 @@ static fl_stream *find_stream(fl_client *c, const char *ch)
     return NULL;
 }
 
+/* A delta group (fleet_group_cfg.delta) keeps each stream's value as the
+ * server described it and checks it after every event against what the
+ * publisher published: the fields payload is a pure function of the event
+ * number it carries (payload.h), so the value itself says what it must be.
+ * A delta whose base the client does not hold, a patch that does not
+ * apply, or a rebuilt value that differs is a `delta_mismatch`. */
+static void delta_track(fl_client *c, fl_stream *s, const envelope *e, uint64_t now)
+{
+    fl_thread *t = c->t;
+    json_t *v = NULL;
+    int bad = 0;
+    if (e->type == ENV_T_GAP) {
+        json_decref(s->val); /* the values in the gap never came */
+        s->val = NULL;
+        return;
+    }
+    if (e->type != ENV_T_EVENT && e->type != ENV_T_SNAPSHOT)
+        return;
+    json_t *d = e->data ? json_loadb(e->data, e->data_len, JSON_DECODE_ANY, NULL) : NULL;
+    if (e->type == ENV_T_EVENT && e->delta) {
+        if (!s->val || s->val_seq + 1 != e->seq || !d)
+            bad = 1; /* the server sent a delta against a value this client does not hold */
+        else
+            v = mergepatch_apply(s->val, d);
+        json_decref(d);
+    } else {
+        v = d; /* whole */
+    }
+    json_decref(s->val);
+    s->val = v;
+    s->val_seq = e->seq;
+    if (e->type == ENV_T_SNAPSHOT && (!v || json_is_null(v)))
+        return; /* no value yet on the channel: nothing to check */
+    if (!bad) {
+        /* what the publisher published as event n */
+        json_t *jn = json_object_get(v, "n");
+        const char *name = F(c)->ch_names[s->ch];
+        size_t cap = (size_t)F(c)->cfg.pub.payload_bytes + 256 + 6 * strlen(name);
+        char *want = malloc(cap);
+        int k = want && json_is_integer(jn) && json_integer_value(jn) > 0
+                    ? fl_payload_fields(want, cap, name, (uint64_t)json_integer_value(jn), F(c)->cfg.pub.payload_bytes)
+                    : -1;
+        json_t *w = k > 0 ? json_loadb(want, (size_t)k, 0, NULL) : NULL;
+        bad = !w || !json_equal(v, w);
+        json_decref(w);
+        free(want);
+    }
+    if (bad) {
+        chk_anomaly_add(&t->chk, CHK_DELTA_MISMATCH, c->id, s->ch, e->seq, now);
+        json_decref(s->val); /* wrong: the next delta cannot be trusted either */
+        s->val = NULL;
+    }
+}
+
 /* An event, snapshot or gap for one of the client's streams, to the checker. */
 static void deliver(fl_client *c, const envelope *e, uint64_t now)
 {
@@ -241,7 +297,9 @@ static void deliver(fl_client *c, const envelope *e, uint64_t now)
     int64_t wall = clock_wall_us();
     grp_snap gsn;
     grp_begin(t, &gsn);
-    chk_on_envelope(&t->chk, &s->chk, c->id, s->ch, e, now, wall);
+    int dup = chk_on_envelope(&t->chk, &s->chk, c->id, s->ch, e, now, wall);
+    if (G(c)->delta && !dup)
+        delta_track(c, s, e, now);
     grp_end(t, c, &gsn, e->ts_us > 0 && wall > e->ts_us ? (uint64_t)(wall - e->ts_us) : 0);
 }
 
@@ -415,6 +473,8 @@ static int ws_send_text(fl_client *c, const char *s, size_t n)
 static int ws_subscribe_all(fl_client *c)
 {
     fl_thread *t = c->t;
+    /* capabilities the group asks for (docs/wire-contract.md §4.1) */
+    const char *caps[2] = {G(c)->batch ? ",\"batch\":true" : "", G(c)->delta ? ",\"delta\":true" : ""};
     for (unsigned i = 0; i < c->n_streams; i++) {
         fl_stream *s = &c->st[i];
         char msg[512], chj[ENV_CH_MAX * 2 + 8];
@@ -426,10 +486,11 @@ static int ws_subscribe_all(fl_client *c)
             char epj[ENV_EPOCH_MAX * 2 + 8];
             if (ep)
                 envelope_json_str(epj, sizeof epj, ep, strlen(ep));
-            n = snprintf(msg, sizeof msg, "{\"op\":\"sub\",\"ch\":%s,\"since\":%llu%s%s}", chj,
-                         (unsigned long long)s->chk.since, ep ? ",\"epoch\":" : "", ep ? epj : "");
+            n = snprintf(msg, sizeof msg, "{\"op\":\"sub\",\"ch\":%s,\"since\":%llu%s%s%s%s}", chj,
+                         (unsigned long long)s->chk.since, ep ? ",\"epoch\":" : "", ep ? epj : "", caps[0],
+                         caps[1]);
         } else {
-            n = snprintf(msg, sizeof msg, "{\"op\":\"sub\",\"ch\":%s}", chj);
+            n = snprintf(msg, sizeof msg, "{\"op\":\"sub\",\"ch\":%s%s%s}", chj, caps[0], caps[1]);
         }
         if (ws_send_text(c, msg, (size_t)n) < 0)
             return -1;
@@ -523,7 +584,16 @@ static int on_ws_msg(void *ud, int opcode, const char *data, size_t len)
     }
     switch (opcode) {
     case 1:
-        if (F(c)->proto->server_seq) {
+        if (F(c)->proto->server_seq && G(c)->batch && v1_is_batch(data, len)) {
+            /* a batch message: each envelope as if it had come alone */
+            size_t off = 0, el_len;
+            const char *el;
+            int r;
+            while ((r = v1_batch_next(data, len, &off, &el, &el_len)) == 1)
+                handle_envelope(c, el, el_len);
+            if (r < 0)
+                count_error(c, "bad batch message");
+        } else if (F(c)->proto->server_seq) {
             handle_envelope(c, data, len);
         } else {
             proto_frame fr;
@@ -746,8 +816,14 @@ static int send_request(fl_client *c)
         break;
     }
     case FLEET_SSE:
-        ADD("GET %s%s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n%s",
-            f->cfg.path_prefix, target, f->host_hdr, extra);
+        /* v1 deltas: asked for on the stream (docs/wire-contract.md §5.3) */
+        ADD("GET %s%s%s HTTP/1.1
+Host: %s
+Accept: text/event-stream
+Cache-Control: no-cache
+%s",
+            f->cfg.path_prefix, target, g->delta && pr->server_seq ? (strchr(target, '?') ? "&delta=1" : "?delta=1") : "",
+            f->host_hdr, extra);
         break;
     case FLEET_POLL: {
         /* the first request of a connection begins with the first channel */
@@ -1514,8 +1590,10 @@ void fl_thread_free(fl_thread *t)
     for (size_t i = 0; i < t->n_clients; i++) {
         fl_client *c = t->clients[i];
         close_conn(c);
-        for (unsigned j = 0; j < c->n_streams; j++)
+        for (unsigned j = 0; j < c->n_streams; j++) {
             chk_stream_free(&c->st[j].chk);
+            json_decref(c->st[j].val);
+        }
         free(c->last_id);
         free(c->sess_id);
         free(c->sess_token);

@@ -54,6 +54,9 @@ typedef struct fl_stream {
     uint64_t away_last;    /* promise "none": the last seq before the connection ended */
     uint8_t srv_off_known;
     uint8_t away;          /* ... and the next event tells how many were missed by design */
+    json_t *val;           /* delta groups: the channel's value as the server described it, as of val_seq
+                              (NULL = none held) */
+    uint64_t val_seq;
 } fl_stream;
 
 /* One simulated client. Kept small: everything that only a connection in

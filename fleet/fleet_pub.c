@@ -1,5 +1,6 @@
 /* fleet_pub.c — the open-loop publisher: events on a schedule stamped with their scheduled time, HTTP publish with idempotent retries, and the log of acknowledged heads. */
 #include "fleet_internal.h"
+#include "payload.h"
 
 #include <errno.h>
 #include <http_parser.h>
@@ -85,9 +86,27 @@ struct fl_pub {
     uint64_t *per_sec;        /* acknowledged events per second since t0 */
     size_t n_sec;
     ws_pool *wsp;             /* WebSocket publishing: framing */
-    char *payload;            /* the "data" JSON value, payload_bytes long */
-    size_t payload_len;
+    char *payload;            /* the "data" JSON value, payload_bytes long (string payloads) */
+    size_t payload_len;       /* its length; with fields payloads, the most one event's value takes */
+    char *fbuf;               /* fields payloads (payload.h): the event being formatted, payload_len + 1 */
 };
+
+/* The "data" of event e: the padded string, or e's fields value (valid
+ * until the next call). *len gets its length. */
+static const char *pub_data(fl_pub *p, const pub_ev *e, size_t *len)
+{
+    if (!p->fbuf) {
+        *len = p->payload_len;
+        return p->payload;
+    }
+    int k = fl_payload_fields(p->fbuf, p->payload_len + 1, p->f->ch_names[e->ch], e->n, p->f->cfg.pub.payload_bytes);
+    if (k < 0) { /* cannot happen: payload_len is its bound */
+        *len = 4;
+        return "null";
+    }
+    *len = (size_t)k;
+    return p->fbuf;
+}
 
 static http_parser_settings pub_settings;
 static pthread_once_t pub_once = PTHREAD_ONCE_INIT;
@@ -537,9 +556,11 @@ static void ws_kick(pub_conn *c)
             free(fr);
             break;
         }
+        size_t dl;
+        const char *data = pub_data(p, e, &dl);
         int n = snprintf(msg, cap, "{\"op\":\"pub\",\"ch\":%s,\"ts\":%lld,\"id\":\"%llx-%llx-%u-%u-%u\",\"ack\":true,\"data\":%s}",
                          chj, (long long)e->ts_us, (unsigned long long)f->t0_wall_us,
-                         (unsigned long long)f->cfg.seed, f->cfg.shard_index, e->ch, e->n, p->payload);
+                         (unsigned long long)f->cfg.seed, f->cfg.shard_index, e->ch, e->n, data);
         int k = n > 0 && (size_t)n < cap ? ws_frame_client(p->wsp, 1, msg, (size_t)n, fr, cap + 16) : -1;
         int ok = k > 0 && out_append(c, fr, (size_t)k) == 0;
         free(msg);
@@ -669,9 +690,9 @@ static void conn_kick(pub_conn *c)
         char rec[1024 + ENV_CH_MAX * 6 + RECORD_RUN_MAX * 6];
         char *rb = p->payload_len + sizeof rec / 2 > sizeof rec ? malloc(p->payload_len + sizeof rec) : rec;
         size_t rcap = rb == rec ? sizeof rec : p->payload_len + sizeof rec;
-        int k = rb ? record_format(rb, rcap, f->run_id, f->ch_names[e->ch], e->n, e->ts_us, p->payload,
-                                   p->payload_len)
-                   : -1;
+        size_t dl;
+        const char *data = pub_data(p, e, &dl);
+        int k = rb ? record_format(rb, rcap, f->run_id, f->ch_names[e->ch], e->n, e->ts_us, data, dl) : -1;
         /* the body template (proto_opts.pub_body) wraps the record, e.g.
          * {"data":{payload}}; without one the body is the record; a
          * protocol with its own envelope (Pusher) wraps it itself */
@@ -695,7 +716,7 @@ static void conn_kick(pub_conn *c)
          * against a long-lived server are never taken for repeats */
         bl += (size_t)sprintf(body + bl, "%s{\"ts\":%lld,\"id\":\"%llx-%llx-%u-%u-%u\",\"data\":%s}",
                               i ? "," : "", (long long)e->ts_us, (unsigned long long)f->t0_wall_us,
-                              (unsigned long long)f->cfg.seed, f->cfg.shard_index, e->ch, e->n, p->payload);
+                              (unsigned long long)f->cfg.seed, f->cfg.shard_index, e->ch, e->n, pub_data(p, e, &(size_t){0}));
     }
     if (batch > 1)
         body[bl++] = ']';
@@ -964,6 +985,16 @@ int fl_pub_new(fleet *f, fl_pub **out, char *err, size_t errlen)
     p->payload[pb - 1] = '"';
     p->payload[pb] = '\0';
     p->payload_len = pb;
+    if (f->cfg.pub.payload == FLEET_PAYLOAD_FIELDS) {
+        /* payload.h: this always holds the value of any channel's event */
+        p->payload_len = pb + 256 + 6 * ENV_CH_MAX;
+        p->fbuf = malloc(p->payload_len + 1);
+        if (!p->fbuf) {
+            snprintf(err, errlen, "out of memory for the publisher's payload");
+            fl_pub_free(p);
+            return -1;
+        }
+    }
     if (f->cfg.pub.transport == FLEET_PUB_WS) {
         p->wsp = ws_pool_new(prng_derive(f->cfg.seed, 78));
         if (!p->wsp) {
@@ -1153,6 +1184,7 @@ void fl_pub_free(fl_pub *p)
     free(p->heap);
     free(p->ev_n);
     free(p->payload);
+    free(p->fbuf);
     free(p->per_sec);
     if (p->timer)
         event_free(p->timer);

@@ -219,6 +219,18 @@ int proto_check_template(const char *what, const char *tmpl, const char *const *
 int proto_pusher_signed_target_at(const proto_opts *o, const char *body, size_t bl, long long ts, char *buf,
                                   size_t cap);
 
+/* Contract v1 batch messages (docs/wire-contract.md §4.1): a WebSocket
+ * message that is a JSON array of envelopes. v1_is_batch says whether
+ * data[0..len) is one (its first non-blank byte is '['); v1_batch_next
+ * finds the next element from *off (0 to start): 1 with *el and *el_len set
+ * (the element's bytes, an object, not validated further: the envelope
+ * scanner does that), 0 at the closing ']', -1 when the message is not an
+ * array of objects. Split by hand, without a JSON tree, for the same reason
+ * the envelope scanner is (common/envelope.h): the fleet reads every event
+ * of every client. Never reads past data + len. Thread-safe. */
+int v1_is_batch(const char *data, size_t len);
+int v1_batch_next(const char *data, size_t len, size_t *off, const char **el, size_t *el_len);
+
 extern const proto proto_v1;
 extern const proto proto_nchan;
 extern const proto proto_sse;

@@ -60,6 +60,67 @@ static int v1_pub_target(const proto_opts *o, const char *ch, char *buf, size_t 
     return w < 0 || (size_t)w >= cap ? -1 : w;
 }
 
+static size_t skip_blank(const char *d, size_t len, size_t i)
+{
+    while (i < len && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r'))
+        i++;
+    return i;
+}
+
+int v1_is_batch(const char *data, size_t len)
+{
+    size_t i = skip_blank(data, len, 0);
+    return i < len && data[i] == '[';
+}
+
+int v1_batch_next(const char *data, size_t len, size_t *off, const char **el, size_t *el_len)
+{
+    size_t i = skip_blank(data, len, *off);
+    if (*off == 0) { /* the opening bracket */
+        if (i >= len || data[i] != '[')
+            return -1;
+        i = skip_blank(data, len, i + 1);
+        if (i < len && data[i] == ']') {
+            *off = len;
+            return 0;
+        }
+    } else if (i < len && data[i] == ']') {
+        *off = len;
+        return 0;
+    } else if (i < len && data[i] == ',') {
+        i = skip_blank(data, len, i + 1);
+    } else {
+        return -1;
+    }
+    if (i >= len || data[i] != '{')
+        return -1;
+    size_t start = i;
+    unsigned depth = 0;
+    int in_str = 0;
+    for (; i < len; i++) {
+        char ch = data[i];
+        if (in_str) {
+            if (ch == '\\')
+                i++; /* the escaped byte, whatever it is */
+            else if (ch == '"')
+                in_str = 0;
+            continue;
+        }
+        if (ch == '"')
+            in_str = 1;
+        else if (ch == '{' || ch == '[')
+            depth++;
+        else if ((ch == '}' || ch == ']') && --depth == 0)
+            break;
+    }
+    if (i >= len)
+        return -1; /* unterminated */
+    *el = data + start;
+    *el_len = i + 1 - start;
+    *off = i + 1;
+    return 1;
+}
+
 const proto proto_v1 = {
     .name = "v1",
     .resume = PROTO_RESUME_SEQ_EPOCH,

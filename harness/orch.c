@@ -754,6 +754,7 @@ static int fleet_setup(run *r, char *err, size_t errlen)
     cfg.pub.burst_size = p->burst_size;
     cfg.pub.burst_interval_ms = (uint32_t)(p->burst_every_us / 1000);
     cfg.pub.payload_bytes = p->payload_bytes;
+    cfg.pub.payload = p->payload_fields ? FLEET_PAYLOAD_FIELDS : FLEET_PAYLOAD_STRING;
     cfg.pub.transport = p->transport == SCN_PUB_WS ? FLEET_PUB_WS : FLEET_PUB_HTTP;
     cfg.pub.batch_size = p->batch;
     cfg.pub.retries = p->idempotency_retries;
@@ -807,6 +808,8 @@ static int fleet_setup(run *r, char *err, size_t errlen)
         fg->idle_timeout_ms = (uint32_t)(g->idle_timeout_us / 1000);
         fg->poll_timeout_ms = (uint32_t)(g->poll_timeout_us / 1000);
         fg->deflate = (fleet_deflate)g->deflate;
+        fg->batch = g->batch;
+        fg->delta = g->delta;
         fg->behavior = g->behavior == SCN_BH_FLOOD       ? FLEET_FLOOD
                        : g->behavior == SCN_BH_OVERSIZED ? FLEET_OVERSIZED
                        : g->behavior == SCN_BH_SLOWLORIS ? FLEET_SLOWLORIS

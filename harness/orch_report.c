@@ -411,7 +411,23 @@ json_t *orch_report_build(orch_report_in *r, const json_t *proxy_events)
     /* before the verdicts: budgets may read network.* */
     if (r->have_netns)
         json_object_set_new(rep, "network", network_json(r, json_object_get(rep, "faults")));
-    json_object_set_new(rep, "verdicts", verdict_eval(s->budgets, s->nbudgets, rep));
+    json_t *verdicts = verdict_eval(s->budgets, s->nbudgets, rep);
+    int rebuilds = 0;
+    for (size_t g = 0; g < s->nclients; g++)
+        rebuilds |= s->clients[g].delta;
+    for (size_t i = 0; i < s->nbudgets; i++)
+        if (!strcmp(s->budgets[i].metric, "delta_mismatch"))
+            rebuilds = 0; /* the scenario budgets it itself */
+    if (rebuilds && verdicts) {
+        /* a group rebuilds delta payloads: a wrong rebuild fails the run
+         * whether or not the scenario budgets it */
+        scn_budget b = {.metric = "delta_mismatch", .op = SCN_OP_EQ, .value = 0,
+                        .text = "delta_mismatch == 0 (implicit: a client group rebuilds delta payloads)"};
+        json_t *more = verdict_eval(&b, 1, rep);
+        json_array_extend(verdicts, more);
+        json_decref(more);
+    }
+    json_object_set_new(rep, "verdicts", verdicts);
     int pass = verdict_all_pass(json_object_get(rep, "verdicts")) && !r->error[0] && !r->partial;
     json_object_set_new(rep, "pass", json_boolean(pass));
     /* Additions beyond the schema's fields. */

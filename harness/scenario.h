@@ -66,6 +66,9 @@ typedef struct scn_publishers {
     unsigned burst_size;      /* bursts: events per burst (default 10) */
     uint64_t burst_every_us;  /* bursts: interval between bursts (default 1 s) */
     unsigned payload_bytes;   /* size of each event's data, >= 16 (default 64) */
+    int payload_fields;       /* payload: fields (1: an object whose fields change at different rates,
+                                 fleet/payload.h) or string (0, default: a padded string) */
+    int payload_node;         /* where `payload` was written (0 = absent) */
     scn_pub_transport transport;
     unsigned batch;           /* events per publish request (default 1) */
     unsigned idempotency_retries; /* retries of a failed publish with the same "id" (default 3) */
@@ -122,6 +125,10 @@ typedef struct scn_client_group {
     uint64_t connect_timeout_us;   /* TCP + handshake deadline (default 5 s) */
     int deflate;              /* WS permessage-deflate: 0 off, 1 offer, 2 require (fleet_deflate) */
     int deflate_node;         /* where `deflate` was written (0 = absent) */
+    int batch;                /* v1 WS: ask for batch messages (wire contract §4.1) */
+    int batch_node;
+    int delta;                /* v1 WS/SSE: ask for delta events, rebuild and check each value */
+    int delta_node;
     scn_client_transport fallback[2]; /* tried in order when the transport before is refused */
     unsigned nfallback;
     int fallback_node;        /* where `fallback` was written (for errors found later); 0 = absent */

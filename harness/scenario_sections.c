@@ -202,7 +202,8 @@ static void channels_field(ydoc *c, void *obj, size_t key, int val, int keynode)
 
 static const char *const k_pub[] = {"rate_per_s", "schedule", "burst_size", "burst_every",
                                     "payload_bytes", "transport", "batch",
-                                    "idempotency_retries", "timeout", "connections", "token", "start"};
+                                    "idempotency_retries", "timeout", "connections", "token", "start", "payload"};
+static const char *const payload_names[] = {"string", "fields"};
 static const char *const sched_names[] = {"constant", "poisson", "bursts"};
 static const char *const pubtr_names[] = {"http", "ws"};
 
@@ -230,6 +231,11 @@ static void pub_field(ydoc *c, void *obj, size_t key, int val, int keynode)
     case 9: ydoc_uint(c, val, 1, 1024, &p->connections); break;
     case 10: ydoc_str(c, val, &p->token); break;
     case 11: get_duration(c, val, &p->start_us); break;
+    case 12:
+        p->payload_node = val;
+        if (ydoc_enum(c, val, payload_names, 2, &e) == 0)
+            p->payload_fields = e;
+        break;
     }
 }
 
@@ -254,7 +260,7 @@ static const char *const k_client[] = {"name", "count", "transport", "channels_p
                                        "ramp_up", "read_rate_bytes_per_s", "reconnect", "resume",
                                        "token", "idle_timeout", "poll_timeout",
                                        "read_rate_msgs_per_s", "connect_timeout", "behavior", "attack",
-                                       "fallback", "deflate"};
+                                       "fallback", "deflate", "batch", "delta"};
 static const char *const cltr_names[] = {"ws", "sse", "poll"};
 static const char *const deflate_names[] = {"off", "offer", "require"};
 static const char *const behavior_names[] = {"subscriber", "flood", "oversized", "slowloris"};
@@ -431,7 +437,30 @@ static void client_field(ydoc *c, void *obj, size_t key, int val, int keynode)
         if (ydoc_enum(c, val, deflate_names, 3, &e) == 0)
             g->deflate = e;
         break;
+    case 17:
+        g->batch_node = val;
+        ydoc_bool(c, val, &g->batch);
+        break;
+    case 18:
+        g->delta_node = val;
+        ydoc_bool(c, val, &g->delta);
+        break;
     }
+}
+
+/* batch and delta, once the whole group is read: subscriber options of the
+ * wire contract's capabilities (batch messages are WebSocket's; deltas are
+ * rebuilt from the fields payload, which the publisher must send). */
+static void check_caps(ydoc *c, const scenario *s, const scn_client_group *g, const char *where)
+{
+    if (g->batch && (g->transport != SCN_CL_WS || g->behavior != SCN_BH_SUBSCRIBER))
+        ydoc_err_at(c, g->batch_node, "%s: batch applies only to WebSocket subscriber groups (transport: ws); "
+                    "SSE needs no option: a server's batching window writes several events in one chunk", where);
+    if (g->delta && (g->transport == SCN_CL_POLL || g->behavior != SCN_BH_SUBSCRIBER))
+        ydoc_err_at(c, g->delta_node, "%s: delta applies only to WebSocket and SSE subscriber groups", where);
+    else if (g->delta && !s->publishers.payload_fields)
+        ydoc_err_at(c, g->delta_node, "%s: delta needs publishers.payload: fields (values the checker can rebuild)",
+                    where);
 }
 
 /* deflate, once the whole group is read: a WebSocket subscriber's option. */
@@ -1245,6 +1274,7 @@ void scenario_sections_convert(ydoc *c, scenario *s, int has_target)
                 check_behavior(c, &cs, item, where);
                 check_fallback(c, cs.g, where);
                 check_deflate(c, cs.g, where);
+                check_caps(c, s, cs.g, where);
                 if (!g->name) {
                     char nm[32];
                     snprintf(nm, sizeof nm, "group%zu", i);
@@ -1648,6 +1678,8 @@ json_t *scenario_to_json(const scenario *s)
                                   (int)p->batch, "idempotency_retries", (int)p->idempotency_retries,
                                   "timeout_s", p->timeout_us / 1e6, "connections", (int)p->connections,
                                   "start_s", p->start_us / 1e6));
+    if (p->payload_fields)
+        json_object_set_new(json_object_get(o, "publishers"), "payload", json_string("fields"));
     json_t *cl = json_array();
     for (size_t i = 0; i < s->nclients; i++) {
         const scn_client_group *g = &s->clients[i];
@@ -1668,6 +1700,10 @@ json_t *scenario_to_json(const scenario *s)
         if (g->deflate)
             json_object_set_new(json_array_get(cl, json_array_size(cl) - 1), "deflate",
                                 json_string(deflate_names[g->deflate]));
+        if (g->batch)
+            json_object_set_new(json_array_get(cl, json_array_size(cl) - 1), "batch", json_true());
+        if (g->delta)
+            json_object_set_new(json_array_get(cl, json_array_size(cl) - 1), "delta", json_true());
         if (g->nfallback) {
             json_t *fb = json_array();
             for (unsigned k = 0; k < g->nfallback; k++)

@@ -118,6 +118,16 @@ json_t *sscrape_parse(const char *text)
                         add(o, "rejections", v);
                     } else if (!strcmp(name, "process_cpu_seconds_total")) {
                         add(o, "cpu_s", v);
+                    } else if (!strcmp(name, "rtchaos_stream_writes_total")) {
+                        add(o, "stream_writes", v); /* the cost options (docs/server.md) */
+                    } else if (!strcmp(name, "rtchaos_ws_batch_messages_total")) {
+                        add(o, "ws_batch_messages", v);
+                    } else if (!strcmp(name, "rtchaos_ws_batch_events_total")) {
+                        add(o, "ws_batch_events", v);
+                    } else if (!strcmp(name, "rtchaos_delta_sent_total")) {
+                        add(o, "delta_sent", v);
+                    } else if (!strcmp(name, "rtchaos_delta_bytes_saved_total")) {
+                        add(o, "delta_bytes_saved", v);
                     } else if (!strcmp(name, "rtchaos_heartbeats_total")) {
                         add(o, "heartbeats", v);
                     } else if (!strcmp(name, "rtchaos_proxy_connections_active")) {
@@ -176,6 +186,14 @@ json_t *sscrape_parse(const char *text)
                      json_number_value(json_object_get(o, "written_replay"));
     if (cpu && written > 0)
         json_object_set_new(o, "cpu_us_per_written", json_real(round(json_number_value(cpu) * 1e7 / written) / 10.0));
+    /* batching: events carried per socket write, and per batch message */
+    double writes = json_number_value(json_object_get(o, "stream_writes"));
+    if (writes > 0 && written > 0)
+        json_object_set_new(o, "events_per_write", json_real(round(written * 100 / writes) / 100.0));
+    double bm = json_number_value(json_object_get(o, "ws_batch_messages"));
+    if (bm > 0)
+        json_object_set_new(o, "events_per_batch_message",
+                            json_real(round(json_number_value(json_object_get(o, "ws_batch_events")) * 100 / bm) / 100.0));
     integerize(o);
     if (json_array_size(lat))
         json_object_set_new(o, "lat_le", lat);

@@ -40,8 +40,9 @@ void delta_attach(srv *S, channel *ch, const msg *prev, msg *m)
     if (patch)
         ptext = json_dumps(patch, JSON_COMPACT);
     size_t plen = ptext ? strlen(ptext) : 0;
-    /* the whole value when a patch saves nothing */
-    if (ptext && plen < m->data_len) {
+    /* the whole value when the delta envelope would not be smaller: it
+     * has the marker where the whole one has ,"data": */
+    if (ptext && sizeof(DELTA_MARK) - 1 + plen < strlen(",\"data\":") + m->data_len) {
         /* the full envelope is <prefix>"data":<data>} (msg.h); the delta
          * envelope is the prefix without ,"data":, the marker, the patch */
         size_t head = m->data_off - strlen(",\"data\":");

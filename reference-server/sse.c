@@ -263,7 +263,7 @@ int sse_writeable(srv *S, session *s)
             events++;
             if (f.delta) {
                 S->m.delta_sent[MT_SSE]++;
-                S->m.delta_bytes_saved += f.hold->len - f.hold->delta_len;
+                S->m.delta_bytes_saved += (uint64_t)(f.hold->len - f.hold->delta_len); /* delta_len < len (delta.c) */
             }
             if (f.live) {
                 S->m.delivered_live[MT_SSE]++;

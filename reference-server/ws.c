@@ -395,8 +395,10 @@ static int on_writeable(srv *S, session *s, struct lws *wsi)
      * always fits in out (and so the batch in bat, which is as big) */
     while (pos + blen < WRITE_BATCH_BYTES && pos + frame_room(s, blen) + frame_room(s, S->gen_cap) <= S->out_cap &&
            frames < WS_FRAMES_PER_WRITEABLE && conn_next(s, &f)) {
-        if (s->ws_batch && f.type == ENV_T_EVENT) {
-            /* one more envelope of the batch message: "[e1,e2,…]" */
+        if (s->ws_batch && f.type == ENV_T_EVENT && ((const channel *)f.hold->chan)->batch) {
+            /* one more envelope of the batch message: "[e1,e2,…]" (only
+             * events of channels with the window: without --batch-ms every
+             * client gets one message per event, as before) */
             S->bat[blen++] = bn ? ',' : '[';
             memcpy(S->bat + blen, f.text, f.len);
             blen += f.len;
@@ -417,7 +419,7 @@ static int on_writeable(srv *S, session *s, struct lws *wsi)
             events++;
             if (f.delta) {
                 S->m.delta_sent[MT_WS]++;
-                S->m.delta_bytes_saved += f.hold->len - f.hold->delta_len;
+                S->m.delta_bytes_saved += (uint64_t)(f.hold->len - f.hold->delta_len); /* delta_len < len (delta.c) */
             }
             if (f.live) {
                 S->m.delivered_live[MT_WS]++;

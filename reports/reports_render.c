@@ -16,7 +16,8 @@
 #define RENDER_EXAMPLES_PER_KIND 10
 #define RENDER_EXAMPLES_MAX 60
 
-static const char *const anomaly_kinds[] = {"lost", "duplicated", "reordered", "resync_failed", "epoch_changed"};
+static const char *const anomaly_kinds[] = {"lost", "duplicated", "reordered", "resync_failed", "epoch_changed",
+                                            "delta_mismatch"};
 #define N_ANOMALY_KINDS (sizeof anomaly_kinds / sizeof anomaly_kinds[0])
 
 static const char *pass_word(int pass)

@@ -63,6 +63,7 @@ static const verdict_metric metrics[] = {
     TOTAL(reconnects, "reconnects"),
     TOTAL(errors, "error replies and failed connects"),
     TOTAL(epoch_changed, "stream resets detected"),
+    TOTAL(delta_mismatch, "delta events whose rebuilt value differs from what was published (or had no base)"),
     TOTAL(fallbacks, "transport switches (WebSocket → SSE → poll)"),
     TOTAL(resync_signalled, "resumes the server refused and said so (Socket.IO: a new session); not counted as lost"),
     TOTAL(missed_by_design, "events published while a client was away, on a protocol that promises no resume; not lost"),
@@ -96,7 +97,7 @@ static const verdict_metric metrics[] = {
 static const verdict_metric group_metrics[] = {
     GLAT(50), GLAT(95), GLAT(99),
     GTOTAL(clients), GTOTAL(delivered), GTOTAL(lost), GTOTAL(duplicated), GTOTAL(reordered),
-    GTOTAL(resync_ok), GTOTAL(resync_failed), GTOTAL(epoch_changed), GTOTAL(fallbacks), GTOTAL(resync_signalled),
+    GTOTAL(resync_ok), GTOTAL(resync_failed), GTOTAL(epoch_changed), GTOTAL(delta_mismatch), GTOTAL(fallbacks), GTOTAL(resync_signalled),
     GTOTAL(missed_by_design),
     ATTACK_METRICS("attack."),
 };

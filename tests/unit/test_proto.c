@@ -463,6 +463,39 @@ static void test_proto_pusher_publish(void **state)
     assert_int_equal(proto_pusher.pub_ack(200, "", 0, why, sizeof why), 0);
 }
 
+/* v1 batch messages: each element's bytes, strings with brackets and
+ * escaped quotes inside, blanks between; anything else refused. */
+static void test_proto_v1_batch_split(void **state)
+{
+    (void)state;
+    const char *m = " [ {\"a\":\"]}[{\\\"\"} , {\"b\":[1,{\"c\":2}]},{}\n] ";
+    assert_true(v1_is_batch(m, strlen(m)));
+    assert_false(v1_is_batch("{\"a\":1}", 7));
+    size_t off = 0, n;
+    const char *el;
+    assert_int_equal(v1_batch_next(m, strlen(m), &off, &el, &n), 1);
+    assert_int_equal(n, strlen("{\"a\":\"]}[{\\\"\"}"));
+    assert_memory_equal(el, "{\"a\":\"]}[{\\\"\"}", n);
+    assert_int_equal(v1_batch_next(m, strlen(m), &off, &el, &n), 1);
+    assert_memory_equal(el, "{\"b\":[1,{\"c\":2}]}", n);
+    assert_int_equal(v1_batch_next(m, strlen(m), &off, &el, &n), 1);
+    assert_memory_equal(el, "{}", n);
+    assert_int_equal(v1_batch_next(m, strlen(m), &off, &el, &n), 0);
+    off = 0;
+    assert_int_equal(v1_batch_next("[]", 2, &off, &el, &n), 0);
+    static const char *const bad[] = {"[", "[{", "[{\"a\":\"}]", "[1]", "[{} {}]", "{}", "[{},]", "[{\"a\":1}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        /* an element may come out before the damage is seen; then -1 */
+        off = 0;
+        int r;
+        int guard = 0;
+        while ((r = v1_batch_next(bad[i], strlen(bad[i]), &off, &el, &n)) == 1 && guard++ < 10)
+            ;
+        if (r != -1)
+            fail_msg("batch '%s': %d, expected -1", bad[i], r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -481,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_proto_pusher_frames),
         cmocka_unit_test(test_proto_pusher_close),
         cmocka_unit_test(test_proto_pusher_publish),
+        cmocka_unit_test(test_proto_v1_batch_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

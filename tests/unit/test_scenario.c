@@ -207,7 +207,7 @@ static void test_scenario_unknown_keys_did_you_mean(void **state)
            "t.yaml:5:5: unknown key 'ramp' in clients[0] (did you mean 'ramp_up'?)",
            "t.yaml:6:5: unknown key 'colour' in clients[0]; expected one of: name, count, transport, "
            "channels_per_client, ramp_up, read_rate_bytes_per_s, reconnect, resume, token, idle_timeout, "
-           "poll_timeout, read_rate_msgs_per_s, connect_timeout, behavior, attack, fallback, deflate");
+           "poll_timeout, read_rate_msgs_per_s, connect_timeout, behavior, attack, fallback, deflate, batch, delta");
 }
 
 static void test_scenario_wrong_types_and_ranges(void **state)
@@ -384,7 +384,7 @@ static void test_scenario_budgets(void **state)
            "t.yaml:8:5: unknown budget metric 'bogus_metric_name'; expected pNN_KIND_ms or max_KIND_ms (NN: "
            "50, 95, 99, 999; KIND: live, replay, connect, resync, reconnect, live_outside_faults, "
            "live_during_faults) or one of: clients, published, delivered, expected, lost, duplicated, "
-           "reordered, resync_ok, resync_failed, snapshots, gaps, reconnects, errors, epoch_changed, fallbacks, resync_signalled, missed_by_design, "
+           "reordered, resync_ok, resync_failed, snapshots, gaps, reconnects, errors, epoch_changed, delta_mismatch, fallbacks, resync_signalled, missed_by_design, "
            "delivered_ratio, rx_bytes_per_event, tx_bytes_per_event, rx_bytes_per_client_min, server_idle_close_s, server_retrans_pct, client_retrans_pct, broker_lag_p50_ms, broker_lag_p95_ms, broker_lag_p99_ms; or for attackers attack_NAME (NAME: attempts, rejected, unexpected, not_rejected, in_flight, connect_failed, sent, accepted, accepted_per_attempt, rejected_ratio, cut_p50_ms, cut_p95_ms, cut_p99_ms, cut_max_ms)",
            "t.yaml:9:5: expected a budget like 'p95_live_ms <= 50', got a mapping");
 }
@@ -400,7 +400,7 @@ static void test_scenario_group_budgets(void **state)
            "t.yaml:6:5: budget 'fats.lost': no client group named 'fats'; groups: fast, slow-ones",
            "t.yaml:7:15: unknown group budget metric 'gapz'; expected one of: p50_live_ms, live_p50_ms, "
            "p95_live_ms, live_p95_ms, p99_live_ms, live_p99_ms, clients, delivered, lost, duplicated, reordered, "
-           "resync_ok, resync_failed, epoch_changed, fallbacks, resync_signalled, missed_by_design; or for attackers attack_NAME (NAME: attempts, rejected, unexpected, not_rejected, in_flight, connect_failed, sent, accepted, accepted_per_attempt, rejected_ratio, cut_p50_ms, cut_p95_ms, cut_p99_ms, cut_max_ms)");
+           "resync_ok, resync_failed, epoch_changed, delta_mismatch, fallbacks, resync_signalled, missed_by_design; or for attackers attack_NAME (NAME: attempts, rejected, unexpected, not_rejected, in_flight, connect_failed, sent, accepted, accepted_per_attempt, rejected_ratio, cut_p50_ms, cut_p95_ms, cut_p99_ms, cut_max_ms)");
 }
 
 static void test_scenario_attackers(void **state)
@@ -514,6 +514,36 @@ static void test_scenario_target_protocol(void **state)
            "t.yaml:6:42: clients[0]: protocol nchan subscribes 1 channel per connection, not 2");
 }
 
+/* batch (WS subscribers) and delta (WS/SSE subscribers, with the fields payload) */
+static void test_scenario_batch_delta(void **state)
+{
+    (void)state;
+    scenario s;
+    scn_diag d;
+    const char *ok = "duration: 1s\npublishers: {payload: fields}\nclients:\n"
+                     "  - {name: a, batch: true, delta: true}\n"
+                     "  - {name: b, transport: sse, delta: true}\n"
+                     "  - {name: c}\n";
+    assert_int_equal(load(ok, NULL, 0, 0, &s, &d), 0);
+    scn_diag_free(&d);
+    assert_true(s.publishers.payload_fields);
+    assert_int_equal(s.clients[0].batch, 1);
+    assert_int_equal(s.clients[0].delta, 1);
+    assert_int_equal(s.clients[1].delta, 1);
+    assert_int_equal(s.clients[2].batch, 0);
+    assert_int_equal(s.clients[2].delta, 0);
+    scenario_free(&s);
+    EXPECT("duration: 1s\npublishers: {payload: json}\nclients:\n"
+           "  - {name: a, transport: sse, batch: true}\n"
+           "  - {name: b, transport: poll, delta: true}\n",
+           "t.yaml:2:23: unknown value 'json'; expected one of string, fields",
+           "t.yaml:4:38: clients[0]: batch applies only to WebSocket subscriber groups (transport: ws); SSE needs no "
+           "option: a server's batching window writes several events in one chunk",
+           "t.yaml:5:39: clients[1]: delta applies only to WebSocket and SSE subscriber groups");
+    EXPECT("duration: 1s\nclients:\n  - {name: a, delta: true}\n",
+           "t.yaml:3:22: clients[0]: delta needs publishers.payload: fields (values the checker can rebuild)");
+}
+
 static void test_scenario_fallback(void **state)
 {
     (void)state;
@@ -624,7 +654,7 @@ static void test_scenario_set_errors(void **state)
         "--set clients.0.count=abc: expected an integer from 1 to 1000000, got 'abc'",
         "--set clients.0.colour=red: unknown key 'colour' in clients[0]; expected one of: name, count, transport, "
         "channels_per_client, ramp_up, read_rate_bytes_per_s, reconnect, resume, token, idle_timeout, "
-        "poll_timeout, read_rate_msgs_per_s, connect_timeout, behavior, attack, fallback, deflate",
+        "poll_timeout, read_rate_msgs_per_s, connect_timeout, behavior, attack, fallback, deflate, batch, delta",
     };
     expect_errors(y, sets + 4, 2, 0, want2, 2);
 }
@@ -713,6 +743,7 @@ int main(void)
         cmocka_unit_test(test_scenario_attackers),
         cmocka_unit_test(test_scenario_attacker_errors),
         cmocka_unit_test(test_scenario_fallback),
+        cmocka_unit_test(test_scenario_batch_delta),
         cmocka_unit_test(test_scenario_channel_pattern),
         cmocka_unit_test(test_scenario_duplicate_key),
         cmocka_unit_test(test_scenario_set_overrides),
