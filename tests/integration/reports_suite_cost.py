@@ -3,8 +3,9 @@
 says what is checked): bytes per delivered event for 128-byte and 1024-byte
 payloads over WS/SSE/long-poll, idle cost per client-minute with the
 server's default and a 1 s heartbeat; WebSocket permessage-deflate off and
-on (on must cost under half per event); batching window and delta payloads
-are listed as not yet runnable, with their reasons. Also:
+on (on must cost under half per event); the batching window off and on
+(on: several events per server write); delta payloads off and on (on: WS
+bytes per event under three quarters, no delta_mismatch). Also:
 the bigger payload costs more per event, and the tighter heartbeat costs the
 SSE clients more per minute."""
 import json
@@ -17,16 +18,20 @@ import suitetest  # noqa: E402
 seen = {}
 
 
+servers = {}
+
+
 def check(entry_id, run_dir):
     with open(os.path.join(run_dir, "report.json")) as f:
-        seen[entry_id] = json.load(f)["wire"]
+        rep = json.load(f)
+    seen[entry_id] = rep["wire"]
+    servers[entry_id] = rep["server"]["final"]
 
 
 suitetest.run_suite(
     "cost", "",
     ["event-128b-payload", "event-1k-payload", "idle-default-heartbeat", "idle-heartbeat-1s",
-     "deflate-off", "deflate-on", "batching-window", "delta-payloads"],
-    expect_not_runnable=("batching-window", "delta-payloads"),
+     "deflate-off", "deflate-on", "batch-off", "batch-on", "delta-off", "delta-on"],
     check_entry=check)
 small, big = seen["event-128b-payload"], seen["event-1k-payload"]
 assert big["rx_bytes_per_event"] - small["rx_bytes_per_event"] > 800, (small, big)
@@ -36,6 +41,12 @@ assert fast > slow, (slow, fast)
 zoff = seen["deflate-off"]["by_transport"]["ws"]["rx_bytes_per_event"]
 zon = seen["deflate-on"]["by_transport"]["ws"]["rx_bytes_per_event"]
 assert zon < zoff / 2, (zoff, zon)
+assert servers["batch-on"]["events_per_write"] >= 2 * servers["batch-off"]["events_per_write"], servers
+doff = seen["delta-off"]["by_transport"]["ws"]["rx_bytes_per_event"]
+don = seen["delta-on"]["by_transport"]["ws"]["rx_bytes_per_event"]
+assert don < doff * 0.75, (doff, don)
 print(f"ok cost: {small['rx_bytes_per_event']} → {big['rx_bytes_per_event']} B/event (128 → 1024 B payload); "
       f"idle SSE {slow} → {fast} B/client-min (15 s → 1 s heartbeat); "
-      f"WS 512 B payload {zoff} → {zon} B/event (permessage-deflate off → on)")
+      f"WS 512 B payload {zoff} → {zon} B/event (permessage-deflate off → on); "
+      f"events per write {servers['batch-off']['events_per_write']} → {servers['batch-on']['events_per_write']} "
+      f"(50 ms window); WS {doff} → {don} B/event (deltas off → on)")
