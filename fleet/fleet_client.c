@@ -817,11 +817,7 @@ static int send_request(fl_client *c)
     }
     case FLEET_SSE:
         /* v1 deltas: asked for on the stream (docs/wire-contract.md §5.3) */
-        ADD("GET %s%s%s HTTP/1.1
-Host: %s
-Accept: text/event-stream
-Cache-Control: no-cache
-%s",
+        ADD("GET %s%s%s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n%s",
             f->cfg.path_prefix, target, g->delta && pr->server_seq ? (strchr(target, '?') ? "&delta=1" : "?delta=1") : "",
             f->host_hdr, extra);
         break;
