@@ -7,7 +7,7 @@
 # Those folders' variables are read with second expansion ($$(…)), so the
 # order in which the fragments are read does not matter.
 
-HARNESS_CORE_SRCS := scenario.c scenario_load.c scenario_sections.c scenario_set.c ydoc.c verdict.c datadir.c child.c httpc.c proxyctl.c faultplan.c orch.c orch_report.c windows.c live_metrics.c server_scrape.c netns.c netfault.c startat.c nodes_report.c
+HARNESS_CORE_SRCS := scenario.c scenario_load.c scenario_sections.c scenario_set.c ydoc.c verdict.c datadir.c child.c httpc.c proxyctl.c faultplan.c orch.c orch_report.c windows.c live_metrics.c server_scrape.c series_rec.c netns.c netfault.c startat.c nodes_report.c
 HARNESS_CORE_OBJS := $(HARNESS_CORE_SRCS:%.c=$(BUILD)/harness/%.o)
 HARNESS_LIBS      := $(shell pkg-config --libs yaml-0.1 libevent libcrypto)
 
@@ -43,3 +43,5 @@ $(eval $(call unit_test,test_child,$(BUILD)/harness/child.o,))
 $(eval $(call unit_test,test_windows,$(BUILD)/harness/windows.o $(BUILD)/fleet/checker.o,))
 $(eval $(call unit_test,test_live_metrics,$(BUILD)/harness/live_metrics.o $(BUILD)/harness/scenario.o $(BUILD)/harness/scenario_sections.o $(BUILD)/harness/ydoc.o $(BUILD)/harness/verdict.o $$(FLEET_OBJS) $$(REPORT_MODEL_OBJS),$(HARNESS_LIBS) $$(FLEET_LIBS)))
 $(BUILD)/tests/unit/test_live_metrics.o: CPPFLAGS += -Iharness -Ifleet -Ireports
+$(eval $(call unit_test,test_series_rec,$(BUILD)/harness/series_rec.o $(BUILD)/harness/httpc.o,$(HARNESS_LIBS)))
+$(BUILD)/tests/unit/test_series_rec.o: CPPFLAGS += -Iharness

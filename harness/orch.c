@@ -30,6 +30,7 @@
 #include "live_metrics.h"
 #include "server_scrape.h"
 #include "startat.h"
+#include "series_rec.h"
 #include "netfault.h"
 #include "netns.h"
 #include "nodes_report.h"
@@ -133,6 +134,8 @@ typedef struct run {
     json_t *server_metrics;   /* what it gathered (report.json "server"), or NULL */
     sscrape *ps;              /* scraping rtchaos-proxy's /metrics (NULL: not) */
     json_t *proxy_metrics;    /* report.json "proxy_metrics", or NULL */
+    srec *sr;                 /* harness.record_series: every page every second (NULL: not) */
+    char lm_bound[300];       /* where the live endpoint listens ("" = nowhere) */
     uint64_t t0_us;           /* fleet_start, monotonic */
     int64_t t0_wall_us;       /* the same instant on the wall clock */
     int64_t start_late_us;    /* --start-at: how late the clients started after it */
@@ -1247,6 +1250,10 @@ static void watchdog_stop(run *r)
 static int metrics_start(run *r, char *err, size_t errlen)
 {
     const char *addr = r->o->metrics_addr ? r->o->metrics_addr : r->s->harness.metrics_addr;
+    /* recording the run's series needs the harness's own page: served on
+     * any free loopback port when nobody asked for an endpoint */
+    if (!addr && r->s->harness.record_series && !r->have_netns)
+        addr = "127.0.0.1:0";
     if (!addr)
         return 0;
     size_t nf = r->s->nfaults;
@@ -1288,6 +1295,7 @@ static int metrics_start(run *r, char *err, size_t errlen)
         sfmt(err, errlen, "--metrics-addr: %s", e);
         return -1;
     }
+    sfmt(r->lm_bound, sizeof r->lm_bound, "%s", bound);
     event(r, "metrics_listening", json_pack("{s:s}", "addr", bound));
     if (r->o->output == ORCH_OUT_NORMAL)
         fprintf(stderr, "rtchaos: live metrics at http://%s/metrics\n", bound);
@@ -1301,20 +1309,20 @@ static int server_scrape_start(run *r, char *err, size_t errlen)
 {
     const char *want = r->s->harness.server_metrics;
     char host[256], path[256] = "/metrics";
-    uint16_t port;
-    if (want && !strcmp(want, "off"))
-        return 0;
-    if (!want || !strcmp(want, "auto")) {
-        if (!r->have_server)
-            return 0;
-        sfmt(host, sizeof host, "%s", r->up_host);
+    uint16_t port = 0;
+    char e[256];
+    if (want && !strcmp(want, "off")) {
+        host[0] = '\0';
+    } else if (!want || !strcmp(want, "auto")) {
+        if (r->have_server)
+            sfmt(host, sizeof host, "%s", r->up_host);
+        else
+            host[0] = '\0';
         port = r->up_port;
     } else if (scenario_parse_url(want, host, sizeof host, &port, path, sizeof path, err, errlen) < 0) {
         return -1;
     }
-    char e[256];
-    r->ss = sscrape_start(host, port, path, r->t0_us, 1000, e, sizeof e);
-    if (!r->ss) {
+    if (host[0] && !(r->ss = sscrape_start(host, port, path, r->t0_us, 1000, e, sizeof e))) {
         sfmt(err, errlen, "server metrics: %s", e);
         return -1;
     }
@@ -1325,8 +1333,28 @@ static int server_scrape_start(run *r, char *err, size_t errlen)
             return -1;
         }
     /* the proxy we run: its own count of what its toxics did */
-    if (r->have_proxy && !(r->ps = sscrape_start(r->api.host, r->api.port, "/metrics", r->t0_us, 1000, e, sizeof e))) {
+    if (host[0] && r->have_proxy &&
+        !(r->ps = sscrape_start(r->api.host, r->api.port, "/metrics", r->t0_us, 1000, e, sizeof e))) {
         sfmt(err, errlen, "proxy metrics: %s", e);
+        return -1;
+    }
+    if (!r->s->harness.record_series)
+        return 0;
+    /* every page as time series (series.yml), for alert rules evaluated
+     * afterwards; the harness's own page only without namespaces (this
+     * thread is on the server's side then, the endpoint on the host's) */
+    srec_source src[3];
+    size_t n = 0;
+    char lmhost[256] = "";
+    uint16_t lmport = 0;
+    if (host[0])
+        src[n++] = (srec_source){.job = "rtchaos-server", .host = host, .port = port, .path = path};
+    if (host[0] && r->have_proxy)
+        src[n++] = (srec_source){.job = "rtchaos-proxy", .host = r->api.host, .port = r->api.port};
+    if (r->lm_bound[0] && scenario_parse_hostport(r->lm_bound, lmhost, sizeof lmhost, &lmport, e, sizeof e) == 0)
+        src[n++] = (srec_source){.job = "rtchaos-harness", .host = lmhost, .port = lmport};
+    if (!(r->sr = srec_start(src, n, r->t0_us, 1000, e, sizeof e))) {
+        sfmt(err, errlen, "record_series: %s", e);
         return -1;
     }
     return 0;
@@ -1792,6 +1820,19 @@ finish:
     if (r->ps) {
         r->proxy_metrics = sscrape_finish(r->ps);
         r->ps = NULL;
+    }
+    if (r->sr) { /* before the live endpoint stops: its last page too */
+        char spath[4200], e[256] = "", what[64];
+        sfmt(spath, sizeof spath, "%s/series.yml", r->dir);
+        sfmt(what, sizeof what, "warmup_s %.3f", r->warmup_us / 1e6);
+        long n = srec_finish(r->sr, spath, what, e, sizeof e);
+        r->sr = NULL;
+        if (n < 0) {
+            fprintf(stderr, "rtchaos: record_series: %s\n", e);
+            event(r, "series_failed", json_pack("{s:s}", "error", e));
+        } else {
+            event(r, "series_recorded", json_pack("{s:s, s:I}", "file", "series.yml", "series", (json_int_t)n));
+        }
     }
     if (r->have_proxy && r->proxy.pid && !r->proxy.exited) {
         if (proxyctl_events(&r->api, &proxy_events, err, sizeof err) < 0) {

@@ -182,6 +182,8 @@ typedef struct scn_harness {
                                     pushed there after the report; NULL = none (--push-url overrides) */
     uint64_t metrics_linger_us;  /* keep serving the final figures this long after the report
                                     (default 0; --metrics-linger overrides) */
+    int record_series;           /* record the server's, proxy's and harness's own metrics every
+                                    second into RUN/series.yml (promtool test input; default 0) */
 } scn_harness;
 
 typedef enum scn_fault_kind {

@@ -674,7 +674,8 @@ typedef struct top_seen {
 } top_seen;
 
 static const char *const k_harness[] = {"threads", "workers", "source_addrs", "anomalies_per_kind",
-                                        "fresh_grace_ms", "metrics_addr", "metrics_linger", "server_metrics", "push_url"};
+                                        "fresh_grace_ms", "metrics_addr", "metrics_linger", "server_metrics", "push_url",
+                                        "record_series"};
 
 static void harness_field(ydoc *c, void *obj, size_t key, int val, int keynode)
 {
@@ -722,6 +723,7 @@ static void harness_field(ydoc *c, void *obj, size_t key, int val, int keynode)
                 ydoc_err_at(c, val, "harness.push_url: %s", e);
         }
         break;
+    case 9: ydoc_bool(c, val, &h->record_series); break;
     case 6:
         get_duration(c, val, &h->metrics_linger_us);
         if (h->metrics_linger_us > 600000000ULL)
@@ -1793,6 +1795,8 @@ json_t *scenario_to_json(const scenario *s)
                                                 "fresh_grace_ms", (int)s->harness.fresh_grace_ms));
     if (s->harness.metrics_addr)
         json_object_set_new(json_object_get(o, "harness"), "metrics_addr", json_string(s->harness.metrics_addr));
+    if (s->harness.record_series)
+        json_object_set_new(json_object_get(o, "harness"), "record_series", json_true());
     if (s->harness.metrics_linger_us)
         json_object_set_new(json_object_get(o, "harness"), "metrics_linger_s",
                             json_real(s->harness.metrics_linger_us / 1e6));

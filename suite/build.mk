@@ -5,7 +5,7 @@
 # (harness/httpc.c) and scenario loader, and reports/ for the index files.
 # Linked into bin/rtchaos by harness/build.mk through SUITE_OBJS.
 
-SUITE_SRCS := suite.c suite_def.c suite_drill.c
+SUITE_SRCS := suite.c suite_def.c suite_drill.c suite_alerts.c
 SUITE_OBJS := $(SUITE_SRCS:%.c=$(BUILD)/suite/%.o)
 $(SUITE_OBJS): CPPFLAGS += -Isuite -Iharness -Ifleet -Ireports
 

@@ -25,6 +25,7 @@
 #include "netns.h"
 #include "suite_def.h"
 #include "suite_drill.h"
+#include "suite_alerts.h"
 #include "version.h"
 
 /* How often a drill scrapes /metrics while its run goes on. */
@@ -283,6 +284,7 @@ typedef struct entry_result {
     json_t *report;      /* the entry's report.json, or NULL */
     json_t *drill;       /* drill checks, or NULL */
     json_t *require;     /* the entry's require checks, or NULL */
+    json_t *alerts;      /* the entry's alerts judged on its recorded series, or NULL */
     double elapsed_s;
 } entry_result;
 
@@ -541,6 +543,18 @@ static void run_entry(const suite_def *s, const suite_entry *e, const suite_opts
         av_push(&a, target);
     }
     entry_sets(&a, s, e, o);
+    if (e->has_alerts) {
+        /* the series the alerts are evaluated on: the run records its
+         * pages every second, the drill's own server included */
+        av_push(&a, "--set");
+        av_push(&a, "harness.record_series=true");
+        if (e->drill.present) {
+            char sm[160];
+            snprintf(sm, sizeof sm, "harness.server_metrics=http://127.0.0.1:%d/metrics", port);
+            av_push(&a, "--set");
+            av_push(&a, sm);
+        }
+    }
     drill_run dr = {0};
     if (e->drill.present) {
         dr.port = port;
@@ -652,6 +666,22 @@ static void run_entry(const suite_def *s, const suite_entry *e, const suite_opts
         free(dr.samples);
         json_decref(dr.actions_done);
     }
+    if (e->has_alerts && res->report) {
+        /* the alerts the entry names, on what its run recorded */
+        double warmup = rdoc_num_or(res->report, "warmup_s", effective_warmup(s, e, o));
+        res->alerts = suite_alerts_judge(entry_dir, s->alert_rules, s->alert_time_scale, e->alerts_fire,
+                                         e->nalerts_fire, e->alerts_quiet, e->nalerts_quiet, warmup);
+        char apath[4096];
+        rdoc_path(apath, sizeof apath, entry_dir, "alerts.json");
+        if (res->alerts)
+            json_dump_file(res->alerts, apath, JSON_INDENT(1));
+        if (res->alerts && !json_is_true(json_object_get(res->alerts, "pass")) && res->status == ST_PASS) {
+            res->status = ST_FAIL;
+            snprintf(res->why, sizeof res->why, "alerts: %.480s",
+                     json_string_value(json_object_get(res->alerts, "why")) ? json_string_value(json_object_get(res->alerts, "why"))
+                                                                            : "see alerts.json");
+        }
+    }
     if (server_why[0] && res->status == ST_PASS) {
         res->status = ST_FAIL;
         snprintf(res->why, sizeof res->why, "%s", server_why);
@@ -696,6 +726,38 @@ static void answer_text(const suite_entry *e, const entry_result *r, char *buf, 
             np += json_is_true(json_object_get(w, "pass"));
         }
         snprintf(buf + off, len - off, "; drill checks %zu/%zu pass", np, nc);
+    }
+    if (r->alerts && (off = strlen(buf)) < len) {
+        /* "alerts: RtchaosX fired 6–12 s, RtchaosY quiet" (run time) */
+        off += (size_t)snprintf(buf + off, len - off, "; alerts:");
+        size_t i;
+        const json_t *a;
+        json_array_foreach(json_object_get(r->alerts, "expect"), i, a) {
+            if (off >= len)
+                break;
+            const char *name = json_string_value(json_object_get(a, "alert"));
+            if (json_is_true(json_object_get(a, "fired")))
+                off += (size_t)snprintf(buf + off, len - off, "%s %s fired at %.0f s (last %.0f s)%s", i ? "," : "", name,
+                                        json_number_value(json_object_get(a, "first_s")),
+                                        json_number_value(json_object_get(a, "last_s")),
+                                        json_is_true(json_object_get(a, "pass")) ? "" : " — expected quiet");
+            else
+                off += (size_t)snprintf(buf + off, len - off, "%s %s quiet%s", i ? "," : "", name,
+                                        json_is_true(json_object_get(a, "pass")) ? "" : " — expected to fire");
+        }
+        json_array_foreach(json_object_get(r->alerts, "fired"), i, a) {
+            const char *name = json_string_value(json_object_get(a, "alert"));
+            int named = 0;
+            size_t k;
+            const json_t *x;
+            json_array_foreach(json_object_get(r->alerts, "expect"), k, x)
+                named |= !strcmp(json_string_value(json_object_get(x, "alert")), name);
+            if (!named && off < len)
+                off += (size_t)snprintf(buf + off, len - off, ", also %s fired at %.0f s", name,
+                                        json_number_value(json_object_get(a, "first_s")));
+        }
+        if (!json_array_size(json_object_get(r->alerts, "expect")) && off < len)
+            snprintf(buf + off, len - off, " not evaluated (%s)", json_string_value(json_object_get(r->alerts, "why")));
     }
     if (!r->report && !r->drill && e->not_runnable)
         snprintf(buf, len, "-");
@@ -837,6 +899,8 @@ static int write_index(const suite_def *s, const entry_result *res, const char *
             json_object_set(ej, "drill", res[i].drill);
         if (res[i].require)
             json_object_set(ej, "require", res[i].require);
+        if (res[i].alerts)
+            json_object_set(ej, "alerts", res[i].alerts);
         json_array_append_new(entries, ej);
     }
     char started[64];
@@ -985,6 +1049,7 @@ int suite_run(const char *path, const suite_opts *o, char *out_dir_used, size_t 
         json_decref(res[i].report);
         json_decref(res[i].drill);
         json_decref(res[i].require);
+        json_decref(res[i].alerts);
     }
     free(res);
     suite_def_free(&s);

@@ -14,6 +14,7 @@
 
 #include "scenario.h"
 #include "ydoc.h"
+#include "suite_alerts.h"
 
 /* Errors go to the caller's stream, one a line. */
 static void to_stream(void *arg, const char *msg)
@@ -335,7 +336,7 @@ static void parse_entry(ydoc *c, yaml_node_t *n, suite_def *s, suite_entry *e)
 {
     static const char *const keys[] = {"id", "title", "question", "scenario", "set", "short", "answer",
                                        "not_runnable", "partial", "runbook", "timeout", "drill", "verdicts", "require",
-                                       "local_only", NULL};
+                                       "local_only", "alerts", NULL};
     e->line = (int)n->start_mark.line + 1;
     if (n->type != YAML_MAPPING_NODE) {
         ydoc_err_node(c, n, "each entry must be a mapping");
@@ -417,12 +418,32 @@ static void parse_entry(ydoc *c, yaml_node_t *n, suite_def *s, suite_entry *e)
     yaml_node_t *d = ydoc_get(c, n, "drill");
     if (d)
         parse_drill(c, d, s, e);
+    yaml_node_t *al = ydoc_get(c, n, "alerts");
+    if (al) {
+        static const char *const alert_keys[] = {"fire", "quiet", NULL};
+        ydoc_check_keys(c, al, "alerts", alert_keys);
+        e->alerts_fire = dup_list(c, ydoc_get(c, al, "fire"), "alerts.fire", &e->nalerts_fire);
+        e->alerts_quiet = dup_list(c, ydoc_get(c, al, "quiet"), "alerts.quiet", &e->nalerts_quiet);
+        e->has_alerts = 1;
+        if (!s->alert_rules)
+            ydoc_err_node(c, al, "alerts: the suite has no 'alerts: {rules: FILE}' to evaluate them with");
+        else if (!e->nalerts_fire && !e->nalerts_quiet)
+            ydoc_err_node(c, al, "alerts: name the alerts that must fire and/or stay quiet");
+        for (size_t i = 0; s->alert_rules && i < e->nalerts_fire + e->nalerts_quiet; i++) {
+            const char *a = i < e->nalerts_fire ? e->alerts_fire[i] : e->alerts_quiet[i - e->nalerts_fire];
+            int known = 0;
+            for (size_t k = 0; k < s->nalert_names; k++)
+                known |= !strcmp(s->alert_names[k], a);
+            if (!known)
+                ydoc_err_node(c, al, "alerts: '%s' is not an alert of %s", a, s->alert_rules);
+        }
+    }
 }
 
 int suite_def_load(const char *path, suite_def *out, FILE *diag, int *nerrors)
 {
     static const char *const top_keys[] = {"suite", "title", "description", "questions", "defaults", "entries",
-                                           NULL};
+                                           "alerts", NULL};
     static const char *const def_keys[] = {"set", "short", "timeout", NULL};
     memset(out, 0, sizeof *out);
     ydoc c = {.file = path, .emit = to_stream, .emit_arg = diag};
@@ -472,6 +493,30 @@ int suite_def_load(const char *path, suite_def *out, FILE *diag, int *nerrors)
         check_sets(&c, ydoc_get(&c, def, "short"), out->short_sets, out->nshort_sets, "defaults.short");
         out->timeout_s = seconds_of(&c, ydoc_get(&c, def, "timeout"), "defaults.timeout", out->timeout_s);
     }
+    out->alert_time_scale = 1;
+    yaml_node_t *al = ydoc_get(&c, root, "alerts");
+    if (al) {
+        static const char *const alert_keys[] = {"rules", "time_scale", NULL};
+        ydoc_check_keys(&c, al, "alerts", alert_keys);
+        char *rules = dup_scalar(&c, ydoc_get(&c, al, "rules"), "alerts.rules", 1, al);
+        if (rules) {
+            char e[512];
+            out->alert_rules = resolve(out->dir, rules);
+            if (suite_alerts_names(out->alert_rules, &out->alert_names, &out->nalert_names, e, sizeof e) != 0)
+                ydoc_err_node(&c, ydoc_get(&c, al, "rules"), "alerts.rules: %s", e);
+            free(rules);
+        }
+        yaml_node_t *ts = ydoc_get(&c, al, "time_scale");
+        if (ts) {
+            const char *v = ydoc_scalar(ts);
+            char *end = NULL;
+            double x = v ? strtod(v, &end) : 0;
+            if (!v || *end || !(x >= 1 && x <= 3600))
+                ydoc_err_node(&c, ts, "alerts.time_scale: a number from 1 to 3600 (the rules' windows are divided by it)");
+            else
+                out->alert_time_scale = x;
+        }
+    }
     yaml_node_t *es = ydoc_get(&c, root, "entries");
     if (!es || es->type != YAML_SEQUENCE_NODE || es->data.sequence.items.top == es->data.sequence.items.start) {
         ydoc_err_node(&c, es ? es : root, "'entries' must be a non-empty list");
@@ -513,6 +558,8 @@ void suite_def_free(suite_def *s)
         free(e->partial);
         free(e->local_only);
         free(e->runbook);
+        free_list(e->alerts_fire, e->nalerts_fire);
+        free_list(e->alerts_quiet, e->nalerts_quiet);
         suite_drill *d = &e->drill;
         free_list(d->server_args, d->nserver_args);
         free(d->server_config);
@@ -546,6 +593,8 @@ void suite_def_free(suite_def *s)
     free(s->name);
     free(s->title);
     free(s->description);
+    free(s->alert_rules);
+    free_list(s->alert_names, s->nalert_names);
     memset(s, 0, sizeof *s);
 }
 

@@ -89,6 +89,11 @@ typedef struct suite_entry {
     int verdicts_informational; /* `verdicts: informational`: a failed verdict of the run does not fail
                                    the entry (a drill breaks budgets on purpose; its checks decide) */
     suite_drill drill;
+    char **alerts_fire;        /* `alerts: {fire: [...]}`: must fire during the run (suite `alerts.rules`) */
+    size_t nalerts_fire;
+    char **alerts_quiet;       /* `alerts: {quiet: [...]}`: must not fire */
+    size_t nalerts_quiet;
+    int has_alerts;            /* the run records its series (harness.record_series) and is judged */
     int line;
 } suite_entry;
 
@@ -101,6 +106,10 @@ typedef struct suite_def {
     double timeout_s;
     suite_entry *entries;
     size_t nentries;
+    char *alert_rules;          /* `alerts: {rules: FILE}` resolved, or NULL */
+    double alert_time_scale;    /* `alerts: {time_scale: N}`: the rules' windows and `for:` divided by N */
+    char **alert_names;         /* the alerts that file defines */
+    size_t nalert_names;
 } suite_def;
 
 /* Loads and checks path. Returns 0 with *out filled (free with

@@ -19,6 +19,8 @@
 #include "suite.h"
 #include "suite_def.h"
 #include "suite_drill.h"
+#include "suite_alerts.h"
+#include "rdoc.h"
 #include "reports_testenv.h"
 
 typedef struct fx {
@@ -404,6 +406,123 @@ static void test_suite_durations(void **state)
     assert_true(suite_def_seconds("25h") < 0); /* the loader's range */
 }
 
+/* the drills' alert rules on a compressed clock: every duration divided by
+ * the time scale, nothing else changed */
+static void test_suite_alert_durations_scaled(void **state)
+{
+    (void)state;
+    char b[32];
+    assert_int_equal(suite_alerts_scale_duration("5m", 20, b, sizeof b), 0);
+    assert_string_equal(b, "15s");
+    assert_int_equal(suite_alerts_scale_duration("2m", 20, b, sizeof b), 0);
+    assert_string_equal(b, "6s");
+    assert_int_equal(suite_alerts_scale_duration("30s", 20, b, sizeof b), 0);
+    assert_string_equal(b, "1500ms");
+    assert_int_equal(suite_alerts_scale_duration("1m30s", 30, b, sizeof b), 0);
+    assert_string_equal(b, "3s");
+    assert_int_equal(suite_alerts_scale_duration("1h", 1, b, sizeof b), 0);
+    assert_string_equal(b, "3600s");
+    assert_int_equal(suite_alerts_scale_duration("100ms", 1000, b, sizeof b), 0);
+    assert_string_equal(b, "1ms"); /* never 0 */
+    assert_int_equal(suite_alerts_scale_duration("5x", 20, b, sizeof b), -1);
+    assert_int_equal(suite_alerts_scale_duration("", 20, b, sizeof b), -1);
+    assert_int_equal(suite_alerts_scale_duration("5m", 0, b, sizeof b), -1);
+
+    char *e = suite_alerts_scale_expr("sum(rate(x_total{a=~\"[a-z]+\",b=\"5m\"}[5m])) > 0.5 * y offset 10m", 20);
+    assert_non_null(e);
+    assert_string_equal(e, "sum(rate(x_total{a=~\"[a-z]+\",b=\"5m\"}[15s])) > 0.5 * y offset 30s");
+    free(e);
+    e = suite_alerts_scale_expr("max_over_time(timestamp(up)[10m:1m]) + min_over_time(z[2m:])", 20);
+    assert_non_null(e);
+    assert_string_equal(e, "max_over_time(timestamp(up)[30s:3s]) + min_over_time(z[6s:])");
+    free(e);
+    assert_null(suite_alerts_scale_expr("rate(x[5q])", 20));
+    assert_null(suite_alerts_scale_expr("rate(x[5m)", 20));
+}
+
+static void test_suite_alert_rules_file(void **state)
+{
+    fx *f = *state;
+    char in[400], out[400];
+    snprintf(in, sizeof in, "%s/rules.yml", f->dir);
+    snprintf(out, sizeof out, "%s/scaled.yml", f->dir);
+    write_text(in, "groups:\n"
+                   "  - name: g\n"
+                   "    rules:\n"
+                   "      - alert: A\n"
+                   "        expr: |\n"
+                   "          sum by (job) (rate(x_total[5m])) > 1\n"
+                   "        for: 2m\n"
+                   "        labels: {severity: page}\n"
+                   "        annotations:\n"
+                   "          summary: \"{{ $value | humanize }}/s over 5m\"\n"
+                   "      - alert: B\n"
+                   "        expr: up == 0\n"
+                   "      - record: job:x:rate1m\n"
+                   "        expr: rate(x_total[1m])\n");
+    char err[512] = "";
+    assert_int_equal(suite_alerts_scale_rules(in, out, 20, err, sizeof err), 0);
+    size_t n;
+    char *text = rdoc_read_file(out, &n, err, sizeof err);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "rate(x_total[15s])) > 1"));
+    assert_non_null(strstr(text, "for: 6s"));
+    assert_non_null(strstr(text, "rate(x_total[3s])"));
+    assert_non_null(strstr(text, "{{ $value | humanize }}/s over 5m")); /* annotations untouched */
+    assert_null(strstr(text, "[5m]"));
+    assert_null(strstr(text, "2m"));
+    free(text);
+    char **names;
+    size_t nn;
+    assert_int_equal(suite_alerts_names(in, &names, &nn, err, sizeof err), 0);
+    assert_int_equal(nn, 2);
+    assert_string_equal(names[0], "A");
+    assert_string_equal(names[1], "B");
+    for (size_t i = 0; i < nn; i++)
+        free(names[i]);
+    free(names);
+    /* a rule that does not scale is an error naming it, not a silent copy */
+    write_text(in, "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: rate(x[5q]) > 1\n");
+    assert_int_equal(suite_alerts_scale_rules(in, out, 20, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cannot scale expr"));
+    assert_int_equal(suite_alerts_names("/nonexistent/rules.yml", &names, &nn, err, sizeof err), -1);
+}
+
+/* entries name alerts of the suite's rules file; errors at their position */
+static void test_suite_alert_names_checked(void **state)
+{
+    fx *f = *state;
+    char rules[400], text[1200];
+    snprintf(rules, sizeof rules, "%s/rules.yml", f->dir);
+    write_text(rules, "groups:\n  - name: g\n    rules:\n      - alert: Known\n        expr: up == 0\n");
+    snprintf(text, sizeof text,
+             "suite: s\ntitle: t\nalerts: {rules: rules.yml, time_scale: 20}\nentries:\n"
+             "  - id: a\n    title: a\n    not_runnable: x\n    alerts: {fire: [Known], quiet: [Unknown]}\n");
+    write_text(f->path, text);
+    int nerr = 0;
+    char *diag = load_errors(f, &nerr);
+    assert_int_equal(nerr, 1);
+    assert_non_null(strstr(diag, ":8:13: alerts: 'Unknown' is not an alert of"));
+    free(diag);
+    write_text(f->path, "suite: s\ntitle: t\nentries:\n  - id: a\n    title: a\n    not_runnable: x\n"
+                        "    alerts: {fire: [Known]}\n");
+    diag = load_errors(f, &nerr);
+    assert_int_equal(nerr, 1);
+    assert_non_null(strstr(diag, "the suite has no 'alerts: {rules: FILE}'"));
+    free(diag);
+    write_text(f->path, "suite: s\ntitle: t\nalerts: {rules: rules.yml, time_scale: 0}\nentries:\n"
+                        "  - id: a\n    title: a\n    not_runnable: x\n");
+    diag = load_errors(f, &nerr);
+    assert_int_equal(nerr, 1);
+    assert_non_null(strstr(diag, ":3:40: alerts.time_scale"));
+    free(diag);
+    write_text(f->path, "suite: s\ntitle: t\nalerts: {rules: rules.yml, time_scale: 20}\nentries:\n"
+                        "  - id: a\n    title: a\n    not_runnable: x\n    alerts: {fire: [Known]}\n");
+    diag = load_errors(f, &nerr);
+    assert_int_equal(nerr, 0);
+    free(diag);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +534,9 @@ int main(void)
         cmocka_unit_test(test_suite_restore_budget_on_timeline),
         cmocka_unit_test_setup_teardown(test_suite_run_index_and_exit_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_suite_drill_server_judged, setup, teardown),
+        cmocka_unit_test(test_suite_alert_durations_scaled),
+        cmocka_unit_test_setup_teardown(test_suite_alert_rules_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_suite_alert_names_checked, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
