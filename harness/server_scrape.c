@@ -103,7 +103,18 @@ json_t *sscrape_parse(const char *text)
                     } else if (!strcmp(name, "rtchaos_messages_in_total")) {
                         add(o, "published", v);
                     } else if (!strcmp(name, "rtchaos_backpressure_total")) {
+                        /* by policy too ("drop/event_dropped", …): the
+                         * report plots each policy's actions per second */
+                        label_of(labels, "policy", b, sizeof b);
                         label_of(labels, "action", a, sizeof a);
+                        if (b[0] && a[0]) {
+                            char key[140];
+                            snprintf(key, sizeof key, "%s/%s", b, a);
+                            json_t *bp = json_object_get(o, "backpressure");
+                            if (!bp)
+                                json_object_set_new(o, "backpressure", bp = json_object());
+                            add(bp, key, v);
+                        }
                         if (!strcmp(a, "event_dropped"))
                             add(o, "dropped", v);
                         else if (!strcmp(a, "event_coalesced"))

@@ -16,7 +16,9 @@ typedef struct sscrape sscrape;
  * {connections:{ws,sse,poll}, subscriptions, sendq_messages,
  * sendq_max_messages, sendq_bytes, written_live, written_replay,
  * published, dropped, coalesced, shed, gaps_sent, snapshots_sent,
- * rejections, heartbeats, "lat_le":[[le_s, cumulative], …]}, and for
+ * rejections, heartbeats, "lat_le":[[le_s, cumulative], …],
+ * "backpressure":{"POLICY/ACTION": n}, broker_lag_le, broker_lag_count},
+ * and for
  * rtchaos-proxy's page {proxy_connections, proxy_connections_total,
  * proxy_bytes_downstream, proxy_bytes_upstream, toxic_actions:{action: n}};
  * members the

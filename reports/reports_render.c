@@ -10,6 +10,7 @@
 #include "rdoc.h"
 #include "rout.h"
 #include "rplot.h"
+#include "rplot_server.h"
 #include "version.h"
 
 /* Anomaly examples shown per kind, and in all. */
@@ -236,14 +237,17 @@ static void section_latency(rout *o, const json_t *rep)
     rout_table_end(o);
 }
 
+static int html_plot(rout *o, const char *plots_dir, const rplot_info *p, char *err, size_t errlen);
+
 /* What the server's own /metrics said (report.json "server"), beside the
- * clients' figures, and the flag when they disagree. Only when the run
+ * clients' figures, and the flag when they disagree; then its samples
+ * plotted beside the clients' lines (rplot_server.c). Only when the run
  * scraped the server. */
-static void section_server(rout *o, const json_t *rep)
+static int section_server(rout *o, const json_t *rep, const char *plots_dir, char *err, size_t errlen)
 {
     const json_t *srv = json_object_get(rep, "server");
     if (!json_is_object(srv))
-        return;
+        return 0;
     rout_heading(o, 2, "Server's view", "server");
     const json_t *flag = json_object_get(srv, "flag");
     if (json_is_string(flag))
@@ -265,6 +269,20 @@ static void section_server(rout *o, const json_t *rep)
         rout_table_row(o, NULL, row, 3);
     }
     rout_table_end(o);
+    for (int k = 0; k < RPLOT_SERVER_N; k++) {
+        const rplot_info *p = &rplot_server_plots[k];
+        if (!rplot_server_has(rep, k))
+            continue;
+        if (o->html) {
+            if (html_plot(o, plots_dir, p, err, errlen) != 0)
+                return -1;
+        } else {
+            fprintf(o->f, "![");
+            rout_text(o, p->title);
+            fprintf(o->f, "](plots/%s.png)\n\n", p->name);
+        }
+    }
+    return 0;
 }
 
 /* server: {nodes: N} (report.json "nodes"): per node its clients and
@@ -606,7 +624,8 @@ static int write_doc(rout *o, const json_t *rep, const char *plots_dir, char *er
     section_verdicts(o, rep);
     section_attacks(o, rep);
     section_latency(o, rep);
-    section_server(o, rep);
+    if (section_server(o, rep, plots_dir, err, errlen) != 0)
+        return -1;
     section_nodes(o, rep);
     section_anomalies(o, rep);
     section_faults(o, rep);

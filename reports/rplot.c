@@ -19,6 +19,7 @@
 #include "hist.h"
 #include "rdoc.h"
 #include "reports.h"
+#include "rplot_server.h"
 
 extern char **environ;
 
@@ -248,7 +249,7 @@ static void gp_quoted(FILE *gp, const char *s)
 }
 
 /* Starts one plot: resets settings, sets the SVG terminal and the output. */
-static void gp_begin(FILE *gp, const char *name, const char *title)
+void rplot_gp_begin(FILE *gp, const char *name, const char *title)
 {
     fprintf(gp, "\n# ---- %s\nreset\n", name);
     fprintf(gp, "set terminal svg size 900,400 font \"sans,11\" background rgb \"white\" noenhanced\n");
@@ -258,7 +259,7 @@ static void gp_begin(FILE *gp, const char *name, const char *title)
 }
 
 /* Ends one plot: the same drawing again as PNG (for Markdown). */
-static void gp_end(FILE *gp, const char *name)
+void rplot_gp_end(FILE *gp, const char *name)
 {
     fprintf(gp, "set terminal pngcairo size 900,400 font \"sans,10\" background rgb \"white\" noenhanced\n");
     fprintf(gp, "set output \"%s.png\"\nreplot\nunset output\n", name);
@@ -266,7 +267,7 @@ static void gp_end(FILE *gp, const char *name)
 
 /* A plot with nothing to draw still gets axes and a message (gnuplot
  * refuses to plot a series whose every point is undefined). */
-static void gp_no_data(FILE *gp, const char *what)
+void rplot_gp_no_data(FILE *gp, const char *what)
 {
     fprintf(gp, "set xrange [0:1]\nset yrange [0:1]\nunset xtics\nunset ytics\n");
     fprintf(gp, "set label 99 ");
@@ -276,7 +277,7 @@ static void gp_no_data(FILE *gp, const char *what)
 
 /* Shades fault windows (and marks instant faults with a dashed line), each
  * labelled once by name at the top of the plot. */
-static void gp_faults(FILE *gp, const json_t *rep)
+void rplot_gp_faults(FILE *gp, const json_t *rep)
 {
     const json_t *faults = json_object_get(rep, "faults");
     size_t i;
@@ -390,50 +391,50 @@ int rplot_report(const json_t *rep, const char *plots_dir, char *err, size_t err
         goto out;
     fprintf(gp, "# plots.gp — written by rtchaos from report.json; run `gnuplot plots.gp` here.\n");
 
-    gp_begin(gp, "latency", rplot_report_plots[0].title);
+    rplot_gp_begin(gp, "latency", rplot_report_plots[0].title);
     if (!s.has_lat) {
-        gp_no_data(gp, "no live events delivered: no latency to plot");
+        rplot_gp_no_data(gp, "no live events delivered: no latency to plot");
     } else {
         gp_time_axis(gp, rep, &s);
         gp_lat_axis(gp, s.lat_min_ms, s.lat_max_ms);
-        gp_faults(gp, rep);
+        rplot_gp_faults(gp, rep);
         fprintf(gp, "plot \"timeline.dat\" using 1:2 with lines lw 2 lc rgb \"#2b8cbe\" title \"p50\", \\\n"
                     "     \"\" using 1:3 with lines lw 2 lc rgb \"#e6550d\" title \"p95\", \\\n"
                     "     \"\" using 1:4 with lines lw 2 lc rgb \"#756bb1\" title \"p99\"\n");
     }
-    gp_end(gp, "latency");
+    rplot_gp_end(gp, "latency");
 
-    gp_begin(gp, "spectrum", rplot_report_plots[1].title);
+    rplot_gp_begin(gp, "spectrum", rplot_report_plots[1].title);
     if (live_pts == 0 && replay_pts == 0) {
-        gp_no_data(gp, "no live or replayed events: no latency spectrum");
+        rplot_gp_no_data(gp, "no live or replayed events: no latency spectrum");
     } else {
         gp_spectrum_axes(gp);
         fprintf(gp, "plot ");
         gp_two_lines(gp, (gp_line){ live_pts > 0, "spectrum_live.dat", 3, "#2b8cbe", "live" },
                      (gp_line){ replay_pts > 0, "spectrum_replay.dat", 3, "#e6550d", "replay" });
     }
-    gp_end(gp, "spectrum");
+    rplot_gp_end(gp, "spectrum");
 
-    gp_begin(gp, "throughput", rplot_report_plots[2].title);
+    rplot_gp_begin(gp, "throughput", rplot_report_plots[2].title);
     if (!s.has_tput) {
-        gp_no_data(gp, "no timeline: nothing published or delivered");
+        rplot_gp_no_data(gp, "no timeline: nothing published or delivered");
     } else {
         gp_time_axis(gp, rep, &s);
-        gp_faults(gp, rep);
+        rplot_gp_faults(gp, rep);
         fprintf(gp, "set ylabel \"delivered / s\"\nset y2label \"published / s\"\nset ytics nomirror\n"
                     "set y2tics\nset yrange [0:%g]\nset y2range [0:%g]\n"
                     "plot \"timeline.dat\" using 1:6 with lines lw 2 lc rgb \"#31a354\" axes x1y1 title \"delivered/s (left)\", \\\n"
                     "     \"\" using 1:5 with lines lw 2 dt 2 lc rgb \"#636363\" axes x1y2 title \"published/s (right)\"\n",
                 headroom(s.max_delivered), headroom(s.max_published));
     }
-    gp_end(gp, "throughput");
+    rplot_gp_end(gp, "throughput");
 
-    gp_begin(gp, "clients", rplot_report_plots[3].title);
+    rplot_gp_begin(gp, "clients", rplot_report_plots[3].title);
     if (!s.has_conn && !s.has_reconn) {
-        gp_no_data(gp, "no timeline: no client counts");
+        rplot_gp_no_data(gp, "no timeline: no client counts");
     } else {
         gp_time_axis(gp, rep, &s);
-        gp_faults(gp, rep);
+        rplot_gp_faults(gp, rep);
         fprintf(gp, "set ylabel \"connected clients\"\nset y2label \"reconnects / s\"\nset ytics nomirror\n"
                     "set y2tics\nset yrange [0:%g]\nset y2range [0:%g]\n"
                     "plot \"timeline.dat\" using 1:7 with lines lw 2 lc rgb \"#3182bd\" axes x1y1 title \"connected (left)\"",
@@ -442,18 +443,21 @@ int rplot_report(const json_t *rep, const char *plots_dir, char *err, size_t err
             fprintf(gp, ", \\\n     \"\" using 1:8 with impulses lw 3 lc rgb \"#de2d26\" axes x1y2 title \"reconnects/s (right)\"");
         fprintf(gp, "\n");
     }
-    gp_end(gp, "clients");
+    rplot_gp_end(gp, "clients");
 
-    gp_begin(gp, "resync", rplot_report_plots[4].title);
+    rplot_gp_begin(gp, "resync", rplot_report_plots[4].title);
     if (resync_bins == 0) {
-        gp_no_data(gp, "no resyncs in this run");
+        rplot_gp_no_data(gp, "no resyncs in this run");
     } else {
         fprintf(gp, "set logscale x\nset xlabel \"resync time (ms, reconnect to caught up)\"\n"
                     "set ylabel \"resyncs\"\nset yrange [0:*]\nset style fill solid 0.6 border lc rgb \"#08519c\"\n"
                     "plot \"resync.dat\" using 1:2:3:4:(0):2 with boxxyerror lc rgb \"#6baed6\" title \"resyncs per bin (10 bins per decade)\"\n");
     }
-    gp_end(gp, "resync");
+    rplot_gp_end(gp, "resync");
 
+    /* the server's samples beside the clients' (Server's view) */
+    if (rplot_server_write(rep, plots_dir, gp, err, errlen) < 0)
+        goto out;
     rc = run_script_file(plots_dir, "plots.gp", gp, err, errlen);
     gp = NULL;
 out:
@@ -483,34 +487,34 @@ int rplot_compare(const json_t *base, const json_t *newr, const char *plots_dir,
         goto out;
     fprintf(gp, "# compare.gp — written by rtchaos compare; run `gnuplot compare.gp` here.\n");
 
-    gp_begin(gp, "compare_latency", rplot_compare_plots[0].title);
+    rplot_gp_begin(gp, "compare_latency", rplot_compare_plots[0].title);
     if (!sb.has_lat && !sn.has_lat) {
-        gp_no_data(gp, "neither run delivered live events");
+        rplot_gp_no_data(gp, "neither run delivered live events");
     } else {
         double lo = fmin(sb.lat_min_ms, sn.lat_min_ms), hi = fmax(sb.lat_max_ms, sn.lat_max_ms);
         gp_time_axis(gp, sb.n >= sn.n ? base : newr, sb.n >= sn.n ? &sb : &sn);
         gp_lat_axis(gp, lo, hi);
-        gp_faults(gp, newr);
+        rplot_gp_faults(gp, newr);
         fprintf(gp, "plot ");
         gp_two_lines(gp, (gp_line){ sb.has_lat, "compare_base.dat", 3, "#969696", "base p95" },
                      (gp_line){ sn.has_lat, "compare_new.dat", 3, "#e6550d", "new p95" });
     }
-    gp_end(gp, "compare_latency");
+    rplot_gp_end(gp, "compare_latency");
 
-    gp_begin(gp, "compare_spectrum", rplot_compare_plots[1].title);
+    rplot_gp_begin(gp, "compare_spectrum", rplot_compare_plots[1].title);
     if (bpts == 0 && npts == 0) {
-        gp_no_data(gp, "neither run delivered live events");
+        rplot_gp_no_data(gp, "neither run delivered live events");
     } else {
         gp_spectrum_axes(gp);
         fprintf(gp, "plot ");
         gp_two_lines(gp, (gp_line){ bpts > 0, "compare_spectrum_base.dat", 3, "#969696", "base" },
                      (gp_line){ npts > 0, "compare_spectrum_new.dat", 3, "#e6550d", "new" });
     }
-    gp_end(gp, "compare_spectrum");
+    rplot_gp_end(gp, "compare_spectrum");
 
-    gp_begin(gp, "compare_throughput", rplot_compare_plots[2].title);
+    rplot_gp_begin(gp, "compare_throughput", rplot_compare_plots[2].title);
     if (!sb.has_tput && !sn.has_tput) {
-        gp_no_data(gp, "neither run has a timeline");
+        rplot_gp_no_data(gp, "neither run has a timeline");
     } else {
         gp_time_axis(gp, sb.n >= sn.n ? base : newr, sb.n >= sn.n ? &sb : &sn);
         fprintf(gp, "set ylabel \"delivered / s\"\nset yrange [0:%g]\nplot ",
@@ -518,7 +522,7 @@ int rplot_compare(const json_t *base, const json_t *newr, const char *plots_dir,
         gp_two_lines(gp, (gp_line){ sb.has_tput, "compare_base.dat", 6, "#969696", "base" },
                      (gp_line){ sn.has_tput, "compare_new.dat", 6, "#31a354", "new" });
     }
-    gp_end(gp, "compare_throughput");
+    rplot_gp_end(gp, "compare_throughput");
 
     rc = run_script_file(plots_dir, "compare.gp", gp, err, errlen);
     gp = NULL;

@@ -3,6 +3,7 @@
 #ifndef RTCHAOS_RPLOT_H
 #define RTCHAOS_RPLOT_H
 #include <stddef.h>
+#include <stdio.h>
 #include <jansson.h>
 
 typedef struct rplot_info {
@@ -24,6 +25,15 @@ int rplot_report(const json_t *rep, const char *plots_dir, char *err, size_t err
 /* Same for compare: compare_*.dat, compare.gp and the rplot_compare_plots
  * (base vs new overlaid). */
 int rplot_compare(const json_t *base, const json_t *newr, const char *plots_dir, char *err, size_t errlen);
+
+/* gnuplot script pieces shared by the report's plot files: start a plot
+ * (SVG terminal, output NAME.svg, title), end it (the same again as
+ * NAME.png), shade the report's fault windows, draw an empty frame with a
+ * message. */
+void rplot_gp_begin(FILE *gp, const char *name, const char *title);
+void rplot_gp_end(FILE *gp, const char *name);
+void rplot_gp_faults(FILE *gp, const json_t *rep);
+void rplot_gp_no_data(FILE *gp, const char *what);
 
 /* Runs `gnuplot SCRIPT` with dir as working directory (program from
  * $RTCHAOS_GNUPLOT, default "gnuplot"; output in dir/gnuplot.log), killed

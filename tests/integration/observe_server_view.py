@@ -7,8 +7,12 @@ final figures, a compare table, a flag), and report.md shows it.
 - The proxy silently drops WebSocket messages (ws_drop): the clients lose
   events the server reports neither dropping nor announcing, and the report
   says so (flag "server_says_delivered").
-- harness.server_metrics: off scrapes nothing."""
+- harness.server_metrics: off scrapes nothing.
+- The server's samples are plotted beside the clients' figures
+  (plots/server_*.svg/png, in report.html and report.md): every series the
+  plot names is drawn with data (check_plot fails when one is missing)."""
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -37,6 +41,48 @@ def run(extra, *args):
     return r
 
 
+# plot -> the series (key titles) it must draw, each with data points
+SERVER_PLOTS = {
+    "server_connections": ["server: WebSocket", "server: SSE", "server: long-poll", "clients connected"],
+    "server_latency": ["server p95 (bucket bound)", "clients p95"],
+    "server_backpressure": ["drop: events dropped", "coalesce: events coalesced", "snapshot: events replaced",
+                            "snapshot: snapshots queued", "disconnect: connections shed", "gaps sent",
+                            "snapshots sent"],
+    "server_queues": ["deepest connection (msgs, left)", "all connections (msgs, left)", "queued bytes (right)"],
+}
+
+
+def drawn_series(svg):
+    """{key title: number of data points drawn} of a gnuplot SVG: each plot
+    item starts with <g id="gnuplot_plot_N">, then its key title, then one
+    path whose first segment is the key's sample line and the rest the data
+    (an item with no data has only the sample)."""
+    out = {}
+    for chunk in svg.split('<g id="gnuplot_plot_')[1:]:
+        t = re.search(r"<text>([^<]*)</text>", chunk)
+        d = re.search(r"d='([^']*)'", chunk[t.end():]) if t else None
+        if t and d:
+            out[t.group(1)] = max(0, len(re.findall(r"[ML]\d", d.group(1))) - 2)
+    return out
+
+
+def check_plot(run_dir, name, titles):
+    """plots/NAME.svg and .png exist and draw every series in titles with
+    data; report.html embeds it, report.md links it."""
+    for ext in ("svg", "png"):
+        assert os.path.getsize(os.path.join(run_dir, "plots", f"{name}.{ext}")) > 1000, f"no plots/{name}.{ext}"
+    with open(os.path.join(run_dir, "plots", f"{name}.svg")) as f:
+        drawn = drawn_series(f.read())
+    for t in titles:
+        assert t in drawn, f"{name}: series {t!r} is not in the plot (has {sorted(drawn)})"
+        assert drawn[t] >= 2, f"{name}: series {t!r} has no data drawn ({drawn[t]} points)"
+    with open(os.path.join(run_dir, "report.html")) as f:
+        assert f'id="plot-{name}"' in f.read(), f"report.html does not embed {name}"
+    with open(os.path.join(run_dir, "report.md")) as f:
+        assert f"(plots/{name}.png)" in f.read(), f"report.md does not link {name}"
+    return drawn
+
+
 def rows(rep):
     return {x["figure"]: (x["server"], x["clients"]) for x in rep["server"]["compare"]}
 
@@ -54,6 +100,16 @@ def main():
     md = open(os.path.join(r.dir, "report.md")).read()
     assert "## Server's view" in md and "| events written / delivered |" in md
     print(f"ok clean: server wrote {c['events written / delivered'][0]}, clients got {c['events written / delivered'][1]}")
+    for name, titles in SERVER_PLOTS.items():
+        check_plot(r.dir, name, titles)
+    # server.dat: one row per good sample, the server's figures in it
+    with open(os.path.join(r.dir, "plots", "server.dat")) as f:
+        dat = [ln.split() for ln in f if not ln.startswith("#")]
+    assert len(dat) == sum(1 for x in srv["samples"] if "error" not in x), len(dat)
+    assert max(float(x[1]) for x in dat) == 8, "server.dat: WebSocket connections column"
+    # no broker in this run: no broker-lag plot
+    assert not os.path.exists(os.path.join(r.dir, "plots", "server_broker_lag.svg"))
+    print(f"ok plots: {', '.join(SERVER_PLOTS)} drawn with every series")
 
     r = run("""faults:
   - {name: drop, at: 0s, for: 4s, toxic: ws_drop, attributes: {probability: 0.05}}
