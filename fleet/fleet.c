@@ -178,6 +178,14 @@ int fleet_create(const fleet_cfg *cfg, fleet **out, char *err, size_t errlen)
     for (unsigned i = 0; i < cfg->n_publish_mirrors; i++)
         if (resolve(&cfg->publish_mirrors[i], &f->mirror_sa[i], "publish mirror", err, errlen) < 0)
             goto fail;
+    if (cfg->n_client_addrs > FLEET_CLIENT_ADDRS_MAX) {
+        snprintf(err, errlen, "at most %d client addresses", FLEET_CLIENT_ADDRS_MAX);
+        goto fail;
+    }
+    for (unsigned i = 0; i < cfg->n_client_addrs; i++)
+        if (resolve(&cfg->client_addrs[i], &f->client_sas[i], "client address", err, errlen) < 0)
+            goto fail;
+    f->n_client_sas = cfg->n_client_addrs;
     snprintf(f->host_hdr, sizeof f->host_hdr, "%s:%u", cfg->client_addr.host, cfg->client_addr.port);
     if (cfg->tls && fl_tls_ctx_new(cfg->tls_ca, cfg->tls_insecure, &f->tls, err, errlen) < 0)
         goto fail;

@@ -64,6 +64,7 @@ typedef enum fleet_schedule {
 /* host:port. host is a numeric IPv4 address or a name resolved once by
  * fleet_create (getaddrinfo, blocking). */
 #define FLEET_MIRRORS_MAX 15
+#define FLEET_CLIENT_ADDRS_MAX 16
 
 typedef struct fleet_endpoint {
     char host[FLEET_HOST_MAX + 1];
@@ -191,6 +192,13 @@ typedef struct fleet_group_cfg {
 typedef struct fleet_cfg {
     fleet_endpoint client_addr;   /* where clients connect (the proxy when there are faults) */
     fleet_endpoint publish_addr;  /* where the publisher connects (normally the server directly) */
+    /* Several servers the clients spread over themselves, without a proxy
+     * (a run bigger than one proxy process can hold): client k connects to
+     * client_addrs[k mod n]; each reconnect steps to another (spread by k,
+     * fleet_net.c), so the clients of a server that died spread over the
+     * others. 0 = client_addr only. */
+    fleet_endpoint client_addrs[FLEET_CLIENT_ADDRS_MAX];
+    unsigned n_client_addrs;
     /* Independent servers that share nothing (sticky routing, no broker):
      * every event is also published to each of these, with the same
      * publisher record. Only publish_addr's acknowledgements make the run's

@@ -610,7 +610,7 @@ static void at_begin(fl_attacker *a)
         return;
     }
     const char *why = NULL;
-    int fd = fl_socket_connect(t->f, a->id, 0, &why);
+    int fd = fl_socket_connect(t->f, a->id, 0, 0, &why);
     if (fd < 0) {
         t->at[a->group].connect_failed++;
         at_next(a, 1000);

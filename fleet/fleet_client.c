@@ -847,7 +847,7 @@ static void start_connect(fl_client *c)
     c->conn_start_us = clock_mono_us();
     c->got_data = 0;
     const char *why = NULL;
-    int fd = fl_socket_connect(t->f, c->id, g->read_rate_bytes_per_s || g->read_rate_msgs_per_s, &why);
+    int fd = fl_socket_connect(t->f, c->id, c->attempt, g->read_rate_bytes_per_s || g->read_rate_msgs_per_s, &why);
     if (fd < 0) {
         FL_INC(&t->n.connects_failed);
         drop(c, why, 0);

@@ -198,6 +198,8 @@ struct fleet {
     uint32_t n_ch;
     struct sockaddr_in client_sa, pub_sa;
     struct sockaddr_in mirror_sa[FLEET_MIRRORS_MAX]; /* cfg.publish_mirrors, resolved */
+    struct sockaddr_in client_sas[FLEET_CLIENT_ADDRS_MAX]; /* cfg.client_addrs, resolved */
+    unsigned n_client_sas;
     SSL_CTX *tls;             /* NULL = plain TCP (fleet_tls.h) */
     struct in_addr *src;
     size_t n_src;
@@ -292,10 +294,11 @@ const char *fl_epoch_str(fl_thread *t, uint64_t h);
 
 /* fleet_net.c */
 /* Opens a non-blocking TCP socket for client id (bound to its source
- * address, if any) and starts connecting it to the client address; a small
- * receive buffer when small_rcvbuf. Returns the fd, or -1 with *why set to
+ * address, if any) and starts connecting it to the client address (with
+ * cfg.client_addrs: the one for id and its attempt); a small receive buffer
+ * when small_rcvbuf. Returns the fd, or -1 with *why set to
  * a static reason ("socket", "bind", "connect"). */
-int fl_socket_connect(fleet *f, uint32_t id, int small_rcvbuf, const char **why);
+int fl_socket_connect(fleet *f, uint32_t id, unsigned attempt, int small_rcvbuf, const char **why);
 
 /* Sends as much of data as the socket takes now (retrying EINTR). Returns
  * the bytes sent (fewer than len when it would block), or -1 when the

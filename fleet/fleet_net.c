@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int fl_socket_connect(fleet *f, uint32_t id, int small_rcvbuf, const char **why)
+int fl_socket_connect(fleet *f, uint32_t id, unsigned attempt, int small_rcvbuf, const char **why)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -48,7 +48,16 @@ int fl_socket_connect(fleet *f, uint32_t id, int small_rcvbuf, const char **why)
             return -1;
         }
     }
-    int r = connect(fd, (struct sockaddr *)&f->client_sa, sizeof f->client_sa);
+    /* Several servers and no proxy: client id's own server first (id mod
+     * n); a reconnect (attempt k) steps by 1 + (id / n) mod (n - 1), so the
+     * clients of a server that died spread over all the others instead of
+     * landing together on the next one. */
+    const struct sockaddr_in *to = &f->client_sa;
+    if (f->n_client_sas) {
+        uint64_t n = f->n_client_sas, step = n > 1 ? 1 + ((uint64_t)id / n) % (n - 1) : 0;
+        to = &f->client_sas[((uint64_t)id + (uint64_t)attempt * step) % n];
+    }
+    int r = connect(fd, (const struct sockaddr *)to, sizeof *to);
     if (r < 0 && errno != EINPROGRESS) {
         close(fd);
         *why = "connect";

@@ -698,6 +698,13 @@ static int fleet_setup(run *r, char *err, size_t errlen)
     } else {
         sfmt(cfg.client_addr.host, sizeof cfg.client_addr.host, "%s", r->up_host);
         cfg.client_addr.port = r->up_port;
+        /* nodes without the proxy (proxy: false; a run bigger than one
+         * proxy process holds): the clients spread over the nodes themselves */
+        for (unsigned i = 0; r->nnodes > 1 && i < r->nnodes && i < FLEET_CLIENT_ADDRS_MAX; i++) {
+            fleet_endpoint *e = &cfg.client_addrs[cfg.n_client_addrs++];
+            sfmt(e->host, sizeof e->host, "%s", r->up_host);
+            e->port = r->node_port[i];
+        }
     }
     sfmt(cfg.path_prefix, sizeof cfg.path_prefix, "%s", r->prefix);
     sfmt(cfg.publish_addr.host, sizeof cfg.publish_addr.host, "%s", r->up_host);

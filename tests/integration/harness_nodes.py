@@ -59,6 +59,29 @@ budgets:
   - duplicated == 0
 """
 
+# No proxy (proxy: false, for runs bigger than one proxy process holds): the
+# fleet spreads its clients over the nodes itself, and a dead node's clients
+# spread over all the others (fleet_net.c), not onto one.
+NOPROXY = """
+name: nodes-noproxy
+duration: 8s
+warmup: 1s
+drain: 6s
+server: {nodes: 3, redis: auto}
+proxy: false
+channels: {count: 4, pattern: "np.{i}"}
+publishers: {rate_per_s: 10, start: 1s}
+clients:
+  - {name: ws, count: 30, transport: ws, ramp_up: 500ms, reconnect: {initial: 100ms, max: 1s}}
+  - {name: sse, count: 15, transport: sse, ramp_up: 500ms, reconnect: {initial: 100ms, max: 1s}}
+faults:
+  - {name: kill1, at: 2s, for: 3s, server: kill-node, node: 1}
+budgets:
+  - lost == 0
+  - duplicated == 0
+  - resync_failed == 0
+"""
+
 
 def main():
     d = ht.tmpdir()
@@ -139,6 +162,21 @@ def main():
     assert len(rr) == 3 and len({e["port"] for e in rr}) == 1 and len({e["pid"] for e in rr}) == 3, rr
     assert r.report["nodes"]["balance"] == "leastconn", r.report["nodes"]
     assert all(c["clean"] for c in r.report["children"].values()), r.report["children"]
+    ht.assert_all_gone(r.child_pids())
+
+    path = os.path.join(d, "noproxy.yaml")
+    with open(path, "w") as f:
+        f.write(NOPROXY)
+    r = ht.run(path, "--quiet", timeout=120)
+    assert r.rc == 0, r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
+    assert r.report["proxy"] is False and "proxy" not in r.report["children"], r.report["children"]
+    t = r.report["totals"]
+    assert t["lost"] == 0 and t["resync_ok"] > 0 and t["delivered"] == t["expected"], t
+    peaks = [n["clients_peak"] for n in r.report["nodes"]["per_node"]]
+    assert all(p >= 10 for p in peaks), peaks  # 45 clients, 15 per node: spread without a proxy
+    fo, = r.report["nodes"]["failover"]
+    assert fo["clients_before"] >= 10 and fo["not_back"] == 0, fo
+    assert {l["node"] for l in fo["landed"]} == {0, 2}, fo  # over both others, not onto one
     ht.assert_all_gone(r.child_pids())
     print("ok")
 
