@@ -15,6 +15,9 @@
 
 #include "reports.h"
 #include "reports_testenv.h"
+#include "rplot_server.h"
+#include <jansson.h>
+#include <math.h>
 
 #define FIXTURES "tests/fixtures/reports/"
 
@@ -317,6 +320,74 @@ static void test_reports_render_summary(void **state)
     free(buf);
 }
 
+/* The server's samples as plot data: interval p95 from cumulative buckets,
+ * counters as per-second rates, one row per good sample, the broker-lag
+ * plot only when a sample carries the broker's histogram. */
+static void test_reports_render_server_samples(void **state)
+{
+    fx *f = *state;
+    json_t *le0 = json_pack("[[f,i],[f,i],[f,i]]", 0.01, 10, 0.1, 10, 1.0, 10);
+    json_t *le1 = json_pack("[[f,i],[f,i],[f,i]]", 0.01, 12, 0.1, 15, 1.0, 110);
+    /* 100 new observations: 2 <= 10 ms, 5 <= 100 ms, 100 <= 1 s: p95 is the 1 s bucket */
+    assert_true(fabs(rplot_server_interval_p95(le0, 10, le1, 110) - 1.0) < 1e-9);
+    /* 95 of 100 under 100 ms: the 100 ms bucket */
+    json_t *le2 = json_pack("[[f,i],[f,i],[f,i]]", 0.01, 10, 0.1, 105, 1.0, 110);
+    assert_true(fabs(rplot_server_interval_p95(le0, 10, le2, 110) - 0.1) < 1e-9);
+    assert_true(isnan(rplot_server_interval_p95(le0, 10, le0, 10))); /* nothing in the interval */
+    json_t *le3 = json_pack("[[f,i]]", 0.01, 10);
+    assert_true(isnan(rplot_server_interval_p95(le0, 10, le3, 110))); /* beyond the last bound */
+    json_t *rep = json_pack(
+        "{s:f, s:{s:[{s:f, s:{s:i, s:i, s:i}, s:i, s:O, s:{s:i, s:i}, s:i, s:i, s:i, s:i, s:i},"
+        "           {s:f, s:s},"
+        "           {s:f, s:{s:i, s:i, s:i}, s:i, s:O, s:{s:i, s:i}, s:i, s:i, s:i, s:i, s:i}]}}",
+        "duration_s", 3.0, "server", "samples",
+        "t_s", 1.0, "connections", "ws", 4, "sse", 2, "poll", 0, "latency_count", 10, "lat_le", le0,
+        "backpressure", "drop/event_dropped", 0, "disconnect/disconnect", 1, "gaps_sent", 0, "snapshots_sent", 0,
+        "sendq_max_messages", 3, "sendq_messages", 5, "sendq_bytes", 500,
+        "t_s", 1.5, "error", "timeout",
+        "t_s", 3.0, "connections", "ws", 5, "sse", 2, "poll", 1, "latency_count", 110, "lat_le", le2,
+        "backpressure", "drop/event_dropped", 40, "disconnect/disconnect", 3, "gaps_sent", 8, "snapshots_sent", 2,
+        "sendq_max_messages", 64, "sendq_messages", 70, "sendq_bytes", 9000);
+    assert_non_null(rep);
+    assert_true(rplot_server_has(rep, 0) && rplot_server_has(rep, 3));
+    assert_false(rplot_server_has(rep, 4)); /* no broker */
+    char gpath[400], err[256];
+    snprintf(gpath, sizeof gpath, "%s/t.gp", f->dir);
+    FILE *gp = fopen(gpath, "w");
+    assert_int_equal(rplot_server_write(rep, f->dir, gp, err, sizeof err), 4);
+    fclose(gp);
+    size_t len;
+    char *dat = rtest_slurp(f->dir, "server.dat", &len);
+    assert_non_null(dat);
+    /* t, ws sse poll all, p95 ms, drop coalesce snap-drop snap-queued shed, gaps snaps, qmax qall qbytes, broker */
+    assert_non_null(strstr(dat, "\n1.000 4 2 0 6 NaN NaN NaN NaN NaN NaN NaN NaN 3 5 500 NaN\n"));
+    assert_non_null(strstr(dat, "\n3.000 5 2 1 8 100 20 NaN NaN NaN 1 4 1 64 70 9000 NaN\n"));
+    assert_null(strstr(dat, "\n1.500")); /* the failed scrape is no row */
+    free(dat);
+    char *g = rtest_slurp(f->dir, "t.gp", &len);
+    assert_non_null(strstr(g, "set output \"server_backpressure.svg\""));
+    assert_non_null(strstr(g, "title \"drop: events dropped\""));
+    assert_non_null(strstr(g, "title \"disconnect: connections shed\""));
+    assert_non_null(strstr(g, "\"timeline.dat\" using 1:3"));
+    assert_null(strstr(g, "server_broker_lag"));
+    free(g);
+    /* a brokered node's samples add the broker-lag plot */
+    json_object_set_new(json_array_get(json_object_get(json_object_get(rep, "server"), "samples"), 2),
+                        "broker_lag_le", json_pack("[[f,i]]", 0.001, 3));
+    assert_true(rplot_server_has(rep, 4));
+    /* no samples: nothing drawn */
+    json_t *none = json_pack("{s:{s:[]}}", "server", "samples");
+    gp = fopen(gpath, "w");
+    assert_int_equal(rplot_server_write(none, f->dir, gp, err, sizeof err), 0);
+    fclose(gp);
+    json_decref(none);
+    json_decref(rep);
+    json_decref(le0);
+    json_decref(le1);
+    json_decref(le2);
+    json_decref(le3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +400,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reports_render_junit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports_render_junit_from_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports_render_summary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reports_render_server_samples, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
