@@ -19,6 +19,8 @@
 #             at the newest message)
 #   socketio  tests/fixtures/socketio/server.js (npm socket.io 4.8.1 from
 #             tests/package-lock.json), connection state recovery 10 s
+#   soketi    soketi 1.6.1 (npm @soketi/soketi from tests/soketi/package-lock.json),
+#             a Pusher Channels protocol 7 server; its defaults, one app
 # A new server is one start_NAME function below that starts it, waits until
 # it listens, and sets URL and ARGS (the suite's --protocol and --set
 # options); see /work/notes and docs/targets.md "Scorecard".
@@ -120,6 +122,43 @@ start_socketio() {
   ARGS=(--protocol socketio --set 'target.sub_message=42["sub","{ch}"]' --set 'target.pub_path=/pub/{ch}')
 }
 
+start_soketi() {
+  # soketi 1.6.1 (npm @soketi/soketi from tests/soketi/package-lock.json), a
+  # Pusher Channels protocol 7 server: its WebSocket/API server, metrics
+  # server and cluster discovery (UDP) all on 127.0.0.1 (as
+  # tests/lib/soketitest.py does); a fresh app secret per start, handed to
+  # rtchaos through the environment (never on a command line or in a file
+  # of the run folder)
+  /usr/bin/python3 -c "import sys; sys.path.insert(0, 'tests/lib'); import npmdeps; npmdeps.ensure('@soketi/soketi', where=npmdeps.SOKETI_DIR)"
+  local port mport uport
+  read -r port mport uport < <(/usr/bin/python3 -c 'import socket
+ps = []
+for kind in (socket.SOCK_STREAM, socket.SOCK_STREAM, socket.SOCK_DGRAM):
+    s = socket.socket(socket.AF_INET, kind); s.bind(("127.0.0.1", 0)); ps.append(s)
+print(*[s.getsockname()[1] for s in ps])')
+  export PUSHER_APP_ID=rtchaos-app PUSHER_KEY=rtchaos-key
+  PUSHER_SECRET=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  export PUSHER_SECRET
+  cat >"$1/soketi.json" <<EOF
+{"host": "127.0.0.1", "port": $port, "metrics.host": "127.0.0.1", "metrics.port": $mport,
+ "cluster.address": "127.0.0.1", "cluster.hostname": "127.0.0.1", "cluster.port": $uport,
+ "cluster.unicast": "127.0.0.1", "cluster.broadcast": "127.0.0.1", "shutdownGracePeriod": 200,
+ "appManager.array.apps": [{"id": "$PUSHER_APP_ID", "key": "$PUSHER_KEY", "secret": "$PUSHER_SECRET",
+   "maxConnections": -1, "enableClientMessages": false, "enabled": true, "maxBackendEventsPerSecond": -1,
+   "maxClientEventsPerSecond": -1, "maxReadRequestsPerSecond": -1, "webhooks": []}]}
+EOF
+  # in its own folder (no .env of ours), without SOKETI_* of the caller (they override the file)
+  (cd "$1" && exec env $(env | sed -n 's/^\(SOKETI_[^=]*\)=.*/-u \1/p') node \
+     "$ROOT/tests/soketi/node_modules/@soketi/soketi/bin/server.js" start --config="$1/soketi.json" \
+     </dev/null >"$1/server.log" 2>&1) &
+  pid=$!
+  wait_port "$port" || { echo "scorecard: soketi did not listen; $1/server.log:" >&2; tail -5 "$1/server.log" >&2; return 1; }
+  sleep 0.5          # its HTTP API comes up with the WebSocket server; a moment for both
+  rm -f "$1/soketi.json" # it holds the secret
+  URL="http://127.0.0.1:$port"
+  ARGS=(--protocol pusher)
+}
+
 rc=0
 for r in $(seq "$ROUNDS"); do
   dirs=()
@@ -127,7 +166,7 @@ for r in $(seq "$ROUNDS"); do
     d=$OUT/r$r-$s
     rm -rf "$d" "$d.logs"
     mkdir -p "$d.logs"
-    declare -F "start_$s" >/dev/null || { echo "scorecard: no start_$s in $0 (known: rtchaos nchan socketio)" >&2; exit 2; }
+    declare -F "start_$s" >/dev/null || { echo "scorecard: no start_$s in $0 (known: rtchaos nchan socketio soketi)" >&2; exit 2; }
     if ! "start_$s" "$d.logs"; then
       echo "scorecard: $s did not start" >&2
       stop_server

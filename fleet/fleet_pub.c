@@ -375,7 +375,7 @@ static void pub_reason(fl_pub *p, const char *why)
             why = "other publish refusals", i = p->n_reasons - 1;
         else
             p->n_reasons++;
-        snprintf(p->reasons[i].why, sizeof p->reasons[i].why, "%s", why);
+        snprintf(p->reasons[i].why, sizeof p->reasons[i].why, "%.*s", (int)sizeof p->reasons[i].why - 1, why);
     }
     p->reasons[i].n++;
 }

@@ -108,7 +108,7 @@ static int pu_ws_message(const char *data, size_t len, proto_frame *out)
         if (strcmp(name, "pusher:error") == 0)
             snprintf(out->error, sizeof out->error, "%s", r);
         else
-            snprintf(out->error, sizeof out->error, "pusher: subscription refused (%s)", r);
+            snprintf(out->error, sizeof out->error, "pusher: subscription refused (%.100s)", r);
     } else if (strncmp(name, "pusher:", 7) == 0 || strncmp(name, "pusher_internal:", 16) == 0) {
         /* pong, subscription_succeeded, member events: nothing to judge */
     } else if (json_is_string(d) && json_is_string(json_object_get(m, "channel"))) {
