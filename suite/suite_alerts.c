@@ -134,7 +134,9 @@ char *suite_alerts_scale_expr(const char *expr, double scale)
             p = end + 1;
             continue;
         }
-        if (!strncmp(p, "offset", 6) && (p == expr || !isalnum((unsigned char)p[-1]) ) &&
+        /* the keyword, not the end of a name such as queue_offset */
+        if (!strncmp(p, "offset", 6) &&
+            (p == expr || !(isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == ':')) &&
             isspace((unsigned char)p[6])) {
             memcpy(out + o, p, 6);
             o += 6;

@@ -436,6 +436,10 @@ static void test_suite_alert_durations_scaled(void **state)
     assert_non_null(e);
     assert_string_equal(e, "max_over_time(timestamp(up)[30s:3s]) + min_over_time(z[6s:])");
     free(e);
+    e = suite_alerts_scale_expr("queue_offset > 5 and on() up offset 1h", 20);
+    assert_non_null(e);
+    assert_string_equal(e, "queue_offset > 5 and on() up offset 180s");
+    free(e);
     assert_null(suite_alerts_scale_expr("rate(x[5q])", 20));
     assert_null(suite_alerts_scale_expr("rate(x[5m)", 20));
 }
