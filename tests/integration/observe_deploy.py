@@ -185,7 +185,18 @@ def check_rules(types, samples):
         assert os.path.exists(rb), f"{name}: runbook {rb} does not exist"
         with open(rb) as f:
             assert name in f.read(), f"{name}: {r['annotations']['runbook_url']} does not name the alert"
-    print(f"ok rules: {len(alerts)} alerts, each fires and stays quiet in promtool unit tests, runbooks link back")
+    # and the other way: every runbook is where some alert sends people, and
+    # says which at the top
+    rb_dir = os.path.join(ROOT, "docs", "runbooks")
+    sent_to = {os.path.normpath(r["annotations"]["runbook_url"]) for r in alerts}
+    for name in sorted(os.listdir(rb_dir)):
+        rel = os.path.join("docs", "runbooks", name)
+        assert rel in sent_to, f"{rel}: no alert in rules.yml sends people to it (runbook_url)"
+        with open(os.path.join(rb_dir, name)) as f:
+            head = f.read(3000)
+        assert "Alerts that send you here:" in head, f"{rel}: no 'Alerts that send you here:' line at the top"
+    print(f"ok rules: {len(alerts)} alerts, each fires and stays quiet in promtool unit tests, runbooks link back, "
+          f"every runbook has an alert")
 
 
 def main():
