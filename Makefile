@@ -85,6 +85,7 @@ $(eval $(call unit_test,test_hist,,))
 $(eval $(call unit_test,test_envelope,,))
 $(eval $(call unit_test,test_prng,,))
 $(eval $(call unit_test,test_clock,,))
+$(eval $(call unit_test,test_crun,,))
 $(eval $(call unit_test,test_log,,))
 $(eval $(call unit_test,test_mergepatch,,))
 

@@ -7,13 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "crun.h"
 
 int child_start(child *c, const char *name, char *const argv[], const char *out_path,
                 const char *err_path, char *err, size_t errlen)
@@ -37,66 +37,21 @@ int child_start(child *c, const char *name, char *const argv[], const char *out_
      * restart): readiness is looked for after them. */
     struct stat st;
     c->out_off = fstat(outfd, &st) == 0 ? st.st_size : 0;
-    /* The exec error travels back through a close-on-exec pipe: EOF means
-     * the exec happened. */
-    int pfd[2];
-    if (pipe2(pfd, O_CLOEXEC) < 0) {
-        snprintf(err, errlen, "%s: pipe: %s", name, strerror(errno));
-        close(outfd);
-        close(errfd);
-        return -1;
-    }
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(err, errlen, "%s: fork: %s", name, strerror(errno));
-        close(outfd);
-        close(errfd);
-        close(pfd[0]);
-        close(pfd[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        setpgid(0, 0);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) /* the harness died between fork and prctl */
-            _exit(127);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        signal(SIGPIPE, SIG_DFL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0)
-            dup2(devnull, 0);
-        dup2(outfd, 1);
-        dup2(errfd, 2);
-        execv(argv[0], argv);
-        int e = errno;
-        ssize_t w = write(pfd[1], &e, sizeof e);
-        (void)w;
-        _exit(127);
-    }
-    /* Both sides set the group, so it exists before anyone signals it. */
-    setpgid(pid, pid);
+    /* Its own group (child_signal and child_stop signal the group) and
+     * killed with the thread that started it. */
+    crun_spec sp = {.own_group = 1, .die_with_parent = 1, .out_fd = outfd, .err_fd = errfd};
+    pid_t pid;
+    char e[512];
+    int rc = crun_spawn(argv, &sp, &pid, e, sizeof e);
     close(outfd);
     close(errfd);
-    close(pfd[1]);
-    int e = 0;
-    ssize_t r;
-    do
-        r = read(pfd[0], &e, sizeof e);
-    while (r < 0 && errno == EINTR);
-    close(pfd[0]);
-    c->pid = pid;
-    if (r == (ssize_t)sizeof e) {
-        waitpid(pid, &c->status, 0);
-        c->pid = 0;
+    if (rc < 0) {
         c->exited = 1;
-        snprintf(err, errlen, "%s: cannot run %s: %s", name, argv[0], strerror(e));
+        c->status = 127 << 8; /* as the shell says "not run" */
+        snprintf(err, errlen, "%s: %s", name, e);
         return -1;
     }
+    c->pid = pid;
     return 0;
 }
 

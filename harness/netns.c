@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <arpa/inet.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "crun.h"
 
 #define EXEC_DEADLINE_MS 10000
 #define NETNS_DIR "/run/netns"
@@ -51,29 +51,6 @@ int netns_privileged(char *err, size_t errlen)
 
 /* ---- running ip / nft / tc ---------------------------------------------------- */
 
-typedef struct buf {
-    char *p;
-    size_t n, cap;
-} buf;
-
-static int buf_add(buf *b, const char *d, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np)
-            return -1;
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, d, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-    return 0;
-}
-
 /* The command line as one string, for messages. */
 static void argv_str(char *const argv[], char *s, size_t cap)
 {
@@ -93,135 +70,35 @@ int netns_exec(const char *ns, char *const argv[], const char *input, char **out
         *out = NULL;
     char cmd[256];
     argv_str(argv, cmd, sizeof cmd);
-    int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
-    if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0) {
-        snprintf(err, errlen, "%s: pipe: %s", cmd, strerror(errno));
-        for (int i = 0; i < 2; i++) {
-            if (pin[i] >= 0) close(pin[i]);
-            if (pout[i] >= 0) close(pout[i]);
-            if (perr[i] >= 0) close(perr[i]);
-        }
-        return -1;
-    }
     char nspath[256] = "";
     if (ns)
         snprintf(nspath, sizeof nspath, NETNS_DIR "/%s", ns);
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(err, errlen, "%s: fork: %s", cmd, strerror(errno));
-        for (int i = 0; i < 2; i++) {
-            close(pin[i]);
-            close(pout[i]);
-            close(perr[i]);
-        }
+    crun_spec sp = {.search_path = 1, .netns = ns ? nspath : NULL};
+    crun_result res;
+    char e[512];
+    if (crun_run(argv, &sp, input, EXEC_DEADLINE_MS, &res, e, sizeof e) < 0) {
+        snprintf(err, errlen, "%s: %s%s", cmd, e,
+                 strstr(e, "cannot run") ? " (is the package installed? scripts/deps.sh)" : "");
         return -1;
     }
-    if (pid == 0) {
-        /* Child of a threaded process: only async-signal-safe calls until exec. */
-        dup2(pin[0], 0);
-        dup2(pout[1], 1);
-        dup2(perr[1], 2);
-        if (ns) {
-            int fd = open(nspath, O_RDONLY | O_CLOEXEC);
-            if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
-                static const char m[] = "cannot enter the network namespace\n";
-                ssize_t w = write(2, m, sizeof m - 1);
-                (void)w;
-                _exit(126);
-            }
-        }
-        execvp(argv[0], argv);
-        static const char m[] = "cannot execute (is the package installed? scripts/deps.sh)\n";
-        ssize_t w = write(2, m, sizeof m - 1);
-        (void)w;
-        _exit(127);
-    }
-    close(pin[0]);
-    close(pout[1]);
-    close(perr[1]);
-    size_t in_len = input ? strlen(input) : 0, in_off = 0;
-    if (!in_len) {
-        close(pin[1]);
-        pin[1] = -1;
-    } else
-        fcntl(pin[1], F_SETFL, O_NONBLOCK);
-    buf ob = {0}, eb = {0};
-    uint64_t deadline = clock_mono_us() + EXEC_DEADLINE_MS * 1000ULL;
-    int timed_out = 0;
-    while (pout[0] >= 0 || perr[0] >= 0) {
-        struct pollfd p[3];
-        int np = 0, iout = -1, ierr = -1, iin = -1;
-        if (pout[0] >= 0) { iout = np; p[np++] = (struct pollfd){.fd = pout[0], .events = POLLIN}; }
-        if (perr[0] >= 0) { ierr = np; p[np++] = (struct pollfd){.fd = perr[0], .events = POLLIN}; }
-        if (pin[1] >= 0) { iin = np; p[np++] = (struct pollfd){.fd = pin[1], .events = POLLOUT}; }
-        uint64_t now = clock_mono_us();
-        if (now >= deadline) {
-            timed_out = 1;
-            break;
-        }
-        int pr = poll(p, (nfds_t)np, (int)((deadline - now) / 1000) + 1);
-        if (pr < 0 && errno == EINTR)
-            continue;
-        if (pr < 0)
-            break;
-        char tmp[8192];
-        if (iin >= 0 && p[iin].revents) {
-            ssize_t w = write(pin[1], input + in_off, in_len - in_off);
-            if (w > 0)
-                in_off += (size_t)w;
-            if (w < 0 && errno != EAGAIN && errno != EINTR)
-                in_off = in_len; /* the child closed its stdin: stop feeding it */
-            if (in_off >= in_len) {
-                close(pin[1]);
-                pin[1] = -1;
-            }
-        }
-        int *fds[2] = {&pout[0], &perr[0]};
-        int idx[2] = {iout, ierr};
-        buf *bufs[2] = {&ob, &eb};
-        for (int k = 0; k < 2; k++) {
-            if (idx[k] < 0 || !p[idx[k]].revents)
-                continue;
-            ssize_t r = read(*fds[k], tmp, sizeof tmp);
-            if (r > 0) {
-                if (buf_add(bufs[k], tmp, (size_t)r) < 0) {
-                    close(*fds[k]);
-                    *fds[k] = -1;
-                }
-            } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
-                close(*fds[k]);
-                *fds[k] = -1;
-            }
-        }
-    }
-    if (pin[1] >= 0)
-        close(pin[1]);
-    if (pout[0] >= 0)
-        close(pout[0]);
-    if (perr[0] >= 0)
-        close(perr[0]);
-    if (timed_out)
-        kill(pid, SIGKILL);
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    int ok = !timed_out && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    int st = res.status;
+    int ok = !res.timed_out && WIFEXITED(st) && WEXITSTATUS(st) == 0;
     if (!ok) {
         /* stderr's first line says why; keep it short */
-        char *e = eb.p ? eb.p : (char *)"";
-        size_t el = strcspn(e, "\n");
-        if (timed_out)
+        const char *m = res.errout ? res.errout : "";
+        size_t el = strcspn(m, "\n");
+        if (res.timed_out)
             snprintf(err, errlen, "%s: no answer within %d s", cmd, EXEC_DEADLINE_MS / 1000);
         else if (WIFEXITED(st))
-            snprintf(err, errlen, "%s: exit %d: %.*s", cmd, WEXITSTATUS(st), (int)(el < 400 ? el : 400), e);
+            snprintf(err, errlen, "%s: exit %d: %.*s", cmd, WEXITSTATUS(st), (int)(el < 400 ? el : 400), m);
         else
             snprintf(err, errlen, "%s: killed by signal %d", cmd, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
     }
-    free(eb.p);
-    if (out)
-        *out = ob.p ? ob.p : strdup("");
-    else
-        free(ob.p);
+    if (out) {
+        *out = res.out;
+        res.out = NULL;
+    }
+    crun_result_free(&res);
     return ok ? 0 : -1;
 }
 

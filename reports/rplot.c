@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +15,11 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "crun.h"
 #include "hist.h"
 #include "rdoc.h"
 #include "reports.h"
 #include "rplot_server.h"
-
-extern char **environ;
 
 const rplot_info rplot_report_plots[RPLOT_REPORT_N] = {
     {"latency", "Live latency p50 / p95 / p99 over time (fault windows shaded)"},
@@ -560,40 +558,29 @@ int rplot_run_gnuplot(const char *dir, const char *script, char *err, size_t err
     const char *prog = getenv("RTCHAOS_GNUPLOT");
     if (!prog || !*prog)
         prog = "gnuplot";
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addchdir_np(&fa, dir);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "gnuplot.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    char *argv[] = {(char *)prog, (char *)script, NULL};
-    pid_t pid;
-    int rc = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot start %s: %s (install gnuplot-nox)", prog, strerror(rc));
+    char log_path[4096];
+    snprintf(log_path, sizeof log_path, "%s/gnuplot.log", dir);
+    int logfd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (logfd < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", log_path, strerror(errno));
         return -1;
     }
-    uint64_t deadline = clock_mono_us() + (uint64_t)REPORTS_GNUPLOT_DEADLINE_MS * 1000;
-    int status = 0;
-    for (;;) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid)
-            break;
-        if (w < 0 && errno != EINTR) {
-            snprintf(err, errlen, "waiting for gnuplot: %s", strerror(errno));
-            return -1;
-        }
-        if (clock_mono_us() > deadline) {
-            kill(pid, SIGKILL);
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-            snprintf(err, errlen, "gnuplot %s/%s did not finish within %d ms", dir, script,
-                     REPORTS_GNUPLOT_DEADLINE_MS);
-            return -1;
-        }
-        clock_sleep_ms(10);
+    char *argv[] = {(char *)prog, (char *)script, NULL};
+    crun_spec sp = {.search_path = 1, .dir = dir, .out_fd = logfd, .err_fd = logfd};
+    crun_result res;
+    char e[512];
+    int rc = crun_run(argv, &sp, NULL, REPORTS_GNUPLOT_DEADLINE_MS, &res, e, sizeof e);
+    close(logfd);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s (install gnuplot-nox)", e);
+        return -1;
     }
+    crun_result_free(&res); /* nothing captured: the log has it */
+    if (res.timed_out) {
+        snprintf(err, errlen, "gnuplot %s/%s did not finish within %d ms", dir, script, REPORTS_GNUPLOT_DEADLINE_MS);
+        return -1;
+    }
+    int status = res.status;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         char why[512];
         log_excerpt(dir, why, sizeof why);
