@@ -514,6 +514,65 @@ static void test_scenario_target_protocol(void **state)
            "t.yaml:6:42: clients[0]: protocol nchan subscribes 1 channel per connection, not 2");
 }
 
+/* pusher: credentials from target or the environment (checked now, each
+ * error at its key), fixed locations, WebSocket only, channel names */
+static void test_scenario_target_pusher(void **state)
+{
+    (void)state;
+    scenario s;
+    scn_diag d;
+    unsetenv("PUSHER_APP_ID");
+    unsetenv("PUSHER_KEY");
+    unsetenv("PUSHER_SECRET");
+    unsetenv("RT_TEST_PUSHER_SECRET");
+    EXPECT("duration: 5s\ntarget: {protocol: pusher}\nclients:\n  - count: 1\n",
+           "t.yaml:2:20: protocol pusher needs target.app_id or the environment variable PUSHER_APP_ID",
+           "t.yaml:2:20: protocol pusher needs target.key or the environment variable PUSHER_KEY",
+           "t.yaml:2:20: protocol pusher needs target.secret or the environment variable PUSHER_SECRET");
+    EXPECT("duration: 5s\ntarget: {protocol: pusher, app_id: a, key: k, secret: \"${RT_TEST_PUSHER_SECRET}\"}\n"
+           "clients:\n  - count: 1\n",
+           "t.yaml:2:55: target.secret: environment variable RT_TEST_PUSHER_SECRET is not set");
+    setenv("RT_TEST_PUSHER_SECRET", "s3cret", 1);
+    const char *ok = "duration: 5s\ntarget: {protocol: pusher, app_id: a, key: k, secret: \"${RT_TEST_PUSHER_SECRET}\"}\n"
+                     "channels: {count: 2, pattern: \"p.{i}\"}\nclients:\n  - {count: 1, channels_per_client: 2}\n";
+    assert_int_equal(load(ok, NULL, 0, 1, &s, &d), 0);
+    assert_string_equal(s.target.secret, "${RT_TEST_PUSHER_SECRET}"); /* kept as written */
+    char id[64], key[128], sec[128], err[256];
+    assert_int_equal(scenario_pusher_credentials(&s, id, sizeof id, key, sizeof key, sec, sizeof sec, err, sizeof err),
+                     0);
+    assert_string_equal(id, "a");
+    assert_string_equal(key, "k");
+    assert_string_equal(sec, "s3cret");
+    scenario_free(&s);
+    scn_diag_free(&d);
+    setenv("PUSHER_APP_ID", "env-app", 1);
+    setenv("PUSHER_KEY", "env-key", 1);
+    setenv("PUSHER_SECRET", "env-secret", 1);
+    const char *const sets[] = {"target.protocol=pusher"};
+    assert_int_equal(load(MIN, sets, 1, 1, &s, &d), 0);
+    assert_int_equal(scenario_pusher_credentials(&s, id, sizeof id, key, sizeof key, sec, sizeof sec, err, sizeof err),
+                     0);
+    assert_string_equal(id, "env-app");
+    assert_string_equal(sec, "env-secret");
+    scenario_free(&s);
+    scn_diag_free(&d);
+    EXPECT("duration: 5s\ntarget: {protocol: pusher, sub_path: \"/x\", app_id: \"a b\"}\nchannels: {pattern: \"a:{i}\"}\n"
+           "clients:\n  - {transport: sse}\n  - {transport: poll}\n",
+           "t.yaml:2:20: channels.pattern 'a:{i}': Pusher channel names may not contain ':' (letters, digits and "
+           "_-=@,.; only)",
+           "t.yaml:2:38: target.sub_path: protocol pusher has fixed locations (/app/{key}?protocol=7)",
+           "t.yaml:2:52: target.app_id: expected 1 to 63 letters, digits, '-', '_' or '.', or ${NAME} to read it from "
+           "the environment",
+           "t.yaml:5:17: clients[0]: protocol pusher has no sse transport",
+           "t.yaml:6:17: clients[1]: protocol pusher has no poll transport");
+    EXPECT("duration: 5s\ntarget: {protocol: nchan, secret: x}\nclients:\n  - count: 1\n",
+           "t.yaml:2:35: target.secret: only for protocol pusher, not nchan");
+    unsetenv("PUSHER_APP_ID");
+    unsetenv("PUSHER_KEY");
+    unsetenv("PUSHER_SECRET");
+    unsetenv("RT_TEST_PUSHER_SECRET");
+}
+
 /* batch (WS subscribers) and delta (WS/SSE subscribers, with the fields payload) */
 static void test_scenario_batch_delta(void **state)
 {
@@ -752,6 +811,7 @@ int main(void)
         cmocka_unit_test(test_scenario_proxy_off_with_toxic),
         cmocka_unit_test(test_scenario_shipped_files_validate),
         cmocka_unit_test(test_scenario_target_protocol),
+        cmocka_unit_test(test_scenario_target_pusher),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
