@@ -261,24 +261,35 @@ int ydoc_str(ydoc *y, int id, char **out)
     return *out ? 0 : -1;
 }
 
+/* The text of the scalar at id, or NULL after saying that what was expected. */
+static const char *want_text(ydoc *y, int id, const char *what)
+{
+    return ydoc_want_scalar(y, id, what) < 0 ? NULL : ydoc_scalar(ydoc_node(y, id));
+}
+
+/* Reports number text s at id that did not parse (bad) or lies outside its
+ * range (!in_range); 0 when it is neither. */
+static int number_check(ydoc *y, int id, const char *s, int bad, int in_range, const char *what)
+{
+    if (bad)
+        ydoc_err_at(y, id, "expected %s, got '%s'", what, s);
+    else if (!in_range)
+        ydoc_err_at(y, id, "%s is out of range: expected %s", s, what);
+    return bad || !in_range ? -1 : 0;
+}
+
 int ydoc_u64(ydoc *y, int id, uint64_t lo, uint64_t hi, uint64_t *out)
 {
     char what[96];
     snprintf(what, sizeof what, "an integer from %llu to %llu", (unsigned long long)lo, (unsigned long long)hi);
-    if (ydoc_want_scalar(y, id, what) < 0)
+    const char *s = want_text(y, id, what);
+    if (!s)
         return -1;
-    const char *s = ydoc_scalar(ydoc_node(y, id));
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (!isdigit((unsigned char)s[0]) || *end || errno) {
-        ydoc_err_at(y, id, "expected %s, got '%s'", what, s);
+    if (number_check(y, id, s, !isdigit((unsigned char)s[0]) || *end || errno, v >= lo && v <= hi, what) < 0)
         return -1;
-    }
-    if (v < lo || v > hi) {
-        ydoc_err_at(y, id, "%s is out of range: expected %s", s, what);
-        return -1;
-    }
     *out = v;
     return 0;
 }
@@ -296,20 +307,14 @@ int ydoc_double(ydoc *y, int id, double lo, double hi, double *out)
 {
     char what[96];
     snprintf(what, sizeof what, "a number from %.15g to %.15g", lo, hi);
-    if (ydoc_want_scalar(y, id, what) < 0)
+    const char *s = want_text(y, id, what);
+    if (!s)
         return -1;
-    const char *s = ydoc_scalar(ydoc_node(y, id));
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || *end || errno || !isfinite(v)) {
-        ydoc_err_at(y, id, "expected %s, got '%s'", what, s);
+    if (number_check(y, id, s, end == s || *end || errno || !isfinite(v), v >= lo && v <= hi, what) < 0)
         return -1;
-    }
-    if (v < lo || v > hi) {
-        ydoc_err_at(y, id, "%s is out of range: expected %s", s, what);
-        return -1;
-    }
     *out = v;
     return 0;
 }
