@@ -80,8 +80,10 @@ static int check_protocol(fleet *f, char *err, size_t errlen)
                  "publishing (not %s over %s)", p->name, f->cfg.pub.transport == FLEET_PUB_HTTP ? "http" : "ws");
         return -1;
     }
+    /* a WebSocket publish (ws-json pub_message) needs no publish location */
+    int ws_pub = f->cfg.pub.transport == FLEET_PUB_WS && f->cfg.proto_opts.pub_message[0];
     if (!p->server_seq && ((!p->def_sub_path[0] && !f->cfg.proto_opts.sub_path[0]) ||
-                           (!p->def_pub_path[0] && !f->cfg.proto_opts.pub_path[0]))) {
+                           (!p->def_pub_path[0] && !f->cfg.proto_opts.pub_path[0] && !ws_pub))) {
         snprintf(err, errlen, "protocol %s: sub_path and pub_path are required (no default locations)", p->name);
         return -1;
     }
@@ -134,7 +136,9 @@ static int check_protocol(fleet *f, char *err, size_t errlen)
                 snprintf(err, errlen, "groups[%zu]: protocol %s has no %s transport", g, p->name, tr_name(trs[k]));
                 return -1;
             }
-        if (p->max_channels_per_conn && gc->channels_per_client > p->max_channels_per_conn) {
+        /* a templated SSE stream carries several channels with a joiner */
+        int joined = p == &proto_sse && f->cfg.proto_opts.ch_join[0];
+        if (p->max_channels_per_conn && !joined && gc->channels_per_client > p->max_channels_per_conn) {
             snprintf(err, errlen, "groups[%zu]: protocol %s subscribes %u channel(s) per connection, not %u", g,
                      p->name, p->max_channels_per_conn, gc->channels_per_client);
             return -1;
@@ -142,6 +146,10 @@ static int check_protocol(fleet *f, char *err, size_t errlen)
     }
     f->resume_none = !p->server_seq && (p->resume == PROTO_RESUME_NONE ||
                                         (p == &proto_ws_json && !f->cfg.proto_opts.resume_message[0]));
+    if (f->cfg.pub.transport == FLEET_PUB_WS && !p->server_seq && !f->cfg.proto_opts.pub_message[0]) {
+        snprintf(err, errlen, "publisher: protocol %s publishes over WebSocket only with a pub_message template", p->name);
+        return -1;
+    }
     if (f->cfg.pub.transport == FLEET_PUB_WS && !p->pub_ws) {
         snprintf(err, errlen, "publisher: protocol %s does not publish over WebSocket (use http)", p->name);
         return -1;

@@ -457,6 +457,8 @@ static void on_open(fl_client *c)
     if (c->reconnect_t0_us)
         hist_record(t->chk.reconnect, now - c->reconnect_t0_us);
     c->reconnect_t0_us = 0;
+    c->ping_n = 0;
+    c->ping_due_us = TR(c) == FLEET_WS && po->ping_message[0] ? now + (uint64_t)po->ping_interval_ms * 1000u : 0;
     if (TR(c) != FLEET_WS)
         arm_open(c); /* from now on the idle timeout applies, not the connect deadline */
 }
@@ -595,6 +597,18 @@ static int on_ws_msg(void *ud, int opcode, const char *data, size_t len)
                 count_error(c, "bad batch message");
         } else if (F(c)->proto->server_seq) {
             handle_envelope(c, data, len);
+        } else if (F(c)->cfg.proto_opts.ping_match[0] &&
+                   proto_ping_matches(F(c)->cfg.proto_opts.ping_match, data, len)) {
+            /* the service's own ping (ws-json): answered with the pong
+             * template, or it hangs up on a healthy client */
+            char pong[1024];
+            int k = proto_render_pong(F(c)->cfg.proto_opts.pong_message, data, len, pong, sizeof pong);
+            if (k < 0) {
+                count_error(c, "pong: the answer to the server's ping does not fit");
+                return -1;
+            }
+            if (ws_send_text(c, pong, (size_t)k) < 0)
+                return -1;
         } else {
             proto_frame fr;
             memset(&fr, 0, sizeof fr);
@@ -1386,6 +1400,19 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             c->throttled = 0;
             arm_open(c);
         }
+    }
+    /* templated client pings (ws-json ping_message): a service that
+     * hangs up on a client it has not heard from sees one every interval */
+    const proto_opts *po = &t->f->cfg.proto_opts;
+    for (size_t i = 0; po->ping_message[0] && i < t->n_clients; i++) {
+        fl_client *c = t->clients[i];
+        if (c->state != FL_C_OPEN || !c->ping_due_us || now < c->ping_due_us)
+            continue;
+        char msg[512];
+        int k = proto_render_ping(po->ping_message, ++c->ping_n, msg, sizeof msg);
+        c->ping_due_us = now + (uint64_t)po->ping_interval_ms * 1000u;
+        if (k < 0 || ws_send_text(c, msg, (size_t)k) < 0)
+            drop(c, "ping: cannot send", 0);
     }
     if (__atomic_load_n(&t->f->heads_final, __ATOMIC_ACQUIRE)) {
         const uint64_t *fh = t->f->final_head;

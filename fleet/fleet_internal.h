@@ -98,6 +98,8 @@ typedef struct fl_client {
     uint8_t open_tr;          /* the transport the open connection counts under (fl_group_stats.connected) */
     uint64_t open_mono_us;    /* when the connection opened (fl_counters.open_us) */
     uint32_t read_budget;     /* slow consumer: bytes / messages left this tick */
+    uint32_t ping_n;          /* templated client pings (ws-json ping_message) sent on this connection */
+    uint64_t ping_due_us;     /* mono: the next one is due (0 = none) */
     fl_stream st[];
 } fl_client;
 

@@ -534,9 +534,50 @@ static void arm_ack_timer(pub_conn *c)
     event_add(&c->timer, &tv);
 }
 
+/* A foreign protocol's WebSocket publish (ws-json pub_message): its
+ * services answer a publish message with nothing the publisher can tie to
+ * it, so an event counts as published once the whole message is in the
+ * kernel's socket (flushed); one that never reaches the server is then a
+ * `lost` event, as it should be. */
+static void ws_ack_written(pub_conn *c)
+{
+    fl_pub *p = c->p;
+    if (p->f->proto->server_seq || c->n_infl == 0 || c->out_off < c->out_len)
+        return;
+    while (c->n_infl) {
+        const pub_ev *e = &c->q[c->q_head];
+        record_ack(p, e->ch, e->n, e->ts_us);
+        c->q_head = (c->q_head + 1) % c->q_cap;
+        c->q_len--;
+        c->n_infl--;
+    }
+    c->tries = 0;
+    c->backoff_ms = 0;
+    c->state = PC_IDLE;
+    event_del(&c->timer);
+}
+
+/* The message of one foreign-protocol WebSocket publish: the record in
+ * the pub_message template. Returns the length or -1. */
+static int ws_foreign_msg(fl_pub *p, const pub_ev *e, char *msg, size_t cap)
+{
+    fleet *f = p->f;
+    char rec[1024 + ENV_CH_MAX * 6 + RECORD_RUN_MAX * 6];
+    char *rb = p->payload_len + sizeof rec / 2 > sizeof rec ? malloc(p->payload_len + sizeof rec) : rec;
+    size_t rcap = rb == rec ? sizeof rec : p->payload_len + sizeof rec;
+    size_t dl;
+    const char *data = pub_data(p, e, &dl);
+    int k = rb ? record_format(rb, rcap, f->run_id, f->ch_names[e->ch], e->n, e->ts_us, data, dl) : -1;
+    int w = k < 0 ? -1
+                  : proto_render_body(f->cfg.proto_opts.pub_message, rb, (size_t)k, f->ch_names[e->ch], msg, cap);
+    if (rb != rec)
+        free(rb);
+    return w;
+}
+
 /* WebSocket publishing: keeps up to batch_size "pub" messages in flight;
  * the server answers each in order ({"type":"published","ch","seq"}). */
-static void ws_kick(pub_conn *c)
+static void ws_kick_once(pub_conn *c)
 {
     fl_pub *p = c->p;
     fleet *f = p->f;
@@ -549,6 +590,8 @@ static void ws_kick(pub_conn *c)
         char chj[ENV_CH_MAX * 2 + 8];
         envelope_json_str(chj, sizeof chj, f->ch_names[e->ch], strlen(f->ch_names[e->ch]));
         size_t cap = p->payload_len + 256;
+        if (!f->proto->server_seq) /* the record (escaped channel, run id) inside the template */
+            cap += sizeof f->cfg.proto_opts.pub_message + 1024 + ENV_CH_MAX * 6 + RECORD_RUN_MAX * 6;
         char *msg = malloc(cap);
         uint8_t *fr = malloc(cap + 16);
         if (!msg || !fr) {
@@ -558,9 +601,12 @@ static void ws_kick(pub_conn *c)
         }
         size_t dl;
         const char *data = pub_data(p, e, &dl);
-        int n = snprintf(msg, cap, "{\"op\":\"pub\",\"ch\":%s,\"ts\":%lld,\"id\":\"%llx-%llx-%u-%u-%u\",\"ack\":true,\"data\":%s}",
-                         chj, (long long)e->ts_us, (unsigned long long)f->t0_wall_us,
-                         (unsigned long long)f->cfg.seed, f->cfg.shard_index, e->ch, e->n, data);
+        int n = !f->proto->server_seq
+                    ? ws_foreign_msg(p, e, msg, cap)
+                    : snprintf(msg, cap,
+                               "{\"op\":\"pub\",\"ch\":%s,\"ts\":%lld,\"id\":\"%llx-%llx-%u-%u-%u\",\"ack\":true,\"data\":%s}",
+                               chj, (long long)e->ts_us, (unsigned long long)f->t0_wall_us,
+                               (unsigned long long)f->cfg.seed, f->cfg.shard_index, e->ch, e->n, data);
         int k = n > 0 && (size_t)n < cap ? ws_frame_client(p->wsp, 1, msg, (size_t)n, fr, cap + 16) : -1;
         int ok = k > 0 && out_append(c, fr, (size_t)k) == 0;
         free(msg);
@@ -577,6 +623,20 @@ static void ws_kick(pub_conn *c)
         arm_ack_timer(c);
     }
     conn_flush(c);
+    if (c->fd >= 0 && !f->proto->server_seq)
+        ws_ack_written(c);
+}
+
+static void ws_kick(pub_conn *c)
+{
+    /* a foreign protocol's events are done once written: send on while
+     * they go out at once (bounded; a full socket resumes on EV_WRITE) */
+    for (int i = 0; i < 64; i++) {
+        size_t before = c->q_len;
+        ws_kick_once(c);
+        if (c->p->f->proto->server_seq || c->fd < 0 || c->state != PC_IDLE || c->q_len == 0 || c->q_len == before)
+            return;
+    }
 }
 
 static void ws_pop(pub_conn *c)
@@ -599,6 +659,21 @@ static int pub_ws_msg(void *ud, int opcode, const char *data, size_t len)
     }
     if (opcode == 8)
         return -1;
+    if (opcode == 1 && !p->f->proto->server_seq) {
+        /* a foreign service's messages to a publisher: its pings need their
+         * pong (ws-json ping_match); replies to publishes say nothing the
+         * publisher can tie to an event (acknowledged when written) */
+        const proto_opts *po = &p->f->cfg.proto_opts;
+        if (po->ping_match[0] && proto_ping_matches(po->ping_match, data, len)) {
+            char pong[1024];
+            int k = proto_render_pong(po->pong_message, data, len, pong, sizeof pong);
+            uint8_t fr[1100];
+            int n = k < 0 ? -1 : ws_frame_client(p->wsp, 1, pong, (size_t)k, fr, sizeof fr);
+            if (n > 0 && out_append(c, fr, (size_t)n) == 0)
+                conn_flush(c);
+        }
+        return 0;
+    }
     if (opcode != 1 || c->n_infl == 0)
         return 0;
     envelope e;
@@ -630,13 +705,21 @@ static void ws_handshake_send(pub_conn *c)
 {
     fl_pub *p = c->p;
     fleet *f = p->f;
-    char key[25], req[512 + FLEET_PREFIX_MAX + FLEET_TOKEN_MAX];
+    char key[25], req[512 + FLEET_PREFIX_MAX + FLEET_TOKEN_MAX + PROTO_PATH_MAX + sizeof f->cfg.proto_opts.headers];
     ws_make_key(p->wsp, key);
+    /* contract v1 publishes at /ws; a foreign protocol (ws-json) at its
+     * WebSocket location, with the scenario's headers */
+    const char *loc = f->proto->server_seq ? "/ws" : f->cfg.proto_opts.sub_path;
+    const char *xh = f->proto->server_seq ? "" : f->cfg.proto_opts.headers;
     int n = snprintf(req, sizeof req,
-                     "GET %s/ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s%s\r\n",
-                     f->cfg.path_prefix, f->host_hdr, key, f->cfg.pub.token[0] ? "Authorization: Bearer " : "", f->cfg.pub.token,
-                     f->cfg.pub.token[0] ? "\r\n" : "");
+                     "GET %s%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s%s%s\r\n",
+                     f->cfg.path_prefix, loc, f->host_hdr, key, f->cfg.pub.token[0] ? "Authorization: Bearer " : "",
+                     f->cfg.pub.token, f->cfg.pub.token[0] ? "\r\n" : "", xh);
+    if (n < 0 || (size_t)n >= sizeof req) {
+        conn_retry_later(c, "request too long");
+        return;
+    }
     c->state = PC_HANDSHAKE;
     c->status = 0;
     c->done = 0;
@@ -797,8 +880,13 @@ static void on_conn_io(evutil_socket_t fd, short what, void *arg)
             conn_kick(c);
         return;
     }
-    if (what & EV_WRITE)
+    if (what & EV_WRITE) {
         conn_flush(c);
+        if (c->fd >= 0 && p->wsp && !p->f->proto->server_seq && c->state == PC_BUSY) {
+            ws_ack_written(c);
+            ws_kick(c);
+        }
+    }
     if (c->fd < 0 || !(what & EV_READ))
         return;
     char buf[16384];

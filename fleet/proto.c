@@ -134,7 +134,7 @@ int proto_render_body(const char *tmpl, const char *payload, size_t payload_len,
 }
 
 /* Levenshtein distance of two short strings (for did-you-mean). */
-static size_t edit_distance(const char *a, const char *b)
+size_t proto_edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 31 || lb > 31)
@@ -170,7 +170,7 @@ int proto_check_template(const char *what, const char *tmpl, const char *const *
         for (i = 0; i < nallowed; i++) {
             if (!strcmp(name, allowed[i]))
                 break;
-            size_t d = edit_distance(name, allowed[i]);
+            size_t d = proto_edit_distance(name, allowed[i]);
             if (d < bestd)
                 bestd = d, best = i;
         }

@@ -62,6 +62,15 @@ typedef struct proto_opts {
     char sub_message[256];    /* text message that subscribes channel {ch} */
     char resume_message[256]; /* the same resuming after the server's {offset} ("" = subscribe afresh) */
     char offset_path[128];    /* dot path of the server's offset in an inbound message ("" = none) */
+    char pub_message[512];    /* publishing over the WebSocket: the message, {payload} (the record) and {ch} */
+    char ping_match[256];     /* a JSON object: an inbound message holding all its members is the server's ping */
+    char pong_message[256];   /* the answer to it: {ping} = the ping, {ping.PATH} = a value of it (JSON) */
+    char ping_message[256];   /* a ping the client sends every ping_interval_ms ({n} counts from 1) */
+    uint32_t ping_interval_ms;
+    /* templated SSE: the text between channel names when one stream carries
+     * several ("{ch}" becomes a<join>b<join>c, each percent-encoded);
+     * "" = one channel per stream */
+    char ch_join[32];
     /* every protocol: extra request header lines ("Name: value\r\n"…), the
      * environment already expanded; sent on every subscriber and publisher
      * request, never written to a report or log */
@@ -230,6 +239,23 @@ int proto_pusher_signed_target_at(const proto_opts *o, const char *body, size_t 
  * of every client. Never reads past data + len. Thread-safe. */
 int v1_is_batch(const char *data, size_t len);
 int v1_batch_next(const char *data, size_t len, size_t *off, const char **el, size_t *el_len);
+/* Edit distance of two short names (did-you-mean suggestions). */
+size_t proto_edit_distance(const char *a, const char *b);
+
+/* Templated pings of JSON-over-WebSocket services (proto_ping.c). */
+/* Checks ping_match (a JSON object), a pong template ({ping}, {ping.PATH})
+ * and a client ping template ({n}). 0, or -1 with a message in err. */
+int proto_check_ping_match(const char *what, const char *match, char *err, size_t errlen);
+int proto_check_pong(const char *what, const char *tmpl, char *err, size_t errlen);
+int proto_check_ping(const char *what, const char *tmpl, char *err, size_t errlen);
+/* 1 when msg (JSON text) is an object holding every member of match with
+ * an equal value ({} matches only {}), else 0. */
+int proto_ping_matches(const char *match, const char *msg, size_t len);
+/* Renders the pong for ping msg: {ping} → msg, {ping.PATH} → the value at
+ * PATH as compact JSON (null when absent). Returns the length or -1. */
+int proto_render_pong(const char *tmpl, const char *msg, size_t len, char *buf, size_t cap);
+/* Renders a client ping: {n} → n. Returns the length or -1. */
+int proto_render_ping(const char *tmpl, uint64_t n, char *buf, size_t cap);
 
 extern const proto proto_v1;
 extern const proto proto_nchan;

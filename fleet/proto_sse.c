@@ -7,9 +7,29 @@
 static int sse_sub_target(const proto_opts *o, int tr, const char *const *chs, size_t n, const char *resume_id,
                           char *buf, size_t cap)
 {
-    if (tr != 1 || n != 1)
-        return -1; /* one stream per channel, SSE only (fleet_create refuses the rest) */
-    int k = proto_expand_path(o->sub_path, chs[0], buf, cap);
+    if (tr != 1 || n == 0 || (n > 1 && !o->ch_join[0]))
+        return -1; /* SSE only; several channels only with a joiner (fleet_create refuses the rest) */
+    int k;
+    if (n == 1) {
+        k = proto_expand_path(o->sub_path, chs[0], buf, cap);
+    } else {
+        /* one stream for every channel: {ch} = a<join>b<join>c, e.g.
+         * ?topic={ch} with ch_join "&topic=" (Mercure), or "," */
+        char list[PROTO_PATH_MAX * 8];
+        size_t ll = 0;
+        for (size_t i = 0; i < n; i++) {
+            char enc[PROTO_PATH_MAX];
+            int w = proto_pct_encode(chs[i], enc, sizeof enc);
+            int j = w < 0 ? -1 : snprintf(list + ll, sizeof list - ll, "%s%s", i ? o->ch_join : "", enc);
+            if (j < 0 || (size_t)j >= sizeof list - ll)
+                return -1;
+            ll += (size_t)j;
+        }
+        const char *p = strstr(o->sub_path, "{ch}");
+        k = p ? snprintf(buf, cap, "%.*s%s%s", (int)(p - o->sub_path), o->sub_path, list, p + 4) : -1;
+        if (k >= 0 && (size_t)k >= cap)
+            k = -1;
+    }
     if (k < 0)
         return -1;
     if (resume_id && o->resume_query[0]) {

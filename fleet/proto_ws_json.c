@@ -1,4 +1,4 @@
-/* proto_ws_json.c — any JSON-over-WebSocket service, from templates: one connection (sub_path), a subscribe message per channel (sub_message with {ch}), optionally a resume message with the server's {offset} read from inbound messages (offset_path), the record's place in each message (payload), publishing by an HTTP template; covers Centrifugo-style protocols. */
+/* proto_ws_json.c — any JSON-over-WebSocket service, from templates: one connection (sub_path), a subscribe message per channel (sub_message with {ch}), optionally a resume message with the server's {offset} read from inbound messages (offset_path), the record's place in each message (payload), publishing by an HTTP template or a WebSocket message (pub_message), server pings answered and client pings sent by template (proto_ping.c; the fleet does the sending); covers Centrifugo-style protocols. */
 #include "proto.h"
 
 #include <stdio.h>
@@ -54,7 +54,7 @@ const proto proto_ws_json = {
     .transports = PROTO_TR_WS,
     .max_channels_per_conn = 0,
     .server_seq = 0,
-    .pub_ws = 0,
+    .pub_ws = 1, /* with pub_message (the scenario and fleet_create check it) */
     .pub_batch = 0,
     .def_sub_path = "",
     .def_pub_path = "",

@@ -744,10 +744,16 @@ static int fleet_setup(run *r, char *err, size_t errlen)
         {s->target.sub_message, po->sub_message, sizeof po->sub_message},
         {s->target.resume_message, po->resume_message, sizeof po->resume_message},
         {s->target.offset, po->offset_path, sizeof po->offset_path},
+        {s->target.ch_join, po->ch_join, sizeof po->ch_join},
+        {s->target.pub_message, po->pub_message, sizeof po->pub_message},
+        {s->target.ping_match, po->ping_match, sizeof po->ping_match},
+        {s->target.pong_message, po->pong_message, sizeof po->pong_message},
+        {s->target.ping_message, po->ping_message, sizeof po->ping_message},
     };
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         if (opts[i].from)
             sfmt(opts[i].to, opts[i].cap, "%s", opts[i].from);
+    po->ping_interval_ms = (uint32_t)(s->target.ping_interval_us / 1000);
     if (scenario_expand_headers(s, cfg.proto_opts.headers, sizeof cfg.proto_opts.headers, err, errlen) < 0)
         return -1;
     if (s->target.protocol && strcmp(s->target.protocol, "pusher") == 0 &&

@@ -263,6 +263,11 @@ void scenario_free(scenario *s)
     free(s->target.app_id);
     free(s->target.key);
     free(s->target.secret);
+    free(s->target.ch_join);
+    free(s->target.pub_message);
+    free(s->target.ping_match);
+    free(s->target.pong_message);
+    free(s->target.ping_message);
     memset(s, 0, sizeof *s);
 }
 

@@ -163,6 +163,12 @@ typedef struct scn_target {
     char *app_id;
     char *key;
     char *secret;
+    char *ch_join;            /* sse: text between channel names when one stream carries several */
+    char *pub_message;        /* ws-json: publish over the WebSocket, {payload} and {ch} */
+    char *ping_match;         /* ws-json: a JSON object; an inbound message holding it is the server's ping */
+    char *pong_message;       /* ws-json: the answer, {ping} / {ping.PATH} */
+    char *ping_message;       /* ws-json: a client ping ({n}) sent every ping_interval_us */
+    uint64_t ping_interval_us;
 } scn_target;
 
 /* How the harness itself runs the fleet (CLI flags override). */

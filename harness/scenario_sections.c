@@ -734,7 +734,10 @@ static void harness_field(ydoc *c, void *obj, size_t key, int val, int keynode)
 
 static const char *const k_target[] = {"protocol",   "sub_path", "pub_path",    "resume_header",  "resume_query",
                                        "payload",    "pub_method", "pub_body", "sub_message", "resume_message",
-                                       "offset",     "headers", "ca", "insecure", "app_id", "key", "secret"};
+                                       "offset",     "headers", "ca", "insecure", "app_id", "key", "secret",
+                                       "ch_join",    "pub_message", "ping_match", "pong_message", "ping_message",
+                                       "ping_interval"};
+enum { K_T_CH_JOIN = 17, K_T_PUB_MESSAGE, K_T_PING_MATCH, K_T_PONG_MESSAGE, K_T_PING_MESSAGE, K_T_PING_INTERVAL };
 #define N_TARGET_KEYS (sizeof k_target / sizeof *k_target)
 static const char *const pub_methods[] = {"POST", "PUT", "PATCH"};
 
@@ -780,6 +783,82 @@ static void target_field(ydoc *c, void *obj, size_t key, int val, int keynode)
     case 14: ydoc_str(c, val, &ts->t->app_id); break;
     case 15: ydoc_str(c, val, &ts->t->key); break;
     case 16: ydoc_str(c, val, &ts->t->secret); break;
+    case K_T_CH_JOIN: ydoc_str(c, val, &ts->t->ch_join); break;
+    case K_T_PUB_MESSAGE: ydoc_str(c, val, &ts->t->pub_message); break;
+    case K_T_PING_MATCH: ydoc_str(c, val, &ts->t->ping_match); break;
+    case K_T_PONG_MESSAGE: ydoc_str(c, val, &ts->t->pong_message); break;
+    case K_T_PING_MESSAGE: ydoc_str(c, val, &ts->t->ping_message); break;
+    case K_T_PING_INTERVAL:
+        if (get_duration(c, val, &ts->t->ping_interval_us) == 0 &&
+            (ts->t->ping_interval_us < 100000 || ts->t->ping_interval_us > 3600000000ULL))
+            ydoc_err_at(c, val, "target.ping_interval: from 100ms to 1h");
+        break;
+    }
+}
+
+/* The ws-json templates of pings and WebSocket publishing, and sse's
+ * channel joiner: each at its key, the keys that need each other named. */
+static void check_extra_templates(ydoc *c, const scenario *s, const target_seen *ts, const proto *p, int pnode)
+{
+    char e[256];
+    const scn_target *t = &s->target;
+    int is_sse = p == &proto_sse, is_wsj = p == &proto_ws_json;
+    for (int k = K_T_CH_JOIN; k <= K_T_PING_INTERVAL; k++)
+        if (ts->node[k] && !(k == K_T_CH_JOIN ? is_sse : is_wsj))
+            ydoc_err_at(c, ts->node[k], "target.%s: only for the templated protocol %s, not %s", k_target[k],
+                        k == K_T_CH_JOIN ? "sse" : "ws-json", p->name);
+    if (is_sse && t->ch_join) {
+        size_t n = strlen(t->ch_join);
+        int bad = n == 0 || n > 31;
+        for (const char *q = t->ch_join; *q && !bad; q++)
+            bad = (unsigned char)*q <= ' ' || *q == 127 || strchr("{}#", *q) != NULL;
+        if (bad)
+            ydoc_err_at(c, ts->node[K_T_CH_JOIN], "target.ch_join '%s': expected 1 to 31 bytes of URL text between "
+                        "channel names, like '&topic=' or ',' (no spaces, braces or '#')", t->ch_join);
+    }
+    if (!is_wsj)
+        return;
+    static const char *const pf[] = {"payload", "ch"}, *const pneed[] = {"payload"};
+    int ws_pub = s->publishers.transport == SCN_PUB_WS;
+    if (t->pub_message) {
+        if (strlen(t->pub_message) >= 512)
+            ydoc_err_at(c, ts->node[K_T_PUB_MESSAGE], "target.pub_message: at most 511 bytes");
+        else if (proto_check_template("target.pub_message", t->pub_message, pf, 2, pneed, 1, e, sizeof e) < 0)
+            ydoc_err_at(c, ts->node[K_T_PUB_MESSAGE], "%s", e);
+        if (!ws_pub)
+            ydoc_err_at(c, ts->node[K_T_PUB_MESSAGE], "target.pub_message is sent over the WebSocket: set "
+                        "publishers.transport: ws (or publish over HTTP with pub_path)");
+    } else if (ws_pub) {
+        ydoc_err_at(c, pnode, "publishers.transport ws: protocol ws-json needs target.pub_message (the text that "
+                    "publishes {payload} to {ch}, e.g. '{\"op\":\"pub\",\"ch\":\"{ch}\",\"data\":{payload}}')");
+    }
+    if (t->ping_match) {
+        if (strlen(t->ping_match) >= 256)
+            ydoc_err_at(c, ts->node[K_T_PING_MATCH], "target.ping_match: at most 255 bytes");
+        else if (proto_check_ping_match("target.ping_match", t->ping_match, e, sizeof e) < 0)
+            ydoc_err_at(c, ts->node[K_T_PING_MATCH], "%s", e);
+        if (!t->pong_message)
+            ydoc_err_at(c, ts->node[K_T_PING_MATCH], "target.ping_match needs pong_message (the answer, e.g. "
+                        "'{\"type\":\"pong\",\"id\":{ping.id}}')");
+    }
+    if (t->pong_message) {
+        if (strlen(t->pong_message) >= 256)
+            ydoc_err_at(c, ts->node[K_T_PONG_MESSAGE], "target.pong_message: at most 255 bytes");
+        else if (proto_check_pong("target.pong_message", t->pong_message, e, sizeof e) < 0)
+            ydoc_err_at(c, ts->node[K_T_PONG_MESSAGE], "%s", e);
+        if (!t->ping_match)
+            ydoc_err_at(c, ts->node[K_T_PONG_MESSAGE], "target.pong_message needs ping_match (which message is "
+                        "the server's ping, e.g. '{\"type\":\"ping\"}')");
+    }
+    if (t->ping_message) {
+        if (strlen(t->ping_message) >= 256)
+            ydoc_err_at(c, ts->node[K_T_PING_MESSAGE], "target.ping_message: at most 255 bytes");
+        else if (proto_check_ping("target.ping_message", t->ping_message, e, sizeof e) < 0)
+            ydoc_err_at(c, ts->node[K_T_PING_MESSAGE], "%s", e);
+        if (!ts->node[K_T_PING_INTERVAL])
+            ydoc_err_at(c, ts->node[K_T_PING_MESSAGE], "target.ping_message needs ping_interval (how often, e.g. 10s)");
+    } else if (ts->node[K_T_PING_INTERVAL]) {
+        ydoc_err_at(c, ts->node[K_T_PING_INTERVAL], "target.ping_interval needs ping_message (the ping to send)");
     }
 }
 
@@ -827,7 +906,7 @@ static void parse_target(ydoc *c, scenario *s, int id)
             ydoc_err_at(c, pnode, "target: protocol %s needs sub_path (%s)", p->name,
                    p->sub_path_ch ? "the stream's location, e.g. /events?topic={ch}"
                                   : "the WebSocket's location, e.g. /connection/websocket");
-        if (!s->target.pub_path)
+        if (!s->target.pub_path && !(p == &proto_ws_json && s->target.pub_message && s->publishers.transport == SCN_PUB_WS))
             ydoc_err_at(c, pnode, "target: protocol %s needs pub_path (where an event is published, e.g. /publish/{ch})",
                    p->name);
     }
@@ -947,11 +1026,13 @@ static void parse_target(ydoc *c, scenario *s, int id)
             if (!(p->transports & (1u << g->fallback[k])))
                 ydoc_err_at(c, g->fallback_node, "clients[%zu]: fallback %s: protocol %s has no %s transport", i,
                        cltr_names[g->fallback[k]], p->name, cltr_names[g->fallback[k]]);
-        if (p->max_channels_per_conn && g->channels_per_client > p->max_channels_per_conn)
+        if (p->max_channels_per_conn && g->channels_per_client > p->max_channels_per_conn &&
+            !(p == &proto_sse && s->target.ch_join))
             ydoc_err_at(c, g->cpc_node ? g->cpc_node : pnode,
                    "clients[%zu]: protocol %s subscribes %u channel per connection, not %u", i, p->name,
                    p->max_channels_per_conn, g->channels_per_client);
     }
+    check_extra_templates(c, s, &ts, p, pnode);
     if (s->publishers.transport == SCN_PUB_WS && !p->pub_ws)
         ydoc_err_at(c, pnode, "publishers.transport ws: protocol %s publishes over http only", p->name);
     if (s->server.redis_none && p->server_seq)
@@ -1765,11 +1846,14 @@ json_t *scenario_to_json(const scenario *s)
         if (s->target.pub_path)
             json_object_set_new(t, "pub_path", json_string(s->target.pub_path));
         const char *const tk[] = {"resume_header", "resume_query", "payload",       "pub_method",
-                                  "pub_body",      "sub_message",  "resume_message", "offset"};
+                                  "pub_body",      "sub_message",  "resume_message", "offset",
+                                  "ch_join",       "pub_message",  "ping_match",     "pong_message", "ping_message"};
         const char *const tv[] = {s->target.resume_header, s->target.resume_query, s->target.payload,
                                   s->target.pub_method,    s->target.pub_body,     s->target.sub_message,
-                                  s->target.resume_message, s->target.offset};
-        for (size_t k = 0; k < 8; k++)
+                                  s->target.resume_message, s->target.offset,      s->target.ch_join,
+                                  s->target.pub_message,   s->target.ping_match,   s->target.pong_message,
+                                  s->target.ping_message};
+        for (size_t k = 0; k < sizeof tk / sizeof *tk; k++)
             if (tv[k])
                 json_object_set_new(t, tk[k], json_string(tv[k]));
         if (s->target.nheaders) /* as written: ${VAR} unexpanded, so no secret is stored */
@@ -1785,6 +1869,8 @@ json_t *scenario_to_json(const scenario *s)
         if (s->target.secret) /* a ${VAR} as written; a value itself never */
             json_object_set_new(t, "secret", json_string(s->target.secret[0] == '$' ? s->target.secret
                                                                                     : "(given; not written)"));
+        if (s->target.ping_interval_us)
+            json_object_set_new(t, "ping_interval_ms", json_integer((json_int_t)(s->target.ping_interval_us / 1000)));
         json_object_set_new(o, "target", t);
     }
     json_object_set_new(o, "network", json_pack("{s:b}", "namespaces", s->network.namespaces));
