@@ -337,6 +337,10 @@ static void foreign_sanity(orch_report_in *r, const json_t *rep)
         fail(r, "the target acknowledged none of %lld publishes to %s (most often '%s'): is it a %s server, with "
                 "these credentials?",
              (long long)failed, r->target_url, top_reason(t), pr->name);
+    else if (published == 0 && failed > 0 && s->publishers.transport == SCN_PUB_WS)
+        fail(r, "none of %lld publishes went out over the WebSocket at %s%s: is it a %s server, and does it "
+                "take pub_message there?",
+             (long long)failed, r->target_url, sub, pr->name);
     else if (published == 0 && failed > 0)
         fail(r, "the target acknowledged none of %lld publishes to %s: is it a %s server, and is pub_path "
                 "'%s' its publisher location?",

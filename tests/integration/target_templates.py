@@ -5,7 +5,8 @@ stranger). `sse`: stream at /sse?ch={ch}, Last-Event-ID, the record inside
 each event's "data". `ws-json`: one WebSocket at /ws, a subscribe message
 per channel, a resume message with the server's offset ("seq") read from
 each message. Both publish by POST /publish/{ch} with {"data":{payload}}.
-Two reconnect storms each resume without loss, the service's own control
+The sse template also carries two channels on one stream (ch_join '&ch=':
+/sse?ch=a&ch=b, Mercure-style). Two reconnect storms each resume without loss, the service's own control
 messages (subscribed) are not taken for payloads, and template mistakes are
 exit 2 with file:line:col."""
 import os
@@ -61,6 +62,13 @@ def templates_checked():
             f"{wsj}:7:18: target.resume_header: only for the templated protocol sse, not ws-json",
             f"{wsj}:9:17: clients[0]: protocol ws-json has no sse transport"]
     assert got == want, "\n".join(got)
+    # without a joiner one stream names one channel; a joiner with a space is refused
+    p = subprocess.run([ht.RTCHAOS, "validate", os.path.join(ht.SCEN, "targets", "sse-template.yaml"),
+                        "--set", "clients.0.channels_per_client=2"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and "protocol sse subscribes 1 channel per connection, not 2" in p.stderr, p.stderr
+    p = subprocess.run([ht.RTCHAOS, "validate", os.path.join(ht.SCEN, "targets", "sse-template.yaml"),
+                        "--set", "target.ch_join=a b"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and "target.ch_join 'a b': expected 1 to 31 bytes" in p.stderr, p.stderr
     nopath = os.path.join(d, "nopath.yaml")
     with open(nopath, "w") as f:
         f.write("duration: 5s\ntarget: {protocol: sse}\nclients:\n  - {transport: sse}\n")
@@ -83,6 +91,20 @@ def main():
         # the server's own "subscribed" events have no "data": control, not errors
         assert t["errors"] == 0, t["errors_by_reason"]
         print("sse template against a real SSE service:", {k: t[k] for k in
+              ("published", "delivered", "lost", "reconnects", "resync_ok", "replayed", "errors")})
+        # several channels on one stream (Mercure-style ?topic=a&topic=b): {ch}
+        # becomes the list joined by ch_join; the server's Last-Event-ID
+        # resumes every channel of the stream
+        r = ht.run("targets/sse-template.yaml", "--target", f"http://{host}:{port}", "--quiet",
+                   "--set", "target.ch_join='&ch='", "--set", "clients.0.channels_per_client=2", timeout=120)
+        assert r.rc == 0, r.explain()
+        t = r.report["totals"]
+        assert t["published"] > 100 and t["lost"] == 0 and t["delivered"] == t["expected"], t
+        # 24 clients × 2 channels: twice the single-channel run's deliveries
+        assert t["delivered"] > 2 * 24 * 0.8 * t["published"] / 3, t
+        assert t["reconnects"] > 0 and t["resync_ok"] > t["reconnects"] and t["resync_failed"] == 0, t
+        assert t["errors"] == 0, t["errors_by_reason"]
+        print("sse template, 2 channels per stream (ch_join '&ch='):", {k: t[k] for k in
               ("published", "delivered", "lost", "reconnects", "resync_ok", "replayed", "errors")})
         r = ht.run("targets/ws-json.yaml", "--target", f"http://{host}:{port}", "--quiet", timeout=120)
         assert r.rc == 0, r.explain()
