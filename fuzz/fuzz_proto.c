@@ -48,6 +48,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     char why[160];
     (void)proto_pusher.pub_ack(200, b, size, why, sizeof why);
+    /* a server's message against ping patterns, and the pong made from it
+     * (exact-size input: the parser must not read past it) */
+    char pong[256];
+    if (proto_ping_matches("{\"type\":\"ping\"}", b, size) || proto_ping_matches("{}", b, size))
+        (void)proto_render_pong("{\"type\":\"pong\",\"id\":{ping.id},\"all\":{ping},\"x\":{ping.a.0.b}}", b, size,
+                                pong, sizeof pong);
+    (void)proto_render_pong("{ping.data.1}", b, size, pong, sizeof pong);
 
     record r;
     uint64_t off;
@@ -68,6 +75,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         static const char *const fields[] = {"payload", "ch"}, *const need[] = {"payload"};
         (void)proto_check_template("t", t, fields, 2, need, 1, err, sizeof err);
         (void)proto_check_path("p", t, err, sizeof err);
+        (void)proto_check_pong("p", t, err, sizeof err);
+        (void)proto_check_ping("p", t, err, sizeof err);
+        (void)proto_check_ping_match("p", t, err, sizeof err);
+        if (proto_render_pong(t, "{\"id\":7,\"a\":[{\"b\":1}]}", 22, out, sizeof out) >= (int)sizeof out ||
+            proto_render_ping(t, 3, out, sizeof out) >= (int)sizeof out)
+            abort();
         char exp[512];
         (void)proto_expand_path(t, "ch.1", exp, sizeof exp);
         free(t);

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "proto.h"
@@ -494,6 +495,53 @@ static void test_proto_v1_batch_split(void **state)
         if (r != -1)
             fail_msg("batch '%s': %d, expected -1", bad[i], r);
     }
+/* ws-json keep-alive templates: which message is a ping, the pong made
+ * from it, the client's ping; and sse's several channels per stream */
+static void test_proto_ping_templates(void **state)
+{
+    (void)state;
+    const char *ping = "{\"type\":\"ping\",\"id\":42,\"meta\":{\"at\":[1,\"x\"]}}";
+    assert_int_equal(proto_ping_matches("{\"type\":\"ping\"}", ping, strlen(ping)), 1);
+    assert_int_equal(proto_ping_matches("{\"type\":\"pong\"}", ping, strlen(ping)), 0);
+    assert_int_equal(proto_ping_matches("{\"type\":\"ping\",\"id\":41}", ping, strlen(ping)), 0);
+    assert_int_equal(proto_ping_matches("{}", ping, strlen(ping)), 0);   /* {} matches only {} */
+    assert_int_equal(proto_ping_matches("{}", "{}", 2), 1);
+    assert_int_equal(proto_ping_matches("{\"type\":\"ping\"}", "not json", 8), 0);
+    /* exact length: the bytes after len are not part of the message */
+    assert_int_equal(proto_ping_matches("{\"type\":\"ping\"}", "{\"type\":\"ping\"}garbage", 15), 1);
+    char out[256];
+    int n = proto_render_pong("{\"type\":\"pong\",\"id\":{ping.id},\"at\":{ping.meta.at.1},\"no\":{ping.nope}}", ping,
+                              strlen(ping), out, sizeof out);
+    assert_int_equal(n, (int)strlen(out));
+    assert_string_equal(out, "{\"type\":\"pong\",\"id\":42,\"at\":\"x\",\"no\":null}");
+    n = proto_render_pong("{ping}", ping, strlen(ping), out, sizeof out);
+    assert_string_equal(out, ping);
+    assert_int_equal(proto_render_pong("{ping}", ping, strlen(ping), out, 10), -1); /* does not fit */
+    assert_int_equal(proto_render_ping("{\"op\":\"ping\",\"n\":{n}}", 7, out, sizeof out), 19);
+    assert_string_equal(out, "{\"op\":\"ping\",\"n\":7}");
+    char err[256];
+    assert_int_equal(proto_check_pong("p", "{\"id\":{ping.id},\"w\":{ping}}", err, sizeof err), 0);
+    assert_int_equal(proto_check_pong("p", "{\"id\":{pnig.id}}", err, sizeof err), -1);
+    assert_string_equal(err, "p: unknown field '{pnig.id}' (did you mean '{ping.id}'?)");
+    assert_int_equal(proto_check_pong("p", "{\"id\":{ping..id}}", err, sizeof err), -1);
+    assert_int_equal(proto_check_ping("p", "{\"n\":{n}}", err, sizeof err), 0);
+    assert_int_equal(proto_check_ping("p", "{\"n\":{count}}", err, sizeof err), -1);
+    assert_int_equal(proto_check_ping_match("p", "{\"type\":\"ping\"}", err, sizeof err), 0);
+    assert_int_equal(proto_check_ping_match("p", "[1]", err, sizeof err), -1);
+    assert_int_equal(proto_check_ping_match("p", "{oops", err, sizeof err), -1);
+
+    proto_opts o;
+    memset(&o, 0, sizeof o);
+    snprintf(o.sub_path, sizeof o.sub_path, "/.well-known/mercure?topic={ch}");
+    const char *chs[] = {"a.1", "b/2", "c"};
+    char buf[512];
+    assert_int_equal(proto_sse.sub_target(&o, 1, chs, 3, NULL, buf, sizeof buf), -1); /* no joiner: one channel */
+    snprintf(o.ch_join, sizeof o.ch_join, "&topic=");
+    snprintf(o.resume_query, sizeof o.resume_query, "lastEventID");
+    n = proto_sse.sub_target(&o, 1, chs, 3, "e 9", buf, sizeof buf);
+    assert_int_equal(n, (int)strlen(buf));
+    assert_string_equal(buf, "/.well-known/mercure?topic=a.1&topic=b%2F2&topic=c&lastEventID=e%209");
+    assert_int_equal(proto_sse.sub_target(&o, 1, chs, 3, NULL, buf, 20), -1);
 }
 
 int main(void)
@@ -515,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_proto_pusher_close),
         cmocka_unit_test(test_proto_pusher_publish),
         cmocka_unit_test(test_proto_v1_batch_split),
+        cmocka_unit_test(test_proto_ping_templates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
