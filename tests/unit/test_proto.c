@@ -495,6 +495,8 @@ static void test_proto_v1_batch_split(void **state)
         if (r != -1)
             fail_msg("batch '%s': %d, expected -1", bad[i], r);
     }
+}
+
 /* ws-json keep-alive templates: which message is a ping, the pong made
  * from it, the client's ping; and sse's several channels per stream */
 static void test_proto_ping_templates(void **state)
