@@ -10,6 +10,7 @@
 #   ROUNDS=3 bench/scorecard.sh              # servers take turns, 3 rounds:
 #                                            # one scorecard per round
 #   SHORT=1 bench/scorecard.sh               # the suite's --short form (seconds)
+#   ONLY=cut,spike bench/scorecard.sh        # some entries (the suite's --only)
 #   OUT=/tmp/sc bench/scorecard.sh           # default build/bench-scorecard
 #
 # Servers (each on 127.0.0.1, a free port, stopped when its run ends):
@@ -175,7 +176,8 @@ for r in $(seq "$ROUNDS"); do
     fi
     echo "round $r: $s at $URL ${ARGS[*]}"
     src=0
-    "$BIN/rtchaos" run "$SUITE" --target "$URL" "${ARGS[@]}" --out "$d" --quiet ${SHORT:+--short} || src=$?
+    "$BIN/rtchaos" run "$SUITE" --target "$URL" "${ARGS[@]}" --out "$d" --quiet ${SHORT:+--short} \
+      ${ONLY:+--only "$ONLY"} || src=$?
     stop_server
     # 0 pass, 1 a verdict failed: both are figures for the scorecard
     [ "$src" -le 1 ] || { echo "scorecard: $s: suite exit $src (see $d/index.md)" >&2; rc=3; }
