@@ -24,7 +24,11 @@
 # Knobs: BENCH_COUNTS ("1000 2000"), BENCH_SCALE_CLIENTS (19000; 0 = skip),
 #   BENCH_PARTS ("micro equal scale"), REPS (3), SCALE_REPS (REPS),
 #   BENCH_RATE (2), BENCH_CHANNELS (10), BENCH_ARRIVAL_PER_S (250),
-#   BENCH_WINDOW_S (15). Loopback only; every step bounded in time.
+#   BENCH_WINDOW_S (15), BENCH_SCALE_SRC (source addresses of the fleet in
+#   the scale part: "127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4"; from one
+#   address to one server port this box's kernel gave ~14,100 connections,
+#   a little over half the ephemeral port range, in two runs).
+#   Loopback only; every step bounded in time.
 set -u
 cd "$(dirname "$0")/.."
 BIN=${RTCHAOS_BIN:-$PWD/bin}
@@ -119,7 +123,8 @@ start_tool() {
   local tool=$1 n=$2 life=$3 ramp_s=$(( ($2 + ARRIVAL - 1) / ARRIVAL ))
   case $tool in
     fleet)
-      "$BIN/rtchaos-fleet-check" --client "127.0.0.1:$PORT" --clients "$n" --channels "$NCH" --rate 0 \
+      "$BIN/rtchaos-fleet-check" --client "127.0.0.1:$PORT" ${FLEET_SRC:+--src "$FLEET_SRC"} \
+        --clients "$n" --channels "$NCH" --rate 0 \
         --ramp-ms $((ramp_s * 1000)) --duration-ms $((life * 1000)) --drain-ms 0 --quiet \
         --out "$WORK/fleet.json" >/dev/null 2>"$WORK/fleet.err" & ;;
     artillery)
@@ -185,7 +190,8 @@ case " $PARTS " in *" equal "*)
 esac
 case " $PARTS " in *" scale "*)
   if [ "$NSCALE" -gt 0 ]; then
-    echo "-- fleet at scale: ${NS[0]} and $NSCALE clients ($SCALE_REPS repetitions)"
+    FLEET_SRC=${BENCH_SCALE_SRC:-127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4}
+    echo "-- fleet at scale: ${NS[0]} and $NSCALE clients ($SCALE_REPS repetitions), source addresses $FLEET_SRC"
     for rep in $(seq "$SCALE_REPS"); do
       point fleet "${NS[0]}" "s$rep"
       point fleet "$NSCALE" "s$rep"

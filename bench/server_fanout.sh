@@ -16,10 +16,10 @@
 # - Node is started with --expose-gc and runs a full collection (SIGUSR2,
 #   bench/node_broadcast.js) before each RSS sample, so its figure is what
 #   is live, not garbage waiting for the next collection.
-#   SUBS=1000 BURST=100 DURATION_S=5 IDLE=5000 PAYLOAD=64 REPS=3 bench/server_fanout.sh
+#   SUBS=1000 BURST=100 DURATION_S=10 IDLE=5000 PAYLOAD=64 REPS=3 bench/server_fanout.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SUBS=${SUBS:-1000} BURST=${BURST:-100} DURATION_S=${DURATION_S:-5} IDLE=${IDLE:-5000} PAYLOAD=${PAYLOAD:-64}
+SUBS=${SUBS:-1000} BURST=${BURST:-100} DURATION_S=${DURATION_S:-10} IDLE=${IDLE:-5000} PAYLOAD=${PAYLOAD:-64}
 REPS=${REPS:-3}
 BIN=${RTCHAOS_BIN:-bin}
 make -s "$BIN/rtchaos-server" build/default/bench/fanout_client
