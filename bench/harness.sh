@@ -151,9 +151,9 @@ point() {
   local tool=$1 n=$2 rep=$3 base ramp_s life deadline c=0 c0 cpu0 cpu1 t0 t1 d0 d1 rss
   base=$(conns)
   ramp_s=$(( (n + ARRIVAL - 1) / ARRIVAL ))
-  life=$(( ramp_s + 60 + WINDOW + 30 ))
+  life=$(( ramp_s + 30 + WINDOW + 30 ))
   start_tool "$tool" "$n" "$life"
-  deadline=$(( $(date +%s) + ramp_s + 60 ))
+  deadline=$(( $(date +%s) + ramp_s + 30 ))
   while [ "$(date +%s)" -lt "$deadline" ]; do
     sleep 1
     c=$(( $(conns) - base ))
