@@ -361,7 +361,7 @@ static void wake_subscribers(channel *ch)
 {
     /* polls that waited for the state (http_api.c poll_start) */
     lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&ch->pollers)) {
-        session *p = lws_container_of(d, session, poll_node);
+        session *p = lws_container_of(d, session_http, poll_node)->s;
         p->poll_wake = 1;
         lws_callback_on_writable(p->wsi);
     } lws_end_foreach_dll(d);

@@ -86,8 +86,9 @@ conn_sub *conn_subscribe(session *s, channel *ch, int has_since, uint64_t since,
                  (long long)s->srv->cfg->max_subs);
         return NULL;
     }
+    size_t elen = epoch_kind == 1 && epoch ? strnlen(epoch, ENV_EPOCH_MAX) : 0;
     conn_sub *sub = calloc(1, sizeof(*sub));
-    ctrl_item *it = calloc(1, sizeof(*it));
+    ctrl_item *it = calloc(1, sizeof(*it) + elen + 1); /* + the epoch, until the resync */
     if (!sub || !it) {
         free(sub);
         free(it);
@@ -100,8 +101,8 @@ conn_sub *conn_subscribe(session *s, channel *ch, int has_since, uint64_t since,
     sub->has_since = has_since != 0;
     sub->since = since;
     sub->epoch_kind = epoch_kind;
-    if (epoch_kind == 1)
-        snprintf(sub->epoch, sizeof(sub->epoch), "%s", epoch);
+    memcpy(it->text, epoch_kind == 1 && epoch ? epoch : "", elen);
+    it->text[elen] = '\0';
     sub->epoch_hash = epoch_hash;
     lws_dll2_add_tail(&sub->chan_node, &ch->subs);
     lws_dll2_add_tail(&sub->conn_node, &s->subs);
@@ -176,8 +177,8 @@ int conn_peer_closed(struct lws *wsi)
 
 void conn_watch_hangup(session *s)
 {
-    if (s->srv && lws_dll2_is_detached(&s->watch_node))
-        lws_dll2_add_tail(&s->watch_node, &s->srv->watched);
+    if (s->srv && s->h && lws_dll2_is_detached(&s->h->watch_node))
+        lws_dll2_add_tail(&s->h->watch_node, &s->srv->watched);
 }
 
 unsigned conn_sweep_hangups(srv *S)
@@ -185,12 +186,12 @@ unsigned conn_sweep_hangups(srv *S)
     unsigned closed = 0, n = S->watched.count < CONN_SWEEP_MAX ? S->watched.count : CONN_SWEEP_MAX;
     for (unsigned i = 0; i < n && S->watched.head; i++) {
         struct lws_dll2 *d = S->watched.head;
-        session *s = lws_container_of(d, session, watch_node);
+        session *s = lws_container_of(d, session_http, watch_node)->s;
         /* Round robin: what was looked at goes to the back. */
         lws_dll2_remove(d);
         lws_dll2_add_tail(d, &S->watched);
         int streaming = (s->kind == SESS_SSE && s->sse_started) ||
-                        (s->kind == SESS_POLL && !lws_dll2_is_detached(&s->poll_node));
+                        (s->kind == SESS_POLL && !lws_dll2_is_detached(&s->h->poll_node));
         if (streaming && s->wsi && conn_peer_closed(s->wsi)) {
             lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
             closed++;
@@ -273,10 +274,10 @@ static int frame_msg(conn_frame *f, conn_sub *sub, msg *m, int live)
 
 /* The subscribe answer: decide the resync now, so nothing published between
  * the request and this moment is lost. */
-static int frame_subscribed(srv *S, conn_sub *sub, conn_frame *f)
+static int frame_subscribed(srv *S, conn_sub *sub, const char *req_epoch, conn_frame *f)
 {
     history *h = &sub->ch->hist;
-    const char *epoch = sub->epoch_kind == 1 ? sub->epoch : NULL;
+    const char *epoch = sub->epoch_kind == 1 ? req_epoch : NULL;
     history_resync d = history_resync_decide(h, sub->has_since, sub->since, epoch, clock_mono_us());
     /* the server cannot know what value a (re)subscribing client still
      * holds: the first event after "subscribed" is whole */
@@ -324,7 +325,7 @@ int conn_next(session *s, conn_frame *f)
         s->ctrl_bytes -= it->len;
         int r;
         if (it->sub) {
-            r = frame_subscribed(S, it->sub, f);
+            r = frame_subscribed(S, it->sub, it->text, f);
         } else {
             memcpy(gen(S), it->text, it->len);
             r = frame_gen(S, f, (int)it->len, it->type);

@@ -159,7 +159,8 @@ static int parse_u64(const char *s, uint64_t *out)
 
 static void poll_unwait(session *s)
 {
-    lws_dll2_remove(&s->poll_node);
+    if (s->h)
+        lws_dll2_remove(&s->h->poll_node);
 }
 
 /* Builds the answer from the channel's state now. */
@@ -276,7 +277,7 @@ static int poll_start(srv *S, session *s, struct lws *wsi)
         /* --redis: the channel's state is still coming from Redis; the
          * answer is decided once it is in (broker.c wakes the pollers), or
          * 503 if it does not come within the wait */
-        lws_dll2_add_tail(&s->poll_node, &ch->pollers);
+        lws_dll2_add_tail(&s->h->poll_node, &ch->pollers);
         twheel_arm(&S->wheel, &s->tmr,
                    clock_mono_us() + (timeout_ms > POLL_LOAD_WAIT_MS ? timeout_ms : POLL_LOAD_WAIT_MS) * 1000);
         return 0;
@@ -289,7 +290,7 @@ static int poll_start(srv *S, session *s, struct lws *wsi)
                                              s->h->poll_epoch[0] ? s->h->poll_epoch : NULL, clock_mono_us());
     if (d != HISTORY_UP_TO_DATE || !timeout_ms || S->draining)
         return poll_respond_now(S, s);
-    lws_dll2_add_tail(&s->poll_node, &ch->pollers);
+    lws_dll2_add_tail(&s->h->poll_node, &ch->pollers);
     /* the wait's end, on the session's wheel timer (poll_timer) */
     twheel_arm(&S->wheel, &s->tmr, clock_mono_us() + timeout_ms * 1000);
     return 0;
@@ -574,7 +575,7 @@ static int loop_spins(srv *S)
 static int streaming(const session *s)
 {
     return s->wsi && ((s->kind == SESS_SSE) ||
-                      (s->kind == SESS_POLL && !lws_dll2_is_detached(&s->poll_node)));
+                      (s->kind == SESS_POLL && s->h && !lws_dll2_is_detached(&s->h->poll_node)));
 }
 
 /* The search is bounded: a busy server has connections with buffered input
@@ -670,6 +671,7 @@ static int on_http(srv *S, session *s, struct lws *wsi, const char *path)
         log_error("http: out of memory for a request");
         return -1;
     }
+    s->h->s = s;
     snprintf(s->h->path, sizeof(s->h->path), "%s", path);
     if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI))
         s->h->method = 'G';

@@ -74,7 +74,7 @@ static int parse_item(const json_t *o, int64_t max_bytes, pub_item *it, char *er
 static void wake_pollers(channel *ch)
 {
     lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&ch->pollers)) {
-        session *p = lws_container_of(d, session, poll_node);
+        session *p = lws_container_of(d, session_http, poll_node)->s;
         p->poll_wake = 1;
         lws_callback_on_writable(p->wsi);
     } lws_end_foreach_dll(d);

@@ -62,7 +62,7 @@ static void recheck_poll(srv *S, session *s, server_reload_result *out)
     else
         out->subscriptions_ended++;
     S->m.rejections[v == AUTHZ_UNAUTHORIZED ? MR_UNAUTHORIZED : MR_FORBIDDEN]++;
-    lws_dll2_remove(&s->poll_node);
+    lws_dll2_remove(&s->h->poll_node);
     s->h->resp_close = 1;
     http_respond_error(s, v == AUTHZ_UNAUTHORIZED ? 401 : 403, authz_code(v), err);
 }

@@ -194,18 +194,17 @@ void session_release(session *s)
         S->m.conns_open[s->kind == SESS_WS ? MT_WS : MT_SSE]--;
         conn_release(s);
     }
-    if (S && s->kind == SESS_POLL) {
+    if (S && s->kind == SESS_POLL)
         S->m.conns_open[MT_POLL]--;
-        lws_dll2_remove(&s->poll_node);
-    }
     if (S)
         twheel_cancel(&S->wheel, &s->tmr);
     lws_dll2_remove(&s->node);
-    lws_dll2_remove(&s->watch_node);
     batch_release(s);
     pmd_free(s);
     free(s->rx);
     if (s->h) {
+        lws_dll2_remove(&s->h->poll_node);
+        lws_dll2_remove(&s->h->watch_node);
         free(s->h->body);
         free(s->h->resp);
         free(s->h);

@@ -68,15 +68,15 @@ typedef struct conn_sub {
     uint64_t cursor;            /* SUB_REPLAY: next seq to send */
     uint64_t dropped_to;        /* highest seq dropped by backpressure, not yet told */
     uint32_t epoch_hash;
-    /* bytes, not ints: one per subscribed connection, and 144 bytes (not
-     * 160) puts the allocation in a smaller malloc bin */
-    unsigned char phase;        /* sub_phase */
-    unsigned char has_since;    /* resume requested */
-    unsigned char epoch_kind;   /* 0 none, 1 string (WS), 2 hash (SSE id) */
-    unsigned char want_delta;   /* the client asked for merge-patch deltas */
-    unsigned char has_value;    /* the client holds the channel's value as of last_sent
-                                   (a delta against it can be rebuilt) */
-    char epoch[ENV_EPOCH_MAX + 1];
+    /* bit fields: one per subscribed connection, kept small (104 bytes:
+     * the 112-byte malloc bin); the WS resume epoch waits in the
+     * subscription's ctrl_item instead of here. Assign 0/1 (or the enum). */
+    unsigned char phase : 2;      /* sub_phase */
+    unsigned char has_since : 1;  /* resume requested */
+    unsigned char epoch_kind : 2; /* 0 none, 1 string (WS: in the pending ctrl_item), 2 hash (SSE id) */
+    unsigned char want_delta : 1; /* the client asked for merge-patch deltas */
+    unsigned char has_value : 1;  /* the client holds the channel's value as of last_sent
+                                     (a delta against it can be rebuilt) */
 } conn_sub;
 
 typedef enum sess_kind { SESS_NONE = 0, SESS_HTTP, SESS_SSE, SESS_POLL, SESS_WS } sess_kind;
@@ -87,7 +87,10 @@ typedef struct ctrl_item {
     lws_dll2_t node;
     conn_sub *sub;
     env_type type;
-    size_t len;
+    size_t len;                  /* text's length (0 for a subscription's start) */
+    /* the envelope; for a subscription's start, the epoch the client
+     * resumes from (WS "epoch", NUL-terminated, empty when none): kept here
+     * until the resync is decided, not in every conn_sub for its lifetime */
     char text[];
 } ctrl_item;
 
@@ -121,30 +124,46 @@ typedef struct session_http {
     int poll_has_since;
     uint64_t poll_since;
     char poll_epoch[ENV_EPOCH_MAX + 1];
+
+    /* the lists only SSE streams and polls are on (here, not in session,
+     * so a WebSocket connection does not carry them); s leads back */
+    struct session *s;
+    lws_dll2_t poll_node;        /* in channel.pollers while a /poll waits */
+    lws_dll2_t watch_node;       /* in srv.watched: HTTP streams the hang-up sweep looks at */
 } session_http;
 
 /* One per lws connection (lws allocates it zeroed: per_session_data_size).
  * For HTTP it lives for one transaction (lws frees and re-allocates it at the
  * next keep-alive request: HTTP_DROP_PROTOCOL); for WS from ESTABLISHED to
  * CLOSED; for SSE and poll until the response ends. session_release() frees
- * what it owns and is safe to call twice. */
+ * what it owns and is safe to call twice.
+ *
+ * Every idle WebSocket connection carries one, so it is packed: flags are
+ * bytes, counts that a bound keeps small are 32-bit, and what only HTTP
+ * requests, SSE streams and polls use is in session_http (h). */
 typedef struct session {
-    sess_kind kind;
+    unsigned char kind;          /* sess_kind */
+    unsigned char closing;       /* close once the queue is flushed (or at once: close_now) */
+    unsigned char close_now;
+    unsigned char ping_due;      /* WS: write a ping at the next WRITEABLE */
+    unsigned char pmd_reset;     /* WS: the client asked server_no_context_takeover */
+    unsigned char sse_hb_due;    /* SSE: write a heartbeat at the next WRITEABLE */
+    unsigned char sse_started;   /* SSE: "retry:" written */
+    unsigned char poll_wake;     /* /poll: respond at the next WRITEABLE */
+    uint16_t close_code;         /* WS close code (1000..4999) */
+    unsigned char ws_batch;      /* WS: the client takes batch messages (a JSON array of envelopes) */
+    unsigned char sse_delta;     /* SSE: ?delta=1, subscriptions want deltas */
+    uint32_t ctrl_bytes;         /* queued control text, bounded by CTRL_MAX_BYTES (conn.c) */
     struct lws *wsi;
     struct srv *srv;
     lws_dll2_t node;             /* in srv.sessions: every stream and poll session */
-    lws_dll2_t watch_node;       /* in srv.watched: HTTP streams the hang-up sweep looks at */
     void *principal;             /* who this is: set by authz_check at connect */
     void (*free_principal)(void *);
 
     /* streams (WS and SSE) */
     lws_dll2_owner_t subs;       /* conn_sub.conn_node */
     lws_dll2_owner_t ctrl;       /* ctrl_item.node, in order */
-    size_t ctrl_bytes;
     sendq q;
-    int closing;                 /* close once the queue is flushed (or at once: close_now) */
-    int close_now;
-    int close_code;              /* WS close code */
     const char *close_reason;
     uint64_t last_progress_us;   /* monotonic: last time a write went out */
 
@@ -152,13 +171,9 @@ typedef struct session {
      * closes peers silent past the idle timeout, this tells which closes
      * those were (rtchaos_idle_closes_total) */
     uint64_t last_pong_us;
-    int ping_due;                /* WS: write a ping at the next WRITEABLE */
     struct z_stream_s *pmd;      /* WS: permessage-deflate compressor (pmd.c); NULL = frames go uncompressed */
-    unsigned char ws_batch;      /* WS: the client takes batch messages (a JSON array of envelopes) */
-    unsigned char sse_delta;     /* SSE: ?delta=1, subscriptions want deltas */
     lws_dll2_t batch_node;       /* in srv.batch_held while live events wait for the window (batch.c) */
     uint64_t batch_due_us;       /* monotonic: when they must go */
-    unsigned char pmd_reset;     /* ... the client asked server_no_context_takeover */
 
     /* The session's one timer on the vhost's wheel (twheel.h): WS ping and
      * idle check, SSE heartbeat and write-progress check, /poll timeout.
@@ -166,22 +181,14 @@ typedef struct session {
      * (WS token expiry has its own, in the principal: authz_arm_expiry.) */
     twheel_timer tmr;
 
-    /* WS receive reassembly */
+    /* WS receive reassembly (at most --max-payload-bytes) */
     char *rx;
-    size_t rx_len;
+    uint32_t rx_len;
 
-    /* SSE */
-    int sse_hb_due;
-    int sse_started;             /* "retry:" written */
-
-    /* HTTP request and response: allocated at LWS_CALLBACK_HTTP only
-     * (http_api.c), NULL for WebSocket sessions, which are most of a big
-     * server's connections and never use it (~330 bytes each) */
+    /* HTTP request and response, and the SSE/poll lists: allocated at
+     * LWS_CALLBACK_HTTP only (http_api.c), NULL for WebSocket sessions,
+     * which are most of a big server's connections and never use it */
     struct session_http *h;
-
-    /* /poll (the rest of the wait is in h) */
-    lws_dll2_t poll_node;        /* in channel.pollers while waiting */
-    int poll_wake;               /* respond at the next WRITEABLE */
 } session;
 
 /* Per-vhost data (one vhost): everything the server owns. Allocated in
