@@ -380,6 +380,18 @@ static void test_conn_gauges_follow_the_connections(void **state)
     assert_int_equal(S.qs.bytes, sendq_bytes(&sess.q));
 }
 
+/* Every idle WebSocket connection carries one session and (subscribed) one
+ * conn_sub: their sizes are part of the per-connection memory budget
+ * (issue 13: <= 2 KB per idle connection, of which libwebsockets' own
+ * state is ~1.3 KB). 248 and 104 bytes on x86-64: the 256- and 112-byte
+ * malloc bins. */
+static void test_conn_per_connection_structs_stay_small(void **state)
+{
+    (void)state;
+    assert_true(sizeof(session) <= 248);
+    assert_true(sizeof(conn_sub) <= 104);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -397,6 +409,7 @@ int main(void)
         T(test_conn_control_in_order),
         T(test_conn_disabled_channel_drops_subscribers),
         T(test_conn_gauges_follow_the_connections),
+        T(test_conn_per_connection_structs_stay_small),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
