@@ -383,12 +383,12 @@ static void test_conn_gauges_follow_the_connections(void **state)
 /* Every idle WebSocket connection carries one session and (subscribed) one
  * conn_sub: their sizes are part of the per-connection memory budget
  * (issue 13: <= 2 KB per idle connection, of which libwebsockets' own
- * state is ~1.3 KB). 248 and 104 bytes on x86-64: the 256- and 112-byte
+ * state is ~1.3 KB). 280 and 104 bytes on x86-64: the 288- and 112-byte
  * malloc bins. */
 static void test_conn_per_connection_structs_stay_small(void **state)
 {
     (void)state;
-    assert_true(sizeof(session) <= 248);
+    assert_true(sizeof(session) <= 280);
     assert_true(sizeof(conn_sub) <= 104);
 }
 
