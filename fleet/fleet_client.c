@@ -584,6 +584,7 @@ static int on_ws_msg(void *ud, int opcode, const char *data, size_t len)
         free(out.p);
         return rc;
     }
+    c->ka_sent = 0; /* the link is alive */
     switch (opcode) {
     case 1:
         if (F(c)->proto->server_seq && G(c)->batch && v1_is_batch(data, len)) {
@@ -1237,6 +1238,18 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
         break;
     case FL_C_HANDSHAKE:
     case FL_C_OPEN:
+        if ((what & EV_TIMEOUT) && c->state == FL_C_OPEN && TR(c) == FLEET_WS && F(c)->proto->ws_keepalive &&
+            !c->ka_sent) {
+            /* quiet, not yet dead: ask the server (Pusher's pusher:ping);
+             * any message before the next timeout keeps the link */
+            c->ka_sent = 1;
+            if (ws_send_text(c, F(c)->proto->ws_keepalive, strlen(F(c)->proto->ws_keepalive)) < 0) {
+                drop(c, "write error", 0);
+                break;
+            }
+            arm_open(c);
+            break;
+        }
         if (what & EV_TIMEOUT) {
             if (c->state == FL_C_HANDSHAKE)
                 fall_back(c); /* no answer to the handshake: a path that swallows this transport */
@@ -1293,6 +1306,7 @@ static void close_conn(fl_client *c)
     c->body_len = c->body_cap = 0;
     c->throttled = 0;
     c->fb_pending = 0; /* a refusal read on this connection is not the next one's */
+    c->ka_sent = 0;
     if (c->state == FL_C_OPEN) {
         FL_SET(&t->n.connected, t->n.connected - 1);
         uint64_t *gc = &t->gs[c->group].connected[c->open_tr];

@@ -95,6 +95,7 @@ typedef struct fl_client {
     uint8_t fb_pending;       /* the server refused the stream (`overloaded`): fall back after this read */
     uint8_t sess_resuming;    /* session protocols: this connection asked to recover the session */
     uint8_t close_action;     /* the server's WebSocket close code, as proto.ws_close judged it (enum proto_close) */
+    uint8_t ka_sent;          /* proto.ws_keepalive sent after a quiet idle timeout, no message since */
     uint8_t open_tr;          /* the transport the open connection counts under (fl_group_stats.connected) */
     uint64_t open_mono_us;    /* when the connection opened (fl_counters.open_us) */
     uint32_t read_budget;     /* slow consumer: bytes / messages left this tick */

@@ -179,6 +179,11 @@ struct proto {
      * protocol signs the request over its body (instead of pub_target).
      * Returns the length or -1. */
     int (*pub_signed_target)(const proto_opts *o, const char *body, size_t bl, char *buf, size_t cap);
+    /* A text message that asks the server for an answer (Pusher's
+     * pusher:ping), sent when a WebSocket has been quiet for the group's
+     * idle timeout: a quiet channel is not a dead link until that goes
+     * unanswered for another idle timeout. NULL = quiet means dead. */
+    const char *ws_keepalive;
 };
 
 /* Every adapter's name, in registry order (for did-you-mean lists). */

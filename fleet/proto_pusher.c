@@ -294,4 +294,5 @@ const proto proto_pusher = {
     .ws_close = pu_ws_close,
     .pub_render = pu_pub_render,
     .pub_signed_target = pu_pub_signed_target,
+    .ws_keepalive = "{\"event\":\"pusher:ping\",\"data\":{}}",
 };

@@ -70,6 +70,20 @@ def storm(s):
     print("reconnect storms: ok", totals(r))
 
 
+def quiet(s):
+    """A channel quieter than the clients' idle timeout is not a dead link:
+    after a quiet idle timeout the client sends pusher:ping, soketi answers
+    pusher:pong, and the connection stays (no reconnect, nothing missed)."""
+    r = ht.run("targets/pusher-smoke.yaml", "--target", s.url, "--quiet", "--set", "duration=5s",
+               "--set", "publishers.rate_per_s=1", "--set", "clients.0.idle_timeout=700ms",
+               "--set", "budgets.5=p95_live_ms <= 60000", timeout=90)
+    assert r.rc == 0, r.explain() + "\n" + json.dumps(r.report and r.report.get("verdicts"))
+    t = r.report["totals"]
+    assert t["reconnects"] == 0 and t["missed_by_design"] == 0 and t["errors"] == 0, totals(r)
+    assert t["published"] >= 4 and t["delivered"] == t["expected"] and t["lost"] == 0, totals(r)
+    print("quiet channels kept alive by pusher:ping: ok", totals(r))
+
+
 def usage_errors(s):
     for var in ("PUSHER_APP_ID", "PUSHER_KEY", "PUSHER_SECRET"):
         os.environ.pop(var, None)
@@ -98,7 +112,7 @@ def main():
         loopback_only(s)
         credentials(s)
         # a name on the command line runs that part alone (while developing)
-        for part in sys.argv[1:] or ("smoke", "storm", "usage_errors"):
+        for part in sys.argv[1:] or ("smoke", "storm", "quiet", "usage_errors"):
             globals()[part](s)
     finally:
         s.stop()
