@@ -122,6 +122,13 @@ def main():
     lag = nodes["broker_lag_us"]
     assert lag["count"] > 0 and lag["p99"] is not None, lag
     assert v["broker_lag_p99_ms"]["pass"], v
+    # the report plots node 0's broker lag per scrape interval beside the rest
+    # of the server's view (reports/rplot_server.c)
+    with open(os.path.join(r.dir, "plots", "server_broker_lag.svg")) as f:
+        assert "<text>broker lag p95 (bucket bound)</text>" in f.read()
+    with open(os.path.join(r.dir, "plots", "server.dat")) as f:
+        blag = [ln.split()[-1] for ln in f if not ln.startswith("#")]
+    assert any(x != "NaN" and float(x) > 0 for x in blag), blag
     # every node scraped once a second over the run: node 1's dead seconds
     # are holes in its timeline, and its clients show up on nodes 0 and 2
     for n in nodes["per_node"]:
