@@ -1481,7 +1481,8 @@ static void status_line(run *r, int final)
 static orch_report_in report_in(run *r)
 {
     orch_report_in in = {
-        .s = r->s, .o = r->o, .seed = r->seed, .dir = r->dir, .target_url = r->target_url,
+        .s = r->s, .command = r->o->command, .start_at_us = r->o->start_at_us, .shard_index = r->o->shard_index,
+        .shard_count = r->o->shard_count, .net_support = r->o->net_support, .seed = r->seed, .dir = r->dir, .target_url = r->target_url,
         .started = r->started, .elapsed_s = r->elapsed_s, .warmup_us = r->warmup_us,
         .t0_wall_us = r->t0_wall_us, .start_late_us = r->start_late_us, .fl = r->fl, .windows = r->windows,
         .events = r->events, .proxy_metrics = r->proxy_metrics, .nodes_report = r->nodes_report,

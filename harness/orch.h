@@ -5,12 +5,9 @@
 #define RTCHAOS_ORCH_H
 #include <stdint.h>
 #include "netns.h"
+#include "orch_exit.h"
 #include "scenario.h"
 
-#define ORCH_EXIT_PASS   0  /* every verdict passed */
-#define ORCH_EXIT_FAILED 1  /* a verdict failed */
-#define ORCH_EXIT_USAGE  2  /* invalid scenario or command line */
-#define ORCH_EXIT_BROKEN 3  /* the run itself broke (a process died, a port was taken, interrupted) */
 
 typedef enum orch_output {
     ORCH_OUT_NORMAL = 0,  /* live status line on a TTY, final summary */

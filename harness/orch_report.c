@@ -86,10 +86,10 @@ static json_t *network_json(orch_report_in *r, const json_t *faults)
         json_object_set_new(ga, s->clients[g].name, json_string(a));
     }
     json_object_set_new(o, "group_addrs", ga);
-    if (r->o->net_support)
-        json_object_set_new(o, "kernel", json_pack("{s:b, s:b, s:b, s:b}", "nftables", r->o->net_support->nft, "htb",
-                                                   r->o->net_support->htb, "tbf", r->o->net_support->tbf, "netem",
-                                                   r->o->net_support->netem));
+    if (r->net_support)
+        json_object_set_new(o, "kernel", json_pack("{s:b, s:b, s:b, s:b}", "nftables", r->net_support->nft, "htb",
+                                                   r->net_support->htb, "tbf", r->net_support->tbf, "netem",
+                                                   r->net_support->netem));
     json_object_set_new(o, "tcp", json_pack("{s:o, s:o}", "server", tcp_delta(r, 0), "client", tcp_delta(r, 1)));
     /* Over the partitions: the longest time the server took to close the
      * connections they cut (budget metric server_idle_close_s); absent
@@ -439,15 +439,15 @@ json_t *orch_report_build(orch_report_in *r, const json_t *proxy_events)
     json_object_set_new(rep, "planned_duration_s", json_real(s->duration_us / 1e6));
     json_object_set_new(rep, "scenario_file", json_string(s->path));
     json_object_set_new(rep, "run_dir", json_string(r->dir));
-    json_object_set_new(rep, "command", json_string(r->o->command ? r->o->command : ""));
-    if (r->o->start_at_us) {
+    json_object_set_new(rep, "command", json_string(r->command ? r->command : ""));
+    if (r->start_at_us) {
         char when[40];
-        clock_format_utc(r->o->start_at_us, when, sizeof when);
+        clock_format_utc(r->start_at_us, when, sizeof when);
         json_object_set_new(rep, "start_at", json_pack("{s:s, s:f}", "at", when, "late_ms", r->start_late_us / 1e3));
     }
-    if (r->o->shard_count > 1)
-        json_object_set_new(rep, "shard", json_pack("{s:i, s:i}", "index", (int)r->o->shard_index, "count",
-                                                    (int)r->o->shard_count));
+    if (r->shard_count > 1)
+        json_object_set_new(rep, "shard", json_pack("{s:i, s:i}", "index", (int)r->shard_index, "count",
+                                                    (int)r->shard_count));
     json_object_set_new(rep, "proxy", json_boolean(r->have_proxy));
     if (json_object_size(r->children) > 0)
         json_object_set(rep, "children", r->children);

@@ -10,7 +10,7 @@
 #include "fleet.h"
 #include "netfault.h"
 #include "netns.h"
-#include "orch.h"
+#include "orch_exit.h"
 #include "scenario.h"
 
 /* What a run hands its report: figures and records, not processes. Every
@@ -18,7 +18,10 @@
  * here is freed by the report. */
 typedef struct orch_report_in {
     const scenario *s;
-    const orch_opts *o;
+    const char *command;         /* the command line, stored in the report */
+    int64_t start_at_us;         /* --start-at (0: none) */
+    unsigned shard_index, shard_count; /* --shard i/N (N <= 1: not sharded) */
+    const netns_support *net_support;  /* what the kernel offers, or NULL */
     uint64_t seed;
     const char *dir;             /* the run directory */
     const char *target_url;

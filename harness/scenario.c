@@ -301,6 +301,12 @@ uint64_t scenario_total_clients(const scenario *s)
     return n;
 }
 
+const char *scenario_op_str(scn_op op)
+{
+    static const char *const s[] = {"<=", "<", ">=", ">", "==", "!="};
+    return (unsigned)op < 6 ? s[op] : "?";
+}
+
 int scenario_has_net_faults(const scenario *s)
 {
     for (size_t i = 0; i < s->nfaults; i++)

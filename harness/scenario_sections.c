@@ -1671,12 +1671,6 @@ const char *scenario_direction_str(scn_direction d)
     return (unsigned)d < 3 ? direction_names[d] : "?";
 }
 
-const char *scenario_op_str(scn_op op)
-{
-    static const char *const s[] = {"<=", "<", ">=", ">", "==", "!="};
-    return (unsigned)op < 6 ? s[op] : "?";
-}
-
 const char *scenario_client_transport_str(scn_client_transport t)
 {
     return (unsigned)t < 3 ? cltr_names[t] : "?";
