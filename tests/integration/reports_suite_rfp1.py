@@ -41,5 +41,5 @@ suitetest.run_suite(
     "rfp", "q1,q2,q3,q4,q5",
     ["q1-ordering-resync", "q1-history-overflow", "q1-idempotent-retries", "q2-backpressure", "q2-high-frequency",
      "q3-auth-rbac-tenancy", "q4-single-node-capacity", "q4-sticky-node-loss", "q4-brokered-node-loss", "q5-batching",
-     "q5-wire-cost", "q5-limits-caching"],
+     "q5-wire-cost", "q5-batch-window", "q5-delta-payloads", "q5-limits-caching"],
     expect_not_runnable=(), check_entry=check_entry)
