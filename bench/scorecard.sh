@@ -7,8 +7,9 @@
 #
 #   bench/scorecard.sh                       # every server, one round
 #   SERVERS="rtchaos nchan" bench/scorecard.sh
-#   ROUNDS=3 bench/scorecard.sh              # servers take turns, 3 rounds:
-#                                            # one scorecard per round
+#   ROUNDS=3 bench/scorecard.sh              # servers take turns, 3 rounds: one scorecard
+#                                            # per round, and scorecard-median.md (each
+#                                            # figure's median and spread, bench/scorecard_median.py)
 #   SHORT=1 bench/scorecard.sh               # the suite's --short form (seconds)
 #   ONLY=cut,spike bench/scorecard.sh        # some entries (the suite's --only)
 #   OUT=/tmp/sc bench/scorecard.sh           # default build/bench-scorecard
@@ -187,4 +188,9 @@ for r in $(seq "$ROUNDS"); do
   "$BIN/rtchaos" scorecard "$OUT/scorecard-r$r" "${dirs[@]}"
   echo "round $r: $OUT/scorecard-r$r/scorecard.md"
 done
+if [ "$ROUNDS" -gt 1 ]; then
+  # each figure's median over the rounds, with its spread (servers matched by protocol)
+  /usr/bin/python3 bench/scorecard_median.py "$OUT"/scorecard-r*/scorecard.json >"$OUT/scorecard-median.md"
+  echo "median of $ROUNDS rounds: $OUT/scorecard-median.md"
+fi
 exit $rc
