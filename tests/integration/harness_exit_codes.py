@@ -58,7 +58,8 @@ def main():
     for bad_url, why in (("ftp://127.0.0.1:9", "expected http://HOST:PORT"),
                          ("http://127.0.0.1", "expected a port"),
                          ("http://127.0.0.1:99999", "port must be 1..65535"),
-                         ("http://127.0.0.1:9/x", "expected no path")):
+                         ("http://127.0.0.1:9/x?y=1", "may not contain '?'"),
+                         ("http://127.0.0.1:9/a//b", "empty segment")):
         r = ht.run("smoke.yaml", "--target", bad_url)
         assert r.rc == 2 and why in r.stderr and r.report is None, (bad_url, r.explain())
     r = ht.run("smoke.yaml", "--bogus")
