@@ -341,6 +341,15 @@ int orch_parse_target(const char *url, char *host, size_t hostcap, uint16_t *por
             sfmt(err, errlen, "--target %s: empty segment ('//') in the path prefix", url);
             return -1;
         }
+        /* a dot segment would be resolved by some servers and refused by
+         * others (wire contract §1): the prefix names the path as sent */
+        size_t seg = i + 1, dots = 0;
+        while (ch == '/' && seg + dots < pl && slash[seg + dots] == '.')
+            dots++;
+        if (ch == '/' && (dots == 1 || dots == 2) && (seg + dots == pl || slash[seg + dots] == '/')) {
+            sfmt(err, errlen, "--target %s: dot segment ('.' or '..') in the path prefix", url);
+            return -1;
+        }
     }
     if (pl + 1 > prefixcap || pl > FLEET_PREFIX_MAX) {
         sfmt(err, errlen, "--target %s: the path prefix is longer than %d bytes", url, FLEET_PREFIX_MAX);

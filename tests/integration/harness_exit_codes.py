@@ -59,7 +59,9 @@ def main():
                          ("http://127.0.0.1", "expected a port"),
                          ("http://127.0.0.1:99999", "port must be 1..65535"),
                          ("http://127.0.0.1:9/x?y=1", "may not contain '?'"),
-                         ("http://127.0.0.1:9/a//b", "empty segment")):
+                         ("http://127.0.0.1:9/a//b", "empty segment"),
+                         ("http://127.0.0.1:9/a/../b", "dot segment"),
+                         ("http://127.0.0.1:9/rt/.", "dot segment")):
         r = ht.run("smoke.yaml", "--target", bad_url)
         assert r.rc == 2 and why in r.stderr and r.report is None, (bad_url, r.explain())
     r = ht.run("smoke.yaml", "--bogus")
