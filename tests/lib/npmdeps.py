@@ -16,8 +16,14 @@ SOKETI_DIR = os.path.join(TESTS, "soketi")
 def ensure(*packages, where=TESTS):
     """Makes sure every package is in WHERE/node_modules (npm ci from WHERE's lock)."""
     modules = os.path.join(where, "node_modules")
+    # written once npm ci has finished: a package's folder appears while npm
+    # is still filling it, so a test running beside the installing one must
+    # not take the folder for the package
+    done = os.path.join(modules, ".rtchaos-installed")
 
     def missing():
+        if not os.path.exists(done):
+            return list(packages)
         return [p for p in packages if not os.path.isdir(os.path.join(modules, p))]
     if not missing():
         return
@@ -29,4 +35,6 @@ def ensure(*packages, where=TESTS):
             os.path.join(where, "package-lock.json")) else ["npm", "install", "--no-audit", "--no-fund"]
         r = subprocess.run(cmd, cwd=where, capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, f"{' '.join(cmd)} in {where} failed:\n{r.stdout}\n{r.stderr}"
+        with open(done, "w") as f:
+            f.write("npm ci finished\n")
         assert not missing(), f"npm ci did not install {missing()} in {where}"
