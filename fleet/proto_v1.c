@@ -110,8 +110,11 @@ int v1_batch_next(const char *data, size_t len, size_t *off, const char **el, si
             in_str = 1;
         else if (ch == '{' || ch == '[')
             depth++;
-        else if ((ch == '}' || ch == ']') && --depth == 0)
+        else if ((ch == '}' || ch == ']') && --depth == 0) {
+            if (ch != '}')
+                return -1; /* brackets that do not pair: not an object */
             break;
+        }
     }
     if (i >= len)
         return -1; /* unterminated */

@@ -1,6 +1,7 @@
 /* fuzz_proto.c — libFuzzer target for what the fleet reads from a foreign
  * server through the protocol adapters: a ws+meta.nchan message
- * (fleet/proto_nchan.c), a Pusher message and publish answer
+ * (fleet/proto_nchan.c), a contract v1 batch message split into its
+ * envelopes (fleet/proto_v1.c), a Pusher message and publish answer
  * (fleet/proto_pusher.c), a payload's publisher record at a dot path with
  * the server's offset (fleet/record.c), and the template renderers. Never
  * crashes or over-reads (the input is copied to an exact-size buffer, so
@@ -34,6 +35,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (f.id && (f.id < b || f.id + f.id_len > b + size))
             abort();
         if (f.payload && (f.payload < b || f.payload + f.payload_len > b + size))
+            abort();
+    }
+
+    /* v1 batch messages: every element lies inside the input, begins with
+     * '{' and ends with '}', and the walk ends */
+    if (v1_is_batch(b, size)) {
+        size_t boff = 0, el_len, n = 0;
+        const char *el;
+        int r;
+        while ((r = v1_batch_next(b, size, &boff, &el, &el_len)) == 1) {
+            if (el < b || el + el_len > b + size || el_len < 2 || el[0] != '{' || el[el_len - 1] != '}' ||
+                ++n > size)
+                abort();
+        }
+        if (r != 0 && r != -1)
             abort();
     }
 

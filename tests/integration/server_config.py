@@ -65,6 +65,10 @@ def main():
     bad("{\"policy\": \"yolo\"}", "drop|coalesce|snapshot|disconnect")
     bad("{\"channels\": {}}", "channels")
     bad("{\"channels\": [{\"pattern\": \"a\", \"policy\": \"nope\"}]}", "policy")
+    # the cost options: bounds, and deltas refused with Redis (another node
+    # may have published the value a delta would be made against)
+    bad("{\"batch_ms\": 5000}", "--batch-ms")
+    bad("{\"delta_channels\": \"d.\", \"redis\": \"redis://127.0.0.1:1\"}", "--delta-channels cannot be used with --redis")
     r = subprocess.run([EXE, "--config", "/nonexistent/rtchaos.json"], capture_output=True, text=True, timeout=10)
     assert r.returncode == 2 and "/nonexistent/rtchaos.json" in r.stderr, r
     print("ok")

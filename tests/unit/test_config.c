@@ -135,6 +135,20 @@ static void test_config_file_errors(void **state)
     assert_non_null(strstr(err, "/nonexistent/x.json"));
 }
 
+/* --batch-channels / --delta-channels: comma lists of name prefixes, "*" = all */
+static void test_config_channel_listed(void **state)
+{
+    (void)state;
+    assert_true(config_channel_listed("*", "anything"));
+    assert_true(config_channel_listed("orders.,prices.", "prices.7"));
+    assert_true(config_channel_listed("orders., prices.", "prices.7")); /* blank after a comma */
+    assert_true(config_channel_listed("a", "a"));
+    assert_false(config_channel_listed("orders.,prices.", "order.1"));
+    assert_false(config_channel_listed("", "a"));
+    assert_false(config_channel_listed(",,", "a"));
+    assert_false(config_channel_listed("abc", "ab")); /* a prefix longer than the name */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -143,6 +157,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_config_bad_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_file_and_override, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_file_errors, setup, teardown),
+        cmocka_unit_test(test_config_channel_listed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -484,7 +484,7 @@ static void test_proto_v1_batch_split(void **state)
     assert_int_equal(v1_batch_next(m, strlen(m), &off, &el, &n), 0);
     off = 0;
     assert_int_equal(v1_batch_next("[]", 2, &off, &el, &n), 0);
-    static const char *const bad[] = {"[", "[{", "[{\"a\":\"}]", "[1]", "[{} {}]", "{}", "[{},]", "[{\"a\":1}"};
+    static const char *const bad[] = {"[", "[{", "[{\"a\":\"}]", "[1]", "[{} {}]", "{}", "[{},]", "[{\"a\":1}", "[{\"a\":1]}"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         /* an element may come out before the damage is seen; then -1 */
         off = 0;
