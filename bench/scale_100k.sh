@@ -70,9 +70,13 @@ for k, v in last_ticks.items():
 wall = t1 - t0
 t = rep["totals"]
 per = rep.get("nodes", {}).get("per_node", [])
+# the nodes' connections 1 s before the kill (its event is logged once the
+# kill is done, which a loaded box may delay)
+fo = rep.get("nodes", {}).get("failover") or []
+kill_t = fo[0]["at_s"] if fo else (before - started)
 conns_before = 0
 for n in per:
-    tl = [c for ts, c in n.get("timeline", []) if c is not None and started + ts <= before]
+    tl = [c for ts, c in n.get("timeline", []) if c is not None and ts <= kill_t - 1]
     conns_before += tl[-1] if tl else 0
 clients_now = rep.get("timeline", [])
 m_before, m_first = rss_at(before), rss_at(first)
@@ -93,6 +97,10 @@ res = {
     "rss_bytes_before_kill": m_before, "rss_bytes_at_start": m_first,
     "fleet_bytes_per_client": round(m_before.get("fleet", 0) / max(1, t["clients"])),
     "server_bytes_per_connection": round(m_before.get("servers", 0) / max(1, conns_before)),
+    # growth from the fleet's start (processes up, nothing connected) to every client connected
+    "fleet_bytes_per_client_marginal": round((m_before.get("fleet", 0) - m_first.get("fleet", 0)) / max(1, t["clients"])),
+    "server_bytes_per_connection_marginal": round((m_before.get("servers", 0) - m_first.get("servers", 0)) /
+                                                  max(1, conns_before)),
     "cpu_s": {k: round(v, 1) for k, v in cpu.items()},
     "cpu_pct_of_one_core": {k: round(100 * v / wall, 1) for k, v in cpu.items()},
     "failover": rep.get("nodes", {}).get("failover"),
