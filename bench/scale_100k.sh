@@ -74,6 +74,9 @@ per = rep.get("nodes", {}).get("per_node", [])
 # kill is done, which a loaded box may delay)
 fo = rep.get("nodes", {}).get("failover") or []
 kill_t = fo[0]["at_s"] if fo else (before - started)
+for f in rep.get("faults", []):
+    if f.get("name") == (fo[0]["fault"] if fo else None) and f.get("planned_from_s") is not None:
+        kill_t = min(kill_t, f["planned_from_s"])
 conns_before = 0
 for n in per:
     tl = [c for ts, c in n.get("timeline", []) if c is not None and ts <= kill_t - 1]
