@@ -224,6 +224,14 @@ def main():
     finally:
         n.stop()
     rtchaos_server_behind_tls(ca, cert, key)
+    # an adapter's locations under the prefix too: nchan serving /rt/pub/<ch>, /rt/sub/<ch>
+    n = nchantest.Nchan(buffer=1000, tls=(cert, key), prefix="/rt")
+    try:
+        r = ht.run("targets/nchan-smoke.yaml", "--target", f"https://localhost:{n.port}/rt/", "--ca", ca, *SHORT,
+                   timeout=90)
+        delivered_all(r, "nchan under /rt over https (ws, sse, poll, publish)")
+    finally:
+        n.stop()
     print("ok")
 
 

@@ -32,13 +32,13 @@ http {{
   server {{
     listen 127.0.0.1:{port}{ssl};
     {auth}
-    location ~ ^/pub/([A-Za-z0-9._:-]+)$ {{
+    location ~ ^{prefix}/pub/([A-Za-z0-9._:-]+)$ {{
       nchan_publisher;
       nchan_channel_id $1;
       nchan_message_buffer_length {buffer};
       nchan_message_timeout 10m;
     }}
-    location ~ ^/sub/([A-Za-z0-9._:-]+)$ {{
+    location ~ ^{prefix}/sub/([A-Za-z0-9._:-]+)$ {{
       nchan_subscriber;
       nchan_channel_id $1;
       nchan_subscriber_first_message newest;
@@ -70,9 +70,10 @@ def _free_port():
 class Nchan:
     """A running nginx+nchan: .url, .dir, .proc (rtctest.Proc)."""
 
-    def __init__(self, buffer=1000, sub_timeout="5s", require=None, tls=None):
+    def __init__(self, buffer=1000, sub_timeout="5s", require=None, tls=None, prefix=""):
         """require: (header name, value) every request must carry, else 403.
-        tls: (certificate file, key file): serve https on the port."""
+        tls: (certificate file, key file): serve https on the port.
+        prefix: a path the locations sit under ("/rt": /rt/pub/<ch>, /rt/sub/<ch>)."""
         self.dir = tempfile.mkdtemp(prefix="rtchaos-nchan-", dir=os.environ.get("TMPDIR", "/tmp"))
         self.proc = None
         # a free port may be taken between the probe and nginx's bind: try a few
@@ -86,7 +87,7 @@ class Nchan:
                 if tls:
                     auth += f" ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]};"
                 f.write(CONF.format(module=MODULE, dir=self.dir, port=port, buffer=buffer, sub_timeout=sub_timeout,
-                                    auth=auth, ssl=" ssl" if tls else ""))
+                                    auth=auth, ssl=" ssl" if tls else "", prefix=prefix))
             p = subprocess.Popen([NGINX, "-p", self.dir, "-c", os.path.join(self.dir, "nginx.conf")],
                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             rtctest._children.append(p)
