@@ -34,7 +34,10 @@ pkgs=(
   nginx-light libnginx-mod-nchan
 )
 # Node.js and npm: tests/integration/proxy_npm_client.py drives rtchaos-proxy
-# with the npm Toxiproxy client. A machine may carry Node.js from elsewhere
+# with the npm Toxiproxy client; target_socketio.py and target_pusher*.py run
+# real Socket.IO and soketi (Pusher) servers, pinned in tests/package-lock.json
+# and tests/soketi/package-lock.json and installed by `npm ci` from the tests
+# (soketi's native uWebSockets.js ships builds for Node 16, 18 and 20). A machine may carry Node.js from elsewhere
 # with its own npm; Debian's npm conflicts with that, so only install Node
 # when there is none.
 command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
