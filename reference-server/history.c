@@ -18,9 +18,13 @@ int history_init(history *h, const char *name, const char *epoch, const history_
         snprintf(err, errlen, "invalid epoch or history size");
         return -1;
     }
-    h->ring = calloc(cfg->max_events, sizeof(*h->ring));
+    /* The ring starts small and doubles as events come, up to max_events:
+     * a channel nobody publishes on (or a quiet one) does not hold
+     * max_events pointers (8 KB at the default 1,000) */
+    h->cap = cfg->max_events < HISTORY_FIRST_CAP ? cfg->max_events : HISTORY_FIRST_CAP;
+    h->ring = calloc(h->cap, sizeof(*h->ring));
     if (!h->ring) {
-        snprintf(err, errlen, "out of memory for a %u-event history", cfg->max_events);
+        snprintf(err, errlen, "out of memory for a %u-event history", h->cap);
         return -1;
     }
     snprintf(h->name, sizeof(h->name), "%s", name);
@@ -29,11 +33,29 @@ int history_init(history *h, const char *name, const char *epoch, const history_
     return 0;
 }
 
+/* Doubles the ring (at most to max_events), oldest first at slot 0.
+ * Returns 0, or -1 when out of memory (nothing changed). */
+static int grow(history *h)
+{
+    uint32_t ncap = h->cap > h->cfg.max_events / 2 ? h->cfg.max_events : h->cap * 2;
+    msg **n = malloc(ncap * sizeof(*n));
+    if (!n)
+        return -1;
+    for (uint32_t i = 0; i < h->count; i++)
+        n[i] = h->ring[(h->start + i) % h->cap];
+    memset(n + h->count, 0, (ncap - h->count) * sizeof(*n));
+    free(h->ring);
+    h->ring = n;
+    h->cap = ncap;
+    h->start = 0;
+    return 0;
+}
+
 static void drop_oldest(history *h)
 {
     msg_unref(h->ring[h->start]);
     h->ring[h->start] = NULL;
-    h->start = (h->start + 1) % h->cfg.max_events;
+    h->start = (h->start + 1) % h->cap;
     h->count--;
 }
 
@@ -62,7 +84,7 @@ static msg *find_idem(const history *h, const char *idem)
     /* Newest first: a retry usually follows its original closely. The ring is
      * bounded (max_events), so the scan is too. */
     for (uint32_t i = h->count; i-- > 0;) {
-        msg *m = h->ring[(h->start + i) % h->cfg.max_events];
+        msg *m = h->ring[(h->start + i) % h->cap];
         if (m->idem && m->idem_hash == hash && strcmp(m->idem, idem) == 0)
             return m;
     }
@@ -83,13 +105,17 @@ int history_publish(history *h, const char *data, size_t data_len, int64_t ts_us
             return 0;
         }
     }
+    if (h->count == h->cap && h->cap < h->cfg.max_events && grow(h)) {
+        snprintf(err, errlen, "out of memory for the channel's history");
+        return -1;
+    }
     msg *m = msg_new(h, h->name, h->head + 1, ts_us, now_us, data, data_len, idem, err, errlen);
     if (!m)
         return -1;
     h->head++;
     if (h->count == h->cfg.max_events)
         drop_oldest(h);
-    h->ring[(h->start + h->count) % h->cfg.max_events] = msg_ref(m);
+    h->ring[(h->start + h->count) % h->cap] = msg_ref(m);
     h->count++;
     msg_unref(h->last);
     h->last = m; /* the reference from msg_new */
@@ -108,7 +134,7 @@ msg *history_get(const history *h, uint64_t seq)
     if (!h->count || seq < oldest || seq > h->head)
         return NULL;
     /* Seqs in the ring are consecutive (each publish appends head+1). */
-    return h->ring[(h->start + (uint32_t)(seq - oldest)) % h->cfg.max_events];
+    return h->ring[(h->start + (uint32_t)(seq - oldest)) % h->cap];
 }
 
 history_resync history_resync_decide(history *h, int has_since, uint64_t since,

@@ -9,6 +9,9 @@
 #include "envelope.h"
 #include "msg.h"
 
+/* Slots a channel's history ring starts with (it doubles up to max_events). */
+#define HISTORY_FIRST_CAP 16
+
 typedef struct history_cfg {
     uint32_t max_events;  /* history ring size (>= 1) */
     uint64_t max_age_us;  /* events older than this leave the ring; 0 = no age bound */
@@ -20,8 +23,9 @@ typedef struct history {
     char name[ENV_CH_MAX + 1];
     char epoch[ENV_EPOCH_MAX + 1];
     uint64_t head;         /* last assigned seq; 0 = nothing published yet */
-    msg **ring;            /* cfg.max_events slots */
+    msg **ring;            /* cap slots: grows by doubling up to cfg.max_events */
     uint32_t start, count; /* oldest slot, events held */
+    uint32_t cap;          /* slots allocated */
     msg *last;             /* the snapshot value: last published event, kept
                               after it leaves the ring; NULL when head == 0 */
     history_cfg cfg;

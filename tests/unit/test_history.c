@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "history.h"
@@ -143,6 +144,49 @@ static void test_history_rejects_bad_channel(void **state)
     assert_int_equal(history_init(&h2, "", "e", &cfg, err, sizeof(err)), -1);
 }
 
+/* The ring starts at HISTORY_FIRST_CAP slots and doubles up to max_events
+ * (a quiet channel does not hold max_events pointers): every event stays
+ * reachable by seq across the growths, also when the oldest slot is not slot
+ * 0 (age eviction moved it) at the moment the ring grows, and the count
+ * bound is max_events, not the first size. */
+static void test_history_ring_grows_to_the_bound(void **state)
+{
+    (void)state;
+    char err[128];
+    history h;
+    history_cfg cfg = {.max_events = 100, .max_age_us = 1000};
+    assert_int_equal(history_init(&h, "grow", "e1", &cfg, err, sizeof(err)), 0);
+    assert_int_equal(h.cap, HISTORY_FIRST_CAP);
+    uint64_t now = 10000;
+    for (int i = 0; i < 10; i++) { /* aged out below: start moves off slot 0 */
+        msg *m;
+        int dup;
+        assert_int_equal(history_publish(&h, "1", 1, 1, NULL, now, &m, &dup, err, sizeof(err)), 0);
+    }
+    now += 5000;
+    history_evict_aged(&h, now);
+    assert_int_equal(h.count, 0);
+    for (int i = 0; i < 250; i++) {
+        msg *m;
+        int dup;
+        char d[16];
+        snprintf(d, sizeof(d), "%d", i);
+        assert_int_equal(history_publish(&h, d, strlen(d), 1, NULL, now, &m, &dup, err, sizeof(err)), 0);
+        uint32_t held = i + 1 < 100 ? (uint32_t)i + 1 : 100;
+        assert_int_equal(h.count, held);
+        assert_true(h.cap >= h.count && h.cap <= 100);
+        for (uint64_t seq = h.head - held + 1; seq <= h.head; seq++) {
+            msg *g = history_get(&h, seq);
+            assert_non_null(g);
+            assert_int_equal(g->seq, seq);
+        }
+    }
+    assert_int_equal(h.cap, 100);
+    assert_int_equal(history_oldest(&h), h.head - 99);
+    assert_null(history_get(&h, h.head - 100));
+    history_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +197,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_idempotency_within_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_reset_changes_epoch_keeps_seq, setup, teardown),
         cmocka_unit_test(test_history_rejects_bad_channel),
+        cmocka_unit_test(test_history_ring_grows_to_the_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
