@@ -16,6 +16,8 @@
 # - Node is started with --expose-gc and runs a full collection (SIGUSR2,
 #   bench/node_broadcast.js) before each RSS sample, so its figure is what
 #   is live, not garbage waiting for the next collection.
+# - BASE_BIN=dir adds a second rtchaos-server build (dir/rtchaos-server, e.g.
+#   main before a change) to the same interleaved run, as "base".
 #   SUBS=1000 BURST=100 DURATION_S=10 IDLE=5000 PAYLOAD=64 REPS=3 bench/server_fanout.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +42,8 @@ start() { # start NAME: starts the server, sets $pid and $port
   : >"$tmp/ready"
   case $1 in
     rtchaos) "$BIN/rtchaos-server" --port 0 --ws-ping-s 600 --idle-timeout-s 700 --log-level warn \
+               >"$tmp/ready" 2>"$tmp/$1.log" & ;;
+    base)    "$BASE_BIN/rtchaos-server" --port 0 --ws-ping-s 600 --idle-timeout-s 700 --log-level warn \
                >"$tmp/ready" 2>"$tmp/$1.log" & ;;
     node)    node --expose-gc bench/node_broadcast.js 0 >"$tmp/ready" 2>"$tmp/$1.log" & ;;
   esac
@@ -67,8 +71,16 @@ gauge() { curl -s -m 5 "http://127.0.0.1:$port/metrics" | awk '$1 == "rtchaos_co
 
 echo "server_fanout.sh — $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); subs=$SUBS burst=$BURST seconds=$DURATION_S payload=$PAYLOAD idle=$IDLE reps=$REPS"
 declare -A RATE MEM
+SERVERS="rtchaos node"
+if [ -n "${BASE_BIN:-}" ]; then
+  [ -x "$BASE_BIN/rtchaos-server" ] || { echo "bench: $BASE_BIN/rtchaos-server missing"; exit 1; }
+  SERVERS="rtchaos base node"
+fi
 for rep in $(seq "$REPS"); do
-  if [ $((rep % 2)) = 1 ]; then order="rtchaos node"; else order="node rtchaos"; fi
+  # each repetition starts with another server (rotation), so none always runs first
+  read -r -a sv <<<"$SERVERS"
+  k=$(( (rep - 1) % ${#sv[@]} ))
+  order="${sv[*]:$k} ${sv[*]:0:$k}"
   for srv in $order; do
     start "$srv"
     out=$(timeout 120 "$CLIENT" fanout "$port" "$SUBS" "$BURST" "$DURATION_S" "$PAYLOAD")
@@ -89,7 +101,7 @@ for rep in $(seq "$REPS"); do
     gc "$srv"
     after=$(rss_kb)
     n=$(open_conns)
-    g=$([ "$srv" = rtchaos ] && echo ", server gauge $(gauge)" || true)
+    g=$([ "$srv" != node ] && echo ", server gauge $(gauge)" || true)
     eval "exec ${IDLEC[1]}>&-"
     wait "$IDLEC_PID" 2>/dev/null || true
     [ "$n" -gt 0 ] || { echo "bench: no connection open at the sample"; exit 3; }
@@ -113,4 +125,8 @@ printf '%-28s %24s %24s %8s %s\n' "fan-out deliveries/s" "$ra ($ral-$rah)" "$rn 
   "$(awk -v r="$r" 'BEGIN {print (r >= 2 ? ">= 2x: met" : ">= 2x: NOT met")}')"
 printf '%-28s %24s %24s %8s %s\n' "memory per idle conn (B)" "$ma ($mal-$mah)" "$mn ($mnl-$mnh)" "${m}x" \
   "$(awk -v m="$m" 'BEGIN {print (m <= 0.3334 ? "<= 1/3: met" : "<= 1/3: NOT met")}')"
+if [ -n "${BASE_BIN:-}" ]; then
+  read -r rb rbl rbh < <(stats "${RATE[base]}"); read -r mb mbl mbh < <(stats "${MEM[base]}")
+  printf '%-28s %24s %24s\n' "base ($BASE_BIN)" "fan-out $rb ($rbl-$rbh)" "idle $mb B ($mbl-$mbh)"
+fi
 echo "(load at the end $(cut -d' ' -f1-3 /proc/loadavg))"
