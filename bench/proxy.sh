@@ -35,6 +35,8 @@
 #   generator's own wake-ups. The round trip as the client's thread sees it
 #   is printed too (it adds those wake-ups), and the proxy's own release
 #   lateness from /metrics.
+# - BASE_BIN=dir adds dir/rtchaos-proxy (another build, e.g. an older one,
+#   default options) as the target rtchaos-proxy/base, in the same turns.
 # Not a test: it prints figures. Needs haproxy and socat.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,6 +81,16 @@ API2=$(wait_line "$OUT/proxy2.out" api | awk '{print $2}')
 RTC2=$(curl -sf -XPOST "http://$API2/proxies" -d "{\"name\":\"bench\",\"listen\":\"127.0.0.1:0\",\"upstream\":\"127.0.0.1:$UP\"}" \
       | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["listen"].rsplit(":",1)[1])')
 
+BASE_T=()
+if [ -n "${BASE_BIN:-}" ]; then
+  "$BASE_BIN/rtchaos-proxy" --api-port 0 --seed 1 >"$OUT/proxy3.out" 2>"$OUT/proxy3.err" & pids+=($!)
+  RTC3_PID=$!
+  API3=$(wait_line "$OUT/proxy3.out" api | awk '{print $2}')
+  RTC3=$(curl -sf -XPOST "http://$API3/proxies" -d "{\"name\":\"bench\",\"listen\":\"127.0.0.1:0\",\"upstream\":\"127.0.0.1:$UP\"}" \
+        | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["listen"].rsplit(":",1)[1])')
+  BASE_T=(rtchaos-proxy/base:$RTC3:$RTC3_PID)
+fi
+
 # haproxy NAME OPTIONS... -> starts one haproxy, sets HAP (its port) and HAP_PID
 haproxy_start() {
   local name=$1 opt; shift
@@ -112,7 +124,7 @@ ticks() { [ "$1" = 0 ] && echo 0 || awk '{print $14+$15+$16+$17}' "/proc/$1/stat
 stats() { sort -n | awk '{v[NR]=$1} END {printf "%d %d %d\n", v[int((NR+1)/2)], v[1], v[NR]}'; }
 
 targets=(direct:$UP:0 haproxy:$HAP0:$HAP0_PID haproxy/splice-auto:$HAPA:$HAPA_PID haproxy/splice:$HAPS:$HAPS_PID
-         socat:$SOC:$SOC_PID rtchaos-proxy:$RTC:$RTC_PID rtchaos-proxy/no-splice:$RTC2:$RTC2_PID)
+         socat:$SOC:$SOC_PID rtchaos-proxy:$RTC:$RTC_PID rtchaos-proxy/no-splice:$RTC2:$RTC2_PID ${BASE_T[@]+"${BASE_T[@]}"})
 declare -A BULK CCPU PCPU SCPU WALL RTT BM A50
 for r in $(seq "$ROUNDS"); do
   for t in "${targets[@]}"; do
