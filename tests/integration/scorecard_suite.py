@@ -7,7 +7,7 @@ templated sse adapter, which has no WebSocket, is refused with the reason
 (what the suite shows as "not applicable"). bench/scorecard.sh, the
 reproduction recipe of docs/targets.md, runs the short form against
 rtchaos-server and a real nginx+nchan on loopback and renders one
-scorecard: two columns, every cell measured and judged (only a latency
+scorecard: two columns × five rows, every cell measured and judged (only a latency
 budget may fail on a loaded box), nothing lost, each row's figures equal to
 that run's report.json."""
 import glob
@@ -56,7 +56,8 @@ def script_renders():
     sc = json.load(open(os.path.join(out, "scorecard-r1", "scorecard.json")))
     assert sc["schema"] == "rtchaos.scorecard/1" and sc["suite"] == "scorecard", sc.get("schema")
     assert [c["protocol"] for c in sc["columns"]] == ["v1", "nchan"], sc["columns"]
-    assert [r["id"] for r in sc["rows"]] == ["baseline", "cut-5s", "slow-consumer", "latency-spike"], sc["rows"]
+    assert [r["id"] for r in sc["rows"]] == ["baseline", "cut-5s", "slow-consumer", "slow-consumer-control",
+                                             "latency-spike"], sc["rows"]
     for row in sc["rows"]:
         for col, cell in zip(sc["columns"], row["cells"]):
             rep = json.load(open(cell["report"]))
@@ -71,7 +72,7 @@ def script_renders():
     assert all(c["figures"]["resync_ok"] == 40 for c in cut), cut
     md = open(os.path.join(out, "scorecard-r1", "scorecard.md")).read()
     assert "(v1)" in md and "(nchan)" in md and "resync_p95_ms=" in md, md[:500]
-    print("bench/scorecard.sh --short: 2 columns x 4 rows, nothing lost; cut-5s resync_ok 40/40 on both")
+    print("bench/scorecard.sh --short: 2 columns x 5 rows, nothing lost; cut-5s resync_ok 40/40 on both")
 
 
 def main():
