@@ -387,12 +387,19 @@ static int callback_rtc(struct lws *wsi, enum lws_callback_reasons reason, void 
 }
 
 static struct lws_protocols protocols[] = {
-    /* rx_buffer_size is allocated for every WebSocket connection, so it is
-     * small (128: 400 bytes less per idle connection than 512; a sub op
-     * fits): larger messages arrive in fragments and ws.c reassembles them
-     * up to max-payload-bytes. tx_packet_size caps each send(2) lws makes;
-     * it is large so a batch of frames (or SSE messages) goes out whole. */
-    {"rtchaos", callback_rtc, sizeof(session), 128, 0, NULL, 1 << 18},
+    /* rx_buffer_size is allocated for every WebSocket connection, and lws
+     * 4.1 also reads a WebSocket at most that many bytes per wake-up
+     * (ops-ws.c: "restrict the amount of rx to the size the protocol
+     * reported"), so it trades memory per idle connection against inbound
+     * throughput. Measured with bench/server_fanout.sh's client (1,000
+     * subscribers, a WebSocket publisher, 5,000 idle connections): 128 B ->
+     * ~210k deliveries/s, 1,790 B/conn; 256 -> ~395k, 1,902 B; 512 ->
+     * ~615k, 2,164 B. 256 keeps both issue 13's <= 2 KB per idle connection
+     * and >= 2x Node's fan-out; larger messages arrive in fragments and ws.c
+     * reassembles them up to max-payload-bytes. tx_packet_size caps each
+     * send(2) lws makes; it is large so a batch of frames (or SSE messages)
+     * goes out whole. */
+    {"rtchaos", callback_rtc, sizeof(session), 256, 0, NULL, 1 << 18},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
