@@ -274,9 +274,16 @@ class WS:
         return b0 & 0x0F, payload
 
     def recv(self, timeout=15.0):
-        """Next text message as parsed JSON; raises WSClosed on a close frame."""
-        self.sock.settimeout(timeout)
+        """Next text message as parsed JSON; raises WSClosed on a close frame.
+        timeout bounds the whole call: pings answered on the way do not
+        extend it (a server pinging more often than the timeout once kept a
+        caller here for the test's whole deadline)."""
+        deadline = time.monotonic() + timeout
         while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise socket.timeout(f"no text message within {timeout:.1f} s ({self.pings} pings on the way)")
+            self.sock.settimeout(left)
             op, payload = self.recv_frame()
             if op == 9:
                 self.pings += 1
