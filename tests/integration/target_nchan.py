@@ -18,9 +18,16 @@ import http.server
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import harnesstest as ht  # noqa: E402
 import nchantest  # noqa: E402
+import sidebyside  # noqa: E402
 
 TOTALS = ("published", "delivered", "expected", "lost", "duplicated", "reordered", "resync_ok",
           "resync_failed", "reconnects", "errors", "replayed", "publish_failed")
+
+
+# the runs that must fail (nothing acknowledged): a short timeline, and a
+# short acknowledgement deadline, since the publisher's last events wait
+# ack timeout x (retries + 1) for an answer that never comes (21 s by default)
+FAIL_FAST = ("--set", "warmup=1s", "--set", "duration=2s", "--set", "drain=1s", "--set", "publishers.timeout=1s")
 
 
 def totals(r):
@@ -152,7 +159,7 @@ def bad_targets():
     th.start()
     try:
         url = f"http://127.0.0.1:{srv.server_address[1]}"
-        r = ht.run("targets/nchan-smoke.yaml", "--target", url, "--quiet", "--set", "duration=3s", timeout=90)
+        r = ht.run("targets/nchan-smoke.yaml", "--target", url, "--quiet", *FAIL_FAST, timeout=90)
         assert r.rc == 3, r.explain()
         assert "acknowledged none" in r.stderr + r.stdout and "pub_path" in r.stderr + r.stdout, r.explain()
         t = r.report["totals"]
@@ -163,8 +170,8 @@ def bad_targets():
         srv.server_close()
     s, port, stop = closing_server()
     try:
-        r = ht.run("targets/nchan-smoke.yaml", "--target", f"http://127.0.0.1:{port}", "--quiet",
-                   "--set", "duration=3s", timeout=90)
+        r = ht.run("targets/nchan-smoke.yaml", "--target", f"http://127.0.0.1:{port}", "--quiet", *FAIL_FAST,
+                   timeout=90)
         assert r.rc == 3, r.explain()
         print("server closing at once: exit 3:", (r.stderr or r.stdout).strip().splitlines()[-1])
     finally:
@@ -183,7 +190,7 @@ def secret_headers():
     n = nchantest.Nchan(require=("X-RT-Auth", secret))
     try:
         os.environ.pop("RT_NCHAN_SECRET", None)
-        r = ht.run("targets/nchan-smoke.yaml", "--target", n.url, "--quiet", "--set", "duration=3s", timeout=90)
+        r = ht.run("targets/nchan-smoke.yaml", "--target", n.url, "--quiet", *FAIL_FAST, timeout=90)
         assert r.rc == 3, r.explain()  # 403 everywhere: nothing acknowledged
         hdr = "target.headers=[\"X-RT-Auth: ${RT_NCHAN_SECRET}\"]"
         r = ht.run("targets/nchan-smoke.yaml", "--target", n.url, "--quiet", "--set", "duration=3s", "--set", hdr,
@@ -208,20 +215,18 @@ def secret_headers():
 def main():
     why = nchantest.available()
     assert why is None, why  # the project's deps install it: missing is a failure, not a skip
-    bad_targets()
-    secret_headers()
     n = nchantest.Nchan(buffer=1000)
     try:
-        smoke(n)
-        resume_within_buffer(n)
-        dropped(n)
+        short = nchantest.Nchan(buffer=3)
+        try:
+            # independent parts side by side: each run has channels of its
+            # own (smoke.*, resume.*, drop.*) or a server of its own
+            sidebyside.run(lambda: smoke(n), lambda: resume_within_buffer(n), lambda: dropped(n),
+                           lambda: evicted(short), bad_targets, secret_headers)
+        finally:
+            short.stop()
     finally:
         n.stop()
-    short = nchantest.Nchan(buffer=3)
-    try:
-        evicted(short)
-    finally:
-        short.stop()
     print("ok")
 
 

@@ -19,33 +19,18 @@ delivered. The attackers speak TLS too: the message-flood abuse scenario
 through nginx's TLS, under the prefix, has every flood closed 4429 by the
 server's per-connection limit; a prefix with a query is a usage error."""
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import harnesstest as ht  # noqa: E402
 import nchantest  # noqa: E402
 import rtctest  # noqa: E402
+import sidebyside  # noqa: E402
 
 # nginx terminating TLS in front of rtchaos-server (contract v1): WebSocket
 # upgrade headers passed on, SSE and long-poll unbuffered
-PROXY_CONF = """daemon off;
-master_process off;
-worker_processes 1;
-error_log {dir}/error.log warn;
-pid {dir}/nginx.pid;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-  client_body_temp_path {dir}/body;
-  proxy_temp_path {dir}/proxy;
-  fastcgi_temp_path {dir}/fastcgi;
-  uwsgi_temp_path {dir}/uwsgi;
-  scgi_temp_path {dir}/scgi;
-  server {{
+PROXY_SERVER = """  server {{
     listen 127.0.0.1:{port} ssl;
     listen 127.0.0.1:{plain_port};
     ssl_certificate {cert};
@@ -61,94 +46,68 @@ http {{
       proxy_read_timeout 1h;
     }}
     location / {{ return 404; }}
-  }}
-}}
-"""
+  }}"""
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+class BehindNginx:
+    """rtchaos-server (with args) behind nginx, TLS on .port and plain on .plain_port, under /rt/."""
 
-
-def tls_proxy(up, cert, key):
-    """nginx on free loopback ports, TLS (and plain) in front of 127.0.0.1:up under /rt/;
-    returns (Popen, TLS port, plain port, dir)."""
-    d = ht.tmpdir()
-    for _ in range(5):
-        port, plain_port = free_port(), free_port()
-        with open(os.path.join(d, "nginx.conf"), "w") as f:
-            f.write(PROXY_CONF.format(dir=d, port=port, plain_port=plain_port, up=up, cert=cert, key=key))
-        p = subprocess.Popen([nchantest.NGINX, "-p", d, "-c", os.path.join(d, "nginx.conf")],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        rtctest._children.append(p)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and p.poll() is None:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                socket.create_connection(("127.0.0.1", plain_port), timeout=0.5).close()
-                return p, port, plain_port, d
-            except OSError:
-                time.sleep(0.05)
-        if p.poll() is None:
-            p.kill()
-        p.wait()
-    raise AssertionError("nginx (TLS proxy) did not start")
-
-
-def behind_nginx(cert, key, args, body):
-    """rtchaos-server (with args) behind nginx (TLS and plain, under /rt/); body(tls_port, plain_port)."""
-    srv = rtctest.start("rtchaos-server", ["--port", "0", "--log-level", "warn", *args], name="tls-server")
-    _, up = rtctest.addr_of(srv.lines[0])
-    p, port, plain_port, d = tls_proxy(up, cert, key)
-    try:
-        body(port, plain_port)
-    finally:
-        p.send_signal(3)
+    def __init__(self, cert, key, args):
+        self.srv = rtctest.start("rtchaos-server", ["--port", "0", "--log-level", "warn", *args], name="tls-server")
+        _, up = rtctest.addr_of(self.srv.lines[0])
         try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-        srv.stop()
-        shutil.rmtree(d, ignore_errors=True)
+            self.nginx = nchantest.Nginx(lambda ports: PROXY_SERVER.format(
+                port=ports[0], plain_port=ports[1], up=up, cert=cert, key=key), nports=2, what="nginx (TLS proxy)")
+        except AssertionError:
+            self.srv.stop()
+            raise
+        self.port, self.plain_port = self.nginx.ports
+
+    def stop(self):
+        try:
+            self.nginx.stop()
+        finally:
+            rc = self.srv.stop()
+        assert rc == 0, f"rtchaos-server behind nginx exited {rc}"
 
 
-def rtchaos_server_behind_tls(ca, cert, key):
+def behind_tls_smoke(ca, b):
     """Contract v1 (rtchaos-server) through nginx's TLS under the prefix /rt: WS, SSE, poll and the
-    publisher all over TLS, every request under /rt; the attackers over TLS too."""
-    def smoke(port, plain_port):
-        url = f"https://localhost:{port}/rt"
-        r = ht.run("smoke.yaml", "--target", url, "--ca", ca, *SHORT, timeout=90)
-        delivered_all(r, "rtchaos-server behind nginx TLS under /rt (v1)")
-        assert r.report["target"] == url, r.report["target"]
-        r = ht.run("smoke.yaml", "--target", f"ws://127.0.0.1:{plain_port}/rt/", *SHORT, timeout=90)
-        delivered_all(r, "rtchaos-server behind nginx under /rt/, ws:// (v1)")
-        # without the prefix every request is nginx's 404: nothing arrives, never a pass
-        r = ht.run("smoke.yaml", "--target", f"http://127.0.0.1:{plain_port}", *SHORT, timeout=90)
-        assert r.rc in (1, 3) and r.report and r.report["totals"]["delivered"] == 0, r.explain()
-        print("without the prefix: exit", r.rc, "delivered 0")
-    behind_nginx(cert, key, [], smoke)
+    publisher all over TLS, every request under /rt (and the same over ws:// under /rt/)."""
+    url = f"https://localhost:{b.port}/rt"
+    r = ht.run("smoke.yaml", "--target", url, "--ca", ca, *SHORT, timeout=90)
+    delivered_all(r, "rtchaos-server behind nginx TLS under /rt (v1)")
+    assert r.report["target"] == url, r.report["target"]
 
-    def flood(port, _plain_port):
-        # the attackers inside TLS: every flood cut by the server's limit (close 4429, through nginx)
-        r = ht.run("abuse/message-flood.yaml", "--target", f"https://localhost:{port}/rt", "--ca", ca, "--quiet",
-                   "--set", "duration=5s", "--set", "drain=3s",
-                   "--set", "budgets=[attack_attempts >= 10, attack_rejected_ratio >= 1, legit.lost == 0]",
-                   timeout=90)
-        assert r.rc == 0, r.explain()
-        at = r.report["attacks"]
-        assert at["attempts"] >= 10 and at["rejected"] == at["attempts"] and at["connect_failed"] == 0, at
-        assert r.report["groups"]["legit"]["delivered"] > 0, r.report["groups"]["legit"]
-        print("flood over TLS under /rt: attempts", at["attempts"], "rejected", at["rejected"])
-    abuse = os.path.join(rtctest.ROOT, "scenarios", "abuse")
-    # abuse/message-flood.yaml's server.args (a scenario's server block is ignored with --target)
-    behind_nginx(cert, key, ["--jwt-secret-file", os.path.join(abuse, "jwt-secret"),
-                             "--authz-policy", os.path.join(abuse, "policy.json"),
-                             "--rate-msg-per-conn", "50/s:50"], flood)
+
+def behind_ws_smoke(b):
+    # channels of its own: it runs beside behind_tls_smoke on the same server
+    r = ht.run("smoke.yaml", "--target", f"ws://127.0.0.1:{b.plain_port}/rt/", *SHORT,
+               "--set", "channels.pattern=plain.{i}", timeout=90)
+    delivered_all(r, "rtchaos-server behind nginx under /rt/, ws:// (v1)")
+
+
+def behind_no_prefix(b):
+    # without the prefix every request is nginx's 404: nothing arrives, never a pass
+    # (nothing reaches the server, so it can share its channels)
+    r = ht.run("smoke.yaml", "--target", f"http://127.0.0.1:{b.plain_port}", "--quiet",
+               "--set", "warmup=1s", "--set", "duration=2s", "--set", "drain=1s", timeout=90)
+    assert r.rc in (1, 3) and r.report and r.report["totals"]["delivered"] == 0, r.explain()
+    print("without the prefix: exit", r.rc, "delivered 0")
+
+
+def flood_over_tls(ca, b):
+    # the attackers inside TLS: every flood cut by the server's limit (close 4429, through nginx)
+    r = ht.run("abuse/message-flood.yaml", "--target", f"https://localhost:{b.port}/rt", "--ca", ca, "--quiet",
+               "--set", "duration=5s", "--set", "drain=3s",
+               "--set", "budgets=[attack_attempts >= 10, attack_rejected_ratio >= 1, legit.lost == 0]",
+               timeout=90)
+    assert r.rc == 0, r.explain()
+    at = r.report["attacks"]
+    assert at["attempts"] >= 10 and at["rejected"] == at["attempts"] and at["connect_failed"] == 0, at
+    assert r.report["groups"]["legit"]["delivered"] > 0, r.report["groups"]["legit"]
+    print("flood over TLS under /rt: attempts", at["attempts"], "rejected", at["rejected"])
+
 
 SHORT = ("--quiet", "--set", "duration=4s", "--set", "drain=4s",
          # latency is not under test here (ASan, parallel tests on 2 cores)
@@ -200,38 +159,60 @@ def usage_errors(ca):
     print("usage errors: ok")
 
 
+def nchan_with_ca(ca, n):
+    by_name = f"https://localhost:{n.port}"
+    r = ht.run("targets/nchan-smoke.yaml", "--target", by_name, "--ca", ca, *SHORT, timeout=90)
+    delivered_all(r, "https with --ca")
+    assert r.report["target"] == by_name, r.report["target"]
+
+
+def nchan_refused_then_insecure(ca, n):
+    by_name = f"https://localhost:{n.port}"
+    r = ht.run("targets/nchan-smoke.yaml", "--target", by_name, *SHORT, timeout=60)
+    refused(r, "no --ca", "certificate")
+    r = ht.run("targets/nchan-smoke.yaml", "--target", f"wss://127.0.0.1:{n.port}", "--ca", ca, *SHORT,
+               timeout=60)
+    refused(r, "a name the certificate does not hold", "mismatch")
+    # channels of its own: it runs beside nchan_with_ca on the same server
+    r = ht.run("targets/nchan-smoke.yaml", "--target", by_name, "--set", "target.insecure=true", *SHORT,
+               "--set", "channels.pattern=insecure.{i}", timeout=90)
+    delivered_all(r, "insecure: true")
+
+
+def nchan_under_prefix(ca, n):
+    # an adapter's locations under the prefix too: nchan serving /rt/pub/<ch>, /rt/sub/<ch>
+    r = ht.run("targets/nchan-smoke.yaml", "--target", f"https://localhost:{n.port}/rt/", "--ca", ca, *SHORT,
+               timeout=90)
+    delivered_all(r, "nchan under /rt over https (ws, sse, poll, publish)")
+
+
 def main():
     why = nchantest.available()
     assert why is None, why
     d = ht.tmpdir()
     ca, cert, key = make_certs(d)
     usage_errors(ca)
-    n = nchantest.Nchan(buffer=1000, tls=(cert, key))
+    abuse = os.path.join(rtctest.ROOT, "scenarios", "abuse")
+    servers = []
     try:
-        port = n.port
-        by_name = f"https://localhost:{port}"
-        r = ht.run("targets/nchan-smoke.yaml", "--target", by_name, "--ca", ca, *SHORT, timeout=90)
-        delivered_all(r, "https with --ca")
-        assert r.report["target"] == by_name, r.report["target"]
-        r = ht.run("targets/nchan-smoke.yaml", "--target", by_name, *SHORT, timeout=60)
-        refused(r, "no --ca", "certificate")
-        r = ht.run("targets/nchan-smoke.yaml", "--target", f"wss://127.0.0.1:{port}", "--ca", ca, *SHORT,
-                   timeout=60)
-        refused(r, "a name the certificate does not hold", "mismatch")
-        r = ht.run("targets/nchan-smoke.yaml", "--target", by_name, "--set", "target.insecure=true", *SHORT,
-                   timeout=90)
-        delivered_all(r, "insecure: true")
+        n = nchantest.Nchan(buffer=1000, tls=(cert, key))
+        servers.append(n)
+        pn = nchantest.Nchan(buffer=1000, tls=(cert, key), prefix="/rt")
+        servers.append(pn)
+        b = BehindNginx(cert, key, [])
+        servers.append(b)
+        # abuse/message-flood.yaml's server.args (a scenario's server block is ignored with --target)
+        fb = BehindNginx(cert, key, ["--jwt-secret-file", os.path.join(abuse, "jwt-secret"),
+                                     "--authz-policy", os.path.join(abuse, "policy.json"),
+                                     "--rate-msg-per-conn", "50/s:50"])
+        servers.append(fb)
+        # every part side by side: a server of its own, or channels of their own on a shared one
+        sidebyside.run(lambda: nchan_with_ca(ca, n), lambda: nchan_refused_then_insecure(ca, n),
+                       lambda: behind_tls_smoke(ca, b), lambda: behind_ws_smoke(b), lambda: behind_no_prefix(b),
+                       lambda: flood_over_tls(ca, fb), lambda: nchan_under_prefix(ca, pn))
     finally:
-        n.stop()
-    rtchaos_server_behind_tls(ca, cert, key)
-    # an adapter's locations under the prefix too: nchan serving /rt/pub/<ch>, /rt/sub/<ch>
-    n = nchantest.Nchan(buffer=1000, tls=(cert, key), prefix="/rt")
-    try:
-        r = ht.run("targets/nchan-smoke.yaml", "--target", f"https://localhost:{n.port}/rt/", "--ca", ca, *SHORT,
-                   timeout=90)
-        delivered_all(r, "nchan under /rt over https (ws, sse, poll, publish)")
-    finally:
-        n.stop()
+        for srv in reversed(servers):
+            srv.stop()
     print("ok")
 
 

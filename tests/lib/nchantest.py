@@ -1,21 +1,21 @@
-"""nchantest — starts a real nchan server for the integration tests: nginx
-with Debian's libnginx-mod-nchan, from a generated config (daemon off, one
-process, prefix = a temporary folder, loopback on a free port), and always
-stops it. Locations: POST /pub/<ch> publishes, /sub/<ch> subscribes (SSE,
-WebSocket, long-poll)."""
+"""nchantest — starts real nginx servers for the integration tests, from a
+generated config (daemon off, one process, prefix = a temporary folder,
+loopback on free ports), and always stops them: Nginx serves any server
+block a test writes (target_tls.py: TLS in front of rtchaos-server); Nchan
+is nginx with Debian's libnginx-mod-nchan. Nchan's locations: POST
+/pub/<ch> publishes, /sub/<ch> subscribes (SSE, WebSocket, long-poll)."""
 import os
 import shutil
-import socket
-import subprocess
+import signal
 import tempfile
-import time
 
-import rtctest
+import daemontest
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 MODULE = "/usr/lib/nginx/modules/ngx_nchan_module.so"
 
-CONF = """load_module {module};
+# {load}: load_module lines; {server}: the server block(s)
+CONF = """{load}
 daemon off;
 master_process off;
 worker_processes 1;
@@ -29,7 +29,11 @@ http {{
   fastcgi_temp_path {dir}/fastcgi;
   uwsgi_temp_path {dir}/uwsgi;
   scgi_temp_path {dir}/scgi;
-  server {{
+{server}
+}}
+"""
+
+NCHAN_SERVER = """  server {{
     listen 127.0.0.1:{port}{ssl};
     {auth}
     location ~ ^{prefix}/pub/([A-Za-z0-9._:-]+)$ {{
@@ -45,9 +49,7 @@ http {{
       nchan_subscriber_timeout {sub_timeout};
     }}
     location / {{ return 404; }}
-  }}
-}}
-"""
+  }}"""
 
 
 def available():
@@ -59,74 +61,67 @@ def available():
     return None
 
 
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+class Nginx:
+    """A running nginx: .ports (its listening ports, in the order server() got them), .dir."""
+
+    def __init__(self, server, nports=1, load="", what="nginx"):
+        """server(ports) returns the http server block(s), listening on the
+        nports free loopback ports it is given; ready once every port accepts."""
+        self.dir = tempfile.mkdtemp(prefix="rtchaos-nginx-", dir=os.environ.get("TMPDIR", "/tmp"))
+        conf = os.path.join(self.dir, "nginx.conf")
+
+        def setup():
+            ports = [daemontest.free_port() for _ in range(nports)]
+            with open(conf, "w") as f:
+                f.write(CONF.format(load=load, dir=self.dir, server=server(ports)))
+            return [NGINX, "-p", self.dir, "-c", conf], ports
+        try:
+            self.d = daemontest.Daemon(what, setup, lambda ports: all(daemontest.port_open(p) for p in ports),
+                                       log=os.path.join(self.dir, "error.log"))
+        except AssertionError:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise
+        self.ports = self.d.info
+        self.proc = self.d.p
+
+    def log(self):
+        return self.d.log()
+
+    # the exit statuses a graceful stop may end with
+    STOPPED = (0,)
+
+    def stop(self):
+        """Stops nginx (SIGQUIT: graceful; it must exit within 10 s, with a
+        status in STOPPED) and removes its folder."""
+        try:
+            self.d.stop(sig=signal.SIGQUIT, expect=self.STOPPED)
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class Nchan:
-    """A running nginx+nchan: .url, .dir, .proc (rtctest.Proc)."""
+class Nchan(Nginx):
+    """A running nginx+nchan: .url, .port, .dir, .proc (Popen)."""
+
+    # Debian 12's nchan module frees something twice when the one process
+    # (master_process off) exits, on any signal: glibc aborts it after it
+    # has served everything. Its shutdown is not under test; any other
+    # status (a crash while serving, a hang) still fails.
+    STOPPED = (0, -signal.SIGABRT)
 
     def __init__(self, buffer=1000, sub_timeout="5s", require=None, tls=None, prefix=""):
         """require: (header name, value) every request must carry, else 403.
         tls: (certificate file, key file): serve https on the port.
         prefix: a path the locations sit under ("/rt": /rt/pub/<ch>, /rt/sub/<ch>)."""
-        self.dir = tempfile.mkdtemp(prefix="rtchaos-nchan-", dir=os.environ.get("TMPDIR", "/tmp"))
-        self.proc = None
-        # a free port may be taken between the probe and nginx's bind: try a few
-        for _ in range(5):
-            port = _free_port()
-            with open(os.path.join(self.dir, "nginx.conf"), "w") as f:
-                auth = ""
-                if require:
-                    var = "$http_" + require[0].lower().replace("-", "_")
-                    auth = f'if ({var} != "{require[1]}") {{ return 403; }}'
-                if tls:
-                    auth += f" ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]};"
-                f.write(CONF.format(module=MODULE, dir=self.dir, port=port, buffer=buffer, sub_timeout=sub_timeout,
-                                    auth=auth, ssl=" ssl" if tls else "", prefix=prefix))
-            p = subprocess.Popen([NGINX, "-p", self.dir, "-c", os.path.join(self.dir, "nginx.conf")],
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            rtctest._children.append(p)
-            if self._ready(p, port):
-                self.proc, self.port = p, port
-                self.url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
-                return
-            if p.poll() is None:
-                p.kill()
-            p.wait()
-        raise AssertionError("nginx+nchan did not start; error.log:\n" + self.log())
+        auth = ""
+        if require:
+            var = "$http_" + require[0].lower().replace("-", "_")
+            auth = f'if ({var} != "{require[1]}") {{ return 403; }}'
+        if tls:
+            auth += f" ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]};"
 
-    def _ready(self, p, port, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if p.poll() is not None:
-                return False
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                return True
-            except OSError:
-                time.sleep(0.05)
-        return False
-
-    def log(self):
-        try:
-            with open(os.path.join(self.dir, "error.log"), errors="replace") as f:
-                return f.read()[-3000:]
-        except OSError:
-            return "(no error.log)"
-
-    def stop(self):
-        """Stops nginx (SIGQUIT: graceful, then SIGKILL) and removes its folder."""
-        p = self.proc
-        if p and p.poll() is None:
-            p.send_signal(3)
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        def server(ports):
+            return NCHAN_SERVER.format(port=ports[0], buffer=buffer, sub_timeout=sub_timeout, auth=auth,
+                                       ssl=" ssl" if tls else "", prefix=prefix)
+        super().__init__(server, load=f"load_module {MODULE};", what="nginx+nchan")
+        self.port = self.ports[0]
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
