@@ -34,6 +34,19 @@
 # or point, released in between; or run the whole script under flock.
 #   SWEEP=1 SWEEP_CONNS=10000 SWEEP_RATES="1 2 5 10 20" REPS=3 \
 #   flock /work/.bench.lock bench/server_scale.sh
+#
+# Node's liveness work (read by bench/node_v1_server.js from the
+# environment): PING_S (20, like rtchaos-server's --ws-ping-s) and
+# PING_STAGGER. By default Node pings every client in one synchronous loop
+# every PING_S (the ws README's pattern); PING_STAGGER=1 pings each client
+# once per PING_S spread evenly over the period (a slice every 50 ms,
+# STAGGER_TICK_MS), as rtchaos-server does with its timer wheel: the same
+# work, without the stall. PING_S=3600 turns Node's pings off (no dead-peer
+# detection: not a server one would run).
+#
+# Server-bound variant: SERVER_CPUS=0 FLEET_CPUS=1 pins the server to CPU 0
+# and the harness (publisher and fleet workers) to CPU 1 (taskset -c), so a
+# server's ceiling is its own core, not what the fleet leaves of two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${RTCHAOS_BIN:-$PWD/bin}
@@ -51,6 +64,9 @@ SWEEP_RATES=${SWEEP_RATES:-"1 2 5 10 20"}
 P99_MAX_MS=${P99_MAX_MS:-50}
 DELIV_MIN=${DELIV_MIN:-0.97}
 BENCH_LOCK=${BENCH_LOCK:-}
+SERVER_CPUS=${SERVER_CPUS:-}
+FLEET_CPUS=${FLEET_CPUS:-}
+export PING_S=${PING_S:-20} PING_STAGGER=${PING_STAGGER:-0}
 # RAMP_S: the connection ramp (default 1 s per 1,000 connections, at least
 # 3; sweep 5); SETTLE_S: after the ramp, before the measured window (6;
 # sweep 4); DRAIN_S: the scenario's drain (5; sweep 2)
@@ -93,11 +109,18 @@ trap 'exit 130' INT TERM
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
+# pin CPUS CMD...: CMD on those CPUs (taskset execs it: same pid), or as is
+pin() {
+  local cpus=$1
+  shift
+  if [ -n "$cpus" ]; then exec taskset -c "$cpus" "$@"; else exec "$@"; fi
+}
+
 start() { # start NAME LOG: sets $pid and $port
   case $1 in
-    rtchaos) "$BIN/rtchaos-server" --port 0 --log-level warn >"$2.ready" 2>"$2" & ;;
-    base)    "$BASE_BIN/rtchaos-server" --port 0 --log-level warn >"$2.ready" 2>"$2" & ;;
-    node)    node bench/node_v1_server.js 0 >"$2.ready" 2>"$2" & ;;
+    rtchaos) (pin "$SERVER_CPUS" "$BIN/rtchaos-server" --port 0 --log-level warn) >"$2.ready" 2>"$2" & ;;
+    base)    (pin "$SERVER_CPUS" "$BASE_BIN/rtchaos-server" --port 0 --log-level warn) >"$2.ready" 2>"$2" & ;;
+    node)    (pin "$SERVER_CPUS" node bench/node_v1_server.js 0) >"$2.ready" 2>"$2" & ;;
   esac
   pid=$!
   for _ in $(seq 200); do grep -q listening "$2.ready" 2>/dev/null && break; sleep 0.05; done
@@ -121,9 +144,9 @@ one_run() {
   start "$srv" "$dir/server.log"
   sleep 0.5
   local rss0; rss0=$(rss_kb "$pid")
-  "$BIN/rtchaos" run bench/server_scale.yaml --target "http://127.0.0.1:$port" --out "$dir/run" --quiet \
+  (pin "$FLEET_CPUS" "$BIN/rtchaos" run bench/server_scale.yaml --target "http://127.0.0.1:$port" --out "$dir/run" --quiet \
     --set "clients.0.count=$n" --set "clients.0.ramp_up=${ramp}s" --set "warmup=${warm}s" \
-    --set "duration=${secs}s" --set "publishers.rate_per_s=$rate" --set "drain=${DRAIN_S}s" \
+    --set "duration=${secs}s" --set "publishers.rate_per_s=$rate" --set "drain=${DRAIN_S}s") \
     >"$dir/harness.out" 2>&1 &
   hpid=$!
   sleep "$warm"
@@ -195,6 +218,7 @@ median_of() {
 }
 
 echo "== bench/server_scale.sh ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), out $OUT)"
+echo "   node: PING_S=$PING_S PING_STAGGER=$PING_STAGGER; server CPUs: ${SERVER_CPUS:-any}, fleet CPUs: ${FLEET_CPUS:-any}"
 if [ "$SWEEP" = 1 ]; then
   SWEEP_RES="$OUT/sweep.tsv"
   : >"$SWEEP_RES"
