@@ -21,7 +21,7 @@ $(eval $(call unit_test,test_sse_id,$(BUILD)/reference-server/sse_id.o,))
 $(BUILD)/tests/unit/test_history.o $(BUILD)/tests/unit/test_sendq.o \
 $(BUILD)/tests/unit/test_sse_id.o: CPPFLAGS += -Ireference-server
 SERVER_UNIT_OBJS := $(addprefix $(BUILD)/reference-server/,conn.o channels.o history.o msg.o sendq.o \
-                    flags.o sse_id.o config.o batch.o)
+                    flags.o sse_id.o config.o batch.o wflush.o)
 $(eval $(call unit_test,test_conn,$(SERVER_UNIT_OBJS),$(shell pkg-config --libs libwebsockets)))
 $(eval $(call unit_test,test_flags,$(BUILD)/reference-server/flags.o $(BUILD)/reference-server/sendq.o \
                                    $(BUILD)/reference-server/msg.o,))

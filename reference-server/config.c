@@ -46,6 +46,10 @@ static const opt opts[] = {
     {"ws-deflate", OPT_INT, OFF(ws_deflate), 0, 1, "0|1",
      "1: accept WebSocket permessage-deflate (RFC 7692) when a client offers it; events are "
      "compressed per connection (default 0)"},
+    {"ws-write-direct", OPT_INT, OFF(ws_write_direct), 0, 1, "0|1",
+     "1: a WebSocket connection's live events are written at the end of the loop pass that "
+     "queued them, without a writable round trip through the event loop; 0: only when lws says "
+     "the connection is writable (default 1)"},
     {"batch-ms", OPT_INT, OFF(batch_ms), 0, 1000, "MS",
      "batching window: live events of --batch-channels are held up to MS ms per connection and "
      "written together (one SSE write; one WebSocket message for clients that ask); 0 = off (default 0)"},
@@ -125,6 +129,7 @@ void config_defaults(server_cfg *c)
     c->default_policy = SENDQ_DROP;
     c->heartbeat_ms = 15000;
     c->ws_ping_s = 20;
+    c->ws_write_direct = 1;
     snprintf(c->batch_channels, sizeof(c->batch_channels), "*");
     c->idle_timeout_s = 60;
     c->poll_max_ms = 30000;

@@ -411,7 +411,7 @@ static void fanout_one(srv *S, channel *ch, conn_sub *sub, msg *m)
     if (ch->batch)
         batch_hold(S, s); /* written when the window closes (batch.c) */
     else
-        lws_callback_on_writable(s->wsi);
+        wflush_mark(S, s); /* written at the end of this loop pass (wflush.c) */
 }
 
 void conn_fanout(srv *S, channel *ch, msg *m)

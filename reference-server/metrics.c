@@ -112,6 +112,11 @@ int metrics_render(const metrics *m, const metrics_gauges *g, char **out, size_t
                  "Socket writes that carried event envelopes (one write holds every frame queued when the "
                  "connection was writable; --batch-ms makes them fewer).",
                  m->stream_writes, MT_SSE + 1);
+    family(f, "rtchaos_ws_direct_writes_total", "counter",
+           "WebSocket writes of live events made at the end of the loop pass that queued them, without "
+           "a writable round trip through the event loop (--ws-write-direct); part of "
+           "rtchaos_stream_writes_total{transport=\"ws\"}.");
+    fprintf(f, "rtchaos_ws_direct_writes_total %llu\n", (unsigned long long)m->ws_direct_writes);
     family(f, "rtchaos_ws_batch_messages_total", "counter",
            "WebSocket batch messages written (a JSON array of several envelopes; clients that asked, --batch-ms).");
     fprintf(f, "rtchaos_ws_batch_messages_total %llu\n", (unsigned long long)m->ws_batch_msgs);

@@ -200,6 +200,7 @@ void session_release(session *s)
         twheel_cancel(&S->wheel, &s->tmr);
     lws_dll2_remove(&s->node);
     batch_release(s);
+    wflush_forget(s);
     pmd_free(s);
     free(s->rx);
     if (s->h) {
@@ -295,6 +296,8 @@ static int vhost_init(struct lws *wsi)
         log_error("%s", err);
         return -1;
     }
+    if (S->cfg->ws_write_direct)
+        S->write_direct = ws_write_direct;
     g_srv = S;
     fdb_publish();
     return 0;
@@ -306,6 +309,7 @@ static void vhost_destroy(struct lws *wsi)
     if (!S)
         return;
     batch_stop(S);
+    wflush_free(S);
     channels_free_all(S);
     twheel_free(&S->wheel);
     twheel_free(&S->exp_wheel);
@@ -418,6 +422,17 @@ static void lws_log_emit(int level, const char *line)
  * a libev one, so that what it schedules on lws (an async close) is
  * serviced in the same pass. */
 static lws_sorted_usec_list_t sweep_tick;
+
+/* The end of every loop pass, before libev waits again: the direct writes
+ * of the WebSocket connections that got live events in it (wflush.c). */
+static void on_loop_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    if (g_srv)
+        wflush_run(g_srv);
+}
 static unsigned g_ticks;
 static void on_sweep_tick(lws_sorted_usec_list_t *sul)
 {
@@ -581,6 +596,9 @@ int server_run(const server_cfg *cfg)
     }
     g_ctx = ctx;
     linger_init(loop);
+    ev_prepare flush_prep;
+    ev_prepare_init(&flush_prep, on_loop_prepare);
+    ev_prepare_start(loop, &flush_prep);
     struct lws_vhost *vh = lws_get_vhost_by_name(ctx, "rtchaos");
     /* The periodic tick starts now; it also makes every ev_run(EVRUN_ONCE)
      * below return within TICK_MS, so the loop sees the signal flags. lws 4.1
@@ -595,6 +613,7 @@ int server_run(const server_cfg *cfg)
     if (!S || !vh) {
         log_error("cannot start: the server state was not initialized");
         lws_sul_cancel(&sweep_tick);
+        ev_prepare_stop(loop, &flush_prep);
         lws_context_destroy(ctx);
         ev_loop_destroy(loop);
         tables_free();
@@ -606,6 +625,7 @@ int server_run(const server_cfg *cfg)
             log_error("cannot start: %s", berr);
             lws_sul_cancel(&sweep_tick);
             g_ctx = NULL;
+            ev_prepare_stop(loop, &flush_prep);
             lws_context_destroy(ctx);
             ev_loop_destroy(loop);
             tables_free();
@@ -655,6 +675,8 @@ int server_run(const server_cfg *cfg)
     linger_shutdown();
     broker_stop(S);
     g_ctx = NULL;
+    /* (no direct writes while lws tears the connections down) */
+    ev_prepare_stop(loop, &flush_prep);
     lws_context_destroy(ctx);
     ev_loop_destroy(loop);
     tables_free();

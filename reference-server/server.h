@@ -184,6 +184,7 @@ typedef struct session {
     /* WS receive reassembly (at most --max-payload-bytes) */
     char *rx;
     uint32_t rx_len;
+    uint32_t flush_ix;           /* WS: 1 + its slot in srv.flush while a direct write is due (wflush.c); 0 = none */
 
     /* HTTP request and response, and the SSE/poll lists: allocated at
      * LWS_CALLBACK_HTTP only (http_api.c), NULL for WebSocket sessions,
@@ -218,6 +219,13 @@ typedef struct srv {
     char *bat;                   /* scratch for one WS batch message's payload (out_cap bytes) */
     lws_dll2_owner_t batch_held; /* session.batch_node, in due order (batch.c) */
     lws_sorted_usec_list_t batch_sul; /* fires when the first held session is due */
+    /* WebSocket sessions given live events in this loop pass, written at
+     * its end (wflush.c); a released session's slot is NULL */
+    session **flush;
+    uint32_t nflush, flush_cap;
+    /* the direct writer (ws.c ws_write_direct; a hook, so conn.c and
+     * wflush.c do not depend on the WebSocket code); NULL = none */
+    int (*write_direct)(struct srv *S, session *s);
     uint64_t delta_made;         /* deltas made so far (--delta-break-every counts them) */
     twheel wheel;                /* per-session timers (session.tmr) */
     twheel exp_wheel;            /* token expiry of WS connections (authz_arm_expiry) */
@@ -310,6 +318,18 @@ void batch_release(session *s);
 /* Cancels the window's timer (server shutdown). */
 void batch_stop(srv *S);
 
+/* ---- wflush.c: direct writes at the end of the loop pass ---------------- */
+/* A WebSocket session got live events: written at the end of this loop
+ * pass (wflush_run) without asking lws for WRITEABLE first
+ * (--ws-write-direct 1; with 0, or for other sessions, asks lws). */
+void wflush_mark(srv *S, session *s);
+/* Takes s off the pass's list (session_release). */
+void wflush_forget(session *s);
+/* Writes every marked session (ws_write_direct); run by the event loop
+ * before it waits again (an ev_prepare watcher, server.c). */
+void wflush_run(srv *S);
+void wflush_free(srv *S);
+
 /* ---- delta.c: merge-patch deltas (--delta-channels) -------------------- */
 /* m was just published on ch, whose previous value was prev (NULL: none):
  * attaches m's delta form (msg_set_delta) when ch declares deltas and a
@@ -350,6 +370,9 @@ void ws_expiry(srv *S, session *s);
 void poll_timer(srv *S, session *s);
 /* Arms s's first ping/idle check (at ESTABLISHED). */
 void ws_arm_first_ping(srv *S, session *s);
+/* Writes s's queue now, outside WRITEABLE, where that is safe (ws.c says
+ * when), else asks lws for WRITEABLE. 0, or -1: close the connection. */
+int ws_write_direct(srv *S, session *s);
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, void *in, size_t len);
 /* FILTER_HTTP_CONNECTION: a request head arrived (every request, also the
  * static mount's): notes whether it carries a body and whether it was

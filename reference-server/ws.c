@@ -1,6 +1,7 @@
 /* ws.c — the WebSocket side (/ws): ops sub, unsub, pub, ping; message
  * reassembly under the payload cap (close 1009); writes from
- * SERVER_WRITEABLE only. Protocol pings and the idle close are ours, on
+ * SERVER_WRITEABLE, and live events directly at the end of the loop pass
+ * that queued them (ws_write_direct, wflush.c). Protocol pings and the idle close are ours, on
  * the timer wheel (ws_timer): lws 4.1's own (retry_and_idle_policy) re-arm
  * a sorted per-connection timer on every pong, O(connections) each. */
 #include <stdio.h>
@@ -364,28 +365,13 @@ void ws_expiry(srv *S, session *s)
     }
 }
 
-static int on_writeable(srv *S, session *s, struct lws *wsi)
+/* Writes what the connection has queued: every frame that fits in one
+ * write (WRITE_BATCH_BYTES, WS_FRAMES_PER_WRITEABLE), built into the
+ * vhost's out buffer and sent with one raw lws_write; asks for WRITEABLE
+ * again when more is left. 0, or -1 when the connection must close. Called
+ * from SERVER_WRITEABLE and from the end of a loop pass (ws_write_direct). */
+static int write_queue(srv *S, session *s, struct lws *wsi, int direct)
 {
-    if (s->close_now || (s->closing && !conn_pending(s))) {
-        const char *r = s->close_reason ? s->close_reason : "";
-        lws_close_reason(wsi, (enum lws_close_status)(s->close_code ? s->close_code : 1000),
-                         (unsigned char *)r, strlen(r));
-        return -1;
-    }
-    if (s->ping_due) {
-        /* its own write: lws frames the ping (a batch below goes raw). Not
-         * empty: lws 4.1 does not report an empty pong (RECEIVE_PONG); and
-         * ASCII: with VALIDATE_UTF8 lws checks the echoed pong payload as
-         * text and closes 1007 on binary. */
-        unsigned char ping[LWS_PRE + 4];
-        memcpy(ping + LWS_PRE, "rtc!", 4);
-        s->ping_due = 0;
-        if (lws_write(wsi, ping + LWS_PRE, 4, LWS_WRITE_PING) < 0)
-            return -1;
-        if (conn_pending(s) || s->closing)
-            lws_callback_on_writable(wsi);
-        return 0;
-    }
     unsigned char *out = (unsigned char *)S->out + LWS_PRE;
     size_t pos = 0, blen = 0;
     unsigned bn = 0; /* events in the batch message being built in S->bat */
@@ -438,12 +424,76 @@ static int on_writeable(srv *S, session *s, struct lws *wsi)
         if (lws_write(wsi, out, pos, LWS_WRITE_HTTP) < (int)pos)
             return -1;
         s->last_progress_us = clock_mono_us();
-        if (events)
+        if (events) {
             S->m.stream_writes[MT_WS]++;
+            S->m.ws_direct_writes += (uint64_t)direct;
+        }
     }
     if (conn_pending(s) || s->closing)
         lws_callback_on_writable(wsi);
     return 0;
+}
+
+static int on_writeable(srv *S, session *s, struct lws *wsi)
+{
+    if (s->close_now || (s->closing && !conn_pending(s))) {
+        const char *r = s->close_reason ? s->close_reason : "";
+        lws_close_reason(wsi, (enum lws_close_status)(s->close_code ? s->close_code : 1000),
+                         (unsigned char *)r, strlen(r));
+        return -1;
+    }
+    if (s->ping_due) {
+        /* its own write: lws frames the ping (a batch below goes raw). Not
+         * empty: lws 4.1 does not report an empty pong (RECEIVE_PONG); and
+         * ASCII: with VALIDATE_UTF8 lws checks the echoed pong payload as
+         * text and closes 1007 on binary. */
+        unsigned char ping[LWS_PRE + 4];
+        memcpy(ping + LWS_PRE, "rtc!", 4);
+        s->ping_due = 0;
+        if (lws_write(wsi, ping + LWS_PRE, 4, LWS_WRITE_PING) < 0)
+            return -1;
+        if (conn_pending(s) || s->closing)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
+    return write_queue(S, s, wsi, 0);
+}
+
+/* The direct write (wflush.c): the connection got live events during this
+ * loop pass and is written now, outside WRITEABLE, instead of asking lws
+ * for POLLOUT (with lws 4.1's libev glue that is an epoll_ctl to arm it, a
+ * wake-up, and another epoll_ctl to disarm it, per connection per event).
+ * Safe only where lws would hand the connection to our WRITEABLE with
+ * nothing of its own to send first (lws 4.1 lib/core-net/output.c
+ * lws_issue_raw, roles/ws/ops-ws.c rops_handle_POLLOUT_ws):
+ * - no partial write pending (lws_partial_buffered): lws would append
+ *   ours behind it, in order, but the queue should wait with its backlog
+ *   as on the WRITEABLE path; a connection lws is flushing before a close
+ *   (LRS_FLUSHING_BEFORE_CLOSE) always has one;
+ * - not closing: once we asked to close (closing, close_now) or the peer
+ *   sent its close (WS_PEER_INITIATED_CLOSE sets closing), only
+ *   WRITEABLE writes, so nothing follows a close frame; a close lws starts
+ *   itself releases the session first (WS_SERVER_DROP_PROTOCOL);
+ * - outside any lws callback (the end of the loop pass), so never inside
+ *   another write of the same connection;
+ * - our frames go raw (LWS_WRITE_HTTP), never through lws's extensions:
+ *   permessage-deflate is ours (pmd.c) and per connection, in order.
+ * Everything else (pings, closes, backlog past one write, a partial write's
+ * rest) stays on the WRITEABLE path, which lws_callback_on_writable asks
+ * for. 0 written (or handed to WRITEABLE), -1 when the connection must
+ * close (the caller closes it). */
+int ws_write_direct(srv *S, session *s)
+{
+    struct lws *wsi = s->wsi;
+    if (!wsi || s->kind != SESS_WS)
+        return 0;
+    if (s->closing || s->close_now || lws_partial_buffered(wsi)) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (!conn_pending(s))
+        return 0;
+    return write_queue(S, s, wsi, 1);
 }
 
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, void *in, size_t len)
@@ -524,6 +574,13 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, session *s, v
         return on_writeable(S, s, wsi);
     case LWS_CALLBACK_RECEIVE_PONG:
         s->last_pong_us = clock_mono_us();
+        return 0;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        /* lws answers the close at the next POLLOUT and then ends the
+         * connection: nothing more of ours goes out (fan-out skips it, and
+         * the direct write never writes after the peer's close) */
+        if (s->wsi)
+            s->closing = 1;
         return 0;
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
