@@ -9,7 +9,7 @@
 # Written against plain bash (no bash-completion helpers needed).
 
 _rtchaos_flags_run='--target --protocol --ca --out --seed --set --shard --start-at --workers --quiet --json
-  --metrics-addr --metrics-linger --push-url --short --only --help'
+  --metrics-addr --metrics-linger --push-url --short --only --jobs --help'
 _rtchaos_flags_validate='--target --protocol --set --help'
 _rtchaos_flags_compare='--max-regress --max --min --no-defaults --out'
 
@@ -57,7 +57,7 @@ _rtchaos()
     --target)
         COMPREPLY=($(compgen -W 'http://127.0.0.1:8080' -- "$cur"))
         return 0 ;;
-    --seed|--shard|--start-at|--workers|--only|--metrics-addr|--metrics-linger|--push-url|--max-regress|--max|--min)
+    --seed|--shard|--start-at|--workers|--only|--jobs|--metrics-addr|--metrics-linger|--push-url|--max-regress|--max|--min)
         return 0 ;;
     esac
 

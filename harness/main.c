@@ -37,9 +37,10 @@ static void usage(FILE *f)
           "      --target https://HOST:PORT (or wss://) speaks TLS; --ca FILE is the CA its certificate must\n"
           "      chain to (= --set target.ca=FILE; default: the system store)\n"
           "  rtchaos run SUITE.yaml [--out DIR] [--target URL [--protocol P] [--ca FILE]] [--set path=value]... [--short]\n"
-          "              [--only S] [--quiet]\n"
+          "              [--only S] [--jobs N] [--quiet]\n"
           "      run every scenario of a suite (docs/suites.md); one index, one exit code; with --protocol P an\n"
-          "      entry P cannot run is listed as not applicable to this protocol, with the reason\n"
+          "      entry P cannot run is listed as not applicable to this protocol, with the reason; --jobs N runs up\n"
+          "      to N entries at once, only those with no drill, latency or rate budget (the others run alone)\n"
           "  rtchaos validate [--target URL] [--protocol P] [--set path=value]... SCENARIO.yaml|SUITE.yaml...\n"
           "      check scenarios (structure and meaning); every error as file:line:col\n"
           "  rtchaos report RUN_DIR...\n"
@@ -255,7 +256,7 @@ static void self_dir(char *buf, size_t cap)
 static int first_file(int argc, char **argv)
 {
     static const char *const with_value[] = {"--set",   "--target", "--protocol",     "--out",
-                                             "--seed",  "--workers", "--shard", "--start-at", "--only", "--metrics-addr",
+                                             "--seed",  "--workers", "--shard", "--start-at", "--only", "--jobs", "--metrics-addr",
                                              "--metrics-linger", "--push-url", "--ca"};
     for (int i = 0; i < argc; i++) {
         if (argv[i][0] != '-')

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,6 +287,9 @@ typedef struct entry_result {
     json_t *require;     /* the entry's require checks, or NULL */
     json_t *alerts;      /* the entry's alerts judged on its recorded series, or NULL */
     double elapsed_s;
+    double started_s;    /* since the suite began */
+    int side_by_side;    /* ran with --jobs beside other entries */
+    int ran;             /* run_entry was called */
 } entry_result;
 
 /* The drill's side of a run: scrape, act, remember. */
@@ -889,6 +893,10 @@ static int write_index(const suite_def *s, const entry_result *res, const char *
                                e->not_runnable, "partial", e->partial, "runbook", e->runbook, "why",
                                res[i].why[0] ? res[i].why : NULL, "answer", ans, "answer_text", answer,
                                "elapsed_s", res[i].elapsed_s);
+        if (res[i].ran) {
+            json_object_set_new(ej, "started_s", json_real(res[i].started_s));
+            json_object_set_new(ej, "side_by_side", json_boolean(res[i].side_by_side));
+        }
         if (e->question) {
             json_object_set_new(ej, "question", json_integer(e->question));
             json_object_set_new(ej, "question_text", json_string(s->questions[e->question]));
@@ -952,6 +960,62 @@ static int id_selected(const char *id, const char *only)
     return 0;
 }
 
+/* --jobs: the entries that may run side by side, taken in the suite's
+ * order by up to N worker threads (each runs run_entry as the serial path
+ * does; the children it starts are its own and reaped before it moves on). */
+typedef struct entry_pool {
+    const suite_def *s;
+    const suite_opts *o;
+    const char *out_dir;
+    entry_result *res;
+    const size_t *todo; /* entry indexes */
+    size_t ntodo, next;
+    uint64_t t0_us;
+    pthread_mutex_t mu;
+} entry_pool;
+
+static void entry_start_line(const suite_def *s, const suite_entry *e, const suite_opts *o, const char *how)
+{
+    if (o->progress) {
+        fprintf(o->progress, "suite %s: %s (%s)%s …\n", s->name, e->id, e->scenario_as_written, how);
+        fflush(o->progress);
+    }
+}
+
+static void entry_end_line(const suite_def *s, const suite_entry *e, const suite_opts *o, const entry_result *r)
+{
+    if (o->progress) {
+        fprintf(o->progress, "suite %s: %-28s %s%s%s\n", s->name, e->id, status_word(r->status),
+                r->why[0] ? ": " : "", r->why);
+        fflush(o->progress);
+    }
+}
+
+static void pool_run_one(entry_pool *p, size_t i, const char *how)
+{
+    const suite_entry *e = &p->s->entries[i];
+    char dir[4096];
+    rdoc_path(dir, sizeof dir, p->out_dir, e->id);
+    entry_start_line(p->s, e, p->o, how);
+    p->res[i].started_s = (double)(clock_mono_us() - p->t0_us) / 1e6;
+    p->res[i].ran = 1;
+    run_entry(p->s, e, p->o, dir, &p->res[i]);
+    entry_end_line(p->s, e, p->o, &p->res[i]);
+}
+
+static void *pool_worker(void *arg)
+{
+    entry_pool *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        size_t k = p->next < p->ntodo ? p->next++ : p->ntodo;
+        pthread_mutex_unlock(&p->mu);
+        if (k == p->ntodo)
+            return NULL;
+        pool_run_one(p, p->todo[k], ", side by side");
+    }
+}
+
 int suite_run(const char *path, const suite_opts *o, char *out_dir_used, size_t out_len, char *err, size_t errlen)
 {
     /* A drill's actions (evhttp, suite_drill.c) and /metrics watches write to
@@ -993,22 +1057,26 @@ int suite_run(const char *path, const suite_opts *o, char *out_dir_used, size_t 
     }
     entry_result *res = calloc(s.nentries, sizeof *res);
     size_t counts[6] = {0}, nran = 0, nproto_na = 0;
+    /* Which entries run and how: with --jobs the ones that may run side by
+     * side run first, up to N at a time; then every other one, alone, in
+     * the suite's order (the index keeps the suite's order either way). */
+    size_t *side = calloc(s.nentries + 1, sizeof *side), *alone = calloc(s.nentries + 1, sizeof *alone);
+    char (*alone_why)[300] = calloc(s.nentries + 1, sizeof *alone_why);
+    size_t nside = 0, nalone = 0;
     for (size_t i = 0; i < s.nentries; i++) {
         const suite_entry *e = &s.entries[i];
         if (o->only && !id_selected(e->id, o->only)) {
             res[i].status = ST_SKIPPED;
             continue;
         }
+        res[i].exit_code = -1;
         if (e->not_runnable) {
             res[i].status = ST_NOT_RUNNABLE;
-            res[i].exit_code = -1;
         } else if (e->local_only && o->target && !e->drill.present) {
             res[i].status = ST_NOT_RUNNABLE;
-            res[i].exit_code = -1;
             snprintf(res[i].why, sizeof res[i].why, "with --target: %.450s", e->local_only);
         } else if (protocol_refuses(&s, e, o, res[i].why, sizeof res[i].why)) {
             res[i].status = ST_NOT_RUNNABLE;
-            res[i].exit_code = -1;
             nproto_na++;
         } else if (!o->target && !e->drill.present &&
                    suite_def_uses_namespaces(&s, e, o->short_form, o->sets, o->nsets) &&
@@ -1017,24 +1085,46 @@ int suite_run(const char *path, const suite_opts *o, char *out_dir_used, size_t 
              * here, with the reason in the index (CI runs as root and runs
              * it), never a failure */
             res[i].status = ST_NOT_RUNNABLE;
-            res[i].exit_code = -1;
         } else {
             nran++;
-            if (o->progress) {
-                fprintf(o->progress, "suite %s: %s (%s) …\n", s.name, e->id, e->scenario_as_written);
-                fflush(o->progress);
+            res[i].status = ST_BROKEN; /* until run_entry says */
+            if (o->jobs > 1 && suite_def_side_by_side(&s, e, o->short_form, o->sets, o->nsets, alone_why[nalone],
+                                                      sizeof alone_why[nalone])) {
+                res[i].side_by_side = 1;
+                side[nside++] = i;
+            } else {
+                alone[nalone++] = i;
             }
-            char entry_dir[4096];
-            rdoc_path(entry_dir, sizeof entry_dir, out_dir, e->id);
-            run_entry(&s, e, o, entry_dir, &res[i]);
+            continue;
         }
-        counts[res[i].status]++;
-        if (o->progress) {
-            fprintf(o->progress, "suite %s: %-28s %s%s%s\n", s.name, e->id, status_word(res[i].status),
-                    res[i].why[0] ? ": " : "", res[i].why);
-            fflush(o->progress);
-        }
+        entry_end_line(&s, e, o, &res[i]);
     }
+    entry_pool pool = {.s = &s, .o = o, .out_dir = out_dir, .res = res, .todo = side, .ntodo = nside,
+                       .t0_us = clock_mono_us()};
+    if (nside) {
+        pthread_mutex_init(&pool.mu, NULL);
+        pthread_t th[16];
+        size_t nth = 0;
+        while (nth < o->jobs && nth < nside && nth < 16 && pthread_create(&th[nth], NULL, pool_worker, &pool) == 0)
+            nth++;
+        if (!nth) /* no thread to be had: this one does the work */
+            pool_worker(&pool);
+        for (size_t k = 0; k < nth; k++)
+            pthread_join(th[k], NULL);
+        pthread_mutex_destroy(&pool.mu);
+    }
+    for (size_t k = 0; k < nalone; k++) {
+        char how[340] = "";
+        if (o->jobs > 1)
+            snprintf(how, sizeof how, ", alone: %s", alone_why[k]);
+        pool_run_one(&pool, alone[k], how);
+    }
+    free(side);
+    free(alone);
+    free(alone_why);
+    for (size_t i = 0; i < s.nentries; i++)
+        if (res[i].status != ST_SKIPPED)
+            counts[res[i].status]++;
     int exit_code = counts[ST_BROKEN] ? 3 : counts[ST_INVALID] ? 2 : counts[ST_FAIL] ? 1 : 0;
     /* nothing measured is no pass: a suite none of whose entries the
      * protocol can run says so and exits 2 (the index lists every reason) */
@@ -1093,13 +1183,24 @@ int suite_cli_run(int argc, char **argv, const char *self_exe)
             o.only = argv[++i];
         else if (strcmp(a, "--short") == 0)
             o.short_form = 1;
+        else if ((strcmp(a, "--jobs") == 0 && more) || strncmp(a, "--jobs=", 7) == 0) {
+            const char *v = a[6] == '=' ? a + 7 : argv[++i];
+            char *end = NULL;
+            long n = strtol(v, &end, 10);
+            if (!*v || *end || n < 1 || n > 16) {
+                fprintf(stderr, "rtchaos run SUITE: --jobs %s: expected a number of entries at once, 1..16\n", v);
+                free(sets);
+                return 2;
+            }
+            o.jobs = (unsigned)n;
+        }
         else if (strcmp(a, "--quiet") == 0)
             o.progress = NULL;
         else if (a[0] == '-' || path) {
             fprintf(stderr, "rtchaos run SUITE: unexpected argument '%s'\n"
                             "usage: rtchaos run SUITE.yaml [--out DIR] [--target URL [--protocol P] [--ca FILE]] "
                             "[--set path=value]... "
-                            "[--short] [--only SUBSTR[,SUBSTR...]] [--quiet]\n", a);
+                            "[--short] [--only SUBSTR[,SUBSTR...]] [--jobs N] [--quiet]\n", a);
             free(sets);
             return 2;
         } else

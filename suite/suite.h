@@ -30,6 +30,9 @@ typedef struct suite_opts {
     int short_form;            /* apply each entry's `short:` overrides (CI / tests) */
     const char *only;          /* run only entries whose id contains one of these comma-separated
                                   substrings; NULL = all */
+    unsigned jobs;             /* > 1: up to this many entries run at once, only those that may
+                                  (suite_def_side_by_side); the others each run alone. 0/1 = one
+                                  after another */
     FILE *progress;            /* one line per entry as it starts/ends; NULL = silent */
 } suite_opts;
 
@@ -54,7 +57,7 @@ int suite_run(const char *path, const suite_opts *opts, char *out_dir_used, size
               size_t errlen);
 
 /* The command line `rtchaos run SUITE [--out DIR] [--target URL] [--set
- * path=value]... [--short] [--only SUBSTR] [--quiet]`: argv holds the
+ * path=value]... [--short] [--only SUBSTR] [--jobs N] [--quiet]`: argv holds the
  * arguments after "run" (argv[0] is SUITE or an option). Prints progress
  * and a summary with the index path to stdout, errors to stderr. Returns
  * the exit code. */

@@ -336,7 +336,7 @@ static void parse_entry(ydoc *c, yaml_node_t *n, suite_def *s, suite_entry *e)
 {
     static const char *const keys[] = {"id", "title", "question", "scenario", "set", "short", "answer",
                                        "not_runnable", "partial", "runbook", "timeout", "drill", "verdicts", "require",
-                                       "local_only", "alerts", NULL};
+                                       "local_only", "alerts", "alone", NULL};
     e->line = (int)n->start_mark.line + 1;
     if (n->type != YAML_MAPPING_NODE) {
         ydoc_err_node(c, n, "each entry must be a mapping");
@@ -368,6 +368,7 @@ static void parse_entry(ydoc *c, yaml_node_t *n, suite_def *s, suite_entry *e)
     e->partial = dup_scalar(c, ydoc_get(c, n, "partial"), "partial", 0, n);
     e->local_only = dup_scalar(c, ydoc_get(c, n, "local_only"), "local_only", 0, n);
     e->runbook = dup_scalar(c, ydoc_get(c, n, "runbook"), "runbook", 0, n);
+    e->alone = dup_scalar(c, ydoc_get(c, n, "alone"), "alone", 0, n);
     yaml_node_t *sc = ydoc_get(c, n, "scenario");
     e->scenario_as_written = dup_scalar(c, sc, "scenario", 0, n);
     if (!e->not_runnable && !e->scenario_as_written)
@@ -557,6 +558,7 @@ void suite_def_free(suite_def *s)
         free(e->not_runnable);
         free(e->partial);
         free(e->local_only);
+        free(e->alone);
         free(e->runbook);
         free_list(e->alerts_fire, e->nalerts_fire);
         free_list(e->alerts_quiet, e->nalerts_quiet);
@@ -651,4 +653,51 @@ int suite_def_uses_namespaces(const suite_def *s, const suite_entry *e, int shor
     int ns = scn.network.namespaces;
     scenario_free(&scn);
     return ns;
+}
+
+/* A verdict metric that is a duration or a rate: what a loaded CPU moves. */
+static int metric_is_timing(const char *m)
+{
+    const char *last = strrchr(m, '.');
+    last = last ? last + 1 : m;
+    size_t n = strlen(last);
+    return strstr(last, "_per_s") != NULL || (n > 3 && strcmp(last + n - 3, "_ms") == 0) ||
+           (n > 3 && strcmp(last + n - 3, "_us") == 0) || (n > 2 && strcmp(last + n - 2, "_s") == 0);
+}
+
+int suite_def_side_by_side(const suite_def *s, const suite_entry *e, int short_form, const char *const *extra_sets,
+                           size_t nextra, char *why, size_t whylen)
+{
+    if (e->drill.present) {
+        snprintf(why, whylen, "a drill: its watches and actions are on a timeline");
+        return 0;
+    }
+    if (e->alone) {
+        snprintf(why, whylen, "alone: %s", e->alone);
+        return 0;
+    }
+    for (size_t i = 0; i < e->nrequire; i++) {
+        char m[128];
+        if (sscanf(e->require[i], "%127s", m) == 1 && metric_is_timing(m)) {
+            snprintf(why, whylen, "require %s reads a time", e->require[i]);
+            return 0;
+        }
+    }
+    scenario scn;
+    if (load_entry_scenario(s, e, short_form, extra_sets, nextra, &scn) != 0) {
+        snprintf(why, whylen, "its scenario does not load");
+        return 0;
+    }
+    int ok = 1;
+    if (scn.network.namespaces) {
+        snprintf(why, whylen, "network namespaces: kernel faults and the server's idle close are timed");
+        ok = 0;
+    }
+    for (size_t i = 0; ok && i < scn.nbudgets; i++)
+        if (metric_is_timing(scn.budgets[i].metric)) {
+            snprintf(why, whylen, "budget %s reads a time", scn.budgets[i].text);
+            ok = 0;
+        }
+    scenario_free(&scn);
+    return ok;
 }

@@ -84,6 +84,8 @@ typedef struct suite_entry {
     char *local_only;          /* needs the server process the harness starts (a pause, a kill):
                                   with --target the entry is not runnable, for this reason */
     char *partial;             /* what part of the question this run does not cover, or NULL */
+    char *alone;               /* `alone: REASON`: never run beside other entries (--jobs), for a
+                                  reason its budgets do not show (a figure a reader compares) */
     char *runbook;             /* path as written (drills) */
     double timeout_s;
     int verdicts_informational; /* `verdicts: informational`: a failed verdict of the run does not fail
@@ -134,5 +136,16 @@ double suite_def_warmup_s(const suite_def *s, const suite_entry *e, int short_fo
  * it does not load (its run will say why). */
 int suite_def_uses_namespaces(const suite_def *s, const suite_entry *e, int short_form, const char *const *extra_sets,
                               size_t nextra);
+
+/* Whether entry e may run beside other entries (`rtchaos run SUITE --jobs N`):
+ * 1 only when nothing it is judged on depends on having the CPU when it
+ * wants it. 0, with the reason in why, for a drill (its /metrics watches
+ * and admin actions are on a timeline), an entry with network namespaces
+ * (kernel faults, the server's idle close timed), one marked `alone:`,
+ * one whose scenario budgets or `require` checks read a time or a rate (a
+ * metric named *_ms, *_us, *_s or *_per_s: a latency budget), or one whose
+ * scenario does not load. Loaded as suite_def_warmup_s does. */
+int suite_def_side_by_side(const suite_def *s, const suite_entry *e, int short_form, const char *const *extra_sets,
+                           size_t nextra, char *why, size_t whylen);
 
 #endif

@@ -19,14 +19,51 @@ def fail(msg, detail=""):
     sys.exit(f"FAILED: {msg}\n{detail}")
 
 
+def _run_span(run_dir):
+    """(first, last) wall-clock µs of the run's own events (events.jsonl)."""
+    first = last = None
+    with open(os.path.join(run_dir, "events.jsonl")) as f:
+        for line in f:
+            t = json.loads(line).get("t_us")
+            if t is not None:
+                first = t if first is None else min(first, t)
+                last = t if last is None else max(last, t)
+    return first, last
+
+
+def check_side_by_side(out_dir, idx, expect):
+    ran = [e for e in idx["entries"] if "started_s" in e]
+    side = sorted(e["id"] for e in ran if e["side_by_side"])
+    if side != sorted(expect):
+        fail(f"entries run side by side {side}, expected {sorted(expect)}")
+    span = {e["id"]: _run_span(os.path.join(out_dir, e["id"])) for e in ran}
+    overlaps = set()
+    for a in ran:
+        for b in ran:
+            (a0, a1), (b0, b1) = span[a["id"]], span[b["id"]]
+            if a["id"] < b["id"] and a0 < b1 and b0 < a1:
+                overlaps.add((a["id"], b["id"]))
+    for a, b in sorted(overlaps):
+        if a not in side or b not in side:
+            fail(f"{a} and {b} ran at the same time, but {a if a not in side else b} must run alone")
+    if len(side) > 1 and not overlaps:
+        fail(f"--jobs: none of {side} overlapped another: nothing ran side by side")
+    print(f"--jobs: {len(overlaps)} pairs of {side} overlapped; every other entry ran alone")
+
+
 def run_suite(suite, only, expect_ids, expect_not_runnable=(), deadline_s=280, check_entry=None,
-              expect_unprivileged=()):
+              expect_unprivileged=(), jobs=1, expect_side_by_side=()):
     """check_entry(entry_id, run_dir), when given, is called for every entry
     that passed, before the suite folder is removed: a test that needs more
     from a run than the index says reads it there instead of running the
     same scenario a second time. expect_unprivileged: entries that must be
     listed not runnable because this process lacks the capabilities of
-    network namespaces (a kernel-fault entry run unprivileged)."""
+    network namespaces (a kernel-fault entry run unprivileged).
+    jobs > 1: the suite runs with --jobs; expect_side_by_side are the
+    entries it must run side by side (the others must each have run alone,
+    overlapping no other entry: what makes a latency budget's figure the
+    server's, not the box's), read from the index and the run folders'
+    events.jsonl (when each run started and ended)."""
     logs = os.environ.get("RTCHAOS_TEST_LOGS", os.path.join(ROOT, "build", "test-logs"))
     os.makedirs(logs, exist_ok=True)
     out_dir = tempfile.mkdtemp(prefix=f"suite-{suite}-", dir=logs)
@@ -35,6 +72,8 @@ def run_suite(suite, only, expect_ids, expect_not_runnable=(), deadline_s=280, c
                 "--short", "--out", out_dir]
         if only:
             args += ["--only", only]
+        if jobs > 1:
+            args += ["--jobs", str(jobs)]
         try:
             r = subprocess.run(args, capture_output=True, text=True, timeout=deadline_s, cwd=ROOT)
         except subprocess.TimeoutExpired:
@@ -79,6 +118,8 @@ def run_suite(suite, only, expect_ids, expect_not_runnable=(), deadline_s=280, c
             fail(f"suite {suite} (exit {r.returncode}):\n" + "\n".join(problems), r.stderr[-2000:])
         if r.returncode != expected_rc or idx["exit_code"] != r.returncode:
             fail(f"suite {suite}: exit {r.returncode}, index says {idx['exit_code']}, expected {expected_rc}")
+        if jobs > 1:
+            check_side_by_side(out_dir, idx, expect_side_by_side)
         if check_entry:
             for e in idx["entries"]:
                 if e["status"] == "pass":
