@@ -527,6 +527,61 @@ static void test_suite_alert_names_checked(void **state)
     free(diag);
 }
 
+/* --jobs: which entries may run beside others — none judged on a time or
+ * a rate, no drill, no network namespaces, none marked alone. */
+static void test_suite_side_by_side(void **state)
+{
+    fx *f = *state;
+    char scen[400], text[2048];
+    snprintf(scen, sizeof scen, "%s/one.yaml", f->dir);
+    write_text(scen, "name: one\nduration: 5s\nclients:\n  - count: 3\nbudgets:\n  - lost == 0\n");
+    snprintf(scen, sizeof scen, "%s/lat.yaml", f->dir);
+    write_text(scen, "name: lat\nduration: 5s\nclients:\n  - count: 3\nbudgets:\n  - lost == 0\n"
+                     "  - p95_live_ms <= 100\n");
+    snprintf(text, sizeof text,
+             "suite: demo\ntitle: Demo\nentries:\n"
+             "  - {id: free, title: a, scenario: one.yaml}\n"
+             "  - {id: latency, title: b, scenario: lat.yaml}\n"
+             "  - {id: short-latency, title: c, scenario: one.yaml, short: ['budgets=[\"reconnect_p95_ms <= 9\"]']}\n"
+             "  - {id: req, title: d, scenario: one.yaml, require: [\"groups.fast.live_p95_us <= 5\"]}\n"
+             "  - {id: rate, title: e, scenario: one.yaml, require: [\"delivered_per_s >= 5\"]}\n"
+             "  - {id: marked, title: f, scenario: one.yaml, alone: \"a figure compared\"}\n"
+             "  - {id: dr, title: g, scenario: one.yaml, drill: {server: {args: []}}}\n"
+             "  - {id: ns, title: h, scenario: one.yaml, set: [\"network.namespaces=true\"]}\n"
+             "  - {id: counts, title: i, scenario: one.yaml, require: [\"groups.fast.lost == 0\"]}\n");
+    write_text(f->path, text);
+    suite_def s;
+    int nerr = -1;
+    assert_int_equal(suite_def_load(f->path, &s, stderr, &nerr), 0);
+    static const struct {
+        const char *why; /* NULL: side by side */
+        int short_form;
+    } want[] = {{NULL, 0},
+                {"budget p95_live_ms <= 100 reads a time", 0},
+                {"budget reconnect_p95_ms <= 9 reads a time", 1},
+                {"require groups.fast.live_p95_us <= 5 reads a time", 0},
+                {"require delivered_per_s >= 5 reads a time", 0},
+                {"alone: a figure compared", 0},
+                {"a drill: its watches and actions are on a timeline", 0},
+                {"network namespaces: kernel faults and the server's idle close are timed", 0},
+                {NULL, 0}};
+    assert_int_equal(s.nentries, sizeof want / sizeof *want);
+    for (size_t i = 0; i < s.nentries; i++) {
+        char why[300] = "";
+        int side = suite_def_side_by_side(&s, &s.entries[i], want[i].short_form, NULL, 0, why, sizeof why);
+        if (want[i].why) {
+            assert_int_equal(side, 0);
+            assert_string_equal(why, want[i].why);
+        } else {
+            assert_int_equal(side, 1);
+        }
+    }
+    /* the short form's budgets are the ones that count: without them the entry may share */
+    char why[300];
+    assert_int_equal(suite_def_side_by_side(&s, &s.entries[2], 0, NULL, 0, why, sizeof why), 1);
+    suite_def_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -541,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_suite_alert_durations_scaled),
         cmocka_unit_test_setup_teardown(test_suite_alert_rules_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_suite_alert_names_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_suite_side_by_side, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
