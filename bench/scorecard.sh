@@ -13,10 +13,6 @@
 #   SHORT=1 bench/scorecard.sh               # the suite's --short form (seconds)
 #   ONLY=cut,spike bench/scorecard.sh        # some entries (the suite's --only)
 #   OUT=/tmp/sc bench/scorecard.sh           # default build/bench-scorecard
-#   SIDE_BY_SIDE=1 bench/scorecard.sh        # the servers' runs at the same time, not in turn:
-#                                            # quicker (tests/integration/scorecard_suite.py), but
-#                                            # each server shares the CPU with the others, so its
-#                                            # latency figures are not for comparing servers
 #
 # Servers (each on 127.0.0.1, a free port, stopped when its run ends):
 #   rtchaos   bin/rtchaos-server (contract v1), its defaults
@@ -165,43 +161,29 @@ EOF
   ARGS=(--protocol pusher)
 }
 
-# run_one SERVER DIR: start it, run the suite against it, stop it; 0 when
-# the suite ran (pass or fail: figures for the scorecard), 3 when not
-run_one() {
-  local s=$1 d=$2 src=0
-  rm -rf "$d" "$d.logs"
-  mkdir -p "$d.logs"
-  if ! "start_$s" "$d.logs"; then
-    echo "scorecard: $s did not start" >&2
-    stop_server
-    return 3
-  fi
-  echo "round $r: $s at $URL ${ARGS[*]}"
-  "$BIN/rtchaos" run "$SUITE" --target "$URL" "${ARGS[@]}" --out "$d" --quiet ${SHORT:+--short} \
-    ${ONLY:+--only "$ONLY"} || src=$?
-  stop_server
-  # 0 pass, 1 a verdict failed: both are figures for the scorecard
-  [ "$src" -le 1 ] || { echo "scorecard: $s: suite exit $src (see $d/index.md)" >&2; return 3; }
-}
-
-for s in $SERVERS; do
-  declare -F "start_$s" >/dev/null || { echo "scorecard: no start_$s in $0 (known: rtchaos nchan socketio soketi)" >&2; exit 2; }
-done
 rc=0
 for r in $(seq "$ROUNDS"); do
   dirs=()
-  if [ -n "${SIDE_BY_SIDE:-}" ]; then
-    # each server in a subshell of its own (its own pid and stop on exit)
-    pids=()
-    for s in $SERVERS; do
-      (trap stop_server EXIT; run_one "$s" "$OUT/r$r-$s") &
-      pids+=($!)
-    done
-    for p in "${pids[@]}"; do wait "$p" || rc=3; done
-  else
-    for s in $SERVERS; do run_one "$s" "$OUT/r$r-$s" || rc=3; done
-  fi
-  for s in $SERVERS; do [ -f "$OUT/r$r-$s/index.json" ] && dirs+=("$OUT/r$r-$s"); done
+  for s in $SERVERS; do
+    d=$OUT/r$r-$s
+    rm -rf "$d" "$d.logs"
+    mkdir -p "$d.logs"
+    declare -F "start_$s" >/dev/null || { echo "scorecard: no start_$s in $0 (known: rtchaos nchan socketio soketi)" >&2; exit 2; }
+    if ! "start_$s" "$d.logs"; then
+      echo "scorecard: $s did not start" >&2
+      stop_server
+      rc=3
+      continue
+    fi
+    echo "round $r: $s at $URL ${ARGS[*]}"
+    src=0
+    "$BIN/rtchaos" run "$SUITE" --target "$URL" "${ARGS[@]}" --out "$d" --quiet ${SHORT:+--short} \
+      ${ONLY:+--only "$ONLY"} || src=$?
+    stop_server
+    # 0 pass, 1 a verdict failed: both are figures for the scorecard
+    [ "$src" -le 1 ] || { echo "scorecard: $s: suite exit $src (see $d/index.md)" >&2; rc=3; }
+    [ -f "$d/index.json" ] && dirs+=("$d")
+  done
   [ "${#dirs[@]}" -gt 0 ] || { echo "scorecard: round $r: no server ran" >&2; exit 3; }
   "$BIN/rtchaos" scorecard "$OUT/scorecard-r$r" "${dirs[@]}"
   echo "round $r: $OUT/scorecard-r$r/scorecard.md"

@@ -9,8 +9,7 @@ reproduction recipe of docs/targets.md, runs the short form against
 rtchaos-server and a real nginx+nchan on loopback and renders one
 scorecard: two columns × five rows, every cell measured and judged (only a latency
 budget may fail on a loaded box), nothing lost, each row's figures equal to
-that run's report.json. The two servers' runs go side by side
-(SIDE_BY_SIDE=1: nothing here compares their latencies)."""
+that run's report.json."""
 import glob
 import json
 import os
@@ -50,8 +49,7 @@ def every_protocol_validates():
 
 def script_renders():
     out = ht.tmpdir()
-    env = dict(os.environ, RTCHAOS_BIN=os.path.dirname(ht.RTCHAOS), SERVERS="rtchaos nchan", SHORT="1", OUT=out,
-               SIDE_BY_SIDE="1")
+    env = dict(os.environ, RTCHAOS_BIN=os.path.dirname(ht.RTCHAOS), SERVERS="rtchaos nchan", SHORT="1", OUT=out)
     p = subprocess.run([os.path.join(rtctest.ROOT, "bench", "scorecard.sh")], env=env, capture_output=True,
                        text=True, timeout=400)
     assert p.returncode == 0, p.stdout + p.stderr
