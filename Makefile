@@ -97,32 +97,52 @@ all: $(COMMON_LIB) $(BINS)
 # ---- tests --------------------------------------------------------------------
 # scripts/run-tests.sh runs every unit test binary and every
 # tests/integration/*.py|*.sh (with RTCHAOS_BIN pointing at the binaries under
-# test), several at a time with a serial lane for the tests that say so (see
-# its header), and closes with one "N passed, N failed" line.
+# test), longest first in a parallel lane and serial lanes for the tests that
+# say so (see its header), and closes with one "N passed, N failed" line.
 # `make test` (what CI and README run) is the whole suite twice, plain and
 # built with ASan+UBSan, then every saved fuzz input replayed (fuzz-regress)
 # and a short libFuzzer pass over every parser of
 # outside input (fuzz/build.mk; a crash fails the run and leaves the
 # input in build/fuzz/artifacts/). `make test-plain` is the first part alone.
-# Under `make -jN test` the plain, ASan and fuzz builds go side by side, then
-# the two passes share the lanes of one scripts/run-tests.sh (one count).
+# The plain, ASan and fuzz builds go side by side (every goal builds on
+# every core), then the two passes share the lanes of one
+# scripts/run-tests.sh (one count), and fuzz-regress and the fuzz pass run
+# beside the lanes' last tests (--tail). Each phase prints a "phase:" line
+# with the seconds since `make test` started, for CI logs.
+# `make test-durations` refreshes tests/durations.tsv (the order the lanes
+# start tests in) from the last run's build/test-logs/times.tsv.
 FUZZ_CI_SECONDS ?= 5
 ASAN_MAKE       := $(MAKE) SAN=1 OPT="-O1 -g" BUILD=build/asan BINDIR=build/asan/bin
 ASAN_UNIT_TESTS  = $(patsubst $(BUILD)/%,build/asan/%,$(UNIT_TESTS))
-.PHONY: unit-build asan-build
+# when this make started (exported: a re-read of the Makefile keeps it)
+ifndef RTCHAOS_MAKE_T0
+RTCHAOS_MAKE_T0 := $(shell date +%s)
+endif
+export RTCHAOS_MAKE_T0
+PHASE = echo "phase: $(1) at $$(( $$(date +%s) - $(RTCHAOS_MAKE_T0) ))s"
+.PHONY: unit-build asan-build test-built-plain test-built-asan test-built-fuzz test-durations
 unit-build: all $(UNIT_TESTS)
 asan-build:
 	$(ASAN_MAKE) unit-build
+test-built-plain: all $(UNIT_TESTS)
+	@$(call PHASE,plain build done)
+test-built-asan: asan-build
+	@$(call PHASE,ASan build done)
+test-built-fuzz: fuzz-build
+	@$(call PHASE,fuzz build done)
 
 ifeq ($(SAN),1)
 test: test-plain
 else
-test: all $(UNIT_TESTS) asan-build fuzz-build
-	scripts/run-tests.sh --pass plain $(abspath $(BINDIR)) $(abspath build/test-logs) $(UNIT_TESTS) \
+test: test-built-plain test-built-asan test-built-fuzz
+	@$(call PHASE,tests start)
+	scripts/run-tests.sh --tail '$(MAKE) --no-print-directory fuzz-regress && $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_CI_SECONDS)' \
+	  --pass plain $(abspath $(BINDIR)) $(abspath build/test-logs) $(UNIT_TESTS) \
 	  --pass asan $(abspath build/asan/bin) $(abspath build/asan/test-logs) $(ASAN_UNIT_TESTS)
-	$(MAKE) fuzz-regress
-	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_CI_SECONDS)
 endif
+
+test-durations:
+	scripts/test-durations.sh $(abspath build/test-logs/times.tsv)
 
 test-plain: all $(UNIT_TESTS)
 	RTCHAOS_BIN=$(abspath $(BINDIR)) scripts/run-tests.sh $(UNIT_TESTS)
