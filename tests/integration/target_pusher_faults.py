@@ -7,18 +7,24 @@ publisher's record in each event's data shows the holes); a wrong secret
 (soketi answers 200 with an error object, so the body decides) and an app
 key soketi does not know (pusher:error 4001, close 4001: the clients give up
 instead of reconnecting) are clear errors with exit 3, never a pass."""
+import functools
 import json
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import harnesstest as ht  # noqa: E402
+import sidebyside  # noqa: E402
 import soketitest  # noqa: E402
 from soketitest import credentials, no_secret_in, totals  # noqa: E402
 
 
+# the runs that must fail (nothing acknowledged, nothing received): a short timeline
+FAIL_FAST = ("--set", "warmup=1s", "--set", "duration=2s", "--set", "drain=1s", "--set", "publishers.timeout=1s")
+
+
 def dropped(s):
-    r = ht.run("targets/pusher-drop.yaml", "--target", s.url, "--quiet", timeout=120)
+    r = ht.run("targets/pusher-drop.yaml", "--target", s.url, "--quiet", env=credentials(s), timeout=120)
     assert r.rc == 1, r.explain()
     drops = 0
     with open(os.path.join(r.dir, "proxy-events.jsonl")) as f:
@@ -34,10 +40,9 @@ def dropped(s):
     print(f"ws_drop: {drops} dropped = {t['lost']} lost")
 
 
-
 def wrong_secret(s):
-    credentials(s, secret="not-" + s.secret)
-    r = ht.run("targets/pusher-smoke.yaml", "--target", s.url, "--quiet", "--set", "duration=3s", timeout=90)
+    r = ht.run("targets/pusher-smoke.yaml", "--target", s.url, "--quiet", *FAIL_FAST,
+               env=credentials(s, secret="not-" + s.secret), timeout=90)
     assert r.rc == 3, r.explain()
     out = r.stderr + r.stdout
     assert "acknowledged none" in out and "The secret authentication failed" in out, r.explain()
@@ -45,13 +50,13 @@ def wrong_secret(s):
     assert t["published"] == 0 and t["publish_failed"] > 0, totals(r)
     no_secret_in(r.dir, "not-" + s.secret)
     print("wrong secret: exit 3:", out.strip().splitlines()[-1])
-    credentials(s)
-
 
 
 def unknown_key(s):
-    credentials(s, key="no-such-key")
-    r = ht.run("targets/pusher-smoke.yaml", "--target", s.url, "--quiet", "--set", "duration=3s", timeout=90)
+    # channels of its own: its publisher (the right secret) runs beside
+    # wrong_secret's subscribers (the right key) on the same server
+    r = ht.run("targets/pusher-smoke.yaml", "--target", s.url, "--quiet", *FAIL_FAST,
+               "--set", "channels.pattern=nokey.{i}", env=credentials(s, key="no-such-key"), timeout=90)
     assert r.rc == 3, r.explain()
     out = r.stderr + r.stdout
     assert "no subscriber received anything" in out and "4001" in out, r.explain()
@@ -60,8 +65,6 @@ def unknown_key(s):
     assert t["gave_up"] == 30 and t["reconnects"] == 0 and t["delivered"] == 0, totals(r)
     assert any("not reconnecting" in k for k in t["errors_by_reason"]), t["errors_by_reason"]
     print("unknown app key: exit 3:", out.strip().splitlines()[-1])
-    credentials(s)
-
 
 
 def main():
@@ -69,9 +72,9 @@ def main():
     assert why is None, why
     s = soketitest.Soketi()
     try:
-        credentials(s)
-        for part in sys.argv[1:] or ("dropped", "wrong_secret", "unknown_key"):
-            globals()[part](s)
+        # the parts run side by side, each with its own environment and channels
+        parts = sys.argv[1:] or ("dropped", "wrong_secret", "unknown_key")
+        sidebyside.run(*[functools.partial(globals()[part], s) for part in parts])
     finally:
         s.stop()
     print("ok")

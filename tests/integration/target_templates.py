@@ -17,6 +17,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import harnesstest as ht  # noqa: E402
 import rtctest  # noqa: E402
+import sidebyside  # noqa: E402
 
 
 def templates_checked():
@@ -77,64 +78,84 @@ def templates_checked():
     print("template errors: exit 2 with file:line:col")
 
 
+def against_server(part):
+    """part(url) against an rtchaos-server of its own (the parts run side by side); it must exit 0."""
+    def run():
+        srv = rtctest.start("rtchaos-server", ["--port", "0"], name="templates-server")
+        host, port = rtctest.addr_of(srv.lines[0])
+        try:
+            part(f"http://{host}:{port}")
+        finally:
+            rc = srv.stop()
+        assert rc == 0, rc
+    return run
+
+
+def sse_template(url):
+    r = ht.run("targets/sse-template.yaml", "--target", url, "--quiet", timeout=120)
+    assert r.rc == 0, r.explain()
+    t = r.report["totals"]
+    assert r.report["protocol"]["name"] == "sse" and r.report["protocol"]["seq"] == "publisher record"
+    assert t["published"] > 100 and t["lost"] == 0 and t["delivered"] == t["expected"], t
+    assert t["reconnects"] > 0 and t["resync_ok"] > 0 and t["replayed"] > 0 and t["resync_failed"] == 0, t
+    # the server's own "subscribed" events have no "data": control, not errors
+    assert t["errors"] == 0, t["errors_by_reason"]
+    print("sse template against a real SSE service:", {k: t[k] for k in
+          ("published", "delivered", "lost", "reconnects", "resync_ok", "replayed", "errors")})
+
+
+def sse_two_channels(url):
+    # several channels on one stream (Mercure-style ?topic=a&topic=b): {ch}
+    # becomes the list joined by ch_join; the server's Last-Event-ID
+    # resumes every channel of the stream
+    r = ht.run("targets/sse-template.yaml", "--target", url, "--quiet",
+               "--set", "target.ch_join='&ch='", "--set", "clients.0.channels_per_client=2", timeout=120)
+    assert r.rc == 0, r.explain()
+    t = r.report["totals"]
+    assert t["published"] > 100 and t["lost"] == 0 and t["delivered"] == t["expected"], t
+    # 24 clients × 2 channels: twice the single-channel run's deliveries
+    assert t["delivered"] > 2 * 24 * 0.8 * t["published"] / 3, t
+    assert t["reconnects"] > 0 and t["resync_ok"] > t["reconnects"] and t["resync_failed"] == 0, t
+    assert t["errors"] == 0, t["errors_by_reason"]
+    print("sse template, 2 channels per stream (ch_join '&ch='):", {k: t[k] for k in
+          ("published", "delivered", "lost", "reconnects", "resync_ok", "replayed", "errors")})
+
+
+def ws_json(url):
+    r = ht.run("targets/ws-json.yaml", "--target", url, "--quiet", timeout=120)
+    assert r.rc == 0, r.explain()
+    t = r.report["totals"]
+    assert r.report["protocol"]["name"] == "ws-json" and r.report["protocol"]["resume"] == "offset"
+    assert t["published"] > 100 and t["lost"] == 0 and t["delivered"] == t["expected"], t
+    # every resumed channel came back by its offset: replayed, judged resync_ok
+    assert t["reconnects"] > 0 and t["resync_ok"] >= t["reconnects"] and t["replayed"] > 0, t
+    assert t["resync_failed"] == 0 and t["errors"] == 0, (t, t["errors_by_reason"])
+    assert t["missed_by_design"] == 0, t  # it promises resume: nothing is missed by design
+    print("ws-json template against a real JSON WebSocket service:", {k: t[k] for k in
+          ("published", "delivered", "lost", "reconnects", "resync_ok", "replayed", "errors")})
+
+
+def ws_json_no_resume(url):
+    # the same without a resume message: the promise is "none", and what a
+    # reconnecting client missed is missed_by_design, never lost
+    src = os.path.join(ht.SCEN, "targets", "ws-json.yaml")
+    nores = os.path.join(tempfile.mkdtemp(prefix="rtchaos-wsj-"), "ws-json-noresume.yaml")
+    with open(src) as f, open(nores, "w") as g:
+        g.writelines(line for line in f if "resume_message" not in line and "offset: seq" not in line)
+    r = ht.run(nores, "--target", url, "--quiet", timeout=120)
+    assert r.rc == 0, r.explain()
+    t = r.report["totals"]
+    assert r.report["protocol"]["resume"] == "none", r.report["protocol"]
+    assert t["reconnects"] > 0 and t["missed_by_design"] > 0, t
+    assert t["lost"] == 0 and t["resync_ok"] == 0 and t["replayed"] == 0, t
+    assert r.report["groups"]["ws"]["missed_by_design"] == t["missed_by_design"], r.report["groups"]["ws"]
+    print("ws-json without resume: missed_by_design", t["missed_by_design"], "over", t["reconnects"],
+          "reconnects, lost", t["lost"])
+
+
 def main():
     templates_checked()
-    srv = rtctest.start("rtchaos-server", ["--port", "0"], name="templates-server")
-    host, port = rtctest.addr_of(srv.lines[0])
-    try:
-        r = ht.run("targets/sse-template.yaml", "--target", f"http://{host}:{port}", "--quiet", timeout=120)
-        assert r.rc == 0, r.explain()
-        t = r.report["totals"]
-        assert r.report["protocol"]["name"] == "sse" and r.report["protocol"]["seq"] == "publisher record"
-        assert t["published"] > 100 and t["lost"] == 0 and t["delivered"] == t["expected"], t
-        assert t["reconnects"] > 0 and t["resync_ok"] > 0 and t["replayed"] > 0 and t["resync_failed"] == 0, t
-        # the server's own "subscribed" events have no "data": control, not errors
-        assert t["errors"] == 0, t["errors_by_reason"]
-        print("sse template against a real SSE service:", {k: t[k] for k in
-              ("published", "delivered", "lost", "reconnects", "resync_ok", "replayed", "errors")})
-        # several channels on one stream (Mercure-style ?topic=a&topic=b): {ch}
-        # becomes the list joined by ch_join; the server's Last-Event-ID
-        # resumes every channel of the stream
-        r = ht.run("targets/sse-template.yaml", "--target", f"http://{host}:{port}", "--quiet",
-                   "--set", "target.ch_join='&ch='", "--set", "clients.0.channels_per_client=2", timeout=120)
-        assert r.rc == 0, r.explain()
-        t = r.report["totals"]
-        assert t["published"] > 100 and t["lost"] == 0 and t["delivered"] == t["expected"], t
-        # 24 clients × 2 channels: twice the single-channel run's deliveries
-        assert t["delivered"] > 2 * 24 * 0.8 * t["published"] / 3, t
-        assert t["reconnects"] > 0 and t["resync_ok"] > t["reconnects"] and t["resync_failed"] == 0, t
-        assert t["errors"] == 0, t["errors_by_reason"]
-        print("sse template, 2 channels per stream (ch_join '&ch='):", {k: t[k] for k in
-              ("published", "delivered", "lost", "reconnects", "resync_ok", "replayed", "errors")})
-        r = ht.run("targets/ws-json.yaml", "--target", f"http://{host}:{port}", "--quiet", timeout=120)
-        assert r.rc == 0, r.explain()
-        t = r.report["totals"]
-        assert r.report["protocol"]["name"] == "ws-json" and r.report["protocol"]["resume"] == "offset"
-        assert t["published"] > 100 and t["lost"] == 0 and t["delivered"] == t["expected"], t
-        # every resumed channel came back by its offset: replayed, judged resync_ok
-        assert t["reconnects"] > 0 and t["resync_ok"] >= t["reconnects"] and t["replayed"] > 0, t
-        assert t["resync_failed"] == 0 and t["errors"] == 0, (t, t["errors_by_reason"])
-        assert t["missed_by_design"] == 0, t  # it promises resume: nothing is missed by design
-        print("ws-json template against a real JSON WebSocket service:", {k: t[k] for k in
-              ("published", "delivered", "lost", "reconnects", "resync_ok", "replayed", "errors")})
-        # the same without a resume message: the promise is "none", and what a
-        # reconnecting client missed is missed_by_design, never lost
-        src = os.path.join(ht.SCEN, "targets", "ws-json.yaml")
-        nores = os.path.join(tempfile.mkdtemp(prefix="rtchaos-wsj-"), "ws-json-noresume.yaml")
-        with open(src) as f, open(nores, "w") as g:
-            g.writelines(line for line in f if "resume_message" not in line and "offset: seq" not in line)
-        r = ht.run(nores, "--target", f"http://{host}:{port}", "--quiet", timeout=120)
-        assert r.rc == 0, r.explain()
-        t = r.report["totals"]
-        assert r.report["protocol"]["resume"] == "none", r.report["protocol"]
-        assert t["reconnects"] > 0 and t["missed_by_design"] > 0, t
-        assert t["lost"] == 0 and t["resync_ok"] == 0 and t["replayed"] == 0, t
-        assert r.report["groups"]["ws"]["missed_by_design"] == t["missed_by_design"], r.report["groups"]["ws"]
-        print("ws-json without resume: missed_by_design", t["missed_by_design"], "over", t["reconnects"],
-              "reconnects, lost", t["lost"])
-    finally:
-        rc = srv.stop()
-    assert rc == 0, rc
+    sidebyside.run(*[against_server(p) for p in (sse_template, sse_two_channels, ws_json, ws_json_no_resume)])
     print("ok")
 
 

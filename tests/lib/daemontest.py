@@ -36,10 +36,10 @@ class Daemon:
     def __init__(self, what, setup, ready, log=None, cwd=None, env=None, tries=5, timeout_s=10.0, step_s=0.05):
         """setup() picks free ports, writes the config and returns (argv, info);
         ready(info) is one probe, True once the server serves. A server that
-        exits before it is ready (most often: its port was taken meanwhile)
-        is started again with a fresh setup(), up to `tries` times; one that
-        neither exits nor answers within timeout_s is a failure at once.
-        log: a file the server's stdout and stderr go to (appended)."""
+        exits before it is ready, or does not answer within timeout_s (most
+        often: a port was taken meanwhile; some servers hang on it rather
+        than exit), is killed and started again with a fresh setup(), up to
+        `tries` times. log: a file the server's stdout and stderr go to (appended)."""
         self.what, self.log_path, self.p = what, log, None
         for _ in range(tries):
             argv, info = setup()
@@ -59,9 +59,9 @@ class Daemon:
                 time.sleep(step_s)
             if p.poll() is None:
                 p.kill()
-                p.wait()
-                raise AssertionError(f"{what} did not answer within {timeout_s}s:\n{self.log()}")
-        raise AssertionError(f"{what} exited before it was ready ({tries} tries, rc={p.returncode}):\n{self.log()}")
+            p.wait()
+        raise AssertionError(f"{what} not ready in {tries} tries ({timeout_s}s each, last rc={p.returncode}):\n"
+                             f"{self.log()}")
 
     def log(self):
         """The tail of the server's log (or a word saying there is none)."""

@@ -45,12 +45,14 @@ def tmpdir():
     return d
 
 
-def run(scenario, *args, timeout=120, out=None):
-    """Runs `rtchaos run scenario args…` into a fresh folder; returns Run."""
+def run(scenario, *args, timeout=120, out=None, env=None):
+    """Runs `rtchaos run scenario args…` into a fresh folder; returns Run.
+    env: the run's whole environment (default: the test's), for runs side
+    by side that need different variables."""
     d = out or os.path.join(tmpdir(), "run")
     path = scenario if os.path.isabs(scenario) else os.path.join(SCEN, scenario)
     p = subprocess.run([RTCHAOS, "run", path, "--out", d, *args], capture_output=True, text=True,
-                       timeout=timeout, stdin=subprocess.DEVNULL)
+                       timeout=timeout, stdin=subprocess.DEVNULL, env=env)
     return Run(p.returncode, p.stdout, p.stderr, d)
 
 

@@ -18,11 +18,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 import urllib.request
 
+import daemontest
 import npmdeps
-import rtctest
 
 SOKETI = os.path.join(npmdeps.SOKETI_DIR, "node_modules", "@soketi", "soketi", "bin", "server.js")
 
@@ -35,14 +34,6 @@ def available():
     if not shutil.which("node"):
         return "node is not installed (scripts/deps.sh installs nodejs)"
     return None
-
-
-def _free_port(kind=socket.SOCK_STREAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def listening(pid):
@@ -67,20 +58,20 @@ class Soketi:
         # a fresh secret per server: a test that finds it in a run folder found a leak
         self.secret = secret or os.urandom(12).hex()
         self.dir = tempfile.mkdtemp(prefix="rtchaos-soketi-", dir=os.environ.get("TMPDIR", "/tmp"))
-        self.proc = None
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SOKETI_", "PUSHER_"))}
-        # free ports may be taken between the probe and soketi's bind: try a few
-        for _ in range(5):
-            port, mport, uport = _free_port(), _free_port(), _free_port(socket.SOCK_DGRAM)
+        path = os.path.join(self.dir, "soketi.json")
+
+        def setup():
+            port = daemontest.free_port()
             conf = {
                 "host": "127.0.0.1",
                 "port": port,
                 "metrics.host": "127.0.0.1",
-                "metrics.port": mport,
+                "metrics.port": daemontest.free_port(),
                 # discovery always runs: keep its UDP socket and its hellos on loopback
                 "cluster.address": "127.0.0.1",
                 "cluster.hostname": "127.0.0.1",
-                "cluster.port": uport,
+                "cluster.port": daemontest.free_port(socket.SOCK_DGRAM),
                 "cluster.unicast": "127.0.0.1",
                 "cluster.broadcast": "127.0.0.1",
                 "appManager.array.apps": [{
@@ -90,55 +81,38 @@ class Soketi:
                 }],
                 "shutdownGracePeriod": 200,
             }
-            path = os.path.join(self.dir, "soketi.json")
             with open(path, "w") as f:
                 json.dump(conf, f)
-            self.log_path = os.path.join(self.dir, "soketi.log")
-            with open(self.log_path, "wb") as logf:
-                p = subprocess.Popen(["node", SOKETI, "start", f"--config={path}"], cwd=self.dir, env=env,
-                                     stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT)
-            rtctest._children.append(p)
-            if self._ready(p, port):
-                self.proc, self.port = p, port
-                self.url = f"http://127.0.0.1:{port}"
-                return
-            if p.poll() is None:
-                p.kill()
-            p.wait()
-        raise AssertionError("soketi did not start; its log:\n" + self.log())
-
-    def _ready(self, p, port, timeout=30.0):
-        # the WebSocket/API server listens last (after metrics and discovery): its "OK" = ready
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if p.poll() is not None:
-                return False
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as r:
-                    if r.status == 200:
-                        return True
-            except OSError:
-                time.sleep(0.1)
-        return False
+            return ["node", SOKETI, "start", f"--config={path}"], port
+        try:
+            # node loads soketi's many modules first: on a loaded box (tests side by side, niced) that
+            # has taken over 30 s; the deadline only bounds a server that never comes up
+            self.d = daemontest.Daemon("soketi", setup, _serves, log=os.path.join(self.dir, "soketi.log"),
+                                       cwd=self.dir, env=env, tries=3, timeout_s=60.0, step_s=0.1)
+        except AssertionError:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise
+        self.proc, self.port = self.d.p, self.d.info
+        self.url = f"http://127.0.0.1:{self.port}"
 
     def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()[-3000:]
-        except (OSError, AttributeError):
-            return "(no log)"
+        return self.d.log()
 
     def stop(self):
-        """Stops soketi (SIGTERM, then SIGKILL) and removes its folder."""
-        p = self.proc
-        if p and p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        """Stops soketi (SIGTERM: it must exit 0 within 10 s) and removes its folder."""
+        try:
+            self.d.stop()
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _serves(port):
+    # the WebSocket/API server listens last (after metrics and discovery): its "OK" = ready
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as r:
+            return r.status == 200
+    except OSError:
+        return False
 
 
 TOTALS = ("published", "delivered", "expected", "lost", "missed_by_design", "duplicated", "reordered",
@@ -154,11 +128,14 @@ def totals(r):
     return out
 
 
-def credentials(s, secret=None, key=None):
-    """Puts the app's credentials in the environment (PUSHER_APP_ID/KEY/SECRET), where runs read them."""
-    os.environ["PUSHER_APP_ID"] = s.app_id
-    os.environ["PUSHER_KEY"] = key or s.key
-    os.environ["PUSHER_SECRET"] = secret or s.secret
+def credentials(s, secret=None, key=None, drop=()):
+    """The environment a run reads the app's credentials from (PUSHER_APP_ID/KEY/SECRET): the
+    test's own plus these; drop: names left out. Each run gets its own, so runs side by side
+    may use different ones."""
+    env = dict(os.environ, PUSHER_APP_ID=s.app_id, PUSHER_KEY=key or s.key, PUSHER_SECRET=secret or s.secret)
+    for name in drop:
+        env.pop(name, None)
+    return env
 
 
 def no_secret_in(d, secret):
