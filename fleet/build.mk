@@ -3,7 +3,11 @@
 # harness/build.mk with FLEET_LIBS), their unit tests, and the test-only
 # driver bin/rtchaos-fleet-check.
 
-FLEET_SRCS := checker.c sse_parse.c record.c payload.c proto.c proto_v1.c proto_nchan.c proto_sse.c proto_ws_json.c proto_socketio.c proto_pusher.c proto_ping.c fleet_ws.c fleet_http.c fleet_net.c fleet_tls.c fleet.c fleet_ctl.c fleet_client.c fleet_attack.c fleet_pub.c fleet_workers.c
+# the protocol adapters and their templates: also linked by the scenario
+# parser (harness/build.mk SCN_OBJS) and fuzz_scenario / fuzz_proto
+PROTO_SRCS = $(addprefix fleet/,proto.c proto_v1.c proto_nchan.c proto_sse.c proto_ws_json.c proto_socketio.c proto_pusher.c proto_ping.c tmpl.c)
+PROTO_OBJS = $(PROTO_SRCS:%.c=$(BUILD)/%.o)
+FLEET_SRCS := checker.c sse_parse.c record.c payload.c $(notdir $(PROTO_SRCS)) fleet_ws.c fleet_http.c fleet_net.c fleet_tls.c fleet.c fleet_ctl.c fleet_client.c fleet_attack.c fleet_pub.c fleet_workers.c
 # permessage-deflate's inflater is the proxy's (fault-injector/ws_deflate.c):
 # one implementation of RFC 7692 for both.
 FLEET_OBJS := $(FLEET_SRCS:%.c=$(BUILD)/fleet/%.o) $(BUILD)/fault-injector/ws_deflate.o
@@ -21,11 +25,13 @@ $(eval $(call unit_test,test_checker,$(BUILD)/fleet/checker.o,))
 $(eval $(call unit_test,test_sse_parse,$(BUILD)/fleet/sse_parse.o,))
 $(eval $(call unit_test,test_fleet_ws,$(BUILD)/fleet/fleet_ws.o,-lwslay $(shell pkg-config --libs libcrypto)))
 $(eval $(call unit_test,test_fleet_http,$(BUILD)/fleet/fleet_http.o,-lhttp_parser))
-$(eval $(call unit_test,test_proto,$(BUILD)/fleet/proto.o $(BUILD)/fleet/proto_v1.o $(BUILD)/fleet/proto_nchan.o $(BUILD)/fleet/proto_sse.o $(BUILD)/fleet/proto_ws_json.o $(BUILD)/fleet/proto_socketio.o $(BUILD)/fleet/proto_pusher.o $(BUILD)/fleet/proto_ping.o,$(shell pkg-config --libs libcrypto) -ljansson))
+$(eval $(call unit_test,test_proto,$$(PROTO_OBJS),$(shell pkg-config --libs libcrypto) -ljansson))
 $(eval $(call unit_test,test_record,$(BUILD)/fleet/record.o,))
+$(eval $(call unit_test,test_tmpl,$(BUILD)/fleet/tmpl.o,))
 $(eval $(call unit_test,test_fleet_report,$(FLEET_OBJS) $$(REPORT_MODEL_OBJS),$(FLEET_LIBS)))
 $(eval $(call unit_test,test_fleet_attack,$(FLEET_OBJS) $$(REPORT_MODEL_OBJS),$(FLEET_LIBS)))
 $(BUILD)/tests/unit/test_checker.o $(BUILD)/tests/unit/test_sse_parse.o $(BUILD)/tests/unit/test_fleet_ws.o \
 $(BUILD)/tests/unit/test_fleet_report.o $(BUILD)/tests/unit/test_fleet_http.o \
-$(BUILD)/tests/unit/test_fleet_attack.o $(BUILD)/tests/unit/test_proto.o $(BUILD)/tests/unit/test_record.o: CPPFLAGS += -Ifleet
+$(BUILD)/tests/unit/test_fleet_attack.o $(BUILD)/tests/unit/test_proto.o $(BUILD)/tests/unit/test_record.o \
+$(BUILD)/tests/unit/test_tmpl.o: CPPFLAGS += -Ifleet
 $(BUILD)/tests/unit/test_fleet_report.o $(BUILD)/tests/unit/test_fleet_attack.o: CPPFLAGS += -Ireports

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "envelope.h"
 #include "report_merge.h"
+#include "tmpl.h"
 
 static int resolve(const fleet_endpoint *e, struct sockaddr_in *sa, const char *what, char *err,
                    size_t errlen)
@@ -45,13 +46,13 @@ static char *make_name(const char *pattern, uint32_t i)
 {
     char num[16];
     snprintf(num, sizeof num, "%u", i);
-    const char *p = strstr(pattern, "{i}");
     size_t n = strlen(pattern) + strlen(num) + 8;
     char *s = malloc(n);
     if (!s)
         return NULL;
-    if (p)
-        snprintf(s, n, "%.*s%s%s", (int)(p - pattern), pattern, num, p + 3);
+    const tmpl_var v = {"i", num, TMPL_STRLEN, TMPL_RAW, 1};
+    if (strstr(pattern, "{i}"))
+        tmpl_expand(pattern, &v, 1, s, n); /* fits: the name is the pattern with {i} → num */
     else
         snprintf(s, n, "%s.%s", pattern, num);
     return s;

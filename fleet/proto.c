@@ -1,5 +1,6 @@
 /* proto.c — the protocol adapters' registry and the helpers they share (paths with {ch}, percent-encoding, resume promises). */
 #include "proto.h"
+#include "tmpl.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -37,39 +38,21 @@ const char *proto_resume_str(proto_resume r)
 
 int proto_pct_encode(const char *s, char *buf, size_t cap)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = 0;
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        int keep = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-                   ch == '-' || ch == '.' || ch == '_' || ch == '~' || ch == ':';
-        if (n + (keep ? 1 : 3) >= cap)
-            return -1;
-        if (keep) {
-            buf[n++] = (char)ch;
-        } else {
-            buf[n++] = '%';
-            buf[n++] = hex[ch >> 4];
-            buf[n++] = hex[ch & 15];
-        }
-    }
-    if (n >= cap)
-        return -1;
-    buf[n] = '\0';
-    return (int)n;
+    return tmpl_pct_encode(s, strlen(s), buf, cap);
 }
 
 int proto_expand_path(const char *path, const char *ch, char *buf, size_t cap)
 {
-    char enc[PROTO_PATH_MAX];
-    if (proto_pct_encode(ch, enc, sizeof enc) < 0)
-        return -1;
-    const char *p = strstr(path, "{ch}");
-    int k = p ? snprintf(buf, cap, "%.*s%s%s", (int)(p - path), path, enc, p + 4)
-              : snprintf(buf, cap, "%s%s%s", path, path[0] && path[strlen(path) - 1] == '/' ? "" : "/", enc);
+    if (strstr(path, "{ch}")) {
+        const tmpl_var v = {"ch", ch, TMPL_STRLEN, TMPL_PCT, 1};
+        return tmpl_expand(path, &v, 1, buf, cap);
+    }
+    /* no {ch}: the channel is appended as the last path segment */
+    int k = snprintf(buf, cap, "%s%s", path, path[0] && path[strlen(path) - 1] == '/' ? "" : "/");
     if (k < 0 || (size_t)k >= cap)
         return -1;
-    return k;
+    int w = tmpl_pct_encode(ch, strlen(ch), buf + k, cap - (size_t)k);
+    return w < 0 ? -1 : k + w;
 }
 
 int proto_check_path(const char *what, const char *path, char *err, size_t errlen)
@@ -111,26 +94,8 @@ int proto_check_path(const char *what, const char *path, char *err, size_t errle
 int proto_render_body(const char *tmpl, const char *payload, size_t payload_len, const char *ch, char *buf,
                       size_t cap)
 {
-    if (!tmpl[0])
-        tmpl = "{payload}";
-    size_t n = 0, chl = strlen(ch);
-    for (const char *p = tmpl; *p;) {
-        const char *val = NULL;
-        size_t vl = 0, skip = 1;
-        if (strncmp(p, "{payload}", 9) == 0)
-            val = payload, vl = payload_len, skip = 9;
-        else if (strncmp(p, "{ch}", 4) == 0)
-            val = ch, vl = chl, skip = 4;
-        else
-            val = p, vl = 1;
-        if (n + vl >= cap)
-            return -1;
-        memcpy(buf + n, val, vl);
-        n += vl;
-        p += skip;
-    }
-    buf[n] = '\0';
-    return (int)n;
+    const tmpl_var v[] = {{"payload", payload, payload_len, TMPL_RAW, 0}, {"ch", ch, TMPL_STRLEN, TMPL_RAW, 0}};
+    return tmpl_expand(tmpl[0] ? tmpl : "{payload}", v, 2, buf, cap);
 }
 
 /* Levenshtein distance of two short strings (for did-you-mean). */
@@ -153,35 +118,43 @@ size_t proto_edit_distance(const char *a, const char *b)
     return d[la][lb];
 }
 
+typedef struct tmpl_check {
+    const char *what;
+    const char *const *allowed;
+    size_t nallowed;
+    char *err;
+    size_t errlen;
+} tmpl_check;
+
+/* One field of a template: one of the allowed names, else an error with
+ * a did-you-mean. */
+static int check_field(const char *name, size_t len, void *ud)
+{
+    tmpl_check *c = ud;
+    char nm[32];
+    memcpy(nm, name, len);
+    nm[len] = '\0';
+    size_t best = 0, bestd = 99;
+    for (size_t i = 0; i < c->nallowed; i++) {
+        if (!strcmp(nm, c->allowed[i]))
+            return 0;
+        size_t d = proto_edit_distance(nm, c->allowed[i]);
+        if (d < bestd)
+            bestd = d, best = i;
+    }
+    if (bestd <= 2)
+        snprintf(c->err, c->errlen, "%s: unknown field '{%s}' (did you mean '{%s}'?)", c->what, nm, c->allowed[best]);
+    else
+        snprintf(c->err, c->errlen, "%s: unknown field '{%s}'", c->what, nm);
+    return -1;
+}
+
 int proto_check_template(const char *what, const char *tmpl, const char *const *allowed, size_t nallowed,
                          const char *const *required, size_t nrequired, char *err, size_t errlen)
 {
-    for (const char *p = strchr(tmpl, '{'); p; p = strchr(p + 1, '{')) {
-        const char *e = strchr(p, '}');
-        size_t len = e ? (size_t)(e - p - 1) : 0;
-        /* a "{" that opens JSON (followed by a quote, a space, a brace) is
-         * not a field */
-        if (!e || len == 0 || len > 31 || strcspn(p + 1, "\" {}:,[]") != len)
-            continue;
-        char name[32];
-        memcpy(name, p + 1, len);
-        name[len] = '\0';
-        size_t i, best = 0, bestd = 99;
-        for (i = 0; i < nallowed; i++) {
-            if (!strcmp(name, allowed[i]))
-                break;
-            size_t d = proto_edit_distance(name, allowed[i]);
-            if (d < bestd)
-                bestd = d, best = i;
-        }
-        if (i == nallowed) {
-            if (bestd <= 2)
-                snprintf(err, errlen, "%s: unknown field '{%s}' (did you mean '{%s}'?)", what, name, allowed[best]);
-            else
-                snprintf(err, errlen, "%s: unknown field '{%s}'", what, name);
-            return -1;
-        }
-    }
+    tmpl_check c = {what, allowed, nallowed, err, errlen};
+    if (tmpl_each_field(tmpl, 31, check_field, &c))
+        return -1;
     for (size_t k = 0; k < nrequired; k++) {
         char f[40];
         snprintf(f, sizeof f, "{%s}", required[k]);
@@ -202,22 +175,8 @@ int proto_render_sub(const char *tmpl, const char *ch, uint64_t offset, char *bu
 {
     char off[24];
     snprintf(off, sizeof off, "%llu", (unsigned long long)offset);
-    size_t n = 0, chl = strlen(ch), ol = strlen(off);
-    for (const char *p = tmpl; *p;) {
-        const char *val = p;
-        size_t vl = 1, skip = 1;
-        if (strncmp(p, "{ch}", 4) == 0)
-            val = ch, vl = chl, skip = 4;
-        else if (strncmp(p, "{offset}", 8) == 0)
-            val = off, vl = ol, skip = 8;
-        if (n + vl >= cap)
-            return -1;
-        memcpy(buf + n, val, vl);
-        n += vl;
-        p += skip;
-    }
-    buf[n] = '\0';
-    return (int)n;
+    const tmpl_var v[] = {{"ch", ch, TMPL_STRLEN, TMPL_RAW, 0}, {"offset", off, TMPL_STRLEN, TMPL_RAW, 0}};
+    return tmpl_expand(tmpl, v, 2, buf, cap);
 }
 
 int proto_check_plain_path(const char *what, const char *path, char *err, size_t errlen)

@@ -1,28 +1,11 @@
 /* proto_ping.c — the templated pings of JSON-over-WebSocket services (ws-json): which inbound message is the server's ping (ping_match), the pong that answers it (values copied from the ping), and the client's own pings; read with jansson, as such services re-encode their JSON freely. */
 #include "proto.h"
+#include "tmpl.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Walks the fields of a template the way proto_check_template does: a "{"
- * followed by up to 63 name bytes (no quote, space, brace, colon, comma or
- * bracket) and a "}" is a field; any other "{" is JSON. Calls fn for each;
- * stops at the first nonzero return. */
-static int each_field(const char *tmpl, int (*fn)(const char *name, size_t len, void *ud), void *ud)
-{
-    for (const char *p = strchr(tmpl, '{'); p; p = strchr(p + 1, '{')) {
-        const char *e = strchr(p, '}');
-        size_t len = e ? (size_t)(e - p - 1) : 0;
-        if (!e || len == 0 || len > 63 || strcspn(p + 1, "\" {}:,[]") != len)
-            continue;
-        int r = fn(p + 1, len, ud);
-        if (r)
-            return r;
-    }
-    return 0;
-}
 
 typedef struct chk {
     const char *what;
@@ -75,13 +58,13 @@ static int ping_field(const char *name, size_t len, void *ud)
 int proto_check_pong(const char *what, const char *tmpl, char *err, size_t errlen)
 {
     chk c = {what, err, errlen};
-    return each_field(tmpl, pong_field, &c) ? -1 : 0;
+    return tmpl_each_field(tmpl, 63, pong_field, &c) ? -1 : 0;
 }
 
 int proto_check_ping(const char *what, const char *tmpl, char *err, size_t errlen)
 {
     chk c = {what, err, errlen};
-    return each_field(tmpl, ping_field, &c) ? -1 : 0;
+    return tmpl_each_field(tmpl, 63, ping_field, &c) ? -1 : 0;
 }
 
 int proto_check_ping_match(const char *what, const char *match, char *err, size_t errlen)
@@ -184,18 +167,6 @@ int proto_render_ping(const char *tmpl, uint64_t num, char *buf, size_t cap)
 {
     char nb[24];
     snprintf(nb, sizeof nb, "%llu", (unsigned long long)num);
-    size_t n = 0, nl = strlen(nb);
-    for (const char *p = tmpl; *p;) {
-        const char *val = p;
-        size_t vl = 1, skip = 1;
-        if (strncmp(p, "{n}", 3) == 0)
-            val = nb, vl = nl, skip = 3;
-        if (n + vl >= cap)
-            return -1;
-        memcpy(buf + n, val, vl);
-        n += vl;
-        p += skip;
-    }
-    buf[n] = '\0';
-    return (int)n;
+    const tmpl_var v = {"n", nb, TMPL_STRLEN, TMPL_RAW, 0};
+    return tmpl_expand(tmpl, &v, 1, buf, cap);
 }

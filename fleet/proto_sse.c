@@ -1,5 +1,6 @@
 /* proto_sse.c — any Server-Sent Events service, from templates: the stream location (sub_path with {ch}), the resume id carried in a header or a query parameter, where the record sits in each event's JSON, and the publish request (method, pub_path, body with {payload}); covers Mercure-style hubs. */
 #include "proto.h"
+#include "tmpl.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,10 +26,8 @@ static int sse_sub_target(const proto_opts *o, int tr, const char *const *chs, s
                 return -1;
             ll += (size_t)j;
         }
-        const char *p = strstr(o->sub_path, "{ch}");
-        k = p ? snprintf(buf, cap, "%.*s%s%s", (int)(p - o->sub_path), o->sub_path, list, p + 4) : -1;
-        if (k >= 0 && (size_t)k >= cap)
-            k = -1;
+        const tmpl_var v = {"ch", list, ll, TMPL_RAW, 1};
+        k = strstr(o->sub_path, "{ch}") ? tmpl_expand(o->sub_path, &v, 1, buf, cap) : -1;
     }
     if (k < 0)
         return -1;

@@ -25,7 +25,7 @@ FUZZ_BASE_SRCS = $(wildcard common/*.c) $(SEC_SRCS) $(VERSION_GEN)
 # after every fragment)
 FUZZ_SRCS_sse       := fleet/sse_parse.c
 FUZZ_SRCS_sse_id    := reference-server/sse_id.c
-FUZZ_SRCS_scenario  := harness/scenario.c harness/scenario_load.c harness/scenario_sections.c harness/scenario_set.c harness/ydoc.c harness/verdict.c reports/verdict_metric.c fleet/proto.c fleet/proto_v1.c fleet/proto_nchan.c fleet/proto_sse.c fleet/proto_ws_json.c fleet/proto_socketio.c fleet/proto_pusher.c fleet/proto_ping.c
+FUZZ_SRCS_scenario   = harness/scenario.c harness/scenario_load.c harness/scenario_sections.c harness/scenario_set.c harness/ydoc.c harness/verdict.c reports/verdict_metric.c $(PROTO_SRCS)
 FUZZ_LIBS_scenario  := $(shell pkg-config --libs yaml-0.1 libcrypto)
 FUZZ_SRCS_toxic      = $(PROXY_SRCS)
 FUZZ_LIBS_toxic      = $(PROXY_LIBS)
@@ -35,7 +35,7 @@ FUZZ_SRCS_ws_frame   := fault-injector/ws_frame.c
 FUZZ_LIBS_ws_frame   := -lwslay
 FUZZ_SRCS_sse_stream := fault-injector/sse_stream.c
 FUZZ_LIBS_sse_stream := -lhttp_parser
-FUZZ_SRCS_proto      := fleet/proto.c fleet/proto_v1.c fleet/proto_nchan.c fleet/proto_sse.c fleet/proto_ws_json.c fleet/proto_socketio.c fleet/proto_pusher.c fleet/proto_ping.c fleet/record.c
+FUZZ_SRCS_proto       = $(PROTO_SRCS) fleet/record.c
 FUZZ_LIBS_proto      := $(shell pkg-config --libs libcrypto)
 FUZZ_SRCS_fleet_ws   := fleet/fleet_ws.c
 FUZZ_LIBS_fleet_ws   := -lwslay

@@ -30,13 +30,13 @@ $(HARNESS_CORE_OBJS) $(BUILD)/harness/main.o: CPPFLAGS += -Iharness -Ifleet -Ire
 $(BUILD)/tests/unit/test_windows.o $(BUILD)/tests/unit/test_startat.o $(BUILD)/tests/unit/test_nodes_report.o: CPPFLAGS += -Iharness -Ifleet -Ireports
 
 # the scenario parser checks a target's protocol against the adapters' table
-SCN_OBJS := $(BUILD)/harness/scenario.o $(BUILD)/harness/scenario_load.o $(BUILD)/harness/scenario_sections.o $(BUILD)/harness/scenario_set.o $(BUILD)/harness/ydoc.o $(BUILD)/harness/verdict.o $(BUILD)/reports/verdict_metric.o $(BUILD)/fleet/proto.o $(BUILD)/fleet/proto_v1.o $(BUILD)/fleet/proto_nchan.o $(BUILD)/fleet/proto_sse.o $(BUILD)/fleet/proto_ws_json.o $(BUILD)/fleet/proto_socketio.o $(BUILD)/fleet/proto_pusher.o $(BUILD)/fleet/proto_ping.o
-$(eval $(call unit_test,test_scenario,$(SCN_OBJS),$(HARNESS_LIBS)))
+SCN_OBJS = $(BUILD)/harness/scenario.o $(BUILD)/harness/scenario_load.o $(BUILD)/harness/scenario_sections.o $(BUILD)/harness/scenario_set.o $(BUILD)/harness/ydoc.o $(BUILD)/harness/verdict.o $(BUILD)/reports/verdict_metric.o $(PROTO_OBJS)
+$(eval $(call unit_test,test_scenario,$$(SCN_OBJS),$(HARNESS_LIBS)))
 $(BUILD)/tests/unit/test_scenario.o $(BUILD)/tests/unit/test_verdict.o $(BUILD)/tests/unit/test_faultplan.o \
 $(BUILD)/tests/unit/test_netfault.o: CPPFLAGS += -Ireports
-$(eval $(call unit_test,test_verdict,$(SCN_OBJS),$(HARNESS_LIBS)))
-$(eval $(call unit_test,test_faultplan,$(BUILD)/harness/faultplan.o $(SCN_OBJS),$(HARNESS_LIBS)))
-$(eval $(call unit_test,test_netfault,$(BUILD)/harness/netfault.o $(BUILD)/harness/netns.o $(BUILD)/harness/faultplan.o $(SCN_OBJS),$(HARNESS_LIBS) $$(FLEET_LIBS)))
+$(eval $(call unit_test,test_verdict,$$(SCN_OBJS),$(HARNESS_LIBS)))
+$(eval $(call unit_test,test_faultplan,$(BUILD)/harness/faultplan.o $$(SCN_OBJS),$(HARNESS_LIBS)))
+$(eval $(call unit_test,test_netfault,$(BUILD)/harness/netfault.o $(BUILD)/harness/netns.o $(BUILD)/harness/faultplan.o $$(SCN_OBJS),$(HARNESS_LIBS) $$(FLEET_LIBS)))
 $(eval $(call unit_test,test_startat,$(BUILD)/harness/startat.o,))
 $(eval $(call unit_test,test_nodes_report,$(BUILD)/harness/nodes_report.o,-ljansson -lm))
 $(eval $(call unit_test,test_child,$(BUILD)/harness/child.o,))

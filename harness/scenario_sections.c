@@ -3,6 +3,7 @@
  * its YAML document into the checked struct, and the checks that span them. */
 #include "scenario_sections.h"
 #include "proto.h"
+#include "tmpl.h"
 #include "toxic_names.h"
 #include "verdict.h"
 
@@ -1250,26 +1251,16 @@ static void group_defaults(scn_client_group *g)
     g->attack.pause_us = 100 * US_PER_MS;
 }
 
-/* A channel name the pattern yields for index i (the server's rules:
- * [A-Za-z0-9._:-], no leading/trailing '.', no ".."). */
+/* A channel name the pattern yields for index i, as the fleet makes it
+ * (fleet.c: the first {i} is the index; a pattern without one is checked
+ * as it is). Valid names follow the server's rules:
+ * [A-Za-z0-9._:-], no leading/trailing '.', no "..". */
 static int pattern_name(const char *pat, unsigned i, char *buf, size_t cap)
 {
-    size_t off = 0;
-    for (const char *p = pat; *p; p++) {
-        if (!strncmp(p, "{i}", 3)) {
-            int w = snprintf(buf + off, cap - off, "%u", i);
-            if (w < 0 || (size_t)w >= cap - off)
-                return -1;
-            off += (size_t)w;
-            p += 2;
-        } else {
-            if (off + 1 >= cap)
-                return -1;
-            buf[off++] = *p;
-        }
-    }
-    buf[off] = '\0';
-    return 0;
+    char num[16];
+    snprintf(num, sizeof num, "%u", i);
+    const tmpl_var v = {"i", num, TMPL_STRLEN, TMPL_RAW, 1};
+    return tmpl_expand(pat, &v, 1, buf, cap) < 0 ? -1 : 0;
 }
 
 static int channel_name_ok(const char *n)

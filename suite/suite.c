@@ -28,6 +28,7 @@
 #include "suite_def.h"
 #include "suite_drill.h"
 #include "suite_alerts.h"
+#include "tmpl.h"
 #include "version.h"
 
 /* How often a drill scrapes /metrics while its run goes on. */
@@ -395,30 +396,19 @@ static double effective_warmup(const suite_def *s, const suite_entry *e, const s
  * absolute paths (key files next to the suite, logs in the run folder). */
 static char *expand_arg(const char *arg, const char *suite_dir, const char *run_dir)
 {
-    char sd[4096], rd[4096], out[8192];
+    char sd[4096], rd[4096];
     if (!realpath(suite_dir, sd))
         snprintf(sd, sizeof sd, "%s", suite_dir);
     if (!realpath(run_dir, rd))
         snprintf(rd, sizeof rd, "%s", run_dir);
-    size_t o = 0;
-    for (const char *p = arg; *p && o + 1 < sizeof out;) {
-        const char *rep = NULL;
-        size_t skip = 0;
-        if (strncmp(p, "{suite_dir}", 11) == 0)
-            rep = sd, skip = 11;
-        else if (strncmp(p, "{run_dir}", 9) == 0)
-            rep = rd, skip = 9;
-        if (rep) {
-            o += (size_t)snprintf(out + o, sizeof out - o, "%s", rep);
-            if (o >= sizeof out)
-                o = sizeof out - 1;
-            p += skip;
-        } else {
-            out[o++] = *p++;
-        }
-    }
-    out[o] = 0;
-    return strdup(out);
+    /* room for every placeholder ({run_dir}: 9 bytes) replaced by the longer path */
+    size_t al = strlen(arg), vl = strlen(sd) > strlen(rd) ? strlen(sd) : strlen(rd);
+    size_t cap = al + (al / 9 + 1) * vl + 1;
+    char *out = malloc(cap);
+    const tmpl_var v[] = {{"suite_dir", sd, TMPL_STRLEN, TMPL_RAW, 0}, {"run_dir", rd, TMPL_STRLEN, TMPL_RAW, 0}};
+    if (out && tmpl_expand(arg, v, 2, out, cap) < 0)
+        snprintf(out, cap, "%s", arg); /* cannot happen: cap holds the longest expansion */
+    return out;
 }
 
 static int start_server(const char *self_exe, const suite_drill *d, const char *suite_dir, const char *entry_dir,
