@@ -57,3 +57,9 @@ void clock_sleep_ms(unsigned ms)
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
 }
+
+int clock_nap_ms(unsigned ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    return nanosleep(&ts, NULL) == 0 ? 0 : 1;
+}

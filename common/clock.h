@@ -22,9 +22,16 @@ char *clock_format_utc(int64_t ts_us, char *buf, unsigned long cap);
  * result (0 or ETIMEDOUT). */
 int clock_cond_wait_us(pthread_cond_t *cond, pthread_mutex_t *mu, uint64_t wait_us);
 
-/* Sleeps ms milliseconds, resuming after a signal interrupts it (the one
- * sleep helper of every binary; event-loop code never calls it). */
+/* Sleeps ms milliseconds, resuming after a signal interrupts it (with
+ * clock_nap_ms below, the sleep helpers of every binary; event-loop code
+ * never calls them). */
 void clock_sleep_ms(unsigned ms);
+
+/* Sleeps up to ms milliseconds, but a signal ends the sleep: for a loop
+ * that waits on a flag its signal handler sets (the run's SIGINT/SIGTERM),
+ * so it looks at the flag at once. Returns 0 after the whole sleep, 1 when
+ * a signal cut it short. Event-loop code never calls it. */
+int clock_nap_ms(unsigned ms);
 
 /* Time source that time-based code takes as a parameter, so tests drive it
  * without sleeping. `clock_now_default` wraps clock_mono_us. */

@@ -222,24 +222,12 @@ int crun_run(char *const argv[], const crun_spec *sp, const char *input, uint64_
     close_fd(&pout[0]);
     close_fd(&perr[0]);
     /* Then its exit, within what is left of the deadline. */
-    if (res->timed_out)
+    uint64_t now = clock_mono_us();
+    if (!res->timed_out && !crun_wait(pid, deadline > now ? (deadline - now) / 1000 : 0, &res->status))
+        res->timed_out = 1; /* still running */
+    if (res->timed_out) {
         kill(pid, SIGKILL);
-    for (;;) {
-        pid_t w = waitpid(pid, &res->status, res->timed_out ? 0 : WNOHANG);
-        if (w == pid)
-            break;
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            res->status = 0;
-            break;
-        }
-        if (clock_mono_us() >= deadline) { /* still running */
-            res->timed_out = 1;
-            kill(pid, SIGKILL);
-            continue;
-        }
-        clock_sleep_ms(10);
+        crun_wait(pid, CRUN_FOREVER, &res->status);
     }
     if (sp->out_fd <= 0)
         res->out = ob.p ? ob.p : strdup("");
@@ -250,6 +238,28 @@ int crun_run(char *const argv[], const crun_spec *sp, const char *input, uint64_
     else
         free(eb.p);
     return 0;
+}
+
+int crun_wait(pid_t pid, uint64_t wait_ms, int *status)
+{
+    uint64_t end = wait_ms == CRUN_FOREVER ? 0 : clock_mono_us() + wait_ms * 1000;
+    for (;;) {
+        int st;
+        pid_t w = waitpid(pid, &st, wait_ms == CRUN_FOREVER ? 0 : WNOHANG);
+        if (w == pid) {
+            *status = st;
+            return 1;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) { /* ECHILD: reaped by someone else, or never ours */
+            *status = 0;
+            return 1;
+        }
+        if (clock_mono_us() >= end)
+            return 0;
+        clock_sleep_ms(5);
+    }
 }
 
 void crun_result_free(crun_result *res)

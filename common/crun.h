@@ -27,6 +27,14 @@ typedef struct crun_spec {
  * "cannot run ARGV0: why" (or "cannot enter …") in err. 0 and *pid else. */
 int crun_spawn(char *const argv[], const crun_spec *sp, pid_t *pid, char *err, size_t errlen);
 
+/* Waits up to wait_ms (CRUN_FOREVER: without a bound; 0: only a look) for
+ * pid to exit, and reaps it. Returns 1 with its waitpid status in *status
+ * once reaped (status 0 when pid is no longer a child of ours), 0 when it
+ * still runs at the deadline. EINTR is retried. The one wait loop of the
+ * harness's children, programs run to completion and the fleet's workers. */
+#define CRUN_FOREVER UINT64_MAX
+int crun_wait(pid_t pid, uint64_t wait_ms, int *status);
+
 /* What a child run to completion did. out and errout hold what it wrote
  * to stdout and stderr when they were captured (NUL-terminated, the caller
  * frees; NULL when not captured). */

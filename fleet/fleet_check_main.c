@@ -338,7 +338,7 @@ int main(int argc, char **argv)
                     st.p95_live_us / 1000.0, (unsigned long long)st.anomalies);
             next_status = now + 1000000u;
         }
-        usleep(20000);
+        clock_nap_ms(20); /* a signal ends it: the loop looks at `interrupted` */
     }
     int caught = fleet_drain(f, drain_ms);
     fleet_stop(f);

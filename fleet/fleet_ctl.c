@@ -165,14 +165,14 @@ int fleet_drain(fleet *f, uint32_t deadline_ms)
     uint64_t end = clock_mono_us() + (uint64_t)deadline_ms * 1000u;
     fleet_stop_publishing(f);
     /* give every thread at least one tick after the heads became final */
-    usleep((FL_TICK_MS + 20) * 1000);
+    clock_sleep_ms(FL_TICK_MS + 20);
     for (;;) {
         int ok = fleet_local_caught_up(f) && (!f->w || fl_workers_caught_up(f));
         if (ok)
             return 1;
         if (clock_mono_us() >= end)
             return 0;
-        usleep(20000);
+        clock_sleep_ms(20);
     }
 }
 

@@ -1146,7 +1146,7 @@ void fl_pub_finish(fl_pub *p, uint32_t deadline_ms)
         post(p, -1, 1, 0);
         uint64_t end = clock_mono_us() + (uint64_t)deadline_ms * 1000u;
         while (!__atomic_load_n(&p->idle, __ATOMIC_ACQUIRE) && clock_mono_us() < end)
-            usleep(10000);
+            clock_sleep_ms(10);
         post(p, -1, 0, 1);
         pthread_join(p->th, NULL);
         p->running = 0;

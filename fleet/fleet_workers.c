@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "crun.h"
 
 /* Protocol, one line per message:
  *   parent → child: "cut <fraction>", "heads <n> <h0> <h1> …",
@@ -641,15 +642,10 @@ void fl_workers_stop(fleet *f)
         fl_worker *w = &ws->w[i];
         if (w->reaped || w->pid <= 0)
             continue;
-        uint64_t until = clock_mono_us() + 3000000u;
         int status;
-        while (waitpid(w->pid, &status, WNOHANG) == 0) {
-            if (clock_mono_us() >= until) {
-                kill(w->pid, SIGKILL);
-                waitpid(w->pid, &status, 0);
-                break;
-            }
-            usleep(10000);
+        if (!crun_wait(w->pid, 3000, &status)) {
+            kill(w->pid, SIGKILL);
+            crun_wait(w->pid, CRUN_FOREVER, &status);
         }
         w->reaped = 1;
         if (!w->report)

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "authz.h"
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "server.h"
@@ -222,11 +223,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     write_all(fd, s, cut);
-    if (pause) {
-        struct timespec ts = {0, 5 * 1000 * 1000};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-            ;
-    }
+    if (pause)
+        clock_sleep_ms(5);
     write_all(fd, s + cut, body - cut);
     /* what the server answers; streams (SSE, WS) are left after a short quiet */
     drain(fd, 20, 500, NULL, 0);

@@ -59,14 +59,10 @@ int child_poll(child *c)
 {
     if (c->exited || c->pid <= 0)
         return 1;
-    int st;
-    pid_t r = waitpid(c->pid, &st, WNOHANG);
-    if (r == c->pid || (r < 0 && errno == ECHILD)) {
-        c->status = r == c->pid ? st : 0;
-        c->exited = 1;
-        return 1;
-    }
-    return 0;
+    if (!crun_wait(c->pid, 0, &c->status))
+        return 0;
+    c->exited = 1;
+    return 1;
 }
 
 void child_describe_exit(const child *c, char *buf, size_t cap)
@@ -238,15 +234,13 @@ int child_signal(child *c, int sig, char *err, size_t errlen)
     return 0;
 }
 
-/* Waits up to ms for the child to exit; returns 1 when reaped. */
+/* Waits up to ms (CRUN_FOREVER: until it does) for the child to exit;
+ * returns 1 when reaped. */
 static int wait_exit(child *c, uint64_t ms)
 {
-    uint64_t end = clock_mono_us() + ms * 1000;
-    while (!child_poll(c)) {
-        if (clock_mono_us() >= end)
-            return 0;
-        clock_sleep_ms(5);
-    }
+    if (!c->exited && !crun_wait(c->pid, ms, &c->status))
+        return 0;
+    c->exited = 1;
     return 1;
 }
 
@@ -262,12 +256,8 @@ int child_stop(child *c, uint64_t grace_ms)
         return 0;
     kill(-c->pid, SIGKILL);
     kill(c->pid, SIGKILL);
-    if (!wait_exit(c, 5000)) {
-        /* SIGKILL cannot be ignored; only an uninterruptible sleep delays it. */
-        int st;
-        waitpid(c->pid, &st, 0);
-        c->status = st;
-        c->exited = 1;
-    }
+    /* SIGKILL cannot be ignored; only an uninterruptible sleep delays it. */
+    if (!wait_exit(c, 5000))
+        wait_exit(c, CRUN_FOREVER);
     return 1;
 }

@@ -92,12 +92,6 @@ static void on_signal(int sig)
     g_signal = sig;
 }
 
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL); /* EINTR ends it early: the caller re-checks g_signal */
-}
-
 /* ---- the run's state ----------------------------------------------------------- */
 
 typedef struct run {
@@ -613,7 +607,7 @@ static int redis_start(run *r, uint16_t port, char *err, size_t errlen)
             child_stop(&r->redis, 1000);
             return -1;
         }
-        sleep_ms(50);
+        clock_nap_ms(50);
     }
     r->redis_port = port;
     event(r, "redis_ready", json_pack("{s:i, s:i}", "pid", (int)r->redis.pid, "port", (int)port));
@@ -998,7 +992,7 @@ static int restart_server(run *r, unsigned i, int hard, char *err, size_t errlen
             return 0;
         if (clock_mono_us() >= end || g_signal)
             return -1;
-        sleep_ms(200);
+        clock_nap_ms(200);
     }
 }
 
@@ -1112,7 +1106,7 @@ static int apply_process(run *r, const fplan_action *a, json_t *d, char *err, si
             /* The port was ours a moment ago: retried like a node's. */
             uint64_t end = clock_mono_us() + r->s->server.ready_timeout_us;
             while ((rc = redis_start(r, r->redis_port, err, errlen)) < 0 && clock_mono_us() < end && !g_signal)
-                sleep_ms(200);
+                clock_nap_ms(200);
         } else
             rc = restart_server(r, ni, 0, err, errlen);
         if (rc == 0) {
@@ -1451,7 +1445,7 @@ static void metrics_finish(run *r, int code)
     uint64_t linger_us = r->o->has_metrics_linger ? r->o->metrics_linger_us : r->s->harness.metrics_linger_us;
     uint64_t end = clock_mono_us() + linger_us;
     while (!g_signal && clock_mono_us() < end)
-        sleep_ms(20);
+        clock_nap_ms(20);
     livem_stop(r->lm);
     r->lm = NULL;
 }
@@ -1792,7 +1786,7 @@ int orch_run(const scenario *s, const orch_opts *o)
             status_line(r, 0);
             next_status = now + 1000000;
         }
-        sleep_ms(10);
+        clock_nap_ms(10);
     }
     if (tty)
         status_line(r, 1);

@@ -6,6 +6,9 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/time.h>
 
 #include "clock.h"
 
@@ -57,6 +60,34 @@ static void test_clock_cond_wait_us_times_out(void **state)
     pthread_mutex_unlock(&mu);
 }
 
+static void on_alarm(int sig)
+{
+    (void)sig;
+}
+
+/* A signal 20 ms in: clock_sleep_ms sleeps on to the end, clock_nap_ms
+ * returns at once saying so. (Lower bounds and a 10x margin only: the box
+ * may be loaded.) */
+static void test_clock_sleep_and_nap_on_a_signal(void **state)
+{
+    (void)state;
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm; /* no SA_RESTART: the sleep sees EINTR */
+    assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
+    struct itimerval it = {.it_value = {.tv_sec = 0, .tv_usec = 20000}};
+    uint64_t t0 = clock_mono_us();
+    assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+    clock_sleep_ms(200);
+    assert_true(clock_mono_us() - t0 >= 200000);
+    t0 = clock_mono_us();
+    assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+    assert_int_equal(clock_nap_ms(20000), 1);
+    assert_true(clock_mono_us() - t0 < 2000000);
+    assert_int_equal(clock_nap_ms(1), 0);
+    sigaction(SIGALRM, &old, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -64,6 +95,7 @@ int main(void)
         cmocka_unit_test(test_clock_wall_is_epoch_microseconds),
         cmocka_unit_test(test_clock_format_utc),
         cmocka_unit_test(test_clock_cond_wait_us_times_out),
+        cmocka_unit_test(test_clock_sleep_and_nap_on_a_signal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* test_crun.c — a program run to completion under a deadline: stdin fed,
  * stdout and stderr captured or sent to a descriptor, the working
  * directory, a failed start, and a child killed at the deadline even when
- * it closed its output and kept running. Real processes (/bin/sh). */
+ * it closed its output and kept running; crun_wait's bounded and unbounded
+ * waits. Real processes (/bin/sh). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -103,6 +104,38 @@ static void test_crun_deadline_kills(void **state)
     }
 }
 
+/* crun_wait: a look, a bounded wait on a child still running, an exit
+ * reaped with its status, a kill reaped without a bound, and a pid that is
+ * not our child */
+static void test_crun_wait(void **state)
+{
+    (void)state;
+    char *argv[] = {"sleep", "30", NULL};
+    crun_spec sp = {.search_path = 1};
+    pid_t pid;
+    char err[256];
+    int st = -1;
+    assert_int_equal(crun_spawn(argv, &sp, &pid, err, sizeof err), 0);
+    assert_int_equal(crun_wait(pid, 0, &st), 0);
+    uint64_t t0 = clock_mono_us();
+    assert_int_equal(crun_wait(pid, 50, &st), 0);
+    assert_true(clock_mono_us() - t0 >= 50000);
+    assert_int_equal(st, -1); /* untouched while it runs */
+    kill(pid, SIGKILL);
+    assert_int_equal(crun_wait(pid, CRUN_FOREVER, &st), 1);
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGKILL);
+    /* reaped: no longer our child */
+    assert_int_equal(crun_wait(pid, 0, &st), 1);
+    assert_int_equal(st, 0);
+
+    char *argv2[] = {"sh", "-c", "exit 7", NULL};
+    assert_int_equal(crun_spawn(argv2, &sp, &pid, err, sizeof err), 0);
+    assert_int_equal(crun_wait(pid, 30000, &st), 1);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -110,6 +143,7 @@ int main(void)
         cmocka_unit_test(test_crun_dir_and_descriptor),
         cmocka_unit_test(test_crun_cannot_start),
         cmocka_unit_test(test_crun_deadline_kills),
+        cmocka_unit_test(test_crun_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
