@@ -62,25 +62,11 @@ static double clients_of(const json_t *smp)
     return c;
 }
 
-/* A node's clients at its last sample at or before t (-1: none, or that
- * sample failed: the node was down then). */
-static double clients_at(const json_t *scrape, double t)
-{
-    double c = -1;
-    size_t k;
-    json_t *smp;
-    json_array_foreach(json_object_get(scrape, "samples"), k, smp) {
-        if (json_number_value(json_object_get(smp, "t_s")) > t)
-            break;
-        c = good(smp) ? clients_of(smp) : -1;
-    }
-    return c;
-}
-
-/* A node's clients at its last good sample at or before t (-1: none): its
- * clients before a fault (a sample taken in the instant the node died has
- * failed already). */
-static double clients_before(const json_t *scrape, double t)
+/* A node's clients at its last sample at or before t (-1: none). A failed
+ * sample (the node was down then) counts as -1 with last_good 0 and is
+ * passed over with last_good 1: the clients before a fault (a sample taken
+ * in the instant the node died has failed already). */
+static double clients_upto(const json_t *scrape, double t, int last_good)
 {
     double c = -1;
     size_t k;
@@ -90,8 +76,20 @@ static double clients_before(const json_t *scrape, double t)
             break;
         if (good(smp))
             c = clients_of(smp);
+        else if (!last_good)
+            c = -1;
     }
     return c;
+}
+
+static double clients_at(const json_t *scrape, double t)
+{
+    return clients_upto(scrape, t, 0);
+}
+
+static double clients_before(const json_t *scrape, double t)
+{
+    return clients_upto(scrape, t, 1);
 }
 
 static json_t *per_node(unsigned i, const json_t *scrape, lag_acc *all)

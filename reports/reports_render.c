@@ -239,6 +239,17 @@ static void section_latency(rout *o, const json_t *rep)
 
 static int html_plot(rout *o, const char *plots_dir, const rplot_info *p, char *err, size_t errlen);
 
+/* A plot in the document: inline SVG in HTML, an image link in Markdown. */
+static int embed_plot(rout *o, const char *plots_dir, const rplot_info *p, char *err, size_t errlen)
+{
+    if (o->html)
+        return html_plot(o, plots_dir, p, err, errlen);
+    fprintf(o->f, "![");
+    rout_text(o, p->title);
+    fprintf(o->f, "](plots/%s.png)\n\n", p->name);
+    return 0;
+}
+
 /* What the server's own /metrics said (report.json "server"), beside the
  * clients' figures, and the flag when they disagree; then its samples
  * plotted beside the clients' lines (rplot_server.c). Only when the run
@@ -273,14 +284,8 @@ static int section_server(rout *o, const json_t *rep, const char *plots_dir, cha
         const rplot_info *p = &rplot_server_plots[k];
         if (!rplot_server_has(rep, k))
             continue;
-        if (o->html) {
-            if (html_plot(o, plots_dir, p, err, errlen) != 0)
-                return -1;
-        } else {
-            fprintf(o->f, "![");
-            rout_text(o, p->title);
-            fprintf(o->f, "](plots/%s.png)\n\n", p->name);
-        }
+        if (embed_plot(o, plots_dir, p, err, errlen) != 0)
+            return -1;
     }
     return 0;
 }
@@ -633,14 +638,8 @@ static int write_doc(rout *o, const json_t *rep, const char *plots_dir, char *er
     rout_heading(o, 2, "Plots", NULL);
     for (int i = 0; i < RPLOT_REPORT_N; i++) {
         const rplot_info *p = &rplot_report_plots[i];
-        if (o->html) {
-            if (html_plot(o, plots_dir, p, err, errlen) != 0)
-                return -1;
-        } else {
-            fprintf(o->f, "![");
-            rout_text(o, p->title);
-            fprintf(o->f, "](plots/%s.png)\n\n", p->name);
-        }
+        if (embed_plot(o, plots_dir, p, err, errlen) != 0)
+            return -1;
     }
     section_totals(o, rep);
     if (o->html)
