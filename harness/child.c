@@ -55,6 +55,35 @@ int child_start(child *c, const char *name, char *const argv[], const char *out_
     return 0;
 }
 
+int child_run(const char *name, char *const argv[], const char *log_path, uint64_t deadline_ms, char *err,
+              size_t errlen)
+{
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open %s: %s", name, log_path, strerror(errno));
+        return -1;
+    }
+    crun_spec sp = {.own_group = 1, .die_with_parent = 1, .out_fd = fd, .err_fd = fd};
+    crun_result res;
+    char e[512];
+    int rc = crun_run(argv, &sp, NULL, deadline_ms, &res, e, sizeof e);
+    close(fd);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: %s", name, e);
+        return -1;
+    }
+    crun_result_free(&res);
+    if (res.timed_out) {
+        snprintf(err, errlen, "%s did not finish within %llu ms: killed", name, (unsigned long long)deadline_ms);
+        return -1;
+    }
+    if (!WIFEXITED(res.status)) {
+        snprintf(err, errlen, "%s was killed by signal %d", name, WTERMSIG(res.status));
+        return -1;
+    }
+    return WEXITSTATUS(res.status);
+}
+
 int child_poll(child *c)
 {
     if (c->exited || c->pid <= 0)

@@ -27,6 +27,14 @@ typedef struct child {
 int child_start(child *c, const char *name, char *const argv[], const char *out_path,
                 const char *err_path, char *err, size_t errlen);
 
+/* Runs argv (NULL-terminated; argv[0] a path) to completion, its stdout
+ * and stderr appended to log_path, within deadline_ms (then killed and
+ * reaped). Returns its exit code; -1 with err when it could not start, was
+ * killed by a signal or outlived the deadline. For short programs (a
+ * validation, promtool) whose output is read from the log afterwards. */
+int child_run(const char *name, char *const argv[], const char *log_path, uint64_t deadline_ms, char *err,
+              size_t errlen);
+
 /* Waits until the child's stdout log has a line starting with prefix and
  * copies the rest of that line (after the prefix) into rest. Lines before it
  * are skipped. Returns 0; -1 with a message in err when the deadline passes,

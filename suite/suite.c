@@ -178,17 +178,7 @@ static int validate_child(const suite_def *s, const suite_entry *e, const suite_
     if (fd >= 0)
         close(fd);
     char err[256];
-    child v;
-    int rc = -1;
-    if (child_start(&v, "validate", a.v, log, log, err, sizeof err) == 0) {
-        uint64_t deadline = clock_mono_us() + 30000000ULL;
-        while (!child_poll(&v) && clock_mono_us() < deadline)
-            clock_sleep_ms(10);
-        if (!v.exited)
-            child_stop(&v, 1000);
-        else if (WIFEXITED(v.status))
-            rc = WEXITSTATUS(v.status);
-    }
+    int rc = child_run("validate", a.v, log, 30000, err, sizeof err);
     if (text && textlen) {
         size_t n;
         char *t = rdoc_read_file(log, &n, err, sizeof err);

@@ -366,17 +366,7 @@ static int run_promtool(const char *promtool, const char *dir, const char *file,
     snprintf(tp, sizeof tp, "%s/%s", dir, file);
     snprintf(lp, sizeof lp, "%s/%s", dir, log);
     char *argv[] = {(char *)promtool, "test", "rules", tp, NULL};
-    child c;
-    int rc = -1;
-    if (child_start(&c, "promtool", argv, lp, lp, err, sizeof err) == 0) {
-        uint64_t deadline = clock_mono_us() + PROMTOOL_TIMEOUT_US;
-        while (!child_poll(&c) && clock_mono_us() < deadline)
-            clock_sleep_ms(20);
-        if (!c.exited)
-            child_stop(&c, 1000);
-        else if (WIFEXITED(c.status))
-            rc = WEXITSTATUS(c.status);
-    }
+    int rc = child_run("promtool", argv, lp, PROMTOOL_TIMEOUT_US / 1000, err, sizeof err);
     size_t n;
     *text = rdoc_read_file(lp, &n, err, sizeof err);
     return rc;

@@ -1,6 +1,6 @@
 /* test_child.c — child processes: readiness line under a deadline, exit
  * before readiness, exec failure, stop (SIGTERM, then SIGKILL), process
- * groups and reaping. Real processes (/bin/sh), short deadlines. */
+ * groups and reaping; a short program run to completion (child_run). Real processes (/bin/sh), short deadlines. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../../harness/child.h"
+#include "clock.h"
 
 static char dir[64];
 
@@ -168,6 +169,38 @@ static void test_child_restart_reads_new_lines(void **state)
     child_stop(&c, 2000);
 }
 
+/* child_run: exit code, output appended to the log, a failed start, a
+ * death by signal and the deadline (killed well before its own end) */
+static void test_child_run(void **state)
+{
+    (void)state;
+    char log[128], err[512], buf[256];
+    snprintf(log, sizeof log, "%s/run.log", dir);
+    FILE *f = fopen(log, "w");
+    assert_non_null(f);
+    fputs("before\n", f);
+    fclose(f);
+    char *argv[] = {"/bin/sh", "-c", "echo out; echo err >&2; exit 4", NULL};
+    assert_int_equal(child_run("sh", argv, log, 10000, err, sizeof err), 4);
+    f = fopen(log, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    assert_string_equal(buf, "before\nout\nerr\n");
+    char *missing[] = {"/nonexistent/prog", NULL};
+    assert_int_equal(child_run("prog", missing, log, 10000, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cannot run"));
+    char *killed[] = {"/bin/sh", "-c", "kill -9 $$", NULL};
+    assert_int_equal(child_run("sh", killed, log, 10000, err, sizeof err), -1);
+    assert_non_null(strstr(err, "signal 9"));
+    uint64_t t0 = clock_mono_us();
+    char *slow[] = {"/bin/sleep", "30", NULL};
+    assert_int_equal(child_run("sleep", slow, log, 200, err, sizeof err), -1);
+    assert_non_null(strstr(err, "did not finish within 200 ms"));
+    assert_true(clock_mono_us() - t0 < 20000000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +211,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_child_kill_after_grace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_child_signal_pause_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_child_restart_reads_new_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_child_run, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
