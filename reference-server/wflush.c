@@ -63,8 +63,10 @@ void wflush_run(srv *S)
         S->flush[i] = NULL;
         s->flush_ix = 0;
         if (S->write_direct(S, s) < 0) {
-            /* what WRITEABLE's -1 would do: lws closes the connection */
-            log_warn("ws: write failed; closing");
+            /* what WRITEABLE's -1 would do: lws closes the connection
+             * (debug: a peer gone without a close is not news, and a
+             * fleet killed at once would log a line per connection) */
+            log_debug("ws: write failed (peer gone); closing");
             conn_close_soon(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "write failed", 1);
             if (s->wsi)
                 lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);

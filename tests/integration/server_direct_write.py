@@ -14,9 +14,11 @@ whole backlog goes the WRITEABLE way). Every reader must get every event of
 every channel once, in order, in well-formed frames; the server counts its
 direct writes in rtchaos_ws_direct_writes_total. The same run with
 --ws-write-direct 0 (the WRITEABLE path only) must give the same and count
-no direct write."""
+no direct write. Last, peers that reset their connections while events are
+written to them are closed and the server serves on."""
 import json
 import os
+import socket
 import struct
 import sys
 import threading
@@ -156,9 +158,55 @@ def run(direct):
         assert srv.stop() == 0
 
 
+def vanishing_peers():
+    """Peers that reset their connection (RST, no close frame) while events
+    are written to them: a direct write can be the first to hear of it (the
+    send fails) and must close the connection the way WRITEABLE's -1 does —
+    the server keeps serving, the connections go, the others get everything."""
+    srv = Server("--idle-timeout-s", "120", "--ws-ping-s", "60", name="server-direct-rst")
+    try:
+        ch = "dw-rst"
+        keep = srv.ws()
+        keep.send({"op": "sub", "ch": ch})
+        assert keep.recv()["type"] == "subscribed"
+        gone = []
+        for _ in range(40):
+            w = srv.ws()
+            w.send({"op": "sub", "ch": ch})
+            assert w.recv()["type"] == "subscribed"
+            gone.append(w)
+        n = 0
+        for i, w in enumerate(gone):
+            # abortive close: RST at once
+            w.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            w.sock.close()
+            srv.publish(ch, {"i": i, "pad": PAD})
+            n += 1
+        srv.publish(ch, {"end": True})
+        n += 1
+        seqs = []
+        while not seqs or seqs[-1] < n:
+            m = keep.recv(timeout=30)
+            assert m["type"] == "event", m
+            seqs.append(m["seq"])
+        assert seqs == list(range(1, n + 1)), seqs
+        key = 'rtchaos_connections{transport="ws"}'
+        deadline = time.monotonic() + 20
+        while srv.metrics()[key] != 1:
+            assert time.monotonic() < deadline, f"reset peers still counted: {srv.metrics()[key]}"
+            time.sleep(0.05)
+        st, _, _ = srv.request("GET", "/healthz")
+        assert st == 200, st
+        keep.close()
+        print("reset peers: closed, the server serves on", flush=True)
+    finally:
+        assert srv.stop() == 0
+
+
 def main():
     run(True)
     run(False)
+    vanishing_peers()
     print("ok")
 
 
