@@ -362,6 +362,11 @@ void fleet_live_get(fleet *f, fleet_live *out);
  * channel in the publisher's log. Idempotent. */
 void fleet_stop_publishing(fleet *f);
 
+/* Stops the schedule without waiting for acknowledgements: what is still in
+ * flight counts as never acknowledged. For a run that broke (the server is
+ * gone and will not answer). Idempotent; fleet_stop does it if needed. */
+void fleet_end_publishing_now(fleet *f);
+
 /* Blocks until every client that is still trying has received (or been
  * told by snapshot/gap about) each channel's final acknowledged head, or
  * until deadline_ms from now. Calls fleet_stop_publishing first if needed.

@@ -111,10 +111,25 @@ static void usage(FILE *o)
             "  --resume 0|1 --reconnect 0|1 --backoff-ms MS --max-backoff-ms MS --idle-timeout-ms MS\n"
             "  --read-rate-bytes N      slow consumers (bytes/s); --poll-timeout-ms MS (poll clients)\n"
             "  --duration-ms MS (default 3000) --drain-ms MS (default 10000)\n"
-            "  --cut-at-ms MS --cut-fraction F   a reconnect storm during the run\n"
+            "  --cut-at-ms MS --cut-fraction F   a reconnect storm during the run (at MS, or once every\n"
+            "                           client is connected, at most half-way from MS to the end)\n"
             "  --threads N --workers N --src A,B,… --seed N --out FILE --token T --quiet\n"
             "  --bench-check N          microbench: scan + check N envelopes on one core, print JSON\n"
             "  --help | --version\n");
+}
+
+/* The storm cuts connected clients: on a loaded box some may still be
+ * connecting at --cut-at-ms, and a cut that finds none proves nothing. So the
+ * cut waits for every client to be connected, at most until half-way from
+ * --cut-at-ms to the run's end. */
+static int cut_ready(fleet *f, uint64_t elapsed_us, uint32_t cut_at_ms, uint32_t duration_ms)
+{
+    uint64_t latest_ms = cut_at_ms < duration_ms ? cut_at_ms + (duration_ms - cut_at_ms) / 2 : cut_at_ms;
+    if (elapsed_us >= latest_ms * 1000u)
+        return 1;
+    fleet_status st;
+    fleet_status_get(f, &st);
+    return st.connected >= st.clients;
 }
 
 static int parse_hostport(const char *s, fleet_endpoint *e)
@@ -323,7 +338,7 @@ int main(int argc, char **argv)
     int cut_done = cut_at_ms == 0;
     while (!interrupted && clock_mono_us() - t0 < (uint64_t)duration_ms * 1000u) {
         uint64_t now = clock_mono_us();
-        if (!cut_done && now - t0 >= (uint64_t)cut_at_ms * 1000u) {
+        if (!cut_done && now - t0 >= (uint64_t)cut_at_ms * 1000u && cut_ready(f, now - t0, cut_at_ms, duration_ms)) {
             uint64_t n = fleet_disconnect_fraction(f, cut_fraction);
             if (!quiet)
                 fprintf(stderr, "cut %llu clients\n", (unsigned long long)n);

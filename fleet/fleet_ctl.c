@@ -158,6 +158,15 @@ void fleet_stop_publishing(fleet *f)
         fl_workers_final_heads(f);
 }
 
+void fleet_end_publishing_now(fleet *f)
+{
+    if (!f->started || f->stopped_pub)
+        return;
+    fleet_local_end_publishing(f);
+    if (f->w)
+        fl_workers_final_heads(f);
+}
+
 int fleet_drain(fleet *f, uint32_t deadline_ms)
 {
     if (!f->started)
@@ -193,11 +202,7 @@ void fleet_stop(fleet *f)
 {
     if (!f || !f->started || f->stopped)
         return;
-    if (!f->stopped_pub) {
-        fleet_local_end_publishing(f);
-        if (f->w)
-            fl_workers_final_heads(f);
-    }
+    fleet_end_publishing_now(f);
     fleet_local_stop(f);
     if (f->w)
         fl_workers_stop(f);

@@ -573,8 +573,13 @@ int orch_run(const scenario *s, const orch_opts *o)
     if (orch_sig)
         goto interrupted;
 
-    /* Phase 5: stop publishing, clear what is still active, drain. */
-    fleet_stop_publishing(r->fl);
+    /* Phase 5: stop publishing, clear what is still active, drain. A run
+     * that broke (a child died on its own) has no server left to acknowledge
+     * what is in flight: no wait for those acks (ack timeout x tries). */
+    if (r->error[0])
+        fleet_end_publishing_now(r->fl);
+    else
+        fleet_stop_publishing(r->fl);
     orch_event(r, "publishing_stopped", NULL);
     r->elapsed_s = orch_t_s(r);
     if (!r->error[0]) {

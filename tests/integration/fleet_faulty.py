@@ -3,6 +3,7 @@
 purpose (tests/lib/faulty_server.py): each fault must be reported as
 its own anomaly kind, and the same server without a fault must pass the same
 run clean under several seeds."""
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -50,83 +51,133 @@ def run(fault, seed, history=1000, backoff_ms=50, transport="ws", workers=1, ext
         srv.stop()
 
 
-def main():
-    for seed in (1, 2, 3, 4, 5):
-        r = run("none", seed)
-        t = r["totals"]
-        bad = {k: t[k] for k in KINDS if t[k]}
-        assert not bad, f"correct server, seed {seed}: false alarm {bad}: {r['anomalies'][:5]}"
-        assert t["delivered"] == t["expected"] > 0 and t["resync_ok"] == 12, f"seed {seed}: {t}"
-        assert r["caught_up"] is True, f"seed {seed}: not caught up"
-        print(f"ok none seed={seed}: {t['delivered']} delivered, {t['resync_ok']} resyncs, clean")
-    # history too short for the resume: snapshots, and still no anomaly
-    r = run("none", 9, history=3, backoff_ms=500)
+def check_clean_none(r, seed):
+    t = r["totals"]
+    bad = {k: t[k] for k in KINDS if t[k]}
+    assert not bad, f"correct server, seed {seed}: false alarm {bad}: {r['anomalies'][:5]}"
+    assert t["delivered"] == t["expected"] > 0 and t["resync_ok"] == 12, f"seed {seed}: {t}"
+    assert r["caught_up"] is True, f"seed {seed}: not caught up"
+    print(f"ok none seed={seed}: {t['delivered']} delivered, {t['resync_ok']} resyncs, clean")
+
+
+def check_snapshot_resume(r):
     t = r["totals"]
     assert not any(t[k] for k in KINDS), f"snapshot resume: {t}: {r['anomalies'][:5]}"
     assert t["snapshots"] > 0 and t["resync_ok"] == 12, f"snapshot resume: {t}"
     print(f"ok none history=3: {t['snapshots']} snapshots, clean")
+
+
+def check_fault(r, fault, kind):
+    t = r["totals"]
+    assert t[kind] > 0, f"{fault}: expected {kind} > 0, totals {t}"
+    kinds = {a["kind"] for a in r["anomalies"]}
+    assert kind in kinds, f"{fault}: no {kind} example among {kinds}"
+    print(f"ok {fault}: {kind}={t[kind]} " + " ".join(f"{k}={t[k]}" for k in KINDS if t[k]))
+
+
+def check_sse_clean(r, seed):
+    t = r["totals"]
+    bad = {k: t[k] for k in KINDS if t[k]}
+    assert not bad, f"SSE, correct server, seed {seed}: false alarm {bad}: {r['anomalies'][:5]}"
+    assert t["delivered"] == t["expected"] > 0 and t["resync_ok"] == 12, f"SSE seed {seed}: {t}"
+    print(f"ok sse none seed={seed}: clean")
+
+
+def check_sse_fault(r, fault, kind):
+    t = r["totals"]
+    assert t[kind] > 0, f"SSE {fault}: expected {kind} > 0, totals {t}"
+    print(f"ok sse {fault}: {kind}={t[kind]}")
+
+
+def check_no_head(r, what):
+    t = r["totals"]
+    bad = {k: t[k] for k in KINDS if t[k]}
+    assert not bad, f"SSE without head, {what}: false alarm {bad}: {r['anomalies'][:5]}"
+    assert t["delivered"] == t["expected"] > 0, f"SSE without head, {what}: {t}"
+    print(f"ok sse no_sse_head {what}: clean, {t['delivered']} delivered")
+
+
+def check_late_start(r, workers):
+    t = r["totals"]
+    assert t["lost"] > 0, f"SSE late_start, {workers} worker(s): expected lost > 0, totals {t}"
+    assert t["expected"] > t["delivered"], f"SSE late_start, {workers} worker(s): {t}"
+    print(f"ok sse late_start workers={workers}: lost={t['lost']} of {t['expected']} owed")
+
+
+def check_late_start_fresh(r):
+    t = r["totals"]
+    assert t["lost"] > 0 and t["reconnects"] >= 12, f"SSE late_start, fresh reconnects: {t}"
+    assert sum(g["lost"] for g in r["groups"].values()) == t["lost"], f"group figures disagree: {r['groups']}"
+    print(f"ok sse late_start, fresh reconnects: lost={t['lost']} of {t['expected']} owed")
+
+
+def check_ws_refused(r):
+    t = r["totals"]
+    bad = {k: t[k] for k in KINDS if t[k]}
+    assert not bad, f"WS refused, fallback to SSE: false alarm {bad}: {r['anomalies'][:5]}"
+    assert t["fallbacks"] == 12 and t["delivered"] == t["expected"] > 0, f"WS refused, fallback to SSE: {t}"
+    print(f"ok ws refused -> sse: {t['fallbacks']} fallbacks, clean")
+
+
+def cases():
+    """(run arguments, check of its report) for every proof; each case has
+    its own server and fleet, so they are independent of one another."""
+    c = []
+    # the correct server passes clean under several seeds
+    for seed in (1, 2, 3, 4, 5):
+        c.append(((("none", seed), {}), lambda r, seed=seed: check_clean_none(r, seed)))
+    # history too short for the resume: snapshots, and still no anomaly
+    c.append(((("none", 9), {"history": 3, "backoff_ms": 500}), check_snapshot_resume))
     for fault, kind in EXPECT.items():
-        r = run(fault, 1, history=3 if fault == "omit_snapshot" else 1000)
-        t = r["totals"]
-        assert t[kind] > 0, f"{fault}: expected {kind} > 0, totals {t}"
-        kinds = {a["kind"] for a in r["anomalies"]}
-        assert kind in kinds, f"{fault}: no {kind} example among {kinds}"
-        print(f"ok {fault}: {kind}={t[kind]} " + " ".join(f"{k}={t[k]}" for k in KINDS if t[k]))
+        c.append((((fault, 1), {"history": 3 if fault == "omit_snapshot" else 1000}),
+                  lambda r, fault=fault, kind=kind: check_fault(r, fault, kind)))
     # the same proof over SSE (resume by Last-Event-ID)
     for seed in (1, 2):
-        r = run("none", seed, transport="sse")
-        t = r["totals"]
-        bad = {k: t[k] for k in KINDS if t[k]}
-        assert not bad, f"SSE, correct server, seed {seed}: false alarm {bad}: {r['anomalies'][:5]}"
-        assert t["delivered"] == t["expected"] > 0 and t["resync_ok"] == 12, f"SSE seed {seed}: {t}"
-        print(f"ok sse none seed={seed}: clean")
+        c.append(((("none", seed), {"transport": "sse"}), lambda r, seed=seed: check_sse_clean(r, seed)))
     for fault, kind in EXPECT.items():
-        r = run(fault, 3, history=3 if fault == "omit_snapshot" else 1000, transport="sse")
-        t = r["totals"]
-        assert t[kind] > 0, f"SSE {fault}: expected {kind} > 0, totals {t}"
-        print(f"ok sse {fault}: {kind}={t[kind]}")
+        c.append((((fault, 3), {"history": 3 if fault == "omit_snapshot" else 1000, "transport": "sse"}),
+                  lambda r, fault=fault, kind=kind: check_sse_fault(r, fault, kind)))
     # SSE streams told no head learn their base from the first event; the
     # publisher's stamps still hold them to what was published once the
     # subscription had surely taken effect (1 s grace): a correct server
     # that sends no `subscribed` passes clean, one whose fresh subscriptions
     # miss their first 2 s of events is caught
     for seed in (1, 2):
-        r = run("no_sse_head", seed, transport="sse")
-        t = r["totals"]
-        bad = {k: t[k] for k in KINDS if t[k]}
-        assert not bad, f"SSE without head, seed {seed}: false alarm {bad}: {r['anomalies'][:5]}"
-        assert t["delivered"] == t["expected"] > 0, f"SSE without head, seed {seed}: {t}"
-        print(f"ok sse no_sse_head seed={seed}: clean, {t['delivered']} delivered")
+        c.append(((("no_sse_head", seed), {"transport": "sse"}),
+                  lambda r, seed=seed: check_no_head(r, f"seed={seed}")))
     # the same with the clients in two worker processes (the publisher's
     # stamps travel to them)
     for workers in (1, 2):
-        r = run("late_start", 1, transport="sse", workers=workers)
-        t = r["totals"]
-        assert t["lost"] > 0, f"SSE late_start, {workers} worker(s): expected lost > 0, totals {t}"
-        assert t["expected"] > t["delivered"], f"SSE late_start, {workers} worker(s): {t}"
-        print(f"ok sse late_start workers={workers}: lost={t['lost']} of {t['expected']} owed")
+        c.append(((("late_start", 1), {"transport": "sse", "workers": workers}),
+                  lambda r, workers=workers: check_late_start(r, workers)))
     # every client's first subscription ends with a fresh (non-resuming)
     # reconnect after its first events: each is still held to its own floor
-    r = run("late_start", 2, transport="sse",
-            extra=["--resume", "0", "--cut-at-ms", "2300", "--cut-fraction", "1", "--duration-ms", "2600"])
-    t = r["totals"]
-    assert t["lost"] > 0 and t["reconnects"] >= 12, f"SSE late_start, fresh reconnects: {t}"
-    assert sum(g["lost"] for g in r["groups"].values()) == t["lost"], f"group figures disagree: {r['groups']}"
-    print(f"ok sse late_start, fresh reconnects: lost={t['lost']} of {t['expected']} owed")
+    c.append(((("late_start", 2), {"transport": "sse", "extra": ["--resume", "0", "--cut-at-ms", "2300",
+                                                                "--cut-fraction", "1", "--duration-ms", "2600"]}),
+              check_late_start_fresh))
     # WebSocket refused (the HTTP port answers GET /ws with 404): every
     # client falls back to SSE once and is then served clean
-    r = run("none", 4, transport="ws", ws_at_http=True, extra=["--fallback", "sse,poll"])
-    t = r["totals"]
-    bad = {k: t[k] for k in KINDS if t[k]}
-    assert not bad, f"WS refused, fallback to SSE: false alarm {bad}: {r['anomalies'][:5]}"
-    assert t["fallbacks"] == 12 and t["delivered"] == t["expected"] > 0, f"WS refused, fallback to SSE: {t}"
-    print(f"ok ws refused -> sse: {t['fallbacks']} fallbacks, clean")
-    r = run("no_sse_head", 3, transport="sse", workers=2)
-    t = r["totals"]
-    bad = {k: t[k] for k in KINDS if t[k]}
-    assert not bad, f"SSE without head, 2 workers: false alarm {bad}: {r['anomalies'][:5]}"
-    assert t["delivered"] == t["expected"] > 0, f"SSE without head, 2 workers: {t}"
-    print("ok sse no_sse_head workers=2: clean")
+    c.append(((("none", 4), {"transport": "ws", "ws_at_http": True, "extra": ["--fallback", "sse,poll"]}),
+              check_ws_refused))
+    c.append(((("no_sse_head", 3), {"transport": "sse", "workers": 2}),
+              lambda r: check_no_head(r, "workers=2")))
+    return c
+
+
+def main():
+    # The cases share nothing (each its own server on its own ports), and a
+    # run is mostly waiting on its timeline (2.5 s + drain): they go side by
+    # side, a few at a time, and every report is checked in the listed order.
+    # RTCHAOS_FAULTY_JOBS=1 runs them one after another.
+    jobs = max(1, int(os.environ.get("RTCHAOS_FAULTY_JOBS", "4")))
+    todo = cases()
+    ex = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
+    try:
+        futs = [ex.submit(run, *args, **kw) for (args, kw), _ in todo]
+        for fut, (_, check) in zip(futs, todo):
+            check(fut.result())
+    finally:
+        ex.shutdown(wait=True, cancel_futures=True)  # a failure leaves no run behind
     print("ok")
 
 

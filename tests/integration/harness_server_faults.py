@@ -8,6 +8,7 @@ says so, nothing left behind."""
 import os
 import signal
 import sys
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import harnesstest as ht  # noqa: E402
@@ -32,6 +33,18 @@ budgets:
   - duplicated == 0
   - reordered == 0
 """
+
+
+def connected(port):
+    """Open WebSocket + SSE connections on the server at port (its
+    rtchaos_connections gauges), or -1 when it does not answer."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+            text = resp.read().decode()
+    except OSError:
+        return -1
+    return sum(int(float(ln.rsplit(" ", 1)[1])) for ln in text.splitlines()
+               if ln.startswith(('rtchaos_connections{transport="ws"}', 'rtchaos_connections{transport="sse"}')))
 
 
 def main():
@@ -67,10 +80,12 @@ def main():
     p = ht.spawn(path, "--set", "faults=[]", "--set", "duration=30s", out=out)
     try:
         assert ht.wait_until(lambda: ht.file_has(os.path.join(out, "server.stdout.log"), "listening"), 60)
-        ht.wait_until(lambda: False, 2.0)
-        kids = ht.children_of(p.pid)
         with open(os.path.join(out, "server.stdout.log")) as f:
-            assert "listening" in f.read()
+            port = int(f.read().split("listening 127.0.0.1:", 1)[1].split()[0])
+        # mid-run: every client of the run is connected (the server's own
+        # gauges say so), not a guess of how long that takes
+        assert ht.wait_until(lambda: connected(port) == 30, 60), connected(port)
+        kids = ht.children_of(p.pid)
         srv = [k for k in kids if "rtchaos-server" in open(f"/proc/{k}/cmdline").read()]
         assert len(srv) == 1, kids
         os.kill(srv[0], signal.SIGKILL)

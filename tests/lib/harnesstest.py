@@ -2,6 +2,7 @@
 `rtchaos run` on a scenario in a temporary run folder under a deadline, read
 its report.json and events.jsonl, and check that no child process of the
 run is left behind."""
+import concurrent.futures
 import json
 import os
 import signal
@@ -54,6 +55,31 @@ def run(scenario, *args, timeout=120, out=None, env=None):
     p = subprocess.run([RTCHAOS, "run", path, "--out", d, *args], capture_output=True, text=True,
                        timeout=timeout, stdin=subprocess.DEVNULL, env=env)
     return Run(p.returncode, p.stdout, p.stderr, d)
+
+
+def scenario_file(text, name="scenario.yaml"):
+    """Writes a scenario given as YAML text into a fresh folder; returns its path."""
+    path = os.path.join(tmpdir(), name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def run_passing(scenario, *args, timeout=120, out=None):
+    """run(), and asserts the run passed (exit 0), explaining why not."""
+    r = run(scenario, *args, timeout=timeout, out=out)
+    assert r.rc == 0, f"{scenario}: " + r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
+    return r
+
+
+def side_by_side(calls, jobs=None):
+    """Runs independent calls [(fn, args, kwargs), …] at the same time (runs
+    that each wait on their own timeline, e.g. run_passing of scenarios
+    with their own servers and ports); returns their results in order,
+    raising the first call's exception (in list order) if any failed."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs or len(calls)) as ex:
+        futs = [ex.submit(fn, *a, **kw) for fn, a, kw in calls]
+        return [f.result() for f in futs]
 
 
 def alive(pid):

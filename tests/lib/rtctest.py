@@ -8,6 +8,7 @@ Binaries announce readiness with one machine-readable line on stdout:
 Logs go to stderr, which is kept in a file under build/test-logs/.
 """
 import atexit
+import itertools
 import os
 import select
 import signal
@@ -20,6 +21,7 @@ BIN = os.environ.get("RTCHAOS_BIN", os.path.join(ROOT, "bin"))
 LOGDIR = os.environ.get("RTCHAOS_TEST_LOGS", os.path.join(ROOT, "build", "test-logs"))
 
 _children = []
+_log_seq = itertools.count()  # unique log names, also when tests start children from threads
 
 
 def _reap_all():
@@ -93,7 +95,7 @@ def start(binary, args, ready_lines=1, timeout=10.0, env=None, name=None):
     Raises AssertionError (with the stderr tail) if they do not come in time."""
     os.makedirs(LOGDIR, exist_ok=True)
     tag = name or binary
-    log = os.path.join(LOGDIR, f"{tag}-{os.getpid()}-{len(_children)}.stderr")
+    log = os.path.join(LOGDIR, f"{tag}-{os.getpid()}-{next(_log_seq)}.stderr")
     errf = open(log, "wb")
     path = binary if os.path.isabs(binary) else os.path.join(BIN, binary)
     p = subprocess.Popen([path] + list(args), stdout=subprocess.PIPE, stderr=errf,
