@@ -10,6 +10,7 @@ The install step (apt-get, dpkg-buildpackage) is not run here: it is
 scripts/deb-install.sh, which scripts/package-test.sh runs in .ci/run, and
 which runs these same steps again with the installed packages
 (RTCHAOS_RECIPE_INSTALLED=1: rtchaos from PATH instead of RTCHAOS_BIN)."""
+import concurrent.futures
 import glob
 import json
 import os
@@ -113,8 +114,56 @@ def latency_only_failures(cwd, entries):
     return failed
 
 
+def run_recipe(name, recipe, shell, base_env, entries):
+    """One recipe's steps in its own folder against its own staging server
+    (so the two recipes can run side by side without sharing channels)."""
+    env_yaml, steps, junit, keep = recipe
+    server = srvtest.Server(name=f"staging-{name}")
+    try:
+        with tempfile.TemporaryDirectory() as cwd:
+            # the service's repository: its committed baseline
+            shutil.copytree(os.path.join(CI, "rtchaos-baseline"), os.path.join(cwd, "ci", "rtchaos-baseline"))
+            # the recipe's own margins are valid compare flags (a
+            # baseline against itself passes them; an explicit rule on a
+            # metric an entry lacks would fail it: MISSING)
+            rtchaos = shutil.which("rtchaos", path=base_env["PATH"])
+            for e in entries:
+                base = os.path.join(cwd, "ci", "rtchaos-baseline", e, "report.json")
+                p = subprocess.run([rtchaos, "compare", base, base, *env_yaml["RTCHAOS_GATE"].split()],
+                                   capture_output=True, text=True, timeout=60)
+                assert p.returncode == 0, (name, e, env_yaml["RTCHAOS_GATE"], p.stdout[-1500:], p.stderr)
+            env = dict(base_env, **env_yaml)
+            env.update(STAGING_URL=f"http://127.0.0.1:{server.port}", RTCHAOS_GATE=TEST_GATE,
+                       GITHUB_OUTPUT=os.path.join(cwd, "gh-output"))
+            # what the recipes run is the suite they name, shipped with rtchaos
+            assert env_yaml["RTCHAOS_SUITE"] == "suites/staging", env_yaml
+            assert re.fullmatch(r"v\d+\.\d+\.\d+", env_yaml["RTCHAOS_REF"]), env_yaml["RTCHAOS_REF"]
+            with open(os.path.join(rtctest.ROOT, "VERSION")) as f:
+                assert env_yaml["RTCHAOS_REF"] == "v" + f.read().strip(), "recipes pin another release"
+            if name == "github":
+                # against the baseline: passes
+                rc, out = run_steps(name, steps, env, cwd, shell)
+                check_outputs(cwd, junit, keep, entries)
+                assert "REGRESSED" not in out, (name, out[-3000:])
+                slow = latency_only_failures(cwd, entries)
+                # 0, or 1 for latency budgets this machine's load broke
+                assert rc == (1 if slow else 0), (name, rc, slow, out[-3000:])
+                if slow:
+                    print(f"ci_recipes: {name}: latency budgets missed on this machine: {slow}")
+                return f"ci_recipes: {name}: suite run, reports kept, gate passes against the baseline"
+            # the gate bites: a rule NEW breaks fails the step (exit
+            # 1) and the reports are still there to publish
+            env["RTCHAOS_GATE"] = TEST_GATE + " --max delivered=1"
+            rc, out = run_steps(name, steps, env, cwd, shell)
+            assert rc == 1, (name, rc, out[-3000:])
+            assert "REGRESSED: delivered" in out, out[-2000:]
+            check_outputs(cwd, junit, keep, entries)
+            return f"ci_recipes: {name}: suite run, reports kept, gate fails on a broken rule"
+    finally:
+        server.stop()
+
+
 def main():
-    server = srvtest.Server()
     base_env = dict(os.environ)
     for k in ("RTCHAOS_DATADIR", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
         base_env.pop(k, None)
@@ -124,7 +173,6 @@ def main():
         base_env["PATH"] = rtctest.BIN + os.pathsep + base_env.get("PATH", "")
         base_env["RTCHAOS_DATADIR"] = rtctest.ROOT
     base_env.pop("RTCHAOS_BIN", None)
-    staging = f"http://127.0.0.1:{server.port}"
     entries = sorted(os.listdir(os.path.join(CI, "rtchaos-baseline")))
     assert entries == ["latency-spike", "reconnect-storm", "smoke"], entries
     # one gate script in both recipes (so each half of the test covers both)
@@ -135,52 +183,14 @@ def main():
         return [ln.strip() for ln in script.splitlines()
                 if ln.strip() and not ln.strip().startswith("#") and "rtchaos --version" not in ln]
     assert body(gate_gh) == body(gate_gl), "the two recipes' gate scripts differ"
-    try:
-        for name, (env_yaml, steps, junit, keep), shell in [
-                ("github", gh, ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"]),
-                ("gitlab", gl, ["bash", "-eo", "pipefail", "-c"])]:
-            with tempfile.TemporaryDirectory() as cwd:
-                # the service's repository: its committed baseline
-                shutil.copytree(os.path.join(CI, "rtchaos-baseline"), os.path.join(cwd, "ci", "rtchaos-baseline"))
-                # the recipe's own margins are valid compare flags (a
-                # baseline against itself passes them)
-                # baseline against itself passes them; an explicit rule on a
-                # metric an entry lacks would fail it: MISSING)
-                rtchaos = shutil.which("rtchaos", path=base_env["PATH"])
-                for e in entries:
-                    base = os.path.join(cwd, "ci", "rtchaos-baseline", e, "report.json")
-                    p = subprocess.run([rtchaos, "compare", base, base, *env_yaml["RTCHAOS_GATE"].split()],
-                                       capture_output=True, text=True, timeout=60)
-                    assert p.returncode == 0, (name, e, env_yaml["RTCHAOS_GATE"], p.stdout[-1500:], p.stderr)
-                env = dict(base_env, **env_yaml)
-                env.update(STAGING_URL=staging, RTCHAOS_GATE=TEST_GATE, GITHUB_OUTPUT=os.path.join(cwd, "gh-output"))
-                # what the recipes run is the suite they name, shipped with rtchaos
-                assert env_yaml["RTCHAOS_SUITE"] == "suites/staging", env_yaml
-                assert re.fullmatch(r"v\d+\.\d+\.\d+", env_yaml["RTCHAOS_REF"]), env_yaml["RTCHAOS_REF"]
-                with open(os.path.join(rtctest.ROOT, "VERSION")) as f:
-                    assert env_yaml["RTCHAOS_REF"] == "v" + f.read().strip(), "recipes pin another release"
-                if name == "github":
-                    # against the baseline: passes
-                    rc, out = run_steps(name, steps, env, cwd, shell)
-                    check_outputs(cwd, junit, keep, entries)
-                    assert "REGRESSED" not in out, (name, out[-3000:])
-                    slow = latency_only_failures(cwd, entries)
-                    # 0, or 1 for latency budgets this machine's load broke
-                    assert rc == (1 if slow else 0), (name, rc, slow, out[-3000:])
-                    if slow:
-                        print(f"ci_recipes: {name}: latency budgets missed on this machine: {slow}")
-                    print(f"ci_recipes: {name}: suite run, reports kept, gate passes against the baseline")
-                else:
-                    # the gate bites: a rule NEW breaks fails the step (exit
-                    # 1) and the reports are still there to publish
-                    env["RTCHAOS_GATE"] = TEST_GATE + " --max delivered=1"
-                    rc, out = run_steps(name, steps, env, cwd, shell)
-                    assert rc == 1, (name, rc, out[-3000:])
-                    assert "REGRESSED: delivered" in out, out[-2000:]
-                    check_outputs(cwd, junit, keep, entries)
-                    print(f"ci_recipes: {name}: suite run, reports kept, gate fails on a broken rule")
-    finally:
-        server.stop()
+    # the two halves share nothing (each its own folder and staging server)
+    # and mostly wait on the suite's timelines: they run side by side
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
+        futs = [ex.submit(run_recipe, "github", gh, ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"],
+                          base_env, entries),
+                ex.submit(run_recipe, "gitlab", gl, ["bash", "-eo", "pipefail", "-c"], base_env, entries)]
+        for f in futs:
+            print(f.result())
     print("ci_recipes: ok")
 
 

@@ -47,9 +47,7 @@ def all_delivered(r):
     return t
 
 
-def batching():
-    off = run("batch.yaml", "server.args=[]")
-    on = run("batch.yaml", 'server.args=["--batch-ms", "50"]')
+def batching(off, on):
     all_delivered(off)
     all_delivered(on)
     f_off, f_on = off.report["server"]["final"], on.report["server"]["final"]
@@ -63,10 +61,7 @@ def batching():
           f"{off.report['latency_us']['live']['p95']} -> {on.report['latency_us']['live']['p95']} us")
 
 
-def deltas():
-    # the cut at 1 s: the slow clients are away 1.8 s (36 events > history 20)
-    off = run("delta.yaml", 'server.args=["--delta-channels", ""]', "faults.0.at=1s")
-    on = run("delta.yaml", "faults.0.at=1s")
+def deltas(off, on, broken):
     for r in (off, on):
         t = r.report["totals"]
         assert r.rc == 0, r.explain()
@@ -78,8 +73,6 @@ def deltas():
     w_off = off.report["wire"]["by_transport"]["ws"]["rx_bytes_per_event"]
     w_on = on.report["wire"]["by_transport"]["ws"]["rx_bytes_per_event"]
     assert w_on < w_off * 0.75, (w_off, w_on)
-    broken = run("delta.yaml", 'server.args=["--delta-channels", "delta.", "--delta-break-every", "40"]',
-                 "faults.0.at=1s")
     t = broken.report["totals"]
     assert broken.rc == 1 and t["delta_mismatch"] > 0, (broken.rc, t)
     failed = [v["name"] for v in broken.report["verdicts"] if not v["pass"]]
@@ -91,8 +84,19 @@ def deltas():
 
 
 def main():
-    batching()
-    deltas()
+    # five runs, each its own server and ports, mostly waiting on their
+    # timelines: side by side, then judged
+    runs = H.side_by_side([
+        (run, ("batch.yaml", "server.args=[]"), {}),
+        (run, ("batch.yaml", 'server.args=["--batch-ms", "50"]'), {}),
+        # the cut at 1 s: the slow clients are away 1.8 s (36 events > history 20)
+        (run, ("delta.yaml", 'server.args=["--delta-channels", ""]', "faults.0.at=1s"), {}),
+        (run, ("delta.yaml", "faults.0.at=1s"), {}),
+        (run, ("delta.yaml", 'server.args=["--delta-channels", "delta.", "--delta-break-every", "40"]',
+               "faults.0.at=1s"), {}),
+    ])
+    batching(*runs[:2])
+    deltas(*runs[2:])
 
 
 if __name__ == "__main__":

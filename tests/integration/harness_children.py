@@ -54,27 +54,36 @@ def wrapper(d, mode, real):
     return path
 
 
+CASES = [
+    ("exit1", "exited with code 1"),
+    ("abort", "killed by signal 6"),
+    ("asan", "sanitizer report: ==4242==ERROR: AddressSanitizer: heap-use-after-free"),
+    ("ubsan", "sanitizer report: reference-server/x.c:12:7: runtime error: signed integer overflow"),
+    ("leak", "sanitizer report: ==4242==ERROR: LeakSanitizer: detected memory leaks"),
+]
+
+
 def main():
     d = ht.tmpdir()
     server = os.path.join(rtctest.BIN, "rtchaos-server")
     proxy = os.path.join(rtctest.BIN, "rtchaos-proxy")
+    # the runs share nothing (each its own server, proxy and ports) and are
+    # short: they run side by side, checked below in this order
+    calls = [(ht.run, ("smoke.yaml", *SHORT, "--set", f"server.bin={wrapper(d, 'ok', server)}", "--quiet"), {})]
+    calls += [(ht.run, ("smoke.yaml", *SHORT, "--set", f"server.bin={wrapper(d, mode, server)}"), {})
+              for mode, _ in CASES]
+    calls += [(ht.run, ("smoke.yaml", *SHORT, "--set", "proxy.enabled=true",
+                        "--set", f"proxy.bin={wrapper(d, 'exit1', proxy)}", "--quiet"), {})]
+    runs = ht.side_by_side(calls, jobs=4)
 
     # The wrapper itself is harmless: behaving, the run passes and says so.
-    r = ht.run("smoke.yaml", *SHORT, "--set", f"server.bin={wrapper(d, 'ok', server)}", "--quiet")
+    r = runs[0]
     assert r.rc == 0, r.explain()
     ch = r.report["children"]["server"]
     assert ch["clean"] is True and ch["problems"] == [] and ch["exit"] == "exited with code 0", ch
     ht.assert_all_gone(r.child_pids())
 
-    cases = [
-        ("exit1", "exited with code 1"),
-        ("abort", "killed by signal 6"),
-        ("asan", "sanitizer report: ==4242==ERROR: AddressSanitizer: heap-use-after-free"),
-        ("ubsan", "sanitizer report: reference-server/x.c:12:7: runtime error: signed integer overflow"),
-        ("leak", "sanitizer report: ==4242==ERROR: LeakSanitizer: detected memory leaks"),
-    ]
-    for mode, why in cases:
-        r = ht.run("smoke.yaml", *SHORT, "--set", f"server.bin={wrapper(d, mode, server)}")
+    for (mode, why), r in zip(CASES, runs[1:]):
         assert r.rc == 3, (mode, r.explain())
         rep = r.report
         assert rep["exit_code"] == 3 and rep["pass"] is False, (mode, rep.get("error"))
@@ -89,8 +98,7 @@ def main():
         ht.assert_all_gone(r.child_pids())
 
     # The proxy is judged the same way.
-    r = ht.run("smoke.yaml", *SHORT, "--set", "proxy.enabled=true",
-               "--set", f"proxy.bin={wrapper(d, 'exit1', proxy)}", "--quiet")
+    r = runs[-1]
     assert r.rc == 3, r.explain()
     assert r.report["error"].startswith("rtchaos-proxy exited with code 1"), r.report["error"]
     assert r.report["children"]["proxy"]["clean"] is False, r.report["children"]

@@ -97,9 +97,9 @@ def main():
     if os.geteuid() != 0:
         print("harness_netns: needs root (network namespaces); skipped")
         return
-    lossy()
-    partition()
-    sigterm()
+    # the three runs share nothing (each its own namespaces, named by its
+    # pid, and ports) and mostly wait on their timelines: side by side
+    ht.side_by_side([(lossy, (), {}), (partition, (), {}), (sigterm, (), {})])
     print("harness_netns: ok")
 
 
