@@ -4,10 +4,13 @@ the run's watchdog: exit 3, the message on stderr, the server it started
 killed with it. The run is held past its deadline by stopping the harness
 (SIGSTOP) mid-run, as a blocked harness would be; RTCHAOS_WATCHDOG_SLACK_MS
 brings the 90 s of slack down to 3 s, so the deadline is the sum of the
-phases plus 3 s (about 12 s here). A control run, stopped for 1 s only, is
-not touched by it."""
+phases plus 3 s (16 s here: 2 x the server's 3 s ready timeout, the
+proxy's 1 s, warm-up, duration, drain, 2 x the stop timeout); the harness is
+stopped for 18 s. A control run, stopped for 1 s only (beside it), is not
+touched by it."""
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -19,7 +22,7 @@ name: watchdog
 duration: 2s
 warmup: 1s
 drain: 1s
-server: {ready_timeout: 1s, stop_timeout: 1s}
+server: {ready_timeout: 3s, stop_timeout: 1s}
 proxy: {ready_timeout: 1s}
 channels: {count: 1, pattern: "wd.{i}"}
 publishers: {rate_per_s: 10}
@@ -32,9 +35,9 @@ budgets:
 
 def stopped_run(path, stop_s):
     out = os.path.join(ht.tmpdir(), "run")
-    os.environ["RTCHAOS_WATCHDOG_SLACK_MS"] = "3000"
-    p = ht.spawn(path, "--quiet", out=out)
-    del os.environ["RTCHAOS_WATCHDOG_SLACK_MS"]
+    p = subprocess.Popen([ht.RTCHAOS, "run", path, "--out", out, "--quiet"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+                         env=dict(os.environ, RTCHAOS_WATCHDOG_SLACK_MS="3000"))
     try:
         assert ht.wait_until(lambda: ht.file_has(os.path.join(out, "server.stdout.log"), "listening"), 30)
         srv = [k for k in ht.children_of(p.pid) if "rtchaos-server" in open(f"/proc/{k}/cmdline").read()]
@@ -53,13 +56,14 @@ def main():
     path = os.path.join(ht.tmpdir(), "watchdog.yaml")
     with open(path, "w") as f:
         f.write(SCENARIO)
-    rc, err, took, srv = stopped_run(path, 15)
+    # the two runs share nothing (each its own server and ports): side by side
+    (rc, err, took, srv), control = ht.side_by_side([(stopped_run, (path, 18), {}), (stopped_run, (path, 1), {})])
     assert rc == 3, (rc, err)
     assert "the run overran its deadline by far; killing its children (exit 3)" in err, err
     assert took < 5, f"the watchdog took {took:.1f}s after the harness could run again"
     ht.assert_all_gone([srv])
     print(f"watchdog fired {took:.2f}s after SIGCONT, server {srv} gone")
-    rc, err, took, srv = stopped_run(path, 1)
+    rc, err, took, srv = control
     assert rc == 0 and "overran" not in err, (rc, err)
     ht.assert_all_gone([srv])
     print("ok")

@@ -1,5 +1,4 @@
 #!/usr/bin/python3
-# rtchaos-test: serial (runs smoke with its p95 budget and a drill with its restore budget)
 """install_tree: `make install DESTDIR=… PREFIX=/usr` puts the binaries, the
 shipped scenarios, suites and runbooks, man pages, completion and docs where
 mk/install.mk says; the installed rtchaos, run from an unrelated folder with
