@@ -53,12 +53,15 @@ def delivered_in_order(r):
 
 
 def main():
-    plain = delivered_in_order(run(0, "offer"))
-    packed = delivered_in_order(run(1, "require"))
+    # four runs that share nothing (each its own server): side by side
+    runs = H.side_by_side([(run, (0, "offer"), {}), (run, (1, "require"), {}), (run, (1, "off"), {}),
+                           (run, (0, "require"), {})])
+    plain = delivered_in_order(runs[0])
+    packed = delivered_in_order(runs[1])
     assert packed < plain / 2, (plain, packed)
-    unoffered = delivered_in_order(run(1, "off"))
+    unoffered = delivered_in_order(runs[2])
     assert unoffered > plain * 0.9, (plain, unoffered)
-    refused = run(0, "require")
+    refused = runs[3]
     t = refused.report["totals"]
     assert t["delivered"] == 0, t
     reasons = t["errors_by_reason"]

@@ -62,7 +62,10 @@ def main():
     path = os.path.join(ht.tmpdir(), "status-line.yaml")
     with open(path, "w") as f:
         f.write(SCENARIO)
-    rc, text = run_in_pty(path)
+    # the three runs share nothing (each its own server, ports and
+    # terminal): side by side, checked in order
+    (rc, text), quiet, plain = ht.side_by_side([(run_in_pty, (path,), {}), (run_in_pty, (path, "--quiet"), {}),
+                                                (ht.run, (path,), {})])
     assert rc == 0, text
     # the status line's frames: everything between carriage returns up to the
     # newline that ends it (the pty turns \n into \r\n, hence the split)
@@ -86,9 +89,9 @@ def main():
     print(f"{len(vals)} status lines, fault shown in {len(faulty)}: {vals}")
 
     # --quiet on a terminal, and a pipe: no status line
-    rc, text = run_in_pty(path, "--quiet")
+    rc, text = quiet
     assert rc == 0 and "connected" not in text and "\x1b[K" not in text, text
-    r = ht.run(path)
+    r = plain
     assert r.rc == 0 and "\x1b[K" not in r.stderr and "connected " not in r.stderr, r.stderr
     print("ok")
 

@@ -43,8 +43,16 @@ clients:
   - {name: ws, count: 10, transport: ws, channels_per_client: 2}
 budgets: ["rx_bytes_per_event >= %d", "tx_bytes_per_event < 50"]
 """
-    small = run(ws % (64, 64))
-    big = run(ws % (1024, 1024))
+    idle = """
+server: {args: [--heartbeat-ms, "%d"]}
+publishers: {rate_per_s: 0}
+clients:
+  - {name: sse, count: 10, transport: sse, channels_per_client: 1}
+budgets: ["rx_bytes_per_client_min > 0"]
+"""
+    # four runs that share nothing (each its own server): side by side
+    small, big, fast, slow = H.side_by_side([(run, (ws % (64, 64),), {}), (run, (ws % (1024, 1024),), {}),
+                                             (run, (idle % 100,), {}), (run, (idle % 1000,), {})])
     ps, pb = small["wire"]["rx_bytes_per_event"], big["wire"]["rx_bytes_per_event"]
     assert 64 < ps < 64 + 400, small["wire"]
     assert 0.9 * 960 <= pb - ps <= 1.1 * 960, (ps, pb)
@@ -56,15 +64,6 @@ budgets: ["rx_bytes_per_event >= %d", "tx_bytes_per_event < 50"]
         assert all(v["pass"] for v in rep["verdicts"]), rep["verdicts"]
     print(f"ok per event: {ps} B (64 B payload), {pb} B (1024 B payload)")
 
-    idle = """
-server: {args: [--heartbeat-ms, "%d"]}
-publishers: {rate_per_s: 0}
-clients:
-  - {name: sse, count: 10, transport: sse, channels_per_client: 1}
-budgets: ["rx_bytes_per_client_min > 0"]
-"""
-    fast = run(idle % 100)
-    slow = run(idle % 1000)
     # the whole per-client-minute figure: the split at the handshake is
     # per read, and the read that carries the answer's head may carry the
     # first heartbeats too

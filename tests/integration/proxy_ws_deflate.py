@@ -89,19 +89,36 @@ def check_feed(got, evs, action):
     return len(by_msg)
 
 
-async def read_feed(port, quiet=2.0, add=None, remove=None):
+def feed_done(api, m0, toxic):
+    """The feed is over for the client once payload(N) came, or the log says
+    the toxic dropped or corrupted message N (a toxic holds or duplicates a
+    message only until the next one goes, so nothing else is owed then)."""
+    def done(got):
+        if payload(N) in got:
+            return True
+        return any(e.get("msg") == N and e["action"] in ("drop", "corrupt") for e in conn_events(api, m0, toxic))
+    return done
+
+
+async def read_feed(port, done, quiet=2.0, add=None, remove=None):
     """Reads /feed with compression on; add()/remove() are called after 20 and
     35 messages (a toxic arriving on, then leaving, an open connection).
-    After the feed, one echo round trip shows the connection is still in step
-    both ways. Returns the messages."""
+    The feed ends when done(got) says so at a pause of 0.25 s (or after
+    `quiet` s of silence). After the feed, one echo round trip shows the
+    connection is still in step both ways. Returns the messages."""
     async with websockets.connect(f"ws://127.0.0.1:{port}/feed", open_timeout=10) as ws:
         assert [e.name for e in ws.extensions] == ["permessage-deflate"], ws.extensions
         got = []
+        loop = asyncio.get_running_loop()
+        last = loop.time()
         while True:
             try:
-                got.append(await asyncio.wait_for(ws.recv(), quiet))
+                got.append(await asyncio.wait_for(ws.recv(), 0.25))
+                last = loop.time()
             except asyncio.TimeoutError:
-                break
+                if loop.time() - last >= quiet or await loop.run_in_executor(None, done, got):
+                    break
+                continue
             if len(got) == 20 and add:
                 await asyncio.get_running_loop().run_in_executor(None, add)
             if len(got) == 35 and remove:
@@ -113,19 +130,27 @@ async def read_feed(port, quiet=2.0, add=None, remove=None):
         return got
 
 
-async def echo_upstream(port, msgs):
-    """Sends msgs to /echo with compression on; returns what came back."""
+async def echo_upstream(port, msgs, dropped, quiet=2.0):
+    """Sends msgs to /echo with compression on; returns what came back once
+    every message came back or dropped() (the log) has the rest (or after
+    `quiet` s of silence)."""
     async with websockets.connect(f"ws://127.0.0.1:{port}/echo", open_timeout=10) as ws:
         assert [e.name for e in ws.extensions] == ["permessage-deflate"]
         for m in msgs:
             await ws.send(m)
             await asyncio.sleep(0.002)
         back = []
+        loop = asyncio.get_running_loop()
+        last = loop.time()
         while True:
             try:
-                back.append(await asyncio.wait_for(ws.recv(), 1.5))
+                back.append(await asyncio.wait_for(ws.recv(), 0.25))
+                last = loop.time()
             except asyncio.TimeoutError:
-                return back
+                if loop.time() - last >= quiet:
+                    return back
+                if len(back) + len(await loop.run_in_executor(None, dropped)) >= len(msgs):
+                    return back
 
 
 def main():
@@ -140,7 +165,7 @@ def main():
         name = f"pmd_{action}"
         api.ok("POST", "/proxies/ws/toxics", {"type": "ws", "name": name,
                                               "attributes": {"action": action, "probability": 0.3}})
-        got = run(read_feed(port))
+        got = run(read_feed(port, feed_done(api, m0, name)))
         evs = conn_events(api, m0, name)
         changed = check_feed(got, evs, action if action != "reorder" else "reorder")
         if action == "reorder":
@@ -158,7 +183,7 @@ def main():
         add = lambda: api.ok("POST", "/proxies/ws/toxics", {  # noqa: E731
             "type": "ws", "name": name, "attributes": {"action": action, "probability": 0.5}})
         remove = lambda: api.call("DELETE", f"/proxies/ws/toxics/{name}")  # noqa: E731
-        got = run(read_feed(port, add=add, remove=remove))
+        got = run(read_feed(port, feed_done(api, m0, name), add=add, remove=remove))
         evs = conn_events(api, m0, name)
         assert check_feed(got, evs, action) > 0, (action, evs)
         # it acted only between its arrival and its removal
@@ -172,8 +197,9 @@ def main():
     m0 = mark(api)
     api.ok("POST", "/proxies/ws/toxics", {"type": "ws", "name": "up_drop", "stream": "upstream",
                                           "attributes": {"action": "drop", "probability": 0.3}})
-    back = run(echo_upstream(port, msgs))
-    dropped = {e["msg"] for e in conn_events(api, m0, "up_drop") if e["action"] == "drop"}
+    up_dropped = lambda: {e["msg"] for e in conn_events(api, m0, "up_drop") if e["action"] == "drop"}  # noqa: E731
+    back = run(echo_upstream(port, msgs, up_dropped))
+    dropped = up_dropped()
     assert dropped and back == [m for i, m in enumerate(msgs, 1) if i not in dropped], (len(back), dropped)
     api.call("DELETE", "/proxies/ws/toxics/up_drop")
 
