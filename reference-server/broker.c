@@ -481,6 +481,13 @@ static void on_load_reply(redisAsyncContext *ac, void *r, void *priv)
     if (!was_ready) {
         ch->bk_ready = 1;
         wake_subscribers(ch);
+        if (ch->bk_fill_on_ready) {
+            /* this load may have run before the SUBSCRIBE took effect: one
+             * more from head + 1, sent after it did (on_subscribed) */
+            ch->bk_fill_on_ready = 0;
+            send_load(b, ch, ch->bseq.head + 1);
+            return;
+        }
     }
     if (brokerseq_fill_due(&ch->bseq, clock_mono_us()))
         send_load(b, ch, ch->bseq.head + 1);
@@ -508,13 +515,34 @@ static void send_load(broker *b, channel *ch, uint64_t from)
     }
 }
 
-/* A pub/sub message: "SEQ EPOCH TS PW DATA". */
+/* Redis confirmed the pub/sub subscription of ch: events published from
+ * now on come over pub/sub. One published after the channel's last load ran
+ * but before the SUBSCRIBE took effect (the two links are separate
+ * connections: Redis orders them as they come) would come by neither, and
+ * nothing after it might show the hole (it was the channel's last event, for
+ * a while): a load from head + 1, sent now, runs after the SUBSCRIBE and
+ * finds it. A channel still loading does it once the load is in. */
+static void on_subscribed(broker *b, channel *ch)
+{
+    if (!ch->bk_ready) {
+        ch->bk_fill_on_ready = 1;
+        return;
+    }
+    send_load(b, ch, ch->bseq.head + 1); /* a no-op with the command link down: its return reloads */
+}
+
+/* A pub/sub message: "SEQ EPOCH TS PW DATA", or the subscription's confirmation. */
 static void on_message(redisAsyncContext *ac, void *r, void *priv)
 {
     channel *ch = priv;
     redisReply *rep = r;
     srv *S = ac->data;
     broker *b = S ? S->bk : NULL;
+    if (b && !b->stopping && rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 3 &&
+        rep->element[0]->type == REDIS_REPLY_STRING && strcmp(rep->element[0]->str, "subscribe") == 0) {
+        on_subscribed(b, ch);
+        return;
+    }
     if (!b || b->stopping || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3 ||
         rep->element[0]->type != REDIS_REPLY_STRING || strcmp(rep->element[0]->str, "message") != 0 ||
         rep->element[2]->type != REDIS_REPLY_STRING)
@@ -576,6 +604,7 @@ void broker_channel_new(srv *S, channel *ch)
     broker *b = S->bk;
     brokerseq_init(&ch->bseq, 0);
     ch->bk_ready = 0;
+    ch->bk_fill_on_ready = 0;
     subscribe_channel(b, ch);
     send_load(b, ch, 0);
 }

@@ -44,6 +44,7 @@ typedef struct channel {
     int bk_ready;
     uint64_t bk_seen_loading;  /* highest seq heard while loading */
     char bk_seen_epoch[ENV_EPOCH_MAX + 1];
+    int bk_fill_on_ready;      /* the pub/sub subscription took effect while loading */
     unsigned char batch;       /* live events wait for the batching window (batch.c) */
     unsigned char delta;       /* events carry a merge-patch form (delta.c) */
 } channel;

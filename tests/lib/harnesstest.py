@@ -72,12 +72,14 @@ def run_passing(scenario, *args, timeout=120, out=None):
     return r
 
 
-def side_by_side(calls, jobs=None):
-    """Runs independent calls [(fn, args, kwargs), …] at the same time (runs
-    that each wait on their own timeline, e.g. run_passing of scenarios
-    with their own servers and ports); returns their results in order,
-    raising the first call's exception (in list order) if any failed."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs or len(calls)) as ex:
+def side_by_side(calls, jobs=3):
+    """Runs independent calls [(fn, args, kwargs), …] at the same time, at
+    most jobs at once (runs that each wait on their own timeline, e.g.
+    run_passing of scenarios with their own servers and ports; CI runs a
+    few tests beside each one, so a test stays a few runs wide); returns
+    their results in order, raising the first call's exception (in list
+    order) if any failed."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(jobs, len(calls)))) as ex:
         futs = [ex.submit(fn, *a, **kw) for fn, a, kw in calls]
         return [f.result() for f in futs]
 
