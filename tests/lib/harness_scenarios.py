@@ -43,6 +43,11 @@ def run_all(names):
     """Runs each shipped scenario of names in its short form and checks it."""
     hs.check_overrides(ht.SCEN)
     # each run starts its own server on its own ports and mostly waits on its
-    # timeline: they run side by side (the first failure is raised)
-    ht.side_by_side([(check, (name,), {}) for name in names])
+    # timeline: they run side by side (the first failure is raised) — but
+    # slow-consumer, whose fast clients' p95 is judged, runs by itself
+    # (beside two other runs its ASan form missed the budget on a loaded box)
+    alone = [n for n in names if n == "slow-consumer"]
+    for name in alone:
+        check(name)
+    ht.side_by_side([(check, (name,), {}) for name in names if name not in alone])
     print("ok")
