@@ -65,7 +65,7 @@ static const char LUA_PUBLISH[] =
 
 /* LOAD / FILL: KEYS seq stream epoch ; ARGV epoch_candidate from count.
  * from = 0: the last COUNT entries (a node's first look at the channel);
- * else entries from seq FROM on. Replies {epoch, seq, entries}. */
+ * else entries from seq FROM on. Replies {epoch, seq, entries, from}. */
 static const char LUA_LOAD[] =
     "local e = redis.call('GET', KEYS[3])\n"
     "if not e then e = ARGV[1]; redis.call('SET', KEYS[3], e) end\n"
@@ -78,7 +78,7 @@ static const char LUA_LOAD[] =
     "else\n"
     "  ents = redis.call('XRANGE', KEYS[2], ARGV[2] .. '-0', '+', 'COUNT', ARGV[3])\n"
     "end\n"
-    "return {e, seq, ents}\n";
+    "return {e, seq, ents, ARGV[2]}\n";
 
 #define FILL_COUNT 1000
 /* broker lag histogram bounds, µs (publish accepted -> event received) */
@@ -394,7 +394,7 @@ static const redisReply *entry_field(const redisReply *e, const char *name)
 
 static void send_load(broker *b, channel *ch, uint64_t from);
 
-/* A LOAD or FILL reply {epoch, seq, entries}. */
+/* A LOAD or FILL reply {epoch, seq, entries, from}. */
 static void on_load_reply(redisAsyncContext *ac, void *r, void *priv)
 {
     (void)ac;
@@ -406,9 +406,9 @@ static void on_load_reply(redisAsyncContext *ac, void *r, void *priv)
         return;
     b->inflight--;
     b->last_reply_us = clock_mono_us();
-    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3 ||
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 4 ||
         rep->element[0]->type != REDIS_REPLY_STRING || rep->element[1]->type != REDIS_REPLY_INTEGER ||
-        rep->element[2]->type != REDIS_REPLY_ARRAY) {
+        rep->element[2]->type != REDIS_REPLY_ARRAY || rep->element[3]->type != REDIS_REPLY_STRING) {
         if (rep && rep->type == REDIS_REPLY_ERROR)
             log_warn("broker: channel %s: load failed: %s", ch->hist.name, rep->str);
         brokerseq_link_lost(&ch->bseq);
@@ -417,6 +417,13 @@ static void on_load_reply(redisAsyncContext *ac, void *r, void *priv)
     const char *epoch = rep->element[0]->str;
     uint64_t rseq = (uint64_t)rep->element[1]->integer;
     const redisReply *ents = rep->element[2];
+    if (!ch->bk_ready && strcmp(rep->element[3]->str, "0") != 0) {
+        /* a fill sent before the channel went back to loading (an epoch
+         * change): its entries start past what the first look will adopt,
+         * and taking them as the first look would skip the new epoch's
+         * first events. The first look (from 0) is in flight. */
+        return;
+    }
     size_t skip = 0;
     if (!ch->bk_ready && b->S->cfg->history_max_age_ms) {
         /* a first look keeps what is within the history's age bound: the
