@@ -40,6 +40,7 @@
 # Not a test: it prints figures. Needs haproxy and socat.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 BIN=${RTCHAOS_BIN:-$PWD/bin}
 OUT=build/bench-proxy
 MIB=${MIB:-1024}
@@ -58,26 +59,20 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_line() { # file prefix -> waits up to 10 s for a line starting with prefix, prints it
-  for _ in $(seq 100); do grep -m1 "^$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "timed out waiting for '$2' in $1" >&2; exit 1
-}
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; exit 1; }
 
 "$OUT/proxy_load" serve >"$OUT/serve.out" & pids+=($!)
-UP=$(wait_line "$OUT/serve.out" port | awk '{print $2}')
+UP=$(bench_wait_line "$OUT/serve.out" ^port | awk '{print $2}')
 
 "$BIN/rtchaos-proxy" --api-port 0 --seed 1 >"$OUT/proxy.out" 2>"$OUT/proxy.err" & pids+=($!)
 RTC_PID=$!
-API=$(wait_line "$OUT/proxy.out" api | awk '{print $2}')
+API=$(bench_wait_line "$OUT/proxy.out" ^api | awk '{print $2}')
 RTC=$(curl -sf -XPOST "http://$API/proxies" -d "{\"name\":\"bench\",\"listen\":\"127.0.0.1:0\",\"upstream\":\"127.0.0.1:$UP\"}" \
       | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["listen"].rsplit(":",1)[1])')
 
 # the same proxy without splice(2), to show what the user-space path costs
 "$BIN/rtchaos-proxy" --api-port 0 --seed 1 --no-splice >"$OUT/proxy2.out" 2>"$OUT/proxy2.err" & pids+=($!)
 RTC2_PID=$!
-API2=$(wait_line "$OUT/proxy2.out" api | awk '{print $2}')
+API2=$(bench_wait_line "$OUT/proxy2.out" ^api | awk '{print $2}')
 RTC2=$(curl -sf -XPOST "http://$API2/proxies" -d "{\"name\":\"bench\",\"listen\":\"127.0.0.1:0\",\"upstream\":\"127.0.0.1:$UP\"}" \
       | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["listen"].rsplit(":",1)[1])')
 
@@ -85,7 +80,7 @@ BASE_T=()
 if [ -n "${BASE_BIN:-}" ]; then
   "$BASE_BIN/rtchaos-proxy" --api-port 0 --seed 1 >"$OUT/proxy3.out" 2>"$OUT/proxy3.err" & pids+=($!)
   RTC3_PID=$!
-  API3=$(wait_line "$OUT/proxy3.out" api | awk '{print $2}')
+  API3=$(bench_wait_line "$OUT/proxy3.out" ^api | awk '{print $2}')
   RTC3=$(curl -sf -XPOST "http://$API3/proxies" -d "{\"name\":\"bench\",\"listen\":\"127.0.0.1:0\",\"upstream\":\"127.0.0.1:$UP\"}" \
         | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["listen"].rsplit(":",1)[1])')
   BASE_T=(rtchaos-proxy/base:$RTC3:$RTC3_PID)
@@ -94,7 +89,7 @@ fi
 # haproxy NAME OPTIONS... -> starts one haproxy, sets HAP (its port) and HAP_PID
 haproxy_start() {
   local name=$1 opt; shift
-  HAP=$(free_port)
+  HAP=$(bench_free_port)
   {
     printf 'global\n  maxconn 4000\n  stats socket %s/%s.sock mode 600 level admin\n' "$PWD/$OUT" "$name"
     printf 'defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 120s\n  timeout server 120s\n'
@@ -104,7 +99,7 @@ haproxy_start() {
   } >"$OUT/$name.cfg"
   haproxy -db -f "$OUT/$name.cfg" >"$OUT/$name.log" 2>&1 & pids+=($!)
   HAP_PID=$!
-  wait_port "$HAP"
+  bench_wait_port "$HAP" || exit 1
 }
 haproxy_start haproxy
 HAP0=$HAP HAP0_PID=$HAP_PID
@@ -112,16 +107,14 @@ haproxy_start haproxy-splice-auto "option splice-auto"
 HAPA=$HAP HAPA_PID=$HAP_PID
 haproxy_start haproxy-splice "option splice-request" "option splice-response"
 HAPS=$HAP HAPS_PID=$HAP_PID
-SOC=$(free_port)
+SOC=$(bench_free_port)
 socat "TCP-LISTEN:$SOC,bind=127.0.0.1,reuseaddr,fork,nodelay" "TCP:127.0.0.1:$UP,nodelay" & pids+=($!)
 SOC_PID=$!
-wait_port "$SOC"
+bench_wait_port "$SOC" || exit 1
 
 TCK=$(getconf CLK_TCK)
 # CPU ticks of a process, with its reaped children (socat forks per connection)
 ticks() { [ "$1" = 0 ] && echo 0 || awk '{print $14+$15+$16+$17}' "/proc/$1/stat"; }
-# numbers on stdin -> "median min max"
-stats() { sort -n | awk '{v[NR]=$1} END {printf "%d %d %d\n", v[int((NR+1)/2)], v[1], v[NR]}'; }
 
 targets=(direct:$UP:0 haproxy:$HAP0:$HAP0_PID haproxy/splice-auto:$HAPA:$HAPA_PID haproxy/splice:$HAPS:$HAPS_PID
          socat:$SOC:$SOC_PID rtchaos-proxy:$RTC:$RTC_PID rtchaos-proxy/no-splice:$RTC2:$RTC2_PID ${BASE_T[@]+"${BASE_T[@]}"})
@@ -144,7 +137,7 @@ for _ in $(seq "$RTT_REPS"); do
   while read -r port _ p50 _ p99 _ mx _; do R50[$port]+="$p50 "; R99[$port]+="$p99 "; RMX[$port]+="$mx "; done \
     < <("$OUT/proxy_load" rtt-turns "$RTT_N" "$RTT_ROUNDS" "${ports[@]}")
 done
-med1() { tr ' ' '\n' <<<"$1" | grep . | stats | cut -d' ' -f1; }
+med1() { bench_stats <<<"$1" | cut -d' ' -f1; }
 for port in "${ports[@]}"; do RTT[$port]="$(med1 "${R50[$port]}") $(med1 "${R99[$port]}") $(med1 "${RMX[$port]}")"; done
 STORM_FAIL=""
 for _ in $(seq "$STORM_ROUNDS"); do
@@ -162,11 +155,11 @@ echo "rtchaos-proxy bench — $(date -u +%FT%TZ), $(nproc) cores, $(haproxy -v |
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the box skews every row alike)"
 echo "haproxy spliced bytes: splice-auto $(hap_spliced haproxy-splice-auto), splice-request/response $(hap_spliced haproxy-splice), none $(hap_spliced haproxy); rtchaos-proxy $(curl -sf "http://$API/metrics" | awk '/^rtchaos_proxy_spliced_bytes_total/ {s += $2} END {printf "%.0f", s}')"
 printf '%-24s %20s %7s %7s %7s %7s %9s %13s\n' target "bulk MB/s (spread)" "×direct" "rtt p50" "p99" "max" "added p50" "storm conn/s"
-read -r dmed _ < <(tr ' ' '\n' <<<"${BULK[direct]}" | grep . | stats)
+read -r dmed _ < <(bench_stats <<<"${BULK[direct]}")
 read -r d50 _ <<<"${RTT[$UP]}"
 for t in "${targets[@]}"; do
   IFS=: read -r name port pid <<<"$t"
-  read -r bm bl bh < <(tr ' ' '\n' <<<"${BULK[$name]}" | grep . | stats)
+  read -r bm bl bh < <(bench_stats <<<"${BULK[$name]}")
   read -r r50 r99 rmx <<<"${RTT[$port]}"
   storm=$(med1 "${STORM[$name]}")
   printf '%-24s %6s %13s %7s %7s %7s %7s %9s %13s\n' "$name" "$bm" "($bl-$bh)" \
@@ -183,7 +176,7 @@ echo "bulk CPU, ms per GiB (median over the rounds); cores busy = all three / wa
 printf '%-24s %8s %8s %8s %8s %8s %11s\n' target wall client proxy sink total "cores busy"
 for t in "${targets[@]}"; do
   name=${t%%:*}
-  med() { tr ' ' '\n' <<<"$1" | grep . | stats | awk -v m="$MIB" '{printf "%d", $1 * 1024 / m}'; }
+  med() { bench_stats <<<"$1" | awk -v m="$MIB" '{printf "%d", $1 * 1024 / m}'; }
   w=$(med "${WALL[$name]}"); c=$(med "${CCPU[$name]}"); p=$(med "${PCPU[$name]}"); k=$(med "${SCPU[$name]}")
   printf '%-24s %8s %8s %8s %8s %8s %11s\n' "$name" "$w" "$c" "$p" "$k" "$(( c + p + k ))" \
     "$(awk -v a=$(( c + p + k )) -v b="$w" 'BEGIN {printf "%.2f", b ? a / b : 0}')"

@@ -32,6 +32,7 @@
 # could not be started or its suite broke.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 ROOT=$PWD
 BIN=${RTCHAOS_BIN:-$ROOT/bin}
 OUT=${OUT:-$ROOT/build/bench-scorecard}
@@ -55,19 +56,12 @@ stop_server() {
 }
 trap stop_server EXIT
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_line() { # FILE REGEX: waits up to 20 s for a line matching REGEX, prints it
-  for _ in $(seq 200); do grep -m1 -E "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "scorecard: timed out waiting for '$2' in $1" >&2
-  return 1
-}
-wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 # start_NAME DIR: start the server, logs in DIR; set pid, URL, ARGS.
 start_rtchaos() {
   "$BIN/rtchaos-server" --host 127.0.0.1 --port 0 >"$1/server.out" 2>"$1/server.log" &
   pid=$!
-  URL="http://$(wait_line "$1/server.out" '^listening ' | awk '{print $2}')"
+  URL="http://$(bench_wait_line "$1/server.out" '^listening ' 20 | awk '{print $2}')"
   ARGS=()
 }
 
@@ -76,7 +70,7 @@ start_nchan() {
   nginx=$(command -v nginx || echo /usr/sbin/nginx)
   module=/usr/lib/nginx/modules/ngx_nchan_module.so
   [ -x "$nginx" ] && [ -e "$module" ] || { echo "scorecard: nchan needs nginx-light and libnginx-mod-nchan (scripts/deps.sh)" >&2; return 1; }
-  port=$(free_port)
+  port=$(bench_free_port)
   mkdir -p "$1/nginx"
   cat >"$1/nginx/nginx.conf" <<EOF
 load_module $module;
@@ -111,7 +105,7 @@ EOF
   pid=$!
   disown "$pid"    # nginx with nchan may abort at exit: not this script's news
   STOP_SIG=QUIT    # nginx: graceful stop (one process, master_process off)
-  wait_port "$port" || { echo "scorecard: nginx did not listen; $1/nginx/error.log:" >&2; tail -5 "$1/nginx/error.log" >&2; return 1; }
+  bench_wait_port "$port" 20 || { echo "scorecard: nginx did not listen; $1/nginx/error.log:" >&2; tail -5 "$1/nginx/error.log" >&2; return 1; }
   URL="http://127.0.0.1:$port"
   ARGS=(--protocol nchan)
 }
@@ -120,7 +114,7 @@ start_socketio() {
   /usr/bin/python3 -c "import sys; sys.path.insert(0, 'tests/lib'); import npmdeps; npmdeps.ensure('socket.io')"
   NODE_PATH=$ROOT/tests/node_modules node tests/fixtures/socketio/server.js 10000 >"$1/server.out" 2>"$1/server.log" &
   pid=$!
-  URL="http://$(wait_line "$1/server.out" '^listening ' | awk '{print $2}')"
+  URL="http://$(bench_wait_line "$1/server.out" '^listening ' 20 | awk '{print $2}')"
   ARGS=(--protocol socketio --set 'target.sub_message=42["sub","{ch}"]' --set 'target.pub_path=/pub/{ch}')
 }
 
@@ -154,7 +148,7 @@ EOF
      "$ROOT/tests/soketi/node_modules/@soketi/soketi/bin/server.js" start --config="$1/soketi.json" \
      </dev/null >"$1/server.log" 2>&1) &
   pid=$!
-  wait_port "$port" || { echo "scorecard: soketi did not listen; $1/server.log:" >&2; tail -5 "$1/server.log" >&2; return 1; }
+  bench_wait_port "$port" 20 || { echo "scorecard: soketi did not listen; $1/server.log:" >&2; tail -5 "$1/server.log" >&2; return 1; }
   sleep 0.5          # its HTTP API comes up with the WebSocket server; a moment for both
   rm -f "$1/soketi.json" # it holds the secret
   URL="http://127.0.0.1:$port"

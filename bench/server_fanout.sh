@@ -21,6 +21,7 @@
 #   SUBS=1000 BURST=100 DURATION_S=10 IDLE=5000 PAYLOAD=64 REPS=3 bench/server_fanout.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 SUBS=${SUBS:-1000} BURST=${BURST:-100} DURATION_S=${DURATION_S:-10} IDLE=${IDLE:-5000} PAYLOAD=${PAYLOAD:-64}
 REPS=${REPS:-3}
 BIN=${RTCHAOS_BIN:-bin}
@@ -113,9 +114,8 @@ for rep in $(seq "$REPS"); do
 done
 
 # numbers -> "median min max"
-stats() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{v[NR]=$1} END {printf "%d %d %d\n", v[int((NR+1)/2)], v[1], v[NR]}'; }
-read -r ra ral rah < <(stats "${RATE[rtchaos]}"); read -r rn rnl rnh < <(stats "${RATE[node]}")
-read -r ma mal mah < <(stats "${MEM[rtchaos]}"); read -r mn mnl mnh < <(stats "${MEM[node]}")
+read -r ra ral rah < <(bench_stats <<<"${RATE[rtchaos]}"); read -r rn rnl rnh < <(bench_stats <<<"${RATE[node]}")
+read -r ma mal mah < <(bench_stats <<<"${MEM[rtchaos]}"); read -r mn mnl mnh < <(bench_stats <<<"${MEM[node]}")
 r=$(awk -v a="$ra" -v b="$rn" 'BEGIN {printf "%.2f", a / b}')
 m=$(awk -v a="$ma" -v b="$mn" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')
 echo
@@ -126,7 +126,7 @@ printf '%-28s %24s %24s %8s %s\n' "fan-out deliveries/s" "$ra ($ral-$rah)" "$rn 
 printf '%-28s %24s %24s %8s %s\n' "memory per idle conn (B)" "$ma ($mal-$mah)" "$mn ($mnl-$mnh)" "${m}x" \
   "$(awk -v m="$m" 'BEGIN {print (m <= 0.3334 ? "<= 1/3: met" : "<= 1/3: NOT met")}')"
 if [ -n "${BASE_BIN:-}" ]; then
-  read -r rb rbl rbh < <(stats "${RATE[base]}"); read -r mb mbl mbh < <(stats "${MEM[base]}")
+  read -r rb rbl rbh < <(bench_stats <<<"${RATE[base]}"); read -r mb mbl mbh < <(bench_stats <<<"${MEM[base]}")
   printf '%-28s %24s %24s\n' "base ($BASE_BIN)" "fan-out $rb ($rbl-$rbh)" "idle $mb B ($mbl-$mbh)"
 fi
 echo "(load at the end $(cut -d' ' -f1-3 /proc/loadavg))"
