@@ -25,7 +25,7 @@ FUZZ_BASE_SRCS = $(wildcard common/*.c) $(SEC_SRCS) $(VERSION_GEN)
 # after every fragment)
 FUZZ_SRCS_sse       := fleet/sse_parse.c
 FUZZ_SRCS_sse_id    := reference-server/sse_id.c
-FUZZ_SRCS_scenario   = harness/scenario.c harness/scenario_load.c harness/scenario_sections.c harness/scenario_budget.c harness/scenario_set.c harness/ydoc.c harness/verdict.c reports/verdict_metric.c $(PROTO_SRCS)
+FUZZ_SRCS_scenario   = harness/scenario.c harness/scenario_load.c harness/scenario_sections.c harness/scenario_budget.c harness/scenario_json.c harness/scenario_set.c harness/ydoc.c harness/verdict.c reports/verdict_metric.c $(PROTO_SRCS)
 FUZZ_LIBS_scenario  := $(shell pkg-config --libs yaml-0.1 libcrypto)
 FUZZ_SRCS_toxic      = $(PROXY_SRCS)
 FUZZ_LIBS_toxic      = $(PROXY_LIBS)

@@ -7,7 +7,7 @@
 # Those folders' variables are read with second expansion ($$(…)), so the
 # order in which the fragments are read does not matter.
 
-HARNESS_CORE_SRCS := scenario.c scenario_load.c scenario_sections.c scenario_budget.c scenario_set.c ydoc.c verdict.c datadir.c child.c httpc.c proxyctl.c faultplan.c orch.c orch_children.c orch_faults.c orch_fleet.c orch_metrics.c orch_target.c orch_report.c windows.c live_metrics.c server_scrape.c series_rec.c netns.c netfault.c startat.c nodes_report.c
+HARNESS_CORE_SRCS := scenario.c scenario_load.c scenario_sections.c scenario_budget.c scenario_json.c scenario_set.c ydoc.c verdict.c datadir.c child.c httpc.c proxyctl.c faultplan.c orch.c orch_children.c orch_faults.c orch_fleet.c orch_metrics.c orch_target.c orch_report.c windows.c live_metrics.c server_scrape.c series_rec.c netns.c netfault.c startat.c nodes_report.c
 HARNESS_CORE_OBJS := $(HARNESS_CORE_SRCS:%.c=$(BUILD)/harness/%.o)
 HARNESS_LIBS      := $(shell pkg-config --libs yaml-0.1 libevent libcrypto)
 
@@ -30,7 +30,7 @@ $(HARNESS_CORE_OBJS) $(BUILD)/harness/main.o: CPPFLAGS += -Iharness -Ifleet -Ire
 $(BUILD)/tests/unit/test_windows.o $(BUILD)/tests/unit/test_startat.o $(BUILD)/tests/unit/test_nodes_report.o: CPPFLAGS += -Iharness -Ifleet -Ireports
 
 # the scenario parser checks a target's protocol against the adapters' table
-SCN_OBJS = $(BUILD)/harness/scenario.o $(BUILD)/harness/scenario_load.o $(BUILD)/harness/scenario_sections.o $(BUILD)/harness/scenario_budget.o $(BUILD)/harness/scenario_set.o $(BUILD)/harness/ydoc.o $(BUILD)/harness/verdict.o $(BUILD)/reports/verdict_metric.o $(PROTO_OBJS)
+SCN_OBJS = $(BUILD)/harness/scenario.o $(BUILD)/harness/scenario_load.o $(BUILD)/harness/scenario_sections.o $(BUILD)/harness/scenario_budget.o $(BUILD)/harness/scenario_json.o $(BUILD)/harness/scenario_set.o $(BUILD)/harness/ydoc.o $(BUILD)/harness/verdict.o $(BUILD)/reports/verdict_metric.o $(PROTO_OBJS)
 $(eval $(call unit_test,test_scenario,$$(SCN_OBJS),$(HARNESS_LIBS)))
 $(BUILD)/tests/unit/test_scenario.o $(BUILD)/tests/unit/test_verdict.o $(BUILD)/tests/unit/test_faultplan.o \
 $(BUILD)/tests/unit/test_netfault.o: CPPFLAGS += -Ireports

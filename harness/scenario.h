@@ -376,6 +376,12 @@ int scenario_has_net_faults(const scenario *s);
 const char *scenario_op_str(scn_op op);
 const char *scenario_client_transport_str(scn_client_transport t);
 const char *scenario_behavior_str(scn_behavior b);
+/* "constant|poisson|bursts", "http|ws" (publishers), "off|offer|require"
+ * (permessage-deflate), "ws|http" (an oversized attacker's way in). */
+const char *scenario_schedule_str(scn_schedule k);
+const char *scenario_pub_transport_str(scn_pub_transport t);
+const char *scenario_deflate_str(int deflate);
+const char *scenario_via_str(int via_http);
 
 /* Prints every path `--set path=value` accepts, one a line, from the same
  * key tables the loader checks against (list items as index 0, e.g.
