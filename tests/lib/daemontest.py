@@ -3,7 +3,6 @@ free loopback ports (picked again when one is taken between the probe and
 the server's bind), ready when a probe answers, under a deadline, stopped by
 a signal and reaped, its exit status checked. Children are registered with
 rtctest, so they are killed even when a test fails or is interrupted."""
-import os
 import signal
 import socket
 import subprocess
