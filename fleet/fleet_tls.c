@@ -15,6 +15,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "clock.h"
+
 int fl_tls_ctx_new(const char *ca_file, int insecure, SSL_CTX **out, char *err, size_t errlen)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -143,9 +145,7 @@ int fl_tls_pending(SSL *ssl)
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)(clock_mono_us() / 1000);
 }
 
 int fl_tls_probe(SSL_CTX *ctx, const char *host, unsigned port, unsigned timeout_ms, char *err, size_t errlen)

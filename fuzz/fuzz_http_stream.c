@@ -76,9 +76,7 @@ static int dial(void)
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)(clock_mono_us() / 1000);
 }
 
 static void write_all(int fd, const uint8_t *p, size_t n)
