@@ -9,6 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import attacktest  # noqa: E402
+import harnesstest  # noqa: E402
 
 
 def check_fail(r, groups):
@@ -22,16 +23,19 @@ def check_fail(r, groups):
 
 
 def main():
-    r = check_fail(attacktest.run("message-flood", unprotected=True), ["flood"])
+    # three runs that share nothing (each its own server): side by side
+    flood, oversized, loris = harnesstest.side_by_side(
+        [(attacktest.run, (name,), {"unprotected": True}) for name in ("message-flood", "oversized", "slowloris")])
+    r = check_fail(flood, ["flood"])
     f = attacktest.attack(r, "flood")
     assert f["by_outcome"].get("not_rejected") == f["attempts"], f
     assert f["accepted"] >= 250 * f["attempts"], f  # every ping answered: nothing stopped it
 
-    r = check_fail(attacktest.run("oversized", unprotected=True), ["big-frame", "big-body"])
+    r = check_fail(oversized, ["big-frame", "big-body"])
     assert attacktest.attack(r, "big-frame")["by_outcome"].get("not_rejected", 0) >= 1, r.report["groups"]
     assert attacktest.attack(r, "big-body")["by_outcome"].get("http_200", 0) >= 1, r.report["groups"]
 
-    r = check_fail(attacktest.run("slowloris", unprotected=True), ["loris-ws", "loris-sse"])
+    r = check_fail(loris, ["loris-ws", "loris-sse"])
     for g in ("loris-ws", "loris-sse"):
         lo = attacktest.attack(r, g)
         assert lo["by_outcome"].get("not_rejected") == lo["attempts"], lo
