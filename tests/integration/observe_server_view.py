@@ -88,7 +88,14 @@ def rows(rep):
 
 
 def main():
-    r = run('budgets: ["lost == 0"]\n')
+    # the clean, the flagged and the unscraped run share nothing (each its
+    # own server and ports): side by side, checked in order
+    clean, flagged, off = H.side_by_side([(run, ('budgets: ["lost == 0"]\n',), {}), (run, ("""faults:
+  - {name: drop, at: 0s, for: 4s, toxic: ws_drop, attributes: {probability: 0.05}}
+budgets: ["lost > 0"]
+""",), {}),
+                                          (run, ('harness: {server_metrics: "off"}\n',), {})])
+    r = clean
     assert r.rc == 0, r.explain()
     srv = r.report["server"]
     assert srv["url"].startswith("http://127.0.0.1:") and srv["scrape_errors"] == 0 and len(srv["samples"]) >= 3
@@ -111,10 +118,7 @@ def main():
     assert not os.path.exists(os.path.join(r.dir, "plots", "server_broker_lag.svg"))
     print(f"ok plots: {', '.join(SERVER_PLOTS)} drawn with every series")
 
-    r = run("""faults:
-  - {name: drop, at: 0s, for: 4s, toxic: ws_drop, attributes: {probability: 0.05}}
-budgets: ["lost > 0"]
-""")
+    r = flagged
     assert r.rc == 0, r.explain()
     lost = r.report["totals"]["lost"]
     flag = r.report["server"]["flag"]
@@ -131,7 +135,7 @@ budgets: ["lost > 0"]
     assert "DISAGREEMENT: server_says_delivered" in md
     print(f"ok flagged: clients lost {lost}, server dropped 0: {flag[:60]}…")
 
-    r = run('harness: {server_metrics: "off"}\n')
+    r = off
     assert "server" not in r.report
     r2 = H.run(os.path.join(H.SCEN, "smoke.yaml"), "--set", "harness.server_metrics=ftp://x")
     assert r2.rc == 2 and "harness.server_metrics" in r2.stderr, r2.explain()
