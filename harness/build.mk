@@ -7,7 +7,7 @@
 # Those folders' variables are read with second expansion ($$(…)), so the
 # order in which the fragments are read does not matter.
 
-HARNESS_CORE_SRCS := scenario.c scenario_load.c scenario_sections.c scenario_budget.c scenario_json.c scenario_set.c ydoc.c verdict.c datadir.c child.c httpc.c proxyctl.c faultplan.c orch.c orch_children.c orch_faults.c orch_fleet.c orch_metrics.c orch_target.c orch_report.c windows.c live_metrics.c server_scrape.c series_rec.c netns.c netfault.c startat.c nodes_report.c
+HARNESS_CORE_SRCS := scenario.c scenario_load.c scenario_sections.c scenario_budget.c scenario_json.c scenario_set.c ydoc.c verdict.c datadir.c child.c httpc.c proxyctl.c faultplan.c orch.c orch_state.c orch_net.c orch_children.c orch_faults.c orch_fleet.c orch_metrics.c orch_target.c orch_report.c windows.c live_metrics.c server_scrape.c series_rec.c netns.c netfault.c startat.c nodes_report.c
 HARNESS_CORE_OBJS := $(HARNESS_CORE_SRCS:%.c=$(BUILD)/harness/%.o)
 HARNESS_LIBS      := $(shell pkg-config --libs yaml-0.1 libevent libcrypto)
 

@@ -1,8 +1,9 @@
 /* orch.c — runs one scenario end to end: the phases of orch_run under their deadlines (children,
- * fleet, fault timeline, drain, exit code), signals, the watchdog and network namespaces. The parts
- * it drives: orch_children.c (server, redis, proxy), orch_fleet.c (the fleet's configuration),
+ * fleet, fault timeline, drain, exit code), the signal handler and the watchdog. The parts it
+ * drives: orch_children.c (server, redis, proxy), orch_fleet.c (the fleet's configuration),
  * orch_faults.c (the fault timeline), orch_metrics.c (live /metrics, scrapes, status line),
- * orch_target.c (--target); its report.json is built by orch_report.c from what the run hands it. */
+ * orch_target.c (--target), orch_net.c (network namespaces), over orch_state.c (events, failure,
+ * the signal flag); its report.json is built by orch_report.c from what the run hands it. */
 #include "orch.h"
 #include "orch_int.h"
 
@@ -46,21 +47,7 @@ static uint64_t watchdog_slack_ms(void)
     return v;
 }
 
-/* snprintf that may truncate by design (paths and messages are bounded; a
- * cut message is better than none). Returns what snprintf returns. */
-int orch_sfmt(char *buf, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-    return n;
-}
-
 /* ---- signals ------------------------------------------------------------------ */
-
-volatile sig_atomic_t orch_sig;      /* first SIGINT/SIGTERM received */
-volatile pid_t orch_pgids[2];       /* child process groups, for the second signal */
 
 static void on_signal(int sig)
 {
@@ -72,36 +59,6 @@ static void on_signal(int sig)
         _exit(ORCH_EXIT_BROKEN);
     }
     orch_sig = sig;
-}
-
-/* ---- the run's state (struct run: orch_int.h) ------------------------------------ */
-
-double orch_t_s(const run *r)
-{
-    return r->t0_us ? (double)(clock_mono_us() - r->t0_us) / 1e6 : 0.0;
-}
-
-/* Records one harness event for events.jsonl. detail is stolen (may be NULL). */
-void orch_event(run *r, const char *action, json_t *detail)
-{
-    json_t *e = json_pack("{s:I, s:f, s:s, s:s}", "t_us", (json_int_t)clock_wall_us(), "t_s", orch_t_s(r), "source",
-                          "harness", "action", action);
-    if (detail) {
-        json_object_update_missing(e, detail);
-        json_decref(detail);
-    }
-    json_array_append_new(r->events, e);
-}
-
-void orch_fail(run *r, const char *fmt, ...)
-{
-    if (r->error[0])
-        return; /* the first cause is the one that matters */
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->error, sizeof r->error, fmt, ap);
-    va_end(ap);
-    orch_event(r, "run_broken", json_pack("{s:s}", "error", r->error));
 }
 
 static int mkdirs(const char *path, char *err, size_t errlen)
@@ -135,83 +92,6 @@ static int write_json_file(const char *path, const json_t *j, size_t flags, char
         return -1;
     }
     return 0;
-}
-
-/* ---- network namespaces -------------------------------------------------------------- */
-
-/* How the parts sit with network: {namespaces: true} (docs/network.md):
- * this (the controlling) thread moves into the server side's namespace
- * before anything starts, so rtchaos-server and rtchaos-proxy, forked from
- * it, are born there, the publisher thread (created from it) publishes over
- * that namespace's own loopback path, and the proxy's API is reached on its
- * 127.0.0.1. Only the fleet's event-loop threads are created inside the
- * clients' namespace (fleet_cfg.client_netns), so every client connection
- * crosses the veth link where the kernel faults act, and publishing never
- * does. ip/nft/tc run as short children that setns() themselves. */
-
-/* TCP figures of both namespaces now, appended to the run's samples; also
- * returned in *srv and *cli (new references) when those are not NULL. */
-void orch_net_sample(run *r, const char *why, json_t **srv, json_t **cli)
-{
-    char err[256];
-    json_t *a = netns_tcp_sample(r->ns.srv, err, sizeof err);
-    json_t *b = a ? netns_tcp_sample(r->ns.cli, err, sizeof err) : NULL;
-    if (!a || !b) {
-        json_decref(a);
-        orch_event(r, "tcp_sample_failed", json_pack("{s:s}", "error", err));
-        return;
-    }
-    json_array_append_new(r->net_samples, json_pack("{s:f, s:s, s:O, s:O}", "t_s", orch_t_s(r), "at", why, "server", a,
-                                                    "client", b));
-    if (srv)
-        *srv = json_incref(a);
-    if (cli)
-        *cli = json_incref(b);
-    json_decref(a);
-    json_decref(b);
-}
-
-/* Makes the namespaces and moves this thread to the server side. */
-static int net_setup(run *r, char *err, size_t errlen)
-{
-    unsigned removed = 0;
-    char e2[512];
-    if (netns_clean_stale(&removed, e2, sizeof e2) < 0)
-        orch_event(r, "netns_stale_cleanup_failed", json_pack("{s:s}", "error", e2));
-    if (removed)
-        orch_event(r, "netns_stale_removed", json_pack("{s:i}", "count", (int)removed));
-    r->net_active = calloc(r->s->nfaults ? r->s->nfaults : 1, 1);
-    r->net_counts = calloc(r->s->nfaults ? r->s->nfaults : 1, sizeof *r->net_counts);
-    r->net_samples = json_array();
-    if (!r->net_active || !r->net_counts) {
-        orch_sfmt(err, errlen, "out of memory");
-        return -1;
-    }
-    r->have_netns = 1;
-    if (netns_create(&r->ns, (unsigned)r->s->nclients, err, errlen) < 0 || netns_enter_server(&r->ns, err, errlen) < 0)
-        return -1;
-    orch_event(r, "netns_created", json_pack("{s:s, s:s, s:s, s:s, s:s}", "server_ns", r->ns.srv, "client_ns", r->ns.cli,
-                                        "server_if", r->ns.srv_if, "client_if", r->ns.cli_if, "server_addr",
-                                        NETNS_SERVER_ADDR));
-    return 0;
-}
-
-static void net_teardown(run *r)
-{
-    char err[512];
-    if (!r->have_netns)
-        return;
-    if (r->ns.created) {
-        if (netfault_read_counters(&r->ns, r->s->nfaults, r->net_counts, err, sizeof err) < 0)
-            orch_event(r, "nft_counters_unavailable", json_pack("{s:s}", "error", err));
-        if (r->tcp_first[0] && !r->tcp_last[0])
-            orch_net_sample(r, "end", &r->tcp_last[0], &r->tcp_last[1]);
-    }
-    if (netns_destroy(&r->ns, err, sizeof err) < 0) {
-        fprintf(stderr, "rtchaos: network namespaces: %s\n", err);
-        orch_event(r, "netns_remove_failed", json_pack("{s:s}", "error", err));
-    } else
-        orch_event(r, "netns_removed", json_pack("{s:s, s:s}", "server_ns", r->ns.srv, "client_ns", r->ns.cli));
 }
 
 /* ---- watchdog ------------------------------------------------------------------ */
@@ -401,7 +281,7 @@ int orch_run(const scenario *s, const orch_opts *o)
     }
 
     /* Phase 0: the network namespaces (network: {namespaces: true}). */
-    if (s->network.namespaces && net_setup(r, err, sizeof err) < 0) {
+    if (s->network.namespaces && orch_net_setup(r, err, sizeof err) < 0) {
         orch_fail(r, "the network namespaces could not be made: %s", err);
         goto finish;
     }
@@ -679,7 +559,7 @@ finish:
     }
     orch_children_judge(r);
     orch_pgids[0] = orch_pgids[1] = 0;
-    net_teardown(r);
+    orch_net_teardown(r);
     watchdog_stop(r);
     if (r->t0_us && r->elapsed_s == 0)
         r->elapsed_s = orch_t_s(r);

@@ -92,7 +92,7 @@ typedef struct run {
     uint64_t next_sample_us;
 } run;
 
-/* ---- orch.c ---------------------------------------------------------------- */
+/* ---- orch_state.c ------------------------------------------------------------- */
 
 /* The first SIGINT/SIGTERM (0 until one comes): every wait of the run looks
  * at it. The process groups of the server and the proxy, for the second
@@ -109,9 +109,16 @@ double orch_t_s(const run *r);
 void orch_event(run *r, const char *action, json_t *detail);
 /* Records why the run broke (the first cause only) and the event. */
 void orch_fail(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- orch_net.c: network namespaces -------------------------------------------- */
+
+/* Makes the namespaces and moves this thread to the server side. 0, or -1 with err. */
+int orch_net_setup(run *r, char *err, size_t errlen);
 /* TCP figures of both namespaces now, appended to the run's samples; also
  * returned in *srv and *cli (new references) when those are not NULL. */
 void orch_net_sample(run *r, const char *why, json_t **srv, json_t **cli);
+/* Reads the kernel faults' counters, a last TCP sample, removes the namespaces. */
+void orch_net_teardown(run *r);
 
 /* ---- orch_children.c: the server (nodes), redis-server, the proxy ------------ */
 
