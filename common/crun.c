@@ -91,8 +91,7 @@ int crun_spawn(char *const argv[], const crun_spec *sp, pid_t *pid_out, char *er
     close(pfd[0]);
     if (r == (ssize_t)sizeof why) {
         int st;
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-            ;
+        crun_wait(pid, CRUN_FOREVER, &st); /* it exits at once after telling why */
         if (why[0] == STEP_DIR)
             snprintf(err, errlen, "cannot run %s: cannot enter %s: %s", argv[0], sp->dir, strerror(why[1]));
         else if (why[0] == STEP_NETNS)
