@@ -66,6 +66,7 @@ class Job:
 def simulate(jobs, pick, cores, model, dt=0.1):
     """pick(pending, running) -> job to start now or None; returns wall s."""
     pending, running, t = list(jobs), [], 0.0
+    simulate.last_start = 0.0
     while pending or running:
         while True:
             j = pick(pending, running)
@@ -73,6 +74,8 @@ def simulate(jobs, pick, cores, model, dt=0.1):
                 break
             pending.remove(j)
             running.append(j)
+            if not j.serial:
+                simulate.last_start = t
         if not running:
             raise SystemExit("schedule stalls with tests pending")
         speed = {}
@@ -168,7 +171,7 @@ def main():
     print(f"{len(times)} tests, {sum(times[k][0] * scale.get(k, 1.0) for k in times):.0f} test-seconds, "
           f"{len(ser)} serial ({sum(times[k][0] for k in ser):.0f} s), "
           f"longest {max(times.values())[0]:.0f} s")
-    print(f"{'schedule':44} {'no model':>9} {'cpu model':>10}")
+    print(f"{'schedule':44} {'no model':>9} {'cpu model':>10} {'last parallel start':>20}")
     rows = [("main: 4 wide alphabetical, a serial lane per pass", "main", main_policy(4))]
     for w in [int(x) for x in a.widths.split(",")]:
         rows.append((f"main order, {w} wide", "main", main_policy(w)))
@@ -176,7 +179,7 @@ def main():
             rows.append((f"longest first, {w} wide + {s} serial lanes", "lpt", lpt_policy(w, s)))
     for label, order, pick in rows:
         res = [simulate(build_jobs(times, serial, order, a.cpu_default, scale), pick, a.cores, m) for m in (False, True)]
-        print(f"{label:44} {res[0]:8.0f}s {res[1]:9.0f}s")
+        print(f"{label:44} {res[0]:8.0f}s {res[1]:9.0f}s {simulate.last_start:19.0f}s")
 
 
 if __name__ == "__main__":

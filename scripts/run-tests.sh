@@ -12,9 +12,10 @@
 #       of pass NAME is shown as NAME/test
 #   --tail CMD
 #       a shell command (make test: fuzz-regress and the short fuzz pass) run
-#       beside the lanes' tail: started niced once the last test has started,
-#       so it fills the cores the last long tests leave idle. Its output goes
-#       to the terminal as it comes; the run fails if it fails.
+#       beside the lanes' tail: started (nice 10, like the parallel lane) once
+#       the last parallel test has started, so it takes the parallel slots
+#       as they empty while the serial lanes finish their long tests. Its
+#       output goes to the terminal as it comes; the run fails if it fails.
 #
 # Which files are tests: every tests/integration/*.py and *.sh, by name. A
 # test that cannot be run (not executable) fails; it is never skipped. Helper
@@ -177,8 +178,8 @@ if [ "$jobs" -le 1 ]; then
   pk=("${k2[@]}"); pp=("${p2[@]}"); pt=("${t2[@]}")
   serial_jobs=0
 fi
-pend_ser=0
-for k in "${pk[@]}"; do [ "$k" = s ] && pend_ser=$((pend_ser + 1)); done
+pend_ser=0; pend_par=0
+for k in "${pk[@]}"; do if [ "$k" = s ]; then pend_ser=$((pend_ser + 1)); else pend_par=$((pend_par + 1)); fi; done
 if [ -n "$lane_nice" ]; then
   echo "lanes: ${#pk[@]} tests longest first (by $durations): $jobs parallel ($lane_nice)" \
        "+ $serial_jobs serial at normal priority for the $pend_ser serial ones"
@@ -195,7 +196,9 @@ declare -A kind_of=()
 run_ser=0; run_par=0; tail_pid=""; next=0
 start_tail() {
   [ -n "$tail_cmd" ] || return 0
-  echo "tail: $tail_cmd (${lane_nice:+beside the last tests, $lane_nice}${lane_nice:-after the tests})"
+  local where="after the tests"
+  [ -z "$lane_nice" ] || where="beside the last tests, $lane_nice"
+  echo "tail: $tail_cmd ($where)"
   ( t0=$(date +%s); $lane_nice bash -c "$tail_cmd"; rc=$?; echo $rc >"$resdir/.tail.rc"
     echo "tail: rc=$rc after $(( $(date +%s) - t0 ))s, $(( $(date +%s) - suite_start ))s into the run" ) &
   tail_pid=$!
@@ -213,13 +216,15 @@ while [ $next -lt ${#pk[@]} ] || [ $((run_ser + run_par)) -gt 0 ]; do
     else
       [ $run_par -lt $cap ] || continue
       run_one "${pp[$i]}" "${pt[$i]}" "$lane_nice" &
-      run_par=$((run_par + 1))
+      run_par=$((run_par + 1)); pend_par=$((pend_par - 1))
     fi
     kind_of[$!]=${pk[$i]}
     pk[$i]=""
   done
   while [ $next -lt ${#pk[@]} ] && [ -z "${pk[$next]}" ]; do next=$((next + 1)); done
-  if [ $next -ge ${#pk[@]} ] && [ -z "$tail_pid" ] && [ -n "$lane_nice" ]; then start_tail; fi
+  # the tail starts once the parallel lane has nothing left to start: its
+  # slots empty from then on, while the serial lanes may still run long tests
+  if [ $pend_par -eq 0 ] && [ -z "$tail_pid" ] && [ -n "$lane_nice" ]; then start_tail; fi
   [ $((run_ser + run_par)) -gt 0 ] || continue
   done_pid=""
   wait -n -p done_pid
