@@ -12,10 +12,11 @@
 #       of pass NAME is shown as NAME/test
 #   --tail CMD
 #       a shell command (make test: fuzz-regress and the short fuzz pass) run
-#       beside the lanes' tail: started (nice 10, like the parallel lane) once
-#       the last parallel test has started, so it takes the parallel slots
-#       as they empty while the serial lanes finish their long tests. Its
-#       output goes to the terminal as it comes; the run fails if it fails.
+#       beside the lanes' tail: started once the last parallel test has
+#       started, at the lowest priority (nice 19: it takes only the CPU the
+#       tests leave, never a test's), so it fills the parallel slots as they
+#       empty while the serial lanes finish their long tests. Its output goes
+#       to the terminal as it comes; the run fails if it fails.
 #
 # Which files are tests: every tests/integration/*.py and *.sh, by name. A
 # test that cannot be run (not executable) fails; it is never skipped. Helper
@@ -197,10 +198,10 @@ declare -A kind_of=()
 run_ser=0; run_par=0; tail_pid=""; next=0
 start_tail() {
   [ -n "$tail_cmd" ] || return 0
-  local where="after the tests"
-  [ -z "$lane_nice" ] || where="beside the last tests, $lane_nice"
+  local where="after the tests" tail_nice=""
+  [ -z "$lane_nice" ] || { tail_nice="nice -n 19"; where="beside the last tests, $tail_nice"; }
   echo "tail: $tail_cmd ($where)"
-  ( t0=$(date +%s); $lane_nice bash -c "$tail_cmd"; rc=$?; echo $rc >"$resdir/.tail.rc"
+  ( t0=$(date +%s); $tail_nice bash -c "$tail_cmd"; rc=$?; echo $rc >"$resdir/.tail.rc"
     echo "tail: rc=$rc after $(( $(date +%s) - t0 ))s, $(( $(date +%s) - suite_start ))s into the run" ) &
   tail_pid=$!
 }
