@@ -50,4 +50,4 @@ suitetest.run_suite(
      "q5-wire-cost", "q5-batch-window", "q5-delta-payloads"],
     expect_not_runnable=(), check_entry=check_entry, jobs=3,
     expect_side_by_side=["q1-history-overflow", "q1-idempotent-retries", "q4-sticky-node-loss",
-                         "q4-brokered-node-loss", "q5-wire-cost", "q5-batch-window", "q5-delta-payloads"])
+                         "q4-brokered-node-loss", "q5-wire-cost", "q5-batch-window"])
