@@ -80,6 +80,7 @@ class Daemon:
         if p is None:
             return None
         if p.poll() is None:
+            self.signalled = True
             p.send_signal(sig)
             try:
                 p.wait(timeout=timeout_s)
@@ -87,6 +88,10 @@ class Daemon:
                 p.kill()
                 p.wait()
                 raise AssertionError(f"{self.what} did not exit within {timeout_s}s of signal {sig}")
+        if not getattr(self, "signalled", False) and p.returncode != 0:
+            # it ended before anyone asked it to: a crash while serving,
+            # whatever statuses a stop may end with
+            raise AssertionError(f"{self.what} exited {p.returncode} before it was stopped:\n{self.log()}")
         if expect is not None and p.returncode not in expect:
             raise AssertionError(f"{self.what} exited {p.returncode}, expected {expect}:\n{self.log()}")
         return p.returncode
