@@ -224,6 +224,17 @@ int broker_publish(srv *S, session *s, channel *ch, const broker_item *items, si
         snprintf(err, errlen, "the message broker (Redis) is unavailable; retry later");
         return -1;
     }
+    /* The publishes waiting for Redis hang off the session's HTTP part
+     * (session_http.pubs). A WebSocket session carries none (it costs every
+     * idle connection); one that publishes gets it now, and
+     * session_release frees it. */
+    if (!s->h) {
+        if (!(s->h = calloc(1, sizeof(*s->h)))) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        s->h->s = s;
+    }
     broker_pub *p = calloc(1, sizeof(*p));
     if (!p || !(p->seqs = json_array())) {
         free(p);
@@ -297,7 +308,7 @@ int broker_publish(srv *S, session *s, channel *ch, const broker_item *items, si
 
 void broker_session_gone(session *s)
 {
-    if (!s->h) /* only HTTP requests publish */
+    if (!s->h) /* never published (broker_publish gives a publisher its HTTP part) */
         return;
     lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, lws_dll2_get_head(&s->h->pubs)) {
         broker_pub *p = lws_container_of(d, broker_pub, node);

@@ -59,6 +59,24 @@ def test_fanout_in_order(r, ns):
     assert b["seqs"] == [31, 32, 33, 34, 35], b
     for ws in wss:
         assert recv_seqs(ws, "fan", 35) == [31, 32, 33, 34, 35]
+    # over WebSocket too, acknowledged (a WebSocket session has no HTTP part
+    # to hang the waiting publish on until it publishes: the server once
+    # dereferenced it and died), one of them closing with its publish in
+    # flight; every node still answers after
+    pubs = [n.ws() for n in ns]
+    for k, pws in enumerate(pubs):
+        pws.send({"op": "pub", "ch": "fan", "data": {"ws": k}, "ack": True})
+        a = pws.recv_until(lambda m: m.get("type") in ("error", "published"))[-1]
+        assert a["type"] == "published" and a["seq"] == 36 + k, a
+    pubs[0].send({"op": "pub", "ch": "fan", "data": {"ws": "gone"}, "ack": True})
+    pubs[0].close()
+    for ws in wss:
+        assert recv_seqs(ws, "fan", 39) == [36, 37, 38, 39]
+    for pws in pubs[1:]:
+        pws.close()
+    for n in ns:
+        assert n.request("GET", "/healthz")[0] == 200
+        assert n.proc.p.poll() is None, n.proc.p.returncode
     for ws in wss:
         ws.close()
     sse.close()
