@@ -7,6 +7,7 @@
 #   CONNS=10000 RATE=5 PERF_S=8 flock /work/.bench.lock bench/server_profile.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 BIN=${RTCHAOS_BIN:-$PWD/bin}
 CONNS=${CONNS:-10000}
 RATE=${RATE:-5}
@@ -19,14 +20,9 @@ ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 pid=$!
 hpid=""
 trap '[ -n "$hpid" ] && kill "$hpid" 2>/dev/null; kill "$pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
-for _ in $(seq 100); do grep -q listening "$OUT/ready" 2>/dev/null && break; sleep 0.05; done
-port=$(awk -F: '/^listening/ {print $2}' "$OUT/ready")
-[ -n "$port" ] || { echo "bench: the server did not start"; exit 3; }
 # ramp 5 s, publishing from 9 s for 20 s; the profile starts at 12 s
-"$BIN/rtchaos" run bench/server_scale.yaml --target "http://127.0.0.1:$port" --out "$OUT/run" --quiet \
-  --set "clients.0.count=$CONNS" --set clients.0.ramp_up=5s --set warmup=9s --set duration=20s \
-  --set "publishers.rate_per_s=$RATE" --set drain=2s >"$OUT/harness.out" 2>&1 &
-hpid=$!
+bench_scale_load "$OUT/ready" "$OUT" "$CONNS" "$RATE" || exit 3
+hpid=$BENCH_LOAD_PID
 sleep 12
 perf record -F 499 -g -p "$pid" -o "$OUT/perf.data" -- sleep "$PERF_S" 2>"$OUT/perf.err"
 wait "$hpid" || true

@@ -16,6 +16,7 @@
 #   flock /work/.bench.lock bench/server_syscalls.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 BIN=${RTCHAOS_BIN:-$PWD/bin}
 CONNS=${CONNS:-10000}
 RATE=${RATE:-5}
@@ -45,14 +46,9 @@ one_run() { # one_run VARIANT REP
     *) echo "bench: unknown variant $v"; exit 2 ;;
   esac
   pid=$!
-  for _ in $(seq 100); do grep -q listening "$dir/ready" 2>/dev/null && break; sleep 0.05; done
-  local port; port=$(awk -F: '/^listening/ {print $2}' "$dir/ready")
-  [ -n "$port" ] || { echo "bench: $v did not start"; exit 3; }
   # ramp 5 s, publishing from 9 s for 20 s; CPU from 12 s, syscalls after it
-  "$BIN/rtchaos" run bench/server_scale.yaml --target "http://127.0.0.1:$port" --out "$dir/run" --quiet \
-    --set "clients.0.count=$CONNS" --set clients.0.ramp_up=5s --set warmup=9s --set duration=20s \
-    --set "publishers.rate_per_s=$RATE" --set drain=2s >"$dir/harness.out" 2>&1 &
-  hpid=$!
+  bench_scale_load "$dir/ready" "$dir" "$CONNS" "$RATE" || { echo "bench: $v did not start"; exit 3; }
+  hpid=$BENCH_LOAD_PID
   sleep 12
   local c0 c1
   c0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
