@@ -393,6 +393,15 @@ json_t *orch_report_build(orch_report_in *r, const json_t *proxy_events)
         char err[512];
         if (fleet_report(r->fl, rep, err, sizeof err) < 0)
             fail(r, "the fleet's results could not be read: %s", err);
+        /* a worker process that sent no results (it died, or did not
+         * answer the stop within its deadline and was killed) leaves its
+         * clients out of every count: the run broke, whatever the budgets */
+        json_int_t lost = json_integer_value(json_object_get(json_object_get(rep, "totals"), "workers_failed"));
+        if (lost > 0)
+            fail(r, "%lld of the fleet's %lld worker processes sent no results (died, or killed after not "
+                 "answering the stop): their clients are missing from every count",
+                 (long long)lost,
+                 (long long)json_integer_value(json_object_get(json_object_get(rep, "totals"), "workers")));
     }
     if (r->fl)
         foreign_sanity(r, rep);
