@@ -10,7 +10,9 @@
 TCP commands, one per line on stdin, one answer line on stdout:
   send N     -> "sent N" | "error ECONNRESET"…
   recv T     -> "data N" | "eof" | "error ECONNRESET"… | "timeout" (nothing within T s)
-  recvall N T-> "got N SECONDS" (N bytes or what came within T s)
+  sendt N    -> "sent N T0": as send, T0 the wall clock (time.time()) before the first byte
+  recvall N T-> "got N SECONDS END" (N bytes or what came within T s; END the wall clock at
+                the last byte; namespaces share the clock, so END - T0 is the whole transfer)
   mss        -> "mss N" (TCP_MAXSEG)
   close      -> "closed"
 """
@@ -63,9 +65,10 @@ def tcp_session(conn):
         if not cmd:
             continue
         try:
-            if cmd[0] == "send":
+            if cmd[0] in ("send", "sendt"):
+                t0 = time.time()
                 conn.sendall(b"x" * int(cmd[1]))
-                out("sent " + cmd[1])
+                out("sent " + cmd[1] + (" %.6f" % t0 if cmd[0] == "sendt" else ""))
             elif cmd[0] == "recv":
                 conn.settimeout(float(cmd[1]))
                 try:
@@ -85,7 +88,8 @@ def tcp_session(conn):
                     if not d:
                         break
                     got += len(d)
-                out("got %d %.3f" % (got, time.time() - t0))
+                t1 = time.time()
+                out("got %d %.3f %.6f" % (got, t1 - t0, t1))
             elif cmd[0] == "mss":
                 out("mss %d" % conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG))
             elif cmd[0] == "close":
