@@ -46,6 +46,7 @@ typedef struct fl_worker {
     uint64_t cut_gen, cut_n;
     json_t *report;
     char fail_msg[256];
+    uint64_t eof_at;          /* clock_mono_us() when its pipe closed, 0 while open */
 } fl_worker;
 
 struct fl_workers {
@@ -56,6 +57,7 @@ struct fl_workers {
     pthread_mutex_t mu;
     pthread_cond_t cond;
     uint64_t lost_workers;
+    json_t *lost;             /* [{worker, pid, why}] for the report, NULL while none */
 };
 
 
@@ -413,6 +415,7 @@ static void *reader_main(void *arg)
             if (n <= 0) {
                 pthread_mutex_lock(&ws->mu);
                 w->eof = 1;
+                w->eof_at = clock_mono_us();
                 pthread_cond_broadcast(&ws->cond);
                 pthread_mutex_unlock(&ws->mu);
                 continue;
@@ -619,6 +622,37 @@ int fl_workers_caught_up(fleet *f)
     return all;
 }
 
+/* the worker's stop deadline: time to close its clients and send a report */
+#define WORKER_STOP_US 30000000u
+
+/* A worker that sent no report: say why, on stderr now (so a run that
+ * breaks this way can be understood from its log) and in the report's
+ * totals.workers_lost. */
+static void worker_lost(struct fl_workers *ws, unsigned i, int status, int killed, uint64_t stop_at)
+{
+    fl_worker *w = &ws->w[i];
+    char why[400];
+    size_t n = 0;
+    if (w->fail_msg[0])
+        n += (size_t)snprintf(why + n, sizeof why - n, "reported a failure: %s; ", w->fail_msg);
+    if (w->eof_at && w->eof_at < stop_at)
+        n += (size_t)snprintf(why + n, sizeof why - n, "its pipe closed %.1f s before the stop; ",
+                              (double)(stop_at - w->eof_at) / 1e6);
+    if (killed)
+        snprintf(why + n, sizeof why - n, "did not answer the stop within %u s and was killed",
+                 WORKER_STOP_US / 1000000u);
+    else if (WIFSIGNALED(status))
+        snprintf(why + n, sizeof why - n, "died of signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else
+        snprintf(why + n, sizeof why - n, "exited with status %d without a report", WEXITSTATUS(status));
+    fprintf(stderr, "rtchaos: fleet worker %u (pid %d) sent no results: %s\n", i + 1, (int)w->pid, why);
+    ws->lost_workers++;
+    if (!ws->lost)
+        ws->lost = json_array();
+    json_array_append_new(ws->lost, json_pack("{s:i, s:i, s:s}", "worker", (json_int_t)(i + 1), "pid",
+                                              (json_int_t)w->pid, "why", why));
+}
+
 void fl_workers_stop(fleet *f)
 {
     struct fl_workers *ws = f->w;
@@ -627,7 +661,7 @@ void fl_workers_stop(fleet *f)
     for (unsigned i = 0; i < ws->n; i++)
         if (ws->w[i].fd >= 0)
             send_line(ws->w[i].fd, "stop\n", 5);
-    uint64_t end = clock_mono_us() + 30000000u;
+    uint64_t stop_at = clock_mono_us(), end = stop_at + WORKER_STOP_US;
     pthread_mutex_lock(&ws->mu);
     for (;;) {
         int waiting = 0;
@@ -642,14 +676,15 @@ void fl_workers_stop(fleet *f)
         fl_worker *w = &ws->w[i];
         if (w->reaped || w->pid <= 0)
             continue;
-        int status;
+        int status, killed = 0;
         if (!crun_wait(w->pid, 3000, &status)) {
             kill(w->pid, SIGKILL);
             crun_wait(w->pid, CRUN_FOREVER, &status);
+            killed = 1;
         }
         w->reaped = 1;
         if (!w->report)
-            ws->lost_workers++;
+            worker_lost(ws, i, status, killed, stop_at);
     }
     if (ws->reader_running) {
         __atomic_store_n(&ws->reader_stop, 1, __ATOMIC_RELEASE);
@@ -670,6 +705,8 @@ int fl_workers_merge_reports(fleet *f, json_t *report, char *err, size_t errlen)
     json_t *tot = json_object_get(report, "totals");
     json_object_set_new(tot, "workers", json_integer(ws->n));
     json_object_set_new(tot, "workers_failed", json_integer((json_int_t)ws->lost_workers));
+    if (ws->lost)
+        json_object_set(tot, "workers_lost", ws->lost);
     if (ws->lost_workers) {
         json_object_set_new(tot, "errors",
                             json_integer(json_integer_value(json_object_get(tot, "errors")) +
@@ -691,6 +728,7 @@ void fl_workers_free(fleet *f)
         free(ws->w[i].lat);
         json_decref(ws->w[i].report);
     }
+    json_decref(ws->lost);
     free(ws->w);
     pthread_mutex_destroy(&ws->mu);
     pthread_cond_destroy(&ws->cond);

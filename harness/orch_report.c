@@ -396,12 +396,22 @@ json_t *orch_report_build(orch_report_in *r, const json_t *proxy_events)
         /* a worker process that sent no results (it died, or did not
          * answer the stop within its deadline and was killed) leaves its
          * clients out of every count: the run broke, whatever the budgets */
-        json_int_t lost = json_integer_value(json_object_get(json_object_get(rep, "totals"), "workers_failed"));
-        if (lost > 0)
+        json_t *tot = json_object_get(rep, "totals");
+        json_int_t lost = json_integer_value(json_object_get(tot, "workers_failed"));
+        if (lost > 0) {
+            char why[600] = "";
+            size_t n = 0, i;
+            json_t *e;
+            json_array_foreach(json_object_get(tot, "workers_lost"), i, e) {
+                if (n < sizeof why)
+                    n += (size_t)snprintf(why + n, sizeof why - n, "; worker %lld: %s",
+                                          (long long)json_integer_value(json_object_get(e, "worker")),
+                                          json_string_value(json_object_get(e, "why")));
+            }
             fail(r, "%lld of the fleet's %lld worker processes sent no results (died, or killed after not "
-                 "answering the stop): their clients are missing from every count",
-                 (long long)lost,
-                 (long long)json_integer_value(json_object_get(json_object_get(rep, "totals"), "workers")));
+                 "answering the stop): their clients are missing from every count%s",
+                 (long long)lost, (long long)json_integer_value(json_object_get(tot, "workers")), why);
+        }
     }
     if (r->fl)
         foreign_sanity(r, rep);

@@ -72,6 +72,19 @@ int rmerge_totals(json_t *dst, const json_t *src, char *err, size_t errlen)
         } else if (json_is_number(v) && merge_number(dst, key, v, rmerge_is_max_key(key)) != 0) {
             snprintf(err, errlen, "out of memory");
             return -1;
+        } else if (json_is_array(v)) { /* lists of cases (workers_lost): one after the other */
+            json_t *d = json_object_get(dst, key);
+            if (!json_is_array(d)) {
+                d = json_array();
+                if (!d || json_object_set_new(dst, key, d) != 0) {
+                    snprintf(err, errlen, "out of memory");
+                    return -1;
+                }
+            }
+            if (json_array_extend(d, v) != 0) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
         }
     }
     return 0;

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """harness_worker_lost — a fleet worker process that dies mid-run (here:
 SIGKILL) leaves its clients out of every count, so the run broke: exit 3,
-the report's error and the summary name the workers that sent no results,
-and nothing is left behind. (Before, the lost worker only added to
+the report's error and the summary name the workers that sent no results
+and why (totals.workers_lost: here "died of signal 9", its pipe closed
+before the stop), and nothing is left behind. (Before, the lost worker only added to
 totals.errors, and the run failed as a budget, exit 1, or passed one that
 did not read errors.)"""
 import os
@@ -55,6 +56,12 @@ def main():
         text = err + stdout + stderr
         assert "1 of the fleet's 2 worker processes sent no results" in text, r.explain() + "\n" + err
         assert r.report["totals"]["workers_failed"] == 1, r.report["totals"]
+        # and why: the killed worker's death, in the report, the error and on stderr as it happened
+        lost = r.report["totals"]["workers_lost"]
+        assert len(lost) == 1 and lost[0]["pid"] == workers[0], lost
+        assert "died of signal 9" in lost[0]["why"] and "pipe closed" in lost[0]["why"], lost
+        assert "died of signal 9" in err, err
+        assert f"fleet worker {lost[0]['worker']} (pid {workers[0]}) sent no results" in stderr, stderr
         ht.assert_all_gone(workers)
         print(f"ok: exit 3, {err or 'error in the summary'}")
     finally:

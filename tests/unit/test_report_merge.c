@@ -39,6 +39,17 @@ static void test_report_merge_totals(void **state)
     assert_int_equal(json_integer_value(json_object_get(r, "reset")), 4);
     assert_null(json_object_get(dst, "note"));
     assert_int_equal(json_integer_value(json_object_get(dst, "max_clients")), 9);
+    /* lists of cases (workers_lost) follow one another, the first one included */
+    json_t *la = json_pack("{s:[{s:i}]}", "workers_lost", "worker", 1);
+    json_t *lb = json_pack("{s:[{s:i},{s:i}]}", "workers_lost", "worker", 2, "worker", 3);
+    assert_int_equal(rmerge_totals(dst, la, err, sizeof err), 0);
+    assert_int_equal(rmerge_totals(dst, lb, err, sizeof err), 0);
+    json_t *wl = json_object_get(dst, "workers_lost");
+    assert_int_equal(json_array_size(wl), 3);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(wl, 0), "worker")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(wl, 2), "worker")), 3);
+    json_decref(la);
+    json_decref(lb);
     assert_true(rmerge_is_max_key("queue_max") && rmerge_is_max_key("stall_max_ms"));
     assert_false(rmerge_is_max_key("maxima") || rmerge_is_max_key("delivered"));
     json_decref(a);
