@@ -116,13 +116,14 @@ def main_policy(width):
 def lpt_policy(width, serial_lanes, borrow=True):
     """longest first; at most serial_lanes serial tests at once, at most
     width parallel ones, plus (borrow) the idle serial slots once no serial
-    test waits."""
+    test waits; never one serial test's two passes at once."""
     def pick(pending, running):
         nser = sum(1 for r in running if r.serial)
         npar = len(running) - nser
         ser_waiting = any(j.serial for j in pending)
+        ser_names = {r.key.split("/", 1)[1] for r in running if r.serial}
         for j in pending:  # pending is sorted longest first
-            if j.serial and nser < serial_lanes:
+            if j.serial and nser < serial_lanes and j.key.split("/", 1)[1] not in ser_names:
                 return j
             if not j.serial:
                 cap = width + (serial_lanes - nser if borrow and not ser_waiting else 0)
