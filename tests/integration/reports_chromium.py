@@ -55,7 +55,7 @@ def driver():
 def run_group(args, timeout=DEADLINE_S):
     """Runs a command in its own process group; kills the whole group (Chromium
     forks helpers) on timeout or when done. Returns (rc, stdout)."""
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, process_group=0)
     try:
         out, _ = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -38,7 +38,7 @@ def start_chromium(url, profile):
                           "--disable-component-update", "--disable-sync",
                           f"--user-data-dir={profile}", "--remote-debugging-port=0",
                           "--remote-debugging-address=127.0.0.1", url],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, process_group=0)
     deadline = time.monotonic() + 60
     buf = b""
     while time.monotonic() < deadline:
