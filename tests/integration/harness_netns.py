@@ -57,18 +57,27 @@ def lossy():
           f"{r.report['groups']['sse']['live_p99_us'] / 1000:.0f} ms")
 
 
+# The server must let go of what a silent partition cut: TCP_USER_TIMEOUT and
+# the idle timeout are 4 s; measured 4.0-5.8 s on a quiet box (first 500 ms
+# sample with none ESTABLISHED), 7.02 s once under a loaded CI. 8 s (2x the
+# timeout) still tells "lets go" from "holds on" (the partition lasts 9 s: a
+# server still holding on at its lift gives no figure, and the budget fails as
+# not measured), without failing on the sampling's lateness.
+LET_GO_S = 8
+
+
 def partition():
-    r = ht.run("silent-partition.yaml", "--set", "duration=12s", "--set", "warmup=1s",
-               "--set", "faults.0.at=1s", "--set", "faults.0.for=7s",
+    r = ht.run("silent-partition.yaml", "--set", "duration=13s", "--set", "warmup=1s",
+               "--set", "faults.0.at=1s", "--set", "faults.0.for=9s",
                "--set", "clients.0.count=10", "--set", "clients.1.count=10",
-               "--set", 'budgets=[lost == 0, resync_failed == 0, "reconnects >= 20", "server_idle_close_s <= 7"]')
+               "--set", f'budgets=[lost == 0, resync_failed == 0, "reconnects >= 20", "server_idle_close_s <= {LET_GO_S}"]')
     assert r.rc == 0, r.explain()
     srv, cli = run_ns(r)
     assert srv not in namespaces() and cli not in namespaces(), namespaces()
     p = r.report["faults"][0]
     assert p["toxic"] == "partition" and p["mechanism"] == "nftables" and p["packets_acted"] > 0, p
     assert p["tcp_at_apply"]["server"].get("ESTABLISHED") == 20, p
-    assert p["server_link_closed_after_s"] <= 7, p
+    assert p["server_link_closed_after_s"] <= LET_GO_S, p
     print(f"silent partition: the server let go after {p['server_link_closed_after_s']:.1f}s (idle timeout 4 s); "
           f"{p['packets_acted']} packets dropped silently; nothing lost")
 
