@@ -70,7 +70,8 @@ def partition():
     r = ht.run("silent-partition.yaml", "--set", "duration=13s", "--set", "warmup=1s",
                "--set", "faults.0.at=1s", "--set", "faults.0.for=9s",
                "--set", "clients.0.count=10", "--set", "clients.1.count=10",
-               "--set", f'budgets=[lost == 0, resync_failed == 0, "reconnects >= 20", "server_idle_close_s <= {LET_GO_S}"]')
+               "--set",
+               f'budgets=[lost == 0, resync_failed == 0, "reconnects >= 20", "server_idle_close_s <= {LET_GO_S}"]')
     assert r.rc == 0, r.explain()
     srv, cli = run_ns(r)
     assert srv not in namespaces() and cli not in namespaces(), namespaces()
