@@ -113,7 +113,12 @@ static void section_verdicts(rout *o, const json_t *rep)
         snprintf(budget, sizeof budget, "%s %s", rdoc_str_or(v, "op", "?"), b);
         rdoc_fmt_num(measured, sizeof measured, rdoc_num_or(v, "value", NAN));
         int pass = json_is_true(json_object_get(v, "pass"));
-        const char *row[] = {rdoc_str_or(v, "name", "?"), budget, measured, pass_word(pass)};
+        /* why it failed, when the verdict says: not measured, or measured
+         * while the harness itself stalled (verdict_metric.h) */
+        const char *why = rdoc_str_or(v, "error", rdoc_str_or(v, "note", NULL));
+        char result[320];
+        snprintf(result, sizeof result, "%s%s%s", pass_word(pass), why ? ": " : "", why ? why : "");
+        const char *row[] = {rdoc_str_or(v, "name", "?"), budget, measured, result};
         rout_table_row(o, pass ? "pass" : "fail", row, 4);
     }
     if (json_array_size(vs) == 0) {
@@ -706,6 +711,9 @@ int reports_print_summary(const char *run_dir, FILE *out, char *err, size_t errl
         int vp = json_is_true(json_object_get(v, "pass"));
         fprintf(out, "  %-4s %-22s measured %-12s budget %s %s\n", pass_word(vp), rdoc_str_or(v, "name", "?"), m,
                 rdoc_str_or(v, "op", "?"), b);
+        const char *why = rdoc_str_or(v, "error", rdoc_str_or(v, "note", NULL));
+        if (!vp && why)
+            fprintf(out, "       %s\n", why);
     }
     fprintf(out, "  clients %.0f  published %.0f  delivered %.0f  reconnects %.0f  errors %.0f",
             rdoc_num_or(t, "clients", 0), rdoc_num_or(t, "published", 0), rdoc_num_or(t, "delivered", 0),

@@ -260,6 +260,30 @@ int verdict_value(const char *name, const json_t *report, double *out, char *err
                     : verdict_metric_value(m, report, out, err, errlen);
 }
 
+/* A latency budget that failed while the harness's own loops stalled
+ * (totals.harness_stalls: a client-loop or publisher timer > 50 ms late)
+ * may be measuring the harness, not the server: the verdict stays failed
+ * (nothing is passed on a doubt) but says so in "note", so a loaded CI
+ * runner is not silently blamed on the server. */
+static void stall_note(json_t *v, const char *name, int holds, const json_t *report)
+{
+    char group[128];
+    const verdict_metric *m = verdict_resolve(name, group, sizeof group);
+    if (holds || !m || !m->count_path)
+        return;
+    const json_t *tot = json_object_get(report, "totals");
+    json_int_t n = json_integer_value(json_object_get(tot, "harness_stalls"));
+    if (n <= 0)
+        return;
+    char note[200];
+    snprintf(note, sizeof note,
+             "the harness itself stalled %lld time%s (worst %.0f ms): this latency may be the harness's, "
+             "not the server's",
+             (long long)n, n == 1 ? "" : "s",
+             (double)json_integer_value(json_object_get(tot, "harness_stall_max_us")) / 1000.0);
+    json_object_set_new(v, "note", json_string(note));
+}
+
 json_t *verdict_judge(const char *name, const char *op, double budget, const char *text, const json_t *report)
 {
     json_t *v = json_object();
@@ -285,6 +309,7 @@ json_t *verdict_judge(const char *name, const char *op, double budget, const cha
             json_object_set_new(v, "error", json_string("unknown operator"));
         }
         json_object_set_new(v, "pass", json_boolean(holds));
+        stall_note(v, name, holds, report);
     }
     json_object_set_new(v, "text", json_string(text ? text : name));
     return v;

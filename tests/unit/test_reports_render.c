@@ -155,6 +155,19 @@ static void test_reports_render_failing_run(void **state)
     assert_non_null(strstr(html, "<tr class=\"fail\"><td>lost</td><td>== 0</td><td>3</td><td>FAIL</td></tr>"));
     assert_non_null(strstr(html, "id=\"result\">FAIL<"));
     free(html);
+    /* a verdict's reason (error, or the harness-stall note) is in its result cell */
+    char path[512];
+    snprintf(path, sizeof path, "%s/report.json", f->dir);
+    json_t *rep = json_load_file(path, 0, NULL);
+    assert_non_null(rep);
+    json_object_set_new(json_array_get(json_object_get(rep, "verdicts"), 0), "note",
+                        json_string("the harness itself stalled 2 times (worst 70 ms)"));
+    assert_int_equal(json_dump_file(rep, path, 0), 0);
+    json_decref(rep);
+    assert_int_equal(reports_render(f->dir, err, sizeof err), 0);
+    md = rtest_slurp(f->dir, "report.md", NULL);
+    assert_non_null(strstr(md, "| p95_live_ms | <= 50 | 65.25 | FAIL: the harness itself stalled 2 times (worst 70 ms) |"));
+    free(md);
 }
 
 static void test_reports_render_zero_events(void **state)

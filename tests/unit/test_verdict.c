@@ -164,6 +164,38 @@ static void test_verdict_group_budgets(void **state)
     json_decref(r);
 }
 
+/* A latency budget that fails while the harness stalled says so in "note"
+ * (and still fails); passing ones, other metrics and stall-free runs do not. */
+static void test_verdict_stall_note(void **state)
+{
+    (void)state;
+    json_t *r = report(); /* live p95 50 ms, p99 50.001 ms */
+    json_object_set_new(r, "groups", json_pack("{s:{s:i, s:i}}", "fast", "live", 10, "live_p95_us", 251800));
+    scn_budget b[] = {
+        B("p99_live_ms", SCN_OP_LE, 50),      /* 50.001: fail, a latency metric */
+        B("p95_live_ms", SCN_OP_LE, 50),      /* pass */
+        B("duplicated", SCN_OP_EQ, 0),        /* 2: fail, not latency */
+        B("fast.p95_live_ms", SCN_OP_LE, 250), /* 251.8: fail, a group's latency */
+    };
+    json_t *v = verdict_eval(b, 4, r);
+    for (size_t i = 0; i < 4; i++)
+        assert_null(json_object_get(json_array_get(v, i), "note")); /* no stall: no note */
+    json_decref(v);
+    json_object_set_new(json_object_get(r, "totals"), "harness_stalls", json_integer(9));
+    json_object_set_new(json_object_get(r, "totals"), "harness_stall_max_us", json_integer(251627));
+    v = verdict_eval(b, 4, r);
+    const char *want = "the harness itself stalled 9 times (worst 252 ms): this latency may be the harness's, "
+                       "not the server's";
+    assert_false(json_is_true(json_object_get(json_array_get(v, 0), "pass")));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(v, 0), "note")), want);
+    assert_null(json_object_get(json_array_get(v, 1), "note"));
+    assert_null(json_object_get(json_array_get(v, 2), "note"));
+    assert_false(json_is_true(json_object_get(json_array_get(v, 3), "pass")));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(v, 3), "note")), want);
+    json_decref(v);
+    json_decref(r);
+}
+
 static void test_verdict_attack_budgets(void **state)
 {
     (void)state;
@@ -207,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_verdict_attack_budgets),
         cmocka_unit_test(test_verdict_ratio_without_expected_fails),
         cmocka_unit_test(test_verdict_group_budgets),
+        cmocka_unit_test(test_verdict_stall_note),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
