@@ -50,6 +50,10 @@ static const opt opts[] = {
      "1: a WebSocket connection's live events are written at the end of the loop pass that "
      "queued them, without a writable round trip through the event loop; 0: only when lws says "
      "the connection is writable (default 1)"},
+    {"send-threads", OPT_INT, OFF(send_threads), 0, 16, "N",
+     "threads that send the WebSocket writes of a loop pass (the direct writes of --ws-write-direct 1) "
+     "side by side: the kernel's TCP work of a fan-out on more than one core; 1 = the loop's thread "
+     "alone, 0 = one per CPU, at most 4 (default 0)"},
     {"batch-ms", OPT_INT, OFF(batch_ms), 0, 1000, "MS",
      "batching window: live events of --batch-channels are held up to MS ms per connection and "
      "written together (one SSE write; one WebSocket message for clients that ask); 0 = off (default 0)"},

@@ -26,6 +26,7 @@ typedef struct server_cfg {
     int64_t ws_ping_s;           /* WebSocket ping after this much silence */
     int64_t ws_deflate;          /* 1: accept WebSocket permessage-deflate (pmd.c) */
     int64_t ws_write_direct;     /* 1: live events written at the end of the loop pass (wflush.c) */
+    int64_t send_threads;        /* threads sending a pass's direct writes (wflush.c); 0 = one per CPU, at most 4 */
     int64_t batch_ms;            /* batching window of batch_channels (batch.c); 0 = off */
     char batch_channels[256];    /* comma list of name prefixes, "*" = every channel */
     char delta_channels[256];    /* channels whose events carry merge-patch deltas (delta.c); "" = none */

@@ -298,6 +298,8 @@ static int vhost_init(struct lws *wsi)
     }
     if (S->cfg->ws_write_direct)
         S->write_direct = ws_write_direct;
+    if (wflush_init(S, (unsigned)S->cfg->send_threads) < 0)
+        return -1;
     g_srv = S;
     fdb_publish();
     return 0;

@@ -227,6 +227,9 @@ typedef struct srv {
     /* the direct writer (ws.c ws_write_direct; a hook, so conn.c and
      * wflush.c do not depend on the WebSocket code); NULL = none */
     int (*write_direct)(struct srv *S, session *s);
+    /* --send-threads > 1: the pass's direct writes are sent by that many
+     * threads at its end (wflush.c); NULL = written in place */
+    struct wsend *snd;
     uint64_t delta_made;         /* deltas made so far (--delta-break-every counts them) */
     twheel wheel;                /* per-session timers (session.tmr) */
     twheel exp_wheel;            /* token expiry of WS connections (authz_arm_expiry) */
@@ -329,6 +332,15 @@ void wflush_forget(session *s);
 /* Writes every marked session (ws_write_direct); run by the event loop
  * before it waits again (an ev_prepare watcher, server.c). */
 void wflush_run(srv *S);
+/* --send-threads: threads > 1 starts threads - 1 sender threads that share
+ * each pass's direct writes with the loop's thread. 0, or -1 (logged). */
+int wflush_init(srv *S, unsigned threads);
+/* From the direct write (ws.c write_queue): len bytes (a whole write,
+ * built in S->out) for s are copied and sent at the end of the pass, with
+ * the others, by the sender threads. 1 when taken (the caller does not
+ * write; wflush counts the write and its events once it went out), 0 when
+ * the caller writes them itself (no sender threads, TLS, no memory). */
+int wflush_defer(srv *S, session *s, struct lws *wsi, const unsigned char *buf, size_t len, unsigned events);
 void wflush_free(srv *S);
 
 /* ---- delta.c: merge-patch deltas (--delta-channels) -------------------- */

@@ -420,7 +420,7 @@ static int write_queue(srv *S, session *s, struct lws *wsi, int direct)
         return -1;
     /* whatever the window held went out now */
     batch_release(s);
-    if (pos) {
+    if (pos && !(direct && wflush_defer(S, s, wsi, out, pos, (unsigned)events))) {
         if (lws_write(wsi, out, pos, LWS_WRITE_HTTP) < (int)pos)
             return -1;
         s->last_progress_us = clock_mono_us();

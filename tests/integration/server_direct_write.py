@@ -12,9 +12,11 @@ over, so partial writes and the WRITEABLE backlog alternate with direct
 writes), and one that reads nothing until the publishers are done (its
 whole backlog goes the WRITEABLE way). Every reader must get every event of
 every channel once, in order, in well-formed frames; the server counts its
-direct writes in rtchaos_ws_direct_writes_total. The same run with
---ws-write-direct 0 (the WRITEABLE path only) must give the same and count
-no direct write. Last, peers that reset their connections while events are
+direct writes in rtchaos_ws_direct_writes_total. The same again with 40
+more readers and --send-threads 3, so the passes' writes are shared out
+among sender threads (rtchaos_ws_send_split_passes_total > 0); and with
+--ws-write-direct 0 (the WRITEABLE path only) it must give the same and
+count no direct write. Last, peers that reset their connections while events are
 written to them are closed and the server serves on."""
 import json
 import os
@@ -101,10 +103,11 @@ def reader(srv, name, out, ready, start, rcvbuf=None, spurt=None, wait_for=None)
     ws.close()
 
 
-def run(direct):
+def run(direct, threads=1, crowd=0):
     args = ["--sendq-max-msgs", "100000", "--sendq-max-bytes", str(1 << 30), "--sndbuf-bytes", "8192",
-            "--idle-timeout-s", "120", "--ws-ping-s", "60", "--ws-write-direct", "1" if direct else "0"]
-    srv = Server(*args, name=f"server-direct-{direct}")
+            "--idle-timeout-s", "120", "--ws-ping-s", "60", "--ws-write-direct", "1" if direct else "0",
+            "--send-threads", str(threads)]
+    srv = Server(*args, name=f"server-direct-{direct}-{threads}")
     try:
         out, counts, lock = {}, {ch: 0 for ch in CHANNELS}, threading.Lock()
         ready, start, done = threading.Semaphore(0), threading.Event(), threading.Event()
@@ -114,7 +117,8 @@ def run(direct):
                              kwargs={"rcvbuf": 4096, "spurt": 20}, daemon=True),
             threading.Thread(target=reader, args=(srv, "stalled", out, ready, start),
                              kwargs={"rcvbuf": 4096, "wait_for": done}, daemon=True),
-        ]
+        ] + [threading.Thread(target=reader, args=(srv, f"crowd{i}", out, ready, start), daemon=True)
+             for i in range(crowd)]  # enough connections per pass for the sender threads to share it
         for t in readers:
             t.start()
         for _ in readers:
@@ -134,7 +138,7 @@ def run(direct):
         for t in readers:
             t.join(120)
             assert not t.is_alive(), "a reader stalled"
-        for name in ("fast", "spurts", "stalled"):
+        for name in ["fast", "spurts", "stalled"] + [f"crowd{i}" for i in range(crowd)]:
             assert name in out, f"{name}: reader failed (see above)"
             for ch in CHANNELS:
                 want = list(range(1, counts[ch] + 1))
@@ -147,13 +151,19 @@ def run(direct):
             assert d > 0, "no direct write happened"
         else:
             assert d == 0, d
+        split = m["rtchaos_ws_send_split_passes_total"]
+        if direct and threads > 1 and crowd:
+            assert split > 0, "no pass was sent by several threads"
+        elif threads == 1 or not direct:
+            assert split == 0, split
         total = sum(counts.values())
-        assert m['rtchaos_messages_out_total{transport="ws",kind="live"}'] >= 3 * total, m
+        assert m['rtchaos_messages_out_total{transport="ws",kind="live"}'] >= (3 + crowd) * total, m
         st, _, _ = srv.request("GET", "/healthz")
         assert st == 200, st
         writes = m['rtchaos_stream_writes_total{transport="ws"}']
-        print(f"direct={direct}: {total} events x 3 readers in order, direct writes {d:.0f}, "
-              f"stream writes {writes:.0f}", flush=True)
+        print(f"direct={direct} send-threads={threads}: {total} events x {3 + crowd} readers in order, "
+              f"direct writes {d:.0f}, stream writes {writes:.0f}, passes sent by several threads {split:.0f}",
+              flush=True)
     finally:
         assert srv.stop() == 0
 
@@ -205,7 +215,8 @@ def vanishing_peers():
 
 def main():
     run(True)
-    run(False)
+    run(True, threads=3, crowd=40)  # wflush.c's sender threads, a slice of each pass each
+    run(False, threads=3)
     vanishing_peers()
     print("ok")
 
