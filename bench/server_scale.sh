@@ -65,6 +65,11 @@ P99_MAX_MS=${P99_MAX_MS:-50}
 DELIV_MIN=${DELIV_MIN:-0.97}
 BENCH_LOCK=${BENCH_LOCK:-}
 SERVER_CPUS=${SERVER_CPUS:-}
+# PUB_CONNS: the publisher's parallel HTTP connections (default 8, the
+# scenario's). More do not raise the ceiling: 32 made rtchaos-server at
+# 10,000 x 9 ev/s/ch fall behind in 2 of 2 runs (published ~1,600/s of
+# 1,800; session 7), where 8 passed 4 of 7.
+PUB_CONNS=${PUB_CONNS:-8}
 FLEET_CPUS=${FLEET_CPUS:-}
 export PING_S=${PING_S:-20} PING_STAGGER=${PING_STAGGER:-0}
 # RAMP_S: the connection ramp (default 1 s per 1,000 connections, at least
@@ -146,7 +151,8 @@ one_run() {
   local rss0; rss0=$(rss_kb "$pid")
   (pin "$FLEET_CPUS" "$BIN/rtchaos" run bench/server_scale.yaml --target "http://127.0.0.1:$port" --out "$dir/run" --quiet \
     --set "clients.0.count=$n" --set "clients.0.ramp_up=${ramp}s" --set "warmup=${warm}s" \
-    --set "duration=${secs}s" --set "publishers.rate_per_s=$rate" --set "drain=${DRAIN_S}s") \
+    --set "duration=${secs}s" --set "publishers.rate_per_s=$rate" --set "drain=${DRAIN_S}s" \
+    --set "publishers.connections=$PUB_CONNS") \
     >"$dir/harness.out" 2>&1 &
   hpid=$!
   sleep "$warm"
@@ -218,7 +224,7 @@ median_of() {
 }
 
 echo "== bench/server_scale.sh ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), out $OUT)"
-echo "   node: PING_S=$PING_S PING_STAGGER=$PING_STAGGER; server CPUs: ${SERVER_CPUS:-any}, fleet CPUs: ${FLEET_CPUS:-any}"
+echo "   node: PING_S=$PING_S PING_STAGGER=$PING_STAGGER; server CPUs: ${SERVER_CPUS:-any}, fleet CPUs: ${FLEET_CPUS:-any}; publisher connections: $PUB_CONNS"
 if [ "$SWEEP" = 1 ]; then
   SWEEP_RES="$OUT/sweep.tsv"
   : >"$SWEEP_RES"
