@@ -100,6 +100,8 @@ static void *watchdog_main(void *arg)
 {
     run *r = arg;
     pthread_mutex_lock(&r->wd_lock);
+    r->wd_running = 1;
+    pthread_cond_broadcast(&r->wd_cond);
     while (!r->wd_done) {
         uint64_t now = clock_mono_us();
         if (now >= r->wd_deadline_us)
@@ -126,6 +128,17 @@ static void watchdog_start(run *r, uint64_t budget_us)
     pthread_cond_init(&r->wd_cond, NULL);
     r->wd_deadline_us = clock_mono_us() + budget_us;
     r->watchdog_on = pthread_create(&r->watchdog, NULL, watchdog_main, r) == 0;
+    /* Returns once the thread waits. The fleet forks its workers soon after
+     * (fleet_start), and a fork while a thread is still starting copies
+     * whatever lock that thread holds into the child: under ASan the
+     * allocator's (its thread set-up frees memory), and the worker's threads
+     * then block on it forever — no clients, no answer to the stop, a worker
+     * lost (caught with gdb: both worker threads in
+     * SizeClassAllocator64::GetFromAllocator from AsanThread::Init). */
+    pthread_mutex_lock(&r->wd_lock);
+    while (r->watchdog_on && !r->wd_running)
+        pthread_cond_wait(&r->wd_cond, &r->wd_lock);
+    pthread_mutex_unlock(&r->wd_lock);
 }
 
 static void watchdog_stop(run *r)
@@ -346,7 +359,8 @@ int orch_run(const scenario *s, const orch_opts *o)
     if (orch_sig)
         goto interrupted;
 
-    /* Phase 3: the fleet. fleet_start may fork workers: no thread of ours yet. */
+    /* Phase 3: the fleet. fleet_start may fork workers: no thread of ours but
+     * the watchdog yet, and it is idle in its wait (watchdog_start). */
     if (orch_fleet_setup(r, err, sizeof err) < 0) {
         orch_fail(r, "the client fleet could not be set up: %s", err);
         goto finish;

@@ -80,6 +80,7 @@ typedef struct run {
     pthread_mutex_t wd_lock;
     pthread_cond_t wd_cond;
     int wd_done;
+    int wd_running;              /* the watchdog thread is in its wait (watchdog_start waits for it) */
     uint64_t wd_deadline_us;
     /* network: {namespaces: true} (docs/network.md) */
     int have_netns;
