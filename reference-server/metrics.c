@@ -118,9 +118,12 @@ int metrics_render(const metrics *m, const metrics_gauges *g, char **out, size_t
            "rtchaos_stream_writes_total{transport=\"ws\"}.");
     fprintf(f, "rtchaos_ws_direct_writes_total %llu\n", (unsigned long long)m->ws_direct_writes);
     family(f, "rtchaos_ws_send_split_passes_total", "counter",
-           "Event-loop passes whose direct writes were sent by several threads side by side (--send-threads; "
+           "Event-loop passes whose direct writes the sender threads could help send (--send-threads; "
            "a pass with fewer than 32 writes is sent by the loop's thread alone).");
     fprintf(f, "rtchaos_ws_send_split_passes_total %llu\n", (unsigned long long)m->ws_send_split_passes);
+    family(f, "rtchaos_ws_sender_writes_total", "counter",
+           "Direct writes a sender thread sent (--send-threads), not the event loop's thread.");
+    fprintf(f, "rtchaos_ws_sender_writes_total %llu\n", (unsigned long long)m->ws_sender_writes);
     family(f, "rtchaos_ws_batch_messages_total", "counter",
            "WebSocket batch messages written (a JSON array of several envelopes; clients that asked, --batch-ms).");
     fprintf(f, "rtchaos_ws_batch_messages_total %llu\n", (unsigned long long)m->ws_batch_msgs);

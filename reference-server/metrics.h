@@ -37,7 +37,8 @@ typedef struct metrics {
     /* cost options (batch.c, delta.c) */
     uint64_t stream_writes[MT_COUNT];   /* writes that carried event envelopes (WS, SSE) */
     uint64_t ws_direct_writes;          /* WS queues written at the end of a loop pass, not from WRITEABLE (wflush.c) */
-    uint64_t ws_send_split_passes;      /* loop passes whose direct writes several threads sent (--send-threads, wflush.c) */
+    uint64_t ws_send_split_passes;      /* loop passes whose direct writes the sender threads could help with (--send-threads, wflush.c) */
+    uint64_t ws_sender_writes;          /* of those writes, the ones a sender thread sent */
     uint64_t ws_batch_msgs;             /* WebSocket batch messages (several events in one) */
     uint64_t ws_batch_events;           /* events carried in them */
     uint64_t delta_events_made;         /* events that got a delta form at publish */

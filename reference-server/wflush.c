@@ -20,14 +20,14 @@
  * With --send-threads N > 1 the writes themselves are shared out: write_queue
  * builds each connection's write (in the loop's thread, as before) and hands
  * it to wflush_defer, which copies it into the pass's buffer; at the end of
- * the pass N threads — the loop's and N - 1 senders — each send() a slice of
- * the list, and the loop's thread waits for all of them before it looks at
- * the results. At 10,000 connections the kernel's TCP send (on loopback the
+ * the pass the loop's thread send()s the list, and the N - 1 senders that
+ * are free take chunks of it too; the loop's thread waits only for chunks
+ * already taken before it looks at the results. At 10,000 connections the kernel's TCP send (on loopback the
  * receiver's side too) is ~80% of the server's CPU per delivery, so this is
  * what puts a fan-out on more than one core. The senders touch nothing but
  * the copied bytes and their socket; lws and every session are the loop
- * thread's alone, before and after (it is blocked while they send, so no
- * descriptor closes or is reused under them). A write the kernel did not
+ * thread's alone, before and after (it is sending or waiting while they
+ * send, so no descriptor closes or is reused under them). A write the kernel did not
  * take whole goes the usual way: its rest through lws_write, which buffers
  * it and asks for WRITEABLE (lws_issue_raw), in order; a write that failed
  * (reset peer) closes the connection, as the direct write did. TLS
@@ -44,6 +44,7 @@
 #include "server.h"
 
 #define SEND_MIN_SPLIT 32 /* fewer writes in a pass: the loop's thread sends them alone */
+#define SEND_CHUNK 8      /* writes a thread claims at a time */
 
 typedef struct wsend_item {
     session *s;
@@ -55,6 +56,11 @@ typedef struct wsend_item {
     int err;
 } wsend_item;
 
+/* The senders help while a pass's list is open: each claims SEND_CHUNK
+ * writes at a time from `next` (so does the loop's thread), and the loop's
+ * thread, out of writes to claim, closes the list and waits only for the
+ * chunks already claimed. A sender the scheduler wakes late finds the list
+ * closed and sleeps on: the loop never waits for a sender to be scheduled. */
 struct wsend {
     srv *S;
     unsigned threads;      /* senders + the loop's thread */
@@ -62,8 +68,11 @@ struct wsend {
     unsigned started;
     pthread_mutex_t mu;
     pthread_cond_t go, done;
-    uint64_t gen;          /* bumped per pass the senders take part in */
-    unsigned busy;         /* senders still sending this gen */
+    uint64_t gen;          /* bumped per pass the senders may help with */
+    int open;              /* the list may be claimed from */
+    unsigned busy;         /* senders inside the list */
+    uint64_t helped;       /* writes the senders sent (rtchaos_ws_sender_writes_total) */
+    uint32_t next;         /* the next unclaimed write (atomic) */
     int stop;
     unsigned char *buf;
     size_t blen, bcap;
@@ -71,36 +80,43 @@ struct wsend {
     uint32_t n, cap;
 };
 
-static void send_slice(struct wsend *w, unsigned part)
+/* Sends chunks of the list until none is left; how many writes it sent. */
+static uint32_t send_claimed(struct wsend *w)
 {
-    uint32_t a = (uint32_t)((uint64_t)w->n * part / w->threads);
-    uint32_t b = (uint32_t)((uint64_t)w->n * (part + 1) / w->threads);
-    for (uint32_t i = a; i < b; i++) {
-        wsend_item *x = &w->it[i];
-        do
-            x->sent = send(x->fd, w->buf + x->off, x->len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        while (x->sent < 0 && errno == EINTR);
-        x->err = x->sent < 0 ? errno : 0;
+    uint32_t sent = 0;
+    for (;;) {
+        uint32_t a = __atomic_fetch_add(&w->next, SEND_CHUNK, __ATOMIC_RELAXED);
+        if (a >= w->n)
+            return sent;
+        uint32_t b = a + SEND_CHUNK < w->n ? a + SEND_CHUNK : w->n;
+        sent += b - a;
+        for (uint32_t i = a; i < b; i++) {
+            wsend_item *x = &w->it[i];
+            do
+                x->sent = send(x->fd, w->buf + x->off, x->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+            while (x->sent < 0 && errno == EINTR);
+            x->err = x->sent < 0 ? errno : 0;
+        }
     }
 }
 
 static void *sender_main(void *arg)
 {
-    struct wsend *w = ((void **)arg)[0];
-    unsigned part = (unsigned)(uintptr_t)((void **)arg)[1];
-    free(arg);
+    struct wsend *w = arg;
     uint64_t seen = 0;
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->stop && w->gen == seen)
+        while (!w->stop && (w->gen == seen || !w->open))
             pthread_cond_wait(&w->go, &w->mu);
         if (w->stop)
             break;
         seen = w->gen;
+        w->busy++;
         pthread_mutex_unlock(&w->mu);
-        send_slice(w, part);
+        uint32_t k = send_claimed(w);
         pthread_mutex_lock(&w->mu);
-        if (--w->busy == 0)
+        w->helped += k;
+        if (--w->busy == 0 && !w->open)
             pthread_cond_signal(&w->done);
     }
     pthread_mutex_unlock(&w->mu);
@@ -128,16 +144,8 @@ int wflush_init(srv *S, unsigned threads)
     pthread_cond_init(&w->done, NULL);
     S->snd = w;
     for (unsigned i = 1; i < threads; i++) {
-        void **arg = malloc(2 * sizeof(void *));
-        if (!arg) {
-            log_error("send threads: out of memory");
-            return -1;
-        }
-        arg[0] = w;
-        arg[1] = (void *)(uintptr_t)i;
-        int e = pthread_create(&w->th[i - 1], NULL, sender_main, arg);
+        int e = pthread_create(&w->th[i - 1], NULL, sender_main, w);
         if (e) {
-            free(arg);
             log_error("send threads: cannot start one: %s", strerror(e));
             return -1;
         }
@@ -178,30 +186,30 @@ int wflush_defer(srv *S, session *s, struct lws *wsi, const unsigned char *buf, 
     return 1;
 }
 
-/* Sends the pass's deferred writes (the senders and this thread, a slice
- * each), then settles each in the loop's thread: counted when whole, the
- * rest through lws when short, closed when failed. */
+/* Sends the pass's deferred writes (this thread, and the senders that are
+ * free to help), then settles each in the loop's thread: counted when
+ * whole, the rest through lws when short, closed when failed. */
 static void send_deferred(srv *S)
 {
     struct wsend *w = S->snd;
-    unsigned helpers = w->n >= SEND_MIN_SPLIT ? w->started : 0;
-    unsigned all = w->threads;
-    if (helpers) {
+    __atomic_store_n(&w->next, 0, __ATOMIC_RELAXED);
+    if (w->n >= SEND_MIN_SPLIT && w->started) {
         S->m.ws_send_split_passes++;
         pthread_mutex_lock(&w->mu);
-        w->busy = helpers;
+        w->open = 1;
         w->gen++;
         pthread_cond_broadcast(&w->go);
         pthread_mutex_unlock(&w->mu);
-        send_slice(w, 0);
+        send_claimed(w);
         pthread_mutex_lock(&w->mu);
+        w->open = 0;
         while (w->busy)
             pthread_cond_wait(&w->done, &w->mu);
+        S->m.ws_sender_writes += w->helped;
+        w->helped = 0;
         pthread_mutex_unlock(&w->mu);
     } else {
-        w->threads = 1; /* this thread's slice is the whole list */
-        send_slice(w, 0);
-        w->threads = all;
+        send_claimed(w);
     }
     uint64_t now = clock_mono_us();
     for (uint32_t i = 0; i < w->n; i++) {
