@@ -18,10 +18,13 @@ SHORT = {
 
 # The same runs against an unprotected server (the flag's value is
 # server.args.5), with a short patience so undefended attempts settle as
-# "not rejected" within the run.
+# "not rejected" within the run. Not for big-body: the server accepts its
+# 256 KB and answers 200 (what the test wants to see), and under ASan on a
+# loaded CI box that answer took over 1 s every time (~120 ms quiet), so
+# every attempt ran out of a 1 s patience first; it keeps the scenario's 5 s.
 UNPROTECTED = {
     "message-flood": ["server.args.5=off", "clients.1.attack.messages=300", "clients.1.attack.patience=1s"],
-    "oversized": ["server.args.5=1048576", "clients.1.attack.patience=1s", "clients.2.attack.patience=1s"],
+    "oversized": ["server.args.5=1048576", "clients.1.attack.patience=1s"],
     "slowloris": ["server.args.5=600000", "clients.1.attack.patience=2s", "clients.2.attack.patience=2s"],
 }
 
