@@ -62,8 +62,6 @@ typedef struct wsend_item {
  * chunks already claimed. A sender the scheduler wakes late finds the list
  * closed and sleeps on: the loop never waits for a sender to be scheduled. */
 struct wsend {
-    srv *S;
-    unsigned threads;      /* senders + the loop's thread */
     pthread_t *th;
     unsigned started;
     pthread_mutex_t mu;
@@ -137,8 +135,6 @@ int wflush_init(srv *S, unsigned threads)
         log_error("send threads: out of memory");
         return -1;
     }
-    w->S = S;
-    w->threads = threads;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->go, NULL);
     pthread_cond_init(&w->done, NULL);
