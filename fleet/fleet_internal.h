@@ -152,6 +152,8 @@ typedef struct fl_counters {
 #define FL_SET(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define FL_GET(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 
+#define FL_COMMON_TIMEOUTS 16
+
 struct fl_thread {
     fleet *f;
     unsigned idx;
@@ -174,6 +176,9 @@ struct fl_thread {
     int cmd_stop;
     int cmd_check;            /* final heads are known: check caught-up */
     fl_counters n;
+    /* libevent common timeouts made on base, by duration (fleet_client.c timeout_of) */
+    struct { uint32_t ms; const struct timeval *tv; } common[FL_COMMON_TIMEOUTS];
+    unsigned n_common;
     /* epochs seen (hash → string) so a WS resume can send the epoch back */
     struct { uint64_t h; char *s; } *epochs;
     size_t n_epochs, cap_epochs;
