@@ -71,6 +71,9 @@ SERVER_CPUS=${SERVER_CPUS:-}
 # 1,800; session 7), where 8 passed 4 of 7.
 PUB_CONNS=${PUB_CONNS:-8}
 FLEET_CPUS=${FLEET_CPUS:-}
+# FLEET_THREADS: event-loop threads per fleet worker (the scenario's
+# harness.threads: 2; two workers)
+FLEET_THREADS=${FLEET_THREADS:-2}
 export PING_S=${PING_S:-20} PING_STAGGER=${PING_STAGGER:-0}
 # RAMP_S: the connection ramp (default 1 s per 1,000 connections, at least
 # 3; sweep 5); SETTLE_S: after the ramp, before the measured window (6;
@@ -112,6 +115,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# the harness's CPU ticks: every rtchaos process (the run, its fleet workers;
+# the bench runs one at a time), so a point shows what the box had left
+harness_ticks() {
+  cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 == "(rtchaos)" {t += $14 + $15} END {print t + 0}'
+}
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
 # pin CPUS CMD...: CMD on those CPUs (taskset execs it: same pid), or as is
@@ -152,23 +160,23 @@ one_run() {
   (pin "$FLEET_CPUS" "$BIN/rtchaos" run bench/server_scale.yaml --target "http://127.0.0.1:$port" --out "$dir/run" --quiet \
     --set "clients.0.count=$n" --set "clients.0.ramp_up=${ramp}s" --set "warmup=${warm}s" \
     --set "duration=${secs}s" --set "publishers.rate_per_s=$rate" --set "drain=${DRAIN_S}s" \
-    --set "publishers.connections=$PUB_CONNS") \
+    --set "publishers.connections=$PUB_CONNS" --set "harness.threads=$FLEET_THREADS") \
     >"$dir/harness.out" 2>&1 &
   hpid=$!
   sleep "$warm"
   local c0 t0 c1 t1 rss1
-  c0=$(cpu_ticks "$pid"); t0=$(date +%s.%N)
+  c0=$(cpu_ticks "$pid"); h0=$(harness_ticks); t0=$(date +%s.%N)
   sleep "$secs"
-  c1=$(cpu_ticks "$pid"); t1=$(date +%s.%N); rss1=$(rss_kb "$pid")
+  c1=$(cpu_ticks "$pid"); h1=$(harness_ticks); t1=$(date +%s.%N); rss1=$(rss_kb "$pid")
   wait "$hpid" || true
   hpid=""
   local idle; idle=$(idle_closes "$srv")
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
   [ "$srv" = node ] && idle=$(awk '/^idle_closes/ {print $2}' "$dir/server.log")
   python3 - "$dir/run/report.json" "$srv" "$n" "$rate" "$secs" "$c0" "$c1" "$t0" "$t1" "$rss0" "$rss1" \
-            "${idle:-?}" "$(getconf CLK_TCK)" "$(cut -d' ' -f1 /proc/loadavg)" "$warm" >>"$RES" <<'PY'
+            "${idle:-?}" "$(getconf CLK_TCK)" "$(cut -d' ' -f1 /proc/loadavg)" "$warm" "$h0" "$h1" >>"$RES" <<'PY'
 import json, sys
-(rep, srv, n, rate, secs, c0, c1, t0, t1, rss0, rss1, idle, tck, load, warm) = sys.argv[1:]
+(rep, srv, n, rate, secs, c0, c1, t0, t1, rss0, rss1, idle, tck, load, warm, h0, h1) = sys.argv[1:]
 warm = float(warm)
 try:
     r = json.load(open(rep))
@@ -196,9 +204,10 @@ except (OSError, KeyError, ValueError):
     vals = ["nan"] * 4 + ["?", "?"]
 cpu = (int(c1) - int(c0)) / int(tck) / (float(t1) - float(t0)) * 100
 per_conn = (int(rss1) - int(rss0)) * 1024 / int(n)
-print("\t".join(str(x) for x in [srv, n, rate] + vals + [round(cpu, 1), round(per_conn), idle, load]))
+hcpu = (int(h1) - int(h0)) / int(tck) / (float(t1) - float(t0)) * 100
+print("\t".join(str(x) for x in [srv, n, rate] + vals + [round(cpu, 1), round(per_conn), idle, load, round(hcpu, 1)]))
 PY
-  tail -n 1 "$RES" | awk -F'\t' '{printf "  %-8s conns=%-6s rate=%-3s deliv/s=%-9.0f p50=%-8.1f p95=%-8.1f p99=%-8.1f lost=%s reconn=%s cpu=%s%% B/conn=%s idle_closes=%s load=%s\n", $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13}'
+  tail -n 1 "$RES" | awk -F'\t' '{printf "  %-8s conns=%-6s rate=%-3s deliv/s=%-9.0f p50=%-8.1f p95=%-8.1f p99=%-8.1f lost=%s reconn=%s cpu=%s%% B/conn=%s idle_closes=%s load=%s harness_cpu=%s%%\n", $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14}'
 }
 
 # BENCH_LOCK: hold the shared benchmark lock for one step, then let go
@@ -224,7 +233,7 @@ median_of() {
 }
 
 echo "== bench/server_scale.sh ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), out $OUT)"
-echo "   node: PING_S=$PING_S PING_STAGGER=$PING_STAGGER; server CPUs: ${SERVER_CPUS:-any}, fleet CPUs: ${FLEET_CPUS:-any}; publisher connections: $PUB_CONNS"
+echo "   node: PING_S=$PING_S PING_STAGGER=$PING_STAGGER; server CPUs: ${SERVER_CPUS:-any}, fleet CPUs: ${FLEET_CPUS:-any}; publisher connections: $PUB_CONNS; fleet threads per worker: $FLEET_THREADS"
 if [ "$SWEEP" = 1 ]; then
   SWEEP_RES="$OUT/sweep.tsv"
   : >"$SWEEP_RES"
@@ -304,10 +313,11 @@ def med(v):
     v = [float(x) for x in v if x not in ("nan", "?", "")]
     return statistics.median(v) if v else float("nan")
 print(f"{'conns':>6} {'ev/s/ch':>7} {'server':<8} {'runs':>4} {'deliv/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-      f"{'CPU %':>6} {'B/conn':>7} {'lost':>5} {'reconn':>6} {'idle cl':>7}")
+      f"{'CPU %':>6} {'B/conn':>7} {'lost':>5} {'reconn':>6} {'idle cl':>7} {'harness CPU %':>13}")
 for (n, rate, srv), rs in sorted(rows.items(), key=lambda k: (k[0][0], k[0][1], k[0][2] != "rtchaos")):
     col = lambda i: med([r[i] for r in rs])
     print(f"{n:>6} {rate:>7} {srv:<8} {len(rs):>4} {col(3):>9.0f} {col(4):>8.1f} {col(5):>8.1f} {col(6):>8.1f} "
-          f"{col(9):>6.1f} {col(10):>7.0f} {col(7):>5.0f} {col(8):>6.0f} {col(11):>7.0f}")
+          f"{col(9):>6.1f} {col(10):>7.0f} {col(7):>5.0f} {col(8):>6.0f} {col(11):>7.0f} "
+          f"{col(13) if len(rs[0]) > 13 else float('nan'):>13.1f}")
 PY
 echo "(medians of the runs above; $(nproc) cores; load at the end $(cut -d' ' -f1-3 /proc/loadavg); rows in $RES)"
