@@ -26,6 +26,22 @@ const char *metrics_reject_name(metrics_reject r)
     return (unsigned)r < MR_COUNT ? reject_names[r] : "?";
 }
 
+/* a pass's busy time, microseconds: a pass of 10 ms or more holds every
+ * event behind it that long */
+static const uint64_t pass_le_us[METRICS_PASS_BUCKETS - 1] = {100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000};
+
+void metrics_pass(metrics *m, uint64_t dispatch_us, uint64_t flush_us)
+{
+    uint64_t busy = dispatch_us + flush_us;
+    int i = 0;
+    while (i < METRICS_PASS_BUCKETS - 1 && busy > pass_le_us[i])
+        i++;
+    m->pass_buckets[i]++;
+    m->pass_count++;
+    m->loop_dispatch_us += dispatch_us;
+    m->loop_flush_us += flush_us;
+}
+
 void metrics_latency(metrics *m, int64_t lat_us)
 {
     double s = lat_us > 0 ? (double)lat_us / 1e6 : 0.0;
@@ -175,6 +191,25 @@ int metrics_render(const metrics *m, const metrics_gauges *g, char **out, size_t
     }
     fprintf(f, "rtchaos_delivery_latency_seconds_sum %.6f\n", m->lat_sum_s);
     fprintf(f, "rtchaos_delivery_latency_seconds_count %llu\n", (unsigned long long)m->lat_count);
+
+    family(f, "rtchaos_loop_busy_seconds_total", "counter",
+           "The event loop thread's time in its passes: dispatch (callbacks: requests, frames read, "
+           "fan-out, timers) and flush (the pass's WebSocket writes); the rest of the wall time it waited.");
+    fprintf(f, "rtchaos_loop_busy_seconds_total{phase=\"dispatch\"} %.6f\n", (double)m->loop_dispatch_us / 1e6);
+    fprintf(f, "rtchaos_loop_busy_seconds_total{phase=\"flush\"} %.6f\n", (double)m->loop_flush_us / 1e6);
+    family(f, "rtchaos_loop_pass_seconds", "histogram",
+           "Busy time of one event loop pass (dispatch + flush): what an event waits behind at most.");
+    cum = 0;
+    for (int i = 0; i < METRICS_PASS_BUCKETS; i++) {
+        cum += m->pass_buckets[i];
+        if (i < METRICS_PASS_BUCKETS - 1)
+            fprintf(f, "rtchaos_loop_pass_seconds_bucket{le=\"%g\"} %llu\n", (double)pass_le_us[i] / 1e6,
+                    (unsigned long long)cum);
+        else
+            fprintf(f, "rtchaos_loop_pass_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+    }
+    fprintf(f, "rtchaos_loop_pass_seconds_sum %.6f\n", (double)(m->loop_dispatch_us + m->loop_flush_us) / 1e6);
+    fprintf(f, "rtchaos_loop_pass_seconds_count %llu\n", (unsigned long long)m->pass_count);
 
     family(f, "rtchaos_channels", "gauge", "Channels known to the server.");
     fprintf(f, "rtchaos_channels %llu\n", (unsigned long long)g->channels);

@@ -15,6 +15,7 @@ typedef enum metrics_reject {
 } metrics_reject;
 
 #define METRICS_LAT_BUCKETS 17
+#define METRICS_PASS_BUCKETS 10
 
 /* Lifetime: one per server (vhost data). Plain counters: the server is one
  * event loop, so nothing here is atomic. */
@@ -49,6 +50,13 @@ typedef struct metrics {
     uint64_t fds_in_use, fds_limit, fds_reserve; /* gauges */
     uint64_t fd_refused;                /* answered 503 / WS close 1013 at the budget */
     uint64_t fd_dropped;                /* closed unanswered: the reserve was used up too */
+    /* the event loop's thread (server.c): its passes, and its time in them
+     * (idle = wall time - dispatch - flush; a thread near 100% busy is
+     * the server's ceiling, whatever the CPU left on other cores) */
+    uint64_t loop_dispatch_us;          /* from the wake-up to the end of the callbacks */
+    uint64_t loop_flush_us;             /* the pass's direct writes (wflush.c) */
+    uint64_t pass_buckets[METRICS_PASS_BUCKETS]; /* busy time of a pass, non-cumulative, last is +Inf */
+    uint64_t pass_count;
     /* delivery latency (publish ts -> written), live events only */
     uint64_t lat_buckets[METRICS_LAT_BUCKETS]; /* non-cumulative, last is +Inf */
     uint64_t lat_count;
@@ -71,6 +79,8 @@ typedef struct metrics_gauges {
 
 /* Records one live delivery latency in µs (negative: publisher clock ahead,
  * recorded as 0). */
+/* One loop pass: its callbacks' time and its direct writes' time. */
+void metrics_pass(metrics *m, uint64_t dispatch_us, uint64_t flush_us);
 void metrics_latency(metrics *m, int64_t lat_us);
 
 /* Renders everything as Prometheus text into a malloc'd NUL-terminated

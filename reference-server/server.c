@@ -425,6 +425,18 @@ static void lws_log_emit(int level, const char *line)
  * serviced in the same pass. */
 static lws_sorted_usec_list_t sweep_tick;
 
+/* A loop pass starts when libev's wait returns (check watcher) and ends
+ * before it waits again (prepare watcher): rtchaos_loop_busy_seconds_total
+ * and rtchaos_loop_pass_seconds (metrics.c). */
+static uint64_t g_woke_us;
+static void on_loop_check(struct ev_loop *loop, ev_check *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    g_woke_us = clock_mono_us();
+}
+
 /* The end of every loop pass, before libev waits again: the direct writes
  * of the WebSocket connections that got live events in it (wflush.c). */
 static void on_loop_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -432,8 +444,15 @@ static void on_loop_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
     (void)loop;
     (void)w;
     (void)revents;
-    if (g_srv)
-        wflush_run(g_srv);
+    if (!g_srv)
+        return;
+    uint64_t flush_us = clock_mono_us();
+    wflush_run(g_srv);
+    if (g_woke_us) {
+        uint64_t end = clock_mono_us();
+        metrics_pass(&g_srv->m, flush_us - g_woke_us, end - flush_us);
+        g_woke_us = 0;
+    }
 }
 static unsigned g_ticks;
 static void on_sweep_tick(lws_sorted_usec_list_t *sul)
@@ -601,6 +620,9 @@ int server_run(const server_cfg *cfg)
     ev_prepare flush_prep;
     ev_prepare_init(&flush_prep, on_loop_prepare);
     ev_prepare_start(loop, &flush_prep);
+    ev_check pass_check;
+    ev_check_init(&pass_check, on_loop_check);
+    ev_check_start(loop, &pass_check);
     struct lws_vhost *vh = lws_get_vhost_by_name(ctx, "rtchaos");
     /* The periodic tick starts now; it also makes every ev_run(EVRUN_ONCE)
      * below return within TICK_MS, so the loop sees the signal flags. lws 4.1
@@ -616,6 +638,7 @@ int server_run(const server_cfg *cfg)
         log_error("cannot start: the server state was not initialized");
         lws_sul_cancel(&sweep_tick);
         ev_prepare_stop(loop, &flush_prep);
+        ev_check_stop(loop, &pass_check);
         lws_context_destroy(ctx);
         ev_loop_destroy(loop);
         tables_free();
@@ -628,6 +651,7 @@ int server_run(const server_cfg *cfg)
             lws_sul_cancel(&sweep_tick);
             g_ctx = NULL;
             ev_prepare_stop(loop, &flush_prep);
+            ev_check_stop(loop, &pass_check);
             lws_context_destroy(ctx);
             ev_loop_destroy(loop);
             tables_free();
@@ -679,6 +703,7 @@ int server_run(const server_cfg *cfg)
     g_ctx = NULL;
     /* (no direct writes while lws tears the connections down) */
     ev_prepare_stop(loop, &flush_prep);
+    ev_check_stop(loop, &pass_check);
     lws_context_destroy(ctx);
     ev_loop_destroy(loop);
     tables_free();

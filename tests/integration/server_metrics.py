@@ -6,6 +6,7 @@ rejections, queue depth."""
 import os
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from srvtest import Server, wait_until  # noqa: E402
@@ -83,8 +84,28 @@ def test_gauges_follow_connections():
         assert srv.stop() == 0
 
 
+def check_loop(srv, m, t_start):
+    """The event loop's time: dispatch (callbacks) and flush (the direct
+    writes of the WebSocket deliveries above) both counted, never more than
+    the wall time the server has run; the pass histogram is cumulative and
+    its sum is the two phases' total."""
+    disp = m['rtchaos_loop_busy_seconds_total{phase="dispatch"}']
+    flush = m['rtchaos_loop_busy_seconds_total{phase="flush"}']
+    wall = time.monotonic() - t_start
+    assert disp > 0 and flush > 0, (disp, flush)
+    assert disp + flush < wall, (disp, flush, wall)
+    n = m["rtchaos_loop_pass_seconds_count"]
+    assert n > 10 and m['rtchaos_loop_pass_seconds_bucket{le="+Inf"}'] == n, m
+    buckets = [v for k, v in m.items() if k.startswith("rtchaos_loop_pass_seconds_bucket")]
+    assert buckets == sorted(buckets), "pass buckets are cumulative"
+    assert abs(m["rtchaos_loop_pass_seconds_sum"] - (disp + flush)) < 1e-5, m
+    later = srv.metrics()
+    assert later["rtchaos_loop_pass_seconds_count"] > n, "passes keep being counted"
+
+
 def main():
     test_gauges_follow_connections()
+    t_start = time.monotonic()  # before the server starts: its busy time is within
     srv = Server()
     try:
         st, hdrs, body = srv.request("GET", "/metrics")
@@ -128,6 +149,7 @@ def main():
         assert buckets == sorted(buckets), "buckets are cumulative"
         assert m["rtchaos_channels"] == 1 and m["rtchaos_sendq_messages"] == 0
         assert m['rtchaos_connections_total{transport="poll"}'] == 1
+        check_loop(srv, m, t_start)
         check_format(srv.request("GET", "/metrics")[2].decode())
         ws.close()
         sse.close()
