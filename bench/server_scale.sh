@@ -13,7 +13,10 @@
 # scheduled time -> received, from the same window of report.json's
 # timeline: steady state, not the connection ramp), the server's CPU (% of one
 # core over the publishing window, from /proc/PID/stat), its RSS growth per
-# connection, reconnects and the server's idle closes.
+# connection, reconnects and the server's idle closes; beside them the
+# harness's CPU (every rtchaos process: what the box had left) and, for
+# rtchaos-server, its event loop thread's busy share of the window
+# (rtchaos_loop_busy_seconds_total: near 100% the loop is the ceiling).
 #   CONNS="1000 5000 10000 19000" RATES="1 10" REPS=3 DURATION_S=20 \
 #   IDLE_CONNS=19000 IDLE_S=60 IDLE_REPS=3 bench/server_scale.sh
 # Targets (issue 13): 19k conns at 19k deliveries/s: p99 <= 50 ms, CPU <=
@@ -147,6 +150,12 @@ idle_closes() { # server log/metrics -> idle closes
   fi
 }
 
+loop_busy() { # rtchaos-server's event loop busy seconds so far (dispatch + flush), or nothing
+  if [ "$1" = rtchaos ] || [ "$1" = base ]; then
+    curl -s -m 5 "http://127.0.0.1:$port/metrics" | awk '$1 ~ /^rtchaos_loop_busy_seconds_total/ {t += $2; n++} END {if (n) print t}'
+  fi
+}
+
 # one_run SERVER CONNS RATE SECONDS REP
 one_run() {
   local srv=$1 n=$2 rate=$3 secs=$4 rep=$5
@@ -165,18 +174,18 @@ one_run() {
   hpid=$!
   sleep "$warm"
   local c0 t0 c1 t1 rss1
-  c0=$(cpu_ticks "$pid"); h0=$(harness_ticks); t0=$(date +%s.%N)
+  c0=$(cpu_ticks "$pid"); h0=$(harness_ticks); b0=$(loop_busy "$srv"); t0=$(date +%s.%N)
   sleep "$secs"
-  c1=$(cpu_ticks "$pid"); h1=$(harness_ticks); t1=$(date +%s.%N); rss1=$(rss_kb "$pid")
+  c1=$(cpu_ticks "$pid"); h1=$(harness_ticks); b1=$(loop_busy "$srv"); t1=$(date +%s.%N); rss1=$(rss_kb "$pid")
   wait "$hpid" || true
   hpid=""
   local idle; idle=$(idle_closes "$srv")
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
   [ "$srv" = node ] && idle=$(awk '/^idle_closes/ {print $2}' "$dir/server.log")
   python3 - "$dir/run/report.json" "$srv" "$n" "$rate" "$secs" "$c0" "$c1" "$t0" "$t1" "$rss0" "$rss1" \
-            "${idle:-?}" "$(getconf CLK_TCK)" "$(cut -d' ' -f1 /proc/loadavg)" "$warm" "$h0" "$h1" >>"$RES" <<'PY'
+            "${idle:-?}" "$(getconf CLK_TCK)" "$(cut -d' ' -f1 /proc/loadavg)" "$warm" "$h0" "$h1" "${b0:-}" "${b1:-}" >>"$RES" <<'PY'
 import json, sys
-(rep, srv, n, rate, secs, c0, c1, t0, t1, rss0, rss1, idle, tck, load, warm, h0, h1) = sys.argv[1:]
+(rep, srv, n, rate, secs, c0, c1, t0, t1, rss0, rss1, idle, tck, load, warm, h0, h1, b0, b1) = sys.argv[1:]
 warm = float(warm)
 try:
     r = json.load(open(rep))
@@ -205,9 +214,12 @@ except (OSError, KeyError, ValueError):
 cpu = (int(c1) - int(c0)) / int(tck) / (float(t1) - float(t0)) * 100
 per_conn = (int(rss1) - int(rss0)) * 1024 / int(n)
 hcpu = (int(h1) - int(h0)) / int(tck) / (float(t1) - float(t0)) * 100
-print("\t".join(str(x) for x in [srv, n, rate] + vals + [round(cpu, 1), round(per_conn), idle, load, round(hcpu, 1)]))
+# the event loop thread's busy share of the window (rtchaos-server's /metrics; "nan" for Node)
+busy = (float(b1) - float(b0)) / (float(t1) - float(t0)) * 100 if b0 and b1 else float("nan")
+print("\t".join(str(x) for x in [srv, n, rate] + vals + [round(cpu, 1), round(per_conn), idle, load, round(hcpu, 1),
+                                                          round(busy, 1)]))
 PY
-  tail -n 1 "$RES" | awk -F'\t' '{printf "  %-8s conns=%-6s rate=%-3s deliv/s=%-9.0f p50=%-8.1f p95=%-8.1f p99=%-8.1f lost=%s reconn=%s cpu=%s%% B/conn=%s idle_closes=%s load=%s harness_cpu=%s%%\n", $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14}'
+  tail -n 1 "$RES" | awk -F'\t' '{printf "  %-8s conns=%-6s rate=%-3s deliv/s=%-9.0f p50=%-8.1f p95=%-8.1f p99=%-8.1f lost=%s reconn=%s cpu=%s%% B/conn=%s idle_closes=%s load=%s harness_cpu=%s%% loop_busy=%s%%\n", $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15}'
 }
 
 # BENCH_LOCK: hold the shared benchmark lock for one step, then let go
@@ -313,11 +325,11 @@ def med(v):
     v = [float(x) for x in v if x not in ("nan", "?", "")]
     return statistics.median(v) if v else float("nan")
 print(f"{'conns':>6} {'ev/s/ch':>7} {'server':<8} {'runs':>4} {'deliv/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-      f"{'CPU %':>6} {'B/conn':>7} {'lost':>5} {'reconn':>6} {'idle cl':>7} {'harness CPU %':>13}")
+      f"{'CPU %':>6} {'B/conn':>7} {'lost':>5} {'reconn':>6} {'idle cl':>7} {'harness CPU %':>13} {'loop busy %':>11}")
 for (n, rate, srv), rs in sorted(rows.items(), key=lambda k: (k[0][0], k[0][1], k[0][2] != "rtchaos")):
     col = lambda i: med([r[i] for r in rs])
     print(f"{n:>6} {rate:>7} {srv:<8} {len(rs):>4} {col(3):>9.0f} {col(4):>8.1f} {col(5):>8.1f} {col(6):>8.1f} "
           f"{col(9):>6.1f} {col(10):>7.0f} {col(7):>5.0f} {col(8):>6.0f} {col(11):>7.0f} "
-          f"{col(13) if len(rs[0]) > 13 else float('nan'):>13.1f}")
+          f"{col(13) if len(rs[0]) > 13 else float('nan'):>13.1f} {col(14) if len(rs[0]) > 14 else float('nan'):>11.1f}")
 PY
 echo "(medians of the runs above; $(nproc) cores; load at the end $(cut -d' ' -f1-3 /proc/loadavg); rows in $RES)"
