@@ -27,7 +27,8 @@ BINS += $(BINDIR)/rtchaos-netns-check
 $(BUILD)/harness/netns_check_main.o: CPPFLAGS += -Iharness -Ireports
 
 $(HARNESS_CORE_OBJS) $(BUILD)/harness/main.o: CPPFLAGS += -Iharness -Ifleet -Ireports -Isuite
-$(BUILD)/tests/unit/test_windows.o $(BUILD)/tests/unit/test_startat.o $(BUILD)/tests/unit/test_nodes_report.o: CPPFLAGS += -Iharness -Ifleet -Ireports
+$(BUILD)/tests/unit/test_windows.o $(BUILD)/tests/unit/test_startat.o $(BUILD)/tests/unit/test_nodes_report.o \
+$(BUILD)/tests/unit/test_server_scrape.o: CPPFLAGS += -Iharness -Ifleet -Ireports
 
 # the scenario parser checks a target's protocol against the adapters' table
 SCN_OBJS = $(BUILD)/harness/scenario.o $(BUILD)/harness/scenario_load.o $(BUILD)/harness/scenario_sections.o $(BUILD)/harness/scenario_budget.o $(BUILD)/harness/scenario_json.o $(BUILD)/harness/scenario_set.o $(BUILD)/harness/ydoc.o $(BUILD)/harness/verdict.o $(BUILD)/reports/verdict_metric.o $(PROTO_OBJS)
@@ -39,6 +40,7 @@ $(eval $(call unit_test,test_faultplan,$(BUILD)/harness/faultplan.o $$(SCN_OBJS)
 $(eval $(call unit_test,test_netfault,$(BUILD)/harness/netfault.o $(BUILD)/harness/netns.o $(BUILD)/harness/faultplan.o $$(SCN_OBJS),$(HARNESS_LIBS) $$(FLEET_LIBS)))
 $(eval $(call unit_test,test_startat,$(BUILD)/harness/startat.o,))
 $(eval $(call unit_test,test_nodes_report,$(BUILD)/harness/nodes_report.o,-ljansson -lm))
+$(eval $(call unit_test,test_server_scrape,$(BUILD)/harness/server_scrape.o $(BUILD)/harness/httpc.o,$(HARNESS_LIBS)))
 $(eval $(call unit_test,test_child,$(BUILD)/harness/child.o,))
 $(eval $(call unit_test,test_windows,$(BUILD)/harness/windows.o $(BUILD)/fleet/checker.o,))
 $(eval $(call unit_test,test_live_metrics,$(BUILD)/harness/live_metrics.o $(BUILD)/harness/scenario.o $(BUILD)/harness/scenario_sections.o $(BUILD)/harness/scenario_budget.o $(BUILD)/harness/ydoc.o $(BUILD)/harness/verdict.o $$(FLEET_OBJS) $$(REPORT_MODEL_OBJS),$(HARNESS_LIBS) $$(FLEET_LIBS)))

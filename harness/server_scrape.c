@@ -139,6 +139,8 @@ json_t *sscrape_parse(const char *text)
                         add(o, "delta_sent", v);
                     } else if (!strcmp(name, "rtchaos_delta_bytes_saved_total")) {
                         add(o, "delta_bytes_saved", v);
+                    } else if (!strcmp(name, "rtchaos_loop_busy_seconds_total")) {
+                        add(o, "loop_busy_s", v); /* every phase: the event loop thread's busy time */
                     } else if (!strcmp(name, "rtchaos_heartbeats_total")) {
                         add(o, "heartbeats", v);
                     } else if (!strcmp(name, "rtchaos_proxy_connections_active")) {
@@ -402,6 +404,30 @@ int sscrape_compare(json_t *report)
     row(rows, "slow consumers shed / reconnects", json_real(fnum(fin, "shed")), json_real(fnum(tot, "reconnects")));
     row(rows, "peak send-queue depth (msgs, deepest connection)", json_real(peak_q), NULL);
     row(rows, "peak queued bytes (all connections)", json_real(peak_bytes), NULL);
+    /* rtchaos-server's event loop thread: its busy share of each scrape
+     * interval after the warm-up (rtchaos_loop_busy_seconds_total), the
+     * mean and the highest; near 1 the server is its own ceiling */
+    double warm = fnum(report, "warmup_s"), busy_peak = -1, busy_s = 0, span_s = 0;
+    const json_t *prev = NULL;
+    json_array_foreach(json_object_get(srv, "samples"), i, smp) {
+        if (json_object_get(smp, "error") || !json_object_get(smp, "loop_busy_s"))
+            continue;
+        if (prev && fnum(prev, "t_s") >= warm) {
+            double dt = fnum(smp, "t_s") - fnum(prev, "t_s"), db = fnum(smp, "loop_busy_s") - fnum(prev, "loop_busy_s");
+            if (dt >= 0.2 && db >= 0) {
+                busy_peak = fmax(busy_peak, fmin(db / dt, 1.0));
+                busy_s += db;
+                span_s += dt;
+            }
+        }
+        prev = smp;
+    }
+    if (busy_peak >= 0) {
+        json_object_set_new(srv, "loop_busy_mean", json_real(round(fmin(busy_s / span_s, 1.0) * 1000) / 1000));
+        json_object_set_new(srv, "loop_busy_peak", json_real(round(busy_peak * 1000) / 1000));
+        row(rows, "event loop busy share after the warm-up, mean (0..1)", json_real(round(fmin(busy_s / span_s, 1.0) * 1000) / 1000), NULL);
+        row(rows, "event loop busy share, busiest scrape interval (0..1)", json_real(round(busy_peak * 1000) / 1000), NULL);
+    }
     double sp95 = server_p95_us(fin);
     const json_t *cp95 = json_object_get(json_object_get(json_object_get(report, "latency_us"), "live"), "p95");
     row(rows, "p95 live latency, µs (server: publish → written, bucket bound; clients: → received)",

@@ -81,6 +81,11 @@ static const verdict_metric metrics[] = {
      "network namespaces: segments the server side retransmitted, % of those it sent"},
     {"client_retrans_pct", "network.tcp.client.retrans_pct", NULL, 1.0,
      "network namespaces: segments the clients retransmitted, % of those they sent"},
+    {"server_loop_busy_mean", "server.loop_busy_mean", NULL, 1.0,
+     "rtchaos-server targets: its event loop thread's busy share after the warm-up (0..1; "
+     "rtchaos_loop_busy_seconds_total): headroom left at this load"},
+    {"server_loop_busy_peak", "server.loop_busy_peak", NULL, 1.0,
+     "the same, in the busiest scrape interval (0..1)"},
     {"broker_lag_p50_ms", "nodes.broker_lag_us.p50", NULL, 0.001,
      "server: {nodes: N}: publish accepted by Redis → event received by a node (the nodes' histograms summed; "
      "bucket upper bound), ms", "nodes.broker_lag_us.count"},
@@ -260,12 +265,14 @@ int verdict_value(const char *name, const json_t *report, double *out, char *err
                     : verdict_metric_value(m, report, out, err, errlen);
 }
 
+#define VERDICT_LOOP_SATURATED 0.9 /* server.loop_busy_peak from which a failed latency says so */
+
 /* A latency budget that failed while the harness's own loops stalled
  * (totals.harness_stalls: a client-loop or publisher timer > 50 ms late)
  * may be measuring the harness, not the server: the verdict stays failed
  * (nothing is passed on a doubt) but says so in "note", so a loaded CI
  * runner is not silently blamed on the server. */
-static void stall_note(json_t *v, const char *name, int holds, const json_t *report)
+static void latency_note(json_t *v, const char *name, int holds, const json_t *report)
 {
     char group[128];
     const verdict_metric *m = verdict_resolve(name, group, sizeof group);
@@ -273,15 +280,25 @@ static void stall_note(json_t *v, const char *name, int holds, const json_t *rep
         return;
     const json_t *tot = json_object_get(report, "totals");
     json_int_t n = json_integer_value(json_object_get(tot, "harness_stalls"));
-    if (n <= 0)
-        return;
-    char note[200];
-    snprintf(note, sizeof note,
-             "the harness itself stalled %lld time%s (worst %.0f ms): this latency may be the harness's, "
-             "not the server's",
-             (long long)n, n == 1 ? "" : "s",
-             (double)json_integer_value(json_object_get(tot, "harness_stall_max_us")) / 1000.0);
-    json_object_set_new(v, "note", json_string(note));
+    /* and the other side: an rtchaos-server whose event loop was busy
+     * nearly all of some scrape interval (server.loop_busy_peak) was at its
+     * own ceiling, which explains the latency without any doubt */
+    double busy = json_number_value(json_object_get(json_object_get(report, "server"), "loop_busy_peak"));
+    char note[400];
+    int k = 0;
+    if (n > 0)
+        k = snprintf(note, sizeof note,
+                     "the harness itself stalled %lld time%s (worst %.0f ms): this latency may be the harness's, "
+                     "not the server's",
+                     (long long)n, n == 1 ? "" : "s",
+                     (double)json_integer_value(json_object_get(tot, "harness_stall_max_us")) / 1000.0);
+    if (busy >= VERDICT_LOOP_SATURATED)
+        k += snprintf(note + k, sizeof note - (size_t)k,
+                      "%sthe server's event loop was %.0f%% busy in its busiest scrape interval: the server was at "
+                      "its own ceiling",
+                      k ? "; " : "", busy * 100);
+    if (k > 0)
+        json_object_set_new(v, "note", json_string(note));
 }
 
 json_t *verdict_judge(const char *name, const char *op, double budget, const char *text, const json_t *report)
@@ -309,7 +326,7 @@ json_t *verdict_judge(const char *name, const char *op, double budget, const cha
             json_object_set_new(v, "error", json_string("unknown operator"));
         }
         json_object_set_new(v, "pass", json_boolean(holds));
-        stall_note(v, name, holds, report);
+        latency_note(v, name, holds, report);
     }
     json_object_set_new(v, "text", json_string(text ? text : name));
     return v;

@@ -7,6 +7,8 @@ final figures, a compare table, a flag), and report.md shows it.
 - The proxy silently drops WebSocket messages (ws_drop): the clients lose
   events the server reports neither dropping nor announcing, and the report
   says so (flag "server_says_delivered").
+- The server's event loop busy share after the warm-up (mean, busiest
+  scrape interval) is in report.json and the compare table.
 - harness.server_metrics: off scrapes nothing.
 - The server's samples are plotted beside the clients' figures
   (plots/server_*.svg/png, in report.html and report.md): every series the
@@ -104,8 +106,12 @@ budgets: ["lost > 0"]
     assert c["events accepted / acknowledged"][0] == c["events accepted / acknowledged"][1] > 0, c
     assert c["events written / delivered"][0] == c["events written / delivered"][1] > 0, c
     assert srv["flag"] is None, srv["flag"]
+    # its event loop's busy share after the warm-up (rtchaos_loop_busy_seconds_total): a light load
+    assert 0 < srv["loop_busy_mean"] <= srv["loop_busy_peak"] < 0.5, (srv["loop_busy_mean"], srv["loop_busy_peak"])
+    assert all("loop_busy_s" in x for x in srv["samples"] if "error" not in x)
     md = open(os.path.join(r.dir, "report.md")).read()
     assert "## Server's view" in md and "| events written / delivered |" in md
+    assert "| event loop busy share, busiest scrape interval (0..1) |" in md
     print(f"ok clean: server wrote {c['events written / delivered'][0]}, clients got {c['events written / delivered'][1]}")
     for name, titles in SERVER_PLOTS.items():
         check_plot(r.dir, name, titles)

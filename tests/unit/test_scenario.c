@@ -385,7 +385,7 @@ static void test_scenario_budgets(void **state)
            "50, 95, 99, 999; KIND: live, replay, connect, resync, reconnect, live_outside_faults, "
            "live_during_faults) or one of: clients, published, delivered, expected, lost, duplicated, "
            "reordered, resync_ok, resync_failed, snapshots, gaps, reconnects, errors, epoch_changed, delta_mismatch, fallbacks, resync_signalled, missed_by_design, "
-           "delivered_ratio, rx_bytes_per_event, tx_bytes_per_event, rx_bytes_per_client_min, server_idle_close_s, server_retrans_pct, client_retrans_pct, broker_lag_p50_ms, broker_lag_p95_ms, broker_lag_p99_ms; or for attackers attack_NAME (NAME: attempts, rejected, unexpected, not_rejected, in_flight, connect_failed, sent, accepted, accepted_per_attempt, rejected_ratio, cut_p50_ms, cut_p95_ms, cut_p99_ms, cut_max_ms)",
+           "delivered_ratio, rx_bytes_per_event, tx_bytes_per_event, rx_bytes_per_client_min, server_idle_close_s, server_retrans_pct, client_retrans_pct, server_loop_busy_mean, server_loop_busy_peak, broker_lag_p50_ms, broker_lag_p95_ms, broker_lag_p99_ms; or for attackers attack_NAME (NAME: attempts, rejected, unexpected, not_rejected, in_flight, connect_failed, sent, accepted, accepted_per_attempt, rejected_ratio, cut_p50_ms, cut_p95_ms, cut_p99_ms, cut_max_ms)",
            "t.yaml:9:5: expected a budget like 'p95_live_ms <= 50', got a mapping");
 }
 

@@ -193,6 +193,52 @@ static void test_verdict_stall_note(void **state)
     assert_false(json_is_true(json_object_get(json_array_get(v, 3), "pass")));
     assert_string_equal(json_string_value(json_object_get(json_array_get(v, 3), "note")), want);
     json_decref(v);
+
+    /* the server's event loop at its ceiling (server.loop_busy_peak >= 0.9):
+     * said as well; below 0.9 not */
+    json_object_set_new(r, "server", json_pack("{s:f, s:f}", "loop_busy_peak", 0.97, "loop_busy_mean", 0.8));
+    v = verdict_eval(b, 4, r);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(v, 0), "note")),
+                        "the harness itself stalled 9 times (worst 252 ms): this latency may be the harness's, "
+                        "not the server's; the server's event loop was 97% busy in its busiest scrape interval: "
+                        "the server was at its own ceiling");
+    assert_null(json_object_get(json_array_get(v, 2), "note"));
+    json_decref(v);
+    json_object_set_new(json_object_get(r, "totals"), "harness_stalls", json_integer(0));
+    v = verdict_eval(b, 4, r);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(v, 3), "note")),
+                        "the server's event loop was 97% busy in its busiest scrape interval: the server was at "
+                        "its own ceiling");
+    assert_null(json_object_get(json_array_get(v, 1), "note")); /* passed */
+    json_decref(v);
+    json_object_set_new(r, "server", json_pack("{s:f}", "loop_busy_peak", 0.85));
+    v = verdict_eval(b, 4, r);
+    assert_null(json_object_get(json_array_get(v, 0), "note"));
+    json_decref(v);
+    json_decref(r);
+}
+
+/* Headroom budgets on rtchaos-server's event loop: read from
+ * server.loop_busy_mean / loop_busy_peak; not measured (failing) without. */
+static void test_verdict_loop_busy_budgets(void **state)
+{
+    (void)state;
+    json_t *r = json_pack("{s:{s:f, s:f}}", "server", "loop_busy_mean", 0.62, "loop_busy_peak", 0.91);
+    scn_budget b[] = {
+        B("server_loop_busy_mean", SCN_OP_LE, 0.7),
+        B("server_loop_busy_peak", SCN_OP_LE, 0.9),
+    };
+    json_t *v = verdict_eval(b, 2, r);
+    assert_true(json_is_true(json_object_get(json_array_get(v, 0), "pass")));
+    assert_true(json_real_value(json_object_get(json_array_get(v, 0), "value")) == 0.62);
+    assert_false(json_is_true(json_object_get(json_array_get(v, 1), "pass")));
+    json_decref(v);
+    json_decref(r);
+    r = json_pack("{s:{s:i}}", "totals", "delivered", 10); /* a server without the metric */
+    v = verdict_eval(b, 2, r);
+    assert_false(json_is_true(json_object_get(json_array_get(v, 0), "pass")));
+    assert_non_null(json_object_get(json_array_get(v, 0), "error"));
+    json_decref(v);
     json_decref(r);
 }
 
@@ -240,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_verdict_ratio_without_expected_fails),
         cmocka_unit_test(test_verdict_group_budgets),
         cmocka_unit_test(test_verdict_stall_note),
+        cmocka_unit_test(test_verdict_loop_busy_budgets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
