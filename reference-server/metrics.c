@@ -26,17 +26,24 @@ const char *metrics_reject_name(metrics_reject r)
     return (unsigned)r < MR_COUNT ? reject_names[r] : "?";
 }
 
-/* a pass's busy time, microseconds: a pass of 10 ms or more holds every
- * event behind it that long */
-static const uint64_t pass_le_us[METRICS_PASS_BUCKETS - 1] = {100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000};
+/* Upper bounds of a loop pass's busy-time buckets, seconds (the last is
+ * +Inf): a pass of 10 ms or more holds every event behind it that long. */
+static const double pass_le_s[METRICS_PASS_BUCKETS - 1] = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1,
+};
+
+/* The bucket of a histogram with these n - 1 upper bounds that holds s. */
+static int bucket_of(const double *le, int n, double s)
+{
+    int i = 0;
+    while (i < n - 1 && s > le[i])
+        i++;
+    return i;
+}
 
 void metrics_pass(metrics *m, uint64_t dispatch_us, uint64_t flush_us)
 {
-    uint64_t busy = dispatch_us + flush_us;
-    int i = 0;
-    while (i < METRICS_PASS_BUCKETS - 1 && busy > pass_le_us[i])
-        i++;
-    m->pass_buckets[i]++;
+    m->pass_buckets[bucket_of(pass_le_s, METRICS_PASS_BUCKETS, (double)(dispatch_us + flush_us) / 1e6)]++;
     m->pass_count++;
     m->loop_dispatch_us += dispatch_us;
     m->loop_flush_us += flush_us;
@@ -45,10 +52,7 @@ void metrics_pass(metrics *m, uint64_t dispatch_us, uint64_t flush_us)
 void metrics_latency(metrics *m, int64_t lat_us)
 {
     double s = lat_us > 0 ? (double)lat_us / 1e6 : 0.0;
-    int i = 0;
-    while (i < METRICS_LAT_BUCKETS - 1 && s > lat_le_s[i])
-        i++;
-    m->lat_buckets[i]++;
+    m->lat_buckets[bucket_of(lat_le_s, METRICS_LAT_BUCKETS, s)]++;
     m->lat_count++;
     m->lat_sum_s += s;
 }
@@ -56,6 +60,23 @@ void metrics_latency(metrics *m, int64_t lat_us)
 static void family(FILE *f, const char *name, const char *type, const char *help)
 {
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A histogram's lines: n buckets (non-cumulative counts, the last +Inf)
+ * rendered cumulative with their upper bounds le, then _sum and _count. */
+static void histogram(FILE *f, const char *name, const double *le, const uint64_t *buckets, int n, double sum,
+                      uint64_t count)
+{
+    uint64_t cum = 0;
+    for (int i = 0; i < n; i++) {
+        cum += buckets[i];
+        if (i < n - 1)
+            fprintf(f, "%s_bucket{le=\"%g\"} %llu\n", name, le[i], (unsigned long long)cum);
+        else
+            fprintf(f, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
+    }
+    fprintf(f, "%s_sum %.6f\n", name, sum);
+    fprintf(f, "%s_count %llu\n", name, (unsigned long long)count);
 }
 
 static void by_transport(FILE *f, const char *name, const char *type, const char *help,
@@ -179,18 +200,8 @@ int metrics_render(const metrics *m, const metrics_gauges *g, char **out, size_t
 
     family(f, "rtchaos_delivery_latency_seconds", "histogram",
            "Publish ts to written, live events (publisher and server clocks).");
-    uint64_t cum = 0;
-    for (int i = 0; i < METRICS_LAT_BUCKETS; i++) {
-        cum += m->lat_buckets[i];
-        if (i < METRICS_LAT_BUCKETS - 1)
-            fprintf(f, "rtchaos_delivery_latency_seconds_bucket{le=\"%g\"} %llu\n", lat_le_s[i],
-                    (unsigned long long)cum);
-        else
-            fprintf(f, "rtchaos_delivery_latency_seconds_bucket{le=\"+Inf\"} %llu\n",
-                    (unsigned long long)cum);
-    }
-    fprintf(f, "rtchaos_delivery_latency_seconds_sum %.6f\n", m->lat_sum_s);
-    fprintf(f, "rtchaos_delivery_latency_seconds_count %llu\n", (unsigned long long)m->lat_count);
+    histogram(f, "rtchaos_delivery_latency_seconds", lat_le_s, m->lat_buckets, METRICS_LAT_BUCKETS, m->lat_sum_s,
+              m->lat_count);
 
     family(f, "rtchaos_loop_busy_seconds_total", "counter",
            "The event loop thread's time in its passes: dispatch (callbacks: requests, frames read, "
@@ -199,17 +210,8 @@ int metrics_render(const metrics *m, const metrics_gauges *g, char **out, size_t
     fprintf(f, "rtchaos_loop_busy_seconds_total{phase=\"flush\"} %.6f\n", (double)m->loop_flush_us / 1e6);
     family(f, "rtchaos_loop_pass_seconds", "histogram",
            "Busy time of one event loop pass (dispatch + flush): what an event waits behind at most.");
-    cum = 0;
-    for (int i = 0; i < METRICS_PASS_BUCKETS; i++) {
-        cum += m->pass_buckets[i];
-        if (i < METRICS_PASS_BUCKETS - 1)
-            fprintf(f, "rtchaos_loop_pass_seconds_bucket{le=\"%g\"} %llu\n", (double)pass_le_us[i] / 1e6,
-                    (unsigned long long)cum);
-        else
-            fprintf(f, "rtchaos_loop_pass_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cum);
-    }
-    fprintf(f, "rtchaos_loop_pass_seconds_sum %.6f\n", (double)(m->loop_dispatch_us + m->loop_flush_us) / 1e6);
-    fprintf(f, "rtchaos_loop_pass_seconds_count %llu\n", (unsigned long long)m->pass_count);
+    histogram(f, "rtchaos_loop_pass_seconds", pass_le_s, m->pass_buckets, METRICS_PASS_BUCKETS,
+              (double)(m->loop_dispatch_us + m->loop_flush_us) / 1e6, m->pass_count);
 
     family(f, "rtchaos_channels", "gauge", "Channels known to the server.");
     fprintf(f, "rtchaos_channels %llu\n", (unsigned long long)g->channels);
