@@ -51,6 +51,59 @@ def check_side_by_side(out_dir, idx, expect):
     print(f"--jobs: {len(overlaps)} pairs of {side} overlapped; every other entry ran alone")
 
 
+def _entry_problems(e, rd):
+    """What is wrong with an entry the index says passed: its files, its drill."""
+    problems = []
+    for f in ("report.json", "report.html", "junit.xml"):
+        if not os.path.exists(os.path.join(rd, f)):
+            problems.append(f"{e['id']}: no {f}")
+    if "drill" in e:
+        d = e["drill"]
+        if not d["pass"] or not d["watches"]:
+            problems.append(f"{e['id']}: drill checks {d}")
+        for w in d["watches"]:
+            if len(w["samples"]) < 3:
+                problems.append(f"{e['id']}: watch {w['name']} has {len(w['samples'])} samples")
+    return problems
+
+
+def _harness_doubted(run_dir):
+    """Whether a run failed only on latency budgets whose verdict says the
+    harness itself stalled meanwhile (verdict "note": its own event loops
+    ran late, so the figure may be the loaded CI box's, not the server's)."""
+    try:
+        with open(os.path.join(run_dir, "report.json")) as f:
+            rep = json.load(f)
+    except (OSError, ValueError):
+        return False
+    failed = [v for v in rep.get("verdicts", []) if not v.get("pass")]
+    return (rep.get("exit_code") == 1 and bool(failed) and
+            all("the harness itself stalled" in (v.get("note") or "") for v in failed))
+
+
+def _rerun_if_harness_stalled(suite, e, out_dir, logs, deadline_s):
+    """An entry that failed only because the harness stalled (a loaded CI
+    runner) is run once more, alone; its run folder when that run passed
+    every check, else None (the first failure stands). A server that is
+    really slow fails the second run too: nothing passes on the doubt."""
+    if not _harness_doubted(os.path.join(out_dir, e["id"])):
+        return None
+    out2 = tempfile.mkdtemp(prefix=f"suite-{suite}-rerun-", dir=logs)
+    args = [os.path.join(BIN, "rtchaos"), "run", os.path.join("scenarios", "suites", suite + ".yaml"),
+            "--short", "--out", out2, "--only", e["id"]]
+    try:
+        subprocess.run(args, capture_output=True, text=True, timeout=deadline_s, cwd=ROOT)
+        with open(os.path.join(out2, "index.json")) as f:
+            e2 = next(x for x in json.load(f)["entries"] if x["id"] == e["id"])
+    except (subprocess.TimeoutExpired, OSError, ValueError, StopIteration):
+        return None
+    rd = os.path.join(out2, e["id"])
+    if e2["status"] != "pass" or _entry_problems(e2, rd):
+        return None
+    print(f"{e['id']}: failed while the harness itself stalled (verdict note); run again alone: passed")
+    return rd
+
+
 def run_suite(suite, only, expect_ids, expect_not_runnable=(), deadline_s=280, check_entry=None,
               expect_unprivileged=(), jobs=1, expect_side_by_side=()):
     """check_entry(entry_id, run_dir), when given, is called for every entry
@@ -85,6 +138,7 @@ def run_suite(suite, only, expect_ids, expect_not_runnable=(), deadline_s=280, c
         if sorted(entries) != sorted(expect_ids):
             fail(f"index entries {sorted(entries)} != {sorted(expect_ids)}")
         problems = []
+        rescued = {}  # entry id -> the run folder of its rerun (_rerun_if_harness_stalled)
         for e in idx["entries"]:
             if e["id"] in expect_not_runnable:
                 if e["status"] != "not yet runnable" or len(e.get("not_runnable", "")) < 20:
@@ -98,22 +152,16 @@ def run_suite(suite, only, expect_ids, expect_not_runnable=(), deadline_s=280, c
                                     f"{e['status']} {e.get('why', '')}")
                 continue
             if e["status"] != "pass":
+                rerun = _rerun_if_harness_stalled(suite, e, out_dir, logs, deadline_s)
+                if rerun:
+                    rescued[e["id"]] = rerun
+                    continue
                 log = os.path.join(out_dir, e["id"], "run.log")
                 tail = open(log).read()[-1500:] if os.path.exists(log) else ""
                 problems.append(f"{e['id']}: {e['status']} {e.get('why', '')}\n{tail}")
                 continue
-            rd = os.path.join(out_dir, e["id"])
-            for f in ("report.json", "report.html", "junit.xml"):
-                if not os.path.exists(os.path.join(rd, f)):
-                    problems.append(f"{e['id']}: no {f}")
-            if "drill" in e:
-                d = e["drill"]
-                if not d["pass"] or not d["watches"]:
-                    problems.append(f"{e['id']}: drill checks {d}")
-                for w in d["watches"]:
-                    if len(w["samples"]) < 3:
-                        problems.append(f"{e['id']}: watch {w['name']} has {len(w['samples'])} samples")
-        expected_rc = 0 if not problems else None
+            problems += _entry_problems(e, os.path.join(out_dir, e["id"]))
+        expected_rc = 0 if not problems and not rescued else 1 if not problems else None
         if problems:
             fail(f"suite {suite} (exit {r.returncode}):\n" + "\n".join(problems), r.stderr[-2000:])
         if r.returncode != expected_rc or idx["exit_code"] != r.returncode:
@@ -124,6 +172,8 @@ def run_suite(suite, only, expect_ids, expect_not_runnable=(), deadline_s=280, c
             for e in idx["entries"]:
                 if e["status"] == "pass":
                     check_entry(e["id"], os.path.join(out_dir, e["id"]))
+                elif e["id"] in rescued:
+                    check_entry(e["id"], rescued[e["id"]])
         with open(os.path.join(out_dir, "index.html")) as f:
             html = f.read()
         for e in idx["entries"]:
@@ -132,4 +182,6 @@ def run_suite(suite, only, expect_ids, expect_not_runnable=(), deadline_s=280, c
             if e["status"] == "pass" and f'href="{e["id"]}/report.html"' not in html:
                 fail(f"index.html does not link {e['id']}/report.html")
     shutil.rmtree(out_dir, ignore_errors=True)
+    for d in rescued.values():
+        shutil.rmtree(os.path.dirname(d), ignore_errors=True)
     print("ok")
