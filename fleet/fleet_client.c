@@ -103,7 +103,7 @@ static int fall_back(fl_client *c)
  * one. An open connection's event is persistent, so libevent re-arms its
  * idle timeout on every message it reads: in the base's timer heap that is
  * a sift with a cache miss per level (at 5,000 clients a thread and 90,000
- * messages/s it was ~10% of the fleet's CPU, in min_heap), in a common
+ * messages/s it was ~14% of the fleet's CPU samples, in min_heap), in a common
  * timeout's queue a move to the tail. libevent allows 256 of them a base;
  * a thread keeps FL_COMMON_TIMEOUTS, and a duration past those is plain. */
 static const struct timeval *timeout_of(fl_thread *t, uint32_t ms, int common, struct timeval *plain)
