@@ -423,10 +423,11 @@ int sscrape_compare(json_t *report)
         prev = smp;
     }
     if (busy_peak >= 0) {
-        json_object_set_new(srv, "loop_busy_mean", json_real(round(fmin(busy_s / span_s, 1.0) * 1000) / 1000));
-        json_object_set_new(srv, "loop_busy_peak", json_real(round(busy_peak * 1000) / 1000));
-        row(rows, "event loop busy share after the warm-up, mean (0..1)", json_real(round(fmin(busy_s / span_s, 1.0) * 1000) / 1000), NULL);
-        row(rows, "event loop busy share, busiest scrape interval (0..1)", json_real(round(busy_peak * 1000) / 1000), NULL);
+        double busy_mean = round(fmin(busy_s / span_s, 1.0) * 1000) / 1000, busy_top = round(busy_peak * 1000) / 1000;
+        json_object_set_new(srv, "loop_busy_mean", json_real(busy_mean));
+        json_object_set_new(srv, "loop_busy_peak", json_real(busy_top));
+        row(rows, "event loop busy share after the warm-up, mean (0..1)", json_real(busy_mean), NULL);
+        row(rows, "event loop busy share, busiest scrape interval (0..1)", json_real(busy_top), NULL);
     }
     double sp95 = server_p95_us(fin);
     const json_t *cp95 = json_object_get(json_object_get(json_object_get(report, "latency_us"), "live"), "p95");
