@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# rtchaos-test: serial (each fault applied and removed within 1 s of its plan: the nice-10 lane can starve the harness that long under load)
 """harness_scenarios_b: shipped scenarios ["slow-consumer", "half-open", "history-overflow"] pass against
 rtchaos-server in a short form (the checks: tests/lib/harness_scenarios.py)."""
 import os
