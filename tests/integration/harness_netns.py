@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# rtchaos-test: serial (the server must let go of a cut link within 8 s, measured by the harness's 500 ms sampling: the nice-10 lane can starve it)
 """harness_netns: `rtchaos run` with network: {namespaces: true} end to end,
 shortened: lossy-network applies and lifts each loss fault once, in order,
 logged in events.jsonl and report.json with its mechanism and the loss it

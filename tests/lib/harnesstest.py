@@ -80,8 +80,22 @@ def side_by_side(calls, jobs=3):
     their results in order, raising the first call's exception (in list
     order) if any failed."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(jobs, len(calls)))) as ex:
-        futs = [ex.submit(fn, *a, **kw) for fn, a, kw in calls]
+        futs = [ex.submit(_said_if_failed, fn, *a, **kw) for fn, a, kw in calls]
         return [f.result() for f in futs]
+
+
+def _said_if_failed(fn, *a, **kw):
+    """fn(*a, **kw); a failure is also summed up on stdout the moment it
+    happens: the traceback comes only at the test's end, after the other
+    calls' output, and CI's excerpt of a long log shows its head."""
+    try:
+        return fn(*a, **kw)
+    except BaseException as e:
+        lines = str(e).splitlines()
+        said = [ln.strip() for ln in lines if ln.lstrip().startswith(("FAIL", "rc=", "warning", "error"))]
+        print(f"{getattr(fn, '__name__', fn)} FAILED: {type(e).__name__}: "
+              + " | ".join((said or lines[:3])[:10])[:1500], flush=True)
+        raise
 
 
 def alive(pid):
