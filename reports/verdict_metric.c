@@ -19,6 +19,10 @@
 #define LATKIND(kind, doc)                                                                    \
     LAT(kind, 50, doc), LAT(kind, 95, doc), LAT(kind, 99, doc), LAT(kind, 999, doc), LATMAX(kind, doc)
 #define TOTAL(name, doc) {#name, "totals." #name, NULL, 1.0, doc}
+/* A correctness count ("lost == 0") over a run that checked no event is no
+ * measurement: nothing published, or no client ever subscribed, would pass
+ * it (a target that answers every request 404 did). */
+#define CHECKED(name, doc) {#name, "totals." #name, NULL, 1.0, doc, "totals.expected", 1}
 /* The attackers' outcomes (report.json "attacks" for the whole run, or a
  * group's "attack"): base is the path of that object, with its dot. */
 #define ATTACK_METRICS(base)                                                                \
@@ -53,17 +57,17 @@ static const verdict_metric metrics[] = {
     TOTAL(published, "events acknowledged by the server"),
     TOTAL(delivered, "events received (live and replayed, first copies)"),
     TOTAL(expected, "events the clients were accountable for"),
-    TOTAL(lost, "events never received nor covered by a snapshot or gap"),
-    TOTAL(duplicated, "events received twice"),
-    TOTAL(reordered, "events received out of order without a re-subscribe"),
+    CHECKED(lost, "events never received nor covered by a snapshot or gap"),
+    CHECKED(duplicated, "events received twice"),
+    CHECKED(reordered, "events received out of order without a re-subscribe"),
     TOTAL(resync_ok, "reconnects that resumed correctly"),
-    TOTAL(resync_failed, "reconnects whose resume was wrong"),
+    CHECKED(resync_failed, "reconnects whose resume was wrong"),
     TOTAL(snapshots, "snapshots received"),
     TOTAL(gaps, "gaps declared by the server"),
     TOTAL(reconnects, "reconnects"),
     TOTAL(errors, "error replies and failed connects"),
     TOTAL(epoch_changed, "stream resets detected"),
-    TOTAL(delta_mismatch, "delta events whose rebuilt value differs from what was published (or had no base)"),
+    CHECKED(delta_mismatch, "delta events whose rebuilt value differs from what was published (or had no base)"),
     TOTAL(fallbacks, "transport switches (WebSocket → SSE → poll)"),
     TOTAL(resync_signalled, "resumes the server refused and said so (Socket.IO: a new session); not counted as lost"),
     TOTAL(missed_by_design, "events published while a client was away, on a protocol that promises no resume; not lost"),
@@ -98,11 +102,14 @@ static const verdict_metric metrics[] = {
     {"p" #stat "_live_ms", "live_p" #stat "_us", NULL, 0.001, "the group's live latency, ms", "live"}, \
     {"live_p" #stat "_ms", "live_p" #stat "_us", NULL, 0.001, "the group's live latency, ms", "live"}
 #define GTOTAL(name) {#name, #name, NULL, 1.0, "the group's " #name}
+/* a group's correctness count over a group that received nothing: no
+ * measurement (groups carry no expected count of their own) */
+#define GCHECKED(name) {#name, #name, NULL, 1.0, "the group's " #name, "delivered", 1}
 
 static const verdict_metric group_metrics[] = {
     GLAT(50), GLAT(95), GLAT(99),
-    GTOTAL(clients), GTOTAL(delivered), GTOTAL(lost), GTOTAL(duplicated), GTOTAL(reordered),
-    GTOTAL(resync_ok), GTOTAL(resync_failed), GTOTAL(epoch_changed), GTOTAL(delta_mismatch), GTOTAL(fallbacks), GTOTAL(resync_signalled),
+    GTOTAL(clients), GTOTAL(delivered), GCHECKED(lost), GCHECKED(duplicated), GCHECKED(reordered),
+    GTOTAL(resync_ok), GCHECKED(resync_failed), GTOTAL(epoch_changed), GCHECKED(delta_mismatch), GTOTAL(fallbacks), GTOTAL(resync_signalled),
     GTOTAL(missed_by_design),
     ATTACK_METRICS("attack."),
 };
@@ -200,18 +207,21 @@ static int metric_value_at(const verdict_metric *m, const json_t *root, const ch
                            char *err, size_t errlen)
 {
     double num, den, count;
+    if (number_at(root, prefix, m->path, &num, err, errlen) < 0)
+        return -1;
     if (m->count_path) {
         /* A latency figure of an empty histogram is no measurement: the
-         * summary says 0, which would pass every upper bound. */
+         * summary says 0, which would pass every upper bound. Nor is a
+         * correctness count of 0 over no event checked (a group's lost
+         * events with nothing delivered are a measurement, and judged). */
         if (number_at(root, prefix, m->count_path, &count, err, errlen) < 0)
             return -1;
-        if (count <= 0) {
-            snprintf(err, errlen, "not measured (%s%s is 0: no samples)", prefix, m->count_path);
+        if (count <= 0 && (!m->correctness || num == 0)) {
+            snprintf(err, errlen, "not measured (%s%s is 0: %s)", prefix, m->count_path,
+                     m->correctness ? "no event was checked" : "no samples");
             return -1;
         }
     }
-    if (number_at(root, prefix, m->path, &num, err, errlen) < 0)
-        return -1;
     if (!m->denom_path) {
         *out = num * m->scale;
         return 0;
@@ -276,8 +286,8 @@ static void latency_note(json_t *v, const char *name, int holds, const json_t *r
 {
     char group[128];
     const verdict_metric *m = verdict_resolve(name, group, sizeof group);
-    if (holds || !m || !m->count_path)
-        return;
+    if (holds || !m || !m->count_path || m->correctness)
+        return; /* not a latency metric */
     const json_t *tot = json_object_get(report, "totals");
     json_int_t n = json_integer_value(json_object_get(tot, "harness_stalls"));
     /* and the other side: an rtchaos-server whose event loop was busy

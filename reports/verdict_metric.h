@@ -16,7 +16,12 @@ typedef struct verdict_metric {
     const char *denom_path;   /* ratio metrics: value = path / denom_path; else NULL */
     double scale;             /* value multiplier (µs → ms: 0.001) */
     const char *doc;          /* one line for docs and `did you mean` lists */
-    const char *count_path;   /* latency metrics: the histogram's sample count; else NULL */
+    const char *count_path;   /* what the figure was measured over; 0 there = not measured, so
+                               * the verdict fails: a latency metric's histogram count, a
+                               * correctness count's events checked (totals.expected; a
+                               * group's delivered); else NULL */
+    int correctness;          /* a count of wrong events (lost, duplicated, …): not measured only
+                               * when it is 0 too; else a latency metric */
 } verdict_metric;
 
 /* The table of every metric a budget may name (static storage). */

@@ -134,9 +134,10 @@ static void test_verdict_group_budgets(void **state)
 {
     (void)state;
     json_t *r = report();
-    json_object_set_new(r, "groups", json_pack("{s:{s:i, s:i, s:i, s:i}, s:{s:i, s:i, s:i}}", "fast", "clients", 100,
-                                               "live", 5000, "live_p95_us", 8447, "lost", 0, "away-sse", "lost", 3,
-                                               "live", 0, "live_p95_us", 0));
+    json_object_set_new(r, "groups",
+                        json_pack("{s:{s:i, s:i, s:i, s:i, s:i}, s:{s:i, s:i, s:i, s:i}}", "fast", "clients", 100,
+                                  "delivered", 5000, "live", 5000, "live_p95_us", 8447, "lost", 0, "away-sse",
+                                  "delivered", 0, "lost", 3, "live", 0, "live_p95_us", 0));
     char g[64];
     const verdict_metric *m = verdict_resolve("away-sse.lost", g, sizeof g);
     assert_non_null(m);
@@ -147,7 +148,7 @@ static void test_verdict_group_budgets(void **state)
     scn_budget b[] = {
         B("fast.p95_live_ms", SCN_OP_LE, 10),  /* 8.447: pass */
         B("fast.lost", SCN_OP_EQ, 0),          /* pass */
-        B("away-sse.lost", SCN_OP_EQ, 0),      /* 3: fail */
+        B("away-sse.lost", SCN_OP_EQ, 0),      /* 3 (nothing delivered, 3 owed: measured): fail */
         B("nobody.lost", SCN_OP_EQ, 0),        /* no such group in the report: fail */
         B("away-sse.p95_live_ms", SCN_OP_LE, 10), /* nothing received live: not measured */
     };
@@ -160,6 +161,46 @@ static void test_verdict_group_budgets(void **state)
                         "not measured (report.json has no groups.nobody)");
     assert_string_equal(json_string_value(json_object_get(json_array_get(v, 4), "error")),
                         "not measured (groups.away-sse.live is 0: no samples)");
+    assert_true(json_real_value(json_object_get(json_array_get(v, 2), "value")) == 3);
+    json_decref(v);
+    json_decref(r);
+}
+
+/* A correctness count over a run that checked no event (nothing published,
+ * no client subscribed: a target answering 404 to everything) is not a
+ * measurement: "lost == 0" fails as not measured instead of passing on
+ * nothing; the same for a group that received nothing. Once events were
+ * checked, 0 is a measurement and passes. */
+static void test_verdict_correctness_over_nothing_fails(void **state)
+{
+    (void)state;
+    json_t *r = json_pack("{s:{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}, s:{s:{s:i, s:i, s:i, s:i}}}", "totals",
+                          "published", 0, "delivered", 0, "expected", 0, "lost", 0, "duplicated", 0, "reordered", 0,
+                          "resync_failed", 0, "errors", 1519, "groups", "ws", "delivered", 0, "lost", 0,
+                          "duplicated", 0, "reordered", 0);
+    scn_budget b[] = {
+        B("lost", SCN_OP_EQ, 0),          B("duplicated", SCN_OP_EQ, 0), B("reordered", SCN_OP_EQ, 0),
+        B("resync_failed", SCN_OP_EQ, 0), B("ws.lost", SCN_OP_EQ, 0),    B("ws.duplicated", SCN_OP_LE, 5),
+        B("errors", SCN_OP_GE, 1),        /* not a correctness count: judged */
+    };
+    json_t *v = verdict_eval(b, 7, r);
+    for (size_t i = 0; i < 6; i++) {
+        assert_false(json_is_true(json_object_get(json_array_get(v, i), "pass")));
+        assert_true(json_is_null(json_object_get(json_array_get(v, i), "value")));
+    }
+    assert_true(json_is_true(json_object_get(json_array_get(v, 6), "pass")));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(v, 0), "error")),
+                        "not measured (totals.expected is 0: no event was checked)");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(v, 4), "error")),
+                        "not measured (groups.ws.delivered is 0: no event was checked)");
+    json_decref(v);
+    /* events checked: the same zeros are measurements, and pass */
+    json_object_set_new(json_object_get(r, "totals"), "expected", json_integer(40));
+    json_object_set_new(json_object_get(r, "totals"), "delivered", json_integer(40));
+    json_object_set_new(json_object_get(json_object_get(r, "groups"), "ws"), "delivered", json_integer(40));
+    v = verdict_eval(b, 7, r);
+    for (size_t i = 0; i < 7; i++)
+        assert_true(json_is_true(json_object_get(json_array_get(v, i), "pass")));
     json_decref(v);
     json_decref(r);
 }
@@ -285,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_verdict_attack_budgets),
         cmocka_unit_test(test_verdict_ratio_without_expected_fails),
         cmocka_unit_test(test_verdict_group_budgets),
+        cmocka_unit_test(test_verdict_correctness_over_nothing_fails),
         cmocka_unit_test(test_verdict_stall_note),
         cmocka_unit_test(test_verdict_loop_busy_budgets),
     };
