@@ -80,7 +80,8 @@ struct fl_pub {
     struct {
         char why[96];
         uint64_t n;
-    } reasons[8];             /* why the adapter refused acks (pub_ack), for totals.errors_by_reason */
+    } reasons[8];             /* why publishes were refused (the adapter's pub_ack, or v1's
+                               * status), for totals.errors_by_reason */
     unsigned n_reasons;
     uint64_t stalls, stall_max_us; /* the schedule's timer fired this late (its own loop stalled) */
     uint64_t *per_sec;        /* acknowledged events per second since t0 */
@@ -279,16 +280,22 @@ static void conn_close(pub_conn *c)
         ws_conn_release(c->p->wsp, &c->rx);
 }
 
+static void pub_reason(fl_pub *p, const char *why);
+
 static void conn_retry_later(pub_conn *c, const char *why)
 {
     fl_pub *p = c->p;
-    (void)why;
     conn_close(c);
     if (c->n_infl) {
         c->tries++;
         FL_INC(&p->retries);
         if (c->tries > p->f->cfg.pub.retries) {
             /* out of retries: these events are not in the log */
+            if (!c->ep) {
+                char r[64];
+                snprintf(r, sizeof r, "publish gave up: %s", why);
+                pub_reason(p, r);
+            }
             FL_ADD(c->ep ? &p->mirror_failed : &p->failed, c->n_infl);
             c->q_head = (c->q_head + c->n_infl) % c->q_cap;
             c->q_len -= c->n_infl;
@@ -385,7 +392,9 @@ static void on_response(pub_conn *c)
 {
     fl_pub *p = c->p;
     if (c->status == 429 || c->status == 503 || c->status >= 500) {
-        conn_retry_later(c, "server busy");
+        char why[40];
+        snprintf(why, sizeof why, "status %d", c->status);
+        conn_retry_later(c, why);
         return;
     }
     size_t n = c->n_infl;
@@ -411,6 +420,9 @@ static void on_response(pub_conn *c)
             FL_ADD(&p->failed, n);
         }
     } else if (c->status != 200) {
+        char why[48];
+        snprintf(why, sizeof why, "publish status %d", c->status);
+        pub_reason(p, why);
         FL_INC(&p->errors);
         FL_ADD(&p->failed, n);
     } else {
@@ -426,6 +438,7 @@ static void on_response(pub_conn *c)
         } else if (n == 1 && json_is_integer(seq)) {
             record_ack(p, c->q[c->q_head].ch, (uint64_t)json_integer_value(seq), c->q[c->q_head].ts_us);
         } else {
+            pub_reason(p, "publish answer without a seq");
             FL_INC(&p->errors);
             FL_ADD(&p->failed, n);
         }

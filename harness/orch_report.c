@@ -299,31 +299,40 @@ int orch_report_write_events(orch_report_in *r, const json_t *proxy_events, char
     return 0;
 }
 
-/* The most frequent reason in totals.errors_by_reason, or "". */
-static const char *top_reason(const json_t *totals)
+/* The most frequent reason in totals.errors_by_reason starting with prefix
+ * (or any, prefix ""), or "". */
+static const char *top_reason_of(const json_t *totals, const char *prefix)
 {
     const char *best = "", *k;
     json_int_t n = 0;
     json_t *v;
+    size_t pl = strlen(prefix);
     json_object_foreach(json_object_get(totals, "errors_by_reason"), k, v)
-        if (json_integer_value(v) > n) {
+        if (json_integer_value(v) > n && !strncmp(k, prefix, pl)) {
             n = json_integer_value(v);
             best = k;
         }
     return best;
 }
 
+static const char *top_reason(const json_t *totals)
+{
+    return top_reason_of(totals, "");
+}
+
 /* A server that does not speak the target protocol at all (an HTML page, a
  * port that closes at once, the wrong locations) must not look like a quiet
- * run: with no publish acknowledged, or no event delivered to anyone while
- * every client failed, the run broke (exit 3) and says why. Only for
- * adapters with the publisher's record: contract v1 runs keep their
- * established verdicts. */
-static void foreign_sanity(orch_report_in *r, const json_t *rep)
+ * run: with no publish acknowledged, or (adapters with the publisher's
+ * record) no event delivered to anyone while every client failed, the run
+ * broke (exit 3) and says why. A contract v1 target whose subscribers all
+ * fail keeps its verdicts (a run of refused clients can be the point), but
+ * one that acknowledged none of its publishes measured nothing: a file
+ * server answering 404 to everything once passed "lost == 0". */
+static void target_sanity(orch_report_in *r, const json_t *rep)
 {
     const scenario *s = r->s;
     const proto *pr = proto_find(s->target.protocol ? s->target.protocol : "v1");
-    if (!pr || pr->server_seq || s->publishers.rate_per_s <= 0)
+    if (!pr || s->publishers.rate_per_s <= 0)
         return;
     const json_t *t = json_object_get(rep, "totals");
     json_int_t published = json_integer_value(json_object_get(t, "published"));
@@ -332,6 +341,15 @@ static void foreign_sanity(orch_report_in *r, const json_t *rep)
     json_int_t errors = json_integer_value(json_object_get(t, "errors"));
     const char *pub = s->target.pub_path ? s->target.pub_path : pr->def_pub_path;
     const char *sub = s->target.sub_path ? s->target.sub_path : pr->def_sub_path;
+    if (pr->server_seq) {
+        /* the fleet's publisher says "publish status N" (fleet_pub.c) */
+        if (published == 0 && failed > 0)
+            fail(r, "the target acknowledged none of %lld publishes to %s/publish/<channel> (most often '%s'): is "
+                    "it a contract v1 server?",
+                 (long long)failed, r->target_url, top_reason_of(t, "publish ")[0] ? top_reason_of(t, "publish ")
+                                                                                     : top_reason(t));
+        return;
+    }
     if (published == 0 && failed > 0 && pr->fixed_paths)
         /* the locations are the protocol's: the adapter's reason says more */
         fail(r, "the target acknowledged none of %lld publishes to %s (most often '%s'): is it a %s server, with "
@@ -414,7 +432,7 @@ json_t *orch_report_build(orch_report_in *r, const json_t *proxy_events)
         }
     }
     if (r->fl)
-        foreign_sanity(r, rep);
+        target_sanity(r, rep);
     json_object_set_new(rep, "faults", faults_json(r, proxy_events));
     if (r->fl) {
         char err[256];

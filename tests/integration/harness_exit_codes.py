@@ -1,14 +1,17 @@
 #!/usr/bin/python3
 """harness_exit_codes: `rtchaos run` exits 0 when every verdict passes, 1
-when a budget fails (the report and junit.xml say which), 2 for an invalid
-scenario or command line (server faults with --target), 3 when the run
-itself breaks (the server cannot start, the target is down); every child is
-reaped in each case."""
+when a budget fails (the report and junit.xml say which; also a
+correctness budget over no event checked), 2 for an invalid scenario or
+command line (server faults with --target), 3 when the run itself breaks
+(the server cannot start, the target is down or acknowledges no publish);
+every child is reaped in each case."""
 import os
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import daemontest as dt  # noqa: E402
 import harnesstest as ht  # noqa: E402
 
 SHORT = ["--set", "duration=3s", "--set", "warmup=1s", "--set", "drain=3s",
@@ -43,6 +46,39 @@ def main():
     assert suite.get("tests") == "3" and suite.get("failures") == "2", ET.tostring(suite)
     assert '"exit_code":1' in r.stdout and '"pass":false' in r.stdout, r.stdout
     ht.assert_all_gone(r.child_pids())
+
+    # 3, and 1: a target that answers everything 404 / 501 (a plain file
+    # server: nothing subscribes, no publish is acknowledged) broke the run,
+    # saying why; its correctness budgets checked no event, so "lost == 0"
+    # fails as not measured (it once passed on nothing). A group that never
+    # subscribed (bad-credentials' forged tokens) fails its own "lost == 0"
+    # the same way while the legitimate group's passes: exit 1.
+    port = dt.free_port()
+    www = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                            "--directory", ht.tmpdir()], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert ht.wait_until(lambda: dt.port_open(port), 10)
+        r = ht.run("smoke.yaml", *SHORT, "--target", f"http://127.0.0.1:{port}",
+                   "--set", "budgets=[lost == 0, ws.duplicated == 0, errors > 0]")
+    finally:
+        www.terminate()
+        www.wait(10)
+    assert r.rc == 3, r.explain()
+    assert "acknowledged none of" in r.report["error"] and "publish gave up: status 501" in r.report["error"], \
+        r.report["error"]
+    v = ht.verdicts(r)
+    assert r.report["totals"]["expected"] == 0 and r.report["totals"]["published"] == 0, r.report["totals"]
+    assert v["lost"]["pass"] is False and v["lost"]["value"] is None, v
+    assert v["lost"]["error"] == "not measured (totals.expected is 0: no event was checked)", v
+    assert v["ws.duplicated"]["pass"] is False and "groups.ws.delivered is 0" in v["ws.duplicated"]["error"], v
+    assert v["errors"]["pass"] is True, v
+    ht.assert_all_gone(r.child_pids())
+    r = ht.run("abuse/bad-credentials.yaml", "--set", "duration=3s", "--set", "warmup=1s", "--set", "drain=3s",
+               "--set", "budgets=[legit.lost == 0, forged.lost == 0, lost == 0]")
+    assert r.rc == 1, r.explain()
+    v = ht.verdicts(r)
+    assert v["legit.lost"]["pass"] is True and v["lost"]["pass"] is True, v
+    assert v["forged.lost"]["pass"] is False and "groups.forged.delivered is 0" in v["forged.lost"]["error"], v
 
     # 2: server-process faults are refused with --target (nothing is started).
     d = ht.tmpdir()
