@@ -304,8 +304,10 @@ static int build_rows(const json_t *base, const json_t *nr, const reports_compar
             if (rl >= sizeof row->rule)
                 rl = sizeof row->rule - 1;
             int ok;
-            if (!hn || (needs_base(r) && !hb))
-                ok = !r->explicit_rule; /* a default rule on a missing metric is skipped */
+            if (!hn && hb)
+                ok = 0; /* the base measured it and NEW did not (no event delivered: no latency): never a pass */
+            else if (!hn || (needs_base(r) && !hb))
+                ok = !r->explicit_rule; /* a default rule on a metric neither has, or only NEW has, is skipped */
             else
                 ok = rule_holds(r, bv, nv);
             if (!ok) {

@@ -182,6 +182,22 @@ static void test_reports_compare_missing_metric(void **state)
     /* an explicit one is not: a typo never passes silently */
     assert_int_equal(gate(f, "--max", "p95_resync=1s", NULL), 1);
     assert_int_equal(gate(f, "--max", "lsot=0", NULL), 1);
+    /* a default rule on what the base measured and NEW did not is not
+     * skipped: a candidate that delivered nothing (no live latency, nothing
+     * expected) is no pass, even with lost 0 */
+    write_report(f->newr, 1000, 2000, 0, 0, 0);
+    json_error_t je;
+    json_t *r = json_load_file(f->newr, 0, &je);
+    json_object_del(json_object_get(r, "latency_us"), "live");
+    json_dump_file(r, f->newr, 0);
+    json_decref(r);
+    assert_int_equal(gate(f, NULL), 1);
+    /* ... while the base lacking it (NEW measured more) is still skipped */
+    char tmp[sizeof f->base];
+    memcpy(tmp, f->base, sizeof tmp);
+    memcpy(f->base, f->newr, sizeof tmp);
+    memcpy(f->newr, tmp, sizeof tmp);
+    assert_int_equal(gate(f, NULL), 0);
 }
 
 static void test_reports_compare_bad_arguments(void **state)
