@@ -28,10 +28,11 @@ $(eval $(call unit_test,test_fleet_http,$(BUILD)/fleet/fleet_http.o,-lhttp_parse
 $(eval $(call unit_test,test_proto,$$(PROTO_OBJS),$(shell pkg-config --libs libcrypto) -ljansson))
 $(eval $(call unit_test,test_record,$(BUILD)/fleet/record.o,))
 $(eval $(call unit_test,test_tmpl,$(BUILD)/fleet/tmpl.o,))
+$(eval $(call unit_test,test_payload,$(BUILD)/fleet/payload.o,))
 $(eval $(call unit_test,test_fleet_report,$(FLEET_OBJS) $$(REPORT_MODEL_OBJS),$(FLEET_LIBS)))
 $(eval $(call unit_test,test_fleet_attack,$(FLEET_OBJS) $$(REPORT_MODEL_OBJS),$(FLEET_LIBS)))
 $(BUILD)/tests/unit/test_checker.o $(BUILD)/tests/unit/test_sse_parse.o $(BUILD)/tests/unit/test_fleet_ws.o \
 $(BUILD)/tests/unit/test_fleet_report.o $(BUILD)/tests/unit/test_fleet_http.o \
 $(BUILD)/tests/unit/test_fleet_attack.o $(BUILD)/tests/unit/test_proto.o $(BUILD)/tests/unit/test_record.o \
-$(BUILD)/tests/unit/test_tmpl.o: CPPFLAGS += -Ifleet
+$(BUILD)/tests/unit/test_tmpl.o $(BUILD)/tests/unit/test_payload.o: CPPFLAGS += -Ifleet
 $(BUILD)/tests/unit/test_fleet_report.o $(BUILD)/tests/unit/test_fleet_attack.o: CPPFLAGS += -Ireports

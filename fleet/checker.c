@@ -9,7 +9,7 @@
 #define CHK_ROWS_MAX (7u * 24 * 3600)
 
 static const char *const kind_names[CHK_KINDS] = {
-    "lost", "duplicated", "reordered", "resync_failed", "epoch_changed", "delta_mismatch",
+    "lost", "duplicated", "reordered", "resync_failed", "epoch_changed", "delta_mismatch", "corrupted",
 };
 
 const char *chk_kind_str(chk_kind k)

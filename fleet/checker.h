@@ -43,6 +43,7 @@ typedef enum chk_kind {
     CHK_RESYNC_FAILED,
     CHK_EPOCH_CHANGED,
     CHK_DELTA_MISMATCH, /* a rebuilt delta value differs from what was published (fleet_client.c) */
+    CHK_CORRUPTED,      /* an event's data is not the data published (fleet_client.c, payload.h) */
     CHK_KINDS
 } chk_kind;
 

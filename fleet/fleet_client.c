@@ -304,6 +304,24 @@ static void delta_track(fl_client *c, fl_stream *s, const envelope *e, uint64_t 
     }
 }
 
+/* A contract v1 event whose data claims to be the publisher's string
+ * payload (fl_payload_string_ours: another publisher's data on the channel
+ * is not judged) must be that payload, byte for byte, stamped for this
+ * channel (payload.h); anything else is `corrupted`. Delta events are judged by
+ * delta_track, fields payloads are not judged here. */
+static void check_data(fl_client *c, fl_stream *s, const envelope *e, uint64_t now)
+{
+    fleet *f = F(c);
+    if (e->type != ENV_T_EVENT || e->delta || !e->data || !f->proto->server_seq ||
+        f->cfg.pub.payload == FLEET_PAYLOAD_FIELDS)
+        return;
+    size_t len = fl_payload_string_len(f->cfg.pub.payload_bytes);
+    char why[96];
+    if (fl_payload_string_ours(e->data, e->data_len, len) &&
+        fl_payload_string_check(e->data, e->data_len, len, f->ch_names[s->ch], why, sizeof why) < 0)
+        chk_anomaly_add(&c->t->chk, CHK_CORRUPTED, c->id, s->ch, e->seq, now);
+}
+
 /* An event, snapshot or gap for one of the client's streams, to the checker. */
 static void deliver(fl_client *c, const envelope *e, uint64_t now)
 {
@@ -331,6 +349,8 @@ static void deliver(fl_client *c, const envelope *e, uint64_t now)
     int dup = chk_on_envelope(&t->chk, &s->chk, c->id, s->ch, e, now, wall);
     if (G(c)->delta && !dup)
         delta_track(c, s, e, now);
+    else
+        check_data(c, s, e, now);
     grp_end(t, c, &gsn, e->ts_us > 0 && wall > e->ts_us ? (uint64_t)(wall - e->ts_us) : 0);
 }
 

@@ -87,7 +87,8 @@ struct fl_pub {
     uint64_t *per_sec;        /* acknowledged events per second since t0 */
     size_t n_sec;
     ws_pool *wsp;             /* WebSocket publishing: framing */
-    char *payload;            /* the "data" JSON value, payload_bytes long (string payloads) */
+    char *payload;            /* the "data" JSON value, payload_bytes long (string payloads: the
+                               * event being formatted) */
     size_t payload_len;       /* its length; with fields payloads, the most one event's value takes */
     char *fbuf;               /* fields payloads (payload.h): the event being formatted, payload_len + 1 */
 };
@@ -97,6 +98,7 @@ struct fl_pub {
 static const char *pub_data(fl_pub *p, const pub_ev *e, size_t *len)
 {
     if (!p->fbuf) {
+        fl_payload_string(p->payload, p->payload_len, p->f->ch_names[e->ch], e->n);
         *len = p->payload_len;
         return p->payload;
     }
@@ -1073,18 +1075,14 @@ int fl_pub_new(fleet *f, fl_pub **out, char *err, size_t errlen)
     p->conns = calloc(p->n_all, sizeof *p->conns);
     p->heap = calloc(f->n_ch, sizeof *p->heap);
     p->ev_n = calloc(f->n_ch, sizeof *p->ev_n);
-    /* "data" is a JSON string padded so the whole value is payload_bytes long */
-    size_t pb = f->cfg.pub.payload_bytes < 16 ? 16 : f->cfg.pub.payload_bytes;
+    /* "data" is a JSON string of payload_bytes, stamped per event (payload.h) */
+    size_t pb = fl_payload_string_len(f->cfg.pub.payload_bytes);
     p->payload = malloc(pb + 1);
     if (!p->base || !p->conns || !p->heap || !p->ev_n || !p->payload) {
         fl_pub_free(p);
         snprintf(err, errlen, "publisher: out of memory");
         return -1;
     }
-    memset(p->payload, 'x', pb);
-    p->payload[0] = '"';
-    p->payload[pb - 1] = '"';
-    p->payload[pb] = '\0';
     p->payload_len = pb;
     if (f->cfg.pub.payload == FLEET_PAYLOAD_FIELDS) {
         /* payload.h: this always holds the value of any channel's event */

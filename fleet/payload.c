@@ -1,4 +1,4 @@
-/* payload.c — the publisher's "fields" payload (payload.h). */
+/* payload.c — the publisher's payloads: "fields" and the stamped string (payload.h). */
 #include "payload.h"
 
 #include <stdio.h>
@@ -35,4 +35,88 @@ int fl_payload_fields(char *buf, size_t cap, const char *ch, uint64_t n, uint32_
     buf[w++] = '}';
     buf[w] = '\0';
     return (int)w;
+}
+
+size_t fl_payload_string_len(uint32_t payload_bytes)
+{
+    return payload_bytes < 16 ? 16 : payload_bytes;
+}
+
+/* 16 bits of FNV-1a over the channel's name and n, mixed */
+static unsigned stamp_hash(const char *ch, uint64_t n)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *c = (const unsigned char *)ch; *c; c++)
+        h = (h ^ *c) * 16777619u;
+    for (int i = 0; i < 8; i++)
+        h = (h ^ (uint32_t)((n >> (8 * i)) & 0xff)) * 16777619u;
+    h ^= h >> 16;
+    return h & 0xffff;
+}
+
+void fl_payload_string(char *buf, size_t len, const char *ch, uint64_t n)
+{
+    memset(buf, 'x', len);
+    buf[0] = '"';
+    buf[len - 1] = '"';
+    buf[len] = '\0';
+    char st[40];
+    int k = snprintf(st, sizeof st, "%llu.%04x.", (unsigned long long)n, stamp_hash(ch, n));
+    if (k > 0 && (size_t)k + 2 <= len)
+        memcpy(buf + 1, st, (size_t)k);
+}
+
+/* the length of a stamp "<digits>.<4 hex>." at p[0..n), or 0 */
+static size_t stamp_len(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && i < 20 && p[i] >= '0' && p[i] <= '9')
+        i++;
+    if (i == 0 || i + 6 > n || p[i] != '.' || p[i + 5] != '.')
+        return 0;
+    for (size_t j = i + 1; j < i + 5; j++)
+        if (!((p[j] >= '0' && p[j] <= '9') || (p[j] >= 'a' && p[j] <= 'f')))
+            return 0;
+    return i + 6;
+}
+
+int fl_payload_string_ours(const char *data, size_t dlen, size_t len)
+{
+    if (dlen < 2 || data[0] != '"')
+        return 0;
+    return dlen == len || stamp_len(data + 1, dlen - 1) > 0;
+}
+
+int fl_payload_string_check(const char *data, size_t dlen, size_t len, const char *ch, char *why, size_t whylen)
+{
+    if (dlen != len || dlen < 2 || data[0] != '"' || data[dlen - 1] != '"') {
+        snprintf(why, whylen, "data is %zu bytes, not the %zu-byte string published", dlen, len);
+        return -1;
+    }
+    size_t i = 1;
+    if (data[1] != 'x') {
+        size_t sl = stamp_len(data + 1, dlen - 2);
+        if (!sl) {
+            snprintf(why, whylen, "data's stamp is malformed");
+            return -1;
+        }
+        uint64_t n = 0;
+        for (; data[i] != '.'; i++)
+            n = n * 10 + (uint64_t)(data[i] - '0');
+        unsigned h = 0;
+        for (size_t j = i + 1; j < i + 5; j++)
+            h = h * 16 + (unsigned)(data[j] <= '9' ? data[j] - '0' : data[j] - 'a' + 10);
+        if (h != stamp_hash(ch, n)) {
+            snprintf(why, whylen, "data's stamp (event %llu) is not one published on this channel",
+                     (unsigned long long)n);
+            return -1;
+        }
+        i = 1 + sl;
+    }
+    for (; i < dlen - 1; i++)
+        if (data[i] != 'x') {
+            snprintf(why, whylen, "data differs from what was published at byte %zu", i);
+            return -1;
+        }
+    return 0;
 }

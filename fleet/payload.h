@@ -19,4 +19,28 @@
  * payload_bytes + 256 + 6 * strlen(ch) always fits). Thread-safe. */
 int fl_payload_fields(char *buf, size_t cap, const char *ch, uint64_t n, uint32_t payload_bytes);
 
+/* The publisher's default ("string") payload: a JSON string of exactly
+ * fl_payload_string_len(payload_bytes) bytes, quotes included:
+ *   "<n>.<hhhh>.xxxx…x"
+ * n is the publisher's per-channel event number and hhhh 4 hex digits of a
+ * hash of (channel name, n): a client checks that an event's data is data
+ * published on its own channel, byte for byte, without being told (a bit
+ * flipped anywhere, a truncation or an event of another channel fails).
+ * The hash takes the channel's name, not its index, so an earlier run's
+ * events replayed from a server's history check out too. When the stamp
+ * does not fit, the string is padding only. */
+size_t fl_payload_string_len(uint32_t payload_bytes);
+/* Writes the value of event n on channel ch: len bytes (len from
+ * fl_payload_string_len) and a NUL; buf holds len + 1. Thread-safe. */
+void fl_payload_string(char *buf, size_t len, const char *ch, uint64_t n);
+/* Whether data[0..dlen) claims to be such a value of length len: a JSON
+ * string of exactly that length, or one that begins with a stamp. Other
+ * data on the channel (another publisher's "flood") is not ours to judge.
+ * A bit flipped keeps the length; a truncated or extended payload keeps its
+ * stamp. */
+int fl_payload_string_ours(const char *data, size_t dlen, size_t len);
+/* 0 when data[0..dlen) is such a value of length len for channel ch, else
+ * -1 with what differs in why. */
+int fl_payload_string_check(const char *data, size_t dlen, size_t len, const char *ch, char *why, size_t whylen);
+
 #endif

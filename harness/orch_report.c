@@ -373,6 +373,15 @@ static void target_sanity(orch_report_in *r, const json_t *rep)
              r->target_url, (long long)errors, top_reason(t), pr->name, sub);
 }
 
+/* Whether the scenario budgets metric itself (whole run). */
+static int budgeted(const scenario *s, const char *metric)
+{
+    for (size_t i = 0; i < s->nbudgets; i++)
+        if (!strcmp(s->budgets[i].metric, metric))
+            return 1;
+    return 0;
+}
+
 json_t *orch_report_build(orch_report_in *r, const json_t *proxy_events)
 {
     const scenario *s = r->s;
@@ -456,14 +465,22 @@ json_t *orch_report_build(orch_report_in *r, const json_t *proxy_events)
     int rebuilds = 0;
     for (size_t g = 0; g < s->nclients; g++)
         rebuilds |= s->clients[g].delta;
-    for (size_t i = 0; i < s->nbudgets; i++)
-        if (!strcmp(s->budgets[i].metric, "delta_mismatch"))
-            rebuilds = 0; /* the scenario budgets it itself */
-    if (rebuilds && verdicts) {
+    if (rebuilds && verdicts && !budgeted(s, "delta_mismatch")) {
         /* a group rebuilds delta payloads: a wrong rebuild fails the run
          * whether or not the scenario budgets it */
         scn_budget b = {.metric = "delta_mismatch", .op = SCN_OP_EQ, .value = 0,
                         .text = "delta_mismatch == 0 (implicit: a client group rebuilds delta payloads)"};
+        json_t *more = verdict_eval(&b, 1, rep);
+        json_array_extend(verdicts, more);
+        json_decref(more);
+    }
+    if (verdicts && json_integer_value(json_object_get(json_object_get(rep, "totals"), "corrupted")) > 0 &&
+        !budgeted(s, "corrupted")) {
+        /* data not as published is a defect whatever the scenario budgets:
+         * a run that found it fails (the verdict exists only then, so
+         * scenarios' verdict counts stay as they were) */
+        scn_budget b = {.metric = "corrupted", .op = SCN_OP_EQ, .value = 0,
+                        .text = "corrupted == 0 (implicit: every event's data is checked)"};
         json_t *more = verdict_eval(&b, 1, rep);
         json_array_extend(verdicts, more);
         json_decref(more);

@@ -18,7 +18,7 @@
 #define RENDER_EXAMPLES_MAX 60
 
 static const char *const anomaly_kinds[] = {"lost", "duplicated", "reordered", "resync_failed", "epoch_changed",
-                                            "delta_mismatch"};
+                                            "delta_mismatch", "corrupted"};
 #define N_ANOMALY_KINDS (sizeof anomaly_kinds / sizeof anomaly_kinds[0])
 
 static const char *pass_word(int pass)
@@ -143,7 +143,8 @@ static void section_totals(rout *o, const json_t *rep)
         rdoc_fmt_num(buf, sizeof buf, json_number_value(v));
         const char *row[] = {key, buf};
         int bad = json_number_value(v) > 0 && (strcmp(key, "lost") == 0 || strcmp(key, "duplicated") == 0 ||
-                                               strcmp(key, "reordered") == 0 || strcmp(key, "resync_failed") == 0);
+                                               strcmp(key, "reordered") == 0 || strcmp(key, "resync_failed") == 0 ||
+                                               strcmp(key, "delta_mismatch") == 0 || strcmp(key, "corrupted") == 0);
         rout_table_row(o, bad ? "fail" : NULL, row, 2);
     }
     double ratio;
@@ -724,6 +725,8 @@ int reports_print_summary(const char *run_dir, FILE *out, char *err, size_t errl
     fprintf(out, "  lost %.0f  duplicated %.0f  reordered %.0f  resync ok %.0f / failed %.0f\n",
             rdoc_num_or(t, "lost", 0), rdoc_num_or(t, "duplicated", 0), rdoc_num_or(t, "reordered", 0),
             rdoc_num_or(t, "resync_ok", 0), rdoc_num_or(t, "resync_failed", 0));
+    if (rdoc_num_or(t, "corrupted", 0) > 0)
+        fprintf(out, "  corrupted %.0f (events whose data is not what was published)\n", rdoc_num_or(t, "corrupted", 0));
     const json_t *live = rdoc_latency(rep, "live");
     char p50[32], p95[32], p99[32], mx[32];
     rdoc_fmt_ms(p50, sizeof p50, rdoc_num_or(live, "p50", NAN));

@@ -68,6 +68,7 @@ static const verdict_metric metrics[] = {
     TOTAL(errors, "error replies and failed connects"),
     TOTAL(epoch_changed, "stream resets detected"),
     CHECKED(delta_mismatch, "delta events whose rebuilt value differs from what was published (or had no base)"),
+    CHECKED(corrupted, "events whose data is not the data published on their channel (contract v1, string payloads)"),
     TOTAL(fallbacks, "transport switches (WebSocket → SSE → poll)"),
     TOTAL(resync_signalled, "resumes the server refused and said so (Socket.IO: a new session); not counted as lost"),
     TOTAL(missed_by_design, "events published while a client was away, on a protocol that promises no resume; not lost"),
@@ -109,7 +110,7 @@ static const verdict_metric metrics[] = {
 static const verdict_metric group_metrics[] = {
     GLAT(50), GLAT(95), GLAT(99),
     GTOTAL(clients), GTOTAL(delivered), GCHECKED(lost), GCHECKED(duplicated), GCHECKED(reordered),
-    GTOTAL(resync_ok), GCHECKED(resync_failed), GTOTAL(epoch_changed), GCHECKED(delta_mismatch), GTOTAL(fallbacks), GTOTAL(resync_signalled),
+    GTOTAL(resync_ok), GCHECKED(resync_failed), GTOTAL(epoch_changed), GCHECKED(delta_mismatch), GCHECKED(corrupted), GTOTAL(fallbacks), GTOTAL(resync_signalled),
     GTOTAL(missed_by_design),
     ATTACK_METRICS("attack."),
 };
