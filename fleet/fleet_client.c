@@ -435,7 +435,21 @@ static void handle_payload(fl_client *c, const char *data, size_t len)
     e.has_seq = 1;
     e.ts_us = r.ts_us;
     e.recovered = -1;
-    deliver(c, &e, clock_mono_us());
+    uint64_t now = clock_mono_us();
+    deliver(c, &e, now);
+    /* the record's data, as check_data judges a v1 event's (payload.h);
+     * the length compared here is the content's, quotes off */
+    size_t plen = fl_payload_string_len(f->cfg.pub.payload_bytes) - 2;
+    fl_stream *cs = r.data_str && f->cfg.pub.payload != FLEET_PAYLOAD_FIELDS &&
+                            (r.data_len == plen || r.data_stamped) && (!r.data_ok || r.data_len != plen)
+                        ? find_stream(c, r.ch)
+                        : NULL;
+    if (cs) {
+        grp_snap gsn;
+        grp_begin(c->t, &gsn);
+        chk_anomaly_add(&c->t->chk, CHK_CORRUPTED, c->id, cs->ch, r.seq, now);
+        grp_end(c->t, c, &gsn, 0);
+    }
     fl_stream *s = has_off ? find_stream(c, r.ch) : NULL;
     if (s) {
         s->srv_off = off;

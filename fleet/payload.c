@@ -80,6 +80,41 @@ static size_t stamp_len(const char *p, size_t n)
     return i + 6;
 }
 
+int fl_payload_value_stamped(const char *v, size_t n)
+{
+    return stamp_len(v, n) > 0;
+}
+
+int fl_payload_value_check(const char *v, size_t n, const char *ch, char *why, size_t whylen)
+{
+    size_t i = 0;
+    if (n && v[0] != 'x') {
+        size_t sl = stamp_len(v, n);
+        if (!sl) {
+            snprintf(why, whylen, "data's stamp is malformed");
+            return -1;
+        }
+        uint64_t num = 0;
+        for (; v[i] != '.'; i++)
+            num = num * 10 + (uint64_t)(v[i] - '0');
+        unsigned h = 0;
+        for (size_t j = i + 1; j < i + 5; j++)
+            h = h * 16 + (unsigned)(v[j] <= '9' ? v[j] - '0' : v[j] - 'a' + 10);
+        if (h != stamp_hash(ch, num)) {
+            snprintf(why, whylen, "data's stamp (event %llu) is not one published on this channel",
+                     (unsigned long long)num);
+            return -1;
+        }
+        i = sl;
+    }
+    for (; i < n; i++)
+        if (v[i] != 'x') {
+            snprintf(why, whylen, "data differs from what was published at byte %zu", i + 1);
+            return -1;
+        }
+    return 0;
+}
+
 int fl_payload_string_ours(const char *data, size_t dlen, size_t len)
 {
     if (dlen < 2 || data[0] != '"')
@@ -93,30 +128,5 @@ int fl_payload_string_check(const char *data, size_t dlen, size_t len, const cha
         snprintf(why, whylen, "data is %zu bytes, not the %zu-byte string published", dlen, len);
         return -1;
     }
-    size_t i = 1;
-    if (data[1] != 'x') {
-        size_t sl = stamp_len(data + 1, dlen - 2);
-        if (!sl) {
-            snprintf(why, whylen, "data's stamp is malformed");
-            return -1;
-        }
-        uint64_t n = 0;
-        for (; data[i] != '.'; i++)
-            n = n * 10 + (uint64_t)(data[i] - '0');
-        unsigned h = 0;
-        for (size_t j = i + 1; j < i + 5; j++)
-            h = h * 16 + (unsigned)(data[j] <= '9' ? data[j] - '0' : data[j] - 'a' + 10);
-        if (h != stamp_hash(ch, n)) {
-            snprintf(why, whylen, "data's stamp (event %llu) is not one published on this channel",
-                     (unsigned long long)n);
-            return -1;
-        }
-        i = 1 + sl;
-    }
-    for (; i < dlen - 1; i++)
-        if (data[i] != 'x') {
-            snprintf(why, whylen, "data differs from what was published at byte %zu", i);
-            return -1;
-        }
-    return 0;
+    return fl_payload_value_check(data + 1, dlen - 2, ch, why, whylen);
 }

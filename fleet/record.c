@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "payload.h"
+
 int record_format(char *buf, size_t cap, const char *run, const char *ch, uint64_t seq, int64_t ts_us,
                   const char *data, size_t data_len)
 {
@@ -40,10 +42,20 @@ static int record_read(const json_t *o, record *out, char *err, size_t errlen)
     else if (!json_is_integer(ts))
         snprintf(err, errlen, "record: \"ts\" is not an integer");
     else {
+        memset(out, 0, sizeof *out);
         snprintf(out->run, sizeof out->run, "%s", json_string_value(run));
         snprintf(out->ch, sizeof out->ch, "%s", json_string_value(ch));
         out->seq = (uint64_t)json_integer_value(seq);
         out->ts_us = (int64_t)json_integer_value(ts);
+        json_t *data = json_object_get(o, "data");
+        if (json_is_string(data)) {
+            const char *v = json_string_value(data);
+            char why[96];
+            out->data_str = 1;
+            out->data_len = json_string_length(data);
+            out->data_stamped = fl_payload_value_stamped(v, out->data_len);
+            out->data_ok = fl_payload_value_check(v, out->data_len, out->ch, why, sizeof why) == 0;
+        }
         return 0;
     }
     return -1;

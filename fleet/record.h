@@ -20,6 +20,12 @@ typedef struct record {
     char ch[ENV_CH_MAX + 1];
     uint64_t seq;
     int64_t ts_us;
+    /* "data" when it is a JSON string (the publisher's string payload,
+     * payload.h), judged here where its text is at hand: data_str, its
+     * length between the quotes, whether it begins with a stamp, and
+     * whether it checks out for ch (fl_payload_value_check) */
+    int data_str, data_stamped, data_ok;
+    size_t data_len;
 } record;
 
 /* Formats a record with data (raw JSON text, e.g. a padded string) into
