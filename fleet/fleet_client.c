@@ -349,8 +349,7 @@ static void deliver(fl_client *c, const envelope *e, uint64_t now)
     int dup = chk_on_envelope(&t->chk, &s->chk, c->id, s->ch, e, now, wall);
     if (G(c)->delta && !dup)
         delta_track(c, s, e, now);
-    else
-        check_data(c, s, e, now);
+    check_data(c, s, e, now);
     grp_end(t, c, &gsn, e->ts_us > 0 && wall > e->ts_us ? (uint64_t)(wall - e->ts_us) : 0);
 }
 

@@ -343,11 +343,11 @@ static void target_sanity(orch_report_in *r, const json_t *rep)
     const char *sub = s->target.sub_path ? s->target.sub_path : pr->def_sub_path;
     if (pr->server_seq) {
         /* the fleet's publisher says "publish status N" (fleet_pub.c) */
+        const char *why = top_reason_of(t, "publish ");
         if (published == 0 && failed > 0)
             fail(r, "the target acknowledged none of %lld publishes to %s/publish/<channel> (most often '%s'): is "
                     "it a contract v1 server?",
-                 (long long)failed, r->target_url, top_reason_of(t, "publish ")[0] ? top_reason_of(t, "publish ")
-                                                                                     : top_reason(t));
+                 (long long)failed, r->target_url, why[0] ? why : top_reason(t));
         return;
     }
     if (published == 0 && failed > 0 && pr->fixed_paths)

@@ -68,7 +68,7 @@ static const verdict_metric metrics[] = {
     TOTAL(errors, "error replies and failed connects"),
     TOTAL(epoch_changed, "stream resets detected"),
     CHECKED(delta_mismatch, "delta events whose rebuilt value differs from what was published (or had no base)"),
-    CHECKED(corrupted, "events whose data is not the data published on their channel (contract v1, string payloads)"),
+    CHECKED(corrupted, "events whose payload is not the string payload published on their channel (fleet/payload.h)"),
     TOTAL(fallbacks, "transport switches (WebSocket → SSE → poll)"),
     TOTAL(resync_signalled, "resumes the server refused and said so (Socket.IO: a new session); not counted as lost"),
     TOTAL(missed_by_design, "events published while a client was away, on a protocol that promises no resume; not lost"),
