@@ -63,6 +63,7 @@ def corrupt():
     assert "corrupted" in kinds, kinds
     return g["ws"]["corrupted"], acts["cw"], g["sse"]["corrupted"], acts["cs"]
 
+
 # the same server spoken to as a templated SSE service (target.protocol:
 # sse): the publisher's record, with the payload, inside each event's data
 TEMPLATED = """
