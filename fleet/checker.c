@@ -10,6 +10,7 @@
 
 static const char *const kind_names[CHK_KINDS] = {
     "lost", "duplicated", "reordered", "resync_failed", "epoch_changed", "delta_mismatch", "corrupted",
+    "misrouted", "ts_altered",
 };
 
 const char *chk_kind_str(chk_kind k)

@@ -44,6 +44,8 @@ typedef enum chk_kind {
     CHK_EPOCH_CHANGED,
     CHK_DELTA_MISMATCH, /* a rebuilt delta value differs from what was published (fleet_client.c) */
     CHK_CORRUPTED,      /* an event's data is not the data published (fleet_client.c, payload.h) */
+    CHK_MISROUTED,      /* an event on a channel the client did not subscribe to (fleet_client.c) */
+    CHK_TS_ALTERED,     /* an event's ts is not the one published (fleet_client.c, payload.h) */
     CHK_KINDS
 } chk_kind;
 

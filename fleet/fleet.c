@@ -706,6 +706,8 @@ int fleet_local_report(fleet *f, json_t *report, char *err, size_t errlen)
     json_object_set_new(tot, "missed_by_design", json_integer((json_int_t)f->missed_by_design));
     json_object_set_new(tot, "delta_mismatch", json_integer((json_int_t)c->n.kind[CHK_DELTA_MISMATCH]));
     json_object_set_new(tot, "corrupted", json_integer((json_int_t)c->n.kind[CHK_CORRUPTED]));
+    json_object_set_new(tot, "misrouted", json_integer((json_int_t)c->n.kind[CHK_MISROUTED]));
+    json_object_set_new(tot, "ts_altered", json_integer((json_int_t)c->n.kind[CHK_TS_ALTERED]));
     json_object_set_new(tot, "harness_stalls", json_integer((json_int_t)f->stalls));
     json_object_set_new(tot, "harness_stall_max_us", json_integer((json_int_t)f->stall_max_us));
     json_object_set_new(tot, "errors_by_reason", f->error_reasons ? json_deep_copy(f->error_reasons) : json_object());

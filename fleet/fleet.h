@@ -309,8 +309,8 @@ void fleet_pub_mirror_outcomes(fleet *f, uint64_t *acked, uint64_t *failed);
  * status line shows, broken down by client group and transport, plus the
  * publisher's outcomes, anomalies by kind and a live-latency histogram. */
 #define FLEET_TRANSPORTS 3     /* fleet_transport values */
-#define FLEET_ANOMALY_KINDS 7  /* lost, duplicated, reordered, resync_failed, epoch_changed, delta_mismatch,
-                                  corrupted
+#define FLEET_ANOMALY_KINDS 9  /* lost, duplicated, reordered, resync_failed, epoch_changed, delta_mismatch,
+                                  corrupted, misrouted, ts_altered
                                   (checker.h order) */
 #define FLEET_LAT_BOUNDS 16    /* fleet_lat_bounds_us */
 

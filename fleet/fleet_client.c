@@ -304,22 +304,54 @@ static void delta_track(fl_client *c, fl_stream *s, const envelope *e, uint64_t 
     }
 }
 
-/* A contract v1 event whose data claims to be the publisher's string
- * payload (fl_payload_string_ours: another publisher's data on the channel
- * is not judged) must be that payload, byte for byte, stamped for this
- * channel (payload.h); anything else is `corrupted`. Delta events are judged by
- * delta_track, fields payloads are not judged here. */
-static void check_data(fl_client *c, fl_stream *s, const envelope *e, uint64_t now)
+/* A contract v1 event (or snapshot) whose data claims to be the
+ * publisher's string payload (fl_payload_string_ours: another publisher's
+ * data on the channel is not judged) must be that payload, byte for byte,
+ * stamped for this channel (payload.h); anything else is `corrupted`. Its
+ * stamp carries the publish's ts: an envelope whose `ts` differs (a server
+ * that stamps its own clock instead of passing the publisher's through,
+ * wire contract §2) is `ts_altered`, and the time to measure its latency
+ * from is the stamp's. Returns that time, or 0 to keep the envelope's.
+ * Delta events are judged by delta_track, fields payloads are not judged
+ * here. */
+static int64_t check_data(fl_client *c, fl_stream *s, const envelope *e, uint64_t now)
 {
     fleet *f = F(c);
-    if (e->type != ENV_T_EVENT || e->delta || !e->data || !f->proto->server_seq ||
+    if ((e->type != ENV_T_EVENT && e->type != ENV_T_SNAPSHOT) || e->delta || !e->data || !f->proto->server_seq ||
         f->cfg.pub.payload == FLEET_PAYLOAD_FIELDS)
-        return;
+        return 0;
     size_t len = fl_payload_string_len(f->cfg.pub.payload_bytes);
     char why[96];
-    if (fl_payload_string_ours(e->data, e->data_len, len) &&
-        fl_payload_string_check(e->data, e->data_len, len, f->ch_names[s->ch], why, sizeof why) < 0)
+    uint64_t ts = 0;
+    if (!fl_payload_string_ours(e->data, e->data_len, len))
+        return 0;
+    if (fl_payload_string_check(e->data, e->data_len, len, f->ch_names[s->ch], &ts, why, sizeof why) < 0) {
         chk_anomaly_add(&c->t->chk, CHK_CORRUPTED, c->id, s->ch, e->seq, now);
+        return 0;
+    }
+    if (ts == 0 || ts > INT64_MAX || (int64_t)ts == e->ts_us)
+        return 0;
+    chk_anomaly_add(&c->t->chk, CHK_TS_ALTERED, c->id, s->ch, e->seq, now);
+    return (int64_t)ts;
+}
+
+/* An event on a channel the client never asked for: the server routed
+ * another channel's (or tenant's) event to it. Counted as `misrouted`;
+ * the example names the channel when it is one of the run's (a name
+ * outside the run shows as "?"). */
+static void misrouted(fl_client *c, const envelope *e, uint64_t now)
+{
+    fl_thread *t = c->t;
+    fleet *f = F(c);
+    uint32_t ch = UINT32_MAX;
+    if (t->chk.n_anom[CHK_MISROUTED] < t->chk.anom_cap) /* only an example needs the name's index */
+        for (size_t i = 0; i < f->n_ch && ch == UINT32_MAX; i++)
+            if (strcmp(f->ch_names[i], e->ch) == 0)
+                ch = (uint32_t)i;
+    grp_snap gsn;
+    grp_begin(t, &gsn);
+    chk_anomaly_add(&t->chk, CHK_MISROUTED, c->id, ch, e->has_seq ? e->seq : 0, now);
+    grp_end(t, c, &gsn, 0);
 }
 
 /* An event, snapshot or gap for one of the client's streams, to the checker. */
@@ -328,7 +360,7 @@ static void deliver(fl_client *c, const envelope *e, uint64_t now)
     fl_thread *t = c->t;
     fl_stream *s = find_stream(c, e->ch);
     if (!s) {
-        count_error(c, "event for a channel not subscribed");
+        misrouted(c, e, now);
         return;
     }
     if (s->away) {
@@ -346,10 +378,16 @@ static void deliver(fl_client *c, const envelope *e, uint64_t now)
     int64_t wall = clock_wall_us();
     grp_snap gsn;
     grp_begin(t, &gsn);
+    int64_t pub_ts = check_data(c, s, e, now);
+    envelope fixed;
+    if (pub_ts) { /* latency from the publisher's time, not the one the server put in its place */
+        fixed = *e;
+        fixed.ts_us = pub_ts;
+        e = &fixed;
+    }
     int dup = chk_on_envelope(&t->chk, &s->chk, c->id, s->ch, e, now, wall);
     if (G(c)->delta && !dup)
         delta_track(c, s, e, now);
-    check_data(c, s, e, now);
     grp_end(t, c, &gsn, e->ts_us > 0 && wall > e->ts_us ? (uint64_t)(wall - e->ts_us) : 0);
 }
 

@@ -98,7 +98,8 @@ struct fl_pub {
 static const char *pub_data(fl_pub *p, const pub_ev *e, size_t *len)
 {
     if (!p->fbuf) {
-        fl_payload_string(p->payload, p->payload_len, p->f->ch_names[e->ch], e->n);
+        fl_payload_string(p->payload, p->payload_len, p->f->ch_names[e->ch], e->n,
+                          e->ts_us > 0 ? (uint64_t)e->ts_us : 0);
         *len = p->payload_len;
         return p->payload;
     }

@@ -21,18 +21,24 @@ int fl_payload_fields(char *buf, size_t cap, const char *ch, uint64_t n, uint32_
 
 /* The publisher's default ("string") payload: a JSON string of exactly
  * fl_payload_string_len(payload_bytes) bytes, quotes included:
- *   "<n>.<hhhh>.xxxx…x"
- * n is the publisher's per-channel event number and hhhh 4 hex digits of a
- * hash of (channel name, n): a client checks that an event's data is data
- * published on its own channel, byte for byte, without being told (a bit
- * flipped anywhere, a truncation or an event of another channel fails).
- * The hash takes the channel's name, not its index, so an earlier run's
- * events replayed from a server's history check out too. When the stamp
- * does not fit, the string is padding only. */
+ *   "<n>.<hhhh>.<ts>.xxxx…x"
+ * n is the publisher's per-channel event number, ts the publish's `ts`
+ * (µs since the epoch, as the publish request carries it) and hhhh 4 hex
+ * digits of a hash of (channel name, n, ts): a client checks that an
+ * event's data is data published on its own channel, byte for byte,
+ * without being told (a bit flipped anywhere, a truncation or an event of
+ * another channel fails), and that the envelope's `ts` is the one
+ * published (contract v1 passes it through unchanged; latency is measured
+ * from it). The hash takes the channel's name, not its index, so an
+ * earlier run's events replayed from a server's history check out too.
+ * Without room for the time (or ts 0) the stamp is "<n>.<hhhh>." with the
+ * hash of (channel name, n) — also what rtchaos before the time wrote —
+ * and without room for that, the string is padding only. */
 size_t fl_payload_string_len(uint32_t payload_bytes);
-/* Writes the value of event n on channel ch: len bytes (len from
- * fl_payload_string_len) and a NUL; buf holds len + 1. Thread-safe. */
-void fl_payload_string(char *buf, size_t len, const char *ch, uint64_t n);
+/* Writes the value of event n on channel ch, published with ts: len bytes
+ * (len from fl_payload_string_len) and a NUL; buf holds len + 1.
+ * Thread-safe. */
+void fl_payload_string(char *buf, size_t len, const char *ch, uint64_t n, uint64_t ts);
 /* Whether data[0..dlen) claims to be such a value of length len: a JSON
  * string of exactly that length, or one that begins with a stamp. Other
  * data on the channel (another publisher's "flood") is not ours to judge.
@@ -40,13 +46,15 @@ void fl_payload_string(char *buf, size_t len, const char *ch, uint64_t n);
  * stamp. */
 int fl_payload_string_ours(const char *data, size_t dlen, size_t len);
 /* 0 when data[0..dlen) is such a value of length len for channel ch, else
- * -1 with what differs in why. */
-int fl_payload_string_check(const char *data, size_t dlen, size_t len, const char *ch, char *why, size_t whylen);
+ * -1 with what differs in why. ts (may be NULL) gets the time the stamp
+ * carries when it checks out, else 0. */
+int fl_payload_string_check(const char *data, size_t dlen, size_t len, const char *ch, uint64_t *ts, char *why,
+                            size_t whylen);
 /* The same for the string's content v[0..n) (no quotes; protocols whose
  * record carries the payload, record.h): whether it begins with a stamp,
  * and 0 when it is a stamp for channel ch, or none, then only padding. The
  * length is the caller's to compare. */
 int fl_payload_value_stamped(const char *v, size_t n);
-int fl_payload_value_check(const char *v, size_t n, const char *ch, char *why, size_t whylen);
+int fl_payload_value_check(const char *v, size_t n, const char *ch, uint64_t *ts, char *why, size_t whylen);
 
 #endif

@@ -474,14 +474,25 @@ json_t *orch_report_build(orch_report_in *r, const json_t *proxy_events)
         json_array_extend(verdicts, more);
         json_decref(more);
     }
-    if (verdicts && json_integer_value(json_object_get(json_object_get(rep, "totals"), "corrupted")) > 0 &&
-        !budgeted(s, "corrupted")) {
-        /* data not as published is a defect whatever the scenario budgets:
-         * a run that found it fails (the verdict exists only then, so
-         * scenarios' verdict counts stay as they were) */
-        scn_budget b = {.metric = "corrupted", .op = SCN_OP_EQ, .value = 0,
-                        .text = "corrupted == 0 (implicit: every event's data is checked)"};
-        json_t *more = verdict_eval(&b, 1, rep);
+    /* data not as published, an event delivered on a channel the client
+     * never subscribed to (another channel's or tenant's), or a ts not the
+     * publisher's (latency would be measured from the server's clock) is a
+     * defect whatever the scenario budgets: a run that found one fails
+     * (the verdict exists only then, so scenarios' verdict counts stay as
+     * they were) */
+    static const scn_budget always[] = {
+        {.metric = "corrupted", .op = SCN_OP_EQ, .value = 0,
+         .text = "corrupted == 0 (implicit: every event's data is checked)"},
+        {.metric = "misrouted", .op = SCN_OP_EQ, .value = 0,
+         .text = "misrouted == 0 (implicit: every event's channel is checked)"},
+        {.metric = "ts_altered", .op = SCN_OP_EQ, .value = 0,
+         .text = "ts_altered == 0 (implicit: latency is measured from the publisher's ts)"},
+    };
+    for (size_t i = 0; verdicts && i < sizeof always / sizeof always[0]; i++) {
+        if (json_integer_value(json_object_get(json_object_get(rep, "totals"), always[i].metric)) <= 0 ||
+            budgeted(s, always[i].metric))
+            continue;
+        json_t *more = verdict_eval(&always[i], 1, rep);
         json_array_extend(verdicts, more);
         json_decref(more);
     }

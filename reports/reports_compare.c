@@ -15,7 +15,7 @@
 static const char *const shown_metrics[] = {
     "p50_live", "p95_live", "p99_live", "p999_live", "max_live", "p95_replay", "p95_connect", "p95_resync",
     "published", "delivered", "delivered_ratio", "lost", "duplicated", "reordered", "resync_ok",
-    "resync_failed", "corrupted", "reconnects", "errors", "verdicts",
+    "resync_failed", "corrupted", "misrouted", "ts_altered", "reconnects", "errors", "verdicts",
 };
 
 static void add_default(reports_compare_opts *o, const char *metric, reports_rule_kind kind, double limit)
@@ -39,6 +39,8 @@ void reports_compare_opts_init(reports_compare_opts *o)
     add_default(o, "reordered", REPORTS_RULE_REGRESS_ABS, 0);
     add_default(o, "resync_failed", REPORTS_RULE_REGRESS_ABS, 0);
     add_default(o, "corrupted", REPORTS_RULE_REGRESS_ABS, 0);
+    add_default(o, "misrouted", REPORTS_RULE_REGRESS_ABS, 0);
+    add_default(o, "ts_altered", REPORTS_RULE_REGRESS_ABS, 0);
     add_default(o, "verdicts", REPORTS_RULE_REGRESS_ABS, 0);
     add_default(o, "delivered_ratio", REPORTS_RULE_REGRESS_ABS, 0.001);
 }

@@ -18,7 +18,7 @@
 #define RENDER_EXAMPLES_MAX 60
 
 static const char *const anomaly_kinds[] = {"lost", "duplicated", "reordered", "resync_failed", "epoch_changed",
-                                            "delta_mismatch", "corrupted"};
+                                            "delta_mismatch", "corrupted", "misrouted", "ts_altered"};
 #define N_ANOMALY_KINDS (sizeof anomaly_kinds / sizeof anomaly_kinds[0])
 
 static const char *pass_word(int pass)
@@ -144,7 +144,8 @@ static void section_totals(rout *o, const json_t *rep)
         const char *row[] = {key, buf};
         int bad = json_number_value(v) > 0 && (strcmp(key, "lost") == 0 || strcmp(key, "duplicated") == 0 ||
                                                strcmp(key, "reordered") == 0 || strcmp(key, "resync_failed") == 0 ||
-                                               strcmp(key, "delta_mismatch") == 0 || strcmp(key, "corrupted") == 0);
+                                               strcmp(key, "delta_mismatch") == 0 || strcmp(key, "corrupted") == 0 ||
+                                               strcmp(key, "misrouted") == 0 || strcmp(key, "ts_altered") == 0);
         rout_table_row(o, bad ? "fail" : NULL, row, 2);
     }
     double ratio;
@@ -727,6 +728,12 @@ int reports_print_summary(const char *run_dir, FILE *out, char *err, size_t errl
             rdoc_num_or(t, "resync_ok", 0), rdoc_num_or(t, "resync_failed", 0));
     if (rdoc_num_or(t, "corrupted", 0) > 0)
         fprintf(out, "  corrupted %.0f (events whose data is not what was published)\n", rdoc_num_or(t, "corrupted", 0));
+    if (rdoc_num_or(t, "misrouted", 0) > 0)
+        fprintf(out, "  misrouted %.0f (events on a channel the client did not subscribe to)\n",
+                rdoc_num_or(t, "misrouted", 0));
+    if (rdoc_num_or(t, "ts_altered", 0) > 0)
+        fprintf(out, "  ts_altered %.0f (events whose ts is not the publisher's: latency measured from the publisher's)\n",
+                rdoc_num_or(t, "ts_altered", 0));
     const json_t *live = rdoc_latency(rep, "live");
     char p50[32], p95[32], p99[32], mx[32];
     rdoc_fmt_ms(p50, sizeof p50, rdoc_num_or(live, "p50", NAN));

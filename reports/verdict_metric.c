@@ -69,6 +69,8 @@ static const verdict_metric metrics[] = {
     TOTAL(epoch_changed, "stream resets detected"),
     CHECKED(delta_mismatch, "delta events whose rebuilt value differs from what was published (or had no base)"),
     CHECKED(corrupted, "events whose payload is not the string payload published on their channel (fleet/payload.h)"),
+    CHECKED(misrouted, "events delivered to a client on a channel it did not subscribe to (another channel's or tenant's)"),
+    CHECKED(ts_altered, "events whose ts is not the publisher's (contract v1 passes it through; string payloads)"),
     TOTAL(fallbacks, "transport switches (WebSocket → SSE → poll)"),
     TOTAL(resync_signalled, "resumes the server refused and said so (Socket.IO: a new session); not counted as lost"),
     TOTAL(missed_by_design, "events published while a client was away, on a protocol that promises no resume; not lost"),
@@ -110,7 +112,7 @@ static const verdict_metric metrics[] = {
 static const verdict_metric group_metrics[] = {
     GLAT(50), GLAT(95), GLAT(99),
     GTOTAL(clients), GTOTAL(delivered), GCHECKED(lost), GCHECKED(duplicated), GCHECKED(reordered),
-    GTOTAL(resync_ok), GCHECKED(resync_failed), GTOTAL(epoch_changed), GCHECKED(delta_mismatch), GCHECKED(corrupted), GTOTAL(fallbacks), GTOTAL(resync_signalled),
+    GTOTAL(resync_ok), GCHECKED(resync_failed), GTOTAL(epoch_changed), GCHECKED(delta_mismatch), GCHECKED(corrupted), GCHECKED(misrouted), GCHECKED(ts_altered), GTOTAL(fallbacks), GTOTAL(resync_signalled),
     GTOTAL(missed_by_design),
     ATTACK_METRICS("attack."),
 };

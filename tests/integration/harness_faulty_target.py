@@ -6,7 +6,20 @@ never sent, nor answered to a poll), for WebSocket, SSE and long-poll clients
 alike: exit 1, the lost verdict failing with the count, each transport's
 group losing events, and every lost example one the server dropped. The same
 run against the same server without the fault passes (exit 0), so the
-failure is the fault's."""
+failure is the fault's.
+
+And a server that routes events to subscribers of other channels (--fault
+misroute: every event with seq % 7 == 3 also goes to every WebSocket and
+SSE client of the other channels) fails the run on the implicit verdict
+misrouted == 0, though its budget names only lost: each misrouted example
+is one of those events, on one of the run's channels, and nothing is lost.
+The same scenario against the same server without the fault passes.
+
+And a server that holds each event 400 ms and then sends it with its own
+clock as ts (--fault restamp) fails on the implicit verdict ts_altered == 0
+and on its latency budget: latency is measured from the publisher's ts,
+which the payload's stamp carries, not from the ts the server put in its
+place (which would show ~0 ms)."""
 import os
 import sys
 
@@ -27,6 +40,22 @@ clients:
   - {name: ws, count: 6, transport: ws, channels_per_client: 2}
   - {name: sse, count: 6, transport: sse, channels_per_client: 2}
   - {name: poll, count: 6, transport: poll, channels_per_client: 1}
+budgets:
+  - lost == 0
+"""
+
+# one channel per client, so an event of another channel is one it never asked for
+SCENARIO_ONE = """
+name: faulty-target-misroute
+seed: 5
+duration: 4s
+warmup: 1s
+drain: 3s
+channels: {count: 3, pattern: "mr.{i}"}
+publishers: {rate_per_s: 20, transport: http}
+clients:
+  - {name: ws, count: 6, transport: ws, channels_per_client: 1}
+  - {name: sse, count: 6, transport: sse, channels_per_client: 1}
 budgets:
   - lost == 0
 """
@@ -66,6 +95,50 @@ def main():
     assert r.rc == 0, r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
     assert r.report["totals"]["lost"] == 0 and r.report["totals"]["delivered"] > 0, r.report["totals"]
     print("none: exit 0, nothing lost")
+
+    one = os.path.join(ht.tmpdir(), "faulty-target-misroute.yaml")
+    with open(one, "w") as f:
+        f.write(SCENARIO_ONE)
+    r = run_against("misroute", one)
+    assert r.rc == 1, r.explain()
+    t = r.report["totals"]
+    vs = ht.verdicts(r)
+    assert vs["lost"]["pass"] is True and t["lost"] == 0, (vs, t)
+    v = vs["misrouted"]
+    assert v["pass"] is False and v["value"] == t["misrouted"] > 0 and "implicit" in v["text"], (v, t)
+    for g in ("ws", "sse"):
+        assert r.report["groups"][g]["misrouted"] > 0, (g, r.report["groups"][g])
+    ex = [a for a in r.report["anomalies"] if a["kind"] == "misrouted"]
+    assert ex and all(a["seq"] % 7 == 3 and a["ch"] in ("mr.0", "mr.1", "mr.2") for a in ex), ex[:10]
+    print(f"misroute: exit 1, misrouted={t['misrouted']} lost={t['lost']} delivered={t['delivered']}")
+
+    r = run_against("none", one)
+    assert r.rc == 0, r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
+    t = r.report["totals"]
+    assert t["misrouted"] == 0 and t["lost"] == 0 and t["delivered"] > 0, t
+    assert "misrouted" not in ht.verdicts(r), ht.verdicts(r)
+    print("none (one channel each): exit 0, nothing misrouted")
+
+    timed = os.path.join(ht.tmpdir(), "faulty-target-restamp.yaml")
+    with open(timed, "w") as f:
+        f.write(SCENARIO_ONE.replace("name: faulty-target-misroute", "name: faulty-target-restamp")
+                + "  - p99_live_ms <= 250\n")
+    r = run_against("restamp", timed)
+    assert r.rc == 1, r.explain()
+    t = r.report["totals"]
+    vs = ht.verdicts(r)
+    v = vs["ts_altered"]
+    assert v["pass"] is False and v["value"] == t["ts_altered"] > 0 and "implicit" in v["text"], (v, t)
+    assert t["ts_altered"] >= 0.9 * t["live"], t  # every live event was restamped
+    p99 = vs["p99_live_ms"]
+    assert p99["pass"] is False and p99["value"] >= 350, p99  # held 400 ms: the publisher's clock says so
+    assert t["corrupted"] == 0 and t["lost"] == 0, t
+    print(f"restamp: exit 1, ts_altered={t['ts_altered']} of live={t['live']}, p99_live={p99['value']:.0f} ms")
+
+    r = run_against("none", timed)
+    assert r.rc == 0, r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
+    assert r.report["totals"]["ts_altered"] == 0, r.report["totals"]
+    print("none (with a latency budget): exit 0, no ts altered")
     print("ok")
 
 

@@ -5,7 +5,7 @@ purpose, to prove that the fleet's checkers name each fault correctly.
 
     faulty_server.py --fault none|drop|duplicate|reorder|ignore_since|
                              replay_off_by_one|omit_snapshot|no_sse_head|
-                             late_start [--history N] [--one-port]
+                             late_start|misroute|restamp [--history N] [--one-port]
 
 Prints "listening 127.0.0.1:PORT" (WebSocket clients) then
 "publish 127.0.0.1:PORT" (HTTP: POST /publish/<ch>, SSE clients on
@@ -28,6 +28,13 @@ Faults (every other behaviour is correct):
   late_start         no_sse_head, and a fresh SSE subscription (no Last-Event-ID
                      position for the channel) misses every event published in
                      its first 2 s (a subscribe that takes effect late)
+  misroute           live events with seq % 7 == 3 also go to every WebSocket
+                     and SSE subscriber of another channel (a routing or
+                     tenant-isolation bug: an event on a channel the client
+                     never subscribed to)
+  restamp            live WebSocket/SSE events are held 400 ms, then sent with
+                     the server's clock as `ts` instead of the publisher's
+                     (a latency that hides the server's own delay)
 """
 import argparse
 import asyncio
@@ -35,6 +42,7 @@ import base64
 import json
 import random
 import sys
+import time
 import urllib.parse
 
 import websockets
@@ -108,7 +116,19 @@ def publish(name, item):
         del c.hist[0]
     if idem is not None:
         c.ids[idem] = seq
-    fan_out(c, seq, text)
+    if FAULT == "restamp":
+        # held 400 ms, then sent with the server's own clock as ts: the
+        # latency a harness trusting ts would see is ~0
+        def later():
+            fan_out(c, seq, env(name, seq, int(time.time() * 1e6), item.get("data")))
+        asyncio.get_running_loop().call_later(0.4, later)
+    else:
+        fan_out(c, seq, text)
+    if FAULT == "misroute" and seq % 7 == 3:
+        # also to every WebSocket/SSE subscriber of another channel that
+        # did not subscribe to this one, once each
+        for s in {s for o in channels.values() if o is not c for s in o.subs} - c.subs:
+            s.q.put_nowait(text)
     for w in list(c.waiters):
         w.set()
     return seq
@@ -332,7 +352,8 @@ async def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--fault", default="none",
                     choices=["none", "drop", "duplicate", "reorder", "ignore_since",
-                             "replay_off_by_one", "omit_snapshot", "no_sse_head", "late_start"])
+                             "replay_off_by_one", "omit_snapshot", "no_sse_head", "late_start",
+                             "misroute", "restamp"])
     ap.add_argument("--history", type=int, default=1000)
     ap.add_argument("--one-port", action="store_true")
     a = ap.parse_args()

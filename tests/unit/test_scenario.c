@@ -384,7 +384,7 @@ static void test_scenario_budgets(void **state)
            "t.yaml:8:5: unknown budget metric 'bogus_metric_name'; expected pNN_KIND_ms or max_KIND_ms (NN: "
            "50, 95, 99, 999; KIND: live, replay, connect, resync, reconnect, live_outside_faults, "
            "live_during_faults) or one of: clients, published, delivered, expected, lost, duplicated, "
-           "reordered, resync_ok, resync_failed, snapshots, gaps, reconnects, errors, epoch_changed, delta_mismatch, corrupted, fallbacks, resync_signalled, missed_by_design, "
+           "reordered, resync_ok, resync_failed, snapshots, gaps, reconnects, errors, epoch_changed, delta_mismatch, corrupted, misrouted, ts_altered, fallbacks, resync_signalled, missed_by_design, "
            "delivered_ratio, rx_bytes_per_event, tx_bytes_per_event, rx_bytes_per_client_min, server_idle_close_s, server_retrans_pct, client_retrans_pct, server_loop_busy_mean, server_loop_busy_peak, broker_lag_p50_ms, broker_lag_p95_ms, broker_lag_p99_ms; or for attackers attack_NAME (NAME: attempts, rejected, unexpected, not_rejected, in_flight, connect_failed, sent, accepted, accepted_per_attempt, rejected_ratio, cut_p50_ms, cut_p95_ms, cut_p99_ms, cut_max_ms)",
            "t.yaml:9:5: expected a budget like 'p95_live_ms <= 50', got a mapping");
 }
@@ -400,7 +400,7 @@ static void test_scenario_group_budgets(void **state)
            "t.yaml:6:5: budget 'fats.lost': no client group named 'fats'; groups: fast, slow-ones",
            "t.yaml:7:15: unknown group budget metric 'gapz'; expected one of: p50_live_ms, live_p50_ms, "
            "p95_live_ms, live_p95_ms, p99_live_ms, live_p99_ms, clients, delivered, lost, duplicated, reordered, "
-           "resync_ok, resync_failed, epoch_changed, delta_mismatch, corrupted, fallbacks, resync_signalled, missed_by_design; or for attackers attack_NAME (NAME: attempts, rejected, unexpected, not_rejected, in_flight, connect_failed, sent, accepted, accepted_per_attempt, rejected_ratio, cut_p50_ms, cut_p95_ms, cut_p99_ms, cut_max_ms)");
+           "resync_ok, resync_failed, epoch_changed, delta_mismatch, corrupted, misrouted, ts_altered, fallbacks, resync_signalled, missed_by_design; or for attackers attack_NAME (NAME: attempts, rejected, unexpected, not_rejected, in_flight, connect_failed, sent, accepted, accepted_per_attempt, rejected_ratio, cut_p50_ms, cut_p95_ms, cut_p99_ms, cut_max_ms)");
 }
 
 static void test_scenario_attackers(void **state)
