@@ -304,22 +304,53 @@ static void delta_track(fl_client *c, fl_stream *s, const envelope *e, uint64_t 
     }
 }
 
+/* A contract v1 event (or snapshot) of a group that does not rebuild
+ * deltas, when the publisher publishes fields payloads: data that claims
+ * to be one (an object with an integer "n" and a string "ch"; another
+ * publisher's data is not judged) must be the value published as event n
+ * on this channel (payload.h), as JSON (servers may re-serialise it: key
+ * order and spacing are not judged); anything else is `corrupted`. */
+static void check_fields(fl_client *c, fl_stream *s, const envelope *e, uint64_t now)
+{
+    json_t *v = json_loadb(e->data, e->data_len, JSON_DECODE_ANY, NULL);
+    json_t *jn = json_object_get(v, "n");
+    if (!json_is_integer(jn) || !json_is_string(json_object_get(v, "ch"))) {
+        json_decref(v);
+        return;
+    }
+    const char *name = F(c)->ch_names[s->ch];
+    size_t cap = (size_t)F(c)->cfg.pub.payload_bytes + 256 + 6 * strlen(name);
+    char *want = malloc(cap);
+    int k = want && json_integer_value(jn) > 0
+                ? fl_payload_fields(want, cap, name, (uint64_t)json_integer_value(jn), F(c)->cfg.pub.payload_bytes)
+                : -1;
+    json_t *w = k > 0 ? json_loadb(want, (size_t)k, 0, NULL) : NULL;
+    if (!w || !json_equal(v, w))
+        chk_anomaly_add(&c->t->chk, CHK_CORRUPTED, c->id, s->ch, e->seq, now);
+    json_decref(w);
+    free(want);
+    json_decref(v);
+}
+
 /* A contract v1 event (or snapshot) whose data claims to be the
  * publisher's string payload (fl_payload_string_ours: another publisher's
  * data on the channel is not judged) must be that payload, byte for byte,
  * stamped for this channel (payload.h); anything else is `corrupted`. Its
- * stamp carries the publish's ts: an envelope whose `ts` differs (a server
- * that stamps its own clock instead of passing the publisher's through,
- * wire contract §2) is `ts_altered`, and the time to measure its latency
- * from is the stamp's. Returns that time, or 0 to keep the envelope's.
- * Delta events are judged by delta_track, fields payloads are not judged
- * here. */
+ * stamp carries the publish's ts: an envelope whose `ts` differs by 1 ms or
+ * more (a server that stamps its own clock instead of passing the
+ * publisher's through, wire contract §2) is `ts_altered`, and the time to
+ * measure its latency from is the stamp's whenever they differ. Returns that time, or 0 to keep the envelope's.
+ * Fields payloads: check_fields. Delta events are judged by delta_track. */
 static int64_t check_data(fl_client *c, fl_stream *s, const envelope *e, uint64_t now)
 {
     fleet *f = F(c);
-    if ((e->type != ENV_T_EVENT && e->type != ENV_T_SNAPSHOT) || e->delta || !e->data || !f->proto->server_seq ||
-        f->cfg.pub.payload == FLEET_PAYLOAD_FIELDS)
+    if ((e->type != ENV_T_EVENT && e->type != ENV_T_SNAPSHOT) || e->delta || !e->data || !f->proto->server_seq)
         return 0;
+    if (f->cfg.pub.payload == FLEET_PAYLOAD_FIELDS) {
+        if (!G(c)->delta) /* a delta group's values are judged by delta_track */
+            check_fields(c, s, e, now);
+        return 0;
+    }
     size_t len = fl_payload_string_len(f->cfg.pub.payload_bytes);
     char why[96];
     uint64_t ts = 0;
@@ -331,7 +362,10 @@ static int64_t check_data(fl_client *c, fl_stream *s, const envelope *e, uint64_
     }
     if (ts == 0 || ts > INT64_MAX || (int64_t)ts == e->ts_us)
         return 0;
-    chk_anomaly_add(&c->t->chk, CHK_TS_ALTERED, c->id, s->ch, e->seq, now);
+    /* a ts kept at millisecond precision (a server that stores ms) is
+     * not hiding anything: measured from the stamp, not counted */
+    if (e->ts_us <= 0 || (e->ts_us > (int64_t)ts ? (uint64_t)e->ts_us - ts : ts - (uint64_t)e->ts_us) >= 1000)
+        chk_anomaly_add(&c->t->chk, CHK_TS_ALTERED, c->id, s->ch, e->seq, now);
     return (int64_t)ts;
 }
 

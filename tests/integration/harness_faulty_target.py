@@ -19,7 +19,14 @@ And a server that holds each event 400 ms and then sends it with its own
 clock as ts (--fault restamp) fails on the implicit verdict ts_altered == 0
 and on its latency budget: latency is measured from the publisher's ts,
 which the payload's stamp carries, not from the ts the server put in its
-place (which would show ~0 ms)."""
+place (which would show ~0 ms). A server that only truncates ts to
+milliseconds (--fault ms_ts) is not counted: the run passes.
+
+And with fields payloads (publishers.payload: fields, no delta group) a
+server that changes one field of every seventh event (--fault bad_value)
+fails on the implicit verdict corrupted == 0, each example one of those
+events; the same run without the fault passes (the server re-serialises
+every value: JSON equality, not bytes, is judged)."""
 import os
 import sys
 
@@ -139,6 +146,31 @@ def main():
     assert r.rc == 0, r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
     assert r.report["totals"]["ts_altered"] == 0, r.report["totals"]
     print("none (with a latency budget): exit 0, no ts altered")
+
+    r = run_against("ms_ts", timed)
+    assert r.rc == 0, r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
+    assert r.report["totals"]["ts_altered"] == 0 and r.report["totals"]["corrupted"] == 0, r.report["totals"]
+    print("ms_ts (ts truncated to milliseconds): exit 0, not counted")
+
+    fields = os.path.join(ht.tmpdir(), "faulty-target-fields.yaml")
+    with open(fields, "w") as f:
+        f.write(SCENARIO_ONE.replace("name: faulty-target-misroute", "name: faulty-target-fields")
+                .replace("publishers: {rate_per_s: 20, transport: http}",
+                         "publishers: {rate_per_s: 20, transport: http, payload: fields, payload_bytes: 300}"))
+    r = run_against("bad_value", fields)
+    assert r.rc == 1, r.explain()
+    t = r.report["totals"]
+    v = ht.verdicts(r)["corrupted"]
+    assert v["pass"] is False and v["value"] == t["corrupted"] > 0 and "implicit" in v["text"], (v, t)
+    ex = [a for a in r.report["anomalies"] if a["kind"] == "corrupted"]
+    assert ex and all(a["seq"] % 7 == 3 for a in ex), ex[:10]
+    assert t["lost"] == 0 and t["delta_mismatch"] == 0, t
+    print(f"bad_value (fields): exit 1, corrupted={t['corrupted']} of delivered={t['delivered']}")
+
+    r = run_against("none", fields)
+    assert r.rc == 0, r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
+    assert r.report["totals"]["corrupted"] == 0 and r.report["totals"]["delivered"] > 0, r.report["totals"]
+    print("none (fields): exit 0, nothing corrupted")
     print("ok")
 
 

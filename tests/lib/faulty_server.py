@@ -5,7 +5,8 @@ purpose, to prove that the fleet's checkers name each fault correctly.
 
     faulty_server.py --fault none|drop|duplicate|reorder|ignore_since|
                              replay_off_by_one|omit_snapshot|no_sse_head|
-                             late_start|misroute|restamp [--history N] [--one-port]
+                             late_start|misroute|restamp|ms_ts|
+                             bad_value [--history N] [--one-port]
 
 Prints "listening 127.0.0.1:PORT" (WebSocket clients) then
 "publish 127.0.0.1:PORT" (HTTP: POST /publish/<ch>, SSE clients on
@@ -35,6 +36,11 @@ Faults (every other behaviour is correct):
   restamp            live WebSocket/SSE events are held 400 ms, then sent with
                      the server's clock as `ts` instead of the publisher's
                      (a latency that hides the server's own delay)
+  ms_ts              correct, but `ts` is kept in milliseconds (its
+                     microseconds truncated): not a hidden delay
+  bad_value          events with seq % 7 == 3 carry data not as published
+                     (a fields payload's f1 gets a '!', a string's last
+                     character changes), kept so in history
 """
 import argparse
 import asyncio
@@ -110,7 +116,16 @@ def publish(name, item):
         return c.ids[idem]
     c.head += 1
     seq = c.head
-    text = env(name, seq, item.get("ts", 0), item.get("data"))
+    ts = item.get("ts", 0)
+    if FAULT == "ms_ts":  # correct, but keeps ts in milliseconds (truncates the µs)
+        ts = ts // 1000 * 1000
+    data = item.get("data")
+    if FAULT == "bad_value" and seq % 7 == 3:  # one field's value changed, in the whole event
+        if isinstance(data, dict) and "f1" in data:
+            data = dict(data, f1=data["f1"] + "!")
+        elif isinstance(data, str) and data:
+            data = data[:-1] + ("y" if data[-1] != "y" else "z")
+    text = env(name, seq, ts, data)
     c.hist.append((seq, text))
     if len(c.hist) > HISTORY:
         del c.hist[0]
@@ -353,7 +368,7 @@ async def main():
     ap.add_argument("--fault", default="none",
                     choices=["none", "drop", "duplicate", "reorder", "ignore_since",
                              "replay_off_by_one", "omit_snapshot", "no_sse_head", "late_start",
-                             "misroute", "restamp"])
+                             "misroute", "restamp", "ms_ts", "bad_value"])
     ap.add_argument("--history", type=int, default=1000)
     ap.add_argument("--one-port", action="store_true")
     a = ap.parse_args()
