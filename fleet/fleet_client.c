@@ -340,7 +340,9 @@ static void check_fields(fl_client *c, fl_stream *s, const envelope *e, uint64_t
  * more (a server that stamps its own clock instead of passing the
  * publisher's through, wire contract §2) is `ts_altered`, and the time to
  * measure its latency from is the stamp's whenever they differ. Returns that time, or 0 to keep the envelope's.
- * Fields payloads: check_fields. Delta events are judged by delta_track. */
+ * An event whose stamp repeats the last one's under a later seq is
+ * `duplicated`. Fields payloads: check_fields. Delta events are judged by
+ * delta_track. */
 static int64_t check_data(fl_client *c, fl_stream *s, const envelope *e, uint64_t now)
 {
     fleet *f = F(c);
@@ -353,12 +355,23 @@ static int64_t check_data(fl_client *c, fl_stream *s, const envelope *e, uint64_
     }
     size_t len = fl_payload_string_len(f->cfg.pub.payload_bytes);
     char why[96];
-    uint64_t ts = 0;
+    uint64_t ts = 0, n = 0;
     if (!fl_payload_string_ours(e->data, e->data_len, len))
         return 0;
-    if (fl_payload_string_check(e->data, e->data_len, len, f->ch_names[s->ch], &ts, why, sizeof why) < 0) {
+    if (fl_payload_string_check(e->data, e->data_len, len, f->ch_names[s->ch], &ts, &n, why, sizeof why) < 0) {
         chk_anomaly_add(&c->t->chk, CHK_CORRUPTED, c->id, s->ch, e->seq, now);
         return 0;
+    }
+    /* the same published event (its number and time: another run's
+     * publisher has other times) under a later seq than the last one: a
+     * stale value sent again, or a retried publish stored twice (wire
+     * contract §8) — the subscriber sees it twice */
+    if (ts && e->has_seq) {
+        if (s->stamp_ts && e->seq > s->stamp_seq && n == s->stamp_n && ts == s->stamp_ts)
+            chk_anomaly_add(&c->t->chk, CHK_DUPLICATED, c->id, s->ch, e->seq, now);
+        s->stamp_seq = e->seq;
+        s->stamp_n = n;
+        s->stamp_ts = ts;
     }
     if (ts == 0 || ts > INT64_MAX || (int64_t)ts == e->ts_us)
         return 0;

@@ -57,6 +57,7 @@ typedef struct fl_stream {
     json_t *val;           /* delta groups: the channel's value as the server described it, as of val_seq
                               (NULL = none held) */
     uint64_t val_seq;
+    uint64_t stamp_seq, stamp_n, stamp_ts; /* the last event's seq and its payload's stamp (n, ts; ts 0: none) */
 } fl_stream;
 
 /* One simulated client. Kept small: everything that only a connection in

@@ -121,30 +121,35 @@ int fl_payload_value_stamped(const char *v, size_t n)
     return stamp_len(v, n) > 0;
 }
 
-int fl_payload_value_check(const char *v, size_t n, const char *ch, uint64_t *ts, char *why, size_t whylen)
+int fl_payload_value_check(const char *v, size_t n, const char *ch, uint64_t *ts, uint64_t *num, char *why,
+                           size_t whylen)
 {
     size_t i = 0;
     if (ts)
         *ts = 0;
+    if (num)
+        *num = 0;
     if (n && v[0] != 'x') {
         size_t ts_at, sl = stamp_len_ts(v, n, &ts_at);
         if (!sl) {
             snprintf(why, whylen, "data's stamp is malformed");
             return -1;
         }
-        uint64_t num = parse_u64(v), when = ts_at ? parse_u64(v + ts_at) : 0;
+        uint64_t number = parse_u64(v), when = ts_at ? parse_u64(v + ts_at) : 0;
         for (; v[i] != '.'; i++)
             ;
         unsigned h = 0;
         for (size_t j = i + 1; j < i + 5; j++)
             h = h * 16 + (unsigned)(v[j] <= '9' ? v[j] - '0' : v[j] - 'a' + 10);
-        if (h != stamp_hash(ch, num, ts_at != 0, when)) {
+        if (h != stamp_hash(ch, number, ts_at != 0, when)) {
             snprintf(why, whylen, "data's stamp (event %llu) is not one published on this channel",
-                     (unsigned long long)num);
+                     (unsigned long long)number);
             return -1;
         }
         if (ts)
             *ts = when;
+        if (num)
+            *num = number;
         i = sl;
     }
     for (; i < n; i++)
@@ -162,14 +167,16 @@ int fl_payload_string_ours(const char *data, size_t dlen, size_t len)
     return dlen == len || stamp_len(data + 1, dlen - 1) > 0;
 }
 
-int fl_payload_string_check(const char *data, size_t dlen, size_t len, const char *ch, uint64_t *ts, char *why,
-                            size_t whylen)
+int fl_payload_string_check(const char *data, size_t dlen, size_t len, const char *ch, uint64_t *ts, uint64_t *num,
+                            char *why, size_t whylen)
 {
     if (ts)
         *ts = 0;
+    if (num)
+        *num = 0;
     if (dlen != len || dlen < 2 || data[0] != '"' || data[dlen - 1] != '"') {
         snprintf(why, whylen, "data is %zu bytes, not the %zu-byte string published", dlen, len);
         return -1;
     }
-    return fl_payload_value_check(data + 1, dlen - 2, ch, ts, why, whylen);
+    return fl_payload_value_check(data + 1, dlen - 2, ch, ts, num, why, whylen);
 }

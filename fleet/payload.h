@@ -46,15 +46,16 @@ void fl_payload_string(char *buf, size_t len, const char *ch, uint64_t n, uint64
  * stamp. */
 int fl_payload_string_ours(const char *data, size_t dlen, size_t len);
 /* 0 when data[0..dlen) is such a value of length len for channel ch, else
- * -1 with what differs in why. ts (may be NULL) gets the time the stamp
- * carries when it checks out, else 0. */
-int fl_payload_string_check(const char *data, size_t dlen, size_t len, const char *ch, uint64_t *ts, char *why,
-                            size_t whylen);
+ * -1 with what differs in why. ts and num (either may be NULL) get the time
+ * and the event number the stamp carries when it checks out, else 0. */
+int fl_payload_string_check(const char *data, size_t dlen, size_t len, const char *ch, uint64_t *ts, uint64_t *num,
+                            char *why, size_t whylen);
 /* The same for the string's content v[0..n) (no quotes; protocols whose
  * record carries the payload, record.h): whether it begins with a stamp,
  * and 0 when it is a stamp for channel ch, or none, then only padding. The
  * length is the caller's to compare. */
 int fl_payload_value_stamped(const char *v, size_t n);
-int fl_payload_value_check(const char *v, size_t n, const char *ch, uint64_t *ts, char *why, size_t whylen);
+int fl_payload_value_check(const char *v, size_t n, const char *ch, uint64_t *ts, uint64_t *num, char *why,
+                           size_t whylen);
 
 #endif

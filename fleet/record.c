@@ -54,7 +54,7 @@ static int record_read(const json_t *o, record *out, char *err, size_t errlen)
             out->data_str = 1;
             out->data_len = json_string_length(data);
             out->data_stamped = fl_payload_value_stamped(v, out->data_len);
-            out->data_ok = fl_payload_value_check(v, out->data_len, out->ch, NULL, why, sizeof why) == 0;
+            out->data_ok = fl_payload_value_check(v, out->data_len, out->ch, NULL, NULL, why, sizeof why) == 0;
         }
         return 0;
     }

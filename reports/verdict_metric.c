@@ -58,7 +58,7 @@ static const verdict_metric metrics[] = {
     TOTAL(delivered, "events received (live and replayed, first copies)"),
     TOTAL(expected, "events the clients were accountable for"),
     CHECKED(lost, "events never received nor covered by a snapshot or gap"),
-    CHECKED(duplicated, "events received twice"),
+    CHECKED(duplicated, "events received twice (a seq again, or the same published event under a later seq)"),
     CHECKED(reordered, "events received out of order without a re-subscribe"),
     TOTAL(resync_ok, "reconnects that resumed correctly"),
     CHECKED(resync_failed, "reconnects whose resume was wrong"),

@@ -26,7 +26,12 @@ And with fields payloads (publishers.payload: fields, no delta group) a
 server that changes one field of every seventh event (--fault bad_value)
 fails on the implicit verdict corrupted == 0, each example one of those
 events; the same run without the fault passes (the server re-serialises
-every value: JSON equality, not bytes, is judged)."""
+every value: JSON equality, not bytes, is judged).
+
+And a server that sends the previous event's value under the next seq
+(--fault stale, every seq % 7 == 3) fails duplicated == 0: the same
+published event (its stamp's number and time) under a later seq; nothing
+is corrupted, and the same budget passes without the fault."""
 import os
 import sys
 
@@ -171,6 +176,25 @@ def main():
     assert r.rc == 0, r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
     assert r.report["totals"]["corrupted"] == 0 and r.report["totals"]["delivered"] > 0, r.report["totals"]
     print("none (fields): exit 0, nothing corrupted")
+
+    dup = os.path.join(ht.tmpdir(), "faulty-target-stale.yaml")
+    with open(dup, "w") as f:
+        f.write(SCENARIO_ONE.replace("name: faulty-target-misroute", "name: faulty-target-stale")
+                + "  - duplicated == 0\n")
+    r = run_against("stale", dup)
+    assert r.rc == 1, r.explain()
+    t = r.report["totals"]
+    v = ht.verdicts(r)["duplicated"]
+    assert v["pass"] is False and v["value"] == t["duplicated"] > 0, (v, t)
+    ex = [a for a in r.report["anomalies"] if a["kind"] == "duplicated"]
+    assert ex and all(a["seq"] % 7 == 3 for a in ex), ex[:10]
+    assert t["corrupted"] == 0 and t["ts_altered"] == 0 and t["lost"] == 0, t
+    print(f"stale: exit 1, duplicated={t['duplicated']} of delivered={t['delivered']}")
+
+    r = run_against("none", dup)
+    assert r.rc == 0, r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
+    assert r.report["totals"]["duplicated"] == 0, r.report["totals"]
+    print("none (duplicated budget): exit 0")
     print("ok")
 
 

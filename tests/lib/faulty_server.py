@@ -6,7 +6,7 @@ purpose, to prove that the fleet's checkers name each fault correctly.
     faulty_server.py --fault none|drop|duplicate|reorder|ignore_since|
                              replay_off_by_one|omit_snapshot|no_sse_head|
                              late_start|misroute|restamp|ms_ts|
-                             bad_value [--history N] [--one-port]
+                             bad_value|stale [--history N] [--one-port]
 
 Prints "listening 127.0.0.1:PORT" (WebSocket clients) then
 "publish 127.0.0.1:PORT" (HTTP: POST /publish/<ch>, SSE clients on
@@ -41,6 +41,9 @@ Faults (every other behaviour is correct):
   bad_value          events with seq % 7 == 3 carry data not as published
                      (a fields payload's f1 gets a '!', a string's last
                      character changes), kept so in history
+  stale              events with seq % 7 == 3 carry the previous event's
+                     data and ts (a stale value under a new seq), kept so
+                     in history
 """
 import argparse
 import asyncio
@@ -125,6 +128,9 @@ def publish(name, item):
             data = dict(data, f1=data["f1"] + "!")
         elif isinstance(data, str) and data:
             data = data[:-1] + ("y" if data[-1] != "y" else "z")
+    if FAULT == "stale" and seq % 7 == 3 and c.hist:  # the previous event's value (and ts) again
+        prev = json.loads(c.hist[-1][1])
+        ts, data = prev["ts"], prev["data"]
     text = env(name, seq, ts, data)
     c.hist.append((seq, text))
     if len(c.hist) > HISTORY:
@@ -368,7 +374,7 @@ async def main():
     ap.add_argument("--fault", default="none",
                     choices=["none", "drop", "duplicate", "reorder", "ignore_since",
                              "replay_off_by_one", "omit_snapshot", "no_sse_head", "late_start",
-                             "misroute", "restamp", "ms_ts", "bad_value"])
+                             "misroute", "restamp", "ms_ts", "bad_value", "stale"])
     ap.add_argument("--history", type=int, default=1000)
     ap.add_argument("--one-port", action="store_true")
     a = ap.parse_args()
