@@ -83,117 +83,98 @@ def run_against(fault, path):
         srv.stop()
 
 
+def one_channel(name, budgets=(), publishers=None):
+    """SCENARIO_ONE under another name, with more budgets or another
+    publishers line; returns its path."""
+    text = SCENARIO_ONE.replace("name: faulty-target-misroute", "name: " + name)
+    if publishers:
+        text = text.replace("publishers: {rate_per_s: 20, transport: http}", "publishers: " + publishers)
+    path = os.path.join(ht.tmpdir(), name + ".yaml")
+    with open(path, "w") as f:
+        f.write(text + "".join(f"  - {b}\n" for b in budgets))
+    return path
+
+
+def failing(fault, path, metric, every7=True):
+    """A run against the fault: exit 1, metric's verdict failing with the
+    count in totals; with every7, each example of that kind is one of the
+    events the fault touched (seq % 7 == 3). Returns (run, totals)."""
+    r = run_against(fault, path)
+    assert r.rc == 1, r.explain()
+    t = r.report["totals"]
+    v = ht.verdicts(r)[metric]
+    assert v["pass"] is False and v["value"] == t[metric] > 0, (v, t)
+    ex = [a for a in r.report["anomalies"] if a["kind"] == metric]
+    assert ex and (not every7 or all(a["seq"] % 7 == 3 for a in ex)), ex[:10]
+    return r, t
+
+
+def passing(fault, path):
+    """A run against the fault (or none) that passes; returns its totals."""
+    r = run_against(fault, path)
+    assert r.rc == 0, r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
+    assert r.report["totals"]["delivered"] > 0, r.report["totals"]
+    return r.report["totals"]
+
+
 def main():
     path = os.path.join(ht.tmpdir(), "faulty-target.yaml")
     with open(path, "w") as f:
         f.write(SCENARIO)
 
-    r = run_against("drop", path)
-    assert r.rc == 1, r.explain()
-    v = ht.verdicts(r)["lost"]
-    t = r.report["totals"]
-    assert v["pass"] is False and v["value"] == t["lost"] > 0, (v, t)
+    r, t = failing("drop", path, "lost")
     assert t["delivered"] > 0 and t["duplicated"] == 0 and t["reordered"] == 0, t
     for g in ("ws", "sse", "poll"):
         assert r.report["groups"][g]["lost"] > 0, (g, r.report["groups"][g])
-    lost = [a for a in r.report["anomalies"] if a["kind"] == "lost"]
-    assert lost and all(a["seq"] % 7 == 3 for a in lost), lost[:10]
     with open(os.path.join(r.dir, "junit.xml")) as f:
         assert "lost == 0" in f.read()
     print(f"drop: exit 1, lost={t['lost']} " + " ".join(f"{g}={r.report['groups'][g]['lost']}"
                                                       for g in ("ws", "sse", "poll")))
-
-    r = run_against("none", path)
-    assert r.rc == 0, r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
-    assert r.report["totals"]["lost"] == 0 and r.report["totals"]["delivered"] > 0, r.report["totals"]
+    assert passing("none", path)["lost"] == 0
     print("none: exit 0, nothing lost")
 
-    one = os.path.join(ht.tmpdir(), "faulty-target-misroute.yaml")
-    with open(one, "w") as f:
-        f.write(SCENARIO_ONE)
-    r = run_against("misroute", one)
-    assert r.rc == 1, r.explain()
-    t = r.report["totals"]
+    one = one_channel("faulty-target-misroute")
+    r, t = failing("misroute", one, "misrouted")
     vs = ht.verdicts(r)
     assert vs["lost"]["pass"] is True and t["lost"] == 0, (vs, t)
-    v = vs["misrouted"]
-    assert v["pass"] is False and v["value"] == t["misrouted"] > 0 and "implicit" in v["text"], (v, t)
+    assert "implicit" in vs["misrouted"]["text"], vs["misrouted"]
     for g in ("ws", "sse"):
         assert r.report["groups"][g]["misrouted"] > 0, (g, r.report["groups"][g])
-    ex = [a for a in r.report["anomalies"] if a["kind"] == "misrouted"]
-    assert ex and all(a["seq"] % 7 == 3 and a["ch"] in ("mr.0", "mr.1", "mr.2") for a in ex), ex[:10]
+    assert all(a["ch"] in ("mr.0", "mr.1", "mr.2") for a in r.report["anomalies"] if a["kind"] == "misrouted")
     print(f"misroute: exit 1, misrouted={t['misrouted']} lost={t['lost']} delivered={t['delivered']}")
-
-    r = run_against("none", one)
-    assert r.rc == 0, r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
-    t = r.report["totals"]
-    assert t["misrouted"] == 0 and t["lost"] == 0 and t["delivered"] > 0, t
-    assert "misrouted" not in ht.verdicts(r), ht.verdicts(r)
+    t = passing("none", one)
+    assert t["misrouted"] == 0 and t["lost"] == 0, t
     print("none (one channel each): exit 0, nothing misrouted")
 
-    timed = os.path.join(ht.tmpdir(), "faulty-target-restamp.yaml")
-    with open(timed, "w") as f:
-        f.write(SCENARIO_ONE.replace("name: faulty-target-misroute", "name: faulty-target-restamp")
-                + "  - p99_live_ms <= 250\n")
-    r = run_against("restamp", timed)
-    assert r.rc == 1, r.explain()
-    t = r.report["totals"]
+    timed = one_channel("faulty-target-restamp", ["p99_live_ms <= 250"])
+    r, t = failing("restamp", timed, "ts_altered", every7=False)
     vs = ht.verdicts(r)
-    v = vs["ts_altered"]
-    assert v["pass"] is False and v["value"] == t["ts_altered"] > 0 and "implicit" in v["text"], (v, t)
+    assert "implicit" in vs["ts_altered"]["text"], vs["ts_altered"]
     assert t["ts_altered"] >= 0.9 * t["live"], t  # every live event was restamped
     p99 = vs["p99_live_ms"]
     assert p99["pass"] is False and p99["value"] >= 350, p99  # held 400 ms: the publisher's clock says so
     assert t["corrupted"] == 0 and t["lost"] == 0, t
     print(f"restamp: exit 1, ts_altered={t['ts_altered']} of live={t['live']}, p99_live={p99['value']:.0f} ms")
-
-    r = run_against("none", timed)
-    assert r.rc == 0, r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
-    assert r.report["totals"]["ts_altered"] == 0, r.report["totals"]
+    assert passing("none", timed)["ts_altered"] == 0
     print("none (with a latency budget): exit 0, no ts altered")
-
-    r = run_against("ms_ts", timed)
-    assert r.rc == 0, r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
-    assert r.report["totals"]["ts_altered"] == 0 and r.report["totals"]["corrupted"] == 0, r.report["totals"]
+    t = passing("ms_ts", timed)
+    assert t["ts_altered"] == 0 and t["corrupted"] == 0, t
     print("ms_ts (ts truncated to milliseconds): exit 0, not counted")
 
-    fields = os.path.join(ht.tmpdir(), "faulty-target-fields.yaml")
-    with open(fields, "w") as f:
-        f.write(SCENARIO_ONE.replace("name: faulty-target-misroute", "name: faulty-target-fields")
-                .replace("publishers: {rate_per_s: 20, transport: http}",
-                         "publishers: {rate_per_s: 20, transport: http, payload: fields, payload_bytes: 300}"))
-    r = run_against("bad_value", fields)
-    assert r.rc == 1, r.explain()
-    t = r.report["totals"]
-    v = ht.verdicts(r)["corrupted"]
-    assert v["pass"] is False and v["value"] == t["corrupted"] > 0 and "implicit" in v["text"], (v, t)
-    ex = [a for a in r.report["anomalies"] if a["kind"] == "corrupted"]
-    assert ex and all(a["seq"] % 7 == 3 for a in ex), ex[:10]
+    fields = one_channel("faulty-target-fields",
+                         publishers="{rate_per_s: 20, transport: http, payload: fields, payload_bytes: 300}")
+    r, t = failing("bad_value", fields, "corrupted")
+    assert "implicit" in ht.verdicts(r)["corrupted"]["text"]
     assert t["lost"] == 0 and t["delta_mismatch"] == 0, t
     print(f"bad_value (fields): exit 1, corrupted={t['corrupted']} of delivered={t['delivered']}")
-
-    r = run_against("none", fields)
-    assert r.rc == 0, r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
-    assert r.report["totals"]["corrupted"] == 0 and r.report["totals"]["delivered"] > 0, r.report["totals"]
+    assert passing("none", fields)["corrupted"] == 0
     print("none (fields): exit 0, nothing corrupted")
 
-    dup = os.path.join(ht.tmpdir(), "faulty-target-stale.yaml")
-    with open(dup, "w") as f:
-        f.write(SCENARIO_ONE.replace("name: faulty-target-misroute", "name: faulty-target-stale")
-                + "  - duplicated == 0\n")
-    r = run_against("stale", dup)
-    assert r.rc == 1, r.explain()
-    t = r.report["totals"]
-    v = ht.verdicts(r)["duplicated"]
-    assert v["pass"] is False and v["value"] == t["duplicated"] > 0, (v, t)
-    ex = [a for a in r.report["anomalies"] if a["kind"] == "duplicated"]
-    assert ex and all(a["seq"] % 7 == 3 for a in ex), ex[:10]
+    dup = one_channel("faulty-target-stale", ["duplicated == 0"])
+    r, t = failing("stale", dup, "duplicated")
     assert t["corrupted"] == 0 and t["ts_altered"] == 0 and t["lost"] == 0, t
     print(f"stale: exit 1, duplicated={t['duplicated']} of delivered={t['delivered']}")
-
-    r = run_against("none", dup)
-    assert r.rc == 0, r.explain() + "\n" + str(r.report and r.report.get("verdicts"))
-    assert r.report["totals"]["duplicated"] == 0, r.report["totals"]
+    assert passing("none", dup)["duplicated"] == 0
     print("none (duplicated budget): exit 0")
     print("ok")
 
