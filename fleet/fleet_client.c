@@ -250,6 +250,24 @@ static fl_stream *find_stream(fl_client *c, const char *ch)
     return NULL;
 }
 
+/* Whether v is the fields value the publisher published on s's channel as
+ * the event number v carries in "n" (payload.h), as JSON. */
+static int fields_as_published(fl_client *c, const fl_stream *s, const json_t *v)
+{
+    json_t *jn = json_object_get(v, "n");
+    const char *name = F(c)->ch_names[s->ch];
+    size_t cap = (size_t)F(c)->cfg.pub.payload_bytes + 256 + 6 * strlen(name);
+    char *want = malloc(cap);
+    int k = want && json_is_integer(jn) && json_integer_value(jn) > 0
+                ? fl_payload_fields(want, cap, name, (uint64_t)json_integer_value(jn), F(c)->cfg.pub.payload_bytes)
+                : -1;
+    json_t *w = k > 0 ? json_loadb(want, (size_t)k, 0, NULL) : NULL;
+    int ok = w && json_equal(v, w);
+    json_decref(w);
+    free(want);
+    return ok;
+}
+
 /* A delta group (fleet_group_cfg.delta) keeps each stream's value as the
  * server described it and checks it after every event against what the
  * publisher published: the fields payload is a pure function of the event
@@ -283,20 +301,8 @@ static void delta_track(fl_client *c, fl_stream *s, const envelope *e, uint64_t 
     s->val_seq = e->seq;
     if (e->type == ENV_T_SNAPSHOT && (!v || json_is_null(v)))
         return; /* no value yet on the channel: nothing to check */
-    if (!bad) {
-        /* what the publisher published as event n */
-        json_t *jn = json_object_get(v, "n");
-        const char *name = F(c)->ch_names[s->ch];
-        size_t cap = (size_t)F(c)->cfg.pub.payload_bytes + 256 + 6 * strlen(name);
-        char *want = malloc(cap);
-        int k = want && json_is_integer(jn) && json_integer_value(jn) > 0
-                    ? fl_payload_fields(want, cap, name, (uint64_t)json_integer_value(jn), F(c)->cfg.pub.payload_bytes)
-                    : -1;
-        json_t *w = k > 0 ? json_loadb(want, (size_t)k, 0, NULL) : NULL;
-        bad = !w || !json_equal(v, w);
-        json_decref(w);
-        free(want);
-    }
+    if (!bad)
+        bad = !fields_as_published(c, s, v);
     if (bad) {
         chk_anomaly_add(&t->chk, CHK_DELTA_MISMATCH, c->id, s->ch, e->seq, now);
         json_decref(s->val); /* wrong: the next delta cannot be trusted either */
@@ -318,17 +324,8 @@ static void check_fields(fl_client *c, fl_stream *s, const envelope *e, uint64_t
         json_decref(v);
         return;
     }
-    const char *name = F(c)->ch_names[s->ch];
-    size_t cap = (size_t)F(c)->cfg.pub.payload_bytes + 256 + 6 * strlen(name);
-    char *want = malloc(cap);
-    int k = want && json_integer_value(jn) > 0
-                ? fl_payload_fields(want, cap, name, (uint64_t)json_integer_value(jn), F(c)->cfg.pub.payload_bytes)
-                : -1;
-    json_t *w = k > 0 ? json_loadb(want, (size_t)k, 0, NULL) : NULL;
-    if (!w || !json_equal(v, w))
+    if (!fields_as_published(c, s, v))
         chk_anomaly_add(&c->t->chk, CHK_CORRUPTED, c->id, s->ch, e->seq, now);
-    json_decref(w);
-    free(want);
     json_decref(v);
 }
 

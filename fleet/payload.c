@@ -136,8 +136,7 @@ int fl_payload_value_check(const char *v, size_t n, const char *ch, uint64_t *ts
             return -1;
         }
         uint64_t number = parse_u64(v), when = ts_at ? parse_u64(v + ts_at) : 0;
-        for (; v[i] != '.'; i++)
-            ;
+        i = digits(v, n); /* then ".hhhh." */
         unsigned h = 0;
         for (size_t j = i + 1; j < i + 5; j++)
             h = h * 16 + (unsigned)(v[j] <= '9' ? v[j] - '0' : v[j] - 'a' + 10);
