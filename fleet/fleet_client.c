@@ -360,15 +360,20 @@ static int64_t check_data(fl_client *c, fl_stream *s, const envelope *e, uint64_
         return 0;
     }
     /* the same published event (its number and time: another run's
-     * publisher has other times) under a later seq than the last one: a
-     * stale value sent again, or a retried publish stored twice (wire
-     * contract §8) — the subscriber sees it twice */
+     * publisher has other times) under a later seq than the last one, in
+     * the same epoch: a stale value sent again, or a retried publish
+     * stored twice (wire contract §8) — the subscriber sees it twice.
+     * Another epoch numbers its events anew (a restart, another node
+     * after a failover): its snapshot of the value already held is not. */
     if (ts && e->has_seq) {
-        if (s->stamp_ts && e->seq > s->stamp_seq && n == s->stamp_n && ts == s->stamp_ts)
+        uint64_t epoch = e->epoch[0] ? chk_epoch_hash(e->epoch, strlen(e->epoch)) : s->chk.epoch_hash;
+        if (s->stamp_ts && epoch == s->stamp_epoch && e->seq > s->stamp_seq && n == s->stamp_n &&
+            ts == s->stamp_ts)
             chk_anomaly_add(&c->t->chk, CHK_DUPLICATED, c->id, s->ch, e->seq, now);
         s->stamp_seq = e->seq;
         s->stamp_n = n;
         s->stamp_ts = ts;
+        s->stamp_epoch = epoch;
     }
     if (ts == 0 || ts > INT64_MAX || (int64_t)ts == e->ts_us)
         return 0;

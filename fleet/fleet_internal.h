@@ -58,6 +58,7 @@ typedef struct fl_stream {
                               (NULL = none held) */
     uint64_t val_seq;
     uint64_t stamp_seq, stamp_n, stamp_ts; /* the last event's seq and its payload's stamp (n, ts; ts 0: none) */
+    uint64_t stamp_epoch;                  /* ... and the epoch they were in (chk_epoch_hash) */
 } fl_stream;
 
 /* One simulated client. Kept small: everything that only a connection in

@@ -31,7 +31,10 @@ every value: JSON equality, not bytes, is judged).
 And a server that sends the previous event's value under the next seq
 (--fault stale, every seq % 7 == 3) fails duplicated == 0: the same
 published event (its stamp's number and time) under a later seq; nothing
-is corrupted, and the same budget passes without the fault."""
+is corrupted, and the same budget passes without the fault. A server
+that takes a new epoch and sends a snapshot of the value a client already
+holds under the new epoch's seq (--fault new_epoch) is not: the same
+budget passes."""
 import os
 import sys
 
@@ -176,6 +179,9 @@ def main():
     print(f"stale: exit 1, duplicated={t['duplicated']} of delivered={t['delivered']}")
     assert passing("none", dup)["duplicated"] == 0
     print("none (duplicated budget): exit 0")
+    t = passing("new_epoch", dup)
+    assert t["duplicated"] == 0 and t["epoch_changed"] > 0 and t["snapshots"] > 0, t
+    print(f"new_epoch: exit 0, epoch_changed={t['epoch_changed']} snapshots={t['snapshots']}, nothing duplicated")
     print("ok")
 
 

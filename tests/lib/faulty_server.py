@@ -6,7 +6,7 @@ purpose, to prove that the fleet's checkers name each fault correctly.
     faulty_server.py --fault none|drop|duplicate|reorder|ignore_since|
                              replay_off_by_one|omit_snapshot|no_sse_head|
                              late_start|misroute|restamp|ms_ts|
-                             bad_value|stale [--history N] [--one-port]
+                             bad_value|stale|new_epoch [--history N] [--one-port]
 
 Prints "listening 127.0.0.1:PORT" (WebSocket clients) then
 "publish 127.0.0.1:PORT" (HTTP: POST /publish/<ch>, SSE clients on
@@ -44,6 +44,9 @@ Faults (every other behaviour is correct):
   stale              events with seq % 7 == 3 carry the previous event's
                      data and ts (a stale value under a new seq), kept so
                      in history
+  new_epoch          correct, but 2.5 s after start the server takes a new
+                     epoch (seqs 10 past the old head) and sends every
+                     subscriber a snapshot of the value it already holds
 """
 import argparse
 import asyncio
@@ -112,11 +115,38 @@ def fan_out(c, seq, text):
         s.q.put_nowait(text)
 
 
+RESTARTED = False
+STARTED = time.monotonic()
+
+
+def restart_epoch():
+    """new_epoch: a new epoch whose seqs start 10 past the old head, and a
+    snapshot of each channel's value (the last event's data and ts, under
+    the new epoch's head) to every subscriber, as a server restored from a
+    replica would send."""
+    global EPOCH, RESTARTED
+    RESTARTED = True
+    EPOCH = "faulty-%08x" % random.getrandbits(32)
+    for c in channels.values():
+        last = json.loads(c.hist[-1][1]) if c.hist else None
+        c.head += 10
+        c.hist = []
+        c.ids = {}
+        if last is None:
+            continue
+        snap = env(c.name, c.head, last["ts"], last["data"], "snapshot")
+        c.hist.append((c.head, json.dumps(dict(last, seq=c.head))))
+        for s in list(c.subs):
+            s.q.put_nowait(snap)
+
+
 def publish(name, item):
     c = chan(name)
     idem = item.get("id")
     if idem is not None and idem in c.ids:
         return c.ids[idem]
+    if FAULT == "new_epoch" and not RESTARTED and time.monotonic() - STARTED > 2.5:
+        restart_epoch()
     c.head += 1
     seq = c.head
     ts = item.get("ts", 0)
@@ -374,7 +404,7 @@ async def main():
     ap.add_argument("--fault", default="none",
                     choices=["none", "drop", "duplicate", "reorder", "ignore_since",
                              "replay_off_by_one", "omit_snapshot", "no_sse_head", "late_start",
-                             "misroute", "restamp", "ms_ts", "bad_value", "stale"])
+                             "misroute", "restamp", "ms_ts", "bad_value", "stale", "new_epoch"])
     ap.add_argument("--history", type=int, default=1000)
     ap.add_argument("--one-port", action="store_true")
     a = ap.parse_args()
