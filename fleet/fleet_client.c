@@ -333,7 +333,7 @@ static void check_fields(fl_client *c, fl_stream *s, const envelope *e, uint64_t
  * publisher's string payload (fl_payload_string_ours: another publisher's
  * data on the channel is not judged) must be that payload, byte for byte,
  * stamped for this channel (payload.h); anything else is `corrupted`. Its
- * stamp carries the publish's ts: an envelope whose `ts` differs by 1 ms or
+ * stamp carries the publish's ts: an event whose `ts` differs by 1 ms or
  * more (a server that stamps its own clock instead of passing the
  * publisher's through, wire contract §2) is `ts_altered`, and the time to
  * measure its latency from is the stamp's whenever they differ. Returns that time, or 0 to keep the envelope's.
@@ -378,8 +378,11 @@ static int64_t check_data(fl_client *c, fl_stream *s, const envelope *e, uint64_
     if (ts == 0 || ts > INT64_MAX || (int64_t)ts == e->ts_us)
         return 0;
     /* a ts kept at millisecond precision (a server that stores ms) is
-     * not hiding anything: measured from the stamp, not counted */
-    if (e->ts_us <= 0 || (e->ts_us > (int64_t)ts ? (uint64_t)e->ts_us - ts : ts - (uint64_t)e->ts_us) >= 1000)
+     * not hiding anything, nor is a snapshot's (a server may read its ts
+     * as the time the snapshot was taken): measured from the stamp, not
+     * counted */
+    if (e->type == ENV_T_EVENT &&
+        (e->ts_us <= 0 || (e->ts_us > (int64_t)ts ? (uint64_t)e->ts_us - ts : ts - (uint64_t)e->ts_us) >= 1000))
         chk_anomaly_add(&c->t->chk, CHK_TS_ALTERED, c->id, s->ch, e->seq, now);
     return (int64_t)ts;
 }

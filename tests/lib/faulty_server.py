@@ -47,6 +47,7 @@ Faults (every other behaviour is correct):
   new_epoch          correct, but 2.5 s after start the server takes a new
                      epoch (seqs 10 past the old head) and sends every
                      subscriber a snapshot of the value it already holds
+                     (its ts the time the snapshot was taken)
 """
 import argparse
 import asyncio
@@ -121,9 +122,9 @@ STARTED = time.monotonic()
 
 def restart_epoch():
     """new_epoch: a new epoch whose seqs start 10 past the old head, and a
-    snapshot of each channel's value (the last event's data and ts, under
-    the new epoch's head) to every subscriber, as a server restored from a
-    replica would send."""
+    snapshot of each channel's value (the last event's data under the new
+    epoch's head, with the time it was taken as ts) to every subscriber, as
+    a server restored from a replica would send."""
     global EPOCH, RESTARTED
     RESTARTED = True
     EPOCH = "faulty-%08x" % random.getrandbits(32)
@@ -134,7 +135,8 @@ def restart_epoch():
         c.ids = {}
         if last is None:
             continue
-        snap = env(c.name, c.head, last["ts"], last["data"], "snapshot")
+        # the snapshot's ts: the time it was taken (a reading servers make)
+        snap = env(c.name, c.head, int(time.time() * 1e6), last["data"], "snapshot")
         c.hist.append((c.head, json.dumps(dict(last, seq=c.head))))
         for s in list(c.subs):
             s.q.put_nowait(snap)
