@@ -336,10 +336,10 @@ static void check_fields(fl_client *c, fl_stream *s, const envelope *e, uint64_t
  * stamp carries the publish's ts: an event whose `ts` differs by 1 ms or
  * more (a server that stamps its own clock instead of passing the
  * publisher's through, wire contract §2) is `ts_altered`, and the time to
- * measure its latency from is the stamp's whenever they differ. Returns that time, or 0 to keep the envelope's.
- * An event whose stamp repeats the last one's under a later seq is
- * `duplicated`. Fields payloads: check_fields. Delta events are judged by
- * delta_track. */
+ * measure its latency from is the stamp's whenever they differ. Returns
+ * that time, or 0 to keep the envelope's. An event whose stamp repeats the
+ * last one's under a later seq is `duplicated`. Fields payloads:
+ * check_fields. Delta events are judged by delta_track. */
 static int64_t check_data(fl_client *c, fl_stream *s, const envelope *e, uint64_t now)
 {
     fleet *f = F(c);
@@ -381,8 +381,8 @@ static int64_t check_data(fl_client *c, fl_stream *s, const envelope *e, uint64_
      * not hiding anything, nor is a snapshot's (a server may read its ts
      * as the time the snapshot was taken): measured from the stamp, not
      * counted */
-    if (e->type == ENV_T_EVENT &&
-        (e->ts_us <= 0 || (e->ts_us > (int64_t)ts ? (uint64_t)e->ts_us - ts : ts - (uint64_t)e->ts_us) >= 1000))
+    uint64_t sent = e->ts_us > 0 ? (uint64_t)e->ts_us : 0, off = sent > ts ? sent - ts : ts - sent;
+    if (e->type == ENV_T_EVENT && off >= 1000)
         chk_anomaly_add(&c->t->chk, CHK_TS_ALTERED, c->id, s->ch, e->seq, now);
     return (int64_t)ts;
 }
