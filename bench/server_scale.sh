@@ -47,6 +47,14 @@
 # work, without the stall. PING_S=3600 turns Node's pings off (no dead-peer
 # detection: not a server one would run).
 #
+# SERVERS may also name `floor`: bench/send_floor.c at the same connections
+# and deliveries/s (conns x rate), a bare send() of a ready-made ~150-byte
+# frame per delivery from one thread to four reader processes, no protocol:
+# the kernel's cost alone, under any server's cost per delivery. Its row has
+# no latency; CPU is the sending thread's, harness CPU its readers'. Points
+# mode only (it has no p99 for a sweep's verdict), and not at the idle point.
+#   CONNS=10000 RATES="4 10" IDLE_CONNS=0 SERVERS="rtchaos node floor" bench/server_scale.sh
+#
 # Server-bound variant: SERVER_CPUS=0 FLEET_CPUS=1 pins the server to CPU 0
 # and the harness (publisher and fleet workers) to CPU 1 (taskset -c), so a
 # server's ceiling is its own core, not what the fleet leaves of two.
@@ -96,6 +104,10 @@ BASE_BIN=${BASE_BIN:-}
 case " $SERVERS " in *" base "*) [ -x "$BASE_BIN/rtchaos-server" ] ||
   { echo "bench: SERVERS has base: BASE_BIN=dir with rtchaos-server needed"; exit 1; } ;; esac
 OUT=${OUT:-runs/bench-server-scale-$(date -u +%Y%m%dT%H%M%SZ)}
+case " $SERVERS " in *" floor "*)
+  [ "$SWEEP" = 1 ] && { echo "bench: floor has no latency for a sweep's verdict: points mode only"; exit 1; }
+  make -s build/default/bench/send_floor || exit 1 ;;
+esac
 for b in rtchaos rtchaos-server; do
   [ -x "$BIN/$b" ] || { echo "bench: $BIN/$b missing (run make)"; exit 1; }
 done
@@ -156,9 +168,26 @@ loop_busy() { # rtchaos-server's event loop busy seconds so far (dispatch + flus
   fi
 }
 
+# floor_run CONNS RATE SECONDS: bench/send_floor.c's row, in one_run's columns
+floor_run() {
+  local n=$1 rate=$2 secs=$3 out
+  [ "$rate" = 0 ] && return 0 # nothing to send: the idle point is the servers'
+  out=$(build/default/bench/send_floor "$n" "$(( n * rate ))" "$secs" 150 4) || { echo "bench: send_floor failed"; exit 3; }
+  echo "$out" | awk -v n="$n" -v r="$rate" -v load="$(cut -d' ' -f1 /proc/loadavg)" '
+    {for (i = 1; i <= NF; i++) {
+       if ($(i + 1) == "deliveries/s") d = $i
+       if ($i == "sender" && $(i + 1) == "CPU") c = $(i + 2)
+       if ($i == "readers" && $(i + 1) == "CPU") h = $(i + 2)
+     }
+     sub(/%/, "", c); sub(/%/, "", h)
+     printf "floor\t%s\t%s\t%s\tnan\tnan\tnan\t0\t0\t%s\tnan\t0\t%s\t%s\tnan\n", n, r, d, c, load, h}' >>"$RES"
+  tail -n 1 "$RES" | awk -F'\t' '{printf "  %-8s conns=%-6s rate=%-3s deliv/s=%-9.0f sender cpu=%s%% readers cpu=%s%% load=%s\n", $1,$2,$3,$4,$10,$14,$13}'
+}
+
 # one_run SERVER CONNS RATE SECONDS REP
 one_run() {
   local srv=$1 n=$2 rate=$3 secs=$4 rep=$5
+  [ "$srv" = floor ] && { floor_run "$n" "$rate" "$secs"; return; }
   local ramp=${RAMP_S:-$(( n / 1000 > 3 ? n / 1000 : 3 ))}
   local warm=$(( ramp + SETTLE_S ))
   local dir="$OUT/$srv-$n-$rate-$rep"
