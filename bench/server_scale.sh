@@ -179,7 +179,7 @@ floor_run() {
        if ($i == "sender" && $(i + 1) == "CPU") c = $(i + 2)
        if ($i == "readers" && $(i + 1) == "CPU") h = $(i + 2)
      }
-     sub(/%/, "", c); sub(/%/, "", h)
+     sub(/%,?/, "", c); sub(/%,?/, "", h)
      printf "floor\t%s\t%s\t%s\tnan\tnan\tnan\t0\t0\t%s\tnan\t0\t%s\t%s\tnan\n", n, r, d, c, load, h}' >>"$RES"
   tail -n 1 "$RES" | awk -F'\t' '{printf "  %-8s conns=%-6s rate=%-3s deliv/s=%-9.0f sender cpu=%s%% readers cpu=%s%% load=%s\n", $1,$2,$3,$4,$10,$14,$13}'
 }
