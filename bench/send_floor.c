@@ -7,10 +7,11 @@
  * to set beside rtchaos-server's and Node's (bench/RESULTS.md). Not a test;
  * prints figures.
  *
- *   send_floor CONNS RATE SECONDS [FRAME_BYTES] [READERS]
+ *   send_floor CONNS RATE SECONDS [FRAME_BYTES] [READERS] [THREADS]
  *
- * RATE deliveries/s, paced every millisecond; 0 = as fast as the thread
- * can (its ceiling). Prints deliveries/s sent, the sender's CPU (% of one
+ * RATE deliveries/s, paced every millisecond; 0 = as fast as the threads
+ * can (their ceiling). THREADS (default 1) sending threads, each with its
+ * own slice of the connections and share of the rate. Prints deliveries/s sent, the sender's CPU (% of one
  * core, user and system), its CPU µs per delivery, and the readers' CPU
  * (% of one core, all of them together), each over the sending window.
  */
@@ -19,6 +20,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,6 +63,39 @@ static double proc_cpu_s(pid_t pid)
     if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
         return 0;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+typedef struct sender {
+    pthread_t tid;
+    int *fds, n;
+    double rate, t0, secs;
+    const char *frame;
+    int frame_bytes;
+    uint64_t sent, again; /* deliveries, and sends that were short or failed */
+} sender;
+
+static void *send_loop(void *arg)
+{
+    sender *sd = arg;
+    double t;
+    int next = 0;
+    while ((t = now_s()) < sd->t0 + sd->secs) {
+        uint64_t due = sd->rate > 0 ? (uint64_t)((t - sd->t0) * sd->rate) : sd->sent + PER_CHANNEL * 8;
+        while (sd->sent < due) {
+            /* one event: its channel's 50 connections */
+            for (int k = 0; k < PER_CHANNEL && sd->sent < due; k++) {
+                if (send(sd->fds[next], sd->frame, (size_t)sd->frame_bytes, MSG_DONTWAIT) != sd->frame_bytes)
+                    sd->again++;
+                sd->sent++;
+                next = (next + 1) % sd->n;
+            }
+        }
+        if (sd->rate > 0) {
+            struct timespec ms = {0, 1000000};
+            nanosleep(&ms, NULL);
+        }
+    }
+    return NULL;
 }
 
 static void die(const char *what)
@@ -113,7 +148,7 @@ static void reader(int idx, int port, int count, double limit_s)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: send_floor CONNS RATE SECONDS [FRAME_BYTES] [READERS]\n");
+        fprintf(stderr, "usage: send_floor CONNS RATE SECONDS [FRAME_BYTES] [READERS] [THREADS]\n");
         return 2;
     }
     int conns = atoi(argv[1]);
@@ -121,9 +156,11 @@ int main(int argc, char **argv)
     double secs = atof(argv[3]);
     int frame_bytes = argc > 4 ? atoi(argv[4]) : 150;
     int readers = argc > 5 ? atoi(argv[5]) : 4;
-    if (conns < PER_CHANNEL || secs <= 0 || frame_bytes < 130 || frame_bytes > 4096 || readers < 1 ||
-        readers > 200) {
-        fprintf(stderr, "send_floor: bad arguments (FRAME_BYTES 130..4096, READERS 1..200)\n");
+    int threads = argc > 6 ? atoi(argv[6]) : 1;
+    if (secs <= 0 || frame_bytes < 130 || frame_bytes > 4096 || readers < 1 || readers > 200 || threads < 1 ||
+        threads > 16 || conns < PER_CHANNEL * threads) {
+        fprintf(stderr, "send_floor: bad arguments (FRAME_BYTES 130..4096, READERS 1..200, THREADS 1..16, "
+                        "CONNS at least 50 a thread)\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -176,25 +213,23 @@ int main(int argc, char **argv)
     for (int r = 0; r < readers; r++)
         kid0 += proc_cpu_s(kids[r]);
     getrusage(RUSAGE_SELF, &r0);
-    double t0 = now_s(), t = t0;
-    uint64_t sent = 0, again = 0;
-    int next = 0;
-    while ((t = now_s()) < t0 + secs) {
-        uint64_t due = rate > 0 ? (uint64_t)((t - t0) * rate) : sent + PER_CHANNEL * 8;
-        while (sent < due) {
-            /* one event: its channel's 50 connections */
-            for (int k = 0; k < PER_CHANNEL && sent < due; k++) {
-                if (send(fds[next], frame, (size_t)frame_bytes, MSG_DONTWAIT) != frame_bytes)
-                    again++;
-                sent++;
-                next = (next + 1) % conns;
-            }
-        }
-        if (rate > 0) {
-            struct timespec ms = {0, 1000000};
-            nanosleep(&ms, NULL);
-        }
+    double t0 = now_s();
+    sender *snd = calloc((size_t)threads, sizeof *snd);
+    for (int i = 0; i < threads; i++) {
+        /* each thread its own slice of the connections and share of the rate */
+        int lo = (int)((int64_t)conns * i / threads), hi = (int)((int64_t)conns * (i + 1) / threads);
+        snd[i] = (sender){.fds = fds + lo, .n = hi - lo, .rate = rate / threads, .t0 = t0, .secs = secs,
+                          .frame = frame, .frame_bytes = frame_bytes};
+        if (pthread_create(&snd[i].tid, NULL, send_loop, &snd[i]))
+            die("pthread_create");
     }
+    uint64_t sent = 0, again = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(snd[i].tid, NULL);
+        sent += snd[i].sent;
+        again += snd[i].again;
+    }
+    free(snd);
     getrusage(RUSAGE_SELF, &r1);
     double wall = now_s() - t0;
     for (int r = 0; r < readers; r++)
@@ -205,9 +240,9 @@ int main(int argc, char **argv)
         close(fds[i]);
     for (int r = 0; r < readers; r++)
         waitpid(kids[r], NULL, 0);
-    printf("conns %d frame %d B: %.0f deliveries/s (asked %s), sender CPU %.1f%% (user %.1f%%, sys %.1f%%), "
+    printf("conns %d frame %d B threads %d: %.0f deliveries/s (asked %s), sender CPU %.1f%% (user %.1f%%, sys %.1f%%), "
            "%.2f us/delivery, readers CPU %.1f%%, short sends %llu\n",
-           conns, frame_bytes, sent / wall, rate > 0 ? argv[2] : "max", 100 * (user + sys) / wall,
+           conns, frame_bytes, threads, sent / wall, rate > 0 ? argv[2] : "max", 100 * (user + sys) / wall,
            100 * user / wall, 100 * sys / wall, 1e6 * (user + sys) / (double)sent, 100 * (kid1 - kid0) / wall,
            (unsigned long long)again);
     free(fds);
