@@ -337,9 +337,21 @@ static void check_fields(fl_client *c, fl_stream *s, const envelope *e, uint64_t
  * more (a server that stamps its own clock instead of passing the
  * publisher's through, wire contract §2) is `ts_altered`, and the time to
  * measure its latency from is the stamp's whenever they differ. Returns
- * that time, or 0 to keep the envelope's. An event whose stamp repeats the
- * last one's under a later seq is `duplicated`. Fields payloads:
+ * that time, or 0 to keep the envelope's. An event whose stamp repeats one
+ * of the last FL_STAMP_KEEP events' under a later seq is `duplicated`.
+ * Fields payloads:
  * check_fields. Delta events are judged by delta_track. */
+/* A payload stamp (the publisher's event number and time) as one 64-bit
+ * key, never 0 (0 marks an empty slot): splitmix64's finaliser over both. */
+static uint64_t stamp_key(uint64_t n, uint64_t ts)
+{
+    uint64_t x = n * 0x9e3779b97f4a7c15u ^ ts;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+    x ^= x >> 31;
+    return x ? x : 1;
+}
+
 static int64_t check_data(fl_client *c, fl_stream *s, const envelope *e, uint64_t now)
 {
     fleet *f = F(c);
@@ -360,20 +372,33 @@ static int64_t check_data(fl_client *c, fl_stream *s, const envelope *e, uint64_
         return 0;
     }
     /* the same published event (its number and time: another run's
-     * publisher has other times) under a later seq than the last one, in
-     * the same epoch: a stale value sent again, or a retried publish
-     * stored twice (wire contract §8) — the subscriber sees it twice.
-     * Another epoch numbers its events anew (a restart, another node
-     * after a failover): its snapshot of the value already held is not. */
+     * publisher has other times) as one of the last few, under a seq
+     * above all of theirs, in the same epoch: a stale value sent again, or
+     * a retried publish stored twice (wire contract §8) — the subscriber
+     * sees it twice. Another epoch numbers its events anew (a restart,
+     * another node after a failover): its snapshot of the value already
+     * held is not, and the stamps before it are forgotten. A stamp is
+     * kept as a 64-bit key of (n, ts): two different events share one
+     * with odds of 2^-64 a comparison. */
     if (ts && e->has_seq) {
         uint64_t epoch = e->epoch[0] ? chk_epoch_hash(e->epoch, strlen(e->epoch)) : s->chk.epoch_hash;
-        if (s->stamp_ts && epoch == s->stamp_epoch && e->seq > s->stamp_seq && n == s->stamp_n &&
-            ts == s->stamp_ts)
+        uint64_t key = stamp_key(n, ts);
+        if (epoch != s->stamp_epoch) {
+            memset(s->stamp_key, 0, sizeof s->stamp_key);
+            s->stamp_seq = 0;
+            s->stamp_epoch = epoch;
+        }
+        int seen = 0;
+        for (int i = 0; i < FL_STAMP_KEEP; i++)
+            seen |= s->stamp_key[i] == key;
+        if (seen && e->seq > s->stamp_seq)
             chk_anomaly_add(&c->t->chk, CHK_DUPLICATED, c->id, s->ch, e->seq, now);
-        s->stamp_seq = e->seq;
-        s->stamp_n = n;
-        s->stamp_ts = ts;
-        s->stamp_epoch = epoch;
+        if (!seen) {
+            memmove(s->stamp_key + 1, s->stamp_key, (FL_STAMP_KEEP - 1) * sizeof s->stamp_key[0]);
+            s->stamp_key[0] = key;
+        }
+        if (e->seq > s->stamp_seq)
+            s->stamp_seq = e->seq;
     }
     if (ts == 0 || ts > INT64_MAX || (int64_t)ts == e->ts_us)
         return 0;

@@ -47,6 +47,11 @@ enum fl_state {
     FL_C_DEAD,       /* gave up, or stopped */
 };
 
+/* How many of a stream's last payload stamps a new one is compared with
+ * (check_data): a value from that many events back, sent again under a
+ * later seq, counts as duplicated. */
+#define FL_STAMP_KEEP 3
+
 typedef struct fl_stream {
     chk_stream chk;
     uint32_t ch;     /* index into fleet.ch_names */
@@ -57,8 +62,9 @@ typedef struct fl_stream {
     json_t *val;           /* delta groups: the channel's value as the server described it, as of val_seq
                               (NULL = none held) */
     uint64_t val_seq;
-    uint64_t stamp_seq, stamp_n, stamp_ts; /* the last event's seq and its payload's stamp (n, ts; ts 0: none) */
-    uint64_t stamp_epoch;                  /* ... and the epoch they were in (chk_epoch_hash) */
+    uint64_t stamp_key[FL_STAMP_KEEP]; /* the last events' payload stamps (n, ts) as keys, newest first (0: none) */
+    uint64_t stamp_seq;                /* the highest seq among them */
+    uint64_t stamp_epoch;              /* ... and the epoch they were in (chk_epoch_hash) */
 } fl_stream;
 
 /* One simulated client. Kept small: everything that only a connection in

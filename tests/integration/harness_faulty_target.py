@@ -31,7 +31,9 @@ every value: JSON equality, not bytes, is judged).
 And a server that sends the previous event's value under the next seq
 (--fault stale, every seq % 7 == 3) fails duplicated == 0: the same
 published event (its stamp's number and time) under a later seq; nothing
-is corrupted, and the same budget passes without the fault. A server
+is corrupted, and the same budget passes without the fault. So does one
+that sends the value of three events back (--fault stale_far): the fleet
+compares a stamp with the last three. A server
 that takes a new epoch and sends a snapshot of the value a client already
 holds under the new epoch's seq (--fault new_epoch) is not, nor is that
 snapshot's ts, the time it was taken, counted as ts_altered: the same
@@ -178,6 +180,9 @@ def main():
     r, t = failing("stale", dup, "duplicated")
     assert t["corrupted"] == 0 and t["ts_altered"] == 0 and t["lost"] == 0, t
     print(f"stale: exit 1, duplicated={t['duplicated']} of delivered={t['delivered']}")
+    r, t = failing("stale_far", dup, "duplicated")
+    assert t["corrupted"] == 0 and t["ts_altered"] == 0 and t["lost"] == 0, t
+    print(f"stale_far: exit 1, duplicated={t['duplicated']} of delivered={t['delivered']}")
     assert passing("none", dup)["duplicated"] == 0
     print("none (duplicated budget): exit 0")
     t = passing("new_epoch", dup)

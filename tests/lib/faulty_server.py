@@ -6,7 +6,7 @@ purpose, to prove that the fleet's checkers name each fault correctly.
     faulty_server.py --fault none|drop|duplicate|reorder|ignore_since|
                              replay_off_by_one|omit_snapshot|no_sse_head|
                              late_start|misroute|restamp|ms_ts|
-                             bad_value|stale|new_epoch [--history N] [--one-port]
+                             bad_value|stale|stale_far|new_epoch [--history N] [--one-port]
 
 Prints "listening 127.0.0.1:PORT" (WebSocket clients) then
 "publish 127.0.0.1:PORT" (HTTP: POST /publish/<ch>, SSE clients on
@@ -44,6 +44,9 @@ Faults (every other behaviour is correct):
   stale              events with seq % 7 == 3 carry the previous event's
                      data and ts (a stale value under a new seq), kept so
                      in history
+  stale_far          events with seq % 7 == 3 carry the data and ts of the
+                     event three before them (an older value under a new
+                     seq), kept so in history
   new_epoch          correct, but 2.5 s after start the server takes a new
                      epoch (seqs 10 past the old head) and sends every
                      subscriber a snapshot of the value it already holds
@@ -162,6 +165,9 @@ def publish(name, item):
             data = data[:-1] + ("y" if data[-1] != "y" else "z")
     if FAULT == "stale" and seq % 7 == 3 and c.hist:  # the previous event's value (and ts) again
         prev = json.loads(c.hist[-1][1])
+        ts, data = prev["ts"], prev["data"]
+    if FAULT == "stale_far" and seq % 7 == 3 and len(c.hist) >= 3:  # the value of three events back
+        prev = json.loads(c.hist[-3][1])
         ts, data = prev["ts"], prev["data"]
     text = env(name, seq, ts, data)
     c.hist.append((seq, text))
@@ -406,7 +412,8 @@ async def main():
     ap.add_argument("--fault", default="none",
                     choices=["none", "drop", "duplicate", "reorder", "ignore_since",
                              "replay_off_by_one", "omit_snapshot", "no_sse_head", "late_start",
-                             "misroute", "restamp", "ms_ts", "bad_value", "stale", "new_epoch"])
+                             "misroute", "restamp", "ms_ts", "bad_value", "stale", "stale_far",
+                             "new_epoch"])
     ap.add_argument("--history", type=int, default=1000)
     ap.add_argument("--one-port", action="store_true")
     a = ap.parse_args()
