@@ -329,6 +329,17 @@ static void check_fields(fl_client *c, fl_stream *s, const envelope *e, uint64_t
     json_decref(v);
 }
 
+/* A payload stamp (the publisher's event number and time) as one 64-bit
+ * key, never 0 (0 marks an empty slot): splitmix64's finaliser over both. */
+static uint64_t stamp_key(uint64_t n, uint64_t ts)
+{
+    uint64_t x = n * 0x9e3779b97f4a7c15u ^ ts;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+    x ^= x >> 31;
+    return x ? x : 1;
+}
+
 /* A contract v1 event (or snapshot) whose data claims to be the
  * publisher's string payload (fl_payload_string_ours: another publisher's
  * data on the channel is not judged) must be that payload, byte for byte,
@@ -341,17 +352,6 @@ static void check_fields(fl_client *c, fl_stream *s, const envelope *e, uint64_t
  * of the last FL_STAMP_KEEP events' under a later seq is `duplicated`.
  * Fields payloads:
  * check_fields. Delta events are judged by delta_track. */
-/* A payload stamp (the publisher's event number and time) as one 64-bit
- * key, never 0 (0 marks an empty slot): splitmix64's finaliser over both. */
-static uint64_t stamp_key(uint64_t n, uint64_t ts)
-{
-    uint64_t x = n * 0x9e3779b97f4a7c15u ^ ts;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
-    x ^= x >> 31;
-    return x ? x : 1;
-}
-
 static int64_t check_data(fl_client *c, fl_stream *s, const envelope *e, uint64_t now)
 {
     fleet *f = F(c);
@@ -379,7 +379,7 @@ static int64_t check_data(fl_client *c, fl_stream *s, const envelope *e, uint64_
      * another node after a failover): its snapshot of the value already
      * held is not, and the stamps before it are forgotten. A stamp is
      * kept as a 64-bit key of (n, ts): two different events share one
-     * with odds of 2^-64 a comparison. */
+     * with odds of about 2^-64 a comparison. */
     if (ts && e->has_seq) {
         uint64_t epoch = e->epoch[0] ? chk_epoch_hash(e->epoch, strlen(e->epoch)) : s->chk.epoch_hash;
         uint64_t key = stamp_key(n, ts);
