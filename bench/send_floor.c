@@ -1,25 +1,27 @@
-/* send_floor.c — what a delivery costs the kernel alone on this box: one
- * thread send()s a ready-made WebSocket text frame to each of N loopback
- * TCP connections in turn (channel by channel, 50 connections a channel, as
- * bench/server_scale.sh's scenario fans out), and reader processes drain
- * them with epoll, woken per delivery as a load generator is. No framing,
- * no JSON, no event library: the floor under any server's cost per delivery,
- * to set beside rtchaos-server's and Node's (bench/RESULTS.md). Not a test;
- * prints figures.
+/* send_floor.c — what a delivery costs the kernel alone on this box:
+ * sending threads send() a ready-made WebSocket text frame to each of N
+ * loopback TCP connections in turn (channel by channel, 50 connections a
+ * channel, as bench/server_scale.sh's scenario fans out), and reader
+ * processes drain them with epoll, woken per delivery as a load generator
+ * is. No framing, no JSON, no event library: the floor under any server's
+ * cost per delivery, to set beside rtchaos-server's and Node's
+ * (bench/RESULTS.md). Not a test; prints figures.
  *
  *   send_floor CONNS RATE SECONDS [FRAME_BYTES] [READERS] [THREADS]
  *
  * RATE deliveries/s, paced every millisecond; 0 = as fast as the threads
  * can (their ceiling). THREADS (default 1) sending threads, each with its
- * own slice of the connections and share of the rate. Prints deliveries/s sent, the sender's CPU (% of one
- * core, user and system), its CPU µs per delivery, and the readers' CPU
- * (% of one core, all of them together), each over the sending window.
+ * own slice of the connections and share of the rate. Prints deliveries/s
+ * sent, the senders' CPU (% of one core, user and system), their CPU µs per
+ * delivery, and the readers' CPU (% of one core, all of them together),
+ * each over the sending window.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -184,6 +186,12 @@ int main(int argc, char **argv)
     }
     int *fds = calloc((size_t)conns, sizeof *fds);
     for (int i = 0; i < conns; i++) {
+        /* a reader that failed to connect exits: do not wait for it forever */
+        struct pollfd pl = {.fd = ls, .events = POLLIN};
+        if (poll(&pl, 1, 30000) != 1) {
+            fprintf(stderr, "send_floor: %d of %d connections after 30 s (a reader failed?)\n", i, conns);
+            return 3;
+        }
         fds[i] = accept(ls, NULL, NULL);
         if (fds[i] < 0)
             die("accept");
